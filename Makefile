@@ -1,0 +1,75 @@
+# keywarden — build, test and benchmark.
+#
+#   make            release build: build/release/keywarden
+#   make check      ASan+UBSan build, unit tests (cmocka), end-to-end tests
+#   make bench      release build, then bench/run (wrk on loopback)
+#
+# Dependencies come from Debian through pkg-config (scripts/install-deps).
+
+PKGS	 = libmicrohttpd jansson sqlite3 libsodium libcurl inih
+CC	?= cc
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -lpthread
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka)
+
+WARN	 = -std=c17 -Wall -Wextra -Werror -Wshadow -Wpointer-arith \
+	   -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
+DEFS	 = -D_GNU_SOURCE
+HARDEN	 = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+LDHARDEN = -pie -Wl,-z,relro,-z,now
+SAN	 = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	   -fno-omit-frame-pointer
+
+REL_CFLAGS  = $(WARN) $(DEFS) -O2 -g $(HARDEN) -Isrc $(PKG_CFLAGS)
+REL_LDFLAGS = $(LDHARDEN)
+TST_CFLAGS  = $(WARN) $(DEFS) -O1 -g $(SAN) -DKW_TESTING -Isrc $(PKG_CFLAGS)
+TST_LDFLAGS = $(SAN)
+
+SRCS	:= $(wildcard src/*.c src/*/*.c)
+LIBSRCS	:= $(filter-out src/main.c,$(SRCS))
+UNIT	:= $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+
+REL_OBJS := $(patsubst src/%.c,build/release/obj/%.o,$(SRCS))
+TST_OBJS := $(patsubst src/%.c,build/test/obj/%.o,$(SRCS))
+TST_LIBOBJS := $(patsubst src/%.c,build/test/obj/%.o,$(LIBSRCS))
+
+.PHONY: all check unit e2e bench clean test-build
+all: build/release/keywarden
+
+build/release/keywarden: $(REL_OBJS)
+	$(CC) $(REL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+build/release/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(REL_CFLAGS) -MMD -MP -c -o $@ $<
+
+build/test/keywarden: $(TST_OBJS)
+	$(CC) $(TST_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+build/test/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TST_CFLAGS) -MMD -MP -c -o $@ $<
+
+build/test/unit/%: tests/unit/%.c $(TST_LIBOBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(TST_CFLAGS) $(TST_LDFLAGS) -o $@ $< $(TST_LIBOBJS) \
+	    $(PKG_LIBS) $(CMOCKA_LIBS)
+
+test-build: build/test/keywarden $(addprefix build/test/unit/,$(UNIT))
+
+unit: test-build
+	@set -e; for t in $(UNIT); do echo "== $$t"; build/test/unit/$$t; done
+
+e2e: test-build
+	KEYWARDEN_BIN=$(CURDIR)/build/test/keywarden /usr/bin/python3 tests/e2e/run.py
+
+check: test-build
+	@scripts/run-tests
+
+bench: build/release/keywarden
+	bench/run
+
+clean:
+	rm -rf build
+
+-include $(REL_OBJS:.o=.d) $(TST_OBJS:.o=.d)

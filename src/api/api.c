@@ -1,0 +1,375 @@
+/*
+ * api.c — the route table, authentication and authorisation of each
+ * request, per-thread store connections, and the JSON shapes shared by
+ * the resource handlers.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "kw.h"
+#include "log.h"
+#include "api/api.h"
+#include "api/throttle.h"
+#include "audit/audit.h"
+#include "crypto/crypto.h"
+#include "util/util.h"
+
+static const struct http_route routes[] = {
+	{ "GET",   "/healthz",			api_healthz,	ACCESS_PUBLIC, BODY_NONE },
+	{ "GET",   "/v1/me",			api_me_get,	ACCESS_PERSON, BODY_NONE },
+	{ "POST",  "/v1/people",		api_people_create, ACCESS_ADMIN, BODY_REQUIRED },
+	{ "GET",   "/v1/people",		api_people_list, ACCESS_READER, BODY_NONE },
+	{ "GET",   "/v1/people/{}",		api_people_get,	ACCESS_PERSON, BODY_NONE },
+	{ "PATCH", "/v1/people/{}",		api_people_patch, ACCESS_ADMIN, BODY_REQUIRED },
+	{ "POST",  "/v1/people/{}/tokens",	api_people_token, ACCESS_PERSON, BODY_OPTIONAL },
+	{ "POST",  "/v1/people/{}/offboard",	api_people_offboard, ACCESS_ADMIN, BODY_OPTIONAL },
+	{ "POST",  "/v1/instances",		api_instances_create, ACCESS_ADMIN, BODY_REQUIRED },
+	{ "GET",   "/v1/instances",		api_instances_list, ACCESS_PERSON, BODY_NONE },
+	{ "GET",   "/v1/instances/{}",		api_instances_get, ACCESS_PERSON, BODY_NONE },
+	{ "PATCH", "/v1/instances/{}",		api_instances_patch, ACCESS_ADMIN, BODY_REQUIRED },
+};
+
+const struct http_route *
+api_routes(size_t *n)
+{
+	*n = KW_NELEM(routes);
+	return routes;
+}
+
+int
+api_app_init(struct app *app, const struct config *cfg, char *err,
+    size_t errsz)
+{
+	char		 path[KW_PATH_MAX + 32];
+	struct store	*st = NULL;
+	int		 r;
+
+	memset(app, 0, sizeof(*app));
+	app->cfg = *cfg;
+	config_public_url(cfg, app->public_url, sizeof(app->public_url));
+	pthread_mutex_init(&app->stores_lock, NULL);
+	snprintf(path, sizeof(path), "%s/master.key", cfg->data_dir);
+	if ((r = crypto_keys_load(path, &app->keys)) != 0) {
+		snprintf(err, errsz, "%s: cannot load the master key (%s); "
+		    "run 'keywarden init' first, and keep the file mode 0600",
+		    path, kw_strerror(r));
+		return r;
+	}
+	if ((r = store_open(cfg->data_dir, STORE_MIGRATE, &st)) != 0) {
+		snprintf(err, errsz, "%s: cannot open the store (%s)",
+		    cfg->data_dir, kw_strerror(r));
+		return r;
+	}
+	app->stores[app->nstores++] = st;	/* the main thread's */
+	if ((app->throttle = throttle_new(cfg->auth_fail_limit,
+	    cfg->auth_fail_window)) == NULL)
+		return KW_ERR_NOMEM;
+	return 0;
+}
+
+void
+api_app_cleanup(struct app *app)
+{
+	size_t i;
+
+	for (i = 0; i < app->nstores; i++)
+		store_close(app->stores[i]);
+	app->nstores = 0;
+	crypto_keys_free(app->keys);
+	app->keys = NULL;
+	throttle_free(app->throttle);
+	app->throttle = NULL;
+	pthread_mutex_destroy(&app->stores_lock);
+}
+
+/*
+ * One store connection per HTTP worker thread, opened on first use and
+ * remembered in app->stores so cleanup can close it.
+ */
+static _Thread_local struct store *tl_store;
+static _Thread_local const struct app *tl_owner;
+
+struct store *
+api_store(struct http_req *rq)
+{
+	struct app	*app = rq->app;
+	struct store	*st;
+
+	if (tl_store != NULL && tl_owner == app)
+		return tl_store;
+	pthread_mutex_lock(&app->stores_lock);
+	if (app->nstores >= APP_STORES_MAX ||
+	    store_open(app->cfg.data_dir, 0, &st) != 0)
+		st = NULL;
+	else
+		app->stores[app->nstores++] = st;
+	pthread_mutex_unlock(&app->stores_lock);
+	if (st == NULL) {
+		log_msg("error", "cannot open a store connection");
+		return NULL;
+	}
+	tl_store = st;
+	tl_owner = app;
+	return st;
+}
+
+const struct person *
+api_me(const struct http_req *rq)
+{
+	const struct caller *c = rq->caller;
+
+	return c ? &c->person : NULL;
+}
+
+int
+api_has_role(const struct http_req *rq, unsigned roles)
+{
+	const struct person *me = api_me(rq);
+
+	return me != NULL && (me->roles & roles) != 0;
+}
+
+int
+api_tx_begin(struct http_req *rq, struct store **st)
+{
+	if ((*st = api_store(rq)) == NULL || store_begin(*st) != 0)
+		return http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
+		    "the store cannot be written; nothing was changed");
+	return 0;
+}
+
+int
+api_tx_end(struct http_req *rq, struct store *st, int r)
+{
+	if (r == 0 && store_commit(st) != 0)
+		r = http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
+		    "the change could not be committed; nothing was changed");
+	if (r != 0)
+		store_rollback(st);
+	return r;
+}
+
+int
+api_audit(struct http_req *rq, struct store *st, const char *action,
+    const char *subject, json_t *details)
+{
+	const struct person *me = api_me(rq);
+
+	if (audit_append(st, me ? me->email : "anonymous", action, subject,
+	    details) != 0)
+		return http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
+		    "the audit log cannot be written; nothing was changed");
+	return 0;
+}
+
+int
+api_store_fail(struct http_req *rq, int r, const char *what, const char *key)
+{
+	switch (r) {
+	case KW_ERR_NOT_FOUND:
+		return http_fail(rq, r, NULL, "no %s '%.200s'", what, key);
+	case KW_ERR_CONFLICT:
+		return http_fail(rq, r, NULL, "a %s '%.200s' already exists",
+		    what, key);
+	case KW_ERR_NOMEM:
+	case KW_ERR_UNAVAILABLE:
+		return http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
+		    "the store cannot be used right now; nothing was changed");
+	default:
+		return r;
+	}
+}
+
+/* Record a refused authorisation (an authenticated person, a route they
+ * may not use).  Best effort: the refusal stands even if this fails. */
+static void
+audit_refusal(struct http_req *rq, const char *why)
+{
+	struct store	*st;
+	json_t		*d;
+
+	if ((st = api_store(rq)) == NULL || store_begin(st) != 0)
+		return;
+	d = json_pack("{s:s, s:s, s:s}", "method", rq->method, "path",
+	    rq->path, "reason", why);
+	if (api_audit(rq, st, "authz.denied", rq->path, d) != 0 ||
+	    store_commit(st) != 0)
+		store_rollback(st);
+}
+
+/* The bearer token of the Authorization header, or NULL. */
+static const char *
+bearer(const char *h)
+{
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return NULL;
+	h += 7;
+	while (*h == ' ')
+		h++;
+	return *h ? h : NULL;
+}
+
+static int
+authenticate(struct http_req *rq, struct caller *c)
+{
+	struct app		*app = rq->app;
+	struct token_rec	 t;
+	struct store		*st;
+	unsigned char		 h[KW_HASH_LEN];
+	const char		*tok;
+	int			 r;
+
+	if (rq->authorization == NULL)
+		return http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,
+		    "send 'Authorization: Bearer <your kw_ token>'");
+	if ((tok = bearer(rq->authorization)) == NULL ||
+	    !crypto_token_wellformed(tok)) {
+		r = http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,
+		    "the Authorization header does not carry a keywarden "
+		    "bearer token");
+		goto fail;
+	}
+	if ((st = api_store(rq)) == NULL)
+		return http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
+		    "the store cannot be read");
+	if ((r = crypto_token_hash(app->keys, tok, h)) != 0)
+		return r;
+	r = store_token_find(st, h, &t, &c->person);
+	if (r == KW_ERR_NOT_FOUND || (r == 0 && !crypto_eq(h, t.hash,
+	    sizeof(h)))) {
+		r = http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,
+		    "unknown or revoked token");
+		goto fail;
+	}
+	if (r != 0)
+		return http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
+		    "the store cannot be read");
+	if (!c->person.active) {
+		r = http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,
+		    "this person is no longer active");
+		goto fail;
+	}
+	kw_strlcpy(c->token_id, t.id, sizeof(c->token_id));
+	return 0;
+ fail:
+	throttle_fail(app->throttle, rq->remote,
+	    (int64_t)(kw_mono_us() / 1000000u));
+	return r;
+}
+
+int
+api_authorise(struct http_req *rq, const struct http_route *route)
+{
+	struct app	*app = rq->app;
+	struct caller	*c;
+	int		 r;
+
+	if (route->access == ACCESS_PUBLIC)
+		return 0;
+	if (throttle_check(app->throttle, rq->remote,
+	    (int64_t)(kw_mono_us() / 1000000u), &rq->retry_after) != 0)
+		return http_fail(rq, KW_ERR_RATE_LIMITED, NULL,
+		    "too many failed authentications from this address; "
+		    "retry after %d seconds", rq->retry_after);
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return KW_ERR_NOMEM;
+	if ((r = authenticate(rq, c)) != 0) {
+		free(c);
+		return r;
+	}
+	rq->caller = c;
+	if (route->access == ACCESS_ADMIN && !api_has_role(rq, ROLE_ADMIN))
+		r = http_fail(rq, KW_ERR_FORBIDDEN, NULL,
+		    "only an admin may do this");
+	else if (route->access == ACCESS_READER &&
+	    !api_has_role(rq, ROLE_ADMIN | ROLE_AUDITOR))
+		r = http_fail(rq, KW_ERR_FORBIDDEN, NULL,
+		    "only an admin or an auditor may do this");
+	if (r != 0)
+		audit_refusal(rq, rq->err_message);
+	return r;
+}
+
+/* ---- shapes ---- */
+
+json_t *
+api_person_json(const struct person *p)
+{
+	json_t	*roles = json_array(), *teams = json_array();
+	size_t	 i;
+
+	if (p->roles & ROLE_ADMIN)
+		json_array_append_new(roles, json_string("admin"));
+	if (p->roles & ROLE_AUDITOR)
+		json_array_append_new(roles, json_string("auditor"));
+	for (i = 0; i < p->nteams; i++)
+		json_array_append_new(teams, json_string(p->teams[i]));
+	return json_pack("{s:s, s:s, s:s, s:s?, s:o, s:o, s:s?, s:b, s:s, s:s}",
+	    "id", p->id, "email", p->email, "name", p->name,
+	    "manager", p->manager_email[0] ? p->manager_email : NULL,
+	    "roles", roles, "teams", teams,
+	    "slack_user_id", p->slack_user_id[0] ? p->slack_user_id : NULL,
+	    "active", p->active, "created_at", p->created_at,
+	    "updated_at", p->updated_at);
+}
+
+json_t *
+api_instance_json(const struct instance *in)
+{
+	json_t	*prov = json_array(), *scopes = json_null(), *bot = json_null();
+	size_t	 i;
+
+	for (i = 0; i < in->nprovisioners; i++)
+		json_array_append_new(prov,
+		    json_string(in->provisioners[i].email));
+	if (in->scopes_restricted) {
+		scopes = json_array();
+		for (i = 0; i < in->nscopes; i++)
+			json_array_append_new(scopes,
+			    json_string(in->allowed_scopes[i]));
+	}
+	if (in->bot_email[0] != '\0' || in->bot_sealed_len > 0)
+		bot = json_pack("{s:s?, s:b}", "email", in->bot_email[0] ?
+		    in->bot_email : NULL, "credential_set",
+		    in->bot_sealed_len > 0);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:s, s:o, s:i,"
+	    " s:i, s:o, s:s, s:s}",
+	    "id", in->id, "name", in->name, "display_name", in->display_name,
+	    "provider", in->provider, "url", in->url, "provisioners", prov,
+	    "allow_integrations", in->allow_integrations,
+	    "issuance", in->issuance == ISSUANCE_MANUAL ? "manual" :
+	    "automatic", "allowed_scopes", scopes,
+	    "max_lifetime_days", in->max_lifetime_days,
+	    "rotation_days", in->rotation_days, "bot", bot,
+	    "created_at", in->created_at, "updated_at", in->updated_at);
+}
+
+json_t *
+api_page(json_t *items, int64_t next)
+{
+	char cur[32];
+
+	if (next <= 0)
+		return json_pack("{s:o, s:n}", "items", items, "next_cursor");
+	snprintf(cur, sizeof(cur), "%lld", (long long)next);
+	return json_pack("{s:o, s:s}", "items", items, "next_cursor", cur);
+}
+
+/* ---- trivial resources ---- */
+
+int
+api_healthz(struct http_req *rq, struct http_resp *rs)
+{
+	KW_UNUSED(rq);
+	rs->body = json_pack("{s:s}", "status", "ok");
+	return 0;
+}
+
+int
+api_me_get(struct http_req *rq, struct http_resp *rs)
+{
+	rs->body = api_person_json(api_me(rq));
+	return 0;
+}

@@ -1,0 +1,94 @@
+/*
+ * api.h — the application behind the HTTP front end: its shared state,
+ * the route table, authentication, and helpers every resource file
+ * (people.c, instances.c, ...) uses.
+ */
+#ifndef KW_API_H
+#define KW_API_H
+
+#include <pthread.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "limits.h"
+#include "http/http.h"
+#include "store/store.h"
+
+struct crypto_keys;
+struct throttle;
+
+#define APP_STORES_MAX	(KW_THREADS_MAX + 8)
+
+struct app {
+	struct config		 cfg;
+	char			 public_url[KW_URL_MAX + 1];
+	struct crypto_keys	*keys;
+	struct throttle		*throttle;
+	pthread_mutex_t		 stores_lock;	/* guards stores[] */
+	struct store		*stores[APP_STORES_MAX];
+	size_t			 nstores;
+};
+
+/* The authenticated caller, attached to a request by api_authorise. */
+struct caller {
+	struct person	person;
+	char		token_id[KW_ID_MAX + 1];
+};
+
+/* Prepare app from a validated configuration: load the master key of
+ * cfg->data_dir, open (and migrate) the store once.  0 or a KW_ERR_*
+ * with a message in err. */
+int	 api_app_init(struct app *app, const struct config *cfg, char *err,
+	    size_t errsz);
+/* Close every store connection and free keys; call after the HTTP
+ * server stopped. */
+void	 api_app_cleanup(struct app *app);
+
+/* The route table. */
+const struct http_route *api_routes(size_t *n);
+/* The authorise hook for the HTTP server (authentication, throttling,
+ * route access level). */
+int	 api_authorise(struct http_req *rq, const struct http_route *route);
+
+/* This thread's store connection (opened on first use), or NULL. */
+struct store *api_store(struct http_req *rq);
+/* The authenticated person of the request. */
+const struct person *api_me(const struct http_req *rq);
+/* 1 if the caller has one of the role bits. */
+int	 api_has_role(const struct http_req *rq, unsigned roles);
+
+/* Begin a write transaction on *st; 0 or KW_ERR_UNAVAILABLE. */
+int	 api_tx_begin(struct http_req *rq, struct store **st);
+/* Finish the transaction begun by api_tx_begin: commit when r is 0,
+ * else roll back.  Returns r, or the commit's error. */
+int	 api_tx_end(struct http_req *rq, struct store *st, int r);
+/* Append an audit event by the caller (inside a transaction; details
+ * consumed); maps a failure to KW_ERR_UNAVAILABLE with a message. */
+int	 api_audit(struct http_req *rq, struct store *st, const char *action,
+	    const char *subject, json_t *details);
+/* Map a store error to a client message for the object named what. */
+int	 api_store_fail(struct http_req *rq, int r, const char *what,
+	    const char *key);
+
+/* JSON shapes of the API. */
+json_t	*api_person_json(const struct person *p);
+json_t	*api_instance_json(const struct instance *in);
+/* {"items": items, "next_cursor": "<next>"|null}; items is consumed. */
+json_t	*api_page(json_t *items, int64_t next);
+
+/* Resource handlers (one file each). */
+int	 api_healthz(struct http_req *, struct http_resp *);
+int	 api_me_get(struct http_req *, struct http_resp *);
+int	 api_people_create(struct http_req *, struct http_resp *);
+int	 api_people_list(struct http_req *, struct http_resp *);
+int	 api_people_get(struct http_req *, struct http_resp *);
+int	 api_people_patch(struct http_req *, struct http_resp *);
+int	 api_people_token(struct http_req *, struct http_resp *);
+int	 api_people_offboard(struct http_req *, struct http_resp *);
+int	 api_instances_create(struct http_req *, struct http_resp *);
+int	 api_instances_list(struct http_req *, struct http_resp *);
+int	 api_instances_get(struct http_req *, struct http_resp *);
+int	 api_instances_patch(struct http_req *, struct http_resp *);
+
+#endif /* KW_API_H */

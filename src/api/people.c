@@ -1,0 +1,380 @@
+/*
+ * people.c — /v1/people: the directory of people, their roles, teams and
+ * managers, their personal tokens, and offboarding.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kw.h"
+#include "api/api.h"
+#include "api/valid.h"
+#include "crypto/crypto.h"
+#include "util/util.h"
+
+#define MANAGER_CHAIN_MAX	64	/* longest manager chain walked */
+
+static const char *const person_fields[] = {
+	"email", "name", "manager", "roles", "teams", "slack_user_id",
+	"active", NULL
+};
+static const char *const role_names[] = { "admin", "auditor", NULL };
+static const unsigned role_bits[] = { ROLE_ADMIN, ROLE_AUDITOR };
+
+static int
+valid_role(const char *s)
+{
+	size_t i;
+
+	for (i = 0; role_names[i] != NULL; i++)
+		if (strcmp(s, role_names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+valid_team(const char *s)
+{
+	return kw_valid_slug(s, KW_TEAM_MAX);
+}
+
+/* Slack member ids: U or W followed by upper-case letters and digits. */
+static int
+valid_slack_id(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n < 3 || n > KW_SLACK_ID_MAX || (s[0] != 'U' && s[0] != 'W'))
+		return 0;
+	for (i = 1; i < n; i++)
+		if (!isupper((unsigned char)s[i]) && !isdigit((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+/* 1 if making mgr the manager of p would close a loop. */
+static int
+manager_loop(struct store *st, const struct person *p, const char *mgr_id)
+{
+	struct person	m;
+	char		cur[KW_ID_MAX + 1];
+	int		i;
+
+	kw_strlcpy(cur, mgr_id, sizeof(cur));
+	for (i = 0; i < MANAGER_CHAIN_MAX && cur[0] != '\0'; i++) {
+		if (strcmp(cur, p->id) == 0)
+			return 1;
+		if (store_person_get(st, cur, &m) != 0)
+			return 0;
+		kw_strlcpy(cur, m.manager_id, sizeof(cur));
+	}
+	return cur[0] != '\0';	/* absurdly deep: refuse */
+}
+
+/*
+ * Apply the fields of body b to p (everything checked at the boundary);
+ * the names of the fields given are appended to changed.
+ */
+static int
+person_apply(struct http_req *rq, struct store *st, json_t *b,
+    struct person *p, json_t *changed)
+{
+	char	 roles[KW_ROLES_MAX][16], mgr[KW_EMAIL_MAX + 1];
+	size_t	 nroles = 0, i, j;
+	int	 creating = p->id[0] == '\0', here, r;
+	struct person m;
+
+	if ((r = jv_known(rq, b, person_fields)) != 0 ||
+	    (r = jv_str(rq, b, "email", creating ? JV_REQUIRED : 0,
+	    KW_EMAIL_MAX, p->email, sizeof(p->email), &here)) != 0)
+		return r;
+	if (here && !kw_valid_email(p->email))
+		return http_fail(rq, KW_ERR_VALIDATION, "email",
+		    "'email' is not a valid email address");
+	if (here)
+		json_array_append_new(changed, json_string("email"));
+	if ((r = jv_str(rq, b, "name", creating ? JV_REQUIRED : 0, KW_NAME_MAX,
+	    p->name, sizeof(p->name), &here)) != 0)
+		return r;
+	if (here)
+		json_array_append_new(changed, json_string("name"));
+	if ((r = jv_str(rq, b, "manager", JV_NULLABLE, KW_EMAIL_MAX, mgr,
+	    sizeof(mgr), &here)) != 0)
+		return r;
+	if (here) {
+		json_array_append_new(changed, json_string("manager"));
+		p->manager_id[0] = p->manager_email[0] = '\0';
+	}
+	if (here && mgr[0] != '\0') {
+		if ((r = store_person_get(st, mgr, &m)) == KW_ERR_NOT_FOUND)
+			return http_fail(rq, KW_ERR_VALIDATION, "manager",
+			    "'manager': no person '%.200s'; add the manager "
+			    "first", mgr);
+		if (r != 0)
+			return api_store_fail(rq, r, "person", mgr);
+		if (!creating && manager_loop(st, p, m.id))
+			return http_fail(rq, KW_ERR_VALIDATION, "manager",
+			    "'manager': %.200s would end up managing "
+			    "themselves", p->email);
+		kw_strlcpy(p->manager_id, m.id, sizeof(p->manager_id));
+		kw_strlcpy(p->manager_email, m.email, sizeof(p->manager_email));
+	}
+	if ((r = jv_strs(rq, b, "roles", 0, KW_ROLES_MAX, &roles[0][0],
+	    sizeof(roles[0]), &nroles, valid_role, "role (admin, auditor)",
+	    &here)) != 0)
+		return r;
+	if (here) {
+		json_array_append_new(changed, json_string("roles"));
+		p->roles = 0;
+		for (i = 0; i < nroles; i++)
+			for (j = 0; role_names[j] != NULL; j++)
+				if (strcmp(roles[i], role_names[j]) == 0)
+					p->roles |= role_bits[j];
+	}
+	if ((r = jv_strs(rq, b, "teams", 0, KW_TEAMS_MAX, &p->teams[0][0],
+	    sizeof(p->teams[0]), &p->nteams, valid_team,
+	    "team name (lower-case letters, digits, - and _)", &here)) != 0)
+		return r;
+	if (here)
+		json_array_append_new(changed, json_string("teams"));
+	if ((r = jv_str(rq, b, "slack_user_id", JV_NULLABLE, KW_SLACK_ID_MAX,
+	    p->slack_user_id, sizeof(p->slack_user_id), &here)) != 0)
+		return r;
+	if (here && p->slack_user_id[0] != '\0' &&
+	    !valid_slack_id(p->slack_user_id))
+		return http_fail(rq, KW_ERR_VALIDATION, "slack_user_id",
+		    "'slack_user_id' must look like U0123ABCD");
+	if (here)
+		json_array_append_new(changed, json_string("slack_user_id"));
+	if ((r = jv_bool(rq, b, "active", 0, &p->active, &here)) != 0)
+		return r;
+	if (here)
+		json_array_append_new(changed, json_string("active"));
+	return 0;
+}
+
+int
+api_people_create(struct http_req *rq, struct http_resp *rs)
+{
+	struct person	 p;
+	struct store	*st;
+	json_t		*changed = json_array();
+	char		 now[KW_TIME_LEN + 1];
+	int		 r;
+
+	memset(&p, 0, sizeof(p));
+	p.active = 1;
+	if ((r = api_tx_begin(rq, &st)) != 0)
+		goto done;
+	if ((r = person_apply(rq, st, rq->body, &p, changed)) != 0)
+		goto out;
+	crypto_random_id("per_", p.id, sizeof(p.id));
+	kw_time_fmt(kw_now(), now, sizeof(now));
+	kw_strlcpy(p.created_at, now, sizeof(p.created_at));
+	kw_strlcpy(p.updated_at, now, sizeof(p.updated_at));
+	if ((r = store_person_insert(st, &p)) != 0) {
+		r = api_store_fail(rq, r, "person with email", p.email);
+		goto out;
+	}
+	r = api_audit(rq, st, "person.create", p.email, json_pack(
+	    "{s:s, s:o}", "id", p.id, "fields", json_incref(changed)));
+ out:
+	r = api_tx_end(rq, st, r);
+ done:
+	json_decref(changed);
+	if (r == 0) {
+		rs->status = 201;
+		rs->body = api_person_json(&p);
+	}
+	return r;
+}
+
+struct list_ctx {
+	json_t	*items;
+	int64_t	 last;
+};
+
+static int
+list_person(const struct person *p, void *arg)
+{
+	struct list_ctx *l = arg;
+
+	json_array_append_new(l->items, api_person_json(p));
+	l->last = p->seq;
+	return 0;
+}
+
+int
+api_people_list(struct http_req *rq, struct http_resp *rs)
+{
+	struct list_ctx	 l = { NULL, 0 };
+	struct store	*st;
+	long long	 after;
+	size_t		 limit;
+	int		 r;
+
+	if ((r = jv_page(rq, &limit, &after)) != 0)
+		return r;
+	if ((st = api_store(rq)) == NULL)
+		return api_store_fail(rq, KW_ERR_UNAVAILABLE, "", "");
+	l.items = json_array();
+	if ((r = store_person_each(st, after, limit, list_person, &l)) != 0) {
+		json_decref(l.items);
+		return api_store_fail(rq, r, "", "");
+	}
+	rs->body = api_page(l.items, json_array_size(l.items) == limit ?
+	    l.last : 0);
+	return 0;
+}
+
+/* Read the person named by the path; only admins, auditors and the
+ * person themselves may look. */
+int
+api_people_get(struct http_req *rq, struct http_resp *rs)
+{
+	const struct person	*me = api_me(rq);
+	struct person		 p;
+	struct store		*st;
+	int			 r;
+
+	if ((st = api_store(rq)) == NULL)
+		return api_store_fail(rq, KW_ERR_UNAVAILABLE, "", "");
+	if ((r = store_person_get(st, rq->params[0], &p)) != 0)
+		return api_store_fail(rq, r, "person", rq->params[0]);
+	if (strcmp(p.id, me->id) != 0 &&
+	    !api_has_role(rq, ROLE_ADMIN | ROLE_AUDITOR))
+		return http_fail(rq, KW_ERR_FORBIDDEN, NULL,
+		    "only an admin or an auditor may look at other people");
+	rs->body = api_person_json(&p);
+	return 0;
+}
+
+int
+api_people_patch(struct http_req *rq, struct http_resp *rs)
+{
+	struct person	 p;
+	struct store	*st;
+	json_t		*changed = json_array();
+	int		 r;
+
+	if ((r = api_tx_begin(rq, &st)) != 0)
+		goto done;
+	if ((r = store_person_get(st, rq->params[0], &p)) != 0) {
+		r = api_store_fail(rq, r, "person", rq->params[0]);
+		goto out;
+	}
+	if ((r = person_apply(rq, st, rq->body, &p, changed)) != 0)
+		goto out;
+	kw_time_fmt(kw_now(), p.updated_at, sizeof(p.updated_at));
+	if ((r = store_person_update(st, &p)) != 0) {
+		r = api_store_fail(rq, r, "person with email", p.email);
+		goto out;
+	}
+	r = api_audit(rq, st, "person.update", p.email, json_pack(
+	    "{s:s, s:o}", "id", p.id, "fields", json_incref(changed)));
+ out:
+	r = api_tx_end(rq, st, r);
+ done:
+	json_decref(changed);
+	if (r == 0)
+		rs->body = api_person_json(&p);
+	return r;
+}
+
+/* Issue a personal token: an admin for anyone, a person for themselves.
+ * The token is shown in this answer only; the store keeps its keyed
+ * hash. */
+int
+api_people_token(struct http_req *rq, struct http_resp *rs)
+{
+	struct app		*app = rq->app;
+	const struct person	*me = api_me(rq);
+	struct token_rec	 t;
+	struct person		 p;
+	struct store		*st;
+	char			 tok[KW_TOKEN_STR_MAX];
+	int			 r;
+
+	memset(&t, 0, sizeof(t));
+	if ((r = jv_known(rq, rq->body, (const char *const[]){ NULL })) != 0)
+		return r;
+	if ((r = api_tx_begin(rq, &st)) != 0)
+		return r;
+	if ((r = store_person_get(st, rq->params[0], &p)) != 0) {
+		r = api_store_fail(rq, r, "person", rq->params[0]);
+		goto out;
+	}
+	if (strcmp(p.id, me->id) != 0 && !api_has_role(rq, ROLE_ADMIN)) {
+		r = http_fail(rq, KW_ERR_FORBIDDEN, NULL,
+		    "you may issue tokens only for yourself");
+		goto out;
+	}
+	if (!p.active) {
+		r = http_fail(rq, KW_ERR_CONFLICT, NULL,
+		    "%.200s is not active", p.email);
+		goto out;
+	}
+	if ((r = crypto_token_new(tok, sizeof(tok))) != 0 ||
+	    (r = crypto_token_hash(app->keys, tok, t.hash)) != 0)
+		goto out;
+	crypto_random_id("tok_", t.id, sizeof(t.id));
+	kw_strlcpy(t.person_id, p.id, sizeof(t.person_id));
+	kw_time_fmt(kw_now(), t.created_at, sizeof(t.created_at));
+	if ((r = store_token_insert(st, &t)) != 0) {
+		r = api_store_fail(rq, r, "token", t.id);
+		goto out;
+	}
+	r = api_audit(rq, st, "token.create", p.email,
+	    json_pack("{s:s, s:s}", "person_id", p.id, "token_id", t.id));
+ out:
+	r = api_tx_end(rq, st, r);
+	if (r == 0) {
+		rs->status = 201;
+		rs->body = json_pack("{s:s, s:s, s:s}", "id", t.id, "token",
+		    tok, "person", p.email);
+	}
+	kw_wipe(tok, sizeof(tok));
+	return r;
+}
+
+/* Offboard: the person becomes inactive and every keywarden token of
+ * theirs dies, in one transaction with its audit event. */
+int
+api_people_offboard(struct http_req *rq, struct http_resp *rs)
+{
+	const struct person	*me = api_me(rq);
+	struct person		 p;
+	struct store		*st;
+	int			 r, ntok = 0;
+
+	if ((r = jv_known(rq, rq->body, (const char *const[]){ NULL })) != 0)
+		return r;
+	if ((r = api_tx_begin(rq, &st)) != 0)
+		return r;
+	if ((r = store_person_get(st, rq->params[0], &p)) != 0) {
+		r = api_store_fail(rq, r, "person", rq->params[0]);
+		goto out;
+	}
+	if (strcmp(p.id, me->id) == 0) {
+		r = http_fail(rq, KW_ERR_CONFLICT, NULL,
+		    "you cannot offboard yourself; ask another admin");
+		goto out;
+	}
+	p.active = 0;
+	kw_time_fmt(kw_now(), p.updated_at, sizeof(p.updated_at));
+	if ((r = store_person_update(st, &p)) != 0 ||
+	    (r = store_token_revoke_person(st, p.id, p.updated_at,
+	    &ntok)) != 0) {
+		r = api_store_fail(rq, r, "person", p.email);
+		goto out;
+	}
+	r = api_audit(rq, st, "person.offboard", p.email,
+	    json_pack("{s:s, s:i}", "id", p.id, "tokens_revoked", ntok));
+ out:
+	r = api_tx_end(rq, st, r);
+	if (r == 0)
+		rs->body = json_pack("{s:o, s:i, s:i, s:[]}", "person",
+		    api_person_json(&p), "tokens_revoked", ntok,
+		    "requests_withdrawn", 0, "credentials_revoked");
+	return r;
+}

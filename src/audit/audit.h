@@ -1,0 +1,44 @@
+/*
+ * audit.h — the hash-chained audit log.  Each event's hash is SHA-256 over
+ * the previous event's hash and the event's canonical serialisation, so
+ * modifying, deleting, inserting or reordering an event breaks the chain.
+ *
+ * audit_append() must be called inside the caller's store transaction:
+ * the change and its event commit together or not at all.
+ */
+#ifndef KW_AUDIT_H
+#define KW_AUDIT_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "store/store.h"
+
+/* Append an event.  actor is an email or "system"; details (may be NULL)
+ * is consumed (its reference is released), and must never hold a
+ * secret.  Returns 0, or
+ * KW_ERR_UNAVAILABLE when the event could not be written (the caller
+ * then rolls back and answers 503). */
+int	 audit_append(struct store *st, const char *actor, const char *action,
+	    const char *subject, json_t *details);
+
+/* Canonical serialisation of an event (without prev_hash/hash): compact
+ * JSON with sorted keys.  Returns a malloc'd string or NULL. */
+char	*audit_canonical(const struct audit_event *ev);
+/* Compute an event's hash from ev->prev_hash and its canonical form
+ * into out[65].  0, or KW_ERR_INVALID_JSON if details do not parse. */
+int	 audit_hash(const struct audit_event *ev, char out[65]);
+
+struct audit_verdict {
+	int		ok;
+	int64_t		events;
+	int64_t		first_bad_seq;
+	char		head[65];
+	char		reason[160];
+};
+/* Walk the whole log checking sequence, links and hashes. 0 on a
+ * completed walk (whatever the verdict), or a store error. */
+int	 audit_verify(struct store *st, struct audit_verdict *v);
+
+#endif /* KW_AUDIT_H */

@@ -1,0 +1,263 @@
+/*
+ * config.c — settings from defaults, environment, INI file and flags.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+#include <jansson.h>
+
+#include "kw.h"
+#include "config.h"
+#include "util/util.h"
+
+enum ktype { K_STR, K_INT };
+
+static const struct key {
+	const char	*name;		/* file key and flag (--name, - for _) */
+	const char	*env;
+	enum ktype	 type;
+	size_t		 off;
+	size_t		 size;		/* K_STR capacity */
+	int		 min, max;	/* K_INT range */
+} keys[] = {
+	{ "data_dir", "KEYWARDEN_DATA_DIR", K_STR,
+	    offsetof(struct config, data_dir), KW_PATH_MAX, 0, 0 },
+	{ "listen", "KEYWARDEN_LISTEN", K_STR,
+	    offsetof(struct config, listen), 300, 0, 0 },
+	{ "public_url", "KEYWARDEN_PUBLIC_URL", K_STR,
+	    offsetof(struct config, public_url), KW_URL_MAX + 1, 0, 0 },
+	{ "threads", "KEYWARDEN_THREADS", K_INT,
+	    offsetof(struct config, threads), 0, 1, KW_THREADS_MAX },
+	{ "max_connections", "KEYWARDEN_MAX_CONNECTIONS", K_INT,
+	    offsetof(struct config, max_connections), 0, 1, 65536 },
+	{ "connection_timeout", "KEYWARDEN_CONNECTION_TIMEOUT", K_INT,
+	    offsetof(struct config, connection_timeout), 0, 1, 3600 },
+	{ "auth_fail_limit", "KEYWARDEN_AUTH_FAIL_LIMIT", K_INT,
+	    offsetof(struct config, auth_fail_limit), 0, 1, 1000000 },
+	{ "auth_fail_window", "KEYWARDEN_AUTH_FAIL_WINDOW", K_INT,
+	    offsetof(struct config, auth_fail_window), 0, 1, 86400 },
+};
+
+void
+config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	kw_strlcpy(c->data_dir, "data", sizeof(c->data_dir));
+	kw_strlcpy(c->listen, "127.0.0.1:8200", sizeof(c->listen));
+	c->threads = 2;
+	c->max_connections = KW_CONN_LIMIT;
+	c->connection_timeout = KW_CONN_TIMEOUT_S;
+	c->auth_fail_limit = KW_AUTH_FAIL_LIMIT;
+	c->auth_fail_window = KW_AUTH_FAIL_WINDOW_S;
+}
+
+static const struct key *
+key_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < KW_NELEM(keys); i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+const char *
+config_env_name(const char *key)
+{
+	const struct key *k = key_find(key);
+
+	return k ? k->env : NULL;
+}
+
+int
+config_set(struct config *c, const char *name, const char *value, char *err,
+    size_t errsz)
+{
+	const struct key	*k = key_find(name);
+	char			*end;
+	long			 v;
+
+	if (k == NULL) {
+		snprintf(err, errsz, "unknown setting '%s'", name);
+		return KW_ERR_CONFIG;
+	}
+	if (k->type == K_STR) {
+		if (strlen(value) >= k->size || !kw_valid_text(value, k->size)) {
+			snprintf(err, errsz, "%s: value too long or not text",
+			    name);
+			return KW_ERR_CONFIG;
+		}
+		kw_strlcpy((char *)c + k->off, value, k->size);
+		return 0;
+	}
+	errno = 0;
+	v = strtol(value, &end, 10);
+	if (errno != 0 || end == value || *end != '\0' || v < k->min ||
+	    v > k->max) {
+		snprintf(err, errsz, "%s: expected an integer from %d to %d",
+		    name, k->min, k->max);
+		return KW_ERR_CONFIG;
+	}
+	*(int *)(void *)((char *)c + k->off) = (int)v;
+	return 0;
+}
+
+int
+config_load_env(struct config *c, char *(*getenv_fn)(const char *), char *err,
+    size_t errsz)
+{
+	const char	*v;
+	size_t		 i;
+	int		 r;
+
+	for (i = 0; i < KW_NELEM(keys); i++) {
+		if ((v = getenv_fn(keys[i].env)) == NULL || *v == '\0')
+			continue;
+		if ((r = config_set(c, keys[i].name, v, err, errsz)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+struct ini_ctx {
+	struct config	*c;
+	char		*err;
+	size_t		 errsz;
+	int		 failed;
+};
+
+static int
+cfg_ini_line(void *user, const char *section, const char *name,
+    const char *value)
+{
+	struct ini_ctx *x = user;
+
+	if (x->failed)
+		return 0;
+	if (strcmp(section, "server") != 0) {
+		snprintf(x->err, x->errsz, "unknown section [%s]", section);
+		x->failed = 1;
+		return 0;
+	}
+	if (config_set(x->c, name, value, x->err, x->errsz) != 0) {
+		x->failed = 1;
+		return 0;
+	}
+	return 1;
+}
+
+int
+config_load_file(struct config *c, const char *path, char *err, size_t errsz)
+{
+	struct ini_ctx	x = { c, err, errsz, 0 };
+	char		inner[256] = "";
+	int		rc;
+
+	x.err = inner;
+	x.errsz = sizeof(inner);
+	rc = ini_parse(path, cfg_ini_line, &x);
+	if (rc == -1) {
+		snprintf(err, errsz, "%s: cannot open", path);
+		return KW_ERR_CONFIG;
+	}
+	if (rc != 0 || x.failed) {
+		snprintf(err, errsz, "%s:%d: %s", path, rc > 0 ? rc : 0,
+		    inner[0] ? inner : "syntax error");
+		return KW_ERR_CONFIG;
+	}
+	return 0;
+}
+
+int
+config_split_listen(const char *listen, char *host, size_t hostsz, int *port)
+{
+	const char	*colon, *h = listen;
+	size_t		 hl;
+	char		*end;
+	long		 p;
+
+	if (*listen == '[') {
+		const char *rb = strchr(listen, ']');
+		if (rb == NULL || rb[1] != ':')
+			return -1;
+		h = listen + 1;
+		hl = (size_t)(rb - h);
+		colon = rb + 1;
+	} else {
+		if ((colon = strrchr(listen, ':')) == NULL)
+			return -1;
+		hl = (size_t)(colon - listen);
+	}
+	if (hl == 0 || hl >= hostsz)
+		return -1;
+	errno = 0;
+	p = strtol(colon + 1, &end, 10);
+	if (errno || end == colon + 1 || *end != '\0' || p < 0 || p > 65535)
+		return -1;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	*port = (int)p;
+	return 0;
+}
+
+int
+config_validate(const struct config *c, char *err, size_t errsz)
+{
+	char	host[256];
+	int	port;
+
+	if (c->data_dir[0] == '\0') {
+		snprintf(err, errsz, "data_dir: must not be empty");
+		return KW_ERR_CONFIG;
+	}
+	if (config_split_listen(c->listen, host, sizeof(host), &port) != 0) {
+		snprintf(err, errsz, "listen: expected HOST:PORT, got '%s'",
+		    c->listen);
+		return KW_ERR_CONFIG;
+	}
+	if (c->public_url[0] != '\0' && !kw_valid_url(c->public_url, 1) &&
+	    strncmp(c->public_url, "http://", 7) != 0) {
+		snprintf(err, errsz, "public_url: expected an http(s) URL");
+		return KW_ERR_CONFIG;
+	}
+	return 0;
+}
+
+void
+config_public_url(const struct config *c, char *out, size_t outsz)
+{
+	size_t n;
+
+	if (c->public_url[0] != '\0')
+		kw_strlcpy(out, c->public_url, outsz);
+	else
+		snprintf(out, outsz, "http://%s", c->listen);
+	n = strlen(out);
+	while (n > 0 && out[n - 1] == '/')
+		out[--n] = '\0';
+}
+
+void
+config_print(const struct config *c, FILE *fp)
+{
+	json_t	*o = json_object();
+	char	 url[KW_URL_MAX + 64];
+	size_t	 i;
+
+	for (i = 0; i < KW_NELEM(keys); i++) {
+		const void *p = (const char *)c + keys[i].off;
+		json_object_set_new(o, keys[i].name, keys[i].type == K_STR ?
+		    json_string(p) : json_integer(*(const int *)p));
+	}
+	config_public_url(c, url, sizeof(url));
+	json_object_set_new(o, "public_url", json_string(url));
+	json_dumpf(o, fp, JSON_INDENT(2) | JSON_SORT_KEYS);
+	fputc('\n', fp);
+	json_decref(o);
+}

@@ -1,0 +1,263 @@
+/*
+ * crypto.c — keys, sealing, token hashing and comparison over libsodium.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "kw.h"
+#include "crypto/crypto.h"
+
+_Static_assert(sizeof(struct crypto_sha256) >= sizeof(crypto_hash_sha256_state),
+    "crypto_sha256 state too small");
+_Static_assert(KW_SEAL_OVERHEAD == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES +
+    crypto_aead_xchacha20poly1305_ietf_ABYTES, "seal overhead");
+
+#define KDF_CONTEXT	"keywardn"	/* exactly crypto_kdf_CONTEXTBYTES */
+
+enum subkey { SUBKEY_TOKEN = 1, SUBKEY_SEAL = 2, SUBKEY_FINGERPRINT = 3 };
+
+struct crypto_keys {
+	unsigned char	token[crypto_generichash_KEYBYTES];
+	unsigned char	seal[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
+	unsigned char	fingerprint[crypto_generichash_KEYBYTES];
+};
+
+int
+crypto_init(void)
+{
+	return sodium_init() < 0 ? KW_ERR_CRYPTO : 0;
+}
+
+int
+crypto_master_key_create(const char *path)
+{
+	unsigned char	key[KW_MASTER_KEY_LEN];
+	int		fd, r = KW_ERR_IO;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+	    S_IRUSR | S_IWUSR);
+	if (fd == -1)
+		return errno == EEXIST ? KW_ERR_EXISTS : KW_ERR_IO;
+	randombytes_buf(key, sizeof(key));
+	if (write(fd, key, sizeof(key)) != (ssize_t)sizeof(key) ||
+	    fsync(fd) != 0)
+		goto out;
+	r = 0;
+ out:
+	sodium_memzero(key, sizeof(key));
+	if (close(fd) != 0 && r == 0)
+		r = KW_ERR_IO;
+	if (r != 0)
+		unlink(path);
+	return r;
+}
+
+int
+crypto_keys_from_bytes(const unsigned char master[KW_MASTER_KEY_LEN],
+    struct crypto_keys **out)
+{
+	struct crypto_keys *k;
+
+	*out = NULL;
+	if ((k = sodium_malloc(sizeof(*k))) == NULL)
+		return KW_ERR_NOMEM;
+	crypto_kdf_derive_from_key(k->token, sizeof(k->token), SUBKEY_TOKEN,
+	    KDF_CONTEXT, master);
+	crypto_kdf_derive_from_key(k->seal, sizeof(k->seal), SUBKEY_SEAL,
+	    KDF_CONTEXT, master);
+	crypto_kdf_derive_from_key(k->fingerprint, sizeof(k->fingerprint),
+	    SUBKEY_FINGERPRINT, KDF_CONTEXT, master);
+	sodium_mprotect_readonly(k);
+	*out = k;
+	return 0;
+}
+
+int
+crypto_keys_load(const char *path, struct crypto_keys **out)
+{
+	unsigned char	master[KW_MASTER_KEY_LEN + 1];
+	struct stat	st;
+	ssize_t		n;
+	int		fd, r = KW_ERR_CONFIG;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return KW_ERR_IO;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+		goto out;
+	n = read(fd, master, sizeof(master));
+	if (n != KW_MASTER_KEY_LEN)
+		goto out;
+	r = crypto_keys_from_bytes(master, out);
+ out:
+	sodium_memzero(master, sizeof(master));
+	close(fd);
+	return r;
+}
+
+void
+crypto_keys_free(struct crypto_keys *k)
+{
+	if (k != NULL)
+		sodium_free(k);	/* wipes */
+}
+
+int
+crypto_token_new(char *out, size_t outsz)
+{
+	unsigned char	raw[KW_TOKEN_RAW_LEN];
+	size_t		plen = strlen(KW_TOKEN_PREFIX);
+	size_t		need = plen + sodium_base64_ENCODED_LEN(sizeof(raw),
+			    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+
+	if (outsz < need || need > KW_TOKEN_STR_MAX)
+		return KW_ERR_INTERNAL;
+	randombytes_buf(raw, sizeof(raw));
+	memcpy(out, KW_TOKEN_PREFIX, plen);
+	sodium_bin2base64(out + plen, outsz - plen, raw, sizeof(raw),
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(raw, sizeof(raw));
+	return 0;
+}
+
+int
+crypto_token_wellformed(const char *s)
+{
+	unsigned char	 raw[KW_TOKEN_STR_MAX];
+	size_t		 plen = strlen(KW_TOKEN_PREFIX), n, rawlen;
+	const char	*end;
+
+	n = strnlen(s, KW_TOKEN_STR_MAX + 1);
+	if (n > KW_TOKEN_STR_MAX || strncmp(s, KW_TOKEN_PREFIX, plen) != 0)
+		return 0;
+	if (sodium_base642bin(raw, sizeof(raw), s + plen, n - plen, NULL,
+	    &rawlen, &end, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	    *end != '\0')
+		return 0;
+	sodium_memzero(raw, sizeof(raw));
+	return rawlen >= KW_TOKEN_RAW_LEN;
+}
+
+int
+crypto_token_hash(const struct crypto_keys *k, const char *token,
+    unsigned char out[KW_HASH_LEN])
+{
+	if (crypto_generichash(out, KW_HASH_LEN, (const unsigned char *)token,
+	    strlen(token), k->token, sizeof(k->token)) != 0)
+		return KW_ERR_CRYPTO;
+	return 0;
+}
+
+int
+crypto_fingerprint(const struct crypto_keys *k, const void *secret,
+    size_t len, char *out, size_t outsz)
+{
+	unsigned char h[8];
+
+	if (outsz < 3 + 2 * sizeof(h) + 1)
+		return KW_ERR_INTERNAL;
+	if (crypto_generichash(h, sizeof(h), secret, len, k->fingerprint,
+	    sizeof(k->fingerprint)) != 0)
+		return KW_ERR_CRYPTO;
+	memcpy(out, "fp_", 3);
+	sodium_bin2hex(out + 3, outsz - 3, h, sizeof(h));
+	return 0;
+}
+
+int
+crypto_eq(const void *a, const void *b, size_t n)
+{
+	return sodium_memcmp(a, b, n) == 0;
+}
+
+int
+crypto_seal(const struct crypto_keys *k, const char *ad, const void *pt,
+    size_t ptlen, unsigned char *out, size_t outsz, size_t *outlen)
+{
+	const size_t		 nlen = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+	unsigned long long	 clen;
+
+	if (outsz < ptlen + KW_SEAL_OVERHEAD)
+		return KW_ERR_TOO_LARGE;
+	randombytes_buf(out, nlen);
+	if (crypto_aead_xchacha20poly1305_ietf_encrypt(out + nlen, &clen, pt,
+	    ptlen, (const unsigned char *)ad, strlen(ad), NULL, out,
+	    k->seal) != 0)
+		return KW_ERR_CRYPTO;
+	*outlen = nlen + (size_t)clen;
+	return 0;
+}
+
+int
+crypto_open(const struct crypto_keys *k, const char *ad,
+    const unsigned char *ct, size_t ctlen, unsigned char *out, size_t outsz,
+    size_t *outlen)
+{
+	const size_t		 nlen = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+	unsigned long long	 plen;
+
+	if (ctlen < KW_SEAL_OVERHEAD)
+		return KW_ERR_CRYPTO;
+	if (outsz < ctlen - KW_SEAL_OVERHEAD)
+		return KW_ERR_TOO_LARGE;
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(out, &plen, NULL,
+	    ct + nlen, ctlen - nlen, (const unsigned char *)ad, strlen(ad),
+	    ct, k->seal) != 0)
+		return KW_ERR_CRYPTO;
+	*outlen = (size_t)plen;
+	return 0;
+}
+
+void
+crypto_random_id(const char *prefix, char *out, size_t outsz)
+{
+	unsigned char	raw[12];
+	size_t		plen = strlen(prefix);
+
+	if (outsz < plen + 2 * sizeof(raw) + 1) {
+		if (outsz > 0)
+			out[0] = '\0';
+		return;
+	}
+	randombytes_buf(raw, sizeof(raw));
+	memcpy(out, prefix, plen);
+	sodium_bin2hex(out + plen, outsz - plen, raw, sizeof(raw));
+}
+
+void
+crypto_sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+
+	crypto_hash_sha256(h, data, len);
+	sodium_bin2hex(out, 65, h, sizeof(h));
+}
+
+void
+crypto_sha256_init(struct crypto_sha256 *h)
+{
+	crypto_hash_sha256_init((crypto_hash_sha256_state *)(void *)h->state);
+}
+
+void
+crypto_sha256_update(struct crypto_sha256 *h, const void *p, size_t n)
+{
+	crypto_hash_sha256_update((crypto_hash_sha256_state *)(void *)h->state,
+	    p, n);
+}
+
+void
+crypto_sha256_final_hex(struct crypto_sha256 *h, char out[65])
+{
+	unsigned char d[crypto_hash_sha256_BYTES];
+
+	crypto_hash_sha256_final((crypto_hash_sha256_state *)(void *)h->state, d);
+	sodium_bin2hex(out, 65, d, sizeof(d));
+}

@@ -1,0 +1,74 @@
+/*
+ * crypto.h — the only module that calls libsodium: the master key,
+ * sealing of secrets at rest, personal-token generation and keyed
+ * hashing, fingerprints, digests, random identifiers and constant-time
+ * comparison.
+ *
+ * Subkeys are derived from the 32-byte master key with crypto_kdf, one
+ * per purpose, so a token hash never shares a key with a seal.
+ */
+#ifndef KW_CRYPTO_H
+#define KW_CRYPTO_H
+
+#include <stddef.h>
+
+#include "limits.h"
+
+struct crypto_keys;	/* opaque; lives in locked, guarded memory */
+
+/* Initialise libsodium; call once before anything else. 0 or KW_ERR_CRYPTO. */
+int	 crypto_init(void);
+
+/* Create a new random master key at path (O_EXCL, mode 0600).
+ * KW_ERR_EXISTS if the file exists, KW_ERR_IO otherwise on failure. */
+int	 crypto_master_key_create(const char *path);
+/* Load the master key at path and derive subkeys.  Refuses a key file
+ * readable by group/others or of the wrong size (KW_ERR_CONFIG).
+ * On success *out is owned by the caller: crypto_keys_free(). */
+int	 crypto_keys_load(const char *path, struct crypto_keys **out);
+/* Derive keys from raw master bytes (tests, tools). Caller frees. */
+int	 crypto_keys_from_bytes(const unsigned char master[KW_MASTER_KEY_LEN],
+	    struct crypto_keys **out);
+/* Wipe and free; NULL ok. */
+void	 crypto_keys_free(struct crypto_keys *k);
+
+/* Write a new personal token "kw_" + base64url(32 random bytes) into
+ * out (outsz >= KW_TOKEN_STR_MAX). */
+int	 crypto_token_new(char *out, size_t outsz);
+/* 1 if s has the shape of a personal token (prefix, length, alphabet). */
+int	 crypto_token_wellformed(const char *s);
+/* Keyed hash (BLAKE2b-256 under the token subkey) of a token. */
+int	 crypto_token_hash(const struct crypto_keys *k, const char *token,
+	    unsigned char out[KW_HASH_LEN]);
+/* Fingerprint of a secret for display and audit: "fp_" + 16 hex chars of
+ * a keyed hash under the fingerprint subkey.  outsz >= 20. */
+int	 crypto_fingerprint(const struct crypto_keys *k, const void *secret,
+	    size_t len, char *out, size_t outsz);
+
+/* 1 if the n bytes at a and b are equal, compared in constant time. */
+int	 crypto_eq(const void *a, const void *b, size_t n);
+
+/* Seal pt with XChaCha20-Poly1305 under the seal subkey; ad names what is
+ * sealed (e.g. "instance:<id>:bot_token") and must be given again to open.
+ * Output is nonce || ciphertext || tag, ptlen + KW_SEAL_OVERHEAD bytes. */
+int	 crypto_seal(const struct crypto_keys *k, const char *ad,
+	    const void *pt, size_t ptlen, unsigned char *out, size_t outsz,
+	    size_t *outlen);
+/* Open what crypto_seal produced.  KW_ERR_CRYPTO if it was altered or
+ * the ad differs.  The caller wipes out after use. */
+int	 crypto_open(const struct crypto_keys *k, const char *ad,
+	    const unsigned char *ct, size_t ctlen, unsigned char *out,
+	    size_t outsz, size_t *outlen);
+
+/* A fresh random identifier: prefix + 24 lowercase hex chars. */
+void	 crypto_random_id(const char *prefix, char *out, size_t outsz);
+/* SHA-256 of data as 64 lowercase hex chars plus NUL into out[65]. */
+void	 crypto_sha256_hex(const void *data, size_t len, char out[65]);
+
+/* Incremental SHA-256 for hashing a chain of records. */
+struct crypto_sha256 { _Alignas(64) unsigned char state[512]; };
+void	 crypto_sha256_init(struct crypto_sha256 *h);
+void	 crypto_sha256_update(struct crypto_sha256 *h, const void *p, size_t n);
+void	 crypto_sha256_final_hex(struct crypto_sha256 *h, char out[65]);
+
+#endif /* KW_CRYPTO_H */

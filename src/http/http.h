@@ -1,0 +1,111 @@
+/*
+ * http.h — the HTTP front end.  http/ is the only code that includes the
+ * HTTP library (libmicrohttpd); handlers see plain structs.
+ *
+ * A route names a method, a path pattern ("/v1/people/{}/tokens"; each
+ * {} captures one segment), the handler, who may call it (checked by
+ * the application's authorise hook before the body is read), and whether
+ * it takes a body.  Bodies are limited to KW_BODY_MAX and must be JSON
+ * objects sent as application/json.
+ */
+#ifndef KW_HTTP_H
+#define KW_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "limits.h"
+
+/* Who may call a route; interpreted by the application's hook. */
+enum http_access {
+	ACCESS_PUBLIC,		/* no authentication */
+	ACCESS_PERSON,		/* any active person */
+	ACCESS_READER,		/* admin or auditor */
+	ACCESS_ADMIN,		/* admin */
+};
+
+enum http_body { BODY_NONE, BODY_OPTIONAL, BODY_REQUIRED };
+
+struct http_req {
+	const char	*method;
+	const char	*path;
+	const char	*params[KW_PATH_PARAMS_MAX];	/* captured {} */
+	size_t		 nparams;
+	json_t		*body;		/* parsed object, or NULL */
+	const char	*remote;	/* client address text */
+	const char	*authorization;	/* header value or NULL */
+	char		 request_id[24];
+	void		*app;		/* http_server_start's app pointer */
+	void		*caller;	/* set by the authorise hook; free()d */
+	void		*conn;		/* library connection (query access) */
+	/* error detail a handler may set when it returns an error */
+	char		 err_message[320];
+	char		 err_field[64];
+	int		 retry_after;	/* seconds, for 429 */
+};
+
+struct http_resp {
+	int		 status;	/* 200, 201, ... */
+	json_t		*body;		/* owned; freed after sending */
+};
+
+struct http_route;
+/* A handler returns 0 and fills rs, or a negative KW_ERR_* (with
+ * rq->err_message / err_field set) which becomes the JSON error. */
+typedef int (*http_handler)(struct http_req *rq, struct http_resp *rs);
+/* Called once the route is known and before the body is read: decides
+ * whether the caller may use the route (0 or a KW_ERR_*). */
+typedef int (*http_authorise)(struct http_req *rq,
+	    const struct http_route *route);
+
+struct http_route {
+	const char		*method;
+	const char		*pattern;
+	http_handler		 handler;
+	enum http_access	 access;
+	enum http_body		 body;
+};
+
+/* Match method+path against routes.  On success *out is the route and
+ * params/nparams hold pointers into segbuf (the captured segments).
+ * KW_ERR_NOT_FOUND when no pattern matches, KW_ERR_METHOD when a pattern
+ * matches with another method. */
+int	 http_route_match(const struct http_route *routes, size_t nroutes,
+	    const char *method, const char *path, char *segbuf, size_t segbufsz,
+	    const char **params, size_t *nparams, const struct http_route **out);
+
+/* A query-string parameter of the request, or NULL. */
+const char *http_query(const struct http_req *rq, const char *key);
+
+/* Set a handler error's message (printf-style) and optional field. */
+int	 http_fail(struct http_req *rq, int err, const char *field,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Render the API's error object for err; caller owns the result. */
+json_t	*http_error_body(int err, const char *message, const char *field);
+
+struct http_server_config {
+	const char		*host;
+	int			 port;
+	int			 threads;
+	int			 max_connections;
+	int			 connection_timeout;
+	const struct http_route	*routes;
+	size_t			 nroutes;
+	http_authorise		 authorise;
+	void			*app;
+};
+
+struct http_server;
+/* Start listening; *out is owned by the caller: http_server_stop(). */
+int	 http_server_start(const struct http_server_config *cfg,
+	    struct http_server **out);
+/* Stop accepting, finish in-flight requests and free. NULL ok. */
+void	 http_server_stop(struct http_server *srv);
+
+/* Depth of a JSON value (scalars are 1). */
+int	 http_json_depth(const json_t *v);
+
+#endif /* KW_HTTP_H */

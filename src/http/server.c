@@ -1,0 +1,377 @@
+/*
+ * server.c — the libmicrohttpd front end: connection limits and timeouts,
+ * routing, content-type and size checks, JSON parsing, error rendering
+ * and one access-log line per request.
+ *
+ * Per request, libmicrohttpd calls access_cb several times: once with the
+ * headers (route, authorisation, content checks happen here, before any
+ * body is read), then with each piece of the body, then once more to
+ * produce the answer.
+ */
+#include <sys/random.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <microhttpd.h>
+
+#include "kw.h"
+#include "log.h"
+#include "http/http.h"
+#include "util/buf.h"
+#include "util/util.h"
+
+struct http_server {
+	struct MHD_Daemon		*mhd;
+	struct http_server_config	 cfg;
+};
+
+/* Per-request state, from the first callback to the completion one. */
+struct exchange {
+	struct http_req		 rq;
+	const struct http_route	*route;
+	struct buf		 body;
+	char			 segbuf[KW_URL_PATH_MAX];
+	char			 remote[INET6_ADDRSTRLEN];
+	uint64_t		 start_us;
+	int			 status;
+	int			 too_large;
+	int			 answered;
+};
+
+static atomic_uint_fast64_t	 req_counter;
+static uint32_t			 boot_tag;
+
+static const char *
+header(struct MHD_Connection *c, const char *name)
+{
+	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+}
+
+const char *
+http_query(const struct http_req *rq, const char *key)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND,
+	    key);
+}
+
+int
+http_fail(struct http_req *rq, int err, const char *field, const char *fmt,
+    ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(rq->err_message, sizeof(rq->err_message), fmt, ap);
+	va_end(ap);
+	kw_strlcpy(rq->err_field, field ? field : "", sizeof(rq->err_field));
+	return err;
+}
+
+/* Queue body (consumed) with status on the connection. */
+static enum MHD_Result
+send_json(struct MHD_Connection *c, struct exchange *x, int status,
+    json_t *body)
+{
+	struct MHD_Response	*resp;
+	char			*text;
+	char			 ra[16];
+	enum MHD_Result		 ret;
+
+	text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	if (text == NULL) {
+		status = 500;
+		text = strdup("{\"error\":{\"code\":\"internal\","
+		    "\"message\":\"could not render the answer\"}}");
+		if (text == NULL)
+			return MHD_NO;
+	}
+	resp = MHD_create_response_from_buffer(strlen(text), text,
+	    MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", "application/json");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "X-Request-Id", x->rq.request_id);
+	if (status == 429 && x->rq.retry_after > 0) {
+		snprintf(ra, sizeof(ra), "%d", x->rq.retry_after);
+		MHD_add_response_header(resp, "Retry-After", ra);
+	}
+	ret = MHD_queue_response(c, (unsigned)status, resp);
+	MHD_destroy_response(resp);
+	x->status = status;
+	x->answered = 1;
+	return ret;
+}
+
+static enum MHD_Result
+send_error(struct MHD_Connection *c, struct exchange *x, int err)
+{
+	return send_json(c, x, kw_err_status(err), http_error_body(err,
+	    x->rq.err_message, x->rq.err_field));
+}
+
+static void
+remote_addr(struct MHD_Connection *c, char *out, size_t outsz)
+{
+	const union MHD_ConnectionInfo	*ci;
+	const struct sockaddr		*sa;
+
+	kw_strlcpy(out, "unknown", outsz);
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || (sa = ci->client_addr) == NULL)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)
+		    sa)->sin_addr, out, (socklen_t)outsz);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)
+		    (const void *)sa)->sin6_addr, out, (socklen_t)outsz);
+}
+
+static int
+is_json_type(const char *ct)
+{
+	size_t n = strlen("application/json");
+
+	if (ct == NULL || strncasecmp(ct, "application/json", n) != 0)
+		return 0;
+	return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
+}
+
+/* The first callback: headers are in, no body yet. */
+static enum MHD_Result
+begin(struct http_server *srv, struct MHD_Connection *c, struct exchange *x,
+    const char *url, const char *method)
+{
+	const char	*cl, *te;
+	int		 r, has_body;
+
+	if (strlen(url) >= KW_URL_PATH_MAX)
+		return send_error(c, x, http_fail(&x->rq, KW_ERR_NOT_FOUND,
+		    NULL, "path too long"));
+	r = http_route_match(srv->cfg.routes, srv->cfg.nroutes, method, url,
+	    x->segbuf, sizeof(x->segbuf), x->rq.params, &x->rq.nparams,
+	    &x->route);
+	if (r != 0)
+		return send_error(c, x, http_fail(&x->rq, r, NULL,
+		    r == KW_ERR_METHOD ? "method %s is not allowed on %s" :
+		    "no such resource: %s%s", r == KW_ERR_METHOD ? method : "",
+		    url));
+	if (srv->cfg.authorise != NULL &&
+	    (r = srv->cfg.authorise(&x->rq, x->route)) != 0)
+		return send_error(c, x, r);
+	cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	te = header(c, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	has_body = (cl != NULL && strcmp(cl, "0") != 0) || te != NULL;
+	if (!has_body)
+		return MHD_YES;
+	if (x->route->body == BODY_NONE)
+		return send_error(c, x, http_fail(&x->rq, KW_ERR_VALIDATION,
+		    NULL, "this endpoint takes no request body"));
+	if (!is_json_type(header(c, MHD_HTTP_HEADER_CONTENT_TYPE)))
+		return send_error(c, x, http_fail(&x->rq, KW_ERR_MEDIA_TYPE,
+		    NULL, "send the body as Content-Type: application/json"));
+	if (cl != NULL && strtoull(cl, NULL, 10) > KW_BODY_MAX)
+		return send_error(c, x, http_fail(&x->rq, KW_ERR_TOO_LARGE,
+		    NULL, "request body is larger than %d bytes",
+		    KW_BODY_MAX));
+	return MHD_YES;
+}
+
+/* The last callback: the body is complete; parse, dispatch, answer. */
+static enum MHD_Result
+finish(struct MHD_Connection *c, struct exchange *x)
+{
+	struct http_resp	 rs = { 200, NULL };
+	json_error_t		 jerr;
+	int			 r;
+
+	if (x->too_large)
+		return send_error(c, x, http_fail(&x->rq, KW_ERR_TOO_LARGE,
+		    NULL, "request body is larger than %d bytes",
+		    KW_BODY_MAX));
+	if (x->body.len > 0) {
+		x->rq.body = json_loadb(x->body.data, x->body.len,
+		    JSON_REJECT_DUPLICATES, &jerr);
+		if (x->rq.body == NULL)
+			return send_error(c, x, http_fail(&x->rq,
+			    KW_ERR_INVALID_JSON, NULL,
+			    "body is not valid JSON: %s (line %d, column %d)",
+			    jerr.text, jerr.line, jerr.column));
+		if (!json_is_object(x->rq.body))
+			return send_error(c, x, http_fail(&x->rq,
+			    KW_ERR_INVALID_JSON, NULL,
+			    "body must be a JSON object"));
+		if (http_json_depth(x->rq.body) > KW_JSON_DEPTH_MAX)
+			return send_error(c, x, http_fail(&x->rq,
+			    KW_ERR_VALIDATION, NULL,
+			    "body is nested deeper than %d levels",
+			    KW_JSON_DEPTH_MAX));
+	} else if (x->route->body == BODY_REQUIRED)
+		return send_error(c, x, http_fail(&x->rq, KW_ERR_INVALID_JSON,
+		    NULL, "this endpoint needs a JSON object body"));
+	r = x->route->handler(&x->rq, &rs);
+	if (r != 0) {
+		json_decref(rs.body);
+		return send_error(c, x, r);
+	}
+	return send_json(c, x, rs.status, rs.body);
+}
+
+static enum MHD_Result
+access_cb(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	struct http_server	*srv = cls;
+	struct exchange		*x = *con_cls;
+
+	KW_UNUSED(version);
+	if (x == NULL) {
+		if ((x = calloc(1, sizeof(*x))) == NULL)
+			return MHD_NO;
+		*con_cls = x;
+		x->start_us = kw_mono_us();
+		buf_init(&x->body, KW_BODY_MAX);
+		snprintf(x->rq.request_id, sizeof(x->rq.request_id),
+		    "%08x%010llx", boot_tag, (unsigned long long)
+		    atomic_fetch_add(&req_counter, 1));
+		remote_addr(c, x->remote, sizeof(x->remote));
+		x->rq.method = method;
+		x->rq.path = url;
+		x->rq.remote = x->remote;
+		x->rq.conn = c;
+		x->rq.app = srv->cfg.app;
+		x->rq.authorization = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
+		return begin(srv, c, x, url, method);
+	}
+	if (x->answered) {
+		*upload_data_size = 0;	/* discard what follows */
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		if (!x->too_large &&
+		    buf_add(&x->body, upload_data, *upload_data_size) != 0)
+			x->too_large = 1;
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	return finish(c, x);
+}
+
+static void
+completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct exchange	*x = *con_cls;
+	json_t		*line;
+
+	KW_UNUSED(cls);
+	KW_UNUSED(c);
+	if (x == NULL)
+		return;
+	line = json_pack("{s:s, s:s, s:s, s:i, s:f, s:s}", "event", "access",
+	    "method", x->rq.method ? x->rq.method : "", "path",
+	    x->rq.path ? x->rq.path : "", "status", x->status,
+	    "duration_ms", (double)(kw_mono_us() - x->start_us) / 1000.0,
+	    "request_id", x->rq.request_id);
+	if (line != NULL) {
+		json_object_set_new(line, "remote", json_string(x->remote));
+		if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+			json_object_set_new(line, "aborted", json_true());
+		log_json(line);
+		json_decref(line);
+	}
+	json_decref(x->rq.body);
+	free(x->rq.caller);
+	buf_free(&x->body);
+	free(x);
+	*con_cls = NULL;
+}
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+
+	KW_UNUSED(cls);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	log_msg("warn", "http: %s", msg);
+}
+
+int
+http_server_start(const struct http_server_config *cfg,
+    struct http_server **out)
+{
+	struct http_server	*srv;
+	struct sockaddr_in	 sin;
+	struct sockaddr_in6	 sin6;
+	struct sockaddr		*sa;
+	unsigned int		 flags;
+
+	*out = NULL;
+	if (getrandom(&boot_tag, sizeof(boot_tag), 0) != sizeof(boot_tag))
+		boot_tag = (uint32_t)kw_mono_us();
+	memset(&sin, 0, sizeof(sin));
+	memset(&sin6, 0, sizeof(sin6));
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	    MHD_USE_ERROR_LOG;
+	if (inet_pton(AF_INET, cfg->host, &sin.sin_addr) == 1) {
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons((uint16_t)cfg->port);
+		sa = (struct sockaddr *)&sin;
+	} else if (inet_pton(AF_INET6, cfg->host, &sin6.sin6_addr) == 1) {
+		sin6.sin6_family = AF_INET6;
+		sin6.sin6_port = htons((uint16_t)cfg->port);
+		sa = (struct sockaddr *)&sin6;
+		flags |= MHD_USE_IPv6;
+	} else if (strcmp(cfg->host, "localhost") == 0) {
+		sin.sin_family = AF_INET;
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sin.sin_port = htons((uint16_t)cfg->port);
+		sa = (struct sockaddr *)&sin;
+	} else
+		return KW_ERR_CONFIG;
+	if ((srv = calloc(1, sizeof(*srv))) == NULL)
+		return KW_ERR_NOMEM;
+	srv->cfg = *cfg;
+	srv->mhd = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL,
+	    access_cb, srv,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_SOCK_ADDR, sa,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->connection_timeout,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+	    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
+	    MHD_OPTION_END);
+	if (srv->mhd == NULL) {
+		free(srv);
+		return KW_ERR_IO;
+	}
+	*out = srv;
+	return 0;
+}
+
+void
+http_server_stop(struct http_server *srv)
+{
+	if (srv == NULL)
+		return;
+	MHD_stop_daemon(srv->mhd);
+	free(srv);
+}

@@ -1,0 +1,56 @@
+/*
+ * limits.h — every input limit in one place.  Each is enforced where the
+ * input is parsed and produces its own clear error.
+ */
+#ifndef KW_LIMITS_H
+#define KW_LIMITS_H
+
+/* HTTP */
+#define KW_BODY_MAX		(64 * 1024)	/* request body, bytes */
+#define KW_URL_PATH_MAX		1024		/* request path, bytes */
+#define KW_JSON_DEPTH_MAX	16		/* nesting of request bodies */
+#define KW_PATH_PARAMS_MAX	4		/* {x} segments in a route */
+#define KW_LIST_LIMIT_DEFAULT	50		/* ?limit= default */
+#define KW_LIST_LIMIT_MAX	500		/* ?limit= maximum */
+#define KW_CONN_LIMIT		1024		/* concurrent connections */
+#define KW_CONN_TIMEOUT_S	30		/* idle connection timeout */
+#define KW_RESPONSE_MAX		(8 * 1024 * 1024) /* client: response cap */
+
+/* Authentication throttling: failures per address per window. */
+#define KW_AUTH_FAIL_LIMIT	20
+#define KW_AUTH_FAIL_WINDOW_S	60
+#define KW_AUTH_TRACK_SLOTS	1024		/* addresses tracked at once */
+
+/* Fields (characters/bytes of UTF-8) */
+#define KW_ID_MAX		40
+#define KW_EMAIL_MAX		254
+#define KW_NAME_MAX		200
+#define KW_TEAM_MAX		64
+#define KW_TEAMS_MAX		32		/* teams per person */
+#define KW_ROLES_MAX		8		/* roles listed per person */
+#define KW_SLACK_ID_MAX		32
+#define KW_INSTANCE_NAME_MAX	64
+#define KW_DISPLAY_NAME_MAX	200
+#define KW_URL_MAX		2048
+#define KW_PROVIDER_MAX		32
+#define KW_PROVISIONERS_MAX	32		/* provisioners per instance */
+#define KW_SCOPE_MAX		64
+#define KW_SCOPES_MAX		32		/* scopes per instance/request */
+#define KW_BOT_TOKEN_MAX	1024		/* instance bot credential */
+#define KW_LIFETIME_DAYS_MAX	3650
+#define KW_TIME_LEN		20		/* "2026-11-28T09:00:00Z" */
+
+/* Secrets */
+#define KW_MASTER_KEY_LEN	32
+#define KW_TOKEN_RAW_LEN	32		/* random bytes in a personal token */
+#define KW_TOKEN_PREFIX		"kw_"
+#define KW_TOKEN_STR_MAX	128		/* longest token accepted */
+#define KW_HASH_LEN		32
+#define KW_SEAL_OVERHEAD	(24 + 16)	/* nonce + tag */
+#define KW_SEALED_MAX		(KW_BOT_TOKEN_MAX + KW_SEAL_OVERHEAD)
+
+/* Configuration */
+#define KW_PATH_MAX		1024
+#define KW_THREADS_MAX		64
+
+#endif /* KW_LIMITS_H */

@@ -1,0 +1,460 @@
+/*
+ * main.c — the keywarden binary: the server commands (init, serve,
+ * audit verify, version, help) and, through cli/, the client commands.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "kw.h"
+#include "config.h"
+#include "log.h"
+#include "api/api.h"
+#include "audit/audit.h"
+#include "cli/cli.h"
+#include "crypto/crypto.h"
+#include "http/http.h"
+#include "store/store.h"
+#include "util/util.h"
+
+#define EXIT_USAGE	2
+
+static int	cmd_init(int, char **);
+static int	cmd_serve(int, char **);
+static int	cmd_audit(int, char **);
+static int	cmd_version(int, char **);
+static int	cmd_help(int, char **);
+
+static const struct command {
+	const char	*name;
+	int		(*run)(int, char **);
+	const char	*usage;
+} commands[] = {
+	{ "init", cmd_init, "init --data-dir DIR --admin-email EMAIL "
+	    "[--admin-name NAME]" },
+	{ "serve", cmd_serve, "serve [--data-dir DIR] [--listen HOST:PORT] "
+	    "[--public-url URL] [--config FILE]\n"
+	    "        [--threads N] [--auth-fail-limit N] "
+	    "[--auth-fail-window SECONDS] [--check] [--print-config]" },
+	{ "audit", cmd_audit, "audit verify --data-dir DIR "
+	    "[--expect-head HASH]" },
+	{ "version", cmd_version, "version" },
+	{ "help", cmd_help, "help" },
+};
+
+static void
+usage(FILE *fp)
+{
+	size_t i;
+
+	fprintf(fp, "keywarden %s — governs admin API credentials for SaaS "
+	    "instances\n\nserver commands:\n", KW_VERSION);
+	for (i = 0; i < KW_NELEM(commands); i++)
+		fprintf(fp, "  keywarden %s\n", commands[i].usage);
+	fprintf(fp, "\nclient commands (talk to a running server):\n");
+	cli_usage(fp);
+}
+
+static int
+cmd_version(int argc, char **argv)
+{
+	KW_UNUSED(argc);
+	KW_UNUSED(argv);
+	printf("keywarden %s\n", KW_VERSION);
+	return 0;
+}
+
+static int
+cmd_help(int argc, char **argv)
+{
+	KW_UNUSED(argc);
+	KW_UNUSED(argv);
+	usage(stdout);
+	return 0;
+}
+
+/* ---- init ---- */
+
+/* Create the first admin and their token in one transaction. */
+static int
+init_admin(struct store *st, const struct crypto_keys *keys,
+    const char *email, const char *name, char *tok, size_t toksz,
+    struct person *p)
+{
+	struct token_rec	t;
+	int			r;
+
+	memset(p, 0, sizeof(*p));
+	memset(&t, 0, sizeof(t));
+	crypto_random_id("per_", p->id, sizeof(p->id));
+	kw_strlcpy(p->email, email, sizeof(p->email));
+	kw_strlcpy(p->name, name, sizeof(p->name));
+	p->roles = ROLE_ADMIN;
+	p->active = 1;
+	kw_time_fmt(kw_now(), p->created_at, sizeof(p->created_at));
+	kw_strlcpy(p->updated_at, p->created_at, sizeof(p->updated_at));
+	crypto_random_id("tok_", t.id, sizeof(t.id));
+	kw_strlcpy(t.person_id, p->id, sizeof(t.person_id));
+	kw_strlcpy(t.created_at, p->created_at, sizeof(t.created_at));
+	if ((r = crypto_token_new(tok, toksz)) != 0 ||
+	    (r = crypto_token_hash(keys, tok, t.hash)) != 0)
+		return r;
+	if ((r = store_begin(st)) != 0)
+		return r;
+	if ((r = audit_append(st, "system", "store.init", "keywarden",
+	    NULL)) == 0 &&
+	    (r = store_person_insert(st, p)) == 0 &&
+	    (r = audit_append(st, "system", "person.create", p->email,
+	    json_pack("{s:s, s:[s]}", "id", p->id, "roles", "admin"))) == 0 &&
+	    (r = store_token_insert(st, &t)) == 0 &&
+	    (r = audit_append(st, "system", "token.create", p->email,
+	    json_pack("{s:s, s:s}", "person_id", p->id, "token_id",
+	    t.id))) == 0)
+		r = store_commit(st);
+	if (r != 0)
+		store_rollback(st);
+	return r;
+}
+
+static int
+cmd_init(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "data-dir", required_argument, NULL, 'd' },
+		{ "admin-email", required_argument, NULL, 'e' },
+		{ "admin-name", required_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char		*dir = NULL, *email = NULL, *name = NULL;
+	char			 keypath[KW_PATH_MAX + 16], dbpath[KW_PATH_MAX + 16];
+	char			 tok[KW_TOKEN_STR_MAX];
+	struct crypto_keys	*keys = NULL;
+	struct store		*st = NULL;
+	struct person		 p;
+	struct stat		 sb;
+	json_t			*out;
+	int			 c, r, made_key = 0;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': dir = optarg; break;
+		case 'e': email = optarg; break;
+		case 'n': name = optarg; break;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (dir == NULL)
+		dir = getenv(config_env_name("data_dir"));
+	if (dir == NULL || email == NULL) {
+		fprintf(stderr, "usage: keywarden %s\n", commands[0].usage);
+		return EXIT_USAGE;
+	}
+	if (!kw_valid_email(email)) {
+		fprintf(stderr, "keywarden: '%s' is not a valid email\n", email);
+		return EXIT_USAGE;
+	}
+	if (name == NULL)
+		name = email;
+	if (!kw_valid_text(name, KW_NAME_MAX) || strlen(dir) > KW_PATH_MAX) {
+		fprintf(stderr, "keywarden: name or data dir too long\n");
+		return EXIT_USAGE;
+	}
+	snprintf(keypath, sizeof(keypath), "%s/master.key", dir);
+	snprintf(dbpath, sizeof(dbpath), "%s/keywarden.db", dir);
+	if (stat(keypath, &sb) == 0 || stat(dbpath, &sb) == 0) {
+		fprintf(stderr, "keywarden: %s is already initialised; nothing "
+		    "was changed\n", dir);
+		return 1;
+	}
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "keywarden: cannot create %s: %s\n", dir,
+		    strerror(errno));
+		return 1;
+	}
+	if ((r = crypto_master_key_create(keypath)) != 0)
+		goto fail;
+	made_key = 1;
+	if ((r = crypto_keys_load(keypath, &keys)) != 0 ||
+	    (r = store_open(dir, STORE_CREATE | STORE_MIGRATE, &st)) != 0 ||
+	    (r = init_admin(st, keys, email, name, tok, sizeof(tok), &p)) != 0)
+		goto fail;
+	out = json_pack("{s:s, s:s, s:s, s:s}", "admin_token", tok,
+	    "admin_id", p.id, "admin_email", p.email, "data_dir", dir);
+	json_dumpf(out, stdout, JSON_INDENT(2));
+	fputc('\n', stdout);
+	fflush(stdout);
+	json_decref(out);
+	kw_wipe(tok, sizeof(tok));
+	store_close(st);
+	crypto_keys_free(keys);
+	return 0;
+ fail:
+	fprintf(stderr, "keywarden: init of %s failed: %s\n", dir,
+	    kw_strerror(r));
+	store_close(st);
+	crypto_keys_free(keys);
+	if (made_key) {
+		/* leave nothing half-initialised behind */
+		unlink(keypath);
+		unlink(dbpath);
+		snprintf(dbpath, sizeof(dbpath), "%s/keywarden.db-wal", dir);
+		unlink(dbpath);
+		snprintf(dbpath, sizeof(dbpath), "%s/keywarden.db-shm", dir);
+		unlink(dbpath);
+	}
+	return 1;
+}
+
+/* ---- serve ---- */
+
+static const struct option serve_opts[] = {
+	{ "data-dir", required_argument, NULL, 'd' },
+	{ "listen", required_argument, NULL, 'l' },
+	{ "public-url", required_argument, NULL, 'u' },
+	{ "config", required_argument, NULL, 'c' },
+	{ "threads", required_argument, NULL, 't' },
+	{ "max-connections", required_argument, NULL, 'm' },
+	{ "connection-timeout", required_argument, NULL, 'o' },
+	{ "auth-fail-limit", required_argument, NULL, 'a' },
+	{ "auth-fail-window", required_argument, NULL, 'w' },
+	{ "check", no_argument, NULL, 'C' },
+	{ "print-config", no_argument, NULL, 'P' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* Flag letter to config key. */
+static const char *
+flag_key(int c)
+{
+	switch (c) {
+	case 'd': return "data_dir";
+	case 'l': return "listen";
+	case 'u': return "public_url";
+	case 't': return "threads";
+	case 'm': return "max_connections";
+	case 'o': return "connection_timeout";
+	case 'a': return "auth_fail_limit";
+	case 'w': return "auth_fail_window";
+	default: return NULL;
+	}
+}
+
+/*
+ * Build the configuration: defaults, then environment, then the config
+ * file, then flags (highest precedence).
+ */
+static int
+serve_config(int argc, char **argv, struct config *cfg, int *check,
+    int *print)
+{
+	const char	*flags[KW_NELEM(serve_opts)][2];
+	const char	*file = getenv("KEYWARDEN_CONFIG");
+	char		 err[512];
+	size_t		 nflags = 0, i;
+	int		 c;
+
+	*check = *print = 0;
+	while ((c = getopt_long(argc, argv, "", serve_opts, NULL)) != -1) {
+		if (c == 'c')
+			file = optarg;
+		else if (c == 'C')
+			*check = 1;
+		else if (c == 'P')
+			*print = 1;
+		else if (flag_key(c) != NULL && nflags < KW_NELEM(flags)) {
+			flags[nflags][0] = flag_key(c);
+			flags[nflags++][1] = optarg;
+		} else {
+			fprintf(stderr, "usage: keywarden %s\n",
+			    commands[1].usage);
+			return EXIT_USAGE;
+		}
+	}
+	config_defaults(cfg);
+	if (config_load_env(cfg, getenv, err, sizeof(err)) != 0 ||
+	    (file != NULL && config_load_file(cfg, file, err,
+	    sizeof(err)) != 0))
+		goto bad;
+	for (i = 0; i < nflags; i++)
+		if (config_set(cfg, flags[i][0], flags[i][1], err,
+		    sizeof(err)) != 0)
+			goto bad;
+	if (config_validate(cfg, err, sizeof(err)) != 0)
+		goto bad;
+	return 0;
+ bad:
+	fprintf(stderr, "keywarden: configuration: %s\n", err);
+	return 1;
+}
+
+static int
+cmd_serve(int argc, char **argv)
+{
+	struct http_server_config	 hc;
+	struct http_server		*srv = NULL;
+	struct config			 cfg;
+	struct app			*app;
+	char				 host[256], err[768];
+	sigset_t			 set;
+	int				 check, print, port, sig, r;
+
+	if ((r = serve_config(argc, argv, &cfg, &check, &print)) != 0)
+		return r;
+	if (print) {
+		config_print(&cfg, stdout);
+		return 0;
+	}
+	if ((app = calloc(1, sizeof(*app))) == NULL)
+		return 1;
+	if (api_app_init(app, &cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "keywarden: %s\n", err);
+		api_app_cleanup(app);
+		free(app);
+		return 1;
+	}
+	if (check) {
+		printf("configuration ok; data directory %s ready (schema %d)\n",
+		    cfg.data_dir, store_schema_version(app->stores[0]));
+		api_app_cleanup(app);
+		free(app);
+		return 0;
+	}
+	/* Workers inherit this mask; only the main thread takes signals. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	config_split_listen(cfg.listen, host, sizeof(host), &port);
+	memset(&hc, 0, sizeof(hc));
+	hc.host = host;
+	hc.port = port;
+	hc.threads = cfg.threads;
+	hc.max_connections = cfg.max_connections;
+	hc.connection_timeout = cfg.connection_timeout;
+	hc.routes = api_routes(&hc.nroutes);
+	hc.authorise = api_authorise;
+	hc.app = app;
+	if ((r = http_server_start(&hc, &srv)) != 0) {
+		fprintf(stderr, "keywarden: cannot listen on %s: %s\n",
+		    cfg.listen, r == KW_ERR_CONFIG ? "not a numeric address" :
+		    "address in use or not available");
+		api_app_cleanup(app);
+		free(app);
+		return 1;
+	}
+	log_msg("info", "keywarden %s listening on %s (public url %s, "
+	    "data dir %s)", KW_VERSION, cfg.listen, app->public_url,
+	    cfg.data_dir);
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGTERM || sig == SIGINT)
+			break;
+	}
+	log_msg("info", "signal %d: shutting down", sig);
+	http_server_stop(srv);
+	api_app_cleanup(app);
+	free(app);
+	log_msg("info", "stopped");
+	return 0;
+}
+
+/* ---- audit ---- */
+
+static int
+cmd_audit(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "data-dir", required_argument, NULL, 'd' },
+		{ "expect-head", required_argument, NULL, 'e' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct audit_verdict	 v;
+	struct store		*st;
+	const char		*dir = getenv("KEYWARDEN_DATA_DIR"), *head = NULL;
+	int			 c, r;
+
+	if (argc < 2 || strcmp(argv[1], "verify") != 0) {
+		if (argc >= 2 && cli_handles("audit"))
+			return cli_run(argc, argv);
+		fprintf(stderr, "usage: keywarden %s\n", commands[2].usage);
+		return EXIT_USAGE;
+	}
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'd')
+			dir = optarg;
+		else if (c == 'e')
+			head = optarg;
+		else
+			return EXIT_USAGE;
+	}
+	if (dir == NULL) {
+		fprintf(stderr, "usage: keywarden %s\n", commands[2].usage);
+		return EXIT_USAGE;
+	}
+	if ((r = store_open(dir, 0, &st)) != 0) {
+		fprintf(stderr, "keywarden: cannot open the store in %s: %s\n",
+		    dir, kw_strerror(r));
+		return 1;
+	}
+	r = audit_verify(st, &v);
+	store_close(st);
+	if (r != 0) {
+		fprintf(stderr, "keywarden: reading the audit log: %s\n",
+		    kw_strerror(r));
+		return 1;
+	}
+	if (v.ok && head != NULL && strcmp(head, v.head) != 0) {
+		v.ok = 0;
+		v.first_bad_seq = v.events + 1;
+		snprintf(v.reason, sizeof(v.reason), "the chain head is not "
+		    "the expected one: events were removed from the end, or "
+		    "the log was replaced");
+	}
+	if (v.ok)
+		printf("audit log intact: %lld events, head %s\n",
+		    (long long)v.events, v.head);
+	else
+		printf("audit log BROKEN at event %lld: %s\n",
+		    (long long)v.first_bad_seq, v.reason);
+	return v.ok ? 0 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t i;
+
+	if (crypto_init() != 0) {
+		fprintf(stderr, "keywarden: cannot initialise libsodium\n");
+		return 1;
+	}
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return cmd_help(0, NULL);
+	if (strcmp(argv[1], "--version") == 0)
+		return cmd_version(0, NULL);
+	for (i = 0; i < KW_NELEM(commands); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	if (cli_handles(argv[1]))
+		return cli_run(argc - 1, argv + 1);
+	fprintf(stderr, "keywarden: unknown command '%s'\n\n", argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,42 @@
+/*
+ * backend.h — what a store backend implements.  store.c dispatches every
+ * store_* call through one of these tables; callers never see it.
+ */
+#ifndef KW_STORE_BACKEND_H
+#define KW_STORE_BACKEND_H
+
+#include "store/store.h"
+
+struct store_ops {
+	const char *name;
+	int	(*open)(const char *dir, int flags, void **ctx);
+	void	(*close)(void *ctx);
+	int	(*schema_version)(void *ctx);
+	int	(*begin)(void *ctx);
+	int	(*commit)(void *ctx);
+	void	(*rollback)(void *ctx);
+
+	int	(*person_insert)(void *, const struct person *);
+	int	(*person_update)(void *, const struct person *);
+	int	(*person_get)(void *, const char *, struct person *);
+	int	(*person_each)(void *, int64_t, size_t, store_person_cb, void *);
+
+	int	(*token_insert)(void *, const struct token_rec *);
+	int	(*token_find)(void *, const unsigned char *, struct token_rec *,
+		    struct person *);
+	int	(*token_revoke_person)(void *, const char *, const char *, int *);
+
+	int	(*instance_insert)(void *, const struct instance *);
+	int	(*instance_update)(void *, const struct instance *);
+	int	(*instance_get)(void *, const char *, struct instance *);
+	int	(*instance_each)(void *, int64_t, size_t, store_instance_cb,
+		    void *);
+
+	int	(*audit_head)(void *, int64_t *, char *);
+	int	(*audit_insert)(void *, const struct audit_event *);
+	int	(*audit_each)(void *, int64_t, size_t, store_audit_cb, void *);
+};
+
+extern const struct store_ops store_sqlite_ops;
+
+#endif /* KW_STORE_BACKEND_H */

@@ -1,0 +1,869 @@
+/*
+ * sqlite.c — the SQLite backend of the store: WAL mode, numbered schema
+ * migrations, and one table of prepared statements.  Every value is a
+ * bound parameter; no SQL is ever formatted from input.
+ */
+#include <sys/stat.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "kw.h"
+#include "limits.h"
+#include "store/backend.h"
+#include "util/util.h"
+
+#define DB_FILE		"keywarden.db"
+#define BUSY_TIMEOUT_MS	5000
+
+/* Numbered migrations: entry i brings the schema to version i + 1. */
+static const char *const migrations[] = {
+	/* 1: people, tokens, instances, audit */
+	"CREATE TABLE people ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  email TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+	"  name TEXT NOT NULL,"
+	"  manager_id TEXT REFERENCES people(id),"
+	"  roles INTEGER NOT NULL DEFAULT 0,"
+	"  teams TEXT NOT NULL DEFAULT '[]',"
+	"  slack_user_id TEXT,"
+	"  active INTEGER NOT NULL DEFAULT 1,"
+	"  created_at TEXT NOT NULL,"
+	"  updated_at TEXT NOT NULL);"
+	"CREATE TABLE tokens ("
+	"  id TEXT PRIMARY KEY,"
+	"  person_id TEXT NOT NULL REFERENCES people(id),"
+	"  hash BLOB NOT NULL UNIQUE,"
+	"  created_at TEXT NOT NULL,"
+	"  revoked_at TEXT);"
+	"CREATE INDEX tokens_person ON tokens(person_id);"
+	"CREATE TABLE instances ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  display_name TEXT NOT NULL,"
+	"  provider TEXT NOT NULL,"
+	"  url TEXT NOT NULL,"
+	"  allow_integrations INTEGER NOT NULL,"
+	"  issuance INTEGER NOT NULL,"
+	"  allowed_scopes TEXT,"
+	"  max_lifetime_days INTEGER NOT NULL,"
+	"  rotation_days INTEGER NOT NULL,"
+	"  bot_email TEXT,"
+	"  bot_sealed BLOB,"
+	"  created_at TEXT NOT NULL,"
+	"  updated_at TEXT NOT NULL);"
+	"CREATE TABLE instance_provisioners ("
+	"  instance_id TEXT NOT NULL REFERENCES instances(id),"
+	"  pos INTEGER NOT NULL,"
+	"  person_id TEXT NOT NULL REFERENCES people(id),"
+	"  PRIMARY KEY (instance_id, person_id));"
+	"CREATE INDEX instance_provisioners_person"
+	"  ON instance_provisioners(person_id);"
+	"CREATE TABLE audit_events ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  at TEXT NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  subject TEXT NOT NULL,"
+	"  details TEXT NOT NULL,"
+	"  prev_hash TEXT NOT NULL,"
+	"  hash TEXT NOT NULL);",
+};
+#define SCHEMA_VERSION ((int)KW_NELEM(migrations))
+
+#define PERSON_COLS \
+	"p.seq, p.id, p.email, p.name, coalesce(p.manager_id, ''), " \
+	"coalesce(m.email, ''), p.roles, p.teams, " \
+	"coalesce(p.slack_user_id, ''), p.active, p.created_at, p.updated_at"
+#define PERSON_FROM " FROM people p LEFT JOIN people m ON m.id = p.manager_id "
+#define INSTANCE_COLS \
+	"seq, id, name, display_name, provider, url, allow_integrations, " \
+	"issuance, allowed_scopes, max_lifetime_days, rotation_days, " \
+	"coalesce(bot_email, ''), bot_sealed, created_at, updated_at"
+
+enum stmt {
+	S_BEGIN, S_COMMIT, S_ROLLBACK,
+	S_PERSON_INSERT, S_PERSON_UPDATE, S_PERSON_BY_ID, S_PERSON_BY_EMAIL,
+	S_PERSON_LIST,
+	S_TOKEN_INSERT, S_TOKEN_FIND, S_TOKEN_REVOKE_PERSON,
+	S_INSTANCE_INSERT, S_INSTANCE_UPDATE, S_INSTANCE_BY_NAME,
+	S_INSTANCE_LIST, S_PROV_DELETE, S_PROV_INSERT, S_PROV_LIST,
+	S_AUDIT_HEAD, S_AUDIT_INSERT, S_AUDIT_LIST,
+	S__COUNT
+};
+
+static const char *const stmt_sql[S__COUNT] = {
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_PERSON_INSERT] =
+	    "INSERT INTO people (id, email, name, manager_id, roles, teams,"
+	    " slack_user_id, active, created_at, updated_at)"
+	    " VALUES (?1, ?2, ?3, nullif(?4, ''), ?5, ?6, nullif(?7, ''), ?8,"
+	    " ?9, ?10)",
+	[S_PERSON_UPDATE] =
+	    "UPDATE people SET email = ?2, name = ?3,"
+	    " manager_id = nullif(?4, ''), roles = ?5, teams = ?6,"
+	    " slack_user_id = nullif(?7, ''), active = ?8, updated_at = ?10"
+	    " WHERE id = ?1",
+	[S_PERSON_BY_ID] = "SELECT " PERSON_COLS PERSON_FROM "WHERE p.id = ?1",
+	[S_PERSON_BY_EMAIL] =
+	    "SELECT " PERSON_COLS PERSON_FROM "WHERE p.email = ?1",
+	[S_PERSON_LIST] = "SELECT " PERSON_COLS PERSON_FROM
+	    "WHERE p.seq > ?1 ORDER BY p.seq LIMIT ?2",
+	[S_TOKEN_INSERT] =
+	    "INSERT INTO tokens (id, person_id, hash, created_at)"
+	    " VALUES (?1, ?2, ?3, ?4)",
+	[S_TOKEN_FIND] =
+	    "SELECT t.id, t.person_id, t.hash, t.created_at FROM tokens t"
+	    " WHERE t.hash = ?1 AND t.revoked_at IS NULL",
+	[S_TOKEN_REVOKE_PERSON] =
+	    "UPDATE tokens SET revoked_at = ?2"
+	    " WHERE person_id = ?1 AND revoked_at IS NULL",
+	[S_INSTANCE_INSERT] =
+	    "INSERT INTO instances (id, name, display_name, provider, url,"
+	    " allow_integrations, issuance, allowed_scopes, max_lifetime_days,"
+	    " rotation_days, bot_email, bot_sealed, created_at, updated_at)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, nullif(?11, ''),"
+	    " ?12, ?13, ?14)",
+	[S_INSTANCE_UPDATE] =
+	    "UPDATE instances SET name = ?2, display_name = ?3, provider = ?4,"
+	    " url = ?5, allow_integrations = ?6, issuance = ?7,"
+	    " allowed_scopes = ?8, max_lifetime_days = ?9, rotation_days = ?10,"
+	    " bot_email = nullif(?11, ''), bot_sealed = ?12, updated_at = ?14"
+	    " WHERE id = ?1",
+	[S_INSTANCE_BY_NAME] = "SELECT " INSTANCE_COLS
+	    " FROM instances WHERE name = ?1 OR id = ?1",
+	[S_INSTANCE_LIST] = "SELECT " INSTANCE_COLS
+	    " FROM instances WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+	[S_PROV_DELETE] =
+	    "DELETE FROM instance_provisioners WHERE instance_id = ?1",
+	[S_PROV_INSERT] =
+	    "INSERT INTO instance_provisioners (instance_id, pos, person_id)"
+	    " VALUES (?1, ?2, ?3)",
+	[S_PROV_LIST] =
+	    "SELECT ip.person_id, p.email FROM instance_provisioners ip"
+	    " JOIN people p ON p.id = ip.person_id"
+	    " WHERE ip.instance_id = ?1 ORDER BY ip.pos",
+	[S_AUDIT_HEAD] =
+	    "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1",
+	[S_AUDIT_INSERT] =
+	    "INSERT INTO audit_events (seq, at, actor, action, subject,"
+	    " details, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[S_AUDIT_LIST] =
+	    "SELECT seq, at, actor, action, subject, details, prev_hash, hash"
+	    " FROM audit_events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+};
+
+struct sq {
+	sqlite3		*db;
+	sqlite3_stmt	*stmt[S__COUNT];
+	int		 in_tx;
+};
+
+/* Map a SQLite result to a project error. */
+static int
+sq_err(int rc)
+{
+	switch (rc) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return 0;
+	case SQLITE_CONSTRAINT_UNIQUE:
+	case SQLITE_CONSTRAINT_PRIMARYKEY:
+	case SQLITE_CONSTRAINT_FOREIGNKEY:
+		return KW_ERR_CONFLICT;
+	case SQLITE_NOMEM:
+		return KW_ERR_NOMEM;
+	default:
+		/* busy, full, read-only, I/O, trigger aborts, ... */
+		return KW_ERR_UNAVAILABLE;
+	}
+}
+
+/* The prepared statement for id, reset and with bindings cleared. */
+static sqlite3_stmt *
+sq_stmt(struct sq *q, enum stmt id)
+{
+	sqlite3_stmt *s = q->stmt[id];
+
+	if (s == NULL) {
+		if (sqlite3_prepare_v3(q->db, stmt_sql[id], -1,
+		    SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK)
+			return NULL;
+		q->stmt[id] = s;
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return s;
+}
+
+/* Step a statement that returns no rows. */
+static int
+sq_exec(sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+	int r = rc == SQLITE_DONE ? 0 : sq_err(sqlite3_extended_errcode(
+	    sqlite3_db_handle(s)));
+
+	sqlite3_reset(s);
+	return r;
+}
+
+static void
+col_str(sqlite3_stmt *s, int i, char *dst, size_t dstsz)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	kw_strlcpy(dst, t ? (const char *)t : "", dstsz);
+}
+
+static void
+bind_str(sqlite3_stmt *s, int i, const char *v)
+{
+	sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+}
+
+/* Encode n strings of width w as a JSON array; caller frees. */
+static char *
+strings_to_json(const char *base, size_t n, size_t w)
+{
+	json_t	*a = json_array();
+	char	*out;
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_string(base + i * w));
+	out = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return out;
+}
+
+/* Decode a JSON array of strings into at most max slots of width w. */
+static size_t
+json_to_strings(const char *text, char *base, size_t max, size_t w)
+{
+	json_t	*a, *v;
+	size_t	 i, n = 0;
+
+	if (text == NULL || (a = json_loads(text, 0, NULL)) == NULL)
+		return 0;
+	json_array_foreach(a, i, v) {
+		if (n >= max || !json_is_string(v))
+			continue;
+		kw_strlcpy(base + n * w, json_string_value(v), w);
+		n++;
+	}
+	json_decref(a);
+	return n;
+}
+
+static int
+sq_user_version(struct sq *q)
+{
+	sqlite3_stmt	*s;
+	int		 v = -1;
+
+	if (sqlite3_prepare_v2(q->db, "PRAGMA user_version", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* Bring the schema to SCHEMA_VERSION, one migration per transaction. */
+static int
+sq_migrate(struct sq *q, int flags)
+{
+	char	pragma[64];
+	int	v, i;
+
+	if ((v = sq_user_version(q)) < 0)
+		return KW_ERR_UNAVAILABLE;
+	if (v > SCHEMA_VERSION)
+		return KW_ERR_CONFIG;	/* written by a newer keywarden */
+	if (v < SCHEMA_VERSION && !(flags & STORE_MIGRATE))
+		return KW_ERR_CONFIG;
+	for (i = v; i < SCHEMA_VERSION; i++) {
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d;",
+		    i + 1);
+		if (sqlite3_exec(q->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+		    SQLITE_OK)
+			return KW_ERR_UNAVAILABLE;
+		if (sqlite3_exec(q->db, migrations[i], NULL, NULL, NULL) !=
+		    SQLITE_OK ||
+		    sqlite3_exec(q->db, pragma, NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL) !=
+		    SQLITE_OK) {
+			sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+			return KW_ERR_UNAVAILABLE;
+		}
+	}
+	return 0;
+}
+
+static int
+sq_open(const char *dir, int flags, void **ctx)
+{
+	char		 path[KW_PATH_MAX];
+	struct sq	*q;
+	struct stat	 sb;
+	int		 r = KW_ERR_UNAVAILABLE, oflags;
+
+	*ctx = NULL;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, DB_FILE) >=
+	    sizeof(path))
+		return KW_ERR_CONFIG;
+	if (!(flags & STORE_CREATE) && stat(path, &sb) != 0)
+		return KW_ERR_NOT_FOUND;
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return KW_ERR_NOMEM;
+	oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+	    ((flags & STORE_CREATE) ? SQLITE_OPEN_CREATE : 0);
+	if (sqlite3_open_v2(path, &q->db, oflags, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_extended_result_codes(q->db, 1);
+	sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS);
+	if (sqlite3_exec(q->db, "PRAGMA journal_mode=WAL;"
+	    "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+	    "PRAGMA secure_delete=ON;", NULL, NULL, NULL) != SQLITE_OK)
+		goto out;
+	if ((r = sq_migrate(q, flags)) != 0)
+		goto out;
+	*ctx = q;
+	return 0;
+ out:
+	sqlite3_close_v2(q->db);
+	free(q);
+	return r;
+}
+
+static void
+sq_close(void *ctx)
+{
+	struct sq	*q = ctx;
+	size_t		 i;
+
+	if (q == NULL)
+		return;
+	for (i = 0; i < S__COUNT; i++)
+		sqlite3_finalize(q->stmt[i]);
+	sqlite3_close_v2(q->db);
+	free(q);
+}
+
+static int
+sq_schema_version(void *ctx)
+{
+	return sq_user_version(ctx);
+}
+
+static int
+sq_begin(void *ctx)
+{
+	struct sq	*q = ctx;
+	sqlite3_stmt	*s = sq_stmt(q, S_BEGIN);
+	int		 r;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	if ((r = sq_exec(s)) == 0)
+		q->in_tx = 1;
+	return r ? KW_ERR_UNAVAILABLE : 0;
+}
+
+static int
+sq_commit(void *ctx)
+{
+	struct sq	*q = ctx;
+	sqlite3_stmt	*s = sq_stmt(q, S_COMMIT);
+	int		 r;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	if ((r = sq_exec(s)) != 0) {
+		/* A failed COMMIT may leave the transaction open. */
+		if (!sqlite3_get_autocommit(q->db))
+			sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+		q->in_tx = 0;
+		return KW_ERR_UNAVAILABLE;
+	}
+	q->in_tx = 0;
+	return 0;
+}
+
+static void
+sq_rollback(void *ctx)
+{
+	struct sq	*q = ctx;
+	sqlite3_stmt	*s;
+
+	if (!q->in_tx && sqlite3_get_autocommit(q->db))
+		return;
+	if ((s = sq_stmt(q, S_ROLLBACK)) != NULL)
+		sq_exec(s);
+	q->in_tx = 0;
+}
+
+/* ---- people ---- */
+
+static int
+person_bind(sqlite3_stmt *s, const struct person *p)
+{
+	char *teams = strings_to_json(&p->teams[0][0], p->nteams,
+	    sizeof(p->teams[0]));
+
+	if (teams == NULL)
+		return KW_ERR_NOMEM;
+	bind_str(s, 1, p->id);
+	bind_str(s, 2, p->email);
+	bind_str(s, 3, p->name);
+	bind_str(s, 4, p->manager_id);
+	sqlite3_bind_int(s, 5, (int)p->roles);
+	sqlite3_bind_text(s, 6, teams, -1, free);
+	bind_str(s, 7, p->slack_user_id);
+	sqlite3_bind_int(s, 8, p->active);
+	bind_str(s, 9, p->created_at);
+	bind_str(s, 10, p->updated_at);
+	return 0;
+}
+
+static void
+person_row(sqlite3_stmt *s, struct person *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->seq = sqlite3_column_int64(s, 0);
+	col_str(s, 1, p->id, sizeof(p->id));
+	col_str(s, 2, p->email, sizeof(p->email));
+	col_str(s, 3, p->name, sizeof(p->name));
+	col_str(s, 4, p->manager_id, sizeof(p->manager_id));
+	col_str(s, 5, p->manager_email, sizeof(p->manager_email));
+	p->roles = (unsigned)sqlite3_column_int(s, 6);
+	p->nteams = json_to_strings((const char *)sqlite3_column_text(s, 7),
+	    &p->teams[0][0], KW_TEAMS_MAX, sizeof(p->teams[0]));
+	col_str(s, 8, p->slack_user_id, sizeof(p->slack_user_id));
+	p->active = sqlite3_column_int(s, 9);
+	col_str(s, 10, p->created_at, sizeof(p->created_at));
+	col_str(s, 11, p->updated_at, sizeof(p->updated_at));
+}
+
+static int
+sq_person_write(struct sq *q, enum stmt id, const struct person *p)
+{
+	sqlite3_stmt	*s = sq_stmt(q, id);
+	int		 r;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	if ((r = person_bind(s, p)) != 0)
+		return r;
+	if ((r = sq_exec(s)) == 0 && sqlite3_changes(q->db) == 0)
+		r = KW_ERR_NOT_FOUND;
+	return r;
+}
+
+static int
+sq_person_insert(void *ctx, const struct person *p)
+{
+	return sq_person_write(ctx, S_PERSON_INSERT, p);
+}
+
+static int
+sq_person_update(void *ctx, const struct person *p)
+{
+	return sq_person_write(ctx, S_PERSON_UPDATE, p);
+}
+
+static int
+sq_person_get(void *ctx, const char *key, struct person *p)
+{
+	sqlite3_stmt	*s;
+	int		 rc, r;
+
+	s = sq_stmt(ctx, strchr(key, '@') ? S_PERSON_BY_EMAIL : S_PERSON_BY_ID);
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, key);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		person_row(s, p);
+		r = 0;
+	} else
+		r = rc == SQLITE_DONE ? KW_ERR_NOT_FOUND : KW_ERR_UNAVAILABLE;
+	sqlite3_reset(s);
+	return r;
+}
+
+static int
+sq_person_each(void *ctx, int64_t after, size_t limit, store_person_cb cb,
+    void *arg)
+{
+	struct person	 p;
+	sqlite3_stmt	*s = sq_stmt(ctx, S_PERSON_LIST);
+	int		 rc, r = 0;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	sqlite3_bind_int64(s, 1, after);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)limit);
+	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		person_row(s, &p);
+		r = cb(&p, arg);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = KW_ERR_UNAVAILABLE;
+	sqlite3_reset(s);
+	return r;
+}
+
+/* ---- tokens ---- */
+
+static int
+sq_token_insert(void *ctx, const struct token_rec *t)
+{
+	sqlite3_stmt *s = sq_stmt(ctx, S_TOKEN_INSERT);
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, t->id);
+	bind_str(s, 2, t->person_id);
+	sqlite3_bind_blob(s, 3, t->hash, KW_HASH_LEN, SQLITE_TRANSIENT);
+	bind_str(s, 4, t->created_at);
+	return sq_exec(s);
+}
+
+static int
+sq_token_find(void *ctx, const unsigned char *hash, struct token_rec *t,
+    struct person *owner)
+{
+	sqlite3_stmt	*s = sq_stmt(ctx, S_TOKEN_FIND);
+	int		 rc, r;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	sqlite3_bind_blob(s, 1, hash, KW_HASH_LEN, SQLITE_STATIC);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW &&
+	    sqlite3_column_bytes(s, 2) == KW_HASH_LEN) {
+		memset(t, 0, sizeof(*t));
+		col_str(s, 0, t->id, sizeof(t->id));
+		col_str(s, 1, t->person_id, sizeof(t->person_id));
+		memcpy(t->hash, sqlite3_column_blob(s, 2), KW_HASH_LEN);
+		col_str(s, 3, t->created_at, sizeof(t->created_at));
+		r = 0;
+	} else
+		r = rc == SQLITE_ROW || rc == SQLITE_DONE ? KW_ERR_NOT_FOUND :
+		    KW_ERR_UNAVAILABLE;
+	sqlite3_reset(s);
+	if (r == 0)
+		r = sq_person_get(ctx, t->person_id, owner);
+	return r;
+}
+
+static int
+sq_token_revoke_person(void *ctx, const char *person_id, const char *at,
+    int *n)
+{
+	struct sq	*q = ctx;
+	sqlite3_stmt	*s = sq_stmt(q, S_TOKEN_REVOKE_PERSON);
+	int		 r;
+
+	*n = 0;
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, person_id);
+	bind_str(s, 2, at);
+	if ((r = sq_exec(s)) == 0)
+		*n = sqlite3_changes(q->db);
+	return r;
+}
+
+/* ---- instances ---- */
+
+static int
+instance_bind(sqlite3_stmt *s, const struct instance *in)
+{
+	char *scopes = NULL;
+
+	if (in->scopes_restricted && (scopes = strings_to_json(
+	    &in->allowed_scopes[0][0], in->nscopes,
+	    sizeof(in->allowed_scopes[0]))) == NULL)
+		return KW_ERR_NOMEM;
+	bind_str(s, 1, in->id);
+	bind_str(s, 2, in->name);
+	bind_str(s, 3, in->display_name);
+	bind_str(s, 4, in->provider);
+	bind_str(s, 5, in->url);
+	sqlite3_bind_int(s, 6, in->allow_integrations);
+	sqlite3_bind_int(s, 7, (int)in->issuance);
+	if (scopes != NULL)
+		sqlite3_bind_text(s, 8, scopes, -1, free);
+	else
+		sqlite3_bind_null(s, 8);
+	sqlite3_bind_int(s, 9, in->max_lifetime_days);
+	sqlite3_bind_int(s, 10, in->rotation_days);
+	bind_str(s, 11, in->bot_email);
+	if (in->bot_sealed_len > 0)
+		sqlite3_bind_blob(s, 12, in->bot_sealed,
+		    (int)in->bot_sealed_len, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, 12);
+	bind_str(s, 13, in->created_at);
+	bind_str(s, 14, in->updated_at);
+	return 0;
+}
+
+static void
+instance_row(sqlite3_stmt *s, struct instance *in)
+{
+	const unsigned char *scopes;
+	int n;
+
+	memset(in, 0, sizeof(*in));
+	in->seq = sqlite3_column_int64(s, 0);
+	col_str(s, 1, in->id, sizeof(in->id));
+	col_str(s, 2, in->name, sizeof(in->name));
+	col_str(s, 3, in->display_name, sizeof(in->display_name));
+	col_str(s, 4, in->provider, sizeof(in->provider));
+	col_str(s, 5, in->url, sizeof(in->url));
+	in->allow_integrations = sqlite3_column_int(s, 6);
+	in->issuance = (enum issuance)sqlite3_column_int(s, 7);
+	if ((scopes = sqlite3_column_text(s, 8)) != NULL) {
+		in->scopes_restricted = 1;
+		in->nscopes = json_to_strings((const char *)scopes,
+		    &in->allowed_scopes[0][0], KW_SCOPES_MAX,
+		    sizeof(in->allowed_scopes[0]));
+	}
+	in->max_lifetime_days = sqlite3_column_int(s, 9);
+	in->rotation_days = sqlite3_column_int(s, 10);
+	col_str(s, 11, in->bot_email, sizeof(in->bot_email));
+	n = sqlite3_column_bytes(s, 12);
+	if (n > 0 && (size_t)n <= sizeof(in->bot_sealed)) {
+		memcpy(in->bot_sealed, sqlite3_column_blob(s, 12), (size_t)n);
+		in->bot_sealed_len = (size_t)n;
+	}
+	col_str(s, 13, in->created_at, sizeof(in->created_at));
+	col_str(s, 14, in->updated_at, sizeof(in->updated_at));
+}
+
+static int
+sq_provisioners_write(struct sq *q, const struct instance *in)
+{
+	sqlite3_stmt	*s;
+	size_t		 i;
+	int		 r;
+
+	if ((s = sq_stmt(q, S_PROV_DELETE)) == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, in->id);
+	if ((r = sq_exec(s)) != 0)
+		return r;
+	for (i = 0; i < in->nprovisioners; i++) {
+		if ((s = sq_stmt(q, S_PROV_INSERT)) == NULL)
+			return KW_ERR_UNAVAILABLE;
+		bind_str(s, 1, in->id);
+		sqlite3_bind_int(s, 2, (int)i);
+		bind_str(s, 3, in->provisioners[i].id);
+		if ((r = sq_exec(s)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+static int
+sq_provisioners_read(struct sq *q, struct instance *in)
+{
+	sqlite3_stmt	*s = sq_stmt(q, S_PROV_LIST);
+	int		 rc;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, in->id);
+	in->nprovisioners = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW &&
+	    in->nprovisioners < KW_PROVISIONERS_MAX) {
+		struct person_ref *pr = &in->provisioners[in->nprovisioners++];
+		col_str(s, 0, pr->id, sizeof(pr->id));
+		col_str(s, 1, pr->email, sizeof(pr->email));
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : KW_ERR_UNAVAILABLE;
+}
+
+static int
+sq_instance_write(struct sq *q, enum stmt id, const struct instance *in)
+{
+	sqlite3_stmt	*s = sq_stmt(q, id);
+	int		 r;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	if ((r = instance_bind(s, in)) != 0)
+		return r;
+	if ((r = sq_exec(s)) != 0)
+		return r;
+	if (sqlite3_changes(q->db) == 0)
+		return KW_ERR_NOT_FOUND;
+	return sq_provisioners_write(q, in);
+}
+
+static int
+sq_instance_insert(void *ctx, const struct instance *in)
+{
+	return sq_instance_write(ctx, S_INSTANCE_INSERT, in);
+}
+
+static int
+sq_instance_update(void *ctx, const struct instance *in)
+{
+	return sq_instance_write(ctx, S_INSTANCE_UPDATE, in);
+}
+
+static int
+sq_instance_get(void *ctx, const char *key, struct instance *in)
+{
+	sqlite3_stmt	*s = sq_stmt(ctx, S_INSTANCE_BY_NAME);
+	int		 rc, r;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, key);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		instance_row(s, in);
+		r = 0;
+	} else
+		r = rc == SQLITE_DONE ? KW_ERR_NOT_FOUND : KW_ERR_UNAVAILABLE;
+	sqlite3_reset(s);
+	return r ? r : sq_provisioners_read(ctx, in);
+}
+
+static int
+sq_instance_each(void *ctx, int64_t after, size_t limit,
+    store_instance_cb cb, void *arg)
+{
+	struct instance	*in;
+	sqlite3_stmt	*s = sq_stmt(ctx, S_INSTANCE_LIST);
+	int		 rc = SQLITE_DONE, r = 0;
+	size_t		 n = 0, i;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	/* Read the page first: provisioners need the connection too. */
+	if ((in = calloc(limit ? limit : 1, sizeof(*in))) == NULL)
+		return KW_ERR_NOMEM;
+	sqlite3_bind_int64(s, 1, after);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)limit);
+	while (n < limit && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		instance_row(s, &in[n++]);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = KW_ERR_UNAVAILABLE;
+	for (i = 0; r == 0 && i < n; i++)
+		if ((r = sq_provisioners_read(ctx, &in[i])) == 0)
+			r = cb(&in[i], arg);
+	kw_wipe(in, n * sizeof(*in));
+	free(in);
+	return r;
+}
+
+/* ---- audit ---- */
+
+static int
+sq_audit_head(void *ctx, int64_t *seq, char *hash)
+{
+	sqlite3_stmt	*s = sq_stmt(ctx, S_AUDIT_HEAD);
+	int		 rc;
+
+	*seq = 0;
+	hash[0] = '\0';
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*seq = sqlite3_column_int64(s, 0);
+		col_str(s, 1, hash, 65);
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : KW_ERR_UNAVAILABLE;
+}
+
+static int
+sq_audit_insert(void *ctx, const struct audit_event *ev)
+{
+	sqlite3_stmt *s = sq_stmt(ctx, S_AUDIT_INSERT);
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	sqlite3_bind_int64(s, 1, ev->seq);
+	bind_str(s, 2, ev->at);
+	bind_str(s, 3, ev->actor);
+	bind_str(s, 4, ev->action);
+	bind_str(s, 5, ev->subject);
+	bind_str(s, 6, ev->details);
+	bind_str(s, 7, ev->prev_hash);
+	bind_str(s, 8, ev->hash);
+	/* Any failure here, even a duplicate seq, means "not written". */
+	return sq_exec(s) ? KW_ERR_UNAVAILABLE : 0;
+}
+
+static int
+sq_audit_each(void *ctx, int64_t after, size_t limit, store_audit_cb cb,
+    void *arg)
+{
+	struct audit_event	 ev;
+	sqlite3_stmt		*s = sq_stmt(ctx, S_AUDIT_LIST);
+	int			 rc, r = 0;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	sqlite3_bind_int64(s, 1, after);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)limit);
+	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&ev, 0, sizeof(ev));
+		ev.seq = sqlite3_column_int64(s, 0);
+		col_str(s, 1, ev.at, sizeof(ev.at));
+		col_str(s, 2, ev.actor, sizeof(ev.actor));
+		col_str(s, 3, ev.action, sizeof(ev.action));
+		col_str(s, 4, ev.subject, sizeof(ev.subject));
+		ev.details = (const char *)sqlite3_column_text(s, 5);
+		if (ev.details == NULL)
+			ev.details = "{}";
+		col_str(s, 6, ev.prev_hash, sizeof(ev.prev_hash));
+		col_str(s, 7, ev.hash, sizeof(ev.hash));
+		r = cb(&ev, arg);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = KW_ERR_UNAVAILABLE;
+	sqlite3_reset(s);
+	return r;
+}
+
+const struct store_ops store_sqlite_ops = {
+	.name = "sqlite",
+	.open = sq_open,
+	.close = sq_close,
+	.schema_version = sq_schema_version,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.person_insert = sq_person_insert,
+	.person_update = sq_person_update,
+	.person_get = sq_person_get,
+	.person_each = sq_person_each,
+	.token_insert = sq_token_insert,
+	.token_find = sq_token_find,
+	.token_revoke_person = sq_token_revoke_person,
+	.instance_insert = sq_instance_insert,
+	.instance_update = sq_instance_update,
+	.instance_get = sq_instance_get,
+	.instance_each = sq_instance_each,
+	.audit_head = sq_audit_head,
+	.audit_insert = sq_audit_insert,
+	.audit_each = sq_audit_each,
+};

@@ -1,0 +1,135 @@
+/*
+ * store.c — the backend-neutral face of the store: picks a backend and
+ * forwards each call to it.
+ */
+#include <stdlib.h>
+
+#include "kw.h"
+#include "store/backend.h"
+
+struct store {
+	const struct store_ops	*ops;
+	void			*ctx;
+};
+
+int
+store_open(const char *dir, int flags, struct store **out)
+{
+	struct store	*st;
+	int		 r;
+
+	*out = NULL;
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return KW_ERR_NOMEM;
+	st->ops = &store_sqlite_ops;
+	if ((r = st->ops->open(dir, flags, &st->ctx)) != 0) {
+		free(st);
+		return r;
+	}
+	*out = st;
+	return 0;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	st->ops->close(st->ctx);
+	free(st);
+}
+
+int store_schema_version(struct store *st) { return st->ops->schema_version(st->ctx); }
+const char *store_backend(const struct store *st) { return st->ops->name; }
+int store_begin(struct store *st) { return st->ops->begin(st->ctx); }
+int store_commit(struct store *st) { return st->ops->commit(st->ctx); }
+void store_rollback(struct store *st) { st->ops->rollback(st->ctx); }
+
+int
+store_person_insert(struct store *st, const struct person *p)
+{
+	return st->ops->person_insert(st->ctx, p);
+}
+
+int
+store_person_update(struct store *st, const struct person *p)
+{
+	return st->ops->person_update(st->ctx, p);
+}
+
+int
+store_person_get(struct store *st, const char *key, struct person *p)
+{
+	return st->ops->person_get(st->ctx, key, p);
+}
+
+int
+store_person_each(struct store *st, int64_t after, size_t limit,
+    store_person_cb cb, void *arg)
+{
+	return st->ops->person_each(st->ctx, after, limit, cb, arg);
+}
+
+int
+store_token_insert(struct store *st, const struct token_rec *t)
+{
+	return st->ops->token_insert(st->ctx, t);
+}
+
+int
+store_token_find(struct store *st, const unsigned char hash[KW_HASH_LEN],
+    struct token_rec *t, struct person *owner)
+{
+	return st->ops->token_find(st->ctx, hash, t, owner);
+}
+
+int
+store_token_revoke_person(struct store *st, const char *person_id,
+    const char *at, int *n)
+{
+	return st->ops->token_revoke_person(st->ctx, person_id, at, n);
+}
+
+int
+store_instance_insert(struct store *st, const struct instance *in)
+{
+	return st->ops->instance_insert(st->ctx, in);
+}
+
+int
+store_instance_update(struct store *st, const struct instance *in)
+{
+	return st->ops->instance_update(st->ctx, in);
+}
+
+int
+store_instance_get(struct store *st, const char *key, struct instance *in)
+{
+	return st->ops->instance_get(st->ctx, key, in);
+}
+
+int
+store_instance_each(struct store *st, int64_t after, size_t limit,
+    store_instance_cb cb, void *arg)
+{
+	return st->ops->instance_each(st->ctx, after, limit, cb, arg);
+}
+
+int
+store_audit_head(struct store *st, int64_t *seq, char hash[65])
+{
+	return st->ops->audit_head(st->ctx, seq, hash);
+}
+
+int
+store_audit_insert(struct store *st, const struct audit_event *ev)
+{
+	return st->ops->audit_insert(st->ctx, ev);
+}
+
+int
+store_audit_each(struct store *st, int64_t after, size_t limit,
+    store_audit_cb cb, void *arg)
+{
+	return st->ops->audit_each(st->ctx, after, limit, cb, arg);
+}

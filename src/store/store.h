@@ -1,0 +1,148 @@
+/*
+ * store.h — the persistence interface.  Callers see plain records and
+ * these functions; the backend (SQLite today, PostgreSQL later) is a
+ * table of function pointers chosen when the store is opened, and is the
+ * only code that knows SQL.
+ *
+ * A store handle is one connection: use it from one thread at a time.
+ * Writes happen between store_begin() and store_commit()/store_rollback();
+ * store_begin() takes the write lock, so everything in between (the change
+ * and its audit event) commits or vanishes together.
+ *
+ * Errors: KW_ERR_NOT_FOUND, KW_ERR_CONFLICT (uniqueness), and
+ * KW_ERR_UNAVAILABLE when the store cannot be read or written.
+ */
+#ifndef KW_STORE_H
+#define KW_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "limits.h"
+
+#define ROLE_ADMIN	0x01u
+#define ROLE_AUDITOR	0x02u
+
+enum issuance { ISSUANCE_AUTOMATIC = 0, ISSUANCE_MANUAL = 1 };
+
+struct person {
+	int64_t		seq;			/* insertion order, for cursors */
+	char		id[KW_ID_MAX + 1];
+	char		email[KW_EMAIL_MAX + 1];
+	char		name[KW_NAME_MAX + 1];
+	char		manager_id[KW_ID_MAX + 1];	/* "" = none */
+	char		manager_email[KW_EMAIL_MAX + 1]; /* filled on read */
+	unsigned	roles;			/* ROLE_* bits */
+	size_t		nteams;
+	char		teams[KW_TEAMS_MAX][KW_TEAM_MAX + 1];
+	char		slack_user_id[KW_SLACK_ID_MAX + 1]; /* "" = none */
+	int		active;
+	char		created_at[KW_TIME_LEN + 1];
+	char		updated_at[KW_TIME_LEN + 1];
+};
+
+struct token_rec {
+	char		id[KW_ID_MAX + 1];
+	char		person_id[KW_ID_MAX + 1];
+	unsigned char	hash[KW_HASH_LEN];
+	char		created_at[KW_TIME_LEN + 1];
+};
+
+struct person_ref {
+	char		id[KW_ID_MAX + 1];
+	char		email[KW_EMAIL_MAX + 1];	/* filled on read */
+};
+
+struct instance {
+	int64_t		seq;
+	char		id[KW_ID_MAX + 1];
+	char		name[KW_INSTANCE_NAME_MAX + 1];
+	char		display_name[KW_DISPLAY_NAME_MAX + 1];
+	char		provider[KW_PROVIDER_MAX + 1];
+	char		url[KW_URL_MAX + 1];
+	size_t		nprovisioners;
+	struct person_ref provisioners[KW_PROVISIONERS_MAX];
+	int		allow_integrations;
+	enum issuance	issuance;
+	int		scopes_restricted;	/* 0: allowed_scopes is null */
+	size_t		nscopes;
+	char		allowed_scopes[KW_SCOPES_MAX][KW_SCOPE_MAX + 1];
+	int		max_lifetime_days;
+	int		rotation_days;
+	char		bot_email[KW_EMAIL_MAX + 1];	/* "" = none */
+	size_t		bot_sealed_len;			/* 0 = none */
+	unsigned char	bot_sealed[KW_SEALED_MAX];	/* never returned */
+	char		created_at[KW_TIME_LEN + 1];
+	char		updated_at[KW_TIME_LEN + 1];
+};
+
+struct audit_event {
+	int64_t		seq;
+	char		at[KW_TIME_LEN + 1];
+	char		actor[KW_EMAIL_MAX + 1];	/* email or "system" */
+	char		action[64];
+	char		subject[KW_INSTANCE_NAME_MAX + KW_ID_MAX + 16];
+	const char	*details;		/* canonical JSON object text */
+	char		prev_hash[65];
+	char		hash[65];
+};
+
+typedef int (*store_person_cb)(const struct person *, void *);
+typedef int (*store_instance_cb)(const struct instance *, void *);
+typedef int (*store_audit_cb)(const struct audit_event *, void *);
+
+struct store;
+
+/* Flags for store_open. */
+#define STORE_MIGRATE	0x01	/* create/upgrade the schema */
+#define STORE_CREATE	0x02	/* the database may be created */
+
+/* Open the store of data directory dir.  Without STORE_CREATE a missing
+ * database is KW_ERR_NOT_FOUND.  A schema older than this binary's is
+ * upgraded with STORE_MIGRATE, refused (KW_ERR_CONFIG) otherwise; so is a
+ * newer one.  *out is owned by the caller: store_close(). */
+int	 store_open(const char *dir, int flags, struct store **out);
+/* Close; NULL ok. */
+void	 store_close(struct store *st);
+/* Schema version in use. */
+int	 store_schema_version(struct store *st);
+/* Name of the backend ("sqlite"). */
+const char *store_backend(const struct store *st);
+
+int	 store_begin(struct store *st);		/* write transaction */
+int	 store_commit(struct store *st);
+void	 store_rollback(struct store *st);	/* no-op outside a tx */
+
+int	 store_person_insert(struct store *, const struct person *);
+int	 store_person_update(struct store *, const struct person *);
+/* Look a person up by id or, when the key contains '@', by email
+ * (case-insensitive). */
+int	 store_person_get(struct store *, const char *key, struct person *);
+/* Call cb for up to limit people with seq > after, in seq order.
+ * A non-zero return from cb stops the walk and is returned. */
+int	 store_person_each(struct store *, int64_t after, size_t limit,
+	    store_person_cb cb, void *arg);
+
+int	 store_token_insert(struct store *, const struct token_rec *);
+/* The live (unrevoked) token with this keyed hash and its person.
+ * token->hash is filled from the store for a constant-time re-check. */
+int	 store_token_find(struct store *, const unsigned char hash[KW_HASH_LEN],
+	    struct token_rec *token, struct person *owner);
+/* Revoke every live token of person_id at time at; *n gets the count. */
+int	 store_token_revoke_person(struct store *, const char *person_id,
+	    const char *at, int *n);
+
+int	 store_instance_insert(struct store *, const struct instance *);
+int	 store_instance_update(struct store *, const struct instance *);
+/* Look an instance up by name or id. */
+int	 store_instance_get(struct store *, const char *key, struct instance *);
+int	 store_instance_each(struct store *, int64_t after, size_t limit,
+	    store_instance_cb cb, void *arg);
+
+/* The last audit event's seq and hash (0 and "" on an empty log). */
+int	 store_audit_head(struct store *, int64_t *seq, char hash[65]);
+int	 store_audit_insert(struct store *, const struct audit_event *);
+int	 store_audit_each(struct store *, int64_t after, size_t limit,
+	    store_audit_cb cb, void *arg);
+
+#endif /* KW_STORE_H */

@@ -1,0 +1,225 @@
+/*
+ * util.c — bounded strings, wiping, time and boundary syntax checks.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "limits.h"
+#include "util/util.h"
+
+size_t
+kw_strlcpy(char *dst, const char *src, size_t dstsz)
+{
+	size_t n = strlen(src);
+
+	if (dstsz > 0) {
+		size_t c = n < dstsz - 1 ? n : dstsz - 1;
+		memcpy(dst, src, c);
+		dst[c] = '\0';
+	}
+	return n;
+}
+
+void
+kw_wipe(void *p, size_t n)
+{
+	if (p != NULL && n > 0)
+		explicit_bzero(p, n);
+}
+
+time_t
+kw_now(void)
+{
+#ifdef KW_TESTING
+	const char	*s = getenv("KEYWARDEN_FAKE_NOW");
+	time_t		 t;
+
+	if (s != NULL && kw_time_parse(s, &t) == 0)
+		return t;
+#endif
+	return time(NULL);
+}
+
+void
+kw_time_fmt(time_t t, char *out, size_t outsz)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, outsz, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int
+kw_time_parse(const char *s, time_t *out)
+{
+	struct tm	 tm;
+	const char	*end;
+
+	memset(&tm, 0, sizeof(tm));
+	if (strlen(s) != KW_TIME_LEN)
+		return -1;
+	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (end == NULL || *end != '\0')
+		return -1;
+	*out = timegm(&tm);
+	return 0;
+}
+
+uint64_t
+kw_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+int
+kw_valid_text(const char *s, size_t max)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 n = 0;
+
+	while (*p) {
+		unsigned c = *p;
+		size_t k, i;
+
+		if (c < 0x20 || c == 0x7f)
+			return 0;
+		if (c < 0x80)
+			k = 1;
+		else if ((c & 0xe0) == 0xc0 && c >= 0xc2)
+			k = 2;
+		else if ((c & 0xf0) == 0xe0)
+			k = 3;
+		else if ((c & 0xf8) == 0xf0 && c <= 0xf4)
+			k = 4;
+		else
+			return 0;
+		for (i = 1; i < k; i++)
+			if ((p[i] & 0xc0) != 0x80)
+				return 0;
+		p += k;
+		n += k;
+	}
+	return n <= max;
+}
+
+int
+kw_valid_email(const char *s)
+{
+	const char	*at, *dot, *p;
+	size_t		 n = strlen(s);
+
+	if (n < 3 || n > KW_EMAIL_MAX)
+		return 0;
+	if ((at = strchr(s, '@')) == NULL || strchr(at + 1, '@') != NULL)
+		return 0;
+	if (at == s || at[1] == '\0')
+		return 0;
+	for (p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c <= 0x20 || c >= 0x7f || strchr("()<>,;:\\\"[]", c))
+			return 0;
+	}
+	dot = strrchr(at + 1, '.');
+	if (dot == NULL || dot == at + 1 || dot[1] == '\0')
+		return 0;
+	if (strstr(at + 1, "..") != NULL || at[1] == '-' )
+		return 0;
+	return 1;
+}
+
+/* Return the host part of an http(s) URL into host[hostsz]; 0 or -1. */
+static int
+url_host(const char *s, char *host, size_t hostsz, int *https)
+{
+	const char	*p, *end;
+	size_t		 n;
+
+	if (strncmp(s, "https://", 8) == 0) {
+		*https = 1;
+		p = s + 8;
+	} else if (strncmp(s, "http://", 7) == 0) {
+		*https = 0;
+		p = s + 7;
+	} else
+		return -1;
+	end = p + strcspn(p, "/?#");
+	if (memchr(p, '@', (size_t)(end - p)) != NULL)
+		return -1;		/* no userinfo */
+	if (*p == '[') {		/* IPv6 literal */
+		const char *rb = memchr(p, ']', (size_t)(end - p));
+		if (rb == NULL)
+			return -1;
+		p++;
+		n = (size_t)(rb - p);
+	} else {
+		const char *colon = memchr(p, ':', (size_t)(end - p));
+		n = (size_t)((colon ? colon : end) - p);
+	}
+	if (n == 0 || n >= hostsz)
+		return -1;
+	memcpy(host, p, n);
+	host[n] = '\0';
+	return 0;
+}
+
+static int
+host_is_loopback(const char *h)
+{
+	return strcasecmp(h, "localhost") == 0 || strcmp(h, "::1") == 0 ||
+	    strncmp(h, "127.", 4) == 0;
+}
+
+int
+kw_url_is_loopback(const char *s)
+{
+	char	host[256];
+	int	https;
+
+	if (url_host(s, host, sizeof(host), &https) != 0)
+		return 0;
+	return host_is_loopback(host);
+}
+
+int
+kw_valid_url(const char *s, int allow_loopback_http)
+{
+	char		 host[256];
+	const char	*p;
+	int		 https;
+
+	if (strlen(s) > KW_URL_MAX)
+		return 0;
+	for (p = s; *p; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+			return 0;
+	if (url_host(s, host, sizeof(host), &https) != 0)
+		return 0;
+	for (p = host; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr(".-:_", *p))
+			return 0;
+	if (https)
+		return 1;
+	return allow_loopback_http && host_is_loopback(host);
+}
+
+int
+kw_valid_slug(const char *s, size_t max)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > max)
+		return 0;
+	if (!islower((unsigned char)s[0]) && !isdigit((unsigned char)s[0]))
+		return 0;
+	for (i = 1; i < n; i++)
+		if (!islower((unsigned char)s[i]) &&
+		    !isdigit((unsigned char)s[i]) && s[i] != '-' && s[i] != '_')
+			return 0;
+	return 1;
+}
