@@ -66,8 +66,12 @@ e2e: test-build
 check: test-build
 	@scripts/run-tests
 
-bench: build/release/keywarden
-	bench/run
+build/release/bench-ceiling: bench/ceiling.c
+	@mkdir -p $(dir $@)
+	$(CC) $(REL_CFLAGS) $(REL_LDFLAGS) -o $@ $< $(PKG_LIBS)
+
+bench: build/release/keywarden build/release/bench-ceiling
+	/usr/bin/python3 bench/run.py
 
 clean:
 	rm -rf build

@@ -335,14 +335,15 @@ api_instance_json(const struct instance *in)
 		    in->bot_email : NULL, "credential_set",
 		    in->bot_sealed_len > 0);
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:s, s:o, s:i,"
-	    " s:i, s:o, s:s, s:s}",
+	    " s:i, s:i, s:o, s:s, s:s}",
 	    "id", in->id, "name", in->name, "display_name", in->display_name,
 	    "provider", in->provider, "url", in->url, "provisioners", prov,
 	    "allow_integrations", in->allow_integrations,
 	    "issuance", in->issuance == ISSUANCE_MANUAL ? "manual" :
 	    "automatic", "allowed_scopes", scopes,
 	    "max_lifetime_days", in->max_lifetime_days,
-	    "rotation_days", in->rotation_days, "bot", bot,
+	    "rotation_days", in->rotation_days, "grace_days", in->grace_days,
+	    "bot", bot,
 	    "created_at", in->created_at, "updated_at", in->updated_at);
 }
 

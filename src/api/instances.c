@@ -15,11 +15,13 @@
 
 #define DEFAULT_MAX_LIFETIME_DAYS	365
 #define DEFAULT_ROTATION_DAYS		90
+#define DEFAULT_GRACE_DAYS		7
+#define GRACE_DAYS_MAX			90
 
 static const char *const instance_fields[] = {
 	"name", "display_name", "provider", "url", "provisioners",
 	"allow_integrations", "issuance", "allowed_scopes",
-	"max_lifetime_days", "rotation_days", "bot", NULL
+	"max_lifetime_days", "rotation_days", "grace_days", "bot", NULL
 };
 static const char *const bot_fields[] = { "email", "oauth_token", NULL };
 static const char *const providers[] = { "zendesk", NULL };
@@ -137,7 +139,7 @@ static int
 instance_apply(struct http_req *rq, struct store *st, json_t *b,
     struct instance *in, int creating, json_t *changed)
 {
-	int req = creating ? JV_REQUIRED : 0, here, v = 0, r;
+	int req = JV_NONEMPTY | (creating ? JV_REQUIRED : 0), here, v = 0, r;
 
 	if ((r = jv_known(rq, b, instance_fields)) != 0)
 		return r;
@@ -180,7 +182,9 @@ instance_apply(struct http_req *rq, struct store *st, json_t *b,
 	if ((r = jv_int(rq, b, "max_lifetime_days", 0, 1, KW_LIFETIME_DAYS_MAX,
 	    &in->max_lifetime_days, &here)) != 0 ||
 	    (r = jv_int(rq, b, "rotation_days", 0, 1, KW_LIFETIME_DAYS_MAX,
-	    &in->rotation_days, &here)) != 0)
+	    &in->rotation_days, &here)) != 0 ||
+	    (r = jv_int(rq, b, "grace_days", 0, 0, GRACE_DAYS_MAX,
+	    &in->grace_days, &here)) != 0)
 		return r;
 	if ((r = bot_apply(rq, b, in, changed)) != 0)
 		return r;
@@ -216,6 +220,7 @@ api_instances_create(struct http_req *rq, struct http_resp *rs)
 	kw_strlcpy(in.provider, "zendesk", sizeof(in.provider));
 	in.max_lifetime_days = DEFAULT_MAX_LIFETIME_DAYS;
 	in.rotation_days = DEFAULT_ROTATION_DAYS;
+	in.grace_days = DEFAULT_GRACE_DAYS;
 	/* the id comes first: the sealed bot token is bound to it */
 	crypto_random_id("ins_", in.id, sizeof(in.id));
 	if ((r = api_tx_begin(rq, &st)) != 0)

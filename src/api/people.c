@@ -85,16 +85,17 @@ person_apply(struct http_req *rq, struct store *st, json_t *b,
 	struct person m;
 
 	if ((r = jv_known(rq, b, person_fields)) != 0 ||
-	    (r = jv_str(rq, b, "email", creating ? JV_REQUIRED : 0,
-	    KW_EMAIL_MAX, p->email, sizeof(p->email), &here)) != 0)
+	    (r = jv_str(rq, b, "email", JV_NONEMPTY |
+	    (creating ? JV_REQUIRED : 0), KW_EMAIL_MAX, p->email, sizeof(p->email), &here)) != 0)
 		return r;
 	if (here && !kw_valid_email(p->email))
 		return http_fail(rq, KW_ERR_VALIDATION, "email",
 		    "'email' is not a valid email address");
 	if (here)
 		json_array_append_new(changed, json_string("email"));
-	if ((r = jv_str(rq, b, "name", creating ? JV_REQUIRED : 0, KW_NAME_MAX,
-	    p->name, sizeof(p->name), &here)) != 0)
+	if ((r = jv_str(rq, b, "name", JV_NONEMPTY |
+	    (creating ? JV_REQUIRED : 0), KW_NAME_MAX, p->name,
+	    sizeof(p->name), &here)) != 0)
 		return r;
 	if (here)
 		json_array_append_new(changed, json_string("name"));

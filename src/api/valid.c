@@ -80,7 +80,8 @@ jv_str(struct http_req *rq, json_t *obj, const char *key, int flags,
 	if (!kw_valid_text(s, max))
 		return http_fail(rq, KW_ERR_VALIDATION, key,
 		    "'%s' must not contain control characters", key);
-	if ((flags & JV_REQUIRED) && *s == '\0')
+	if ((flags & (JV_REQUIRED | JV_NONEMPTY)) &&
+	    s[strspn(s, " \t")] == '\0')
 		return http_fail(rq, KW_ERR_VALIDATION, key,
 		    "'%s' must not be empty", key);
 	kw_strlcpy(out, s, outsz);

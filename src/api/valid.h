@@ -16,6 +16,7 @@
 
 #define JV_REQUIRED	0x01	/* absent is an error */
 #define JV_NULLABLE	0x02	/* null is accepted, read as ""/empty */
+#define JV_NONEMPTY	0x04	/* a string must hold a non-blank char */
 
 /* Reject any key of obj not in the NULL-terminated list allowed. */
 int	 jv_known(struct http_req *rq, json_t *obj, const char *const *allowed);

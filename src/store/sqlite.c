@@ -54,6 +54,7 @@ static const char *const migrations[] = {
 	"  allowed_scopes TEXT,"
 	"  max_lifetime_days INTEGER NOT NULL,"
 	"  rotation_days INTEGER NOT NULL,"
+	"  grace_days INTEGER NOT NULL,"
 	"  bot_email TEXT,"
 	"  bot_sealed BLOB,"
 	"  created_at TEXT NOT NULL,"
@@ -85,7 +86,8 @@ static const char *const migrations[] = {
 #define INSTANCE_COLS \
 	"seq, id, name, display_name, provider, url, allow_integrations, " \
 	"issuance, allowed_scopes, max_lifetime_days, rotation_days, " \
-	"coalesce(bot_email, ''), bot_sealed, created_at, updated_at"
+	"coalesce(bot_email, ''), bot_sealed, created_at, updated_at, " \
+	"grace_days"
 
 enum stmt {
 	S_BEGIN, S_COMMIT, S_ROLLBACK,
@@ -129,14 +131,16 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_INSTANCE_INSERT] =
 	    "INSERT INTO instances (id, name, display_name, provider, url,"
 	    " allow_integrations, issuance, allowed_scopes, max_lifetime_days,"
-	    " rotation_days, bot_email, bot_sealed, created_at, updated_at)"
+	    " rotation_days, bot_email, bot_sealed, created_at, updated_at,"
+	    " grace_days)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, nullif(?11, ''),"
-	    " ?12, ?13, ?14)",
+	    " ?12, ?13, ?14, ?15)",
 	[S_INSTANCE_UPDATE] =
 	    "UPDATE instances SET name = ?2, display_name = ?3, provider = ?4,"
 	    " url = ?5, allow_integrations = ?6, issuance = ?7,"
 	    " allowed_scopes = ?8, max_lifetime_days = ?9, rotation_days = ?10,"
-	    " bot_email = nullif(?11, ''), bot_sealed = ?12, updated_at = ?14"
+	    " bot_email = nullif(?11, ''), bot_sealed = ?12, updated_at = ?14,"
+	    " grace_days = ?15"
 	    " WHERE id = ?1",
 	[S_INSTANCE_BY_NAME] = "SELECT " INSTANCE_COLS
 	    " FROM instances WHERE name = ?1 OR id = ?1",
@@ -617,6 +621,7 @@ instance_bind(sqlite3_stmt *s, const struct instance *in)
 		sqlite3_bind_null(s, 12);
 	bind_str(s, 13, in->created_at);
 	bind_str(s, 14, in->updated_at);
+	sqlite3_bind_int(s, 15, in->grace_days);
 	return 0;
 }
 
@@ -651,6 +656,7 @@ instance_row(sqlite3_stmt *s, struct instance *in)
 	}
 	col_str(s, 13, in->created_at, sizeof(in->created_at));
 	col_str(s, 14, in->updated_at, sizeof(in->updated_at));
+	in->grace_days = sqlite3_column_int(s, 15);
 }
 
 static int

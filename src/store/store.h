@@ -69,6 +69,7 @@ struct instance {
 	char		allowed_scopes[KW_SCOPES_MAX][KW_SCOPE_MAX + 1];
 	int		max_lifetime_days;
 	int		rotation_days;
+	int		grace_days;		/* predecessor overlap */
 	char		bot_email[KW_EMAIL_MAX + 1];	/* "" = none */
 	size_t		bot_sealed_len;			/* 0 = none */
 	unsigned char	bot_sealed[KW_SEALED_MAX];	/* never returned */

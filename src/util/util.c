@@ -1,6 +1,8 @@
 /*
  * util.c — bounded strings, wiping, time and boundary syntax checks.
  */
+#include <arpa/inet.h>
+
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,8 +173,13 @@ url_host(const char *s, char *host, size_t hostsz, int *https)
 static int
 host_is_loopback(const char *h)
 {
-	return strcasecmp(h, "localhost") == 0 || strcmp(h, "::1") == 0 ||
-	    strncmp(h, "127.", 4) == 0;
+	struct in_addr a;
+
+	if (strcasecmp(h, "localhost") == 0 || strcmp(h, "::1") == 0)
+		return 1;
+	/* a real dotted quad in 127.0.0.0/8, not a name like 127.x.com */
+	return inet_pton(AF_INET, h, &a) == 1 &&
+	    (ntohl(a.s_addr) >> 24) == 127;
 }
 
 int

@@ -1,0 +1,724 @@
+/*
+ * cli.c — the keywarden client: find the resource and verb in the
+ * tables, parse the command line against the verb's option table, send
+ * one request through net/http and print the answer (or the server's
+ * error) for a person or, with --json, for a program.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "kw.h"
+#include "limits.h"
+#include "cli/cli.h"
+#include "cli/cli_int.h"
+#include "net/http.h"
+#include "util/buf.h"
+#include "util/util.h"
+
+static const struct cli_resource *const cli_resources[] = {
+	&cli_people,
+	&cli_instances,
+};
+
+/* Options every client command accepts, anywhere after the resource. */
+enum cli_gopt { CG_SERVER, CG_TOKEN, CG_JSON, CG_HELP };
+
+static const struct {
+	const char	*name;
+	enum cli_gopt	 id;
+	int		 has_arg;
+	const char	*usage;
+} cli_gopts[] = {
+	{ "server", CG_SERVER, 1, "--server URL   (env " CLI_ENV_SERVER
+	    ", default " CLI_SERVER_DEFAULT ")" },
+	{ "token",  CG_TOKEN,  1, "--token TOKEN  personal token (env "
+	    CLI_ENV_TOKEN " keeps it out of ps)" },
+	{ "json",   CG_JSON,   0, "--json         print the server's JSON "
+	    "answer instead of a table" },
+	{ "help",   CG_HELP,   0, "--help         show a command's usage" },
+};
+
+static const struct cli_resource *
+cli_resource_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < KW_NELEM(cli_resources); i++)
+		if (strcmp(cli_resources[i]->name, name) == 0)
+			return cli_resources[i];
+	return NULL;
+}
+
+static const struct cli_verb *
+cli_verb_find(const struct cli_resource *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->nverbs; i++)
+		if (strcmp(r->verbs[i].name, name) == 0)
+			return &r->verbs[i];
+	return NULL;
+}
+
+int
+cli_handles(const char *word)
+{
+	return word != NULL && cli_resource_find(word) != NULL;
+}
+
+/* Index of the global option "--name" or "--name=v" in arg, or -1. */
+static int
+cli_gopt_find(const char *arg)
+{
+	size_t i, n;
+
+	if (strncmp(arg, "--", 2) != 0)
+		return -1;
+	arg += 2;
+	n = strcspn(arg, "=");
+	for (i = 0; i < KW_NELEM(cli_gopts); i++)
+		if (strlen(cli_gopts[i].name) == n &&
+		    strncmp(cli_gopts[i].name, arg, n) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+cli_find_verb(int argc, char **argv)
+{
+	int i, g;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return i + 1 < argc ? i + 1 : 0;
+		if (argv[i][0] != '-' || argv[i][1] == '\0')
+			return i;
+		g = cli_gopt_find(argv[i]);
+		if (g >= 0 && cli_gopts[g].has_arg &&
+		    strchr(argv[i], '=') == NULL)
+			i++;		/* skip its value */
+	}
+	return 0;
+}
+
+/* 1 if val is one of the '|'-separated words in choices. */
+static int
+cli_choice_ok(const char *choices, const char *val)
+{
+	size_t n, vlen = strlen(val);
+
+	while (*choices) {
+		n = strcspn(choices, "|");
+		if (n == vlen && strncmp(choices, val, n) == 0)
+			return 1;
+		choices += n;
+		if (*choices == '|')
+			choices++;
+	}
+	return 0;
+}
+
+/* Check the syntax of one option value; 0 or -1 with err filled. */
+static int
+cli_value_check(const struct cli_field *f, const char *val, char *err,
+    size_t errsz)
+{
+	size_t n;
+
+	switch (f->type) {
+	case CF_BOOL:
+		if (strcmp(val, "true") != 0 && strcmp(val, "false") != 0) {
+			snprintf(err, errsz, "--%s takes true or false",
+			    f->opt);
+			return -1;
+		}
+		break;
+	case CF_INT:
+	case CF_QINT:
+		n = strspn(val, "0123456789");
+		if (n == 0 || val[n] != '\0' || n > 9) {
+			snprintf(err, errsz, "--%s takes a whole number",
+			    f->opt);
+			return -1;
+		}
+		break;
+	default:
+		break;
+	}
+	if (f->choices != NULL && !cli_choice_ok(f->choices, val)) {
+		snprintf(err, errsz, "--%s takes one of: %s", f->opt,
+		    f->choices);
+		return -1;
+	}
+	return 0;
+}
+
+/* 1 if the option type takes no value. */
+static int
+cli_is_flag(enum cli_ftype t)
+{
+	return t == CF_CLEAR || t == CF_NULL;
+}
+
+/*
+ * Record one verb option occurrence after checking it against those
+ * seen so far: a single-valued option at most once, and of the options
+ * sharing a key (alternatives) only one.
+ */
+static int
+cli_opt_add(struct cli_args *a, const struct cli_field *f, const char *val,
+    char *err, size_t errsz)
+{
+	size_t i;
+
+	for (i = 0; i < a->nopts; i++) {
+		if (a->opts[i].f == f && f->type != CF_LIST) {
+			snprintf(err, errsz, "--%s given more than once",
+			    f->opt);
+			return -1;
+		}
+		if (a->opts[i].f != f && strcmp(a->opts[i].f->key,
+		    f->key) == 0) {
+			snprintf(err, errsz, "--%s and --%s cannot be "
+			    "combined", a->opts[i].f->opt, f->opt);
+			return -1;
+		}
+	}
+	if (a->nopts == CLI_OPTS_MAX) {
+		snprintf(err, errsz, "too many options");
+		return -1;
+	}
+	a->opts[a->nopts].f = f;
+	a->opts[a->nopts].val = val;
+	a->nopts++;
+	return 0;
+}
+
+/*
+ * Parse one "--name[=value]" at argv[*ip], taking the value from the next
+ * argument when needed (and advancing *ip).
+ */
+static int
+cli_opt_parse(const struct cli_verb *v, int argc, char **argv, int *ip,
+    struct cli_args *a, char *err, size_t errsz)
+{
+	const struct cli_field	*f = NULL;
+	const char		*name = argv[*ip] + 2, *eq, *val = NULL;
+	size_t			 n, i;
+	int			 g, has_arg;
+
+	eq = strchr(name, '=');
+	n = eq ? (size_t)(eq - name) : strlen(name);
+	if ((g = cli_gopt_find(argv[*ip])) < 0) {
+		for (i = 0; i < v->nfields; i++)
+			if (strlen(v->fields[i].opt) == n &&
+			    strncmp(v->fields[i].opt, name, n) == 0)
+				f = &v->fields[i];
+		if (f == NULL) {
+			snprintf(err, errsz, "unknown option --%.*s", (int)n,
+			    name);
+			return -1;
+		}
+	}
+	has_arg = g >= 0 ? cli_gopts[g].has_arg : !cli_is_flag(f->type);
+	if (!has_arg && eq != NULL) {
+		snprintf(err, errsz, "--%.*s takes no value", (int)n, name);
+		return -1;
+	}
+	if (has_arg) {
+		if (eq != NULL)
+			val = eq + 1;
+		else if (*ip + 1 < argc)
+			val = argv[++*ip];
+		else {
+			snprintf(err, errsz, "--%.*s needs a value", (int)n,
+			    name);
+			return -1;
+		}
+	}
+	if (g >= 0) {
+		switch (cli_gopts[g].id) {
+		case CG_SERVER:	a->server = val; break;
+		case CG_TOKEN:	a->token = val;	break;
+		case CG_JSON:	a->json = 1;	break;
+		case CG_HELP:	a->help = 1;	break;
+		}
+		return 0;
+	}
+	if (val != NULL && cli_value_check(f, val, err, errsz) != 0)
+		return -1;
+	return cli_opt_add(a, f, val, err, errsz);
+}
+
+/* After parsing: positional count and shape, required options. */
+static int
+cli_args_check(const struct cli_verb *v, const struct cli_args *a,
+    char *err, size_t errsz)
+{
+	size_t	 want = v->posname ? 1 : 0, i, j;
+
+	if (a->npos < want) {
+		snprintf(err, errsz, "missing %s", v->posname);
+		return -1;
+	}
+	if (a->npos > want) {
+		snprintf(err, errsz, "unexpected argument '%s'",
+		    a->pos[want]);
+		return -1;
+	}
+	for (i = 0; i < a->npos; i++)
+		if (a->pos[i][0] == '\0' || strcmp(a->pos[i], ".") == 0 ||
+		    strcmp(a->pos[i], "..") == 0 ||
+		    strlen(a->pos[i]) > KW_EMAIL_MAX) {
+			snprintf(err, errsz, "invalid %s", v->posname);
+			return -1;
+		}
+	for (i = 0; i < v->nfields; i++) {
+		if (!(v->fields[i].flags & CLI_REQ))
+			continue;
+		for (j = 0; j < a->nopts; j++)
+			if (a->opts[j].f == &v->fields[i])
+				break;
+		if (j == a->nopts) {
+			snprintf(err, errsz, "--%s is required",
+			    v->fields[i].opt);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+cli_args_parse(const struct cli_verb *v, int argc, char **argv, int vi,
+    struct cli_args *a, char *err, size_t errsz)
+{
+	int	i, rest = 0;
+
+	memset(a, 0, sizeof(*a));
+	for (i = 1; i < argc; i++) {
+		if (i == vi)
+			continue;
+		if (!rest && strcmp(argv[i], "--") == 0) {
+			rest = 1;
+		} else if (!rest && strcmp(argv[i], "-h") == 0) {
+			a->help = 1;
+		} else if (!rest && strncmp(argv[i], "--", 2) == 0) {
+			if (cli_opt_parse(v, argc, argv, &i, a, err,
+			    errsz) != 0)
+				return -1;
+		} else if (!rest && argv[i][0] == '-' && argv[i][1] != '\0') {
+			snprintf(err, errsz, "unknown option %s", argv[i]);
+			return -1;
+		} else if (a->npos == CLI_POS_MAX) {
+			snprintf(err, errsz, "too many arguments");
+			return -1;
+		} else
+			a->pos[a->npos++] = argv[i];
+	}
+	if (a->help)
+		return 0;
+	return cli_args_check(v, a, err, errsz);
+}
+
+/* Append one usage word of field f (within a group when alt). */
+static void
+cli_field_usage(struct buf *out, const struct cli_field *f, int alt)
+{
+	int opt = !(f->flags & CLI_REQ);
+
+	if (opt && !alt)
+		buf_addstr(out, "[");
+	buf_printf(out, "--%s", f->opt);
+	if (f->metavar != NULL)
+		buf_printf(out, " %s", f->metavar);
+	if (alt && f->type == CF_LIST)
+		buf_addstr(out, "...");
+	if (opt && !alt)
+		buf_addstr(out, f->type == CF_LIST ? "]..." : "]");
+}
+
+/* Append word to the usage being built, wrapping before it if the line
+ * would grow past CLI_USAGE_WIDTH. */
+static void
+cli_usage_word(struct buf *out, size_t *col, size_t indent, const char *word)
+{
+	size_t n = strlen(word);
+
+	if (*col + 1 + n > CLI_USAGE_WIDTH && *col > indent) {
+		buf_addstr(out, "\n");
+		buf_printf(out, "%*s", (int)indent, "");
+		*col = indent;
+	} else {
+		buf_addstr(out, " ");
+		(*col)++;
+	}
+	buf_addstr(out, word);
+	*col += n;
+}
+
+void
+cli_verb_usage(struct buf *out, const char *lead, const struct cli_resource *r,
+    const struct cli_verb *v)
+{
+	struct buf	 w;
+	size_t		 col, indent, i, j;
+
+	buf_printf(out, "%skeywarden %s %s", lead, r->name, v->name);
+	col = strlen(lead) + strlen("keywarden  ") + strlen(r->name) +
+	    strlen(v->name);
+	indent = strlen(lead) + 4;
+	if (v->posname != NULL)
+		cli_usage_word(out, &col, indent, v->posname);
+	for (i = 0; i < v->nfields; i = j) {
+		/* Adjacent options setting the same key are alternatives. */
+		for (j = i + 1; j < v->nfields &&
+		    strcmp(v->fields[j].key, v->fields[i].key) == 0; j++)
+			;
+		buf_init(&w, CLI_OUT_MAX);
+		if (j - i == 1)
+			cli_field_usage(&w, &v->fields[i], 0);
+		else {
+			buf_addstr(&w, "[");
+			for (; i < j; i++) {
+				cli_field_usage(&w, &v->fields[i], 1);
+				if (i + 1 < j)
+					buf_addstr(&w, " | ");
+			}
+			buf_addstr(&w, "]");
+		}
+		cli_usage_word(out, &col, indent, buf_str(&w));
+		buf_free(&w);
+	}
+	buf_addstr(out, "\n");
+}
+
+/* Usage of every verb of only (of all resources when NULL), under a
+ * heading when header is set, then the client options. */
+static void
+cli_usage_render(struct buf *out, const struct cli_resource *only,
+    int header)
+{
+	size_t i, j;
+
+	if (header)
+		buf_addstr(out, "client commands (talk to a running keywarden "
+		    "server):\n");
+	for (i = 0; i < KW_NELEM(cli_resources); i++) {
+		if (only != NULL && cli_resources[i] != only)
+			continue;
+		for (j = 0; j < cli_resources[i]->nverbs; j++)
+			cli_verb_usage(out, "  ", cli_resources[i],
+			    &cli_resources[i]->verbs[j]);
+	}
+	buf_addstr(out, "client options (anywhere after the resource "
+	    "word):\n");
+	for (i = 0; i < KW_NELEM(cli_gopts); i++)
+		buf_printf(out, "  %s\n", cli_gopts[i].usage);
+}
+
+void
+cli_usage(FILE *fp)
+{
+	struct buf b;
+
+	buf_init(&b, CLI_OUT_MAX);
+	cli_usage_render(&b, NULL, 0);
+	fputs(buf_str(&b), fp);
+	buf_free(&b);
+}
+
+void
+cli_error_format(struct buf *out, long status, const char *body, size_t len)
+{
+	json_t	*root, *e, *code, *msg, *field;
+
+	root = len > 0 ? json_loadb(body, len, 0, NULL) : NULL;
+	e = json_object_get(root, "error");
+	code = json_object_get(e, "code");
+	msg = json_object_get(e, "message");
+	field = json_object_get(json_object_get(e, "details"), "field");
+	buf_printf(out, "keywarden: %ld ", status);
+	if (json_is_string(code) && json_is_string(msg)) {
+		cli_add_safe(out, json_string_value(code));
+		buf_addstr(out, ": ");
+		cli_add_safe(out, json_string_value(msg));
+		if (json_is_string(field)) {
+			buf_addstr(out, " (field: ");
+			cli_add_safe(out, json_string_value(field));
+			buf_addstr(out, ")");
+		}
+	} else
+		buf_addstr(out, "error: the server's answer carries no "
+		    "error description");
+	buf_addstr(out, "\n");
+	json_decref(root);
+}
+
+/* Print a usage error for verb v of r (or the resource's usage). */
+static int
+cli_usage_error(const struct cli_resource *r, const struct cli_verb *v,
+    const char *msg)
+{
+	struct buf b;
+
+	buf_init(&b, CLI_OUT_MAX);
+	if (msg != NULL)
+		buf_printf(&b, "keywarden: %s\n", msg);
+	if (v != NULL)
+		cli_verb_usage(&b, "usage: ", r, v);
+	else
+		cli_usage_render(&b, r, 1);
+	fputs(buf_str(&b), stderr);
+	buf_free(&b);
+	return CLI_EXIT_USAGE;
+}
+
+/*
+ * Send one request and hand back the parsed JSON answer in *answer
+ * (caller decrefs).  Every failure is reported on ctx->err here; the
+ * return value is the exit code.
+ */
+static int
+cli_exchange(const struct cli_ctx *ctx, const char *method, const char *url,
+    const char *body, size_t blen, json_t **answer)
+{
+	struct net_request	 rq;
+	struct net_response	 rs;
+	struct buf		 eb;
+	int			 r, rc = CLI_EXIT_FAIL;
+
+	*answer = NULL;
+	memset(&rq, 0, sizeof(rq));
+	rq.method = method;
+	rq.url = url;
+	rq.bearer = ctx->token;
+	if (body != NULL) {
+		rq.content_type = "application/json";
+		rq.body = body;
+		rq.body_len = blen;
+	}
+	if ((r = net_do(&rq, &rs)) != 0) {
+		if (r == KW_ERR_TOO_LARGE)
+			fprintf(ctx->err, "keywarden: the answer of the server "
+			    "at %s is larger than %d bytes\n", ctx->server,
+			    KW_RESPONSE_MAX);
+		else if (r == KW_ERR_VALIDATION)
+			fprintf(ctx->err, "keywarden: refusing to contact %s: "
+			    "%s\n", ctx->server, rs.error);
+		else
+			fprintf(ctx->err, "keywarden: cannot reach server at "
+			    "%s: %s\n", ctx->server, rs.error);
+		goto out;
+	}
+	if (rs.status < 200 || rs.status > 299) {
+		buf_init(&eb, CLI_OUT_MAX);
+		cli_error_format(&eb, rs.status, buf_str(&rs.body), rs.body.len);
+		fputs(buf_str(&eb), ctx->err);
+		buf_free(&eb);
+		goto out;
+	}
+	/* 204 and other empty successes: nothing to show, but not wrong. */
+	if (rs.body.len == 0)
+		*answer = json_object();
+	else
+		*answer = json_loadb(buf_str(&rs.body), rs.body.len, 0, NULL);
+	if (!json_is_object(*answer)) {
+		fprintf(ctx->err, "keywarden: the server at %s answered %ld "
+		    "without a JSON object\n", ctx->server, rs.status);
+		json_decref(*answer);
+		*answer = NULL;
+		goto out;
+	}
+	rc = CLI_EXIT_OK;
+ out:
+	net_response_free(&rs);
+	return rc;
+}
+
+/* Print answer as indented JSON on ctx->out. */
+static int
+cli_print_json(const struct cli_ctx *ctx, json_t *answer)
+{
+	struct buf	 b;
+	char		*s;
+	int		 rc;
+
+	if ((s = json_dumps(answer, JSON_INDENT(2))) == NULL) {
+		fprintf(ctx->err, "keywarden: out of memory\n");
+		return CLI_EXIT_FAIL;
+	}
+	buf_init(&b, CLI_OUT_MAX);
+	buf_addstr(&b, s);
+	buf_addstr(&b, "\n");
+	kw_wipe(s, strlen(s));
+	free(s);
+	rc = cli_emit(ctx, &b);
+	buf_free(&b);
+	return rc;
+}
+
+/*
+ * The server's base URL: --server, else $KEYWARDEN_SERVER, else the
+ * default; copied into out without trailing slashes.  0 or -1 (err).
+ */
+static int
+cli_server(const struct cli_args *a, char *out, size_t outsz, char *err,
+    size_t errsz)
+{
+	const char	*s = a->server;
+	size_t		 n;
+
+	if (s == NULL && (s = getenv(CLI_ENV_SERVER)) != NULL && *s == '\0')
+		s = NULL;
+	if (s == NULL)
+		s = CLI_SERVER_DEFAULT;
+	if (kw_strlcpy(out, s, outsz) >= outsz || !kw_valid_url(out, 1) ||
+	    strpbrk(out, "?#") != NULL) {
+		snprintf(err, errsz, "server URL '%.*s' is not an https:// "
+		    "URL (plain http:// only to a loopback host)", 200, s);
+		return -1;
+	}
+	n = strlen(out);
+	while (n > 0 && out[n - 1] == '/')
+		out[--n] = '\0';
+	return 0;
+}
+
+/* Run verb v of resource r with the parsed arguments a. */
+static int
+cli_run_verb(const struct cli_resource *r, const struct cli_verb *v,
+    const struct cli_args *a)
+{
+	struct cli_ctx	 ctx;
+	struct buf	 url;
+	json_t		*body = NULL, *answer = NULL;
+	char		 server[KW_URL_MAX + 1], err[CLI_ERR_MAX];
+	char		*text = NULL;
+	size_t		 tlen = 0, i;
+	int		 rc, e;
+
+	buf_init(&url, KW_URL_MAX);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.out = stdout;
+	ctx.err = stderr;
+	ctx.json = a->json;
+	ctx.server = server;
+	ctx.token = a->token ? a->token : getenv(CLI_ENV_TOKEN);
+	if (ctx.token != NULL && *ctx.token == '\0')
+		ctx.token = NULL;	/* let the server say it is missing */
+	if (cli_server(a, server, sizeof(server), err, sizeof(err)) != 0) {
+		rc = cli_usage_error(r, v, err);
+		goto out;
+	}
+	buf_addstr(&url, server);
+	cli_path_build(&url, v->path, a->npos ? a->pos[0] : NULL);
+	cli_query_build(a, &url);
+	if (buf_err(&url) != 0) {
+		rc = cli_usage_error(r, v, "request URL too long");
+		goto out;
+	}
+	if (strcmp(v->method, "GET") != 0) {
+		if ((e = cli_body_build(v, a, &body, err, sizeof(err))) != 0) {
+			rc = e == KW_ERR_VALIDATION ?
+			    cli_usage_error(r, v, err) : CLI_EXIT_FAIL;
+			if (e != KW_ERR_VALIDATION)
+				fprintf(stderr, "keywarden: %s\n", err);
+			goto out;
+		}
+		if ((text = json_dumps(body, JSON_COMPACT)) == NULL) {
+			fprintf(stderr, "keywarden: out of memory\n");
+			rc = CLI_EXIT_FAIL;
+			goto out;
+		}
+		tlen = strlen(text);
+	}
+	if ((rc = cli_exchange(&ctx, v->method, buf_str(&url), text, tlen,
+	    &answer)) != CLI_EXIT_OK)
+		goto out;
+	rc = ctx.json ? cli_print_json(&ctx, answer) : v->print(&ctx, answer);
+ out:
+	if (text != NULL) {
+		kw_wipe(text, tlen);	/* may hold a bot token */
+		free(text);
+	}
+	for (i = 0; body != NULL && i < v->nfields; i++)
+		if (v->fields[i].type == CF_SECRET_FILE ||
+		    v->fields[i].type == CF_SECRET_ENV)
+			cli_json_wipe(body, v->fields[i].key);
+	json_decref(body);
+	json_decref(answer);
+	buf_free(&url);
+	return rc;
+}
+
+/* Print the usage of verb v (for --help) on stdout. */
+static int
+cli_help(const struct cli_resource *r, const struct cli_verb *v)
+{
+	struct buf b;
+
+	buf_init(&b, CLI_OUT_MAX);
+	if (v != NULL) {
+		cli_verb_usage(&b, "usage: ", r, v);
+		buf_printf(&b, "%s\n", v->help);
+	} else
+		cli_usage_render(&b, r, 1);
+	fputs(buf_str(&b), stdout);
+	buf_free(&b);
+	return CLI_EXIT_OK;
+}
+
+int
+cli_run(int argc, char **argv)
+{
+	const struct cli_resource	*r;
+	const struct cli_verb		*v;
+	struct cli_args			*a = NULL;
+	char				 err[CLI_ERR_MAX];
+	int				 vi, rc;
+
+	if (argc < 1 || (r = cli_resource_find(argv[0])) == NULL) {
+		fprintf(stderr, "keywarden: unknown command\n");
+		cli_usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if ((vi = cli_find_verb(argc, argv)) == 0) {
+		for (vi = 1; vi < argc; vi++)
+			if (strcmp(argv[vi], "--help") == 0 ||
+			    strcmp(argv[vi], "-h") == 0)
+				return cli_help(r, NULL);
+		return cli_usage_error(r, NULL, "missing command");
+	}
+	if (strcmp(argv[vi], "help") == 0)
+		return cli_help(r, NULL);
+	if ((v = cli_verb_find(r, argv[vi])) == NULL) {
+		snprintf(err, sizeof(err), "unknown command '%s %.*s'",
+		    r->name, 64, argv[vi]);
+		return cli_usage_error(r, NULL, err);
+	}
+	if ((a = calloc(1, sizeof(*a))) == NULL) {
+		fprintf(stderr, "keywarden: out of memory\n");
+		return CLI_EXIT_FAIL;
+	}
+	if (cli_args_parse(v, argc, argv, vi, a, err, sizeof(err)) != 0) {
+		rc = cli_usage_error(r, v, err);
+		goto out;
+	}
+	if (a->help) {
+		rc = cli_help(r, v);
+		goto out;
+	}
+	if (net_global_init() != 0) {
+		fprintf(stderr, "keywarden: cannot initialise libcurl\n");
+		rc = CLI_EXIT_FAIL;
+		goto out;
+	}
+	rc = cli_run_verb(r, v, a);
+	net_global_cleanup();
+ out:
+	free(a);
+	return rc;
+}

@@ -1,0 +1,91 @@
+/*
+ * cli_instances.c — `keywarden instances ...`: the verbs, their options
+ * and how their answers are shown.  See API.md, "Instances".  The bot's
+ * OAuth token is read from a file or an environment variable, never
+ * from the command line, where ps and shell history would see it.
+ */
+#include <string.h>
+
+#include <jansson.h>
+
+#include "kw.h"
+#include "cli/cli_int.h"
+#include "util/buf.h"
+
+#define FIELDS(t)	(t), KW_NELEM(t)
+#define NOFIELDS	NULL, 0
+
+/* The options create and update share. */
+#define INSTANCE_FIELDS \
+	{ "display-name", "display_name", CF_STR, 0, "TEXT", NULL }, \
+	{ "provider", "provider", CF_STR, 0, "PROVIDER", NULL }, \
+	{ "provisioner", "provisioners", CF_LIST, 0, "EMAIL", NULL }, \
+	{ "no-provisioners", "provisioners", CF_CLEAR, 0, NULL, NULL }, \
+	{ "allow-integrations", "allow_integrations", CF_BOOL, 0, \
+	    "true|false", NULL }, \
+	{ "issuance", "issuance", CF_STR, 0, "automatic|manual", \
+	    "automatic|manual" }, \
+	{ "scope", "allowed_scopes", CF_LIST, 0, "SCOPE", NULL }, \
+	{ "any-scope", "allowed_scopes", CF_NULL, 0, NULL, NULL }, \
+	{ "max-lifetime-days", "max_lifetime_days", CF_INT, 0, "N", NULL }, \
+	{ "rotation-days", "rotation_days", CF_INT, 0, "N", NULL }, \
+	{ "bot-email", "bot.email", CF_STR, 0, "EMAIL", NULL }, \
+	{ "bot-token-file", "bot.oauth_token", CF_SECRET_FILE, 0, "FILE", \
+	    NULL }, \
+	{ "bot-token-env", "bot.oauth_token", CF_SECRET_ENV, 0, "VAR", NULL }
+
+static const struct cli_field inst_list_f[] = {
+	{ "limit",	"limit",	CF_QINT,	0, "N",		NULL },
+	{ "cursor",	"cursor",	CF_QSTR,	0, "CURSOR",	NULL },
+};
+
+static const struct cli_field inst_create_f[] = {
+	{ "name", "name", CF_STR, CLI_REQ, "NAME", NULL },
+	{ "url", "url", CF_STR, CLI_REQ, "URL", NULL },
+	INSTANCE_FIELDS,
+};
+
+static const struct cli_field inst_update_f[] = {
+	{ "url", "url", CF_STR, 0, "URL", NULL },
+	INSTANCE_FIELDS,
+};
+
+static const struct cli_col inst_cols[] = {
+	{ "NAME",		"name" },
+	{ "DISPLAY NAME",	"display_name" },
+	{ "PROVIDER",		"provider" },
+	{ "URL",		"url" },
+	{ "ISSUANCE",		"issuance" },
+	{ "INTEGRATIONS",	"allow_integrations" },
+	{ "PROVISIONERS",	"provisioners" },
+};
+
+static int
+inst_print_list(const struct cli_ctx *ctx, json_t *answer)
+{
+	struct buf	b;
+	int		rc;
+
+	buf_init(&b, CLI_OUT_MAX);
+	cli_list_render(&b, answer, inst_cols, KW_NELEM(inst_cols));
+	rc = cli_emit(ctx, &b);
+	buf_free(&b);
+	return rc;
+}
+
+static const struct cli_verb inst_verbs[] = {
+	{ "list", NULL, "GET", "/v1/instances", FIELDS(inst_list_f), 0,
+	    inst_print_list, "List the instances keywarden governs." },
+	{ "show", "NAME", "GET", "/v1/instances/{}", NOFIELDS, 0,
+	    cli_print_object, "Show one instance (never its bot token)." },
+	{ "create", NULL, "POST", "/v1/instances", FIELDS(inst_create_f), 0,
+	    cli_print_object, "Add an instance (admin).  The bot token is "
+	    "read from --bot-token-file (\"-\": stdin) or --bot-token-env." },
+	{ "update", "NAME", "PATCH", "/v1/instances/{}", FIELDS(inst_update_f),
+	    CLI_V_NONEMPTY, cli_print_object, "Change an instance (admin); "
+	    "--any-scope lifts the scope restriction." },
+};
+
+const struct cli_resource cli_instances = {
+	"instances", inst_verbs, KW_NELEM(inst_verbs)
+};

@@ -1,0 +1,114 @@
+/*
+ * cli_people.c — `keywarden people ...`: the verbs, their options and
+ * how their answers are shown.  See API.md, "People".
+ */
+#include <string.h>
+
+#include <jansson.h>
+
+#include "kw.h"
+#include "cli/cli_int.h"
+#include "util/buf.h"
+
+#define FIELDS(t)	(t), KW_NELEM(t)
+#define NOFIELDS	NULL, 0
+
+static const struct cli_field people_list_f[] = {
+	{ "limit",	"limit",	CF_QINT,	0, "N",		NULL },
+	{ "cursor",	"cursor",	CF_QSTR,	0, "CURSOR",	NULL },
+};
+
+static const struct cli_field people_create_f[] = {
+	{ "email",	"email",	 CF_STR,  CLI_REQ, "EMAIL",	NULL },
+	{ "name",	"name",		 CF_STR,  CLI_REQ, "NAME",	NULL },
+	{ "manager",	"manager",	 CF_NSTR, 0, "EMAIL",		NULL },
+	{ "role",	"roles",	 CF_LIST, 0, "ROLE",		NULL },
+	{ "team",	"teams",	 CF_LIST, 0, "TEAM",		NULL },
+	{ "slack",	"slack_user_id", CF_NSTR, 0, "SLACK_USER_ID",	NULL },
+};
+
+static const struct cli_field people_update_f[] = {
+	{ "email",	"email",	 CF_STR,   0, "EMAIL",		NULL },
+	{ "name",	"name",		 CF_STR,   0, "NAME",		NULL },
+	{ "manager",	"manager",	 CF_NSTR,  0, "EMAIL|none",	NULL },
+	{ "role",	"roles",	 CF_LIST,  0, "ROLE",		NULL },
+	{ "no-roles",	"roles",	 CF_CLEAR, 0, NULL,		NULL },
+	{ "team",	"teams",	 CF_LIST,  0, "TEAM",		NULL },
+	{ "no-teams",	"teams",	 CF_CLEAR, 0, NULL,		NULL },
+	{ "slack",	"slack_user_id", CF_NSTR,  0, "SLACK_USER_ID|none", NULL },
+	{ "active",	"active",	 CF_BOOL,  0, "true|false",	NULL },
+};
+
+static const struct cli_col people_cols[] = {
+	{ "ID",		"id" },
+	{ "EMAIL",	"email" },
+	{ "NAME",	"name" },
+	{ "MANAGER",	"manager" },
+	{ "ROLES",	"roles" },
+	{ "TEAMS",	"teams" },
+	{ "ACTIVE",	"active" },
+};
+
+static int
+people_print_list(const struct cli_ctx *ctx, json_t *answer)
+{
+	struct buf	b;
+	int		rc;
+
+	buf_init(&b, CLI_OUT_MAX);
+	cli_list_render(&b, answer, people_cols, KW_NELEM(people_cols));
+	rc = cli_emit(ctx, &b);
+	buf_free(&b);
+	return rc;
+}
+
+/* The one time a token is visible: show it alone on its line, say so. */
+static int
+people_print_token(const struct cli_ctx *ctx, json_t *answer)
+{
+	json_t		*tok = json_object_get(answer, "token");
+	struct buf	 b;
+	int		 rc;
+
+	if (!json_is_string(tok)) {
+		fprintf(ctx->err, "keywarden: the answer holds no token\n");
+		return CLI_EXIT_FAIL;
+	}
+	buf_init(&b, CLI_OUT_MAX);
+	buf_addstr(&b, "token id: ");
+	cli_value_text(&b, json_object_get(answer, "id"), ",");
+	buf_addstr(&b, "\ntoken:    ");
+	cli_add_safe(&b, json_string_value(tok));
+	buf_addstr(&b, "\n\nThis token is shown only once: store it now "
+	    "(e.g. in a password manager).\nIt cannot be retrieved "
+	    "again; if it is lost, issue a new one.\n");
+	rc = cli_emit(ctx, &b);
+	buf_free(&b);
+	cli_json_wipe(answer, "token");
+	return rc;
+}
+
+static const struct cli_verb people_verbs[] = {
+	{ "list", NULL, "GET", "/v1/people", FIELDS(people_list_f), 0,
+	    people_print_list, "List people, a page at a time." },
+	{ "show", "ID|EMAIL", "GET", "/v1/people/{}", NOFIELDS, 0,
+	    cli_print_object, "Show one person." },
+	{ "me", NULL, "GET", "/v1/me", NOFIELDS, 0,
+	    cli_print_object, "Show the person the token belongs to." },
+	{ "create", NULL, "POST", "/v1/people", FIELDS(people_create_f), 0,
+	    cli_print_object, "Add a person (admin)." },
+	{ "update", "ID|EMAIL", "PATCH", "/v1/people/{}",
+	    FIELDS(people_update_f), CLI_V_NONEMPTY, cli_print_object,
+	    "Change a person's fields (admin); --no-roles/--no-teams clear "
+	    "the list." },
+	{ "token", "ID|EMAIL", "POST", "/v1/people/{}/tokens", NOFIELDS, 0,
+	    people_print_token, "Issue a personal keywarden token; it is "
+	    "shown only once." },
+	{ "offboard", "ID|EMAIL", "POST", "/v1/people/{}/offboard", NOFIELDS,
+	    0, cli_print_object, "Deactivate a person, kill their tokens, "
+	    "withdraw their requests and revoke their credentials (admin)." },
+};
+
+const struct cli_resource cli_people = {
+	"people", people_verbs, KW_NELEM(people_verbs)
+};

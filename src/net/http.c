@@ -1,0 +1,416 @@
+/*
+ * http.c — the one place keywarden talks to libcurl.  Policy (TLS on,
+ * loopback-only plain http, no redirects, timeouts, size cap) is applied
+ * here for every request, so no caller can forget it.
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+#include "kw.h"
+#include "limits.h"
+#include "net/http.h"
+#include "util/buf.h"
+#include "util/util.h"
+
+/* How each method is put on the wire. */
+enum net_how {
+	NET_HOW_GET,		/* CURLOPT_HTTPGET */
+	NET_HOW_POST,		/* CURLOPT_POST */
+	NET_HOW_CUSTOM,		/* CURLOPT_CUSTOMREQUEST */
+};
+
+static const struct {
+	const char	*name;
+	enum net_how	 how;
+	int		 body_ok;
+} net_methods[] = {
+	{ "GET",	NET_HOW_GET,	0 },
+	{ "POST",	NET_HOW_POST,	1 },
+	{ "PUT",	NET_HOW_CUSTOM,	1 },
+	{ "PATCH",	NET_HOW_CUSTOM,	1 },
+	{ "DELETE",	NET_HOW_CUSTOM,	1 },
+};
+
+/* State shared with the libcurl callbacks of one transfer. */
+struct net_xfer {
+	struct net_response	*rs;
+	int			 loopback_only;	/* plain http: peer must be lo */
+	int			 refused;	/* opensocket refused a peer */
+};
+
+int
+net_global_init(void)
+{
+	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ?
+	    0 : KW_ERR_INTERNAL;
+}
+
+void
+net_global_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
+void
+net_response_free(struct net_response *rs)
+{
+	if (rs == NULL)
+		return;
+	buf_free(&rs->body);
+}
+
+/* 1 if s holds no CR or LF, so it cannot smuggle a header. */
+static int
+net_header_safe(const char *s)
+{
+	return strpbrk(s, "\r\n") == NULL;
+}
+
+static size_t
+net_write_cb(char *p, size_t size, size_t n, void *arg)
+{
+	struct net_xfer	*x = arg;
+
+	/* Returning less than given aborts with CURLE_WRITE_ERROR; the
+	 * buffer remembers whether it was size or memory. */
+	if (buf_add(&x->rs->body, p, size * n) != 0)
+		return 0;
+	return size * n;
+}
+
+/*
+ * Keep the raw value of Retry-After.  A new status line (an interim 1xx
+ * answer, a proxy's CONNECT reply) starts the header set over.
+ */
+static size_t
+net_header_cb(char *p, size_t size, size_t n, void *arg)
+{
+	struct net_xfer	*x = arg;
+	static const char name[] = "retry-after:";
+	size_t		 len = size * n, vlen;
+	char		*v;
+
+	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+		x->rs->retry_after[0] = '\0';
+		return len;
+	}
+	if (len <= sizeof(name) - 1 ||
+	    strncasecmp(p, name, sizeof(name) - 1) != 0)
+		return len;
+	v = p + sizeof(name) - 1;
+	vlen = len - (sizeof(name) - 1);
+	while (vlen > 0 && (*v == ' ' || *v == '\t')) {
+		v++;
+		vlen--;
+	}
+	while (vlen > 0 && strchr(" \t\r\n", v[vlen - 1]) != NULL)
+		vlen--;
+	if (vlen >= sizeof(x->rs->retry_after))
+		vlen = sizeof(x->rs->retry_after) - 1;
+	memcpy(x->rs->retry_after, v, vlen);
+	x->rs->retry_after[vlen] = '\0';
+	return len;
+}
+
+/* 1 if the socket address is 127.0.0.0/8, ::1 or v4-mapped 127/8. */
+static int
+net_addr_is_loopback(const struct sockaddr *sa)
+{
+	const struct sockaddr_in	*in4;
+	const struct sockaddr_in6	*in6;
+
+	if (sa->sa_family == AF_INET) {
+		in4 = (const struct sockaddr_in *)(const void *)sa;
+		return (ntohl(in4->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (sa->sa_family == AF_INET6) {
+		in6 = (const struct sockaddr_in6 *)(const void *)sa;
+		if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr))
+			return 1;
+		return IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) &&
+		    in6->sin6_addr.s6_addr[12] == 127;
+	}
+	return 0;
+}
+
+/*
+ * For plain http the URL's host was checked by name; this checks where
+ * the name actually resolved to, so "127.example.com" or a poisoned
+ * "localhost" cannot carry a cleartext request off the machine.
+ */
+static curl_socket_t
+net_opensocket_cb(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct net_xfer	*x = arg;
+	int		 fd;
+
+	KW_UNUSED(purpose);
+	if (x->loopback_only && !net_addr_is_loopback(&a->addr)) {
+		x->refused = 1;
+		return CURL_SOCKET_BAD;
+	}
+	fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+	return fd < 0 ? CURL_SOCKET_BAD : fd;
+}
+
+/*
+ * Check rq before anything touches the network.  Sets *how, *loopback.
+ * 0 or KW_ERR_VALIDATION with rs->error filled in.
+ */
+static int
+net_check(const struct net_request *rq, struct net_response *rs,
+    enum net_how *how, int *loopback)
+{
+	const char	*method = rq->method ? rq->method : "GET";
+	size_t		 i;
+
+	for (i = 0; i < KW_NELEM(net_methods); i++)
+		if (strcmp(method, net_methods[i].name) == 0)
+			break;
+	if (i == KW_NELEM(net_methods)) {
+		kw_strlcpy(rs->error, "unsupported HTTP method", NET_ERROR_MAX);
+		return KW_ERR_VALIDATION;
+	}
+	*how = net_methods[i].how;
+	if (rq->body != NULL && !net_methods[i].body_ok) {
+		kw_strlcpy(rs->error, "method takes no body", NET_ERROR_MAX);
+		return KW_ERR_VALIDATION;
+	}
+	if (rq->url == NULL || !kw_valid_url(rq->url, 1)) {
+		kw_strlcpy(rs->error, rq->url != NULL &&
+		    strncmp(rq->url, "http://", 7) == 0 ?
+		    "plain http:// is allowed only to a loopback host; "
+		    "use https://" : "not a valid http(s) URL", NET_ERROR_MAX);
+		return KW_ERR_VALIDATION;
+	}
+	*loopback = strncmp(rq->url, "http://", 7) == 0;
+	if ((rq->bearer && !net_header_safe(rq->bearer)) ||
+	    (rq->content_type && !net_header_safe(rq->content_type))) {
+		kw_strlcpy(rs->error, "line break in a header", NET_ERROR_MAX);
+		return KW_ERR_VALIDATION;
+	}
+	for (i = 0; rq->extra_headers && rq->extra_headers[i]; i++)
+		if (i >= NET_HEADERS_MAX ||
+		    !net_header_safe(rq->extra_headers[i]) ||
+		    strchr(rq->extra_headers[i], ':') == NULL) {
+			kw_strlcpy(rs->error, "bad extra header",
+			    NET_ERROR_MAX);
+			return KW_ERR_VALIDATION;
+		}
+	return 0;
+}
+
+/* Wipe every header line (one holds the bearer token) and free them. */
+static void
+net_headers_free(struct curl_slist *h)
+{
+	struct curl_slist *s;
+
+	for (s = h; s != NULL; s = s->next)
+		kw_wipe(s->data, strlen(s->data));
+	curl_slist_free_all(h);
+}
+
+/* Append one line to *h; 0 or KW_ERR_NOMEM (*h is left valid). */
+static int
+net_header_add(struct curl_slist **h, const char *line)
+{
+	struct curl_slist *n;
+
+	if ((n = curl_slist_append(*h, line)) == NULL)
+		return KW_ERR_NOMEM;
+	*h = n;
+	return 0;
+}
+
+/* Build the request's header list into *out; 0 or KW_ERR_NOMEM. */
+static int
+net_headers_build(const struct net_request *rq, struct curl_slist **out)
+{
+	struct curl_slist	*h = NULL;
+	struct buf		 line;
+	size_t			 i;
+	int			 r = 0;
+
+	buf_init(&line, KW_TOKEN_STR_MAX + KW_URL_MAX);
+	/* "Expect:" stops curl waiting for 100-continue on big bodies. */
+	if ((r = net_header_add(&h, "Expect:")) != 0)
+		goto out;
+	if ((r = net_header_add(&h, "Accept: application/json")) != 0)
+		goto out;
+	if (rq->body != NULL || rq->content_type != NULL) {
+		/* "Content-Type:" with no value suppresses curl's default. */
+		buf_printf(&line, "Content-Type: %s",
+		    rq->content_type ? rq->content_type : "");
+		if ((r = buf_err(&line)) != 0 ||
+		    (r = net_header_add(&h, buf_str(&line))) != 0)
+			goto out;
+		buf_free(&line);
+	}
+	if (rq->bearer != NULL) {
+		buf_printf(&line, "Authorization: Bearer %s", rq->bearer);
+		if ((r = buf_err(&line)) != 0 ||
+		    (r = net_header_add(&h, buf_str(&line))) != 0)
+			goto out;
+	}
+	for (i = 0; rq->extra_headers && rq->extra_headers[i]; i++)
+		if ((r = net_header_add(&h, rq->extra_headers[i])) != 0)
+			goto out;
+	*out = h;
+	h = NULL;
+ out:
+	buf_free(&line);	/* wipes the bearer copy */
+	net_headers_free(h);
+	return r;
+}
+
+/* Apply the fixed security policy and the request's options to c. */
+static int
+net_setopts(CURL *c, const struct net_request *rq, enum net_how how,
+    struct net_xfer *x, struct curl_slist *hdrs, char *errbuf)
+{
+	const char	*proto = x->loopback_only ? "http" : "https";
+	long		 tmo, ctmo;
+	size_t		 max;
+	CURLcode	 e = CURLE_OK;
+
+	tmo = rq->timeout_ms > 0 ? rq->timeout_ms : NET_TIMEOUT_MS_DEFAULT;
+	ctmo = rq->connect_timeout_ms > 0 ? rq->connect_timeout_ms :
+	    NET_CONNECT_TIMEOUT_MS_DEFAULT;
+	max = rq->max_response > 0 ? rq->max_response : KW_RESPONSE_MAX;
+
+#define SET(opt, val) do { if (e == CURLE_OK) \
+	e = curl_easy_setopt(c, opt, val); } while (0)
+	SET(CURLOPT_URL, rq->url);
+	SET(CURLOPT_PROTOCOLS_STR, proto);
+	SET(CURLOPT_REDIR_PROTOCOLS_STR, proto);
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	SET(CURLOPT_SSL_VERIFYPEER, 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	SET(CURLOPT_VERBOSE, 0L);	/* never print headers: bearer */
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_NOPROGRESS, 1L);
+	SET(CURLOPT_TIMEOUT_MS, tmo);
+	SET(CURLOPT_CONNECTTIMEOUT_MS, ctmo);
+	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max);
+	SET(CURLOPT_USERAGENT, "keywarden/" KW_VERSION);
+	SET(CURLOPT_ERRORBUFFER, errbuf);
+	SET(CURLOPT_HTTPHEADER, hdrs);
+	SET(CURLOPT_WRITEFUNCTION, net_write_cb);
+	SET(CURLOPT_WRITEDATA, x);
+	SET(CURLOPT_HEADERFUNCTION, net_header_cb);
+	SET(CURLOPT_HEADERDATA, x);
+	SET(CURLOPT_OPENSOCKETFUNCTION, net_opensocket_cb);
+	SET(CURLOPT_OPENSOCKETDATA, x);
+	/* A proxy would be a non-loopback peer for loopback traffic. */
+	if (x->loopback_only)
+		SET(CURLOPT_PROXY, "");
+	switch (how) {
+	case NET_HOW_GET:
+		SET(CURLOPT_HTTPGET, 1L);
+		break;
+	case NET_HOW_POST:
+		SET(CURLOPT_POST, 1L);
+		break;
+	case NET_HOW_CUSTOM:
+		SET(CURLOPT_CUSTOMREQUEST, rq->method);
+		break;
+	}
+	if (rq->body != NULL || how == NET_HOW_POST) {
+		SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
+		SET(CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
+	}
+#undef SET
+	return e == CURLE_OK ? 0 : KW_ERR_INTERNAL;
+}
+
+/* Map a finished transfer's result to a project error and rs->error. */
+static int
+net_result(CURLcode e, const struct net_xfer *x, const char *errbuf,
+    struct net_response *rs)
+{
+	const char	*why = errbuf[0] ? errbuf : curl_easy_strerror(e);
+	int		 r;
+
+	switch (e) {
+	case CURLE_OK:
+		return 0;
+	case CURLE_FILESIZE_EXCEEDED:
+		r = KW_ERR_TOO_LARGE;
+		break;
+	case CURLE_WRITE_ERROR:
+		r = buf_err(&rs->body) ? buf_err(&rs->body) : KW_ERR_UPSTREAM;
+		break;
+	case CURLE_OUT_OF_MEMORY:
+		r = KW_ERR_NOMEM;
+		break;
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		r = KW_ERR_VALIDATION;
+		break;
+	default:
+		r = KW_ERR_UPSTREAM;
+		break;
+	}
+	if (r == KW_ERR_TOO_LARGE)
+		why = "response larger than the allowed maximum";
+	else if (x->refused) {
+		r = KW_ERR_VALIDATION;
+		why = "plain http:// host resolved to a non-loopback address";
+	}
+	kw_strlcpy(rs->error, why, NET_ERROR_MAX);
+	return r;
+}
+
+/*
+ * See http.h.  One easy handle per call: simple, thread-safe, and the
+ * connection cost is negligible next to a SaaS round trip.
+ */
+int
+net_do(const struct net_request *rq, struct net_response *rs)
+{
+	CURL			*c = NULL;
+	struct curl_slist	*hdrs = NULL;
+	struct net_xfer		 x;
+	enum net_how		 how = NET_HOW_GET;
+	char			 errbuf[CURL_ERROR_SIZE];
+	CURLcode		 e;
+	int			 r;
+
+	memset(rs, 0, sizeof(*rs));
+	buf_init(&rs->body, rq->max_response > 0 ? rq->max_response :
+	    KW_RESPONSE_MAX);
+	memset(&x, 0, sizeof(x));
+	x.rs = rs;
+	errbuf[0] = '\0';
+
+	if ((r = net_check(rq, rs, &how, &x.loopback_only)) != 0)
+		goto out;
+	if ((r = net_headers_build(rq, &hdrs)) != 0)
+		goto out;
+	if ((c = curl_easy_init()) == NULL) {
+		r = KW_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = net_setopts(c, rq, how, &x, hdrs, errbuf)) != 0) {
+		kw_strlcpy(rs->error, "libcurl refused an option",
+		    NET_ERROR_MAX);
+		goto out;
+	}
+	e = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rs->status);
+	r = net_result(e, &x, errbuf, rs);
+ out:
+	if (r != 0 && rs->error[0] == '\0')
+		kw_strlcpy(rs->error, kw_strerror(r), NET_ERROR_MAX);
+	if (c != NULL)
+		curl_easy_cleanup(c);
+	net_headers_free(hdrs);
+	return r;
+}

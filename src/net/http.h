@@ -1,0 +1,78 @@
+/*
+ * http.h — the single libcurl wrapper every outbound HTTP call in
+ * keywarden goes through (the CLI, the providers, the notifiers).
+ *
+ * What it guarantees, whatever the caller asks for:
+ *   - TLS peer and host verification are always on;
+ *   - plain http:// is refused unless the URL's host is loopback, and the
+ *     connection itself must then go to a loopback address;
+ *   - only http and https are spoken, redirects are never followed;
+ *   - a connect timeout, a total timeout and a response-size cap apply;
+ *   - the bearer token and the bodies are never logged.
+ *
+ * Retries are the caller's business (the provider layer adds them); the
+ * status and the raw Retry-After header are exposed so it can decide.
+ */
+#ifndef KW_NET_HTTP_H
+#define KW_NET_HTTP_H
+
+#include <stddef.h>
+
+#include "util/buf.h"
+
+#define NET_TIMEOUT_MS_DEFAULT		30000L	/* whole exchange */
+#define NET_CONNECT_TIMEOUT_MS_DEFAULT	10000L	/* TCP + TLS handshake */
+#define NET_HEADERS_MAX			32	/* extra_headers entries */
+#define NET_RETRY_AFTER_MAX		32	/* bytes kept of Retry-After */
+#define NET_ERROR_MAX			256	/* transport error text */
+
+/*
+ * One outbound request.  Everything is borrowed from the caller for the
+ * duration of net_do() only; nothing is kept or freed.  Zero values pick
+ * the defaults: method "GET", the timeouts above, KW_RESPONSE_MAX.
+ */
+struct net_request {
+	const char		*method;	/* GET POST PUT PATCH DELETE */
+	const char		*url;		/* absolute http(s) URL */
+	const char		*bearer;	/* token, or NULL: no auth */
+	const char		*content_type;	/* of body; NULL: none sent */
+	const char		*body;		/* NULL: no body */
+	size_t			 body_len;
+	long			 timeout_ms;
+	long			 connect_timeout_ms;
+	size_t			 max_response;	/* body bytes accepted */
+	const char *const	*extra_headers;	/* "Name: value", NULL-ended */
+};
+
+/*
+ * The answer.  net_do() initialises it in every case, so it is always
+ * safe (and required) to net_response_free() it afterwards.
+ */
+struct net_response {
+	long		 status;	/* HTTP status; 0 if none arrived */
+	struct buf	 body;		/* the body, owned by the response */
+	char		 retry_after[NET_RETRY_AFTER_MAX]; /* raw, or "" */
+	char		 error[NET_ERROR_MAX];	/* why it failed, or "" */
+};
+
+/* Initialise libcurl once per process, before any thread calls net_do().
+ * 0, or KW_ERR_INTERNAL. */
+int	 net_global_init(void);
+/* Release what net_global_init() took; call once at exit. */
+void	 net_global_cleanup(void);
+
+/*
+ * Perform rq and fill rs.  Returns 0 when an HTTP answer arrived, whatever
+ * its status; KW_ERR_VALIDATION when the request is refused before any
+ * network traffic (bad or non-loopback http:// URL, unknown method, CR/LF
+ * in a header); KW_ERR_TOO_LARGE when the answer exceeds max_response;
+ * KW_ERR_UPSTREAM on transport failure or timeout; KW_ERR_NOMEM.
+ * On failure rs->error says why, without secrets.  Thread-safe as long as
+ * net_global_init() was called first.
+ */
+int	 net_do(const struct net_request *rq, struct net_response *rs);
+
+/* Wipe and release the body of rs; rs may be reused.  NULL ok. */
+void	 net_response_free(struct net_response *rs);
+
+#endif /* KW_NET_HTTP_H */
