@@ -27,6 +27,7 @@ TST_LDFLAGS = $(SAN)
 
 SRCS	:= $(wildcard src/*.c src/*/*.c)
 LIBSRCS	:= $(filter-out src/main.c,$(SRCS))
+SIM_SRCS := $(wildcard sim/*.c)
 UNIT	:= $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 
 REL_OBJS := $(patsubst src/%.c,build/release/obj/%.o,$(SRCS))
@@ -34,28 +35,46 @@ TST_OBJS := $(patsubst src/%.c,build/test/obj/%.o,$(SRCS))
 TST_LIBOBJS := $(patsubst src/%.c,build/test/obj/%.o,$(LIBSRCS))
 
 .PHONY: all check unit e2e bench clean test-build
-all: build/release/keywarden
+all: build/release/keywarden $(if $(SIM_SRCS),build/release/zendesk-sim)
 
 build/release/keywarden: $(REL_OBJS)
 	$(CC) $(REL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 build/release/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(REL_CFLAGS) -MMD -MP -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(REL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# The Zendesk simulator (sim/): reuses keywarden's HTTP layer and utils.
+REL_LIBOBJS := $(patsubst src/%.c,build/release/obj/%.o,$(LIBSRCS))
+build/release/zendesk-sim: $(patsubst sim/%.c,build/release/sim/%.o,$(SIM_SRCS)) $(REL_LIBOBJS)
+	$(CC) $(REL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+build/release/sim/%.o: sim/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(REL_CFLAGS) -MMD -MP -c -o $@ $<
+build/test/zendesk-sim: $(patsubst sim/%.c,build/test/sim/%.o,$(SIM_SRCS)) $(TST_LIBOBJS)
+	$(CC) $(TST_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+build/test/sim/%.o: sim/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC(san) $<"
+	@$(CC) $(TST_CFLAGS) -MMD -MP -c -o $@ $<
 
 build/test/keywarden: $(TST_OBJS)
 	$(CC) $(TST_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 build/test/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(TST_CFLAGS) -MMD -MP -c -o $@ $<
+	@echo "  CC(san) $<"
+	@$(CC) $(TST_CFLAGS) -MMD -MP -c -o $@ $<
 
 build/test/unit/%: tests/unit/%.c $(TST_LIBOBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(TST_CFLAGS) $(TST_LDFLAGS) -o $@ $< $(TST_LIBOBJS) \
 	    $(PKG_LIBS) $(CMOCKA_LIBS)
 
-test-build: build/test/keywarden $(addprefix build/test/unit/,$(UNIT))
+test-build: build/test/keywarden $(if $(SIM_SRCS),build/test/zendesk-sim) \
+    $(addprefix build/test/unit/,$(UNIT))
 
 unit: test-build
 	@set -e; for t in $(UNIT); do echo "== $$t"; build/test/unit/$$t; done

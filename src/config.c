@@ -41,6 +41,12 @@ static const struct key {
 	    offsetof(struct config, auth_fail_limit), 0, 1, 1000000 },
 	{ "auth_fail_window", "KEYWARDEN_AUTH_FAIL_WINDOW", K_INT,
 	    offsetof(struct config, auth_fail_window), 0, 1, 86400 },
+	{ "request_ttl_days", "KEYWARDEN_REQUEST_TTL_DAYS", K_INT,
+	    offsetof(struct config, request_ttl_days), 0, 1, 365 },
+	{ "delivery_window", "KEYWARDEN_DELIVERY_WINDOW", K_INT,
+	    offsetof(struct config, delivery_window), 0, 60, 30 * 86400 },
+	{ "audit_head_interval", "KEYWARDEN_AUDIT_HEAD_INTERVAL", K_INT,
+	    offsetof(struct config, audit_head_interval), 0, 1, 86400 },
 };
 
 void
@@ -54,6 +60,9 @@ config_defaults(struct config *c)
 	c->connection_timeout = KW_CONN_TIMEOUT_S;
 	c->auth_fail_limit = KW_AUTH_FAIL_LIMIT;
 	c->auth_fail_window = KW_AUTH_FAIL_WINDOW_S;
+	c->request_ttl_days = KW_REQUEST_TTL_DAYS;
+	c->delivery_window = KW_DELIVERY_WINDOW_S;
+	c->audit_head_interval = 300;
 }
 
 static const struct key *

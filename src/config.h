@@ -20,6 +20,9 @@ struct config {
 	int	connection_timeout;		/* seconds */
 	int	auth_fail_limit;		/* failures per window */
 	int	auth_fail_window;		/* seconds */
+	int	request_ttl_days;		/* pending requests expire */
+	int	delivery_window;		/* seconds to reveal a secret */
+	int	audit_head_interval;		/* seconds between head logs */
 };
 
 /* Fill in the built-in defaults. */

@@ -40,6 +40,18 @@
 #define KW_LIFETIME_DAYS_MAX	3650
 #define KW_TIME_LEN		20		/* "2026-11-28T09:00:00Z" */
 
+/* Requests and credentials */
+#define KW_TEXT_MAX		4000		/* justification, use case */
+#define KW_COMMENT_MAX		2000		/* decision comments, reasons */
+#define KW_REDIRECT_URIS_MAX	8		/* per integration */
+#define KW_EXTERNAL_ID_MAX	64		/* id on the instance */
+#define KW_EXTERNAL_JSON_MAX	1024		/* instance ids, as JSON */
+#define KW_SECRET_MAX		4096		/* a credential's secret */
+#define KW_HISTORY_MAX		256		/* entries kept per request */
+#define KW_REQUEST_TTL_DAYS	14		/* pending requests expire */
+#define KW_DELIVERY_WINDOW_S	(24 * 3600)	/* secret must be revealed */
+#define KW_LIST_SCAN_MAX	5000		/* rows examined per list call */
+
 /* Secrets */
 #define KW_MASTER_KEY_LEN	32
 #define KW_TOKEN_RAW_LEN	32		/* random bytes in a personal token */
@@ -48,6 +60,7 @@
 #define KW_HASH_LEN		32
 #define KW_SEAL_OVERHEAD	(24 + 16)	/* nonce + tag */
 #define KW_SEALED_MAX		(KW_BOT_TOKEN_MAX + KW_SEAL_OVERHEAD)
+#define KW_SEALED_SECRET_MAX	(KW_SECRET_MAX + 256 + KW_SEAL_OVERHEAD)
 
 /* Configuration */
 #define KW_PATH_MAX		1024

@@ -23,6 +23,7 @@
 #include "crypto/crypto.h"
 #include "http/http.h"
 #include "store/store.h"
+#include "ticker.h"
 #include "util/util.h"
 
 #define EXIT_USAGE	2
@@ -43,7 +44,10 @@ static const struct command {
 	{ "serve", cmd_serve, "serve [--data-dir DIR] [--listen HOST:PORT] "
 	    "[--public-url URL] [--config FILE]\n"
 	    "        [--threads N] [--auth-fail-limit N] "
-	    "[--auth-fail-window SECONDS] [--check] [--print-config]" },
+	    "[--auth-fail-window SECONDS]\n"
+	    "        [--request-ttl-days N] [--delivery-window SECONDS] "
+	    "[--audit-head-interval SECONDS]\n"
+	    "        [--check] [--print-config]" },
 	{ "audit", cmd_audit, "audit verify --data-dir DIR "
 	    "[--expect-head HASH]" },
 	{ "version", cmd_version, "version" },
@@ -225,6 +229,9 @@ static const struct option serve_opts[] = {
 	{ "connection-timeout", required_argument, NULL, 'o' },
 	{ "auth-fail-limit", required_argument, NULL, 'a' },
 	{ "auth-fail-window", required_argument, NULL, 'w' },
+	{ "request-ttl-days", required_argument, NULL, 'r' },
+	{ "delivery-window", required_argument, NULL, 'D' },
+	{ "audit-head-interval", required_argument, NULL, 'H' },
 	{ "check", no_argument, NULL, 'C' },
 	{ "print-config", no_argument, NULL, 'P' },
 	{ NULL, 0, NULL, 0 }
@@ -243,6 +250,9 @@ flag_key(int c)
 	case 'o': return "connection_timeout";
 	case 'a': return "auth_fail_limit";
 	case 'w': return "auth_fail_window";
+	case 'r': return "request_ttl_days";
+	case 'D': return "delivery_window";
+	case 'H': return "audit_head_interval";
 	default: return NULL;
 	}
 }
@@ -300,6 +310,7 @@ cmd_serve(int argc, char **argv)
 {
 	struct http_server_config	 hc;
 	struct http_server		*srv = NULL;
+	struct ticker			*tick = NULL;
 	struct config			 cfg;
 	struct app			*app;
 	char				 host[256], err[768];
@@ -356,6 +367,8 @@ cmd_serve(int argc, char **argv)
 	log_msg("info", "keywarden %s listening on %s (public url %s, "
 	    "data dir %s)", KW_VERSION, cfg.listen, app->public_url,
 	    cfg.data_dir);
+	if (ticker_start(cfg.data_dir, cfg.audit_head_interval, &tick) != 0)
+		log_msg("error", "cannot start the background thread");
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;
@@ -364,6 +377,7 @@ cmd_serve(int argc, char **argv)
 	}
 	log_msg("info", "signal %d: shutting down", sig);
 	http_server_stop(srv);
+	ticker_stop(tick);
 	api_app_cleanup(app);
 	free(app);
 	log_msg("info", "stopped");
@@ -371,6 +385,19 @@ cmd_serve(int argc, char **argv)
 }
 
 /* ---- audit ---- */
+
+static int
+has_flag(int argc, char **argv, const char *flag)
+{
+	size_t	n = strlen(flag);
+	int	i;
+
+	for (i = 1; i < argc; i++)
+		if (strncmp(argv[i], flag, n) == 0 &&
+		    (argv[i][n] == '\0' || argv[i][n] == '='))
+			return 1;
+	return 0;
+}
 
 static int
 cmd_audit(int argc, char **argv)
@@ -385,8 +412,11 @@ cmd_audit(int argc, char **argv)
 	const char		*dir = getenv("KEYWARDEN_DATA_DIR"), *head = NULL;
 	int			 c, r;
 
-	if (argc < 2 || strcmp(argv[1], "verify") != 0) {
-		if (argc >= 2 && cli_handles("audit"))
+	/* offline verification reads the data directory; everything else
+	 * (audit list, audit verify against a server) is the client's */
+	if (argc < 2 || strcmp(argv[1], "verify") != 0 ||
+	    (dir == NULL && !has_flag(argc, argv, "--data-dir"))) {
+		if (cli_handles("audit"))
 			return cli_run(argc, argv);
 		fprintf(stderr, "usage: keywarden %s\n", commands[2].usage);
 		return EXIT_USAGE;

@@ -29,6 +29,20 @@ static const struct http_route routes[] = {
 	{ "GET",   "/v1/instances",		api_instances_list, ACCESS_PERSON, BODY_NONE },
 	{ "GET",   "/v1/instances/{}",		api_instances_get, ACCESS_PERSON, BODY_NONE },
 	{ "PATCH", "/v1/instances/{}",		api_instances_patch, ACCESS_ADMIN, BODY_REQUIRED },
+	{ "POST",  "/v1/requests",		api_requests_create, ACCESS_PERSON, BODY_REQUIRED },
+	{ "GET",   "/v1/requests",		api_requests_list, ACCESS_PERSON, BODY_NONE },
+	{ "GET",   "/v1/requests/{}",		api_requests_get, ACCESS_PERSON, BODY_NONE },
+	{ "POST",  "/v1/requests/{}/approve",	api_requests_approve, ACCESS_PERSON, BODY_OPTIONAL },
+	{ "POST",  "/v1/requests/{}/deny",	api_requests_deny, ACCESS_PERSON, BODY_REQUIRED },
+	{ "POST",  "/v1/requests/{}/withdraw",	api_requests_withdraw, ACCESS_PERSON, BODY_OPTIONAL },
+	{ "POST",  "/v1/requests/{}/fulfil",	api_requests_fulfil, ACCESS_PERSON, BODY_REQUIRED },
+	{ "POST",  "/v1/credentials",		api_credentials_create, ACCESS_PERSON, BODY_REQUIRED },
+	{ "GET",   "/v1/credentials",		api_credentials_list, ACCESS_PERSON, BODY_NONE },
+	{ "GET",   "/v1/credentials/{}",	api_credentials_get, ACCESS_PERSON, BODY_NONE },
+	{ "POST",  "/v1/credentials/{}/reveal",	api_credentials_reveal, ACCESS_PERSON, BODY_OPTIONAL },
+	{ "POST",  "/v1/credentials/{}/revoke",	api_credentials_revoke, ACCESS_PERSON, BODY_OPTIONAL },
+	{ "GET",   "/v1/audit",			api_audit_list, ACCESS_READER, BODY_NONE },
+	{ "GET",   "/v1/audit/verify",		api_audit_verify, ACCESS_READER, BODY_NONE },
 };
 
 const struct http_route *
@@ -180,6 +194,17 @@ api_store_fail(struct http_req *rq, int r, const char *what, const char *key)
 	default:
 		return r;
 	}
+}
+
+void
+api_nest_field(struct http_req *rq, const char *outer)
+{
+	char f[sizeof(rq->err_field) + 64];
+
+	if (rq->err_field[0] == '\0')
+		return;
+	snprintf(f, sizeof(f), "%s.%s", outer, rq->err_field);
+	kw_strlcpy(rq->err_field, f, sizeof(rq->err_field));
 }
 
 /* Record a refused authorisation (an authenticated person, a route they

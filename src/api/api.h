@@ -71,9 +71,32 @@ int	 api_audit(struct http_req *rq, struct store *st, const char *action,
 int	 api_store_fail(struct http_req *rq, int r, const char *what,
 	    const char *key);
 
+/* Prefix the recorded error field with "outer." (nested objects). */
+void	 api_nest_field(struct http_req *rq, const char *outer);
+
 /* JSON shapes of the API. */
 json_t	*api_person_json(const struct person *p);
 json_t	*api_instance_json(const struct instance *in);
+json_t	*api_request_json(const struct request *r);
+json_t	*api_credential_json(const struct credential *c);
+/* Add the request's "history" array to o. */
+int	 api_request_history(struct store *st, const char *id, json_t *o);
+/* Set r->link: the access-request URL if given, else the request's page
+ * under the public URL. */
+void	 api_request_link(const struct app *app, struct request *r);
+
+/* A pending credential (the intent) for request r. */
+void	 api_credential_from_request(const struct request *r,
+	    struct credential *c);
+/* Make c live: seal secret (with client_id for integrations) for one-
+ * time delivery, keep its fingerprint, start its lifetime (expires_at
+ * overrides it when the instance set one). */
+int	 api_credential_activate(struct http_req *rq, struct credential *c,
+	    const char *client_id, const char *secret, const char *expires_at);
+/* Revoke c inside the caller's transaction, with its audit event. */
+int	 api_credential_revoke_tx(struct http_req *rq, struct store *st,
+	    struct credential *c, const char *reason);
+
 /* {"items": items, "next_cursor": "<next>"|null}; items is consumed. */
 json_t	*api_page(json_t *items, int64_t next);
 
@@ -90,5 +113,19 @@ int	 api_instances_create(struct http_req *, struct http_resp *);
 int	 api_instances_list(struct http_req *, struct http_resp *);
 int	 api_instances_get(struct http_req *, struct http_resp *);
 int	 api_instances_patch(struct http_req *, struct http_resp *);
+int	 api_requests_create(struct http_req *, struct http_resp *);
+int	 api_requests_list(struct http_req *, struct http_resp *);
+int	 api_requests_get(struct http_req *, struct http_resp *);
+int	 api_requests_approve(struct http_req *, struct http_resp *);
+int	 api_requests_deny(struct http_req *, struct http_resp *);
+int	 api_requests_withdraw(struct http_req *, struct http_resp *);
+int	 api_requests_fulfil(struct http_req *, struct http_resp *);
+int	 api_credentials_create(struct http_req *, struct http_resp *);
+int	 api_credentials_list(struct http_req *, struct http_resp *);
+int	 api_credentials_get(struct http_req *, struct http_resp *);
+int	 api_credentials_reveal(struct http_req *, struct http_resp *);
+int	 api_credentials_revoke(struct http_req *, struct http_resp *);
+int	 api_audit_list(struct http_req *, struct http_resp *);
+int	 api_audit_verify(struct http_req *, struct http_resp *);
 
 #endif /* KW_API_H */

@@ -90,12 +90,7 @@ bot_apply(struct http_req *rq, json_t *b, struct instance *in,
 	    "email", in->bot_email, "token_fingerprint", fp));
 	return 0;
  fix_field:
-	/* name nested fields "bot.<key>" */
-	if (rq->err_field[0] != '\0' && strncmp(rq->err_field, "bot.", 4)) {
-		char f[sizeof(rq->err_field) + 8];
-		snprintf(f, sizeof(f), "bot.%s", rq->err_field);
-		kw_strlcpy(rq->err_field, f, sizeof(rq->err_field));
-	}
+	api_nest_field(rq, "bot");
 	return r;
 }
 

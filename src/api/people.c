@@ -338,20 +338,136 @@ api_people_token(struct http_req *rq, struct http_resp *rs)
 	return r;
 }
 
-/* Offboard: the person becomes inactive and every keywarden token of
- * theirs dies, in one transaction with its audit event. */
+/* Ids collected from a walk, to act on after it. */
+struct id_list {
+	size_t	n;
+	char	ids[KW_LIST_LIMIT_MAX][KW_ID_MAX + 1];
+};
+
+static int
+collect_request(const struct request *r, void *arg)
+{
+	struct id_list *l = arg;
+
+	kw_strlcpy(l->ids[l->n++], r->id, sizeof(l->ids[0]));
+	return l->n >= KW_LIST_LIMIT_MAX;
+}
+
+static int
+collect_credential(const struct credential *c, void *arg)
+{
+	struct id_list *l = arg;
+
+	if (c->state == CS_ACTIVE || c->state == CS_PENDING)
+		kw_strlcpy(l->ids[l->n++], c->id, sizeof(l->ids[0]));
+	return l->n >= KW_LIST_LIMIT_MAX;
+}
+
+/* Withdraw every open request of p (in the caller's transaction). */
+static int
+withdraw_open(struct http_req *rq, struct store *st, const struct person *p,
+    json_t *done)
+{
+	struct request_filter	 f;
+	struct history_entry	 h;
+	struct request		*r;
+	struct id_list		*l;
+	enum req_state		 from;
+	size_t			 i;
+	int			 res;
+
+	memset(&f, 0, sizeof(f));
+	f.viewer_all = 1;
+	f.requester_id = p->id;
+	f.states = 1u << RS_PENDING_MANAGER | 1u << RS_PENDING_PROVISIONER |
+	    1u << RS_AWAITING_FULFILMENT;
+	l = calloc(1, sizeof(*l));
+	r = malloc(sizeof(*r));
+	if (l == NULL || r == NULL) {
+		res = KW_ERR_NOMEM;
+		goto out;
+	}
+	if ((res = store_request_each(st, &f, 0, KW_LIST_LIMIT_MAX,
+	    collect_request, l)) < 0)
+		goto out;
+	memset(&h, 0, sizeof(h));
+	kw_time_fmt(kw_now(), h.at, sizeof(h.at));
+	kw_strlcpy(h.actor, api_me(rq)->email, sizeof(h.actor));
+	kw_strlcpy(h.action, "withdrawn", sizeof(h.action));
+	kw_strlcpy(h.comment, "requester offboarded", sizeof(h.comment));
+	for (i = 0, res = 0; res == 0 && i < l->n; i++) {
+		if ((res = store_request_get(st, l->ids[i], r)) != 0)
+			break;
+		from = r->state;
+		r->state = RS_WITHDRAWN;
+		kw_strlcpy(r->updated_at, h.at, sizeof(r->updated_at));
+		if ((res = store_request_transition(st, r, from)) == 0 &&
+		    (res = store_history_append(st, r->id, &h)) == 0)
+			json_array_append_new(done, json_string(r->id));
+	}
+ out:
+	free(l);
+	free(r);
+	return res < 0 ? res : 0;
+}
+
+/* Revoke every live credential of p (in the caller's transaction). */
+static int
+revoke_held(struct http_req *rq, struct store *st, const struct person *p,
+    json_t *done)
+{
+	struct credential_filter f;
+	struct credential	*c;
+	struct id_list		*l;
+	size_t			 i;
+	int			 res;
+
+	memset(&f, 0, sizeof(f));
+	f.viewer_all = 1;
+	f.owner_id = p->id;
+	f.state = -1;
+	l = calloc(1, sizeof(*l));
+	c = malloc(sizeof(*c));
+	if (l == NULL || c == NULL) {
+		res = KW_ERR_NOMEM;
+		goto out;
+	}
+	if ((res = store_credential_each(st, &f, 0, KW_LIST_SCAN_MAX,
+	    collect_credential, l)) < 0)
+		goto out;
+	for (i = 0, res = 0; res == 0 && i < l->n; i++) {
+		if ((res = store_credential_get(st, l->ids[i], c)) == 0 &&
+		    (res = api_credential_revoke_tx(rq, st, c,
+		    "owner offboarded")) == 0)
+			json_array_append_new(done, json_pack("{s:s, s:s, s:s}",
+			    "id", c->id, "instance", c->instance_name,
+			    "result", "revoked"));
+	}
+ out:
+	if (c != NULL)
+		kw_wipe(c, sizeof(*c));
+	free(c);
+	free(l);
+	return res < 0 ? res : 0;
+}
+
+/*
+ * Offboard: the person becomes inactive, every keywarden token of theirs
+ * dies, their open requests are withdrawn and their credentials revoked,
+ * all in one transaction with its audit event.
+ */
 int
 api_people_offboard(struct http_req *rq, struct http_resp *rs)
 {
 	const struct person	*me = api_me(rq);
 	struct person		 p;
 	struct store		*st;
+	json_t			*withdrawn = json_array(), *revoked = json_array();
 	int			 r, ntok = 0;
 
-	if ((r = jv_known(rq, rq->body, (const char *const[]){ NULL })) != 0)
-		return r;
-	if ((r = api_tx_begin(rq, &st)) != 0)
-		return r;
+	if ((r = jv_known(rq, rq->body, (const char *const[]){ NULL })) != 0 ||
+	    (r = api_tx_begin(rq, &st)) != 0)
+		goto done;
 	if ((r = store_person_get(st, rq->params[0], &p)) != 0) {
 		r = api_store_fail(rq, r, "person", rq->params[0]);
 		goto out;
@@ -365,17 +481,26 @@ api_people_offboard(struct http_req *rq, struct http_resp *rs)
 	kw_time_fmt(kw_now(), p.updated_at, sizeof(p.updated_at));
 	if ((r = store_person_update(st, &p)) != 0 ||
 	    (r = store_token_revoke_person(st, p.id, p.updated_at,
-	    &ntok)) != 0) {
+	    &ntok)) != 0 ||
+	    (r = withdraw_open(rq, st, &p, withdrawn)) != 0 ||
+	    (r = revoke_held(rq, st, &p, revoked)) != 0) {
 		r = api_store_fail(rq, r, "person", p.email);
 		goto out;
 	}
 	r = api_audit(rq, st, "person.offboard", p.email,
-	    json_pack("{s:s, s:i}", "id", p.id, "tokens_revoked", ntok));
+	    json_pack("{s:s, s:i, s:O, s:I}", "id", p.id, "tokens_revoked",
+	    ntok, "requests_withdrawn", withdrawn, "credentials_revoked",
+	    (json_int_t)json_array_size(revoked)));
  out:
 	r = api_tx_end(rq, st, r);
-	if (r == 0)
-		rs->body = json_pack("{s:o, s:i, s:i, s:[]}", "person",
+	if (r == 0) {
+		rs->body = json_pack("{s:o, s:i, s:O, s:O}", "person",
 		    api_person_json(&p), "tokens_revoked", ntok,
-		    "requests_withdrawn", 0, "credentials_revoked");
+		    "requests_withdrawn", withdrawn, "credentials_revoked",
+		    revoked);
+	}
+ done:
+	json_decref(withdrawn);
+	json_decref(revoked);
 	return r;
 }

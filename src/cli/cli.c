@@ -4,6 +4,7 @@
  * one request through net/http and print the answer (or the server's
  * error) for a person or, with --json, for a program.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,10 @@
 static const struct cli_resource *const cli_resources[] = {
 	&cli_people,
 	&cli_instances,
+	&cli_requests,
+	&cli_credentials,
+	&cli_audit,
+	&cli_revoke,
 };
 
 /* Options every client command accepts, anywhere after the resource. */
@@ -126,7 +131,8 @@ static int
 cli_value_check(const struct cli_field *f, const char *val, char *err,
     size_t errsz)
 {
-	size_t n;
+	time_t	t;
+	size_t	n;
 
 	switch (f->type) {
 	case CF_BOOL:
@@ -145,6 +151,13 @@ cli_value_check(const struct cli_field *f, const char *val, char *err,
 			return -1;
 		}
 		break;
+	case CF_QTIME:
+		if (kw_time_parse(val, &t) != 0) {
+			snprintf(err, errsz, "--%s takes an RFC 3339 UTC time "
+			    "(2026-11-28T09:00:00Z)", f->opt);
+			return -1;
+		}
+		break;
 	default:
 		break;
 	}
@@ -160,7 +173,7 @@ cli_value_check(const struct cli_field *f, const char *val, char *err,
 static int
 cli_is_flag(enum cli_ftype t)
 {
-	return t == CF_CLEAR || t == CF_NULL;
+	return t == CF_CLEAR || t == CF_NULL || t == CF_TRUE || t == CF_QFLAG;
 }
 
 /*
@@ -253,12 +266,40 @@ cli_opt_parse(const struct cli_verb *v, int argc, char **argv, int *ip,
 	return cli_opt_add(a, f, val, err, errsz);
 }
 
+/*
+ * Check that the required option v->fields[i] was given; of alternatives
+ * (the options sharing its key), any one will do.  0, or -1 with err
+ * naming them all.
+ */
+static int
+cli_required_check(const struct cli_verb *v, size_t i,
+    const struct cli_args *a, char *err, size_t errsz)
+{
+	const char	*key = v->fields[i].key;
+	size_t		 j, k, len;
+
+	for (j = 0; j < a->nopts; j++)
+		if (strcmp(a->opts[j].f->key, key) == 0)
+			return 0;
+	err[0] = '\0';
+	for (k = 0; k < v->nfields; k++) {
+		if (strcmp(v->fields[k].key, key) != 0)
+			continue;
+		len = strlen(err);
+		snprintf(err + len, errsz - len, "%s--%s", len ? " or " : "",
+		    v->fields[k].opt);
+	}
+	len = strlen(err);
+	snprintf(err + len, errsz - len, " is required");
+	return -1;
+}
+
 /* After parsing: positional count and shape, required options. */
 static int
 cli_args_check(const struct cli_verb *v, const struct cli_args *a,
     char *err, size_t errsz)
 {
-	size_t	 want = v->posname ? 1 : 0, i, j;
+	size_t	 want = v->posname ? 1 : 0, i;
 
 	if (a->npos < want) {
 		snprintf(err, errsz, "missing %s", v->posname);
@@ -276,18 +317,10 @@ cli_args_check(const struct cli_verb *v, const struct cli_args *a,
 			snprintf(err, errsz, "invalid %s", v->posname);
 			return -1;
 		}
-	for (i = 0; i < v->nfields; i++) {
-		if (!(v->fields[i].flags & CLI_REQ))
-			continue;
-		for (j = 0; j < a->nopts; j++)
-			if (a->opts[j].f == &v->fields[i])
-				break;
-		if (j == a->nopts) {
-			snprintf(err, errsz, "--%s is required",
-			    v->fields[i].opt);
+	for (i = 0; i < v->nfields; i++)
+		if ((v->fields[i].flags & CLI_REQ) &&
+		    cli_required_check(v, i, a, err, errsz) != 0)
 			return -1;
-		}
-	}
 	return 0;
 }
 
@@ -365,10 +398,12 @@ cli_verb_usage(struct buf *out, const char *lead, const struct cli_resource *r,
 {
 	struct buf	 w;
 	size_t		 col, indent, i, j;
+	int		 req;
 
-	buf_printf(out, "%skeywarden %s %s", lead, r->name, v->name);
-	col = strlen(lead) + strlen("keywarden  ") + strlen(r->name) +
-	    strlen(v->name);
+	buf_printf(out, "%skeywarden %s%s%s", lead, r->name,
+	    v->name ? " " : "", v->name ? v->name : "");
+	col = strlen(lead) + strlen("keywarden ") + strlen(r->name) +
+	    (v->name ? 1 + strlen(v->name) : 0);
 	indent = strlen(lead) + 4;
 	if (v->posname != NULL)
 		cli_usage_word(out, &col, indent, v->posname);
@@ -381,13 +416,15 @@ cli_verb_usage(struct buf *out, const char *lead, const struct cli_resource *r,
 		if (j - i == 1)
 			cli_field_usage(&w, &v->fields[i], 0);
 		else {
-			buf_addstr(&w, "[");
+			/* One of a required group must be given. */
+			req = v->fields[i].flags & CLI_REQ;
+			buf_addstr(&w, req ? "(" : "[");
 			for (; i < j; i++) {
 				cli_field_usage(&w, &v->fields[i], 1);
 				if (i + 1 < j)
 					buf_addstr(&w, " | ");
 			}
-			buf_addstr(&w, "]");
+			buf_addstr(&w, req ? ")" : "]");
 		}
 		cli_usage_word(out, &col, indent, buf_str(&w));
 		buf_free(&w);
@@ -433,6 +470,15 @@ cli_usage(FILE *fp)
 void
 cli_error_format(struct buf *out, long status, const char *body, size_t len)
 {
+	buf_addstr(out, "keywarden: ");
+	cli_error_describe(out, status, body, len);
+	buf_addstr(out, "\n");
+}
+
+void
+cli_error_describe(struct buf *out, long status, const char *body,
+    size_t len)
+{
 	json_t	*root, *e, *code, *msg, *field;
 
 	root = len > 0 ? json_loadb(body, len, 0, NULL) : NULL;
@@ -440,7 +486,7 @@ cli_error_format(struct buf *out, long status, const char *body, size_t len)
 	code = json_object_get(e, "code");
 	msg = json_object_get(e, "message");
 	field = json_object_get(json_object_get(e, "details"), "field");
-	buf_printf(out, "keywarden: %ld ", status);
+	buf_printf(out, "%ld ", status);
 	if (json_is_string(code) && json_is_string(msg)) {
 		cli_add_safe(out, json_string_value(code));
 		buf_addstr(out, ": ");
@@ -453,7 +499,6 @@ cli_error_format(struct buf *out, long status, const char *body, size_t len)
 	} else
 		buf_addstr(out, "error: the server's answer carries no "
 		    "error description");
-	buf_addstr(out, "\n");
 	json_decref(root);
 }
 
@@ -476,21 +521,36 @@ cli_usage_error(const struct cli_resource *r, const struct cli_verb *v,
 	return CLI_EXIT_USAGE;
 }
 
-/*
- * Send one request and hand back the parsed JSON answer in *answer
- * (caller decrefs).  Every failure is reported on ctx->err here; the
- * return value is the exit code.
- */
-static int
+/* Describe transport failure r of net_do() into text[textsz]. */
+static void
+cli_net_error(const struct cli_ctx *ctx, int r, const char *why, char *text,
+    size_t textsz)
+{
+	if (r == KW_ERR_TOO_LARGE)
+		snprintf(text, textsz, "the answer of the server at %s is "
+		    "larger than %d bytes", ctx->server, KW_RESPONSE_MAX);
+	else if (r == KW_ERR_VALIDATION)
+		snprintf(text, textsz, "refusing to contact %s: %s",
+		    ctx->server, why);
+	else
+		snprintf(text, textsz, "cannot reach server at %s: %s",
+		    ctx->server, why);
+}
+
+int
 cli_exchange(const struct cli_ctx *ctx, const char *method, const char *url,
-    const char *body, size_t blen, json_t **answer)
+    const char *body, size_t blen, json_t **answer, struct cli_fail *fail)
 {
 	struct net_request	 rq;
 	struct net_response	 rs;
+	struct cli_fail		 local;
 	struct buf		 eb;
-	int			 r, rc = CLI_EXIT_FAIL;
+	int			 r, rc = CLI_EXIT_FAIL, printed = 0;
 
 	*answer = NULL;
+	if (fail == NULL)
+		fail = &local;
+	memset(fail, 0, sizeof(*fail));
 	memset(&rq, 0, sizeof(rq));
 	rq.method = method;
 	rq.url = url;
@@ -501,23 +561,22 @@ cli_exchange(const struct cli_ctx *ctx, const char *method, const char *url,
 		rq.body_len = blen;
 	}
 	if ((r = net_do(&rq, &rs)) != 0) {
-		if (r == KW_ERR_TOO_LARGE)
-			fprintf(ctx->err, "keywarden: the answer of the server "
-			    "at %s is larger than %d bytes\n", ctx->server,
-			    KW_RESPONSE_MAX);
-		else if (r == KW_ERR_VALIDATION)
-			fprintf(ctx->err, "keywarden: refusing to contact %s: "
-			    "%s\n", ctx->server, rs.error);
-		else
-			fprintf(ctx->err, "keywarden: cannot reach server at "
-			    "%s: %s\n", ctx->server, rs.error);
+		fail->neterr = r;
+		cli_net_error(ctx, r, rs.error, fail->text, sizeof(fail->text));
 		goto out;
 	}
+	fail->status = rs.status;
 	if (rs.status < 200 || rs.status > 299) {
+		/* Whole on the terminal, shortened for a caller's report. */
 		buf_init(&eb, CLI_OUT_MAX);
-		cli_error_format(&eb, rs.status, buf_str(&rs.body), rs.body.len);
-		fputs(buf_str(&eb), ctx->err);
+		cli_error_describe(&eb, rs.status, buf_str(&rs.body),
+		    rs.body.len);
+		if (fail == &local)
+			fprintf(ctx->err, "keywarden: %s\n", buf_str(&eb));
+		else
+			kw_strlcpy(fail->text, buf_str(&eb), sizeof(fail->text));
 		buf_free(&eb);
+		printed = 1;
 		goto out;
 	}
 	/* 204 and other empty successes: nothing to show, but not wrong. */
@@ -526,20 +585,22 @@ cli_exchange(const struct cli_ctx *ctx, const char *method, const char *url,
 	else
 		*answer = json_loadb(buf_str(&rs.body), rs.body.len, 0, NULL);
 	if (!json_is_object(*answer)) {
-		fprintf(ctx->err, "keywarden: the server at %s answered %ld "
-		    "without a JSON object\n", ctx->server, rs.status);
+		snprintf(fail->text, sizeof(fail->text), "the server at %s "
+		    "answered %ld without a JSON object", ctx->server,
+		    rs.status);
 		json_decref(*answer);
 		*answer = NULL;
 		goto out;
 	}
 	rc = CLI_EXIT_OK;
  out:
+	if (rc != CLI_EXIT_OK && fail == &local && !printed)
+		fprintf(ctx->err, "keywarden: %s\n", fail->text);
 	net_response_free(&rs);
 	return rc;
 }
 
-/* Print answer as indented JSON on ctx->out. */
-static int
+int
 cli_print_json(const struct cli_ctx *ctx, json_t *answer)
 {
 	struct buf	 b;
@@ -558,6 +619,25 @@ cli_print_json(const struct cli_ctx *ctx, json_t *answer)
 	rc = cli_emit(ctx, &b);
 	buf_free(&b);
 	return rc;
+}
+
+void
+cli_url(struct buf *url, const struct cli_ctx *ctx, const char *tmpl,
+    const char *arg)
+{
+	buf_addstr(url, ctx->server);
+	cli_path_build(url, tmpl, arg);
+}
+
+const char *
+cli_opt_get(const struct cli_args *a, const char *opt)
+{
+	size_t i;
+
+	for (i = 0; i < a->nopts; i++)
+		if (strcmp(a->opts[i].f->opt, opt) == 0)
+			return a->opts[i].val ? a->opts[i].val : "";
+	return NULL;
 }
 
 /*
@@ -613,8 +693,11 @@ cli_run_verb(const struct cli_resource *r, const struct cli_verb *v,
 		rc = cli_usage_error(r, v, err);
 		goto out;
 	}
-	buf_addstr(&url, server);
-	cli_path_build(&url, v->path, a->npos ? a->pos[0] : NULL);
+	if (v->run != NULL) {
+		rc = v->run(&ctx, v, a);
+		goto out;
+	}
+	cli_url(&url, &ctx, v->path, a->npos ? a->pos[0] : NULL);
 	cli_query_build(a, &url);
 	if (buf_err(&url) != 0) {
 		rc = cli_usage_error(r, v, "request URL too long");
@@ -636,9 +719,14 @@ cli_run_verb(const struct cli_resource *r, const struct cli_verb *v,
 		tlen = strlen(text);
 	}
 	if ((rc = cli_exchange(&ctx, v->method, buf_str(&url), text, tlen,
-	    &answer)) != CLI_EXIT_OK)
+	    &answer, NULL)) != CLI_EXIT_OK)
 		goto out;
-	rc = ctx.json ? cli_print_json(&ctx, answer) : v->print(&ctx, answer);
+	if (ctx.json && !(v->flags & CLI_V_OWNJSON))
+		rc = cli_print_json(&ctx, answer);
+	else
+		rc = v->print(&ctx, answer);
+	if (v->flags & CLI_V_SECRET)
+		cli_json_wipe_all(answer);
  out:
 	if (text != NULL) {
 		kw_wipe(text, tlen);	/* may hold a bot token */
@@ -671,6 +759,58 @@ cli_help(const struct cli_resource *r, const struct cli_verb *v)
 	return CLI_EXIT_OK;
 }
 
+/*
+ * The verb argv names for the resource r (argv[0]), and its index in
+ * *vip.  NULL when there is none to run: *rcp is then the exit code, the
+ * help or the usage error already shown.
+ */
+static const struct cli_verb *
+cli_verb_pick(const struct cli_resource *r, int argc, char **argv, int *vip,
+    int *rcp)
+{
+	const struct cli_verb	*v;
+	char			 err[CLI_ERR_MAX];
+	int			 vi;
+
+	if (r->flags & CLI_R_BARE) {
+		*vip = 0;	/* options only: nothing to skip */
+		return &r->verbs[0];
+	}
+	if ((vi = cli_find_verb(argc, argv)) == 0) {
+		for (vi = 1; vi < argc; vi++)
+			if (strcmp(argv[vi], "--help") == 0 ||
+			    strcmp(argv[vi], "-h") == 0) {
+				*rcp = cli_help(r, NULL);
+				return NULL;
+			}
+		*rcp = cli_usage_error(r, NULL, "missing command");
+		return NULL;
+	}
+	if (strcmp(argv[vi], "help") == 0) {
+		*rcp = cli_help(r, NULL);
+		return NULL;
+	}
+	if ((v = cli_verb_find(r, argv[vi])) == NULL) {
+		snprintf(err, sizeof(err), "unknown command '%s %.*s'",
+		    r->name, 64, argv[vi]);
+		*rcp = cli_usage_error(r, NULL, err);
+		return NULL;
+	}
+	*vip = vi;
+	return v;
+}
+
+/* jansson's free: wipe first, as parsed answers and the parser's own
+ * buffers may hold a revealed secret or a token. */
+static void
+cli_json_free(void *p)
+{
+	if (p == NULL)
+		return;
+	kw_wipe(p, malloc_usable_size(p));
+	free(p);
+}
+
 int
 cli_run(int argc, char **argv)
 {
@@ -685,20 +825,8 @@ cli_run(int argc, char **argv)
 		cli_usage(stderr);
 		return CLI_EXIT_USAGE;
 	}
-	if ((vi = cli_find_verb(argc, argv)) == 0) {
-		for (vi = 1; vi < argc; vi++)
-			if (strcmp(argv[vi], "--help") == 0 ||
-			    strcmp(argv[vi], "-h") == 0)
-				return cli_help(r, NULL);
-		return cli_usage_error(r, NULL, "missing command");
-	}
-	if (strcmp(argv[vi], "help") == 0)
-		return cli_help(r, NULL);
-	if ((v = cli_verb_find(r, argv[vi])) == NULL) {
-		snprintf(err, sizeof(err), "unknown command '%s %.*s'",
-		    r->name, 64, argv[vi]);
-		return cli_usage_error(r, NULL, err);
-	}
+	if ((v = cli_verb_pick(r, argc, argv, &vi, &rc)) == NULL)
+		return rc;
 	if ((a = calloc(1, sizeof(*a))) == NULL) {
 		fprintf(stderr, "keywarden: out of memory\n");
 		return CLI_EXIT_FAIL;
@@ -711,6 +839,8 @@ cli_run(int argc, char **argv)
 		rc = cli_help(r, v);
 		goto out;
 	}
+	/* Compatible with plain malloc/free: safe whenever it is set. */
+	json_set_alloc_funcs(malloc, cli_json_free);
 	if (net_global_init() != 0) {
 		fprintf(stderr, "keywarden: cannot initialise libcurl\n");
 		rc = CLI_EXIT_FAIL;

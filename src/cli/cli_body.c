@@ -5,10 +5,12 @@
  * Secrets come only from files or the environment, never from argv.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -52,6 +54,13 @@ cli_path_build(struct buf *out, const char *tmpl, const char *arg)
 	buf_addstr(out, hole + 2);
 }
 
+/* 1 if options of type t go into the query string, not the body. */
+static int
+cli_is_query(enum cli_ftype t)
+{
+	return t == CF_QSTR || t == CF_QINT || t == CF_QTIME || t == CF_QFLAG;
+}
+
 void
 cli_query_build(const struct cli_args *a, struct buf *out)
 {
@@ -59,13 +68,13 @@ cli_query_build(const struct cli_args *a, struct buf *out)
 	int	first = 1;
 
 	for (i = 0; i < a->nopts; i++) {
-		if (a->opts[i].f->type != CF_QSTR &&
-		    a->opts[i].f->type != CF_QINT)
+		if (!cli_is_query(a->opts[i].f->type))
 			continue;
 		buf_addstr(out, first ? "?" : "&");
 		cli_pct_encode(out, a->opts[i].f->key);
 		buf_addstr(out, "=");
-		cli_pct_encode(out, a->opts[i].val);
+		cli_pct_encode(out, a->opts[i].f->type == CF_QFLAG ? "true" :
+		    a->opts[i].val);
 		first = 0;
 	}
 }
@@ -127,47 +136,74 @@ cli_json_wipe(json_t *obj, const char *key)
 	    json_string_length(v));
 }
 
+void
+cli_json_wipe_all(json_t *v)
+{
+	const char	*k;
+	json_t		*e;
+	size_t		 i;
+
+	if (json_is_string(v))
+		kw_wipe((void *)(uintptr_t)json_string_value(v),
+		    json_string_length(v));
+	else if (json_is_object(v))
+		json_object_foreach(v, k, e)
+			cli_json_wipe_all(e);
+	else if (json_is_array(v))
+		json_array_foreach(v, i, e)
+			cli_json_wipe_all(e);
+}
+
 /*
  * Read the secret from path ("-": standard input) into out[outsz]: the
- * first line, without its line ending.  0, KW_ERR_IO (unreadable) or
- * KW_ERR_VALIDATION (empty or too long), with err filled.
+ * first line, without its line ending.  Plain read(2), so no stdio
+ * buffer keeps a copy; reading stops at the first newline, so a secret
+ * typed on a terminal needs no end-of-file.  0, KW_ERR_IO (unreadable)
+ * or KW_ERR_VALIDATION (empty or too long), with err filled.
  */
 static int
 cli_secret_file(const char *opt, const char *path, char *out, size_t outsz,
     char *err, size_t errsz)
 {
-	FILE	*fp = NULL;
-	size_t	 n;
-	int	 r = 0;
+	size_t	 n = 0;
+	ssize_t	 k;
+	int	 fd, r = 0;
 
-	fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
-	if (fp == NULL) {
+	fd = strcmp(path, "-") == 0 ? STDIN_FILENO :
+	    open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
 		snprintf(err, errsz, "cannot read --%s %s: %s", opt, path,
 		    strerror(errno));
-		r = KW_ERR_IO;
-		goto out;
+		return KW_ERR_IO;
 	}
-	n = fread(out, 1, outsz - 1, fp);
-	if (ferror(fp)) {
-		snprintf(err, errsz, "cannot read --%s %s", opt, path);
-		r = KW_ERR_IO;
-		goto out;
+	while (n < outsz - 1 && memchr(out, '\n', n) == NULL) {
+		if ((k = read(fd, out + n, outsz - 1 - n)) == 0)
+			break;
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			snprintf(err, errsz, "cannot read --%s %s: %s", opt,
+			    path, strerror(errno));
+			r = KW_ERR_IO;
+			goto out;
+		}
+		n += (size_t)k;
 	}
 	out[n] = '\0';
-	out[strcspn(out, "\r\n")] = '\0';
-	if (strlen(out) > outsz - 2) {
+	if (strcspn(out, "\r\n") > outsz - 2) {
 		snprintf(err, errsz, "--%s: secret longer than %zu bytes",
 		    opt, outsz - 2);
 		r = KW_ERR_VALIDATION;
 		goto out;
 	}
+	out[strcspn(out, "\r\n")] = '\0';
 	if (out[0] == '\0') {
 		snprintf(err, errsz, "--%s: %s holds no secret", opt, path);
 		r = KW_ERR_VALIDATION;
 	}
  out:
-	if (fp != NULL && fp != stdin)
-		fclose(fp);
+	if (fd != STDIN_FILENO)
+		close(fd);
 	return r;
 }
 
@@ -177,7 +213,7 @@ static int
 cli_field_value(const struct cli_pair *p, json_t **vp, char *err,
     size_t errsz)
 {
-	char		 secret[KW_BOT_TOKEN_MAX + 2];
+	char		 secret[CLI_SECRET_MAX + 2];
 	const char	*s;
 	int		 r = 0;
 
@@ -200,6 +236,9 @@ cli_field_value(const struct cli_pair *p, json_t **vp, char *err,
 	case CF_BOOL:
 		*vp = json_boolean(strcmp(p->val, "true") == 0);
 		break;
+	case CF_TRUE:
+		*vp = json_true();
+		break;
 	case CF_INT:
 		*vp = json_integer(strtoll(p->val, NULL, 10));
 		break;
@@ -216,15 +255,17 @@ cli_field_value(const struct cli_pair *p, json_t **vp, char *err,
 			    "is not set", p->f->opt, p->val);
 			return KW_ERR_VALIDATION;
 		}
-		if (strlen(s) > KW_BOT_TOKEN_MAX) {
+		if (strlen(s) > CLI_SECRET_MAX) {
 			snprintf(err, errsz, "--%s: secret longer than %d "
-			    "bytes", p->f->opt, KW_BOT_TOKEN_MAX);
+			    "bytes", p->f->opt, CLI_SECRET_MAX);
 			return KW_ERR_VALIDATION;
 		}
 		*vp = json_string(s);
 		break;
 	case CF_QSTR:
 	case CF_QINT:
+	case CF_QTIME:
+	case CF_QFLAG:
 		return 0;
 	}
 	if (*vp == NULL) {
@@ -250,7 +291,7 @@ cli_body_build(const struct cli_verb *v, const struct cli_args *a,
 	for (i = 0; i < a->nopts; i++) {
 		const struct cli_pair *p = &a->opts[i];
 
-		if (p->f->type == CF_QSTR || p->f->type == CF_QINT)
+		if (cli_is_query(p->f->type))
 			continue;
 		if ((r = cli_field_value(p, &val, err, errsz)) != 0)
 			goto out;

@@ -75,17 +75,19 @@ inst_print_list(const struct cli_ctx *ctx, json_t *answer)
 
 static const struct cli_verb inst_verbs[] = {
 	{ "list", NULL, "GET", "/v1/instances", FIELDS(inst_list_f), 0,
-	    inst_print_list, "List the instances keywarden governs." },
+	    inst_print_list, "List the instances keywarden governs.", NULL },
 	{ "show", "NAME", "GET", "/v1/instances/{}", NOFIELDS, 0,
-	    cli_print_object, "Show one instance (never its bot token)." },
+	    cli_print_object, "Show one instance (never its bot token).",
+	    NULL },
 	{ "create", NULL, "POST", "/v1/instances", FIELDS(inst_create_f), 0,
 	    cli_print_object, "Add an instance (admin).  The bot token is "
-	    "read from --bot-token-file (\"-\": stdin) or --bot-token-env." },
+	    "read from --bot-token-file (\"-\": stdin) or --bot-token-env.",
+	    NULL },
 	{ "update", "NAME", "PATCH", "/v1/instances/{}", FIELDS(inst_update_f),
 	    CLI_V_NONEMPTY, cli_print_object, "Change an instance (admin); "
-	    "--any-scope lifts the scope restriction." },
+	    "--any-scope lifts the scope restriction.", NULL },
 };
 
 const struct cli_resource cli_instances = {
-	"instances", inst_verbs, KW_NELEM(inst_verbs)
+	"instances", inst_verbs, KW_NELEM(inst_verbs), 0
 };

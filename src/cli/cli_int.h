@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "limits.h"
 #include "util/buf.h"
 
 #define CLI_EXIT_OK		0
@@ -25,6 +26,11 @@
 #define CLI_ERR_MAX		512	/* a usage error message */
 #define CLI_USAGE_WIDTH		79	/* wrap usage lines here */
 #define CLI_OUT_MAX		(16 * 1024 * 1024) /* rendered output */
+#define CLI_SECRET_MAX		KW_BOT_TOKEN_MAX /* a secret read from a file
+						    or the environment */
+#define CLI_PAGE_LIMIT		"500"	/* ?limit= when fetching every page */
+#define CLI_PAGES_MAX		10000	/* pages fetched before giving up */
+#define CLI_REVOKE_ATTEMPTS	3	/* per credential, in a bulk revoke */
 
 /* How an option's value becomes part of the request. */
 enum cli_ftype {
@@ -37,11 +43,16 @@ enum cli_ftype {
 	CF_INT,		/* --x N (non-negative) */
 	CF_SECRET_FILE,	/* --x FILE   → "key": first line of FILE ("-": stdin) */
 	CF_SECRET_ENV,	/* --x VAR    → "key": value of $VAR */
+	CF_TRUE,	/* --x        → "key": true */
 	CF_QSTR,	/* --x V      → ?key=V */
 	CF_QINT,	/* --x N      → ?key=N */
+	CF_QTIME,	/* --x T      → ?key=T (RFC 3339 UTC, checked) */
+	CF_QFLAG,	/* --x        → ?key=true */
 };
 
-#define CLI_REQ		0x01	/* the option must be given */
+/* The option must be given; of alternatives (options sharing a key),
+ * one must be given when the first of them carries the flag. */
+#define CLI_REQ		0x01
 
 /*
  * One option of a verb.  key is the JSON member it sets ("bot.email"
@@ -58,17 +69,25 @@ struct cli_field {
 };
 
 struct cli_ctx;
+struct cli_args;
+struct cli_verb;
 
 /* Renders a successful answer; returns an exit code. */
 typedef int (*cli_print_fn)(const struct cli_ctx *, json_t *);
+/* Runs a whole command that is more than one exchange (bulk revoke);
+ * returns an exit code. */
+typedef int (*cli_run_fn)(const struct cli_ctx *, const struct cli_verb *,
+    const struct cli_args *);
 
 /*
  * One verb of a resource: the whole command is data.  path holds "{}"
  * where the positional argument goes (percent-encoded); POST, PUT and
- * PATCH always send a JSON object body built from fields.
+ * PATCH always send a JSON object body built from fields.  A verb with
+ * a run function does its own exchanges instead (method, path and print
+ * are then unused).
  */
 struct cli_verb {
-	const char		*name;
+	const char		*name;		/* NULL: of a CLI_R_BARE resource */
 	const char		*posname;	/* "ID|EMAIL", or NULL: none */
 	const char		*method;
 	const char		*path;
@@ -77,18 +96,32 @@ struct cli_verb {
 	int			 flags;		/* CLI_V_* */
 	cli_print_fn		 print;
 	const char		*help;		/* one line */
+	cli_run_fn		 run;		/* NULL: one exchange, print */
 };
 
 #define CLI_V_NONEMPTY	0x01	/* refuse an empty body (PATCH) */
+#define CLI_V_SECRET	0x02	/* the answer holds a secret: wipe every
+				   string in it once printed */
+#define CLI_V_OWNJSON	0x04	/* print also renders --json (it decides
+				   the exit code from the answer) */
 
 struct cli_resource {
 	const char		*name;
 	const struct cli_verb	*verbs;
 	size_t			 nverbs;
+	int			 flags;		/* CLI_R_* */
 };
+
+/* The resource word is the command: its single verb has no verb word
+ * ("keywarden revoke --instance NAME ..."). */
+#define CLI_R_BARE	0x01
 
 extern const struct cli_resource cli_people;
 extern const struct cli_resource cli_instances;
+extern const struct cli_resource cli_requests;
+extern const struct cli_resource cli_credentials;
+extern const struct cli_resource cli_audit;
+extern const struct cli_resource cli_revoke;
 
 /* One option occurrence, in command-line order. */
 struct cli_pair {
@@ -117,6 +150,16 @@ struct cli_ctx {
 	FILE		*err;
 };
 
+/* Why one exchange did not succeed (for commands that report failures
+ * per item instead of stopping at the first). */
+struct cli_fail {
+	long	 status;		/* HTTP status; 0: none arrived */
+	int	 neterr;		/* net_do()'s KW_ERR_*, or 0 */
+	char	 text[CLI_ERR_MAX + KW_URL_MAX];
+				/* "502 upstream_error: ...", or the
+				   transport problem */
+};
+
 /* cli.c */
 /* Index in argv of the verb word: the first argument after argv[0] that
  * is neither a global option nor its value; 0 if there is none. */
@@ -130,6 +173,25 @@ int	 cli_args_parse(const struct cli_verb *v, int argc, char **argv,
  * description of a non-conforming answer) and a newline to out. */
 void	 cli_error_format(struct buf *out, long status, const char *body,
 	    size_t len);
+/* The same description without the "keywarden: " lead and newline. */
+void	 cli_error_describe(struct buf *out, long status, const char *body,
+	    size_t len);
+/* Append ctx->server, then tmpl with "{}" replaced by arg (encoded). */
+void	 cli_url(struct buf *url, const struct cli_ctx *ctx, const char *tmpl,
+	    const char *arg);
+/*
+ * Send one request (body: JSON text or NULL) and hand back the parsed
+ * JSON object in *answer (caller decrefs).  Returns CLI_EXIT_OK or
+ * CLI_EXIT_FAIL.  On failure, fills *fail when given, else reports on
+ * ctx->err.
+ */
+int	 cli_exchange(const struct cli_ctx *ctx, const char *method,
+	    const char *url, const char *body, size_t blen, json_t **answer,
+	    struct cli_fail *fail);
+/* The value of option opt in a (NULL if not given; "" for a flag). */
+const char *cli_opt_get(const struct cli_args *a, const char *opt);
+/* Printer: the answer as indented JSON. */
+int	 cli_print_json(const struct cli_ctx *ctx, json_t *answer);
 /* Append the synopsis of resource r's verb v to out, starting with lead
  * ("usage: ", "  "), wrapped at CLI_USAGE_WIDTH, newline-terminated. */
 void	 cli_verb_usage(struct buf *out, const char *lead,
@@ -150,6 +212,8 @@ void	 cli_pct_encode(struct buf *out, const char *s);
 /* Overwrite, in place, the string at dotted key in obj (a secret about to
  * be freed by jansson, which does not wipe).  Absent key: nothing. */
 void	 cli_json_wipe(json_t *obj, const char *key);
+/* Overwrite, in place, every string in v, however deeply nested. */
+void	 cli_json_wipe_all(json_t *v);
 
 /* cli_table.c */
 /* A table of text cells: the header row first, rows of ncols cells. */
@@ -179,9 +243,15 @@ void	 cli_table_free(struct cli_table *t);
 
 /* Append s with control characters replaced by '?'. */
 void	 cli_add_safe(struct buf *out, const char *s);
+/* The member at dotted key ("delivery.state") in obj, or NULL. */
+json_t	*cli_json_path(json_t *obj, const char *key);
+/* Append each line of text to out with lead in front. */
+void	 cli_indent(struct buf *out, const char *text, const char *lead);
 /* Append a JSON value as display text to out: null "-", arrays of
  * scalars joined by sep, objects as compact JSON. */
 void	 cli_value_text(struct buf *out, json_t *v, const char *sep);
+/* cli_value_text(v, ","), with control characters replaced. */
+void	 cli_add_value(struct buf *out, json_t *v);
 /* Append obj as aligned "key: value" lines (nested objects as a.b). */
 void	 cli_object_render(struct buf *out, json_t *obj);
 /* Append a table of answer's "items" under cols, then "next cursor: C"
@@ -192,5 +262,80 @@ void	 cli_list_render(struct buf *out, json_t *answer,
 int	 cli_emit(const struct cli_ctx *ctx, struct buf *b);
 /* Printer: the answer as key: value lines. */
 int	 cli_print_object(const struct cli_ctx *ctx, json_t *answer);
+/* Printer helper: render with fn into a buffer, write it to ctx->out. */
+int	 cli_print_with(const struct cli_ctx *ctx, json_t *answer,
+	    void (*fn)(struct buf *, json_t *));
+
+/* cli_requests.c */
+/* Append a request object for people: key/value lines, the fulfilment
+ * instructions when it awaits fulfilment, then its history. */
+void	 cli_request_render(struct buf *out, json_t *req);
+/* Append history entries as a timeline, oldest first, one line each:
+ * "<at>  <actor>  <action>  \"<comment>\"" with columns aligned. */
+void	 cli_timeline_render(struct buf *out, json_t *history);
+/* Append "request ID: STATE" and what to do next (the exact name to
+ * create, the credential issued, why issuance failed). */
+void	 cli_request_state_render(struct buf *out, json_t *req);
+
+/* cli_credentials.c */
+/* Append the one-time secret of a reveal answer: the api_token secret
+ * alone on a line, or client_id and client_secret lines.  0, or -1 if
+ * the answer holds neither. */
+int	 cli_reveal_render(struct buf *out, json_t *answer);
+
+/* cli_audit.c */
+/* Append the verdict of /v1/audit/verify as one line; returns the exit
+ * code (CLI_EXIT_OK intact, CLI_EXIT_FAIL broken or not a verdict). */
+int	 cli_verify_render(struct buf *out, json_t *verdict);
+
+/* cli_revoke.c — bulk revocation, factored so the tests can drive it. */
+enum cli_rv_state {
+	CLI_RV_PENDING,		/* not tried yet */
+	CLI_RV_RETRY,		/* failed transiently; tried again later */
+	CLI_RV_REVOKED,
+	CLI_RV_NOT_ACTIVE,	/* 409: already revoked or expired */
+	CLI_RV_FAILED,		/* failed for good */
+};
+
+struct cli_rv_target {
+	char			*id;
+	char			*owner;		/* or NULL: unknown */
+	enum cli_rv_state	 state;
+	int			 attempts;
+	char			 why[CLI_ERR_MAX]; /* last failure, or "" */
+};
+
+struct cli_bulk {
+	struct cli_rv_target	*t;
+	size_t			 n;
+	size_t			 cap;
+};
+
+/* Revoke one credential; 0, or -1 with *fail filled. */
+typedef int (*cli_revoke_fn)(void *arg, const char *id,
+    struct cli_fail *fail);
+/* Wait before the next round of retries. */
+typedef void (*cli_sleep_fn)(void *arg, unsigned seconds);
+
+/* Add a target (id and owner copied; owner may be NULL).  0 or
+ * KW_ERR_NOMEM.  A target already present is not added twice. */
+int	 cli_bulk_add(struct cli_bulk *b, const char *id, const char *owner);
+void	 cli_bulk_free(struct cli_bulk *b);
+/* What a failed attempt means: retry (transport, 408, 429, 5xx), not
+ * active (409), or failed for good (any other status). */
+enum cli_rv_state cli_revoke_classify(const struct cli_fail *fail);
+/*
+ * Revoke every target through fn, up to CLI_REVOKE_ATTEMPTS times each,
+ * sleeping through sl between rounds (1 s, then 2 s); one line per final
+ * outcome (and per failure about to be retried) on out when not NULL.
+ * Returns the number of targets that finally failed.
+ */
+size_t	 cli_bulk_revoke(struct cli_bulk *b, cli_revoke_fn fn,
+	    cli_sleep_fn sl, void *arg, FILE *out);
+/* Append the closing summary line; returns the exit code. */
+int	 cli_bulk_summary(const struct cli_bulk *b, struct buf *out);
+/* The outcome as a JSON object {"revoked", "not_active", "failed",
+ * "results": [{"id", "owner", "result", "attempts", "error"}]}; new. */
+json_t	*cli_bulk_json(const struct cli_bulk *b);
 
 #endif /* KW_CLI_INT_H */

@@ -90,25 +90,26 @@ people_print_token(const struct cli_ctx *ctx, json_t *answer)
 
 static const struct cli_verb people_verbs[] = {
 	{ "list", NULL, "GET", "/v1/people", FIELDS(people_list_f), 0,
-	    people_print_list, "List people, a page at a time." },
+	    people_print_list, "List people, a page at a time.", NULL },
 	{ "show", "ID|EMAIL", "GET", "/v1/people/{}", NOFIELDS, 0,
-	    cli_print_object, "Show one person." },
+	    cli_print_object, "Show one person.", NULL },
 	{ "me", NULL, "GET", "/v1/me", NOFIELDS, 0,
-	    cli_print_object, "Show the person the token belongs to." },
+	    cli_print_object, "Show the person the token belongs to.", NULL },
 	{ "create", NULL, "POST", "/v1/people", FIELDS(people_create_f), 0,
-	    cli_print_object, "Add a person (admin)." },
+	    cli_print_object, "Add a person (admin).", NULL },
 	{ "update", "ID|EMAIL", "PATCH", "/v1/people/{}",
 	    FIELDS(people_update_f), CLI_V_NONEMPTY, cli_print_object,
 	    "Change a person's fields (admin); --no-roles/--no-teams clear "
-	    "the list." },
-	{ "token", "ID|EMAIL", "POST", "/v1/people/{}/tokens", NOFIELDS, 0,
-	    people_print_token, "Issue a personal keywarden token; it is "
-	    "shown only once." },
+	    "the list.", NULL },
+	{ "token", "ID|EMAIL", "POST", "/v1/people/{}/tokens", NOFIELDS,
+	    CLI_V_SECRET, people_print_token, "Issue a personal keywarden "
+	    "token; it is shown only once.", NULL },
 	{ "offboard", "ID|EMAIL", "POST", "/v1/people/{}/offboard", NOFIELDS,
 	    0, cli_print_object, "Deactivate a person, kill their tokens, "
-	    "withdraw their requests and revoke their credentials (admin)." },
+	    "withdraw their requests and revoke their credentials (admin).",
+	    NULL },
 };
 
 const struct cli_resource cli_people = {
-	"people", people_verbs, KW_NELEM(people_verbs)
+	"people", people_verbs, KW_NELEM(people_verbs), 0
 };

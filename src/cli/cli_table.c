@@ -143,6 +143,42 @@ cli_table_render(const struct cli_table *t, struct buf *out)
 	return r;
 }
 
+json_t *
+cli_json_path(json_t *obj, const char *key)
+{
+	const char	*dot;
+	char		 part[64];
+	size_t		 n;
+
+	while (json_is_object(obj) && (dot = strchr(key, '.')) != NULL) {
+		if ((n = (size_t)(dot - key)) >= sizeof(part))
+			return NULL;
+		memcpy(part, key, n);
+		part[n] = '\0';
+		obj = json_object_get(obj, part);
+		key = dot + 1;
+	}
+	return json_object_get(obj, key);
+}
+
+void
+cli_indent(struct buf *out, const char *text, const char *lead)
+{
+	const char *nl;
+
+	while (*text) {
+		nl = strchr(text, '\n');
+		buf_addstr(out, lead);
+		if (nl == NULL) {
+			buf_addstr(out, text);
+			buf_addstr(out, "\n");
+			return;
+		}
+		buf_add(out, text, (size_t)(nl - text) + 1);
+		text = nl + 1;
+	}
+}
+
 /* 1 if v is a string, number, boolean or null. */
 static int
 cli_is_scalar(json_t *v)
@@ -188,6 +224,17 @@ cli_value_text(struct buf *out, json_t *v, const char *sep)
 		buf_addstr(out, s);
 		free(s);
 	}
+}
+
+void
+cli_add_value(struct buf *out, json_t *v)
+{
+	struct buf b;
+
+	buf_init(&b, CLI_OUT_MAX);
+	cli_value_text(&b, v, ",");
+	cli_add_safe(out, buf_str(&b));
+	buf_free(&b);
 }
 
 /* Add obj's members to the two-column table t, nested objects flattened
@@ -258,7 +305,7 @@ cli_list_render(struct buf *out, json_t *answer, const struct cli_col *cols,
 	json_array_foreach(items, i, item) {
 		for (c = 0; c < ncols; c++) {
 			buf_init(&cell, CLI_OUT_MAX);
-			cli_value_text(&cell, json_object_get(item,
+			cli_value_text(&cell, cli_json_path(item,
 			    cols[c].key), ",");
 			cli_table_cell(&t, buf_str(&cell));
 			buf_free(&cell);
@@ -299,6 +346,20 @@ cli_print_object(const struct cli_ctx *ctx, json_t *answer)
 
 	buf_init(&b, CLI_OUT_MAX);
 	cli_object_render(&b, answer);
+	r = cli_emit(ctx, &b);
+	buf_free(&b);
+	return r;
+}
+
+int
+cli_print_with(const struct cli_ctx *ctx, json_t *answer,
+    void (*fn)(struct buf *, json_t *))
+{
+	struct buf	b;
+	int		r;
+
+	buf_init(&b, CLI_OUT_MAX);
+	fn(&b, answer);
 	r = cli_emit(ctx, &b);
 	buf_free(&b);
 	return r;

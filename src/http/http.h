@@ -48,7 +48,9 @@ struct http_req {
 
 struct http_resp {
 	int		 status;	/* 200, 201, ... */
-	json_t		*body;		/* owned; freed after sending */
+	json_t		*body;		/* owned; freed after sending; NULL
+					   sends an empty body (204) */
+	int		 retry_after;	/* > 0: a Retry-After header */
 };
 
 struct http_route;

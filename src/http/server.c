@@ -76,37 +76,42 @@ http_fail(struct http_req *rq, int err, const char *field, const char *fmt,
 	return err;
 }
 
-/* Queue body (consumed) with status on the connection. */
+/* Queue body (consumed; NULL for an empty body) with status on the
+ * connection, with Retry-After when retry_after > 0. */
 static enum MHD_Result
 send_json(struct MHD_Connection *c, struct exchange *x, int status,
-    json_t *body)
+    json_t *body, int retry_after)
 {
 	struct MHD_Response	*resp;
-	char			*text;
+	char			*text = NULL;
 	char			 ra[16];
 	enum MHD_Result		 ret;
 
-	text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	json_decref(body);
-	if (text == NULL) {
-		status = 500;
-		text = strdup("{\"error\":{\"code\":\"internal\","
-		    "\"message\":\"could not render the answer\"}}");
-		if (text == NULL)
-			return MHD_NO;
+	if (body != NULL) {
+		text = json_dumps(body, JSON_COMPACT);
+		json_decref(body);
+		if (text == NULL) {
+			status = 500;
+			text = strdup("{\"error\":{\"code\":\"internal\","
+			    "\"message\":\"could not render the answer\"}}");
+			if (text == NULL)
+				return MHD_NO;
+		}
 	}
-	resp = MHD_create_response_from_buffer(strlen(text), text,
+	resp = MHD_create_response_from_buffer(text ? strlen(text) : 0, text,
 	    MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {
 		free(text);
 		return MHD_NO;
 	}
-	MHD_add_response_header(resp, "Content-Type", "application/json");
+	if (text != NULL)
+		MHD_add_response_header(resp, "Content-Type",
+		    "application/json");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "X-Request-Id", x->rq.request_id);
-	if (status == 429 && x->rq.retry_after > 0) {
-		snprintf(ra, sizeof(ra), "%d", x->rq.retry_after);
+	if (retry_after > 0) {
+		snprintf(ra, sizeof(ra), "%d", retry_after);
 		MHD_add_response_header(resp, "Retry-After", ra);
 	}
 	ret = MHD_queue_response(c, (unsigned)status, resp);
@@ -120,7 +125,8 @@ static enum MHD_Result
 send_error(struct MHD_Connection *c, struct exchange *x, int err)
 {
 	return send_json(c, x, kw_err_status(err), http_error_body(err,
-	    x->rq.err_message, x->rq.err_field));
+	    x->rq.err_message, x->rq.err_field),
+	    err == KW_ERR_RATE_LIMITED ? x->rq.retry_after : 0);
 }
 
 static void
@@ -195,7 +201,7 @@ begin(struct http_server *srv, struct MHD_Connection *c, struct exchange *x,
 static enum MHD_Result
 finish(struct MHD_Connection *c, struct exchange *x)
 {
-	struct http_resp	 rs = { 200, NULL };
+	struct http_resp	 rs = { 200, NULL, 0 };
 	json_error_t		 jerr;
 	int			 r;
 
@@ -228,7 +234,7 @@ finish(struct MHD_Connection *c, struct exchange *x)
 		json_decref(rs.body);
 		return send_error(c, x, r);
 	}
-	return send_json(c, x, rs.status, rs.body);
+	return send_json(c, x, rs.status, rs.body, rs.retry_after);
 }
 
 static enum MHD_Result

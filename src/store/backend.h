@@ -32,6 +32,22 @@ struct store_ops {
 	int	(*instance_each)(void *, int64_t, size_t, store_instance_cb,
 		    void *);
 
+	int	(*request_insert)(void *, const struct request *);
+	int	(*request_transition)(void *, const struct request *,
+		    enum req_state);
+	int	(*request_get)(void *, const char *, struct request *);
+	int	(*request_each)(void *, const struct request_filter *, int64_t,
+		    size_t, store_request_cb, void *);
+	int	(*history_append)(void *, const char *,
+		    const struct history_entry *);
+	int	(*history_each)(void *, const char *, store_history_cb, void *);
+
+	int	(*credential_insert)(void *, const struct credential *);
+	int	(*credential_update)(void *, const struct credential *);
+	int	(*credential_get)(void *, const char *, struct credential *);
+	int	(*credential_each)(void *, const struct credential_filter *,
+		    int64_t, size_t, store_credential_cb, void *);
+
 	int	(*audit_head)(void *, int64_t *, char *);
 	int	(*audit_insert)(void *, const struct audit_event *);
 	int	(*audit_each)(void *, int64_t, size_t, store_audit_cb, void *);

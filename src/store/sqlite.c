@@ -75,6 +75,66 @@ static const char *const migrations[] = {
 	"  details TEXT NOT NULL,"
 	"  prev_hash TEXT NOT NULL,"
 	"  hash TEXT NOT NULL);",
+	/* 2: access requests, their history, credentials */
+	"CREATE TABLE requests ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  instance_id TEXT NOT NULL REFERENCES instances(id),"
+	"  kind INTEGER NOT NULL,"
+	"  state INTEGER NOT NULL,"
+	"  purpose TEXT NOT NULL,"
+	"  requester_id TEXT NOT NULL REFERENCES people(id),"
+	"  manager_approver_id TEXT,"
+	"  justification TEXT NOT NULL,"
+	"  use_case TEXT NOT NULL,"
+	"  scopes TEXT NOT NULL,"
+	"  lifetime_days INTEGER NOT NULL,"
+	"  access_request_url TEXT,"
+	"  link TEXT NOT NULL,"
+	"  integration TEXT,"
+	"  credential_id TEXT,"
+	"  created_at TEXT NOT NULL,"
+	"  updated_at TEXT NOT NULL,"
+	"  expires_at TEXT NOT NULL);"
+	"CREATE INDEX requests_requester ON requests(requester_id);"
+	"CREATE INDEX requests_instance ON requests(instance_id, state);"
+	"CREATE INDEX requests_state ON requests(state, expires_at);"
+	"CREATE TABLE request_history ("
+	"  request_id TEXT NOT NULL REFERENCES requests(id),"
+	"  pos INTEGER NOT NULL,"
+	"  at TEXT NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  comment TEXT NOT NULL,"
+	"  PRIMARY KEY (request_id, pos));"
+	"CREATE TABLE credentials ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  instance_id TEXT NOT NULL REFERENCES instances(id),"
+	"  kind INTEGER NOT NULL,"
+	"  owner_id TEXT NOT NULL REFERENCES people(id),"
+	"  request_id TEXT,"
+	"  purpose TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  scopes TEXT NOT NULL,"
+	"  state INTEGER NOT NULL,"
+	"  created_at TEXT NOT NULL,"
+	"  expires_at TEXT,"
+	"  last_used_at TEXT,"
+	"  revoked_at TEXT,"
+	"  revoke_reason TEXT,"
+	"  external TEXT NOT NULL,"
+	"  fingerprint TEXT,"
+	"  delivery INTEGER NOT NULL,"
+	"  delivery_expires_at TEXT,"
+	"  sealed BLOB,"
+	"  rotated_from TEXT,"
+	"  rotated_to TEXT,"
+	"  lifetime_days INTEGER NOT NULL);"
+	"CREATE INDEX credentials_owner ON credentials(owner_id);"
+	"CREATE INDEX credentials_instance ON credentials(instance_id, state);"
+	"CREATE INDEX credentials_expiry ON credentials(state, expires_at);"
+	"CREATE INDEX credentials_request ON credentials(request_id);",
 };
 #define SCHEMA_VERSION ((int)KW_NELEM(migrations))
 
@@ -89,6 +149,33 @@ static const char *const migrations[] = {
 	"coalesce(bot_email, ''), bot_sealed, created_at, updated_at, " \
 	"grace_days"
 
+#define REQUEST_COLS \
+	"r.seq, r.id, r.instance_id, i.name, r.kind, r.state, r.purpose, " \
+	"r.requester_id, q.email, coalesce(q.manager_id, ''), " \
+	"coalesce(m.email, ''), coalesce(r.manager_approver_id, ''), " \
+	"r.justification, r.use_case, r.scopes, r.lifetime_days, " \
+	"coalesce(r.access_request_url, ''), r.link, r.integration, " \
+	"coalesce(r.credential_id, ''), r.created_at, r.updated_at, " \
+	"r.expires_at"
+#define REQUEST_FROM " FROM requests r JOIN instances i ON i.id = " \
+	"r.instance_id JOIN people q ON q.id = r.requester_id " \
+	"LEFT JOIN people m ON m.id = q.manager_id "
+#define IS_PROVISIONER(inst, who) "EXISTS (SELECT 1 FROM " \
+	"instance_provisioners ip WHERE ip.instance_id = " inst \
+	" AND ip.person_id = " who ")"
+#define CREDENTIAL_COLS \
+	"c.seq, c.id, c.instance_id, i.name, c.kind, c.owner_id, o.email, " \
+	"coalesce(c.request_id, ''), c.purpose, c.name, c.scopes, c.state, " \
+	"c.created_at, coalesce(c.expires_at, ''), " \
+	"coalesce(c.last_used_at, ''), coalesce(c.revoked_at, ''), " \
+	"coalesce(c.revoke_reason, ''), c.external, " \
+	"coalesce(c.fingerprint, ''), c.delivery, " \
+	"coalesce(c.delivery_expires_at, ''), c.sealed, " \
+	"coalesce(c.rotated_from, ''), coalesce(c.rotated_to, ''), " \
+	"c.lifetime_days"
+#define CREDENTIAL_FROM " FROM credentials c JOIN instances i ON i.id = " \
+	"c.instance_id JOIN people o ON o.id = c.owner_id "
+
 enum stmt {
 	S_BEGIN, S_COMMIT, S_ROLLBACK,
 	S_PERSON_INSERT, S_PERSON_UPDATE, S_PERSON_BY_ID, S_PERSON_BY_EMAIL,
@@ -96,6 +183,9 @@ enum stmt {
 	S_TOKEN_INSERT, S_TOKEN_FIND, S_TOKEN_REVOKE_PERSON,
 	S_INSTANCE_INSERT, S_INSTANCE_UPDATE, S_INSTANCE_BY_NAME,
 	S_INSTANCE_LIST, S_PROV_DELETE, S_PROV_INSERT, S_PROV_LIST,
+	S_REQ_INSERT, S_REQ_TRANSITION, S_REQ_GET, S_REQ_LIST,
+	S_HIST_APPEND, S_HIST_LIST,
+	S_CRED_INSERT, S_CRED_UPDATE, S_CRED_GET, S_CRED_LIST,
 	S_AUDIT_HEAD, S_AUDIT_INSERT, S_AUDIT_LIST,
 	S__COUNT
 };
@@ -155,6 +245,65 @@ static const char *const stmt_sql[S__COUNT] = {
 	    "SELECT ip.person_id, p.email FROM instance_provisioners ip"
 	    " JOIN people p ON p.id = ip.person_id"
 	    " WHERE ip.instance_id = ?1 ORDER BY ip.pos",
+	[S_REQ_INSERT] =
+	    "INSERT INTO requests (id, instance_id, kind, state, purpose,"
+	    " requester_id, manager_approver_id, justification, use_case,"
+	    " scopes, lifetime_days, access_request_url, link, integration,"
+	    " credential_id, created_at, updated_at, expires_at)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, ''), ?8, ?9, ?10,"
+	    " ?11, nullif(?12, ''), ?13, ?14, nullif(?15, ''), ?16, ?17, ?18)",
+	[S_REQ_TRANSITION] =
+	    "UPDATE requests SET state = ?2,"
+	    " manager_approver_id = nullif(?3, ''),"
+	    " credential_id = nullif(?4, ''), updated_at = ?5"
+	    " WHERE id = ?1 AND state = ?6",
+	[S_REQ_GET] = "SELECT " REQUEST_COLS REQUEST_FROM "WHERE r.id = ?1",
+	[S_REQ_LIST] = "SELECT " REQUEST_COLS REQUEST_FROM
+	    "WHERE r.seq > ?1"
+	    " AND (?2 = 1 OR r.requester_id = ?3 OR q.manager_id = ?3 OR "
+	    IS_PROVISIONER("r.instance_id", "?3") ")"
+	    " AND (?4 = 0 OR ((?4 >> r.state) & 1) = 1)"
+	    " AND (?5 IS NULL OR r.instance_id = ?5)"
+	    " AND (?6 IS NULL OR r.requester_id = ?6)"
+	    " ORDER BY r.seq LIMIT ?7",
+	[S_HIST_APPEND] =
+	    "INSERT INTO request_history (request_id, pos, at, actor, action,"
+	    " comment) VALUES (?1, (SELECT coalesce(max(pos), 0) + 1 FROM"
+	    " request_history WHERE request_id = ?1), ?2, ?3, ?4, ?5)",
+	[S_HIST_LIST] =
+	    "SELECT at, actor, action, comment FROM request_history"
+	    " WHERE request_id = ?1 ORDER BY pos",
+	[S_CRED_INSERT] =
+	    "INSERT INTO credentials (id, instance_id, kind, owner_id,"
+	    " request_id, purpose, name, scopes, state, created_at, expires_at,"
+	    " last_used_at, revoked_at, revoke_reason, external, fingerprint,"
+	    " delivery, delivery_expires_at, sealed, rotated_from, rotated_to,"
+	    " lifetime_days)"
+	    " VALUES (?1, ?2, ?3, ?4, nullif(?5, ''), ?6, ?7, ?8, ?9, ?10,"
+	    " nullif(?11, ''), nullif(?12, ''), nullif(?13, ''), nullif(?14, ''),"
+	    " ?15, nullif(?16, ''), ?17, nullif(?18, ''), ?19, nullif(?20, ''),"
+	    " nullif(?21, ''), ?22)",
+	[S_CRED_UPDATE] =
+	    "UPDATE credentials SET name = ?7, scopes = ?8, state = ?9,"
+	    " created_at = ?10, expires_at = nullif(?11, ''),"
+	    " last_used_at = nullif(?12, ''), revoked_at = nullif(?13, ''),"
+	    " revoke_reason = nullif(?14, ''), external = ?15,"
+	    " fingerprint = nullif(?16, ''), delivery = ?17,"
+	    " delivery_expires_at = nullif(?18, ''), sealed = ?19,"
+	    " rotated_from = nullif(?20, ''), rotated_to = nullif(?21, ''),"
+	    " lifetime_days = ?22 WHERE id = ?1",
+	[S_CRED_GET] = "SELECT " CREDENTIAL_COLS CREDENTIAL_FROM
+	    "WHERE c.id = ?1",
+	[S_CRED_LIST] = "SELECT " CREDENTIAL_COLS CREDENTIAL_FROM
+	    "WHERE c.seq > ?1"
+	    " AND (?2 = 1 OR c.owner_id = ?3 OR "
+	    IS_PROVISIONER("c.instance_id", "?3") ")"
+	    " AND (?4 IS NULL OR c.instance_id = ?4)"
+	    " AND (?5 IS NULL OR c.owner_id = ?5)"
+	    " AND (?6 < 0 OR c.state = ?6)"
+	    " AND (?7 IS NULL OR (c.expires_at IS NOT NULL AND"
+	    " c.expires_at < ?7))"
+	    " ORDER BY c.seq LIMIT ?8",
 	[S_AUDIT_HEAD] =
 	    "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1",
 	[S_AUDIT_INSERT] =
@@ -779,6 +928,380 @@ sq_instance_each(void *ctx, int64_t after, size_t limit,
 	return r;
 }
 
+/* ---- requests ---- */
+
+static char *
+integration_to_json(const struct integration_spec *in)
+{
+	json_t	*o, *uris = json_array();
+	char	*out;
+	size_t	 i;
+
+	for (i = 0; i < in->nredirects; i++)
+		json_array_append_new(uris, json_string(in->redirect_uris[i]));
+	o = json_pack("{s:s, s:i, s:o}", "name", in->name, "client_kind",
+	    (int)in->client_kind, "redirect_uris", uris);
+	out = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	return out;
+}
+
+static void
+integration_from_json(const char *text, struct integration_spec *in)
+{
+	json_t		*o, *v;
+	const char	*name;
+	size_t		 i;
+
+	memset(in, 0, sizeof(*in));
+	if (text == NULL || (o = json_loads(text, 0, NULL)) == NULL)
+		return;
+	in->present = 1;
+	if ((name = json_string_value(json_object_get(o, "name"))) != NULL)
+		kw_strlcpy(in->name, name, sizeof(in->name));
+	in->client_kind = (enum client_kind)json_integer_value(
+	    json_object_get(o, "client_kind"));
+	json_array_foreach(json_object_get(o, "redirect_uris"), i, v) {
+		if (in->nredirects >= KW_REDIRECT_URIS_MAX ||
+		    !json_is_string(v))
+			continue;
+		kw_strlcpy(in->redirect_uris[in->nredirects++],
+		    json_string_value(v), sizeof(in->redirect_uris[0]));
+	}
+	json_decref(o);
+}
+
+static void
+request_row(sqlite3_stmt *s, struct request *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->seq = sqlite3_column_int64(s, 0);
+	col_str(s, 1, r->id, sizeof(r->id));
+	col_str(s, 2, r->instance_id, sizeof(r->instance_id));
+	col_str(s, 3, r->instance_name, sizeof(r->instance_name));
+	r->kind = (enum cred_kind)sqlite3_column_int(s, 4);
+	r->state = (enum req_state)sqlite3_column_int(s, 5);
+	col_str(s, 6, r->purpose, sizeof(r->purpose));
+	col_str(s, 7, r->requester_id, sizeof(r->requester_id));
+	col_str(s, 8, r->requester_email, sizeof(r->requester_email));
+	col_str(s, 9, r->manager_id, sizeof(r->manager_id));
+	col_str(s, 10, r->manager_email, sizeof(r->manager_email));
+	col_str(s, 11, r->manager_approver_id, sizeof(r->manager_approver_id));
+	col_str(s, 12, r->justification, sizeof(r->justification));
+	col_str(s, 13, r->use_case, sizeof(r->use_case));
+	r->nscopes = json_to_strings((const char *)sqlite3_column_text(s, 14),
+	    &r->scopes[0][0], KW_SCOPES_MAX, sizeof(r->scopes[0]));
+	r->lifetime_days = sqlite3_column_int(s, 15);
+	col_str(s, 16, r->access_request_url, sizeof(r->access_request_url));
+	col_str(s, 17, r->link, sizeof(r->link));
+	integration_from_json((const char *)sqlite3_column_text(s, 18),
+	    &r->integration);
+	col_str(s, 19, r->credential_id, sizeof(r->credential_id));
+	col_str(s, 20, r->created_at, sizeof(r->created_at));
+	col_str(s, 21, r->updated_at, sizeof(r->updated_at));
+	col_str(s, 22, r->expires_at, sizeof(r->expires_at));
+}
+
+static int
+sq_request_insert(void *ctx, const struct request *r)
+{
+	sqlite3_stmt	*s = sq_stmt(ctx, S_REQ_INSERT);
+	char		*scopes, *integ = NULL;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	scopes = strings_to_json(&r->scopes[0][0], r->nscopes,
+	    sizeof(r->scopes[0]));
+	if (r->integration.present)
+		integ = integration_to_json(&r->integration);
+	if (scopes == NULL || (r->integration.present && integ == NULL)) {
+		free(scopes);
+		free(integ);
+		return KW_ERR_NOMEM;
+	}
+	bind_str(s, 1, r->id);
+	bind_str(s, 2, r->instance_id);
+	sqlite3_bind_int(s, 3, (int)r->kind);
+	sqlite3_bind_int(s, 4, (int)r->state);
+	bind_str(s, 5, r->purpose);
+	bind_str(s, 6, r->requester_id);
+	bind_str(s, 7, r->manager_approver_id);
+	bind_str(s, 8, r->justification);
+	bind_str(s, 9, r->use_case);
+	sqlite3_bind_text(s, 10, scopes, -1, free);
+	sqlite3_bind_int(s, 11, r->lifetime_days);
+	bind_str(s, 12, r->access_request_url);
+	bind_str(s, 13, r->link);
+	if (integ != NULL)
+		sqlite3_bind_text(s, 14, integ, -1, free);
+	else
+		sqlite3_bind_null(s, 14);
+	bind_str(s, 15, r->credential_id);
+	bind_str(s, 16, r->created_at);
+	bind_str(s, 17, r->updated_at);
+	bind_str(s, 18, r->expires_at);
+	return sq_exec(s);
+}
+
+static int
+sq_request_transition(void *ctx, const struct request *r,
+    enum req_state from)
+{
+	struct sq	*q = ctx;
+	sqlite3_stmt	*s = sq_stmt(q, S_REQ_TRANSITION);
+	int		 rc;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, r->id);
+	sqlite3_bind_int(s, 2, (int)r->state);
+	bind_str(s, 3, r->manager_approver_id);
+	bind_str(s, 4, r->credential_id);
+	bind_str(s, 5, r->updated_at);
+	sqlite3_bind_int(s, 6, (int)from);
+	if ((rc = sq_exec(s)) != 0)
+		return rc;
+	return sqlite3_changes(q->db) == 1 ? 0 : KW_ERR_CONFLICT;
+}
+
+static int
+sq_request_get(void *ctx, const char *id, struct request *r)
+{
+	sqlite3_stmt	*s = sq_stmt(ctx, S_REQ_GET);
+	int		 rc;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, id);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		request_row(s, r);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KW_ERR_NOT_FOUND :
+	    KW_ERR_UNAVAILABLE;
+}
+
+static void
+bind_opt(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v != NULL)
+		bind_str(s, i, v);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static int
+sq_request_each(void *ctx, const struct request_filter *f, int64_t after,
+    size_t limit, store_request_cb cb, void *arg)
+{
+	struct request	*r;
+	sqlite3_stmt	*s = sq_stmt(ctx, S_REQ_LIST);
+	int		 rc, ret = 0;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	if ((r = malloc(sizeof(*r))) == NULL)
+		return KW_ERR_NOMEM;
+	sqlite3_bind_int64(s, 1, after);
+	sqlite3_bind_int(s, 2, f->viewer_all);
+	bind_str(s, 3, f->viewer_id ? f->viewer_id : "");
+	sqlite3_bind_int(s, 4, (int)f->states);
+	bind_opt(s, 5, f->instance_id);
+	bind_opt(s, 6, f->requester_id);
+	sqlite3_bind_int64(s, 7, (sqlite3_int64)limit);
+	while (ret == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		request_row(s, r);
+		ret = cb(r, arg);
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = KW_ERR_UNAVAILABLE;
+	sqlite3_reset(s);
+	free(r);
+	return ret;
+}
+
+static int
+sq_history_append(void *ctx, const char *request_id,
+    const struct history_entry *h)
+{
+	sqlite3_stmt *s = sq_stmt(ctx, S_HIST_APPEND);
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, request_id);
+	bind_str(s, 2, h->at);
+	bind_str(s, 3, h->actor);
+	bind_str(s, 4, h->action);
+	bind_str(s, 5, h->comment);
+	return sq_exec(s);
+}
+
+static int
+sq_history_each(void *ctx, const char *request_id, store_history_cb cb,
+    void *arg)
+{
+	struct history_entry	 h;
+	sqlite3_stmt		*s = sq_stmt(ctx, S_HIST_LIST);
+	int			 rc, ret = 0;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, request_id);
+	while (ret == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		col_str(s, 0, h.at, sizeof(h.at));
+		col_str(s, 1, h.actor, sizeof(h.actor));
+		col_str(s, 2, h.action, sizeof(h.action));
+		col_str(s, 3, h.comment, sizeof(h.comment));
+		ret = cb(&h, arg);
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = KW_ERR_UNAVAILABLE;
+	sqlite3_reset(s);
+	return ret;
+}
+
+/* ---- credentials ---- */
+
+static void
+credential_row(sqlite3_stmt *s, struct credential *c)
+{
+	int n;
+
+	memset(c, 0, sizeof(*c));
+	c->seq = sqlite3_column_int64(s, 0);
+	col_str(s, 1, c->id, sizeof(c->id));
+	col_str(s, 2, c->instance_id, sizeof(c->instance_id));
+	col_str(s, 3, c->instance_name, sizeof(c->instance_name));
+	c->kind = (enum cred_kind)sqlite3_column_int(s, 4);
+	col_str(s, 5, c->owner_id, sizeof(c->owner_id));
+	col_str(s, 6, c->owner_email, sizeof(c->owner_email));
+	col_str(s, 7, c->request_id, sizeof(c->request_id));
+	col_str(s, 8, c->purpose, sizeof(c->purpose));
+	col_str(s, 9, c->name, sizeof(c->name));
+	c->nscopes = json_to_strings((const char *)sqlite3_column_text(s, 10),
+	    &c->scopes[0][0], KW_SCOPES_MAX, sizeof(c->scopes[0]));
+	c->state = (enum cred_state)sqlite3_column_int(s, 11);
+	col_str(s, 12, c->created_at, sizeof(c->created_at));
+	col_str(s, 13, c->expires_at, sizeof(c->expires_at));
+	col_str(s, 14, c->last_used_at, sizeof(c->last_used_at));
+	col_str(s, 15, c->revoked_at, sizeof(c->revoked_at));
+	col_str(s, 16, c->revoke_reason, sizeof(c->revoke_reason));
+	col_str(s, 17, c->external, sizeof(c->external));
+	col_str(s, 18, c->fingerprint, sizeof(c->fingerprint));
+	c->delivery = (enum delivery_state)sqlite3_column_int(s, 19);
+	col_str(s, 20, c->delivery_expires_at, sizeof(c->delivery_expires_at));
+	n = sqlite3_column_bytes(s, 21);
+	if (n > 0 && (size_t)n <= sizeof(c->sealed)) {
+		memcpy(c->sealed, sqlite3_column_blob(s, 21), (size_t)n);
+		c->sealed_len = (size_t)n;
+	}
+	col_str(s, 22, c->rotated_from, sizeof(c->rotated_from));
+	col_str(s, 23, c->rotated_to, sizeof(c->rotated_to));
+	c->lifetime_days = sqlite3_column_int(s, 24);
+}
+
+static int
+sq_credential_write(struct sq *q, enum stmt id, const struct credential *c)
+{
+	sqlite3_stmt	*s = sq_stmt(q, id);
+	char		*scopes;
+	int		 r;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	if ((scopes = strings_to_json(&c->scopes[0][0], c->nscopes,
+	    sizeof(c->scopes[0]))) == NULL)
+		return KW_ERR_NOMEM;
+	bind_str(s, 1, c->id);
+	bind_str(s, 2, c->instance_id);
+	sqlite3_bind_int(s, 3, (int)c->kind);
+	bind_str(s, 4, c->owner_id);
+	bind_str(s, 5, c->request_id);
+	bind_str(s, 6, c->purpose);
+	bind_str(s, 7, c->name);
+	sqlite3_bind_text(s, 8, scopes, -1, free);
+	sqlite3_bind_int(s, 9, (int)c->state);
+	bind_str(s, 10, c->created_at);
+	bind_str(s, 11, c->expires_at);
+	bind_str(s, 12, c->last_used_at);
+	bind_str(s, 13, c->revoked_at);
+	bind_str(s, 14, c->revoke_reason);
+	bind_str(s, 15, c->external[0] ? c->external : "{}");
+	bind_str(s, 16, c->fingerprint);
+	sqlite3_bind_int(s, 17, (int)c->delivery);
+	bind_str(s, 18, c->delivery_expires_at);
+	if (c->sealed_len > 0)
+		sqlite3_bind_blob(s, 19, c->sealed, (int)c->sealed_len,
+		    SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, 19);
+	bind_str(s, 20, c->rotated_from);
+	bind_str(s, 21, c->rotated_to);
+	sqlite3_bind_int(s, 22, c->lifetime_days);
+	if ((r = sq_exec(s)) == 0 && sqlite3_changes(q->db) == 0)
+		r = KW_ERR_NOT_FOUND;
+	return r;
+}
+
+static int
+sq_credential_insert(void *ctx, const struct credential *c)
+{
+	return sq_credential_write(ctx, S_CRED_INSERT, c);
+}
+
+static int
+sq_credential_update(void *ctx, const struct credential *c)
+{
+	return sq_credential_write(ctx, S_CRED_UPDATE, c);
+}
+
+static int
+sq_credential_get(void *ctx, const char *id, struct credential *c)
+{
+	sqlite3_stmt	*s = sq_stmt(ctx, S_CRED_GET);
+	int		 rc;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, id);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		credential_row(s, c);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KW_ERR_NOT_FOUND :
+	    KW_ERR_UNAVAILABLE;
+}
+
+static int
+sq_credential_each(void *ctx, const struct credential_filter *f,
+    int64_t after, size_t limit, store_credential_cb cb, void *arg)
+{
+	struct credential	*c;
+	sqlite3_stmt		*s = sq_stmt(ctx, S_CRED_LIST);
+	int			 rc, ret = 0;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	if ((c = malloc(sizeof(*c))) == NULL)
+		return KW_ERR_NOMEM;
+	sqlite3_bind_int64(s, 1, after);
+	sqlite3_bind_int(s, 2, f->viewer_all);
+	bind_str(s, 3, f->viewer_id ? f->viewer_id : "");
+	bind_opt(s, 4, f->instance_id);
+	bind_opt(s, 5, f->owner_id);
+	sqlite3_bind_int(s, 6, f->state);
+	bind_opt(s, 7, f->expiring_before);
+	sqlite3_bind_int64(s, 8, (sqlite3_int64)limit);
+	while (ret == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		credential_row(s, c);
+		ret = cb(c, arg);
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = KW_ERR_UNAVAILABLE;
+	sqlite3_reset(s);
+	kw_wipe(c, sizeof(*c));
+	free(c);
+	return ret;
+}
+
 /* ---- audit ---- */
 
 static int
@@ -869,6 +1392,16 @@ const struct store_ops store_sqlite_ops = {
 	.instance_update = sq_instance_update,
 	.instance_get = sq_instance_get,
 	.instance_each = sq_instance_each,
+	.request_insert = sq_request_insert,
+	.request_transition = sq_request_transition,
+	.request_get = sq_request_get,
+	.request_each = sq_request_each,
+	.history_append = sq_history_append,
+	.history_each = sq_history_each,
+	.credential_insert = sq_credential_insert,
+	.credential_update = sq_credential_update,
+	.credential_get = sq_credential_get,
+	.credential_each = sq_credential_each,
 	.audit_head = sq_audit_head,
 	.audit_insert = sq_audit_insert,
 	.audit_each = sq_audit_each,

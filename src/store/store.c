@@ -116,6 +116,71 @@ store_instance_each(struct store *st, int64_t after, size_t limit,
 }
 
 int
+store_request_insert(struct store *st, const struct request *rq)
+{
+	return st->ops->request_insert(st->ctx, rq);
+}
+
+int
+store_request_transition(struct store *st, const struct request *rq,
+    enum req_state from)
+{
+	return st->ops->request_transition(st->ctx, rq, from);
+}
+
+int
+store_request_get(struct store *st, const char *id, struct request *rq)
+{
+	return st->ops->request_get(st->ctx, id, rq);
+}
+
+int
+store_request_each(struct store *st, const struct request_filter *f,
+    int64_t after, size_t limit, store_request_cb cb, void *arg)
+{
+	return st->ops->request_each(st->ctx, f, after, limit, cb, arg);
+}
+
+int
+store_history_append(struct store *st, const char *request_id,
+    const struct history_entry *h)
+{
+	return st->ops->history_append(st->ctx, request_id, h);
+}
+
+int
+store_history_each(struct store *st, const char *request_id,
+    store_history_cb cb, void *arg)
+{
+	return st->ops->history_each(st->ctx, request_id, cb, arg);
+}
+
+int
+store_credential_insert(struct store *st, const struct credential *c)
+{
+	return st->ops->credential_insert(st->ctx, c);
+}
+
+int
+store_credential_update(struct store *st, const struct credential *c)
+{
+	return st->ops->credential_update(st->ctx, c);
+}
+
+int
+store_credential_get(struct store *st, const char *id, struct credential *c)
+{
+	return st->ops->credential_get(st->ctx, id, c);
+}
+
+int
+store_credential_each(struct store *st, const struct credential_filter *f,
+    int64_t after, size_t limit, store_credential_cb cb, void *arg)
+{
+	return st->ops->credential_each(st->ctx, f, after, limit, cb, arg);
+}
+
+int
 store_audit_head(struct store *st, int64_t *seq, char hash[65])
 {
 	return st->ops->audit_head(st->ctx, seq, hash);

@@ -88,7 +88,122 @@ struct audit_event {
 	char		hash[65];
 };
 
+enum cred_kind { KIND_API_TOKEN = 0, KIND_INTEGRATION = 1, KIND_LEGACY = 2 };
+
+/* Request states; the transitions live in policy/workflow.c. */
+enum req_state {
+	RS_PENDING_MANAGER = 0,
+	RS_PENDING_PROVISIONER,
+	RS_AWAITING_FULFILMENT,
+	RS_ISSUED,
+	RS_DENIED,
+	RS_WITHDRAWN,
+	RS_EXPIRED,
+	RS_FAILED,
+	RS__COUNT
+};
+
+enum client_kind { CLIENT_CONFIDENTIAL = 0, CLIENT_PUBLIC = 1 };
+
+struct integration_spec {
+	int		present;
+	char		name[KW_NAME_MAX + 1];
+	enum client_kind client_kind;
+	size_t		nredirects;
+	char		redirect_uris[KW_REDIRECT_URIS_MAX][KW_URL_MAX + 1];
+};
+
+struct request {
+	int64_t		seq;
+	char		id[KW_ID_MAX + 1];
+	char		instance_id[KW_ID_MAX + 1];
+	char		instance_name[KW_INSTANCE_NAME_MAX + 1];  /* on read */
+	enum cred_kind	kind;
+	enum req_state	state;
+	char		purpose[16];		/* request|personal|automation */
+	char		requester_id[KW_ID_MAX + 1];
+	char		requester_email[KW_EMAIL_MAX + 1];	/* on read */
+	char		manager_id[KW_ID_MAX + 1];	/* requester's, on read */
+	char		manager_email[KW_EMAIL_MAX + 1];	/* on read */
+	char		manager_approver_id[KW_ID_MAX + 1];
+	char		justification[KW_TEXT_MAX + 1];
+	char		use_case[KW_TEXT_MAX + 1];
+	size_t		nscopes;
+	char		scopes[KW_SCOPES_MAX][KW_SCOPE_MAX + 1];
+	int		lifetime_days;
+	char		access_request_url[KW_URL_MAX + 1];	/* "" = none */
+	char		link[KW_URL_MAX + 1];
+	struct integration_spec integration;
+	char		credential_id[KW_ID_MAX + 1];		/* "" = none */
+	char		created_at[KW_TIME_LEN + 1];
+	char		updated_at[KW_TIME_LEN + 1];
+	char		expires_at[KW_TIME_LEN + 1];	/* while pending */
+};
+
+struct history_entry {
+	char		at[KW_TIME_LEN + 1];
+	char		actor[KW_EMAIL_MAX + 1];
+	char		action[32];
+	char		comment[KW_COMMENT_MAX + 1];
+};
+
+/* Which requests a list may show, and filters on them. */
+struct request_filter {
+	const char	*viewer_id;	/* the caller */
+	int		 viewer_all;	/* admin/auditor: everything */
+	unsigned	 states;	/* bit per enum req_state; 0 = all */
+	const char	*instance_id;	/* NULL = any */
+	const char	*requester_id;	/* NULL = any */
+};
+
+enum cred_state { CS_PENDING = 0, CS_ACTIVE, CS_REVOKED, CS_EXPIRED,
+	CS__COUNT };
+enum delivery_state { DS_NOT_APPLICABLE = 0, DS_PENDING, DS_DELIVERED,
+	DS_EXPIRED };
+
+struct credential {
+	int64_t		seq;
+	char		id[KW_ID_MAX + 1];
+	char		instance_id[KW_ID_MAX + 1];
+	char		instance_name[KW_INSTANCE_NAME_MAX + 1];  /* on read */
+	enum cred_kind	kind;
+	char		owner_id[KW_ID_MAX + 1];
+	char		owner_email[KW_EMAIL_MAX + 1];		/* on read */
+	char		request_id[KW_ID_MAX + 1];		/* "" = none */
+	char		purpose[16];
+	char		name[KW_URL_MAX + 1];
+	size_t		nscopes;
+	char		scopes[KW_SCOPES_MAX][KW_SCOPE_MAX + 1];
+	enum cred_state	state;
+	int		lifetime_days;		/* from issuance */
+	char		created_at[KW_TIME_LEN + 1];
+	char		expires_at[KW_TIME_LEN + 1];
+	char		last_used_at[KW_TIME_LEN + 1];
+	char		revoked_at[KW_TIME_LEN + 1];
+	char		revoke_reason[KW_COMMENT_MAX + 1];
+	char		external[KW_EXTERNAL_JSON_MAX + 1];	/* JSON object */
+	char		fingerprint[32];
+	enum delivery_state delivery;
+	char		delivery_expires_at[KW_TIME_LEN + 1];
+	size_t		sealed_len;			/* 0 = nothing held */
+	unsigned char	sealed[KW_SEALED_SECRET_MAX];
+	char		rotated_from[KW_ID_MAX + 1];
+	char		rotated_to[KW_ID_MAX + 1];
+};
+
+struct credential_filter {
+	const char	*viewer_id;
+	int		 viewer_all;
+	const char	*instance_id;	/* NULL = any */
+	const char	*owner_id;	/* NULL = any */
+	int		 state;		/* -1 = any */
+	const char	*expiring_before; /* RFC 3339 or NULL */
+};
+
 typedef int (*store_person_cb)(const struct person *, void *);
+typedef int (*store_request_cb)(const struct request *, void *);
+typedef int (*store_history_cb)(const struct history_entry *, void *);
+typedef int (*store_credential_cb)(const struct credential *, void *);
 typedef int (*store_instance_cb)(const struct instance *, void *);
 typedef int (*store_audit_cb)(const struct audit_event *, void *);
 
@@ -139,6 +254,30 @@ int	 store_instance_update(struct store *, const struct instance *);
 int	 store_instance_get(struct store *, const char *key, struct instance *);
 int	 store_instance_each(struct store *, int64_t after, size_t limit,
 	    store_instance_cb cb, void *arg);
+
+int	 store_request_insert(struct store *, const struct request *);
+/* Update the mutable fields (state, manager_approver_id, credential_id,
+ * updated_at) of the request in state `from`; KW_ERR_CONFLICT when the
+ * request is no longer in that state (someone else acted first). */
+int	 store_request_transition(struct store *, const struct request *,
+	    enum req_state from);
+int	 store_request_get(struct store *, const char *id, struct request *);
+/* Requests the filter admits with seq > after, in seq order. */
+int	 store_request_each(struct store *, const struct request_filter *,
+	    int64_t after, size_t limit, store_request_cb cb, void *arg);
+int	 store_history_append(struct store *, const char *request_id,
+	    const struct history_entry *);
+int	 store_history_each(struct store *, const char *request_id,
+	    store_history_cb cb, void *arg);
+
+int	 store_credential_insert(struct store *, const struct credential *);
+/* Write every mutable field of the credential. */
+int	 store_credential_update(struct store *, const struct credential *);
+int	 store_credential_get(struct store *, const char *id,
+	    struct credential *);
+int	 store_credential_each(struct store *,
+	    const struct credential_filter *, int64_t after, size_t limit,
+	    store_credential_cb cb, void *arg);
 
 /* The last audit event's seq and hash (0 and "" on an empty log). */
 int	 store_audit_head(struct store *, int64_t *seq, char hash[65]);

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import stat
 import tempfile
 import time
@@ -32,6 +33,43 @@ def uniq(local):
 
 def q(x):
     return urllib.parse.quote(str(x), safe="@")
+
+
+def files_containing(top, needle):
+    """Paths of the files under ``top`` whose bytes contain ``needle``."""
+    hits = []
+    for root, _, files in os.walk(top):
+        for fn in files:
+            path = os.path.join(root, fn)
+            try:
+                with open(path, "rb") as f:
+                    if needle in f.read():
+                        hits.append(path)
+            except OSError:
+                pass
+    return hits
+
+
+def raw_http(port, data, timeout=5.0):
+    """Send raw bytes to 127.0.0.1:port; return what comes back before the
+    server closes or ``timeout`` passes (b"" if nothing)."""
+    out = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        try:
+            s.sendall(data)
+            s.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                chunk = s.recv(65536)
+            except (socket.timeout, OSError):
+                break
+            if not chunk:
+                break
+            out += chunk
+    return out
 
 
 class KwTestCase(unittest.TestCase):
@@ -391,6 +429,15 @@ class TokenTests(KwTestCase):
             self.assertError(self.srv.request("GET", "/v1/me", token=t),
                              401, "unauthenticated")
 
+    def test_tokens_are_not_stored_in_plaintext(self):
+        p = make_person(self.srv, uniq("hashed"))
+        tok = token_for(self.srv, p["id"])
+        for t in (tok, self.srv.admin_token):
+            self.assertEqual(files_containing(self.srv.data_dir, t.encode()),
+                             [], "token in plaintext in the data dir")
+            self.assertEqual(files_containing(
+                self.srv.data_dir, t[3:].encode()), [])
+
     def test_only_admin_offboards(self):
         p = make_person(self.srv, uniq("stayer"))
         other = make_person(self.srv, uniq("plotter"))
@@ -431,19 +478,6 @@ class InstanceTests(KwTestCase):
         return self.assertOk(self.srv.request(
             "GET", "/v1/instances/%s" % name))
 
-    def data_files_containing(self, needle):
-        hits = []
-        for root, _, files in os.walk(self.srv.data_dir):
-            for fn in files:
-                path = os.path.join(root, fn)
-                try:
-                    with open(path, "rb") as f:
-                        if needle in f.read():
-                            hits.append(path)
-                except OSError:
-                    pass
-        return hits
-
     def test_create_instance_never_returns_or_stores_bot_secret(self):
         secret = "zd-oauth-SECRET-9c1f2e7a5b"
         b = self.body("global", bot={"email": "bot@example.com",
@@ -466,7 +500,7 @@ class InstanceTests(KwTestCase):
             self.assertNotIn(secret.encode(), self.srv.last_raw, path)
             self.assertNotIn(b"oauth_token", self.srv.last_raw, path)
         self.assertNotIn(secret, self.srv.log(), "secret in server log")
-        self.assertEqual(self.data_files_containing(secret.encode()), [],
+        self.assertEqual(files_containing(self.srv.data_dir, secret.encode()), [],
                          "secret in plaintext in the data dir")
 
     def test_provisioner_given_by_id_is_returned_as_email(self):
@@ -578,6 +612,52 @@ class InstanceTests(KwTestCase):
     def test_unknown_instance_is_404(self):
         self.assertError(self.srv.request("GET", "/v1/instances/nowhere"),
                          404, "not_found")
+
+    def test_patch_unknown_instance_is_404(self):
+        self.assertError(self.srv.request(
+            "PATCH", "/v1/instances/nowhere", {"display_name": "X"}),
+            404, "not_found")
+
+    def test_out_of_range_lifetime_is_validation_failed(self):
+        for bad in (0, -1, 3651, "365", 1.5):
+            with self.subTest(max_lifetime_days=bad):
+                self.assertError(self.srv.request(
+                    "POST", "/v1/instances",
+                    self.body("badlife", max_lifetime_days=bad)),
+                    400, "validation_failed", field="max_lifetime_days")
+
+    def test_wrong_scope_list_is_validation_failed(self):
+        self.assertError(self.srv.request("POST", "/v1/instances", self.body(
+            "badscopes", allowed_scopes=["read", 7])),
+            400, "validation_failed", field="allowed_scopes")
+
+    def test_unknown_field_in_instance_is_validation_failed(self):
+        self.assertError(self.srv.request("POST", "/v1/instances", self.body(
+            "extra", colour="blue")),
+            400, "validation_failed", field="colour")
+
+    def test_bot_without_secret_is_validation_failed(self):
+        st, body, _ = self.srv.request("POST", "/v1/instances", self.body(
+            "nobotsecret", bot={"email": "bot@example.com"}))
+        self.assertEqual(st, 400, body)
+        self.assertEqual(body["error"]["code"], "validation_failed")
+        self.assertTrue(str(body["error"].get("details", {}).get("field", ""))
+                        .startswith("bot"), body)
+
+    def test_patch_bot_keeps_new_secret_hidden(self):
+        self.create("p-bot")
+        secret = "rotated-bot-SECRET-41d0c3"
+        inst = self.patch("p-bot", {"bot": {"email": "newbot@example.com",
+                                            "oauth_token": secret}})
+        self.assertNotIn(secret.encode(), self.srv.last_raw)
+        got = self.get("p-bot")
+        self.assertNotIn(secret.encode(), self.srv.last_raw)
+        if "bot" in got:
+            self.assertEqual(got["bot"].get("email"), "newbot@example.com")
+            self.assertEqual(inst["bot"].get("email"), "newbot@example.com")
+        self.assertNotIn(secret, self.srv.log())
+        self.assertEqual(files_containing(self.srv.data_dir,
+                                          secret.encode()), [])
 
 
 # ---------------------------------------------------------------------------
@@ -722,6 +802,89 @@ class BadInputTests(KwTestCase):
     def test_unknown_route_is_404(self):
         self.assertError(self.srv.request("GET", "/v1/no-such-thing"),
                          404, "not_found")
+
+    def test_json_content_type_with_charset_is_accepted(self):
+        self.assertOk(self.post_people(
+            body={"email": uniq("charset"), "name": "Charset"},
+            content_type="application/json; charset=utf-8"), 201)
+
+    def test_body_just_under_64k_is_parsed_not_refused(self):
+        body = json.dumps({"email": uniq("almost"),
+                           "name": "x" * (63 * 1024)}).encode()
+        self.assertLess(len(body), 64 * 1024)
+        self.assertError(self.post_people(raw=body),
+                         400, "validation_failed", field="name")
+
+    def test_nul_in_string_is_rejected(self):
+        st, body, _ = self.post_people(
+            raw=b'{"email": "nul@example.com", "name": "a\\u0000b"}')
+        self.assertEqual(st, 400, body)
+        self.assertIn(body["error"]["code"],
+                      ("invalid_json", "validation_failed"))
+        self.assertError(self.srv.request("GET", "/v1/people/nul@example.com"),
+                         404, "not_found")
+
+    def test_too_many_and_too_long_teams(self):
+        self.assertError(self.post_people(body={
+            "email": uniq("teams"), "name": "T",
+            "teams": ["t%d" % i for i in range(33)]}),
+            400, "validation_failed", field="teams")
+        self.assertError(self.post_people(body={
+            "email": uniq("teams"), "name": "T", "teams": ["t" * 65]}),
+            400, "validation_failed", field="teams")
+
+    def test_bad_list_limit(self):
+        for bad in ("0", "501", "abc", "-1"):
+            with self.subTest(limit=bad):
+                self.assertError(self.srv.request(
+                    "GET", "/v1/people?limit=" + bad),
+                    400, "validation_failed", field="limit")
+
+    def test_garbled_cursor(self):
+        for bad in ("garbage!!", "%ff", "per_zzzz"):
+            with self.subTest(cursor=bad):
+                self.assertError(self.srv.request(
+                    "GET", "/v1/people?cursor=" + bad),
+                    400, "validation_failed", field="cursor")
+
+    def test_nul_in_query_value_is_not_truncated(self):
+        # "%00garbage" is not a cursor the server issued; reading it as the
+        # empty string (no cursor) would silently restart the listing.
+        self.assertError(self.srv.request(
+            "GET", "/v1/people?cursor=%00garbage"),
+            400, "validation_failed", field="cursor")
+
+    def test_patch_unknown_person_is_404(self):
+        self.assertError(self.srv.request(
+            "PATCH", "/v1/people/nobody@example.com", {"name": "N"}),
+            404, "not_found")
+
+    def test_malformed_http_does_not_hurt_the_server(self):
+        port = self.srv.port
+        for data in (b"GARBAGE\r\n\r\n",
+                     b"GET / HTTP/9.9\r\n\r\n",
+                     b"GET /v1/me HTTP/1.1\r\nHost: x\r\n" +
+                     b"X-Long: " + b"a" * 100000 + b"\r\n\r\n",
+                     b"POST /v1/people HTTP/1.1\r\nHost: x\r\n"
+                     b"Content-Type: application/json\r\n"
+                     b"Content-Length: 50\r\n\r\n{\"email\"",
+                     b"POST /v1/people HTTP/1.1\r\nHost: x\r\n"
+                     b"Content-Length: -5\r\n\r\n",
+                     b"\x00\x01\x02\xff" * 100):
+            with self.subTest(data=data[:40]):
+                raw_http(port, data, timeout=3)
+                self.assertStillServing()
+
+    def test_huge_declared_length_is_refused_early(self):
+        reply = raw_http(self.srv.port,
+                         b"POST /v1/people HTTP/1.1\r\nHost: x\r\n"
+                         b"Authorization: Bearer " +
+                         self.srv.admin_token.encode() + b"\r\n"
+                         b"Content-Type: application/json\r\n"
+                         b"Content-Length: 100000000\r\n\r\n{",
+                         timeout=5)
+        self.assertTrue(reply.startswith(b"HTTP/1.1 413"), reply[:200])
+        self.assertIn(b"payload_too_large", reply)
 
 
 # ---------------------------------------------------------------------------

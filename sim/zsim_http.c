@@ -1,0 +1,548 @@
+/*
+ * zsim_http.c — the simulator's endpoint table and the path every call
+ * takes through it: count, injected fault (hang and/or error), then
+ * authentication and scopes, then the handler.  Also the Zendesk error
+ * shapes and cursor pagination every handler shares.
+ *
+ * keywarden's HTTP layer renders its own errors in keywarden's shape, so
+ * the authorise hook only remembers which endpoint a call is for and
+ * everything a Zendesk client may see is answered here, in Zendesk's.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "kw.h"
+#include "util/buf.h"
+#include "util/util.h"
+#include "zsim.h"
+
+#define API	"/api/v2"
+#define B	BODY_OPTIONAL
+
+/* Catch-alls come last: the router takes the first route whose pattern
+ * and method both match, so these only see paths Zendesk would not
+ * know and answer them with Zendesk's 404. */
+#define UNKNOWN(m) \
+	{ m, API "/{}", WHO_OPEN, NULL, RW_NONE, zsim_unknown_endpoint }, \
+	{ m, API "/{}/{}", WHO_OPEN, NULL, RW_NONE, zsim_unknown_endpoint }, \
+	{ m, API "/{}/{}/{}", WHO_OPEN, NULL, RW_NONE, zsim_unknown_endpoint },\
+	{ m, API "/{}/{}/{}/{}", WHO_OPEN, NULL, RW_NONE, \
+	    zsim_unknown_endpoint }
+
+static const struct zsim_endpoint endpoints[] = {
+	{ "GET", API "/users/me", WHO_ANY, NULL, RW_NONE, zsim_users_me },
+	{ "GET", API "/tickets", WHO_ANY, "tickets", RW_READ,
+	    zsim_tickets_list },
+	{ "POST", API "/tickets", WHO_ANY, "tickets", RW_WRITE,
+	    zsim_tickets_create },
+	{ "GET", API "/oauth/clients", WHO_ADMIN, NULL, RW_NONE,
+	    zsim_clients_list },
+	{ "POST", API "/oauth/clients", WHO_ADMIN, NULL, RW_NONE,
+	    zsim_clients_create },
+	{ "GET", API "/oauth/clients/{}", WHO_ADMIN, NULL, RW_NONE,
+	    zsim_clients_show },
+	{ "PUT", API "/oauth/clients/{}", WHO_ADMIN, NULL, RW_NONE,
+	    zsim_clients_update },
+	{ "PUT", API "/oauth/clients/{}/generate_secret", WHO_ADMIN, NULL,
+	    RW_NONE, zsim_clients_generate_secret },
+	{ "DELETE", API "/oauth/clients/{}", WHO_ADMIN, NULL, RW_NONE,
+	    zsim_clients_delete },
+	{ "GET", API "/oauth/tokens", WHO_ADMIN, NULL, RW_NONE,
+	    zsim_tokens_list },
+	{ "POST", API "/oauth/tokens", WHO_ADMIN, NULL, RW_NONE,
+	    zsim_tokens_create },
+	{ "GET", API "/oauth/tokens/{}", WHO_ADMIN, NULL, RW_NONE,
+	    zsim_tokens_show },
+	{ "DELETE", API "/oauth/tokens/{}", WHO_ADMIN, NULL, RW_NONE,
+	    zsim_tokens_delete },
+	{ "GET", API "/api_tokens", WHO_ADMIN, NULL, RW_NONE,
+	    zsim_api_tokens_list },
+	{ "POST", API "/api_tokens", WHO_ADMIN, NULL, RW_NONE,
+	    zsim_api_tokens_create },
+	{ "POST", "/oauth/tokens", WHO_OPEN, NULL, RW_NONE, zsim_grant },
+
+	{ "GET", "/_sim/clock", WHO_CONTROL, NULL, RW_NONE,
+	    zsim_ctl_clock_get },
+	{ "POST", "/_sim/clock", WHO_CONTROL, NULL, RW_NONE,
+	    zsim_ctl_clock_set },
+	{ "POST", "/_sim/admins", WHO_CONTROL, NULL, RW_NONE,
+	    zsim_ctl_admins_add },
+	{ "GET", "/_sim/faults", WHO_CONTROL, NULL, RW_NONE,
+	    zsim_ctl_faults_list },
+	{ "POST", "/_sim/faults", WHO_CONTROL, NULL, RW_NONE,
+	    zsim_ctl_faults_add },
+	{ "DELETE", "/_sim/faults", WHO_CONTROL, NULL, RW_NONE,
+	    zsim_ctl_faults_clear },
+	{ "POST", "/_sim/legacy_tokens", WHO_CONTROL, NULL, RW_NONE,
+	    zsim_ctl_legacy_add },
+	{ "POST", "/_sim/options", WHO_CONTROL, NULL, RW_NONE,
+	    zsim_ctl_options },
+	{ "GET", "/_sim/state", WHO_CONTROL, NULL, RW_NONE, zsim_ctl_state },
+	{ "GET", "/_sim/stats", WHO_CONTROL, NULL, RW_NONE, zsim_ctl_stats },
+	{ "POST", "/_sim/reset", WHO_CONTROL, NULL, RW_NONE, zsim_ctl_reset },
+
+	UNKNOWN("GET"), UNKNOWN("POST"), UNKNOWN("PUT"), UNKNOWN("DELETE"),
+	UNKNOWN("PATCH"),
+};
+
+static struct http_route	routes[KW_NELEM(endpoints)];
+static char			names[KW_NELEM(endpoints)][96];
+
+static int	dispatch(struct http_req *rq, struct http_resp *rs);
+
+const struct http_route *
+zsim_routes(size_t *n)
+{
+	size_t i;
+
+	for (i = 0; i < KW_NELEM(endpoints); i++) {
+		routes[i].method = endpoints[i].method;
+		routes[i].pattern = endpoints[i].pattern;
+		routes[i].handler = dispatch;
+		routes[i].access = ACCESS_PUBLIC;	/* checked in dispatch */
+		routes[i].body = B;	/* missing bodies answered in Zendesk's
+					   shape by the handlers */
+		snprintf(names[i], sizeof(names[i]), "%s %s",
+		    endpoints[i].method, endpoints[i].pattern);
+	}
+	*n = KW_NELEM(endpoints);
+	return routes;
+}
+
+size_t
+zsim_endpoint_count(void)
+{
+	return KW_NELEM(endpoints);
+}
+
+const char *
+zsim_endpoint_name(size_t i)
+{
+	return names[i];
+}
+
+int
+zsim_authorise(struct http_req *rq, const struct http_route *route)
+{
+	size_t *idx;
+
+	if ((idx = malloc(sizeof(*idx))) == NULL)
+		return KW_ERR_NOMEM;
+	*idx = (size_t)(route - routes);
+	rq->caller = idx;	/* freed by the HTTP layer */
+	return 0;
+}
+
+/* ---- answers ---- */
+
+void
+zsim_reply(struct zsim_call *c, int status, json_t *body)
+{
+	json_decref(c->rs->body);
+	c->rs->status = status;
+	c->rs->body = body;
+}
+
+void
+zsim_error(struct zsim_call *c, int status, const char *error,
+    const char *description)
+{
+	zsim_reply(c, status, json_pack("{s:s, s:s}", "error", error,
+	    "description", description));
+}
+
+void
+zsim_not_found(struct zsim_call *c)
+{
+	zsim_error(c, 404, "RecordNotFound", "Not found");
+}
+
+void
+zsim_forbidden(struct zsim_call *c, const char *description)
+{
+	zsim_error(c, 403, "Forbidden", description);
+}
+
+void
+zsim_invalid(struct zsim_call *c, json_t *details)
+{
+	zsim_reply(c, 422, json_pack("{s:s, s:s, s:o}", "error",
+	    "RecordInvalid", "description", "Record validation errors",
+	    "details", details));
+}
+
+void
+zsim_detail(json_t *details, const char *field, const char *error,
+    const char *fmt, ...)
+{
+	char	 msg[320];
+	json_t	*list;
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if ((list = json_object_get(details, field)) == NULL) {
+		list = json_array();
+		json_object_set_new(details, field, list);
+	}
+	json_array_append_new(list, json_pack("{s:s, s:s}", "description",
+	    msg, "error", error));
+}
+
+json_t *
+zsim_wrapper(struct zsim_call *c, const char *key)
+{
+	json_t	*o = json_object_get(c->rq->body, key);
+	char	 msg[128];
+
+	if (json_is_object(o))
+		return o;
+	snprintf(msg, sizeof(msg), "param is missing or the value is "
+	    "empty: %s", key);
+	zsim_error(c, 400, "ParameterMissing", msg);
+	return NULL;
+}
+
+static int
+parse_int64(const char *s, size_t len, int64_t *out)
+{
+	int64_t	v = 0;
+	size_t	i;
+
+	if (len == 0 || len > 18)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int64_t
+zsim_param_id(const struct zsim_call *c, size_t i)
+{
+	const char	*s = c->rq->params[i];
+	size_t		 len = strlen(s);
+	int64_t		 id;
+
+	if (len > 5 && strcmp(s + len - 5, ".json") == 0)
+		len -= 5;
+	return parse_int64(s, len, &id) == 0 ? id : -1;
+}
+
+/* ---- cursor pagination ---- */
+
+#define CURSOR_TAG "zsim:"
+
+static void
+cursor_make(int64_t id, char *out, size_t outsz)
+{
+	char raw[48];
+
+	snprintf(raw, sizeof(raw), CURSOR_TAG "%lld", (long long)id);
+	zsim_b64url_encode(raw, strlen(raw), out, outsz);
+}
+
+static int
+cursor_parse(const char *s, int64_t *id)
+{
+	char raw[48];
+
+	if (zsim_b64_decode(s, raw, sizeof(raw)) != 0 ||
+	    strncmp(raw, CURSOR_TAG, strlen(CURSOR_TAG)) != 0)
+		return -1;
+	return parse_int64(raw + strlen(CURSOR_TAG),
+	    strlen(raw + strlen(CURSOR_TAG)), id);
+}
+
+static void
+bad_page(struct zsim_call *c, const char *description)
+{
+	zsim_error(c, 400, "InvalidPaginationParameter", description);
+}
+
+int
+zsim_page_parse(struct zsim_call *c, struct zsim_page *pg)
+{
+	const char	*size = http_query(c->rq, "page[size]");
+	const char	*after = http_query(c->rq, "page[after]");
+	int64_t		 n;
+
+	pg->size = ZSIM_PAGE_DEFAULT;
+	pg->after = 0;
+	if (size != NULL) {
+		if (parse_int64(size, strlen(size), &n) != 0 || n < 1) {
+			bad_page(c, "page[size] must be a positive integer");
+			return -1;
+		}
+		if (n > ZSIM_PAGE_MAX) {
+			bad_page(c, "page[size] must be less than or equal "
+			    "to 100");
+			return -1;
+		}
+		pg->size = (size_t)n;
+	}
+	if (http_query(c->rq, "page[before]") != NULL) {
+		bad_page(c, "page[before] is not supported by the simulator");
+		return -1;
+	}
+	if (after != NULL && *after != '\0' &&
+	    cursor_parse(after, &pg->after) != 0) {
+		bad_page(c, "page[after] is not a valid cursor");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+url_escape(struct buf *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (isalnum((unsigned char)*s) || strchr("-._~", *s) != NULL)
+			buf_add(b, s, 1);
+		else
+			buf_printf(b, "%%%02X", (unsigned char)*s);
+	}
+}
+
+/* The full URL of the page after the one ending at last_id. */
+static json_t *
+next_link(struct zsim_call *c, const struct zsim_page *pg, int64_t last_id,
+    const char *const *keep)
+{
+	struct buf	 b;
+	char		 cur[80];
+	const char	*v;
+	json_t		*link;
+
+	buf_init(&b, KW_URL_MAX);
+	cursor_make(last_id, cur, sizeof(cur));
+	buf_printf(&b, "%s%s?page%%5Bafter%%5D=%s&page%%5Bsize%%5D=%zu",
+	    c->sim->base_url, c->rq->path, cur, pg->size);
+	for (; keep != NULL && *keep != NULL; keep++) {
+		if ((v = http_query(c->rq, *keep)) == NULL)
+			continue;
+		buf_addstr(&b, "&");
+		url_escape(&b, *keep);
+		buf_addstr(&b, "=");
+		url_escape(&b, v);
+	}
+	link = buf_err(&b) ? json_null() : json_string(buf_str(&b));
+	buf_free(&b);
+	return link;
+}
+
+void
+zsim_page_finish(struct zsim_call *c, json_t *body,
+    const struct zsim_page *pg, int64_t last_id, int has_more,
+    const char *const *keep)
+{
+	char	 cur[80];
+
+	cursor_make(last_id, cur, sizeof(cur));
+	json_object_set_new(body, "meta", json_pack("{s:b, s:o, s:n}",
+	    "has_more", has_more, "after_cursor",
+	    last_id ? json_string(cur) : json_null(), "before_cursor"));
+	json_object_set_new(body, "links", json_pack("{s:n, s:o}", "prev",
+	    "next", has_more ? next_link(c, pg, last_id, keep) :
+	    json_null()));
+}
+
+/* ---- the path of a call ---- */
+
+static void
+hang(struct zsim *sim, int ms)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	uint64_t	end = kw_mono_us() + (uint64_t)ms * 1000u;
+
+	/* In slices, so SIGTERM is not held up by a hanging call. */
+	while (kw_mono_us() < end && !atomic_load(&sim->stopping))
+		nanosleep(&ts, NULL);
+}
+
+/* Serve an injected fault; 1 if it answered the call. */
+static int
+fault_answer(struct zsim_call *c, const struct zsim_fault *f)
+{
+	const char *name;
+
+	if (f->hang_ms > 0)
+		hang(c->sim, f->hang_ms);
+	if (f->status == 0)
+		return 0;
+	c->rs->retry_after = f->retry_after;
+	if (f->status == 429) {
+		/* Zendesk's 429 body is plain text; our HTTP layer only
+		 * sends JSON, so send none: clients must not expect JSON. */
+		zsim_reply(c, 429, NULL);
+		return 1;
+	}
+	name = f->status == 500 ? "InternalServerError" : f->status == 502 ?
+	    "BadGateway" : "ServiceUnavailable";
+	zsim_error(c, f->status, name, "Simulated fault (zendesk-sim)");
+	return 1;
+}
+
+static void
+bad_bearer(struct zsim_call *c)
+{
+	zsim_reply(c, 401, json_pack("{s:s, s:s}", "error", "invalid_token",
+	    "error_description", "The access token provided is expired, "
+	    "revoked, malformed or invalid for other reasons."));
+}
+
+static void
+bad_basic(struct zsim_call *c)
+{
+	zsim_reply(c, 401, json_pack("{s:s}", "error",
+	    "Couldn't authenticate you"));
+}
+
+#define NO_ACCESS "You do not have access to this page. Please contact " \
+	"the account owner of this help desk for further help."
+
+/* A minted token: expiry, used_at, then what its scopes allow. */
+static int
+auth_oauth(struct zsim_call *c, const struct zsim_endpoint *ep,
+    struct zsim_token *t)
+{
+	time_t now = zsim_store_now(c->sim);
+
+	if (t->expires_at != 0 && now >= t->expires_at) {
+		bad_bearer(c);
+		return -1;
+	}
+	t->used_at = now;
+	c->kind = CALLER_OAUTH;
+	c->user_id = t->user_id;
+	if (!t->scopes_valid || ep->who == WHO_ADMIN ||
+	    (ep->resource != NULL &&
+	    !zsim_scopes_allow(t->scopes, ep->resource, ep->rw))) {
+		zsim_forbidden(c, NO_ACCESS);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+auth_bearer(struct zsim_call *c, const struct zsim_endpoint *ep,
+    const char *tok)
+{
+	const struct zsim_admin	*a;
+	struct zsim_token	*t;
+	char			 hash[65];
+
+	if (*tok == '\0' || strlen(tok) > KW_BOT_TOKEN_MAX) {
+		bad_bearer(c);
+		return -1;
+	}
+	zsim_hash(tok, hash);
+	if ((a = zsim_store_admin_by_token(c->sim, hash)) != NULL) {
+		c->kind = CALLER_ADMIN;
+		c->user_id = a->user_id;
+		return 0;
+	}
+	if ((t = zsim_store_token_by_hash(c->sim, hash)) != NULL)
+		return auth_oauth(c, ep, t);
+	bad_bearer(c);
+	return -1;
+}
+
+/* "email/token:apitoken": an admin's email and an active legacy token. */
+static int
+auth_basic(struct zsim_call *c, const char *b64)
+{
+	const struct zsim_admin	*a;
+	struct zsim_legacy	*l, *found = NULL;
+	char			 cred[512], hash[65], *sep;
+	time_t			 off;
+	size_t			 i;
+
+	if (zsim_b64_decode(b64, cred, sizeof(cred)) != 0 ||
+	    (sep = strstr(cred, "/token:")) == NULL) {
+		kw_wipe(cred, sizeof(cred));
+		bad_basic(c);
+		return -1;
+	}
+	*sep = '\0';
+	zsim_hash(sep + strlen("/token:"), hash);
+	kw_wipe(cred + strlen(cred), sizeof(cred) - strlen(cred));
+	zsim_store_legacy_sweep(c->sim);
+	for (i = 0; i < c->sim->nlegacy; i++) {
+		l = &c->sim->legacy[i];
+		if (zsim_hash_eq(l->hash, hash) && found == NULL)
+			found = l;
+	}
+	a = zsim_store_admin_by_email(c->sim, cred);
+	if (found == NULL || a == NULL ||
+	    !zsim_legacy_active(c->sim, found, &off)) {
+		bad_basic(c);
+		return -1;
+	}
+	found->last_used = zsim_store_now(c->sim);
+	c->kind = CALLER_LEGACY;
+	c->user_id = a->user_id;
+	return 0;
+}
+
+/* Authenticate and authorise; 0, or -1 with the answer set. */
+static int
+authenticate(struct zsim_call *c, const struct zsim_endpoint *ep)
+{
+	const char	*h = c->rq->authorization;
+	int		 r;
+
+	zsim_lock(c->sim);
+	if (h != NULL && strncasecmp(h, "Bearer ", 7) == 0)
+		r = auth_bearer(c, ep, h + 7);
+	else if (h != NULL && strncasecmp(h, "Basic ", 6) == 0)
+		r = auth_basic(c, h + 6);
+	else {
+		bad_basic(c);
+		r = -1;
+	}
+	zsim_unlock(c->sim);
+	return r;
+}
+
+static int
+dispatch(struct http_req *rq, struct http_resp *rs)
+{
+	struct zsim_call		 c = { rq->app, rq, rs, CALLER_NONE, 0 };
+	const struct zsim_endpoint	*ep;
+	struct zsim_fault		 f;
+	size_t				 i = *(size_t *)rq->caller;
+	int				 faulted;
+
+	ep = &endpoints[i];
+	if (ep->who != WHO_CONTROL) {
+		zsim_lock(c.sim);
+		c.sim->requests++;
+		c.sim->ep_requests[i]++;
+		faulted = zsim_store_fault_take(c.sim, rq->method, rq->path,
+		    &f);
+		zsim_unlock(c.sim);
+		if (faulted && fault_answer(&c, &f))	/* hangs unlocked */
+			return 0;
+		if (ep->who >= WHO_ANY && authenticate(&c, ep) != 0)
+			return 0;
+	}
+	ep->fn(&c);
+	return 0;
+}
+
+void
+zsim_unknown_endpoint(struct zsim_call *c)
+{
+	zsim_error(c, 404, "InvalidEndpoint", "Not found");
+}

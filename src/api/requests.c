@@ -1,0 +1,830 @@
+/*
+ * requests.c — /v1/requests: filing an access request, the manager's and
+ * the provisioner's decisions, withdrawal and manual fulfilment.  Who may
+ * act is decided by policy/workflow.c; this file gathers the facts,
+ * applies the decision and records it (history + audit) in the same
+ * transaction.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kw.h"
+#include "api/api.h"
+#include "api/valid.h"
+#include "crypto/crypto.h"
+#include "policy/workflow.h"
+#include "util/util.h"
+
+static const char *const request_fields[] = {
+	"instance", "kind", "justification", "use_case", "scopes",
+	"lifetime_days", "access_request_url", "integration", NULL
+};
+static const char *const integration_fields[] = {
+	"name", "redirect_uris", "client_kind", NULL
+};
+static const char *const kinds[] = { "api_token", "integration", NULL };
+static const char *const client_kinds[] = { "confidential", "public", NULL };
+
+void
+api_request_link(const struct app *app, struct request *r)
+{
+	if (r->access_request_url[0] != '\0')
+		kw_strlcpy(r->link, r->access_request_url, sizeof(r->link));
+	else if ((size_t)snprintf(r->link, sizeof(r->link), "%s/requests/%s",
+	    app->public_url, r->id) >= sizeof(r->link))
+		r->link[0] = '\0';	/* cannot happen: public_url is bounded */
+}
+
+static json_t *
+str_or_null(const char *s)
+{
+	return s[0] != '\0' ? json_string(s) : json_null();
+}
+
+json_t *
+api_request_json(const struct request *r)
+{
+	json_t	*o, *scopes = json_array(), *integ = json_null(), *uris;
+	size_t	 i;
+
+	for (i = 0; i < r->nscopes; i++)
+		json_array_append_new(scopes, json_string(r->scopes[i]));
+	if (r->integration.present) {
+		uris = json_array();
+		for (i = 0; i < r->integration.nredirects; i++)
+			json_array_append_new(uris, json_string(
+			    r->integration.redirect_uris[i]));
+		integ = json_pack("{s:s, s:o, s:s}", "name",
+		    r->integration.name, "redirect_uris", uris, "client_kind",
+		    client_kinds[r->integration.client_kind]);
+	}
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:o,"
+	    " s:i}", "id", r->id, "instance", r->instance_name, "kind",
+	    kinds[r->kind], "state", policy_state_name(r->state), "purpose",
+	    r->purpose, "requester", r->requester_email, "manager",
+	    str_or_null(r->manager_email), "justification", r->justification,
+	    "use_case", r->use_case, "scopes", scopes, "lifetime_days",
+	    r->lifetime_days);
+	if (o == NULL) {
+		json_decref(integ);
+		return NULL;
+	}
+	json_object_set_new(o, "access_request_url",
+	    str_or_null(r->access_request_url));
+	json_object_set_new(o, "link", json_string(r->link));
+	json_object_set_new(o, "integration", integ);
+	json_object_set_new(o, "credential_id", str_or_null(r->credential_id));
+	json_object_set_new(o, "created_at", json_string(r->created_at));
+	json_object_set_new(o, "updated_at", json_string(r->updated_at));
+	json_object_set_new(o, "expires_at", policy_state_final(r->state) ||
+	    r->state == RS_AWAITING_FULFILMENT ? json_null() :
+	    json_string(r->expires_at));
+	return o;
+}
+
+static int
+history_one(const struct history_entry *h, void *arg)
+{
+	json_array_append_new(arg, json_pack("{s:s, s:s, s:s, s:o}", "at",
+	    h->at, "actor", h->actor, "action", h->action, "comment",
+	    str_or_null(h->comment)));
+	return 0;
+}
+
+int
+api_request_history(struct store *st, const char *id, json_t *o)
+{
+	json_t	*h = json_array();
+	int	 r;
+
+	if ((r = store_history_each(st, id, history_one, h)) != 0) {
+		json_decref(h);
+		return r;
+	}
+	json_object_set_new(o, "history", h);
+	return 0;
+}
+
+static int
+valid_redirect(const char *s)
+{
+	return kw_valid_url(s, 1);
+}
+
+/* Read the "integration" object of a request body. */
+static int
+integration_parse(struct http_req *rq, json_t *b, struct integration_spec *in)
+{
+	json_t	*o = json_object_get(b, "integration");
+	int	 ck = 0, r;
+
+	memset(in, 0, sizeof(*in));
+	if (o == NULL || json_is_null(o))
+		return http_fail(rq, KW_ERR_VALIDATION, "integration",
+		    "an integration request needs \"integration\": {\"name\", "
+		    "\"redirect_uris\", \"client_kind\"}");
+	if (!json_is_object(o))
+		return http_fail(rq, KW_ERR_VALIDATION, "integration",
+		    "'integration' must be an object");
+	if ((r = jv_known(rq, o, integration_fields)) != 0 ||
+	    (r = jv_str(rq, o, "name", JV_REQUIRED, KW_NAME_MAX, in->name,
+	    sizeof(in->name), NULL)) != 0 ||
+	    (r = jv_strs(rq, o, "redirect_uris", 0, KW_REDIRECT_URIS_MAX,
+	    &in->redirect_uris[0][0], sizeof(in->redirect_uris[0]),
+	    &in->nredirects, valid_redirect, "https URL", NULL)) != 0 ||
+	    (r = jv_enum(rq, o, "client_kind", 0, client_kinds, &ck,
+	    NULL)) != 0) {
+		api_nest_field(rq, "integration");
+		return r;
+	}
+	in->client_kind = ck ? CLIENT_PUBLIC : CLIENT_CONFIDENTIAL;
+	in->present = 1;
+	return 0;
+}
+
+/* Parse a POST /v1/requests body into r (everything but ids/times). */
+static int
+request_parse(struct http_req *rq, json_t *b, struct request *r,
+    char *instance, size_t instancesz)
+{
+	int kind = 0, here, res;
+
+	if ((res = jv_known(rq, b, request_fields)) != 0 ||
+	    (res = jv_str(rq, b, "instance", JV_REQUIRED, KW_INSTANCE_NAME_MAX,
+	    instance, instancesz, NULL)) != 0 ||
+	    (res = jv_enum(rq, b, "kind", JV_REQUIRED, kinds, &kind,
+	    NULL)) != 0 ||
+	    (res = jv_str(rq, b, "justification", JV_REQUIRED, KW_TEXT_MAX,
+	    r->justification, sizeof(r->justification), NULL)) != 0 ||
+	    (res = jv_str(rq, b, "use_case", JV_REQUIRED, KW_TEXT_MAX,
+	    r->use_case, sizeof(r->use_case), NULL)) != 0 ||
+	    (res = jv_int(rq, b, "lifetime_days", JV_REQUIRED, 1,
+	    KW_LIFETIME_DAYS_MAX, &r->lifetime_days, NULL)) != 0 ||
+	    (res = jv_str(rq, b, "access_request_url", JV_NULLABLE, KW_URL_MAX,
+	    r->access_request_url, sizeof(r->access_request_url),
+	    &here)) != 0)
+		return res;
+	r->kind = kind ? KIND_INTEGRATION : KIND_API_TOKEN;
+	if (r->access_request_url[0] != '\0' &&
+	    !kw_valid_url(r->access_request_url, 0))
+		return http_fail(rq, KW_ERR_VALIDATION, "access_request_url",
+		    "'access_request_url' must be an https:// URL");
+	if ((res = jv_strs(rq, b, "scopes", r->kind == KIND_API_TOKEN ?
+	    JV_REQUIRED : 0, KW_SCOPES_MAX, &r->scopes[0][0],
+	    sizeof(r->scopes[0]), &r->nscopes, NULL, "scope", NULL)) != 0)
+		return res;
+	if (r->kind == KIND_API_TOKEN && r->nscopes == 0)
+		return http_fail(rq, KW_ERR_VALIDATION, "scopes",
+		    "an api_token needs at least one scope");
+	if (r->kind == KIND_INTEGRATION)
+		return integration_parse(rq, b, &r->integration);
+	if (json_object_get(b, "integration") != NULL &&
+	    !json_is_null(json_object_get(b, "integration")))
+		return http_fail(rq, KW_ERR_VALIDATION, "integration",
+		    "'integration' is only for kind \"integration\"");
+	return 0;
+}
+
+/* The facts of the caller against request r on instance in. */
+static void
+facts_for(const struct http_req *rq, const struct request *r,
+    const struct instance *in, struct actor_facts *f)
+{
+	const struct person	*me = api_me(rq);
+	size_t			 i;
+
+	memset(f, 0, sizeof(*f));
+	f->is_requester = strcmp(r->requester_id, me->id) == 0;
+	f->is_manager = r->manager_id[0] != '\0' &&
+	    strcmp(r->manager_id, me->id) == 0;
+	f->gave_manager_approval = r->manager_approver_id[0] != '\0' &&
+	    strcmp(r->manager_approver_id, me->id) == 0;
+	f->direct = strcmp(r->purpose, "request") != 0;
+	for (i = 0; i < in->nprovisioners; i++)
+		if (strcmp(in->provisioners[i].id, me->id) == 0)
+			f->is_provisioner = 1;
+}
+
+static int
+may_see(const struct http_req *rq, const struct actor_facts *f)
+{
+	return api_has_role(rq, ROLE_ADMIN | ROLE_AUDITOR) || f->is_requester ||
+	    f->is_manager || f->is_provisioner;
+}
+
+/*
+ * Load request id with its instance and the caller's facts; a request
+ * the caller may not see is "not found".
+ */
+static int
+load_visible(struct http_req *rq, struct store *st, const char *id,
+    struct request *r, struct instance *in, struct actor_facts *f)
+{
+	int res;
+
+	if ((res = store_request_get(st, id, r)) != 0 ||
+	    (res = store_instance_get(st, r->instance_id, in)) != 0)
+		return api_store_fail(rq, res, "request", id);
+	facts_for(rq, r, in, f);
+	if (!may_see(rq, f))
+		return http_fail(rq, KW_ERR_NOT_FOUND, NULL,
+		    "no request '%.64s'", id);
+	return 0;
+}
+
+static int
+history_add(struct store *st, const char *request_id, const char *actor,
+    const char *action, const char *comment)
+{
+	struct history_entry h;
+
+	memset(&h, 0, sizeof(h));
+	kw_time_fmt(kw_now(), h.at, sizeof(h.at));
+	kw_strlcpy(h.actor, actor, sizeof(h.actor));
+	kw_strlcpy(h.action, action, sizeof(h.action));
+	kw_strlcpy(h.comment, comment ? comment : "", sizeof(h.comment));
+	return store_history_append(st, request_id, &h);
+}
+
+/* The request's JSON with its history (and what to name the credential
+ * while it waits for manual fulfilment). */
+static int
+request_answer(struct http_req *rq, struct store *st, const struct request *r,
+    const struct instance *in, json_t **out)
+{
+	json_t	*o;
+	int	 res;
+
+	if ((o = api_request_json(r)) == NULL)
+		return KW_ERR_NOMEM;
+	if ((res = api_request_history(st, r->id, o)) != 0) {
+		json_decref(o);
+		return api_store_fail(rq, res, "request", r->id);
+	}
+	if (r->state == RS_AWAITING_FULFILMENT)
+		json_object_set_new(o, "fulfilment", json_pack(
+		    "{s:s, s:s, s:s, s:s, s:s}", "name", r->link, "instance_url",
+		    in->url, "credential_id", r->credential_id,
+		    "identifier_hint", r->credential_id,
+		    "instructions", "Create the credential on the instance "
+		    "with exactly this name, then POST its secret to "
+		    "/v1/requests/{id}/fulfil; never send it in chat."));
+	*out = o;
+	return 0;
+}
+
+int
+api_requests_create(struct http_req *rq, struct http_resp *rs)
+{
+	struct app		*app = rq->app;
+	const struct person	*me = api_me(rq);
+	struct request		*r;
+	struct instance		 in;
+	struct filing		 fl;
+	struct store		*st = NULL;
+	char			 instance[KW_INSTANCE_NAME_MAX + 1], why[256];
+	time_t			 now = kw_now();
+	int			 res;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return KW_ERR_NOMEM;
+	if ((res = request_parse(rq, rq->body, r, instance,
+	    sizeof(instance))) != 0)
+		goto done;
+	if ((res = api_tx_begin(rq, &st)) != 0)
+		goto done;
+	if ((res = store_instance_get(st, instance, &in)) != 0) {
+		res = res == KW_ERR_NOT_FOUND ? http_fail(rq, KW_ERR_VALIDATION,
+		    "instance", "'instance': no instance '%s'", instance) :
+		    api_store_fail(rq, res, "instance", instance);
+		goto out;
+	}
+	memset(&fl, 0, sizeof(fl));
+	fl.kind = r->kind;
+	fl.nscopes = r->nscopes;
+	fl.scopes = r->scopes;
+	fl.lifetime_days = r->lifetime_days;
+	fl.requester_active = me->active;
+	fl.requester_has_manager = me->manager_id[0] != '\0';
+	if (policy_check_filing(&in, &fl, why, sizeof(why)) != 0) {
+		res = http_fail(rq, KW_ERR_POLICY, NULL, "%s", why);
+		goto out;
+	}
+	crypto_random_id("req_", r->id, sizeof(r->id));
+	kw_strlcpy(r->instance_id, in.id, sizeof(r->instance_id));
+	kw_strlcpy(r->purpose, "request", sizeof(r->purpose));
+	kw_strlcpy(r->requester_id, me->id, sizeof(r->requester_id));
+	r->state = RS_PENDING_MANAGER;
+	api_request_link(app, r);
+	kw_time_fmt(now, r->created_at, sizeof(r->created_at));
+	kw_strlcpy(r->updated_at, r->created_at, sizeof(r->updated_at));
+	kw_time_fmt(now + (time_t)app->cfg.request_ttl_days * 86400,
+	    r->expires_at, sizeof(r->expires_at));
+	if ((res = store_request_insert(st, r)) != 0 ||
+	    (res = history_add(st, r->id, me->email, "created", NULL)) != 0) {
+		res = api_store_fail(rq, res, "request", r->id);
+		goto out;
+	}
+	res = api_audit(rq, st, "request.create", r->id, json_pack(
+	    "{s:s, s:s, s:i, s:s}", "instance", in.name, "kind",
+	    kinds[r->kind], "lifetime_days", r->lifetime_days, "link",
+	    r->link));
+ out:
+	res = api_tx_end(rq, st, res);
+	if (res == 0) {
+		/* re-read: the answer shows names, manager and history */
+		if ((res = store_request_get(st, r->id, r)) == 0 &&
+		    (res = request_answer(rq, st, r, &in, &rs->body)) == 0)
+			rs->status = 201;
+	}
+ done:
+	free(r);
+	return res;
+}
+
+int
+api_requests_get(struct http_req *rq, struct http_resp *rs)
+{
+	struct request		*r;
+	struct instance		 in;
+	struct actor_facts	 f;
+	struct store		*st;
+	int			 res;
+
+	if ((st = api_store(rq)) == NULL)
+		return api_store_fail(rq, KW_ERR_UNAVAILABLE, "", "");
+	if ((r = malloc(sizeof(*r))) == NULL)
+		return KW_ERR_NOMEM;
+	if ((res = load_visible(rq, st, rq->params[0], r, &in, &f)) == 0)
+		res = request_answer(rq, st, r, &in, &rs->body);
+	free(r);
+	return res;
+}
+
+/* Listing: the store applies visibility and filters; "actionable" is
+ * decided here by the same policy that decides the actions. */
+struct list_walk {
+	struct http_req		*rq;
+	struct store		*st;
+	json_t			*items;
+	size_t			 limit;
+	int			 actionable;
+	int64_t			 last;		/* last seq examined */
+	size_t			 scanned;
+	struct instance		 in;		/* cache of the last one */
+};
+
+static int
+list_one(const struct request *r, void *arg)
+{
+	struct list_walk	*w = arg;
+	struct actor_facts	 f;
+	json_t			*o;
+
+	w->last = r->seq;
+	w->scanned++;
+	if (w->actionable) {
+		if (strcmp(w->in.id, r->instance_id) != 0 &&
+		    store_instance_get(w->st, r->instance_id, &w->in) != 0)
+			return KW_ERR_UNAVAILABLE;
+		facts_for(w->rq, r, &w->in, &f);
+		if (!policy_actionable(r->state, &f))
+			return 0;
+	}
+	if ((o = api_request_json(r)) == NULL)
+		return KW_ERR_NOMEM;
+	json_array_append_new(w->items, o);
+	return json_array_size(w->items) >= w->limit ? 1 : 0;
+}
+
+static int
+list_filter(struct http_req *rq, struct store *st, struct request_filter *f,
+    char *inst_id, char *req_id, int *actionable)
+{
+	const char	*v;
+	struct instance	*in;
+	struct person	 p;
+	enum req_state	 s;
+	int		 res;
+
+	*actionable = 0;
+	if ((v = http_query(rq, "state")) != NULL && *v != '\0') {
+		if (policy_state_parse(v, &s) != 0)
+			return http_fail(rq, KW_ERR_VALIDATION, "state",
+			    "'state' has an unknown value '%.64s'", v);
+		f->states = 1u << s;
+	}
+	if ((v = http_query(rq, "instance")) != NULL && *v != '\0') {
+		if ((in = malloc(sizeof(*in))) == NULL)
+			return KW_ERR_NOMEM;
+		res = store_instance_get(st, v, in);
+		kw_strlcpy(inst_id, in->id, KW_ID_MAX + 1);
+		free(in);
+		if (res != 0)
+			return res == KW_ERR_NOT_FOUND ? http_fail(rq,
+			    KW_ERR_VALIDATION, "instance", "no instance "
+			    "'%.64s'", v) : api_store_fail(rq, res, "", "");
+		f->instance_id = inst_id;
+	}
+	if ((v = http_query(rq, "requester")) != NULL && *v != '\0') {
+		if ((res = store_person_get(st, v, &p)) != 0)
+			return res == KW_ERR_NOT_FOUND ? http_fail(rq,
+			    KW_ERR_VALIDATION, "requester", "no person "
+			    "'%.64s'", v) : api_store_fail(rq, res, "", "");
+		kw_strlcpy(req_id, p.id, KW_ID_MAX + 1);
+		f->requester_id = req_id;
+	}
+	if ((v = http_query(rq, "actionable")) != NULL && *v != '\0') {
+		if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
+			return http_fail(rq, KW_ERR_VALIDATION, "actionable",
+			    "'actionable' must be true or false");
+		*actionable = strcmp(v, "true") == 0;
+	}
+	return 0;
+}
+
+int
+api_requests_list(struct http_req *rq, struct http_resp *rs)
+{
+	struct request_filter	 f;
+	struct list_walk	*w;
+	struct store		*st;
+	char			 inst_id[KW_ID_MAX + 1], req_id[KW_ID_MAX + 1];
+	long long		 after;
+	int64_t			 before;
+	int			 res, more = 0;
+
+	if ((st = api_store(rq)) == NULL)
+		return api_store_fail(rq, KW_ERR_UNAVAILABLE, "", "");
+	memset(&f, 0, sizeof(f));
+	f.viewer_id = api_me(rq)->id;
+	f.viewer_all = api_has_role(rq, ROLE_ADMIN | ROLE_AUDITOR);
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return KW_ERR_NOMEM;
+	if ((res = jv_page(rq, &w->limit, &after)) != 0 ||
+	    (res = list_filter(rq, st, &f, inst_id, req_id,
+	    &w->actionable)) != 0)
+		goto out;
+	w->rq = rq;
+	w->st = st;
+	w->items = json_array();
+	w->last = after;
+	/* Walk pages until the answer is full, the store is exhausted, or
+	 * the scan budget is spent (the cursor then resumes the scan). */
+	do {
+		before = w->last;
+		res = store_request_each(st, &f, w->last, w->limit, list_one, w);
+		if (res < 0) {
+			res = api_store_fail(rq, res, "", "");
+			goto out;
+		}
+		more = res == 1 || (w->last != before &&
+		    w->scanned >= KW_LIST_SCAN_MAX);
+	} while (res == 0 && w->last != before && !more);
+	res = 0;
+	rs->body = api_page(w->items, more ? w->last : 0);
+	w->items = NULL;
+ out:
+	json_decref(w->items);
+	free(w);
+	return res;
+}
+
+/* Record a refused decision, in its own transaction (the refused change
+ * itself was rolled back). */
+static void
+audit_refused(struct http_req *rq, struct store *st, const char *id,
+    enum req_action a, int err, const char *why)
+{
+	if (store_begin(st) != 0)
+		return;
+	if (api_audit(rq, st, "request.refused", id, json_pack(
+	    "{s:s, s:s, s:s}", "action", policy_action_name(a), "error",
+	    kw_err_code(err), "reason", why)) != 0 || store_commit(st) != 0)
+		store_rollback(st);
+}
+
+/* The body of a decision: comment, acknowledge_risk, and for fulfilment
+ * the secret and the id the credential has on the instance. */
+struct decision {
+	char	comment[KW_COMMENT_MAX + 1];
+	int	acknowledge_risk;
+	char	secret[KW_SECRET_MAX + 1];
+	char	external_id[KW_EXTERNAL_ID_MAX + 1];
+};
+
+static int
+decision_parse(struct http_req *rq, enum req_action a, struct decision *d)
+{
+	static const char *const plain[] = { "comment", "acknowledge_risk",
+	    NULL };
+	static const char *const fulfil[] = { "secret", "external_id",
+	    "comment", NULL };
+	int res;
+
+	if ((res = jv_known(rq, rq->body, a == RA_FULFIL ? fulfil :
+	    plain)) != 0 ||
+	    (res = jv_str(rq, rq->body, "comment", JV_NULLABLE,
+	    KW_COMMENT_MAX, d->comment, sizeof(d->comment), NULL)) != 0 ||
+	    (res = jv_bool(rq, rq->body, "acknowledge_risk", 0,
+	    &d->acknowledge_risk, NULL)) != 0)
+		return res;
+	if (a != RA_FULFIL)
+		return 0;
+	if ((res = jv_str(rq, rq->body, "secret", JV_REQUIRED, KW_SECRET_MAX,
+	    d->secret, sizeof(d->secret), NULL)) != 0 ||
+	    (res = jv_str(rq, rq->body, "external_id", JV_NULLABLE,
+	    KW_EXTERNAL_ID_MAX, d->external_id, sizeof(d->external_id),
+	    NULL)) != 0)
+		return res;
+	return 0;
+}
+
+/* The provisioner approved: record the credential keywarden is about to
+ * make (its intent), named with the request's link. */
+static int
+credential_intent(struct http_req *rq, struct store *st, struct request *r)
+{
+	struct credential	*c;
+	int			 res;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return KW_ERR_NOMEM;
+	api_credential_from_request(r, c);
+	kw_strlcpy(r->credential_id, c->id, sizeof(r->credential_id));
+	if ((res = store_credential_insert(st, c)) != 0)
+		res = api_store_fail(rq, res, "credential", c->id);
+	free(c);
+	return res;
+}
+
+/* Manual fulfilment: seal the secret for one-time delivery, keep its
+ * fingerprint, and make the credential live. */
+static int
+fulfil(struct http_req *rq, struct store *st, struct request *r,
+    struct decision *d, json_t *details)
+{
+	struct credential	*c;
+	int			 res;
+
+	if (r->kind == KIND_INTEGRATION && d->external_id[0] == '\0')
+		return http_fail(rq, KW_ERR_VALIDATION, "external_id",
+		    "an integration needs 'external_id': the client "
+		    "identifier it has on the instance");
+	if ((c = malloc(sizeof(*c))) == NULL)
+		return KW_ERR_NOMEM;
+	if ((res = store_credential_get(st, r->credential_id, c)) != 0) {
+		res = api_store_fail(rq, res, "credential", r->credential_id);
+		goto out;
+	}
+	if (d->external_id[0] != '\0')
+		snprintf(c->external, sizeof(c->external),
+		    "{\"external_id\":\"%s\"}", d->external_id);
+	if ((res = api_credential_activate(rq, c, d->external_id, d->secret,
+	    NULL)) != 0 ||
+	    (res = store_credential_update(st, c)) != 0) {
+		res = api_store_fail(rq, res, "credential", c->id);
+		goto out;
+	}
+	json_object_set_new(details, "credential_id", json_string(c->id));
+	json_object_set_new(details, "fingerprint", json_string(c->fingerprint));
+ out:
+	kw_wipe(c, sizeof(*c));
+	free(c);
+	return res;
+}
+
+static int
+decide(struct http_req *rq, struct http_resp *rs, enum req_action a)
+{
+	static const char *const done_names[RA__COUNT] = {
+		[RA_APPROVE] = "approved", [RA_DENY] = "denied",
+		[RA_WITHDRAW] = "withdrawn", [RA_FULFIL] = "fulfilled",
+	};
+	const struct person	*me = api_me(rq);
+	struct decision		*d;
+	struct decision_input	 in_d;
+	struct actor_facts	 f;
+	struct request		*r;
+	struct instance		 in;
+	struct store		*st = NULL;
+	enum req_state		 from, to;
+	const char		*why = "";
+	json_t			*details = NULL;
+	int			 res, refused = 0;
+
+	d = calloc(1, sizeof(*d));
+	r = calloc(1, sizeof(*r));
+	if (d == NULL || r == NULL) {
+		res = KW_ERR_NOMEM;
+		goto done;
+	}
+	if ((res = decision_parse(rq, a, d)) != 0 ||
+	    (res = api_tx_begin(rq, &st)) != 0)
+		goto done;
+	if ((res = load_visible(rq, st, rq->params[0], r, &in, &f)) != 0)
+		goto out;
+	memset(&in_d, 0, sizeof(in_d));
+	in_d.kind = r->kind;
+	in_d.acknowledge_risk = d->acknowledge_risk;
+	in_d.has_comment = d->comment[strspn(d->comment, " \t")] != '\0';
+	from = r->state;
+	if ((res = policy_transition(from, a, &f, &in_d, &to, &why)) != 0) {
+		res = http_fail(rq, res, res == KW_ERR_VALIDATION ?
+		    (a == RA_DENY ? "comment" : "acknowledge_risk") : NULL,
+		    "%s", why);
+		refused = res != KW_ERR_VALIDATION;
+		goto out;
+	}
+	details = json_pack("{s:s, s:s, s:s}", "action", policy_action_name(a),
+	    "from", policy_state_name(from), "to", policy_state_name(to));
+	if (a == RA_APPROVE && from == RS_PENDING_MANAGER)
+		kw_strlcpy(r->manager_approver_id, me->id,
+		    sizeof(r->manager_approver_id));
+	if (a == RA_APPROVE && from == RS_PENDING_PROVISIONER)
+		res = credential_intent(rq, st, r);
+	if (res == 0 && a == RA_FULFIL)
+		res = fulfil(rq, st, r, d, details);
+	if (res != 0)
+		goto out;
+	r->state = to;
+	kw_time_fmt(kw_now(), r->updated_at, sizeof(r->updated_at));
+	if ((res = store_request_transition(st, r, from)) != 0 ||
+	    (res = history_add(st, r->id, me->email, done_names[a],
+	    d->comment)) != 0) {
+		res = api_store_fail(rq, res, "request", r->id);
+		goto out;
+	}
+	if (d->comment[0] != '\0')
+		json_object_set_new(details, "comment", json_string(d->comment));
+	res = api_audit(rq, st, a == RA_FULFIL ? "request.fulfil" :
+	    a == RA_APPROVE ? "request.approve" : a == RA_DENY ?
+	    "request.deny" : "request.withdraw", r->id, json_incref(details));
+ out:
+	res = api_tx_end(rq, st, res);
+	if (refused)
+		audit_refused(rq, st, rq->params[0], a, res, why);
+	if (res == 0 && (res = store_request_get(st, r->id, r)) == 0)
+		res = request_answer(rq, st, r, &in, &rs->body);
+ done:
+	json_decref(details);
+	if (d != NULL)
+		kw_wipe(d, sizeof(*d));
+	free(d);
+	free(r);
+	return res;
+}
+
+int
+api_requests_approve(struct http_req *rq, struct http_resp *rs)
+{
+	return decide(rq, rs, RA_APPROVE);
+}
+
+int
+api_requests_deny(struct http_req *rq, struct http_resp *rs)
+{
+	return decide(rq, rs, RA_DENY);
+}
+
+int
+api_requests_withdraw(struct http_req *rq, struct http_resp *rs)
+{
+	return decide(rq, rs, RA_WITHDRAW);
+}
+
+int
+api_requests_fulfil(struct http_req *rq, struct http_resp *rs)
+{
+	return decide(rq, rs, RA_FULFIL);
+}
+
+/*
+ * POST /v1/credentials — the seed's two exceptions: members of the team
+ * support-ops issue credentials for their personal use or for support-
+ * ops automation without the two approvals.  It is recorded like every
+ * request (a request of purpose personal/automation, born approved, with
+ * its history saying why) and the credential is named with the given
+ * link.  Until the instance is called automatically, the member fulfils
+ * it themselves.
+ */
+static int
+support_ops_member(const struct person *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nteams; i++)
+		if (strcmp(p->teams[i], "support-ops") == 0)
+			return 1;
+	return 0;
+}
+
+int
+api_credentials_create(struct http_req *rq, struct http_resp *rs)
+{
+	static const char *const fields[] = { "instance", "purpose", "link",
+	    "scopes", "lifetime_days", NULL };
+	static const char *const purposes[] = { "personal", "automation",
+	    NULL };
+	struct app		*app = rq->app;
+	const struct person	*me = api_me(rq);
+	struct request		*r = NULL;
+	struct credential	*c = NULL;
+	struct instance		 in;
+	struct filing		 fl;
+	struct store		*st = NULL;
+	char			 instance[KW_INSTANCE_NAME_MAX + 1], why[256];
+	time_t			 now = kw_now();
+	int			 purpose = 0, res;
+
+	if (!support_ops_member(me))
+		return http_fail(rq, KW_ERR_FORBIDDEN, NULL, "only members of "
+		    "the team support-ops may issue credentials without a "
+		    "request; file a request instead");
+	r = calloc(1, sizeof(*r));
+	c = calloc(1, sizeof(*c));
+	if (r == NULL || c == NULL) {
+		res = KW_ERR_NOMEM;
+		goto done;
+	}
+	if ((res = jv_known(rq, rq->body, fields)) != 0 ||
+	    (res = jv_str(rq, rq->body, "instance", JV_REQUIRED,
+	    KW_INSTANCE_NAME_MAX, instance, sizeof(instance), NULL)) != 0 ||
+	    (res = jv_enum(rq, rq->body, "purpose", JV_REQUIRED, purposes,
+	    &purpose, NULL)) != 0 ||
+	    (res = jv_str(rq, rq->body, "link", JV_REQUIRED, KW_URL_MAX,
+	    r->access_request_url, sizeof(r->access_request_url),
+	    NULL)) != 0 ||
+	    (res = jv_strs(rq, rq->body, "scopes", JV_REQUIRED, KW_SCOPES_MAX,
+	    &r->scopes[0][0], sizeof(r->scopes[0]), &r->nscopes, NULL,
+	    "scope", NULL)) != 0 ||
+	    (res = jv_int(rq, rq->body, "lifetime_days", JV_REQUIRED, 1,
+	    KW_LIFETIME_DAYS_MAX, &r->lifetime_days, NULL)) != 0)
+		goto done;
+	if (!kw_valid_url(r->access_request_url, 0)) {
+		res = http_fail(rq, KW_ERR_VALIDATION, "link",
+		    "'link' must be an https:// URL to what the credential "
+		    "is for");
+		goto done;
+	}
+	if (r->nscopes == 0) {
+		res = http_fail(rq, KW_ERR_VALIDATION, "scopes",
+		    "at least one scope is needed");
+		goto done;
+	}
+	if ((res = api_tx_begin(rq, &st)) != 0)
+		goto done;
+	if ((res = store_instance_get(st, instance, &in)) != 0) {
+		res = res == KW_ERR_NOT_FOUND ? http_fail(rq, KW_ERR_VALIDATION,
+		    "instance", "'instance': no instance '%s'", instance) :
+		    api_store_fail(rq, res, "instance", instance);
+		goto out;
+	}
+	memset(&fl, 0, sizeof(fl));
+	fl.kind = KIND_API_TOKEN;
+	fl.nscopes = r->nscopes;
+	fl.scopes = r->scopes;
+	fl.lifetime_days = r->lifetime_days;
+	fl.requester_active = me->active;
+	fl.direct = 1;
+	if (policy_check_filing(&in, &fl, why, sizeof(why)) != 0) {
+		res = http_fail(rq, KW_ERR_POLICY, NULL, "%s", why);
+		goto out;
+	}
+	crypto_random_id("req_", r->id, sizeof(r->id));
+	kw_strlcpy(r->instance_id, in.id, sizeof(r->instance_id));
+	kw_strlcpy(r->purpose, purposes[purpose], sizeof(r->purpose));
+	kw_strlcpy(r->requester_id, me->id, sizeof(r->requester_id));
+	r->kind = KIND_API_TOKEN;
+	r->state = RS_AWAITING_FULFILMENT;
+	api_request_link(app, r);
+	snprintf(r->justification, sizeof(r->justification),
+	    "support-ops %s credential (no request flow)", purposes[purpose]);
+	kw_strlcpy(r->use_case, r->link, sizeof(r->use_case));
+	kw_time_fmt(now, r->created_at, sizeof(r->created_at));
+	kw_strlcpy(r->updated_at, r->created_at, sizeof(r->updated_at));
+	kw_strlcpy(r->expires_at, r->created_at, sizeof(r->expires_at));
+	api_credential_from_request(r, c);
+	kw_strlcpy(r->credential_id, c->id, sizeof(r->credential_id));
+	if ((res = store_request_insert(st, r)) != 0 ||
+	    (res = history_add(st, r->id, me->email, "created",
+	    "support-ops exception: issued without approvals")) != 0 ||
+	    (res = store_credential_insert(st, c)) != 0) {
+		res = api_store_fail(rq, res, "credential", c->id);
+		goto out;
+	}
+	res = api_audit(rq, st, "credential.create_direct", c->id, json_pack(
+	    "{s:s, s:s, s:s, s:s}", "instance", in.name, "purpose",
+	    purposes[purpose], "link", r->link, "request_id", r->id));
+ out:
+	res = api_tx_end(rq, st, res);
+	if (res == 0 && (res = store_credential_get(st, c->id, c)) == 0) {
+		rs->status = 201;
+		rs->body = api_credential_json(c);
+	}
+ done:
+	free(r);
+	free(c);
+	return res;
+}

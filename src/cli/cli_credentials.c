@@ -1,0 +1,197 @@
+/*
+ * cli_credentials.c — `keywarden credential ...`: listing, revealing
+ * (exactly once), revoking, rotating and the direct issuance support-ops
+ * may do.  See API.md, "Credentials" and "Lifecycle".  A revealed secret
+ * goes to stdout alone and every buffer that held it is wiped.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "kw.h"
+#include "cli/cli_int.h"
+#include "util/buf.h"
+
+#define FIELDS(t)	(t), KW_NELEM(t)
+#define NOFIELDS	NULL, 0
+
+/* Room reserved up front for a revealed secret, so the buffer holding
+ * it never moves (realloc would leave an unwiped copy behind). */
+#define CRED_REVEAL_RESERVE	(4 * CLI_SECRET_MAX)
+
+static const struct cli_field cred_list_f[] = {
+	{ "instance", "instance", CF_QSTR, 0, "NAME", NULL },
+	{ "owner", "owner", CF_QSTR, 0, "EMAIL|ID", NULL },
+	{ "state", "state", CF_QSTR, 0, "STATE", "active|revoked|expired" },
+	{ "expiring-before", "expiring_before", CF_QTIME, 0, "RFC3339",
+	    NULL },
+	{ "limit", "limit", CF_QINT, 0, "N", NULL },
+	{ "cursor", "cursor", CF_QSTR, 0, "CURSOR", NULL },
+};
+
+static const struct cli_field cred_revoke_f[] = {
+	{ "reason", "reason", CF_STR, CLI_REQ, "TEXT", NULL },
+};
+
+static const struct cli_field cred_create_f[] = {
+	{ "instance", "instance", CF_STR, CLI_REQ, "NAME", NULL },
+	{ "purpose", "purpose", CF_STR, CLI_REQ, "personal|automation",
+	    "personal|automation" },
+	{ "link", "link", CF_STR, CLI_REQ, "URL", NULL },
+	{ "scope", "scopes", CF_LIST, 0, "SCOPE", NULL },
+	{ "lifetime-days", "lifetime_days", CF_INT, CLI_REQ, "N", NULL },
+};
+
+static const struct cli_col cred_cols[] = {
+	{ "ID",		"id" },
+	{ "INSTANCE",	"instance" },
+	{ "KIND",	"kind" },
+	{ "OWNER",	"owner" },
+	{ "STATE",	"state" },
+	{ "EXPIRES",	"expires_at" },
+	{ "DELIVERY",	"delivery.state" },
+};
+
+int
+cli_reveal_render(struct buf *out, json_t *answer)
+{
+	json_t	*secret = json_object_get(answer, "secret");
+	json_t	*cid = json_object_get(answer, "client_id");
+	json_t	*csecret = json_object_get(answer, "client_secret");
+
+	if (json_is_string(secret)) {
+		cli_add_safe(out, json_string_value(secret));
+		buf_addstr(out, "\n");
+		return 0;
+	}
+	if (!json_is_string(cid) || !json_is_string(csecret))
+		return -1;
+	buf_addstr(out, "client_id: ");
+	cli_add_safe(out, json_string_value(cid));
+	buf_addstr(out, "\nclient_secret: ");
+	cli_add_safe(out, json_string_value(csecret));
+	buf_addstr(out, "\n");
+	return 0;
+}
+
+/* Grow b to hold n bytes, then empty it: what is appended afterwards
+ * (up to n bytes) stays where buf_free() wipes it. */
+static void
+cred_buf_reserve(struct buf *b, size_t n)
+{
+	buf_printf(b, "%*s", (int)n, "");
+	if (buf_err(b) == 0) {
+		b->len = 0;
+		b->data[0] = '\0';
+	}
+}
+
+/*
+ * The one time a secret is visible: alone on stdout (or the JSON with
+ * --json), the warning on stderr so a redirect captures only the
+ * secret.  The server has already marked it delivered, so a failed
+ * write must say that it is lost.
+ */
+static int
+cred_print_reveal(const struct cli_ctx *ctx, json_t *answer)
+{
+	struct buf	b;
+	int		rc;
+
+	/* Unbuffered: no stdio buffer keeps a copy after we are done. */
+	setvbuf(ctx->out, NULL, _IONBF, 0);
+	if (ctx->json)
+		rc = cli_print_json(ctx, answer);
+	else {
+		buf_init(&b, CLI_OUT_MAX);
+		cred_buf_reserve(&b, CRED_REVEAL_RESERVE);
+		if (cli_reveal_render(&b, answer) != 0) {
+			fprintf(ctx->err, "keywarden: the answer holds no "
+			    "secret\n");
+			buf_free(&b);
+			return CLI_EXIT_FAIL;
+		}
+		rc = cli_emit(ctx, &b);
+		buf_free(&b);
+	}
+	if (rc == CLI_EXIT_OK)
+		fprintf(ctx->err, "keywarden: this secret is shown only "
+		    "once: store it now; it cannot be revealed again\n");
+	else
+		fprintf(ctx->err, "keywarden: the secret was revealed but "
+		    "not written out, and cannot be revealed again: revoke "
+		    "the credential and ask for a new one\n");
+	return rc;
+}
+
+static int
+cred_print_list(const struct cli_ctx *ctx, json_t *answer)
+{
+	struct buf	b;
+	int		rc;
+
+	buf_init(&b, CLI_OUT_MAX);
+	cli_list_render(&b, answer, cred_cols, KW_NELEM(cred_cols));
+	rc = cli_emit(ctx, &b);
+	buf_free(&b);
+	return rc;
+}
+
+/* "credential ID: STATE" (after a revocation). */
+static void
+cred_state_render(struct buf *out, json_t *cred)
+{
+	buf_addstr(out, "credential ");
+	cli_add_value(out, json_object_get(cred, "id"));
+	buf_addstr(out, ": ");
+	cli_add_value(out, json_object_get(cred, "state"));
+	buf_addstr(out, "\n");
+}
+
+/* A credential just issued (direct or by rotation): its fields, then
+ * how the secret is collected. */
+static void
+cred_issued_render(struct buf *out, json_t *cred)
+{
+	cli_object_render(out, cred);
+	buf_addstr(out, "\nThe secret is delivered once: its owner reveals "
+	    "it with: keywarden credential reveal ");
+	cli_add_value(out, json_object_get(cred, "id"));
+	buf_addstr(out, "\n");
+}
+
+static int
+cred_print_state(const struct cli_ctx *ctx, json_t *answer)
+{
+	return cli_print_with(ctx, answer, cred_state_render);
+}
+
+static int
+cred_print_issued(const struct cli_ctx *ctx, json_t *answer)
+{
+	return cli_print_with(ctx, answer, cred_issued_render);
+}
+
+static const struct cli_verb cred_verbs[] = {
+	{ "list", NULL, "GET", "/v1/credentials", FIELDS(cred_list_f), 0,
+	    cred_print_list, "List the credentials you may see.", NULL },
+	{ "show", "ID", "GET", "/v1/credentials/{}", NOFIELDS, 0,
+	    cli_print_object, "Show a credential (never its secret).", NULL },
+	{ "reveal", "ID", "POST", "/v1/credentials/{}/reveal", NOFIELDS,
+	    CLI_V_SECRET | CLI_V_OWNJSON, cred_print_reveal, "Print your "
+	    "credential's secret on stdout; this works exactly once.", NULL },
+	{ "revoke", "ID", "POST", "/v1/credentials/{}/revoke",
+	    FIELDS(cred_revoke_f), 0, cred_print_state, "Revoke a credential "
+	    "on its instance.", NULL },
+	{ "create", NULL, "POST", "/v1/credentials", FIELDS(cred_create_f), 0,
+	    cred_print_issued, "Issue a credential at once, without a "
+	    "request (support-ops).", NULL },
+	{ "rotate", "ID", "POST", "/v1/credentials/{}/rotate", NOFIELDS, 0,
+	    cred_print_issued, "Issue a successor; the old credential stays "
+	    "active for the instance's grace period.", NULL },
+};
+
+const struct cli_resource cli_credentials = {
+	"credential", cred_verbs, KW_NELEM(cred_verbs), 0
+};

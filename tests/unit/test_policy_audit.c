@@ -1,0 +1,801 @@
+/*
+ * test_policy_audit.c — Zendesk scope syntax, the failed-authentication
+ * throttle, and the hash-chained audit log: its canonical form and hash,
+ * and verification of a real SQLite store that the tests then tamper
+ * with behind the store's back.
+ */
+#include <sys/stat.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "kw.h"
+#include "limits.h"
+#include "api/throttle.h"
+#include "audit/audit.h"
+#include "crypto/crypto.h"
+#include "policy/scope.h"
+#include "store/store.h"
+
+/* ---- scopes ----------------------------------------------------------- */
+
+static int
+scope_ok(const char *s)
+{
+	return policy_scope_valid(s);
+}
+
+#define EXPECT_SCOPES(want, list) do {					\
+	size_t i_;							\
+	for (i_ = 0; (list)[i_] != NULL; i_++)				\
+		if (scope_ok((list)[i_]) != (want))			\
+			fail_msg("policy_scope_valid(\"%s\") should be %d", \
+			    (list)[i_], (want));			\
+} while (0)
+
+static void
+scope_global_modes(void **state)
+{
+	const char *const good[] = { "read", "write", "impersonate", NULL };
+
+	(void)state;
+	EXPECT_SCOPES(1, good);
+}
+
+static void
+scope_read_write_resources(void **state)
+{
+	static const char *const rw[] = { "tickets", "users", "organizations",
+	    "hc", "apps", "triggers", "automations", "targets", "webhooks",
+	    "macros", "requests", "satisfaction_ratings", "dynamic_content",
+	    NULL };
+	char	s[KW_SCOPE_MAX];
+	size_t	i;
+
+	(void)state;
+	for (i = 0; rw[i] != NULL; i++) {
+		snprintf(s, sizeof(s), "%s:read", rw[i]);
+		if (!scope_ok(s))
+			fail_msg("%s refused", s);
+		snprintf(s, sizeof(s), "%s:write", rw[i]);
+		if (!scope_ok(s))
+			fail_msg("%s refused", s);
+	}
+}
+
+static void
+scope_read_only_resource(void **state)
+{
+	const char *const good[] = { "auditlogs:read", NULL };
+	const char *const bad[] = { "auditlogs:write", NULL };
+
+	(void)state;
+	EXPECT_SCOPES(1, good);
+	EXPECT_SCOPES(0, bad);
+}
+
+static void
+scope_write_only_resources(void **state)
+{
+	const char *const good[] = { "any_channel:write", "web_widget:write",
+	    NULL };
+	const char *const bad[] = { "any_channel:read", "web_widget:read",
+	    NULL };
+
+	(void)state;
+	EXPECT_SCOPES(1, good);
+	EXPECT_SCOPES(0, bad);
+}
+
+static void
+scope_unknown_resource(void **state)
+{
+	const char *const bad[] = { "ticket:read", "tickets2:read",
+	    "billing:read", "impersonate:write", "read:read", "Tickets:read",
+	    NULL };
+
+	(void)state;
+	EXPECT_SCOPES(0, bad);
+}
+
+static void
+scope_bad_shapes(void **state)
+{
+	const char *const bad[] = { "", "tickets", "tickets:", ":read",
+	    "tickets:read:write", "tickets::read", "tickets:read:",
+	    "tickets:READ", "tickets:delete", "READ", " read", "read ",
+	    "tickets :read", "tickets: read", "read:tickets", "tickets:readx",
+	    NULL };
+
+	(void)state;
+	EXPECT_SCOPES(0, bad);
+}
+
+/* ---- throttle --------------------------------------------------------- */
+
+#define LIMIT	3
+#define WINDOW	60
+#define T0	1000
+
+static void
+fail_n(struct throttle *t, const char *addr, int n, int64_t now)
+{
+	while (n-- > 0)
+		throttle_fail(t, addr, now);
+}
+
+static void
+throttle_under_limit_allowed(void **state)
+{
+	struct throttle	*t = throttle_new(LIMIT, WINDOW);
+	int		 ra = -1;
+
+	(void)state;
+	assert_non_null(t);
+	assert_int_equal(throttle_check(t, "192.0.2.1", T0, &ra), 0);
+	assert_int_equal(ra, 0);
+	fail_n(t, "192.0.2.1", LIMIT - 1, T0);
+	assert_int_equal(throttle_check(t, "192.0.2.1", T0, &ra), 0);
+	assert_int_equal(ra, 0);
+	throttle_free(t);
+}
+
+static void
+throttle_at_limit_refused_with_retry_after(void **state)
+{
+	struct throttle	*t = throttle_new(LIMIT, WINDOW);
+	int		 ra = -1;
+
+	(void)state;
+	fail_n(t, "192.0.2.1", LIMIT, T0);
+	assert_int_equal(throttle_check(t, "192.0.2.1", T0, &ra),
+	    KW_ERR_RATE_LIMITED);
+	assert_int_equal(ra, WINDOW);
+	assert_int_equal(throttle_check(t, "192.0.2.1", T0 + 25, &ra),
+	    KW_ERR_RATE_LIMITED);
+	assert_int_equal(ra, WINDOW - 25);
+	assert_int_equal(throttle_check(t, "192.0.2.1", T0 + WINDOW - 1, &ra),
+	    KW_ERR_RATE_LIMITED);
+	assert_int_equal(ra, 1);
+	throttle_free(t);
+}
+
+static void
+throttle_window_counts_from_first_failure(void **state)
+{
+	struct throttle	*t = throttle_new(LIMIT, WINDOW);
+	int		 ra = -1;
+
+	(void)state;
+	throttle_fail(t, "192.0.2.1", T0);
+	throttle_fail(t, "192.0.2.1", T0 + 10);
+	throttle_fail(t, "192.0.2.1", T0 + 20);
+	assert_int_equal(throttle_check(t, "192.0.2.1", T0 + 20, &ra),
+	    KW_ERR_RATE_LIMITED);
+	assert_true(ra > 0 && ra <= WINDOW);
+	assert_int_equal(ra, WINDOW - 20);
+	throttle_free(t);
+}
+
+static void
+throttle_window_expiry_resets(void **state)
+{
+	struct throttle	*t = throttle_new(LIMIT, WINDOW);
+	int		 ra = -1;
+
+	(void)state;
+	fail_n(t, "192.0.2.1", LIMIT, T0);
+	assert_int_equal(throttle_check(t, "192.0.2.1", T0 + WINDOW, &ra), 0);
+	assert_int_equal(ra, 0);
+	/* a failure after expiry starts a new window with a count of one */
+	throttle_fail(t, "192.0.2.1", T0 + WINDOW);
+	assert_int_equal(throttle_check(t, "192.0.2.1", T0 + WINDOW, &ra), 0);
+	fail_n(t, "192.0.2.1", LIMIT - 1, T0 + WINDOW + 1);
+	assert_int_equal(throttle_check(t, "192.0.2.1", T0 + WINDOW + 1, &ra),
+	    KW_ERR_RATE_LIMITED);
+	assert_int_equal(ra, WINDOW - 1);
+	throttle_free(t);
+}
+
+static void
+throttle_addresses_independent(void **state)
+{
+	const char	*v6 = "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255";
+	struct throttle	*t = throttle_new(LIMIT, WINDOW);
+	int		 ra;
+
+	(void)state;
+	fail_n(t, "192.0.2.1", LIMIT, T0);
+	fail_n(t, "192.0.2.2", LIMIT - 1, T0);
+	assert_int_equal(throttle_check(t, "192.0.2.1", T0, &ra),
+	    KW_ERR_RATE_LIMITED);
+	assert_int_equal(throttle_check(t, "192.0.2.2", T0, &ra), 0);
+	assert_int_equal(throttle_check(t, "192.0.2.10", T0, &ra), 0);
+	/* the longest textual IPv6 address is tracked like any other */
+	assert_int_equal(strlen(v6), 45);
+	fail_n(t, v6, LIMIT, T0);
+	assert_int_equal(throttle_check(t, v6, T0, &ra), KW_ERR_RATE_LIMITED);
+	throttle_free(t);
+}
+
+static void
+throttle_many_addresses(void **state)
+{
+	struct throttle	*t = throttle_new(LIMIT, WINDOW);
+	char		 addr[48];
+	int		 i, ra, limited = 0;
+
+	(void)state;
+	for (i = 0; i < 4 * KW_AUTH_TRACK_SLOTS; i++) {
+		snprintf(addr, sizeof(addr), "10.%d.%d.%d", (i >> 16) & 255,
+		    (i >> 8) & 255, i & 255);
+		fail_n(t, addr, LIMIT, T0 + i / 100);
+		/* the address just recorded is always tracked */
+		assert_int_equal(throttle_check(t, addr, T0 + i / 100, &ra),
+		    KW_ERR_RATE_LIMITED);
+	}
+	/* memory is bounded: at most KW_AUTH_TRACK_SLOTS are still held */
+	for (i = 0; i < 4 * KW_AUTH_TRACK_SLOTS; i++) {
+		snprintf(addr, sizeof(addr), "10.%d.%d.%d", (i >> 16) & 255,
+		    (i >> 8) & 255, i & 255);
+		if (throttle_check(t, addr, T0 + 41, &ra) != 0)
+			limited++;
+	}
+	assert_true(limited > 0);
+	assert_true(limited <= KW_AUTH_TRACK_SLOTS);
+	throttle_free(t);
+	throttle_free(NULL);
+}
+
+/* ---- audit: canonical form and hash ----------------------------------- */
+
+static struct audit_event
+sample_event(const char *details)
+{
+	struct audit_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.seq = 7;
+	strcpy(ev.at, "2026-11-28T09:00:00Z");
+	strcpy(ev.actor, "admin@example.com");
+	strcpy(ev.action, "person.create");
+	strcpy(ev.subject, "person:per_1");
+	ev.details = details;
+	strcpy(ev.prev_hash, "00000000000000000000000000000000"
+	    "00000000000000000000000000000000");
+	return ev;
+}
+
+static void
+canonical_is_sorted_compact_json(void **state)
+{
+	struct audit_event	 ev = sample_event("{ \"b\": 1,\n \"a\": "
+				    "{\"y\": \"Zo\xc3\xab\", \"x\": [1, 2]} }");
+	char			*c;
+
+	(void)state;
+	assert_non_null(c = audit_canonical(&ev));
+	assert_string_equal(c,
+	    "{\"action\":\"person.create\",\"actor\":\"admin@example.com\","
+	    "\"at\":\"2026-11-28T09:00:00Z\","
+	    "\"details\":{\"a\":{\"x\":[1,2],\"y\":\"Zo\\u00EB\"},\"b\":1},"
+	    "\"seq\":7,\"subject\":\"person:per_1\"}");
+	assert_null(strstr(c, "prev_hash"));
+	free(c);
+}
+
+static void
+canonical_ignores_details_key_order(void **state)
+{
+	struct audit_event	 a = sample_event("{\"role\":\"admin\","
+				    "\"email\":\"a@b.co\",\"teams\":[\"x\"]}");
+	struct audit_event	 b = sample_event("{\"teams\":[\"x\"],"
+				    "\"email\":\"a@b.co\",\"role\":\"admin\"}");
+	char			*ca, *cb, ha[65], hb[65];
+
+	(void)state;
+	assert_non_null(ca = audit_canonical(&a));
+	assert_non_null(cb = audit_canonical(&b));
+	assert_string_equal(ca, cb);
+	assert_int_equal(audit_hash(&a, ha), 0);
+	assert_int_equal(audit_hash(&b, hb), 0);
+	assert_string_equal(ha, hb);
+	free(ca);
+	free(cb);
+}
+
+static void
+canonical_refuses_bad_details(void **state)
+{
+	const char *const bad[] = { "", "not json", "{\"a\":1", "{\"a\":1,\"a\":2}",
+	    NULL };
+	struct audit_event	ev;
+	char			h[65];
+	size_t			i;
+
+	(void)state;
+	for (i = 0; bad[i] != NULL; i++) {
+		ev = sample_event(bad[i]);
+		assert_null(audit_canonical(&ev));
+		assert_int_equal(audit_hash(&ev, h), KW_ERR_INVALID_JSON);
+	}
+}
+
+static void
+hash_is_sha256_of_prev_and_canonical(void **state)
+{
+	struct audit_event	 ev = sample_event("{\"k\":\"v\"}");
+	char			*c, *input, want[65], got[65];
+
+	(void)state;
+	assert_non_null(c = audit_canonical(&ev));
+	assert_true(asprintf(&input, "%s\n%s", ev.prev_hash, c) > 0);
+	crypto_sha256_hex(input, strlen(input), want);
+	assert_int_equal(audit_hash(&ev, got), 0);
+	assert_string_equal(got, want);
+	free(input);
+	free(c);
+}
+
+static void
+hash_changes_with_every_field(void **state)
+{
+	struct audit_event	base = sample_event("{\"k\":\"v\"}"), ev;
+	char			h0[65], h[65];
+
+	(void)state;
+	assert_int_equal(audit_hash(&base, h0), 0);
+	assert_int_equal(audit_hash(&base, h), 0);
+	assert_string_equal(h0, h);		/* deterministic */
+
+#define CHANGED(stmt) do {						\
+	ev = base;							\
+	stmt;								\
+	assert_int_equal(audit_hash(&ev, h), 0);			\
+	if (strcmp(h, h0) == 0)						\
+		fail_msg("hash unchanged after: %s", #stmt);		\
+} while (0)
+	CHANGED(ev.seq = 8);
+	CHANGED(strcpy(ev.at, "2026-11-28T09:00:01Z"));
+	CHANGED(strcpy(ev.actor, "eve@example.com"));
+	CHANGED(strcpy(ev.action, "person.update"));
+	CHANGED(strcpy(ev.subject, "person:per_2"));
+	CHANGED(ev.details = "{\"k\":\"w\"}");
+	CHANGED(ev.details = "{\"k\":\"v\",\"extra\":true}");
+	CHANGED(ev.prev_hash[63] = '1');
+	CHANGED(ev.prev_hash[0] = '\0');
+#undef CHANGED
+}
+
+/* ---- audit: a real store ---------------------------------------------- */
+
+#define NEVENTS	5
+
+struct logdir {
+	char	dir[64];
+	char	db[128];
+};
+
+static void
+log_create(struct logdir *l, int nevents)
+{
+	struct store	*st = NULL;
+	int		 i;
+
+	snprintf(l->dir, sizeof(l->dir), "/tmp/kw-audit-XXXXXX");
+	assert_non_null(mkdtemp(l->dir));
+	snprintf(l->db, sizeof(l->db), "%s/keywarden.db", l->dir);
+	assert_int_equal(store_open(l->dir, STORE_CREATE | STORE_MIGRATE, &st),
+	    0);
+	for (i = 1; i <= nevents; i++) {
+		assert_int_equal(store_begin(st), 0);
+		assert_int_equal(audit_append(st, "admin@example.com",
+		    "person.create", "person:per_x", json_pack("{s:i, s:s}",
+		    "n", i, "email", "someone@example.com")), 0);
+		assert_int_equal(store_commit(st), 0);
+	}
+	store_close(st);
+}
+
+static void
+log_remove(struct logdir *l)
+{
+	const char	*sfx[] = { "", "-wal", "-shm", "-journal" };
+	char		 p[160];
+	size_t		 i;
+
+	for (i = 0; i < KW_NELEM(sfx); i++) {
+		snprintf(p, sizeof(p), "%s%s", l->db, sfx[i]);
+		unlink(p);
+	}
+	rmdir(l->dir);
+}
+
+/* Run SQL against the database directly, as an attacker with file access. */
+static void
+tamper(const struct logdir *l, const char *sql)
+{
+	sqlite3	*db;
+	char	*err = NULL;
+
+	assert_int_equal(sqlite3_open(l->db, &db), SQLITE_OK);
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("tamper SQL failed: %s", err ? err : "?");
+	sqlite3_close(db);
+}
+
+/* One text column of one row, into out[outsz]. */
+static void
+sql_text(const struct logdir *l, const char *sql, char *out, size_t outsz)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*s;
+
+	assert_int_equal(sqlite3_open(l->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	snprintf(out, outsz, "%s", (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
+static void
+verify(const struct logdir *l, struct audit_verdict *v)
+{
+	struct store *st = NULL;
+
+	assert_int_equal(store_open(l->dir, 0, &st), 0);
+	assert_int_equal(audit_verify(st, v), 0);
+	store_close(st);
+}
+
+/* Tamper with a fresh log of NEVENTS events; expect verify to fail at
+ * bad_seq. */
+static void
+expect_tamper_caught(const char *sql, int64_t bad_seq)
+{
+	struct logdir		l;
+	struct audit_verdict	v;
+
+	log_create(&l, NEVENTS);
+	tamper(&l, sql);
+	verify(&l, &v);
+	if (v.ok)
+		fail_msg("not detected: %s", sql);
+	assert_int_equal(v.first_bad_seq, bad_seq);
+	assert_int_equal(v.events, bad_seq - 1);
+	assert_true(v.reason[0] != '\0');
+	log_remove(&l);
+}
+
+static void
+verify_empty_log(void **state)
+{
+	struct logdir		l;
+	struct audit_verdict	v;
+
+	(void)state;
+	log_create(&l, 0);
+	verify(&l, &v);
+	assert_int_equal(v.ok, 1);
+	assert_int_equal(v.events, 0);
+	assert_string_equal(v.head, "");
+	log_remove(&l);
+}
+
+static void
+verify_intact_log(void **state)
+{
+	struct logdir		l;
+	struct audit_verdict	v;
+	char			last[65];
+
+	(void)state;
+	log_create(&l, NEVENTS);
+	verify(&l, &v);
+	assert_int_equal(v.ok, 1);
+	assert_int_equal(v.events, NEVENTS);
+	assert_int_equal(v.first_bad_seq, 0);
+	sql_text(&l, "SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1",
+	    last, sizeof(last));
+	assert_string_equal(v.head, last);
+	log_remove(&l);
+}
+
+static int
+collect(const struct audit_event *ev, void *arg)
+{
+	json_t *a = arg;
+
+	json_array_append_new(a, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s}",
+	    "seq", (json_int_t)ev->seq, "actor", ev->actor, "action", ev->action,
+	    "subject", ev->subject, "details", ev->details, "prev", ev->prev_hash,
+	    "hash", ev->hash));
+	return 0;
+}
+
+static void
+append_links_events_and_consumes_details(void **state)
+{
+	struct logdir	 l;
+	struct store	*st = NULL;
+	json_t		*evs = json_array(), *e1, *e2;
+
+	(void)state;
+	log_create(&l, 0);
+	assert_int_equal(store_open(l.dir, 0, &st), 0);
+	assert_int_equal(store_begin(st), 0);
+	/* details are consumed: LeakSanitizer would flag the object */
+	assert_int_equal(audit_append(st, "admin@example.com", "instance.create",
+	    "instance:acme", json_pack("{s:s, s:i}", "zeta", "z", "alpha", 1)),
+	    0);
+	assert_int_equal(audit_append(st, "system", "server.start", "server",
+	    NULL), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_audit_each(st, 0, 10, collect, evs), 0);
+	store_close(st);
+
+	assert_int_equal(json_array_size(evs), 2);
+	e1 = json_array_get(evs, 0);
+	e2 = json_array_get(evs, 1);
+	assert_int_equal(json_integer_value(json_object_get(e1, "seq")), 1);
+	assert_string_equal(json_string_value(json_object_get(e1, "prev")), "");
+	assert_string_equal(json_string_value(json_object_get(e1, "details")),
+	    "{\"alpha\":1,\"zeta\":\"z\"}");
+	assert_string_equal(json_string_value(json_object_get(e1, "actor")),
+	    "admin@example.com");
+	assert_int_equal(json_integer_value(json_object_get(e2, "seq")), 2);
+	assert_string_equal(json_string_value(json_object_get(e2, "prev")),
+	    json_string_value(json_object_get(e1, "hash")));
+	assert_string_equal(json_string_value(json_object_get(e2, "details")),
+	    "{}");
+	json_decref(evs);
+	log_remove(&l);
+}
+
+static void
+rollback_discards_event(void **state)
+{
+	struct logdir		 l;
+	struct store		*st = NULL;
+	struct audit_verdict	 v;
+
+	(void)state;
+	log_create(&l, 2);
+	assert_int_equal(store_open(l.dir, 0, &st), 0);
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(audit_append(st, "system", "x", "y", NULL), 0);
+	store_rollback(st);
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(audit_append(st, "system", "x", "z", NULL), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(audit_verify(st, &v), 0);
+	assert_int_equal(v.ok, 1);
+	assert_int_equal(v.events, 3);
+	store_close(st);
+	log_remove(&l);
+}
+
+static void
+tamper_modified_details(void **state)
+{
+	(void)state;
+	expect_tamper_caught("UPDATE audit_events SET details = "
+	    "'{\"email\":\"someone@example.com\",\"n\":99}' WHERE seq = 3", 3);
+}
+
+static void
+tamper_modified_actor(void **state)
+{
+	(void)state;
+	expect_tamper_caught("UPDATE audit_events SET actor = 'eve@example.com'"
+	    " WHERE seq = 2", 2);
+}
+
+static void
+tamper_unparseable_details(void **state)
+{
+	(void)state;
+	expect_tamper_caught("UPDATE audit_events SET details = '{broken'"
+	    " WHERE seq = 4", 4);
+}
+
+static void
+tamper_deleted_middle_row(void **state)
+{
+	(void)state;
+	expect_tamper_caught("DELETE FROM audit_events WHERE seq = 3", 3);
+}
+
+static void
+tamper_deleted_first_row(void **state)
+{
+	(void)state;
+	expect_tamper_caught("DELETE FROM audit_events WHERE seq = 1", 1);
+}
+
+static void
+tamper_swapped_rows(void **state)
+{
+	(void)state;
+	expect_tamper_caught(
+	    "UPDATE audit_events SET seq = -2 WHERE seq = 2;"
+	    "UPDATE audit_events SET seq = 2 WHERE seq = 4;"
+	    "UPDATE audit_events SET seq = 4 WHERE seq = -2;", 2);
+}
+
+/* A forged event at the end that links to the real head but whose hash
+ * was made up. */
+static void
+tamper_forged_row_appended(void **state)
+{
+	(void)state;
+	expect_tamper_caught(
+	    "INSERT INTO audit_events (seq, at, actor, action, subject, details,"
+	    " prev_hash, hash) SELECT 6, at, 'eve@example.com', 'person.create',"
+	    " 'person:per_eve', '{}', hash, hash FROM audit_events"
+	    " WHERE seq = 5", 6);
+}
+
+/* A forged event slipped in at seq 3 (later events renumbered), with a
+ * hash the forger computed correctly over its own contents: the chain
+ * breaks at the next, genuine event. */
+static void
+tamper_forged_row_inserted(void **state)
+{
+	struct logdir		l;
+	struct audit_verdict	v;
+	struct audit_event	ev;
+	char			sql[1024], prev[65];
+
+	(void)state;
+	log_create(&l, NEVENTS);
+	sql_text(&l, "SELECT hash FROM audit_events WHERE seq = 2", prev,
+	    sizeof(prev));
+	memset(&ev, 0, sizeof(ev));
+	ev.seq = 3;
+	strcpy(ev.at, "2026-11-28T09:00:00Z");
+	strcpy(ev.actor, "eve@example.com");
+	strcpy(ev.action, "person.create");
+	strcpy(ev.subject, "person:per_eve");
+	ev.details = "{}";
+	strcpy(ev.prev_hash, prev);
+	assert_int_equal(audit_hash(&ev, ev.hash), 0);
+	snprintf(sql, sizeof(sql),
+	    "UPDATE audit_events SET seq = -(seq + 1) WHERE seq >= 3;"
+	    "UPDATE audit_events SET seq = -seq WHERE seq < 0;"
+	    "INSERT INTO audit_events (seq, at, actor, action, subject,"
+	    " details, prev_hash, hash) VALUES (3, '%s', '%s', '%s', '%s',"
+	    " '%s', '%s', '%s');", ev.at, ev.actor, ev.action, ev.subject,
+	    ev.details, ev.prev_hash, ev.hash);
+	tamper(&l, sql);
+	verify(&l, &v);
+	assert_int_equal(v.ok, 0);
+	assert_int_equal(v.first_bad_seq, 4);
+	assert_int_equal(v.events, 3);
+	log_remove(&l);
+}
+
+static void
+tamper_changed_hash(void **state)
+{
+	(void)state;
+	expect_tamper_caught("UPDATE audit_events SET hash = "
+	    "'0000000000000000000000000000000000000000000000000000000000000000'"
+	    " WHERE seq = 2", 2);
+}
+
+static void
+tamper_changed_last_hash(void **state)
+{
+	(void)state;
+	expect_tamper_caught("UPDATE audit_events SET hash = upper(hash)"
+	    " WHERE seq = 5", 5);
+}
+
+static void
+tamper_changed_prev_hash(void **state)
+{
+	(void)state;
+	expect_tamper_caught("UPDATE audit_events SET prev_hash = "
+	    "(SELECT hash FROM audit_events WHERE seq = 1) WHERE seq = 4", 4);
+}
+
+/* Rewriting one event and its hash consistently still breaks the link
+ * from the next event. */
+static void
+tamper_rehashed_event(void **state)
+{
+	struct logdir		l;
+	struct audit_verdict	v;
+	struct audit_event	ev;
+	char			sql[1024], prev[65], at[KW_TIME_LEN + 1],
+				subject[sizeof(ev.subject)];
+
+	(void)state;
+	log_create(&l, NEVENTS);
+	sql_text(&l, "SELECT prev_hash FROM audit_events WHERE seq = 3", prev,
+	    sizeof(prev));
+	sql_text(&l, "SELECT at FROM audit_events WHERE seq = 3", at,
+	    sizeof(at));
+	sql_text(&l, "SELECT subject FROM audit_events WHERE seq = 3", subject,
+	    sizeof(subject));
+	memset(&ev, 0, sizeof(ev));
+	ev.seq = 3;
+	snprintf(ev.at, sizeof(ev.at), "%s", at);
+	strcpy(ev.actor, "admin@example.com");
+	strcpy(ev.action, "person.delete");
+	snprintf(ev.subject, sizeof(ev.subject), "%s", subject);
+	ev.details = "{}";
+	snprintf(ev.prev_hash, sizeof(ev.prev_hash), "%s", prev);
+	assert_int_equal(audit_hash(&ev, ev.hash), 0);
+	snprintf(sql, sizeof(sql), "UPDATE audit_events SET action = '%s',"
+	    " details = '%s', hash = '%s' WHERE seq = 3", ev.action,
+	    ev.details, ev.hash);
+	tamper(&l, sql);
+	verify(&l, &v);
+	assert_int_equal(v.ok, 0);
+	assert_int_equal(v.first_bad_seq, 4);
+	log_remove(&l);
+}
+
+static int
+group_setup(void **state)
+{
+	(void)state;
+	unsetenv("KEYWARDEN_FAKE_NOW");
+	return crypto_init();
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(scope_global_modes),
+		cmocka_unit_test(scope_read_write_resources),
+		cmocka_unit_test(scope_read_only_resource),
+		cmocka_unit_test(scope_write_only_resources),
+		cmocka_unit_test(scope_unknown_resource),
+		cmocka_unit_test(scope_bad_shapes),
+		cmocka_unit_test(throttle_under_limit_allowed),
+		cmocka_unit_test(throttle_at_limit_refused_with_retry_after),
+		cmocka_unit_test(throttle_window_counts_from_first_failure),
+		cmocka_unit_test(throttle_window_expiry_resets),
+		cmocka_unit_test(throttle_addresses_independent),
+		cmocka_unit_test(throttle_many_addresses),
+		cmocka_unit_test(canonical_is_sorted_compact_json),
+		cmocka_unit_test(canonical_ignores_details_key_order),
+		cmocka_unit_test(canonical_refuses_bad_details),
+		cmocka_unit_test(hash_is_sha256_of_prev_and_canonical),
+		cmocka_unit_test(hash_changes_with_every_field),
+		cmocka_unit_test(verify_empty_log),
+		cmocka_unit_test(verify_intact_log),
+		cmocka_unit_test(append_links_events_and_consumes_details),
+		cmocka_unit_test(rollback_discards_event),
+		cmocka_unit_test(tamper_modified_details),
+		cmocka_unit_test(tamper_modified_actor),
+		cmocka_unit_test(tamper_unparseable_details),
+		cmocka_unit_test(tamper_deleted_middle_row),
+		cmocka_unit_test(tamper_deleted_first_row),
+		cmocka_unit_test(tamper_swapped_rows),
+		cmocka_unit_test(tamper_forged_row_appended),
+		cmocka_unit_test(tamper_forged_row_inserted),
+		cmocka_unit_test(tamper_changed_hash),
+		cmocka_unit_test(tamper_changed_last_hash),
+		cmocka_unit_test(tamper_changed_prev_hash),
+		cmocka_unit_test(tamper_rehashed_event),
+	};
+
+	return cmocka_run_group_tests_name("policy_audit", tests, group_setup,
+	    NULL);
+}
