@@ -38,7 +38,8 @@ TST_LIBOBJS := $(patsubst src/%.c,build/test/obj/%.o,$(LIBSRCS))
 all: build/release/keywarden $(if $(SIM_SRCS),build/release/zendesk-sim)
 
 build/release/keywarden: $(REL_OBJS)
-	$(CC) $(REL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(REL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 build/release/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -61,7 +62,8 @@ build/test/sim/%.o: sim/%.c
 	@$(CC) $(TST_CFLAGS) -MMD -MP -c -o $@ $<
 
 build/test/keywarden: $(TST_OBJS)
-	$(CC) $(TST_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	@echo "  LD(san) $@"
+	@$(CC) $(TST_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 build/test/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -70,7 +72,8 @@ build/test/obj/%.o: src/%.c
 
 build/test/unit/%: tests/unit/%.c $(TST_LIBOBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(TST_CFLAGS) $(TST_LDFLAGS) -o $@ $< $(TST_LIBOBJS) \
+	@echo "  LD(san) $@"
+	@$(CC) $(TST_CFLAGS) $(TST_LDFLAGS) -o $@ $< $(TST_LIBOBJS) \
 	    $(PKG_LIBS) $(CMOCKA_LIBS)
 
 test-build: build/test/keywarden $(if $(SIM_SRCS),build/test/zendesk-sim) \

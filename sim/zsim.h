@@ -53,6 +53,7 @@
 #define ZSIM_SECRET_SHOWN	6	/* characters of a client secret shown */
 #define ZSIM_LEGACY_SHOWN	4	/* last characters of a legacy token */
 #define ZSIM_TOKEN_BUCKETS	65536	/* hash index of minted tokens */
+#define ZSIM_CLIENT_BUCKETS	65536	/* hash index of client identifiers */
 #define ZSIM_THREADS_DEFAULT	16
 #define ZSIM_GRANT_TTL_DEFAULT	1800	/* s; grants without expires_in */
 #define ZSIM_GRANT_TTL_MIN	300
@@ -96,6 +97,7 @@ struct zsim_client {
 	char		 secret_shown[ZSIM_SECRET_SHOWN + 4];	/* "abcdef..." */
 	time_t		 created_at;
 	time_t		 updated_at;
+	struct zsim_client *next;	/* identifier bucket chain */
 };
 
 /* Times of 0 stand for JSON null. */
@@ -151,6 +153,7 @@ struct zsim {
 	struct zsim_vec		 clients;	/* struct zsim_client * */
 	struct zsim_vec		 tokens;	/* struct zsim_token * */
 	struct zsim_token	**buckets;	/* ZSIM_TOKEN_BUCKETS chains */
+	struct zsim_client	**id_buckets;	/* ZSIM_CLIENT_BUCKETS chains */
 	struct zsim_legacy	 legacy[ZSIM_LEGACY_MAX];
 	size_t			 nlegacy;
 	json_t			*tickets;	/* array of ticket objects */
@@ -278,6 +281,11 @@ size_t	 zsim_vec_after(const struct zsim_vec *v, int64_t after);
 int	 zsim_vec_push(struct zsim_vec *v, void *rec);
 void	*zsim_vec_remove(struct zsim_vec *v, int64_t id);
 
+/* Store a new client (ownership passes to the store). */
+int	 zsim_store_client_add(struct zsim *sim, struct zsim_client *cl);
+/* Apply validated attributes to a stored client (keeps the index). */
+void	 zsim_store_client_update(struct zsim *sim, struct zsim_client *cl,
+	    json_t *attrs);
 struct zsim_client *zsim_store_client_by_identifier(const struct zsim *sim,
 	    const char *identifier);
 void	 zsim_client_free(struct zsim_client *cl);

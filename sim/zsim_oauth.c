@@ -263,7 +263,7 @@ zsim_clients_create(struct zsim_call *c)
 	if (json_object_size(details) == 0) {
 		cl = client_new(c->sim, c->user_id, attrs, secret,
 		    sizeof(secret));
-		if (cl != NULL && zsim_vec_push(&c->sim->clients, cl) != 0) {
+		if (cl != NULL && zsim_store_client_add(c->sim, cl) != 0) {
 			zsim_client_free(cl);
 			cl = NULL;
 		}
@@ -343,7 +343,7 @@ zsim_clients_update(struct zsim_call *c)
 	    NULL) {
 		client_fields(c->sim, in, attrs, details, cl);
 		if (json_object_size(details) == 0) {
-			json_object_update(cl->attrs, attrs);
+			zsim_store_client_update(c->sim, cl, attrs);
 			cl->updated_at = zsim_store_now(c->sim);
 			body = json_pack("{s:o}", "client",
 			    zsim_client_json(c->sim, cl, cl->secret_shown));

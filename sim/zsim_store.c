@@ -7,7 +7,8 @@
  * caller to hold it.  Clients and tokens live in vectors sorted by id
  * (ids only grow, so appending keeps them sorted) for binary search and
  * cursor pagination; minted tokens are also indexed by the digest of
- * their secret so authentication does not scan the whole account.
+ * their secret, and clients by identifier, so neither authentication
+ * nor the uniqueness check scans the whole account.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,10 +31,13 @@ zsim_init(struct zsim *sim, const char *base_url)
 	    kw_time_parse(ZSIM_LEGACY_OFF_AT, &sim->legacy_off_at))
 		return KW_ERR_INTERNAL;
 	sim->buckets = calloc(ZSIM_TOKEN_BUCKETS, sizeof(*sim->buckets));
+	sim->id_buckets = calloc(ZSIM_CLIENT_BUCKETS,
+	    sizeof(*sim->id_buckets));
 	sim->tickets = json_array();
 	sim->ep_requests = calloc(zsim_endpoint_count(),
 	    sizeof(*sim->ep_requests));
-	if (sim->buckets == NULL || sim->tickets == NULL ||
+	if (sim->buckets == NULL || sim->id_buckets == NULL ||
+	    sim->tickets == NULL ||
 	    sim->ep_requests == NULL)
 		return KW_ERR_NOMEM;
 	sim->next_user_id = ZSIM_FIRST_USER_ID;
@@ -58,6 +62,9 @@ zsim_store_reset(struct zsim *sim)
 	if (sim->buckets != NULL)
 		memset(sim->buckets, 0, ZSIM_TOKEN_BUCKETS *
 		    sizeof(*sim->buckets));
+	if (sim->id_buckets != NULL)
+		memset(sim->id_buckets, 0, ZSIM_CLIENT_BUCKETS *
+		    sizeof(*sim->id_buckets));
 	kw_wipe(sim->legacy, sizeof(sim->legacy));
 	sim->nlegacy = 0;
 	if (sim->tickets != NULL)
@@ -77,6 +84,7 @@ zsim_free(struct zsim *sim)
 	free(sim->clients.v);
 	free(sim->tokens.v);
 	free(sim->buckets);
+	free(sim->id_buckets);
 	free(sim->ep_requests);
 	json_decref(sim->tickets);
 	kw_wipe(sim->admins, sizeof(sim->admins));
@@ -241,20 +249,76 @@ zsim_vec_remove(struct zsim_vec *v, int64_t id)
 
 /* ---- clients ---- */
 
+static const char *
+client_identifier(const struct zsim_client *cl)
+{
+	const char *s = json_string_value(json_object_get(cl->attrs,
+	    "identifier"));
+
+	return s ? s : "";
+}
+
+/* FNV-1a of the identifier. */
+static size_t
+id_bucket(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h % ZSIM_CLIENT_BUCKETS;
+}
+
+static void
+id_link(struct zsim *sim, struct zsim_client *cl)
+{
+	size_t b = id_bucket(client_identifier(cl));
+
+	cl->next = sim->id_buckets[b];
+	sim->id_buckets[b] = cl;
+}
+
+static void
+id_unlink(struct zsim *sim, struct zsim_client *cl)
+{
+	struct zsim_client **pp;
+
+	for (pp = &sim->id_buckets[id_bucket(client_identifier(cl))];
+	    *pp != NULL; pp = &(*pp)->next)
+		if (*pp == cl) {
+			*pp = cl->next;
+			return;
+		}
+}
+
+int
+zsim_store_client_add(struct zsim *sim, struct zsim_client *cl)
+{
+	if (zsim_vec_push(&sim->clients, cl) != 0)
+		return KW_ERR_NOMEM;
+	id_link(sim, cl);
+	return 0;
+}
+
+void
+zsim_store_client_update(struct zsim *sim, struct zsim_client *cl,
+    json_t *attrs)
+{
+	id_unlink(sim, cl);
+	json_object_update(cl->attrs, attrs);
+	id_link(sim, cl);
+}
+
 struct zsim_client *
 zsim_store_client_by_identifier(const struct zsim *sim,
     const char *identifier)
 {
-	struct zsim_client	*cl;
-	const char		*s;
-	size_t			 i;
+	struct zsim_client *cl;
 
-	for (i = 0; i < sim->clients.n; i++) {
-		cl = sim->clients.v[i];
-		s = json_string_value(json_object_get(cl->attrs, "identifier"));
-		if (s != NULL && strcmp(s, identifier) == 0)
+	for (cl = sim->id_buckets[id_bucket(identifier)]; cl != NULL;
+	    cl = cl->next)
+		if (strcmp(client_identifier(cl), identifier) == 0)
 			return cl;
-	}
 	return NULL;
 }
 
@@ -271,10 +335,14 @@ zsim_client_free(struct zsim_client *cl)
 void
 zsim_store_client_delete(struct zsim *sim, int64_t id)
 {
+	struct zsim_client	*cl;
 	struct zsim_token	*t;
 	size_t			 i = 0;
 
-	zsim_client_free(zsim_vec_remove(&sim->clients, id));
+	if ((cl = zsim_vec_remove(&sim->clients, id)) != NULL) {
+		id_unlink(sim, cl);
+		zsim_client_free(cl);
+	}
 	while (i < sim->tokens.n) {
 		t = sim->tokens.v[i];
 		if (t->client_id == id)

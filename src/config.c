@@ -161,13 +161,40 @@ cfg_ini_line(void *user, const char *section, const char *name,
 	return 1;
 }
 
+/* inih reads lines of at most INI_MAX_LINE bytes and splits longer ones
+ * silently: find such a line first and say so. */
+static int
+long_line(const char *path)
+{
+	FILE	*fp;
+	int	 ch, line = 1, len = 0, bad = 0;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return 0;
+	while (!bad && (ch = getc(fp)) != EOF) {
+		if (ch == '\n') {
+			line++;
+			len = 0;
+		} else if (++len >= INI_MAX_LINE - 1)
+			bad = line;
+	}
+	fclose(fp);
+	return bad;
+}
+
 int
 config_load_file(struct config *c, const char *path, char *err, size_t errsz)
 {
 	struct ini_ctx	x = { c, err, errsz, 0 };
 	char		inner[256] = "";
-	int		rc;
+	int		rc, bad;
 
+	if ((bad = long_line(path)) > 0) {
+		snprintf(err, errsz, "%s:%d: line longer than %d bytes; use the "
+		    "environment or a flag for long values", path, bad,
+		    INI_MAX_LINE - 2);
+		return KW_ERR_CONFIG;
+	}
 	x.err = inner;
 	x.errsz = sizeof(inner);
 	rc = ini_parse(path, cfg_ini_line, &x);
@@ -199,15 +226,19 @@ config_split_listen(const char *listen, char *host, size_t hostsz, int *port)
 		hl = (size_t)(rb - h);
 		colon = rb + 1;
 	} else {
-		if ((colon = strrchr(listen, ':')) == NULL)
+		/* an IPv6 address must be bracketed: [::1]:8200 */
+		if ((colon = strchr(listen, ':')) == NULL ||
+		    strchr(colon + 1, ':') != NULL)
 			return -1;
 		hl = (size_t)(colon - listen);
 	}
 	if (hl == 0 || hl >= hostsz)
 		return -1;
+	if (colon[1] < '0' || colon[1] > '9')
+		return -1;
 	errno = 0;
 	p = strtol(colon + 1, &end, 10);
-	if (errno || end == colon + 1 || *end != '\0' || p < 0 || p > 65535)
+	if (errno || *end != '\0' || p < 0 || p > 65535)
 		return -1;
 	memcpy(host, h, hl);
 	host[hl] = '\0';
@@ -230,8 +261,7 @@ config_validate(const struct config *c, char *err, size_t errsz)
 		    c->listen);
 		return KW_ERR_CONFIG;
 	}
-	if (c->public_url[0] != '\0' && !kw_valid_url(c->public_url, 1) &&
-	    strncmp(c->public_url, "http://", 7) != 0) {
+	if (c->public_url[0] != '\0' && !kw_valid_http_url(c->public_url)) {
 		snprintf(err, errsz, "public_url: expected an http(s) URL");
 		return KW_ERR_CONFIG;
 	}

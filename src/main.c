@@ -467,6 +467,8 @@ main(int argc, char **argv)
 {
 	size_t i;
 
+	/* everything keywarden creates (store, WAL, keys) is its own only */
+	umask(077);
 	if (crypto_init() != 0) {
 		fprintf(stderr, "keywarden: cannot initialise libsodium\n");
 		return 1;

@@ -3,6 +3,7 @@
  * managers, their personal tokens, and offboarding.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -250,13 +251,45 @@ api_people_get(struct http_req *rq, struct http_resp *rs)
 	return 0;
 }
 
+/* Count active admins other than id, up to 1 (is there another?). */
+static int
+count_admin(const struct person *p, void *arg)
+{
+	const char **skip = arg;
+
+	if ((p->roles & ROLE_ADMIN) && p->active && strcmp(p->id, *skip) != 0)
+		return 1;		/* found one: stop */
+	return 0;
+}
+
+/* 0 if, after the change, someone can still administer keywarden. */
+static int
+keeps_an_admin(struct http_req *rq, struct store *st, const struct person *p,
+    unsigned old_roles, int old_active)
+{
+	const char	*skip = p->id;
+	int		 r;
+
+	if (!(old_roles & ROLE_ADMIN) || !old_active ||
+	    ((p->roles & ROLE_ADMIN) && p->active))
+		return 0;
+	r = store_person_each(st, 0, INT32_MAX, count_admin, &skip);
+	if (r == 1)
+		return 0;
+	if (r < 0)
+		return api_store_fail(rq, r, "", "");
+	return http_fail(rq, KW_ERR_CONFLICT, NULL, "%.200s is the last active "
+	    "admin; make someone else an admin first", p->email);
+}
+
 int
 api_people_patch(struct http_req *rq, struct http_resp *rs)
 {
 	struct person	 p;
 	struct store	*st;
 	json_t		*changed = json_array();
-	int		 r;
+	unsigned	 old_roles;
+	int		 r, old_active;
 
 	if ((r = api_tx_begin(rq, &st)) != 0)
 		goto done;
@@ -264,7 +297,10 @@ api_people_patch(struct http_req *rq, struct http_resp *rs)
 		r = api_store_fail(rq, r, "person", rq->params[0]);
 		goto out;
 	}
-	if ((r = person_apply(rq, st, rq->body, &p, changed)) != 0)
+	old_roles = p.roles;
+	old_active = p.active;
+	if ((r = person_apply(rq, st, rq->body, &p, changed)) != 0 ||
+	    (r = keeps_an_admin(rq, st, &p, old_roles, old_active)) != 0)
 		goto out;
 	kw_time_fmt(kw_now(), p.updated_at, sizeof(p.updated_at));
 	if ((r = store_person_update(st, &p)) != 0) {

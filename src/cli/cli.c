@@ -818,7 +818,7 @@ cli_run(int argc, char **argv)
 	const struct cli_verb		*v;
 	struct cli_args			*a = NULL;
 	char				 err[CLI_ERR_MAX];
-	int				 vi, rc;
+	int				 vi = 0, rc = CLI_EXIT_USAGE;
 
 	if (argc < 1 || (r = cli_resource_find(argv[0])) == NULL) {
 		fprintf(stderr, "keywarden: unknown command\n");

@@ -1,6 +1,7 @@
 /*
- * cli.h — the client half of the keywarden binary: `keywarden people ...`
- * and `keywarden instances ...` talk to a running server over its HTTP API.
+ * cli.h — the client half of the keywarden binary: `keywarden people`,
+ * `instances`, `request`, `credential`, `audit` and `revoke` talk to a
+ * running server over its HTTP API.
  */
 #ifndef KW_CLI_H
 #define KW_CLI_H
@@ -8,10 +9,13 @@
 #include <stdio.h>
 
 /*
- * Run one client command.  argv[0] is the resource word ("people" or
- * "instances"), the rest its verb, arguments and options.  Returns the
- * process exit code: 0 success, 1 the server refused or could not be
- * reached, 2 usage error.  Initialises and releases libcurl itself.
+ * Run one client command.  argv[0] is the resource word ("people",
+ * "request", ...), the rest its verb, arguments and options ("revoke" has
+ * no verb: options only).  Returns the process exit code: 0 success, 1
+ * the server refused or could not be reached (or, for `audit verify`, the
+ * log is broken; for `revoke`, a credential stayed unrevoked), 2 usage
+ * error.  Initialises and releases libcurl itself, and makes jansson
+ * wipe what it frees for the rest of the process.
  */
 int	 cli_run(int argc, char **argv);
 

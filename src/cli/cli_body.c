@@ -114,21 +114,9 @@ cli_json_parent(json_t *root, const char *key, const char **leaf)
 void
 cli_json_wipe(json_t *obj, const char *key)
 {
-	const char	*leaf, *dot;
-	json_t		*v;
-	char		 part[64];
-	size_t		 n;
+	json_t *v = cli_json_path(obj, key);
 
-	while (json_is_object(obj) && (dot = strchr(key, '.')) != NULL) {
-		if ((n = (size_t)(dot - key)) >= sizeof(part))
-			return;
-		memcpy(part, key, n);
-		part[n] = '\0';
-		obj = json_object_get(obj, part);
-		key = dot + 1;
-	}
-	leaf = key;
-	if ((v = json_object_get(obj, leaf)) == NULL || !json_is_string(v))
+	if (!json_is_string(v))
 		return;
 	/* jansson owns this storage and frees it without wiping; writing
 	 * through the const pointer is the only way to clear it. */

@@ -120,8 +120,8 @@ cred_print_reveal(const struct cli_ctx *ctx, json_t *answer)
 		    "once: store it now; it cannot be revealed again\n");
 	else
 		fprintf(ctx->err, "keywarden: the secret was revealed but "
-		    "not written out, and cannot be revealed again: revoke "
-		    "the credential and ask for a new one\n");
+		    "not written out, and cannot be revealed again: rotate "
+		    "or revoke the credential\n");
 	return rc;
 }
 

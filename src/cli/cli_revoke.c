@@ -319,59 +319,72 @@ rv_add_items(struct cli_bulk *b, json_t *answer)
 	return 0;
 }
 
+/* Build the URL of one page (cursor NULL: the first) of the active
+ * credentials of instance name.  0, or -1 (too long, reported). */
+static int
+rv_page_url(struct buf *url, const struct cli_ctx *ctx, const char *name,
+    const char *cursor)
+{
+	cli_url(url, ctx, "/v1/credentials", NULL);
+	buf_addstr(url, "?instance=");
+	cli_pct_encode(url, name);
+	buf_addstr(url, "&state=active&limit=" CLI_PAGE_LIMIT);
+	if (cursor != NULL) {
+		buf_addstr(url, "&cursor=");
+		cli_pct_encode(url, cursor);
+	}
+	if (buf_err(url) == 0)
+		return 0;
+	fprintf(ctx->err, "keywarden: request URL too long\n");
+	return -1;
+}
+
 /*
  * Gather the active credentials of instance name into b, following
  * next_cursor through every page before anything is revoked (revoking
- * while paging could shift the pages).  An exit code; errors reported.
+ * while paging could shift the pages).  A server that repeats a cursor,
+ * or pages without end, leaves the list incomplete: *incomplete is set,
+ * and what was found is still revoked.  An exit code; errors reported.
  */
 static int
 rv_collect_instance(const struct cli_ctx *ctx, const char *name,
-    struct cli_bulk *b)
+    struct cli_bulk *b, int *incomplete)
 {
 	struct buf	 url;
 	json_t		*answer = NULL, *next;
 	char		*cursor = NULL;
-	int		 page, rc = CLI_EXIT_OK;
+	int		 page, rc;
 
 	for (page = 0; page < CLI_PAGES_MAX; page++) {
 		buf_init(&url, KW_URL_MAX);
-		cli_url(&url, ctx, "/v1/credentials", NULL);
-		buf_addstr(&url, "?instance=");
-		cli_pct_encode(&url, name);
-		buf_addstr(&url, "&state=active&limit=" CLI_PAGE_LIMIT);
-		if (cursor != NULL) {
-			buf_addstr(&url, "&cursor=");
-			cli_pct_encode(&url, cursor);
-		}
-		if (buf_err(&url) != 0) {
-			fprintf(ctx->err, "keywarden: request URL too long\n");
-			rc = CLI_EXIT_FAIL;
-		} else
-			rc = cli_exchange(ctx, "GET", buf_str(&url), NULL, 0,
-			    &answer, NULL);
+		rc = rv_page_url(&url, ctx, name, cursor) != 0 ?
+		    CLI_EXIT_FAIL : cli_exchange(ctx, "GET", buf_str(&url),
+		    NULL, 0, &answer, NULL);
 		buf_free(&url);
 		if (rc != CLI_EXIT_OK)
-			break;
-		if (rv_add_items(b, answer) != 0) {
-			fprintf(ctx->err, "keywarden: out of memory\n");
-			rc = CLI_EXIT_FAIL;
-			break;
-		}
+			goto out;
+		if (rv_add_items(b, answer) != 0)
+			goto nomem;
 		next = json_object_get(answer, "next_cursor");
-		/* The last page, or a server repeating itself. */
-		if (!json_is_string(next) || json_string_length(next) == 0 ||
-		    (cursor != NULL && strcmp(cursor,
-		    json_string_value(next)) == 0))
+		if (!json_is_string(next) || json_string_length(next) == 0)
+			goto out;		/* the last page */
+		if (cursor != NULL &&
+		    strcmp(cursor, json_string_value(next)) == 0)
 			break;
 		free(cursor);
-		if ((cursor = strdup(json_string_value(next))) == NULL) {
-			fprintf(ctx->err, "keywarden: out of memory\n");
-			rc = CLI_EXIT_FAIL;
-			break;
-		}
+		if ((cursor = strdup(json_string_value(next))) == NULL)
+			goto nomem;
 		json_decref(answer);
 		answer = NULL;
 	}
+	fprintf(ctx->err, "keywarden: the server's pages of credentials do "
+	    "not end: the list may be incomplete\n");
+	*incomplete = 1;
+	goto out;
+ nomem:
+	fprintf(ctx->err, "keywarden: out of memory\n");
+	rc = CLI_EXIT_FAIL;
+ out:
 	json_decref(answer);
 	free(cursor);
 	return rc;
@@ -484,11 +497,11 @@ revoke_run(const struct cli_ctx *ctx, const struct cli_verb *v,
 {
 	const char	*inst = cli_opt_get(a, "instance");
 	struct cli_bulk	 b;
-	int		 rc;
+	int		 rc, incomplete = 0;
 
 	(void)v;
 	memset(&b, 0, sizeof(b));
-	rc = inst != NULL ? rv_collect_instance(ctx, inst, &b) :
+	rc = inst != NULL ? rv_collect_instance(ctx, inst, &b, &incomplete) :
 	    rv_collect_request(ctx, cli_opt_get(a, "request"), &b);
 	if (rc != CLI_EXIT_OK)
 		goto out;
@@ -499,6 +512,8 @@ revoke_run(const struct cli_ctx *ctx, const struct cli_verb *v,
 		    "revoke\n");
 	else
 		rc = rv_revoke_all(ctx, &b, cli_opt_get(a, "reason"));
+	if (incomplete)
+		rc = CLI_EXIT_FAIL;	/* some may remain: say so */
  out:
 	cli_bulk_free(&b);
 	return rc;

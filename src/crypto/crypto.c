@@ -134,8 +134,15 @@ crypto_token_wellformed(const char *s)
 	size_t		 plen = strlen(KW_TOKEN_PREFIX), n, rawlen;
 	const char	*end;
 
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
+
 	n = strnlen(s, KW_TOKEN_STR_MAX + 1);
 	if (n > KW_TOKEN_STR_MAX || strncmp(s, KW_TOKEN_PREFIX, plen) != 0)
+		return 0;
+	/* check the alphabet here: some libsodium versions map bytes
+	 * >= 0x80 to '_' instead of refusing them */
+	if (strspn(s + plen, alphabet) != n - plen)
 		return 0;
 	if (sodium_base642bin(raw, sizeof(raw), s + plen, n - plen, NULL,
 	    &rawlen, &end, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||

@@ -90,6 +90,12 @@ http_error_body(int err, const char *message, const char *field)
 
 	e = json_pack("{s:s, s:s}", "code", kw_err_code(err), "message",
 	    message && *message ? message : kw_strerror(err));
+	if (e == NULL) {
+		/* the message was not valid UTF-8: say what we can */
+		e = json_pack("{s:s, s:s}", "code", kw_err_code(err),
+		    "message", kw_strerror(err));
+		field = NULL;
+	}
 	if (e != NULL && field != NULL && *field != '\0')
 		json_object_set_new(e, "details", json_pack("{s:s}", "field",
 		    field));

@@ -73,6 +73,9 @@ http_fail(struct http_req *rq, int err, const char *field, const char *fmt,
 	vsnprintf(rq->err_message, sizeof(rq->err_message), fmt, ap);
 	va_end(ap);
 	kw_strlcpy(rq->err_field, field ? field : "", sizeof(rq->err_field));
+	/* a cut (%.64s, the field's size) may have split a character */
+	kw_utf8_sanitize(rq->err_message);
+	kw_utf8_sanitize(rq->err_field);
 	return err;
 }
 
@@ -157,6 +160,24 @@ is_json_type(const char *ct)
 	return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
 }
 
+/* Find a query parameter whose value holds a NUL byte: C strings would
+ * silently cut it short. */
+static enum MHD_Result
+nul_finder(void *cls, enum MHD_ValueKind kind, const char *key,
+    size_t key_size, const char *value, size_t value_size)
+{
+	struct exchange *x = cls;
+
+	KW_UNUSED(kind);
+	if ((value != NULL && strlen(value) != value_size) ||
+	    strlen(key) != key_size) {
+		http_fail(&x->rq, KW_ERR_VALIDATION, key,
+		    "query parameter '%.64s' contains a NUL byte", key);
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
 /* The first callback: headers are in, no body yet. */
 static enum MHD_Result
 begin(struct http_server *srv, struct MHD_Connection *c, struct exchange *x,
@@ -179,6 +200,9 @@ begin(struct http_server *srv, struct MHD_Connection *c, struct exchange *x,
 	if (srv->cfg.authorise != NULL &&
 	    (r = srv->cfg.authorise(&x->rq, x->route)) != 0)
 		return send_error(c, x, r);
+	MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, nul_finder, x);
+	if (x->rq.err_message[0] != '\0')
+		return send_error(c, x, KW_ERR_VALIDATION);
 	cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	te = header(c, MHD_HTTP_HEADER_TRANSFER_ENCODING);
 	has_body = (cl != NULL && strcmp(cl, "0") != 0) || te != NULL;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "limits.h"
 #include "util/util.h"
@@ -46,6 +47,19 @@ kw_now(void)
 }
 
 void
+kw_fault(const char *point)
+{
+#ifdef KW_TESTING
+	const char *at = getenv("KEYWARDEN_CRASH_AT");
+
+	if (at != NULL && strcmp(at, point) == 0)
+		_exit(86);
+#else
+	(void)point;
+#endif
+}
+
+void
 kw_time_fmt(time_t t, char *out, size_t outsz)
 {
 	struct tm tm;
@@ -63,11 +77,15 @@ kw_time_parse(const char *s, time_t *out)
 	memset(&tm, 0, sizeof(tm));
 	if (strlen(s) != KW_TIME_LEN)
 		return -1;
+	char		 again[KW_TIME_LEN + 1];
+
 	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	if (end == NULL || *end != '\0')
 		return -1;
 	*out = timegm(&tm);
-	return 0;
+	/* strptime takes "2026-02-31" and " 1"; only canonical times pass */
+	kw_time_fmt(*out, again, sizeof(again));
+	return strcmp(again, s) == 0 ? 0 : -1;
 }
 
 uint64_t
@@ -79,35 +97,74 @@ kw_mono_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* Decode one UTF-8 sequence at p; returns its length and the code point
+ * in *cp, or 0 when it is malformed (overlong, surrogate, > U+10FFFF). */
+static size_t
+utf8_decode(const unsigned char *p, unsigned *cp)
+{
+	static const unsigned min[] = { 0, 0, 0x80, 0x800, 0x10000 };
+	unsigned	c = p[0], v;
+	size_t		k, i;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if ((c & 0xe0) == 0xc0) {
+		k = 2;
+		v = c & 0x1f;
+	} else if ((c & 0xf0) == 0xe0) {
+		k = 3;
+		v = c & 0x0f;
+	} else if ((c & 0xf8) == 0xf0) {
+		k = 4;
+		v = c & 0x07;
+	} else
+		return 0;
+	for (i = 1; i < k; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		v = (v << 6) | (p[i] & 0x3f);
+	}
+	if (v < min[k] || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = v;
+	return k;
+}
+
 int
 kw_valid_text(const char *s, size_t max)
 {
 	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 n = 0;
+	unsigned		 cp;
+	size_t			 n = 0, k;
 
 	while (*p) {
-		unsigned c = *p;
-		size_t k, i;
-
-		if (c < 0x20 || c == 0x7f)
+		if ((k = utf8_decode(p, &cp)) == 0)
 			return 0;
-		if (c < 0x80)
-			k = 1;
-		else if ((c & 0xe0) == 0xc0 && c >= 0xc2)
-			k = 2;
-		else if ((c & 0xf0) == 0xe0)
-			k = 3;
-		else if ((c & 0xf8) == 0xf0 && c <= 0xf4)
-			k = 4;
-		else
+		/* C0 and C1 controls, DEL */
+		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
 			return 0;
-		for (i = 1; i < k; i++)
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
 		p += k;
 		n += k;
 	}
 	return n <= max;
+}
+
+void
+kw_utf8_sanitize(char *s)
+{
+	unsigned char	*p = (unsigned char *)s;
+	unsigned	 cp;
+	size_t		 k;
+
+	while (*p) {
+		if ((k = utf8_decode(p, &cp)) == 0) {
+			*p++ = '?';
+			continue;
+		}
+		p += k;
+	}
 }
 
 int
@@ -191,6 +248,19 @@ kw_url_is_loopback(const char *s)
 	if (url_host(s, host, sizeof(host), &https) != 0)
 		return 0;
 	return host_is_loopback(host);
+}
+
+int
+kw_valid_http_url(const char *s)
+{
+	char	host[256];
+	int	https;
+
+	return kw_valid_url(s, 1) || (strlen(s) <= KW_URL_MAX &&
+	    url_host(s, host, sizeof(host), &https) == 0 &&
+	    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789.-:_") == strlen(host) &&
+	    strcspn(s, " \t\r\n") == strlen(s));
 }
 
 int

@@ -25,17 +25,29 @@ int	 kw_time_parse(const char *s, time_t *out);
 /* Monotonic clock in microseconds, for durations. */
 uint64_t kw_mono_us(void);
 
+/* Fault injection, test builds only (KW_TESTING): when the environment
+ * variable KEYWARDEN_CRASH_AT equals point, the process dies on the spot
+ * (as a crash would: no cleanup, exit status 86).  A no-op otherwise. */
+void	 kw_fault(const char *point);
+
 /* 1 if s is a plausible email address (one @, no spaces/controls,
  * non-empty local part and dotted domain, within KW_EMAIL_MAX). */
 int	 kw_valid_email(const char *s);
 /* 1 if s is an absolute https:// URL, or http:// to a loopback host when
  * allow_loopback_http; no spaces, controls or userinfo. */
 int	 kw_valid_url(const char *s, int allow_loopback_http);
+/* 1 if s is a syntactically valid http:// or https:// URL, whatever the
+ * host (for links keywarden prints, never for calls it makes). */
+int	 kw_valid_http_url(const char *s);
 /* 1 if the URL's host is 127.0.0.0/8, ::1 or localhost. */
 int	 kw_url_is_loopback(const char *s);
 /* 1 if s is a slug: [a-z0-9][a-z0-9_-]*, 1..max bytes. */
 int	 kw_valid_slug(const char *s, size_t max);
-/* 1 if s is valid UTF-8 without control characters, at most max bytes. */
+/* 1 if s is valid UTF-8 (no overlongs, surrogates, or beyond U+10FFFF)
+ * without C0/C1 control characters, at most max bytes. */
 int	 kw_valid_text(const char *s, size_t max);
+/* Replace every byte of s that is not part of valid UTF-8 with '?' (after
+ * a cut that may have split a character, or text of unknown origin). */
+void	 kw_utf8_sanitize(char *s);
 
 #endif /* KW_UTIL_H */

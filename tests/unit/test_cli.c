@@ -423,6 +423,722 @@ test_error_format(void **state)
 	buf_free(&b);
 }
 
+/* ---- requests, credentials, audit, revoke ----------------------------- */
+
+static json_t *
+json_of(const char *text)
+{
+	json_t *j = json_loads(text, 0, NULL);
+
+	assert_non_null(j);
+	return j;
+}
+
+/* Assert that query built from a is want. */
+static void
+assert_query(const struct cli_args *a, const char *want)
+{
+	struct buf b;
+
+	buf_init(&b, 4096);
+	cli_query_build(a, &b);
+	assert_string_equal(buf_str(&b), want);
+	buf_free(&b);
+}
+
+static void
+test_handles(void **state)
+{
+	(void)state;
+	assert_true(cli_handles("people"));
+	assert_true(cli_handles("request"));
+	assert_true(cli_handles("credential"));
+	assert_true(cli_handles("audit"));
+	assert_true(cli_handles("revoke"));
+	assert_false(cli_handles("requests"));
+	assert_false(cli_handles(NULL));
+}
+
+static void
+test_request_bodies(void **state)
+{
+	const struct cli_verb	*c = verb(&cli_requests, "create");
+	const struct cli_verb	*ap = verb(&cli_requests, "approve");
+	const struct cli_verb	*dn = verb(&cli_requests, "deny");
+	const struct cli_verb	*wd = verb(&cli_requests, "withdraw");
+	struct cli_args		 a;
+	char			 err[CLI_ERR_MAX];
+
+	(void)state;
+	assert_int_equal(parse(c, &a, err, "request", "create", "--instance",
+	    "global", "--kind", "api_token", "--justification", "weekly "
+	    "export", "--use-case", "reporting", "--scope", "tickets:read",
+	    "--scope", "users:read", "--lifetime-days", "90",
+	    "--access-request-url", "https://jira.example.com/AR-1", NULL), 0);
+	assert_body(c, &a, "{\"instance\":\"global\",\"kind\":\"api_token\","
+	    "\"justification\":\"weekly export\",\"use_case\":\"reporting\","
+	    "\"scopes\":[\"tickets:read\",\"users:read\"],\"lifetime_days\":90,"
+	    "\"access_request_url\":\"https://jira.example.com/AR-1\"}");
+	assert_int_equal(parse(c, &a, err, "request", "create", "--instance",
+	    "global", "--kind", "integration", "--justification", "j",
+	    "--use-case", "u", "--lifetime-days", "30", "--integration-name",
+	    "Sync", "--redirect-uri", "https://a.example.com/cb",
+	    "--redirect-uri", "https://b.example.com/cb", "--client-kind",
+	    "public", NULL), 0);
+	assert_body(c, &a, "{\"instance\":\"global\",\"kind\":\"integration\","
+	    "\"justification\":\"j\",\"use_case\":\"u\",\"lifetime_days\":30,"
+	    "\"integration\":{\"name\":\"Sync\",\"redirect_uris\":["
+	    "\"https://a.example.com/cb\",\"https://b.example.com/cb\"],"
+	    "\"client_kind\":\"public\"}}");
+	assert_int_equal(parse(c, &a, err, "request", "create", "--instance",
+	    "g", "--kind", "oauth", NULL), -1);
+	assert_string_equal(err, "--kind takes one of: api_token|integration");
+	assert_int_equal(parse(c, &a, err, "request", "create", "--instance",
+	    "g", "--kind", "api_token", "--justification", "j", "--use-case",
+	    "u", NULL), -1);
+	assert_string_equal(err, "--lifetime-days is required");
+	assert_int_equal(parse(c, &a, err, "request", "create", "--instance",
+	    "g", "--kind", "integration", "--justification", "j", "--use-case",
+	    "u", "--lifetime-days", "1", "--client-kind", "secret", NULL), -1);
+	assert_string_equal(err,
+	    "--client-kind takes one of: confidential|public");
+
+	/* acknowledge_risk only when asked for; an empty approval is {}. */
+	assert_int_equal(parse(ap, &a, err, "request", "approve", "r_1",
+	    "--comment", "fine", "--acknowledge-risk", NULL), 0);
+	assert_string_equal(a.pos[0], "r_1");
+	assert_body(ap, &a, "{\"comment\":\"fine\",\"acknowledge_risk\":true}");
+	assert_int_equal(parse(ap, &a, err, "request", "approve", "r_1",
+	    "--comment", "fine", NULL), 0);
+	assert_body(ap, &a, "{\"comment\":\"fine\"}");
+	assert_int_equal(parse(ap, &a, err, "request", "approve", "r_1", NULL),
+	    0);
+	assert_body(ap, &a, "{}");
+	assert_int_equal(parse(ap, &a, err, "request", "approve", "r_1",
+	    "--acknowledge-risk=yes", NULL), -1);
+	assert_string_equal(err, "--acknowledge-risk takes no value");
+	assert_int_equal(parse(ap, &a, err, "request", "approve", NULL), -1);
+	assert_string_equal(err, "missing ID");
+	assert_int_equal(parse(dn, &a, err, "request", "deny", "r_1", NULL),
+	    -1);
+	assert_string_equal(err, "--comment is required");
+	assert_int_equal(parse(dn, &a, err, "request", "deny", "r_1",
+	    "--comment", "no", NULL), 0);
+	assert_body(dn, &a, "{\"comment\":\"no\"}");
+	assert_int_equal(parse(wd, &a, err, "request", "withdraw", "r_1",
+	    NULL), 0);
+	assert_body(wd, &a, "{}");
+}
+
+static void
+test_fulfil_secret(void **state)
+{
+	const struct cli_verb	*f = verb(&cli_requests, "fulfil");
+	struct cli_args		 a;
+	json_t			*body = NULL;
+	char			 err[CLI_ERR_MAX], path[] = "/tmp/kwsecXXXXXX";
+	int			 fd, pfd[2], saved;
+
+	(void)state;
+	assert_int_equal(parse(f, &a, err, "request", "fulfil", "r_1", NULL),
+	    -1);
+	assert_string_equal(err, "--secret-file or --secret-env is required");
+	assert_int_equal(parse(f, &a, err, "request", "fulfil", "r_1",
+	    "--secret-file", "x", "--secret-env", "V", NULL), -1);
+	assert_string_equal(err,
+	    "--secret-file and --secret-env cannot be combined");
+	/* There is no way to give the secret itself on the command line. */
+	assert_int_equal(parse(f, &a, err, "request", "fulfil", "r_1",
+	    "--secret", "s3cret", NULL), -1);
+	assert_string_equal(err, "unknown option --secret");
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "zd-token-123\n", 13), 13);
+	close(fd);
+	assert_int_equal(parse(f, &a, err, "request", "fulfil", "r_1",
+	    "--secret-file", path, "--external-id", "9001", NULL), 0);
+	assert_body(f, &a, "{\"secret\":\"zd-token-123\","
+	    "\"external_id\":\"9001\"}");
+	unlink(path);
+
+	setenv("KW_TEST_SECRET", "from-env", 1);
+	assert_int_equal(parse(f, &a, err, "request", "fulfil", "r_1",
+	    "--secret-env", "KW_TEST_SECRET", NULL), 0);
+	assert_body(f, &a, "{\"secret\":\"from-env\"}");
+	unsetenv("KW_TEST_SECRET");
+
+	/* "-" reads standard input up to the first newline, without
+	 * waiting for end-of-file (the writer is still open). */
+	assert_int_equal(pipe(pfd), 0);
+	assert_int_equal(write(pfd[1], "piped\nmore", 10), 10);
+	saved = dup(STDIN_FILENO);
+	assert_int_equal(dup2(pfd[0], STDIN_FILENO), STDIN_FILENO);
+	assert_int_equal(parse(f, &a, err, "request", "fulfil", "r_1",
+	    "--secret-file", "-", NULL), 0);
+	assert_body(f, &a, "{\"secret\":\"piped\"}");
+	assert_int_equal(dup2(saved, STDIN_FILENO), STDIN_FILENO);
+	close(saved);
+	close(pfd[0]);
+	close(pfd[1]);
+	assert_null(body);
+}
+
+static void
+test_list_queries(void **state)
+{
+	const struct cli_verb	*rl = verb(&cli_requests, "list");
+	const struct cli_verb	*cl = verb(&cli_credentials, "list");
+	const struct cli_verb	*al = verb(&cli_audit, "list");
+	struct cli_args		 a;
+	char			 err[CLI_ERR_MAX];
+
+	(void)state;
+	assert_int_equal(parse(rl, &a, err, "request", "list", "--state",
+	    "pending_provisioner", "--actionable", "--requester", "a+b@x.io",
+	    "--instance", "global", "--limit", "10", NULL), 0);
+	assert_query(&a, "?state=pending_provisioner&actionable=true&"
+	    "requester=a%2Bb@x.io&instance=global&limit=10");
+	assert_int_equal(parse(rl, &a, err, "request", "list", "--state",
+	    "open", NULL), -1);
+	assert_non_null(strstr(err, "--state takes one of: pending_manager|"));
+	assert_int_equal(parse(cl, &a, err, "credential", "list", "--owner",
+	    "bob@x.io", "--state", "active", "--expiring-before",
+	    "2026-12-31T00:00:00Z", "--cursor", "c/2", NULL), 0);
+	assert_query(&a, "?owner=bob@x.io&state=active&"
+	    "expiring_before=2026-12-31T00%3A00%3A00Z&cursor=c%2F2");
+	assert_int_equal(parse(cl, &a, err, "credential", "list",
+	    "--expiring-before", "2026-12-31", NULL), -1);
+	assert_string_equal(err, "--expiring-before takes an RFC 3339 UTC "
+	    "time (2026-11-28T09:00:00Z)");
+	assert_int_equal(parse(cl, &a, err, "credential", "list", "--state",
+	    "pending", NULL), -1);
+	assert_string_equal(err,
+	    "--state takes one of: active|revoked|expired");
+	assert_int_equal(parse(al, &a, err, "audit", "list", "--after-seq",
+	    "42", "--limit", "5", NULL), 0);
+	assert_query(&a, "?after_seq=42&limit=5");
+	assert_int_equal(parse(al, &a, err, "audit", "list", "--after-seq",
+	    "-1", NULL), -1);
+	assert_string_equal(err, "--after-seq takes a whole number");
+}
+
+static void
+test_credential_bodies(void **state)
+{
+	const struct cli_verb	*cc = verb(&cli_credentials, "create");
+	const struct cli_verb	*rv = verb(&cli_credentials, "revoke");
+	const struct cli_verb	*ro = verb(&cli_credentials, "rotate");
+	struct cli_args		 a;
+	char			 err[CLI_ERR_MAX];
+
+	(void)state;
+	assert_int_equal(parse(cc, &a, err, "credential", "create",
+	    "--instance", "global", "--purpose", "automation", "--link",
+	    "https://wiki.example.com/x", "--scope", "read",
+	    "--lifetime-days", "30", NULL), 0);
+	assert_body(cc, &a, "{\"instance\":\"global\",\"purpose\":"
+	    "\"automation\",\"link\":\"https://wiki.example.com/x\","
+	    "\"scopes\":[\"read\"],\"lifetime_days\":30}");
+	assert_int_equal(parse(cc, &a, err, "credential", "create",
+	    "--instance", "global", "--purpose", "team", NULL), -1);
+	assert_string_equal(err,
+	    "--purpose takes one of: personal|automation");
+	assert_int_equal(parse(rv, &a, err, "credential", "revoke", "c_1",
+	    NULL), -1);
+	assert_string_equal(err, "--reason is required");
+	assert_int_equal(parse(rv, &a, err, "credential", "revoke", "c_1",
+	    "--reason", "leaked", NULL), 0);
+	assert_body(rv, &a, "{\"reason\":\"leaked\"}");
+	assert_int_equal(parse(ro, &a, err, "credential", "rotate", "c_1",
+	    NULL), 0);
+	assert_body(ro, &a, "{}");
+}
+
+/* Parse the verb-less `keywarden revoke ...` (vi 0: no verb word). */
+static int
+parse_bare(const struct cli_verb *v, struct cli_args *a, char *err,
+    char **argv, int argc)
+{
+	err[0] = '\0';
+	return cli_args_parse(v, argc, argv, 0, a, err, CLI_ERR_MAX);
+}
+
+static void
+test_revoke_args(void **state)
+{
+	const struct cli_verb	*v = &cli_revoke.verbs[0];
+	char			*a1[] = { "revoke", "--instance", "global",
+				    "--reason", "incident 7" };
+	char			*a2[] = { "revoke", "--reason", "x" };
+	char			*a3[] = { "revoke", "--instance", "g",
+				    "--request", "r_1", "--reason", "x" };
+	char			*a4[] = { "revoke", "--request", "r_1",
+				    "--reason", "x", "--dry-run", "extra" };
+	struct cli_args		 a;
+	char			 err[CLI_ERR_MAX];
+
+	(void)state;
+	assert_true(cli_revoke.flags & CLI_R_BARE);
+	assert_int_equal(parse_bare(v, &a, err, a1, 5), 0);
+	assert_string_equal(cli_opt_get(&a, "instance"), "global");
+	assert_string_equal(cli_opt_get(&a, "reason"), "incident 7");
+	assert_null(cli_opt_get(&a, "request"));
+	assert_null(cli_opt_get(&a, "dry-run"));
+	assert_int_equal(parse_bare(v, &a, err, a2, 3), -1);
+	assert_string_equal(err, "--instance or --request is required");
+	assert_int_equal(parse_bare(v, &a, err, a3, 7), -1);
+	assert_string_equal(err, "--instance and --request cannot be combined");
+	assert_int_equal(parse_bare(v, &a, err, a4, 7), -1);
+	assert_string_equal(err, "unexpected argument 'extra'");
+	assert_int_equal(parse_bare(v, &a, err, a4, 6), 0);
+	assert_string_equal(cli_opt_get(&a, "dry-run"), "");
+}
+
+static void
+test_usage_new(void **state)
+{
+	const struct cli_resource *const rs[] = { &cli_people, &cli_instances,
+	    &cli_requests, &cli_credentials, &cli_audit, &cli_revoke };
+	struct buf	 b;
+	const char	*line, *nl;
+	size_t		 i, j;
+
+	(void)state;
+	buf_init(&b, CLI_OUT_MAX);
+	cli_verb_usage(&b, "usage: ", &cli_revoke, &cli_revoke.verbs[0]);
+	assert_string_equal(buf_str(&b), "usage: keywarden revoke "
+	    "(--instance NAME | --request ID) --reason TEXT\n"
+	    "           [--dry-run]\n");
+	buf_free(&b);
+	cli_verb_usage(&b, "usage: ", &cli_requests,
+	    verb(&cli_requests, "fulfil"));
+	assert_string_equal(buf_str(&b), "usage: keywarden request fulfil ID "
+	    "(--secret-file FILE | --secret-env VAR)\n"
+	    "           [--external-id ID]\n");
+	buf_free(&b);
+	/* Every synopsis stays within the width. */
+	for (i = 0; i < KW_NELEM(rs); i++)
+		for (j = 0; j < rs[i]->nverbs; j++)
+			cli_verb_usage(&b, "  ", rs[i], &rs[i]->verbs[j]);
+	for (line = buf_str(&b); (nl = strchr(line, '\n')); line = nl + 1)
+		assert_true(nl - line <= CLI_USAGE_WIDTH);
+	buf_free(&b);
+}
+
+static void
+test_timeline(void **state)
+{
+	json_t		*h;
+	struct buf	 b;
+
+	(void)state;
+	/* Out of order on the wire, same-second entries kept in order, a
+	 * comment with quotes and a newline, none, an unknown actor. */
+	h = json_of("["
+	    "{\"at\":\"2026-11-28T10:00:00Z\",\"actor\":\"pat@example.com\","
+	    "\"action\":\"approve\",\"comment\":\"ok \\\"go\\\"\\nnow\"},"
+	    "{\"at\":\"2026-11-28T09:00:00Z\",\"actor\":\"alice@example.com\","
+	    "\"action\":\"create\",\"comment\":\"\"},"
+	    "{\"at\":\"2026-11-28T09:30:00Z\",\"actor\":\"bob@example.com\","
+	    "\"action\":\"approve\",\"comment\":\"fine\"},"
+	    "{\"at\":\"2026-11-28T10:00:00Z\",\"actor\":null,"
+	    "\"action\":\"issue\",\"comment\":null},"
+	    "\"junk\"]");
+	buf_init(&b, 4096);
+	cli_timeline_render(&b, h);
+	assert_string_equal(buf_str(&b),
+	    "2026-11-28T09:00:00Z  alice@example.com  create\n"
+	    "2026-11-28T09:30:00Z  bob@example.com    approve  \"fine\"\n"
+	    "2026-11-28T10:00:00Z  pat@example.com    approve  "
+	    "\"ok \\\"go\\\"?now\"\n"
+	    "2026-11-28T10:00:00Z  -                  issue\n");
+	buf_free(&b);
+	json_decref(h);
+	/* Nothing for an empty or missing history. */
+	cli_timeline_render(&b, NULL);
+	assert_string_equal(buf_str(&b), "");
+	buf_free(&b);
+}
+
+static void
+test_request_render(void **state)
+{
+	json_t		*r;
+	struct buf	 b;
+
+	(void)state;
+	r = json_of("{\"id\":\"r_1\",\"instance\":\"global\",\"kind\":"
+	    "\"api_token\",\"state\":\"awaiting_fulfilment\",\"requester\":"
+	    "\"alice@example.com\",\"manager\":\"bob@example.com\","
+	    "\"justification\":\"export\",\"use_case\":\"reports\","
+	    "\"scopes\":[\"tickets:read\",\"users:read\"],\"lifetime_days\":90,"
+	    "\"access_request_url\":null,\"link\":"
+	    "\"https://kw.example.com/requests/r_1\",\"integration\":null,"
+	    "\"credential_id\":null,\"created_at\":\"2026-11-28T09:00:00Z\","
+	    "\"updated_at\":\"2026-11-28T10:00:00Z\",\"expires_at\":null,"
+	    "\"fulfilment\":{\"name\":\"https://kw.example.com/requests/r_1\","
+	    "\"instance_url\":\"https://g.zendesk.com\"},"
+	    "\"history\":[{\"at\":\"2026-11-28T09:00:00Z\",\"actor\":"
+	    "\"alice@example.com\",\"action\":\"create\",\"comment\":\"\"}]}");
+	buf_init(&b, 8192);
+	cli_request_render(&b, r);
+	assert_string_equal(buf_str(&b),
+	    "id:             r_1\n"
+	    "instance:       global\n"
+	    "kind:           api_token\n"
+	    "state:          awaiting_fulfilment\n"
+	    "requester:      alice@example.com\n"
+	    "manager:        bob@example.com\n"
+	    "justification:  export\n"
+	    "use case:       reports\n"
+	    "scopes:         tickets:read, users:read\n"
+	    "lifetime:       90 days\n"
+	    "link:           https://kw.example.com/requests/r_1\n"
+	    "credential:     -\n"
+	    "created:        2026-11-28T09:00:00Z\n"
+	    "updated:        2026-11-28T10:00:00Z\n"
+	    "expires:        -\n"
+	    "\n"
+	    "Create the credential on the instance with this exact name:\n"
+	    "\n"
+	    "    https://kw.example.com/requests/r_1\n"
+	    "\n"
+	    "  instance_url:  https://g.zendesk.com\n"
+	    "\n"
+	    "Then hand keywarden its secret: keywarden request fulfil r_1 "
+	    "--secret-file FILE\n"
+	    "\n"
+	    "history:\n"
+	    "2026-11-28T09:00:00Z  alice@example.com  create\n");
+	buf_free(&b);
+	json_decref(r);
+
+	/* An integration shows its details; no fulfilment outside its state. */
+	r = json_of("{\"id\":\"r_2\",\"kind\":\"integration\",\"state\":"
+	    "\"pending_manager\",\"scopes\":[],\"integration\":{\"name\":"
+	    "\"Sync\",\"redirect_uris\":[\"https://a.example.com/cb\"],"
+	    "\"client_kind\":\"confidential\"},\"fulfilment\":{\"name\":\"x\"},"
+	    "\"history\":[]}");
+	cli_request_render(&b, r);
+	assert_non_null(strstr(buf_str(&b), "\nintegration:    Sync\n"
+	    "client kind:    confidential\n"
+	    "redirect uris:  https://a.example.com/cb\n"));
+	assert_non_null(strstr(buf_str(&b), "\nscopes:         (none)\n"));
+	assert_null(strstr(buf_str(&b), "Create the credential"));
+	assert_non_null(strstr(buf_str(&b), "\nhistory: (none)\n"));
+	buf_free(&b);
+	json_decref(r);
+}
+
+static void
+test_request_state_render(void **state)
+{
+	json_t		*r;
+	struct buf	 b;
+
+	(void)state;
+	buf_init(&b, 4096);
+	r = json_of("{\"id\":\"r_1\",\"state\":\"issued\",\"credential_id\":"
+	    "\"c_9\"}");
+	cli_request_state_render(&b, r);
+	assert_string_equal(buf_str(&b), "request r_1: issued\n"
+	    "credential: c_9\n"
+	    "Its owner reveals the secret, once, with: keywarden credential "
+	    "reveal c_9\n");
+	buf_free(&b);
+	json_decref(r);
+	r = json_of("{\"id\":\"r_1\",\"state\":\"failed\",\"history\":["
+	    "{\"action\":\"approve\",\"comment\":\"ok\"},{\"action\":\"fail\","
+	    "\"comment\":\"instance said 403\"}]}");
+	cli_request_state_render(&b, r);
+	assert_string_equal(buf_str(&b), "request r_1: failed\n"
+	    "reason: instance said 403\n");
+	buf_free(&b);
+	json_decref(r);
+	r = json_of("{\"id\":\"r_1\",\"state\":\"awaiting_fulfilment\","
+	    "\"fulfilment\":{\"name\":\"kw r_1\"}}");
+	cli_request_state_render(&b, r);
+	assert_string_equal(buf_str(&b), "request r_1: awaiting_fulfilment\n"
+	    "\nCreate the credential on the instance with this exact name:\n"
+	    "\n    kw r_1\n\n"
+	    "Then hand keywarden its secret: keywarden request fulfil r_1 "
+	    "--secret-file FILE\n");
+	buf_free(&b);
+	json_decref(r);
+	r = json_of("{\"id\":\"r\\u001b1\",\"state\":\"denied\"}");
+	cli_request_state_render(&b, r);
+	assert_string_equal(buf_str(&b), "request r?1: denied\n");
+	buf_free(&b);
+	json_decref(r);
+}
+
+static void
+test_reveal_render(void **state)
+{
+	json_t		*r;
+	struct buf	 b;
+
+	(void)state;
+	buf_init(&b, 4096);
+	r = json_of("{\"secret\":\"zd-abc\"}");
+	assert_int_equal(cli_reveal_render(&b, r), 0);
+	assert_string_equal(buf_str(&b), "zd-abc\n");
+	buf_free(&b);
+	json_decref(r);
+	r = json_of("{\"client_id\":\"kw_sync\",\"client_secret\":\"cs-1\"}");
+	assert_int_equal(cli_reveal_render(&b, r), 0);
+	assert_string_equal(buf_str(&b),
+	    "client_id: kw_sync\nclient_secret: cs-1\n");
+	buf_free(&b);
+	/* The wipe leaves the strings' bytes zeroed, whatever the depth. */
+	json_object_set_new(r, "nested", json_pack("{s:[s]}", "a", "deep"));
+	cli_json_wipe_all(r);
+	assert_int_equal(json_string_value(json_object_get(r,
+	    "client_secret"))[0], '\0');
+	assert_int_equal(json_string_value(json_array_get(json_object_get(
+	    json_object_get(r, "nested"), "a"), 0))[0], '\0');
+	json_decref(r);
+	r = json_of("{\"client_id\":\"kw_sync\"}");
+	assert_int_equal(cli_reveal_render(&b, r), -1);
+	buf_free(&b);
+	json_decref(r);
+}
+
+static void
+test_verify_render(void **state)
+{
+	json_t		*v;
+	struct buf	 b;
+
+	(void)state;
+	buf_init(&b, 4096);
+	v = json_of("{\"ok\":true,\"events\":12,\"head\":\"ab12\"}");
+	assert_int_equal(cli_verify_render(&b, v), CLI_EXIT_OK);
+	assert_string_equal(buf_str(&b),
+	    "audit log intact: 12 events, head ab12\n");
+	buf_free(&b);
+	json_decref(v);
+	v = json_of("{\"ok\":false,\"first_bad_seq\":7,\"reason\":"
+	    "\"hash mismatch\"}");
+	assert_int_equal(cli_verify_render(&b, v), CLI_EXIT_FAIL);
+	assert_string_equal(buf_str(&b),
+	    "audit log BROKEN at event 7: hash mismatch\n");
+	buf_free(&b);
+	json_decref(v);
+	v = json_of("{\"ok\":\"yes\"}");
+	assert_int_equal(cli_verify_render(&b, v), CLI_EXIT_FAIL);
+	buf_free(&b);
+	json_decref(v);
+}
+
+static void
+test_list_dotted(void **state)
+{
+	static const struct cli_col cols[] = {
+		{ "ID", "id" }, { "DELIVERY", "delivery.state" },
+	};
+	json_t		*ans;
+	struct buf	 b;
+
+	(void)state;
+	ans = json_of("{\"items\":[{\"id\":\"c_1\",\"delivery\":{\"state\":"
+	    "\"pending\"}},{\"id\":\"c_2\",\"delivery\":null}],"
+	    "\"next_cursor\":null}");
+	buf_init(&b, 4096);
+	cli_list_render(&b, ans, cols, KW_NELEM(cols));
+	assert_string_equal(buf_str(&b),
+	    "ID   DELIVERY\n"
+	    "c_1  pending\n"
+	    "c_2  -\n");
+	buf_free(&b);
+	json_decref(ans);
+	buf_init(&b, 4096);
+	cli_indent(&b, "a\nb\n", "> ");
+	cli_indent(&b, "c", "> ");
+	assert_string_equal(buf_str(&b), "> a\n> b\n> c\n");
+	buf_free(&b);
+}
+
+/* ---- bulk revocation -------------------------------------------------- */
+
+/* A scripted server: per credential, the status of each attempt in turn
+ * (0: success, -1: unreachable). */
+struct fake_rv {
+	const char	*id[4];
+	long		 script[4][CLI_REVOKE_ATTEMPTS];
+	int		 calls[4];
+	unsigned	 slept[8];
+	size_t		 nslept;
+};
+
+static int
+fake_revoke(void *arg, const char *id, struct cli_fail *fail)
+{
+	struct fake_rv	*f = arg;
+	size_t		 i;
+	long		 s;
+
+	for (i = 0; i < 4 && strcmp(f->id[i], id) != 0; i++)
+		;
+	assert_true(i < 4);
+	s = f->script[i][f->calls[i]++];
+	if (s == 0)
+		return 0;
+	if (s < 0) {
+		fail->neterr = KW_ERR_UPSTREAM;
+		snprintf(fail->text, sizeof(fail->text), "cannot reach server");
+	} else {
+		fail->status = s;
+		snprintf(fail->text, sizeof(fail->text), "%ld some_code: no", s);
+	}
+	return -1;
+}
+
+static void
+fake_sleep(void *arg, unsigned seconds)
+{
+	struct fake_rv *f = arg;
+
+	f->slept[f->nslept++] = seconds;
+}
+
+static void
+test_revoke_classify(void **state)
+{
+	struct cli_fail f;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	f.neterr = KW_ERR_UPSTREAM;
+	assert_int_equal(cli_revoke_classify(&f), CLI_RV_RETRY);
+	f.neterr = KW_ERR_VALIDATION;
+	assert_int_equal(cli_revoke_classify(&f), CLI_RV_FAILED);
+	f.neterr = 0;
+	f.status = 409;
+	assert_int_equal(cli_revoke_classify(&f), CLI_RV_NOT_ACTIVE);
+	f.status = 502;
+	assert_int_equal(cli_revoke_classify(&f), CLI_RV_RETRY);
+	f.status = 429;
+	assert_int_equal(cli_revoke_classify(&f), CLI_RV_RETRY);
+	f.status = 200;		/* success without a readable answer */
+	assert_int_equal(cli_revoke_classify(&f), CLI_RV_RETRY);
+	f.status = 403;
+	assert_int_equal(cli_revoke_classify(&f), CLI_RV_FAILED);
+	f.status = 404;
+	assert_int_equal(cli_revoke_classify(&f), CLI_RV_FAILED);
+}
+
+static void
+test_bulk_revoke(void **state)
+{
+	struct fake_rv	 f = {
+		.id = { "c_1", "c_2", "c_3", "c_4" },
+		.script = {
+			{ 0 },			/* revoked at once */
+			{ 502, -1, 0 },		/* revoked on the third try */
+			{ 409 },		/* already revoked */
+			{ 503, 403 },		/* then refused for good */
+		},
+	};
+	struct cli_bulk	 b;
+	struct buf	 sum;
+	json_t		*j, *exp;
+	char		*text = NULL;
+	size_t		 len = 0;
+	FILE		*out;
+
+	(void)state;
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(cli_bulk_add(&b, "c_1", "alice@example.com"), 0);
+	assert_int_equal(cli_bulk_add(&b, "c_2", NULL), 0);
+	assert_int_equal(cli_bulk_add(&b, "c_3", "bob@example.com"), 0);
+	assert_int_equal(cli_bulk_add(&b, "c_1", "dup@example.com"), 0);
+	assert_int_equal(cli_bulk_add(&b, "c_4", "carol@example.com"), 0);
+	assert_int_equal(b.n, 4);
+	assert_non_null(out = open_memstream(&text, &len));
+	assert_int_equal(cli_bulk_revoke(&b, fake_revoke, fake_sleep, &f, out),
+	    1);
+	fclose(out);
+	assert_string_equal(text,
+	    "c_1  alice@example.com  revoked\n"
+	    "c_2  failed, will retry: 502 some_code: no\n"
+	    "c_3  bob@example.com  not active: 409 some_code: no\n"
+	    "c_4  carol@example.com  failed, will retry: 503 some_code: no\n"
+	    "c_2  failed, will retry: cannot reach server\n"
+	    "c_4  carol@example.com  FAILED after 2 attempts: "
+	    "403 some_code: no\n"
+	    "c_2  revoked (attempt 3)\n");
+	free(text);
+	/* One try each, a retry after 1 s, the last after 2 s. */
+	assert_int_equal(f.calls[0], 1);
+	assert_int_equal(f.calls[1], 3);
+	assert_int_equal(f.calls[2], 1);
+	assert_int_equal(f.calls[3], 2);
+	assert_int_equal(f.nslept, 2);
+	assert_int_equal(f.slept[0], 1);
+	assert_int_equal(f.slept[1], 2);
+
+	buf_init(&sum, 1024);
+	assert_int_equal(cli_bulk_summary(&b, &sum), CLI_EXIT_FAIL);
+	assert_string_equal(buf_str(&sum), "revoked 2 of 4 credentials, "
+	    "1 no longer active, 1 FAILED\n");
+	buf_free(&sum);
+	j = cli_bulk_json(&b);
+	exp = json_of("{\"revoked\":2,\"not_active\":1,\"failed\":1,"
+	    "\"results\":["
+	    "{\"id\":\"c_1\",\"owner\":\"alice@example.com\",\"result\":"
+	    "\"revoked\",\"attempts\":1,\"error\":null},"
+	    "{\"id\":\"c_2\",\"owner\":null,\"result\":\"revoked\","
+	    "\"attempts\":3,\"error\":null},"
+	    "{\"id\":\"c_3\",\"owner\":\"bob@example.com\",\"result\":"
+	    "\"not_active\",\"attempts\":1,\"error\":\"409 some_code: no\"},"
+	    "{\"id\":\"c_4\",\"owner\":\"carol@example.com\",\"result\":"
+	    "\"failed\",\"attempts\":2,\"error\":\"403 some_code: no\"}]}");
+	assert_true(json_equal(j, exp));
+	json_decref(j);
+	json_decref(exp);
+	cli_bulk_free(&b);
+}
+
+static void
+test_bulk_revoke_gives_up(void **state)
+{
+	struct fake_rv	 f = {
+		.id = { "c_1", "c_2", "x", "y" },
+		.script = { { -1, -1, -1 }, { 0 } },
+	};
+	struct cli_bulk	 b;
+	struct buf	 sum;
+
+	(void)state;
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(cli_bulk_add(&b, "c_1", NULL), 0);
+	assert_int_equal(cli_bulk_add(&b, "c_2", NULL), 0);
+	/* Without output; transient failures stop after the attempts. */
+	assert_int_equal(cli_bulk_revoke(&b, fake_revoke, fake_sleep, &f,
+	    NULL), 1);
+	assert_int_equal(f.calls[0], CLI_REVOKE_ATTEMPTS);
+	assert_int_equal(b.t[0].state, CLI_RV_FAILED);
+	assert_string_equal(b.t[0].why, "cannot reach server");
+	assert_int_equal(f.nslept, CLI_REVOKE_ATTEMPTS - 1);
+	cli_bulk_free(&b);
+
+	/* All well: no sleeping, exit 0; nothing at all: exit 0. */
+	memset(&f, 0, sizeof(f));
+	f.id[0] = "c_1";
+	f.id[1] = f.id[2] = f.id[3] = "-";
+	assert_int_equal(cli_bulk_add(&b, "c_1", NULL), 0);
+	assert_int_equal(cli_bulk_revoke(&b, fake_revoke, fake_sleep, &f,
+	    NULL), 0);
+	assert_int_equal(f.nslept, 0);
+	buf_init(&sum, 1024);
+	assert_int_equal(cli_bulk_summary(&b, &sum), CLI_EXIT_OK);
+	assert_string_equal(buf_str(&sum), "revoked 1 of 1 credential\n");
+	buf_free(&sum);
+	cli_bulk_free(&b);
+}
+
 /* ---- net_do ----------------------------------------------------------- */
 
 static int
@@ -668,6 +1384,22 @@ main(void)
 		cmocka_unit_test(test_list_render),
 		cmocka_unit_test(test_object_render),
 		cmocka_unit_test(test_error_format),
+		cmocka_unit_test(test_handles),
+		cmocka_unit_test(test_request_bodies),
+		cmocka_unit_test(test_fulfil_secret),
+		cmocka_unit_test(test_list_queries),
+		cmocka_unit_test(test_credential_bodies),
+		cmocka_unit_test(test_revoke_args),
+		cmocka_unit_test(test_usage_new),
+		cmocka_unit_test(test_timeline),
+		cmocka_unit_test(test_request_render),
+		cmocka_unit_test(test_request_state_render),
+		cmocka_unit_test(test_reveal_render),
+		cmocka_unit_test(test_verify_render),
+		cmocka_unit_test(test_list_dotted),
+		cmocka_unit_test(test_revoke_classify),
+		cmocka_unit_test(test_bulk_revoke),
+		cmocka_unit_test(test_bulk_revoke_gives_up),
 		cmocka_unit_test(test_net_refusals),
 		cmocka_unit_test(test_net_exchange),
 		cmocka_unit_test(test_net_too_large),

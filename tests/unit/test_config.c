@@ -386,10 +386,11 @@ file_refuses_syntax_error(void **state)
 	assert_non_null(strstr(err, ":2:"));
 }
 
-/* Values the key table allows (data_dir up to KW_PATH_MAX - 1 bytes) are
- * just as valid in a file as in the environment or on the command line. */
+/* inih (Debian's build) reads lines of at most INI_MAX_LINE bytes and
+ * would split a longer one silently: such a file is refused with a
+ * message that names the line and the way out, and nothing is applied. */
 static void
-file_accepts_long_values(void **state)
+file_refuses_long_lines_clearly(void **state)
 {
 	struct config	c;
 	char		err[256] = "", dir[401], text[600];
@@ -398,15 +399,17 @@ file_accepts_long_values(void **state)
 	dir[0] = '/';
 	memset(dir + 1, 'd', sizeof(dir) - 2);
 	dir[sizeof(dir) - 1] = '\0';
-	snprintf(text, sizeof(text), "[server]\ndata_dir = %s\nthreads = 3\n",
+	snprintf(text, sizeof(text), "[server]\nthreads = 3\ndata_dir = %s\n",
 	    dir);
 	config_defaults(&c);
+	assert_int_equal(load_text(&c, text, err, sizeof(err)), KW_ERR_CONFIG);
+	assert_non_null(strstr(err, ":3:"));
+	assert_non_null(strstr(err, "longer than"));
+	assert_int_equal(c.threads, 2);			/* nothing applied */
+	assert_string_equal(c.data_dir, "data");
+	/* the same value is fine through config_set (env, flags) */
 	assert_int_equal(config_set(&c, "data_dir", dir, err, sizeof(err)), 0);
-	config_defaults(&c);
-	if (load_text(&c, text, err, sizeof(err)) != 0)
-		fail_msg("a 400-byte data_dir refused in a file: %s", err);
 	assert_string_equal(c.data_dir, dir);
-	assert_int_equal(c.threads, 3);
 }
 
 static void
@@ -509,6 +512,22 @@ split_listen_refuses_bad_port(void **state)
 		    sizeof(host), &port), -1);
 		assert_int_equal(port, 12345);
 	}
+}
+
+/* An IPv6 address without brackets or port is a missing port, not the
+ * host ":" on port 1. */
+static void
+split_listen_refuses_bare_ipv6(void **state)
+{
+	char	host[64];
+	int	port = 12345;
+
+	(void)state;
+	assert_int_equal(config_split_listen("::1", host, sizeof(host), &port),
+	    -1);
+	assert_int_equal(config_split_listen("fe80::1", host, sizeof(host),
+	    &port), -1);
+	assert_int_equal(port, 12345);
 }
 
 static void
@@ -697,12 +716,13 @@ main(void)
 		cmocka_unit_test(file_refuses_unknown_key),
 		cmocka_unit_test(file_refuses_bad_value),
 		cmocka_unit_test(file_refuses_syntax_error),
-		cmocka_unit_test(file_accepts_long_values),
+		cmocka_unit_test(file_refuses_long_lines_clearly),
 		cmocka_unit_test(file_missing),
 		cmocka_unit_test(precedence_defaults_env_file_flags),
 		cmocka_unit_test(split_listen_ipv4),
 		cmocka_unit_test(split_listen_ipv6),
 		cmocka_unit_test(split_listen_refuses_bad_port),
+		cmocka_unit_test(split_listen_refuses_bare_ipv6),
 		cmocka_unit_test(split_listen_refuses_empty_host),
 		cmocka_unit_test(split_listen_refuses_host_too_long),
 		cmocka_unit_test(validate_refuses_empty_data_dir),

@@ -609,7 +609,8 @@ keys_load_matches_keys_from_bytes(void **state)
 	unsigned char		 a[KW_HASH_LEN], b[KW_HASH_LEN];
 	struct crypto_keys	*fk = NULL, *bk = NULL;
 	char			 dir[64], path[128], fa[32], fb[32];
-	const char		*tok = "kw_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+	const char		*tok = "kw_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+				    "AAAAAAAA";
 	int			 fd;
 
 	(void)state;
@@ -701,7 +702,8 @@ sha256_known_vector(void **state)
 static void
 sha256_incremental_equals_one_shot(void **state)
 {
-	const char		*msg = "prev-hash\n{\"seq\":1,\"actor\":\"system\"}";
+	const char		*msg = "prev-hash\n"
+				    "{\"seq\":1,\"actor\":\"system\"}";
 	struct crypto_sha256	 h;
 	char			 one[65], inc[65];
 	size_t			 i, n = strlen(msg);

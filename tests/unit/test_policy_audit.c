@@ -317,8 +317,8 @@ canonical_ignores_details_key_order(void **state)
 static void
 canonical_refuses_bad_details(void **state)
 {
-	const char *const bad[] = { "", "not json", "{\"a\":1", "{\"a\":1,\"a\":2}",
-	    NULL };
+	const char *const bad[] = { "", "not json", "{\"a\":1",
+	    "{\"a\":1,\"a\":2}", NULL };
 	struct audit_event	ev;
 	char			h[65];
 	size_t			i;
@@ -517,10 +517,10 @@ collect(const struct audit_event *ev, void *arg)
 {
 	json_t *a = arg;
 
-	json_array_append_new(a, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s}",
-	    "seq", (json_int_t)ev->seq, "actor", ev->actor, "action", ev->action,
-	    "subject", ev->subject, "details", ev->details, "prev", ev->prev_hash,
-	    "hash", ev->hash));
+	json_array_append_new(a, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, "
+	    "s:s}", "seq", (json_int_t)ev->seq, "actor", ev->actor, "action",
+	    ev->action, "subject", ev->subject, "details", ev->details, "prev",
+	    ev->prev_hash, "hash", ev->hash));
 	return 0;
 }
 
@@ -536,9 +536,9 @@ append_links_events_and_consumes_details(void **state)
 	assert_int_equal(store_open(l.dir, 0, &st), 0);
 	assert_int_equal(store_begin(st), 0);
 	/* details are consumed: LeakSanitizer would flag the object */
-	assert_int_equal(audit_append(st, "admin@example.com", "instance.create",
-	    "instance:acme", json_pack("{s:s, s:i}", "zeta", "z", "alpha", 1)),
-	    0);
+	assert_int_equal(audit_append(st, "admin@example.com",
+	    "instance.create", "instance:acme", json_pack("{s:s, s:i}", "zeta",
+	    "z", "alpha", 1)), 0);
 	assert_int_equal(audit_append(st, "system", "server.start", "server",
 	    NULL), 0);
 	assert_int_equal(store_commit(st), 0);
@@ -641,9 +641,10 @@ tamper_forged_row_appended(void **state)
 {
 	(void)state;
 	expect_tamper_caught(
-	    "INSERT INTO audit_events (seq, at, actor, action, subject, details,"
-	    " prev_hash, hash) SELECT 6, at, 'eve@example.com', 'person.create',"
-	    " 'person:per_eve', '{}', hash, hash FROM audit_events"
+	    "INSERT INTO audit_events (seq, at, actor, action, subject,"
+	    " details, prev_hash, hash) SELECT 6, at, 'eve@example.com',"
+	    " 'person.create', 'person:per_eve', '{}', hash, hash"
+	    " FROM audit_events"
 	    " WHERE seq = 5", 6);
 }
 

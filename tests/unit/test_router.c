@@ -27,16 +27,18 @@ h_dummy(struct http_req *rq, struct http_resp *rs)
 	return 0;
 }
 
+#define R(method, pattern, body) \
+	{ method, pattern, h_dummy, ACCESS_ADMIN, body }
+
 static const struct http_route routes[] = {
-	{ "GET",    "/v1/health",		h_dummy, ACCESS_PUBLIC, BODY_NONE },
-	{ "GET",    "/v1/people",		h_dummy, ACCESS_READER, BODY_NONE },
-	{ "POST",   "/v1/people",		h_dummy, ACCESS_ADMIN, BODY_REQUIRED },
-	{ "GET",    "/v1/people/{}",		h_dummy, ACCESS_READER, BODY_NONE },
-	{ "PATCH",  "/v1/people/{}",		h_dummy, ACCESS_ADMIN, BODY_REQUIRED },
-	{ "DELETE", "/v1/people/{}/tokens/{}",	h_dummy, ACCESS_ADMIN, BODY_NONE },
-	{ "GET",    "/v1/a/{}/b/{}/c/{}/d/{}",	h_dummy, ACCESS_PUBLIC, BODY_NONE },
-	{ "GET",    "/v1/a/{}/b/{}/c/{}/d/{}/e/{}", h_dummy, ACCESS_PUBLIC,
-	    BODY_NONE },
+	R("GET",	"/v1/health",			BODY_NONE),	/* 0 */
+	R("GET",	"/v1/people",			BODY_NONE),
+	R("POST",	"/v1/people",			BODY_REQUIRED),
+	R("GET",	"/v1/people/{}",		BODY_NONE),	/* 3 */
+	R("PATCH",	"/v1/people/{}",		BODY_REQUIRED),
+	R("DELETE",	"/v1/people/{}/tokens/{}",	BODY_NONE),	/* 5 */
+	R("GET",	"/v1/a/{}/b/{}/c/{}/d/{}",	BODY_NONE),
+	R("GET",	"/v1/a/{}/b/{}/c/{}/d/{}/e/{}",	BODY_NONE),
 };
 
 /* The outcome of one match. */
@@ -148,7 +150,8 @@ unknown_path(void **state)
 	    KW_ERR_NOT_FOUND);
 	assert_null(m.route);
 	assert_int_equal(match(&m, "GET", "", sizeof(m.seg)), KW_ERR_NOT_FOUND);
-	assert_int_equal(match(&m, "GET", "/", sizeof(m.seg)), KW_ERR_NOT_FOUND);
+	assert_int_equal(match(&m, "GET", "/", sizeof(m.seg)),
+	    KW_ERR_NOT_FOUND);
 	assert_int_equal(match(&m, "GET", "/v1/healthz", sizeof(m.seg)),
 	    KW_ERR_NOT_FOUND);
 	assert_int_equal(match(&m, "GET", "/v1/people/per_1/extra",
@@ -304,6 +307,24 @@ error_body_without_field_or_message(void **state)
 	json_decref(b);
 }
 
+/* A message or field that is not valid UTF-8 (a cut-short client key)
+ * must still produce the error object, never NULL (an empty body). */
+static void
+error_body_survives_broken_utf8(void **state)
+{
+	json_t *b, *e;
+
+	(void)state;
+	b = http_error_body(KW_ERR_VALIDATION, "unknown field 'caf\xc3'",
+	    "caf\xc3");
+	assert_non_null(b);
+	e = json_object_get(b, "error");
+	assert_string_equal(json_string_value(json_object_get(e, "code")),
+	    "validation_failed");
+	assert_non_null(json_string_value(json_object_get(e, "message")));
+	json_decref(b);
+}
+
 static void
 error_codes_and_statuses(void **state)
 {
@@ -374,6 +395,7 @@ main(void)
 		cmocka_unit_test(json_depth),
 		cmocka_unit_test(error_body_shape),
 		cmocka_unit_test(error_body_without_field_or_message),
+		cmocka_unit_test(error_body_survives_broken_utf8),
 		cmocka_unit_test(error_codes_and_statuses),
 		cmocka_unit_test(unknown_error_code_is_internal),
 	};

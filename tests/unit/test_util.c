@@ -144,9 +144,10 @@ url_plain_http_refused_off_loopback(void **state)
 static void
 url_loopback_http_only_when_allowed(void **state)
 {
-	const char *const loop[] = { "http://127.0.0.1:9", "http://127.0.0.1:9/",
-	    "http://127.1.2.3/x", "http://localhost:8080/api",
-	    "http://[::1]:8200/", "http://[::1]", NULL };
+	const char *const loop[] = { "http://127.0.0.1:9",
+	    "http://127.0.0.1:9/", "http://127.1.2.3/x",
+	    "http://localhost:8080/api", "http://[::1]:8200/", "http://[::1]",
+	    NULL };
 
 	(void)state;
 	EXPECT_ALL(url_strict, 0, loop);
@@ -169,8 +170,8 @@ static void
 url_userinfo_refused(void **state)
 {
 	const char *const bad[] = { "https://user@kw.example.com",
-	    "https://user:pw@kw.example.com/", "https://kw.example.com@evil.com/",
-	    "http://x@127.0.0.1/", NULL };
+	    "https://user:pw@kw.example.com/",
+	    "https://kw.example.com@evil.com/", "http://x@127.0.0.1/", NULL };
 
 	(void)state;
 	EXPECT_ALL(url_strict, 0, bad);
@@ -496,7 +497,7 @@ buf_max_is_enforced_and_sticky(void **state)
 
 	(void)state;
 	buf_init(&b, 10);
-	assert_int_equal(buf_addstr(&b, "0123456789"), 0);	/* exactly max */
+	assert_int_equal(buf_addstr(&b, "0123456789"), 0);	/* max bytes */
 	assert_int_equal(buf_addstr(&b, "x"), KW_ERR_TOO_LARGE);
 	assert_int_equal(buf_err(&b), KW_ERR_TOO_LARGE);
 	assert_string_equal(buf_str(&b), "0123456789");

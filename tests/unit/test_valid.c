@@ -79,6 +79,37 @@ known_names_unknown_key(void **state)
 	json_decref(o);
 }
 
+/* The message and field of a failure reach the client as JSON strings,
+ * so cutting a long key short must not split a UTF-8 character. */
+static void
+known_long_non_ascii_key_stays_text(void **state)
+{
+	static const char *const allowed[] = { "email", NULL };
+	struct http_req	 rq;
+	json_t		*o;
+	char		 key[80];
+	size_t		 nA;
+	int		 r;
+
+	(void)state;
+	for (nA = 60; nA <= 66; nA++) {
+		memset(key, 'a', nA);
+		strcpy(key + nA, "\xc3\xa9");		/* U+00E9 */
+		o = json_object();
+		json_object_set_new(o, key, json_true());
+		memset(&rq, 0, sizeof(rq));
+		r = jv_known(&rq, o, allowed);
+		json_decref(o);
+		assert_int_equal(r, KW_ERR_VALIDATION);
+		if (!kw_valid_text(rq.err_message, sizeof(rq.err_message)))
+			fail_msg("message not UTF-8 for a key of %zu+2 bytes",
+			    nA);
+		if (!kw_valid_text(rq.err_field, sizeof(rq.err_field)))
+			fail_msg("field not UTF-8 for a key of %zu+2 bytes",
+			    nA);
+	}
+}
+
 /* ---- jv_str ----------------------------------------------------------- */
 
 static void
@@ -685,6 +716,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(known_accepts_listed_keys),
 		cmocka_unit_test(known_names_unknown_key),
+		cmocka_unit_test(known_long_non_ascii_key_stays_text),
 		cmocka_unit_test(str_reads_value),
 		cmocka_unit_test(str_absent_optional),
 		cmocka_unit_test(str_required_missing),
