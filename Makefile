@@ -49,13 +49,15 @@ build/release/obj/%.o: src/%.c
 # The Zendesk simulator (sim/): reuses keywarden's HTTP layer and utils.
 REL_LIBOBJS := $(patsubst src/%.c,build/release/obj/%.o,$(LIBSRCS))
 build/release/zendesk-sim: $(patsubst sim/%.c,build/release/sim/%.o,$(SIM_SRCS)) $(REL_LIBOBJS)
-	$(CC) $(REL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(REL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 build/release/sim/%.o: sim/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(REL_CFLAGS) -MMD -MP -c -o $@ $<
 build/test/zendesk-sim: $(patsubst sim/%.c,build/test/sim/%.o,$(SIM_SRCS)) $(TST_LIBOBJS)
-	$(CC) $(TST_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	@echo "  LD(san) $@"
+	@$(CC) $(TST_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 build/test/sim/%.o: sim/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC(san) $<"
@@ -98,4 +100,6 @@ bench: build/release/keywarden build/release/bench-ceiling
 clean:
 	rm -rf build
 
--include $(REL_OBJS:.o=.d) $(TST_OBJS:.o=.d)
+-include $(REL_OBJS:.o=.d) $(TST_OBJS:.o=.d) \
+    $(patsubst sim/%.c,build/release/sim/%.d,$(SIM_SRCS)) \
+    $(patsubst sim/%.c,build/test/sim/%.d,$(SIM_SRCS))

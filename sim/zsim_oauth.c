@@ -648,46 +648,62 @@ grant_client(struct zsim *sim, const json_t *in)
 	return cl;
 }
 
-void
-zsim_grant(struct zsim_call *c)
+/* The grant's type, lifetime and scopes; 0, or -1 after answering. */
+static int
+grant_params(struct zsim_call *c, json_int_t *expires_in, json_t **scopes,
+    int *valid)
 {
-	const json_t		*in = c->rq->body;
-	struct zsim_client	*cl;
-	struct zsim_token	*t = NULL;
-	const char		*gt, *scope;
-	json_t			*scopes, *ttl, *body = NULL;
-	char			 secret[ZSIM_SECRET_LEN + 1];
-	json_int_t		 expires_in = ZSIM_GRANT_TTL_DEFAULT;
-	int			 valid = 1;
-	size_t			 i;
+	const json_t	*in = c->rq->body, *ttl;
+	const char	*gt, *scope;
+	size_t		 i;
 
 	gt = json_string_value(json_object_get(in, "grant_type"));
 	if (gt == NULL || strcmp(gt, "client_credentials") != 0) {
 		oauth_error(c, 400, "unsupported_grant_type", "The "
 		    "simulator implements the client_credentials grant only.");
-		return;
+		return -1;
 	}
+	*expires_in = ZSIM_GRANT_TTL_DEFAULT;
 	if ((ttl = json_object_get(in, "expires_in")) != NULL) {
-		expires_in = json_integer_value(ttl);
-		if (!json_is_integer(ttl) || expires_in < ZSIM_GRANT_TTL_MIN ||
-		    expires_in > ZSIM_GRANT_TTL_MAX) {
+		*expires_in = json_integer_value(ttl);
+		if (!json_is_integer(ttl) || *expires_in < ZSIM_GRANT_TTL_MIN ||
+		    *expires_in > ZSIM_GRANT_TTL_MAX) {
 			oauth_error(c, 400, "invalid_request", "expires_in "
 			    "must be between 300 and 172800 seconds.");
-			return;
+			return -1;
 		}
 	}
 	scope = json_string_value(json_object_get(in, "scope"));
-	if (scope == NULL || (scopes = split_scope(scope)) == NULL) {
+	if (scope == NULL || (*scopes = split_scope(scope)) == NULL) {
 		oauth_error(c, 400, "invalid_scope", "The requested scope is "
 		    "invalid, unknown, or malformed.");
-		return;
+		return -1;
 	}
-	for (i = 0; i < json_array_size(scopes); i++)
-		if (!zsim_scope_valid(json_string_value(json_array_get(scopes,
-		    i))))
-			valid = 0;
+	*valid = 1;
+	for (i = 0; i < json_array_size(*scopes); i++)
+		if (!zsim_scope_valid(json_string_value(
+		    json_array_get(*scopes, i))))
+			*valid = 0;
+	return 0;
+}
+
+/* {"grant_type":"client_credentials","client_id":<identifier>,
+ *  "client_secret","scope":"read write","expires_in"?} as JSON (the
+ * HTTP layer takes JSON bodies only; Zendesk also takes a form). */
+void
+zsim_grant(struct zsim_call *c)
+{
+	struct zsim_client	*cl;
+	struct zsim_token	*t;
+	json_t			*scopes = NULL, *body = NULL;
+	char			 secret[ZSIM_SECRET_LEN + 1];
+	json_int_t		 expires_in;
+	int			 valid;
+
+	if (grant_params(c, &expires_in, &scopes, &valid) != 0)
+		return;
 	zsim_lock(c->sim);
-	if ((cl = grant_client(c->sim, in)) != NULL &&
+	if ((cl = grant_client(c->sim, c->rq->body)) != NULL &&
 	    c->sim->tokens.n < ZSIM_TOKENS_MAX) {
 		t = token_mint(c->sim, cl->id, cl->user_id, scopes, valid,
 		    zsim_store_now(c->sim) + (time_t)expires_in, secret,
@@ -695,7 +711,8 @@ zsim_grant(struct zsim_call *c)
 		if (t != NULL)
 			body = json_pack("{s:s, s:s, s:s, s:I}",
 			    "access_token", secret, "token_type", "bearer",
-			    "scope", scope, "expires_in", expires_in);
+			    "scope", json_string_value(json_object_get(
+			    c->rq->body, "scope")), "expires_in", expires_in);
 		kw_wipe(secret, sizeof(secret));
 	} else
 		json_decref(scopes);

@@ -47,6 +47,12 @@ static const struct key {
 	    offsetof(struct config, delivery_window), 0, 60, 30 * 86400 },
 	{ "audit_head_interval", "KEYWARDEN_AUDIT_HEAD_INTERVAL", K_INT,
 	    offsetof(struct config, audit_head_interval), 0, 1, 86400 },
+	{ "upstream_timeout", "KEYWARDEN_UPSTREAM_TIMEOUT", K_INT,
+	    offsetof(struct config, upstream_timeout), 0, 1, 300 },
+	{ "upstream_attempts", "KEYWARDEN_UPSTREAM_ATTEMPTS", K_INT,
+	    offsetof(struct config, upstream_attempts), 0, 1, 10 },
+	{ "reconcile_interval", "KEYWARDEN_RECONCILE_INTERVAL", K_INT,
+	    offsetof(struct config, reconcile_interval), 0, 1, 86400 },
 };
 
 void
@@ -55,7 +61,7 @@ config_defaults(struct config *c)
 	memset(c, 0, sizeof(*c));
 	kw_strlcpy(c->data_dir, "data", sizeof(c->data_dir));
 	kw_strlcpy(c->listen, "127.0.0.1:8200", sizeof(c->listen));
-	c->threads = 2;
+	c->threads = 4;
 	c->max_connections = KW_CONN_LIMIT;
 	c->connection_timeout = KW_CONN_TIMEOUT_S;
 	c->auth_fail_limit = KW_AUTH_FAIL_LIMIT;
@@ -63,6 +69,9 @@ config_defaults(struct config *c)
 	c->request_ttl_days = KW_REQUEST_TTL_DAYS;
 	c->delivery_window = KW_DELIVERY_WINDOW_S;
 	c->audit_head_interval = 300;
+	c->upstream_timeout = 10;
+	c->upstream_attempts = 4;
+	c->reconcile_interval = 300;
 }
 
 static const struct key *

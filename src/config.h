@@ -23,6 +23,9 @@ struct config {
 	int	request_ttl_days;		/* pending requests expire */
 	int	delivery_window;		/* seconds to reveal a secret */
 	int	audit_head_interval;		/* seconds between head logs */
+	int	upstream_timeout;		/* seconds per instance call */
+	int	upstream_attempts;		/* tries per instance call */
+	int	reconcile_interval;		/* seconds between reconciles */
 };
 
 /* Fill in the built-in defaults. */

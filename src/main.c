@@ -22,6 +22,7 @@
 #include "cli/cli.h"
 #include "crypto/crypto.h"
 #include "http/http.h"
+#include "net/http.h"
 #include "store/store.h"
 #include "ticker.h"
 #include "util/util.h"
@@ -47,6 +48,8 @@ static const struct command {
 	    "[--auth-fail-window SECONDS]\n"
 	    "        [--request-ttl-days N] [--delivery-window SECONDS] "
 	    "[--audit-head-interval SECONDS]\n"
+	    "        [--upstream-timeout SECONDS] [--upstream-attempts N] "
+	    "[--reconcile-interval SECONDS]\n"
 	    "        [--check] [--print-config]" },
 	{ "audit", cmd_audit, "audit verify --data-dir DIR "
 	    "[--expect-head HASH]" },
@@ -232,6 +235,9 @@ static const struct option serve_opts[] = {
 	{ "request-ttl-days", required_argument, NULL, 'r' },
 	{ "delivery-window", required_argument, NULL, 'D' },
 	{ "audit-head-interval", required_argument, NULL, 'H' },
+	{ "upstream-timeout", required_argument, NULL, 'T' },
+	{ "upstream-attempts", required_argument, NULL, 'A' },
+	{ "reconcile-interval", required_argument, NULL, 'R' },
 	{ "check", no_argument, NULL, 'C' },
 	{ "print-config", no_argument, NULL, 'P' },
 	{ NULL, 0, NULL, 0 }
@@ -253,6 +259,9 @@ flag_key(int c)
 	case 'r': return "request_ttl_days";
 	case 'D': return "delivery_window";
 	case 'H': return "audit_head_interval";
+	case 'T': return "upstream_timeout";
+	case 'A': return "upstream_attempts";
+	case 'R': return "reconcile_interval";
 	default: return NULL;
 	}
 }
@@ -323,7 +332,7 @@ cmd_serve(int argc, char **argv)
 		config_print(&cfg, stdout);
 		return 0;
 	}
-	if ((app = calloc(1, sizeof(*app))) == NULL)
+	if ((app = calloc(1, sizeof(*app))) == NULL || net_global_init() != 0)
 		return 1;
 	if (api_app_init(app, &cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "keywarden: %s\n", err);
@@ -367,7 +376,7 @@ cmd_serve(int argc, char **argv)
 	log_msg("info", "keywarden %s listening on %s (public url %s, "
 	    "data dir %s)", KW_VERSION, cfg.listen, app->public_url,
 	    cfg.data_dir);
-	if (ticker_start(cfg.data_dir, cfg.audit_head_interval, &tick) != 0)
+	if (ticker_start(app, &tick) != 0)
 		log_msg("error", "cannot start the background thread");
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
@@ -380,6 +389,7 @@ cmd_serve(int argc, char **argv)
 	ticker_stop(tick);
 	api_app_cleanup(app);
 	free(app);
+	net_global_cleanup();
 	log_msg("info", "stopped");
 	return 0;
 }

@@ -1,7 +1,9 @@
 /*
- * ticker.c — a thread that wakes every interval (or when told to stop).
+ * ticker.c — a thread that runs each periodic task when it is due, and
+ * wakes at once when told to stop.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
@@ -9,14 +11,17 @@
 #include "kw.h"
 #include "log.h"
 #include "ticker.h"
+#include "api/api.h"
+#include "api/issuance.h"
 #include "store/store.h"
+#include "util/util.h"
 
 struct ticker {
 	pthread_t	 thread;
 	pthread_mutex_t	 lock;
 	pthread_cond_t	 wake;
 	int		 stop;
-	int		 interval;
+	struct app	*app;
 	struct store	*st;
 };
 
@@ -39,31 +44,72 @@ log_head(struct ticker *t)
 	}
 }
 
+static void
+reconcile(struct ticker *t)
+{
+	struct reconcile_report	 rep;
+	json_t			*o;
+	int			 r;
+
+	r = issuance_reconcile(t->app, t->st, &rep);
+	o = json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "event",
+	    "reconcile", "result", r == 0 ? "ok" : kw_strerror(r), "instances",
+	    rep.instances, "adopted", rep.adopted, "failed", rep.failed,
+	    "orphans_deleted", rep.orphans_deleted, "leftovers_deleted",
+	    rep.leftovers_deleted, "missing", rep.missing, "errors",
+	    rep.errors);
+	if (o != NULL) {
+		log_json(o);
+		json_decref(o);
+	}
+}
+
+static const struct task {
+	const char	*name;
+	void		(*run)(struct ticker *);
+	size_t		 interval_off;	/* offset of its seconds in config */
+} tasks[] = {
+	{ "reconcile", reconcile, offsetof(struct config, reconcile_interval) },
+	{ "audit_head", log_head, offsetof(struct config, audit_head_interval) },
+};
+
 static void *
 run(void *arg)
 {
 	struct ticker	*t = arg;
 	struct timespec	 deadline;
+	time_t		 due[KW_NELEM(tasks)] = { 0 }, now, next;
+	size_t		 i;
 
 	pthread_mutex_lock(&t->lock);
 	while (!t->stop) {
-		clock_gettime(CLOCK_REALTIME, &deadline);
-		deadline.tv_sec += t->interval;
-		while (!t->stop && pthread_cond_timedwait(&t->wake, &t->lock,
-		    &deadline) != ETIMEDOUT)
+		now = time(NULL);
+		next = now + 3600;
+		for (i = 0; i < KW_NELEM(tasks) && !t->stop; i++) {
+			if (due[i] <= now) {
+				pthread_mutex_unlock(&t->lock);
+				tasks[i].run(t);
+				pthread_mutex_lock(&t->lock);
+				due[i] = time(NULL) + *(const int *)(const void *)
+				    ((const char *)&t->app->cfg +
+				    tasks[i].interval_off);
+			}
+			if (due[i] < next)
+				next = due[i];
+		}
+		deadline.tv_sec = next;
+		deadline.tv_nsec = 0;
+		while (!t->stop && time(NULL) < next &&
+		    pthread_cond_timedwait(&t->wake, &t->lock, &deadline) !=
+		    ETIMEDOUT)
 			;
-		if (t->stop)
-			break;
-		pthread_mutex_unlock(&t->lock);
-		log_head(t);
-		pthread_mutex_lock(&t->lock);
 	}
 	pthread_mutex_unlock(&t->lock);
 	return NULL;
 }
 
 int
-ticker_start(const char *data_dir, int head_interval_s, struct ticker **out)
+ticker_start(struct app *app, struct ticker **out)
 {
 	struct ticker	*t;
 	int		 r;
@@ -71,14 +117,13 @@ ticker_start(const char *data_dir, int head_interval_s, struct ticker **out)
 	*out = NULL;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return KW_ERR_NOMEM;
-	if ((r = store_open(data_dir, 0, &t->st)) != 0) {
+	if ((r = store_open(app->cfg.data_dir, 0, &t->st)) != 0) {
 		free(t);
 		return r;
 	}
-	t->interval = head_interval_s;
+	t->app = app;
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_cond_init(&t->wake, NULL);
-	log_head(t);
 	if (pthread_create(&t->thread, NULL, run, t) != 0) {
 		store_close(t->st);
 		free(t);

@@ -1,20 +1,23 @@
 /*
  * ticker.h — the server's background thread: periodic work that is not
- * a request.  Today it logs the audit chain's head (seq and hash) at
- * start, every interval and at stop, so a copy kept elsewhere (a log
- * collector) can later prove the tail of the log was not cut off
- * (`keywarden audit verify --expect-head HASH`).
+ * a request.  Each task runs once at start, then every its interval:
+ *   - reconciliation of every automatic instance with the store (see
+ *     api/issuance.h), so a crash never leaves a half-made credential;
+ *   - a log line with the audit chain's head (seq and hash), also at
+ *     stop, so a copy kept elsewhere (a log collector) can later prove
+ *     the log's tail was not cut off (`audit verify --expect-head`).
  */
 #ifndef KW_TICKER_H
 #define KW_TICKER_H
 
+struct app;
 struct ticker;
 
-/* Start the thread with its own store connection to data_dir.  *out is
- * owned by the caller: ticker_stop(). */
-int	 ticker_start(const char *data_dir, int head_interval_s,
-	    struct ticker **out);
-/* Log the head once more, stop the thread and free; NULL ok. */
+/* Start the thread with its own store connection.  *out is owned by the
+ * caller: ticker_stop(). */
+int	 ticker_start(struct app *app, struct ticker **out);
+/* Stop the thread (after the task in progress), log the head once more,
+ * and free; NULL ok. */
 void	 ticker_stop(struct ticker *t);
 
 #endif /* KW_TICKER_H */

@@ -91,11 +91,17 @@ void	 api_credential_from_request(const struct request *r,
 /* Make c live: seal secret (with client_id for integrations) for one-
  * time delivery, keep its fingerprint, start its lifetime (expires_at
  * overrides it when the instance set one). */
-int	 api_credential_activate(struct http_req *rq, struct credential *c,
+int	 api_credential_activate(struct app *app, struct credential *c,
 	    const char *client_id, const char *secret, const char *expires_at);
-/* Revoke c inside the caller's transaction, with its audit event. */
-int	 api_credential_revoke_tx(struct http_req *rq, struct store *st,
-	    struct credential *c, const char *reason);
+/* Open instance in's Integration-bot token into out (wipe it after). */
+int	 api_instance_bot_token(const struct app *app, const struct instance *in,
+	    char *out, size_t outsz);
+/* A withdrawn request's pending credential (its intent) is dropped. */
+int	 api_drop_intent(struct store *st, const struct request *r);
+struct provider_error;
+/* The API's answer for an issuance_revoke() result r on credential id. */
+int	 api_revoke_fail(struct http_req *rq, int r, const char *id,
+	    const struct provider_error *perr);
 
 /* {"items": items, "next_cursor": "<next>"|null}; items is consumed. */
 json_t	*api_page(json_t *items, int64_t next);

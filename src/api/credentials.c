@@ -10,6 +10,7 @@
 
 #include "kw.h"
 #include "api/api.h"
+#include "api/issuance.h"
 #include "api/valid.h"
 #include "crypto/crypto.h"
 #include "util/util.h"
@@ -104,10 +105,9 @@ delivery_ad(const struct credential *c, char *out, size_t outsz)
 }
 
 int
-api_credential_activate(struct http_req *rq, struct credential *c,
+api_credential_activate(struct app *app, struct credential *c,
     const char *client_id, const char *secret, const char *expires_at)
 {
-	struct app	*app = rq->app;
 	char		 ad[128], *payload = NULL;
 	time_t		 now = kw_now();
 	json_t		*o;
@@ -395,41 +395,67 @@ api_credentials_reveal(struct http_req *rq, struct http_resp *rs)
 }
 
 int
-api_credential_revoke_tx(struct http_req *rq, struct store *st,
-    struct credential *c, const char *reason)
+api_drop_intent(struct store *st, const struct request *r)
 {
-	if (c->state != CS_ACTIVE && c->state != CS_PENDING)
-		return http_fail(rq, KW_ERR_CONFLICT, NULL, "credential "
-		    "'%.64s' is already %s", c->id, state_names[c->state]);
-	c->state = CS_REVOKED;
-	kw_time_fmt(kw_now(), c->revoked_at, sizeof(c->revoked_at));
-	kw_strlcpy(c->revoke_reason, reason, sizeof(c->revoke_reason));
-	if (c->delivery == DS_PENDING)
-		drop_sealed(c, DS_EXPIRED);
-	if (store_credential_update(st, c) != 0)
-		return api_store_fail(rq, KW_ERR_UNAVAILABLE, "", "");
-	return api_audit(rq, st, "credential.revoke", c->id, json_pack(
-	    "{s:s, s:s, s:s}", "reason", reason, "fingerprint", c->fingerprint,
-	    "owner", c->owner_email));
+	struct credential	*c;
+	int			 res = 0;
+
+	if (r->credential_id[0] == '\0')
+		return 0;
+	if ((c = malloc(sizeof(*c))) == NULL)
+		return KW_ERR_NOMEM;
+	if (store_credential_get(st, r->credential_id, c) == 0 &&
+	    c->state == CS_PENDING) {
+		c->state = CS_REVOKED;
+		kw_time_fmt(kw_now(), c->revoked_at, sizeof(c->revoked_at));
+		kw_strlcpy(c->revoke_reason, "request withdrawn before issuance",
+		    sizeof(c->revoke_reason));
+		res = store_credential_update(st, c);
+	}
+	free(c);
+	return res;
+}
+
+/* Map issuance_revoke's outcome to the API's answer. */
+int
+api_revoke_fail(struct http_req *rq, int r, const char *id,
+    const struct provider_error *perr)
+{
+	switch (r) {
+	case 0:
+		return 0;
+	case KW_ERR_CONFLICT:
+		return http_fail(rq, r, NULL, "credential '%.64s' is not active "
+		    "(already revoked or expired, or still being issued)", id);
+	case KW_ERR_UPSTREAM:
+		rq->err_details = json_pack("{s:I, s:s}", "status",
+		    (json_int_t)perr->status, "instance_error", perr->message);
+		return http_fail(rq, r, NULL, "the instance did not revoke "
+		    "credential '%.64s': %s; it stays active, try again", id,
+		    perr->message);
+	default:
+		return api_store_fail(rq, r, "credential", id);
+	}
 }
 
 int
 api_credentials_revoke(struct http_req *rq, struct http_resp *rs)
 {
 	static const char *const fields[] = { "reason", NULL };
+	struct provider_error	 perr;
 	struct credential	*c;
 	struct store		*st;
 	char			 reason[KW_COMMENT_MAX + 1] = "";
 	int			 r, prov;
 
+	if ((st = api_store(rq)) == NULL)
+		return api_store_fail(rq, KW_ERR_UNAVAILABLE, "", "");
 	if ((c = malloc(sizeof(*c))) == NULL)
 		return KW_ERR_NOMEM;
 	if ((r = jv_known(rq, rq->body, fields)) != 0 ||
 	    (r = jv_str(rq, rq->body, "reason", JV_NULLABLE, KW_COMMENT_MAX,
 	    reason, sizeof(reason), NULL)) != 0 ||
-	    (r = api_tx_begin(rq, &st)) != 0)
-		goto done;
-	if ((r = load_visible(rq, st, rq->params[0], c, &prov)) != 0)
+	    (r = load_visible(rq, st, rq->params[0], c, &prov)) != 0)
 		goto out;
 	if (strcmp(c->owner_id, api_me(rq)->id) != 0 && !prov &&
 	    !api_has_role(rq, ROLE_ADMIN)) {
@@ -440,12 +466,12 @@ api_credentials_revoke(struct http_req *rq, struct http_resp *rs)
 	if (reason[0] == '\0')
 		snprintf(reason, sizeof(reason), "revoked by %s",
 		    api_me(rq)->email);
-	r = api_credential_revoke_tx(rq, st, c, reason);
- out:
-	r = api_tx_end(rq, st, r);
-	if (r == 0)
+	r = issuance_revoke(rq->app, st, api_me(rq)->email, c->id, reason,
+	    &perr);
+	if ((r = api_revoke_fail(rq, r, c->id, &perr)) == 0 &&
+	    (r = store_credential_get(st, c->id, c)) == 0)
 		rs->body = api_credential_json(c);
- done:
+ out:
 	kw_wipe(c, sizeof(*c));
 	free(c);
 	return r;

@@ -46,6 +46,24 @@ bot_ad(const struct instance *in, char *out, size_t outsz)
 	snprintf(out, outsz, "keywarden:instance:%s:bot_token", in->id);
 }
 
+int
+api_instance_bot_token(const struct app *app, const struct instance *in,
+    char *out, size_t outsz)
+{
+	char	ad[128];
+	size_t	n;
+	int	r;
+
+	if (in->bot_sealed_len == 0 || outsz < 1)
+		return KW_ERR_CONFIG;
+	bot_ad(in, ad, sizeof(ad));
+	if ((r = crypto_open(app->keys, ad, in->bot_sealed, in->bot_sealed_len,
+	    (unsigned char *)out, outsz - 1, &n)) != 0)
+		return r;
+	out[n] = '\0';
+	return 0;
+}
+
 /* Read "bot": {"email", "oauth_token"} (or null) and seal the token. */
 static int
 bot_apply(struct http_req *rq, json_t *b, struct instance *in,

@@ -9,6 +9,7 @@
 
 #include "kw.h"
 #include "api/api.h"
+#include "api/issuance.h"
 #include "api/valid.h"
 #include "crypto/crypto.h"
 #include "util/util.h"
@@ -394,8 +395,7 @@ collect_credential(const struct credential *c, void *arg)
 {
 	struct id_list *l = arg;
 
-	if (c->state == CS_ACTIVE || c->state == CS_PENDING)
-		kw_strlcpy(l->ids[l->n++], c->id, sizeof(l->ids[0]));
+	kw_strlcpy(l->ids[l->n++], c->id, sizeof(l->ids[0]));
 	return l->n >= KW_LIST_LIMIT_MAX;
 }
 
@@ -438,7 +438,8 @@ withdraw_open(struct http_req *rq, struct store *st, const struct person *p,
 		r->state = RS_WITHDRAWN;
 		kw_strlcpy(r->updated_at, h.at, sizeof(r->updated_at));
 		if ((res = store_request_transition(st, r, from)) == 0 &&
-		    (res = store_history_append(st, r->id, &h)) == 0)
+		    (res = store_history_append(st, r->id, &h)) == 0 &&
+		    (res = api_drop_intent(st, r)) == 0)
 			json_array_append_new(done, json_string(r->id));
 	}
  out:
@@ -447,50 +448,46 @@ withdraw_open(struct http_req *rq, struct store *st, const struct person *p,
 	return res < 0 ? res : 0;
 }
 
-/* Revoke every live credential of p (in the caller's transaction). */
+/* The ids of p's active credentials, into l. */
 static int
-revoke_held(struct http_req *rq, struct store *st, const struct person *p,
-    json_t *done)
+held_credentials(struct store *st, const struct person *p, struct id_list *l)
 {
 	struct credential_filter f;
-	struct credential	*c;
-	struct id_list		*l;
-	size_t			 i;
-	int			 res;
 
 	memset(&f, 0, sizeof(f));
 	f.viewer_all = 1;
 	f.owner_id = p->id;
-	f.state = -1;
-	l = calloc(1, sizeof(*l));
-	c = malloc(sizeof(*c));
-	if (l == NULL || c == NULL) {
-		res = KW_ERR_NOMEM;
-		goto out;
+	f.state = CS_ACTIVE;
+	return store_credential_each(st, &f, 0, KW_LIST_LIMIT_MAX,
+	    collect_credential, l) < 0 ? KW_ERR_UNAVAILABLE : 0;
+}
+
+/* Revoke each credential of l, on its instance and in the store; one
+ * result per credential, failures included (bulk revocation retries). */
+static json_t *
+revoke_all(struct http_req *rq, struct store *st, const struct id_list *l)
+{
+	struct provider_error	 perr;
+	json_t			*done = json_array();
+	size_t			 i;
+	int			 r;
+
+	for (i = 0; i < l->n; i++) {
+		r = issuance_revoke(rq->app, st, api_me(rq)->email, l->ids[i],
+		    "owner offboarded", &perr);
+		json_array_append_new(done, json_pack("{s:s, s:s}", "id",
+		    l->ids[i], "result", r == 0 ? "revoked" : r ==
+		    KW_ERR_UPSTREAM ? perr.message : kw_strerror(r)));
 	}
-	if ((res = store_credential_each(st, &f, 0, KW_LIST_SCAN_MAX,
-	    collect_credential, l)) < 0)
-		goto out;
-	for (i = 0, res = 0; res == 0 && i < l->n; i++) {
-		if ((res = store_credential_get(st, l->ids[i], c)) == 0 &&
-		    (res = api_credential_revoke_tx(rq, st, c,
-		    "owner offboarded")) == 0)
-			json_array_append_new(done, json_pack("{s:s, s:s, s:s}",
-			    "id", c->id, "instance", c->instance_name,
-			    "result", "revoked"));
-	}
- out:
-	if (c != NULL)
-		kw_wipe(c, sizeof(*c));
-	free(c);
-	free(l);
-	return res < 0 ? res : 0;
+	return done;
 }
 
 /*
  * Offboard: the person becomes inactive, every keywarden token of theirs
- * dies, their open requests are withdrawn and their credentials revoked,
- * all in one transaction with its audit event.
+ * dies and their open requests are withdrawn, in one transaction with
+ * its audit event; then each of their credentials is revoked on its
+ * instance and recorded (the instance is never called inside a
+ * transaction).  The answer lists each credential's result.
  */
 int
 api_people_offboard(struct http_req *rq, struct http_resp *rs)
@@ -498,9 +495,14 @@ api_people_offboard(struct http_req *rq, struct http_resp *rs)
 	const struct person	*me = api_me(rq);
 	struct person		 p;
 	struct store		*st;
-	json_t			*withdrawn = json_array(), *revoked = json_array();
+	json_t			*withdrawn = json_array(), *revoked = NULL;
+	struct id_list		*held;
 	int			 r, ntok = 0;
 
+	if ((held = calloc(1, sizeof(*held))) == NULL) {
+		r = KW_ERR_NOMEM;
+		goto done;
+	}
 	if ((r = jv_known(rq, rq->body, (const char *const[]){ NULL })) != 0 ||
 	    (r = api_tx_begin(rq, &st)) != 0)
 		goto done;
@@ -519,23 +521,25 @@ api_people_offboard(struct http_req *rq, struct http_resp *rs)
 	    (r = store_token_revoke_person(st, p.id, p.updated_at,
 	    &ntok)) != 0 ||
 	    (r = withdraw_open(rq, st, &p, withdrawn)) != 0 ||
-	    (r = revoke_held(rq, st, &p, revoked)) != 0) {
+	    (r = held_credentials(st, &p, held)) != 0) {
 		r = api_store_fail(rq, r, "person", p.email);
 		goto out;
 	}
 	r = api_audit(rq, st, "person.offboard", p.email,
 	    json_pack("{s:s, s:i, s:O, s:I}", "id", p.id, "tokens_revoked",
-	    ntok, "requests_withdrawn", withdrawn, "credentials_revoked",
-	    (json_int_t)json_array_size(revoked)));
+	    ntok, "requests_withdrawn", withdrawn, "credentials_to_revoke",
+	    (json_int_t)held->n));
  out:
 	r = api_tx_end(rq, st, r);
 	if (r == 0) {
+		revoked = revoke_all(rq, st, held);
 		rs->body = json_pack("{s:o, s:i, s:O, s:O}", "person",
 		    api_person_json(&p), "tokens_revoked", ntok,
 		    "requests_withdrawn", withdrawn, "credentials_revoked",
 		    revoked);
 	}
  done:
+	free(held);
 	json_decref(withdrawn);
 	json_decref(revoked);
 	return r;

@@ -11,6 +11,7 @@
 
 #include "kw.h"
 #include "api/api.h"
+#include "api/issuance.h"
 #include "api/valid.h"
 #include "crypto/crypto.h"
 #include "policy/workflow.h"
@@ -581,8 +582,8 @@ fulfil(struct http_req *rq, struct store *st, struct request *r,
 	if (d->external_id[0] != '\0')
 		snprintf(c->external, sizeof(c->external),
 		    "{\"external_id\":\"%s\"}", d->external_id);
-	if ((res = api_credential_activate(rq, c, d->external_id, d->secret,
-	    NULL)) != 0 ||
+	if ((res = api_credential_activate(rq->app, c, d->external_id,
+	    d->secret, NULL)) != 0 ||
 	    (res = store_credential_update(st, c)) != 0) {
 		res = api_store_fail(rq, res, "credential", c->id);
 		goto out;
@@ -593,6 +594,33 @@ fulfil(struct http_req *rq, struct store *st, struct request *r,
 	kw_wipe(c, sizeof(*c));
 	free(c);
 	return res;
+}
+
+/*
+ * The approval is recorded (the request is `issuing`, the credential's
+ * intent stored): now mint it on the instance.  A refusal there is an
+ * answer for the provisioner (502, the request is `failed`); trouble
+ * with the store leaves the request to reconciliation.
+ */
+static int
+issue_now(struct http_req *rq, struct store *st, const char *request_id)
+{
+	struct issuance_outcome	o;
+	int			res;
+
+	res = issuance_run(rq->app, st, api_me(rq)->email, request_id, NULL, &o);
+	if (res != 0)
+		return http_fail(rq, KW_ERR_UNAVAILABLE, NULL, "the approval "
+		    "is recorded but the outcome of the issuance could not be "
+		    "(%s); keywarden will finish it", kw_strerror(res));
+	if (o.issued)
+		return 0;
+	rq->err_details = json_pack("{s:I, s:s, s:s, s:s}", "status",
+	    (json_int_t)o.perr.status, "instance_error", o.perr.message,
+	    "request_id", request_id, "state", "failed");
+	return http_fail(rq, KW_ERR_UPSTREAM, NULL, "the instance did not "
+	    "issue the credential: %s; the request is now failed (its history "
+	    "says why) and nothing was left on the instance", o.perr.message);
 }
 
 static int
@@ -629,6 +657,7 @@ decide(struct http_req *rq, struct http_resp *rs, enum req_action a)
 	in_d.kind = r->kind;
 	in_d.acknowledge_risk = d->acknowledge_risk;
 	in_d.has_comment = d->comment[strspn(d->comment, " \t")] != '\0';
+	in_d.automatic = issuance_automatic(&in);
 	from = r->state;
 	if ((res = policy_transition(from, a, &f, &in_d, &to, &why)) != 0) {
 		res = http_fail(rq, res, res == KW_ERR_VALIDATION ?
@@ -646,6 +675,8 @@ decide(struct http_req *rq, struct http_resp *rs, enum req_action a)
 		res = credential_intent(rq, st, r);
 	if (res == 0 && a == RA_FULFIL)
 		res = fulfil(rq, st, r, d, details);
+	if (res == 0 && a == RA_WITHDRAW)
+		res = api_drop_intent(st, r);
 	if (res != 0)
 		goto out;
 	r->state = to;
@@ -665,6 +696,8 @@ decide(struct http_req *rq, struct http_resp *rs, enum req_action a)
 	res = api_tx_end(rq, st, res);
 	if (refused)
 		audit_refused(rq, st, rq->params[0], a, res, why);
+	if (res == 0 && r->state == RS_ISSUING)
+		res = issue_now(rq, st, r->id);
 	if (res == 0 && (res = store_request_get(st, r->id, r)) == 0)
 		res = request_answer(rq, st, r, &in, &rs->body);
  done:
@@ -797,7 +830,8 @@ api_credentials_create(struct http_req *rq, struct http_resp *rs)
 	kw_strlcpy(r->purpose, purposes[purpose], sizeof(r->purpose));
 	kw_strlcpy(r->requester_id, me->id, sizeof(r->requester_id));
 	r->kind = KIND_API_TOKEN;
-	r->state = RS_AWAITING_FULFILMENT;
+	r->state = issuance_automatic(&in) ? RS_ISSUING :
+	    RS_AWAITING_FULFILMENT;
 	api_request_link(app, r);
 	snprintf(r->justification, sizeof(r->justification),
 	    "support-ops %s credential (no request flow)", purposes[purpose]);
@@ -819,6 +853,8 @@ api_credentials_create(struct http_req *rq, struct http_resp *rs)
 	    purposes[purpose], "link", r->link, "request_id", r->id));
  out:
 	res = api_tx_end(rq, st, res);
+	if (res == 0 && r->state == RS_ISSUING)
+		res = issue_now(rq, st, r->id);
 	if (res == 0 && (res = store_credential_get(st, c->id, c)) == 0) {
 		rs->status = 201;
 		rs->body = api_credential_json(c);

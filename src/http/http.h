@@ -43,6 +43,7 @@ struct http_req {
 	/* error detail a handler may set when it returns an error */
 	char		 err_message[320];
 	char		 err_field[64];
+	json_t		*err_details;	/* more details; owned, may be NULL */
 	int		 retry_after;	/* seconds, for 429 */
 };
 
@@ -85,8 +86,10 @@ const char *http_query(const struct http_req *rq, const char *key);
 int	 http_fail(struct http_req *rq, int err, const char *field,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* Render the API's error object for err; caller owns the result. */
-json_t	*http_error_body(int err, const char *message, const char *field);
+/* Render the API's error object for err (details borrowed, may be
+ * NULL; field is added to it); caller owns the result. */
+json_t	*http_error_body(int err, const char *message, const char *field,
+	    json_t *details);
 
 struct http_server_config {
 	const char		*host;

@@ -84,9 +84,10 @@ http_json_depth(const json_t *v)
 }
 
 json_t *
-http_error_body(int err, const char *message, const char *field)
+http_error_body(int err, const char *message, const char *field,
+    json_t *details)
 {
-	json_t *e;
+	json_t *e, *d;
 
 	e = json_pack("{s:s, s:s}", "code", kw_err_code(err), "message",
 	    message && *message ? message : kw_strerror(err));
@@ -96,8 +97,11 @@ http_error_body(int err, const char *message, const char *field)
 		    "message", kw_strerror(err));
 		field = NULL;
 	}
-	if (e != NULL && field != NULL && *field != '\0')
-		json_object_set_new(e, "details", json_pack("{s:s}", "field",
-		    field));
+	d = json_is_object(details) ? json_deep_copy(details) : json_object();
+	if (field != NULL && *field != '\0')
+		json_object_set_new(d, "field", json_string(field));
+	if (e != NULL && json_object_size(d) > 0)
+		json_object_set(e, "details", d);
+	json_decref(d);
 	return json_pack("{s:o}", "error", e);
 }

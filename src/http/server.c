@@ -128,7 +128,7 @@ static enum MHD_Result
 send_error(struct MHD_Connection *c, struct exchange *x, int err)
 {
 	return send_json(c, x, kw_err_status(err), http_error_body(err,
-	    x->rq.err_message, x->rq.err_field),
+	    x->rq.err_message, x->rq.err_field, x->rq.err_details),
 	    err == KW_ERR_RATE_LIMITED ? x->rq.retry_after : 0);
 }
 
@@ -326,6 +326,7 @@ completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
 		json_decref(line);
 	}
 	json_decref(x->rq.body);
+	json_decref(x->rq.err_details);
 	free(x->rq.caller);
 	buf_free(&x->body);
 	free(x);

@@ -12,9 +12,10 @@
 /*
  * The whole state machine: (state, action) -> who may, next state.
  * A pair that is not here is refused with 409: decisions are final.
- * A provisioner's approval leads to issuance; until the instance is
- * called, the request waits in awaiting_fulfilment (the manual path;
- * automatic issuance moves it on to issued or failed).
+ * A provisioner's approval leads to issuance: where keywarden can mint on
+ * the instance the request goes to `issuing` (and from there to issued
+ * or failed, decided by the instance's answer); otherwise it waits in
+ * awaiting_fulfilment for the provisioner to create it by hand.
  */
 static const struct transition {
 	enum req_state	from;
@@ -22,28 +23,29 @@ static const struct transition {
 	unsigned	who;
 	enum req_state	to;
 	const char	*who_text;
+	int		issues;		/* automatic: to `issuing` instead */
 } transitions[] = {
 	{ RS_PENDING_MANAGER, RA_APPROVE, WHO_MANAGER, RS_PENDING_PROVISIONER,
-	    "only the requester's manager may approve at this stage" },
+	    "only the requester's manager may approve at this stage", 0 },
 	{ RS_PENDING_MANAGER, RA_DENY, WHO_MANAGER, RS_DENIED,
-	    "only the requester's manager may deny at this stage" },
+	    "only the requester's manager may deny at this stage", 0 },
 	{ RS_PENDING_MANAGER, RA_WITHDRAW, WHO_REQUESTER, RS_WITHDRAWN,
-	    "only the requester may withdraw a request" },
+	    "only the requester may withdraw a request", 0 },
 	{ RS_PENDING_PROVISIONER, RA_APPROVE, WHO_REVIEWER,
 	    RS_AWAITING_FULFILMENT,
 	    "only a provisioner of the instance who is neither the requester "
-	    "nor the manager who approved may review this request" },
+	    "nor the manager who approved may review this request", 1 },
 	{ RS_PENDING_PROVISIONER, RA_DENY, WHO_REVIEWER, RS_DENIED,
 	    "only a provisioner of the instance who is neither the requester "
-	    "nor the manager who approved may review this request" },
+	    "nor the manager who approved may review this request", 0 },
 	{ RS_PENDING_PROVISIONER, RA_WITHDRAW, WHO_REQUESTER, RS_WITHDRAWN,
-	    "only the requester may withdraw a request" },
+	    "only the requester may withdraw a request", 0 },
 	{ RS_AWAITING_FULFILMENT, RA_FULFIL, WHO_REVIEWER | WHO_SELF_ISSUER,
 	    RS_ISSUED,
 	    "only a provisioner of the instance who is neither the requester "
-	    "nor the manager who approved may fulfil this request" },
+	    "nor the manager who approved may fulfil this request", 0 },
 	{ RS_AWAITING_FULFILMENT, RA_WITHDRAW, WHO_REQUESTER, RS_WITHDRAWN,
-	    "only the requester may withdraw a request" },
+	    "only the requester may withdraw a request", 0 },
 };
 
 static const char *const state_names[RS__COUNT] = {
@@ -55,6 +57,7 @@ static const char *const state_names[RS__COUNT] = {
 	[RS_WITHDRAWN] = "withdrawn",
 	[RS_EXPIRED] = "expired",
 	[RS_FAILED] = "failed",
+	[RS_ISSUING] = "issuing",
 };
 
 static const char *const action_names[RA__COUNT] = {
@@ -152,7 +155,7 @@ policy_transition(enum req_state from, enum req_action action,
 		    "\"acknowledge_risk\": true";
 		return KW_ERR_VALIDATION;
 	}
-	*to = t->to;
+	*to = t->issues && in->automatic ? RS_ISSUING : t->to;
 	*why = "allowed";
 	return 0;
 }

@@ -28,6 +28,7 @@ struct decision_input {
 	enum cred_kind	kind;
 	int		acknowledge_risk;
 	int		has_comment;
+	int		automatic;	/* keywarden can mint on the instance */
 };
 
 /* The capacities in which an actor may act (bits). */

@@ -210,7 +210,7 @@ str_field(json_t *o, const char *key, char *out, size_t outsz)
 static int
 id_ok(const char *id)
 {
-	size_t n = strlen(id);
+	size_t n = id ? strlen(id) : 0;
 
 	return n > 0 && n < PROVIDER_ID_MAX && strspn(id, "0123456789") == n;
 }

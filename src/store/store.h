@@ -100,6 +100,7 @@ enum req_state {
 	RS_WITHDRAWN,
 	RS_EXPIRED,
 	RS_FAILED,
+	RS_ISSUING,		/* approved; being minted on the instance */
 	RS__COUNT
 };
 

@@ -106,6 +106,8 @@ class Clients(SimCase):
         self.assertEqual(st, 200)
         self.assertNotEqual(shown["client"]["secret"], secret)
         self.assertEqual(shown["client"]["secret"], secret[:6] + "...")
+        st, followed, _ = self.zd.api("GET", c["url"])     # ".../ID.json"
+        self.assertEqual((st, followed), (200, shown))
         st, listed, _ = self.zd.api("GET", CLIENTS)
         self.assertEqual(st, 200)
         self.assertNotIn(secret, json.dumps(listed))
@@ -166,6 +168,22 @@ class Clients(SimCase):
                                       dict(grant, client_secret=fresh))
         self.assertEqual(st, 200, self.zd.last_raw)
         self.assertEqual(body["token_type"], "bearer")
+
+    def test_identifier_changes_keep_uniqueness(self):
+        a = self.new_client("keywarden-a")
+        self.new_client("keywarden-b")
+        st, body, _ = self.zd.api("PUT", "%s/%d" % (CLIENTS, a["id"]),
+                                  {"client": {"identifier": "keywarden-b"}})
+        self.assert_error(st, body, 422, "RecordInvalid")
+        self.assertEqual(body["details"]["identifier"][0]["error"],
+                         "DuplicateValue")
+        st, body, _ = self.zd.api("PUT", "%s/%d" % (CLIENTS, a["id"]),
+                                  {"client": {"identifier": "keywarden-c"}})
+        self.assertEqual(st, 200, self.zd.last_raw)
+        self.new_client("keywarden-a")       # the old identifier is free
+        st, body, _ = self.zd.api("POST", CLIENTS,
+                                  client_body("keywarden-c"))
+        self.assert_error(st, body, 422, "RecordInvalid")
 
     def test_delete_is_204_then_404(self):
         c = self.new_client()

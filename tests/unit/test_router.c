@@ -272,7 +272,7 @@ error_body_shape(void **state)
 
 	(void)state;
 	assert_non_null(b = http_error_body(KW_ERR_VALIDATION,
-	    "'email' is required", "email"));
+	    "'email' is required", "email", NULL));
 	assert_int_equal(json_object_size(b), 1);
 	assert_non_null(e = json_object_get(b, "error"));
 	assert_string_equal(json_string_value(json_object_get(e, "code")),
@@ -290,7 +290,7 @@ error_body_without_field_or_message(void **state)
 	json_t *b, *e;
 
 	(void)state;
-	assert_non_null(b = http_error_body(KW_ERR_NOT_FOUND, NULL, NULL));
+	assert_non_null(b = http_error_body(KW_ERR_NOT_FOUND, NULL, NULL, NULL));
 	e = json_object_get(b, "error");
 	assert_string_equal(json_string_value(json_object_get(e, "code")),
 	    "not_found");
@@ -299,7 +299,7 @@ error_body_without_field_or_message(void **state)
 	assert_null(json_object_get(e, "details"));
 	json_decref(b);
 
-	assert_non_null(b = http_error_body(KW_ERR_FORBIDDEN, "", ""));
+	assert_non_null(b = http_error_body(KW_ERR_FORBIDDEN, "", "", NULL));
 	e = json_object_get(b, "error");
 	assert_string_equal(json_string_value(json_object_get(e, "message")),
 	    kw_strerror(KW_ERR_FORBIDDEN));
@@ -316,7 +316,7 @@ error_body_survives_broken_utf8(void **state)
 
 	(void)state;
 	b = http_error_body(KW_ERR_VALIDATION, "unknown field 'caf\xc3'",
-	    "caf\xc3");
+	    "caf\xc3", NULL);
 	assert_non_null(b);
 	e = json_object_get(b, "error");
 	assert_string_equal(json_string_value(json_object_get(e, "code")),
@@ -361,7 +361,8 @@ error_codes_and_statuses(void **state)
 	for (i = 0; i < KW_NELEM(want); i++) {
 		assert_int_equal(kw_err_status(want[i].err), want[i].status);
 		assert_string_equal(kw_err_code(want[i].err), want[i].code);
-		assert_non_null(b = http_error_body(want[i].err, NULL, NULL));
+		assert_non_null(b = http_error_body(want[i].err, NULL, NULL,
+		    NULL));
 		assert_string_equal(json_string_value(json_object_get(
 		    json_object_get(b, "error"), "code")), want[i].code);
 		json_decref(b);

@@ -1,0 +1,679 @@
+/*
+ * issuance.c — calling the instance to mint and revoke credentials, and
+ * reconciliation after a crash.  No store transaction is held while the
+ * instance is called.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kw.h"
+#include "log.h"
+#include "api/issuance.h"
+#include "audit/audit.h"
+#include "crypto/crypto.h"
+#include "util/util.h"
+
+#define IDENT_PREFIX	"keywarden-"
+#define INFLIGHT_MAX	256
+
+/*
+ * Credentials being minted by this process right now: reconciliation
+ * leaves them alone.
+ */
+static pthread_mutex_t	inflight_lock = PTHREAD_MUTEX_INITIALIZER;
+static char		inflight[INFLIGHT_MAX][KW_ID_MAX + 1];
+
+static int
+inflight_claim(const char *id)
+{
+	int i, free_slot = -1, r = 0;
+
+	pthread_mutex_lock(&inflight_lock);
+	for (i = 0; i < INFLIGHT_MAX; i++) {
+		if (strcmp(inflight[i], id) == 0)
+			goto out;		/* someone else has it */
+		if (inflight[i][0] == '\0' && free_slot < 0)
+			free_slot = i;
+	}
+	if (free_slot >= 0) {
+		kw_strlcpy(inflight[free_slot], id, sizeof(inflight[0]));
+		r = 1;
+	}
+ out:
+	pthread_mutex_unlock(&inflight_lock);
+	return r;
+}
+
+static void
+inflight_release(const char *id)
+{
+	int i;
+
+	pthread_mutex_lock(&inflight_lock);
+	for (i = 0; i < INFLIGHT_MAX; i++)
+		if (strcmp(inflight[i], id) == 0)
+			inflight[i][0] = '\0';
+	pthread_mutex_unlock(&inflight_lock);
+}
+
+int
+issuance_automatic(const struct instance *in)
+{
+	return in->issuance == ISSUANCE_AUTOMATIC && in->bot_sealed_len > 0 &&
+	    provider_find(in->provider) != NULL;
+}
+
+/* Everything needed to talk to one instance; bot token opened. */
+struct conn {
+	const struct provider_ops	*ops;
+	struct provider_target		 t;
+	char				 url[KW_URL_MAX + 1];
+	char				 bot[KW_BOT_TOKEN_MAX + 1];
+};
+
+static int
+conn_open(struct app *app, const struct instance *in, struct conn *c)
+{
+	size_t n;
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	if ((c->ops = provider_find(in->provider)) == NULL)
+		return KW_ERR_INTERNAL;
+	if ((r = api_instance_bot_token(app, in, c->bot, sizeof(c->bot))) != 0)
+		return r;
+	kw_strlcpy(c->url, in->url, sizeof(c->url));
+	n = strlen(c->url);
+	while (n > 0 && c->url[n - 1] == '/')
+		c->url[--n] = '\0';
+	c->t.base_url = c->url;
+	c->t.bot_token = c->bot;
+	c->t.timeout_ms = (long)app->cfg.upstream_timeout * 1000;
+	c->t.attempts = app->cfg.upstream_attempts;
+	c->t.retry_wait_max_s = 2 * app->cfg.upstream_timeout + 30;
+	return 0;
+}
+
+static void
+conn_close(struct conn *c)
+{
+	kw_wipe(c->bot, sizeof(c->bot));
+}
+
+struct approvers {
+	json_t	*names;
+};
+
+static int
+approver(const struct history_entry *h, void *arg)
+{
+	struct approvers *a = arg;
+
+	if (strcmp(h->action, "approved") == 0 ||
+	    strcmp(h->action, "created") == 0)
+		json_array_append_new(a->names, json_string(h->actor));
+	return 0;
+}
+
+/* "keywarden: <link> for <requester>, approved by <a> and <b>" — what
+ * the instance's admins see next to the client.  No secret. */
+static void
+describe(struct store *st, const struct request *r, char *out, size_t outsz)
+{
+	struct approvers	 a = { json_array() };
+	size_t			 i, n;
+	int			 len;
+
+	store_history_each(st, r->id, approver, &a);
+	len = snprintf(out, outsz, "keywarden %s for %s (%s)", r->id,
+	    r->requester_email, r->link);
+	n = json_array_size(a.names);
+	for (i = 1; i < n && len > 0 && (size_t)len < outsz; i++)
+		len += snprintf(out + len, outsz - (size_t)len, "%s%s",
+		    i == 1 ? "; approved by " : ", ",
+		    json_string_value(json_array_get(a.names, i)));
+	json_decref(a.names);
+}
+
+static void
+history(struct store *st, const char *id, const char *actor,
+    const char *action, const char *comment)
+{
+	struct history_entry h;
+
+	memset(&h, 0, sizeof(h));
+	kw_time_fmt(kw_now(), h.at, sizeof(h.at));
+	kw_strlcpy(h.actor, actor, sizeof(h.actor));
+	kw_strlcpy(h.action, action, sizeof(h.action));
+	kw_strlcpy(h.comment, comment, sizeof(h.comment));
+	if (store_history_append(st, id, &h) != 0)
+		log_msg("error", "request %s: history not written", id);
+}
+
+static void
+external_set(struct credential *c, json_t *d)
+{
+	char *t = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
+
+	kw_strlcpy(c->external, t ? t : "{}", sizeof(c->external));
+	free(t);
+}
+
+/* Record the outcome in one transaction.  res is NULL on failure. */
+static int
+record(struct app *app, struct store *st, const char *actor,
+    struct request *r, struct credential *c, const struct issue_result *res,
+    const struct provider_error *perr)
+{
+	char	comment[KW_COMMENT_MAX + 1];
+	json_t	*d;
+	int	rc;
+
+	if ((rc = store_begin(st)) != 0)
+		return rc;
+	/* re-read: only `issuing` may become issued or failed */
+	if ((rc = store_request_get(st, r->id, r)) != 0 ||
+	    (rc = store_credential_get(st, c->id, c)) != 0)
+		goto out;
+	if (r->state != RS_ISSUING || c->state != CS_PENDING) {
+		rc = KW_ERR_CONFLICT;
+		goto out;
+	}
+	kw_time_fmt(kw_now(), r->updated_at, sizeof(r->updated_at));
+	if (res != NULL) {
+		d = json_pack("{s:s, s:s, s:s}", "client_id", res->client_id,
+		    "identifier", res->identifier, "token_id", res->token_id);
+		if (res->expires_at[0] != '\0')
+			json_object_set_new(d, "expires_at",
+			    json_string(res->expires_at));
+		json_object_set_new(d, "provider", json_string("zendesk"));
+		external_set(c, d);
+		if ((rc = api_credential_activate(app, c, res->identifier,
+		    res->secret, res->expires_at)) != 0)
+			goto out;
+		r->state = RS_ISSUED;
+		json_object_set_new(d, "fingerprint",
+		    json_string(c->fingerprint));
+		history(st, r->id, "keywarden", "issued", c->name);
+		rc = audit_append(st, actor, "credential.issue", c->id, d);
+	} else {
+		if (perr->status != 0)
+			snprintf(comment, sizeof(comment), "the instance "
+			    "refused (HTTP %ld): %s", perr->status,
+			    perr->message);
+		else
+			snprintf(comment, sizeof(comment), "the instance "
+			    "could not be reached: %s", perr->message);
+		c->state = CS_REVOKED;
+		kw_strlcpy(c->revoked_at, r->updated_at, sizeof(c->revoked_at));
+		kw_strlcpy(c->revoke_reason, "issuance failed",
+		    sizeof(c->revoke_reason));
+		r->state = RS_FAILED;
+		history(st, r->id, "keywarden", "failed", comment);
+		rc = audit_append(st, actor, "request.fail", r->id, json_pack(
+		    "{s:s, s:I, s:s}", "credential_id", c->id, "status",
+		    (json_int_t)perr->status, "error", perr->message));
+	}
+	if (rc != 0 || (rc = store_credential_update(st, c)) != 0 ||
+	    (rc = store_request_transition(st, r, RS_ISSUING)) != 0)
+		goto out;
+	kw_fault("before_commit");
+	rc = store_commit(st);
+ out:
+	if (rc != 0)
+		store_rollback(st);
+	return rc;
+}
+
+int
+issuance_run(struct app *app, struct store *st, const char *actor,
+    const char *request_id, const char *adopt_client_id,
+    struct issuance_outcome *out)
+{
+	struct issue_result	*res = NULL;
+	struct issue_spec	 spec;
+	struct credential	*c = NULL;
+	struct request		*r = NULL;
+	struct instance		*in = NULL;
+	struct conn		*cn = NULL;
+	struct provider_error	 e2;
+	char			 ident[PROVIDER_IDENT_MAX], desc[1024];
+	int			 rc, claimed = 0;
+
+	memset(out, 0, sizeof(*out));
+	r = malloc(sizeof(*r));
+	c = malloc(sizeof(*c));
+	in = malloc(sizeof(*in));
+	cn = malloc(sizeof(*cn));
+	res = calloc(1, sizeof(*res));
+	if (r == NULL || c == NULL || in == NULL || cn == NULL || res == NULL) {
+		rc = KW_ERR_NOMEM;
+		goto out;
+	}
+	if ((rc = store_request_get(st, request_id, r)) != 0 ||
+	    (rc = store_credential_get(st, r->credential_id, c)) != 0 ||
+	    (rc = store_instance_get(st, r->instance_id, in)) != 0)
+		goto out;
+	kw_strlcpy(out->credential_id, c->id, sizeof(out->credential_id));
+	if (r->state != RS_ISSUING || c->state != CS_PENDING) {
+		rc = KW_ERR_CONFLICT;
+		goto out;
+	}
+	if (!(claimed = inflight_claim(c->id))) {
+		rc = KW_ERR_CONFLICT;		/* being minted already */
+		goto out;
+	}
+	if ((rc = conn_open(app, in, cn)) != 0)
+		goto out;
+	snprintf(ident, sizeof(ident), IDENT_PREFIX "%s", c->id);
+	describe(st, r, desc, sizeof(desc));
+	memset(&spec, 0, sizeof(spec));
+	spec.kind = r->kind;
+	spec.identifier = ident;
+	spec.name = c->name;
+	spec.description = desc;
+	spec.client_kind = r->integration.client_kind;
+	spec.nredirects = r->integration.nredirects;
+	spec.redirect_uris = r->integration.redirect_uris;
+	spec.nscopes = r->nscopes;
+	spec.scopes = r->scopes;
+	rc = adopt_client_id ? cn->ops->adopt(&cn->t, &spec, adopt_client_id,
+	    res, &out->perr) : cn->ops->issue(&cn->t, &spec, res, &out->perr);
+	if (rc == 0)
+		kw_strlcpy(res->identifier, ident, sizeof(res->identifier));
+	if (rc != 0 && rc != KW_ERR_UPSTREAM)
+		goto out;
+	out->issued = rc == 0;
+	rc = record(app, st, actor, r, c, out->issued ? res : NULL,
+	    &out->perr);
+	if (rc != 0 && out->issued) {
+		/* minted but not recorded: take it back; if that fails too,
+		 * reconciliation finds the client (the intent is still there) */
+		log_msg("error", "credential %s: minted but not recorded (%s); "
+		    "deleting it from the instance", c->id, kw_strerror(rc));
+		if (cn->ops->revoke(&cn->t, res->client_id, res->token_id,
+		    &e2) != 0)
+			log_msg("error", "credential %s: %s", c->id, e2.message);
+		out->issued = 0;
+	}
+ out:
+	if (cn != NULL) {
+		conn_close(cn);
+		free(cn);
+	}
+	if (res != NULL) {
+		kw_wipe(res, sizeof(*res));
+		free(res);
+	}
+	if (claimed)
+		inflight_release(c->id);
+	if (c != NULL)
+		kw_wipe(c, sizeof(*c));
+	free(c);
+	free(r);
+	if (in != NULL)
+		kw_wipe(in, sizeof(*in));
+	free(in);
+	return rc;
+}
+
+/* The instance-side ids recorded for a credential. */
+static void
+external_ids(const struct credential *c, char *client_id, char *token_id)
+{
+	json_t		*o = json_loads(c->external, 0, NULL);
+	const char	*s;
+
+	client_id[0] = token_id[0] = '\0';
+	if ((s = json_string_value(json_object_get(o, "client_id"))) != NULL)
+		kw_strlcpy(client_id, s, PROVIDER_ID_MAX);
+	if ((s = json_string_value(json_object_get(o, "token_id"))) != NULL)
+		kw_strlcpy(token_id, s, PROVIDER_ID_MAX);
+	json_decref(o);
+}
+
+/* Mark c revoked (inside a transaction) with its audit event. */
+static int
+mark_revoked(struct store *st, const char *actor, struct credential *c,
+    enum cred_state to, const char *reason, const char *action)
+{
+	c->state = to;
+	kw_time_fmt(kw_now(), c->revoked_at, sizeof(c->revoked_at));
+	kw_strlcpy(c->revoke_reason, reason, sizeof(c->revoke_reason));
+	if (c->delivery == DS_PENDING) {
+		kw_wipe(c->sealed, sizeof(c->sealed));
+		c->sealed_len = 0;
+		c->delivery = DS_EXPIRED;
+	}
+	if (store_credential_update(st, c) != 0)
+		return KW_ERR_UNAVAILABLE;
+	return audit_append(st, actor, action, c->id, json_pack(
+	    "{s:s, s:s, s:s, s:s}", "reason", reason, "fingerprint",
+	    c->fingerprint, "owner", c->owner_email, "instance",
+	    c->instance_name));
+}
+
+int
+issuance_revoke(struct app *app, struct store *st, const char *actor,
+    const char *id, const char *reason, struct provider_error *perr)
+{
+	struct credential	*c;
+	struct instance		*in;
+	struct conn		*cn;
+	char			 client_id[PROVIDER_ID_MAX];
+	char			 token_id[PROVIDER_ID_MAX];
+	int			 rc;
+
+	memset(perr, 0, sizeof(*perr));
+	c = malloc(sizeof(*c));
+	in = malloc(sizeof(*in));
+	cn = malloc(sizeof(*cn));
+	if (c == NULL || in == NULL || cn == NULL) {
+		rc = KW_ERR_NOMEM;
+		goto out;
+	}
+	memset(cn, 0, sizeof(*cn));
+	if ((rc = store_credential_get(st, id, c)) != 0 ||
+	    (rc = store_instance_get(st, c->instance_id, in)) != 0)
+		goto out;
+	if (c->state != CS_ACTIVE) {
+		rc = KW_ERR_CONFLICT;
+		goto out;
+	}
+	external_ids(c, client_id, token_id);
+	/* on the instance first: a credential keywarden calls revoked must
+	 * be dead there */
+	if (client_id[0] != '\0' && issuance_automatic(in)) {
+		if ((rc = conn_open(app, in, cn)) != 0)
+			goto out;
+		if ((rc = cn->ops->revoke(&cn->t, client_id, token_id,
+		    perr)) != 0)
+			goto out;
+	}
+	if ((rc = store_begin(st)) != 0)
+		goto out;
+	if ((rc = store_credential_get(st, id, c)) == 0) {
+		if (c->state != CS_ACTIVE)
+			rc = KW_ERR_CONFLICT;
+		else
+			rc = mark_revoked(st, actor, c, CS_REVOKED, reason,
+			    "credential.revoke");
+	}
+	if (rc == 0)
+		rc = store_commit(st);
+	if (rc != 0)
+		store_rollback(st);
+ out:
+	if (cn != NULL)
+		conn_close(cn);
+	free(cn);
+	if (c != NULL)
+		kw_wipe(c, sizeof(*c));
+	free(c);
+	if (in != NULL)
+		kw_wipe(in, sizeof(*in));
+	free(in);
+	return rc;
+}
+
+/* ---- reconciliation ---- */
+
+#define SEEN_MAX	4096	/* clients examined per instance and pass */
+
+struct seen {
+	size_t	n;
+	struct provider_client c[SEEN_MAX];
+};
+
+static int
+see_client(const struct provider_client *pc, void *arg)
+{
+	struct seen *s = arg;
+
+	if (strncmp(pc->identifier, IDENT_PREFIX, strlen(IDENT_PREFIX)) != 0)
+		return 0;			/* not ours: never touched */
+	if (s->n < SEEN_MAX)
+		s->c[s->n++] = *pc;
+	return 0;
+}
+
+static const struct provider_client *
+seen_find(const struct seen *s, const char *cred_id)
+{
+	size_t	n = strlen(IDENT_PREFIX), i;
+
+	for (i = 0; i < s->n; i++)
+		if (strcmp(s->c[i].identifier + n, cred_id) == 0)
+			return &s->c[i];
+	return NULL;
+}
+
+struct idl {
+	size_t	n;
+	char	ids[SEEN_MAX][KW_ID_MAX + 1];
+};
+
+static int
+collect_live(const struct credential *c, void *arg)
+{
+	struct idl *l = arg;
+
+	if ((c->state == CS_PENDING || c->state == CS_ACTIVE) &&
+	    l->n < SEEN_MAX)
+		kw_strlcpy(l->ids[l->n++], c->id, sizeof(l->ids[0]));
+	return 0;
+}
+
+static void
+reconcile_audit(struct store *st, const char *action, const char *subject,
+    json_t *details)
+{
+	if (store_begin(st) != 0) {
+		json_decref(details);
+		return;
+	}
+	if (audit_append(st, "keywarden", action, subject, details) != 0 ||
+	    store_commit(st) != 0)
+		store_rollback(st);
+}
+
+/* A pending credential: finish it (adopting its client if there is one)
+ * unless it is being minted right now. */
+static void
+reconcile_pending(struct app *app, struct store *st, const struct credential *c,
+    const struct provider_client *pc, struct reconcile_report *rep)
+{
+	struct issuance_outcome	 o;
+	struct request		*r;
+
+	if ((r = malloc(sizeof(*r))) == NULL)
+		return;
+	if (store_request_get(st, c->request_id, r) == 0 &&
+	    r->state == RS_ISSUING && issuance_run(app, st, "keywarden",
+	    r->id, pc ? pc->id : NULL, &o) == 0) {
+		if (o.issued)
+			rep->adopted++;
+		else
+			rep->failed++;
+		log_msg(o.issued ? "info" : "warn", "reconcile: request %s %s",
+		    r->id, o.issued ? "finished: credential issued" :
+		    "could not be finished: marked failed");
+	}
+	free(r);
+}
+
+static void
+reconcile_instance(struct app *app, struct store *st, struct instance *in,
+    struct reconcile_report *rep)
+{
+	struct credential_filter f;
+	struct provider_error	 e;
+	struct credential	*c = NULL;
+	struct seen		*s = NULL;
+	struct idl		*l = NULL;
+	struct conn		*cn = NULL;
+	char			 cid[PROVIDER_ID_MAX], tid[PROVIDER_ID_MAX];
+	char			 listed_at[KW_TIME_LEN + 1];
+	size_t			 i, n = strlen(IDENT_PREFIX);
+	int			 rc;
+
+	s = calloc(1, sizeof(*s));
+	l = calloc(1, sizeof(*l));
+	c = malloc(sizeof(*c));
+	cn = malloc(sizeof(*cn));
+	if (s == NULL || l == NULL || c == NULL || cn == NULL ||
+	    conn_open(app, in, cn) != 0) {
+		rep->errors++;
+		goto out;
+	}
+	kw_time_fmt(kw_now() - 1, listed_at, sizeof(listed_at));
+	if (cn->ops->list_clients(&cn->t, see_client, s, &e) != 0) {
+		log_msg("warn", "reconcile: instance %s: %s", in->name,
+		    e.message);
+		rep->errors++;
+		goto out;
+	}
+	/* clients the instance has that keywarden did not finish */
+	for (i = 0; i < s->n; i++) {
+		rc = store_credential_get(st, s->c[i].identifier + n, c);
+		if (rc != 0 && rc != KW_ERR_NOT_FOUND) {
+			rep->errors++;
+			goto out;
+		}
+		if (rc == KW_ERR_NOT_FOUND ||
+		    strcmp(c->instance_id, in->id) != 0) {
+			/* no record at all: an orphan */
+			if (cn->ops->revoke(&cn->t, s->c[i].id, NULL, &e) == 0) {
+				rep->orphans_deleted++;
+				log_msg("warn", "reconcile: instance %s: deleted "
+				    "client %s (%s), which keywarden has no "
+				    "record of", in->name, s->c[i].id,
+				    s->c[i].identifier);
+				reconcile_audit(st, "reconcile.orphan_deleted",
+				    in->name, json_pack("{s:s, s:s}",
+				    "client_id", s->c[i].id, "identifier",
+				    s->c[i].identifier));
+			}
+		} else if (c->state == CS_REVOKED || c->state == CS_EXPIRED) {
+			if (!inflight_claim(c->id))
+				continue;
+			if (cn->ops->revoke(&cn->t, s->c[i].id, NULL, &e) == 0) {
+				rep->leftovers_deleted++;
+				reconcile_audit(st, "reconcile.leftover_deleted",
+				    c->id, json_pack("{s:s, s:s}", "client_id",
+				    s->c[i].id, "instance", in->name));
+			}
+			inflight_release(c->id);
+		} else if (c->state == CS_PENDING)
+			reconcile_pending(app, st, c, &s->c[i], rep);
+	}
+	/* what keywarden recorded that the instance lacks (only when the
+	 * listing was complete) */
+	if (s->n >= SEEN_MAX)
+		goto out;
+	memset(&f, 0, sizeof(f));
+	f.viewer_all = 1;
+	f.instance_id = in->id;
+	f.state = -1;
+	if (store_credential_each(st, &f, 0, SEEN_MAX, collect_live, l) < 0) {
+		rep->errors++;
+		goto out;
+	}
+	for (i = 0; i < l->n; i++) {
+		if (store_credential_get(st, l->ids[i], c) != 0 ||
+		    seen_find(s, c->id) != NULL)
+			continue;
+		if (c->state == CS_PENDING) {
+			/* the instance was never reached: mint it now */
+			reconcile_pending(app, st, c, NULL, rep);
+			continue;
+		}
+		external_ids(c, cid, tid);
+		/* manual, issued after the listing began, or busy */
+		if (cid[0] == '\0' || strcmp(c->created_at, listed_at) >= 0 ||
+		    !inflight_claim(c->id))
+			continue;
+		if (store_begin(st) == 0) {
+			if (mark_revoked(st, "keywarden", c, CS_REVOKED,
+			    "missing on the instance (deleted outside "
+			    "keywarden)", "reconcile.missing") == 0 &&
+			    store_commit(st) == 0) {
+				rep->missing++;
+				log_msg("warn", "reconcile: credential %s is not "
+				    "on instance %s any more: marked revoked",
+				    c->id, in->name);
+			} else
+				store_rollback(st);
+		}
+		inflight_release(c->id);
+	}
+ out:
+	if (cn != NULL)
+		conn_close(cn);
+	free(cn);
+	free(s);
+	free(l);
+	if (c != NULL)
+		kw_wipe(c, sizeof(*c));
+	free(c);
+}
+
+struct inst_list {
+	size_t	n;
+	char	names[KW_LIST_LIMIT_MAX][KW_INSTANCE_NAME_MAX + 1];
+	int64_t	last;
+};
+
+static int
+collect_instance(const struct instance *in, void *arg)
+{
+	struct inst_list *l = arg;
+
+	if (issuance_automatic(in))
+		kw_strlcpy(l->names[l->n++], in->name, sizeof(l->names[0]));
+	l->last = in->seq;
+	return 0;
+}
+
+int
+issuance_reconcile(struct app *app, struct store *st,
+    struct reconcile_report *rep)
+{
+	struct inst_list	*l;
+	struct instance		*in;
+	int64_t			 after = 0;
+	size_t			 i;
+	int			 rc = 0;
+
+	memset(rep, 0, sizeof(*rep));
+	l = malloc(sizeof(*l));
+	in = malloc(sizeof(*in));
+	if (l == NULL || in == NULL) {
+		rc = KW_ERR_NOMEM;
+		goto out;
+	}
+	do {
+		l->n = 0;
+		l->last = after;
+		if ((rc = store_instance_each(st, after, KW_LIST_LIMIT_MAX,
+		    collect_instance, l)) != 0)
+			goto out;
+		for (i = 0; i < l->n; i++) {
+			if (store_instance_get(st, l->names[i], in) != 0)
+				continue;
+			rep->instances++;
+			reconcile_instance(app, st, in, rep);
+		}
+		if (l->last == after)
+			break;
+		after = l->last;
+	} while (1);
+ out:
+	free(l);
+	if (in != NULL)
+		kw_wipe(in, sizeof(*in));
+	free(in);
+	return rc;
+}

@@ -1,0 +1,65 @@
+/*
+ * issuance.h — minting a credential on its instance, revoking it there,
+ * and reconciling what the instance holds with what keywarden recorded.
+ *
+ * The order is what makes a crash harmless: the intent (a pending
+ * credential, its request in `issuing`) is committed before the instance
+ * is called; the outcome is committed after.  Whatever a crash leaves in
+ * between, reconciliation finishes or removes: a keywarden-<id> client
+ * with an intent is adopted, one without a record is deleted.
+ */
+#ifndef KW_API_ISSUANCE_H
+#define KW_API_ISSUANCE_H
+
+#include "api/api.h"
+#include "provider/provider.h"
+
+struct issuance_outcome {
+	int			issued;		/* 1: live and sealed */
+	struct provider_error	perr;		/* when not */
+	char			credential_id[KW_ID_MAX + 1];
+};
+
+/* 1 if keywarden can mint on this instance (automatic issuance, an
+ * Integration-bot credential, a known provider). */
+int	 issuance_automatic(const struct instance *in);
+
+/*
+ * Mint the credential of request_id (in state `issuing`, its credential
+ * pending) and record the outcome: issued, or failed with the instance's
+ * error in the request's history.  adopt_client_id, when not NULL, is
+ * the instance's id of a client that already exists for it (found by
+ * reconciliation).  actor names who/what caused it in the audit log.
+ * Returns 0 when the outcome was recorded (see out->issued), or a store
+ * error (the request then stays `issuing` for reconciliation).
+ */
+int	 issuance_run(struct app *app, struct store *st, const char *actor,
+	    const char *request_id, const char *adopt_client_id,
+	    struct issuance_outcome *out);
+
+/*
+ * Revoke credential id: on the instance first (when it lives there),
+ * then in the store with its audit event.  KW_ERR_CONFLICT when it is not
+ * active, KW_ERR_UPSTREAM (perr filled) when the instance refused or
+ * could not be reached: the credential then stays active.
+ */
+int	 issuance_revoke(struct app *app, struct store *st, const char *actor,
+	    const char *id, const char *reason, struct provider_error *perr);
+
+/* Summary of one reconciliation pass. */
+struct reconcile_report {
+	int	instances;
+	int	adopted;	/* intents finished */
+	int	failed;		/* intents that could not be finished */
+	int	orphans_deleted;	/* clients with no record */
+	int	leftovers_deleted;	/* clients of revoked credentials */
+	int	missing;	/* active credentials gone from the instance */
+	int	errors;		/* instances that could not be checked */
+};
+
+/* Compare every automatic instance with the store and mend the
+ * differences (see above).  Safe to run while requests are served. */
+int	 issuance_reconcile(struct app *app, struct store *st,
+	    struct reconcile_report *rep);
+
+#endif /* KW_API_ISSUANCE_H */
