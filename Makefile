@@ -94,7 +94,23 @@ build/release/bench-ceiling: bench/ceiling.c
 	@mkdir -p $(dir $@)
 	$(CC) $(REL_CFLAGS) $(REL_LDFLAGS) -o $@ $< $(PKG_LIBS)
 
-bench: build/release/keywarden build/release/bench-ceiling
+# Benchmark anchors: SQLite single-writer commits, raw SHA-256 (libsodium,
+# and OpenSSL's libcrypto when pkg-config finds it).
+BENCH_CRYPTO_CFLAGS := $(shell pkg-config --exists libcrypto 2>/dev/null && \
+	echo "-DHAVE_LIBCRYPTO $$(pkg-config --cflags libcrypto)")
+BENCH_CRYPTO_LIBS := $(shell pkg-config --exists libcrypto 2>/dev/null && \
+	pkg-config --libs libcrypto)
+build/release/bench-commit: bench/commit.c
+	@mkdir -p $(dir $@)
+	$(CC) $(REL_CFLAGS) $(REL_LDFLAGS) -o $@ $< $(shell pkg-config --libs sqlite3)
+build/release/bench-sha: bench/sha.c
+	@mkdir -p $(dir $@)
+	$(CC) $(REL_CFLAGS) $(BENCH_CRYPTO_CFLAGS) $(REL_LDFLAGS) -o $@ $< \
+	    $(shell pkg-config --libs libsodium) $(BENCH_CRYPTO_LIBS)
+
+bench: build/release/keywarden build/release/zendesk-sim \
+    build/release/bench-ceiling build/release/bench-commit \
+    build/release/bench-sha
 	/usr/bin/python3 bench/run.py
 
 clean:

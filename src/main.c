@@ -31,6 +31,7 @@
 
 static int	cmd_init(int, char **);
 static int	cmd_serve(int, char **);
+static int	cmd_issue_token(int, char **);
 static int	cmd_audit(int, char **);
 static int	cmd_version(int, char **);
 static int	cmd_help(int, char **);
@@ -42,6 +43,8 @@ static const struct command {
 } commands[] = {
 	{ "init", cmd_init, "init --data-dir DIR --admin-email EMAIL "
 	    "[--admin-name NAME]" },
+	{ "issue-token", cmd_issue_token, "issue-token --data-dir DIR --email "
+	    "EMAIL   (offline; prints a new personal token)" },
 	{ "serve", cmd_serve, "serve [--data-dir DIR] [--listen HOST:PORT] "
 	    "[--public-url URL] [--config FILE]\n"
 	    "        [--threads N] [--auth-fail-limit N] "
@@ -56,6 +59,19 @@ static const struct command {
 	{ "version", cmd_version, "version" },
 	{ "help", cmd_help, "help" },
 };
+
+/* Print the usage line of command name to stderr; EXIT_USAGE. */
+static int
+usage_of(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < KW_NELEM(commands); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			fprintf(stderr, "usage: keywarden %s\n",
+			    commands[i].usage);
+	return EXIT_USAGE;
+}
 
 static void
 usage(FILE *fp)
@@ -96,11 +112,10 @@ init_admin(struct store *st, const struct crypto_keys *keys,
     const char *email, const char *name, char *tok, size_t toksz,
     struct person *p)
 {
-	struct token_rec	t;
-	int			r;
+	char	id[KW_ID_MAX + 1];
+	int	r;
 
 	memset(p, 0, sizeof(*p));
-	memset(&t, 0, sizeof(t));
 	crypto_random_id("per_", p->id, sizeof(p->id));
 	kw_strlcpy(p->email, email, sizeof(p->email));
 	kw_strlcpy(p->name, name, sizeof(p->name));
@@ -108,12 +123,6 @@ init_admin(struct store *st, const struct crypto_keys *keys,
 	p->active = 1;
 	kw_time_fmt(kw_now(), p->created_at, sizeof(p->created_at));
 	kw_strlcpy(p->updated_at, p->created_at, sizeof(p->updated_at));
-	crypto_random_id("tok_", t.id, sizeof(t.id));
-	kw_strlcpy(t.person_id, p->id, sizeof(t.person_id));
-	kw_strlcpy(t.created_at, p->created_at, sizeof(t.created_at));
-	if ((r = crypto_token_new(tok, toksz)) != 0 ||
-	    (r = crypto_token_hash(keys, tok, t.hash)) != 0)
-		return r;
 	if ((r = store_begin(st)) != 0)
 		return r;
 	if ((r = audit_append(st, "system", "store.init", "keywarden",
@@ -121,14 +130,77 @@ init_admin(struct store *st, const struct crypto_keys *keys,
 	    (r = store_person_insert(st, p)) == 0 &&
 	    (r = audit_append(st, "system", "person.create", p->email,
 	    json_pack("{s:s, s:[s]}", "id", p->id, "roles", "admin"))) == 0 &&
-	    (r = store_token_insert(st, &t)) == 0 &&
-	    (r = audit_append(st, "system", "token.create", p->email,
-	    json_pack("{s:s, s:s}", "person_id", p->id, "token_id",
-	    t.id))) == 0)
+	    (r = api_token_mint(st, keys, p, "system", tok, toksz, id,
+	    sizeof(id))) == 0)
 		r = store_commit(st);
 	if (r != 0)
 		store_rollback(st);
 	return r;
+}
+
+/*
+ * issue-token: the operator's way in when no admin token is at hand (a
+ * lost token, a fresh demo): whoever can read the data directory holds
+ * the master key anyway.  Recorded in the audit log like any token.
+ */
+static int
+cmd_issue_token(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "data-dir", required_argument, NULL, 'd' },
+		{ "email", required_argument, NULL, 'e' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char		*dir = getenv("KEYWARDEN_DATA_DIR"), *email = NULL;
+	char			 keypath[KW_PATH_MAX + 16], tok[KW_TOKEN_STR_MAX];
+	char			 id[KW_ID_MAX + 1];
+	struct crypto_keys	*keys = NULL;
+	struct store		*st = NULL;
+	struct person		 p;
+	json_t			*out;
+	int			 c, r;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'd')
+			dir = optarg;
+		else if (c == 'e')
+			email = optarg;
+		else
+			return EXIT_USAGE;
+	}
+	if (dir == NULL || email == NULL)
+		return usage_of("issue-token");
+	snprintf(keypath, sizeof(keypath), "%s/master.key", dir);
+	if ((r = crypto_keys_load(keypath, &keys)) != 0 ||
+	    (r = store_open(dir, 0, &st)) != 0)
+		goto out;
+	if ((r = store_person_get(st, email, &p)) != 0 || !p.active) {
+		fprintf(stderr, "keywarden: no active person '%s'\n", email);
+		r = r ? r : KW_ERR_NOT_FOUND;
+		goto out;
+	}
+	if ((r = store_begin(st)) != 0)
+		goto out;
+	if ((r = api_token_mint(st, keys, &p, "system (issue-token)", tok,
+	    sizeof(tok), id, sizeof(id))) == 0)
+		r = store_commit(st);
+	if (r != 0) {
+		store_rollback(st);
+		goto out;
+	}
+	out = json_pack("{s:s, s:s, s:s}", "id", id, "token", tok, "person",
+	    p.email);
+	json_dumpf(out, stdout, JSON_INDENT(2));
+	fputc('\n', stdout);
+	fflush(stdout);
+	json_decref(out);
+ out:
+	kw_wipe(tok, sizeof(tok));
+	store_close(st);
+	crypto_keys_free(keys);
+	if (r != 0 && r != KW_ERR_NOT_FOUND)
+		fprintf(stderr, "keywarden: issue-token: %s\n", kw_strerror(r));
+	return r == 0 ? 0 : 1;
 }
 
 static int
@@ -160,10 +232,8 @@ cmd_init(int argc, char **argv)
 	}
 	if (dir == NULL)
 		dir = getenv(config_env_name("data_dir"));
-	if (dir == NULL || email == NULL) {
-		fprintf(stderr, "usage: keywarden %s\n", commands[0].usage);
-		return EXIT_USAGE;
-	}
+	if (dir == NULL || email == NULL)
+		return usage_of("init");
 	if (!kw_valid_email(email)) {
 		fprintf(stderr, "keywarden: '%s' is not a valid email\n", email);
 		return EXIT_USAGE;
@@ -291,11 +361,8 @@ serve_config(int argc, char **argv, struct config *cfg, int *check,
 		else if (flag_key(c) != NULL && nflags < KW_NELEM(flags)) {
 			flags[nflags][0] = flag_key(c);
 			flags[nflags++][1] = optarg;
-		} else {
-			fprintf(stderr, "usage: keywarden %s\n",
-			    commands[1].usage);
-			return EXIT_USAGE;
-		}
+		} else
+			return usage_of("serve");
 	}
 	config_defaults(cfg);
 	if (config_load_env(cfg, getenv, err, sizeof(err)) != 0 ||
@@ -428,8 +495,7 @@ cmd_audit(int argc, char **argv)
 	    (dir == NULL && !has_flag(argc, argv, "--data-dir"))) {
 		if (cli_handles("audit"))
 			return cli_run(argc, argv);
-		fprintf(stderr, "usage: keywarden %s\n", commands[2].usage);
-		return EXIT_USAGE;
+		return usage_of("audit");
 	}
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -440,10 +506,8 @@ cmd_audit(int argc, char **argv)
 		else
 			return EXIT_USAGE;
 	}
-	if (dir == NULL) {
-		fprintf(stderr, "usage: keywarden %s\n", commands[2].usage);
-		return EXIT_USAGE;
-	}
+	if (dir == NULL)
+		return usage_of("audit");
 	if ((r = store_open(dir, 0, &st)) != 0) {
 		fprintf(stderr, "keywarden: cannot open the store in %s: %s\n",
 		    dir, kw_strerror(r));

@@ -71,6 +71,13 @@ int	 api_audit(struct http_req *rq, struct store *st, const char *action,
 int	 api_store_fail(struct http_req *rq, int r, const char *what,
 	    const char *key);
 
+/* Mint a personal token for p inside the caller's transaction (its keyed
+ * hash stored, its audit event by actor); the token goes to tok (wipe
+ * it after showing it once), its id to id. */
+int	 api_token_mint(struct store *st, const struct crypto_keys *keys,
+	    const struct person *p, const char *actor, char *tok, size_t toksz,
+	    char *id, size_t idsz);
+
 /* Prefix the recorded error field with "outer." (nested objects). */
 void	 api_nest_field(struct http_req *rq, const char *outer);
 

@@ -11,6 +11,7 @@
 #include "api/api.h"
 #include "api/issuance.h"
 #include "api/valid.h"
+#include "audit/audit.h"
 #include "crypto/crypto.h"
 #include "util/util.h"
 
@@ -319,6 +320,28 @@ api_people_patch(struct http_req *rq, struct http_resp *rs)
 	return r;
 }
 
+int
+api_token_mint(struct store *st, const struct crypto_keys *keys,
+    const struct person *p, const char *actor, char *tok, size_t toksz,
+    char *id, size_t idsz)
+{
+	struct token_rec	t;
+	int			r;
+
+	memset(&t, 0, sizeof(t));
+	if ((r = crypto_token_new(tok, toksz)) != 0 ||
+	    (r = crypto_token_hash(keys, tok, t.hash)) != 0)
+		return r;
+	crypto_random_id("tok_", t.id, sizeof(t.id));
+	kw_strlcpy(t.person_id, p->id, sizeof(t.person_id));
+	kw_time_fmt(kw_now(), t.created_at, sizeof(t.created_at));
+	if ((r = store_token_insert(st, &t)) != 0)
+		return r;
+	kw_strlcpy(id, t.id, idsz);
+	return audit_append(st, actor, "token.create", p->email, json_pack(
+	    "{s:s, s:s}", "person_id", p->id, "token_id", t.id));
+}
+
 /* Issue a personal token: an admin for anyone, a person for themselves.
  * The token is shown in this answer only; the store keeps its keyed
  * hash. */
@@ -327,13 +350,11 @@ api_people_token(struct http_req *rq, struct http_resp *rs)
 {
 	struct app		*app = rq->app;
 	const struct person	*me = api_me(rq);
-	struct token_rec	 t;
 	struct person		 p;
 	struct store		*st;
-	char			 tok[KW_TOKEN_STR_MAX];
+	char			 tok[KW_TOKEN_STR_MAX], id[KW_ID_MAX + 1];
 	int			 r;
 
-	memset(&t, 0, sizeof(t));
 	if ((r = jv_known(rq, rq->body, (const char *const[]){ NULL })) != 0)
 		return r;
 	if ((r = api_tx_begin(rq, &st)) != 0)
@@ -352,23 +373,15 @@ api_people_token(struct http_req *rq, struct http_resp *rs)
 		    "%.200s is not active", p.email);
 		goto out;
 	}
-	if ((r = crypto_token_new(tok, sizeof(tok))) != 0 ||
-	    (r = crypto_token_hash(app->keys, tok, t.hash)) != 0)
-		goto out;
-	crypto_random_id("tok_", t.id, sizeof(t.id));
-	kw_strlcpy(t.person_id, p.id, sizeof(t.person_id));
-	kw_time_fmt(kw_now(), t.created_at, sizeof(t.created_at));
-	if ((r = store_token_insert(st, &t)) != 0) {
-		r = api_store_fail(rq, r, "token", t.id);
-		goto out;
-	}
-	r = api_audit(rq, st, "token.create", p.email,
-	    json_pack("{s:s, s:s}", "person_id", p.id, "token_id", t.id));
+	if ((r = api_token_mint(st, app->keys, &p, me->email, tok, sizeof(tok),
+	    id, sizeof(id))) != 0)
+		r = api_store_fail(rq, r == KW_ERR_CONFLICT ? KW_ERR_UNAVAILABLE :
+		    r, "token", "");
  out:
 	r = api_tx_end(rq, st, r);
 	if (r == 0) {
 		rs->status = 201;
-		rs->body = json_pack("{s:s, s:s, s:s}", "id", t.id, "token",
+		rs->body = json_pack("{s:s, s:s, s:s}", "id", id, "token",
 		    tok, "person", p.email);
 	}
 	kw_wipe(tok, sizeof(tok));
