@@ -1,135 +1,341 @@
 #!/usr/bin/python3
 """keywarden benchmark (not a test): prints figures, asserts nothing.
 
-Measures GET /v1/me (bearer authentication + store lookup) with wrk on
-loopback at 1 and 64 connections, beside a trivial libmicrohttpd handler
-(bench-ceiling) measured in the same run, plus keywarden's peak RSS.
-Everything talks to 127.0.0.1 only and every run is bounded in time.
+Every figure is printed next to an anchor measured in the same run, with
+the ratio (absolute figures drift 5-10% between runs on this machine
+kind; see /work/shared/design/PERFORMANCE.md):
 
-Environment: BENCH_SECONDS (default 10) per wrk run, BENCH_THREADS
-(server worker threads, default 2).
+  GET /v1/me            wrk at 1 and 64 connections; anchor: a trivial
+                        libmicrohttpd handler (bench-ceiling); peak RSS
+  request creation      POST /v1/requests with wrk at 64 connections
+                        (bench/requests.lua); anchor: single-writer SQLite
+                        commits/s, WAL + synchronous=FULL (bench-commit)
+  audit verify          `keywarden audit verify` on a log of 1,000,000
+                        events (bench/auditlog.py builds it); anchor: raw
+                        SHA-256 hashes/s over records of the same size
+                        (bench-sha: libsodium, and OpenSSL if present)
+  issuance              provisioner approval -> issued against zendesk-sim
+                        at 1 and 16 clients (bench/issuance.py); anchor:
+                        the simulator's own rate, wrk on GET users/me and
+                        on the two POSTs issuance makes (bench/zd_issue.lua)
+
+Everything talks to 127.0.0.1 only, every run is bounded in time and
+every process started is stopped at the end.
+
+Environment:
+  BENCH_SECONDS        per timed run (default 10)
+  BENCH_THREADS        keywarden/ceiling worker threads for GET /v1/me and
+                       request creation (default 2)
+  BENCH_AUDIT_EVENTS   events in the audit log (default 1000000)
+  BENCH_ISSUE_THREADS  keywarden --threads for the issuance runs (16)
+  BENCH_ISSUE_POOL_1, BENCH_ISSUE_POOL_16
+                       requests prepared for the 1- and 16-client issuance
+                       runs (default 1000 and 2500; a run stops early when
+                       its pool runs out)
+  BENCH_SECTIONS       comma list of get,create,audit,issue (default all)
 """
 import json
 import os
-import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-KW = os.path.join(ROOT, "build", "release", "keywarden")
-CEILING = os.path.join(ROOT, "build", "release", "bench-ceiling")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import auditlog                                         # noqa: E402
+import issuance                                         # noqa: E402
+import kwb                                              # noqa: E402
+
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 THREADS = os.environ.get("BENCH_THREADS", "2")
+AUDIT_EVENTS = int(os.environ.get("BENCH_AUDIT_EVENTS", "1000000"))
+ISSUE_THREADS = int(os.environ.get("BENCH_ISSUE_THREADS", "16"))
+POOL_1 = int(os.environ.get("BENCH_ISSUE_POOL_1", "1000"))
+POOL_16 = int(os.environ.get("BENCH_ISSUE_POOL_16", "2500"))
+SECTIONS = os.environ.get("BENCH_SECTIONS", "get,create,audit,issue")
+# diagnostics and secondary anchors run shorter than the main figures
+SHORT = max(2, SECONDS // 2)
+
+report = []
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def out(line=""):
+    report.append(line)
 
 
-def wait_http(url, headers=None, timeout=10.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            req = urllib.request.Request(url, headers=headers or {})
-            with urllib.request.urlopen(req, timeout=1) as r:
-                if r.status == 200:
-                    return
-        except Exception:
-            time.sleep(0.05)
-    raise RuntimeError("server at %s did not come up" % url)
+def progress(msg):
+    sys.stderr.write("bench: %s\n" % msg)
+    sys.stderr.flush()
 
 
-def to_ms(v, unit):
-    return float(v) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+def fmt_n(v):
+    return "{:,.0f}".format(v)
 
 
-def wrk(url, conns, token=None):
-    cmd = ["wrk", "-t", "2" if conns > 1 else "1", "-c", str(conns),
-           "-d", "%ds" % SECONDS, "--latency", "--timeout", "5s"]
-    if token:
-        cmd += ["-H", "Authorization: Bearer " + token]
-    out = subprocess.run(cmd + [url], capture_output=True, text=True,
-                         timeout=SECONDS + 30).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    lat = dict((p, to_ms(v, u)) for p, v, u in
-               re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M))
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rps, "p50_ms": lat.get("50"), "p99_ms": lat.get("99"),
-            "non_2xx": int(errors.group(1)) if errors else 0}
+def row(label, value, note=""):
+    out("   %-46s %12s  %s" % (label, value, note))
 
 
-def peak_rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return 0
+def lat(r):
+    return "p50 %.2f ms  p99 %.2f ms" % (r["p50_ms"], r["p99_ms"])
+
+
+def ratio(a, b):
+    return "(%.2fx anchor)" % (a / b) if b else ""
+
+
+# -- GET /v1/me (the original benchmark) -------------------------------------
+
+def section_get(tmp, procs):
+    data = os.path.join(tmp, "get-data")
+    token = kwb.kw_init(data)
+    kw, kport = procs.keywarden(data, THREADS, os.path.join(tmp, "get.log"))
+    cport = kwb.free_port()
+    ceil = procs.start([kwb.CEILING, str(cport), THREADS])
+    kurl = "http://127.0.0.1:%d/v1/me" % kport
+    curl = "http://127.0.0.1:%d/v1/me" % cport
+    kwb.wait_http(kurl, {"Authorization": "Bearer " + token})
+    kwb.wait_http(curl)
+    results = []
+    for conns in (1, 64):
+        progress("GET /v1/me, %d connection(s)" % conns)
+        c = kwb.wrk(curl, conns, SECONDS)
+        k = kwb.wrk(kurl, conns, SECONDS, token)
+        results.append((conns, c, k))
+    rss = kwb.peak_rss_kb(kw.pid)
+    procs.stop(kw)
+    procs.stop(ceil)
+
+    out("== GET /v1/me: %ds per run, %s server threads, wrk on 127.0.0.1"
+        % (SECONDS, THREADS))
+    out("   %-6s %-10s %12s %10s %10s %8s" %
+        ("conns", "server", "requests/s", "p50 ms", "p99 ms", "ratio"))
+    for conns, c, k in results:
+        out("   %-6d %-10s %12.0f %10.3f %10.3f %8s" %
+            (conns, "ceiling", c["rps"], c["p50_ms"], c["p99_ms"], ""))
+        out("   %-6d %-10s %12.0f %10.3f %10.3f %7.0f%%" %
+            (conns, "keywarden", k["rps"], k["p50_ms"], k["p99_ms"],
+             100.0 * k["rps"] / c["rps"]))
+        if k["non_2xx"]:
+            out("          (keywarden answered %d non-2xx responses)"
+                % k["non_2xx"])
+    out("   keywarden peak RSS: %.1f MB" % (rss / 1024.0))
+    out("   targets: >= 50% of the ceiling's requests/s, p99 < 5 ms at "
+        "64 connections, RSS < 32 MB")
+
+
+# -- durable request creation ------------------------------------------------
+
+def bench_commit(tmp, seconds, wide=False):
+    d = tempfile.mkdtemp(prefix="commit-", dir=tmp)
+    args = [kwb.COMMIT, d, str(seconds), "300"] + (["wide"] if wide else [])
+    r = subprocess.run(args, capture_output=True, text=True, check=True,
+                       timeout=seconds + 60)
+    shutil.rmtree(d, ignore_errors=True)
+    return json.loads(r.stdout)
+
+
+def section_create(tmp, procs):
+    progress("SQLite single-writer commits (anchor), %ds" % SECONDS)
+    anchor = bench_commit(tmp, SECONDS)
+
+    data = os.path.join(tmp, "create-data")
+    admin = kwb.kw_init(data)
+    kw, port = procs.keywarden(data, THREADS, os.path.join(tmp,
+                                                           "create.log"))
+    api = kwb.Api(port, admin)
+    api.must("POST", "/v1/people", {"email": "maria@example.com",
+                                    "name": "Maria"})
+    api.must("POST", "/v1/people", {"email": "rick@example.com",
+                                    "name": "Rick",
+                                    "manager": "maria@example.com"})
+    tok = api.must("POST", "/v1/people/rick@example.com/tokens", {})["token"]
+    api.must("POST", "/v1/instances", {
+        "name": "bench", "url": "https://bench.zendesk.example.com",
+        "issuance": "manual"})
+    first = api.must("POST", "/v1/requests", dict(issuance.REQUEST,
+                                                  instance="bench"),
+                     token=tok)
+    api.close()
+    url = "http://127.0.0.1:%d/v1/requests" % port
+    script = os.path.join(kwb.HERE, "requests.lua")
+    progress("POST /v1/requests, 64 connections, %ds" % SECONDS)
+    k64 = kwb.wrk(url, 64, SECONDS, script=script, args=(tok, "bench"))
+    progress("POST /v1/requests, 1 connection, %ds" % SHORT)
+    k1 = kwb.wrk(url, 1, SHORT, script=script, args=(tok, "bench"))
+    rss = kwb.peak_rss_kb(kw.pid)
+    procs.stop(kw)
+    progress("SQLite commits with a request's write shape (diagnostic), "
+             "%ds" % SHORT)
+    wide = bench_commit(tmp, SHORT, wide=True)
+
+    a = anchor["commits_per_s"]
+    out("== durable request creation: POST /v1/requests, 64 connections, "
+        "%ds, %s server threads" % (SECONDS, THREADS))
+    out("   (each: request + history + audit event in one transaction, "
+        "WAL, synchronous=FULL; first answer: %s)" % first["state"])
+    row("sqlite single-writer commits/s (anchor)", fmt_n(a),
+        "1 row of 300 B per txn; p50 %d us  p99 %d us"
+        % (anchor["p50_us"], anchor["p99_us"]))
+    row("POST /v1/requests/s, 64 connections", fmt_n(k64["rps"]),
+        "%s  %s" % (ratio(k64["rps"], a), lat(k64)))
+    row("  non-2xx answers / socket errors",
+        "%d / %d" % (k64["non_2xx"], k64["socket_errors"]),
+        "of %s requests" % fmt_n(k64["requests"]))
+    row("POST /v1/requests/s, 1 connection (%ds)" % SHORT, fmt_n(k1["rps"]),
+        "%s  %s" % (ratio(k1["rps"], a), lat(k1)))
+    row("sqlite commits/s, a request's write shape", fmt_n(
+        wide["commits_per_s"]), "diagnostic (%ds): 3 tables, 5 indexes, "
+        "~10 pages/txn; p99 %d us" % (SHORT, wide["p99_us"]))
+    out("   keywarden peak RSS: %.1f MB" % (rss / 1024.0))
+    out("   target: >= 2,000 requests/s at 64 connections  ->  %s"
+        % ("met" if k64["rps"] >= 2000 else "MISSED"))
+
+
+# -- audit verify ------------------------------------------------------------
+
+def section_audit(tmp, procs):
+    progress("audit: checking the generator on a 1,000-event log")
+    small = auditlog.check_small(tmp)
+    data = os.path.join(tmp, "audit-data")
+    kwb.kw_init(data)
+    progress("audit: appending %s events" % fmt_n(AUDIT_EVENTS))
+    total, avg, gen_s = auditlog.append(data, AUDIT_EVENTS)
+    size_mb = os.path.getsize(os.path.join(data, "keywarden.db")) / 1e6
+    progress("audit: keywarden audit verify")
+    ok, verdict, verify_s = auditlog.verify(data)
+    shutil.rmtree(data, ignore_errors=True)
+    rec = int(round(avg))
+    sha_s = max(1, SECONDS // 5)
+    progress("audit: raw SHA-256 over %d-byte records (anchor)" % rec)
+    r = subprocess.run([kwb.SHA, str(rec), str(sha_s)], capture_output=True,
+                       text=True, check=True, timeout=8 * sha_s + 60)
+    sha = json.loads(r.stdout)
+
+    eps = total / verify_s
+    a = sha["sodium"]
+    out("== audit verify: %s events (%s appended in %.1f s; %.0f MB store)"
+        % (fmt_n(total), fmt_n(AUDIT_EVENTS), gen_s, size_mb))
+    out("   (generator checked first: keywarden verified a 1,000-event "
+        "log it built: %s)" % ("intact" if "intact" in small else small))
+    out("   record hashed per event: prev hash + \"\\n\" + canonical JSON, "
+        "%d B on average" % rec)
+    row("libsodium crypto_hash_sha256 hashes/s (anchor)", fmt_n(a),
+        "one call per %d-B record" % rec)
+    row("  libsodium init/update/final + hex", fmt_n(sha["sodium_stream"]),
+        "as audit_hash() feeds it (information)")
+    if "evp_reused" in sha:
+        row("  OpenSSL EVP SHA-256, reused context", fmt_n(
+            sha["evp_reused"]), "(%.2fx libsodium)"
+            % (sha["evp_reused"] / a))
+        row("  OpenSSL EVP_Digest, one-shot", fmt_n(sha["evp_oneshot"]),
+            "(%.2fx libsodium)" % (sha["evp_oneshot"] / a))
+    else:
+        row("  OpenSSL", "n/a", "libcrypto not found by pkg-config")
+    row("keywarden audit verify events/s", fmt_n(eps),
+        "%s  wall %.2f s" % (ratio(eps, a), verify_s))
+    out("   verdict: %s" % verdict)
+    out("   target: verify >= 0.50x raw hashing  ->  %s"
+        % ("met" if ok and eps >= 0.5 * a else
+           "MISSED" if ok else "NOT MEASURED (log not intact)"))
+
+
+# -- issuance ----------------------------------------------------------------
+
+def sim_pairs(tmp, procs, close):
+    sp, sport, surl = procs.sim(os.path.join(tmp, "sim-anchor.log"))
+    r = kwb.wrk(surl, 16, SHORT, script=os.path.join(kwb.HERE,
+                                                     "zd_issue.lua"),
+                args=(kwb.SIM_BOT_TOKEN,) + (("close",) if close else ()))
+    procs.stop(sp)
+    m = [l for l in r["out"].splitlines() if l.startswith("ZD_PAIRS")]
+    tokens = int(m[0].split("tokens=")[1]) if m else 0
+    r["pairs_per_s"] = tokens / SHORT
+    return r
+
+
+def section_issue(tmp, procs):
+    sp, sport, surl = procs.sim(os.path.join(tmp, "sim.log"))
+    data = os.path.join(tmp, "issue-data")
+    admin = kwb.kw_init(data)
+    kw, port = procs.keywarden(data, ISSUE_THREADS,
+                               os.path.join(tmp, "issue.log"))
+    api = kwb.Api(port, admin)
+    tok = issuance.setup_world(api, surl)
+    api.close()
+    progress("issuance: filing and manager-approving %d requests"
+             % (POOL_1 + POOL_16))
+    t0 = time.monotonic()
+    ids = issuance.precreate(port, tok, POOL_1 + POOL_16)
+    prep_s = time.monotonic() - t0
+    pat = tok["pat@example.com"]
+    progress("issuance: 1 client, up to %ds" % SECONDS)
+    c1 = issuance.approve_all(port, pat, ids[:POOL_1], 1, SECONDS)
+    progress("issuance: 16 clients, up to %ds" % SECONDS)
+    c16 = issuance.approve_all(port, pat, ids[POOL_1:], 16, SECONDS)
+    rss = kwb.peak_rss_kb(kw.pid)
+    procs.stop(kw)
+    progress("zendesk-sim: GET /api/v2/users/me, 16 connections (anchor)")
+    g = kwb.wrk(surl + "/api/v2/users/me", 16, SECONDS,
+                token=kwb.SIM_BOT_TOKEN)
+    procs.stop(sp)
+    progress("zendesk-sim: POST client + token pairs, 16 connections")
+    pk = sim_pairs(tmp, procs, close=False)
+    pc = sim_pairs(tmp, procs, close=True)
+
+    out("== issuance against zendesk-sim: provisioner approve -> issued "
+        "(2 Zendesk POSTs + 2 commits)")
+    out("   (keywarden --threads %d; %s requests filed and manager-approved "
+        "beforehand in %.1f s)" % (ISSUE_THREADS, fmt_n(len(ids)), prep_s))
+    row("zendesk-sim GET /api/v2/users/me/s, 16 conns", fmt_n(g["rps"]),
+        "anchor; %s" % lat(g))
+    row("zendesk-sim POST client+token pairs/s, 16 c.",
+        fmt_n(pk["pairs_per_s"]), "anchor (%ds, keep-alive; %d non-2xx)"
+        % (SHORT, pk["non_2xx"]))
+    row("  same, a new connection per call", fmt_n(pc["pairs_per_s"]),
+        "like keywarden's libcurl calls (%d non-2xx)" % pc["non_2xx"])
+    for conc, r in ((1, c1), (16, c16)):
+        note = "%s  %s" % (ratio(r["rate"], pk["pairs_per_s"]),
+                           lat(r))
+        row("issuances/s, %d client%s" % (conc, "s" if conc > 1 else ""),
+            fmt_n(r["rate"]), note)
+        row("  issued / failed", "%d / %d" % (r["issued"], r["failed"]),
+            "in %.1f s%s" % (r["elapsed"], "  (pool ran out)"
+                             if r["ran_out"] else ""))
+        if r["first_failure"]:
+            out("     first failure: %.300r" % (r["first_failure"],))
+    out("   keywarden peak RSS: %.1f MB; ratios are against the sim's "
+        "keep-alive pair rate" % (rss / 1024.0))
 
 
 def main():
-    if not shutil.which("wrk"):
-        sys.exit("bench: wrk is not installed (scripts/install-deps)")
+    for exe in ("wrk", kwb.KW, kwb.SIM, kwb.CEILING, kwb.COMMIT, kwb.SHA):
+        if not shutil.which(exe):
+            sys.exit("bench: %s is missing (make bench builds the binaries; "
+                     "wrk comes from scripts/install-deps)" % exe)
+    wanted = [s.strip() for s in SECTIONS.split(",") if s.strip()]
     tmp = tempfile.mkdtemp(prefix="kw-bench-")
-    procs = []
+    procs = kwb.Procs()
+    t0 = time.monotonic()
     try:
-        data = os.path.join(tmp, "data")
-        init = subprocess.run([KW, "init", "--data-dir", data,
-                               "--admin-email", "bench@example.com"],
-                              capture_output=True, text=True, check=True)
-        token = json.loads(init.stdout)["admin_token"]
-        kport, cport = free_port(), free_port()
-        log = open(os.path.join(tmp, "serve.log"), "w")
-        kw = subprocess.Popen([KW, "serve", "--data-dir", data, "--listen",
-                               "127.0.0.1:%d" % kport, "--threads", THREADS,
-                               "--auth-fail-limit", "1000000"],
-                              stderr=log)
-        ceil = subprocess.Popen([CEILING, str(cport), THREADS])
-        procs = [kw, ceil]
-        kurl = "http://127.0.0.1:%d/v1/me" % kport
-        curl = "http://127.0.0.1:%d/v1/me" % cport
-        wait_http(kurl, {"Authorization": "Bearer " + token})
-        wait_http(curl)
-
-        results = []
-        for conns in (1, 64):
-            c = wrk(curl, conns)
-            k = wrk(kurl, conns, token)
-            results.append((conns, c, k))
-        rss = peak_rss_kb(kw.pid)
-
-        print("keywarden benchmark: GET /v1/me, %ds per run, %s server "
-              "threads, wrk on 127.0.0.1" % (SECONDS, THREADS))
-        print("%-6s %-10s %12s %10s %10s %8s" %
-              ("conns", "server", "requests/s", "p50 ms", "p99 ms", "ratio"))
-        for conns, c, k in results:
-            print("%-6d %-10s %12.0f %10.3f %10.3f %8s" %
-                  (conns, "ceiling", c["rps"], c["p50_ms"], c["p99_ms"], ""))
-            print("%-6d %-10s %12.0f %10.3f %10.3f %7.0f%%" %
-                  (conns, "keywarden", k["rps"], k["p50_ms"], k["p99_ms"],
-                   100.0 * k["rps"] / c["rps"]))
-            if k["non_2xx"]:
-                print("       (keywarden answered %d non-2xx responses)"
-                      % k["non_2xx"])
-        print("keywarden peak RSS: %.1f MB" % (rss / 1024.0))
-        print("targets: >= 50%% of the ceiling's requests/s, p99 < 5 ms at "
-              "64 connections, RSS < 32 MB")
+        for name, fn in (("get", section_get), ("create", section_create),
+                         ("audit", section_audit), ("issue", section_issue)):
+            if name in wanted:
+                try:
+                    fn(tmp, procs)
+                except Exception as e:
+                    out("== %s: FAILED: %s" % (name, e))
+                finally:
+                    procs.close()
+                out()
     finally:
-        for p in procs:
-            p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        procs.close()
         shutil.rmtree(tmp, ignore_errors=True)
+    print("keywarden benchmark, %s, BENCH_SECONDS=%d, %d cores, %.0f s in "
+          "all\n" % (time.strftime("%Y-%m-%d %H:%M"), SECONDS,
+                     os.cpu_count() or 0, time.monotonic() - t0))
+    print("\n".join(report).rstrip())
 
 
 if __name__ == "__main__":

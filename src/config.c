@@ -53,6 +53,10 @@ static const struct key {
 	    offsetof(struct config, upstream_attempts), 0, 1, 10 },
 	{ "reconcile_interval", "KEYWARDEN_RECONCILE_INTERVAL", K_INT,
 	    offsetof(struct config, reconcile_interval), 0, 1, 86400 },
+	{ "jobs_interval", "KEYWARDEN_JOBS_INTERVAL", K_INT,
+	    offsetof(struct config, jobs_interval), 0, 1, 86400 },
+	{ "notify_interval", "KEYWARDEN_NOTIFY_INTERVAL", K_INT,
+	    offsetof(struct config, notify_interval), 0, 1, 3600 },
 };
 
 void
@@ -72,6 +76,8 @@ config_defaults(struct config *c)
 	c->upstream_timeout = 10;
 	c->upstream_attempts = 4;
 	c->reconcile_interval = 300;
+	c->jobs_interval = 60;
+	c->notify_interval = 5;
 }
 
 static const struct key *

@@ -26,6 +26,8 @@ struct config {
 	int	upstream_timeout;		/* seconds per instance call */
 	int	upstream_attempts;		/* tries per instance call */
 	int	reconcile_interval;		/* seconds between reconciles */
+	int	jobs_interval;			/* seconds between job runs */
+	int	notify_interval;		/* seconds between outbox runs */
 };
 
 /* Fill in the built-in defaults. */

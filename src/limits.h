@@ -51,6 +51,7 @@
 #define KW_REQUEST_TTL_DAYS	14		/* pending requests expire */
 #define KW_DELIVERY_WINDOW_S	(24 * 3600)	/* secret must be revealed */
 #define KW_LIST_SCAN_MAX	5000		/* rows examined per list call */
+#define KW_WARN_THRESHOLDS_MAX	8		/* expiry warnings per instance */
 
 /* Secrets */
 #define KW_MASTER_KEY_LEN	32

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "kw.h"
@@ -13,17 +14,21 @@
 #include "ticker.h"
 #include "api/api.h"
 #include "api/issuance.h"
+#include "api/jobs.h"
 #include "store/store.h"
 #include "util/util.h"
 
 struct ticker {
 	pthread_t	 thread;
+	time_t		 due[8];		/* per task; 0 = now */
 	pthread_mutex_t	 lock;
 	pthread_cond_t	 wake;
 	int		 stop;
 	struct app	*app;
 	struct store	*st;
 };
+
+static _Atomic(struct ticker *) running;	/* for ticker_wake() */
 
 static void
 log_head(struct ticker *t)
@@ -64,21 +69,60 @@ reconcile(struct ticker *t)
 	}
 }
 
+static void
+log_summary(const char *event, json_t *sum)
+{
+	if (sum == NULL)
+		return;
+	json_object_set_new(sum, "event", json_string(event));
+	log_json(sum);
+	json_decref(sum);
+}
+
+static void
+jobs(struct ticker *t)
+{
+	json_t *sum = NULL;
+
+	if (jobs_run(t->app, t->st, kw_now(), &sum) != 0)
+		log_msg("error", "jobs: the store could not be read");
+	log_summary("jobs", sum);
+}
+
+static void
+outbox(struct ticker *t)
+{
+	json_t	*sum = NULL;
+
+	jobs_flush_outbox(t->app, t->st, kw_now(), &sum);
+	/* quiet unless something happened */
+	if (sum != NULL && json_integer_value(json_object_get(sum, "sent")) ==
+	    0 && json_integer_value(json_object_get(sum, "retried")) == 0) {
+		json_decref(sum);
+		return;
+	}
+	log_summary("outbox", sum);
+}
+
 static const struct task {
 	const char	*name;
 	void		(*run)(struct ticker *);
 	size_t		 interval_off;	/* offset of its seconds in config */
 } tasks[] = {
 	{ "reconcile", reconcile, offsetof(struct config, reconcile_interval) },
+	{ "jobs", jobs, offsetof(struct config, jobs_interval) },
+	{ "outbox", outbox, offsetof(struct config, notify_interval) },
 	{ "audit_head", log_head, offsetof(struct config, audit_head_interval) },
 };
+_Static_assert(KW_NELEM(tasks) <= KW_NELEM(((struct ticker *)0)->due),
+    "ticker: more tasks than due slots");
 
 static void *
 run(void *arg)
 {
 	struct ticker	*t = arg;
 	struct timespec	 deadline;
-	time_t		 due[KW_NELEM(tasks)] = { 0 }, now, next;
+	time_t		 now, next;
 	size_t		 i;
 
 	pthread_mutex_lock(&t->lock);
@@ -86,16 +130,16 @@ run(void *arg)
 		now = time(NULL);
 		next = now + 3600;
 		for (i = 0; i < KW_NELEM(tasks) && !t->stop; i++) {
-			if (due[i] <= now) {
+			if (t->due[i] <= now) {
 				pthread_mutex_unlock(&t->lock);
 				tasks[i].run(t);
 				pthread_mutex_lock(&t->lock);
-				due[i] = time(NULL) + *(const int *)(const void *)
-				    ((const char *)&t->app->cfg +
+				t->due[i] = time(NULL) + *(const int *)
+				    (const void *)((const char *)&t->app->cfg +
 				    tasks[i].interval_off);
 			}
-			if (due[i] < next)
-				next = due[i];
+			if (t->due[i] < next)
+				next = t->due[i];
 		}
 		deadline.tv_sec = next;
 		deadline.tv_nsec = 0;
@@ -130,7 +174,24 @@ ticker_start(struct app *app, struct ticker **out)
 		return KW_ERR_INTERNAL;
 	}
 	*out = t;
+	running = t;
 	return 0;
+}
+
+void
+ticker_wake(const char *task)
+{
+	struct ticker	*t = running;
+	size_t		 i;
+
+	if (t == NULL)
+		return;
+	pthread_mutex_lock(&t->lock);
+	for (i = 0; i < KW_NELEM(tasks); i++)
+		if (strcmp(tasks[i].name, task) == 0)
+			t->due[i] = 0;
+	pthread_cond_signal(&t->wake);
+	pthread_mutex_unlock(&t->lock);
 }
 
 void
@@ -138,6 +199,7 @@ ticker_stop(struct ticker *t)
 {
 	if (t == NULL)
 		return;
+	running = NULL;
 	pthread_mutex_lock(&t->lock);
 	t->stop = 1;
 	pthread_cond_signal(&t->wake);

@@ -43,6 +43,13 @@ static const struct http_route routes[] = {
 	{ "POST",  "/v1/credentials/{}/revoke",	api_credentials_revoke, ACCESS_PERSON, BODY_OPTIONAL },
 	{ "GET",   "/v1/audit",			api_audit_list, ACCESS_READER, BODY_NONE },
 	{ "GET",   "/v1/audit/verify",		api_audit_verify, ACCESS_READER, BODY_NONE },
+	{ "POST",  "/v1/credentials/{}/rotate",	api_credentials_rotate, ACCESS_PERSON, BODY_OPTIONAL },
+	{ "POST",  "/v1/credentials/{}/link-replacement", api_credentials_link, ACCESS_PERSON, BODY_REQUIRED },
+	{ "POST",  "/v1/instances/{}/sync",	api_instances_sync, ACCESS_PERSON, BODY_OPTIONAL },
+	{ "GET",   "/v1/reports/migration",	api_reports_migration, ACCESS_PERSON, BODY_NONE },
+	{ "PUT",   "/v1/settings/slack",	api_settings_slack_put, ACCESS_ADMIN, BODY_REQUIRED },
+	{ "GET",   "/v1/settings/slack",	api_settings_slack_get, ACCESS_ADMIN, BODY_NONE },
+	{ "POST",  "/v1/slack/interactions",	api_slack_interactions, ACCESS_PUBLIC, BODY_FORM },
 };
 
 const struct http_route *
@@ -344,6 +351,7 @@ json_t *
 api_instance_json(const struct instance *in)
 {
 	json_t	*prov = json_array(), *scopes = json_null(), *bot = json_null();
+	json_t	*warn = json_array(), *o;
 	size_t	 i;
 
 	for (i = 0; i < in->nprovisioners; i++)
@@ -359,7 +367,9 @@ api_instance_json(const struct instance *in)
 		bot = json_pack("{s:s?, s:b}", "email", in->bot_email[0] ?
 		    in->bot_email : NULL, "credential_set",
 		    in->bot_sealed_len > 0);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:s, s:o, s:i,"
+	for (i = 0; i < in->nwarn; i++)
+		json_array_append_new(warn, json_integer(in->warn_days[i]));
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:s, s:o, s:i,"
 	    " s:i, s:i, s:o, s:s, s:s}",
 	    "id", in->id, "name", in->name, "display_name", in->display_name,
 	    "provider", in->provider, "url", in->url, "provisioners", prov,
@@ -370,6 +380,11 @@ api_instance_json(const struct instance *in)
 	    "rotation_days", in->rotation_days, "grace_days", in->grace_days,
 	    "bot", bot,
 	    "created_at", in->created_at, "updated_at", in->updated_at);
+	if (o != NULL)
+		json_object_set_new(o, "warn_days", warn);
+	else
+		json_decref(warn);
+	return o;
 }
 
 json_t *

@@ -78,6 +78,26 @@ int	 api_token_mint(struct store *st, const struct crypto_keys *keys,
 	    const struct person *p, const char *actor, char *tok, size_t toksz,
 	    char *id, size_t idsz);
 
+/* The body of a decision on a request: a comment, acknowledge_risk, and
+ * for fulfilment the secret (wipe it) and the id it has on the instance. */
+struct decision {
+	char	comment[KW_COMMENT_MAX + 1];
+	int	acknowledge_risk;
+	char	secret[KW_SECRET_MAX + 1];
+	char	external_id[KW_EXTERNAL_ID_MAX + 1];
+};
+
+/*
+ * The caller (rq's) takes action a on request id, under the rules of
+ * policy/workflow.c, recorded with its history, audit event and
+ * notifications.  When a provisioner's approval leads to issuance, the
+ * instance is called now, or, with defer_issuance, by the background
+ * thread (Slack wants an answer within 3 s).  *answer (may be NULL) gets
+ * the request's JSON.
+ */
+int	 api_request_act(struct http_req *rq, const char *id, int action,
+	    struct decision *d, int defer_issuance, json_t **answer);
+
 /* Prefix the recorded error field with "outer." (nested objects). */
 void	 api_nest_field(struct http_req *rq, const char *outer);
 
@@ -138,6 +158,13 @@ int	 api_credentials_list(struct http_req *, struct http_resp *);
 int	 api_credentials_get(struct http_req *, struct http_resp *);
 int	 api_credentials_reveal(struct http_req *, struct http_resp *);
 int	 api_credentials_revoke(struct http_req *, struct http_resp *);
+int	 api_credentials_rotate(struct http_req *, struct http_resp *);
+int	 api_credentials_link(struct http_req *, struct http_resp *);
+int	 api_instances_sync(struct http_req *, struct http_resp *);
+int	 api_reports_migration(struct http_req *, struct http_resp *);
+int	 api_settings_slack_put(struct http_req *, struct http_resp *);
+int	 api_settings_slack_get(struct http_req *, struct http_resp *);
+int	 api_slack_interactions(struct http_req *, struct http_resp *);
 int	 api_audit_list(struct http_req *, struct http_resp *);
 int	 api_audit_verify(struct http_req *, struct http_resp *);
 

@@ -243,6 +243,7 @@ api_credentials_list(struct http_req *rq, struct http_resp *rs)
 	f.viewer_id = api_me(rq)->id;
 	f.viewer_all = api_has_role(rq, ROLE_ADMIN | ROLE_AUDITOR);
 	f.state = -1;
+	f.kind = -1;
 	if ((r = jv_page(rq, &limit, &after)) != 0)
 		return r;
 	if ((v = http_query(rq, "state")) != NULL && *v != '\0') {

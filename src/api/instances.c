@@ -21,9 +21,11 @@
 static const char *const instance_fields[] = {
 	"name", "display_name", "provider", "url", "provisioners",
 	"allow_integrations", "issuance", "allowed_scopes",
-	"max_lifetime_days", "rotation_days", "grace_days", "bot", NULL
+	"max_lifetime_days", "rotation_days", "grace_days", "warn_days", "bot",
+	NULL
 };
 static const char *const bot_fields[] = { "email", "oauth_token", NULL };
+static const int default_warn_days[] = { 30, 14, 7, 1 };
 static const char *const providers[] = { "zendesk", NULL };
 static const char *const issuances[] = { "automatic", "manual", NULL };
 
@@ -146,6 +148,46 @@ provisioners_apply(struct http_req *rq, struct store *st, json_t *b,
 	return 0;
 }
 
+/* "warn_days": [30, 14, 7, 1] — days before expiry when owners are
+ * warned; kept in descending order. */
+static int
+warn_days_apply(struct http_req *rq, json_t *b, struct instance *in)
+{
+	json_t	*a = json_object_get(b, "warn_days"), *v;
+	int	 days[KW_WARN_THRESHOLDS_MAX], t;
+	size_t	 i, j, n;
+
+	if (a == NULL)
+		return 0;
+	if (!json_is_array(a) || (n = json_array_size(a)) >
+	    KW_WARN_THRESHOLDS_MAX)
+		return http_fail(rq, KW_ERR_VALIDATION, "warn_days",
+		    "'warn_days' must be an array of up to %d day counts",
+		    KW_WARN_THRESHOLDS_MAX);
+	json_array_foreach(a, i, v) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > KW_LIFETIME_DAYS_MAX)
+			return http_fail(rq, KW_ERR_VALIDATION, "warn_days",
+			    "'warn_days' entries must be integers from 1 to "
+			    "%d", KW_LIFETIME_DAYS_MAX);
+		days[i] = (int)json_integer_value(v);
+		for (j = 0; j < i; j++)
+			if (days[j] == days[i])
+				return http_fail(rq, KW_ERR_VALIDATION,
+				    "warn_days", "'warn_days' lists %d twice",
+				    days[i]);
+	}
+	for (i = 1; i < n; i++)		/* descending */
+		for (j = i; j > 0 && days[j - 1] < days[j]; j--) {
+			t = days[j];
+			days[j] = days[j - 1];
+			days[j - 1] = t;
+		}
+	memcpy(in->warn_days, days, n * sizeof(days[0]));
+	in->nwarn = n;
+	return 0;
+}
+
 /* Apply body b to in; changed gets the name of each field given (the
  * bot as its fingerprint only). */
 static int
@@ -199,7 +241,8 @@ instance_apply(struct http_req *rq, struct store *st, json_t *b,
 	    (r = jv_int(rq, b, "grace_days", 0, 0, GRACE_DAYS_MAX,
 	    &in->grace_days, &here)) != 0)
 		return r;
-	if ((r = bot_apply(rq, b, in, changed)) != 0)
+	if ((r = warn_days_apply(rq, b, in)) != 0 ||
+	    (r = bot_apply(rq, b, in, changed)) != 0)
 		return r;
 	if (in->display_name[0] == '\0')
 		kw_strlcpy(in->display_name, in->name, sizeof(in->display_name));
@@ -234,6 +277,8 @@ api_instances_create(struct http_req *rq, struct http_resp *rs)
 	in.max_lifetime_days = DEFAULT_MAX_LIFETIME_DAYS;
 	in.rotation_days = DEFAULT_ROTATION_DAYS;
 	in.grace_days = DEFAULT_GRACE_DAYS;
+	memcpy(in.warn_days, default_warn_days, sizeof(default_warn_days));
+	in.nwarn = KW_NELEM(default_warn_days);
 	/* the id comes first: the sealed bot token is bound to it */
 	crypto_random_id("ins_", in.id, sizeof(in.id));
 	if ((r = api_tx_begin(rq, &st)) != 0)

@@ -13,6 +13,7 @@
 #include "api/issuance.h"
 #include "audit/audit.h"
 #include "crypto/crypto.h"
+#include "notify/notify.h"
 #include "util/util.h"
 
 #define IDENT_PREFIX	"keywarden-"
@@ -198,6 +199,9 @@ record(struct app *app, struct store *st, const char *actor,
 		    json_string(c->fingerprint));
 		history(st, r->id, "keywarden", "issued", c->name);
 		rc = audit_append(st, actor, "credential.issue", c->id, d);
+		r->state = RS_ISSUED;
+		if (rc == 0)
+			rc = notify_request(app, st, NE_REQUEST_ISSUED, r, c);
 	} else {
 		if (perr->status != 0)
 			snprintf(comment, sizeof(comment), "the instance "
@@ -215,6 +219,8 @@ record(struct app *app, struct store *st, const char *actor,
 		rc = audit_append(st, actor, "request.fail", r->id, json_pack(
 		    "{s:s, s:I, s:s}", "credential_id", c->id, "status",
 		    (json_int_t)perr->status, "error", perr->message));
+		if (rc == 0)
+			rc = notify_request(app, st, NE_REQUEST_FAILED, r, c);
 	}
 	if (rc != 0 || (rc = store_credential_update(st, c)) != 0 ||
 	    (rc = store_request_transition(st, r, RS_ISSUING)) != 0)
@@ -334,11 +340,15 @@ external_ids(const struct credential *c, char *client_id, char *token_id)
 	json_decref(o);
 }
 
-/* Mark c revoked (inside a transaction) with its audit event. */
+/* Mark c revoked or expired (inside a transaction) with its audit event
+ * and the channel's record. */
 static int
-mark_revoked(struct store *st, const char *actor, struct credential *c,
-    enum cred_state to, const char *reason, const char *action)
+mark_revoked(struct app *app, struct store *st, const char *actor,
+    struct credential *c, enum cred_state to, const char *reason,
+    const char *action)
 {
+	int rc;
+
 	c->state = to;
 	kw_time_fmt(kw_now(), c->revoked_at, sizeof(c->revoked_at));
 	kw_strlcpy(c->revoke_reason, reason, sizeof(c->revoke_reason));
@@ -349,15 +359,25 @@ mark_revoked(struct store *st, const char *actor, struct credential *c,
 	}
 	if (store_credential_update(st, c) != 0)
 		return KW_ERR_UNAVAILABLE;
-	return audit_append(st, actor, action, c->id, json_pack(
+	if ((rc = audit_append(st, actor, action, c->id, json_pack(
 	    "{s:s, s:s, s:s, s:s}", "reason", reason, "fingerprint",
 	    c->fingerprint, "owner", c->owner_email, "instance",
-	    c->instance_name));
+	    c->instance_name))) != 0)
+		return rc;
+	return notify_request(app, st, NE_CREDENTIAL_REVOKED, NULL, c);
 }
 
 int
 issuance_revoke(struct app *app, struct store *st, const char *actor,
     const char *id, const char *reason, struct provider_error *perr)
+{
+	return issuance_end(app, st, actor, id, CS_REVOKED, reason, perr);
+}
+
+int
+issuance_end(struct app *app, struct store *st, const char *actor,
+    const char *id, enum cred_state to, const char *reason,
+    struct provider_error *perr)
 {
 	struct credential	*c;
 	struct instance		*in;
@@ -398,7 +418,8 @@ issuance_revoke(struct app *app, struct store *st, const char *actor,
 		if (c->state != CS_ACTIVE)
 			rc = KW_ERR_CONFLICT;
 		else
-			rc = mark_revoked(st, actor, c, CS_REVOKED, reason,
+			rc = mark_revoked(app, st, actor, c, to, reason,
+			    to == CS_EXPIRED ? "credential.expire" :
 			    "credential.revoke");
 	}
 	if (rc == 0)
@@ -577,6 +598,7 @@ reconcile_instance(struct app *app, struct store *st, struct instance *in,
 	f.viewer_all = 1;
 	f.instance_id = in->id;
 	f.state = -1;
+	f.kind = -1;
 	if (store_credential_each(st, &f, 0, SEEN_MAX, collect_live, l) < 0) {
 		rep->errors++;
 		goto out;
@@ -596,7 +618,7 @@ reconcile_instance(struct app *app, struct store *st, struct instance *in,
 		    !inflight_claim(c->id))
 			continue;
 		if (store_begin(st) == 0) {
-			if (mark_revoked(st, "keywarden", c, CS_REVOKED,
+			if (mark_revoked(app, st, "keywarden", c, CS_REVOKED,
 			    "missing on the instance (deleted outside "
 			    "keywarden)", "reconcile.missing") == 0 &&
 			    store_commit(st) == 0) {

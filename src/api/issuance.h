@@ -46,6 +46,11 @@ int	 issuance_run(struct app *app, struct store *st, const char *actor,
 int	 issuance_revoke(struct app *app, struct store *st, const char *actor,
 	    const char *id, const char *reason, struct provider_error *perr);
 
+/* The same, ending the credential as `to` (CS_REVOKED or CS_EXPIRED). */
+int	 issuance_end(struct app *app, struct store *st, const char *actor,
+	    const char *id, enum cred_state to, const char *reason,
+	    struct provider_error *perr);
+
 /* Summary of one reconciliation pass. */
 struct reconcile_report {
 	int	instances;

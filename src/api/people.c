@@ -471,6 +471,7 @@ held_credentials(struct store *st, const struct person *p, struct id_list *l)
 	f.viewer_all = 1;
 	f.owner_id = p->id;
 	f.state = CS_ACTIVE;
+	f.kind = -1;
 	return store_credential_each(st, &f, 0, KW_LIST_LIMIT_MAX,
 	    collect_credential, l) < 0 ? KW_ERR_UNAVAILABLE : 0;
 }

@@ -14,6 +14,7 @@
 #include "api/issuance.h"
 #include "api/valid.h"
 #include "crypto/crypto.h"
+#include "notify/notify.h"
 #include "policy/workflow.h"
 #include "util/util.h"
 
@@ -327,10 +328,14 @@ api_requests_create(struct http_req *rq, struct http_resp *rs)
 		res = api_store_fail(rq, res, "request", r->id);
 		goto out;
 	}
-	res = api_audit(rq, st, "request.create", r->id, json_pack(
+	if ((res = api_audit(rq, st, "request.create", r->id, json_pack(
 	    "{s:s, s:s, s:i, s:s}", "instance", in.name, "kind",
 	    kinds[r->kind], "lifetime_days", r->lifetime_days, "link",
-	    r->link));
+	    r->link))) != 0)
+		goto out;
+	/* the answer and the manager's message show names: read it back */
+	if ((res = store_request_get(st, r->id, r)) == 0)
+		res = notify_request(app, st, NE_REQUEST_CREATED, r, NULL);
  out:
 	res = api_tx_end(rq, st, res);
 	if (res == 0) {
@@ -506,15 +511,6 @@ audit_refused(struct http_req *rq, struct store *st, const char *id,
 		store_rollback(st);
 }
 
-/* The body of a decision: comment, acknowledge_risk, and for fulfilment
- * the secret and the id the credential has on the instance. */
-struct decision {
-	char	comment[KW_COMMENT_MAX + 1];
-	int	acknowledge_risk;
-	char	secret[KW_SECRET_MAX + 1];
-	char	external_id[KW_EXTERNAL_ID_MAX + 1];
-};
-
 static int
 decision_parse(struct http_req *rq, enum req_action a, struct decision *d)
 {
@@ -623,35 +619,37 @@ issue_now(struct http_req *rq, struct store *st, const char *request_id)
 	    "says why) and nothing was left on the instance", o.perr.message);
 }
 
-static int
-decide(struct http_req *rq, struct http_resp *rs, enum req_action a)
+int
+api_request_act(struct http_req *rq, const char *id, int action,
+    struct decision *d, int defer_issuance, json_t **answer)
 {
 	static const char *const done_names[RA__COUNT] = {
 		[RA_APPROVE] = "approved", [RA_DENY] = "denied",
 		[RA_WITHDRAW] = "withdrawn", [RA_FULFIL] = "fulfilled",
 	};
+	static const enum notify_event events[RS__COUNT] = {
+		[RS_PENDING_PROVISIONER] = NE_REQUEST_REVIEW,
+		[RS_ISSUED] = NE_REQUEST_ISSUED,
+		[RS_DENIED] = NE_REQUEST_DENIED,
+	};
 	const struct person	*me = api_me(rq);
-	struct decision		*d;
 	struct decision_input	 in_d;
 	struct actor_facts	 f;
 	struct request		*r;
 	struct instance		 in;
+	struct credential	*c = NULL;
 	struct store		*st = NULL;
 	enum req_state		 from, to;
 	const char		*why = "";
 	json_t			*details = NULL;
+	enum req_action		 a = (enum req_action)action;
 	int			 res, refused = 0;
 
-	d = calloc(1, sizeof(*d));
-	r = calloc(1, sizeof(*r));
-	if (d == NULL || r == NULL) {
-		res = KW_ERR_NOMEM;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return KW_ERR_NOMEM;
+	if ((res = api_tx_begin(rq, &st)) != 0)
 		goto done;
-	}
-	if ((res = decision_parse(rq, a, d)) != 0 ||
-	    (res = api_tx_begin(rq, &st)) != 0)
-		goto done;
-	if ((res = load_visible(rq, st, rq->params[0], r, &in, &f)) != 0)
+	if ((res = load_visible(rq, st, id, r, &in, &f)) != 0)
 		goto out;
 	memset(&in_d, 0, sizeof(in_d));
 	in_d.kind = r->kind;
@@ -689,23 +687,50 @@ decide(struct http_req *rq, struct http_resp *rs, enum req_action a)
 	}
 	if (d->comment[0] != '\0')
 		json_object_set_new(details, "comment", json_string(d->comment));
-	res = api_audit(rq, st, a == RA_FULFIL ? "request.fulfil" :
+	if ((res = api_audit(rq, st, a == RA_FULFIL ? "request.fulfil" :
 	    a == RA_APPROVE ? "request.approve" : a == RA_DENY ?
-	    "request.deny" : "request.withdraw", r->id, json_incref(details));
+	    "request.deny" : "request.withdraw", r->id,
+	    json_incref(details))) != 0)
+		goto out;
+	if (to == RS_PENDING_PROVISIONER || to == RS_ISSUED ||
+	    to == RS_DENIED) {
+		if (to == RS_ISSUED && (c = malloc(sizeof(*c))) != NULL &&
+		    store_credential_get(st, r->credential_id, c) != 0) {
+			free(c);
+			c = NULL;
+		}
+		res = notify_request(rq->app, st, events[to], r, c);
+	}
  out:
 	res = api_tx_end(rq, st, res);
 	if (refused)
-		audit_refused(rq, st, rq->params[0], a, res, why);
-	if (res == 0 && r->state == RS_ISSUING)
+		audit_refused(rq, st, id, a, res, why);
+	if (res == 0 && r->state == RS_ISSUING && !defer_issuance)
 		res = issue_now(rq, st, r->id);
-	if (res == 0 && (res = store_request_get(st, r->id, r)) == 0)
-		res = request_answer(rq, st, r, &in, &rs->body);
+	if (res == 0 && answer != NULL &&
+	    (res = store_request_get(st, r->id, r)) == 0)
+		res = request_answer(rq, st, r, &in, answer);
  done:
 	json_decref(details);
-	if (d != NULL)
-		kw_wipe(d, sizeof(*d));
-	free(d);
+	if (c != NULL)
+		kw_wipe(c, sizeof(*c));
+	free(c);
 	free(r);
+	return res;
+}
+
+static int
+decide(struct http_req *rq, struct http_resp *rs, enum req_action a)
+{
+	struct decision	*d;
+	int		 res;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return KW_ERR_NOMEM;
+	if ((res = decision_parse(rq, a, d)) == 0)
+		res = api_request_act(rq, rq->params[0], a, d, 0, &rs->body);
+	kw_wipe(d, sizeof(*d));
+	free(d);
 	return res;
 }
 
@@ -862,5 +887,148 @@ api_credentials_create(struct http_req *rq, struct http_resp *rs)
  done:
 	free(r);
 	free(c);
+	return res;
+}
+
+/*
+ * POST /v1/credentials/{id}/rotate — a successor with the same instance,
+ * kind, scopes, name and owner and a fresh lifetime.  Like the support-
+ * ops exception it is recorded as a request born approved (its history
+ * says it is a rotation), so issuance, manual fulfilment, reconciliation
+ * and notifications all work the same.  The predecessor stays active for
+ * the instance's grace period; the jobs revoke it then.
+ */
+static int
+rotation_prepare(struct http_req *rq, struct store *st, struct credential *old,
+    struct request *r, struct credential *c, struct instance *in)
+{
+	const struct person	*me = api_me(rq);
+	struct request		 orig;
+	time_t			 now = kw_now();
+	char			 note[KW_COMMENT_MAX + 1];
+	int			 res;
+
+	if (old->state != CS_ACTIVE || old->kind == KIND_LEGACY)
+		return http_fail(rq, KW_ERR_CONFLICT, NULL, "only an active "
+		    "keywarden credential can be rotated");
+	if (old->rotated_to[0] != '\0')
+		return http_fail(rq, KW_ERR_CONFLICT, NULL, "credential "
+		    "'%.64s' was already rotated to '%.64s'", old->id,
+		    old->rotated_to);
+	if ((res = store_request_get(st, old->request_id, &orig)) != 0 ||
+	    (res = store_instance_get(st, old->instance_id, in)) != 0)
+		return api_store_fail(rq, res, "request", old->request_id);
+	/* the successor: the original request's terms, a fresh lifetime */
+	*r = orig;
+	crypto_random_id("req_", r->id, sizeof(r->id));
+	r->lifetime_days = old->lifetime_days < in->max_lifetime_days ?
+	    old->lifetime_days : in->max_lifetime_days;
+	r->state = issuance_automatic(in) ? RS_ISSUING : RS_AWAITING_FULFILMENT;
+	r->manager_approver_id[0] = '\0';
+	kw_time_fmt(now, r->created_at, sizeof(r->created_at));
+	kw_strlcpy(r->updated_at, r->created_at, sizeof(r->updated_at));
+	kw_strlcpy(r->expires_at, r->created_at, sizeof(r->expires_at));
+	api_credential_from_request(r, c);
+	kw_strlcpy(c->name, old->name, sizeof(c->name));
+	kw_strlcpy(c->rotated_from, old->id, sizeof(c->rotated_from));
+	kw_strlcpy(r->credential_id, c->id, sizeof(r->credential_id));
+	kw_strlcpy(old->rotated_to, c->id, sizeof(old->rotated_to));
+	kw_time_fmt(now + (time_t)in->grace_days * 86400, old->grace_until,
+	    sizeof(old->grace_until));
+	snprintf(note, sizeof(note), "rotation of %s by %s", old->id,
+	    me->email);
+	if ((res = store_request_insert(st, r)) != 0 ||
+	    (res = history_add(st, r->id, me->email, "created", note)) != 0 ||
+	    (res = store_credential_insert(st, c)) != 0 ||
+	    (res = store_credential_update(st, old)) != 0)
+		return api_store_fail(rq, res, "credential", c->id);
+	return api_audit(rq, st, "credential.rotate", old->id, json_pack(
+	    "{s:s, s:s, s:s}", "successor", c->id, "request_id", r->id,
+	    "grace_until", old->grace_until));
+}
+
+/* The successor could not be minted: the predecessor is no longer
+ * rotated (it can be rotated again), in its own transaction. */
+static void
+rotation_undo(struct http_req *rq, struct store *st, const char *old_id)
+{
+	struct credential *old;
+
+	if ((old = malloc(sizeof(*old))) == NULL)
+		return;
+	if (store_begin(st) == 0) {
+		if (store_credential_get(st, old_id, old) == 0) {
+			old->rotated_to[0] = old->grace_until[0] = '\0';
+			if (store_credential_update(st, old) == 0 &&
+			    api_audit(rq, st, "credential.rotate_failed",
+			    old_id, NULL) == 0 && store_commit(st) == 0)
+				goto out;
+		}
+		store_rollback(st);
+	}
+ out:
+	kw_wipe(old, sizeof(*old));
+	free(old);
+}
+
+int
+api_credentials_rotate(struct http_req *rq, struct http_resp *rs)
+{
+	const struct person	*me = api_me(rq);
+	struct credential	*old, *c;
+	struct request		*r;
+	struct instance		*in;
+	struct store		*st = NULL;
+	size_t			 i;
+	int			 res, allowed;
+
+	old = malloc(sizeof(*old));
+	c = malloc(sizeof(*c));
+	r = malloc(sizeof(*r));
+	in = malloc(sizeof(*in));
+	if (old == NULL || c == NULL || r == NULL || in == NULL) {
+		res = KW_ERR_NOMEM;
+		goto done;
+	}
+	if ((res = jv_known(rq, rq->body, (const char *const[]){ NULL })) != 0 ||
+	    (res = api_tx_begin(rq, &st)) != 0)
+		goto done;
+	if ((res = store_credential_get(st, rq->params[0], old)) != 0 ||
+	    (res = store_instance_get(st, old->instance_id, in)) != 0) {
+		res = api_store_fail(rq, res, "credential", rq->params[0]);
+		goto out;
+	}
+	allowed = strcmp(old->owner_id, me->id) == 0 ||
+	    api_has_role(rq, ROLE_ADMIN);
+	for (i = 0; i < in->nprovisioners; i++)
+		if (strcmp(in->provisioners[i].id, me->id) == 0)
+			allowed = 1;
+	if (!allowed) {
+		res = api_has_role(rq, ROLE_AUDITOR) ? http_fail(rq,
+		    KW_ERR_FORBIDDEN, NULL, "only the owner, a provisioner of "
+		    "the instance or an admin may rotate") : http_fail(rq,
+		    KW_ERR_NOT_FOUND, NULL, "no credential '%.64s'",
+		    rq->params[0]);
+		goto out;
+	}
+	res = rotation_prepare(rq, st, old, r, c, in);
+ out:
+	res = api_tx_end(rq, st, res);
+	if (res == 0 && r->state == RS_ISSUING &&
+	    (res = issue_now(rq, st, r->id)) != 0)
+		rotation_undo(rq, st, old->id);
+	if (res == 0 && (res = store_credential_get(st, c->id, c)) == 0) {
+		rs->status = 201;
+		rs->body = api_credential_json(c);
+	}
+ done:
+	if (old != NULL)
+		kw_wipe(old, sizeof(*old));
+	if (c != NULL)
+		kw_wipe(c, sizeof(*c));
+	free(old);
+	free(c);
+	free(r);
+	free(in);
 	return res;
 }

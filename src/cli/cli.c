@@ -26,6 +26,7 @@ static const struct cli_resource *const cli_resources[] = {
 	&cli_credentials,
 	&cli_audit,
 	&cli_revoke,
+	&cli_report,
 };
 
 /* Options every client command accepts, anywhere after the resource. */

@@ -34,6 +34,11 @@ static const struct cli_field cred_revoke_f[] = {
 	{ "reason", "reason", CF_STR, CLI_REQ, "TEXT", NULL },
 };
 
+static const struct cli_field cred_link_f[] = {
+	{ "replacement", "replacement_id", CF_NSTR, CLI_REQ, "ID|none",
+	    NULL },
+};
+
 static const struct cli_field cred_create_f[] = {
 	{ "instance", "instance", CF_STR, CLI_REQ, "NAME", NULL },
 	{ "purpose", "purpose", CF_STR, CLI_REQ, "personal|automation",
@@ -149,6 +154,28 @@ cred_state_render(struct buf *out, json_t *cred)
 	buf_addstr(out, "\n");
 }
 
+/* After link-replacement: "legacy credential ID is replaced by ID". */
+static void
+cred_link_render(struct buf *out, json_t *cred)
+{
+	json_t *rep = json_object_get(cred, "replacement_id");
+
+	buf_addstr(out, "legacy credential ");
+	cli_add_value(out, json_object_get(cred, "id"));
+	if (json_is_string(rep)) {
+		buf_addstr(out, " is replaced by ");
+		cli_add_value(out, rep);
+	} else
+		buf_addstr(out, " has no replacement linked");
+	buf_addstr(out, "\n");
+}
+
+static int
+cred_print_link(const struct cli_ctx *ctx, json_t *answer)
+{
+	return cli_print_with(ctx, answer, cred_link_render);
+}
+
 /* A credential just issued (direct or by rotation): its fields, then
  * how the secret is collected. */
 static void
@@ -190,6 +217,10 @@ static const struct cli_verb cred_verbs[] = {
 	{ "rotate", "ID", "POST", "/v1/credentials/{}/rotate", NOFIELDS, 0,
 	    cred_print_issued, "Issue a successor; the old credential stays "
 	    "active for the instance's grace period.", NULL },
+	{ "link-replacement", "ID", "POST",
+	    "/v1/credentials/{}/link-replacement", FIELDS(cred_link_f), 0,
+	    cred_print_link, "Record which keywarden credential replaces a "
+	    "legacy API token (\"none\" removes the link).", NULL },
 };
 
 const struct cli_resource cli_credentials = {

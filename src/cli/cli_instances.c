@@ -60,6 +60,31 @@ static const struct cli_col inst_cols[] = {
 	{ "PROVISIONERS",	"provisioners" },
 };
 
+/* After a sync: what keywarden learnt from the instance. */
+static void
+inst_sync_render(struct buf *out, json_t *r)
+{
+	buf_addstr(out, "instance ");
+	cli_add_value(out, json_object_get(r, "instance"));
+	buf_addstr(out, ": ");
+	cli_add_value(out, json_object_get(r, "legacy_tokens"));
+	buf_addstr(out, " legacy API tokens listed; ");
+	cli_add_value(out, json_object_get(r, "imported"));
+	buf_addstr(out, " imported, ");
+	cli_add_value(out, json_object_get(r, "updated"));
+	buf_addstr(out, " updated, ");
+	cli_add_value(out, json_object_get(r, "removed"));
+	buf_addstr(out, " no longer on the instance; last use of ");
+	cli_add_value(out, json_object_get(r, "oauth_last_used_updated"));
+	buf_addstr(out, " keywarden credentials updated\n");
+}
+
+static int
+inst_print_sync(const struct cli_ctx *ctx, json_t *answer)
+{
+	return cli_print_with(ctx, answer, inst_sync_render);
+}
+
 static int
 inst_print_list(const struct cli_ctx *ctx, json_t *answer)
 {
@@ -86,6 +111,9 @@ static const struct cli_verb inst_verbs[] = {
 	{ "update", "NAME", "PATCH", "/v1/instances/{}", FIELDS(inst_update_f),
 	    CLI_V_NONEMPTY, cli_print_object, "Change an instance (admin); "
 	    "--any-scope lifts the scope restriction.", NULL },
+	{ "sync", "NAME", "POST", "/v1/instances/{}/sync", NOFIELDS, 0,
+	    inst_print_sync, "Read the instance's legacy API tokens and the "
+	    "last use of keywarden's tokens (admin, provisioner).", NULL },
 };
 
 const struct cli_resource cli_instances = {

@@ -122,6 +122,7 @@ extern const struct cli_resource cli_requests;
 extern const struct cli_resource cli_credentials;
 extern const struct cli_resource cli_audit;
 extern const struct cli_resource cli_revoke;
+extern const struct cli_resource cli_report;
 
 /* One option occurrence, in command-line order. */
 struct cli_pair {

@@ -15,6 +15,7 @@
 
 _Static_assert(sizeof(struct crypto_sha256) >= sizeof(crypto_hash_sha256_state),
     "crypto_sha256 state too small");
+_Static_assert(crypto_auth_hmacsha256_BYTES == 32, "hmac size");
 _Static_assert(KW_SEAL_OVERHEAD == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES +
     crypto_aead_xchacha20poly1305_ietf_ABYTES, "seal overhead");
 
@@ -245,6 +246,23 @@ crypto_sha256_hex(const void *data, size_t len, char out[65])
 
 	crypto_hash_sha256(h, data, len);
 	sodium_bin2hex(out, 65, h, sizeof(h));
+}
+
+int
+crypto_hmac_sha256(const void *key, size_t keylen, const void *msg,
+    size_t msglen, unsigned char out[32])
+{
+	crypto_auth_hmacsha256_state	st;
+	int				r = 0;
+
+	/* the init/update/final form takes a key of any length (a longer
+	 * one is hashed first, as RFC 2104 says) */
+	if (crypto_auth_hmacsha256_init(&st, key, keylen) != 0 ||
+	    crypto_auth_hmacsha256_update(&st, msg, msglen) != 0 ||
+	    crypto_auth_hmacsha256_final(&st, out) != 0)
+		r = KW_ERR_CRYPTO;
+	sodium_memzero(&st, sizeof(st));
+	return r;
 }
 
 void

@@ -65,6 +65,11 @@ void	 crypto_random_id(const char *prefix, char *out, size_t outsz);
 /* SHA-256 of data as 64 lowercase hex chars plus NUL into out[65]. */
 void	 crypto_sha256_hex(const void *data, size_t len, char out[65]);
 
+/* HMAC-SHA256 of msg under a key of any length (Slack request
+ * signatures) into out[32].  0, or KW_ERR_CRYPTO. */
+int	 crypto_hmac_sha256(const void *key, size_t keylen, const void *msg,
+	    size_t msglen, unsigned char out[32]);
+
 /* Incremental SHA-256 for hashing a chain of records. */
 struct crypto_sha256 { _Alignas(64) unsigned char state[512]; };
 void	 crypto_sha256_init(struct crypto_sha256 *h);

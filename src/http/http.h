@@ -26,7 +26,9 @@ enum http_access {
 	ACCESS_ADMIN,		/* admin */
 };
 
-enum http_body { BODY_NONE, BODY_OPTIONAL, BODY_REQUIRED };
+/* What a route takes: nothing, a JSON object (optional or required), or
+ * a form (application/x-www-form-urlencoded) handed over raw. */
+enum http_body { BODY_NONE, BODY_OPTIONAL, BODY_REQUIRED, BODY_FORM };
 
 struct http_req {
 	const char	*method;
@@ -34,6 +36,8 @@ struct http_req {
 	const char	*params[KW_PATH_PARAMS_MAX];	/* captured {} */
 	size_t		 nparams;
 	json_t		*body;		/* parsed object, or NULL */
+	const char	*raw_body;	/* the bytes as received (BODY_FORM) */
+	size_t		 raw_len;
 	const char	*remote;	/* client address text */
 	const char	*authorization;	/* header value or NULL */
 	char		 request_id[24];
@@ -79,6 +83,8 @@ int	 http_route_match(const struct http_route *routes, size_t nroutes,
 	    const char *method, const char *path, char *segbuf, size_t segbufsz,
 	    const char **params, size_t *nparams, const struct http_route **out);
 
+/* A request header, or NULL. */
+const char *http_header(const struct http_req *rq, const char *name);
 /* A query-string parameter of the request, or NULL. */
 const char *http_query(const struct http_req *rq, const char *key);
 

@@ -57,6 +57,12 @@ header(struct MHD_Connection *c, const char *name)
 }
 
 const char *
+http_header(const struct http_req *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
+}
+
+const char *
 http_query(const struct http_req *rq, const char *key)
 {
 	return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND,
@@ -150,12 +156,13 @@ remote_addr(struct MHD_Connection *c, char *out, size_t outsz)
 		    (const void *)sa)->sin6_addr, out, (socklen_t)outsz);
 }
 
+/* 1 if the Content-Type ct is type (parameters such as charset ok). */
 static int
-is_json_type(const char *ct)
+is_type(const char *ct, const char *type)
 {
-	size_t n = strlen("application/json");
+	size_t n = strlen(type);
 
-	if (ct == NULL || strncasecmp(ct, "application/json", n) != 0)
+	if (ct == NULL || strncasecmp(ct, type, n) != 0)
 		return 0;
 	return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
 }
@@ -211,9 +218,14 @@ begin(struct http_server *srv, struct MHD_Connection *c, struct exchange *x,
 	if (x->route->body == BODY_NONE)
 		return send_error(c, x, http_fail(&x->rq, KW_ERR_VALIDATION,
 		    NULL, "this endpoint takes no request body"));
-	if (!is_json_type(header(c, MHD_HTTP_HEADER_CONTENT_TYPE)))
+	if (x->route->body == BODY_FORM ? !is_type(header(c,
+	    MHD_HTTP_HEADER_CONTENT_TYPE), "application/x-www-form-urlencoded") :
+	    !is_type(header(c, MHD_HTTP_HEADER_CONTENT_TYPE),
+	    "application/json"))
 		return send_error(c, x, http_fail(&x->rq, KW_ERR_MEDIA_TYPE,
-		    NULL, "send the body as Content-Type: application/json"));
+		    NULL, "send the body as Content-Type: %s",
+		    x->route->body == BODY_FORM ?
+		    "application/x-www-form-urlencoded" : "application/json"));
 	if (cl != NULL && strtoull(cl, NULL, 10) > KW_BODY_MAX)
 		return send_error(c, x, http_fail(&x->rq, KW_ERR_TOO_LARGE,
 		    NULL, "request body is larger than %d bytes",
@@ -233,7 +245,10 @@ finish(struct MHD_Connection *c, struct exchange *x)
 		return send_error(c, x, http_fail(&x->rq, KW_ERR_TOO_LARGE,
 		    NULL, "request body is larger than %d bytes",
 		    KW_BODY_MAX));
-	if (x->body.len > 0) {
+	if (x->route->body == BODY_FORM) {
+		x->rq.raw_body = buf_str(&x->body);
+		x->rq.raw_len = x->body.len;
+	} else if (x->body.len > 0) {
 		x->rq.body = json_loadb(x->body.data, x->body.len,
 		    JSON_REJECT_DUPLICATES, &jerr);
 		if (x->rq.body == NULL)

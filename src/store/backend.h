@@ -48,6 +48,28 @@ struct store_ops {
 	int	(*credential_each)(void *, const struct credential_filter *,
 		    int64_t, size_t, store_credential_cb, void *);
 
+	int	(*credential_due)(void *, enum cred_due, const char *, int64_t,
+		    size_t, store_credential_cb, void *);
+	int	(*credential_by_key)(void *, const char *, const char *,
+		    struct credential *);
+	int	(*request_due)(void *, const char *, int64_t, size_t,
+		    store_request_cb, void *);
+	int	(*person_by_slack)(void *, const char *, struct person *);
+	int	(*warning_add)(void *, const char *, int, const char *);
+	int	(*setting_get)(void *, const char *, char *, size_t,
+		    unsigned char *, size_t, size_t *);
+	int	(*setting_put)(void *, const char *, const char *,
+		    const unsigned char *, size_t, const char *);
+	int	(*outbox_insert)(void *, const struct outbox_msg *);
+	int	(*outbox_claim)(void *, const char *, const char *, size_t,
+		    store_outbox_cb, void *);
+	int	(*outbox_sent)(void *, const char *, const char *);
+	int	(*outbox_retry)(void *, const char *, const char *,
+		    const char *);
+	int	(*outbox_pending)(void *, int64_t *);
+	int	(*replay_check)(void *, const char *, const char *,
+		    const char *);
+
 	int	(*audit_head)(void *, int64_t *, char *);
 	int	(*audit_insert)(void *, const struct audit_event *);
 	int	(*audit_each)(void *, int64_t, size_t, store_audit_cb, void *);

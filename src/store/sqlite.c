@@ -135,6 +135,47 @@ static const char *const migrations[] = {
 	"CREATE INDEX credentials_instance ON credentials(instance_id, state);"
 	"CREATE INDEX credentials_expiry ON credentials(state, expires_at);"
 	"CREATE INDEX credentials_request ON credentials(request_id);",
+	/* 3: lifecycle and notifications */
+	"ALTER TABLE instances ADD COLUMN warn_days TEXT NOT NULL"
+	"  DEFAULT '[30,14,7,1]';"
+	"ALTER TABLE credentials ADD COLUMN grace_until TEXT;"
+	"ALTER TABLE credentials ADD COLUMN replacement_id TEXT;"
+	"ALTER TABLE credentials ADD COLUMN external_key TEXT;"
+	"CREATE UNIQUE INDEX credentials_external_key"
+	"  ON credentials(instance_id, external_key)"
+	"  WHERE external_key IS NOT NULL;"
+	"CREATE INDEX credentials_grace ON credentials(state, grace_until);"
+	"CREATE INDEX credentials_created ON credentials(state, created_at);"
+	"CREATE INDEX credentials_delivery"
+	"  ON credentials(delivery, delivery_expires_at);"
+	"CREATE INDEX people_slack ON people(slack_user_id);"
+	"CREATE TABLE credential_warnings ("
+	"  credential_id TEXT NOT NULL REFERENCES credentials(id),"
+	"  threshold_days INTEGER NOT NULL,"
+	"  warned_at TEXT NOT NULL,"
+	"  PRIMARY KEY (credential_id, threshold_days));"
+	"CREATE TABLE settings ("
+	"  key TEXT PRIMARY KEY,"
+	"  value TEXT NOT NULL,"
+	"  sealed BLOB,"
+	"  updated_at TEXT NOT NULL);"
+	"CREATE TABLE outbox ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  channel TEXT NOT NULL,"
+	"  recipient TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  payload TEXT NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  created_at TEXT NOT NULL,"
+	"  next_attempt_at TEXT NOT NULL,"
+	"  claimed_until TEXT,"
+	"  sent_at TEXT,"
+	"  last_error TEXT);"
+	"CREATE INDEX outbox_due ON outbox(sent_at, next_attempt_at);"
+	"CREATE TABLE slack_replays ("
+	"  signature TEXT PRIMARY KEY,"
+	"  seen_at TEXT NOT NULL);",
 };
 #define SCHEMA_VERSION ((int)KW_NELEM(migrations))
 
@@ -147,7 +188,7 @@ static const char *const migrations[] = {
 	"seq, id, name, display_name, provider, url, allow_integrations, " \
 	"issuance, allowed_scopes, max_lifetime_days, rotation_days, " \
 	"coalesce(bot_email, ''), bot_sealed, created_at, updated_at, " \
-	"grace_days"
+	"grace_days, warn_days"
 
 #define REQUEST_COLS \
 	"r.seq, r.id, r.instance_id, i.name, r.kind, r.state, r.purpose, " \
@@ -172,7 +213,8 @@ static const char *const migrations[] = {
 	"coalesce(c.fingerprint, ''), c.delivery, " \
 	"coalesce(c.delivery_expires_at, ''), c.sealed, " \
 	"coalesce(c.rotated_from, ''), coalesce(c.rotated_to, ''), " \
-	"c.lifetime_days"
+	"c.lifetime_days, coalesce(c.grace_until, ''), " \
+	"coalesce(c.replacement_id, ''), coalesce(c.external_key, '')"
 #define CREDENTIAL_FROM " FROM credentials c JOIN instances i ON i.id = " \
 	"c.instance_id JOIN people o ON o.id = c.owner_id "
 
@@ -186,6 +228,11 @@ enum stmt {
 	S_REQ_INSERT, S_REQ_TRANSITION, S_REQ_GET, S_REQ_LIST,
 	S_HIST_APPEND, S_HIST_LIST,
 	S_CRED_INSERT, S_CRED_UPDATE, S_CRED_GET, S_CRED_LIST,
+	S_DUE_EXPIRING, S_DUE_GRACE, S_DUE_UNDELIVERED, S_DUE_ROTATION,
+	S_CRED_BY_KEY,
+	S_REQ_DUE, S_PERSON_BY_SLACK, S_WARN_ADD, S_SET_GET, S_SET_PUT,
+	S_OUT_INSERT, S_OUT_CLAIM, S_OUT_SENT, S_OUT_RETRY, S_OUT_PENDING,
+	S_REPLAY_PURGE, S_REPLAY_ADD,
 	S_AUDIT_HEAD, S_AUDIT_INSERT, S_AUDIT_LIST,
 	S__COUNT
 };
@@ -222,15 +269,15 @@ static const char *const stmt_sql[S__COUNT] = {
 	    "INSERT INTO instances (id, name, display_name, provider, url,"
 	    " allow_integrations, issuance, allowed_scopes, max_lifetime_days,"
 	    " rotation_days, bot_email, bot_sealed, created_at, updated_at,"
-	    " grace_days)"
+	    " grace_days, warn_days)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, nullif(?11, ''),"
-	    " ?12, ?13, ?14, ?15)",
+	    " ?12, ?13, ?14, ?15, ?16)",
 	[S_INSTANCE_UPDATE] =
 	    "UPDATE instances SET name = ?2, display_name = ?3, provider = ?4,"
 	    " url = ?5, allow_integrations = ?6, issuance = ?7,"
 	    " allowed_scopes = ?8, max_lifetime_days = ?9, rotation_days = ?10,"
 	    " bot_email = nullif(?11, ''), bot_sealed = ?12, updated_at = ?14,"
-	    " grace_days = ?15"
+	    " grace_days = ?15, warn_days = ?16"
 	    " WHERE id = ?1",
 	[S_INSTANCE_BY_NAME] = "SELECT " INSTANCE_COLS
 	    " FROM instances WHERE name = ?1 OR id = ?1",
@@ -278,11 +325,12 @@ static const char *const stmt_sql[S__COUNT] = {
 	    " request_id, purpose, name, scopes, state, created_at, expires_at,"
 	    " last_used_at, revoked_at, revoke_reason, external, fingerprint,"
 	    " delivery, delivery_expires_at, sealed, rotated_from, rotated_to,"
-	    " lifetime_days)"
+	    " lifetime_days, grace_until, replacement_id, external_key)"
 	    " VALUES (?1, ?2, ?3, ?4, nullif(?5, ''), ?6, ?7, ?8, ?9, ?10,"
 	    " nullif(?11, ''), nullif(?12, ''), nullif(?13, ''), nullif(?14, ''),"
 	    " ?15, nullif(?16, ''), ?17, nullif(?18, ''), ?19, nullif(?20, ''),"
-	    " nullif(?21, ''), ?22)",
+	    " nullif(?21, ''), ?22, nullif(?23, ''), nullif(?24, ''),"
+	    " nullif(?25, ''))",
 	[S_CRED_UPDATE] =
 	    "UPDATE credentials SET name = ?7, scopes = ?8, state = ?9,"
 	    " created_at = ?10, expires_at = nullif(?11, ''),"
@@ -291,7 +339,9 @@ static const char *const stmt_sql[S__COUNT] = {
 	    " fingerprint = nullif(?16, ''), delivery = ?17,"
 	    " delivery_expires_at = nullif(?18, ''), sealed = ?19,"
 	    " rotated_from = nullif(?20, ''), rotated_to = nullif(?21, ''),"
-	    " lifetime_days = ?22 WHERE id = ?1",
+	    " lifetime_days = ?22, grace_until = nullif(?23, ''),"
+	    " replacement_id = nullif(?24, ''), external_key = nullif(?25, '')"
+	    " WHERE id = ?1",
 	[S_CRED_GET] = "SELECT " CREDENTIAL_COLS CREDENTIAL_FROM
 	    "WHERE c.id = ?1",
 	[S_CRED_LIST] = "SELECT " CREDENTIAL_COLS CREDENTIAL_FROM
@@ -303,7 +353,59 @@ static const char *const stmt_sql[S__COUNT] = {
 	    " AND (?6 < 0 OR c.state = ?6)"
 	    " AND (?7 IS NULL OR (c.expires_at IS NOT NULL AND"
 	    " c.expires_at < ?7))"
+	    " AND (?9 < 0 OR c.kind = ?9)"
 	    " ORDER BY c.seq LIMIT ?8",
+	[S_DUE_EXPIRING] = "SELECT " CREDENTIAL_COLS CREDENTIAL_FROM
+	    "WHERE c.state = 1 AND c.expires_at IS NOT NULL"
+	    " AND c.expires_at <= ?1 AND c.seq > ?2 ORDER BY c.seq LIMIT ?3",
+	[S_DUE_GRACE] = "SELECT " CREDENTIAL_COLS CREDENTIAL_FROM
+	    "WHERE c.state = 1 AND c.grace_until IS NOT NULL"
+	    " AND c.grace_until <= ?1 AND c.seq > ?2 ORDER BY c.seq LIMIT ?3",
+	[S_DUE_UNDELIVERED] = "SELECT " CREDENTIAL_COLS CREDENTIAL_FROM
+	    "WHERE c.delivery = 1 AND c.delivery_expires_at <= ?1"
+	    " AND c.seq > ?2 ORDER BY c.seq LIMIT ?3",
+	[S_DUE_ROTATION] = "SELECT " CREDENTIAL_COLS CREDENTIAL_FROM
+	    "WHERE c.state = 1 AND c.kind != 2 AND c.created_at <= ?1"
+	    " AND c.rotated_to IS NULL AND c.seq > ?2 AND NOT EXISTS (SELECT 1"
+	    " FROM credential_warnings w WHERE w.credential_id = c.id AND"
+	    " w.threshold_days = -1) ORDER BY c.seq LIMIT ?3",
+	[S_CRED_BY_KEY] = "SELECT " CREDENTIAL_COLS CREDENTIAL_FROM
+	    "WHERE c.instance_id = ?1 AND c.external_key = ?2",
+	[S_REQ_DUE] = "SELECT " REQUEST_COLS REQUEST_FROM
+	    "WHERE r.state IN (0, 1) AND r.expires_at <= ?1 AND r.seq > ?2"
+	    " ORDER BY r.seq LIMIT ?3",
+	[S_PERSON_BY_SLACK] = "SELECT " PERSON_COLS PERSON_FROM
+	    "WHERE p.slack_user_id = ?1",
+	[S_WARN_ADD] =
+	    "INSERT OR IGNORE INTO credential_warnings (credential_id,"
+	    " threshold_days, warned_at) VALUES (?1, ?2, ?3)",
+	[S_SET_GET] = "SELECT value, sealed FROM settings WHERE key = ?1",
+	[S_SET_PUT] =
+	    "INSERT INTO settings (key, value, sealed, updated_at)"
+	    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT(key) DO UPDATE SET"
+	    " value = excluded.value, sealed = excluded.sealed,"
+	    " updated_at = excluded.updated_at",
+	[S_OUT_INSERT] =
+	    "INSERT INTO outbox (id, channel, recipient, kind, payload,"
+	    " created_at, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+	[S_OUT_CLAIM] =
+	    "UPDATE outbox SET claimed_until = ?2, attempts = attempts + 1"
+	    " WHERE seq IN (SELECT seq FROM outbox WHERE sent_at IS NULL"
+	    " AND next_attempt_at <= ?1 AND (claimed_until IS NULL OR"
+	    " claimed_until <= ?1) ORDER BY seq LIMIT ?3)"
+	    " RETURNING seq, id, channel, recipient, kind, payload, attempts,"
+	    " created_at, next_attempt_at, coalesce(last_error, '')",
+	[S_OUT_SENT] =
+	    "UPDATE outbox SET sent_at = ?2, claimed_until = NULL,"
+	    " last_error = NULL WHERE id = ?1",
+	[S_OUT_RETRY] =
+	    "UPDATE outbox SET next_attempt_at = ?2, claimed_until = NULL,"
+	    " last_error = ?3 WHERE id = ?1",
+	[S_OUT_PENDING] = "SELECT count(*) FROM outbox WHERE sent_at IS NULL",
+	[S_REPLAY_PURGE] = "DELETE FROM slack_replays WHERE seen_at < ?1",
+	[S_REPLAY_ADD] =
+	    "INSERT OR IGNORE INTO slack_replays (signature, seen_at)"
+	    " VALUES (?1, ?2)",
 	[S_AUDIT_HEAD] =
 	    "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1",
 	[S_AUDIT_INSERT] =
@@ -462,6 +564,35 @@ sq_migrate(struct sq *q, int flags)
 		}
 	}
 	return 0;
+}
+
+static char *
+ints_to_json(const int *v, size_t n)
+{
+	json_t	*a = json_array();
+	char	*out;
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_integer(v[i]));
+	out = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return out;
+}
+
+static size_t
+json_to_ints(const char *text, int *v, size_t max)
+{
+	json_t	*a, *x;
+	size_t	 i, n = 0;
+
+	if (text == NULL || (a = json_loads(text, 0, NULL)) == NULL)
+		return 0;
+	json_array_foreach(a, i, x)
+		if (n < max && json_is_integer(x))
+			v[n++] = (int)json_integer_value(x);
+	json_decref(a);
+	return n;
 }
 
 static int
@@ -771,6 +902,8 @@ instance_bind(sqlite3_stmt *s, const struct instance *in)
 	bind_str(s, 13, in->created_at);
 	bind_str(s, 14, in->updated_at);
 	sqlite3_bind_int(s, 15, in->grace_days);
+	sqlite3_bind_text(s, 16, ints_to_json(in->warn_days, in->nwarn), -1,
+	    free);
 	return 0;
 }
 
@@ -806,6 +939,8 @@ instance_row(sqlite3_stmt *s, struct instance *in)
 	col_str(s, 13, in->created_at, sizeof(in->created_at));
 	col_str(s, 14, in->updated_at, sizeof(in->updated_at));
 	in->grace_days = sqlite3_column_int(s, 15);
+	in->nwarn = json_to_ints((const char *)sqlite3_column_text(s, 16),
+	    in->warn_days, KW_WARN_THRESHOLDS_MAX);
 }
 
 static int
@@ -1197,6 +1332,9 @@ credential_row(sqlite3_stmt *s, struct credential *c)
 	col_str(s, 22, c->rotated_from, sizeof(c->rotated_from));
 	col_str(s, 23, c->rotated_to, sizeof(c->rotated_to));
 	c->lifetime_days = sqlite3_column_int(s, 24);
+	col_str(s, 25, c->grace_until, sizeof(c->grace_until));
+	col_str(s, 26, c->replacement_id, sizeof(c->replacement_id));
+	col_str(s, 27, c->external_key, sizeof(c->external_key));
 }
 
 static int
@@ -1237,6 +1375,9 @@ sq_credential_write(struct sq *q, enum stmt id, const struct credential *c)
 	bind_str(s, 20, c->rotated_from);
 	bind_str(s, 21, c->rotated_to);
 	sqlite3_bind_int(s, 22, c->lifetime_days);
+	bind_str(s, 23, c->grace_until);
+	bind_str(s, 24, c->replacement_id);
+	bind_str(s, 25, c->external_key);
 	if ((r = sq_exec(s)) == 0 && sqlite3_changes(q->db) == 0)
 		r = KW_ERR_NOT_FOUND;
 	return r;
@@ -1290,6 +1431,7 @@ sq_credential_each(void *ctx, const struct credential_filter *f,
 	sqlite3_bind_int(s, 6, f->state);
 	bind_opt(s, 7, f->expiring_before);
 	sqlite3_bind_int64(s, 8, (sqlite3_int64)limit);
+	sqlite3_bind_int(s, 9, f->kind);
 	while (ret == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		credential_row(s, c);
 		ret = cb(c, arg);
@@ -1300,6 +1442,284 @@ sq_credential_each(void *ctx, const struct credential_filter *f,
 	kw_wipe(c, sizeof(*c));
 	free(c);
 	return ret;
+}
+
+/* ---- jobs' queries ---- */
+
+static int
+sq_credential_due(void *ctx, enum cred_due due, const char *before,
+    int64_t after, size_t limit, store_credential_cb cb, void *arg)
+{
+	static const enum stmt which[] = {
+		[DUE_EXPIRING] = S_DUE_EXPIRING,
+		[DUE_GRACE_OVER] = S_DUE_GRACE,
+		[DUE_UNDELIVERED] = S_DUE_UNDELIVERED,
+		[DUE_ROTATION] = S_DUE_ROTATION,
+	};
+	struct credential	*c;
+	sqlite3_stmt		*s = sq_stmt(ctx, which[due]);
+	int			 rc, ret = 0;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	if ((c = malloc(sizeof(*c))) == NULL)
+		return KW_ERR_NOMEM;
+	bind_str(s, 1, before);
+	sqlite3_bind_int64(s, 2, after);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)limit);
+	while (ret == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		credential_row(s, c);
+		ret = cb(c, arg);
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = KW_ERR_UNAVAILABLE;
+	sqlite3_reset(s);
+	kw_wipe(c, sizeof(*c));
+	free(c);
+	return ret;
+}
+
+static int
+sq_credential_by_key(void *ctx, const char *instance_id, const char *key,
+    struct credential *c)
+{
+	sqlite3_stmt	*s = sq_stmt(ctx, S_CRED_BY_KEY);
+	int		 rc;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, instance_id);
+	bind_str(s, 2, key);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		credential_row(s, c);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KW_ERR_NOT_FOUND :
+	    KW_ERR_UNAVAILABLE;
+}
+
+static int
+sq_request_due(void *ctx, const char *before, int64_t after, size_t limit,
+    store_request_cb cb, void *arg)
+{
+	struct request	*r;
+	sqlite3_stmt	*s = sq_stmt(ctx, S_REQ_DUE);
+	int		 rc, ret = 0;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	if ((r = malloc(sizeof(*r))) == NULL)
+		return KW_ERR_NOMEM;
+	bind_str(s, 1, before);
+	sqlite3_bind_int64(s, 2, after);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)limit);
+	while (ret == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		request_row(s, r);
+		ret = cb(r, arg);
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = KW_ERR_UNAVAILABLE;
+	sqlite3_reset(s);
+	free(r);
+	return ret;
+}
+
+static int
+sq_person_by_slack(void *ctx, const char *slack_id, struct person *p)
+{
+	sqlite3_stmt	*s = sq_stmt(ctx, S_PERSON_BY_SLACK);
+	int		 rc;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, slack_id);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		person_row(s, p);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KW_ERR_NOT_FOUND :
+	    KW_ERR_UNAVAILABLE;
+}
+
+static int
+sq_warning_add(void *ctx, const char *credential_id, int threshold,
+    const char *at)
+{
+	struct sq	*q = ctx;
+	sqlite3_stmt	*s = sq_stmt(q, S_WARN_ADD);
+	int		 r;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, credential_id);
+	sqlite3_bind_int(s, 2, threshold);
+	bind_str(s, 3, at);
+	if ((r = sq_exec(s)) != 0)
+		return r;
+	return sqlite3_changes(q->db) == 1;
+}
+
+static int
+sq_setting_get(void *ctx, const char *key, char *value, size_t valuesz,
+    unsigned char *sealed, size_t sealedsz, size_t *sealed_len)
+{
+	sqlite3_stmt	*s = sq_stmt(ctx, S_SET_GET);
+	int		 rc, n;
+
+	*sealed_len = 0;
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, key);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		col_str(s, 0, value, valuesz);
+		n = sqlite3_column_bytes(s, 1);
+		if (n > 0 && (size_t)n <= sealedsz) {
+			memcpy(sealed, sqlite3_column_blob(s, 1), (size_t)n);
+			*sealed_len = (size_t)n;
+		}
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? KW_ERR_NOT_FOUND :
+	    KW_ERR_UNAVAILABLE;
+}
+
+static int
+sq_setting_put(void *ctx, const char *key, const char *value,
+    const unsigned char *sealed, size_t sealed_len, const char *at)
+{
+	sqlite3_stmt *s = sq_stmt(ctx, S_SET_PUT);
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, key);
+	bind_str(s, 2, value);
+	if (sealed_len > 0)
+		sqlite3_bind_blob(s, 3, sealed, (int)sealed_len,
+		    SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, 3);
+	bind_str(s, 4, at);
+	return sq_exec(s);
+}
+
+static int
+sq_outbox_insert(void *ctx, const struct outbox_msg *m)
+{
+	sqlite3_stmt *s = sq_stmt(ctx, S_OUT_INSERT);
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, m->id);
+	bind_str(s, 2, m->channel);
+	bind_str(s, 3, m->recipient);
+	bind_str(s, 4, m->kind);
+	bind_str(s, 5, m->payload);
+	bind_str(s, 6, m->created_at);
+	return sq_exec(s);
+}
+
+static int
+sq_outbox_claim(void *ctx, const char *now, const char *lease_until,
+    size_t limit, store_outbox_cb cb, void *arg)
+{
+	struct outbox_msg	*m;
+	sqlite3_stmt		*s = sq_stmt(ctx, S_OUT_CLAIM);
+	size_t			 n = 0, i;
+	int			 rc, ret = 0;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	if ((m = calloc(limit ? limit : 1, sizeof(*m))) == NULL)
+		return KW_ERR_NOMEM;
+	bind_str(s, 1, now);
+	bind_str(s, 2, lease_until);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)limit);
+	/* step to the end first: the claim is one statement */
+	while (n < limit && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		m[n].seq = sqlite3_column_int64(s, 0);
+		col_str(s, 1, m[n].id, sizeof(m[n].id));
+		col_str(s, 2, m[n].channel, sizeof(m[n].channel));
+		col_str(s, 3, m[n].recipient, sizeof(m[n].recipient));
+		col_str(s, 4, m[n].kind, sizeof(m[n].kind));
+		m[n].payload = strdup((const char *)sqlite3_column_text(s, 5) ?
+		    (const char *)sqlite3_column_text(s, 5) : "{}");
+		m[n].attempts = sqlite3_column_int(s, 6);
+		col_str(s, 7, m[n].created_at, sizeof(m[n].created_at));
+		col_str(s, 8, m[n].next_attempt_at,
+		    sizeof(m[n].next_attempt_at));
+		col_str(s, 9, m[n].last_error, sizeof(m[n].last_error));
+		n++;
+	}
+	if (n < limit && rc != SQLITE_DONE)
+		ret = KW_ERR_UNAVAILABLE;
+	sqlite3_reset(s);
+	for (i = 0; i < n; i++) {
+		if (ret == 0 && m[i].payload != NULL)
+			ret = cb(&m[i], arg);
+		free(m[i].payload);
+	}
+	free(m);
+	return ret;
+}
+
+static int
+sq_outbox_sent(void *ctx, const char *id, const char *at)
+{
+	sqlite3_stmt *s = sq_stmt(ctx, S_OUT_SENT);
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, id);
+	bind_str(s, 2, at);
+	return sq_exec(s);
+}
+
+static int
+sq_outbox_retry(void *ctx, const char *id, const char *next, const char *error)
+{
+	sqlite3_stmt *s = sq_stmt(ctx, S_OUT_RETRY);
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, id);
+	bind_str(s, 2, next);
+	bind_str(s, 3, error);
+	return sq_exec(s);
+}
+
+static int
+sq_outbox_pending(void *ctx, int64_t *n)
+{
+	sqlite3_stmt	*s = sq_stmt(ctx, S_OUT_PENDING);
+	int		 rc;
+
+	*n = 0;
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		*n = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : KW_ERR_UNAVAILABLE;
+}
+
+static int
+sq_replay_check(void *ctx, const char *signature, const char *at,
+    const char *before)
+{
+	struct sq	*q = ctx;
+	sqlite3_stmt	*s;
+	int		 r;
+
+	if ((s = sq_stmt(q, S_REPLAY_PURGE)) == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, before);
+	if ((r = sq_exec(s)) != 0)
+		return r;
+	if ((s = sq_stmt(q, S_REPLAY_ADD)) == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, signature);
+	bind_str(s, 2, at);
+	if ((r = sq_exec(s)) != 0)
+		return r;
+	return sqlite3_changes(q->db) == 1;
 }
 
 /* ---- audit ---- */
@@ -1402,6 +1822,19 @@ const struct store_ops store_sqlite_ops = {
 	.credential_update = sq_credential_update,
 	.credential_get = sq_credential_get,
 	.credential_each = sq_credential_each,
+	.credential_due = sq_credential_due,
+	.credential_by_key = sq_credential_by_key,
+	.request_due = sq_request_due,
+	.person_by_slack = sq_person_by_slack,
+	.warning_add = sq_warning_add,
+	.setting_get = sq_setting_get,
+	.setting_put = sq_setting_put,
+	.outbox_insert = sq_outbox_insert,
+	.outbox_claim = sq_outbox_claim,
+	.outbox_sent = sq_outbox_sent,
+	.outbox_retry = sq_outbox_retry,
+	.outbox_pending = sq_outbox_pending,
+	.replay_check = sq_replay_check,
 	.audit_head = sq_audit_head,
 	.audit_insert = sq_audit_insert,
 	.audit_each = sq_audit_each,

@@ -181,6 +181,95 @@ store_credential_each(struct store *st, const struct credential_filter *f,
 }
 
 int
+store_credential_due(struct store *st, enum cred_due due, const char *before,
+    int64_t after, size_t limit, store_credential_cb cb, void *arg)
+{
+	return st->ops->credential_due(st->ctx, due, before, after, limit, cb,
+	    arg);
+}
+
+int
+store_credential_by_key(struct store *st, const char *instance_id,
+    const char *key, struct credential *c)
+{
+	return st->ops->credential_by_key(st->ctx, instance_id, key, c);
+}
+
+int
+store_request_due(struct store *st, const char *before, int64_t after,
+    size_t limit, store_request_cb cb, void *arg)
+{
+	return st->ops->request_due(st->ctx, before, after, limit, cb, arg);
+}
+
+int
+store_person_by_slack(struct store *st, const char *slack_id, struct person *p)
+{
+	return st->ops->person_by_slack(st->ctx, slack_id, p);
+}
+
+int
+store_warning_add(struct store *st, const char *credential_id, int threshold,
+    const char *at)
+{
+	return st->ops->warning_add(st->ctx, credential_id, threshold, at);
+}
+
+int
+store_setting_get(struct store *st, const char *key, char *value,
+    size_t valuesz, unsigned char *sealed, size_t sealedsz, size_t *sealed_len)
+{
+	return st->ops->setting_get(st->ctx, key, value, valuesz, sealed,
+	    sealedsz, sealed_len);
+}
+
+int
+store_setting_put(struct store *st, const char *key, const char *value,
+    const unsigned char *sealed, size_t sealed_len, const char *at)
+{
+	return st->ops->setting_put(st->ctx, key, value, sealed, sealed_len, at);
+}
+
+int
+store_outbox_insert(struct store *st, const struct outbox_msg *m)
+{
+	return st->ops->outbox_insert(st->ctx, m);
+}
+
+int
+store_outbox_claim(struct store *st, const char *now, const char *lease_until,
+    size_t limit, store_outbox_cb cb, void *arg)
+{
+	return st->ops->outbox_claim(st->ctx, now, lease_until, limit, cb, arg);
+}
+
+int
+store_outbox_sent(struct store *st, const char *id, const char *at)
+{
+	return st->ops->outbox_sent(st->ctx, id, at);
+}
+
+int
+store_outbox_retry(struct store *st, const char *id, const char *next,
+    const char *error)
+{
+	return st->ops->outbox_retry(st->ctx, id, next, error);
+}
+
+int
+store_outbox_pending(struct store *st, int64_t *n)
+{
+	return st->ops->outbox_pending(st->ctx, n);
+}
+
+int
+store_replay_check(struct store *st, const char *signature, const char *at,
+    const char *before)
+{
+	return st->ops->replay_check(st->ctx, signature, at, before);
+}
+
+int
 store_audit_head(struct store *st, int64_t *seq, char hash[65])
 {
 	return st->ops->audit_head(st->ctx, seq, hash);

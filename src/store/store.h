@@ -70,6 +70,8 @@ struct instance {
 	int		max_lifetime_days;
 	int		rotation_days;
 	int		grace_days;		/* predecessor overlap */
+	size_t		nwarn;			/* expiry warning thresholds */
+	int		warn_days[KW_WARN_THRESHOLDS_MAX];	/* descending */
 	char		bot_email[KW_EMAIL_MAX + 1];	/* "" = none */
 	size_t		bot_sealed_len;			/* 0 = none */
 	unsigned char	bot_sealed[KW_SEALED_MAX];	/* never returned */
@@ -190,6 +192,10 @@ struct credential {
 	unsigned char	sealed[KW_SEALED_SECRET_MAX];
 	char		rotated_from[KW_ID_MAX + 1];
 	char		rotated_to[KW_ID_MAX + 1];
+	char		grace_until[KW_TIME_LEN + 1];	/* predecessor: revoke at */
+	char		replacement_id[KW_ID_MAX + 1];	/* legacy: its successor */
+	char		external_key[KW_EXTERNAL_ID_MAX + 1]; /* "" or unique id
+							   on the instance */
 };
 
 struct credential_filter {
@@ -198,10 +204,40 @@ struct credential_filter {
 	const char	*instance_id;	/* NULL = any */
 	const char	*owner_id;	/* NULL = any */
 	int		 state;		/* -1 = any */
+	int		 kind;		/* -1 = any (enum cred_kind) */
 	const char	*expiring_before; /* RFC 3339 or NULL */
 };
 
+/* A notification waiting to be sent (see notify/). */
+struct outbox_msg {
+	int64_t		seq;
+	char		id[KW_ID_MAX + 1];
+	char		channel[16];		/* slack_dm, webhook, response */
+	char		recipient[KW_URL_MAX + 1];  /* user id or URL */
+	char		kind[48];		/* request.created, digest, ... */
+	char		*payload;		/* JSON; owned by the store on
+						   read, borrowed on insert */
+	int		attempts;
+	char		created_at[KW_TIME_LEN + 1];
+	char		next_attempt_at[KW_TIME_LEN + 1];
+	char		last_error[256];
+};
+
+/* Credentials that jobs look for, each through its own index. */
+enum cred_due {
+	DUE_EXPIRING,		/* active, expires_at <= before */
+	DUE_GRACE_OVER,		/* active predecessor, grace_until <= before */
+	DUE_UNDELIVERED,	/* delivery pending, window ends <= before */
+	DUE_ROTATION,		/* active, not legacy, not rotated, issued
+				   <= before, not yet flagged for rotation */
+};
+
+/* Warning thresholds with a meaning of their own (credential_warnings). */
+#define WARN_ROTATION		(-1)		/* flagged for rotation */
+#define WARN_LEGACY_BASE	1000		/* 1000 + days, legacy tokens */
+
 typedef int (*store_person_cb)(const struct person *, void *);
+typedef int (*store_outbox_cb)(const struct outbox_msg *, void *);
 typedef int (*store_request_cb)(const struct request *, void *);
 typedef int (*store_history_cb)(const struct history_entry *, void *);
 typedef int (*store_credential_cb)(const struct credential *, void *);
@@ -279,6 +315,52 @@ int	 store_credential_get(struct store *, const char *id,
 int	 store_credential_each(struct store *,
 	    const struct credential_filter *, int64_t after, size_t limit,
 	    store_credential_cb cb, void *arg);
+
+/* Credentials due for a job (see enum cred_due), seq > after. */
+int	 store_credential_due(struct store *, enum cred_due, const char *before,
+	    int64_t after, size_t limit, store_credential_cb cb, void *arg);
+/* The credential on instance_id with this external key (legacy tokens). */
+int	 store_credential_by_key(struct store *, const char *instance_id,
+	    const char *key, struct credential *);
+/* Pending requests (manager or provisioner stage) with expires_at <=
+ * before, seq > after. */
+int	 store_request_due(struct store *, const char *before, int64_t after,
+	    size_t limit, store_request_cb cb, void *arg);
+/* The person with this Slack user id. */
+int	 store_person_by_slack(struct store *, const char *slack_id,
+	    struct person *);
+
+/* Record that credential id was warned at threshold days: 1 if this is
+ * the first time, 0 if it had been (someone else warned). */
+int	 store_warning_add(struct store *, const char *credential_id,
+	    int threshold, const char *at);
+
+/* Settings: a text value and an optional sealed secret per key. */
+int	 store_setting_get(struct store *, const char *key, char *value,
+	    size_t valuesz, unsigned char *sealed, size_t sealedsz,
+	    size_t *sealed_len);
+int	 store_setting_put(struct store *, const char *key, const char *value,
+	    const unsigned char *sealed, size_t sealed_len, const char *at);
+
+int	 store_outbox_insert(struct store *, const struct outbox_msg *);
+/* Claim up to limit messages due at now (not sent, next_attempt_at <=
+ * now, unclaimed or claim expired) until lease_until, and pass each to
+ * cb.  Two senders never get the same message within a lease. */
+int	 store_outbox_claim(struct store *, const char *now,
+	    const char *lease_until, size_t limit, store_outbox_cb cb,
+	    void *arg);
+/* The message was delivered. */
+int	 store_outbox_sent(struct store *, const char *id, const char *at);
+/* It was not: try again at next (error kept for operators). */
+int	 store_outbox_retry(struct store *, const char *id, const char *next,
+	    const char *error);
+/* Messages not yet sent, for the jobs summary. */
+int	 store_outbox_pending(struct store *, int64_t *n);
+
+/* Remember a Slack request signature: 1 if new, 0 if seen before (a
+ * replay).  Signatures older than before are forgotten. */
+int	 store_replay_check(struct store *, const char *signature,
+	    const char *at, const char *before);
 
 /* The last audit event's seq and hash (0 and "" on an empty log). */
 int	 store_audit_head(struct store *, int64_t *seq, char hash[65]);

@@ -1,0 +1,406 @@
+/*
+ * slack.c — /v1/settings/slack (the bot token and signing secret, sealed
+ * at rest, never returned) and /v1/slack/interactions: the Approve and
+ * Deny buttons of keywarden's Slack messages.  A click is trusted only
+ * after its signature checks out; it then acts as the person whose
+ * slack_user_id clicked, under exactly the rules of the API.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kw.h"
+#include "log.h"
+#include "api/api.h"
+#include "api/valid.h"
+#include "crypto/crypto.h"
+#include "notify/notify.h"
+#include "notify/slack.h"
+#include "policy/workflow.h"
+#include "util/util.h"
+
+#define SLACK_TEXT_MAX	(KW_COMMENT_MAX + KW_URL_MAX + 256)
+
+static const char unknown_user[] = "keywarden does not know your Slack "
+    "account; ask an admin to set your slack_user_id";
+
+/* ---- settings ---------------------------------------------------------- */
+
+static json_t *
+settings_json(const struct slack_settings *s)
+{
+	return json_pack("{s:s, s:s?, s:b, s:b, s:s}", "api_base_url",
+	    s->api_base_url, "webhook_url", s->webhook_url[0] ?
+	    s->webhook_url : NULL, "bot_token_set", s->bot_token[0] != '\0',
+	    "signing_secret_set", s->signing_secret[0] != '\0', "updated_at",
+	    s->updated_at);
+}
+
+/* Overwrite a secret's text in the parsed request body (the HTTP layer
+ * frees it without wiping). */
+static void
+body_wipe(json_t *b, const char *key)
+{
+	json_t *v = json_object_get(b, key);
+
+	if (json_is_string(v))
+		kw_wipe((char *)(uintptr_t)json_string_value(v),
+		    json_string_length(v));
+}
+
+/* Read a PUT body into s (checked, api_base_url defaulted). */
+static int
+settings_parse(struct http_req *rq, json_t *b, struct slack_settings *s)
+{
+	static const char *const fields[] = { "bot_token", "signing_secret",
+	    "api_base_url", "webhook_url", NULL };
+	size_t	n;
+	int	r, here;
+
+	if ((r = jv_known(rq, b, fields)) != 0 ||
+	    (r = jv_str(rq, b, "bot_token", JV_REQUIRED, SLACK_TOKEN_MAX,
+	    s->bot_token, sizeof(s->bot_token), NULL)) != 0 ||
+	    (r = jv_str(rq, b, "signing_secret", JV_REQUIRED,
+	    SLACK_SECRET_MAX, s->signing_secret, sizeof(s->signing_secret),
+	    NULL)) != 0 ||
+	    (r = jv_str(rq, b, "api_base_url", JV_NULLABLE, KW_URL_MAX,
+	    s->api_base_url, sizeof(s->api_base_url), &here)) != 0 ||
+	    (r = jv_str(rq, b, "webhook_url", JV_NULLABLE, KW_URL_MAX,
+	    s->webhook_url, sizeof(s->webhook_url), NULL)) != 0)
+		return r;
+	if (strncmp(s->bot_token, SLACK_BOT_PREFIX,
+	    strlen(SLACK_BOT_PREFIX)) != 0 ||
+	    strcspn(s->bot_token, " \t") != strlen(s->bot_token))
+		return http_fail(rq, KW_ERR_VALIDATION, "bot_token",
+		    "'bot_token' must be a Slack bot token (xoxb-...)");
+	if (strcspn(s->signing_secret, " \t") != strlen(s->signing_secret))
+		return http_fail(rq, KW_ERR_VALIDATION, "signing_secret",
+		    "'signing_secret' must not contain spaces");
+	if (s->api_base_url[0] == '\0')
+		kw_strlcpy(s->api_base_url, SLACK_API_DEFAULT,
+		    sizeof(s->api_base_url));
+	n = strlen(s->api_base_url);
+	while (n > 0 && s->api_base_url[n - 1] == '/')
+		s->api_base_url[--n] = '\0';
+	if (!kw_valid_url(s->api_base_url, 1) ||
+	    strcspn(s->api_base_url, "?#") != n)
+		return http_fail(rq, KW_ERR_VALIDATION, "api_base_url",
+		    "'api_base_url' must be an https:// URL without query "
+		    "(http:// only to loopback)");
+	if (s->webhook_url[0] != '\0' && !kw_valid_url(s->webhook_url, 1))
+		return http_fail(rq, KW_ERR_VALIDATION, "webhook_url",
+		    "'webhook_url' must be an https:// URL (http:// only to "
+		    "loopback) or null");
+	return 0;
+}
+
+int
+api_settings_slack_put(struct http_req *rq, struct http_resp *rs)
+{
+	struct app		*app = rq->app;
+	struct slack_settings	*s;
+	struct store		*st = NULL;
+	char			 fp_bot[32], fp_sig[32];
+	int			 r;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return KW_ERR_NOMEM;
+	r = settings_parse(rq, rq->body, s);
+	body_wipe(rq->body, "bot_token");
+	body_wipe(rq->body, "signing_secret");
+	if (r != 0)
+		goto done;
+	kw_time_fmt(kw_now(), s->updated_at, sizeof(s->updated_at));
+	if ((r = crypto_fingerprint(app->keys, s->bot_token,
+	    strlen(s->bot_token), fp_bot, sizeof(fp_bot))) != 0 ||
+	    (r = crypto_fingerprint(app->keys, s->signing_secret,
+	    strlen(s->signing_secret), fp_sig, sizeof(fp_sig))) != 0)
+		goto done;
+	if ((r = api_tx_begin(rq, &st)) != 0)
+		goto done;
+	if ((r = slack_settings_save(app, st, s)) != 0) {
+		r = api_store_fail(rq, r, "setting", SLACK_SETTING_KEY);
+		goto out;
+	}
+	r = api_audit(rq, st, "settings.slack", SLACK_SETTING_KEY, json_pack(
+	    "{s:s, s:b, s:s, s:s}", "api_base_url", s->api_base_url,
+	    "webhook_set", s->webhook_url[0] != '\0', "bot_token_fingerprint",
+	    fp_bot, "signing_secret_fingerprint", fp_sig));
+ out:
+	if ((r = api_tx_end(rq, st, r)) == 0)
+		rs->body = settings_json(s);
+ done:
+	slack_settings_wipe(s);
+	free(s);
+	return r;
+}
+
+int
+api_settings_slack_get(struct http_req *rq, struct http_resp *rs)
+{
+	struct slack_settings	*s;
+	struct store		*st;
+	int			 r;
+
+	if ((st = api_store(rq)) == NULL)
+		return api_store_fail(rq, KW_ERR_UNAVAILABLE, "", "");
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return KW_ERR_NOMEM;
+	r = slack_settings_load(rq->app, st, s);
+	if (r == 0)
+		rs->body = settings_json(s);
+	else if (r == KW_ERR_NOT_FOUND)
+		r = http_fail(rq, r, NULL, "Slack is not configured; PUT "
+		    "/v1/settings/slack");
+	else if (r == KW_ERR_UNAVAILABLE)
+		r = api_store_fail(rq, r, "", "");
+	else
+		r = http_fail(rq, KW_ERR_INTERNAL, NULL, "the stored Slack "
+		    "settings cannot be opened; PUT them again");
+	slack_settings_wipe(s);
+	free(s);
+	return r;
+}
+
+/* ---- interactions ------------------------------------------------------ */
+
+/* What a block_actions payload asks. */
+struct slack_click {
+	char	user[KW_SLACK_ID_MAX + 1];
+	char	action[16];			/* approve, deny */
+	char	request_id[KW_ID_MAX + 1];
+	char	response_url[KW_URL_MAX + 1];	/* "" = none */
+};
+
+/*
+ * The signature check, before anything else is looked at: headers, the
+ * HMAC over the raw body, the 300 s window, and the replay memory.
+ * Every failure is the same 401.
+ */
+static int
+verify(struct http_req *rq, struct store *st, const char *secret,
+    time_t now)
+{
+	const char	*sig = http_header(rq, "X-Slack-Signature");
+	char		 at[KW_TIME_LEN + 1], before[KW_TIME_LEN + 1];
+	int		 r;
+
+	if (slack_verify(secret, http_header(rq, "X-Slack-Request-Timestamp"),
+	    sig, rq->raw_body ? rq->raw_body : "", rq->raw_len, now) != 0)
+		return http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,
+		    "missing, stale or bad Slack signature");
+	kw_time_fmt(now, at, sizeof(at));
+	kw_time_fmt(now - SLACK_REPLAY_KEEP_S, before, sizeof(before));
+	if ((r = store_replay_check(st, sig, at, before)) < 0)
+		return api_store_fail(rq, r, "", "");
+	if (r != 1)
+		return http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,
+		    "this Slack request was already received (replay)");
+	return 0;
+}
+
+/* Copy string member key of o into out; 0 or -1. */
+static int
+member(json_t *o, const char *key, char *out, size_t outsz)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_string(v) || json_string_length(v) == 0 ||
+	    json_string_length(v) >= outsz ||
+	    strlen(json_string_value(v)) != json_string_length(v))
+		return -1;
+	kw_strlcpy(out, json_string_value(v), outsz);
+	return 0;
+}
+
+/* Read the form's payload.  1 when it is a click keywarden does not
+ * handle (a link button), 0 for approve/deny, or an error. */
+static int
+click_parse(struct http_req *rq, struct slack_click *c)
+{
+	char		*text;
+	json_t		*p = NULL, *a, *u;
+	int		 r;
+
+	memset(c, 0, sizeof(*c));
+	if ((text = malloc(KW_BODY_MAX + 1)) == NULL)
+		return KW_ERR_NOMEM;
+	r = slack_form_value(rq->raw_body ? rq->raw_body : "", rq->raw_len,
+	    "payload", text, KW_BODY_MAX + 1);
+	if (r != 0) {
+		r = http_fail(rq, KW_ERR_VALIDATION, "payload", "the form "
+		    "needs a 'payload' field holding Slack's JSON");
+		goto out;
+	}
+	p = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+	u = json_object_get(p, "user");
+	a = json_array_get(json_object_get(p, "actions"), 0);
+	if (!json_is_object(p) || !json_is_string(json_object_get(p,
+	    "type")) || strcmp(json_string_value(json_object_get(p, "type")),
+	    "block_actions") != 0 || member(u, "id", c->user,
+	    sizeof(c->user)) != 0 || !json_is_object(a)) {
+		r = http_fail(rq, KW_ERR_VALIDATION, "payload", "expected a "
+		    "block_actions payload with user.id and actions");
+		goto out;
+	}
+	(void)member(p, "response_url", c->response_url,
+	    sizeof(c->response_url));
+	if (member(a, "action_id", c->action, sizeof(c->action)) != 0 ||
+	    (strcmp(c->action, "approve") != 0 &&
+	    strcmp(c->action, "deny") != 0)) {
+		r = 1;		/* "Open in keywarden" and the like */
+		goto out;
+	}
+	if (member(a, "value", c->request_id, sizeof(c->request_id)) != 0)
+		r = http_fail(rq, KW_ERR_VALIDATION, "payload",
+		    "actions[0].value must be a request id");
+ out:
+	json_decref(p);
+	free(text);
+	return r;
+}
+
+/* Queue the update of the clicked message, if its response_url is one
+ * keywarden may call.  Best effort: the decision stands regardless. */
+static void
+update_message(struct http_req *rq, struct store *st,
+    const struct slack_click *c, const char *api_base_url, const char *text)
+{
+	int r;
+
+	if (c->response_url[0] == '\0')
+		return;
+	if (!slack_response_url_ok(c->response_url, api_base_url)) {
+		log_msg("warn", "slack: a response_url outside Slack was "
+		    "ignored (request %s)", c->request_id);
+		return;
+	}
+	if (store_begin(st) != 0)
+		return;
+	if ((r = notify_slack_response(rq->app, st, c->response_url,
+	    text)) != 0 || store_commit(st) != 0) {
+		store_rollback(st);
+		log_msg("error", "slack: cannot queue the message update for "
+		    "request %s (%s)", c->request_id, kw_strerror(r));
+	}
+}
+
+/* Forget the error api_request_act recorded: Slack gets a 200. */
+static void
+error_take(struct http_req *rq, char *why, size_t whysz)
+{
+	kw_strlcpy(why, rq->err_message[0] ? rq->err_message :
+	    "keywarden could not record the decision", whysz);
+	rq->err_message[0] = '\0';
+	rq->err_field[0] = '\0';
+	json_decref(rq->err_details);
+	rq->err_details = NULL;
+}
+
+/* Act as person p on the click; text gets what to tell them. */
+static void
+click_act(struct http_req *rq, struct store *st, const struct person *p,
+    const struct slack_click *c, const char *api_base_url, char *text,
+    size_t textsz)
+{
+	struct app	*app = rq->app;
+	struct caller	*who;
+	struct decision	*d;
+	char		 why[sizeof(rq->err_message)];
+	int		 approve = strcmp(c->action, "approve") == 0, r, field;
+
+	who = calloc(1, sizeof(*who));
+	d = calloc(1, sizeof(*d));
+	if (who == NULL || d == NULL) {
+		free(who);
+		free(d);
+		snprintf(text, textsz, "keywarden is short of memory; try "
+		    "again");
+		return;
+	}
+	who->person = *p;
+	kw_strlcpy(who->token_id, "slack", sizeof(who->token_id));
+	free(rq->caller);
+	rq->caller = who;		/* freed by the HTTP layer */
+	kw_strlcpy(d->comment, approve ? "approved from Slack" :
+	    "denied from Slack", sizeof(d->comment));
+	/* acknowledge_risk stays 0: integrations are approved in keywarden */
+	r = api_request_act(rq, c->request_id, approve ? RA_APPROVE : RA_DENY,
+	    d, 1, NULL);
+	free(d);
+	if (r == 0) {
+		snprintf(text, textsz, "%s by %s", approve ? "Approved" :
+		    "Denied", p->email);
+		update_message(rq, st, c, api_base_url, text);
+		return;
+	}
+	field = strcmp(rq->err_field, "acknowledge_risk") == 0;
+	error_take(rq, why, sizeof(why));
+	if (r == KW_ERR_UNAVAILABLE || r == KW_ERR_NOMEM ||
+	    r == KW_ERR_INTERNAL) {
+		/* transient: keep the buttons, say so */
+		snprintf(text, textsz, "keywarden could not record your "
+		    "decision right now (%s); try again", why);
+		return;
+	}
+	snprintf(text, textsz, "Not %s: %s.%s See %s/requests/%s", approve ?
+	    "approved" : "denied", why, field ? " An integration cannot be "
+	    "approved from Slack: approve it in keywarden with "
+	    "acknowledge_risk." : "", app->public_url, c->request_id);
+	update_message(rq, st, c, api_base_url, text);
+}
+
+int
+api_slack_interactions(struct http_req *rq, struct http_resp *rs)
+{
+	struct slack_settings	*s;
+	struct slack_click	 c;
+	struct person		 p;
+	struct store		*st;
+	char			*text = NULL;
+	time_t			 now = kw_now();
+	int			 r;
+
+	if ((st = api_store(rq)) == NULL)
+		return api_store_fail(rq, KW_ERR_UNAVAILABLE, "", "");
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return KW_ERR_NOMEM;
+	if ((r = slack_settings_load(rq->app, st, s)) != 0) {
+		r = r == KW_ERR_UNAVAILABLE ? api_store_fail(rq, r, "", "") :
+		    http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL, "Slack is not "
+		    "configured: no signing secret to check this request");
+		goto out;
+	}
+	r = verify(rq, st, s->signing_secret, now);
+	kw_wipe(s->signing_secret, sizeof(s->signing_secret));
+	kw_wipe(s->bot_token, sizeof(s->bot_token));
+	if (r != 0)
+		goto out;
+	if ((r = click_parse(rq, &c)) < 0)
+		goto out;
+	if ((text = calloc(1, SLACK_TEXT_MAX)) == NULL) {
+		r = KW_ERR_NOMEM;
+		goto out;
+	}
+	if (r == 1)
+		r = 0;		/* nothing to do; Slack wants its 200 */
+	else if ((r = store_person_by_slack(st, c.user, &p)) == 0 &&
+	    p.active)
+		click_act(rq, st, &p, &c, s->api_base_url, text,
+		    SLACK_TEXT_MAX);
+	else if (r == 0 || r == KW_ERR_NOT_FOUND) {
+		kw_strlcpy(text, unknown_user, SLACK_TEXT_MAX);
+		r = 0;
+	} else {
+		r = api_store_fail(rq, r, "", "");
+		goto out;
+	}
+	rs->status = 200;
+	rs->body = json_pack("{s:s, s:s}", "response_type", "ephemeral",
+	    "text", text);
+ out:
+	free(text);
+	slack_settings_wipe(s);
+	free(s);
+	return r;
+}

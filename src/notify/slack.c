@@ -1,0 +1,724 @@
+/*
+ * slack.c — the Slack channel: its sealed settings, the sender that
+ * drains the outbox (notify_flush), and the checks of Slack's signed
+ * interactivity requests.  Every call goes through net_do() with a short
+ * timeout; the bot token and message texts are never logged or stored
+ * outside the outbox.  Facts: shared/design/SLACK.md.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "kw.h"
+#include "log.h"
+#include "api/api.h"
+#include "crypto/crypto.h"
+#include "net/http.h"
+#include "notify/notify.h"
+#include "notify/slack.h"
+#include "util/util.h"
+
+#define SLACK_TIMEOUT_MS	5000L	/* each call, whole exchange */
+#define SLACK_RESPONSE_MAX	(256 * 1024)
+#define SLACK_LEASE_S		60	/* a claimed message is ours this long */
+#define SLACK_BATCH		5	/* messages per claim: 5 x 2 calls x
+					   5 s stays inside the lease */
+#define SLACK_ROUNDS_MAX	40	/* claims per flush */
+#define SLACK_FLUSH_BUDGET_S	30	/* no new claim after this long */
+#define SLACK_BACKOFF_FIRST_S	30
+#define SLACK_BACKOFF_MAX_S	3600
+#define SLACK_RETRY_AFTER_MAX_S	86400
+#define SLACK_ERROR_MAX		200
+#define SLACK_URL_MAX		(KW_URL_MAX + 64)
+#define SLACK_HOOKS_PREFIX	"https://hooks.slack.com/"
+
+/* ---- settings ---------------------------------------------------------- */
+
+void
+slack_settings_wipe(struct slack_settings *s)
+{
+	if (s != NULL)
+		kw_wipe(s, sizeof(*s));
+}
+
+/* Overwrite the text of the string member key of o in place (jansson
+ * frees it without wiping). */
+static void
+json_wipe_str(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (json_is_string(v))
+		kw_wipe((char *)(uintptr_t)json_string_value(v),
+		    json_string_length(v));
+}
+
+/* Copy the string member key of o into out; 0, or -1 if it is missing,
+ * not a string or too long. */
+static int
+str_member(json_t *o, const char *key, char *out, size_t outsz)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_string(v) || json_string_length(v) >= outsz)
+		return -1;
+	memcpy(out, json_string_value(v), json_string_length(v) + 1);
+	return 0;
+}
+
+int
+slack_settings_load(struct app *app, struct store *st,
+    struct slack_settings *out)
+{
+	char		 value[SLACK_VALUE_MAX];
+	unsigned char	 sealed[SLACK_SEALED_MAX], pt[SLACK_SEALED_MAX];
+	size_t		 slen = 0, plen = 0;
+	json_t		*o = NULL, *w, *sec = NULL;
+	int		 r;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = store_setting_get(st, SLACK_SETTING_KEY, value, sizeof(value),
+	    sealed, sizeof(sealed), &slen)) != 0)
+		return r;
+	r = KW_ERR_CONFIG;
+	if ((o = json_loads(value, 0, NULL)) == NULL ||
+	    str_member(o, "api_base_url", out->api_base_url,
+	    sizeof(out->api_base_url)) != 0)
+		goto out;
+	w = json_object_get(o, "webhook_url");
+	if (w != NULL && !json_is_null(w) && str_member(o, "webhook_url",
+	    out->webhook_url, sizeof(out->webhook_url)) != 0)
+		goto out;
+	(void)str_member(o, "updated_at", out->updated_at,
+	    sizeof(out->updated_at));
+	if (slen == 0)
+		goto out;
+	if ((r = crypto_open(app->keys, SLACK_SETTINGS_AD, sealed, slen, pt,
+	    sizeof(pt), &plen)) != 0)
+		goto out;
+	r = KW_ERR_CONFIG;
+	if ((sec = json_loadb((const char *)pt, plen, 0, NULL)) == NULL ||
+	    str_member(sec, "bot_token", out->bot_token,
+	    sizeof(out->bot_token)) != 0 ||
+	    str_member(sec, "signing_secret", out->signing_secret,
+	    sizeof(out->signing_secret)) != 0)
+		goto out;
+	r = 0;
+ out:
+	if (sec != NULL) {
+		json_wipe_str(sec, "bot_token");
+		json_wipe_str(sec, "signing_secret");
+		json_decref(sec);
+	}
+	kw_wipe(pt, sizeof(pt));
+	json_decref(o);
+	if (r != 0) {
+		slack_settings_wipe(out);
+		log_msg("error", "slack: the stored settings cannot be read "
+		    "(%s); PUT /v1/settings/slack again", kw_strerror(r));
+	}
+	return r;
+}
+
+int
+slack_settings_save(struct app *app, struct store *st,
+    const struct slack_settings *s)
+{
+	unsigned char	 sealed[SLACK_SEALED_MAX];
+	size_t		 slen = 0;
+	char		*value = NULL, *pt = NULL;
+	json_t		*o, *sec;
+	int		 r = KW_ERR_NOMEM;
+
+	o = json_pack("{s:s, s:s?, s:s}", "api_base_url", s->api_base_url,
+	    "webhook_url", s->webhook_url[0] ? s->webhook_url : NULL,
+	    "updated_at", s->updated_at);
+	sec = json_pack("{s:s, s:s}", "bot_token", s->bot_token,
+	    "signing_secret", s->signing_secret);
+	if (o == NULL || sec == NULL ||
+	    (value = json_dumps(o, JSON_COMPACT)) == NULL ||
+	    (pt = json_dumps(sec, JSON_COMPACT)) == NULL)
+		goto out;
+	if (strlen(value) >= SLACK_VALUE_MAX) {
+		r = KW_ERR_TOO_LARGE;
+		goto out;
+	}
+	if ((r = crypto_seal(app->keys, SLACK_SETTINGS_AD, pt, strlen(pt),
+	    sealed, sizeof(sealed), &slen)) != 0)
+		goto out;
+	r = store_setting_put(st, SLACK_SETTING_KEY, value, sealed, slen,
+	    s->updated_at);
+ out:
+	if (pt != NULL) {
+		kw_wipe(pt, strlen(pt));
+		free(pt);
+	}
+	if (sec != NULL) {
+		json_wipe_str(sec, "bot_token");
+		json_wipe_str(sec, "signing_secret");
+		json_decref(sec);
+	}
+	free(value);
+	json_decref(o);
+	return r;
+}
+
+/* ---- signatures, forms, response URLs ---------------------------------- */
+
+static void
+hex(const unsigned char *p, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 0x0f];
+	}
+	out[2 * n] = '\0';
+}
+
+/* 1 if ts is 1..SLACK_TS_MAX decimal digits. */
+static int
+ts_ok(const char *ts)
+{
+	size_t n = ts ? strlen(ts) : 0;
+
+	return n > 0 && n <= SLACK_TS_MAX && strspn(ts, "0123456789") == n;
+}
+
+int
+slack_signature(const char *secret, const char *ts, const void *body,
+    size_t len, char out[SLACK_SIG_LEN + 1])
+{
+	unsigned char	 mac[32];
+	char		*base;
+	size_t		 tlen;
+	int		 r;
+
+	out[0] = '\0';
+	if (!ts_ok(ts))
+		return KW_ERR_VALIDATION;
+	/* "v0:" ts ":" body, the exact bytes Slack signed */
+	tlen = strlen(ts);
+	if (len > KW_BODY_MAX || (base = malloc(len + tlen + 5)) == NULL)
+		return len > KW_BODY_MAX ? KW_ERR_TOO_LARGE : KW_ERR_NOMEM;
+	memcpy(base, "v0:", 3);
+	memcpy(base + 3, ts, tlen);
+	base[3 + tlen] = ':';
+	if (len > 0)
+		memcpy(base + 4 + tlen, body, len);
+	r = crypto_hmac_sha256(secret, strlen(secret), base, len + tlen + 4,
+	    mac);
+	free(base);
+	if (r != 0)
+		return r;
+	memcpy(out, "v0=", 3);
+	hex(mac, sizeof(mac), out + 3);
+	kw_wipe(mac, sizeof(mac));
+	return 0;
+}
+
+int
+slack_verify(const char *secret, const char *ts, const char *sig,
+    const void *body, size_t len, time_t now)
+{
+	char		 want[SLACK_SIG_LEN + 1];
+	long long	 t;
+	int		 ok;
+
+	if (secret == NULL || secret[0] == '\0' || sig == NULL ||
+	    !ts_ok(ts) || strlen(sig) != SLACK_SIG_LEN)
+		return KW_ERR_UNAUTHENTICATED;
+	t = strtoll(ts, NULL, 10);
+	if (t < (long long)now - SLACK_SIG_WINDOW_S ||
+	    t > (long long)now + SLACK_SIG_WINDOW_S)
+		return KW_ERR_UNAUTHENTICATED;
+	if (slack_signature(secret, ts, body, len, want) != 0)
+		return KW_ERR_UNAUTHENTICATED;
+	ok = crypto_eq(want, sig, SLACK_SIG_LEN);
+	kw_wipe(want, sizeof(want));
+	return ok ? 0 : KW_ERR_UNAUTHENTICATED;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decode the n form-encoded bytes at p into out[outsz]. */
+static int
+form_decode(const char *p, size_t n, char *out, size_t outsz)
+{
+	size_t	i, o = 0;
+	int	hi, lo;
+	char	c;
+
+	for (i = 0; i < n; i++) {
+		c = p[i];
+		if (c == '+')
+			c = ' ';
+		else if (c == '%') {
+			if (i + 2 >= n)
+				return KW_ERR_VALIDATION;
+			if ((hi = hexval(p[i + 1])) < 0 ||
+			    (lo = hexval(p[i + 2])) < 0 || (hi | lo) == 0)
+				return KW_ERR_VALIDATION;
+			c = (char)(hi << 4 | lo);
+			i += 2;
+		} else if (c == '\0')
+			return KW_ERR_VALIDATION;
+		if (o + 1 >= outsz)
+			return KW_ERR_TOO_LARGE;
+		out[o++] = c;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+int
+slack_form_value(const char *body, size_t len, const char *key, char *out,
+    size_t outsz)
+{
+	char		 name[64];
+	const char	*p = body, *end = body + len, *amp, *eq;
+	int		 r;
+
+	if (outsz == 0)
+		return KW_ERR_TOO_LARGE;
+	out[0] = '\0';
+	while (p < end) {
+		amp = memchr(p, '&', (size_t)(end - p));
+		if (amp == NULL)
+			amp = end;
+		eq = memchr(p, '=', (size_t)(amp - p));
+		if (eq == NULL)
+			eq = amp;
+		r = form_decode(p, (size_t)(eq - p), name, sizeof(name));
+		if (r == KW_ERR_VALIDATION)
+			return r;
+		if (r == 0 && strcmp(name, key) == 0)
+			return form_decode(eq < amp ? eq + 1 : amp,
+			    (size_t)(amp - (eq < amp ? eq + 1 : amp)), out,
+			    outsz);
+		p = amp + 1;
+	}
+	return KW_ERR_NOT_FOUND;
+}
+
+/* The length of url's "scheme://host[:port]", or 0 if it has none. */
+static size_t
+origin_len(const char *url)
+{
+	const char *p = strstr(url, "://");
+
+	if (p == NULL)
+		return 0;
+	p += 3;
+	return (size_t)(p - url) + strcspn(p, "/?#");
+}
+
+int
+slack_response_url_ok(const char *url, const char *api_base_url)
+{
+	size_t n;
+
+	if (url == NULL || !kw_valid_url(url, 1))
+		return 0;
+	if (strncmp(url, SLACK_HOOKS_PREFIX, strlen(SLACK_HOOKS_PREFIX)) == 0)
+		return 1;
+	if (api_base_url == NULL || !kw_valid_url(api_base_url, 1) ||
+	    (n = origin_len(api_base_url)) == 0 || origin_len(url) != n)
+		return 0;
+	/* same scheme, host and port: the configured Slack (or its fake) */
+	return strncasecmp(url, api_base_url, n) == 0 && url[n] == '/';
+}
+
+/* ---- the sender -------------------------------------------------------- */
+
+enum dest { DEST_API, DEST_WEBHOOK, DEST_RESPONSE, DEST__COUNT };
+
+/* What one delivery attempt came to. */
+struct attempt {
+	int	 sent;
+	int	 hold;		/* the destination is down or limiting us:
+				   call it no more in this run */
+	long	 retry_after;	/* seconds a 429 asked for, or -1 */
+	char	 error[SLACK_ERROR_MAX];
+};
+
+struct flush {
+	struct app			*app;
+	struct store			*st;
+	const struct slack_settings	*s;
+	struct notify_report		*rep;
+	time_t				 now;
+	size_t				 claimed;	/* in this round */
+	/* a destination on hold: later messages wait without a call */
+	int				 held[DEST__COUNT];
+	time_t				 held_until[DEST__COUNT]; /* 0: backoff */
+	char				 held_error[DEST__COUNT][SLACK_ERROR_MAX];
+};
+
+/* Seconds asked for by a Retry-After header (delta form), or -1. */
+static long
+retry_after_s(const char *h)
+{
+	char	*end;
+	long	 v;
+
+	if (h == NULL || *h == '\0')
+		return -1;
+	errno = 0;
+	v = strtol(h, &end, 10);
+	if (errno || end == h || v < 0)
+		return -1;
+	return v > SLACK_RETRY_AFTER_MAX_S ? SLACK_RETRY_AFTER_MAX_S : v;
+}
+
+/* A short, printable excerpt of text from the other side (an error
+ * code, never a whole body) into out[outsz]. */
+static void
+excerpt(const char *s, size_t n, char *out, size_t outsz)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n && o + 1 < outsz && o < 64; i++)
+		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789_-. :", s[i]) != NULL && s[i] != '\0')
+			out[o++] = s[i];
+	out[o] = '\0';
+}
+
+/* POST body (consumed) as JSON to url; the answer is left in rs.  Fills
+ * a with the transport-level verdict when no HTTP answer arrived. */
+static int
+post_json(const char *url, const char *bearer, json_t *body,
+    struct net_response *rs, struct attempt *a)
+{
+	struct net_request	 rq;
+	char			*text;
+	int			 r;
+
+	memset(rs, 0, sizeof(*rs));
+	text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	if (text == NULL) {
+		snprintf(a->error, sizeof(a->error), "out of memory");
+		return KW_ERR_NOMEM;
+	}
+	memset(&rq, 0, sizeof(rq));
+	rq.method = "POST";
+	rq.url = url;
+	rq.bearer = bearer;
+	rq.content_type = "application/json; charset=utf-8";
+	rq.body = text;
+	rq.body_len = strlen(text);
+	rq.timeout_ms = SLACK_TIMEOUT_MS;
+	rq.connect_timeout_ms = SLACK_TIMEOUT_MS;
+	rq.max_response = SLACK_RESPONSE_MAX;
+	r = net_do(&rq, rs);
+	kw_wipe(text, strlen(text));
+	free(text);
+	if (r == KW_ERR_UPSTREAM || r == KW_ERR_TOO_LARGE) {
+		a->hold = 1;
+		snprintf(a->error, sizeof(a->error), "no answer: %.150s",
+		    rs->error[0] ? rs->error : kw_strerror(r));
+	} else if (r != 0) {
+		a->hold = r == KW_ERR_VALIDATION;
+		snprintf(a->error, sizeof(a->error), "not sent: %.150s",
+		    rs->error[0] ? rs->error : kw_strerror(r));
+	}
+	return r;
+}
+
+/* The verdict on an HTTP answer that is not a success. */
+static void
+http_trouble(const struct net_response *rs, struct attempt *a)
+{
+	char e[80];
+
+	excerpt(buf_str(&rs->body), rs->body.len, e, sizeof(e));
+	if (rs->status == 429) {
+		a->hold = 1;
+		a->retry_after = retry_after_s(rs->retry_after);
+		snprintf(a->error, sizeof(a->error), "rate limited (HTTP 429, "
+		    "Retry-After %s)", rs->retry_after[0] ? rs->retry_after :
+		    "none");
+		return;
+	}
+	a->hold = rs->status >= 500 || rs->status == 401 || rs->status == 403;
+	snprintf(a->error, sizeof(a->error), "HTTP %ld%s%s", rs->status,
+	    e[0] ? ": " : "", e);
+}
+
+/*
+ * One Web API method.  0 with the answer in *ans (may be NULL) when
+ * Slack said ok; otherwise a is filled.  Auth errors put the whole API
+ * on hold (every message would fail the same way).
+ */
+static int
+api_call(struct flush *f, const char *method, json_t *body, json_t **ans,
+    struct attempt *a)
+{
+	static const char *const fatal[] = { "not_authed", "invalid_auth",
+	    "token_revoked", "account_inactive", "missing_scope",
+	    "not_allowed_token_type", "ratelimited", NULL };
+	struct net_response	 rs;
+	char			 url[SLACK_URL_MAX];
+	const char		*err;
+	json_t			*o;
+	size_t			 i;
+	int			 r;
+
+	if (ans != NULL)
+		*ans = NULL;
+	snprintf(url, sizeof(url), "%s/%s", f->s->api_base_url, method);
+	if ((r = post_json(url, f->s->bot_token, body, &rs, a)) != 0)
+		goto out;
+	r = KW_ERR_UPSTREAM;
+	if (rs.status != 200) {
+		http_trouble(&rs, a);
+		goto out;
+	}
+	o = json_loadb(buf_str(&rs.body), rs.body.len, 0, NULL);
+	if (!json_is_true(json_object_get(o, "ok"))) {
+		err = json_string_value(json_object_get(o, "error"));
+		excerpt(err ? err : "malformed answer", err ? strlen(err) : 16,
+		    a->error, sizeof(a->error));
+		for (i = 0; err != NULL && fatal[i] != NULL; i++)
+			if (strcmp(err, fatal[i]) == 0)
+				a->hold = 1;
+		json_decref(o);
+		goto out;
+	}
+	if (ans != NULL)
+		*ans = o;
+	else
+		json_decref(o);
+	r = 0;
+ out:
+	net_response_free(&rs);
+	return r;
+}
+
+/* A DM: open the conversation with the user, then post into it. */
+static void
+send_dm(struct flush *f, const struct outbox_msg *m, json_t *payload,
+    struct attempt *a)
+{
+	json_t		*ans, *post;
+	const char	*chan;
+	char		 what[SLACK_ERROR_MAX];
+
+	if (api_call(f, "conversations.open", json_pack("{s:s}", "users",
+	    m->recipient), &ans, a) != 0) {
+		kw_strlcpy(what, a->error, sizeof(what));
+		snprintf(a->error, sizeof(a->error), "conversations.open: %.150s",
+		    what);
+		return;
+	}
+	chan = json_string_value(json_object_get(json_object_get(ans,
+	    "channel"), "id"));
+	if (chan == NULL || (post = json_deep_copy(payload)) == NULL) {
+		snprintf(a->error, sizeof(a->error), "conversations.open: "
+		    "no channel id in the answer");
+		json_decref(ans);
+		return;
+	}
+	json_object_set_new(post, "channel", json_string(chan));
+	json_decref(ans);
+	if (api_call(f, "chat.postMessage", post, NULL, a) != 0) {
+		kw_strlcpy(what, a->error, sizeof(what));
+		snprintf(a->error, sizeof(a->error), "chat.postMessage: %.150s",
+		    what);
+		return;
+	}
+	a->sent = 1;
+}
+
+/* The channel webhook or a response_url: a plain POST of the payload. */
+static void
+send_url(struct flush *f, const struct outbox_msg *m, json_t *payload,
+    struct attempt *a, enum dest d)
+{
+	struct net_response	 rs;
+	json_t			*o;
+
+	if (d == DEST_RESPONSE ? !slack_response_url_ok(m->recipient,
+	    f->s->api_base_url) : !kw_valid_url(m->recipient, 1)) {
+		snprintf(a->error, sizeof(a->error), "the %s URL is not "
+		    "allowed", d == DEST_RESPONSE ? "response" : "webhook");
+		return;
+	}
+	if (post_json(m->recipient, NULL, json_incref(payload), &rs, a) != 0)
+		goto out;
+	if (rs.status < 200 || rs.status > 299 ||
+	    (d == DEST_WEBHOOK && rs.status != 200)) {
+		http_trouble(&rs, a);
+		goto out;
+	}
+	/* a response_url may say {"ok": false, "error": ...} with 200 */
+	o = json_loadb(buf_str(&rs.body), rs.body.len, 0, NULL);
+	if (json_is_false(json_object_get(o, "ok"))) {
+		const char *e = json_string_value(json_object_get(o, "error"));
+		excerpt(e ? e : "not ok", e ? strlen(e) : 6, a->error,
+		    sizeof(a->error));
+	} else
+		a->sent = 1;
+	json_decref(o);
+ out:
+	net_response_free(&rs);
+}
+
+static time_t
+backoff_s(int attempts)
+{
+	time_t d = SLACK_BACKOFF_FIRST_S;
+
+	while (--attempts > 0 && d < SLACK_BACKOFF_MAX_S)
+		d *= 2;
+	return d > SLACK_BACKOFF_MAX_S ? SLACK_BACKOFF_MAX_S : d;
+}
+
+/* Record the outcome of message m. */
+static int
+settle(struct flush *f, const struct outbox_msg *m, enum dest d,
+    struct attempt *a)
+{
+	char	 at[KW_TIME_LEN + 1];
+	time_t	 next;
+	int	 r;
+
+	if (a->sent) {
+		kw_time_fmt(kw_now(), at, sizeof(at));
+		if ((r = store_outbox_sent(f->st, m->id, at)) != 0)
+			log_msg("error", "slack: message %s was delivered but "
+			    "cannot be marked so (%s); it may be sent twice",
+			    m->id, kw_strerror(r));
+		f->rep->sent++;
+		return 0;
+	}
+	next = f->now + backoff_s(m->attempts);
+	if (a->retry_after >= 0)
+		next = f->now + (a->retry_after > 0 ? a->retry_after : 1);
+	if (a->hold && !f->held[d]) {
+		f->held[d] = 1;
+		f->held_until[d] = a->retry_after >= 0 ? next : 0;
+		kw_strlcpy(f->held_error[d], a->error,
+		    sizeof(f->held_error[d]));
+	}
+	kw_time_fmt(next, at, sizeof(at));
+	log_msg("warn", "slack: %s message %s (%s, attempt %d) not "
+	    "delivered: %s; next attempt at %s", m->channel, m->id, m->kind,
+	    m->attempts, a->error, at);
+	f->rep->retried++;
+	if ((r = store_outbox_retry(f->st, m->id, at, a->error)) != 0)
+		log_msg("error", "slack: cannot reschedule message %s (%s); "
+		    "it is retried when its lease ends", m->id,
+		    kw_strerror(r));
+	return 0;
+}
+
+static int
+send_one(const struct outbox_msg *m, void *arg)
+{
+	struct flush	*f = arg;
+	struct attempt	 a;
+	enum dest	 d;
+	json_t		*payload;
+
+	f->claimed++;
+	memset(&a, 0, sizeof(a));
+	a.retry_after = -1;
+	if (strcmp(m->channel, "slack_dm") == 0)
+		d = DEST_API;
+	else if (strcmp(m->channel, "webhook") == 0)
+		d = DEST_WEBHOOK;
+	else if (strcmp(m->channel, "response") == 0)
+		d = DEST_RESPONSE;
+	else {
+		snprintf(a.error, sizeof(a.error), "unknown channel");
+		return settle(f, m, DEST_API, &a);
+	}
+	if (f->held[d]) {
+		/* its destination failed a moment ago: wait with it */
+		kw_strlcpy(a.error, f->held_error[d], sizeof(a.error));
+		if (f->held_until[d] > 0)
+			a.retry_after = (long)(f->held_until[d] - f->now);
+		return settle(f, m, d, &a);
+	}
+	if ((payload = json_loads(m->payload, 0, NULL)) == NULL ||
+	    !json_is_object(payload)) {
+		json_decref(payload);
+		snprintf(a.error, sizeof(a.error), "malformed payload");
+		return settle(f, m, d, &a);
+	}
+	if (d == DEST_API)
+		send_dm(f, m, payload, &a);
+	else
+		send_url(f, m, payload, &a, d);
+	json_decref(payload);
+	return settle(f, m, d, &a);
+}
+
+int
+notify_flush(struct app *app, struct store *st, time_t now,
+    struct notify_report *rep)
+{
+	struct slack_settings	*s;
+	struct flush		*f = NULL;
+	char			 at[KW_TIME_LEN + 1], lease[KW_TIME_LEN + 1];
+	uint64_t		 t0 = kw_mono_us();
+	time_t			 spent;
+	int64_t			 pending = 0;
+	int			 r, round;
+
+	memset(rep, 0, sizeof(*rep));
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (f = calloc(1, sizeof(*f))) == NULL) {
+		free(s);
+		return KW_ERR_NOMEM;
+	}
+	/* not configured: whatever is queued waits for the settings */
+	if ((r = slack_settings_load(app, st, s)) != 0)
+		goto count;
+	f->app = app;
+	f->st = st;
+	f->s = s;
+	f->rep = rep;
+	f->now = now;
+	for (round = 0; round < SLACK_ROUNDS_MAX; round++) {
+		spent = (time_t)((kw_mono_us() - t0) / 1000000u);
+		if (spent >= SLACK_FLUSH_BUDGET_S)
+			break;
+		kw_time_fmt(now, at, sizeof(at));
+		kw_time_fmt(now + spent + SLACK_LEASE_S, lease, sizeof(lease));
+		f->claimed = 0;
+		if ((r = store_outbox_claim(st, at, lease, SLACK_BATCH,
+		    send_one, f)) != 0 || f->claimed < SLACK_BATCH)
+			break;
+	}
+ count:
+	if (r == KW_ERR_NOT_FOUND)
+		r = 0;
+	if (store_outbox_pending(st, &pending) == 0)
+		rep->pending = pending > 1000000 ? 1000000 : (int)pending;
+	else if (r == 0)
+		r = KW_ERR_UNAVAILABLE;
+	slack_settings_wipe(s);
+	free(s);
+	free(f);
+	return r;
+}
