@@ -318,6 +318,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="kw-bench-")
     procs = kwb.Procs()
     t0 = time.monotonic()
+    load0 = os.getloadavg()[0]
     try:
         for name, fn in (("get", section_get), ("create", section_create),
                          ("audit", section_audit), ("issue", section_issue)):
@@ -333,8 +334,14 @@ def main():
         procs.close()
         shutil.rmtree(tmp, ignore_errors=True)
     print("keywarden benchmark, %s, BENCH_SECONDS=%d, %d cores, %.0f s in "
-          "all\n" % (time.strftime("%Y-%m-%d %H:%M"), SECONDS,
-                     os.cpu_count() or 0, time.monotonic() - t0))
+          "all; load average %.2f before the run" % (
+              time.strftime("%Y-%m-%d %H:%M"), SECONDS, os.cpu_count() or 0,
+              time.monotonic() - t0, load0))
+    if load0 > 0.5:
+        print("WARNING: the machine was busy before the run (load %.2f): "
+              "other work shares these cores, so the figures are low and "
+              "noisy; only the ratios within a section mean much" % load0)
+    print()
     print("\n".join(report).rstrip())
 
 

@@ -106,6 +106,9 @@ json_t	*api_person_json(const struct person *p);
 json_t	*api_instance_json(const struct instance *in);
 json_t	*api_request_json(const struct request *r);
 json_t	*api_credential_json(const struct credential *c);
+/* Append an entry to request id's history (inside a transaction). */
+int	 api_history_add(struct store *st, const char *request_id,
+	    const char *actor, const char *action, const char *comment);
 /* Add the request's "history" array to o. */
 int	 api_request_history(struct store *st, const char *id, json_t *o);
 /* Set r->link: the access-request URL if given, else the request's page

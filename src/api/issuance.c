@@ -139,21 +139,6 @@ describe(struct store *st, const struct request *r, char *out, size_t outsz)
 }
 
 static void
-history(struct store *st, const char *id, const char *actor,
-    const char *action, const char *comment)
-{
-	struct history_entry h;
-
-	memset(&h, 0, sizeof(h));
-	kw_time_fmt(kw_now(), h.at, sizeof(h.at));
-	kw_strlcpy(h.actor, actor, sizeof(h.actor));
-	kw_strlcpy(h.action, action, sizeof(h.action));
-	kw_strlcpy(h.comment, comment, sizeof(h.comment));
-	if (store_history_append(st, id, &h) != 0)
-		log_msg("error", "request %s: history not written", id);
-}
-
-static void
 external_set(struct credential *c, json_t *d)
 {
 	char *t = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
@@ -197,9 +182,12 @@ record(struct app *app, struct store *st, const char *actor,
 		r->state = RS_ISSUED;
 		json_object_set_new(d, "fingerprint",
 		    json_string(c->fingerprint));
-		history(st, r->id, "keywarden", "issued", c->name);
+		if ((rc = api_history_add(st, r->id, "keywarden", "issued",
+		    c->name)) != 0) {
+			json_decref(d);
+			goto out;
+		}
 		rc = audit_append(st, actor, "credential.issue", c->id, d);
-		r->state = RS_ISSUED;
 		if (rc == 0)
 			rc = notify_request(app, st, NE_REQUEST_ISSUED, r, c);
 	} else {
@@ -215,7 +203,9 @@ record(struct app *app, struct store *st, const char *actor,
 		kw_strlcpy(c->revoke_reason, "issuance failed",
 		    sizeof(c->revoke_reason));
 		r->state = RS_FAILED;
-		history(st, r->id, "keywarden", "failed", comment);
+		if ((rc = api_history_add(st, r->id, "keywarden", "failed",
+		    comment)) != 0)
+			goto out;
 		rc = audit_append(st, actor, "request.fail", r->id, json_pack(
 		    "{s:s, s:I, s:s}", "credential_id", c->id, "status",
 		    (json_int_t)perr->status, "error", perr->message));

@@ -71,9 +71,9 @@ static int
 expire_request(struct app *app, struct store *st, const char *id,
     const char *now)
 {
-	struct history_entry	 h;
 	struct request		*r;
 	enum req_state		 from;
+	char			 note[64];
 	int			 rc;
 
 	if ((r = malloc(sizeof(*r))) == NULL)
@@ -91,14 +91,11 @@ expire_request(struct app *app, struct store *st, const char *id,
 	from = r->state;
 	r->state = RS_EXPIRED;
 	kw_strlcpy(r->updated_at, now, sizeof(r->updated_at));
-	memset(&h, 0, sizeof(h));
-	kw_strlcpy(h.at, now, sizeof(h.at));
-	kw_strlcpy(h.actor, "keywarden", sizeof(h.actor));
-	kw_strlcpy(h.action, "expired", sizeof(h.action));
-	snprintf(h.comment, sizeof(h.comment), "no decision within %d days",
+	snprintf(note, sizeof(note), "no decision within %d days",
 	    app->cfg.request_ttl_days);
 	if ((rc = store_request_transition(st, r, from)) == 0 &&
-	    (rc = store_history_append(st, r->id, &h)) == 0 &&
+	    (rc = api_history_add(st, r->id, "keywarden", "expired",
+	    note)) == 0 &&
 	    (rc = audit_append(st, "keywarden", "request.expire", r->id,
 	    json_pack("{s:s}", "from", from == RS_PENDING_MANAGER ?
 	    "pending_manager" : "pending_provisioner"))) == 0 &&

@@ -100,6 +100,7 @@ struct legacy_list {
 	struct provider_legacy	*t;
 	size_t			 n, cap;
 	int			 truncated;	/* more than LEGACY_TOKENS_MAX */
+	int			 retired;	/* the endpoint is gone: all off */
 };
 
 static int
@@ -266,6 +267,15 @@ sync_target(const struct app *app, const struct instance *in, char *url,
 	return 0;
 }
 
+/* 1 once Zendesk has switched legacy tokens off (and their listing). */
+static int
+legacy_retired(void)
+{
+	time_t off;
+
+	return kw_time_parse(LEGACY_SHUTDOWN, &off) == 0 && kw_now() >= off;
+}
+
 static int
 upstream_fail(struct http_req *rq, const struct instance *in,
     const char *what, const struct provider_error *perr)
@@ -306,7 +316,15 @@ sync_fetch(struct http_req *rq, const struct instance *in,
 		    in->name);
 		goto out;
 	}
-	if ((r = ops->list_legacy(&t, collect_legacy, ll, &perr)) != 0) {
+	r = ops->list_legacy(&t, collect_legacy, ll, &perr);
+	if (r == KW_ERR_UPSTREAM && perr.status == 404 && legacy_retired()) {
+		/* the listing went away with the tokens themselves */
+		ll->n = 0;
+		ll->truncated = 0;
+		ll->retired = 1;
+		r = 0;
+	}
+	if (r != 0) {
 		if (r == KW_ERR_UPSTREAM)
 			r = upstream_fail(rq, in, "API tokens", &perr);
 		goto out;
@@ -475,7 +493,9 @@ sync_removed(struct store *st, const struct instance *in,
 			continue;
 		c->state = CS_REVOKED;
 		kw_strlcpy(c->revoked_at, now, sizeof(c->revoked_at));
-		kw_strlcpy(c->revoke_reason, "no longer on the instance",
+		kw_strlcpy(c->revoke_reason, ll->retired ? "no longer on the "
+		    "instance: Zendesk switched legacy API tokens off on "
+		    LEGACY_SHUTDOWN : "no longer on the instance",
 		    sizeof(c->revoke_reason));
 		if ((r = store_credential_update(st, c)) != 0)
 			goto out;
@@ -544,11 +564,13 @@ sync_record(struct http_req *rq, const struct instance *in,
 	if (r == 0)
 		r = sync_oauth(st, ol, c, n);
 	if (r != 0)
-		r = api_store_fail(rq, r, "credential", "");
+		r = http_fail(rq, KW_ERR_UNAVAILABLE, NULL, "the store cannot "
+		    "be written (%s); nothing was changed", kw_strerror(r));
 	else
 		r = api_audit(rq, st, "instance.sync", in->name, json_pack(
-		    "{s:I, s:b, s:i, s:i, s:i, s:i}", "legacy_tokens",
+		    "{s:I, s:b, s:b, s:i, s:i, s:i, s:i}", "legacy_tokens",
 		    (json_int_t)ll->n, "listing_truncated", ll->truncated,
+		    "listing_retired", ll->retired,
 		    "imported", n->imported, "updated", n->updated, "removed",
 		    n->removed, "oauth_last_used_updated", n->oauth));
 	r = api_tx_end(rq, st, r);

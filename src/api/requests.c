@@ -235,8 +235,8 @@ load_visible(struct http_req *rq, struct store *st, const char *id,
 	return 0;
 }
 
-static int
-history_add(struct store *st, const char *request_id, const char *actor,
+int
+api_history_add(struct store *st, const char *request_id, const char *actor,
     const char *action, const char *comment)
 {
 	struct history_entry h;
@@ -276,6 +276,35 @@ request_answer(struct http_req *rq, struct store *st, const struct request *r,
 	return 0;
 }
 
+/* Load the instance a filing names (400 if there is none) and apply its
+ * policy to what r asks for (422 with the rule). */
+static int
+check_filing(struct http_req *rq, struct store *st, const char *instance,
+    const struct request *r, int direct, struct instance *in)
+{
+	const struct person	*me = api_me(rq);
+	struct filing		 fl;
+	char			 why[256];
+	int			 res;
+
+	if ((res = store_instance_get(st, instance, in)) != 0)
+		return res == KW_ERR_NOT_FOUND ? http_fail(rq,
+		    KW_ERR_VALIDATION, "instance", "'instance': no instance "
+		    "'%s'", instance) : api_store_fail(rq, res, "instance",
+		    instance);
+	memset(&fl, 0, sizeof(fl));
+	fl.kind = r->kind;
+	fl.nscopes = r->nscopes;
+	fl.scopes = r->scopes;
+	fl.lifetime_days = r->lifetime_days;
+	fl.requester_active = me->active;
+	fl.requester_has_manager = me->manager_id[0] != '\0';
+	fl.direct = direct;
+	if (policy_check_filing(in, &fl, why, sizeof(why)) != 0)
+		return http_fail(rq, KW_ERR_POLICY, NULL, "%s", why);
+	return 0;
+}
+
 int
 api_requests_create(struct http_req *rq, struct http_resp *rs)
 {
@@ -283,9 +312,8 @@ api_requests_create(struct http_req *rq, struct http_resp *rs)
 	const struct person	*me = api_me(rq);
 	struct request		*r;
 	struct instance		 in;
-	struct filing		 fl;
 	struct store		*st = NULL;
-	char			 instance[KW_INSTANCE_NAME_MAX + 1], why[256];
+	char			 instance[KW_INSTANCE_NAME_MAX + 1];
 	time_t			 now = kw_now();
 	int			 res;
 
@@ -296,23 +324,8 @@ api_requests_create(struct http_req *rq, struct http_resp *rs)
 		goto done;
 	if ((res = api_tx_begin(rq, &st)) != 0)
 		goto done;
-	if ((res = store_instance_get(st, instance, &in)) != 0) {
-		res = res == KW_ERR_NOT_FOUND ? http_fail(rq, KW_ERR_VALIDATION,
-		    "instance", "'instance': no instance '%s'", instance) :
-		    api_store_fail(rq, res, "instance", instance);
+	if ((res = check_filing(rq, st, instance, r, 0, &in)) != 0)
 		goto out;
-	}
-	memset(&fl, 0, sizeof(fl));
-	fl.kind = r->kind;
-	fl.nscopes = r->nscopes;
-	fl.scopes = r->scopes;
-	fl.lifetime_days = r->lifetime_days;
-	fl.requester_active = me->active;
-	fl.requester_has_manager = me->manager_id[0] != '\0';
-	if (policy_check_filing(&in, &fl, why, sizeof(why)) != 0) {
-		res = http_fail(rq, KW_ERR_POLICY, NULL, "%s", why);
-		goto out;
-	}
 	crypto_random_id("req_", r->id, sizeof(r->id));
 	kw_strlcpy(r->instance_id, in.id, sizeof(r->instance_id));
 	kw_strlcpy(r->purpose, "request", sizeof(r->purpose));
@@ -324,7 +337,7 @@ api_requests_create(struct http_req *rq, struct http_resp *rs)
 	kw_time_fmt(now + (time_t)app->cfg.request_ttl_days * 86400,
 	    r->expires_at, sizeof(r->expires_at));
 	if ((res = store_request_insert(st, r)) != 0 ||
-	    (res = history_add(st, r->id, me->email, "created", NULL)) != 0) {
+	    (res = api_history_add(st, r->id, me->email, "created", NULL)) != 0) {
 		res = api_store_fail(rq, res, "request", r->id);
 		goto out;
 	}
@@ -680,7 +693,7 @@ api_request_act(struct http_req *rq, const char *id, int action,
 	r->state = to;
 	kw_time_fmt(kw_now(), r->updated_at, sizeof(r->updated_at));
 	if ((res = store_request_transition(st, r, from)) != 0 ||
-	    (res = history_add(st, r->id, me->email, done_names[a],
+	    (res = api_history_add(st, r->id, me->email, done_names[a],
 	    d->comment)) != 0) {
 		res = api_store_fail(rq, res, "request", r->id);
 		goto out;
@@ -790,9 +803,8 @@ api_credentials_create(struct http_req *rq, struct http_resp *rs)
 	struct request		*r = NULL;
 	struct credential	*c = NULL;
 	struct instance		 in;
-	struct filing		 fl;
 	struct store		*st = NULL;
-	char			 instance[KW_INSTANCE_NAME_MAX + 1], why[256];
+	char			 instance[KW_INSTANCE_NAME_MAX + 1];
 	time_t			 now = kw_now();
 	int			 purpose = 0, res;
 
@@ -833,23 +845,9 @@ api_credentials_create(struct http_req *rq, struct http_resp *rs)
 	}
 	if ((res = api_tx_begin(rq, &st)) != 0)
 		goto done;
-	if ((res = store_instance_get(st, instance, &in)) != 0) {
-		res = res == KW_ERR_NOT_FOUND ? http_fail(rq, KW_ERR_VALIDATION,
-		    "instance", "'instance': no instance '%s'", instance) :
-		    api_store_fail(rq, res, "instance", instance);
+	r->kind = KIND_API_TOKEN;
+	if ((res = check_filing(rq, st, instance, r, 1, &in)) != 0)
 		goto out;
-	}
-	memset(&fl, 0, sizeof(fl));
-	fl.kind = KIND_API_TOKEN;
-	fl.nscopes = r->nscopes;
-	fl.scopes = r->scopes;
-	fl.lifetime_days = r->lifetime_days;
-	fl.requester_active = me->active;
-	fl.direct = 1;
-	if (policy_check_filing(&in, &fl, why, sizeof(why)) != 0) {
-		res = http_fail(rq, KW_ERR_POLICY, NULL, "%s", why);
-		goto out;
-	}
 	crypto_random_id("req_", r->id, sizeof(r->id));
 	kw_strlcpy(r->instance_id, in.id, sizeof(r->instance_id));
 	kw_strlcpy(r->purpose, purposes[purpose], sizeof(r->purpose));
@@ -867,7 +865,7 @@ api_credentials_create(struct http_req *rq, struct http_resp *rs)
 	api_credential_from_request(r, c);
 	kw_strlcpy(r->credential_id, c->id, sizeof(r->credential_id));
 	if ((res = store_request_insert(st, r)) != 0 ||
-	    (res = history_add(st, r->id, me->email, "created",
+	    (res = api_history_add(st, r->id, me->email, "created",
 	    "support-ops exception: issued without approvals")) != 0 ||
 	    (res = store_credential_insert(st, c)) != 0) {
 		res = api_store_fail(rq, res, "credential", c->id);
@@ -938,7 +936,7 @@ rotation_prepare(struct http_req *rq, struct store *st, struct credential *old,
 	snprintf(note, sizeof(note), "rotation of %s by %s", old->id,
 	    me->email);
 	if ((res = store_request_insert(st, r)) != 0 ||
-	    (res = history_add(st, r->id, me->email, "created", note)) != 0 ||
+	    (res = api_history_add(st, r->id, me->email, "created", note)) != 0 ||
 	    (res = store_credential_insert(st, c)) != 0 ||
 	    (res = store_credential_update(st, old)) != 0)
 		return api_store_fail(rq, res, "credential", c->id);

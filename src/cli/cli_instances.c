@@ -74,9 +74,9 @@ inst_sync_render(struct buf *out, json_t *r)
 	cli_add_value(out, json_object_get(r, "updated"));
 	buf_addstr(out, " updated, ");
 	cli_add_value(out, json_object_get(r, "removed"));
-	buf_addstr(out, " no longer on the instance; last use of ");
+	buf_addstr(out, " no longer on the instance; last use updated for ");
 	cli_add_value(out, json_object_get(r, "oauth_last_used_updated"));
-	buf_addstr(out, " keywarden credentials updated\n");
+	buf_addstr(out, " keywarden credentials\n");
 }
 
 static int

@@ -96,7 +96,7 @@ report_instance_render(struct buf *out, json_t *sec)
 	buf_addstr(out, " unreplaced, ");
 	cli_add_value(out, json_object_get(sum,
 	    "deactivation_within_14_days"));
-	buf_addstr(out, " deactivated within 14 days\n");
+	buf_addstr(out, " deactivating within 14 days\n");
 }
 
 static void

@@ -255,9 +255,10 @@ class CrashSafety(unittest.TestCase):
         self.assertEqual(srv.proc.returncode, 86)
         srv.env.pop("KEYWARDEN_CRASH_AT")
         srv.start()
+        # one reconcile line per start: wait for the restart's
         deadline = time.monotonic() + 20
-        while '"event":"reconcile"' not in srv.log().split(
-                "signal")[-1] and time.monotonic() < deadline:
+        while srv.log().count('"event":"reconcile"') < 2 and \
+                time.monotonic() < deadline:
             time.sleep(0.1)
         st, got, _ = srv.request("GET", "/v1/requests/" + r["id"])
         clients = [c for c in sim.state()["clients"]
