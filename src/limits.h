@@ -52,6 +52,10 @@
 #define KW_DELIVERY_WINDOW_S	(24 * 3600)	/* secret must be revealed */
 #define KW_LIST_SCAN_MAX	5000		/* rows examined per list call */
 #define KW_WARN_THRESHOLDS_MAX	8		/* expiry warnings per instance */
+#define LEGACY_TOKENS_MAX	4096		/* legacy tokens read per sync
+						   (Zendesk: 2048 at most) */
+#define LEGACY_OAUTH_MAX	65536		/* keywarden tokens matched per
+						   sync */
 
 /* Secrets */
 #define KW_MASTER_KEY_LEN	32

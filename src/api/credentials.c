@@ -72,6 +72,9 @@ api_credential_json(const struct credential *c)
 	    json_null()));
 	json_object_set_new(o, "rotated_from", str_or_null(c->rotated_from));
 	json_object_set_new(o, "rotated_to", str_or_null(c->rotated_to));
+	if (c->kind == KIND_LEGACY)
+		json_object_set_new(o, "replacement_id",
+		    str_or_null(c->replacement_id));
 	return o;
 }
 

@@ -66,16 +66,9 @@ issuance_automatic(const struct instance *in)
 	    provider_find(in->provider) != NULL;
 }
 
-/* Everything needed to talk to one instance; bot token opened. */
-struct conn {
-	const struct provider_ops	*ops;
-	struct provider_target		 t;
-	char				 url[KW_URL_MAX + 1];
-	char				 bot[KW_BOT_TOKEN_MAX + 1];
-};
-
-static int
-conn_open(struct app *app, const struct instance *in, struct conn *c)
+int
+issuance_conn_open(struct app *app, const struct instance *in,
+    struct issuance_conn *c)
 {
 	size_t n;
 	int r;
@@ -97,10 +90,11 @@ conn_open(struct app *app, const struct instance *in, struct conn *c)
 	return 0;
 }
 
-static void
-conn_close(struct conn *c)
+void
+issuance_conn_close(struct issuance_conn *c)
 {
-	kw_wipe(c->bot, sizeof(c->bot));
+	if (c != NULL)
+		kw_wipe(c->bot, sizeof(c->bot));
 }
 
 struct approvers {
@@ -233,7 +227,7 @@ issuance_run(struct app *app, struct store *st, const char *actor,
 	struct credential	*c = NULL;
 	struct request		*r = NULL;
 	struct instance		*in = NULL;
-	struct conn		*cn = NULL;
+	struct issuance_conn		*cn = NULL;
 	struct provider_error	 e2;
 	char			 ident[PROVIDER_IDENT_MAX], desc[1024];
 	int			 rc, claimed = 0;
@@ -261,7 +255,7 @@ issuance_run(struct app *app, struct store *st, const char *actor,
 		rc = KW_ERR_CONFLICT;		/* being minted already */
 		goto out;
 	}
-	if ((rc = conn_open(app, in, cn)) != 0)
+	if ((rc = issuance_conn_open(app, in, cn)) != 0)
 		goto out;
 	snprintf(ident, sizeof(ident), IDENT_PREFIX "%s", c->id);
 	describe(st, r, desc, sizeof(desc));
@@ -296,7 +290,7 @@ issuance_run(struct app *app, struct store *st, const char *actor,
 	}
  out:
 	if (cn != NULL) {
-		conn_close(cn);
+		issuance_conn_close(cn);
 		free(cn);
 	}
 	if (res != NULL) {
@@ -371,7 +365,7 @@ issuance_end(struct app *app, struct store *st, const char *actor,
 {
 	struct credential	*c;
 	struct instance		*in;
-	struct conn		*cn;
+	struct issuance_conn		*cn;
 	char			 client_id[PROVIDER_ID_MAX];
 	char			 token_id[PROVIDER_ID_MAX];
 	int			 rc;
@@ -388,7 +382,8 @@ issuance_end(struct app *app, struct store *st, const char *actor,
 	if ((rc = store_credential_get(st, id, c)) != 0 ||
 	    (rc = store_instance_get(st, c->instance_id, in)) != 0)
 		goto out;
-	if (c->state != CS_ACTIVE) {
+	/* legacy tokens live and die on Zendesk; keywarden only tracks them */
+	if (c->state != CS_ACTIVE || c->kind == KIND_LEGACY) {
 		rc = KW_ERR_CONFLICT;
 		goto out;
 	}
@@ -396,7 +391,7 @@ issuance_end(struct app *app, struct store *st, const char *actor,
 	/* on the instance first: a credential keywarden calls revoked must
 	 * be dead there */
 	if (client_id[0] != '\0' && issuance_automatic(in)) {
-		if ((rc = conn_open(app, in, cn)) != 0)
+		if ((rc = issuance_conn_open(app, in, cn)) != 0)
 			goto out;
 		if ((rc = cn->ops->revoke(&cn->t, client_id, token_id,
 		    perr)) != 0)
@@ -418,7 +413,7 @@ issuance_end(struct app *app, struct store *st, const char *actor,
 		store_rollback(st);
  out:
 	if (cn != NULL)
-		conn_close(cn);
+		issuance_conn_close(cn);
 	free(cn);
 	if (c != NULL)
 		kw_wipe(c, sizeof(*c));
@@ -524,7 +519,7 @@ reconcile_instance(struct app *app, struct store *st, struct instance *in,
 	struct credential	*c = NULL;
 	struct seen		*s = NULL;
 	struct idl		*l = NULL;
-	struct conn		*cn = NULL;
+	struct issuance_conn		*cn = NULL;
 	char			 cid[PROVIDER_ID_MAX], tid[PROVIDER_ID_MAX];
 	char			 listed_at[KW_TIME_LEN + 1];
 	size_t			 i, n = strlen(IDENT_PREFIX);
@@ -535,7 +530,7 @@ reconcile_instance(struct app *app, struct store *st, struct instance *in,
 	c = malloc(sizeof(*c));
 	cn = malloc(sizeof(*cn));
 	if (s == NULL || l == NULL || c == NULL || cn == NULL ||
-	    conn_open(app, in, cn) != 0) {
+	    issuance_conn_open(app, in, cn) != 0) {
 		rep->errors++;
 		goto out;
 	}
@@ -623,7 +618,7 @@ reconcile_instance(struct app *app, struct store *st, struct instance *in,
 	}
  out:
 	if (cn != NULL)
-		conn_close(cn);
+		issuance_conn_close(cn);
 	free(cn);
 	free(s);
 	free(l);

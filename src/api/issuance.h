@@ -20,6 +20,21 @@ struct issuance_outcome {
 	char			credential_id[KW_ID_MAX + 1];
 };
 
+/* Everything needed to call one instance, its bot token opened. */
+struct issuance_conn {
+	const struct provider_ops	*ops;
+	struct provider_target		 t;
+	char				 url[KW_URL_MAX + 1];
+	char				 bot[KW_BOT_TOKEN_MAX + 1];
+};
+
+/* Open the instance's bot credential and set up the call parameters
+ * (the server's upstream timeout and attempts).  Close with
+ * issuance_conn_close(), which wipes the token.  0 or a KW_ERR_*. */
+int	 issuance_conn_open(struct app *app, const struct instance *in,
+	    struct issuance_conn *c);
+void	 issuance_conn_close(struct issuance_conn *c);
+
 /* 1 if keywarden can mint on this instance (automatic issuance, an
  * Integration-bot credential, a known provider). */
 int	 issuance_automatic(const struct instance *in);
@@ -40,7 +55,8 @@ int	 issuance_run(struct app *app, struct store *st, const char *actor,
 /*
  * Revoke credential id: on the instance first (when it lives there),
  * then in the store with its audit event.  KW_ERR_CONFLICT when it is not
- * active, KW_ERR_UPSTREAM (perr filled) when the instance refused or
+ * active or is a legacy token (those are revoked on Zendesk itself),
+ * KW_ERR_UPSTREAM (perr filled) when the instance refused or
  * could not be reached: the credential then stays active.
  */
 int	 issuance_revoke(struct app *app, struct store *st, const char *actor,

@@ -13,13 +13,12 @@
 #include "api/api.h"
 #include "api/issuance.h"
 #include "api/jobs.h"
+#include "api/legacy.h"
 #include "audit/audit.h"
 #include "notify/notify.h"
 #include "util/util.h"
 
 #define JOBS_PAGE		500	/* ids collected per query */
-#define LEGACY_INACTIVITY_DAYS	30
-#define LEGACY_SHUTDOWN		"2027-04-30T00:00:00Z"
 #define DAY			86400
 
 static const int legacy_thresholds[] = { 14, 3 };	/* days before */
@@ -518,21 +517,15 @@ legacy_one(const struct credential *c, void *arg)
 {
 	struct legacy_walk	*w = arg;
 	char			 due_s[KW_TIME_LEN + 1];
-	time_t			 base, due, end, shutdown;
-	long			 left;
 	json_t			*items;
 	size_t			 i;
-	int			 threshold = 0, fresh;
+	int			 to_due, to_off, left, threshold = 0, fresh;
 
-	if (kw_time_parse(c->last_used_at[0] ? c->last_used_at :
-	    c->created_at, &base) != 0 ||
-	    kw_time_parse(LEGACY_SHUTDOWN, &shutdown) != 0)
+	if (legacy_due(c, w->now, due_s, &to_due, &to_off) != 0)
 		return 0;
-	due = base + (time_t)LEGACY_INACTIVITY_DAYS * DAY;
-	end = due < shutdown ? due : shutdown;
-	if (end <= w->now)
+	left = to_due < to_off ? to_due : to_off;
+	if (left < 0)
 		return 0;			/* already switched off */
-	left = (long)((end - w->now + DAY - 1) / DAY);
 	for (i = 0; i < KW_NELEM(legacy_thresholds); i++)
 		if (left <= legacy_thresholds[i])
 			threshold = WARN_LEGACY_BASE + legacy_thresholds[i];
@@ -542,7 +535,6 @@ legacy_one(const struct credential *c, void *arg)
 		return fresh;
 	if (fresh == 0)
 		return 0;			/* warned before */
-	kw_time_fmt(due, due_s, sizeof(due_s));
 	if ((items = json_object_get(w->by_instance, c->instance_id)) == NULL) {
 		items = json_array();
 		json_object_set_new(w->by_instance, c->instance_id, items);

@@ -12,6 +12,7 @@
 #include "kw.h"
 #include "log.h"
 #include "api/api.h"
+#include "api/issuance.h"
 #include "api/legacy.h"
 #include "api/valid.h"
 #include "crypto/crypto.h"
@@ -243,30 +244,6 @@ oauth_collect(struct store *st, const char *instance_id,
 	return 0;
 }
 
-/* The provider's target for in; bot[botsz] receives the opened bot
- * token (wipe it after). */
-static int
-sync_target(const struct app *app, const struct instance *in, char *url,
-    size_t urlsz, char *bot, size_t botsz, struct provider_target *t)
-{
-	size_t	n;
-	int	r;
-
-	if ((r = api_instance_bot_token(app, in, bot, botsz)) != 0)
-		return r;
-	kw_strlcpy(url, in->url, urlsz);
-	n = strlen(url);
-	while (n > 0 && url[n - 1] == '/')
-		url[--n] = '\0';
-	memset(t, 0, sizeof(*t));
-	t->base_url = url;
-	t->bot_token = bot;
-	t->timeout_ms = (long)app->cfg.upstream_timeout * 1000;
-	t->attempts = app->cfg.upstream_attempts;
-	t->retry_wait_max_s = 2 * app->cfg.upstream_timeout + 30;
-	return 0;
-}
-
 /* 1 once Zendesk has switched legacy tokens off (and their listing). */
 static int
 legacy_retired(void)
@@ -296,27 +273,20 @@ static int
 sync_fetch(struct http_req *rq, const struct instance *in,
     struct legacy_list *ll, struct oauth_list *ol)
 {
-	const struct provider_ops	*ops = provider_find(in->provider);
-	struct provider_target		 t;
 	struct provider_error		 perr;
-	char				*url = NULL, *bot = NULL;
+	struct issuance_conn		*cn;
 	int				 r;
 
 	memset(&perr, 0, sizeof(perr));
-	url = malloc(KW_URL_MAX + 1);
-	bot = malloc(KW_BOT_TOKEN_MAX + 1);
-	if (url == NULL || bot == NULL) {
-		r = KW_ERR_NOMEM;
-		goto out;
-	}
-	if ((r = sync_target(rq->app, in, url, KW_URL_MAX + 1, bot,
-	    KW_BOT_TOKEN_MAX + 1, &t)) != 0) {
+	if ((cn = malloc(sizeof(*cn))) == NULL)
+		return KW_ERR_NOMEM;
+	if ((r = issuance_conn_open(rq->app, in, cn)) != 0) {
 		r = http_fail(rq, KW_ERR_INTERNAL, NULL, "the Integration-bot "
 		    "credential of instance '%.64s' cannot be opened",
 		    in->name);
 		goto out;
 	}
-	r = ops->list_legacy(&t, collect_legacy, ll, &perr);
+	r = cn->ops->list_legacy(&cn->t, collect_legacy, ll, &perr);
 	if (r == KW_ERR_UPSTREAM && perr.status == 404 && legacy_retired()) {
 		/* the listing went away with the tokens themselves */
 		ll->n = 0;
@@ -329,14 +299,12 @@ sync_fetch(struct http_req *rq, const struct instance *in,
 			r = upstream_fail(rq, in, "API tokens", &perr);
 		goto out;
 	}
-	if ((r = ops->list_tokens(&t, see_token, ol, &perr)) != 0 &&
+	if ((r = cn->ops->list_tokens(&cn->t, see_token, ol, &perr)) != 0 &&
 	    r == KW_ERR_UPSTREAM)
 		r = upstream_fail(rq, in, "OAuth tokens", &perr);
  out:
-	if (bot != NULL)
-		kw_wipe(bot, KW_BOT_TOKEN_MAX + 1);
-	free(bot);
-	free(url);
+	issuance_conn_close(cn);
+	free(cn);
 	return r;
 }
 

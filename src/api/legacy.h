@@ -15,9 +15,6 @@
 #define LEGACY_IDLE_DAYS	30	/* unused this long: deactivated */
 #define LEGACY_SOON_DAYS	14	/* the report's "soon" */
 #define LEGACY_KEY_PREFIX	"api_token:"	/* + the instance's token id */
-#define LEGACY_TOKENS_MAX	4096	/* read per sync (Zendesk holds at
-					   most 2048 per account) */
-#define LEGACY_OAUTH_MAX	65536	/* keywarden tokens matched per sync */
 
 /*
  * The migration dates of legacy credential c as seen at now:

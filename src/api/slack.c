@@ -396,8 +396,8 @@ api_slack_interactions(struct http_req *rq, struct http_resp *rs)
 		goto out;
 	}
 	rs->status = 200;
-	rs->body = json_pack("{s:s, s:s}", "response_type", "ephemeral",
-	    "text", text);
+	rs->body = text[0] == '\0' ? json_object() : json_pack("{s:s, s:s}",
+	    "response_type", "ephemeral", "text", text);
  out:
 	free(text);
 	slack_settings_wipe(s);

@@ -6,6 +6,7 @@
  * outside the outbox.  Facts: shared/design/SLACK.md.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -371,6 +372,40 @@ struct flush {
 	char				 held_error[DEST__COUNT][SLACK_ERROR_MAX];
 };
 
+/*
+ * A Retry-After outlives the run that received it: later runs of this
+ * process (the background thread) keep off that destination until then,
+ * even for messages queued since.
+ */
+static pthread_mutex_t	limit_lock = PTHREAD_MUTEX_INITIALIZER;
+static time_t		limit_until[DEST__COUNT];
+
+static void
+limits_load(struct flush *f)
+{
+	int d;
+
+	pthread_mutex_lock(&limit_lock);
+	for (d = 0; d < DEST__COUNT; d++)
+		if (limit_until[d] > f->now) {
+			f->held[d] = 1;
+			f->held_until[d] = limit_until[d];
+			snprintf(f->held_error[d], sizeof(f->held_error[d]),
+			    "rate limited (HTTP 429): waiting for its "
+			    "Retry-After");
+		}
+	pthread_mutex_unlock(&limit_lock);
+}
+
+static void
+limit_store(enum dest d, time_t until)
+{
+	pthread_mutex_lock(&limit_lock);
+	if (until > limit_until[d])
+		limit_until[d] = until;
+	pthread_mutex_unlock(&limit_lock);
+}
+
 /* Seconds asked for by a Retry-After header (delta form), or -1. */
 static long
 retry_after_s(const char *h)
@@ -616,6 +651,8 @@ settle(struct flush *f, const struct outbox_msg *m, enum dest d,
 	if (a->hold && !f->held[d]) {
 		f->held[d] = 1;
 		f->held_until[d] = a->retry_after >= 0 ? next : 0;
+		if (a->retry_after >= 0)
+			limit_store(d, next);
 		kw_strlcpy(f->held_error[d], a->error,
 		    sizeof(f->held_error[d]));
 	}
@@ -699,6 +736,7 @@ notify_flush(struct app *app, struct store *st, time_t now,
 	f->s = s;
 	f->rep = rep;
 	f->now = now;
+	limits_load(f);
 	for (round = 0; round < SLACK_ROUNDS_MAX; round++) {
 		spent = (time_t)((kw_mono_us() - t0) / 1000000u);
 		if (spent >= SLACK_FLUSH_BUDGET_S)

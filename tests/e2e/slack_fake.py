@@ -12,7 +12,7 @@ shared/design/SLACK.md where keywarden depends on it:
         slack.outage(3)        # the next 3 calls answer HTTP 503
         slack.rate_limit(1, retry_after=2)  # the next call: 429 + Retry-After
         slack.hang(6, n=2)     # the next 2 calls answer only after 6 s
-        slack.messages()       # DMs posted: {"user", "channel", "text", "blocks"}
+        slack.messages()       # DMs: {"user", "channel", "text", "blocks"}
 
 Web API (POST /api/<method>, JSON bodies): the bot token is checked on
 every call (missing -> ok:false "not_authed", wrong -> "invalid_auth", both
@@ -88,13 +88,16 @@ class _Handler(BaseHTTPRequestHandler):
         data = body if isinstance(body, bytes) else (
             json.dumps(body).encode("utf-8") if not isinstance(body, str)
             else body.encode("utf-8"))
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(data)))
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass        # the client gave up waiting (a hang): fine
 
     def do_GET(self):
         self._send(404, "not_found", "text/plain")

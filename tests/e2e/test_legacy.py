@@ -18,12 +18,13 @@ SHUTDOWN = "2027-04-30T00:00:00Z"
 
 class Base(unittest.TestCase):
     extra = ["--upstream-timeout", "2", "--upstream-attempts", "3"]
+    now = NOW
 
     def setUp(self):
-        self.sim = ZendeskSim(now=NOW).start()
+        self.sim = ZendeskSim(now=self.now).start()
         self.addCleanup(self.sim.close)
         self.srv = Server(extra_args=self.extra,
-                          env={"KEYWARDEN_FAKE_NOW": NOW}).start()
+                          env={"KEYWARDEN_FAKE_NOW": self.now}).start()
         self.addCleanup(self.srv.close)
         self.tok = setup_world(self.srv, self.sim)
         self.secrets = []
@@ -231,6 +232,38 @@ class Sync(Base):
                                       {"force": True})
         self.assertEqual((st, err["error"]["details"]["field"]),
                          (400, "force"))
+        st, out, _ = self.srv.request("POST", "/v1/instances/global/sync")
+        self.assertEqual((st, out["legacy_tokens"]), (200, 0))
+
+    def test_missing_listing_before_the_shutdown_is_an_error(self):
+        st, obj, _ = self.srv.request("POST", "/v1/instances", {
+            "name": "wrong", "url": self.sim.url + "/not-zendesk",
+            "bot": {"email": ADMIN_EMAIL, "oauth_token": ADMIN_TOKEN}})
+        self.assertEqual(st, 201, obj)
+        st, err, _ = self.srv.request("POST", "/v1/instances/wrong/sync", {})
+        self.assertEqual((st, err["error"]["code"]), (502, "upstream_error"))
+        self.assertEqual(err["error"]["details"]["status"], 404)
+
+
+class AfterShutdown(Base):
+    """On 2027-04-30 Zendesk switches every legacy token off and retires
+    their listing: a sync then records them all as gone."""
+
+    now = "2027-05-01T00:00:00Z"
+
+    def test_retired_listing_means_every_token_is_gone(self):
+        self.sim.set_now("2027-04-20T00:00:00Z")
+        t = self.seed("Last one", created_at="2027-04-10T00:00:00Z")
+        self.assertEqual(self.sync()["imported"], 1)
+        self.sim.set_now("2027-05-01T00:00:00Z")
+        st, _, _ = self.sim.api("GET", "/api/v2/api_tokens")
+        self.assertEqual(st, 404)
+        out = self.sync()
+        self.assertEqual((out["legacy_tokens"], out["removed"]), (0, 1))
+        c = self.legacy()[str(t["id"])]
+        self.assertEqual(c["state"], "revoked")
+        self.assertIn("switched legacy API tokens off", c["revoke_reason"])
+        self.assertEqual(self.section(self.report())["summary"]["total"], 0)
 
 
 class Report(Base):

@@ -378,8 +378,8 @@ class FromSlack(Base):
     def test_link_button_click_is_acknowledged_without_effect(self):
         r = self.file()
         body = block_actions_body("UMARIA", "open", None)
-        st, _ = self.click("UMARIA", "open", r["id"], body=body)
-        self.assertEqual(st, 200)
+        st, obj = self.click("UMARIA", "open", r["id"], body=body)
+        self.assertEqual((st, obj), (200, {}))
         self.assertEqual(self.request(r["id"])["state"], "pending_manager")
 
 
@@ -405,7 +405,8 @@ class DeferredIssuance(Base):
 class Trouble(Base):
     def test_outage_delays_messages_and_loses_none(self):
         self.slack.outage(10000)
-        rids = [self.file()["id"] for _ in range(3)]
+        rids = [self.file(justification="zebra-export-%d" % i)["id"]
+                for i in range(3)]
         # keywarden tried and failed; nothing arrived
         self.wait_for(lambda: len(self.slack.calls("/api/")) >= 1,
                       "a delivery attempt")
@@ -424,13 +425,20 @@ class Trouble(Base):
         got = sorted(v for m in self.dms("maria@example.com")
                      for a, v in buttons(m) if a == "approve")
         self.assertEqual(got, sorted(rids))     # each once, none lost
+        # the failures were logged, the messages' texts never
+        self.assertIn("503", self.srv.log())
+        self.assertNotIn("zebra-export", self.srv.log())
+        self.assertNotIn("zebra-export", out.stdout + out.stderr)
 
     def test_rate_limit_retry_after_is_honoured(self):
         self.slack.rate_limit(1, retry_after=4)
         self.file()
         self.wait_for(lambda: [c for c in self.slack.calls("/api/")
                                if c["status"] == 429], "the 429")
-        [m] = self.wait_dm("maria@example.com")
+        # a message queued during the wait waits too
+        self.file(who="sam@example.com")
+        self.wait_for(lambda: len(self.dms("maria@example.com")) == 2,
+                      "both DMs")
         calls = self.slack.calls("/api/")
         first = [c for c in calls if c["status"] == 429][0]["at"]
         after = [c["at"] for c in calls if c["status"] == 200]
@@ -543,7 +551,7 @@ class Settings(Base):
         st, obj, _ = self.srv.request("PUT", "/v1/settings/slack",
                                       {"signing_secret": "x"})
         self.assertEqual(st, 400, obj)
-        self.assertEqual(obj["error"]["field"], "bot_token")
+        self.assertEqual(obj["error"]["details"]["field"], "bot_token")
         st, obj, _ = self.srv.request("GET", "/v1/settings/slack")
         self.assertEqual(st, 404, obj)
 

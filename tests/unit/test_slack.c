@@ -22,7 +22,8 @@
 #define TS	"1531420618"
 #define BODY	"payload=%7B%22type%22%3A%22block_actions%22%7D"
 /* hmac.new(SECRET, b"v0:" + TS + b":" + BODY, sha256).hexdigest() */
-#define SIG	"v0=9dffc25b49a4a7fc2e15c9c9450bf8af09eb501fcef9039eaea3deb58af0c82c"
+#define SIG	"v0=9dffc25b49a4a7fc2e15c9c9450bf8af" \
+		"09eb501fcef9039eaea3deb58af0c82c"
 #define NOW	((time_t)1531420618)
 
 static int
