@@ -257,6 +257,14 @@ api_credentials_list(struct http_req *rq, struct http_resp *rs)
 			return http_fail(rq, KW_ERR_VALIDATION, "state",
 			    "'state' has an unknown value '%.64s'", v);
 	}
+	if ((v = http_query(rq, "kind")) != NULL && *v != '\0') {
+		for (i = 0; i < KW_NELEM(kind_names); i++)
+			if (strcmp(kind_names[i], v) == 0)
+				f.kind = (int)i;
+		if (f.kind < 0)
+			return http_fail(rq, KW_ERR_VALIDATION, "kind",
+			    "'kind' has an unknown value '%.64s'", v);
+	}
 	if ((v = http_query(rq, "instance")) != NULL && *v != '\0') {
 		if ((in = malloc(sizeof(*in))) == NULL)
 			return KW_ERR_NOMEM;

@@ -445,6 +445,7 @@ digest_owner(struct app *app, struct store *st, struct due_list *l,
 		rc = audit_append(st, "keywarden", "credential.warn", p.email,
 		    json_pack("{s:I}", "items", (json_int_t)json_array_size(
 		    lines)));
+	kw_fault("digest_before_commit");
 	if (rc == 0)
 		rc = store_commit(st);
 	if (rc != 0)

@@ -147,6 +147,25 @@ class Lifecycle(unittest.TestCase):
         self.assertEqual(sum(o["warnings"]["credentials"] for o in outs), 4)
         self.assertEqual(sum(o["warnings"]["digests"] for o in outs), 1)
 
+    def test_rotation_due_is_flagged_once_in_the_digest(self):
+        self.reveal(self.issue(365))     # the instance rotates every 90 days
+        s = self.jobs(at(days=91))
+        self.assertEqual(s["warnings"], {"digests": 1, "credentials": 1})
+        s = self.jobs(at(days=92))
+        self.assertEqual(s["warnings"], {"digests": 0, "credentials": 0})
+
+    def test_killed_mid_digest_warns_once_after_restart(self):
+        for _ in range(2):
+            self.reveal(self.issue(30))
+        r = self.srv.cli("jobs", "run", "--data-dir", self.srv.data_dir,
+                         "--now", at(days=20),
+                         env={"KEYWARDEN_CRASH_AT": "digest_before_commit"})
+        self.assertEqual(r.returncode, 86)      # died mid-transaction
+        s = self.jobs(at(days=20))
+        self.assertEqual(s["warnings"], {"digests": 1, "credentials": 2})
+        s = self.jobs(at(days=20))
+        self.assertEqual(s["warnings"], {"digests": 0, "credentials": 0})
+
     def test_jobs_summary_with_nothing_due(self):
         s = self.jobs(at())
         for job in ("stale_requests", "undelivered", "expiry",
