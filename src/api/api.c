@@ -19,6 +19,8 @@
 static const struct http_route routes[] = {
 	{ "GET",   "/healthz",			api_healthz,	ACCESS_PUBLIC, BODY_NONE },
 	{ "GET",   "/v1/me",			api_me_get,	ACCESS_PERSON, BODY_NONE },
+	{ "GET",   "/requests/{}",		api_landing,	ACCESS_PUBLIC, BODY_NONE },
+	{ "GET",   "/credentials/{}",		api_landing,	ACCESS_PUBLIC, BODY_NONE },
 	{ "POST",  "/v1/people",		api_people_create, ACCESS_ADMIN, BODY_REQUIRED },
 	{ "GET",   "/v1/people",		api_people_list, ACCESS_READER, BODY_NONE },
 	{ "GET",   "/v1/people/{}",		api_people_get,	ACCESS_PERSON, BODY_NONE },
@@ -405,6 +407,30 @@ api_healthz(struct http_req *rq, struct http_resp *rs)
 {
 	KW_UNUSED(rq);
 	rs->body = json_pack("{s:s}", "status", "ok");
+	return 0;
+}
+
+/*
+ * /requests/{id} and /credentials/{id}: the links that name credentials
+ * on instances and that chat messages carry.  They say where to look,
+ * with a keywarden token; they do not even say whether the id exists.
+ */
+int
+api_landing(struct http_req *rq, struct http_resp *rs)
+{
+	const char	*id = rq->params[0];
+	int		 req = strncmp(rq->path, "/requests/", 10) == 0;
+
+	if (strlen(id) > KW_ID_MAX || strspn(id, "abcdefghijklmnopqrstuvwxyz"
+	    "0123456789_") != strlen(id))
+		return http_fail(rq, KW_ERR_NOT_FOUND, NULL, "not a keywarden "
+		    "identifier");
+	rs->body = json_pack("{s:s, s:s, s:s+, s:s+, s:s}", "kind",
+	    req ? "request" : "credential", "id", id, "api",
+	    req ? "/v1/requests/" : "/v1/credentials/", id, "cli",
+	    req ? "keywarden request show " : "keywarden credential reveal ",
+	    id, "note", "keywarden shows this to people with a keywarden "
+	    "token who may see it (Authorization: Bearer kw_...)");
 	return 0;
 }
 

@@ -139,6 +139,7 @@ json_t	*api_page(json_t *items, int64_t next);
 /* Resource handlers (one file each). */
 int	 api_healthz(struct http_req *, struct http_resp *);
 int	 api_me_get(struct http_req *, struct http_resp *);
+int	 api_landing(struct http_req *, struct http_resp *);
 int	 api_people_create(struct http_req *, struct http_resp *);
 int	 api_people_list(struct http_req *, struct http_resp *);
 int	 api_people_get(struct http_req *, struct http_resp *);

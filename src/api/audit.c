@@ -68,11 +68,17 @@ api_audit_verify(struct http_req *rq, struct http_resp *rs)
 {
 	struct audit_verdict	 v;
 	struct store		*st;
+	const char		*head;
 	int			 r;
 
 	if ((st = api_store(rq)) == NULL)
 		return api_store_fail(rq, KW_ERR_UNAVAILABLE, "", "");
-	if ((r = audit_verify(st, &v)) != 0)
+	head = http_query(rq, "expect_head");
+	if (head != NULL && (strlen(head) != 64 ||
+	    strspn(head, "0123456789abcdef") != 64))
+		return http_fail(rq, KW_ERR_VALIDATION, "expect_head",
+		    "'expect_head' must be a 64-character hex SHA-256");
+	if ((r = audit_verify_head(st, head, &v)) != 0)
 		return api_store_fail(rq, r, "", "");
 	if (v.ok)
 		rs->body = json_pack("{s:b, s:I, s:s}", "ok", 1, "events",

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "kw.h"
 #include "api/api.h"
@@ -243,12 +244,15 @@ api_people_get(struct http_req *rq, struct http_resp *rs)
 
 	if ((st = api_store(rq)) == NULL)
 		return api_store_fail(rq, KW_ERR_UNAVAILABLE, "", "");
+	/* others than admins and auditors see themselves only, and learn
+	 * nothing about who else exists */
+	if (!api_has_role(rq, ROLE_ADMIN | ROLE_AUDITOR) &&
+	    strcmp(rq->params[0], me->id) != 0 &&
+	    strcasecmp(rq->params[0], me->email) != 0)
+		return http_fail(rq, KW_ERR_NOT_FOUND, NULL, "no person "
+		    "'%.200s' that you may see", rq->params[0]);
 	if ((r = store_person_get(st, rq->params[0], &p)) != 0)
 		return api_store_fail(rq, r, "person", rq->params[0]);
-	if (strcmp(p.id, me->id) != 0 &&
-	    !api_has_role(rq, ROLE_ADMIN | ROLE_AUDITOR))
-		return http_fail(rq, KW_ERR_FORBIDDEN, NULL,
-		    "only an admin or an auditor may look at other people");
 	rs->body = api_person_json(&p);
 	return 0;
 }

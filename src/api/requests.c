@@ -249,6 +249,31 @@ api_history_add(struct store *st, const char *request_id, const char *actor,
 	return store_history_append(st, request_id, &h);
 }
 
+/* What the provisioner creates by hand: an API token's OAuth client is
+ * named with the request's link; an integration keeps its own name and
+ * carries the link in its description (as automatic issuance does). */
+static json_t *
+fulfilment_json(const struct request *r, const struct instance *in)
+{
+	char ident[KW_ID_MAX + 16];
+
+	snprintf(ident, sizeof(ident), "keywarden-%s", r->credential_id);
+	if (r->kind == KIND_INTEGRATION)
+		return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "name",
+		    r->integration.name, "description", r->link, "identifier",
+		    ident, "instance_url", in->url, "credential_id",
+		    r->credential_id, "instructions", "Create the OAuth client "
+		    "on the instance as its Integration bot, with exactly this "
+		    "name, identifier and description, then POST its secret "
+		    "and identifier (external_id) to /v1/requests/{id}/fulfil; "
+		    "never send it in chat.");
+	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", r->link,
+	    "identifier", ident, "instance_url", in->url, "credential_id",
+	    r->credential_id, "instructions", "Create the credential on the "
+	    "instance with exactly this name, then POST its secret to "
+	    "/v1/requests/{id}/fulfil; never send it in chat.");
+}
+
 /* The request's JSON with its history (and what to name the credential
  * while it waits for manual fulfilment). */
 static int
@@ -265,13 +290,7 @@ request_answer(struct http_req *rq, struct store *st, const struct request *r,
 		return api_store_fail(rq, res, "request", r->id);
 	}
 	if (r->state == RS_AWAITING_FULFILMENT)
-		json_object_set_new(o, "fulfilment", json_pack(
-		    "{s:s, s:s, s:s, s:s, s:s}", "name", r->link, "instance_url",
-		    in->url, "credential_id", r->credential_id,
-		    "identifier_hint", r->credential_id,
-		    "instructions", "Create the credential on the instance "
-		    "with exactly this name, then POST its secret to "
-		    "/v1/requests/{id}/fulfil; never send it in chat."));
+		json_object_set_new(o, "fulfilment", fulfilment_json(r, in));
 	*out = o;
 	return 0;
 }
@@ -586,6 +605,11 @@ fulfil(struct http_req *rq, struct store *st, struct request *r,
 		return KW_ERR_NOMEM;
 	if ((res = store_credential_get(st, r->credential_id, c)) != 0) {
 		res = api_store_fail(rq, res, "credential", r->credential_id);
+		goto out;
+	}
+	if (c->state != CS_PENDING) {
+		res = http_fail(rq, KW_ERR_CONFLICT, NULL, "credential '%.64s' "
+		    "is no longer waiting to be fulfilled", c->id);
 		goto out;
 	}
 	if (d->external_id[0] != '\0')

@@ -80,6 +80,8 @@ struct walk {
 	struct audit_verdict	*v;
 	int64_t			 last_seq;
 	char			 prev[65];
+	const char		*expect;	/* hash to find, or NULL */
+	int64_t			 expect_seq;	/* where it was found */
 };
 
 static int
@@ -106,6 +108,8 @@ verify_one(const struct audit_event *ev, void *arg)
 		w->last_seq = ev->seq;
 		kw_strlcpy(w->prev, ev->hash, sizeof(w->prev));
 		v->events++;
+		if (w->expect != NULL && strcmp(ev->hash, w->expect) == 0)
+			w->expect_seq = ev->seq;
 		return 0;
 	}
 	v->ok = 0;
@@ -117,6 +121,13 @@ verify_one(const struct audit_event *ev, void *arg)
 int
 audit_verify(struct store *st, struct audit_verdict *v)
 {
+	return audit_verify_head(st, NULL, v);
+}
+
+int
+audit_verify_head(struct store *st, const char *expect_head,
+    struct audit_verdict *v)
+{
 	struct walk	w;
 	int64_t		before;
 	int		r;
@@ -125,6 +136,7 @@ audit_verify(struct store *st, struct audit_verdict *v)
 	memset(&w, 0, sizeof(w));
 	v->ok = 1;
 	w.v = v;
+	w.expect = expect_head;
 	do {
 		before = w.last_seq;
 		r = store_audit_each(st, w.last_seq, VERIFY_PAGE, verify_one, &w);
@@ -132,5 +144,12 @@ audit_verify(struct store *st, struct audit_verdict *v)
 			return r;
 	} while (r == 0 && w.last_seq != before);
 	kw_strlcpy(v->head, w.prev, sizeof(v->head));
+	if (v->ok && expect_head != NULL && w.expect_seq == 0) {
+		v->ok = 0;
+		v->first_bad_seq = v->events + 1;
+		snprintf(v->reason, sizeof(v->reason), "no event has the "
+		    "expected head hash: events were removed from the end, or "
+		    "the log was replaced");
+	}
 	return 0;
 }

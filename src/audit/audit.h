@@ -40,5 +40,10 @@ struct audit_verdict {
 /* Walk the whole log checking sequence, links and hashes. 0 on a
  * completed walk (whatever the verdict), or a store error. */
 int	 audit_verify(struct store *st, struct audit_verdict *v);
+/* The same, and the log must still hold an event whose hash is
+ * expect_head (a head logged earlier and kept elsewhere): if the tail was
+ * cut off at or before it, the verdict is broken. */
+int	 audit_verify_head(struct store *st, const char *expect_head,
+	    struct audit_verdict *v);
 
 #endif /* KW_AUDIT_H */

@@ -269,6 +269,9 @@ finish(struct MHD_Connection *c, struct exchange *x)
 		return send_error(c, x, http_fail(&x->rq, KW_ERR_INVALID_JSON,
 		    NULL, "this endpoint needs a JSON object body"));
 	r = x->route->handler(&x->rq, &rs);
+	if (r == 0 && rs.body == NULL && rs.status < 300 && rs.status != 204)
+		r = http_fail(&x->rq, KW_ERR_INTERNAL, NULL,
+		    "the answer could not be built");
 	if (r != 0) {
 		json_decref(rs.body);
 		return send_error(c, x, r);

@@ -507,6 +507,13 @@ class AuditTampering(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("event 2", r.stdout)
 
+    def test_an_older_head_still_verifies_after_the_log_grew(self):
+        self.srv.start()
+        make_person(self.srv, "later@example.com")
+        self.srv.stop()
+        r = self.verify("--expect-head", self.head)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
     def test_truncated_tail_caught_by_expected_head(self):
         self.tamper("DELETE FROM audit_events WHERE seq = "
                     "(SELECT max(seq) FROM audit_events)")
