@@ -30,7 +30,17 @@ answer(void *cls, struct MHD_Connection *c, const char *url,
 	enum MHD_Result		 ret;
 
 	(void)cls; (void)url; (void)method; (void)version; (void)upload;
-	(void)upload_size; (void)ctx;
+	/*
+	 * Answer on the second call, as keywarden does (MHD calls once with
+	 * the headers, then again once the request is complete): a response
+	 * queued on the first call makes libmicrohttpd answer "Connection:
+	 * close", and the ceiling would then pay a TCP connect per request.
+	 */
+	if (*ctx == NULL) {
+		*ctx = (void *)body;
+		return MHD_YES;
+	}
+	*upload_size = 0;
 	r = MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body,
 	    MHD_RESPMEM_PERSISTENT);
 	MHD_add_response_header(r, "Content-Type", "application/json");

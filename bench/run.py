@@ -30,7 +30,7 @@ Environment:
   BENCH_ISSUE_THREADS  keywarden --threads for the issuance runs (16)
   BENCH_ISSUE_POOL_1, BENCH_ISSUE_POOL_16
                        requests prepared for the 1- and 16-client issuance
-                       runs (default 1000 and 2500; a run stops early when
+                       runs (default 1500 and 2500; a run stops early when
                        its pool runs out)
   BENCH_SECTIONS       comma list of get,create,audit,issue (default all)
 """
@@ -51,7 +51,7 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 THREADS = os.environ.get("BENCH_THREADS", "2")
 AUDIT_EVENTS = int(os.environ.get("BENCH_AUDIT_EVENTS", "1000000"))
 ISSUE_THREADS = int(os.environ.get("BENCH_ISSUE_THREADS", "16"))
-POOL_1 = int(os.environ.get("BENCH_ISSUE_POOL_1", "1000"))
+POOL_1 = int(os.environ.get("BENCH_ISSUE_POOL_1", "1500"))
 POOL_16 = int(os.environ.get("BENCH_ISSUE_POOL_16", "2500"))
 SECTIONS = os.environ.get("BENCH_SECTIONS", "get,create,audit,issue")
 # diagnostics and secondary anchors run shorter than the main figures
@@ -309,6 +309,20 @@ def section_issue(tmp, procs):
         "keep-alive pair rate" % (rss / 1024.0))
 
 
+def cpu_busy(seconds=1.0):
+    """Fraction of all CPUs busy over `seconds` (from /proc/stat): is
+    something else running on the machine?"""
+    def sample():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        idle = v[3] + (v[4] if len(v) > 4 else 0)
+        return sum(v), idle
+    t0, i0 = sample()
+    time.sleep(seconds)
+    t1, i1 = sample()
+    return 1.0 - (i1 - i0) / max(1, t1 - t0)
+
+
 def main():
     for exe in ("wrk", kwb.KW, kwb.SIM, kwb.CEILING, kwb.COMMIT, kwb.SHA):
         if not shutil.which(exe):
@@ -318,7 +332,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="kw-bench-")
     procs = kwb.Procs()
     t0 = time.monotonic()
-    load0 = os.getloadavg()[0]
+    busy0 = cpu_busy()
     try:
         for name, fn in (("get", section_get), ("create", section_create),
                          ("audit", section_audit), ("issue", section_issue)):
@@ -333,14 +347,14 @@ def main():
     finally:
         procs.close()
         shutil.rmtree(tmp, ignore_errors=True)
+    busy1 = cpu_busy()
     print("keywarden benchmark, %s, BENCH_SECONDS=%d, %d cores, %.0f s in "
-          "all; load average %.2f before the run" % (
+          "all; CPU %.0f%% busy just before, %.0f%% just after" % (
               time.strftime("%Y-%m-%d %H:%M"), SECONDS, os.cpu_count() or 0,
-              time.monotonic() - t0, load0))
-    if load0 > 0.5:
-        print("WARNING: the machine was busy before the run (load %.2f): "
-              "other work shares these cores, so the figures are low and "
-              "noisy; only the ratios within a section mean much" % load0)
+              time.monotonic() - t0, 100 * busy0, 100 * busy1))
+    if max(busy0, busy1) > 0.2:
+        print("WARNING: other work was using these cores: figures are low "
+              "and noisy; only the ratios within a section mean much")
     print()
     print("\n".join(report).rstrip())
 

@@ -15,6 +15,7 @@
 #include "api/valid.h"
 #include "crypto/crypto.h"
 #include "notify/notify.h"
+#include "ticker.h"
 #include "policy/workflow.h"
 #include "util/util.h"
 
@@ -742,8 +743,12 @@ api_request_act(struct http_req *rq, const char *id, int action,
 	res = api_tx_end(rq, st, res);
 	if (refused)
 		audit_refused(rq, st, id, a, res, why);
-	if (res == 0 && r->state == RS_ISSUING && !defer_issuance)
-		res = issue_now(rq, st, r->id);
+	if (res == 0 && r->state == RS_ISSUING) {
+		if (defer_issuance)
+			ticker_wake("reconcile");	/* finishes it soon */
+		else
+			res = issue_now(rq, st, r->id);
+	}
 	if (res == 0 && answer != NULL &&
 	    (res = store_request_get(st, r->id, r)) == 0)
 		res = request_answer(rq, st, r, &in, answer);

@@ -29,11 +29,12 @@ static const char unknown_user[] = "keywarden does not know your Slack "
 static json_t *
 settings_json(const struct slack_settings *s)
 {
-	return json_pack("{s:s, s:s?, s:b, s:b, s:s}", "api_base_url",
-	    s->api_base_url, "webhook_url", s->webhook_url[0] ?
-	    s->webhook_url : NULL, "bot_token_set", s->bot_token[0] != '\0',
-	    "signing_secret_set", s->signing_secret[0] != '\0', "updated_at",
-	    s->updated_at);
+	/* the webhook URL is a secret (anyone holding it can post): only
+	 * whether it is set */
+	return json_pack("{s:s, s:b, s:b, s:b, s:s}", "api_base_url",
+	    s->api_base_url, "webhook_set", s->webhook_url[0] != '\0',
+	    "bot_token_set", s->bot_token[0] != '\0', "signing_secret_set",
+	    s->signing_secret[0] != '\0', "updated_at", s->updated_at);
 }
 
 /* Overwrite a secret's text in the parsed request body (the HTTP layer

@@ -26,8 +26,9 @@
 #define CLI_ERR_MAX		512	/* a usage error message */
 #define CLI_USAGE_WIDTH		79	/* wrap usage lines here */
 #define CLI_OUT_MAX		(16 * 1024 * 1024) /* rendered output */
-#define CLI_SECRET_MAX		KW_BOT_TOKEN_MAX /* a secret read from a file
-						    or the environment */
+#define CLI_SECRET_MAX		KW_SECRET_MAX	/* a secret read from a file
+					   or the environment (the server
+					   may hold a field to less) */
 #define CLI_PAGE_LIMIT		"500"	/* ?limit= when fetching every page */
 #define CLI_PAGES_MAX		10000	/* pages fetched before giving up */
 #define CLI_REVOKE_ATTEMPTS	3	/* per credential, in a bulk revoke */
@@ -37,6 +38,7 @@ enum cli_ftype {
 	CF_STR,		/* --x V      → "key": "V" */
 	CF_NSTR,	/* --x V|none → "key": "V" | null */
 	CF_LIST,	/* --x V ...  → "key": ["V", ...] (repeatable) */
+	CF_INT_LIST,	/* --x N ...  → "key": [N, ...] (repeatable) */
 	CF_CLEAR,	/* --no-x     → "key": [] */
 	CF_NULL,	/* --any-x    → "key": null */
 	CF_BOOL,	/* --x true|false */
@@ -106,7 +108,8 @@ struct cli_verb {
 				   the exit code from the answer) */
 
 struct cli_resource {
-	const char		*name;
+	const char		*name;		/* one word, or two ("settings
+						   slack": a group's member) */
 	const struct cli_verb	*verbs;
 	size_t			 nverbs;
 	int			 flags;		/* CLI_R_* */
@@ -123,6 +126,7 @@ extern const struct cli_resource cli_credentials;
 extern const struct cli_resource cli_audit;
 extern const struct cli_resource cli_revoke;
 extern const struct cli_resource cli_report;
+extern const struct cli_resource cli_settings_slack;
 
 /* One option occurrence, in command-line order. */
 struct cli_pair {
@@ -279,6 +283,11 @@ void	 cli_timeline_render(struct buf *out, json_t *history);
 void	 cli_request_state_render(struct buf *out, json_t *req);
 
 /* cli_credentials.c */
+/* Append a credential just issued, directly or by rotation: a headline
+ * ("successor ID of OLD: STATE" for a rotation), its fields, and how its
+ * secret is collected (revealed by its owner, or, while it is pending,
+ * after its request is fulfilled). */
+void	 cli_issued_render(struct buf *out, json_t *cred);
 /* Append the one-time secret of a reveal answer: the api_token secret
  * alone on a line, or client_id and client_secret lines.  0, or -1 if
  * the answer holds neither. */

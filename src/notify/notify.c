@@ -12,30 +12,25 @@
 #include "api/api.h"
 #include "crypto/crypto.h"
 #include "notify/notify.h"
+#include "notify/slack.h"
 #include "util/util.h"
-
-#define SETTING_SLACK	"slack"
 
 /* 1 if Slack is configured; *webhook gets its channel webhook or "". */
 static int
-slack_configured(struct store *st, char *webhook, size_t webhooksz)
+slack_configured(struct app *app, struct store *st, char *webhook,
+    size_t webhooksz)
 {
-	char		 value[2 * KW_URL_MAX + 256];
-	unsigned char	 sealed[16];
-	size_t		 n;
-	json_t		*o;
-	const char	*w;
+	struct slack_settings	*s;
+	int			 yes;
 
 	webhook[0] = '\0';
-	/* the sealed part does not fit in 16 bytes and is not needed here */
-	if (store_setting_get(st, SETTING_SLACK, value, sizeof(value), sealed,
-	    0, &n) != 0)
+	if ((s = malloc(sizeof(*s))) == NULL)
 		return 0;
-	if ((o = json_loads(value, 0, NULL)) != NULL &&
-	    (w = json_string_value(json_object_get(o, "webhook_url"))) != NULL)
-		kw_strlcpy(webhook, w, webhooksz);
-	json_decref(o);
-	return 1;
+	if ((yes = slack_settings_load(app, st, s) == 0))
+		kw_strlcpy(webhook, s->webhook_url, webhooksz);
+	slack_settings_wipe(s);
+	free(s);
+	return yes;
 }
 
 /* Queue payload (consumed) for recipient on channel. */
@@ -186,7 +181,7 @@ notify_request(struct app *app, struct store *st, enum notify_event ev,
 	char			 text[2 * KW_URL_MAX + KW_COMMENT_MAX + 256];
 	int			 res = 0;
 
-	if (!slack_configured(st, webhook, sizeof(webhook)))
+	if (!slack_configured(app, st, webhook, sizeof(webhook)))
 		return 0;
 	memset(&last, 0, sizeof(last));
 	if (r != NULL && (ev == NE_REQUEST_DENIED || ev == NE_REQUEST_FAILED))
@@ -258,7 +253,7 @@ notify_digest(struct app *app, struct store *st, const struct person *owner,
 	size_t	 i, n = json_array_size(items);
 
 	if (n == 0 || owner->slack_user_id[0] == '\0' ||
-	    !slack_configured(st, webhook, sizeof(webhook)))
+	    !slack_configured(app, st, webhook, sizeof(webhook)))
 		return 0;
 	snprintf(line, sizeof(line), "%zu of your keywarden credentials need "
 	    "attention. Rotate them at %s or with `keywarden credential "
@@ -295,7 +290,7 @@ notify_legacy(struct app *app, struct store *st,
 	size_t	 i, n = json_array_size(items);
 
 	if (n == 0 || provisioner->slack_user_id[0] == '\0' ||
-	    !slack_configured(st, webhook, sizeof(webhook)))
+	    !slack_configured(app, st, webhook, sizeof(webhook)))
 		return 0;
 	snprintf(line, sizeof(line), "%zu legacy Zendesk API tokens are close "
 	    "to being switched off. See %s (migration report) and replace "
@@ -327,8 +322,7 @@ notify_slack_response(struct app *app, struct store *st,
 {
 	char webhook[KW_URL_MAX + 1];
 
-	KW_UNUSED(app);
-	if (!slack_configured(st, webhook, sizeof(webhook)))
+	if (!slack_configured(app, st, webhook, sizeof(webhook)))
 		return 0;
 	return enqueue(st, "response", response_url, "slack.response",
 	    json_pack("{s:b, s:s}", "replace_original", 1, "text", text));

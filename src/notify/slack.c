@@ -90,10 +90,6 @@ slack_settings_load(struct app *app, struct store *st,
 	    str_member(o, "api_base_url", out->api_base_url,
 	    sizeof(out->api_base_url)) != 0)
 		goto out;
-	w = json_object_get(o, "webhook_url");
-	if (w != NULL && !json_is_null(w) && str_member(o, "webhook_url",
-	    out->webhook_url, sizeof(out->webhook_url)) != 0)
-		goto out;
 	(void)str_member(o, "updated_at", out->updated_at,
 	    sizeof(out->updated_at));
 	if (slen == 0)
@@ -107,6 +103,11 @@ slack_settings_load(struct app *app, struct store *st,
 	    sizeof(out->bot_token)) != 0 ||
 	    str_member(sec, "signing_secret", out->signing_secret,
 	    sizeof(out->signing_secret)) != 0)
+		goto out;
+	/* Slack treats an incoming-webhook URL as a secret: sealed too */
+	w = json_object_get(sec, "webhook_url");
+	if (w != NULL && !json_is_null(w) && str_member(sec, "webhook_url",
+	    out->webhook_url, sizeof(out->webhook_url)) != 0)
 		goto out;
 	r = 0;
  out:
@@ -135,11 +136,12 @@ slack_settings_save(struct app *app, struct store *st,
 	json_t		*o, *sec;
 	int		 r = KW_ERR_NOMEM;
 
-	o = json_pack("{s:s, s:s?, s:s}", "api_base_url", s->api_base_url,
-	    "webhook_url", s->webhook_url[0] ? s->webhook_url : NULL,
-	    "updated_at", s->updated_at);
-	sec = json_pack("{s:s, s:s}", "bot_token", s->bot_token,
-	    "signing_secret", s->signing_secret);
+	o = json_pack("{s:s, s:b, s:s}", "api_base_url", s->api_base_url,
+	    "webhook_set", s->webhook_url[0] != '\0', "updated_at",
+	    s->updated_at);
+	sec = json_pack("{s:s, s:s, s:s?}", "bot_token", s->bot_token,
+	    "signing_secret", s->signing_secret, "webhook_url",
+	    s->webhook_url[0] ? s->webhook_url : NULL);
 	if (o == NULL || sec == NULL ||
 	    (value = json_dumps(o, JSON_COMPACT)) == NULL ||
 	    (pt = json_dumps(sec, JSON_COMPACT)) == NULL)
@@ -161,6 +163,7 @@ slack_settings_save(struct app *app, struct store *st,
 	if (sec != NULL) {
 		json_wipe_str(sec, "bot_token");
 		json_wipe_str(sec, "signing_secret");
+		json_wipe_str(sec, "webhook_url");
 		json_decref(sec);
 	}
 	free(value);

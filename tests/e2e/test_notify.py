@@ -483,7 +483,8 @@ class Settings(Base):
         self.assertEqual(st, 200, obj)
         raw = self.srv.last_raw.decode()
         self.assertEqual(obj["api_base_url"], self.slack.api_url)
-        self.assertEqual(obj["webhook_url"], self.slack.webhook_url)
+        self.assertTrue(obj["webhook_set"])
+        self.assertNotIn("webhook_url", obj)
         self.assertIs(obj["bot_token_set"], True)
         self.assertIs(obj["signing_secret_set"], True)
         self.assertTrue(obj["updated_at"].endswith("Z"))
@@ -518,7 +519,7 @@ class Settings(Base):
         st, obj, _ = self.put_settings(api_base_url=None, webhook_url=None)
         self.assertEqual(st, 200, obj)
         self.assertEqual(obj["api_base_url"], "https://slack.com/api")
-        self.assertIsNone(obj["webhook_url"])
+        self.assertFalse(obj["webhook_set"])
 
     def test_only_admins(self):
         for who in ("maria@example.com", "rick@example.com"):
