@@ -42,6 +42,7 @@ import sys
 import tempfile
 import time
 
+sys.dont_write_bytecode = True      # keep bench/ free of __pycache__
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import auditlog                                         # noqa: E402
 import issuance                                         # noqa: E402
@@ -330,6 +331,13 @@ def main():
                      "wrk comes from scripts/install-deps)" % exe)
     wanted = [s.strip() for s in SECTIONS.split(",") if s.strip()]
     tmp = tempfile.mkdtemp(prefix="kw-bench-")
+    # run copies: a `make` elsewhere during the run must not pull the
+    # binaries from under it
+    os.mkdir(os.path.join(tmp, "bin"))
+    for name in ("KW", "SIM", "CEILING", "COMMIT", "SHA"):
+        copy = os.path.join(tmp, "bin", os.path.basename(getattr(kwb, name)))
+        shutil.copy2(getattr(kwb, name), copy)
+        setattr(kwb, name, copy)
     procs = kwb.Procs()
     t0 = time.monotonic()
     busy0 = cpu_busy()

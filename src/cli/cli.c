@@ -27,6 +27,7 @@ static const struct cli_resource *const cli_resources[] = {
 	&cli_audit,
 	&cli_revoke,
 	&cli_report,
+	&cli_settings_slack,
 };
 
 /* Options every client command accepts, anywhere after the resource. */
@@ -46,6 +47,20 @@ static const struct {
 	    "answer instead of a table" },
 	{ "help",   CG_HELP,   0, "--help         show a command's usage" },
 };
+
+/* 1 if a resource is called name, or name is the group word of one
+ * ("settings" of "settings slack"); word NULL matches every name. */
+static int
+cli_name_matches(const char *name, const char *word)
+{
+	size_t n;
+
+	if (word == NULL)
+		return 1;
+	n = strlen(word);
+	return strncmp(name, word, n) == 0 &&
+	    (name[n] == '\0' || name[n] == ' ');
+}
 
 static const struct cli_resource *
 cli_resource_find(const char *name)
@@ -72,7 +87,14 @@ cli_verb_find(const struct cli_resource *r, const char *name)
 int
 cli_handles(const char *word)
 {
-	return word != NULL && cli_resource_find(word) != NULL;
+	size_t i;
+
+	if (word == NULL || *word == '\0' || strchr(word, ' ') != NULL)
+		return 0;
+	for (i = 0; i < KW_NELEM(cli_resources); i++)
+		if (cli_name_matches(cli_resources[i]->name, word))
+			return 1;
+	return 0;
 }
 
 /* Index of the global option "--name" or "--name=v" in arg, or -1. */
@@ -144,6 +166,7 @@ cli_value_check(const struct cli_field *f, const char *val, char *err,
 		}
 		break;
 	case CF_INT:
+	case CF_INT_LIST:
 	case CF_QINT:
 		n = strspn(val, "0123456789");
 		if (n == 0 || val[n] != '\0' || n > 9) {
@@ -189,7 +212,7 @@ cli_opt_add(struct cli_args *a, const struct cli_field *f, const char *val,
 	size_t i;
 
 	for (i = 0; i < a->nopts; i++) {
-		if (a->opts[i].f == f && f->type != CF_LIST) {
+		if (a->opts[i].f == f && !cli_is_repeatable(f->type)) {
 			snprintf(err, errsz, "--%s given more than once",
 			    f->opt);
 			return -1;
@@ -295,6 +318,29 @@ cli_required_check(const struct cli_verb *v, size_t i,
 	return -1;
 }
 
+/* At most one secret comes from standard input ("-"): the first
+ * reading may take in more than its own line. */
+static int
+cli_stdin_check(const struct cli_args *a, char *err, size_t errsz)
+{
+	const struct cli_field	*first = NULL;
+	size_t			 i;
+
+	for (i = 0; i < a->nopts; i++) {
+		if (a->opts[i].f->type != CF_SECRET_FILE ||
+		    strcmp(a->opts[i].val, "-") != 0)
+			continue;
+		if (first != NULL) {
+			snprintf(err, errsz, "--%s and --%s cannot both read "
+			    "standard input ('-'): give one a file",
+			    first->opt, a->opts[i].f->opt);
+			return -1;
+		}
+		first = a->opts[i].f;
+	}
+	return 0;
+}
+
 /* After parsing: positional count and shape, required options. */
 static int
 cli_args_check(const struct cli_verb *v, const struct cli_args *a,
@@ -322,7 +368,7 @@ cli_args_check(const struct cli_verb *v, const struct cli_args *a,
 		if ((v->fields[i].flags & CLI_REQ) &&
 		    cli_required_check(v, i, a, err, errsz) != 0)
 			return -1;
-	return 0;
+	return cli_stdin_check(a, err, errsz);
 }
 
 int
@@ -368,10 +414,10 @@ cli_field_usage(struct buf *out, const struct cli_field *f, int alt)
 	buf_printf(out, "--%s", f->opt);
 	if (f->metavar != NULL)
 		buf_printf(out, " %s", f->metavar);
-	if (alt && f->type == CF_LIST)
+	if (alt && cli_is_repeatable(f->type))
 		buf_addstr(out, "...");
 	if (opt && !alt)
-		buf_addstr(out, f->type == CF_LIST ? "]..." : "]");
+		buf_addstr(out, cli_is_repeatable(f->type) ? "]..." : "]");
 }
 
 /* Append word to the usage being built, wrapping before it if the line
@@ -393,12 +439,32 @@ cli_usage_word(struct buf *out, size_t *col, size_t indent, const char *word)
 	*col += n;
 }
 
+/* Append the alternatives v->fields[i..j) as words of their own: the
+ * first opens the group, each next one starts with "| ". */
+static void
+cli_group_usage(struct buf *out, size_t *col, size_t indent,
+    const struct cli_verb *v, size_t i, size_t j, int req)
+{
+	struct buf	w;
+	size_t		k;
+
+	for (k = i; k < j; k++) {
+		buf_init(&w, CLI_OUT_MAX);
+		buf_addstr(&w, k == i ? (req ? "(" : "[") : "| ");
+		cli_field_usage(&w, &v->fields[k], 1);
+		if (k + 1 == j)
+			buf_addstr(&w, req ? ")" : "]");
+		cli_usage_word(out, col, indent, buf_str(&w));
+		buf_free(&w);
+	}
+}
+
 void
 cli_verb_usage(struct buf *out, const char *lead, const struct cli_resource *r,
     const struct cli_verb *v)
 {
 	struct buf	 w;
-	size_t		 col, indent, i, j;
+	size_t		 col, indent, i, j, k;
 	int		 req;
 
 	buf_printf(out, "%skeywarden %s%s%s", lead, r->name,
@@ -420,12 +486,20 @@ cli_verb_usage(struct buf *out, const char *lead, const struct cli_resource *r,
 			/* One of a required group must be given. */
 			req = v->fields[i].flags & CLI_REQ;
 			buf_addstr(&w, req ? "(" : "[");
-			for (; i < j; i++) {
-				cli_field_usage(&w, &v->fields[i], 1);
-				if (i + 1 < j)
+			for (k = i; k < j; k++) {
+				cli_field_usage(&w, &v->fields[k], 1);
+				if (k + 1 < j)
 					buf_addstr(&w, " | ");
 			}
 			buf_addstr(&w, req ? ")" : "]");
+			if (indent + w.len > CLI_USAGE_WIDTH) {
+				/* Too wide for any line: break it before
+				 * each "|". */
+				buf_free(&w);
+				cli_group_usage(out, &col, indent, v, i, j,
+				    req);
+				continue;
+			}
 		}
 		cli_usage_word(out, &col, indent, buf_str(&w));
 		buf_free(&w);
@@ -433,11 +507,11 @@ cli_verb_usage(struct buf *out, const char *lead, const struct cli_resource *r,
 	buf_addstr(out, "\n");
 }
 
-/* Usage of every verb of only (of all resources when NULL), under a
- * heading when header is set, then the client options. */
+/* Usage of every verb of the resources called word or in its group (of
+ * all resources when NULL), under a heading when header is set, then the
+ * client options. */
 static void
-cli_usage_render(struct buf *out, const struct cli_resource *only,
-    int header)
+cli_usage_render(struct buf *out, const char *word, int header)
 {
 	size_t i, j;
 
@@ -445,7 +519,7 @@ cli_usage_render(struct buf *out, const struct cli_resource *only,
 		buf_addstr(out, "client commands (talk to a running keywarden "
 		    "server):\n");
 	for (i = 0; i < KW_NELEM(cli_resources); i++) {
-		if (only != NULL && cli_resources[i] != only)
+		if (!cli_name_matches(cli_resources[i]->name, word))
 			continue;
 		for (j = 0; j < cli_resources[i]->nverbs; j++)
 			cli_verb_usage(out, "  ", cli_resources[i],
@@ -503,10 +577,11 @@ cli_error_describe(struct buf *out, long status, const char *body,
 	json_decref(root);
 }
 
-/* Print a usage error for verb v of r (or the resource's usage). */
+/* Print a usage error for verb v of r (or the usage of the resources
+ * called word, or in its group). */
 static int
-cli_usage_error(const struct cli_resource *r, const struct cli_verb *v,
-    const char *msg)
+cli_usage_error_word(const char *word, const struct cli_resource *r,
+    const struct cli_verb *v, const char *msg)
 {
 	struct buf b;
 
@@ -516,10 +591,18 @@ cli_usage_error(const struct cli_resource *r, const struct cli_verb *v,
 	if (v != NULL)
 		cli_verb_usage(&b, "usage: ", r, v);
 	else
-		cli_usage_render(&b, r, 1);
+		cli_usage_render(&b, word, 1);
 	fputs(buf_str(&b), stderr);
 	buf_free(&b);
 	return CLI_EXIT_USAGE;
+}
+
+/* Print a usage error for verb v of r (or the resource's usage). */
+static int
+cli_usage_error(const struct cli_resource *r, const struct cli_verb *v,
+    const char *msg)
+{
+	return cli_usage_error_word(r->name, r, v, msg);
 }
 
 /* Describe transport failure r of net_do() into text[textsz]. */
@@ -743,9 +826,11 @@ cli_run_verb(const struct cli_resource *r, const struct cli_verb *v,
 	return rc;
 }
 
-/* Print the usage of verb v (for --help) on stdout. */
+/* Print the usage of verb v of r (for --help), or of the resources
+ * called word or in its group, on stdout. */
 static int
-cli_help(const struct cli_resource *r, const struct cli_verb *v)
+cli_help_word(const char *word, const struct cli_resource *r,
+    const struct cli_verb *v)
 {
 	struct buf b;
 
@@ -754,10 +839,74 @@ cli_help(const struct cli_resource *r, const struct cli_verb *v)
 		cli_verb_usage(&b, "usage: ", r, v);
 		buf_printf(&b, "%s\n", v->help);
 	} else
-		cli_usage_render(&b, r, 1);
+		cli_usage_render(&b, word, 1);
 	fputs(buf_str(&b), stdout);
 	buf_free(&b);
 	return CLI_EXIT_OK;
+}
+
+static int
+cli_help(const struct cli_resource *r, const struct cli_verb *v)
+{
+	return cli_help_word(r->name, r, v);
+}
+
+/* 1 if argv holds --help or -h. */
+static int
+cli_wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The resource argv names: argv[0] itself, or, when argv[0] is a group
+ * word ("settings"), argv[0] and the first word after it that is not a
+ * global option ("slack"), whose index goes in *subp (0: none).  NULL
+ * when there is none to run: *rcp is then the exit code, the help or the
+ * usage error already shown.
+ */
+static const struct cli_resource *
+cli_resource_pick(int argc, char **argv, int *subp, int *rcp)
+{
+	const struct cli_resource	*r;
+	struct buf			 name;
+	char				 err[CLI_ERR_MAX];
+	int				 si;
+
+	*subp = 0;
+	if ((r = cli_resource_find(argv[0])) != NULL)
+		return r;
+	if ((si = cli_find_verb(argc, argv)) == 0) {
+		*rcp = cli_wants_help(argc, argv) ?
+		    cli_help_word(argv[0], NULL, NULL) :
+		    cli_usage_error_word(argv[0], NULL, NULL,
+		    "missing command");
+		return NULL;
+	}
+	if (strcmp(argv[si], "help") == 0) {
+		*rcp = cli_help_word(argv[0], NULL, NULL);
+		return NULL;
+	}
+	buf_init(&name, CLI_ERR_MAX);
+	buf_printf(&name, "%s %s", argv[0], argv[si]);
+	if (buf_err(&name) != 0 ||
+	    (r = cli_resource_find(buf_str(&name))) == NULL) {
+		snprintf(err, sizeof(err), "unknown command '%s %.*s'",
+		    argv[0], 64, argv[si]);
+		*rcp = cli_usage_error_word(argv[0], NULL, NULL, err);
+	} else
+		*subp = si;
+	buf_free(&name);
+	return r;
 }
 
 /*
@@ -778,13 +927,8 @@ cli_verb_pick(const struct cli_resource *r, int argc, char **argv, int *vip,
 		return &r->verbs[0];
 	}
 	if ((vi = cli_find_verb(argc, argv)) == 0) {
-		for (vi = 1; vi < argc; vi++)
-			if (strcmp(argv[vi], "--help") == 0 ||
-			    strcmp(argv[vi], "-h") == 0) {
-				*rcp = cli_help(r, NULL);
-				return NULL;
-			}
-		*rcp = cli_usage_error(r, NULL, "missing command");
+		*rcp = cli_wants_help(argc, argv) ? cli_help(r, NULL) :
+		    cli_usage_error(r, NULL, "missing command");
 		return NULL;
 	}
 	if (strcmp(argv[vi], "help") == 0) {
@@ -818,19 +962,35 @@ cli_run(int argc, char **argv)
 	const struct cli_resource	*r;
 	const struct cli_verb		*v;
 	struct cli_args			*a = NULL;
-	char				 err[CLI_ERR_MAX];
-	int				 vi = 0, rc = CLI_EXIT_USAGE;
+	char				 err[CLI_ERR_MAX], **av = NULL;
+	int				 vi = 0, si, i, n, rc = CLI_EXIT_USAGE;
 
-	if (argc < 1 || (r = cli_resource_find(argv[0])) == NULL) {
+	if (argc < 1 || !cli_handles(argv[0])) {
 		fprintf(stderr, "keywarden: unknown command\n");
 		cli_usage(stderr);
 		return CLI_EXIT_USAGE;
 	}
-	if ((v = cli_verb_pick(r, argc, argv, &vi, &rc)) == NULL)
+	if ((r = cli_resource_pick(argc, argv, &si, &rc)) == NULL)
 		return rc;
+	if (si > 0) {
+		/* "settings slack set ...": drop the member word, so the
+		 * rest reads as for a one-word resource. */
+		if ((av = calloc((size_t)argc, sizeof(*av))) == NULL) {
+			fprintf(stderr, "keywarden: out of memory\n");
+			return CLI_EXIT_FAIL;
+		}
+		for (i = 0, n = 0; i < argc; i++)
+			if (i != si)
+				av[n++] = argv[i];
+		argc = n;
+		argv = av;
+	}
+	if ((v = cli_verb_pick(r, argc, argv, &vi, &rc)) == NULL)
+		goto out;
 	if ((a = calloc(1, sizeof(*a))) == NULL) {
 		fprintf(stderr, "keywarden: out of memory\n");
-		return CLI_EXIT_FAIL;
+		rc = CLI_EXIT_FAIL;
+		goto out;
 	}
 	if (cli_args_parse(v, argc, argv, vi, a, err, sizeof(err)) != 0) {
 		rc = cli_usage_error(r, v, err);
@@ -851,5 +1011,6 @@ cli_run(int argc, char **argv)
 	net_global_cleanup();
  out:
 	free(a);
+	free(av);
 	return rc;
 }

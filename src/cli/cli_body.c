@@ -54,6 +54,12 @@ cli_path_build(struct buf *out, const char *tmpl, const char *arg)
 	buf_addstr(out, hole + 2);
 }
 
+int
+cli_is_repeatable(enum cli_ftype t)
+{
+	return t == CF_LIST || t == CF_INT_LIST;
+}
+
 /* 1 if options of type t go into the query string, not the body. */
 static int
 cli_is_query(enum cli_ftype t)
@@ -147,13 +153,14 @@ cli_json_wipe_all(json_t *v)
  * first line, without its line ending.  Plain read(2), so no stdio
  * buffer keeps a copy; reading stops at the first newline, so a secret
  * typed on a terminal needs no end-of-file.  0, KW_ERR_IO (unreadable)
- * or KW_ERR_VALIDATION (empty or too long), with err filled.
+ * or KW_ERR_VALIDATION (empty, longer than outsz - 2 bytes, or holding a
+ * NUL byte), with err filled.
  */
 static int
 cli_secret_file(const char *opt, const char *path, char *out, size_t outsz,
     char *err, size_t errsz)
 {
-	size_t	 n = 0;
+	size_t	 n = 0, len;
 	ssize_t	 k;
 	int	 fd, r = 0;
 
@@ -178,14 +185,22 @@ cli_secret_file(const char *opt, const char *path, char *out, size_t outsz,
 		n += (size_t)k;
 	}
 	out[n] = '\0';
-	if (strcspn(out, "\r\n") > outsz - 2) {
+	/* The first line: up to CR, LF or the end of what was read. */
+	for (len = 0; len < n && out[len] != '\r' && out[len] != '\n'; len++)
+		if (out[len] == '\0') {
+			snprintf(err, errsz, "--%s: %s holds a NUL byte", opt,
+			    path);
+			r = KW_ERR_VALIDATION;
+			goto out;
+		}
+	if (len > outsz - 2) {
 		snprintf(err, errsz, "--%s: secret longer than %zu bytes",
 		    opt, outsz - 2);
 		r = KW_ERR_VALIDATION;
 		goto out;
 	}
-	out[strcspn(out, "\r\n")] = '\0';
-	if (out[0] == '\0') {
+	out[len] = '\0';
+	if (len == 0) {
 		snprintf(err, errsz, "--%s: %s holds no secret", opt, path);
 		r = KW_ERR_VALIDATION;
 	}
@@ -228,6 +243,7 @@ cli_field_value(const struct cli_pair *p, json_t **vp, char *err,
 		*vp = json_true();
 		break;
 	case CF_INT:
+	case CF_INT_LIST:
 		*vp = json_integer(strtoll(p->val, NULL, 10));
 		break;
 	case CF_SECRET_FILE:
@@ -287,7 +303,7 @@ cli_body_build(const struct cli_verb *v, const struct cli_args *a,
 			r = KW_ERR_NOMEM;
 			goto out;
 		}
-		if (p->f->type == CF_LIST) {
+		if (cli_is_repeatable(p->f->type)) {
 			if ((arr = json_object_get(parent, leaf)) == NULL) {
 				if ((arr = json_array()) == NULL ||
 				    json_object_set_new(parent, leaf, arr)) {

@@ -17,13 +17,18 @@
 #define NOFIELDS	NULL, 0
 
 /* Room reserved up front for a revealed secret, so the buffer holding
- * it never moves (realloc would leave an unwiped copy behind). */
-#define CRED_REVEAL_RESERVE	(4 * CLI_SECRET_MAX)
+ * it never moves (realloc would leave an unwiped copy behind): the
+ * longest secret and a client id, both as long again if every byte is a
+ * control character replaced, and the labels. */
+#define CRED_REVEAL_RESERVE	(4 * KW_SECRET_MAX)
 
 static const struct cli_field cred_list_f[] = {
 	{ "instance", "instance", CF_QSTR, 0, "NAME", NULL },
 	{ "owner", "owner", CF_QSTR, 0, "EMAIL|ID", NULL },
-	{ "state", "state", CF_QSTR, 0, "STATE", "active|revoked|expired" },
+	{ "state", "state", CF_QSTR, 0, "STATE",
+	    "pending|active|revoked|expired" },
+	{ "kind", "kind", CF_QSTR, 0, "KIND",
+	    "api_token|integration|legacy_api_token" },
 	{ "expiring-before", "expiring_before", CF_QTIME, 0, "RFC3339",
 	    NULL },
 	{ "limit", "limit", CF_QINT, 0, "N", NULL },
@@ -176,16 +181,42 @@ cred_print_link(const struct cli_ctx *ctx, json_t *answer)
 	return cli_print_with(ctx, answer, cred_link_render);
 }
 
-/* A credential just issued (direct or by rotation): its fields, then
- * how the secret is collected. */
-static void
-cred_issued_render(struct buf *out, json_t *cred)
+void
+cli_issued_render(struct buf *out, json_t *cred)
 {
+	json_t	*from = json_object_get(cred, "rotated_from");
+	json_t	*state = json_object_get(cred, "state");
+	json_t	*req = json_object_get(cred, "request_id");
+
+	if (json_is_string(from)) {
+		buf_addstr(out, "successor ");
+		cli_add_value(out, json_object_get(cred, "id"));
+		buf_addstr(out, " of ");
+		cli_add_value(out, from);
+		buf_addstr(out, ": ");
+		cli_add_value(out, state);
+		buf_addstr(out, "\n\n");
+	}
 	cli_object_render(out, cred);
-	buf_addstr(out, "\nThe secret is delivered once: its owner reveals "
-	    "it with: keywarden credential reveal ");
+	if (json_is_string(state) &&
+	    strcmp(json_string_value(state), "pending") == 0) {
+		/* A manual instance: someone creates it there first. */
+		buf_addstr(out, "\nNot issued yet: its request awaits "
+		    "fulfilment by hand; see: keywarden request show ");
+		cli_add_value(out, req);
+		buf_addstr(out, "\nOnce it is fulfilled, its owner reveals the "
+		    "secret, once, with: keywarden credential reveal ");
+	} else
+		buf_addstr(out, "\nThe secret is delivered once: its owner "
+		    "reveals it with: keywarden credential reveal ");
 	cli_add_value(out, json_object_get(cred, "id"));
 	buf_addstr(out, "\n");
+	if (json_is_string(from)) {
+		buf_addstr(out, "The predecessor ");
+		cli_add_value(out, from);
+		buf_addstr(out, " stays active for the instance's grace period "
+		    "(grace_days), then is revoked.\n");
+	}
 }
 
 static int
@@ -197,12 +228,14 @@ cred_print_state(const struct cli_ctx *ctx, json_t *answer)
 static int
 cred_print_issued(const struct cli_ctx *ctx, json_t *answer)
 {
-	return cli_print_with(ctx, answer, cred_issued_render);
+	return cli_print_with(ctx, answer, cli_issued_render);
 }
 
 static const struct cli_verb cred_verbs[] = {
 	{ "list", NULL, "GET", "/v1/credentials", FIELDS(cred_list_f), 0,
-	    cred_print_list, "List the credentials you may see.", NULL },
+	    cred_print_list, "List the credentials you may see; --state "
+	    "pending|active|revoked|expired, --kind api_token|integration|"
+	    "legacy_api_token.", NULL },
 	{ "show", "ID", "GET", "/v1/credentials/{}", NOFIELDS, 0,
 	    cli_print_object, "Show a credential (never its secret).", NULL },
 	{ "reveal", "ID", "POST", "/v1/credentials/{}/reveal", NOFIELDS,
@@ -215,8 +248,9 @@ static const struct cli_verb cred_verbs[] = {
 	    cred_print_issued, "Issue a credential at once, without a "
 	    "request (support-ops).", NULL },
 	{ "rotate", "ID", "POST", "/v1/credentials/{}/rotate", NOFIELDS, 0,
-	    cred_print_issued, "Issue a successor; the old credential stays "
-	    "active for the instance's grace period.", NULL },
+	    cred_print_issued, "Issue a successor (shown with its id, state "
+	    "and rotated_from); the old credential stays active for the "
+	    "instance's grace period.", NULL },
 	{ "link-replacement", "ID", "POST",
 	    "/v1/credentials/{}/link-replacement", FIELDS(cred_link_f), 0,
 	    cred_print_link, "Record which keywarden credential replaces a "

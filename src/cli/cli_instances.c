@@ -29,6 +29,9 @@
 	{ "any-scope", "allowed_scopes", CF_NULL, 0, NULL, NULL }, \
 	{ "max-lifetime-days", "max_lifetime_days", CF_INT, 0, "N", NULL }, \
 	{ "rotation-days", "rotation_days", CF_INT, 0, "N", NULL }, \
+	{ "grace-days", "grace_days", CF_INT, 0, "N", NULL }, \
+	{ "warn-day", "warn_days", CF_INT_LIST, 0, "N", NULL }, \
+	{ "no-warn-days", "warn_days", CF_CLEAR, 0, NULL, NULL }, \
 	{ "bot-email", "bot.email", CF_STR, 0, "EMAIL", NULL }, \
 	{ "bot-token-file", "bot.oauth_token", CF_SECRET_FILE, 0, "FILE", \
 	    NULL }, \
@@ -102,15 +105,19 @@ static const struct cli_verb inst_verbs[] = {
 	{ "list", NULL, "GET", "/v1/instances", FIELDS(inst_list_f), 0,
 	    inst_print_list, "List the instances keywarden governs.", NULL },
 	{ "show", "NAME", "GET", "/v1/instances/{}", NOFIELDS, 0,
-	    cli_print_object, "Show one instance (never its bot token).",
+	    cli_print_object, "Show one instance, with its rotation grace "
+	    "and expiry warning days (never its bot token).",
 	    NULL },
 	{ "create", NULL, "POST", "/v1/instances", FIELDS(inst_create_f), 0,
 	    cli_print_object, "Add an instance (admin).  The bot token is "
-	    "read from --bot-token-file (\"-\": stdin) or --bot-token-env.",
+	    "read from --bot-token-file (\"-\": stdin) or --bot-token-env; "
+	    "--grace-days: how long a rotated credential stays active, "
+	    "--warn-day: days before expiry owners are warned (repeat).",
 	    NULL },
 	{ "update", "NAME", "PATCH", "/v1/instances/{}", FIELDS(inst_update_f),
 	    CLI_V_NONEMPTY, cli_print_object, "Change an instance (admin); "
-	    "--any-scope lifts the scope restriction.", NULL },
+	    "--any-scope lifts the scope restriction, --warn-day replaces "
+	    "the expiry warnings and --no-warn-days turns them off.", NULL },
 	{ "sync", "NAME", "POST", "/v1/instances/{}/sync", NOFIELDS, 0,
 	    inst_print_sync, "Read the instance's legacy API tokens and the "
 	    "last use of keywarden's tokens (admin, provisioner).", NULL },

@@ -208,6 +208,8 @@ void	 cli_verb_usage(struct buf *out, const char *lead,
  * problem) or KW_ERR_IO (unreadable secret file), with err filled. */
 int	 cli_body_build(const struct cli_verb *v, const struct cli_args *a,
 	    json_t **out, char *err, size_t errsz);
+/* 1 if options of type t may be given more than once (a JSON array). */
+int	 cli_is_repeatable(enum cli_ftype t);
 /* Append "?k=v&..." for the CF_Q* options in a to out (nothing if none). */
 void	 cli_query_build(const struct cli_args *a, struct buf *out);
 /* Append tmpl to out with "{}" replaced by arg, percent-encoded. */

@@ -17,8 +17,8 @@
 #define NOFIELDS	NULL, 0
 
 #define REQ_STATES	"pending_manager|pending_provisioner|" \
-			"awaiting_fulfilment|issued|denied|withdrawn|" \
-			"expired|failed"
+			"awaiting_fulfilment|issuing|issued|denied|" \
+			"withdrawn|expired|failed"
 
 static const struct cli_field req_create_f[] = {
 	{ "instance", "instance", CF_STR, CLI_REQ, "NAME", NULL },
@@ -202,26 +202,73 @@ req_value_text(struct buf *out, json_t *v, const char *suffix)
 		buf_addstr(out, suffix);
 }
 
+/* What the provisioner types on the instance, exactly: shown apart, in
+ * this order, each line only when the fulfilment carries it. */
+static const struct {
+	const char	*label;
+	const char	*key;
+} req_exact[] = {
+	{ "name:",		"name" },
+	{ "identifier:",	"identifier" },
+	{ "description:",	"description" },
+};
+
+/* 1 if req is of kind integration. */
+static int
+req_is_integration(json_t *req)
+{
+	json_t *k = json_object_get(req, "kind");
+
+	return json_is_string(k) &&
+	    strcmp(json_string_value(k), "integration") == 0;
+}
+
 /*
- * Append the instructions of a request awaiting fulfilment: the exact
- * name to give the credential on the instance, set apart so it cannot
- * be missed, the rest of the fulfilment object, and the next command.
+ * Append the instructions of a request awaiting fulfilment: what to
+ * create on the instance (name, identifier, description), set apart so
+ * none of it can be missed, the rest of the fulfilment object, and the
+ * next command (an integration's identifier is its external id).
  */
 static void
 req_fulfilment_render(struct buf *out, json_t *req)
 {
-	json_t		*f = json_object_get(req, "fulfilment"), *rest;
+	json_t		*f = json_object_get(req, "fulfilment"), *rest, *v;
 	json_t		*name = json_object_get(f, "name");
+	json_t		*ident = json_object_get(f, "identifier");
+	struct cli_table t;
 	struct buf	 b;
+	size_t		 i;
 
 	if (!json_is_string(name))
 		return;
-	buf_addstr(out, "\nCreate the credential on the instance with this "
-	    "exact name:\n\n    ");
-	cli_add_safe(out, json_string_value(name));
-	buf_addstr(out, "\n\n");
+	memset(&t, 0, sizeof(t));
+	t.ncols = 2;
+	for (i = 0; i < KW_NELEM(req_exact); i++) {
+		v = json_object_get(f, req_exact[i].key);
+		if (!json_is_string(v))
+			continue;
+		cli_table_cell(&t, req_exact[i].label);
+		cli_table_cell(&t, json_string_value(v));
+	}
+	buf_printf(out, "\nCreate the %s on the instance with %s:\n\n",
+	    req_is_integration(req) ? "OAuth client" : "credential",
+	    t.ncells > 2 ? "exactly these values" : "this exact name");
+	if (t.ncells > 2) {
+		buf_init(&b, CLI_OUT_MAX);
+		if (cli_table_render(&t, &b) != 0 && out->err == 0)
+			out->err = KW_ERR_NOMEM;
+		cli_indent(out, buf_str(&b), "    ");
+		buf_free(&b);
+	} else {
+		buf_addstr(out, "    ");
+		cli_add_safe(out, json_string_value(name));
+		buf_addstr(out, "\n");
+	}
+	cli_table_free(&t);
+	buf_addstr(out, "\n");
 	if ((rest = json_deep_copy(f)) != NULL) {
-		json_object_del(rest, "name");
+		for (i = 0; i < KW_NELEM(req_exact); i++)
+			json_object_del(rest, req_exact[i].key);
 		if (json_object_size(rest) > 0) {
 			buf_init(&b, CLI_OUT_MAX);
 			cli_object_render(&b, rest);
@@ -234,7 +281,15 @@ req_fulfilment_render(struct buf *out, json_t *req)
 	buf_addstr(out, "Then hand keywarden its secret: keywarden request "
 	    "fulfil ");
 	cli_add_value(out, json_object_get(req, "id"));
-	buf_addstr(out, " --secret-file FILE\n");
+	buf_addstr(out, " --secret-file FILE");
+	if (req_is_integration(req)) {
+		buf_addstr(out, " --external-id ");
+		if (json_is_string(ident))
+			cli_add_safe(out, json_string_value(ident));
+		else
+			buf_addstr(out, "CLIENT_IDENTIFIER");
+	}
+	buf_addstr(out, "\n");
 }
 
 void

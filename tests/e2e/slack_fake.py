@@ -139,8 +139,8 @@ class SlackFake:
 
     # -- lifecycle ---------------------------------------------------------
 
-    def start(self):
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    def start(self, port=0):
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
         self.httpd.daemon_threads = True
         self.httpd.fake = self
         self.port = self.httpd.server_address[1]
@@ -333,3 +333,39 @@ class SlackFake:
         with self.lock:
             self._responses.append({"id": ident, "body": body})
         return (200, {"ok": True}, "application/json; charset=utf-8", {})
+
+
+def _main():
+    """Run the fake on its own and print what keywarden sends (the demo
+    uses this to show notifications without a Slack workspace)."""
+    import argparse
+    import signal
+    import sys
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--port", type=int, default=8400)
+    args = ap.parse_args()
+    fake = SlackFake().start(port=args.port)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *a: stop.set())
+    signal.signal(signal.SIGINT, lambda *a: stop.set())
+    print(json.dumps({"event": "listening", "api_url": fake.api_url,
+                      "webhook_url": fake.webhook_url,
+                      "bot_token": fake.bot_token,
+                      "signing_secret": SIGNING_SECRET}), flush=True)
+    seen_dm = seen_hook = 0
+    while not stop.wait(0.3):
+        dms, hooks = fake.messages(), fake.webhook_posts()
+        for m in dms[seen_dm:]:
+            print("--- DM to %s ---\n%s" % (m["user"], m["text"]),
+                  flush=True)
+        for h in hooks[seen_hook:]:
+            print("--- channel ---\n%s" % h["body"].get("text"),
+                  flush=True)
+        seen_dm, seen_hook = len(dms), len(hooks)
+    fake.close()
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    _main()

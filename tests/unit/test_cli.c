@@ -455,7 +455,13 @@ test_handles(void **state)
 	assert_true(cli_handles("credential"));
 	assert_true(cli_handles("audit"));
 	assert_true(cli_handles("revoke"));
+	assert_true(cli_handles("report"));
+	assert_true(cli_handles("settings"));
 	assert_false(cli_handles("requests"));
+	assert_false(cli_handles("slack"));
+	assert_false(cli_handles("settings slack"));
+	assert_false(cli_handles("setting"));
+	assert_false(cli_handles(""));
 	assert_false(cli_handles(NULL));
 }
 
@@ -611,10 +617,27 @@ test_list_queries(void **state)
 	    "--expiring-before", "2026-12-31", NULL), -1);
 	assert_string_equal(err, "--expiring-before takes an RFC 3339 UTC "
 	    "time (2026-11-28T09:00:00Z)");
+	/* Every credential state the server knows, and every kind. */
 	assert_int_equal(parse(cl, &a, err, "credential", "list", "--state",
-	    "pending", NULL), -1);
+	    "pending", "--kind", "legacy_api_token", NULL), 0);
+	assert_query(&a, "?state=pending&kind=legacy_api_token");
+	assert_int_equal(parse(cl, &a, err, "credential", "list", "--kind",
+	    "integration", "--instance", "global", NULL), 0);
+	assert_query(&a, "?kind=integration&instance=global");
+	assert_int_equal(parse(cl, &a, err, "credential", "list", "--state",
+	    "issued", NULL), -1);
 	assert_string_equal(err,
-	    "--state takes one of: active|revoked|expired");
+	    "--state takes one of: pending|active|revoked|expired");
+	assert_int_equal(parse(cl, &a, err, "credential", "list", "--kind",
+	    "oauth", NULL), -1);
+	assert_string_equal(err, "--kind takes one of: "
+	    "api_token|integration|legacy_api_token");
+	assert_int_equal(parse(cl, &a, err, "credential", "list", "--kind",
+	    "api_token", "--kind", "integration", NULL), -1);
+	assert_string_equal(err, "--kind given more than once");
+	assert_int_equal(parse(rl, &a, err, "request", "list", "--state",
+	    "issuing", NULL), 0);
+	assert_query(&a, "?state=issuing");
 	assert_int_equal(parse(al, &a, err, "audit", "list", "--after-seq",
 	    "42", "--limit", "5", NULL), 0);
 	assert_query(&a, "?after_seq=42&limit=5");
@@ -699,7 +722,8 @@ static void
 test_usage_new(void **state)
 {
 	const struct cli_resource *const rs[] = { &cli_people, &cli_instances,
-	    &cli_requests, &cli_credentials, &cli_audit, &cli_revoke };
+	    &cli_requests, &cli_credentials, &cli_audit, &cli_revoke,
+	    &cli_report, &cli_settings_slack };
 	struct buf	 b;
 	const char	*line, *nl;
 	size_t		 i, j;
@@ -1369,6 +1393,501 @@ test_net_unreachable(void **state)
 	net_response_free(&rs);
 }
 
+/* ---- instance lifecycle fields, secret limits, settings, help ---------- */
+
+static void
+test_instance_lifecycle_fields(void **state)
+{
+	const struct cli_verb	*ic = verb(&cli_instances, "create");
+	const struct cli_verb	*iu = verb(&cli_instances, "update");
+	struct cli_args		 a;
+	struct buf		 b;
+	char			 err[CLI_ERR_MAX];
+
+	(void)state;
+	assert_int_equal(parse(ic, &a, err, "instances", "create", "--name",
+	    "g", "--url", "https://g.zendesk.com", "--grace-days", "0",
+	    "--warn-day", "30", "--warn-day", "7", "--warn-day", "3650", NULL),
+	    0);
+	assert_body(ic, &a, "{\"name\":\"g\",\"url\":\"https://g.zendesk.com\","
+	    "\"grace_days\":0,\"warn_days\":[30,7,3650]}");
+	assert_int_equal(parse(iu, &a, err, "instances", "update", "g",
+	    "--grace-days", "14", NULL), 0);
+	assert_body(iu, &a, "{\"grace_days\":14}");
+	/* --no-warn-days sends the empty list: no warnings at all. */
+	assert_int_equal(parse(iu, &a, err, "instances", "update", "g",
+	    "--no-warn-days", NULL), 0);
+	assert_body(iu, &a, "{\"warn_days\":[]}");
+	assert_int_equal(parse(iu, &a, err, "instances", "update", "g",
+	    "--warn-day=1", NULL), 0);
+	assert_body(iu, &a, "{\"warn_days\":[1]}");
+
+	assert_int_equal(parse(iu, &a, err, "instances", "update", "g",
+	    "--warn-day", "7", "--no-warn-days", NULL), -1);
+	assert_string_equal(err,
+	    "--warn-day and --no-warn-days cannot be combined");
+	assert_int_equal(parse(iu, &a, err, "instances", "update", "g",
+	    "--no-warn-days", "--no-warn-days", NULL), -1);
+	assert_string_equal(err, "--no-warn-days given more than once");
+	assert_int_equal(parse(iu, &a, err, "instances", "update", "g",
+	    "--no-warn-days=1", NULL), -1);
+	assert_string_equal(err, "--no-warn-days takes no value");
+	assert_int_equal(parse(iu, &a, err, "instances", "update", "g",
+	    "--warn-day", "1d", NULL), -1);
+	assert_string_equal(err, "--warn-day takes a whole number");
+	assert_int_equal(parse(iu, &a, err, "instances", "update", "g",
+	    "--warn-day", "-7", NULL), -1);
+	assert_string_equal(err, "--warn-day takes a whole number");
+	assert_int_equal(parse(iu, &a, err, "instances", "update", "g",
+	    "--grace-days", "-1", NULL), -1);
+	assert_string_equal(err, "--grace-days takes a whole number");
+	assert_int_equal(parse(iu, &a, err, "instances", "update", "g",
+	    "--grace-days", "1", "--grace-days", "2", NULL), -1);
+	assert_string_equal(err, "--grace-days given more than once");
+
+	buf_init(&b, CLI_OUT_MAX);
+	cli_verb_usage(&b, "  ", &cli_instances, iu);
+	assert_non_null(strstr(buf_str(&b), "[--grace-days N]"));
+	assert_non_null(strstr(buf_str(&b),
+	    "[--warn-day N... | --no-warn-days]"));
+	buf_free(&b);
+}
+
+/* Write len bytes of data to a new temporary file; its path in path. */
+static void
+temp_file(char *path, const void *data, size_t len)
+{
+	int fd;
+
+	strcpy(path, "/tmp/kwsecXXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	close(fd);
+}
+
+static void
+test_secret_limits(void **state)
+{
+	const struct cli_verb	*f = verb(&cli_requests, "fulfil");
+	struct cli_args		 a;
+	json_t			*body = NULL;
+	char			 err[CLI_ERR_MAX], path[32];
+	char			*big;
+
+	(void)state;
+	/* The server keeps secrets of up to KW_SECRET_MAX bytes: so does
+	 * the client, from a file and from the environment. */
+	assert_int_equal(CLI_SECRET_MAX, KW_SECRET_MAX);
+	big = malloc(KW_SECRET_MAX + 3);
+	assert_non_null(big);
+	memset(big, 'x', KW_SECRET_MAX);
+	big[KW_SECRET_MAX] = '\n';
+	temp_file(path, big, KW_SECRET_MAX + 1);
+	assert_int_equal(parse(f, &a, err, "request", "fulfil", "r_1",
+	    "--secret-file", path, NULL), 0);
+	assert_int_equal(cli_body_build(f, &a, &body, err, sizeof(err)), 0);
+	assert_int_equal(json_string_length(json_object_get(body, "secret")),
+	    KW_SECRET_MAX);
+	json_decref(body);
+	body = NULL;
+	unlink(path);
+	/* The same without a line ending, and with CR LF. */
+	temp_file(path, big, KW_SECRET_MAX);
+	assert_int_equal(cli_body_build(f, &a, &body, err, sizeof(err)), 0);
+	assert_int_equal(json_string_length(json_object_get(body, "secret")),
+	    KW_SECRET_MAX);
+	json_decref(body);
+	body = NULL;
+	unlink(path);
+	big[KW_SECRET_MAX] = '\r';
+	big[KW_SECRET_MAX + 1] = '\n';
+	temp_file(path, big, KW_SECRET_MAX + 2);
+	assert_int_equal(cli_body_build(f, &a, &body, err, sizeof(err)), 0);
+	assert_int_equal(json_string_length(json_object_get(body, "secret")),
+	    KW_SECRET_MAX);
+	json_decref(body);
+	body = NULL;
+	unlink(path);
+
+	/* One byte more is a usage error, with or without a newline. */
+	big[KW_SECRET_MAX] = 'x';
+	big[KW_SECRET_MAX + 1] = '\n';
+	temp_file(path, big, KW_SECRET_MAX + 2);
+	assert_int_equal(cli_body_build(f, &a, &body, err, sizeof(err)),
+	    KW_ERR_VALIDATION);
+	assert_string_equal(err, "--secret-file: secret longer than 4096 "
+	    "bytes");
+	assert_null(body);
+	unlink(path);
+	temp_file(path, big, KW_SECRET_MAX + 1);
+	assert_int_equal(cli_body_build(f, &a, &body, err, sizeof(err)),
+	    KW_ERR_VALIDATION);
+	assert_string_equal(err, "--secret-file: secret longer than 4096 "
+	    "bytes");
+	unlink(path);
+
+	/* A NUL byte in the secret's line would cut it short: refused.  One
+	 * after the first line is not part of the secret. */
+	temp_file(path, "ab\0cd\n", 6);
+	assert_int_equal(cli_body_build(f, &a, &body, err, sizeof(err)),
+	    KW_ERR_VALIDATION);
+	assert_non_null(strstr(err, "holds a NUL byte"));
+	unlink(path);
+	temp_file(path, "abcd\n\0", 6);
+	assert_body(f, &a, "{\"secret\":\"abcd\"}");
+	unlink(path);
+
+	/* The environment: 4096 bytes pass, 4097 do not. */
+	big[KW_SECRET_MAX] = '\0';
+	setenv("KW_TEST_BIG", big, 1);
+	assert_int_equal(parse(f, &a, err, "request", "fulfil", "r_1",
+	    "--secret-env", "KW_TEST_BIG", NULL), 0);
+	assert_int_equal(cli_body_build(f, &a, &body, err, sizeof(err)), 0);
+	assert_int_equal(json_string_length(json_object_get(body, "secret")),
+	    KW_SECRET_MAX);
+	json_decref(body);
+	body = NULL;
+	big[KW_SECRET_MAX] = 'x';
+	big[KW_SECRET_MAX + 1] = '\0';
+	setenv("KW_TEST_BIG", big, 1);
+	assert_int_equal(cli_body_build(f, &a, &body, err, sizeof(err)),
+	    KW_ERR_VALIDATION);
+	assert_string_equal(err, "--secret-env: secret longer than 4096 "
+	    "bytes");
+	assert_null(body);
+	unsetenv("KW_TEST_BIG");
+	free(big);
+}
+
+static void
+test_settings_slack(void **state)
+{
+	const struct cli_verb	*sh = verb(&cli_settings_slack, "show");
+	const struct cli_verb	*ss = verb(&cli_settings_slack, "set");
+	struct cli_args		 a;
+	struct buf		 b;
+	json_t			*body = NULL;
+	char			 err[CLI_ERR_MAX], path[32];
+	int			 pfd[2], saved;
+
+	(void)state;
+	assert_string_equal(cli_settings_slack.name, "settings slack");
+	assert_string_equal(sh->method, "GET");
+	assert_string_equal(sh->path, "/v1/settings/slack");
+	assert_string_equal(ss->method, "PUT");
+	assert_string_equal(ss->path, "/v1/settings/slack");
+	assert_int_equal(parse(sh, &a, err, "settings", "show", NULL), 0);
+	assert_int_equal(parse(sh, &a, err, "settings", "show", "x", NULL),
+	    -1);
+
+	/* What cli_run hands on: the group word, then the verb ("slack" is
+	 * taken out once it picked the resource). */
+	temp_file(path, "xoxb-1-2-abc\n", 13);
+	setenv("KW_TEST_SIG", "8f14e45fceea167a", 1);
+	assert_int_equal(parse(ss, &a, err, "settings", "set",
+	    "--bot-token-file", path, "--signing-secret-env", "KW_TEST_SIG",
+	    "--api-base-url", "http://127.0.0.1:9/api", "--webhook-url",
+	    "none", NULL), 0);
+	assert_body(ss, &a, "{\"bot_token\":\"xoxb-1-2-abc\","
+	    "\"signing_secret\":\"8f14e45fceea167a\","
+	    "\"api_base_url\":\"http://127.0.0.1:9/api\","
+	    "\"webhook_url\":null}");
+	/* The secrets in the body are wiped in place before it is freed. */
+	assert_int_equal(cli_body_build(ss, &a, &body, err, sizeof(err)), 0);
+	cli_json_wipe(body, "bot_token");
+	cli_json_wipe(body, "signing_secret");
+	assert_int_equal(json_string_value(json_object_get(body,
+	    "bot_token"))[0], '\0');
+	assert_int_equal(json_string_value(json_object_get(body,
+	    "signing_secret"))[0], '\0');
+	json_decref(body);
+	body = NULL;
+	unlink(path);
+	setenv("KW_TEST_BOT", "xoxb-from-env", 1);
+	assert_int_equal(parse(ss, &a, err, "settings", "set",
+	    "--signing-secret-env", "KW_TEST_SIG", "--bot-token-env",
+	    "KW_TEST_BOT", "--webhook-url", "https://hooks.example.com/T/B",
+	    NULL), 0);
+	assert_body(ss, &a, "{\"signing_secret\":\"8f14e45fceea167a\","
+	    "\"bot_token\":\"xoxb-from-env\","
+	    "\"webhook_url\":\"https://hooks.example.com/T/B\"}");
+
+	/* The webhook URL is a secret too: from the environment or a file
+	 * (one line, like the others), or "none" to turn it off. */
+	setenv("KW_TEST_HOOK", "https://hooks.example.com/T/B/x", 1);
+	assert_int_equal(parse(ss, &a, err, "settings", "set",
+	    "--signing-secret-env", "KW_TEST_SIG", "--bot-token-env",
+	    "KW_TEST_BOT", "--webhook-url-env", "KW_TEST_HOOK", NULL), 0);
+	assert_body(ss, &a, "{\"signing_secret\":\"8f14e45fceea167a\","
+	    "\"bot_token\":\"xoxb-from-env\","
+	    "\"webhook_url\":\"https://hooks.example.com/T/B/x\"}");
+	unsetenv("KW_TEST_HOOK");
+	temp_file(path, "https://hooks.example.com/T/B/y\n", 32);
+	assert_int_equal(parse(ss, &a, err, "settings", "set",
+	    "--signing-secret-env", "KW_TEST_SIG", "--bot-token-env",
+	    "KW_TEST_BOT", "--webhook-url-file", path, NULL), 0);
+	assert_body(ss, &a, "{\"signing_secret\":\"8f14e45fceea167a\","
+	    "\"bot_token\":\"xoxb-from-env\","
+	    "\"webhook_url\":\"https://hooks.example.com/T/B/y\"}");
+	unlink(path);
+	assert_int_equal(parse(ss, &a, err, "settings", "set",
+	    "--signing-secret-env", "KW_TEST_SIG", "--bot-token-env",
+	    "KW_TEST_BOT", "--webhook-url", "none", "--webhook-url-env",
+	    "KW_TEST_HOOK", NULL), -1);
+	assert_string_equal(err,
+	    "--webhook-url and --webhook-url-env cannot be combined");
+	assert_int_equal(parse(ss, &a, err, "settings", "set",
+	    "--signing-secret-env", "KW_TEST_SIG", "--bot-token-file", "-",
+	    "--webhook-url-file", "-", NULL), -1);
+	assert_string_equal(err, "--bot-token-file and --webhook-url-file "
+	    "cannot both read standard input ('-'): give one a file");
+
+	/* Both secrets are required; neither can come from argv. */
+	assert_int_equal(parse(ss, &a, err, "settings", "set", NULL), -1);
+	assert_string_equal(err, "--bot-token-file or --bot-token-env is "
+	    "required");
+	assert_int_equal(parse(ss, &a, err, "settings", "set",
+	    "--bot-token-env", "KW_TEST_BOT", NULL), -1);
+	assert_string_equal(err, "--signing-secret-file or "
+	    "--signing-secret-env is required");
+	assert_int_equal(parse(ss, &a, err, "settings", "set",
+	    "--bot-token", "xoxb-argv", NULL), -1);
+	assert_string_equal(err, "unknown option --bot-token");
+	assert_int_equal(parse(ss, &a, err, "settings", "set",
+	    "--signing-secret", "s", NULL), -1);
+	assert_string_equal(err, "unknown option --signing-secret");
+	assert_int_equal(parse(ss, &a, err, "settings", "set",
+	    "--bot-token-file", "f", "--bot-token-env", "V",
+	    "--signing-secret-env", "W", NULL), -1);
+	assert_string_equal(err,
+	    "--bot-token-file and --bot-token-env cannot be combined");
+	/* Standard input holds one secret, not two. */
+	assert_int_equal(parse(ss, &a, err, "settings", "set",
+	    "--bot-token-file", "-", "--signing-secret-file", "-", NULL), -1);
+	assert_string_equal(err, "--bot-token-file and --signing-secret-file "
+	    "cannot both read standard input ('-'): give one a file");
+
+	/* One of them from standard input, the other from the environment. */
+	assert_int_equal(pipe(pfd), 0);
+	assert_int_equal(write(pfd[1], "xoxb-piped\n", 11), 11);
+	saved = dup(STDIN_FILENO);
+	assert_int_equal(dup2(pfd[0], STDIN_FILENO), STDIN_FILENO);
+	assert_int_equal(parse(ss, &a, err, "settings", "set",
+	    "--bot-token-file", "-", "--signing-secret-env", "KW_TEST_SIG",
+	    NULL), 0);
+	assert_body(ss, &a, "{\"bot_token\":\"xoxb-piped\","
+	    "\"signing_secret\":\"8f14e45fceea167a\"}");
+	assert_int_equal(dup2(saved, STDIN_FILENO), STDIN_FILENO);
+	close(saved);
+	close(pfd[0]);
+	close(pfd[1]);
+	unsetenv("KW_TEST_SIG");
+	unsetenv("KW_TEST_BOT");
+
+	buf_init(&b, CLI_OUT_MAX);
+	cli_verb_usage(&b, "  ", &cli_settings_slack, ss);
+	/* A group of alternatives too wide for a line breaks before "|". */
+	assert_string_equal(buf_str(&b), "  keywarden settings slack set "
+	    "(--bot-token-file FILE | --bot-token-env VAR)\n"
+	    "      (--signing-secret-file FILE | --signing-secret-env VAR)\n"
+	    "      [--api-base-url URL] [--webhook-url URL|none | "
+	    "--webhook-url-file FILE\n"
+	    "      | --webhook-url-env VAR]\n");
+	buf_free(&b);
+	cli_verb_usage(&b, "usage: ", &cli_settings_slack, ss);
+	assert_string_equal(buf_str(&b), "usage: keywarden settings slack set\n"
+	    "           (--bot-token-file FILE | --bot-token-env VAR)\n"
+	    "           (--signing-secret-file FILE | --signing-secret-env "
+	    "VAR)\n"
+	    "           [--api-base-url URL] [--webhook-url URL|none\n"
+	    "           | --webhook-url-file FILE | --webhook-url-env VAR]\n");
+	buf_free(&b);
+	cli_verb_usage(&b, "  ", &cli_settings_slack, sh);
+	assert_string_equal(buf_str(&b), "  keywarden settings slack show\n");
+	buf_free(&b);
+}
+
+/* `keywarden help` (cli_usage) lists every verb of every resource. */
+static void
+test_usage_lists_everything(void **state)
+{
+	const struct cli_resource *const rs[] = { &cli_people, &cli_instances,
+	    &cli_requests, &cli_credentials, &cli_audit, &cli_revoke,
+	    &cli_report, &cli_settings_slack };
+	static const char *const lines[] = {
+		"\n  keywarden revoke (--instance NAME | --request ID) --reason "
+		    "TEXT [--dry-run]\n",
+		"\n  keywarden report migration [--instance NAME]\n",
+		"\n  keywarden settings slack show\n",
+		"\n  keywarden settings slack set (--bot-token-file FILE | "
+		    "--bot-token-env VAR)\n",
+		"\n  keywarden credential rotate ID\n",
+		"\n  keywarden credential link-replacement ID --replacement "
+		    "ID|none\n",
+		"\n  keywarden instances sync NAME\n",
+		"[--state STATE] [--kind KIND]",
+	};
+	struct buf	 want;
+	char		*text = NULL;
+	size_t		 len = 0, i, j;
+	FILE		*fp;
+
+	(void)state;
+	fp = open_memstream(&text, &len);
+	assert_non_null(fp);
+	fputc('\n', fp);
+	cli_usage(fp);
+	fclose(fp);
+	for (i = 0; i < KW_NELEM(rs); i++)
+		for (j = 0; j < rs[i]->nverbs; j++) {
+			buf_init(&want, 1024);
+			buf_printf(&want, "\n  keywarden %s", rs[i]->name);
+			if (rs[i]->verbs[j].name != NULL)
+				buf_printf(&want, " %s", rs[i]->verbs[j].name);
+			if (strstr(text, buf_str(&want)) == NULL)
+				fail_msg("help lacks '%s'", buf_str(&want) + 3);
+			buf_free(&want);
+		}
+	for (i = 0; i < KW_NELEM(lines); i++)
+		if (strstr(text, lines[i]) == NULL)
+			fail_msg("help lacks '%s'", lines[i]);
+	free(text);
+}
+
+static void
+test_issued_render(void **state)
+{
+	json_t		*c;
+	struct buf	 b;
+
+	(void)state;
+	/* A rotation on an automatic instance: the successor, active. */
+	c = json_of("{\"id\":\"c_2\",\"instance\":\"global\",\"state\":"
+	    "\"active\",\"request_id\":\"r_2\",\"delivery\":{\"state\":"
+	    "\"pending\"},\"rotated_from\":\"c_1\",\"rotated_to\":null}");
+	buf_init(&b, 4096);
+	cli_issued_render(&b, c);
+	assert_string_equal(buf_str(&b),
+	    "successor c_2 of c_1: active\n"
+	    "\n"
+	    "id:              c_2\n"
+	    "instance:        global\n"
+	    "state:           active\n"
+	    "request_id:      r_2\n"
+	    "delivery.state:  pending\n"
+	    "rotated_from:    c_1\n"
+	    "rotated_to:      -\n"
+	    "\n"
+	    "The secret is delivered once: its owner reveals it with: "
+	    "keywarden credential reveal c_2\n"
+	    "The predecessor c_1 stays active for the instance's grace period "
+	    "(grace_days), then is revoked.\n");
+	buf_free(&b);
+	json_decref(c);
+
+	/* On a manual instance the successor waits for a fulfilment. */
+	c = json_of("{\"id\":\"c_3\",\"state\":\"pending\",\"request_id\":"
+	    "\"r_3\",\"rotated_from\":\"c_1\"}");
+	cli_issued_render(&b, c);
+	assert_true(strncmp(buf_str(&b), "successor c_3 of c_1: pending\n\n",
+	    31) == 0);
+	assert_non_null(strstr(buf_str(&b), "\nNot issued yet: its request "
+	    "awaits fulfilment by hand; see: keywarden request show r_3\n"
+	    "Once it is fulfilled, its owner reveals the secret, once, with: "
+	    "keywarden credential reveal c_3\n"));
+	assert_null(strstr(buf_str(&b), "The secret is delivered once"));
+	buf_free(&b);
+	json_decref(c);
+
+	/* Issued directly: no successor line, no predecessor. */
+	c = json_of("{\"id\":\"c_4\",\"state\":\"active\",\"rotated_from\":"
+	    "null}");
+	cli_issued_render(&b, c);
+	assert_string_equal(buf_str(&b),
+	    "id:            c_4\n"
+	    "state:         active\n"
+	    "rotated_from:  -\n"
+	    "\n"
+	    "The secret is delivered once: its owner reveals it with: "
+	    "keywarden credential reveal c_4\n");
+	buf_free(&b);
+	json_decref(c);
+}
+
+static void
+test_fulfilment_render(void **state)
+{
+	json_t		*r;
+	struct buf	 b;
+
+	(void)state;
+	/* An integration: name, identifier and description, the exact
+	 * values; the identifier is the external id to hand back. */
+	r = json_of("{\"id\":\"r_3\",\"kind\":\"integration\",\"state\":"
+	    "\"awaiting_fulfilment\",\"fulfilment\":{\"name\":\"Sync\","
+	    "\"description\":\"https://kw.example.com/requests/r_3\","
+	    "\"identifier\":\"keywarden-c_3\",\"instance_url\":"
+	    "\"https://g.zendesk.com\",\"credential_id\":\"c_3\","
+	    "\"instructions\":\"Create it.\"}}");
+	buf_init(&b, 8192);
+	cli_request_state_render(&b, r);
+	assert_string_equal(buf_str(&b),
+	    "request r_3: awaiting_fulfilment\n"
+	    "\n"
+	    "Create the OAuth client on the instance with exactly these "
+	    "values:\n"
+	    "\n"
+	    "    name:         Sync\n"
+	    "    identifier:   keywarden-c_3\n"
+	    "    description:  https://kw.example.com/requests/r_3\n"
+	    "\n"
+	    "  instance_url:   https://g.zendesk.com\n"
+	    "  credential_id:  c_3\n"
+	    "  instructions:   Create it.\n"
+	    "\n"
+	    "Then hand keywarden its secret: keywarden request fulfil r_3 "
+	    "--secret-file FILE --external-id keywarden-c_3\n");
+	buf_free(&b);
+	json_decref(r);
+
+	/* An API token: name and identifier; no external id needed.  What
+	 * the server sends is never trusted to be printable. */
+	r = json_of("{\"id\":\"r_4\",\"kind\":\"api_token\",\"state\":"
+	    "\"awaiting_fulfilment\",\"history\":[],\"fulfilment\":{\"name\":"
+	    "\"https://kw.example.com/requests/r_4\",\"identifier\":"
+	    "\"keywarden-c\\u001b4\"}}");
+	cli_request_render(&b, r);
+	assert_non_null(strstr(buf_str(&b),
+	    "\nCreate the credential on the instance with exactly these "
+	    "values:\n"
+	    "\n"
+	    "    name:        https://kw.example.com/requests/r_4\n"
+	    "    identifier:  keywarden-c?4\n"
+	    "\n"
+	    "Then hand keywarden its secret: keywarden request fulfil r_4 "
+	    "--secret-file FILE\n"));
+	buf_free(&b);
+	json_decref(r);
+
+	/* An integration whose fulfilment lacks an identifier still says
+	 * that an external id is needed. */
+	r = json_of("{\"id\":\"r_5\",\"kind\":\"integration\",\"state\":"
+	    "\"awaiting_fulfilment\",\"fulfilment\":{\"name\":\"Sync\"}}");
+	cli_request_state_render(&b, r);
+	assert_string_equal(buf_str(&b),
+	    "request r_5: awaiting_fulfilment\n"
+	    "\n"
+	    "Create the OAuth client on the instance with this exact name:\n"
+	    "\n"
+	    "    Sync\n"
+	    "\n"
+	    "Then hand keywarden its secret: keywarden request fulfil r_5 "
+	    "--secret-file FILE --external-id CLIENT_IDENTIFIER\n");
+	buf_free(&b);
+	json_decref(r);
+}
+
 int
 main(void)
 {
@@ -1400,6 +1919,12 @@ main(void)
 		cmocka_unit_test(test_revoke_classify),
 		cmocka_unit_test(test_bulk_revoke),
 		cmocka_unit_test(test_bulk_revoke_gives_up),
+		cmocka_unit_test(test_instance_lifecycle_fields),
+		cmocka_unit_test(test_secret_limits),
+		cmocka_unit_test(test_settings_slack),
+		cmocka_unit_test(test_usage_lists_everything),
+		cmocka_unit_test(test_issued_render),
+		cmocka_unit_test(test_fulfilment_render),
 		cmocka_unit_test(test_net_refusals),
 		cmocka_unit_test(test_net_exchange),
 		cmocka_unit_test(test_net_too_large),
