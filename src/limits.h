@@ -57,6 +57,8 @@
 #define LEGACY_OAUTH_MAX	65536		/* keywarden tokens matched per
 						   sync */
 
+#define KW_AUDIT_RECORD_MAX	(256 * 1024)	/* one serialised audit event */
+
 /* Secrets */
 #define KW_MASTER_KEY_LEN	32
 #define KW_TOKEN_RAW_LEN	32		/* random bytes in a personal token */

@@ -8,43 +8,134 @@
 #include "kw.h"
 #include "audit/audit.h"
 #include "crypto/crypto.h"
+#include "limits.h"
+#include "util/buf.h"
 #include "util/util.h"
 
 #define VERIFY_PAGE	1000
 
+/* Append s as a JSON string the way jansson writes it with
+ * JSON_ENSURE_ASCII: short escapes, \u00XX for other controls, \uXXXX
+ * (upper-case hex, surrogate pairs) beyond ASCII. */
+static void
+json_str(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char	*p = (const unsigned char *)s;
+	unsigned		 cp, hi, lo;
+	char			 u[13];
+	size_t			 k;
+
+	buf_add(b, "\"", 1);
+	while (*p) {
+		cp = *p;
+		k = 1;
+		if (cp >= 0x80) {
+			k = cp >= 0xf0 ? 4 : cp >= 0xe0 ? 3 : 2;
+			cp &= k == 4 ? 0x07 : k == 3 ? 0x0f : 0x1f;
+			for (size_t i = 1; i < k; i++) {
+				if ((p[i] & 0xc0) != 0x80) {
+					cp = 0xfffd;	/* not UTF-8 */
+					k = i;
+					break;
+				}
+				cp = (cp << 6) | (p[i] & 0x3f);
+			}
+		}
+		p += k;
+		switch (cp) {
+		case '"':  buf_add(b, "\\\"", 2); continue;
+		case '\\': buf_add(b, "\\\\", 2); continue;
+		case '\b': buf_add(b, "\\b", 2); continue;
+		case '\f': buf_add(b, "\\f", 2); continue;
+		case '\n': buf_add(b, "\\n", 2); continue;
+		case '\r': buf_add(b, "\\r", 2); continue;
+		case '\t': buf_add(b, "\\t", 2); continue;
+		default:
+			break;
+		}
+		if (cp >= 0x20 && cp < 0x80) {
+			char c = (char)cp;
+			buf_add(b, &c, 1);
+			continue;
+		}
+		if (cp > 0xffff) {
+			cp -= 0x10000;
+			hi = 0xd800 | (cp >> 10);
+			lo = 0xdc00 | (cp & 0x3ff);
+			snprintf(u, sizeof(u), "\\u%c%c%c%c\\u%c%c%c%c",
+			    hex[hi >> 12], hex[(hi >> 8) & 15], hex[(hi >> 4) & 15],
+			    hex[hi & 15], hex[lo >> 12], hex[(lo >> 8) & 15],
+			    hex[(lo >> 4) & 15], hex[lo & 15]);
+			buf_add(b, u, 12);
+		} else {
+			snprintf(u, sizeof(u), "\\u%c%c%c%c", hex[cp >> 12],
+			    hex[(cp >> 8) & 15], hex[(cp >> 4) & 15], hex[cp & 15]);
+			buf_add(b, u, 6);
+		}
+	}
+	buf_add(b, "\"", 1);
+}
+
+/*
+ * The canonical serialisation: compact JSON with sorted keys, built
+ * directly (no parse, no allocation per field: verification of a long
+ * log is bounded by hashing, not by a JSON library).  details go in as
+ * stored; audit_append stores them canonical (compact, sorted keys,
+ * ASCII), so any change to their bytes changes the hash.
+ */
+static int
+canonical(const struct audit_event *ev, struct buf *b)
+{
+	char seq[32];
+
+	snprintf(seq, sizeof(seq), "%lld", (long long)ev->seq);
+	buf_addstr(b, "{\"action\":");
+	json_str(b, ev->action);
+	buf_addstr(b, ",\"actor\":");
+	json_str(b, ev->actor);
+	buf_addstr(b, ",\"at\":");
+	json_str(b, ev->at);
+	buf_addstr(b, ",\"details\":");
+	buf_addstr(b, ev->details);
+	buf_addstr(b, ",\"seq\":");
+	buf_addstr(b, seq);
+	buf_addstr(b, ",\"subject\":");
+	json_str(b, ev->subject);
+	buf_addstr(b, "}");
+	return buf_err(b);
+}
+
 char *
 audit_canonical(const struct audit_event *ev)
 {
-	json_t	*o, *d;
-	char	*out;
+	struct buf b;
 
-	if ((d = json_loads(ev->details, JSON_REJECT_DUPLICATES, NULL)) == NULL)
+	buf_init(&b, KW_AUDIT_RECORD_MAX);
+	if (canonical(ev, &b) != 0) {
+		buf_free(&b);
 		return NULL;
-	o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:o}", "seq",
-	    (json_int_t)ev->seq, "at", ev->at, "actor", ev->actor, "action",
-	    ev->action, "subject", ev->subject, "details", d);
-	if (o == NULL)
-		return NULL;
-	out = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
-	json_decref(o);
-	return out;
+	}
+	return buf_detach(&b, NULL);
 }
 
 int
 audit_hash(const struct audit_event *ev, char out[65])
 {
-	struct crypto_sha256	 h;
-	char			*canon;
+	struct crypto_sha256	h;
+	struct buf		b;
+	int			r;
 
-	if ((canon = audit_canonical(ev)) == NULL)
-		return KW_ERR_INVALID_JSON;
-	crypto_sha256_init(&h);
-	crypto_sha256_update(&h, ev->prev_hash, strlen(ev->prev_hash));
-	crypto_sha256_update(&h, "\n", 1);
-	crypto_sha256_update(&h, canon, strlen(canon));
-	crypto_sha256_final_hex(&h, out);
-	free(canon);
-	return 0;
+	buf_init(&b, KW_AUDIT_RECORD_MAX);
+	if ((r = canonical(ev, &b)) == 0) {
+		crypto_sha256_init(&h);
+		crypto_sha256_update(&h, ev->prev_hash, strlen(ev->prev_hash));
+		crypto_sha256_update(&h, "\n", 1);
+		crypto_sha256_update(&h, b.data, b.len);
+		crypto_sha256_final_hex(&h, out);
+	}
+	buf_free(&b);
+	return r;
 }
 
 int
@@ -100,7 +191,7 @@ verify_one(const struct audit_event *ev, void *arg)
 		    "prev_hash does not match the previous event's hash");
 	else if (audit_hash(ev, h) != 0)
 		snprintf(v->reason, sizeof(v->reason),
-		    "details are not valid JSON");
+		    "the event is too large to be one keywarden wrote");
 	else if (!crypto_eq(h, ev->hash, sizeof(h)))
 		snprintf(v->reason, sizeof(v->reason),
 		    "hash does not match the event's contents");

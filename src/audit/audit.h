@@ -24,10 +24,11 @@ int	 audit_append(struct store *st, const char *actor, const char *action,
 	    const char *subject, json_t *details);
 
 /* Canonical serialisation of an event (without prev_hash/hash): compact
- * JSON with sorted keys.  Returns a malloc'd string or NULL. */
+ * JSON with sorted keys, its details as stored (audit_append stores them
+ * in canonical form).  Returns a malloc'd string or NULL. */
 char	*audit_canonical(const struct audit_event *ev);
-/* Compute an event's hash from ev->prev_hash and its canonical form
- * into out[65].  0, or KW_ERR_INVALID_JSON if details do not parse. */
+/* Compute an event's hash — SHA-256 over prev_hash, "\n" and the
+ * canonical serialisation — into out[65].  0, or KW_ERR_TOO_LARGE. */
 int	 audit_hash(const struct audit_event *ev, char out[65]);
 
 struct audit_verdict {

@@ -695,9 +695,10 @@ cli_print_json(const struct cli_ctx *ctx, json_t *answer)
 		fprintf(ctx->err, "keywarden: out of memory\n");
 		return CLI_EXIT_FAIL;
 	}
+	/* One append, so the buffer is never moved (a reallocation would
+	 * leave an unwiped copy of a revealed secret behind). */
 	buf_init(&b, CLI_OUT_MAX);
-	buf_addstr(&b, s);
-	buf_addstr(&b, "\n");
+	buf_printf(&b, "%s\n", s);
 	kw_wipe(s, strlen(s));
 	free(s);
 	rc = cli_emit(ctx, &b);

@@ -1,7 +1,7 @@
 /*
  * cli.h — the client half of the keywarden binary: `keywarden people`,
- * `instances`, `request`, `credential`, `audit` and `revoke` talk to a
- * running server over its HTTP API.
+ * `instances`, `request`, `credential`, `audit`, `revoke`, `report` and
+ * `settings slack` talk to a running server over its HTTP API.
  */
 #ifndef KW_CLI_H
 #define KW_CLI_H
@@ -11,7 +11,8 @@
 /*
  * Run one client command.  argv[0] is the resource word ("people",
  * "request", ...), the rest its verb, arguments and options ("revoke" has
- * no verb: options only).  Returns the process exit code: 0 success, 1
+ * no verb: options only; "settings" is a group: its first word names the
+ * resource, "settings slack set ...").  Returns the process exit code: 0 success, 1
  * the server refused or could not be reached (or, for `audit verify`, the
  * log is broken; for `revoke`, a credential stayed unrevoked), 2 usage
  * error.  Initialises and releases libcurl itself, and makes jansson
@@ -19,7 +20,8 @@
  */
 int	 cli_run(int argc, char **argv);
 
-/* 1 if word is a resource cli_run() handles (so main can dispatch). */
+/* 1 if word is a resource (or group of resources) cli_run() handles,
+ * so main can dispatch. */
 int	 cli_handles(const char *word);
 
 /* Print the usage lines of every client command and option to fp. */
