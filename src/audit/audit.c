@@ -1,6 +1,7 @@
 /*
  * audit.c — appending to and verifying the hash-chained audit log.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,15 @@ json_str(struct buf *b, const char *s)
 
 	buf_add(b, "\"", 1);
 	while (*p) {
+		/* the common case: a run of plain printable ASCII */
+		for (k = 0; p[k] >= 0x20 && p[k] < 0x80 && p[k] != '"' &&
+		    p[k] != '\\'; k++)
+			;
+		if (k > 0) {
+			buf_add(b, p, k);
+			p += k;
+			continue;
+		}
 		cp = *p;
 		k = 1;
 		if (cp >= 0x80) {
@@ -87,9 +97,15 @@ json_str(struct buf *b, const char *s)
 static int
 canonical(const struct audit_event *ev, struct buf *b)
 {
-	char seq[32];
+	char		 seq[24], *p = seq + sizeof(seq);
+	uint64_t	 v = ev->seq < 0 ? (uint64_t)-ev->seq : (uint64_t)ev->seq;
 
-	snprintf(seq, sizeof(seq), "%lld", (long long)ev->seq);
+	*--p = '\0';
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	if (ev->seq < 0)
+		*--p = '-';
 	buf_addstr(b, "{\"action\":");
 	json_str(b, ev->action);
 	buf_addstr(b, ",\"actor\":");
@@ -99,7 +115,7 @@ canonical(const struct audit_event *ev, struct buf *b)
 	buf_addstr(b, ",\"details\":");
 	buf_addstr(b, ev->details);
 	buf_addstr(b, ",\"seq\":");
-	buf_addstr(b, seq);
+	buf_addstr(b, p);
 	buf_addstr(b, ",\"subject\":");
 	json_str(b, ev->subject);
 	buf_addstr(b, "}");
@@ -119,21 +135,33 @@ audit_canonical(const struct audit_event *ev)
 	return buf_detach(&b, NULL);
 }
 
+/* The hash of ev into out[65], serialising through the scratch b. */
+static int
+hash_into(const struct audit_event *ev, struct buf *b, char out[65])
+{
+	struct crypto_sha256	h;
+	int			r;
+
+	/* one buffer, one update: prev_hash "\n" canonical */
+	b->len = 0;
+	buf_addstr(b, ev->prev_hash);
+	buf_add(b, "\n", 1);
+	if ((r = canonical(ev, b)) != 0)
+		return r;
+	crypto_sha256_init(&h);
+	crypto_sha256_update(&h, b->data, b->len);
+	crypto_sha256_final_hex(&h, out);
+	return 0;
+}
+
 int
 audit_hash(const struct audit_event *ev, char out[65])
 {
-	struct crypto_sha256	h;
-	struct buf		b;
-	int			r;
+	struct buf	b;
+	int		r;
 
 	buf_init(&b, KW_AUDIT_RECORD_MAX);
-	if ((r = canonical(ev, &b)) == 0) {
-		crypto_sha256_init(&h);
-		crypto_sha256_update(&h, ev->prev_hash, strlen(ev->prev_hash));
-		crypto_sha256_update(&h, "\n", 1);
-		crypto_sha256_update(&h, b.data, b.len);
-		crypto_sha256_final_hex(&h, out);
-	}
+	r = hash_into(ev, &b, out);
 	buf_free(&b);
 	return r;
 }
@@ -168,6 +196,7 @@ audit_append(struct store *st, const char *actor, const char *action,
 }
 
 struct walk {
+	struct buf		 scratch;	/* reused for every event */
 	struct audit_verdict	*v;
 	int64_t			 last_seq;
 	char			 prev[65];
@@ -189,10 +218,11 @@ verify_one(const struct audit_event *ev, void *arg)
 	else if (strcmp(ev->prev_hash, w->prev) != 0)
 		snprintf(v->reason, sizeof(v->reason),
 		    "prev_hash does not match the previous event's hash");
-	else if (audit_hash(ev, h) != 0)
+	else if (hash_into(ev, &w->scratch, h) != 0)
 		snprintf(v->reason, sizeof(v->reason),
 		    "the event is too large to be one keywarden wrote");
-	else if (!crypto_eq(h, ev->hash, sizeof(h)))
+	/* hashes are public: no need for a constant-time comparison */
+	else if (memcmp(h, ev->hash, sizeof(h)) != 0)
 		snprintf(v->reason, sizeof(v->reason),
 		    "hash does not match the event's contents");
 	else {
@@ -228,12 +258,16 @@ audit_verify_head(struct store *st, const char *expect_head,
 	v->ok = 1;
 	w.v = v;
 	w.expect = expect_head;
+	buf_init(&w.scratch, KW_AUDIT_RECORD_MAX);
 	do {
 		before = w.last_seq;
 		r = store_audit_each(st, w.last_seq, VERIFY_PAGE, verify_one, &w);
-		if (r < 0)
+		if (r < 0) {
+			buf_free(&w.scratch);
 			return r;
+		}
 	} while (r == 0 && w.last_seq != before);
+	buf_free(&w.scratch);
 	kw_strlcpy(v->head, w.prev, sizeof(v->head));
 	if (v->ok && expect_head != NULL && w.expect_seq == 0) {
 		v->ok = 0;

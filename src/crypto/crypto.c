@@ -281,8 +281,16 @@ crypto_sha256_update(struct crypto_sha256 *h, const void *p, size_t n)
 void
 crypto_sha256_final_hex(struct crypto_sha256 *h, char out[65])
 {
-	unsigned char d[crypto_hash_sha256_BYTES];
+	static const char	hex[] = "0123456789abcdef";
+	unsigned char		d[crypto_hash_sha256_BYTES];
+	size_t			i;
 
 	crypto_hash_sha256_final((crypto_hash_sha256_state *)(void *)h->state, d);
-	sodium_bin2hex(out, 65, d, sizeof(d));
+	/* a digest is no secret: a plain loop (sodium_bin2hex is built to
+	 * run in constant time, and shows in audit verification) */
+	for (i = 0; i < sizeof(d); i++) {
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 15];
+	}
+	out[64] = '\0';
 }
