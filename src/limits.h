@@ -14,12 +14,15 @@
 #define KW_LIST_LIMIT_MAX	500		/* ?limit= maximum */
 #define KW_CONN_LIMIT		1024		/* concurrent connections */
 #define KW_CONN_TIMEOUT_S	30		/* idle connection timeout */
+#define KW_CONN_MEMORY		(8 * 1024)	/* per connection: request
+						   line and headers */
 #define KW_RESPONSE_MAX		(8 * 1024 * 1024) /* client: response cap */
 
 /* Authentication throttling: failures per address per window. */
 #define KW_AUTH_FAIL_LIMIT	20
 #define KW_AUTH_FAIL_WINDOW_S	60
 #define KW_AUTH_TRACK_SLOTS	1024		/* addresses tracked at once */
+#define KW_AUTH_CACHE_TTL_MS	1000		/* an authentication is reused */
 
 /* Fields (characters/bytes of UTF-8) */
 #define KW_ID_MAX		40

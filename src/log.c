@@ -12,6 +12,14 @@
 #include "util/util.h"
 
 void
+log_line(const char *line, size_t len)
+{
+	if (write(STDERR_FILENO, line, len) < 0) {
+		/* nowhere left to report it */
+	}
+}
+
+void
 log_json(json_t *obj)
 {
 	char	 ts[32];
@@ -25,9 +33,7 @@ log_json(json_t *obj)
 		return;
 	n = strlen(line);
 	line[n] = '\n';		/* json_dumps leaves room for the NUL */
-	if (write(STDERR_FILENO, line, n + 1) < 0) {
-		/* nowhere left to report it */
-	}
+	log_line(line, n + 1);
 	free(line);
 }
 

@@ -11,6 +11,7 @@
 #include "kw.h"
 #include "log.h"
 #include "api/api.h"
+#include "api/authcache.h"
 #include "api/throttle.h"
 #include "audit/audit.h"
 #include "crypto/crypto.h"
@@ -87,7 +88,8 @@ api_app_init(struct app *app, const struct config *cfg, char *err,
 	}
 	app->stores[app->nstores++] = st;	/* the main thread's */
 	if ((app->throttle = throttle_new(cfg->auth_fail_limit,
-	    cfg->auth_fail_window)) == NULL)
+	    cfg->auth_fail_window)) == NULL ||
+	    (app->authcache = authcache_new()) == NULL)
 		return KW_ERR_NOMEM;
 	return 0;
 }
@@ -104,6 +106,8 @@ api_app_cleanup(struct app *app)
 	app->keys = NULL;
 	throttle_free(app->throttle);
 	app->throttle = NULL;
+	authcache_free(app->authcache);
+	app->authcache = NULL;
 	pthread_mutex_destroy(&app->stores_lock);
 }
 
@@ -171,6 +175,8 @@ api_tx_end(struct http_req *rq, struct store *st, int r)
 		    "the change could not be committed; nothing was changed");
 	if (r != 0)
 		store_rollback(st);
+	else	/* roles, activity or tokens may have changed */
+		authcache_invalidate(((struct app *)rq->app)->authcache);
 	return r;
 }
 
@@ -270,6 +276,8 @@ authenticate(struct http_req *rq, struct caller *c)
 		    "the store cannot be read");
 	if ((r = crypto_token_hash(app->keys, tok, h)) != 0)
 		return r;
+	if (authcache_get(app->authcache, h, kw_mono_us() / 1000, c))
+		return 0;
 	r = store_token_find(st, h, &t, &c->person);
 	if (r == KW_ERR_NOT_FOUND || (r == 0 && !crypto_eq(h, t.hash,
 	    sizeof(h)))) {
@@ -286,6 +294,7 @@ authenticate(struct http_req *rq, struct caller *c)
 		goto fail;
 	}
 	kw_strlcpy(c->token_id, t.id, sizeof(c->token_id));
+	authcache_put(app->authcache, h, kw_mono_us() / 1000, c);
 	return 0;
  fail:
 	throttle_fail(app->throttle, rq->remote,

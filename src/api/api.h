@@ -15,6 +15,7 @@
 #include "http/http.h"
 #include "store/store.h"
 
+struct authcache;
 struct crypto_keys;
 struct throttle;
 
@@ -25,6 +26,7 @@ struct app {
 	char			 public_url[KW_URL_MAX + 1];
 	struct crypto_keys	*keys;
 	struct throttle		*throttle;
+	struct authcache	*authcache;
 	pthread_mutex_t		 stores_lock;	/* guards stores[] */
 	struct store		*stores[APP_STORES_MAX];
 	size_t			 nstores;

@@ -2,6 +2,7 @@
  * throttle.c — fixed-window failure counting per address.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,7 @@ struct slot {
 
 struct throttle {
 	pthread_mutex_t	lock;
+	atomic_int	tracked;	/* slots in use: 0 = nothing to check */
 	int		limit;
 	int		window;
 	struct slot	slots[KW_AUTH_TRACK_SLOTS];
@@ -78,6 +80,8 @@ slot_for(struct throttle *t, const char *addr, int64_t now, int create)
 	}
 	if (!create)
 		return NULL;
+	if (victim->addr[0] == '\0')
+		atomic_fetch_add(&t->tracked, 1);
 	memset(victim, 0, sizeof(*victim));
 	kw_strlcpy(victim->addr, addr, sizeof(victim->addr));
 	victim->window_start = now;
@@ -92,6 +96,9 @@ throttle_check(struct throttle *t, const char *addr, int64_t now,
 	int		 r = 0;
 
 	*retry_after = 0;
+	/* the common case, no failure anywhere lately: no lock at all */
+	if (atomic_load(&t->tracked) == 0)
+		return 0;
 	pthread_mutex_lock(&t->lock);
 	s = slot_for(t, addr, now, 0);
 	if (s != NULL && now - s->window_start < t->window &&

@@ -15,78 +15,6 @@
 
 #define VERIFY_PAGE	1000
 
-/* Append s as a JSON string the way jansson writes it with
- * JSON_ENSURE_ASCII: short escapes, \u00XX for other controls, \uXXXX
- * (upper-case hex, surrogate pairs) beyond ASCII. */
-static void
-json_str(struct buf *b, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	const unsigned char	*p = (const unsigned char *)s;
-	unsigned		 cp, hi, lo;
-	char			 u[13];
-	size_t			 k;
-
-	buf_add(b, "\"", 1);
-	while (*p) {
-		/* the common case: a run of plain printable ASCII */
-		for (k = 0; p[k] >= 0x20 && p[k] < 0x80 && p[k] != '"' &&
-		    p[k] != '\\'; k++)
-			;
-		if (k > 0) {
-			buf_add(b, p, k);
-			p += k;
-			continue;
-		}
-		cp = *p;
-		k = 1;
-		if (cp >= 0x80) {
-			k = cp >= 0xf0 ? 4 : cp >= 0xe0 ? 3 : 2;
-			cp &= k == 4 ? 0x07 : k == 3 ? 0x0f : 0x1f;
-			for (size_t i = 1; i < k; i++) {
-				if ((p[i] & 0xc0) != 0x80) {
-					cp = 0xfffd;	/* not UTF-8 */
-					k = i;
-					break;
-				}
-				cp = (cp << 6) | (p[i] & 0x3f);
-			}
-		}
-		p += k;
-		switch (cp) {
-		case '"':  buf_add(b, "\\\"", 2); continue;
-		case '\\': buf_add(b, "\\\\", 2); continue;
-		case '\b': buf_add(b, "\\b", 2); continue;
-		case '\f': buf_add(b, "\\f", 2); continue;
-		case '\n': buf_add(b, "\\n", 2); continue;
-		case '\r': buf_add(b, "\\r", 2); continue;
-		case '\t': buf_add(b, "\\t", 2); continue;
-		default:
-			break;
-		}
-		if (cp >= 0x20 && cp < 0x80) {
-			char c = (char)cp;
-			buf_add(b, &c, 1);
-			continue;
-		}
-		if (cp > 0xffff) {
-			cp -= 0x10000;
-			hi = 0xd800 | (cp >> 10);
-			lo = 0xdc00 | (cp & 0x3ff);
-			snprintf(u, sizeof(u), "\\u%c%c%c%c\\u%c%c%c%c",
-			    hex[hi >> 12], hex[(hi >> 8) & 15], hex[(hi >> 4) & 15],
-			    hex[hi & 15], hex[lo >> 12], hex[(lo >> 8) & 15],
-			    hex[(lo >> 4) & 15], hex[lo & 15]);
-			buf_add(b, u, 12);
-		} else {
-			snprintf(u, sizeof(u), "\\u%c%c%c%c", hex[cp >> 12],
-			    hex[(cp >> 8) & 15], hex[(cp >> 4) & 15], hex[cp & 15]);
-			buf_add(b, u, 6);
-		}
-	}
-	buf_add(b, "\"", 1);
-}
-
 /*
  * The canonical serialisation: compact JSON with sorted keys, built
  * directly (no parse, no allocation per field: verification of a long
@@ -107,17 +35,17 @@ canonical(const struct audit_event *ev, struct buf *b)
 	if (ev->seq < 0)
 		*--p = '-';
 	buf_addstr(b, "{\"action\":");
-	json_str(b, ev->action);
+	buf_add_json_str(b, ev->action);
 	buf_addstr(b, ",\"actor\":");
-	json_str(b, ev->actor);
+	buf_add_json_str(b, ev->actor);
 	buf_addstr(b, ",\"at\":");
-	json_str(b, ev->at);
+	buf_add_json_str(b, ev->at);
 	buf_addstr(b, ",\"details\":");
 	buf_addstr(b, ev->details);
 	buf_addstr(b, ",\"seq\":");
 	buf_addstr(b, p);
 	buf_addstr(b, ",\"subject\":");
-	json_str(b, ev->subject);
+	buf_add_json_str(b, ev->subject);
 	buf_addstr(b, "}");
 	return buf_err(b);
 }

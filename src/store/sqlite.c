@@ -260,7 +260,9 @@ static const char *const stmt_sql[S__COUNT] = {
 	    "INSERT INTO tokens (id, person_id, hash, created_at)"
 	    " VALUES (?1, ?2, ?3, ?4)",
 	[S_TOKEN_FIND] =
-	    "SELECT t.id, t.person_id, t.hash, t.created_at FROM tokens t"
+	    "SELECT " PERSON_COLS ", t.id, t.person_id, t.hash, t.created_at"
+	    " FROM tokens t JOIN people p ON p.id = t.person_id"
+	    " LEFT JOIN people m ON m.id = p.manager_id"
 	    " WHERE t.hash = ?1 AND t.revoked_at IS NULL",
 	[S_TOKEN_REVOKE_PERSON] =
 	    "UPDATE tokens SET revoked_at = ?2"
@@ -834,20 +836,20 @@ sq_token_find(void *ctx, const unsigned char *hash, struct token_rec *t,
 	if (s == NULL)
 		return KW_ERR_UNAVAILABLE;
 	sqlite3_bind_blob(s, 1, hash, KW_HASH_LEN, SQLITE_STATIC);
+	/* one statement, one read transaction: this runs per request */
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW &&
-	    sqlite3_column_bytes(s, 2) == KW_HASH_LEN) {
+	    sqlite3_column_bytes(s, 14) == KW_HASH_LEN) {
+		person_row(s, owner);
 		memset(t, 0, sizeof(*t));
-		col_str(s, 0, t->id, sizeof(t->id));
-		col_str(s, 1, t->person_id, sizeof(t->person_id));
-		memcpy(t->hash, sqlite3_column_blob(s, 2), KW_HASH_LEN);
-		col_str(s, 3, t->created_at, sizeof(t->created_at));
+		col_str(s, 12, t->id, sizeof(t->id));
+		col_str(s, 13, t->person_id, sizeof(t->person_id));
+		memcpy(t->hash, sqlite3_column_blob(s, 14), KW_HASH_LEN);
+		col_str(s, 15, t->created_at, sizeof(t->created_at));
 		r = 0;
 	} else
 		r = rc == SQLITE_ROW || rc == SQLITE_DONE ? KW_ERR_NOT_FOUND :
 		    KW_ERR_UNAVAILABLE;
 	sqlite3_reset(s);
-	if (r == 0)
-		r = sq_person_get(ctx, t->person_id, owner);
 	return r;
 }
 

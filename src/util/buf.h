@@ -26,6 +26,9 @@ int	 buf_addstr(struct buf *b, const char *s);
 int	 buf_printf(struct buf *b, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	 buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+/* Append s as a JSON string (quotes included), escaped as jansson does
+ * with JSON_ENSURE_ASCII: the audit log's canonical form relies on it. */
+void	 buf_add_json_str(struct buf *b, const char *s);
 /* The first error recorded, or 0. */
 int	 buf_err(const struct buf *b);
 /* The contents ("" when empty); valid until the next append or free. */

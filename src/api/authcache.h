@@ -1,0 +1,35 @@
+/*
+ * authcache.h — a small in-process cache of recent authentications
+ * (keyed hash of the token -> the person), so that a busy client's
+ * requests do not each cost a store lookup.
+ *
+ * An entry is used for at most KW_AUTH_CACHE_TTL_MS, and every write
+ * this server commits (a role removed, a person offboarded, a token
+ * revoked) drops the whole cache at once, so a change made through the
+ * API takes effect on the next request.  A change made by another
+ * process is seen within the TTL.
+ */
+#ifndef KW_API_AUTHCACHE_H
+#define KW_API_AUTHCACHE_H
+
+#include <stdint.h>
+
+#include "limits.h"
+
+struct authcache;
+struct caller;
+
+/* A new, empty cache, or NULL.  Free with authcache_free(). */
+struct authcache *authcache_new(void);
+void	 authcache_free(struct authcache *ac);
+/* 1 and *c filled if hash was cached less than the TTL ago and since
+ * the last invalidation; 0 otherwise.  now_ms: a monotonic clock. */
+int	 authcache_get(struct authcache *ac, const unsigned char *hash,
+	    uint64_t now_ms, struct caller *c);
+/* Remember that hash authenticates c. */
+void	 authcache_put(struct authcache *ac, const unsigned char *hash,
+	    uint64_t now_ms, const struct caller *c);
+/* Forget everything (after any committed write). */
+void	 authcache_invalidate(struct authcache *ac);
+
+#endif /* KW_API_AUTHCACHE_H */
