@@ -74,6 +74,7 @@ api_app_init(struct app *app, const struct config *cfg, char *err,
 	app->cfg = *cfg;
 	config_public_url(cfg, app->public_url, sizeof(app->public_url));
 	pthread_mutex_init(&app->stores_lock, NULL);
+	pthread_mutex_init(&app->write_lock, NULL);
 	snprintf(path, sizeof(path), "%s/master.key", cfg->data_dir);
 	if ((r = crypto_keys_load(path, &app->keys)) != 0) {
 		snprintf(err, errsz, "%s: cannot load the master key (%s); "
@@ -109,6 +110,7 @@ api_app_cleanup(struct app *app)
 	authcache_free(app->authcache);
 	app->authcache = NULL;
 	pthread_mutex_destroy(&app->stores_lock);
+	pthread_mutex_destroy(&app->write_lock);
 }
 
 /*
@@ -161,9 +163,19 @@ api_has_role(const struct http_req *rq, unsigned roles)
 int
 api_tx_begin(struct http_req *rq, struct store **st)
 {
-	if ((*st = api_store(rq)) == NULL || store_begin(*st) != 0)
+	struct app *app = rq->app;
+
+	/*
+	 * One writer at a time anyway (SQLite): queue here, where a thread
+	 * is woken the moment the lock is free, rather than in SQLite's
+	 * busy handler, which sleeps and polls.
+	 */
+	pthread_mutex_lock(&app->write_lock);
+	if ((*st = api_store(rq)) == NULL || store_begin(*st) != 0) {
+		pthread_mutex_unlock(&app->write_lock);
 		return http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
 		    "the store cannot be written; nothing was changed");
+	}
 	return 0;
 }
 
@@ -177,6 +189,7 @@ api_tx_end(struct http_req *rq, struct store *st, int r)
 		store_rollback(st);
 	else	/* roles, activity or tokens may have changed */
 		authcache_invalidate(((struct app *)rq->app)->authcache);
+	pthread_mutex_unlock(&((struct app *)rq->app)->write_lock);
 	return r;
 }
 

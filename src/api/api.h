@@ -28,6 +28,7 @@ struct app {
 	struct throttle		*throttle;
 	struct authcache	*authcache;
 	pthread_mutex_t		 stores_lock;	/* guards stores[] */
+	pthread_mutex_t		 write_lock;	/* API write transactions */
 	struct store		*stores[APP_STORES_MAX];
 	size_t			 nstores;
 };
@@ -60,7 +61,8 @@ const struct person *api_me(const struct http_req *rq);
 /* 1 if the caller has one of the role bits. */
 int	 api_has_role(const struct http_req *rq, unsigned roles);
 
-/* Begin a write transaction on *st; 0 or KW_ERR_UNAVAILABLE. */
+/* Begin a write transaction on *st (this thread's connection), holding
+ * the app's write lock until api_tx_end(); 0 or KW_ERR_UNAVAILABLE. */
 int	 api_tx_begin(struct http_req *rq, struct store **st);
 /* Finish the transaction begun by api_tx_begin: commit when r is 0,
  * else roll back.  Returns r, or the commit's error. */
