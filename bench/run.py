@@ -18,6 +18,10 @@ kind; see /work/shared/design/PERFORMANCE.md):
                         at 1 and 16 clients (bench/issuance.py); anchor:
                         the simulator's own rate, wrk on GET users/me and
                         on the two POSTs issuance makes (bench/zd_issue.lua)
+  lifecycle jobs        `keywarden jobs run` over 100,000 credentials, 1%
+                        past expiry (revoked on zendesk-sim) and 1% in
+                        the warning window (bench/jobs.py); wall time and
+                        peak RSS, and a second run with nothing due
 
 Everything talks to 127.0.0.1 only, every run is bounded in time and
 every process started is stopped at the end.
@@ -32,7 +36,11 @@ Environment:
                        requests prepared for the 1- and 16-client issuance
                        runs (default 1500 and 2500; a run stops early when
                        its pool runs out)
-  BENCH_SECTIONS       comma list of get,create,audit,issue (default all)
+  BENCH_JOBS_CREDENTIALS
+                       credentials in the store for the jobs run
+                       (default 100000)
+  BENCH_SECTIONS       comma list of get,create,audit,issue,jobs
+                       (default all)
 """
 import json
 import os
@@ -46,15 +54,20 @@ sys.dont_write_bytecode = True      # keep bench/ free of __pycache__
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import auditlog                                         # noqa: E402
 import issuance                                         # noqa: E402
+import jobs                                             # noqa: E402
 import kwb                                              # noqa: E402
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 THREADS = os.environ.get("BENCH_THREADS", "2")
+# request creation runs with keywarden's default --threads (8): writers
+# wait on fsync, and group commit needs several in flight
+CREATE_THREADS = os.environ.get("BENCH_CREATE_THREADS", "8")
 AUDIT_EVENTS = int(os.environ.get("BENCH_AUDIT_EVENTS", "1000000"))
 ISSUE_THREADS = int(os.environ.get("BENCH_ISSUE_THREADS", "16"))
 POOL_1 = int(os.environ.get("BENCH_ISSUE_POOL_1", "1500"))
 POOL_16 = int(os.environ.get("BENCH_ISSUE_POOL_16", "2500"))
-SECTIONS = os.environ.get("BENCH_SECTIONS", "get,create,audit,issue")
+JOBS_CREDENTIALS = int(os.environ.get("BENCH_JOBS_CREDENTIALS", "100000"))
+SECTIONS = os.environ.get("BENCH_SECTIONS", "get,create,audit,issue,jobs")
 # diagnostics and secondary anchors run shorter than the main figures
 SHORT = max(2, SECONDS // 2)
 
@@ -143,8 +156,8 @@ def section_create(tmp, procs):
 
     data = os.path.join(tmp, "create-data")
     admin = kwb.kw_init(data)
-    kw, port = procs.keywarden(data, THREADS, os.path.join(tmp,
-                                                           "create.log"))
+    kw, port = procs.keywarden(data, CREATE_THREADS, os.path.join(
+        tmp, "create.log"))
     api = kwb.Api(port, admin)
     api.must("POST", "/v1/people", {"email": "maria@example.com",
                                     "name": "Maria"})
@@ -173,7 +186,7 @@ def section_create(tmp, procs):
 
     a = anchor["commits_per_s"]
     out("== durable request creation: POST /v1/requests, 64 connections, "
-        "%ds, %s server threads" % (SECONDS, THREADS))
+        "%ds, %s server threads" % (SECONDS, CREATE_THREADS))
     out("   (each: request + history + audit event in one transaction, "
         "WAL, synchronous=FULL; first answer: %s)" % first["state"])
     row("sqlite single-writer commits/s (anchor)", fmt_n(a),
@@ -310,6 +323,61 @@ def section_issue(tmp, procs):
         "keep-alive pair rate" % (rss / 1024.0))
 
 
+# -- lifecycle jobs ----------------------------------------------------------
+
+def section_jobs(tmp, procs):
+    r = jobs.run(tmp, procs, JOBS_CREDENTIALS, progress)
+    s, s2 = r["summary"], r["summary2"]
+    w, w2 = s.get("warnings", {}), s2.get("warnings", {})
+    expired = s.get("expiry", {}).get("expired", 0)
+    rss_mb = r["rss_kb"] / 1024.0
+    out("== lifecycle jobs: keywarden jobs run over %s credentials "
+        "(%.0f MB store), zendesk-sim" % (fmt_n(r["n"]), r["db_mb"]))
+    out("   (setup: %s client+token pairs on the sim in %.1f s, rows "
+        "loaded in %.1f s; %s past expiry, %s in the warning window)"
+        % (fmt_n(r["expiring"]), r["pairs_s"], r["load_s"],
+           fmt_n(r["expiring"]), fmt_n(r["warning_due"])))
+    row("expired", fmt_n(expired), "expect %s" % fmt_n(r["expiring"]))
+    row("warnings: digests / credentials",
+        "%d / %s" % (w.get("digests", 0), fmt_n(w.get("credentials", 0))),
+        "expect ~%s credentials" % fmt_n(r["warning_due"]))
+    row("errors", str(len(s.get("errors", []))),
+        ("first: %.200r" % (s["errors"][0],)) if s.get("errors") else "")
+    row("wall time", "%.2f s" % r["wall"],
+        "user %.2f s  sys %.2f s" % (r["user"], r["sys"]))
+    pa = r["rss_parts"]
+    row("peak RSS", "%.1f MB" % rss_mb, "(%s); sampled peaks: anon %.1f MB,"
+        " file-backed %.1f MB" % (r["rss_how"], pa["RssAnon"] / 1024.0,
+                                   pa["RssFile"] / 1024.0))
+    row("zendesk-sim calls made", fmt_n(r["sim_calls"]),
+        " ".join("%s=%d" % kv for kv in sorted(r["sim_calls_by"].items())))
+    row("expired pairs still on the sim (clients/tokens)",
+        "%d / %d" % (r["sim_clients_left"], r["sim_tokens_left"]),
+        "of %d before" % r["sim_clients_before"])
+    row("per expired credential", "%.2f ms" % (
+        1000 * (r["wall"] - r["wall2"]) / max(1, expired)),
+        "(wall - nothing-due wall) / expired")
+    row("second run, nothing due: wall time", "%.2f s" % r["wall2"],
+        "user %.2f s  sys %.2f s; expired %d, warnings %d, %d sim calls,"
+        " %d errors" % (r["user2"], r["sys2"],
+                        s2.get("expiry", {}).get("expired", 0),
+                        w2.get("credentials", 0), r["sim_calls2"],
+                        len(s2.get("errors", []))))
+    row("second run, nothing due: peak RSS", "%.1f MB" % (
+        r["rss2_kb"] / 1024.0), "sampled: anon %.1f MB, file-backed %.1f MB"
+        % (r["rss2_parts"]["RssAnon"] / 1024.0,
+           r["rss2_parts"]["RssFile"] / 1024.0))
+    out("   store after: states %s, %s credentials warned" % (
+        json.dumps(dict((("pending", "active", "revoked", "expired")[k], v)
+                        for k, v in sorted(r["states"].items()))),
+        fmt_n(r["warned"])))
+    ok = r["wall"] < 10 and rss_mb < 64
+    out("   targets: < 10 s and < 64 MB  ->  %s" % (
+        "met" if ok else "MISSED (%s)" % ", ".join(
+            x for x, bad in (("time", r["wall"] >= 10),
+                             ("memory", rss_mb >= 64)) if bad)))
+
+
 def cpu_busy(seconds=1.0):
     """Fraction of all CPUs busy over `seconds` (from /proc/stat): is
     something else running on the machine?"""
@@ -343,7 +411,8 @@ def main():
     busy0 = cpu_busy()
     try:
         for name, fn in (("get", section_get), ("create", section_create),
-                         ("audit", section_audit), ("issue", section_issue)):
+                         ("audit", section_audit), ("issue", section_issue),
+                         ("jobs", section_jobs)):
             if name in wanted:
                 try:
                     fn(tmp, procs)

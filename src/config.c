@@ -65,7 +65,7 @@ config_defaults(struct config *c)
 	memset(c, 0, sizeof(*c));
 	kw_strlcpy(c->data_dir, "data", sizeof(c->data_dir));
 	kw_strlcpy(c->listen, "127.0.0.1:8200", sizeof(c->listen));
-	c->threads = 4;
+	c->threads = 8;
 	c->max_connections = KW_CONN_LIMIT;
 	c->connection_timeout = KW_CONN_TIMEOUT_S;
 	c->auth_fail_limit = KW_AUTH_FAIL_LIMIT;

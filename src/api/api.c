@@ -3,6 +3,7 @@
  * request, per-thread store connections, and the JSON shapes shared by
  * the resource handlers.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,9 @@ api_routes(size_t *n)
 	return routes;
 }
 
+static int	group_new(struct app *);
+static void	group_free(struct group *);
+
 int
 api_app_init(struct app *app, const struct config *cfg, char *err,
     size_t errsz)
@@ -74,7 +78,6 @@ api_app_init(struct app *app, const struct config *cfg, char *err,
 	app->cfg = *cfg;
 	config_public_url(cfg, app->public_url, sizeof(app->public_url));
 	pthread_mutex_init(&app->stores_lock, NULL);
-	pthread_mutex_init(&app->write_lock, NULL);
 	snprintf(path, sizeof(path), "%s/master.key", cfg->data_dir);
 	if ((r = crypto_keys_load(path, &app->keys)) != 0) {
 		snprintf(err, errsz, "%s: cannot load the master key (%s); "
@@ -92,6 +95,11 @@ api_app_init(struct app *app, const struct config *cfg, char *err,
 	    cfg->auth_fail_window)) == NULL ||
 	    (app->authcache = authcache_new()) == NULL)
 		return KW_ERR_NOMEM;
+	if ((r = group_new(app)) != 0) {
+		snprintf(err, errsz, "%s: cannot open the store for writing "
+		    "(%s)", cfg->data_dir, kw_strerror(r));
+		return r;
+	}
 	return 0;
 }
 
@@ -100,6 +108,8 @@ api_app_cleanup(struct app *app)
 {
 	size_t i;
 
+	group_free(app->group);
+	app->group = NULL;
 	for (i = 0; i < app->nstores; i++)
 		store_close(app->stores[i]);
 	app->nstores = 0;
@@ -110,7 +120,6 @@ api_app_cleanup(struct app *app)
 	authcache_free(app->authcache);
 	app->authcache = NULL;
 	pthread_mutex_destroy(&app->stores_lock);
-	pthread_mutex_destroy(&app->write_lock);
 }
 
 /*
@@ -160,36 +169,118 @@ api_has_role(const struct http_req *rq, unsigned roles)
 	return me != NULL && (me->roles & roles) != 0;
 }
 
-int
-api_tx_begin(struct http_req *rq, struct store **st)
-{
-	struct app *app = rq->app;
+/* The group commit's state (see api.h). */
+#define GROUP_MAX	64		/* changes per commit at most */
+#define GROUP_RING	256		/* outcomes remembered */
 
-	/*
-	 * One writer at a time anyway (SQLite): queue here, where a thread
-	 * is woken the moment the lock is free, rather than in SQLite's
-	 * busy handler, which sleeps and polls.
-	 */
-	pthread_mutex_lock(&app->write_lock);
-	if ((*st = api_store(rq)) == NULL || store_begin(*st) != 0) {
-		pthread_mutex_unlock(&app->write_lock);
-		return http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
-		    "the store cannot be written; nothing was changed");
-	}
-	return 0;
+struct group {
+	pthread_mutex_t	 lock;		/* held from begin to end */
+	pthread_cond_t	 committed;
+	atomic_int	 waiting;	/* threads queued to begin */
+	struct store	*writer;
+	int		 open;		/* a transaction is open */
+	uint64_t	 seq;		/* the open (or last) group */
+	uint64_t	 done;		/* the last group committed */
+	int		 members;	/* changes kept in the open group */
+	int		 result[GROUP_RING];
+};
+
+static int
+group_new(struct app *app)
+{
+	struct group *g;
+
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		return KW_ERR_NOMEM;
+	pthread_mutex_init(&g->lock, NULL);
+	pthread_cond_init(&g->committed, NULL);
+	app->group = g;
+	return store_open(app->cfg.data_dir, 0, &g->writer);
+}
+
+static void
+group_free(struct group *g)
+{
+	if (g == NULL)
+		return;
+	store_close(g->writer);
+	pthread_cond_destroy(&g->committed);
+	pthread_mutex_destroy(&g->lock);
+	free(g);
 }
 
 int
-api_tx_end(struct http_req *rq, struct store *st, int r)
+api_tx_begin(struct http_req *rq, struct store **st)
 {
-	if (r == 0 && store_commit(st) != 0)
+	struct group	*g = ((struct app *)rq->app)->group;
+	int		 r;
+
+	atomic_fetch_add(&g->waiting, 1);
+	pthread_mutex_lock(&g->lock);
+	atomic_fetch_sub(&g->waiting, 1);
+	if (!g->open) {
+		if ((r = store_begin(g->writer)) != 0)
+			goto fail;
+		g->open = 1;
+		g->seq++;
+		g->members = 0;
+	}
+	if ((r = store_savepoint(g->writer)) != 0)
+		goto fail;
+	*st = g->writer;
+	return 0;
+ fail:
+	/* a group that cannot even start leaves nothing behind */
+	if (g->open && g->members == 0) {
+		store_rollback(g->writer);
+		g->open = 0;
+		g->result[g->seq % GROUP_RING] = 0;
+		g->done = g->seq;
+		pthread_cond_broadcast(&g->committed);
+	}
+	pthread_mutex_unlock(&g->lock);
+	return http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
+	    "the store cannot be written; nothing was changed");
+}
+
+int
+api_tx_end(struct http_req *rq, struct store **st, int r)
+{
+	struct app	*app = rq->app;
+	struct group	*g = app->group;
+	uint64_t	 mine = g->seq;
+	int		 rc;
+
+	if (r == 0 && store_release(g->writer) != 0)
+		r = http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
+		    "the change could not be recorded; nothing was changed");
+	if (r != 0)
+		store_rollback_to(g->writer);
+	else
+		g->members++;
+	/* the last of a burst (or a full group) commits for everyone */
+	if (atomic_load(&g->waiting) == 0 || g->members >= GROUP_MAX) {
+		if (g->members > 0)
+			rc = store_commit(g->writer);
+		else {
+			store_rollback(g->writer);
+			rc = 0;
+		}
+		g->open = 0;
+		g->result[mine % GROUP_RING] = rc;
+		g->done = mine;
+		pthread_cond_broadcast(&g->committed);
+	} else
+		while (g->done < mine)
+			pthread_cond_wait(&g->committed, &g->lock);
+	rc = g->result[mine % GROUP_RING];
+	pthread_mutex_unlock(&g->lock);
+	*st = api_store(rq);
+	if (r == 0 && rc != 0)
 		r = http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
 		    "the change could not be committed; nothing was changed");
-	if (r != 0)
-		store_rollback(st);
-	else	/* roles, activity or tokens may have changed */
-		authcache_invalidate(((struct app *)rq->app)->authcache);
-	pthread_mutex_unlock(&((struct app *)rq->app)->write_lock);
+	if (r == 0)	/* roles, activity or tokens may have changed */
+		authcache_invalidate(app->authcache);
 	return r;
 }
 

@@ -16,6 +16,7 @@
 #include "store/store.h"
 
 struct authcache;
+struct group;
 struct crypto_keys;
 struct throttle;
 
@@ -28,7 +29,7 @@ struct app {
 	struct throttle		*throttle;
 	struct authcache	*authcache;
 	pthread_mutex_t		 stores_lock;	/* guards stores[] */
-	pthread_mutex_t		 write_lock;	/* API write transactions */
+	struct group		*group;		/* API writes: group commit */
 	struct store		*stores[APP_STORES_MAX];
 	size_t			 nstores;
 };
@@ -61,12 +62,23 @@ const struct person *api_me(const struct http_req *rq);
 /* 1 if the caller has one of the role bits. */
 int	 api_has_role(const struct http_req *rq, unsigned roles);
 
-/* Begin a write transaction on *st (this thread's connection), holding
- * the app's write lock until api_tx_end(); 0 or KW_ERR_UNAVAILABLE. */
+/*
+ * API writes, committed in groups.  api_tx_begin() hands out the shared
+ * writer connection, inside a transaction that several requests' changes
+ * join one after the other (each in its own savepoint); the last of a
+ * burst commits them all with one fsync, and every member learns the
+ * outcome before answering.  Each member's change still commits with its
+ * own audit event or not at all; a member whose change fails is rolled
+ * back alone.
+ *
+ * api_tx_begin: *st is the writer, exclusively the caller's until
+ * api_tx_end().  0 or KW_ERR_UNAVAILABLE.
+ */
 int	 api_tx_begin(struct http_req *rq, struct store **st);
-/* Finish the transaction begun by api_tx_begin: commit when r is 0,
- * else roll back.  Returns r, or the commit's error. */
-int	 api_tx_end(struct http_req *rq, struct store *st, int r);
+/* Keep the change when r is 0 (else undo it) and wait until it is
+ * committed.  Returns r, or KW_ERR_UNAVAILABLE when the commit failed.
+ * *st is then this thread's own connection, for reads after the fact. */
+int	 api_tx_end(struct http_req *rq, struct store **st, int r);
 /* Append an audit event by the caller (inside a transaction; details
  * consumed); maps a failure to KW_ERR_UNAVAILABLE with a message. */
 int	 api_audit(struct http_req *rq, struct store *st, const char *action,

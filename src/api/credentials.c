@@ -387,7 +387,7 @@ api_credentials_reveal(struct http_req *rq, struct http_resp *rs)
 	r = api_audit(rq, st, "credential.reveal", c->id, json_pack("{s:s}",
 	    "fingerprint", c->fingerprint));
  out:
-	r = api_tx_end(rq, st, r);
+	r = api_tx_end(rq, &st, r);
 	if (r == 0 && window_passed)
 		r = http_fail(rq, KW_ERR_GONE, NULL, "the delivery window "
 		    "passed; the secret was destroyed unread");

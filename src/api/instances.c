@@ -294,7 +294,7 @@ api_instances_create(struct http_req *rq, struct http_resp *rs)
 	r = api_audit(rq, st, "instance.create", in.name,
 	    changed_fields(rq->body, json_object_get(changed, "bot")));
  out:
-	r = api_tx_end(rq, st, r);
+	r = api_tx_end(rq, &st, r);
  done:
 	json_decref(changed);
 	if (r == 0) {
@@ -329,7 +329,7 @@ api_instances_patch(struct http_req *rq, struct http_resp *rs)
 	r = api_audit(rq, st, "instance.update", in.name,
 	    changed_fields(rq->body, json_object_get(changed, "bot")));
  out:
-	r = api_tx_end(rq, st, r);
+	r = api_tx_end(rq, &st, r);
  done:
 	json_decref(changed);
 	if (r == 0)

@@ -541,7 +541,7 @@ sync_record(struct http_req *rq, const struct instance *in,
 		    "listing_retired", ll->retired,
 		    "imported", n->imported, "updated", n->updated, "removed",
 		    n->removed, "oauth_last_used_updated", n->oauth));
-	r = api_tx_end(rq, st, r);
+	r = api_tx_end(rq, &st, r);
  done:
 	free(c);
 	free(old);
@@ -955,7 +955,7 @@ api_credentials_link(struct http_req *rq, struct http_resp *rs)
 	    "previous", str_or_null(prev), "instance", c->instance_name,
 	    "api_token_key", c->external_key));
  out:
-	r = api_tx_end(rq, st, r);
+	r = api_tx_end(rq, &st, r);
 	if (r == 0) {
 		if ((o = api_credential_json(c)) == NULL)
 			r = KW_ERR_NOMEM;

@@ -184,7 +184,7 @@ api_people_create(struct http_req *rq, struct http_resp *rs)
 	r = api_audit(rq, st, "person.create", p.email, json_pack(
 	    "{s:s, s:o}", "id", p.id, "fields", json_incref(changed)));
  out:
-	r = api_tx_end(rq, st, r);
+	r = api_tx_end(rq, &st, r);
  done:
 	json_decref(changed);
 	if (r == 0) {
@@ -316,7 +316,7 @@ api_people_patch(struct http_req *rq, struct http_resp *rs)
 	r = api_audit(rq, st, "person.update", p.email, json_pack(
 	    "{s:s, s:o}", "id", p.id, "fields", json_incref(changed)));
  out:
-	r = api_tx_end(rq, st, r);
+	r = api_tx_end(rq, &st, r);
  done:
 	json_decref(changed);
 	if (r == 0)
@@ -382,7 +382,7 @@ api_people_token(struct http_req *rq, struct http_resp *rs)
 		r = api_store_fail(rq, r == KW_ERR_CONFLICT ? KW_ERR_UNAVAILABLE :
 		    r, "token", "");
  out:
-	r = api_tx_end(rq, st, r);
+	r = api_tx_end(rq, &st, r);
 	if (r == 0) {
 		rs->status = 201;
 		rs->body = json_pack("{s:s, s:s, s:s}", "id", id, "token",
@@ -550,7 +550,7 @@ api_people_offboard(struct http_req *rq, struct http_resp *rs)
 	    ntok, "requests_withdrawn", withdrawn, "credentials_to_revoke",
 	    (json_int_t)held->n));
  out:
-	r = api_tx_end(rq, st, r);
+	r = api_tx_end(rq, &st, r);
 	if (r == 0) {
 		revoked = revoke_all(rq, st, held);
 		rs->body = json_pack("{s:o, s:i, s:O, s:O}", "person",

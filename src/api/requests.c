@@ -370,7 +370,7 @@ api_requests_create(struct http_req *rq, struct http_resp *rs)
 	if ((res = store_request_get(st, r->id, r)) == 0)
 		res = notify_request(app, st, NE_REQUEST_CREATED, r, NULL);
  out:
-	res = api_tx_end(rq, st, res);
+	res = api_tx_end(rq, &st, res);
 	if (res == 0) {
 		/* re-read: the answer shows names, manager and history */
 		if ((res = store_request_get(st, r->id, r)) == 0 &&
@@ -740,7 +740,7 @@ api_request_act(struct http_req *rq, const char *id, int action,
 		res = notify_request(rq->app, st, events[to], r, c);
 	}
  out:
-	res = api_tx_end(rq, st, res);
+	res = api_tx_end(rq, &st, res);
 	if (refused)
 		audit_refused(rq, st, id, a, res, why);
 	if (res == 0 && r->state == RS_ISSUING) {
@@ -904,7 +904,7 @@ api_credentials_create(struct http_req *rq, struct http_resp *rs)
 	    "{s:s, s:s, s:s, s:s}", "instance", in.name, "purpose",
 	    purposes[purpose], "link", r->link, "request_id", r->id));
  out:
-	res = api_tx_end(rq, st, res);
+	res = api_tx_end(rq, &st, res);
 	if (res == 0 && r->state == RS_ISSUING)
 		res = issue_now(rq, st, r->id);
 	if (res == 0 && (res = store_credential_get(st, c->id, c)) == 0) {
@@ -1040,7 +1040,7 @@ api_credentials_rotate(struct http_req *rq, struct http_resp *rs)
 	}
 	res = rotation_prepare(rq, st, old, r, c, in);
  out:
-	res = api_tx_end(rq, st, res);
+	res = api_tx_end(rq, &st, res);
 	if (res == 0 && r->state == RS_ISSUING &&
 	    (res = issue_now(rq, st, r->id)) != 0)
 		rotation_undo(rq, st, old->id);

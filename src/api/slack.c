@@ -128,7 +128,7 @@ api_settings_slack_put(struct http_req *rq, struct http_resp *rs)
 	    "webhook_set", s->webhook_url[0] != '\0', "bot_token_fingerprint",
 	    fp_bot, "signing_secret_fingerprint", fp_sig));
  out:
-	if ((r = api_tx_end(rq, st, r)) == 0)
+	if ((r = api_tx_end(rq, &st, r)) == 0)
 		rs->body = settings_json(s);
  done:
 	slack_settings_wipe(s);

@@ -15,6 +15,9 @@ struct store_ops {
 	int	(*begin)(void *ctx);
 	int	(*commit)(void *ctx);
 	void	(*rollback)(void *ctx);
+	int	(*savepoint)(void *ctx);
+	int	(*release)(void *ctx);
+	void	(*rollback_to)(void *ctx);
 
 	int	(*person_insert)(void *, const struct person *);
 	int	(*person_update)(void *, const struct person *);

@@ -219,7 +219,7 @@ static const char *const migrations[] = {
 	"c.instance_id JOIN people o ON o.id = c.owner_id "
 
 enum stmt {
-	S_BEGIN, S_COMMIT, S_ROLLBACK,
+	S_BEGIN, S_COMMIT, S_ROLLBACK, S_SAVEPOINT, S_RELEASE, S_ROLLBACK_TO,
 	S_PERSON_INSERT, S_PERSON_UPDATE, S_PERSON_BY_ID, S_PERSON_BY_EMAIL,
 	S_PERSON_LIST,
 	S_TOKEN_INSERT, S_TOKEN_FIND, S_TOKEN_REVOKE_PERSON,
@@ -241,6 +241,9 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
+	[S_SAVEPOINT] = "SAVEPOINT kw_part",
+	[S_RELEASE] = "RELEASE kw_part",
+	[S_ROLLBACK_TO] = "ROLLBACK TO kw_part",
 	[S_PERSON_INSERT] =
 	    "INSERT INTO people (id, email, name, manager_id, roles, teams,"
 	    " slack_user_id, active, created_at, updated_at)"
@@ -621,7 +624,8 @@ sq_open(const char *dir, int flags, void **ctx)
 	sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS);
 	if (sqlite3_exec(q->db, "PRAGMA journal_mode=WAL;"
 	    "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-	    "PRAGMA secure_delete=ON;", NULL, NULL, NULL) != SQLITE_OK)
+	    "PRAGMA secure_delete=ON; PRAGMA mmap_size=268435456;", NULL, NULL,
+	    NULL) != SQLITE_OK)
 		goto out;
 	if ((r = sq_migrate(q, flags)) != 0)
 		goto out;
@@ -698,6 +702,33 @@ sq_rollback(void *ctx)
 	if ((s = sq_stmt(q, S_ROLLBACK)) != NULL)
 		sq_exec(s);
 	q->in_tx = 0;
+}
+
+static int
+sq_savepoint(void *ctx)
+{
+	sqlite3_stmt *s = sq_stmt(ctx, S_SAVEPOINT);
+
+	return s == NULL || sq_exec(s) != 0 ? KW_ERR_UNAVAILABLE : 0;
+}
+
+static int
+sq_release(void *ctx)
+{
+	sqlite3_stmt *s = sq_stmt(ctx, S_RELEASE);
+
+	return s == NULL || sq_exec(s) != 0 ? KW_ERR_UNAVAILABLE : 0;
+}
+
+static void
+sq_rollback_to(void *ctx)
+{
+	sqlite3_stmt *s;
+
+	/* ROLLBACK TO keeps the savepoint open: release it too */
+	if ((s = sq_stmt(ctx, S_ROLLBACK_TO)) != NULL)
+		sq_exec(s);
+	sq_release(ctx);
 }
 
 /* ---- people ---- */
@@ -1803,6 +1834,9 @@ const struct store_ops store_sqlite_ops = {
 	.begin = sq_begin,
 	.commit = sq_commit,
 	.rollback = sq_rollback,
+	.savepoint = sq_savepoint,
+	.release = sq_release,
+	.rollback_to = sq_rollback_to,
 	.person_insert = sq_person_insert,
 	.person_update = sq_person_update,
 	.person_get = sq_person_get,

@@ -44,6 +44,9 @@ const char *store_backend(const struct store *st) { return st->ops->name; }
 int store_begin(struct store *st) { return st->ops->begin(st->ctx); }
 int store_commit(struct store *st) { return st->ops->commit(st->ctx); }
 void store_rollback(struct store *st) { st->ops->rollback(st->ctx); }
+int store_savepoint(struct store *st) { return st->ops->savepoint(st->ctx); }
+int store_release(struct store *st) { return st->ops->release(st->ctx); }
+void store_rollback_to(struct store *st) { st->ops->rollback_to(st->ctx); }
 
 int
 store_person_insert(struct store *st, const struct person *p)

@@ -265,6 +265,11 @@ const char *store_backend(const struct store *st);
 int	 store_begin(struct store *st);		/* write transaction */
 int	 store_commit(struct store *st);
 void	 store_rollback(struct store *st);	/* no-op outside a tx */
+/* Nested parts of a write transaction: a savepoint, released into the
+ * transaction or rolled back to (undoing only what followed it). */
+int	 store_savepoint(struct store *st);
+int	 store_release(struct store *st);
+void	 store_rollback_to(struct store *st);
 
 int	 store_person_insert(struct store *, const struct person *);
 int	 store_person_update(struct store *, const struct person *);

@@ -172,7 +172,7 @@ set_refuses_bad_int(void **state)
 		assert_int_equal(config_set(&c, "threads", bad[i], err,
 		    sizeof(err)), KW_ERR_CONFIG);
 		assert_non_null(strstr(err, "threads"));
-		assert_int_equal(c.threads, 4);		/* unchanged */
+		assert_int_equal(c.threads, 8);		/* unchanged */
 	}
 }
 
@@ -206,7 +206,7 @@ set_refuses_out_of_range(void **state)
 	    sizeof(err)), KW_ERR_CONFIG);
 	assert_int_equal(config_set(&c, "audit_head_interval", "0", err,
 	    sizeof(err)), KW_ERR_CONFIG);
-	assert_int_equal(c.threads, 4);
+	assert_int_equal(c.threads, 8);
 }
 
 static void
@@ -342,7 +342,7 @@ file_refuses_key_outside_section(void **state)
 	config_defaults(&c);
 	assert_int_equal(load_text(&c, "threads = 7\n", err, sizeof(err)),
 	    KW_ERR_CONFIG);
-	assert_int_equal(c.threads, 4);
+	assert_int_equal(c.threads, 8);
 }
 
 static void
@@ -370,7 +370,7 @@ file_refuses_bad_value(void **state)
 	assert_int_equal(load_text(&c, "[server]\nthreads = many\n", err,
 	    sizeof(err)), KW_ERR_CONFIG);
 	assert_non_null(strstr(err, "threads"));
-	assert_int_equal(c.threads, 4);
+	assert_int_equal(c.threads, 8);
 }
 
 static void
@@ -405,7 +405,7 @@ file_refuses_long_lines_clearly(void **state)
 	assert_int_equal(load_text(&c, text, err, sizeof(err)), KW_ERR_CONFIG);
 	assert_non_null(strstr(err, ":3:"));
 	assert_non_null(strstr(err, "longer than"));
-	assert_int_equal(c.threads, 4);			/* nothing applied */
+	assert_int_equal(c.threads, 8);			/* nothing applied */
 	assert_string_equal(c.data_dir, "data");
 	/* the same value is fine through config_set (env, flags) */
 	assert_int_equal(config_set(&c, "data_dir", dir, err, sizeof(err)), 0);
