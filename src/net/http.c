@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 
+#include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -413,4 +415,20 @@ net_do(const struct net_request *rq, struct net_response *rs)
 		curl_easy_cleanup(c);
 	net_headers_free(hdrs);
 	return r;
+}
+
+long
+net_retry_after(const struct net_response *rs, long max)
+{
+	const char	*h = rs->retry_after;
+	char		*end;
+	long		 v;
+
+	if (h[0] == '\0')
+		return -1;
+	errno = 0;
+	v = strtol(h, &end, 10);
+	if (errno || end == h || v < 0)
+		return -1;
+	return v > max ? max : v;
 }

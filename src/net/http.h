@@ -72,6 +72,10 @@ void	 net_global_cleanup(void);
  */
 int	 net_do(const struct net_request *rq, struct net_response *rs);
 
+/* The seconds a Retry-After header of rs asks for (its delta-seconds
+ * form), capped at max; -1 when there is none or it does not parse. */
+long	 net_retry_after(const struct net_response *rs, long max);
+
 /* Wipe and release the body of rs; rs may be reused.  NULL ok. */
 void	 net_response_free(struct net_response *rs);
 

@@ -409,22 +409,6 @@ limit_store(enum dest d, time_t until)
 	pthread_mutex_unlock(&limit_lock);
 }
 
-/* Seconds asked for by a Retry-After header (delta form), or -1. */
-static long
-retry_after_s(const char *h)
-{
-	char	*end;
-	long	 v;
-
-	if (h == NULL || *h == '\0')
-		return -1;
-	errno = 0;
-	v = strtol(h, &end, 10);
-	if (errno || end == h || v < 0)
-		return -1;
-	return v > SLACK_RETRY_AFTER_MAX_S ? SLACK_RETRY_AFTER_MAX_S : v;
-}
-
 /* A short, printable excerpt of text from the other side (an error
  * code, never a whole body) into out[outsz]. */
 static void
@@ -490,7 +474,7 @@ http_trouble(const struct net_response *rs, struct attempt *a)
 	excerpt(buf_str(&rs->body), rs->body.len, e, sizeof(e));
 	if (rs->status == 429) {
 		a->hold = 1;
-		a->retry_after = retry_after_s(rs->retry_after);
+		a->retry_after = net_retry_after(rs, SLACK_RETRY_AFTER_MAX_S);
 		snprintf(a->error, sizeof(a->error), "rate limited (HTTP 429, "
 		    "Retry-After %s)", rs->retry_after[0] ? rs->retry_after :
 		    "none");

@@ -75,22 +75,6 @@ zd_message(const struct net_response *rs, struct provider_error *err)
 	json_decref(o);
 }
 
-/* Seconds asked for by a Retry-After header (delta form), or -1. */
-static int
-retry_after_s(const char *h)
-{
-	char	*end;
-	long	 v;
-
-	if (h == NULL || *h == '\0')
-		return -1;
-	errno = 0;
-	v = strtol(h, &end, 10);
-	if (errno || end == h || v < 0)
-		return -1;
-	return v > 86400 ? 86400 : (int)v;
-}
-
 /*
  * One call with retries.  Returns 0 with the final answer in *out
  * (parsed JSON, or NULL for an empty body) when the instance answered
@@ -149,7 +133,7 @@ zd_call(const struct provider_target *t, const char *method, const char *url,
 			zd_message(&rs, err);
 			r = KW_ERR_UPSTREAM;
 			if (rs.status == 429) {
-				ra = retry_after_s(rs.retry_after);
+				ra = (int)net_retry_after(&rs, 86400);
 				wait = ra < 0 ? backoff : (long)ra * 1000;
 				if (wait > (long)t->retry_wait_max_s * 1000)
 					wait = -1;	/* too long: give up */
