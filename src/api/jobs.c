@@ -551,7 +551,6 @@ static int
 job_legacy(struct app *app, struct store *st, const struct policies *ps,
     time_t now, const char *nows, json_t *sum)
 {
-	struct credential_filter f;
 	struct legacy_walk	 w;
 	struct person		 p;
 	const struct pol	*pol;
@@ -566,14 +565,11 @@ job_legacy(struct app *app, struct store *st, const struct policies *ps,
 	w.now = now;
 	w.st = st;
 	w.nows = nows;
-	memset(&f, 0, sizeof(f));
-	f.viewer_all = 1;
-	f.state = CS_ACTIVE;
-	f.kind = KIND_LEGACY;
 	/* warnings and their messages commit together */
 	if ((rc = store_begin(st)) != 0)
 		goto out;
-	rc = store_credential_each(st, &f, 0, KW_LIST_SCAN_MAX, legacy_one, &w);
+	rc = store_credential_due(st, DUE_LEGACY, nows, 0, LEGACY_TOKENS_MAX,
+	    legacy_one, &w);
 	json_object_foreach(w.by_instance, inst, items) {
 		if (rc != 0 || (pol = policy_of(ps, inst)) == NULL)
 			continue;

@@ -176,6 +176,9 @@ static const char *const migrations[] = {
 	"CREATE TABLE slack_replays ("
 	"  signature TEXT PRIMARY KEY,"
 	"  seen_at TEXT NOT NULL);",
+	/* 4: the legacy-token job reads only legacy tokens */
+	"CREATE INDEX credentials_legacy ON credentials(state, seq)"
+	"  WHERE kind = 2;",
 };
 #define SCHEMA_VERSION ((int)KW_NELEM(migrations))
 
@@ -229,6 +232,7 @@ enum stmt {
 	S_HIST_APPEND, S_HIST_LIST,
 	S_CRED_INSERT, S_CRED_UPDATE, S_CRED_GET, S_CRED_LIST,
 	S_DUE_EXPIRING, S_DUE_GRACE, S_DUE_UNDELIVERED, S_DUE_ROTATION,
+	S_DUE_LEGACY,
 	S_CRED_BY_KEY,
 	S_REQ_DUE, S_PERSON_BY_SLACK, S_WARN_ADD, S_SET_GET, S_SET_PUT,
 	S_OUT_INSERT, S_OUT_CLAIM, S_OUT_SENT, S_OUT_RETRY, S_OUT_PENDING,
@@ -374,6 +378,9 @@ static const char *const stmt_sql[S__COUNT] = {
 	    " AND c.rotated_to IS NULL AND c.seq > ?2 AND NOT EXISTS (SELECT 1"
 	    " FROM credential_warnings w WHERE w.credential_id = c.id AND"
 	    " w.threshold_days = -1) ORDER BY c.seq LIMIT ?3",
+	[S_DUE_LEGACY] = "SELECT " CREDENTIAL_COLS CREDENTIAL_FROM
+	    "WHERE c.kind = 2 AND c.state = 1 AND c.seq > ?2"
+	    " AND ?1 IS NOT NULL ORDER BY c.seq LIMIT ?3",
 	[S_CRED_BY_KEY] = "SELECT " CREDENTIAL_COLS CREDENTIAL_FROM
 	    "WHERE c.instance_id = ?1 AND c.external_key = ?2",
 	[S_REQ_DUE] = "SELECT " REQUEST_COLS REQUEST_FROM
@@ -624,8 +631,12 @@ sq_open(const char *dir, int flags, void **ctx)
 	sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS);
 	if (sqlite3_exec(q->db, "PRAGMA journal_mode=WAL;"
 	    "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-	    "PRAGMA secure_delete=ON; PRAGMA mmap_size=268435456;", NULL, NULL,
-	    NULL) != SQLITE_OK)
+	    "PRAGMA secure_delete=ON;", NULL, NULL, NULL) != SQLITE_OK)
+		goto out;
+	/* the server's many reads of a changing file: through a map, with
+	 * no read(2) per page (one-shot commands keep their memory small) */
+	if ((flags & STORE_MMAP) && sqlite3_exec(q->db, "PRAGMA mmap_size="
+	    "268435456;", NULL, NULL, NULL) != SQLITE_OK)
 		goto out;
 	if ((r = sq_migrate(q, flags)) != 0)
 		goto out;
@@ -1488,6 +1499,7 @@ sq_credential_due(void *ctx, enum cred_due due, const char *before,
 		[DUE_GRACE_OVER] = S_DUE_GRACE,
 		[DUE_UNDELIVERED] = S_DUE_UNDELIVERED,
 		[DUE_ROTATION] = S_DUE_ROTATION,
+		[DUE_LEGACY] = S_DUE_LEGACY,
 	};
 	struct credential	*c;
 	sqlite3_stmt		*s = sq_stmt(ctx, which[due]);

@@ -230,6 +230,7 @@ enum cred_due {
 	DUE_UNDELIVERED,	/* delivery pending, window ends <= before */
 	DUE_ROTATION,		/* active, not legacy, not rotated, issued
 				   <= before, not yet flagged for rotation */
+	DUE_LEGACY,		/* active legacy tokens (before unused) */
 };
 
 /* Warning thresholds with a meaning of their own (credential_warnings). */
@@ -249,6 +250,7 @@ struct store;
 /* Flags for store_open. */
 #define STORE_MIGRATE	0x01	/* create/upgrade the schema */
 #define STORE_CREATE	0x02	/* the database may be created */
+#define STORE_MMAP	0x04	/* read through a memory map (the server) */
 
 /* Open the store of data directory dir.  Without STORE_CREATE a missing
  * database is KW_ERR_NOT_FOUND.  A schema older than this binary's is
