@@ -154,6 +154,24 @@ class Sync(Base):
                          "2026-11-01T06:00:00Z")
         self.assertEqual(got[str(a["id"])]["id"], first[str(a["id"])]["id"])
 
+    def test_jobs_warn_provisioners_once_per_threshold(self):
+        # last used 20 days ago: deactivation due in 10 days (14-day mark)
+        self.seed("soon", created_at="2026-09-01T00:00:00Z",
+                  last_used="2026-10-12T00:00:00Z")
+        self.seed("fresh", created_at="2026-09-01T00:00:00Z",
+                  last_used="2026-10-31T00:00:00Z")
+        self.sync()
+
+        def jobs(now):
+            r = self.srv.cli("jobs", "run", "--data-dir", self.srv.data_dir,
+                             "--now", now)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            return json.loads(r.stdout)
+        self.assertEqual(jobs(NOW)["legacy_warnings"], 1)
+        self.assertEqual(jobs(NOW)["legacy_warnings"], 0)
+        # 3 days before deactivation: the next mark
+        self.assertEqual(jobs("2026-11-08T00:00:00Z")["legacy_warnings"], 1)
+
     def test_deactivated_then_deleted_on_the_instance(self):
         # the instance deactivates a token unused for 30 days (from
         # 2026-07-28 on) and deletes it 60 days later
