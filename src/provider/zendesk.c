@@ -114,10 +114,13 @@ zd_call(const struct provider_target *t, const char *method, const char *url,
 			snprintf(err->message, sizeof(err->message),
 			    "no answer from the instance: %.200s", rs.error);
 			wait = backoff;
-		} else if (r != 0) {			/* refused locally */
+		} else if (r != 0) {	/* too large, or refused locally */
 			err->status = 0;
 			snprintf(err->message, sizeof(err->message), "%s",
-			    rs.error[0] ? rs.error : kw_strerror(r));
+			    r == KW_ERR_TOO_LARGE ? "the instance's answer is "
+			    "larger than keywarden accepts" : rs.error[0] ?
+			    rs.error : kw_strerror(r));
+			r = KW_ERR_UPSTREAM;	/* whatever it was, it failed */
 		} else if (rs.status >= 200 && rs.status < 300) {
 			if (rs.body.len > 0 && (*out = json_loadb(
 			    buf_str(&rs.body), rs.body.len, 0, NULL)) == NULL) {

@@ -1,6 +1,8 @@
 """End-to-end: issuance on Zendesk (the simulator), one-time delivery,
 revocation, upstream trouble, crash safety and secret hygiene."""
+import http.server
 import json
+import threading
 import os
 import time
 import unittest
@@ -226,6 +228,76 @@ class UpstreamTrouble(Base):
                               "/v1/requests/%s/approve" % r["id"], {})
         self.assertEqual((st, err["error"]["details"]["status"]), (502, 401))
         self.assertEqual(self.sim.stats()["requests"], 1)
+
+
+    def test_slow_instance_fails_cleanly(self):
+        r = self.file()
+        # every token creation hangs past the 2 s upstream timeout
+        self.sim.fault(status=0, hang_ms=3000, count=10,
+                       path_prefix="/api/v2/oauth/tokens")
+        st, err, _ = self.as_("pat@example.com", "POST",
+                              "/v1/requests/%s/approve" % r["id"], {})
+        self.assertEqual((st, err["error"]["code"]), (502, "upstream_error"))
+        self.sim.clear_faults()
+        st, got, _ = self.srv.request("GET", "/v1/requests/" + r["id"])
+        self.assertEqual(got["state"], "failed")
+        self.assertIn("could not be reached", got["history"][-1]["comment"])
+        self.assertEqual(self.clients(), [])       # the client was removed
+
+
+class BrokenInstance(unittest.TestCase):
+    """An instance that answers garbage or too much: issuance fails cleanly
+    (502, request failed) and keywarden keeps serving."""
+
+    def serve(self, body):
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                self.send_response(201)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_DELETE = do_POST
+        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        self.addCleanup(httpd.shutdown)
+        return "http://127.0.0.1:%d" % httpd.server_address[1]
+
+    def attempt(self, body):
+        url = self.serve(body)
+        srv = Server(extra_args=["--upstream-timeout", "2",
+                                 "--upstream-attempts", "2"]).start()
+        self.addCleanup(srv.close)
+
+        class FakeSim:
+            pass
+        fake = FakeSim()
+        fake.url = url
+        tok = setup_world(srv, fake)
+        st, r, _ = srv.request("POST", "/v1/requests", {
+            "instance": "global", "kind": "api_token", "justification": "j",
+            "use_case": "u", "scopes": ["read"], "lifetime_days": 3},
+            token=tok["rick@example.com"])
+        srv.request("POST", "/v1/requests/%s/approve" % r["id"], {},
+                    token=tok["maria@example.com"])
+        st, err, _ = srv.request("POST", "/v1/requests/%s/approve" % r["id"],
+                                 {}, token=tok["pat@example.com"])
+        self.assertEqual((st, err["error"]["code"]), (502, "upstream_error"))
+        st, got, _ = srv.request("GET", "/v1/requests/" + r["id"])
+        self.assertEqual(got["state"], "failed")
+        self.assertEqual(srv.request("GET", "/healthz")[0], 200)
+        return got["history"][-1]["comment"]
+
+    def test_malformed_answer(self):
+        self.assertIn("malformed", self.attempt(b"{not json"))
+
+    def test_oversized_answer(self):
+        self.attempt(b"[" + b"1," * (1024 * 1024) + b"1]")
 
 
 class CrashSafety(unittest.TestCase):
