@@ -210,9 +210,9 @@ group_free(struct group *g)
 }
 
 int
-api_tx_begin(struct http_req *rq, struct store **st)
+api_write_begin(struct app *app, struct store **w)
 {
-	struct group	*g = ((struct app *)rq->app)->group;
+	struct group	*g = app->group;
 	int		 r;
 
 	atomic_fetch_add(&g->waiting, 1);
@@ -227,7 +227,7 @@ api_tx_begin(struct http_req *rq, struct store **st)
 	}
 	if ((r = store_savepoint(g->writer)) != 0)
 		goto fail;
-	*st = g->writer;
+	*w = g->writer;
 	return 0;
  fail:
 	/* a group that cannot even start leaves nothing behind */
@@ -239,21 +239,18 @@ api_tx_begin(struct http_req *rq, struct store **st)
 		pthread_cond_broadcast(&g->committed);
 	}
 	pthread_mutex_unlock(&g->lock);
-	return http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
-	    "the store cannot be written; nothing was changed");
+	return KW_ERR_UNAVAILABLE;
 }
 
 int
-api_tx_end(struct http_req *rq, struct store **st, int r)
+api_write_end(struct app *app, int r)
 {
-	struct app	*app = rq->app;
 	struct group	*g = app->group;
 	uint64_t	 mine = g->seq;
 	int		 rc;
 
 	if (r == 0 && store_release(g->writer) != 0)
-		r = http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
-		    "the change could not be recorded; nothing was changed");
+		r = KW_ERR_UNAVAILABLE;
 	if (r != 0)
 		store_rollback_to(g->writer);
 	else
@@ -275,12 +272,31 @@ api_tx_end(struct http_req *rq, struct store **st, int r)
 			pthread_cond_wait(&g->committed, &g->lock);
 	rc = g->result[mine % GROUP_RING];
 	pthread_mutex_unlock(&g->lock);
+	if (r == 0 && rc != 0)
+		r = KW_ERR_UNAVAILABLE;
+	if (r == 0)	/* roles, activity or tokens may have changed */
+		authcache_invalidate(app->authcache);
+	return r;
+}
+
+int
+api_tx_begin(struct http_req *rq, struct store **st)
+{
+	if (api_write_begin(rq->app, st) != 0)
+		return http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
+		    "the store cannot be written; nothing was changed");
+	return 0;
+}
+
+int
+api_tx_end(struct http_req *rq, struct store **st, int r)
+{
+	int rc = api_write_end(rq->app, r);
+
 	*st = api_store(rq);
 	if (r == 0 && rc != 0)
 		r = http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
 		    "the change could not be committed; nothing was changed");
-	if (r == 0)	/* roles, activity or tokens may have changed */
-		authcache_invalidate(app->authcache);
 	return r;
 }
 
@@ -334,13 +350,11 @@ audit_refusal(struct http_req *rq, const char *why)
 	struct store	*st;
 	json_t		*d;
 
-	if ((st = api_store(rq)) == NULL || store_begin(st) != 0)
+	if (api_write_begin(rq->app, &st) != 0)
 		return;
 	d = json_pack("{s:s, s:s, s:s}", "method", rq->method, "path",
 	    rq->path, "reason", why);
-	if (api_audit(rq, st, "authz.denied", rq->path, d) != 0 ||
-	    store_commit(st) != 0)
-		store_rollback(st);
+	api_write_end(rq->app, api_audit(rq, st, "authz.denied", rq->path, d));
 }
 
 /* The bearer token of the Authorization header, or NULL. */

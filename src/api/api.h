@@ -75,6 +75,12 @@ int	 api_has_role(const struct http_req *rq, unsigned roles);
  * api_tx_end().  0 or KW_ERR_UNAVAILABLE.
  */
 int	 api_tx_begin(struct http_req *rq, struct store **st);
+/* The same for work that is not a request (jobs, issuance outcomes,
+ * reconciliation): *w is the writer until api_write_end(app, r), which
+ * keeps (r == 0) or undoes the change, waits for the commit and returns
+ * r or KW_ERR_UNAVAILABLE.  Never nest. */
+int	 api_write_begin(struct app *app, struct store **w);
+int	 api_write_end(struct app *app, int r);
 /* Keep the change when r is 0 (else undo it) and wait until it is
  * committed.  Returns r, or KW_ERR_UNAVAILABLE when the commit failed.
  * *st is then this thread's own connection, for reads after the fact. */

@@ -151,7 +151,7 @@ record(struct app *app, struct store *st, const char *actor,
 	json_t	*d;
 	int	rc;
 
-	if ((rc = store_begin(st)) != 0)
+	if ((rc = api_write_begin(app, &st)) != 0)
 		return rc;
 	/* re-read: only `issuing` may become issued or failed */
 	if ((rc = store_request_get(st, r->id, r)) != 0 ||
@@ -210,11 +210,8 @@ record(struct app *app, struct store *st, const char *actor,
 	    (rc = store_request_transition(st, r, RS_ISSUING)) != 0)
 		goto out;
 	kw_fault("before_commit");
-	rc = store_commit(st);
  out:
-	if (rc != 0)
-		store_rollback(st);
-	return rc;
+	return api_write_end(app, rc);
 }
 
 int
@@ -397,7 +394,7 @@ issuance_end(struct app *app, struct store *st, const char *actor,
 		    perr)) != 0)
 			goto out;
 	}
-	if ((rc = store_begin(st)) != 0)
+	if ((rc = api_write_begin(app, &st)) != 0)
 		goto out;
 	if ((rc = store_credential_get(st, id, c)) == 0) {
 		if (c->state != CS_ACTIVE)
@@ -407,10 +404,7 @@ issuance_end(struct app *app, struct store *st, const char *actor,
 			    to == CS_EXPIRED ? "credential.expire" :
 			    "credential.revoke");
 	}
-	if (rc == 0)
-		rc = store_commit(st);
-	if (rc != 0)
-		store_rollback(st);
+	rc = api_write_end(app, rc);
  out:
 	if (cn != NULL)
 		issuance_conn_close(cn);
@@ -473,16 +467,17 @@ collect_live(const struct credential *c, void *arg)
 }
 
 static void
-reconcile_audit(struct store *st, const char *action, const char *subject,
+reconcile_audit(struct app *app, const char *action, const char *subject,
     json_t *details)
 {
-	if (store_begin(st) != 0) {
+	struct store *w;
+
+	if (api_write_begin(app, &w) != 0) {
 		json_decref(details);
 		return;
 	}
-	if (audit_append(st, "keywarden", action, subject, details) != 0 ||
-	    store_commit(st) != 0)
-		store_rollback(st);
+	api_write_end(app, audit_append(w, "keywarden", action, subject,
+	    details));
 }
 
 /* A pending credential: finish it (adopting its client if there is one)
@@ -522,6 +517,7 @@ reconcile_instance(struct app *app, struct store *st, struct instance *in,
 	struct issuance_conn		*cn = NULL;
 	char			 cid[PROVIDER_ID_MAX], tid[PROVIDER_ID_MAX];
 	char			 listed_at[KW_TIME_LEN + 1];
+	struct store		*w;
 	size_t			 i, n = strlen(IDENT_PREFIX);
 	int			 rc;
 
@@ -557,7 +553,7 @@ reconcile_instance(struct app *app, struct store *st, struct instance *in,
 				    "client %s (%s), which keywarden has no "
 				    "record of", in->name, s->c[i].id,
 				    s->c[i].identifier);
-				reconcile_audit(st, "reconcile.orphan_deleted",
+				reconcile_audit(app, "reconcile.orphan_deleted",
 				    in->name, json_pack("{s:s, s:s}",
 				    "client_id", s->c[i].id, "identifier",
 				    s->c[i].identifier));
@@ -567,7 +563,7 @@ reconcile_instance(struct app *app, struct store *st, struct instance *in,
 				continue;
 			if (cn->ops->revoke(&cn->t, s->c[i].id, NULL, &e) == 0) {
 				rep->leftovers_deleted++;
-				reconcile_audit(st, "reconcile.leftover_deleted",
+				reconcile_audit(app, "reconcile.leftover_deleted",
 				    c->id, json_pack("{s:s, s:s}", "client_id",
 				    s->c[i].id, "instance", in->name));
 			}
@@ -602,17 +598,14 @@ reconcile_instance(struct app *app, struct store *st, struct instance *in,
 		if (cid[0] == '\0' || strcmp(c->created_at, listed_at) >= 0 ||
 		    !inflight_claim(c->id))
 			continue;
-		if (store_begin(st) == 0) {
-			if (mark_revoked(app, st, "keywarden", c, CS_REVOKED,
-			    "missing on the instance (deleted outside "
-			    "keywarden)", "reconcile.missing") == 0 &&
-			    store_commit(st) == 0) {
-				rep->missing++;
-				log_msg("warn", "reconcile: credential %s is not "
-				    "on instance %s any more: marked revoked",
-				    c->id, in->name);
-			} else
-				store_rollback(st);
+		if (api_write_begin(app, &w) == 0 &&
+		    api_write_end(app, mark_revoked(app, w, "keywarden", c,
+		    CS_REVOKED, "missing on the instance (deleted outside "
+		    "keywarden)", "reconcile.missing")) == 0) {
+			rep->missing++;
+			log_msg("warn", "reconcile: credential %s is not on "
+			    "instance %s any more: marked revoked", c->id,
+			    in->name);
 		}
 		inflight_release(c->id);
 	}

@@ -77,7 +77,7 @@ expire_request(struct app *app, struct store *st, const char *id,
 
 	if ((r = malloc(sizeof(*r))) == NULL)
 		return KW_ERR_NOMEM;
-	if ((rc = store_begin(st)) != 0)
+	if ((rc = api_write_begin(app, &st)) != 0)
 		goto done;
 	if ((rc = store_request_get(st, id, r)) != 0)
 		goto out;
@@ -99,10 +99,9 @@ expire_request(struct app *app, struct store *st, const char *id,
 	    json_pack("{s:s}", "from", from == RS_PENDING_MANAGER ?
 	    "pending_manager" : "pending_provisioner"))) == 0 &&
 	    (rc = notify_request(app, st, NE_REQUEST_EXPIRED, r, NULL)) == 0)
-		rc = store_commit(st);
+		rc = 0;
  out:
-	if (rc != 0)
-		store_rollback(st);
+	rc = api_write_end(app, rc);
  done:
 	free(r);
 	return rc;
@@ -145,14 +144,15 @@ job_stale_requests(struct app *app, struct store *st, const char *now,
 
 /* Destroy an unrevealed secret past its window. 0 when destroyed. */
 static int
-destroy_undelivered(struct store *st, const char *id, const char *now)
+destroy_undelivered(struct app *app, const char *id, const char *now)
 {
 	struct credential	*c;
+	struct store		*st;
 	int			 rc;
 
 	if ((c = malloc(sizeof(*c))) == NULL)
 		return KW_ERR_NOMEM;
-	if ((rc = store_begin(st)) != 0)
+	if ((rc = api_write_begin(app, &st)) != 0)
 		goto done;
 	if ((rc = store_credential_get(st, id, c)) == 0 &&
 	    (c->delivery != DS_PENDING ||
@@ -162,14 +162,12 @@ destroy_undelivered(struct store *st, const char *id, const char *now)
 		kw_wipe(c->sealed, sizeof(c->sealed));
 		c->sealed_len = 0;
 		c->delivery = DS_EXPIRED;
-		if ((rc = store_credential_update(st, c)) == 0 &&
-		    (rc = audit_append(st, "keywarden",
-		    "credential.delivery_expired", c->id, json_pack("{s:s}",
-		    "fingerprint", c->fingerprint))) == 0)
-			rc = store_commit(st);
+		if ((rc = store_credential_update(st, c)) == 0)
+			rc = audit_append(st, "keywarden",
+			    "credential.delivery_expired", c->id, json_pack(
+			    "{s:s}", "fingerprint", c->fingerprint));
 	}
-	if (rc != 0)
-		store_rollback(st);
+	rc = api_write_end(app, rc);
  done:
 	kw_wipe(c, sizeof(*c));
 	free(c);
@@ -215,7 +213,7 @@ job_ending(struct app *app, struct store *st, const struct ending *e,
 			break;
 		for (i = 0; i < p->n; i++) {
 			if (e->due == DUE_UNDELIVERED) {
-				rc = destroy_undelivered(st, p->ids[i], now);
+				rc = destroy_undelivered(app, p->ids[i], now);
 				if (rc == 0)
 					bump(o, "secrets_destroyed");
 				else if (rc != KW_ERR_CONFLICT) {
@@ -419,7 +417,7 @@ digest_owner(struct app *app, struct store *st, struct due_list *l,
 
 	if ((rc = store_person_get(st, owner, &p)) != 0)
 		goto done;
-	if ((rc = store_begin(st)) != 0)
+	if ((rc = api_write_begin(app, &st)) != 0)
 		goto done;
 	for (i = 0; i < l->n && rc == 0; i++) {
 		struct due_item *d = &l->v[i];
@@ -446,11 +444,7 @@ digest_owner(struct app *app, struct store *st, struct due_list *l,
 		    json_pack("{s:I}", "items", (json_int_t)json_array_size(
 		    lines)));
 	kw_fault("digest_before_commit");
-	if (rc == 0)
-		rc = store_commit(st);
-	if (rc != 0)
-		store_rollback(st);
-	else if (json_array_size(lines) > 0) {
+	if ((rc = api_write_end(app, rc)) == 0 && json_array_size(lines) > 0) {
 		(*sent)++;
 		*items += (int)json_array_size(lines);
 	}
@@ -563,11 +557,11 @@ job_legacy(struct app *app, struct store *st, const struct policies *ps,
 	w.by_instance = json_object();
 	w.ps = ps;
 	w.now = now;
-	w.st = st;
 	w.nows = nows;
 	/* warnings and their messages commit together */
-	if ((rc = store_begin(st)) != 0)
+	if ((rc = api_write_begin(app, &st)) != 0)
 		goto out;
+	w.st = st;
 	rc = store_credential_due(st, DUE_LEGACY, nows, 0, LEGACY_TOKENS_MAX,
 	    legacy_one, &w);
 	json_object_foreach(w.by_instance, inst, items) {
@@ -580,10 +574,7 @@ job_legacy(struct app *app, struct store *st, const struct policies *ps,
 	if (rc == 0 && w.warned > 0)
 		rc = audit_append(st, "keywarden", "legacy.warn", "migration",
 		    json_pack("{s:i}", "tokens", w.warned));
-	if (rc == 0)
-		rc = store_commit(st);
-	if (rc != 0)
-		store_rollback(st);
+	rc = api_write_end(app, rc);
  out:
 	json_object_set_new(sum, "legacy_warnings", json_integer(rc == 0 ?
 	    w.warned : 0));

@@ -536,12 +536,11 @@ static void
 audit_refused(struct http_req *rq, struct store *st, const char *id,
     enum req_action a, int err, const char *why)
 {
-	if (store_begin(st) != 0)
+	if (api_write_begin(rq->app, &st) != 0)
 		return;
-	if (api_audit(rq, st, "request.refused", id, json_pack(
-	    "{s:s, s:s, s:s}", "action", policy_action_name(a), "error",
-	    kw_err_code(err), "reason", why)) != 0 || store_commit(st) != 0)
-		store_rollback(st);
+	api_write_end(rq->app, api_audit(rq, st, "request.refused", id,
+	    json_pack("{s:s, s:s, s:s}", "action", policy_action_name(a),
+	    "error", kw_err_code(err), "reason", why)));
 }
 
 static int
@@ -979,21 +978,21 @@ rotation_prepare(struct http_req *rq, struct store *st, struct credential *old,
 static void
 rotation_undo(struct http_req *rq, struct store *st, const char *old_id)
 {
-	struct credential *old;
+	struct credential	*old;
+	int			 r;
 
 	if ((old = malloc(sizeof(*old))) == NULL)
 		return;
-	if (store_begin(st) == 0) {
-		if (store_credential_get(st, old_id, old) == 0) {
+	if (api_write_begin(rq->app, &st) == 0) {
+		r = store_credential_get(st, old_id, old);
+		if (r == 0) {
 			old->rotated_to[0] = old->grace_until[0] = '\0';
-			if (store_credential_update(st, old) == 0 &&
-			    api_audit(rq, st, "credential.rotate_failed",
-			    old_id, NULL) == 0 && store_commit(st) == 0)
-				goto out;
+			if ((r = store_credential_update(st, old)) == 0)
+				r = api_audit(rq, st, "credential.rotate_failed",
+				    old_id, NULL);
 		}
-		store_rollback(st);
+		api_write_end(rq->app, r);
 	}
- out:
 	kw_wipe(old, sizeof(*old));
 	free(old);
 }

@@ -276,14 +276,12 @@ update_message(struct http_req *rq, struct store *st,
 		    "ignored (request %s)", c->request_id);
 		return;
 	}
-	if (store_begin(st) != 0)
-		return;
-	if ((r = notify_slack_response(rq->app, st, c->response_url,
-	    text)) != 0 || store_commit(st) != 0) {
-		store_rollback(st);
+	if ((r = api_write_begin(rq->app, &st)) == 0)
+		r = api_write_end(rq->app, notify_slack_response(rq->app, st,
+		    c->response_url, text));
+	if (r != 0)
 		log_msg("error", "slack: cannot queue the message update for "
 		    "request %s (%s)", c->request_id, kw_strerror(r));
-	}
 }
 
 /* Forget the error api_request_act recorded: Slack gets a 200. */
