@@ -20,6 +20,7 @@
 
 struct ticker {
 	pthread_t	 thread;
+	int		 poked;			/* ticker_wake() was called */
 	time_t		 due[8];		/* per task; 0 = now */
 	pthread_mutex_t	 lock;
 	pthread_cond_t	 wake;
@@ -127,6 +128,7 @@ run(void *arg)
 
 	pthread_mutex_lock(&t->lock);
 	while (!t->stop) {
+		t->poked = 0;
 		now = time(NULL);
 		next = now + 3600;
 		for (i = 0; i < KW_NELEM(tasks) && !t->stop; i++) {
@@ -143,7 +145,7 @@ run(void *arg)
 		}
 		deadline.tv_sec = next;
 		deadline.tv_nsec = 0;
-		while (!t->stop && time(NULL) < next &&
+		while (!t->stop && !t->poked && time(NULL) < next &&
 		    pthread_cond_timedwait(&t->wake, &t->lock, &deadline) !=
 		    ETIMEDOUT)
 			;
@@ -190,6 +192,7 @@ ticker_wake(const char *task)
 	for (i = 0; i < KW_NELEM(tasks); i++)
 		if (strcmp(tasks[i].name, task) == 0)
 			t->due[i] = 0;
+	t->poked = 1;
 	pthread_cond_signal(&t->wake);
 	pthread_mutex_unlock(&t->lock);
 }

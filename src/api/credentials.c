@@ -475,6 +475,12 @@ api_credentials_revoke(struct http_req *rq, struct http_resp *rs)
 		    "provisioner of the instance or an admin may revoke");
 		goto out;
 	}
+	if (c->kind == KIND_LEGACY) {
+		r = http_fail(rq, KW_ERR_CONFLICT, NULL, "'%.64s' is a legacy "
+		    "Zendesk API token: keywarden tracks it but cannot revoke "
+		    "it; delete it on Zendesk, then sync the instance", c->id);
+		goto out;
+	}
 	if (reason[0] == '\0')
 		snprintf(reason, sizeof(reason), "revoked by %s",
 		    api_me(rq)->email);

@@ -361,15 +361,17 @@ api_people_token(struct http_req *rq, struct http_resp *rs)
 
 	if ((r = jv_known(rq, rq->body, (const char *const[]){ NULL })) != 0)
 		return r;
+	/* refused before the lookup: the answer says nothing about who
+	 * else exists */
+	if (!api_has_role(rq, ROLE_ADMIN) &&
+	    strcmp(rq->params[0], me->id) != 0 &&
+	    strcasecmp(rq->params[0], me->email) != 0)
+		return http_fail(rq, KW_ERR_FORBIDDEN, NULL, "you may issue "
+		    "tokens only for yourself");
 	if ((r = api_tx_begin(rq, &st)) != 0)
 		return r;
 	if ((r = store_person_get(st, rq->params[0], &p)) != 0) {
 		r = api_store_fail(rq, r, "person", rq->params[0]);
-		goto out;
-	}
-	if (strcmp(p.id, me->id) != 0 && !api_has_role(rq, ROLE_ADMIN)) {
-		r = http_fail(rq, KW_ERR_FORBIDDEN, NULL,
-		    "you may issue tokens only for yourself");
 		goto out;
 	}
 	if (!p.active) {

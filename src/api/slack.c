@@ -109,6 +109,7 @@ api_settings_slack_put(struct http_req *rq, struct http_resp *rs)
 	r = settings_parse(rq, rq->body, s);
 	body_wipe(rq->body, "bot_token");
 	body_wipe(rq->body, "signing_secret");
+	body_wipe(rq->body, "webhook_url");
 	if (r != 0)
 		goto done;
 	kw_time_fmt(kw_now(), s->updated_at, sizeof(s->updated_at));

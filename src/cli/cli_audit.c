@@ -21,6 +21,12 @@ static const struct cli_field audit_list_f[] = {
 	{ "cursor", "cursor", CF_QSTR, 0, "CURSOR", NULL },
 };
 
+/* a head hash logged earlier (and kept elsewhere) must still be in the
+ * chain: catches a log cut short */
+static const struct cli_field audit_verify_f[] = {
+	{ "expect-head", "expect_head", CF_QSTR, 0, "HASH", NULL },
+};
+
 static const struct cli_col audit_cols[] = {
 	{ "SEQ",	"seq" },
 	{ "AT",		"at" },
@@ -85,7 +91,8 @@ static const struct cli_verb audit_verbs[] = {
 	{ "list", NULL, "GET", "/v1/audit", FIELDS(audit_list_f), 0,
 	    audit_print_list, "List audit events after --after-seq (admin, "
 	    "auditor).", NULL },
-	{ "verify", NULL, "GET", "/v1/audit/verify", NOFIELDS, CLI_V_OWNJSON,
+	{ "verify", NULL, "GET", "/v1/audit/verify", FIELDS(audit_verify_f),
+	    CLI_V_OWNJSON,
 	    audit_print_verify, "Have the server verify the hash chain; exit "
 	    "1 if it is broken.", NULL },
 };

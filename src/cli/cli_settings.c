@@ -40,7 +40,7 @@ static const struct cli_verb slack_verbs[] = {
 	    cli_print_object, "Configure Slack (admin): the bot token "
 	    "(xoxb-...) and the signing secret are read from a file (\"-\": "
 	    "stdin, for one of them) or an environment variable.  The webhook "
-	    "URL, where revocations are announced, is a secret too: prefer "
+	    "URL, where issuances and revocations are announced, is a secret too: prefer "
 	    "--webhook-url-file or --webhook-url-env (--webhook-url none: no "
 	    "announcements).", NULL },
 };

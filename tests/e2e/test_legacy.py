@@ -154,6 +154,17 @@ class Sync(Base):
                          "2026-11-01T06:00:00Z")
         self.assertEqual(got[str(a["id"])]["id"], first[str(a["id"])]["id"])
 
+    def test_legacy_tokens_cannot_be_revoked_locally(self):
+        t = self.seed("old", created_at="2026-09-01T00:00:00Z",
+                      last_used="2026-10-30T00:00:00Z")
+        self.sync()
+        c = self.legacy()[str(t["id"])]
+        st, err, _ = self.as_("admin", "POST",
+                              "/v1/credentials/%s/revoke" % c["id"], {})
+        self.assertEqual(st, 409)
+        self.assertIn("legacy", err["error"]["message"])
+        self.assertEqual(self.legacy()[str(t["id"])]["state"], "active")
+
     def test_jobs_warn_provisioners_once_per_threshold(self):
         # last used 20 days ago: deactivation due in 10 days (14-day mark)
         self.seed("soon", created_at="2026-09-01T00:00:00Z",

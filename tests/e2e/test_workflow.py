@@ -367,6 +367,17 @@ class Workflow(unittest.TestCase):
                             "/v1/credentials/%s/reveal" % cid)
         self.assertEqual(st, 410)
 
+    def test_fulfilling_a_withdrawn_request_is_refused(self):
+        r = self.to_fulfilment()
+        self.act("rick@example.com", r["id"], "withdraw")
+        st, c, _ = self.as_("rick@example.com", "GET",
+                            "/v1/credentials/" + r["credential_id"])
+        self.assertEqual(c["state"], "revoked")        # the intent dropped
+        st, obj, _ = self.as_("pat@example.com", "POST",
+                              "/v1/requests/%s/fulfil" % r["id"],
+                              {"secret": "late"})
+        self.assertEqual(st, 409)
+
     # -- audit ---------------------------------------------------------------
 
     def test_audit_log_records_and_verifies(self):
@@ -395,6 +406,14 @@ class Workflow(unittest.TestCase):
         st, v, _ = self.as_("ada@example.com", "GET", "/v1/audit/verify")
         self.assertEqual((st, v["ok"]), (200, True))
         self.assertGreaterEqual(v["events"], len(events))
+        env = {"KEYWARDEN_TOKEN": self.tok["ada@example.com"]}
+        ok = self.srv.cli("audit", "verify", "--expect-head",
+                          events[-1]["hash"], "--server", self.srv.url,
+                          env=env)
+        self.assertEqual(ok.returncode, 0, ok.stdout + ok.stderr)
+        bad = self.srv.cli("audit", "verify", "--expect-head", "0" * 64,
+                           "--server", self.srv.url, env=env)
+        self.assertEqual(bad.returncode, 1, bad.stdout + bad.stderr)
 
 
 class Concurrency(unittest.TestCase):
