@@ -209,6 +209,23 @@ group_free(struct group *g)
 	free(g);
 }
 
+/* Commit the open group (roll back an empty one) and tell its members;
+ * called with g->lock held. */
+static void
+group_close(struct group *g)
+{
+	int rc = 0;
+
+	if (g->members > 0)
+		rc = store_commit(g->writer);
+	else
+		store_rollback(g->writer);
+	g->open = 0;
+	g->result[g->seq % GROUP_RING] = rc;
+	g->done = g->seq;
+	pthread_cond_broadcast(&g->committed);
+}
+
 int
 api_write_begin(struct app *app, struct store **w)
 {
@@ -230,14 +247,10 @@ api_write_begin(struct app *app, struct store **w)
 	*w = g->writer;
 	return 0;
  fail:
-	/* a group that cannot even start leaves nothing behind */
-	if (g->open && g->members == 0) {
-		store_rollback(g->writer);
-		g->open = 0;
-		g->result[g->seq % GROUP_RING] = 0;
-		g->done = g->seq;
-		pthread_cond_broadcast(&g->committed);
-	}
+	/* close the open group for those already in it: nobody else may
+	 * be coming to commit it */
+	if (g->open)
+		group_close(g);
 	pthread_mutex_unlock(&g->lock);
 	return KW_ERR_UNAVAILABLE;
 }
@@ -256,18 +269,9 @@ api_write_end(struct app *app, int r)
 	else
 		g->members++;
 	/* the last of a burst (or a full group) commits for everyone */
-	if (atomic_load(&g->waiting) == 0 || g->members >= GROUP_MAX) {
-		if (g->members > 0)
-			rc = store_commit(g->writer);
-		else {
-			store_rollback(g->writer);
-			rc = 0;
-		}
-		g->open = 0;
-		g->result[mine % GROUP_RING] = rc;
-		g->done = mine;
-		pthread_cond_broadcast(&g->committed);
-	} else
+	if (atomic_load(&g->waiting) == 0 || g->members >= GROUP_MAX)
+		group_close(g);
+	else
 		while (g->done < mine)
 			pthread_cond_wait(&g->committed, &g->lock);
 	rc = g->result[mine % GROUP_RING];
