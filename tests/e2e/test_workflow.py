@@ -457,6 +457,62 @@ class Concurrency(unittest.TestCase):
                 self.assertEqual(len(got["history"]), 3)
 
 
+class GroupCommit(unittest.TestCase):
+    """Many writers at once: every answered change is there, in one
+    unbroken audit chain, and refused changes leave nothing."""
+
+    def test_concurrent_writes_all_land_with_their_audit_events(self):
+        with Server() as s:
+            make_person(s, "m@example.com")
+            make_person(s, "r@example.com", manager="m@example.com")
+            tok = token_for(s, "r@example.com")
+            s.request("POST", "/v1/instances", {
+                "name": "global", "url": "https://g.example.com",
+                "issuance": "manual"})
+            made, refused, errors = [], [], []
+
+            def writer(n):
+                for i in range(10):
+                    # some refused inside the group: over the max (365)
+                    lifetime = 5 if (n + i) % 4 else 400
+                    st, r, _ = s.request("POST", "/v1/requests", {
+                        "instance": "global", "kind": "api_token",
+                        "justification": "j%d-%d" % (n, i), "use_case": "u",
+                        "scopes": ["read"], "lifetime_days": lifetime},
+                        token=tok)
+                    if st == 201:
+                        made.append(r["id"])
+                    elif st == 422:
+                        refused.append(n)
+                    else:
+                        errors.append((st, r))
+            ts = [threading.Thread(target=writer, args=(n,))
+                  for n in range(24)]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join(60)
+            self.assertEqual(errors, [])
+            self.assertEqual(len(made) + len(refused), 240)
+            self.assertGreater(len(refused), 0)
+            st, page, _ = s.request("GET", "/v1/requests?limit=500")
+            self.assertEqual(sorted(r["id"] for r in page["items"]),
+                             sorted(made))
+            st, v, _ = s.request("GET", "/v1/audit/verify")
+            self.assertTrue(v["ok"], v)
+            events, after = [], 0
+            while True:
+                st, pg, _ = s.request("GET", "/v1/audit?limit=500"
+                                      "&after_seq=%d" % after)
+                events += pg["items"]
+                if not pg["next_cursor"]:
+                    break
+                after = pg["items"][-1]["seq"]
+            created = [e["subject"] for e in events
+                       if e["action"] == "request.create"]
+            self.assertEqual(sorted(created), sorted(made))
+
+
 class AuditTampering(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
