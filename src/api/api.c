@@ -28,6 +28,8 @@ static const struct http_route routes[] = {
 	{ "GET",   "/v1/people/{}",		api_people_get,	ACCESS_PERSON, BODY_NONE },
 	{ "PATCH", "/v1/people/{}",		api_people_patch, ACCESS_ADMIN, BODY_REQUIRED },
 	{ "POST",  "/v1/people/{}/tokens",	api_people_token, ACCESS_PERSON, BODY_OPTIONAL },
+	{ "GET",   "/v1/people/{}/tokens",	api_people_tokens, ACCESS_PERSON, BODY_NONE },
+	{ "DELETE", "/v1/people/{}/tokens/{}",	api_people_token_revoke, ACCESS_PERSON, BODY_NONE },
 	{ "POST",  "/v1/people/{}/offboard",	api_people_offboard, ACCESS_ADMIN, BODY_OPTIONAL },
 	{ "POST",  "/v1/instances",		api_instances_create, ACCESS_ADMIN, BODY_REQUIRED },
 	{ "GET",   "/v1/instances",		api_instances_list, ACCESS_PERSON, BODY_NONE },

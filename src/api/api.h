@@ -167,6 +167,8 @@ int	 api_people_list(struct http_req *, struct http_resp *);
 int	 api_people_get(struct http_req *, struct http_resp *);
 int	 api_people_patch(struct http_req *, struct http_resp *);
 int	 api_people_token(struct http_req *, struct http_resp *);
+int	 api_people_tokens(struct http_req *, struct http_resp *);
+int	 api_people_token_revoke(struct http_req *, struct http_resp *);
 int	 api_people_offboard(struct http_req *, struct http_resp *);
 int	 api_instances_create(struct http_req *, struct http_resp *);
 int	 api_instances_list(struct http_req *, struct http_resp *);

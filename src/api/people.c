@@ -394,6 +394,86 @@ api_people_token(struct http_req *rq, struct http_resp *rs)
 	return r;
 }
 
+/* 1 if the caller may manage the tokens of the person named key (an
+ * admin, or the person themselves); decided before any lookup. */
+static int
+may_manage_tokens(const struct http_req *rq, const char *key, int read)
+{
+	const struct person *me = api_me(rq);
+
+	return api_has_role(rq, ROLE_ADMIN | (read ? ROLE_AUDITOR : 0)) ||
+	    strcmp(key, me->id) == 0 || strcasecmp(key, me->email) == 0;
+}
+
+static int
+token_one(const struct token_rec *t, void *arg)
+{
+	json_array_append_new(arg, json_pack("{s:s, s:s, s:o, s:b}", "id",
+	    t->id, "created_at", t->created_at, "revoked_at",
+	    t->revoked_at[0] ? json_string(t->revoked_at) : json_null(),
+	    "active", t->revoked_at[0] == '\0'));
+	return 0;
+}
+
+/* GET /v1/people/{x}/tokens: ids and times only (never a token). */
+int
+api_people_tokens(struct http_req *rq, struct http_resp *rs)
+{
+	struct person	 p;
+	struct store	*st;
+	json_t		*items;
+	int		 r;
+
+	if (!may_manage_tokens(rq, rq->params[0], 1))
+		return http_fail(rq, KW_ERR_FORBIDDEN, NULL, "you may list "
+		    "only your own tokens");
+	if ((st = api_store(rq)) == NULL)
+		return api_store_fail(rq, KW_ERR_UNAVAILABLE, "", "");
+	if ((r = store_person_get(st, rq->params[0], &p)) != 0)
+		return api_store_fail(rq, r, "person", rq->params[0]);
+	items = json_array();
+	if ((r = store_token_each(st, p.id, token_one, items)) != 0) {
+		json_decref(items);
+		return api_store_fail(rq, r, "", "");
+	}
+	rs->body = api_page(items, 0);
+	return 0;
+}
+
+/* DELETE /v1/people/{x}/tokens/{id}: one token dies (a leaked one, a
+ * laptop gone), the person stays. */
+int
+api_people_token_revoke(struct http_req *rq, struct http_resp *rs)
+{
+	struct person	 p;
+	struct store	*st;
+	char		 now[KW_TIME_LEN + 1];
+	int		 r;
+
+	if (!may_manage_tokens(rq, rq->params[0], 0))
+		return http_fail(rq, KW_ERR_FORBIDDEN, NULL, "you may revoke "
+		    "only your own tokens");
+	if ((r = api_tx_begin(rq, &st)) != 0)
+		return r;
+	kw_time_fmt(kw_now(), now, sizeof(now));
+	if ((r = store_person_get(st, rq->params[0], &p)) != 0)
+		r = api_store_fail(rq, r, "person", rq->params[0]);
+	else if ((r = store_token_revoke(st, p.id, rq->params[1], now)) != 0)
+		r = r == KW_ERR_NOT_FOUND ? http_fail(rq, r, NULL, "no live "
+		    "token '%.64s' of %.200s", rq->params[1], p.email) :
+		    api_store_fail(rq, r, "", "");
+	else
+		r = api_audit(rq, st, "token.revoke", p.email, json_pack(
+		    "{s:s, s:s}", "person_id", p.id, "token_id", rq->params[1]));
+	/* committing drops the authentication cache: the token is dead for
+	 * the very next request */
+	r = api_tx_end(rq, &st, r);
+	if (r == 0)
+		rs->body = json_pack("{s:s, s:s, s:s}", "id", rq->params[1],
+		    "person", p.email, "revoked_at", now);
+	return r;
+}
+
 /* Ids collected from a walk, to act on after it. */
 struct id_list {
 	size_t	n;

@@ -62,6 +62,26 @@ people_print_list(const struct cli_ctx *ctx, json_t *answer)
 	return rc;
 }
 
+static const struct cli_col token_cols[] = {
+	{ "TOKEN ID",	"id" },
+	{ "CREATED",	"created_at" },
+	{ "ACTIVE",	"active" },
+	{ "REVOKED",	"revoked_at" },
+};
+
+static int
+people_print_tokens(const struct cli_ctx *ctx, json_t *answer)
+{
+	struct buf	b;
+	int		rc;
+
+	buf_init(&b, CLI_OUT_MAX);
+	cli_list_render(&b, answer, token_cols, KW_NELEM(token_cols));
+	rc = cli_emit(ctx, &b);
+	buf_free(&b);
+	return rc;
+}
+
 /* The one time a token is visible: show it alone on its line, say so. */
 static int
 people_print_token(const struct cli_ctx *ctx, json_t *answer)
@@ -104,6 +124,10 @@ static const struct cli_verb people_verbs[] = {
 	{ "token", "ID|EMAIL", "POST", "/v1/people/{}/tokens", NOFIELDS,
 	    CLI_V_SECRET, people_print_token, "Issue a personal keywarden "
 	    "token; it is shown only once.", NULL },
+	{ "tokens", "ID|EMAIL", "GET", "/v1/people/{}/tokens", NOFIELDS, 0,
+	    people_print_tokens, "List a person's tokens (ids and dates, "
+	    "never the tokens); revoke one with DELETE /v1/people/{x}/"
+	    "tokens/{id}.", NULL },
 	{ "offboard", "ID|EMAIL", "POST", "/v1/people/{}/offboard", NOFIELDS,
 	    0, cli_print_object, "Deactivate a person, kill their tokens, "
 	    "withdraw their requests and revoke their credentials (admin).",

@@ -28,6 +28,8 @@ struct store_ops {
 	int	(*token_find)(void *, const unsigned char *, struct token_rec *,
 		    struct person *);
 	int	(*token_revoke_person)(void *, const char *, const char *, int *);
+	int	(*token_each)(void *, const char *, store_token_cb, void *);
+	int	(*token_revoke)(void *, const char *, const char *, const char *);
 
 	int	(*instance_insert)(void *, const struct instance *);
 	int	(*instance_update)(void *, const struct instance *);

@@ -225,7 +225,8 @@ enum stmt {
 	S_BEGIN, S_COMMIT, S_ROLLBACK, S_SAVEPOINT, S_RELEASE, S_ROLLBACK_TO,
 	S_PERSON_INSERT, S_PERSON_UPDATE, S_PERSON_BY_ID, S_PERSON_BY_EMAIL,
 	S_PERSON_LIST,
-	S_TOKEN_INSERT, S_TOKEN_FIND, S_TOKEN_REVOKE_PERSON,
+	S_TOKEN_INSERT, S_TOKEN_FIND, S_TOKEN_REVOKE_PERSON, S_TOKEN_LIST,
+	S_TOKEN_REVOKE,
 	S_INSTANCE_INSERT, S_INSTANCE_UPDATE, S_INSTANCE_BY_NAME,
 	S_INSTANCE_LIST, S_PROV_DELETE, S_PROV_INSERT, S_PROV_LIST,
 	S_REQ_INSERT, S_REQ_TRANSITION, S_REQ_GET, S_REQ_LIST,
@@ -274,6 +275,12 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_TOKEN_REVOKE_PERSON] =
 	    "UPDATE tokens SET revoked_at = ?2"
 	    " WHERE person_id = ?1 AND revoked_at IS NULL",
+	[S_TOKEN_LIST] =
+	    "SELECT id, person_id, created_at, coalesce(revoked_at, '')"
+	    " FROM tokens WHERE person_id = ?1 ORDER BY created_at, id",
+	[S_TOKEN_REVOKE] =
+	    "UPDATE tokens SET revoked_at = ?3"
+	    " WHERE person_id = ?1 AND id = ?2 AND revoked_at IS NULL",
 	[S_INSTANCE_INSERT] =
 	    "INSERT INTO instances (id, name, display_name, provider, url,"
 	    " allow_integrations, issuance, allowed_scopes, max_lifetime_days,"
@@ -910,6 +917,48 @@ sq_token_revoke_person(void *ctx, const char *person_id, const char *at,
 	bind_str(s, 2, at);
 	if ((r = sq_exec(s)) == 0)
 		*n = sqlite3_changes(q->db);
+	return r;
+}
+
+static int
+sq_token_each(void *ctx, const char *person_id, store_token_cb cb, void *arg)
+{
+	struct token_rec	 t;
+	sqlite3_stmt		*s = sq_stmt(ctx, S_TOKEN_LIST);
+	int			 rc, ret = 0;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, person_id);
+	while (ret == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&t, 0, sizeof(t));
+		col_str(s, 0, t.id, sizeof(t.id));
+		col_str(s, 1, t.person_id, sizeof(t.person_id));
+		col_str(s, 2, t.created_at, sizeof(t.created_at));
+		col_str(s, 3, t.revoked_at, sizeof(t.revoked_at));
+		ret = cb(&t, arg);
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = KW_ERR_UNAVAILABLE;
+	sqlite3_reset(s);
+	return ret;
+}
+
+static int
+sq_token_revoke(void *ctx, const char *person_id, const char *id,
+    const char *at)
+{
+	struct sq	*q = ctx;
+	sqlite3_stmt	*s = sq_stmt(q, S_TOKEN_REVOKE);
+	int		 r;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, person_id);
+	bind_str(s, 2, id);
+	bind_str(s, 3, at);
+	if ((r = sq_exec(s)) == 0 && sqlite3_changes(q->db) == 0)
+		r = KW_ERR_NOT_FOUND;
 	return r;
 }
 
@@ -1856,6 +1905,8 @@ const struct store_ops store_sqlite_ops = {
 	.token_insert = sq_token_insert,
 	.token_find = sq_token_find,
 	.token_revoke_person = sq_token_revoke_person,
+	.token_each = sq_token_each,
+	.token_revoke = sq_token_revoke,
 	.instance_insert = sq_instance_insert,
 	.instance_update = sq_instance_update,
 	.instance_get = sq_instance_get,

@@ -94,6 +94,20 @@ store_token_revoke_person(struct store *st, const char *person_id,
 }
 
 int
+store_token_each(struct store *st, const char *person_id, store_token_cb cb,
+    void *arg)
+{
+	return st->ops->token_each(st->ctx, person_id, cb, arg);
+}
+
+int
+store_token_revoke(struct store *st, const char *person_id, const char *id,
+    const char *at)
+{
+	return st->ops->token_revoke(st->ctx, person_id, id, at);
+}
+
+int
 store_instance_insert(struct store *st, const struct instance *in)
 {
 	return st->ops->instance_insert(st->ctx, in);

@@ -46,6 +46,7 @@ struct token_rec {
 	char		person_id[KW_ID_MAX + 1];
 	unsigned char	hash[KW_HASH_LEN];
 	char		created_at[KW_TIME_LEN + 1];
+	char		revoked_at[KW_TIME_LEN + 1];	/* "" = live */
 };
 
 struct person_ref {
@@ -288,6 +289,15 @@ int	 store_token_insert(struct store *, const struct token_rec *);
  * token->hash is filled from the store for a constant-time re-check. */
 int	 store_token_find(struct store *, const unsigned char hash[KW_HASH_LEN],
 	    struct token_rec *token, struct person *owner);
+/* The tokens of person_id (live and revoked), oldest first: only ids and
+ * times (token->revoked_at), never anything that authenticates. */
+typedef int (*store_token_cb)(const struct token_rec *, void *);
+int	 store_token_each(struct store *, const char *person_id,
+	    store_token_cb cb, void *arg);
+/* Revoke token id of person_id at time at: KW_ERR_NOT_FOUND when there
+ * is no such live token. */
+int	 store_token_revoke(struct store *, const char *person_id,
+	    const char *id, const char *at);
 /* Revoke every live token of person_id at time at; *n gets the count. */
 int	 store_token_revoke_person(struct store *, const char *person_id,
 	    const char *at, int *n);
