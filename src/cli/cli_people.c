@@ -82,6 +82,38 @@ people_print_tokens(const struct cli_ctx *ctx, json_t *answer)
 	return rc;
 }
 
+static const struct cli_field people_revoke_token_f[] = {
+	{ "token-id", "token_id", CF_STR, CLI_REQ, "TOKEN_ID", NULL },
+};
+
+/* people revoke-token ID|EMAIL --token-id TOKEN_ID: DELETE one token. */
+static int
+people_revoke_token(const struct cli_ctx *ctx, const struct cli_verb *v,
+    const struct cli_args *a)
+{
+	struct buf	 url;
+	json_t		*answer = NULL;
+	int		 rc;
+
+	KW_UNUSED(v);
+	buf_init(&url, KW_URL_MAX + 512);
+	cli_url(&url, ctx, "/v1/people/{}/tokens/", a->pos[0]);
+	cli_pct_encode(&url, cli_opt_get(a, "token-id"));
+	if (buf_err(&url) != 0) {
+		fprintf(ctx->err, "keywarden: request URL too long\n");
+		buf_free(&url);
+		return CLI_EXIT_USAGE;
+	}
+	rc = cli_exchange(ctx, "DELETE", buf_str(&url), NULL, 0, &answer,
+	    NULL);
+	if (rc == CLI_EXIT_OK)
+		rc = ctx->json ? cli_print_json(ctx, answer) :
+		    cli_print_object(ctx, answer);
+	json_decref(answer);
+	buf_free(&url);
+	return rc;
+}
+
 /* The one time a token is visible: show it alone on its line, say so. */
 static int
 people_print_token(const struct cli_ctx *ctx, json_t *answer)
@@ -126,8 +158,11 @@ static const struct cli_verb people_verbs[] = {
 	    "token; it is shown only once.", NULL },
 	{ "tokens", "ID|EMAIL", "GET", "/v1/people/{}/tokens", NOFIELDS, 0,
 	    people_print_tokens, "List a person's tokens (ids and dates, "
-	    "never the tokens); revoke one with DELETE /v1/people/{x}/"
-	    "tokens/{id}.", NULL },
+	    "never the tokens).", NULL },
+	{ "revoke-token", "ID|EMAIL", NULL, NULL,
+	    FIELDS(people_revoke_token_f), 0, NULL, "Revoke one of a "
+	    "person's tokens (admin, or yourself); it fails from the next "
+	    "request on.", people_revoke_token },
 	{ "offboard", "ID|EMAIL", "POST", "/v1/people/{}/offboard", NOFIELDS,
 	    0, cli_print_object, "Deactivate a person, kill their tokens, "
 	    "withdraw their requests and revoke their credentials (admin).",

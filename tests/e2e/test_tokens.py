@@ -57,10 +57,10 @@ class PersonalTokens(unittest.TestCase):
                       [(e["action"], e["subject"]) for e in audit["items"]])
 
     def test_others_may_not(self):
-        a = token_for(self.srv, "rob@example.com")
-        st, page, _ = self.srv.request("GET", "/v1/people/rob@example.com/"
-                                       "tokens", token=a)
-        tid = page["items"][-1]["id"]
+        st, t, _ = self.srv.request("POST", "/v1/people/rob@example.com/"
+                                    "tokens", {})
+        self.assertEqual(st, 201)
+        a, tid = t["token"], t["id"]
         for tok in (self.eve, self.aud):
             st, _, _ = self.srv.request(
                 "DELETE", "/v1/people/rob@example.com/tokens/" + tid,
@@ -75,6 +75,27 @@ class PersonalTokens(unittest.TestCase):
             "DELETE", "/v1/people/rob@example.com/tokens/" + tid)
         self.assertEqual(st, 200)
         self.assertEqual(self.me(a), 401)
+
+    def test_from_the_cli(self):
+        a = token_for(self.srv, "rob@example.com")
+        st, b, _ = self.srv.request("POST", "/v1/people/rob@example.com/"
+                                    "tokens", {}, token=a)
+        env = {"KEYWARDEN_TOKEN": a}
+        r = self.srv.cli("people", "tokens", "rob@example.com", "--server",
+                         self.srv.url, env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b["id"], r.stdout)
+        self.assertNotIn(b["token"], r.stdout)
+        r = self.srv.cli("people", "revoke-token", "rob@example.com",
+                         "--token-id", b["id"], "--server", self.srv.url,
+                         env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.me(b["token"]), 401)
+        r = self.srv.cli("people", "revoke-token", "rob@example.com",
+                         "--token-id", b["id"], "--server", self.srv.url,
+                         env=env)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("404", r.stderr)
 
 
 if __name__ == "__main__":
