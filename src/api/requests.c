@@ -595,6 +595,7 @@ fulfil(struct http_req *rq, struct store *st, struct request *r,
     struct decision *d, json_t *details)
 {
 	struct credential	*c;
+	struct person		 owner;
 	int			 res;
 
 	if (r->kind == KIND_INTEGRATION && d->external_id[0] == '\0')
@@ -610,6 +611,16 @@ fulfil(struct http_req *rq, struct store *st, struct request *r,
 	if (c->state != CS_PENDING) {
 		res = http_fail(rq, KW_ERR_CONFLICT, NULL, "credential '%.64s' "
 		    "is no longer waiting to be fulfilled", c->id);
+		goto out;
+	}
+	if ((res = store_person_get(st, c->owner_id, &owner)) != 0) {
+		res = api_store_fail(rq, res, "person", c->owner_id);
+		goto out;
+	}
+	if (!owner.active) {	/* no credential goes live for them */
+		res = http_fail(rq, KW_ERR_CONFLICT, NULL, "the owner, %s, is "
+		    "no longer active: nothing is issued to them; delete what "
+		    "was created on the instance", owner.email);
 		goto out;
 	}
 	if (d->external_id[0] != '\0' &&

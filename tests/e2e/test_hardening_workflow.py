@@ -204,6 +204,26 @@ class OffboardDuringIssuance(World):
         self.assertNotIn(cid, self.on_instance())
 
 
+    def test_fulfilment_for_an_inactive_owner_is_refused(self):
+        st, _, _ = self.srv.request("PATCH", "/v1/instances/global",
+                                    {"issuance": "manual"})
+        self.assertEqual(st, 200)
+        r = self.file()
+        st, r, _ = self.as_("pat@example.com", "POST",
+                            "/v1/requests/%s/approve" % r["id"], {})
+        self.assertEqual(r["state"], "awaiting_fulfilment", r)
+        # deactivated (not offboarded, which would withdraw the request)
+        st, _, _ = self.srv.request("PATCH", "/v1/people/rick@example.com",
+                                    {"active": False})
+        self.assertEqual(st, 200)
+        st, err, _ = self.as_("pat@example.com", "POST",
+                              "/v1/requests/%s/fulfil" % r["id"],
+                              {"secret": "made-by-hand"})
+        self.assertEqual((st, err["error"]["code"]), (409, "conflict"), err)
+        self.assertIn("no longer active", err["error"]["message"])
+        self.assertEqual(self.cred(r["credential_id"])["state"], "pending")
+
+
 class RotationPolicy(World):
     """Finding 9: rotation applies today's instance policy, needs an
     active owner and keeps the predecessor's expiry."""
