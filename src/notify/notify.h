@@ -57,6 +57,8 @@ int	 notify_slack_response(struct app *app, struct store *st,
 struct notify_report {
 	int	sent;
 	int	retried;	/* failed this time, will be tried again */
+	int	failed;		/* refused for good (invalid_blocks,
+				   user_not_found, ...): not retried */
 	int	pending;	/* left in the outbox after this run */
 };
 
