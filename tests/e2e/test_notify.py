@@ -836,5 +836,50 @@ class LegacyWarnings(Base):
         self.assertTrue(all(x["sent_at"] for x in rows), rows)
 
 
+class WebhookMigration(Base):
+    """A data directory from before schema 5 holds the webhook URL in its
+    outbox rows: the upgrade rewrites them to the reference, and they are
+    still delivered, to the URL in the settings."""
+
+    def downgrade_with_old_row(self):
+        db = sqlite3.connect(os.path.join(self.srv.data_dir, "keywarden.db"))
+        try:
+            self.assertEqual(db.execute("PRAGMA user_version").fetchone(),
+                             (5,))
+            payload = json.dumps({"text": "old record", "blocks": [
+                {"type": "section", "text": {"type": "mrkdwn",
+                                             "text": "old record"}}]})
+            now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            db.executescript(
+                "DROP INDEX outbox_due;"
+                "ALTER TABLE outbox DROP COLUMN failed_at;"
+                "CREATE INDEX outbox_due ON outbox(sent_at,"
+                " next_attempt_at);"
+                "PRAGMA user_version=4;")
+            db.execute("INSERT INTO outbox (id, channel, recipient, kind,"
+                       " payload, created_at, next_attempt_at) VALUES"
+                       " ('msg_old1', 'webhook', ?, 'record.issued', ?, ?,"
+                       " ?)", (self.slack.webhook_url, payload, now, now))
+            db.commit()
+        finally:
+            db.close()
+
+    def test_old_rows_lose_the_url_and_are_delivered(self):
+        self.srv.stop()
+        self.downgrade_with_old_row()
+        needle = self.slack.webhook_url.encode()
+        self.assertNotEqual(files_containing(self.srv.data_dir, needle), [])
+        self.srv.start()
+        [post] = self.wait_for(self.slack.webhook_posts, "the old record")
+        self.assertEqual(post["body"]["text"], "old record")
+        self.assertEqual(post["path"], "/services/T0001/B0001/XXXXXXXX")
+        self.wait_for(lambda: outbox_rows(self.srv.data_dir)[0]["sent_at"],
+                      "the record marked sent")
+        self.srv.stop()
+        [row] = outbox_rows(self.srv.data_dir)
+        self.assertEqual(row["recipient"], "webhook")
+        self.assertEqual(files_containing(self.srv.data_dir, needle), [])
+
+
 if __name__ == "__main__":
     unittest.main()
