@@ -612,9 +612,6 @@ http_trouble(const struct net_response *rs, struct attempt *a)
 		return;
 	}
 	a->hold = rs->status >= 500 || rs->status == 401 || rs->status == 403;
-	/* the payload was refused, or the hook or response URL is gone */
-	a->permanent = rs->status == 400 || rs->status == 404 ||
-	    rs->status == 410 || slack_error_permanent(e);
 	snprintf(a->error, sizeof(a->error), "HTTP %ld%s%s", rs->status,
 	    e[0] ? ": " : "", e);
 }
@@ -745,6 +742,12 @@ send_url(struct flush *f, const struct outbox_msg *m, json_t *payload,
 	if (rs.status < 200 || rs.status > 299 ||
 	    (d == DEST_WEBHOOK && rs.status != 200)) {
 		http_trouble(&rs, a);
+		/* the payload was refused, or the hook or response URL is
+		 * gone (a response_url lives 30 minutes) */
+		if (rs.status == 400 || rs.status == 404 || rs.status == 410) {
+			a->permanent = 1;
+			a->hold = 0;
+		}
 		goto out;
 	}
 	/* a response_url may say {"ok": false, "error": ...} with 200 */

@@ -711,6 +711,15 @@ class Markup(Base):
                       m["text"])
         self.assertNotIn("<!channel>", json.dumps(m))
 
+    def test_button_answers_escape_what_the_click_carried(self):
+        st, ack = self.click("UMARIA", "approve", "<!here>", "e1")
+        self.assertEqual(st, 200, ack)
+        self.assertIn("Not approved", ack["text"])
+        self.assertIn("/requests/&lt;!here&gt;", ack["text"])
+        self.assertNotIn("<!here>", ack["text"])
+        [resp] = self.wait_for(self.slack.responses, "the message update")
+        self.assertNotIn("<!here>", json.dumps(resp))
+
     def test_revocation_reason_reaches_the_channel_escaped(self):
         r = self.file()
         self.manager_approves(r["id"])
