@@ -134,7 +134,12 @@ static _Thread_local const struct app *tl_owner;
 struct store *
 api_store(struct http_req *rq)
 {
-	struct app	*app = rq->app;
+	return api_app_store(rq->app);
+}
+
+struct store *
+api_app_store(struct app *app)
+{
 	struct store	*st;
 
 	if (tl_store != NULL && tl_owner == app)
@@ -473,13 +478,15 @@ api_person_json(const struct person *p)
 		json_array_append_new(roles, json_string("auditor"));
 	for (i = 0; i < p->nteams; i++)
 		json_array_append_new(teams, json_string(p->teams[i]));
-	return json_pack("{s:s, s:s, s:s, s:s?, s:o, s:o, s:s?, s:b, s:s, s:s}",
+	return json_pack("{s:s, s:s, s:s, s:s?, s:o, s:o, s:s?, s:b, s:s, s:s,"
+	    " s:s?}",
 	    "id", p->id, "email", p->email, "name", p->name,
 	    "manager", p->manager_email[0] ? p->manager_email : NULL,
 	    "roles", roles, "teams", teams,
 	    "slack_user_id", p->slack_user_id[0] ? p->slack_user_id : NULL,
 	    "active", p->active, "created_at", p->created_at,
-	    "updated_at", p->updated_at);
+	    "updated_at", p->updated_at,
+	    "managed_by", p->managed_by[0] ? p->managed_by : NULL);
 }
 
 json_t *

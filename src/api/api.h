@@ -57,6 +57,8 @@ int	 api_authorise(struct http_req *rq, const struct http_route *route);
 
 /* This thread's store connection (opened on first use), or NULL. */
 struct store *api_store(struct http_req *rq);
+/* The same for work that is not a request. */
+struct store *api_app_store(struct app *app);
 /* The authenticated person of the request. */
 const struct person *api_me(const struct http_req *rq);
 /* 1 if the caller has one of the role bits. */

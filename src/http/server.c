@@ -38,6 +38,7 @@ struct http_server {
 struct exchange {
 	struct http_req		 rq;
 	const struct http_route	*route;
+	const struct http_dialect *dialect;	/* the route's; NULL: API's */
 	struct buf		 body;
 	char			 segbuf[KW_URL_PATH_MAX];
 	char			 remote[INET6_ADDRSTRLEN];
@@ -115,6 +116,7 @@ send_json(struct MHD_Connection *c, struct exchange *x, int status,
 	}
 	if (text != NULL)
 		MHD_add_response_header(resp, "Content-Type",
+		    x->dialect != NULL ? x->dialect->content_type :
 		    "application/json");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
@@ -130,10 +132,15 @@ send_json(struct MHD_Connection *c, struct exchange *x, int status,
 	return ret;
 }
 
+/* Answer error err in the route's dialect (the API's before routing). */
 static enum MHD_Result
 send_error(struct MHD_Connection *c, struct exchange *x, int err)
 {
-	return send_json(c, x, kw_err_status(err), http_error_body(err,
+	const struct http_dialect	*d = x->dialect;
+	int				 status = kw_err_status(err);
+
+	return send_json(c, x, status, d != NULL ? d->error_body(err, status,
+	    x->rq.err_message, x->rq.err_field) : http_error_body(err,
 	    x->rq.err_message, x->rq.err_field, x->rq.err_details),
 	    err == KW_ERR_RATE_LIMITED ? x->rq.retry_after : 0);
 }
@@ -165,6 +172,17 @@ is_type(const char *ct, const char *type)
 	if (ct == NULL || strncasecmp(ct, type, n) != 0)
 		return 0;
 	return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
+}
+
+/* 1 if the request's Content-Type suits the route's body. */
+static int
+body_type_ok(const struct exchange *x, const char *ct)
+{
+	if (x->route->body == BODY_FORM)
+		return is_type(ct, "application/x-www-form-urlencoded");
+	return is_type(ct, "application/json") || (x->dialect != NULL &&
+	    x->dialect->accept_type != NULL &&
+	    is_type(ct, x->dialect->accept_type));
 }
 
 /* Find a query parameter whose value holds a NUL byte: C strings would
@@ -204,6 +222,8 @@ begin(struct http_server *srv, struct MHD_Connection *c, struct exchange *x,
 		    r == KW_ERR_METHOD ? "method %s is not allowed on %s" :
 		    "no such resource: %s%s", r == KW_ERR_METHOD ? method : "",
 		    url));
+	if (srv->cfg.dialect != NULL)
+		x->dialect = srv->cfg.dialect(x->route);
 	if (srv->cfg.authorise != NULL &&
 	    (r = srv->cfg.authorise(&x->rq, x->route)) != 0)
 		return send_error(c, x, r);
@@ -218,10 +238,7 @@ begin(struct http_server *srv, struct MHD_Connection *c, struct exchange *x,
 	if (x->route->body == BODY_NONE)
 		return send_error(c, x, http_fail(&x->rq, KW_ERR_VALIDATION,
 		    NULL, "this endpoint takes no request body"));
-	if (x->route->body == BODY_FORM ? !is_type(header(c,
-	    MHD_HTTP_HEADER_CONTENT_TYPE), "application/x-www-form-urlencoded") :
-	    !is_type(header(c, MHD_HTTP_HEADER_CONTENT_TYPE),
-	    "application/json"))
+	if (!body_type_ok(x, header(c, MHD_HTTP_HEADER_CONTENT_TYPE)))
 		return send_error(c, x, http_fail(&x->rq, KW_ERR_MEDIA_TYPE,
 		    NULL, "send the body as Content-Type: %s",
 		    x->route->body == BODY_FORM ?
