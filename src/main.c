@@ -441,6 +441,7 @@ cmd_serve(int argc, char **argv)
 	hc.connection_timeout = cfg.connection_timeout;
 	hc.routes = api_routes(&hc.nroutes);
 	hc.authorise = api_authorise;
+	hc.dialect = api_dialect;
 	hc.app = app;
 	if ((r = http_server_start(&hc, &srv)) != 0) {
 		fprintf(stderr, "keywarden: cannot listen on %s: %s\n",

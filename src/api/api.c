@@ -56,6 +56,20 @@ static const struct http_route routes[] = {
 	{ "PUT",   "/v1/settings/slack",	api_settings_slack_put, ACCESS_ADMIN, BODY_REQUIRED },
 	{ "GET",   "/v1/settings/slack",	api_settings_slack_get, ACCESS_ADMIN, BODY_NONE },
 	{ "POST",  "/v1/slack/interactions",	api_slack_interactions, ACCESS_PUBLIC, BODY_FORM },
+	{ "POST",  "/v1/scim-tokens",		api_scim_tokens_create, ACCESS_ADMIN, BODY_OPTIONAL },
+	{ "GET",   "/v1/scim-tokens",		api_scim_tokens_list, ACCESS_ADMIN, BODY_NONE },
+	{ "DELETE", "/v1/scim-tokens/{}",	api_scim_tokens_delete, ACCESS_ADMIN, BODY_NONE },
+	{ "POST",  "/scim/v2/Users",		api_scim_users_create, ACCESS_SCIM, BODY_REQUIRED },
+	{ "GET",   "/scim/v2/Users",		api_scim_users_list, ACCESS_SCIM, BODY_NONE },
+	{ "GET",   "/scim/v2/Users/{}",		api_scim_users_get, ACCESS_SCIM, BODY_NONE },
+	{ "PUT",   "/scim/v2/Users/{}",		api_scim_users_put, ACCESS_SCIM, BODY_REQUIRED },
+	{ "PATCH", "/scim/v2/Users/{}",		api_scim_users_patch, ACCESS_SCIM, BODY_REQUIRED },
+	{ "DELETE", "/scim/v2/Users/{}",	api_scim_users_delete, ACCESS_SCIM, BODY_NONE },
+	{ "GET",   "/scim/v2/ServiceProviderConfig", api_scim_spc, ACCESS_SCIM, BODY_NONE },
+	{ "GET",   "/scim/v2/ResourceTypes",	api_scim_resource_types, ACCESS_SCIM, BODY_NONE },
+	{ "GET",   "/scim/v2/ResourceTypes/{}",	api_scim_resource_type, ACCESS_SCIM, BODY_NONE },
+	{ "GET",   "/scim/v2/Schemas",		api_scim_schemas, ACCESS_SCIM, BODY_NONE },
+	{ "GET",   "/scim/v2/Schemas/{}",	api_scim_schema, ACCESS_SCIM, BODY_NONE },
 };
 
 const struct http_route *
@@ -445,6 +459,8 @@ api_authorise(struct http_req *rq, const struct http_route *route)
 		return http_fail(rq, KW_ERR_RATE_LIMITED, NULL,
 		    "too many failed authentications from this address; "
 		    "retry after %d seconds", rq->retry_after);
+	if (route->access == ACCESS_SCIM)	/* SCIM tokens only (scim.c) */
+		return api_scim_authorise(rq);
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return KW_ERR_NOMEM;
 	if ((r = authenticate(rq, c)) != 0) {

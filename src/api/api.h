@@ -203,4 +203,24 @@ int	 api_slack_interactions(struct http_req *, struct http_resp *);
 int	 api_audit_list(struct http_req *, struct http_resp *);
 int	 api_audit_verify(struct http_req *, struct http_resp *);
 
+/* SCIM (scim.c): the /scim/v2 routes' dialect (application/scim+json,
+ * SCIM errors) for the HTTP server, their authentication by a SCIM
+ * token, its administration, and the resources. */
+const struct http_dialect *api_dialect(const struct http_route *route);
+int	 api_scim_authorise(struct http_req *rq);
+int	 api_scim_tokens_create(struct http_req *, struct http_resp *);
+int	 api_scim_tokens_list(struct http_req *, struct http_resp *);
+int	 api_scim_tokens_delete(struct http_req *, struct http_resp *);
+int	 api_scim_users_create(struct http_req *, struct http_resp *);
+int	 api_scim_users_list(struct http_req *, struct http_resp *);
+int	 api_scim_users_get(struct http_req *, struct http_resp *);
+int	 api_scim_users_put(struct http_req *, struct http_resp *);
+int	 api_scim_users_patch(struct http_req *, struct http_resp *);
+int	 api_scim_users_delete(struct http_req *, struct http_resp *);
+int	 api_scim_spc(struct http_req *, struct http_resp *);
+int	 api_scim_resource_types(struct http_req *, struct http_resp *);
+int	 api_scim_resource_type(struct http_req *, struct http_resp *);
+int	 api_scim_schemas(struct http_req *, struct http_resp *);
+int	 api_scim_schema(struct http_req *, struct http_resp *);
+
 #endif /* KW_API_H */
