@@ -428,7 +428,7 @@ apply_enterprise(enum patch_op op, const char *rest, const json_t *v,
 }
 
 /*
- * One attribute path (already without filters we ignore) gets value v
+ * One attribute path gets value v
  * (NULL for remove).  Unknown attributes are ignored (RFC 7644 §3.5.2:
  * keywarden does not keep them).
  */
@@ -438,6 +438,10 @@ apply_path(enum patch_op op, const char *path, const json_t *v,
 {
 	const char *p = core_path(path);
 
+	/* a value filter selects within a multi-valued attribute (emails,
+	 * phoneNumbers, ...): keywarden keeps none of them */
+	if (strchr(p, '[') != NULL)
+		return 0;
 	if (strncasecmp(p, SCIM_SCHEMA_ENTERPRISE,
 	    sizeof(SCIM_SCHEMA_ENTERPRISE) - 1) == 0)
 		return apply_enterprise(op, p + sizeof(SCIM_SCHEMA_ENTERPRISE) -
@@ -478,8 +482,7 @@ op_kind(const json_t *v, enum patch_op *op, struct scim_error *e)
 	    "replace or remove");
 }
 
-/* A path: an attribute, maybe with a value filter we pass over
- * ("emails[type eq \"work\"].value" is about emails). */
+/* A path: an attribute path, its value filter ("[...]") closed. */
 static int
 op_path(const json_t *v, char *out, size_t outsz, struct scim_error *e)
 {
@@ -493,9 +496,9 @@ op_path(const json_t *v, char *out, size_t outsz, struct scim_error *e)
 		    "path");
 	s = json_string_value(v);
 	n = strcspn(s, "[");
-	kw_strlcpy(out, s, n + 1 < outsz ? n + 1 : outsz);
 	if (s[n] == '[' && strchr(s + n, ']') == NULL)
 		return fail(e, "invalidPath", "'path' has an unclosed '['");
+	kw_strlcpy(out, s, outsz);
 	return 0;
 }
 
