@@ -402,6 +402,8 @@ api_scim_users_create(struct http_req *rq, struct http_resp *rs)
 		memset(&p, 0, sizeof(p));
 	if ((r = user_apply(rq, st, &u, &p, fields)) != 0)
 		goto out;
+	if (!revive && !(u.set & SU_NAME))	/* the userName stands in */
+		kw_strlcpy(p.name, u.name, sizeof(p.name));
 	kw_time_fmt(kw_now(), p.updated_at, sizeof(p.updated_at));
 	if (!revive) {
 		crypto_random_id("per_", p.id, sizeof(p.id));

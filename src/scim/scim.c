@@ -354,7 +354,8 @@ scim_user_parse(const json_t *res, struct scim_user *u, struct scim_error *e)
 	    (r = take_name(disp, "displayName", u, e)) != 0 ||
 	    (r = take_name_object(get_ci(res, "name"), u,
 	    (u->set & SU_NAME) != 0, e)) != 0 ||
-	    (r = take_external_id(get_ci(res, "externalId"), u, e)) != 0 ||
+	    (get_ci(res, "externalId") != NULL &&
+	    (r = take_external_id(get_ci(res, "externalId"), u, e)) != 0) ||
 	    (r = check_emails(get_ci(res, "emails"), e)) != 0 ||
 	    (r = take_enterprise(get_ci(res, SCIM_SCHEMA_ENTERPRISE), u,
 	    e)) != 0)
@@ -362,10 +363,10 @@ scim_user_parse(const json_t *res, struct scim_user *u, struct scim_error *e)
 	if (get_ci(res, "active") != NULL &&
 	    (r = take_active(get_ci(res, "active"), u, e)) != 0)
 		return r;
-	if (!(u->set & SU_NAME))	/* nothing better: the email */
+	/* absent attributes are not asserted (RFC 7644 §3.5.1 lets a
+	 * replacement keep them): only a name falls back, for a creation */
+	if (!(u->set & SU_NAME))
 		kw_strlcpy(u->name, u->user_name, sizeof(u->name));
-	/* a replacement without them removes them */
-	u->set |= SU_NAME | SU_EXTERNAL_ID | SU_MANAGER;
 	return 0;
 }
 

@@ -66,9 +66,9 @@ struct scim_user {
  * else name.formatted, else name.givenName + name.familyName, else the
  * userName.  Attribute names are case-insensitive; unknown and read-only
  * attributes are ignored; wrong types are KW_ERR_VALIDATION invalidValue.
- * u->set says what the resource carried (SU_USER_NAME and SU_NAME always,
- * SU_EXTERNAL_ID and SU_MANAGER always too: a PUT replaces them; SU_ACTIVE
- * only when given).
+ * u->set says what the resource carried: attributes it leaves out are not
+ * asserted (RFC 7644 §3.5.1), so a PUT keeps them; u->name holds the
+ * userName when no name was given, for a creation.
  */
 int	 scim_user_parse(const json_t *res, struct scim_user *u,
 	    struct scim_error *e);

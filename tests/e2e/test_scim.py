@@ -179,6 +179,27 @@ class Provisioning(Base):
                  "value": a["id"]}]}, expect=400)
         self.assert_error(err, 400, "invalidValue")
 
+    def test_put_keeps_what_it_does_not_assert(self):
+        # Okta pushes profiles by PUT without the enterprise extension
+        # when the manager is not mapped: a manager set by an admin stays
+        make_person(self.srv, "maria@example.com")
+        u = self.create("rick@example.com", externalId="00u1")
+        st, p, _ = self.srv.request("PATCH", "/v1/people/" + u["id"],
+                                    {"manager": "maria@example.com"})
+        self.assertEqual(st, 200, p)
+        body = user("rick@example.com", name="Rick D.")
+        _, v = self.scim("PUT", "/Users/" + u["id"], body, expect=200)
+        self.assertEqual(v["externalId"], "00u1")
+        self.assertEqual(self.person(u["id"])["manager"], "maria@example.com")
+        self.assertIs(v["active"], True)
+        # given as null, they are cleared
+        body = dict(user("rick@example.com"), externalId=None,
+                    **{ENT: {"manager": None}})
+        _, v = self.scim("PUT", "/Users/" + u["id"], body, expect=200)
+        self.assertNotIn("externalId", v)
+        self.assertNotIn(ENT, v)
+        self.assertIsNone(self.person(u["id"])["manager"])
+
     def test_people_api_may_still_edit_scim_people(self):
         u = self.create("rick@example.com")
         st, p, _ = self.srv.request("PATCH", "/v1/people/" + u["id"],

@@ -172,9 +172,8 @@ user_parse_names_and_defaults(void **state)
 	assert_int_equal(scim_user_parse(o, &u, &e), 0);
 	assert_string_equal(u.name, "F");
 	assert_int_equal(u.active, 1);
-	assert_false(u.set & SU_ACTIVE);	/* PUT without active: kept */
-	assert_string_equal(u.manager_id, "");	/* PUT without: removed */
-	assert_true(u.set & SU_MANAGER);
+	/* absent attributes are not asserted: a PUT keeps them */
+	assert_int_equal(u.set, SU_USER_NAME | SU_NAME);
 	json_decref(o);
 	o = obj("{\"userName\": \"a@b.co\", \"name\": {\"givenName\": \"G\","
 	    " \"familyName\": \"L\"}}");
@@ -183,7 +182,15 @@ user_parse_names_and_defaults(void **state)
 	json_decref(o);
 	o = obj("{\"userName\": \"a@b.co\"}");
 	assert_int_equal(scim_user_parse(o, &u, &e), 0);
-	assert_string_equal(u.name, "a@b.co");
+	assert_string_equal(u.name, "a@b.co");	/* for a creation */
+	assert_int_equal(u.set, SU_USER_NAME);
+	json_decref(o);
+	/* given as null or "": cleared */
+	o = obj("{\"userName\": \"a@b.co\", \"externalId\": null, \""
+	    ENT "\": {\"manager\": null}}");
+	assert_int_equal(scim_user_parse(o, &u, &e), 0);
+	assert_int_equal(u.set, SU_USER_NAME | SU_EXTERNAL_ID | SU_MANAGER);
+	assert_string_equal(u.manager_id, "");
 	json_decref(o);
 	/* Entra's string booleans */
 	o = obj("{\"userName\": \"a@b.co\", \"active\": \"False\"}");
