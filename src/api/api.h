@@ -203,10 +203,10 @@ int	 api_slack_interactions(struct http_req *, struct http_resp *);
 int	 api_audit_list(struct http_req *, struct http_resp *);
 int	 api_audit_verify(struct http_req *, struct http_resp *);
 
-/* SCIM (scim.c): the /scim/v2 routes' dialect (application/scim+json,
- * SCIM errors) for the HTTP server, their authentication by a SCIM
+/* SCIM (scim.c): the dialect of /scim/v2 (application/scim+json, SCIM
+ * errors) for the HTTP server, their authentication by a SCIM
  * token, its administration, and the resources. */
-const struct http_dialect *api_dialect(const struct http_route *route);
+const struct http_dialect *api_dialect(const char *path);
 int	 api_scim_authorise(struct http_req *rq);
 int	 api_scim_tokens_create(struct http_req *, struct http_resp *);
 int	 api_scim_tokens_list(struct http_req *, struct http_resp *);

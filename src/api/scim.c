@@ -54,10 +54,17 @@ static const struct http_dialect scim_dialect = {
 	"application/scim+json", "application/scim+json", scim_error_body
 };
 
+/* Everything under /scim/v2, routed or not (a 404 for /Groups too). */
 const struct http_dialect *
-api_dialect(const struct http_route *route)
+api_dialect(const char *path)
 {
-	return route->access == ACCESS_SCIM ? &scim_dialect : NULL;
+	static const char prefix[] = "/scim/v2";
+	size_t n = sizeof(prefix) - 1;
+
+	if (strncmp(path, prefix, n) == 0 && (path[n] == '\0' ||
+	    path[n] == '/'))
+		return &scim_dialect;
+	return NULL;
 }
 
 /* ---- authentication ---- */

@@ -121,9 +121,9 @@ struct http_server_config {
 	const struct http_route	*routes;
 	size_t			 nroutes;
 	http_authorise		 authorise;
-	/* the dialect of a matched route, NULL for the API's own; the hook
-	 * may be NULL */
-	const struct http_dialect *(*dialect)(const struct http_route *route);
+	/* the dialect of the requests to a path (routed or not), NULL for
+	 * the API's own; the hook may be NULL */
+	const struct http_dialect *(*dialect)(const char *path);
 	void			*app;
 };
 

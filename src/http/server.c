@@ -38,7 +38,7 @@ struct http_server {
 struct exchange {
 	struct http_req		 rq;
 	const struct http_route	*route;
-	const struct http_dialect *dialect;	/* the route's; NULL: API's */
+	const struct http_dialect *dialect;	/* the path's; NULL: API's */
 	struct buf		 body;
 	char			 segbuf[KW_URL_PATH_MAX];
 	char			 remote[INET6_ADDRSTRLEN];
@@ -132,7 +132,7 @@ send_json(struct MHD_Connection *c, struct exchange *x, int status,
 	return ret;
 }
 
-/* Answer error err in the route's dialect (the API's before routing). */
+/* Answer error err in the path's dialect. */
 static enum MHD_Result
 send_error(struct MHD_Connection *c, struct exchange *x, int err)
 {
@@ -211,6 +211,8 @@ begin(struct http_server *srv, struct MHD_Connection *c, struct exchange *x,
 	const char	*cl, *te;
 	int		 r, has_body;
 
+	if (srv->cfg.dialect != NULL)
+		x->dialect = srv->cfg.dialect(url);
 	if (strlen(url) >= KW_URL_PATH_MAX)
 		return send_error(c, x, http_fail(&x->rq, KW_ERR_NOT_FOUND,
 		    NULL, "path too long"));
@@ -222,8 +224,6 @@ begin(struct http_server *srv, struct MHD_Connection *c, struct exchange *x,
 		    r == KW_ERR_METHOD ? "method %s is not allowed on %s" :
 		    "no such resource: %s%s", r == KW_ERR_METHOD ? method : "",
 		    url));
-	if (srv->cfg.dialect != NULL)
-		x->dialect = srv->cfg.dialect(x->route);
 	if (srv->cfg.authorise != NULL &&
 	    (r = srv->cfg.authorise(&x->rq, x->route)) != 0)
 		return send_error(c, x, r);

@@ -420,6 +420,13 @@ class Discovery(Base):
         self.assertEqual([a["name"] for a in ent["attributes"]], ["manager"])
         st, err = self.scim("GET", "/Schemas/urn:nope")
         self.assert_error(err, 404)
+        # what keywarden does not serve answers in SCIM's shape too
+        for method, path in (("GET", "/Groups"), ("POST", "/Bulk"),
+                             ("GET", "/Users/x/y"), ("POST", "/Users/x")):
+            st, err = self.scim(method, path, {} if method == "POST"
+                                else None)
+            self.assertIn(st, (404, 405), (method, path))
+            self.assert_error(err, st)
 
 
 class Offboarding(Base):
