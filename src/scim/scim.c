@@ -509,7 +509,7 @@ scim_patch_apply(const json_t *body, struct scim_user *u,
 {
 	char		 path[KW_SCIM_FILTER_MAX + 1];
 	json_t		*ops, *o, *v;
-	enum patch_op	 op;
+	enum patch_op	 op = OP_ADD;
 	size_t		 i;
 	int		 r;
 
