@@ -518,6 +518,8 @@ api_scim_users_patch(struct http_req *rq, struct http_resp *rs)
 	u.active = p.active;
 	if (scim_patch_apply(rq->body, &u, &e) != 0)
 		return scim_fail(rq, &e);
+	if (u.set == 0)		/* only attributes keywarden does not keep */
+		return user_answer(rq, rs, p.id, 200);
 	return user_update(rq, rs, rq->params[0], &u, 0);
 }
 

@@ -145,6 +145,13 @@ class Provisioning(Base):
                          ("Rick D.", "rdeckard@example.com"))
         self.assertEqual(self.person(u["id"])["email"],
                          "rdeckard@example.com")
+        # attributes keywarden does not keep change nothing
+        _, w = self.scim("PATCH", "/Users/" + u["id"], {
+            "schemas": [PATCH], "Operations": [
+                {"op": "add", "path": "title", "value": "CTO"},
+                {"op": "replace", "path": "emails[type eq \"work\"].value",
+                 "value": "x@example.com"}]}, expect=200)
+        self.assertEqual(w, v)
         ups = [e for e in self.audit("person.update")
                if e["details"]["id"] == u["id"]]
         self.assertEqual(len(ups), 3)
