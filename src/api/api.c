@@ -58,7 +58,7 @@ static const struct http_route routes[] = {
 	{ "POST",  "/v1/slack/interactions",	api_slack_interactions, ACCESS_PUBLIC, BODY_FORM },
 	{ "POST",  "/v1/scim-tokens",		api_scim_tokens_create, ACCESS_ADMIN, BODY_OPTIONAL },
 	{ "GET",   "/v1/scim-tokens",		api_scim_tokens_list, ACCESS_ADMIN, BODY_NONE },
-	{ "DELETE", "/v1/scim-tokens/{}",	api_scim_tokens_delete, ACCESS_ADMIN, BODY_NONE },
+	{ "DELETE", "/v1/scim-tokens/{}",	api_scim_tokens_delete, ACCESS_ADMIN, BODY_OPTIONAL },
 	{ "POST",  "/scim/v2/Users",		api_scim_users_create, ACCESS_SCIM, BODY_REQUIRED },
 	{ "GET",   "/scim/v2/Users",		api_scim_users_list, ACCESS_SCIM, BODY_NONE },
 	{ "GET",   "/scim/v2/Users/{}",		api_scim_users_get, ACCESS_SCIM, BODY_NONE },

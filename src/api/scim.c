@@ -233,7 +233,8 @@ api_scim_tokens_delete(struct http_req *rq, struct http_resp *rs)
 	char		 now[KW_TIME_LEN + 1];
 	int		 r;
 
-	if ((r = api_tx_begin(rq, &st)) != 0)
+	if ((r = jv_known(rq, rq->body, (const char *const[]){ NULL })) != 0 ||
+	    (r = api_tx_begin(rq, &st)) != 0)
 		return r;
 	if ((r = store_scim_token_delete(st, rq->params[0])) != 0)
 		r = api_store_fail(rq, r, "SCIM token", rq->params[0]);

@@ -28,6 +28,7 @@ static const struct cli_resource *const cli_resources[] = {
 	&cli_revoke,
 	&cli_report,
 	&cli_settings_slack,
+	&cli_scim_tokens,
 };
 
 /* Options every client command accepts, anywhere after the resource. */

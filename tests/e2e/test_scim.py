@@ -394,6 +394,28 @@ class Tokens(Base):
         self.assertNotIn(self.scim_token, self.srv.log())
 
 
+    def test_cli_creates_lists_and_deletes_scim_tokens(self):
+        env = {"KEYWARDEN_TOKEN": self.srv.admin_token}
+        r = self.srv.cli("scim-tokens", "create", "--label", "Entra ID",
+                         "--server", self.srv.url, env=env)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        tok = [w for w in r.stdout.split() if w.startswith("kw_")]
+        self.assertEqual(len(tok), 1, r.stdout)
+        st, _ = self.scim("GET", "/Users", token=tok[0])
+        self.assertEqual(st, 200)
+        r = self.srv.cli("scim-tokens", "list", "--json", "--server",
+                         self.srv.url, env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        items = json.loads(r.stdout)["items"]
+        [new] = [t for t in items if t["label"] == "Entra ID"]
+        self.assertNotIn(tok[0], r.stdout)
+        r = self.srv.cli("scim-tokens", "delete", new["id"], "--server",
+                         self.srv.url, env=env)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        st, _ = self.scim("GET", "/Users", token=tok[0])
+        self.assertEqual(st, 401)
+
+
 class Discovery(Base):
     def test_service_provider_config_resource_types_schemas(self):
         _, spc = self.scim("GET", "/ServiceProviderConfig", expect=200)
