@@ -473,10 +473,10 @@ user_update(struct http_req *rq, struct http_resp *rs, const char *id,
 	r = api_tx_end(rq, &st, r);
 	if (r == 0 && offboard) {
 		r = people_offboard(rq->app, actor(rq), p.id, &ob);
-		if (r == KW_ERR_CONFLICT)
-			r = http_fail(rq, r, "mutability", "%.200s is "
-			    "keywarden's last active admin; make someone else "
-			    "an admin first", p.email);
+		if (r == KW_ERR_CONFLICT)	/* RFC 7644: 400 mutability */
+			r = http_fail(rq, KW_ERR_VALIDATION, "mutability",
+			    "%.200s is keywarden's last active admin; make "
+			    "someone else an admin first", p.email);
 		else if (r != 0)
 			r = user_missing(rq, r, id);
 		offboard_clear(&ob);
@@ -558,10 +558,10 @@ api_scim_users_delete(struct http_req *rq, struct http_resp *rs)
 		return user_missing(rq, r, rq->params[0]);
 	r = people_offboard(rq->app, actor(rq), p.id, &ob);
 	offboard_clear(&ob);
-	if (r == KW_ERR_CONFLICT)
-		return http_fail(rq, r, "mutability", "%.200s is keywarden's "
-		    "last active admin; make someone else an admin first",
-		    p.email);
+	if (r == KW_ERR_CONFLICT)	/* RFC 7644: 400 mutability */
+		return http_fail(rq, KW_ERR_VALIDATION, "mutability", "%.200s "
+		    "is keywarden's last active admin; make someone else an "
+		    "admin first", p.email);
 	if (r != 0)
 		return user_missing(rq, r, rq->params[0]);
 	if ((r = api_tx_begin(rq, &st)) != 0)

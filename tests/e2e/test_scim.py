@@ -611,8 +611,12 @@ class Offboarding(Base):
         st, err = self.scim("PATCH", "/Users/" + admin["id"], {
             "schemas": [PATCH], "Operations": [
                 {"op": "replace", "value": {"active": False}}]})
-        self.assertEqual(st, 409, err)
-        self.assert_error(err, 409, "mutability")
+        self.assertEqual(st, 400, err)
+        self.assert_error(err, 400, "mutability")
+        self.assertIs(self.person(admin["id"])["active"], True)
+        st, err = self.scim("DELETE", "/Users/" + admin["id"])
+        self.assertEqual(st, 400, err)
+        self.assert_error(err, 400, "mutability")
         self.assertIs(self.person(admin["id"])["active"], True)
         st, _, _ = self.srv.request("GET", "/v1/me")
         self.assertEqual(st, 200)
