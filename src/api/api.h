@@ -122,6 +122,11 @@ struct decision {
 int	 api_request_act(struct http_req *rq, const char *id, int action,
 	    struct decision *d, int defer_issuance, json_t **answer);
 
+/* 1 if making person mgr_id the manager of person p_id would close a loop
+ * (or the chain is absurdly long); people.c. */
+int	 api_manager_loop(struct store *st, const char *p_id,
+	    const char *mgr_id);
+
 /* Prefix the recorded error field with "outer." (nested objects). */
 void	 api_nest_field(struct http_req *rq, const char *outer);
 

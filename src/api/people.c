@@ -56,9 +56,8 @@ valid_slack_id(const char *s)
 	return 1;
 }
 
-/* 1 if making mgr the manager of p would close a loop. */
-static int
-manager_loop(struct store *st, const struct person *p, const char *mgr_id)
+int
+api_manager_loop(struct store *st, const char *p_id, const char *mgr_id)
 {
 	struct person	m;
 	char		cur[KW_ID_MAX + 1];
@@ -66,7 +65,7 @@ manager_loop(struct store *st, const struct person *p, const char *mgr_id)
 
 	kw_strlcpy(cur, mgr_id, sizeof(cur));
 	for (i = 0; i < MANAGER_CHAIN_MAX && cur[0] != '\0'; i++) {
-		if (strcmp(cur, p->id) == 0)
+		if (strcmp(cur, p_id) == 0)
 			return 1;
 		if (store_person_get(st, cur, &m) != 0)
 			return 0;
@@ -117,7 +116,7 @@ person_apply(struct http_req *rq, struct store *st, json_t *b,
 			    "first", mgr);
 		if (r != 0)
 			return api_store_fail(rq, r, "person", mgr);
-		if (!creating && manager_loop(st, p, m.id))
+		if (!creating && api_manager_loop(st, p->id, m.id))
 			return http_fail(rq, KW_ERR_VALIDATION, "manager",
 			    "'manager': %.200s would end up managing "
 			    "themselves", p->email);

@@ -26,7 +26,6 @@
 #include "scim/scim.h"
 #include "util/util.h"
 
-#define MANAGER_CHAIN_MAX	64	/* longest manager chain walked */
 #define SCIM_ACTOR_PREFIX	"scim:"
 
 /* ---- the dialect: SCIM's media type and error shape ---- */
@@ -300,25 +299,6 @@ user_answer(struct http_req *rq, struct http_resp *rs, const char *id,
 	return 0;
 }
 
-/* 1 if making mgr_id the manager of person p_id would close a loop. */
-static int
-manager_loop(struct store *st, const char *p_id, const char *mgr_id)
-{
-	struct person	m;
-	char		cur[KW_ID_MAX + 1];
-	int		i;
-
-	kw_strlcpy(cur, mgr_id, sizeof(cur));
-	for (i = 0; i < MANAGER_CHAIN_MAX && cur[0] != '\0'; i++) {
-		if (strcmp(cur, p_id) == 0)
-			return 1;
-		if (store_person_get(st, cur, &m) != 0)
-			return 0;
-		kw_strlcpy(cur, m.manager_id, sizeof(cur));
-	}
-	return cur[0] != '\0';	/* absurdly deep: refuse */
-}
-
 /* Carry the fields u set over to p; "fields" names them for the audit. */
 static int
 user_apply(struct http_req *rq, struct store *st, const struct scim_user *u,
@@ -351,7 +331,7 @@ user_apply(struct http_req *rq, struct store *st, const struct scim_user *u,
 		    "manager: no User '%.64s'", u->manager_id);
 	if (r != 0)
 		return api_store_fail(rq, r, "", "");
-	if (p->id[0] != '\0' && manager_loop(st, p->id, m.id))
+	if (p->id[0] != '\0' && api_manager_loop(st, p->id, m.id))
 		return http_fail(rq, KW_ERR_VALIDATION, "invalidValue",
 		    "manager: %.200s would end up managing themselves",
 		    p->email);
