@@ -910,6 +910,8 @@ class Grants(SimCase):
 
     def test_grant_status_can_be_200(self):
         c = self.new_client()
+        st, _, _ = self.cc(c)
+        self.assertEqual(st, 201)           # what Zendesk's reference lists
         self.zd.ctl("POST", "options", {"grant_status": 200})
         st, _, _ = self.cc(c)
         self.assertEqual(st, 200)
