@@ -68,6 +68,7 @@
 #define ZSIM_GRANT_STATUS_DEFAULT 201	/* what Zendesk's reference lists */
 #define ZSIM_TICKETS_SEED_MAX	1000	/* tickets one control call seeds */
 #define ZSIM_FORM_VALUE_MAX	2048	/* bytes of one grant form field */
+#define ZSIM_PATTERN_MAX	96	/* bytes of a route pattern + .json */
 #define ZSIM_LEGACY_IDLE_S	(30 * 86400)	/* unused this long: off */
 #define ZSIM_LEGACY_PURGE_S	(60 * 86400)	/* deleted after deactivation */
 

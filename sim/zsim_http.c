@@ -102,8 +102,6 @@ static const struct zsim_endpoint endpoints[] = {
 	UNKNOWN("PATCH"),
 };
 
-#define ZSIM_PATTERN_MAX 96
-
 /* Each endpoint, plus a ".json" twin for some: at most twice as many. */
 static struct http_route	routes[2 * KW_NELEM(endpoints)];
 static size_t			route_ep[2 * KW_NELEM(endpoints)];
