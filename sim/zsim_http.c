@@ -83,6 +83,8 @@ static const struct zsim_endpoint endpoints[] = {
 	    zsim_ctl_legacy_add },
 	{ "POST", "/_sim/options", WHO_CONTROL, NULL, RW_NONE,
 	    zsim_ctl_options },
+	{ "POST", "/_sim/clients/{}/hidden", WHO_CONTROL, NULL, RW_NONE,
+	    zsim_ctl_client_hidden },
 	{ "GET", "/_sim/state", WHO_CONTROL, NULL, RW_NONE, zsim_ctl_state },
 	{ "GET", "/_sim/stats", WHO_CONTROL, NULL, RW_NONE, zsim_ctl_stats },
 	{ "POST", "/_sim/reset", WHO_CONTROL, NULL, RW_NONE, zsim_ctl_reset },
