@@ -1,6 +1,7 @@
 /*
- * test_net.c — net_same_origin(): the check that decides whether a URL an
- * instance handed back (links.next) may receive the bot's credential.
+ * test_net_origin.c — net_same_origin(): the check that decides whether
+ * a URL an instance handed back (links.next) may receive the bot's
+ * credential.
  */
 #include <setjmp.h>
 #include <stdarg.h>
