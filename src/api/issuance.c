@@ -643,70 +643,117 @@ reconcile_intent(struct app *app, struct issuance_conn *cn,
 	inflight_release(id);
 }
 
-#define STRAYS_MAX	256	/* tokens of one client deleted per pass */
+#define STRAYS_MAX	1024	/* unrecorded tokens deleted per instance
+				   and pass */
 
-struct strays {
-	const char	*keep;		/* the token keywarden recorded */
-	size_t		 n;
-	char		 ids[STRAYS_MAX][PROVIDER_ID_MAX];
+/*
+ * The one token keywarden made for each active token-mode credential
+ * whose client this pass listed (sorted by client id), and the tokens
+ * found on those clients that keywarden has no record of.
+ */
+struct held {
+	size_t	n;
+	struct held_token {
+		char	client_id[PROVIDER_ID_MAX];
+		char	token_id[PROVIDER_ID_MAX];
+		char	cred_id[KW_ID_MAX + 1];
+	} h[SEEN_MAX];
+	size_t	nstrays;
+	struct stray {
+		char	token_id[PROVIDER_ID_MAX];
+		size_t	held;		/* index into h */
+	} strays[STRAYS_MAX];
 };
 
 static int
-collect_stray(const struct provider_token *pt, void *arg)
+held_cmp(const void *a, const void *b)
 {
-	struct strays *s = arg;
+	return strcmp(((const struct held_token *)a)->client_id,
+	    ((const struct held_token *)b)->client_id);
+}
 
-	if (strcmp(pt->id, s->keep) != 0 && s->n < STRAYS_MAX)
-		kw_strlcpy(s->ids[s->n++], pt->id, sizeof(s->ids[0]));
+/* Remember c's recorded token when c is an active api_token credential
+ * (token mode: keywarden made its token with POST /api/v2/oauth/tokens)
+ * whose client pc was listed.  Integrations' clients are left out: the
+ * tokens there are the integration's own. */
+static void
+held_add(struct held *h, const struct credential *c,
+    const struct provider_client *pc)
+{
+	struct held_token	*t;
+	char			 cid[PROVIDER_ID_MAX], tid[PROVIDER_ID_MAX];
+
+	external_ids(c, cid, tid);
+	if (c->kind != KIND_API_TOKEN || tid[0] == '\0' ||
+	    strcmp(cid, pc->id) != 0 || intent_get(c) >= 0 || h->n >= SEEN_MAX)
+		return;
+	t = &h->h[h->n++];
+	kw_strlcpy(t->client_id, cid, sizeof(t->client_id));
+	kw_strlcpy(t->token_id, tid, sizeof(t->token_id));
+	kw_strlcpy(t->cred_id, c->id, sizeof(t->cred_id));
+}
+
+static int
+see_token(const struct provider_token *pt, void *arg)
+{
+	struct held		*h = arg;
+	struct held_token	 key, *k;
+
+	kw_strlcpy(key.client_id, pt->client_id, sizeof(key.client_id));
+	if ((k = bsearch(&key, h->h, h->n, sizeof(h->h[0]), held_cmp)) ==
+	    NULL || strcmp(k->token_id, pt->id) == 0 ||
+	    h->nstrays >= STRAYS_MAX)
+		return 0;
+	kw_strlcpy(h->strays[h->nstrays].token_id, pt->id,
+	    sizeof(h->strays[0].token_id));
+	h->strays[h->nstrays++].held = (size_t)(k - h->h);
 	return 0;
 }
 
 /*
- * The tokens on the client of an active token-mode credential: keywarden
- * made exactly one (its recorded token_id); any other, such as a token
- * whose creation landed after a crash, has no record and is deleted and
- * reported.  Other clients' tokens (integrations' own grants) are left.
+ * keywarden made exactly one token on the client of a token-mode
+ * credential (its recorded token_id); any other token there, such as one
+ * whose creation reached the instance after a crash, has no record: it
+ * is deleted and reported.  One listing of the account's tokens serves
+ * every client of the pass (not one call per credential: the instance's
+ * rate limit is shared with everything else that calls it).
  */
 static void
 reconcile_tokens(struct app *app, struct issuance_conn *cn,
-    const struct instance *in, const struct credential *c,
-    const struct provider_client *pc, struct reconcile_report *rep)
+    const struct instance *in, struct held *h, struct reconcile_report *rep)
 {
 	struct provider_error	 e;
-	struct strays		*s;
-	char			 cid[PROVIDER_ID_MAX], tid[PROVIDER_ID_MAX];
+	const struct held_token	*k;
 	size_t			 i;
 
-	external_ids(c, cid, tid);
-	if (c->kind != KIND_API_TOKEN || tid[0] == '\0' ||
-	    strcmp(cid, pc->id) != 0 || intent_get(c) >= 0)
+	if (h->n == 0)
 		return;
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return;
-	s->keep = tid;
-	if (cn->ops->list_client_tokens(&cn->t, pc->id, collect_stray, s,
-	    &e) != 0) {
-		log_msg("warn", "reconcile: instance %s: tokens of client %s: "
-		    "%s", in->name, pc->id, e.message);
+	qsort(h->h, h->n, sizeof(h->h[0]), held_cmp);
+	if (cn->ops->list_tokens(&cn->t, see_token, h, &e) != 0) {
+		log_msg("warn", "reconcile: instance %s: tokens: %s", in->name,
+		    e.message);
 		rep->errors++;
-		goto out;
+		return;
 	}
-	for (i = 0; i < s->n; i++) {
-		if (cn->ops->revoke(&cn->t, NULL, s->ids[i], &e) != 0) {
+	for (i = 0; i < h->nstrays; i++) {
+		k = &h->h[h->strays[i].held];
+		if (cn->ops->revoke(&cn->t, NULL, h->strays[i].token_id,
+		    &e) != 0) {
 			log_msg("warn", "reconcile: instance %s: token %s: %s",
-			    in->name, s->ids[i], e.message);
+			    in->name, h->strays[i].token_id, e.message);
+			rep->errors++;
 			continue;
 		}
 		rep->orphans_deleted++;
 		log_msg("warn", "reconcile: instance %s: deleted token %s of "
 		    "client %s (credential %s), which keywarden has no record "
-		    "of", in->name, s->ids[i], pc->id, c->id);
-		reconcile_audit(app, "reconcile.orphan_token_deleted", c->id,
-		    json_pack("{s:s, s:s, s:s}", "client_id", pc->id,
-		    "token_id", s->ids[i], "instance", in->name));
+		    "of", in->name, h->strays[i].token_id, k->client_id,
+		    k->cred_id);
+		reconcile_audit(app, "reconcile.orphan_token_deleted",
+		    k->cred_id, json_pack("{s:s, s:s, s:s}", "client_id",
+		    k->client_id, "token_id", h->strays[i].token_id,
+		    "instance", in->name));
 	}
- out:
-	free(s);
 }
 
 /* A pending credential: finish it (adopting its client if there is one)
@@ -743,7 +790,8 @@ reconcile_instance(struct app *app, struct store *st, struct instance *in,
 	struct credential	*c = NULL;
 	struct seen		*s = NULL;
 	struct idl		*l = NULL;
-	struct issuance_conn		*cn = NULL;
+	struct held		*h = NULL;
+	struct issuance_conn	*cn = NULL;
 	char			 cid[PROVIDER_ID_MAX], tid[PROVIDER_ID_MAX];
 	char			 listed_at[KW_TIME_LEN + 1];
 	char			 cred_id[KW_ID_MAX + 1];
@@ -753,9 +801,10 @@ reconcile_instance(struct app *app, struct store *st, struct instance *in,
 
 	s = calloc(1, sizeof(*s));
 	l = calloc(1, sizeof(*l));
+	h = calloc(1, sizeof(*h));
 	c = malloc(sizeof(*c));
 	cn = malloc(sizeof(*cn));
-	if (s == NULL || l == NULL || c == NULL || cn == NULL ||
+	if (s == NULL || l == NULL || h == NULL || c == NULL || cn == NULL ||
 	    issuance_conn_open(app, in, cn) != 0) {
 		rep->errors++;
 		goto out;
@@ -801,8 +850,9 @@ reconcile_instance(struct app *app, struct store *st, struct instance *in,
 		} else if (c->state == CS_PENDING)
 			reconcile_pending(app, st, c, &s->c[i], rep);
 		else if (c->state == CS_ACTIVE)
-			reconcile_tokens(app, cn, in, c, &s->c[i], rep);
+			held_add(h, c, &s->c[i]);
 	}
+	reconcile_tokens(app, cn, in, h, rep);
 	/* what keywarden recorded that the instance lacks (only when the
 	 * listing was complete) */
 	if (s->n >= SEEN_MAX)
@@ -866,6 +916,7 @@ reconcile_instance(struct app *app, struct store *st, struct instance *in,
 	free(cn);
 	free(s);
 	free(l);
+	free(h);
 	if (c != NULL)
 		kw_wipe(c, sizeof(*c));
 	free(c);

@@ -106,10 +106,6 @@ struct provider_ops {
 		    provider_client_cb, void *, struct provider_error *);
 	int	(*list_tokens)(const struct provider_target *,
 		    provider_token_cb, void *, struct provider_error *);
-	/* The tokens of one client (by its instance-side id). */
-	int	(*list_client_tokens)(const struct provider_target *,
-		    const char *client_id, provider_token_cb, void *,
-		    struct provider_error *);
 	int	(*list_legacy)(const struct provider_target *,
 		    provider_legacy_cb, void *, struct provider_error *);
 };

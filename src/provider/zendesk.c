@@ -436,21 +436,6 @@ zd_list_tokens(const struct provider_target *t, provider_token_cb cb,
 }
 
 static int
-zd_list_client_tokens(const struct provider_target *t, const char *client_id,
-    provider_token_cb cb, void *arg, struct provider_error *err)
-{
-	struct walk_cb	w = { (void *)cb, arg };
-	char		first[128];
-
-	memset(err, 0, sizeof(*err));
-	if (!id_ok(client_id))
-		return KW_ERR_INTERNAL;
-	snprintf(first, sizeof(first), "/api/v2/oauth/tokens?all=true&"
-	    "client_id=%s&page[size]=100", client_id);
-	return zd_walk(t, first, "tokens", token_item, &w, err);
-}
-
-static int
 zd_get_client(const struct provider_target *t, const char *client_id,
     struct provider_client *out, struct provider_error *err)
 {
@@ -569,6 +554,5 @@ const struct provider_ops provider_zendesk = {
 	.get_client = zd_get_client,
 	.list_clients = zd_list_clients,
 	.list_tokens = zd_list_tokens,
-	.list_client_tokens = zd_list_client_tokens,
 	.list_legacy = zd_list_legacy,
 };
