@@ -395,6 +395,8 @@ intent_commit(struct app *app, struct store *st, const char *actor,
 		rc = KW_ERR_CONFLICT;
 		goto out;
 	}
+	if (intent_get(c) == (int)to)
+		goto out;	/* a retry: committed already, nothing new */
 	if ((rc = intent_set(c, to)) != 0)
 		goto out;
 	kw_strlcpy(c->revoke_reason, reason, sizeof(c->revoke_reason));

@@ -293,10 +293,17 @@ class RevokeUnderDiskFull(Base):
         st, err, _ = self.as_("rick@example.com", "POST",
                               "/v1/credentials/%s/revoke" % cid, {})
         self.assertEqual(st, 503, err)
+        st, err, _ = self.as_("rick@example.com", "POST",
+                              "/v1/credentials/%s/revoke" % cid, {})
+        self.assertEqual(st, 503, err)
+        self.assertIn("deleted on the instance", err["error"]["message"])
         db.executescript("DROP TRIGGER no_revoke_audit;")
         st, c, _ = self.as_("rick@example.com", "POST",
                             "/v1/credentials/%s/revoke" % cid, {})
         self.assertEqual((st, c["state"]), (200, "revoked"), c)
+        # the intent was committed once, however often it was retried
+        self.assertEqual(len(self.audit("credential.revoke_begin")), 1)
+        self.assertEqual(len(self.audit("credential.revoke")), 1)
 
     def test_crash_after_the_instance_call_is_finished_on_restart(self):
         self.srv.stop()
