@@ -444,8 +444,11 @@ zd_get_client(const struct provider_target *t, const char *client_id,
 	int	 r;
 
 	memset(out, 0, sizeof(*out));
-	if (!id_ok(client_id))
+	memset(err, 0, sizeof(*err));
+	if (!id_ok(client_id)) {
+		snprintf(err->message, sizeof(err->message), "not a client id");
 		return KW_ERR_INTERNAL;
+	}
 	zd_url(t, url, sizeof(url), "/api/v2/oauth/clients/", client_id,
 	    NULL);
 	if ((r = zd_call(t, "GET", url, NULL, &ans, err)) != 0)
