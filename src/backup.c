@@ -237,6 +237,13 @@ restore_cmd(int argc, char **argv)
 		    from, dir, strerror(errno));
 		goto out_staged;
 	}
+	/* root restoring for the service user: the store stays theirs */
+	if (geteuid() == 0 && stat(dir, &sb) == 0 &&
+	    chown(staged, sb.st_uid, sb.st_gid) != 0) {
+		fprintf(stderr, "keywarden: cannot give %s to the owner of "
+		    "%s: %s\n", staged, dir, strerror(errno));
+		goto out_staged;
+	}
 	if (check_staged(staged, from, head, &v) != 0)
 		goto out_staged;
 	gmtime_r(&now, &tm);
