@@ -88,7 +88,7 @@ backup_cmd(int argc, char **argv)
 	json_t		*out;
 	char		 hash[65];
 	int64_t		 seq;
-	int		 r;
+	int		 r, saved;
 
 	if (parse_args(argc, argv, "to", &dir, &to, NULL) != 0) {
 		fprintf(stderr, "usage: keywarden %s\n", BACKUP_USAGE);
@@ -102,11 +102,12 @@ backup_cmd(int argc, char **argv)
 		return 1;
 	}
 	r = store_backup(st, to, &seq, hash);
+	saved = errno;
 	store_close(st);
 	if (r != 0) {
 		fprintf(stderr, "keywarden: backup to %s failed: %s\n", to,
 		    r == KW_ERR_EXISTS ? "the file exists (backups never "
-		    "overwrite)" : r == KW_ERR_IO ? strerror(errno) :
+		    "overwrite)" : r == KW_ERR_IO ? strerror(saved) :
 		    kw_strerror(r));
 		return 1;
 	}
@@ -206,7 +207,7 @@ restore_cmd(int argc, char **argv)
 	struct tm		 tm;
 	const char		*dir, *from, *head = NULL;
 	char			 staged[KW_PATH_MAX + 32], key[KW_PATH_MAX + 32];
-	char			 suffix[64];
+	char			 suffix[64], aside[KW_PATH_MAX + 128];
 	time_t			 now = time(NULL);
 	int			 lock, r;
 
@@ -248,7 +249,8 @@ restore_cmd(int argc, char **argv)
 		goto out_staged;
 	gmtime_r(&now, &tm);
 	strftime(suffix, sizeof(suffix), ".pre-restore-%Y%m%dT%H%M%SZ", &tm);
-	if ((r = store_replace(dir, staged, suffix)) != 0) {
+	if ((r = store_replace(dir, staged, suffix, aside,
+	    sizeof(aside))) != 0) {
 		fprintf(stderr, "keywarden: cannot put the restored store in "
 		    "place: %s\n", r == KW_ERR_EXISTS ? "a store set aside "
 		    "under the same name exists; try again in a second" :
@@ -258,8 +260,8 @@ restore_cmd(int argc, char **argv)
 	}
 	printf("restored %s from %s: audit log intact: %lld events, head "
 	    "%s\n", dir, from, (long long)v.events, v.head);
-	printf("the store it replaced (if any) is kept with the suffix %s\n",
-	    suffix);
+	if (aside[0] != '\0')
+		printf("the store it replaced is kept as %s\n", aside);
 	r = 0;
 	goto out;
  out_staged:

@@ -14,7 +14,7 @@ struct store_ops {
 	int	(*backup)(void *ctx, const char *path, int64_t *seq,
 		    char *hash);
 	int	(*replace)(const char *dir, const char *staged,
-		    const char *suffix);
+		    const char *suffix, char *aside, size_t asidesz);
 	void	(*close)(void *ctx);
 	int	(*schema_version)(void *ctx);
 	int	(*begin)(void *ctx);

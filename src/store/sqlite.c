@@ -2007,12 +2007,14 @@ sync_dir(const char *dir)
  * store_replace).  The journal files go first, the database last, so a
  * failure half-way leaves the old database with its WAL in place. */
 static int
-sq_replace(const char *dir, const char *staged, const char *suffix)
+sq_replace(const char *dir, const char *staged, const char *suffix,
+    char *kept, size_t keptsz)
 {
 	char		 cur[KW_PATH_MAX + 16], aside[KW_PATH_MAX + 96];
 	struct stat	 sb;
 	size_t		 i;
 
+	kept[0] = '\0';
 	for (i = 0; i < KW_NELEM(store_files); i++) {
 		snprintf(aside, sizeof(aside), "%s/%s%s%s", dir, DB_FILE,
 		    suffix, store_files[i]);
@@ -2024,7 +2026,10 @@ sq_replace(const char *dir, const char *staged, const char *suffix)
 		    store_files[i]);
 		snprintf(aside, sizeof(aside), "%s/%s%s%s", dir, DB_FILE,
 		    suffix, store_files[i]);
-		if (rename(cur, aside) != 0 && errno != ENOENT)
+		if (rename(cur, aside) == 0) {
+			if (store_files[i][0] == '\0')
+				kw_strlcpy(kept, aside, keptsz);
+		} else if (errno != ENOENT)
 			return KW_ERR_IO;
 	}
 	snprintf(cur, sizeof(cur), "%s/%s", dir, DB_FILE);

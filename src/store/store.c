@@ -56,9 +56,10 @@ store_backup(struct store *st, const char *path, int64_t *seq,
 }
 
 int
-store_replace(const char *dir, const char *staged, const char *suffix)
+store_replace(const char *dir, const char *staged, const char *suffix,
+    char *aside, size_t asidesz)
 {
-	return store_sqlite_ops.replace(dir, staged, suffix);
+	return store_sqlite_ops.replace(dir, staged, suffix, aside, asidesz);
 }
 
 void

@@ -278,10 +278,11 @@ int	 store_backup(struct store *st, const char *path, int64_t *seq,
 /* Make the database file staged (a closed copy, already checked) the
  * store of data directory dir, keeping the store it replaces, and its
  * journal files, aside under their names with suffix appended
- * (KW_ERR_EXISTS if such a name is taken; nothing is moved then).  Run
- * only while nothing else has the store open. */
+ * (KW_ERR_EXISTS if such a name is taken; nothing is moved then).
+ * aside[asidesz] gets the path the old database was kept under, or ""
+ * when dir had none.  Run only while nothing else has the store open. */
 int	 store_replace(const char *dir, const char *staged,
-	    const char *suffix);
+	    const char *suffix, char *aside, size_t asidesz);
 /* Schema version in use. */
 int	 store_schema_version(struct store *st);
 /* Name of the backend ("sqlite"). */

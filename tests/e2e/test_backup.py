@@ -238,6 +238,7 @@ class Backup(unittest.TestCase):
             d, "keywarden.db.pre-restore-*")) if not p.endswith(("-wal",
                                                                 "-shm"))]
         self.assertEqual(len(aside), 1, os.listdir(d))
+        self.assertIn("kept as %s\n" % aside[0], r.stdout)
         self.assertEqual(head_of(aside[0]), old_head)
         self.assertFalse(os.path.exists(os.path.join(d, ".restore-staged")))
         # the backup file itself is left as it was
