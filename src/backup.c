@@ -250,13 +250,18 @@ restore_cmd(int argc, char **argv)
 	gmtime_r(&now, &tm);
 	strftime(suffix, sizeof(suffix), ".pre-restore-%Y%m%dT%H%M%SZ", &tm);
 	if ((r = store_replace(dir, staged, suffix, aside,
-	    sizeof(aside))) != 0) {
-		fprintf(stderr, "keywarden: cannot put the restored store in "
-		    "place: %s\n", r == KW_ERR_EXISTS ? "a store set aside "
-		    "under the same name exists; try again in a second" :
-		    strerror(errno));
-		r = 1;
+	    sizeof(aside))) == KW_ERR_EXISTS) {
+		fprintf(stderr, "keywarden: a store set aside under the same "
+		    "name exists; nothing was changed; try again in a "
+		    "second\n");
 		goto out_staged;
+	} else if (r != 0) {
+		/* half-way: leave both for the operator to put right */
+		fprintf(stderr, "keywarden: cannot put the restored store in "
+		    "place: %s; the checked copy is %s, the previous store's "
+		    "files end in %s\n", strerror(errno), staged, suffix);
+		r = 1;
+		goto out;
 	}
 	printf("restored %s from %s: audit log intact: %lld events, head "
 	    "%s\n", dir, from, (long long)v.events, v.head);
