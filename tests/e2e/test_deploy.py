@@ -177,6 +177,12 @@ class Install(unittest.TestCase):
             self.assertIn(cmd, page8)
         for flag in re.findall(r"--[a-z-]+", server):
             self.assertIn(flag, page8)
+        # every client resource, and each of its verbs
+        client = r.stdout.split("client commands")[1]
+        for res, verb in re.findall(r"^  keywarden ([a-z-]+) ?([a-z-]*)",
+                                    client, re.M):
+            self.assertRegex(page8, r"\n {5,}%s\b" % re.escape(res))
+            self.assertIn(verb, page8)
         page5 = self.rendered("usr/local/share/man/man5/keywarden.conf.5")
         r = run([BIN, "serve", "--print-config"],
                 env={"PATH": os.environ["PATH"]})
