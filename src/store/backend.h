@@ -10,6 +10,11 @@
 struct store_ops {
 	const char *name;
 	int	(*open)(const char *dir, int flags, void **ctx);
+	int	(*open_file)(const char *path, int flags, void **ctx);
+	int	(*backup)(void *ctx, const char *path, int64_t *seq,
+		    char *hash);
+	int	(*replace)(const char *dir, const char *staged,
+		    const char *suffix, char *aside, size_t asidesz);
 	void	(*close)(void *ctx);
 	int	(*schema_version)(void *ctx);
 	int	(*begin)(void *ctx);
