@@ -583,7 +583,7 @@ cmd_audit(int argc, char **argv)
 	}
 	if (dir == NULL)
 		return usage_of("audit");
-	if ((r = store_open(dir, 0, &st)) != 0) {
+	if ((r = store_open(dir, STORE_SCAN, &st)) != 0) {
 		fprintf(stderr, "keywarden: cannot open the store in %s: %s\n",
 		    dir, kw_strerror(r));
 		return 1;

@@ -645,6 +645,11 @@ sq_open(const char *dir, int flags, void **ctx)
 	if ((flags & STORE_MMAP) && sqlite3_exec(q->db, "PRAGMA mmap_size="
 	    "268435456;", NULL, NULL, NULL) != SQLITE_OK)
 		goto out;
+	/* one pass over a log of millions of events: no read(2) and no
+	 * copy per page (SQLite caps the size at its compile-time limit) */
+	if ((flags & STORE_SCAN) && sqlite3_exec(q->db, "PRAGMA mmap_size="
+	    "17179869184;", NULL, NULL, NULL) != SQLITE_OK)
+		goto out;
 	if ((r = sq_migrate(q, flags)) != 0)
 		goto out;
 	*ctx = q;

@@ -252,6 +252,8 @@ struct store;
 #define STORE_MIGRATE	0x01	/* create/upgrade the schema */
 #define STORE_CREATE	0x02	/* the database may be created */
 #define STORE_MMAP	0x04	/* read through a memory map (the server) */
+#define STORE_SCAN	0x08	/* a walk over everything (audit verify): a
+				   map as large as SQLite allows */
 
 /* Open the store of data directory dir.  Without STORE_CREATE a missing
  * database is KW_ERR_NOT_FOUND.  A schema older than this binary's is
