@@ -239,6 +239,7 @@ enum stmt {
 	S_OUT_INSERT, S_OUT_CLAIM, S_OUT_SENT, S_OUT_RETRY, S_OUT_PENDING,
 	S_REPLAY_PURGE, S_REPLAY_ADD,
 	S_AUDIT_HEAD, S_AUDIT_INSERT, S_AUDIT_LIST,
+	S_STATS_REQ, S_STATS_CRED, S_STATS_OUTBOX,
 	S__COUNT
 };
 
@@ -433,6 +434,12 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_AUDIT_LIST] =
 	    "SELECT seq, at, actor, action, subject, details, prev_hash, hash"
 	    " FROM audit_events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+	[S_STATS_REQ] = "SELECT state, count(*) FROM requests GROUP BY state",
+	[S_STATS_CRED] =
+	    "SELECT state, kind, delivery, count(*) FROM credentials"
+	    " GROUP BY state, kind, delivery",
+	[S_STATS_OUTBOX] = "SELECT count(*), min(created_at) FROM outbox"
+	    " WHERE sent_at IS NULL",
 };
 
 struct sq {
@@ -1799,6 +1806,48 @@ sq_outbox_pending(void *ctx, int64_t *n)
 	return rc == SQLITE_ROW ? 0 : KW_ERR_UNAVAILABLE;
 }
 
+static int	sq_audit_head(void *, int64_t *, char *);
+
+/* The metrics page's counts: a few GROUP BY scans, each in its own
+ * statement (values outside the enums are skipped, not trusted). */
+static int
+sq_stats(void *ctx, struct store_stats *o)
+{
+	sqlite3_stmt	*s;
+	int64_t		 a, k, d;
+	char		 h[65];
+	int		 rc;
+
+	memset(o, 0, sizeof(*o));
+	if ((s = sq_stmt(ctx, S_STATS_REQ)) == NULL)
+		return KW_ERR_UNAVAILABLE;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if ((a = sqlite3_column_int64(s, 0)) >= 0 && a < RS__COUNT)
+			o->requests[a] = sqlite3_column_int64(s, 1);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE || (s = sq_stmt(ctx, S_STATS_CRED)) == NULL)
+		return KW_ERR_UNAVAILABLE;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		a = sqlite3_column_int64(s, 0);
+		k = sqlite3_column_int64(s, 1);
+		d = sqlite3_column_int64(s, 2);
+		if (a >= 0 && a < CS__COUNT && k >= 0 && k < STORE_KINDS &&
+		    d >= 0 && d < STORE_DELIVERIES)
+			o->credentials[a][k][d] = sqlite3_column_int64(s, 3);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE || (s = sq_stmt(ctx, S_STATS_OUTBOX)) == NULL)
+		return KW_ERR_UNAVAILABLE;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		o->outbox_pending = sqlite3_column_int64(s, 0);
+		col_str(s, 1, o->outbox_oldest, sizeof(o->outbox_oldest));
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW)
+		return KW_ERR_UNAVAILABLE;
+	return sq_audit_head(ctx, &o->audit_head_seq, h);
+}
+
 static int
 sq_replay_check(void *ctx, const char *signature, const char *at,
     const char *before)
@@ -1938,6 +1987,7 @@ const struct store_ops store_sqlite_ops = {
 	.outbox_sent = sq_outbox_sent,
 	.outbox_retry = sq_outbox_retry,
 	.outbox_pending = sq_outbox_pending,
+	.stats = sq_stats,
 	.replay_check = sq_replay_check,
 	.audit_head = sq_audit_head,
 	.audit_insert = sq_audit_insert,
