@@ -405,18 +405,18 @@ tls_load(const struct config *cfg, char **cert, char **key, char *err,
 	*cert = *key = NULL;
 	if ((r = kw_read_file(cfg->tls_cert_file, KW_TLS_FILE_MAX, cert,
 	    NULL)) != 0) {
-		snprintf(err, errsz, "tls_cert_file: cannot read %s (%s)",
+		snprintf(err, errsz, "tls_cert_file: cannot read %.300s (%s)",
 		    cfg->tls_cert_file, kw_strerror(r));
 		return 1;
 	}
 	if ((r = kw_read_file(cfg->tls_key_file, KW_TLS_FILE_MAX, key,
 	    NULL)) != 0) {
-		snprintf(err, errsz, "tls_key_file: cannot read %s (%s)",
+		snprintf(err, errsz, "tls_key_file: cannot read %.300s (%s)",
 		    cfg->tls_key_file, kw_strerror(r));
 		return 1;
 	}
 	if (http_tls_check(*cert, *key) != 0) {
-		snprintf(err, errsz, "tls_cert_file, tls_key_file: %s and %s "
+		snprintf(err, errsz, "tls_cert_file, tls_key_file: %.200s and %.200s "
 		    "are not a PEM certificate and its private key",
 		    cfg->tls_cert_file, cfg->tls_key_file);
 		return 1;

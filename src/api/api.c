@@ -98,7 +98,7 @@ load_metrics_token(struct app *app, const struct config *cfg, char *err,
 		return 0;
 	if ((r = kw_read_file(cfg->metrics_token_file, KW_METRICS_TOKEN_MAX,
 	    &text, NULL)) != 0) {
-		snprintf(err, errsz, "metrics_token_file: cannot read %s (%s)",
+		snprintf(err, errsz, "metrics_token_file: cannot read %.300s (%s)",
 		    cfg->metrics_token_file, kw_strerror(r));
 		return KW_ERR_CONFIG;
 	}
@@ -109,7 +109,7 @@ load_metrics_token(struct app *app, const struct config *cfg, char *err,
 	*e = '\0';
 	r = 0;
 	if (strlen(p) < 16 || !kw_valid_text(p, KW_METRICS_TOKEN_MAX)) {
-		snprintf(err, errsz, "metrics_token_file: %s must hold a token "
+		snprintf(err, errsz, "metrics_token_file: %.300s must hold a token "
 		    "of at least 16 characters on its first line",
 		    cfg->metrics_token_file);
 		r = KW_ERR_CONFIG;
