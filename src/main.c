@@ -413,6 +413,72 @@ lock_data_dir(const char *dir)
 	return 0;	/* the descriptor stays open until exit */
 }
 
+/*
+ * Read the TLS certificate chain and key named by cfg into *cert and
+ * *key (malloc'd; wipe and free the key) and check that they make a
+ * usable server.  0, or 1 with a message in err.
+ */
+static int
+tls_load(const struct config *cfg, char **cert, char **key, char *err,
+    size_t errsz)
+{
+	int r;
+
+	*cert = *key = NULL;
+	if ((r = kw_read_file(cfg->tls_cert_file, KW_TLS_FILE_MAX, cert,
+	    NULL)) != 0) {
+		snprintf(err, errsz, "tls_cert_file: cannot read %.300s (%s)",
+		    cfg->tls_cert_file, kw_strerror(r));
+		return 1;
+	}
+	if ((r = kw_read_file(cfg->tls_key_file, KW_TLS_FILE_MAX, key,
+	    NULL)) != 0) {
+		snprintf(err, errsz, "tls_key_file: cannot read %.300s (%s)",
+		    cfg->tls_key_file, kw_strerror(r));
+		return 1;
+	}
+	if (http_tls_check(*cert, *key) != 0) {
+		snprintf(err, errsz, "tls_cert_file, tls_key_file: %.200s and %.200s "
+		    "are not a PEM certificate and its private key",
+		    cfg->tls_cert_file, cfg->tls_key_file);
+		return 1;
+	}
+	return 0;
+}
+
+static void
+tls_free(char *cert, char *key)
+{
+	free(cert);
+	if (key != NULL) {
+		kw_wipe(key, strlen(key));
+		free(key);
+	}
+}
+
+/* SIGHUP: serve the certificate files' current contents. */
+static void
+tls_reload(const struct config *cfg, struct http_server *srv)
+{
+	char	*cert, *key, err[768];
+	int	 r;
+
+	if (cfg->tls_cert_file[0] == '\0') {
+		log_msg("info", "SIGHUP: no TLS configured; nothing to reload");
+		return;
+	}
+	if (tls_load(cfg, &cert, &key, err, sizeof(err)) != 0)
+		log_msg("error", "SIGHUP: keeping the current certificate: %s",
+		    err);
+	else if ((r = http_server_reload_tls(srv, cert, key)) != 0)
+		log_msg("error", "SIGHUP: certificate reload failed: %s",
+		    kw_strerror(r));
+	else
+		log_msg("info", "SIGHUP: now serving the certificate of %s",
+		    cfg->tls_cert_file);
+	tls_free(cert, key);
+}
+
 static int
 cmd_serve(int argc, char **argv)
 {
@@ -422,6 +488,7 @@ cmd_serve(int argc, char **argv)
 	struct config			 cfg;
 	struct app			*app;
 	char				 host[256], err[768];
+	char				*cert = NULL, *key = NULL;
 	sigset_t			 set;
 	int				 check, print, port, sig, r;
 
@@ -441,9 +508,19 @@ cmd_serve(int argc, char **argv)
 		free(app);
 		return 1;
 	}
+	if (cfg.tls_cert_file[0] != '\0' &&
+	    tls_load(&cfg, &cert, &key, err, sizeof(err)) != 0) {
+		fprintf(stderr, "keywarden: configuration: %s\n", err);
+		tls_free(cert, key);
+		api_app_cleanup(app);
+		free(app);
+		return 1;
+	}
 	if (check) {
-		printf("configuration ok; data directory %s ready (schema %d)\n",
-		    cfg.data_dir, store_schema_version(app->stores[0]));
+		printf("configuration ok; data directory %s ready (schema %d)"
+		    "%s\n", cfg.data_dir, store_schema_version(app->stores[0]),
+		    cert != NULL ? "; TLS certificate and key usable" : "");
+		tls_free(cert, key);
 		api_app_cleanup(app);
 		free(app);
 		return 0;
@@ -466,7 +543,12 @@ cmd_serve(int argc, char **argv)
 	hc.routes = api_routes(&hc.nroutes);
 	hc.authorise = api_authorise;
 	hc.app = app;
-	if ((r = http_server_start(&hc, &srv)) != 0) {
+	hc.trusted_proxies = &app->proxies;
+	hc.tls_cert = cert;
+	hc.tls_key = key;
+	r = http_server_start(&hc, &srv);
+	tls_free(cert, key);		/* the server keeps its own copy */
+	if (r != 0) {
 		fprintf(stderr, "keywarden: cannot listen on %s: %s\n",
 		    cfg.listen, r == KW_ERR_CONFIG ? "not a numeric address" :
 		    "address in use or not available");
@@ -484,6 +566,8 @@ cmd_serve(int argc, char **argv)
 			continue;
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
+		if (sig == SIGHUP)
+			tls_reload(&cfg, srv);
 	}
 	log_msg("info", "signal %d: shutting down", sig);
 	http_server_stop(srv);
@@ -609,7 +693,7 @@ cmd_audit(int argc, char **argv)
 	}
 	if (dir == NULL)
 		return usage_of("audit");
-	if ((r = store_open(dir, 0, &st)) != 0) {
+	if ((r = store_open(dir, STORE_SCAN, &st)) != 0) {
 		fprintf(stderr, "keywarden: cannot open the store in %s: %s\n",
 		    dir, kw_strerror(r));
 		return 1;

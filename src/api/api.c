@@ -16,10 +16,12 @@
 #include "api/throttle.h"
 #include "audit/audit.h"
 #include "crypto/crypto.h"
+#include "metrics/metrics.h"
 #include "util/util.h"
 
 static const struct http_route routes[] = {
 	{ "GET",   "/healthz",			api_healthz,	ACCESS_PUBLIC, BODY_NONE },
+	{ "GET",   "/metrics",			api_metrics,	ACCESS_PUBLIC, BODY_NONE },
 	{ "GET",   "/v1/me",			api_me_get,	ACCESS_PERSON, BODY_NONE },
 	{ "GET",   "/requests/{}",		api_landing,	ACCESS_PUBLIC, BODY_NONE },
 	{ "GET",   "/credentials/{}",		api_landing,	ACCESS_PUBLIC, BODY_NONE },
@@ -65,8 +67,58 @@ api_routes(size_t *n)
 	return routes;
 }
 
+/* The metrics are labelled with the route table's patterns. */
+static void
+name_routes(void)
+{
+	static const char	*methods[KW_NELEM(routes)];
+	static const char	*patterns[KW_NELEM(routes)];
+	size_t			 i;
+
+	for (i = 0; i < KW_NELEM(routes); i++) {
+		methods[i] = routes[i].method;
+		patterns[i] = routes[i].pattern;
+	}
+	metrics_routes(methods, patterns, KW_NELEM(routes));
+}
+
 static int	group_new(struct app *);
 static void	group_free(struct group *);
+
+/* The bearer token that opens /metrics to non-loopback clients: the
+ * file's first line, surrounding white space dropped. */
+static int
+load_metrics_token(struct app *app, const struct config *cfg, char *err,
+    size_t errsz)
+{
+	char	*text = NULL, *p, *e;
+	int	 r;
+
+	if (cfg->metrics_token_file[0] == '\0')
+		return 0;
+	if ((r = kw_read_file(cfg->metrics_token_file, KW_METRICS_TOKEN_MAX,
+	    &text, NULL)) != 0) {
+		snprintf(err, errsz, "metrics_token_file: cannot read %.300s (%s)",
+		    cfg->metrics_token_file, kw_strerror(r));
+		return KW_ERR_CONFIG;
+	}
+	p = text + strspn(text, " \t\r\n");
+	e = p + strcspn(p, "\r\n");
+	while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	*e = '\0';
+	r = 0;
+	if (strlen(p) < 16 || !kw_valid_text(p, KW_METRICS_TOKEN_MAX)) {
+		snprintf(err, errsz, "metrics_token_file: %.300s must hold a token "
+		    "of at least 16 characters on its first line",
+		    cfg->metrics_token_file);
+		r = KW_ERR_CONFIG;
+	} else
+		kw_strlcpy(app->metrics_token, p, sizeof(app->metrics_token));
+	kw_wipe(text, strlen(text));
+	free(text);
+	return r;
+}
 
 int
 api_app_init(struct app *app, const struct config *cfg, char *err,
@@ -78,6 +130,7 @@ api_app_init(struct app *app, const struct config *cfg, char *err,
 
 	memset(app, 0, sizeof(*app));
 	app->cfg = *cfg;
+	name_routes();
 	config_public_url(cfg, app->public_url, sizeof(app->public_url));
 	pthread_mutex_init(&app->stores_lock, NULL);
 	snprintf(path, sizeof(path), "%s/master.key", cfg->data_dir);
@@ -93,6 +146,9 @@ api_app_init(struct app *app, const struct config *cfg, char *err,
 		return r;
 	}
 	app->stores[app->nstores++] = st;	/* the main thread's */
+	if ((r = addr_list_parse(cfg->trusted_proxies, &app->proxies, err,
+	    errsz)) != 0 || (r = load_metrics_token(app, cfg, err, errsz)) != 0)
+		return r;
 	if ((app->throttle = throttle_new(cfg->auth_fail_limit,
 	    cfg->auth_fail_window)) == NULL ||
 	    (app->authcache = authcache_new()) == NULL)
@@ -117,6 +173,7 @@ api_app_cleanup(struct app *app)
 	app->nstores = 0;
 	crypto_keys_free(app->keys);
 	app->keys = NULL;
+	kw_wipe(app->metrics_token, sizeof(app->metrics_token));
 	throttle_free(app->throttle);
 	app->throttle = NULL;
 	authcache_free(app->authcache);
@@ -126,19 +183,56 @@ api_app_cleanup(struct app *app)
 
 /*
  * One store connection per HTTP worker thread, opened on first use and
- * remembered in app->stores so cleanup can close it.
+ * remembered in app->stores so cleanup can close it.  A thread that ends
+ * (the listener restarts on a certificate reload) closes its own and
+ * gives its place back.
  */
 static _Thread_local struct store *tl_store;
 static _Thread_local const struct app *tl_owner;
+static pthread_key_t	tl_key;
+static pthread_once_t	tl_once = PTHREAD_ONCE_INIT;
+
+struct tl_conn {
+	struct app	*app;
+	struct store	*st;
+};
+
+static void
+tl_release(void *arg)
+{
+	struct tl_conn	*t = arg;
+	struct app	*app = t->app;
+	size_t		 i;
+
+	pthread_mutex_lock(&app->stores_lock);
+	for (i = 0; i < app->nstores; i++)
+		if (app->stores[i] == t->st) {
+			app->stores[i] = app->stores[--app->nstores];
+			store_close(t->st);
+			break;
+		}
+	pthread_mutex_unlock(&app->stores_lock);
+	free(t);
+}
+
+static void
+tl_key_make(void)
+{
+	pthread_key_create(&tl_key, tl_release);
+}
 
 struct store *
 api_store(struct http_req *rq)
 {
 	struct app	*app = rq->app;
 	struct store	*st;
+	struct tl_conn	*t;
 
 	if (tl_store != NULL && tl_owner == app)
 		return tl_store;
+	pthread_once(&tl_once, tl_key_make);
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
 	pthread_mutex_lock(&app->stores_lock);
 	if (app->nstores >= APP_STORES_MAX ||
 	    store_open(app->cfg.data_dir, STORE_MMAP, &st) != 0)
@@ -147,9 +241,14 @@ api_store(struct http_req *rq)
 		app->stores[app->nstores++] = st;
 	pthread_mutex_unlock(&app->stores_lock);
 	if (st == NULL) {
+		free(t);
 		log_msg("error", "cannot open a store connection");
 		return NULL;
 	}
+	t->app = app;
+	t->st = st;
+	free(pthread_getspecific(tl_key));	/* an earlier app's, gone */
+	pthread_setspecific(tl_key, t);
 	tl_store = st;
 	tl_owner = app;
 	return st;
@@ -375,6 +474,45 @@ bearer(const char *h)
 	return *h ? h : NULL;
 }
 
+/*
+ * A failed authentication (err, with its message) of the presented token
+ * tok (NULL when none could be read): counted per client address and
+ * per token prefix (a keyed hash of its first KW_AUTH_PREFIX_LEN bytes,
+ * so the key says nothing of the token).  Beyond the limit of either,
+ * the answer is 429 with Retry-After instead of err.  Only failures get
+ * here: a valid token is never throttled, whoever fails around it.
+ */
+static int
+auth_failed(struct http_req *rq, const char *tok, int err)
+{
+	struct app	*app = rq->app;
+	unsigned char	 h[KW_HASH_LEN];
+	char		 pre[KW_AUTH_PREFIX_LEN + 1], key[48];
+	int64_t		 now = (int64_t)(kw_mono_us() / 1000000u);
+	int		 ra = 0, ra2 = 0, i, limited;
+
+	metrics_count(MC_AUTH_FAILED);
+	limited = throttle_fail(app->throttle, rq->remote, now, &ra) != 0;
+	if (tok != NULL) {
+		kw_strlcpy(pre, tok, sizeof(pre));
+		if (crypto_token_hash(app->keys, pre, h) == 0) {
+			key[0] = 't';
+			key[1] = ':';
+			for (i = 0; i < 16; i++)
+				snprintf(key + 2 + 2 * i, 3, "%02x", h[i]);
+			if (throttle_fail(app->throttle, key, now, &ra2) != 0)
+				limited = 1;
+		}
+		kw_wipe(pre, sizeof(pre));
+	}
+	if (!limited)
+		return err;
+	metrics_count(MC_AUTH_THROTTLED);
+	rq->retry_after = ra > ra2 ? ra : ra2;
+	return http_fail(rq, KW_ERR_RATE_LIMITED, NULL, "too many failed "
+	    "authentications; retry after %d seconds", rq->retry_after);
+}
+
 static int
 authenticate(struct http_req *rq, struct caller *c)
 {
@@ -390,6 +528,7 @@ authenticate(struct http_req *rq, struct caller *c)
 		    "send 'Authorization: Bearer <your kw_ token>'");
 	if ((tok = bearer(rq->authorization)) == NULL ||
 	    !crypto_token_wellformed(tok)) {
+		tok = NULL;
 		r = http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,
 		    "the Authorization header does not carry a keywarden "
 		    "bearer token");
@@ -421,25 +560,19 @@ authenticate(struct http_req *rq, struct caller *c)
 	authcache_put(app->authcache, h, kw_mono_us() / 1000, c);
 	return 0;
  fail:
-	throttle_fail(app->throttle, rq->remote,
-	    (int64_t)(kw_mono_us() / 1000000u));
-	return r;
+	return auth_failed(rq, tok, r);
 }
 
 int
 api_authorise(struct http_req *rq, const struct http_route *route)
 {
-	struct app	*app = rq->app;
 	struct caller	*c;
 	int		 r;
 
 	if (route->access == ACCESS_PUBLIC)
 		return 0;
-	if (throttle_check(app->throttle, rq->remote,
-	    (int64_t)(kw_mono_us() / 1000000u), &rq->retry_after) != 0)
-		return http_fail(rq, KW_ERR_RATE_LIMITED, NULL,
-		    "too many failed authentications from this address; "
-		    "retry after %d seconds", rq->retry_after);
+	/* the token is checked first, and only failures are throttled
+	 * (auth_failed): nobody else's failures lock a valid token out */
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return KW_ERR_NOMEM;
 	if ((r = authenticate(rq, c)) != 0) {

@@ -14,6 +14,7 @@
 #include "limits.h"
 #include "http/http.h"
 #include "store/store.h"
+#include "util/addr.h"
 
 struct authcache;
 struct group;
@@ -32,6 +33,9 @@ struct app {
 	struct group		*group;		/* API writes: group commit */
 	struct store		*stores[APP_STORES_MAX];
 	size_t			 nstores;
+	struct addr_list	 proxies;	/* trusted_proxies, parsed */
+	char			 metrics_token[KW_METRICS_TOKEN_MAX + 1];
+					/* "" = /metrics on loopback only */
 };
 
 /* The authenticated caller, attached to a request by api_authorise. */
@@ -165,6 +169,7 @@ json_t	*api_page(json_t *items, int64_t next);
 
 /* Resource handlers (one file each). */
 int	 api_healthz(struct http_req *, struct http_resp *);
+int	 api_metrics(struct http_req *, struct http_resp *);
 int	 api_me_get(struct http_req *, struct http_resp *);
 int	 api_landing(struct http_req *, struct http_resp *);
 int	 api_people_create(struct http_req *, struct http_resp *);

@@ -20,18 +20,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
 #include "kw.h"
 #include "log.h"
 #include "http/http.h"
+#include "metrics/metrics.h"
+#include "util/addr.h"
 #include "util/buf.h"
 #include "util/util.h"
+
+/* TLS 1.2 and 1.3 only, GnuTLS's normal ciphers otherwise. */
+#define TLS_PRIORITIES	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
 struct http_server {
 	struct MHD_Daemon		*mhd;
 	struct http_server_config	 cfg;
+	char				*cert, *key;	/* PEM, owned */
+	unsigned int			 flags;		/* MHD_USE_* */
 };
 
 /* Per-request state, from the first callback to the completion one. */
@@ -41,6 +49,7 @@ struct exchange {
 	struct buf		 body;
 	char			 segbuf[KW_URL_PATH_MAX];
 	char			 remote[INET6_ADDRSTRLEN];
+	char			 peer[INET6_ADDRSTRLEN];
 	uint64_t		 start_us;
 	int			 status;
 	int			 too_large;
@@ -138,7 +147,8 @@ send_resp(struct MHD_Connection *c, struct exchange *x, struct http_resp *rs)
 	} else if (rs->text != NULL) {
 		text = rs->text;
 		rs->text = NULL;
-		type = "text/plain; charset=utf-8";
+		type = rs->content_type != NULL ? rs->content_type :
+		    "text/plain; charset=utf-8";
 	}
 	resp = MHD_create_response_from_buffer(text ? strlen(text) : 0, text,
 	    MHD_RESPMEM_MUST_FREE);
@@ -351,10 +361,14 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url,
 		snprintf(x->rq.request_id, sizeof(x->rq.request_id),
 		    "%08x%010llx", boot_tag, (unsigned long long)
 		    atomic_fetch_add(&req_counter, 1));
-		remote_addr(c, x->remote, sizeof(x->remote));
+		remote_addr(c, x->peer, sizeof(x->peer));
+		addr_client(srv->cfg.trusted_proxies, x->peer,
+		    srv->cfg.trusted_proxies != NULL ? header(c,
+		    "X-Forwarded-For") : NULL, x->remote, sizeof(x->remote));
 		x->rq.method = method;
 		x->rq.path = url;
 		x->rq.remote = x->remote;
+		x->rq.peer = x->peer;
 		x->rq.conn = c;
 		x->rq.app = srv->cfg.app;
 		x->rq.authorization = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
@@ -400,6 +414,10 @@ access_log(const struct exchange *x, int completed)
 	buf_add_json_str(&b, x->rq.request_id);
 	buf_addstr(&b, ",\"remote\":");
 	buf_add_json_str(&b, x->remote);
+	if (strcmp(x->remote, x->peer) != 0) {
+		buf_addstr(&b, ",\"peer\":");
+		buf_add_json_str(&b, x->peer);
+	}
 	if (!completed)
 		buf_addstr(&b, ",\"aborted\":true");
 	buf_addstr(&b, ",\"ts\":");
@@ -414,12 +432,15 @@ static void
 completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
-	struct exchange	*x = *con_cls;
+	struct http_server	*srv = cls;
+	struct exchange		*x = *con_cls;
 
-	KW_UNUSED(cls);
 	KW_UNUSED(c);
 	if (x == NULL)
 		return;
+	/* the route pattern, never the raw path, labels the metrics */
+	metrics_http(x->route != NULL ? (size_t)(x->route - srv->cfg.routes) :
+	    SIZE_MAX, x->status, kw_mono_us() - x->start_us);
 	access_log(x, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
 	json_decref(x->rq.body);
 	json_decref(x->rq.err_details);
@@ -440,6 +461,38 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	log_msg("warn", "http: %s", msg);
 }
 
+/* Start srv's daemon on sa (or on the socket listen_fd when >= 0) with
+ * srv's settings and certificate.  The daemon, or NULL. */
+static struct MHD_Daemon *
+daemon_start(struct http_server *srv, unsigned int flags,
+    const struct sockaddr *sa, int listen_fd)
+{
+	const struct http_server_config	*cfg = &srv->cfg;
+	struct MHD_OptionItem		 tls[] = {
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, srv->cert },
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, srv->key },
+		{ MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+
+	if (srv->cert != NULL)
+		flags |= MHD_USE_TLS;
+	else
+		tls[0].option = MHD_OPTION_END;
+	return MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL,
+	    access_cb, srv,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    listen_fd >= 0 ? MHD_OPTION_LISTEN_SOCKET : MHD_OPTION_SOCK_ADDR,
+	    listen_fd >= 0 ? (void *)(intptr_t)listen_fd : (void *)sa,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->connection_timeout,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)KW_CONN_MEMORY,
+	    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
+	    MHD_OPTION_ARRAY, tls,
+	    MHD_OPTION_END);
+}
+
 int
 http_server_start(const struct http_server_config *cfg,
     struct http_server **out)
@@ -455,8 +508,9 @@ http_server_start(const struct http_server_config *cfg,
 		boot_tag = (uint32_t)kw_mono_us();
 	memset(&sin, 0, sizeof(sin));
 	memset(&sin6, 0, sizeof(sin6));
+	/* ITC: a TLS reload hands the listening socket over (quiesce) */
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_USE_ERROR_LOG;
+	    MHD_USE_ERROR_LOG | MHD_USE_ITC;
 	if (inet_pton(AF_INET, cfg->host, &sin.sin_addr) == 1) {
 		sin.sin_family = AF_INET;
 		sin.sin_port = htons((uint16_t)cfg->port);
@@ -476,22 +530,97 @@ http_server_start(const struct http_server_config *cfg,
 	if ((srv = calloc(1, sizeof(*srv))) == NULL)
 		return KW_ERR_NOMEM;
 	srv->cfg = *cfg;
-	srv->mhd = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL,
-	    access_cb, srv,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-	    MHD_OPTION_SOCK_ADDR, sa,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->connection_timeout,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)KW_CONN_MEMORY,
-	    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
-	    MHD_OPTION_END);
-	if (srv->mhd == NULL) {
-		free(srv);
+	srv->flags = flags;
+	if (cfg->tls_cert != NULL && ((srv->cert = strdup(cfg->tls_cert)) ==
+	    NULL || (srv->key = strdup(cfg->tls_key)) == NULL)) {
+		http_server_stop(srv);
+		return KW_ERR_NOMEM;
+	}
+	if ((srv->mhd = daemon_start(srv, srv->flags, sa, -1)) == NULL) {
+		http_server_stop(srv);
 		return KW_ERR_IO;
 	}
 	*out = srv;
 	return 0;
+}
+
+int
+http_tls_check(const char *cert, const char *key)
+{
+	struct MHD_Daemon *d;
+
+	/* GnuTLS loads and matches the pair when a daemon starts: start one
+	 * with no socket at all and stop it */
+	d = MHD_start_daemon(MHD_USE_TLS | MHD_USE_NO_LISTEN_SOCKET |
+	    MHD_USE_ERROR_LOG, 0, NULL, NULL, access_cb, NULL,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_HTTPS_MEM_CERT, cert,
+	    MHD_OPTION_HTTPS_MEM_KEY, key,
+	    MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
+	    MHD_OPTION_END);
+	if (d == NULL)
+		return KW_ERR_CONFIG;
+	MHD_stop_daemon(d);
+	return 0;
+}
+
+/* Wait (up to HTTP_TLS_DRAIN_S) for d's connections to end, then stop it. */
+static void
+daemon_drain(struct MHD_Daemon *d)
+{
+	const union MHD_DaemonInfo	*di;
+	uint64_t			 until = kw_mono_us() +
+					    HTTP_TLS_DRAIN_S * 1000000ull;
+
+	while (kw_mono_us() < until) {
+		di = MHD_get_daemon_info(d,
+		    MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+		if (di == NULL || di->num_connections == 0)
+			break;
+		usleep(50 * 1000);
+	}
+	MHD_stop_daemon(d);
+}
+
+int
+http_server_reload_tls(struct http_server *srv, const char *cert,
+    const char *key)
+{
+	struct MHD_Daemon	*old = srv->mhd, *d;
+	char			*c2, *k2, *oc = srv->cert, *ok = srv->key;
+	int			 fd;
+
+	if (http_tls_check(cert, key) != 0)
+		return KW_ERR_CONFIG;
+	if ((c2 = strdup(cert)) == NULL || (k2 = strdup(key)) == NULL) {
+		free(c2);
+		return KW_ERR_NOMEM;
+	}
+	/* the old daemon stops accepting and hands its socket over */
+	if ((fd = (int)MHD_quiesce_daemon(old)) < 0) {
+		free(c2);
+		kw_wipe(k2, strlen(k2));
+		free(k2);
+		return KW_ERR_IO;
+	}
+	srv->cert = c2;
+	srv->key = k2;
+	if ((d = daemon_start(srv, srv->flags, NULL, fd)) == NULL) {
+		/* keep serving the old pair on the same socket */
+		srv->cert = oc;
+		srv->key = ok;
+		oc = c2;
+		ok = k2;
+		d = daemon_start(srv, srv->flags, NULL, fd);
+	}
+	srv->mhd = d;
+	daemon_drain(old);
+	free(oc);
+	if (ok != NULL) {
+		kw_wipe(ok, strlen(ok));
+		free(ok);
+	}
+	return d == NULL ? KW_ERR_IO : srv->cert == c2 ? 0 : KW_ERR_CONFIG;
 }
 
 void
@@ -499,6 +628,12 @@ http_server_stop(struct http_server *srv)
 {
 	if (srv == NULL)
 		return;
-	MHD_stop_daemon(srv->mhd);
+	if (srv->mhd != NULL)
+		MHD_stop_daemon(srv->mhd);
+	free(srv->cert);
+	if (srv->key != NULL) {
+		kw_wipe(srv->key, strlen(srv->key));
+		free(srv->key);
+	}
 	free(srv);
 }

@@ -82,6 +82,7 @@ struct store_ops {
 	int	(*replay_check)(void *, const char *, const char *,
 		    const char *);
 
+	int	(*stats)(void *, struct store_stats *);
 	int	(*audit_head)(void *, int64_t *, char *);
 	int	(*audit_insert)(void *, const struct audit_event *);
 	int	(*audit_each)(void *, int64_t, size_t, store_audit_cb, void *);

@@ -254,6 +254,7 @@ enum stmt {
 	S_OUT_PENDING,
 	S_REPLAY_PURGE, S_REPLAY_ADD,
 	S_AUDIT_HEAD, S_AUDIT_INSERT, S_AUDIT_LIST,
+	S_STATS_REQ, S_STATS_CRED, S_STATS_OUTBOX,
 	S__COUNT
 };
 
@@ -452,6 +453,12 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_AUDIT_LIST] =
 	    "SELECT seq, at, actor, action, subject, details, prev_hash, hash"
 	    " FROM audit_events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+	[S_STATS_REQ] = "SELECT state, count(*) FROM requests GROUP BY state",
+	[S_STATS_CRED] =
+	    "SELECT state, kind, delivery, count(*) FROM credentials"
+	    " GROUP BY state, kind, delivery",
+	[S_STATS_OUTBOX] = "SELECT count(*), min(created_at) FROM outbox"
+	    " WHERE sent_at IS NULL",
 };
 
 struct sq {
@@ -667,6 +674,11 @@ sq_open_file(const char *path, int flags, void **ctx)
 	 * no read(2) per page (one-shot commands keep their memory small) */
 	if ((flags & STORE_MMAP) && sqlite3_exec(q->db, "PRAGMA mmap_size="
 	    "268435456;", NULL, NULL, NULL) != SQLITE_OK)
+		goto out;
+	/* one pass over a log of millions of events: no read(2) and no
+	 * copy per page (SQLite caps the size at its compile-time limit) */
+	if ((flags & STORE_SCAN) && sqlite3_exec(q->db, "PRAGMA mmap_size="
+	    "17179869184;", NULL, NULL, NULL) != SQLITE_OK)
 		goto out;
 	if ((r = sq_migrate(q, flags)) != 0)
 		goto out;
@@ -1853,6 +1865,48 @@ sq_outbox_pending(void *ctx, int64_t *n)
 	return rc == SQLITE_ROW ? 0 : KW_ERR_UNAVAILABLE;
 }
 
+static int	sq_audit_head(void *, int64_t *, char *);
+
+/* The metrics page's counts: a few GROUP BY scans, each in its own
+ * statement (values outside the enums are skipped, not trusted). */
+static int
+sq_stats(void *ctx, struct store_stats *o)
+{
+	sqlite3_stmt	*s;
+	int64_t		 a, k, d;
+	char		 h[65];
+	int		 rc;
+
+	memset(o, 0, sizeof(*o));
+	if ((s = sq_stmt(ctx, S_STATS_REQ)) == NULL)
+		return KW_ERR_UNAVAILABLE;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if ((a = sqlite3_column_int64(s, 0)) >= 0 && a < RS__COUNT)
+			o->requests[a] = sqlite3_column_int64(s, 1);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE || (s = sq_stmt(ctx, S_STATS_CRED)) == NULL)
+		return KW_ERR_UNAVAILABLE;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		a = sqlite3_column_int64(s, 0);
+		k = sqlite3_column_int64(s, 1);
+		d = sqlite3_column_int64(s, 2);
+		if (a >= 0 && a < CS__COUNT && k >= 0 && k < STORE_KINDS &&
+		    d >= 0 && d < STORE_DELIVERIES)
+			o->credentials[a][k][d] = sqlite3_column_int64(s, 3);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE || (s = sq_stmt(ctx, S_STATS_OUTBOX)) == NULL)
+		return KW_ERR_UNAVAILABLE;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		o->outbox_pending = sqlite3_column_int64(s, 0);
+		col_str(s, 1, o->outbox_oldest, sizeof(o->outbox_oldest));
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW)
+		return KW_ERR_UNAVAILABLE;
+	return sq_audit_head(ctx, &o->audit_head_seq, h);
+}
+
 static int
 sq_replay_check(void *ctx, const char *signature, const char *at,
     const char *before)
@@ -2115,6 +2169,7 @@ const struct store_ops store_sqlite_ops = {
 	.outbox_retry = sq_outbox_retry,
 	.outbox_fail = sq_outbox_fail,
 	.outbox_pending = sq_outbox_pending,
+	.stats = sq_stats,
 	.replay_check = sq_replay_check,
 	.audit_head = sq_audit_head,
 	.audit_insert = sq_audit_insert,

@@ -319,6 +319,12 @@ store_outbox_pending(struct store *st, int64_t *n)
 }
 
 int
+store_stats(struct store *st, struct store_stats *out)
+{
+	return st->ops->stats(st->ctx, out);
+}
+
+int
 store_replay_check(struct store *st, const char *signature, const char *at,
     const char *before)
 {

@@ -258,6 +258,8 @@ struct store;
 				   keywarden schema: a file without one (or
 				   not a database) is KW_ERR_CONFIG, never
 				   migrated into one */
+#define STORE_SCAN	0x10	/* a walk over everything (audit verify): a
+				   map as large as SQLite allows */
 
 /* Open the store of data directory dir.  Without STORE_CREATE a missing
  * database is KW_ERR_NOT_FOUND.  A schema older than this binary's is
@@ -407,6 +409,19 @@ int	 store_outbox_pending(struct store *, int64_t *n);
  * replay).  Signatures older than before are forgotten. */
 int	 store_replay_check(struct store *, const char *signature,
 	    const char *at, const char *before);
+
+/* Counts for the metrics page: rows by state (and kind, delivery), the
+ * outbox's unsent messages and its oldest one, the audit head. */
+#define STORE_KINDS		3	/* enum cred_kind */
+#define STORE_DELIVERIES	4	/* enum delivery_state */
+struct store_stats {
+	int64_t	requests[RS__COUNT];
+	int64_t	credentials[CS__COUNT][STORE_KINDS][STORE_DELIVERIES];
+	int64_t	outbox_pending;
+	char	outbox_oldest[KW_TIME_LEN + 1];	/* created_at; "" = none */
+	int64_t	audit_head_seq;
+};
+int	 store_stats(struct store *, struct store_stats *out);
 
 /* The last audit event's seq and hash (0 and "" on an empty log). */
 int	 store_audit_head(struct store *, int64_t *seq, char hash[65]);

@@ -4,12 +4,14 @@
 #include <arpa/inet.h>
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "kw.h"
 #include "limits.h"
 #include "util/util.h"
 
@@ -316,4 +318,41 @@ kw_valid_slug(const char *s, size_t max)
 		    !isdigit((unsigned char)s[i]) && s[i] != '-' && s[i] != '_')
 			return 0;
 	return 1;
+}
+
+int
+kw_read_file(const char *path, size_t max, char **out, size_t *len)
+{
+	FILE	*fp;
+	char	*p = NULL;
+	size_t	 n;
+	int	 r = KW_ERR_IO;
+
+	*out = NULL;
+	if ((fp = fopen(path, "re")) == NULL)
+		return KW_ERR_IO;
+	if ((p = malloc(max + 1)) == NULL) {
+		r = KW_ERR_NOMEM;
+		goto out;
+	}
+	n = fread(p, 1, max + 1, fp);
+	if (ferror(fp))
+		goto out;
+	if (n > max) {
+		r = KW_ERR_TOO_LARGE;
+		goto out;
+	}
+	p[n] = '\0';
+	if (len != NULL)
+		*len = n;
+	*out = p;
+	p = NULL;
+	r = 0;
+ out:
+	if (p != NULL) {
+		kw_wipe(p, max + 1);
+		free(p);
+	}
+	fclose(fp);
+	return r;
 }

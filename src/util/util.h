@@ -54,4 +54,9 @@ void	 kw_utf8_sanitize(char *s);
  * sequence (invalid bytes count as one character each). */
 size_t	 kw_utf8_cut(const char *s, size_t max);
 
+/* Read the whole file at path (at most max bytes) into *out, NUL-ended
+ * and malloc'd (the caller frees it, wiping it if secret); its length in
+ * *len (may be NULL).  0, KW_ERR_IO, KW_ERR_TOO_LARGE or KW_ERR_NOMEM. */
+int	 kw_read_file(const char *path, size_t max, char **out, size_t *len);
+
 #endif /* KW_UTIL_H */
