@@ -12,6 +12,7 @@ struct store_ops {
 	int	(*open)(const char *dir, int flags, void **ctx);
 	void	(*close)(void *ctx);
 	int	(*schema_version)(void *ctx);
+	int	(*check)(void *ctx, char *why, size_t whysz);
 	int	(*begin)(void *ctx);
 	int	(*commit)(void *ctx);
 	void	(*rollback)(void *ctx);

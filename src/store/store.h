@@ -262,6 +262,10 @@ int	 store_open(const char *dir, int flags, struct store **out);
 void	 store_close(struct store *st);
 /* Schema version in use. */
 int	 store_schema_version(struct store *st);
+/* Check the database: its structure (pages, indexes, constraints) and
+ * that every table and column this binary uses is there.  0, or
+ * KW_ERR_UNAVAILABLE with what is wrong in why[whysz]. */
+int	 store_check(struct store *st, char *why, size_t whysz);
 /* Name of the backend ("sqlite"). */
 const char *store_backend(const struct store *st);
 

@@ -97,10 +97,8 @@ kw_mono_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* Decode one UTF-8 sequence at p; returns its length and the code point
- * in *cp, or 0 when it is malformed (overlong, surrogate, > U+10FFFF). */
-static size_t
-utf8_decode(const unsigned char *p, unsigned *cp)
+size_t
+kw_utf8_decode(const unsigned char *p, unsigned *cp)
 {
 	static const unsigned min[] = { 0, 0, 0x80, 0x800, 0x10000 };
 	unsigned	c = p[0], v;
@@ -140,7 +138,7 @@ kw_valid_text(const char *s, size_t max)
 	size_t			 n = 0, k;
 
 	while (*p) {
-		if ((k = utf8_decode(p, &cp)) == 0)
+		if ((k = kw_utf8_decode(p, &cp)) == 0)
 			return 0;
 		/* C0 and C1 controls, DEL */
 		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
@@ -159,7 +157,7 @@ kw_utf8_sanitize(char *s)
 	size_t		 k;
 
 	while (*p) {
-		if ((k = utf8_decode(p, &cp)) == 0) {
+		if ((k = kw_utf8_decode(p, &cp)) == 0) {
 			*p++ = '?';
 			continue;
 		}
