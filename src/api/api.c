@@ -521,7 +521,6 @@ api_reauthorise(struct http_req *rq, const struct http_route *route)
 		return KW_ERR_NOMEM;
 	memcpy(now->token_hash, c->token_hash, sizeof(now->token_hash));
 	now->has_token = c->has_token;
-	now->access = route->access;
 	if ((st = api_store(rq)) == NULL)
 		r = http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
 		    "the store cannot be read");
@@ -538,6 +537,7 @@ api_reauthorise(struct http_req *rq, const struct http_route *route)
 			    (int64_t)(kw_mono_us() / 1000000u));
 		return r;
 	}
+	now->access = route->access;	/* a cache hit brought another's */
 	rq->caller = now;
 	if ((r = access_check(rq, route->access)) != 0)
 		audit_refusal(rq, rq->err_message);
