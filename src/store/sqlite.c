@@ -705,8 +705,11 @@ sq_check(void *ctx, char *why, size_t whysz)
 		snprintf(why, whysz, "integrity check: %s",
 		    sqlite3_errmsg(q->db));
 	sqlite3_finalize(s);
-	if (why[0] != '\0')
+	if (why[0] != '\0') {
+		for (t = why; (t = strchr(t, '\n')) != NULL; )
+			why[t - why] = ' ';	/* one line */
 		return KW_ERR_UNAVAILABLE;
+	}
 	for (i = 0; i < S__COUNT; i++)
 		if (sq_stmt(q, (enum stmt)i) == NULL) {
 			snprintf(why, whysz, "the schema is not the one this "

@@ -353,6 +353,36 @@ class StartupChecks(unittest.TestCase):
         self.sql("ALTER TABLE audit_events RENAME TO old_events")
         self.expect_refusal("keywarden.db", "schema", table="old_events")
 
+    def test_damaged_page_refused(self):
+        self.sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        (root,), = self.sql("SELECT rootpage FROM sqlite_master WHERE name ="
+                            " 'tokens_person'")
+        (size,), = self.sql("PRAGMA page_size")
+        with open(self.db, "r+b") as f:
+            f.seek((root - 1) * size)
+            f.write(b"\xff" * size)
+        err = self.expect_refusal("keywarden.db", "store is damaged",
+                                  "integrity check", table="people")
+        self.assertEqual(len(err.strip().splitlines()), 1, err)
+
+    def test_unreadable_audit_log_says_so_at_run_time(self):
+        self.srv.start()
+        self.sql("ALTER TABLE audit_events RENAME TO hidden_events")
+        try:
+            for path in ("/v1/audit", "/v1/audit/verify"):
+                st, obj, _ = self.srv.request("GET", path)
+                self.assertEqual(st, 503, obj)
+                self.assertIn("audit log cannot be read",
+                              obj["error"]["message"])
+            # and no change is accepted without its audit event
+            st, obj, _ = self.srv.request("POST", "/v1/people", {
+                "email": "late@example.com", "name": "Late"})
+            self.assertEqual(st, 503, obj)
+        finally:
+            self.sql("ALTER TABLE hidden_events RENAME TO audit_events")
+        st, _, _ = self.srv.request("GET", "/v1/people/late@example.com")
+        self.assertEqual(st, 404)
+
     def test_intact_store_starts(self):
         self.srv.start()
         st, _, _ = self.srv.request("GET", "/v1/me")
