@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "kw.h"
+#include "backup.h"
 #include "config.h"
 #include "log.h"
 #include "api/api.h"
@@ -63,6 +64,8 @@ static const struct command {
 	    "[--config FILE] [serve's settings]" },
 	{ "audit", cmd_audit, "audit verify --data-dir DIR "
 	    "[--expect-head HASH]" },
+	{ "backup", backup_cmd, BACKUP_USAGE },
+	{ "restore", restore_cmd, RESTORE_USAGE },
 	{ "version", cmd_version, "version" },
 	{ "help", cmd_help, "help" },
 };
@@ -401,6 +404,25 @@ serve_config(int argc, char **argv, struct config *cfg, int *check,
 	return 1;
 }
 
+/*
+ * Hold a shared lock on the data directory for the rest of the process,
+ * so that `keywarden restore` cannot swap the store underneath.  A
+ * directory that cannot be opened is left for the store to report.
+ * 0, or -1 (said on stderr) while a restore holds it.
+ */
+static int
+lock_data_dir(const char *dir)
+{
+	int fd = backup_lock_dir(dir, 0);
+
+	if (fd == KW_ERR_CONFLICT) {
+		fprintf(stderr, "keywarden: a restore is in progress on %s\n",
+		    dir);
+		return -1;
+	}
+	return 0;	/* the descriptor stays open until exit */
+}
+
 static int
 cmd_serve(int argc, char **argv)
 {
@@ -419,6 +441,8 @@ cmd_serve(int argc, char **argv)
 		config_print(&cfg, stdout);
 		return 0;
 	}
+	if (lock_data_dir(cfg.data_dir) != 0)
+		return 1;
 	if ((app = calloc(1, sizeof(*app))) == NULL || net_global_init() != 0)
 		return 1;
 	if (api_app_init(app, &cfg, err, sizeof(err)) != 0) {
@@ -522,6 +546,8 @@ cmd_jobs(int argc, char **argv)
 	optind = 1;
 	if ((r = serve_config(n, args, &cfg, &check, &print)) != 0)
 		return r;
+	if (lock_data_dir(cfg.data_dir) != 0)
+		return 1;
 	if ((app = calloc(1, sizeof(*app))) == NULL || net_global_init() != 0)
 		return 1;
 	if (api_app_init(app, &cfg, err, sizeof(err)) != 0) {

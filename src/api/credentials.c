@@ -100,11 +100,56 @@ api_credential_from_request(const struct request *r, struct credential *c)
 	c->lifetime_days = r->lifetime_days;
 }
 
+int
+api_credential_external(struct credential *c, json_t *ids)
+{
+	char	*t;
+	int	 r = 0;
+
+	/* jansson writes the JSON: a value is a string, whatever it holds */
+	if (ids == NULL || !json_is_object(ids) || (t = json_dumps(ids,
+	    JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII)) == NULL) {
+		json_decref(ids);
+		return KW_ERR_NOMEM;
+	}
+	if (strlen(t) >= sizeof(c->external))
+		r = KW_ERR_VALIDATION;	/* never cut: a cut is not JSON */
+	else
+		kw_strlcpy(c->external, t, sizeof(c->external));
+	free(t);
+	json_decref(ids);
+	return r;
+}
+
 /* The associated data binding a sealed secret to its credential. */
 static void
 delivery_ad(const struct credential *c, char *out, size_t outsz)
 {
 	snprintf(out, outsz, "keywarden:credential:%s:delivery", c->id);
+}
+
+/*
+ * Set c->expires_at as it goes live: the instance's expiry if it set one,
+ * else the lifetime from now, but never later than the ceiling the intent
+ * may carry in c->expires_at (a rotation's successor keeps its
+ * predecessor's expiry: a rotation never extends access).
+ */
+static void
+expiry_settle(struct credential *c, const char *instance_exp, time_t now)
+{
+	char	natural[KW_TIME_LEN + 1];
+	time_t	ceiling, t;
+
+	if (instance_exp != NULL && instance_exp[0] != '\0')
+		kw_strlcpy(natural, instance_exp, sizeof(natural));
+	else
+		kw_time_fmt(now + (time_t)c->lifetime_days * 86400, natural,
+		    sizeof(natural));
+	if (c->expires_at[0] != '\0' &&
+	    kw_time_parse(c->expires_at, &ceiling) == 0 &&
+	    (kw_time_parse(natural, &t) != 0 || t > ceiling))
+		return;			/* the ceiling stands */
+	kw_strlcpy(c->expires_at, natural, sizeof(c->expires_at));
 }
 
 int
@@ -140,11 +185,7 @@ api_credential_activate(struct app *app, struct credential *c,
 		return r;
 	c->state = CS_ACTIVE;
 	kw_time_fmt(now, c->created_at, sizeof(c->created_at));
-	if (expires_at != NULL && expires_at[0] != '\0')
-		kw_strlcpy(c->expires_at, expires_at, sizeof(c->expires_at));
-	else
-		kw_time_fmt(now + (time_t)c->lifetime_days * 86400,
-		    c->expires_at, sizeof(c->expires_at));
+	expiry_settle(c, expires_at, now);
 	c->delivery = DS_PENDING;
 	kw_time_fmt(now + app->cfg.delivery_window, c->delivery_expires_at,
 	    sizeof(c->delivery_expires_at));
@@ -443,8 +484,16 @@ api_revoke_fail(struct http_req *rq, int r, const char *id,
 		rq->err_details = json_pack("{s:I, s:s}", "status",
 		    (json_int_t)perr->status, "instance_error", perr->message);
 		return http_fail(rq, r, NULL, "the instance did not revoke "
-		    "credential '%.64s': %s; it stays active, try again", id,
+		    "credential '%.64s': %s; it stays active there until a "
+		    "retry succeeds (try again; reconciliation retries too), "
+		    "and its secret can no longer be revealed", id,
 		    perr->message);
+	case KW_ERR_UNRECORDED:
+		return http_fail(rq, KW_ERR_UNAVAILABLE, NULL, "credential "
+		    "'%.64s' was deleted on the instance, but keywarden could "
+		    "not record it yet; its secret can no longer be revealed "
+		    "and reconciliation (or a retried revocation) will "
+		    "complete the record", id);
 	default:
 		return api_store_fail(rq, r, "credential", id);
 	}

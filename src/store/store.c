@@ -30,6 +30,38 @@ store_open(const char *dir, int flags, struct store **out)
 	return 0;
 }
 
+int
+store_open_file(const char *path, int flags, struct store **out)
+{
+	struct store	*st;
+	int		 r;
+
+	*out = NULL;
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return KW_ERR_NOMEM;
+	st->ops = &store_sqlite_ops;
+	if ((r = st->ops->open_file(path, flags, &st->ctx)) != 0) {
+		free(st);
+		return r;
+	}
+	*out = st;
+	return 0;
+}
+
+int
+store_backup(struct store *st, const char *path, int64_t *seq,
+    char hash[65])
+{
+	return st->ops->backup(st->ctx, path, seq, hash);
+}
+
+int
+store_replace(const char *dir, const char *staged, const char *suffix,
+    char *aside, size_t asidesz)
+{
+	return store_sqlite_ops.replace(dir, staged, suffix, aside, asidesz);
+}
+
 void
 store_close(struct store *st)
 {
@@ -272,6 +304,13 @@ store_outbox_retry(struct store *st, const char *id, const char *next,
     const char *error)
 {
 	return st->ops->outbox_retry(st->ctx, id, next, error);
+}
+
+int
+store_outbox_fail(struct store *st, const char *id, const char *at,
+    const char *error)
+{
+	return st->ops->outbox_fail(st->ctx, id, at, error);
 }
 
 int

@@ -53,5 +53,9 @@ void	 kw_utf8_sanitize(char *s);
  * and the code point in *cp, or 0 when it is malformed (overlong,
  * surrogate, > U+10FFFF, cut short). */
 size_t	 kw_utf8_decode(const unsigned char *p, unsigned *cp);
+/* The length of the longest prefix of s that is at most max bytes and
+ * ends on a character boundary: cutting there never splits a UTF-8
+ * sequence (invalid bytes count as one character each). */
+size_t	 kw_utf8_cut(const char *s, size_t max);
 
 #endif /* KW_UTIL_H */
