@@ -14,6 +14,8 @@
 #define KW_LIST_LIMIT_MAX	500		/* ?limit= maximum */
 #define KW_CONN_LIMIT		1024		/* concurrent connections */
 #define KW_CONN_TIMEOUT_S	30		/* idle connection timeout */
+#define KW_BODY_DEADLINE_S	10		/* a request body must be in
+						   within this of its headers */
 #define KW_CONN_MEMORY		(8 * 1024)	/* per connection: request
 						   line and headers */
 #define KW_RESPONSE_MAX		(8 * 1024 * 1024) /* client: response cap */

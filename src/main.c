@@ -20,6 +20,7 @@
 #include "log.h"
 #include "api/api.h"
 #include "api/jobs.h"
+#include "api/startup.h"
 #include "audit/audit.h"
 #include "cli/cli.h"
 #include "crypto/crypto.h"
@@ -140,7 +141,8 @@ init_admin(struct store *st, const struct crypto_keys *keys,
 	    (r = audit_append(st, "system", "person.create", p->email,
 	    json_pack("{s:s, s:[s]}", "id", p->id, "roles", "admin"))) == 0 &&
 	    (r = api_token_mint(st, keys, p, "system", tok, toksz, id,
-	    sizeof(id))) == 0)
+	    sizeof(id))) == 0 &&
+	    (r = api_key_check_create(st, keys, "system", "init")) == 0)
 		r = store_commit(st);
 	if (r != 0)
 		store_rollback(st);
@@ -183,6 +185,14 @@ cmd_issue_token(int argc, char **argv)
 	if ((r = crypto_keys_load(keypath, &keys)) != 0 ||
 	    (r = store_open(dir, 0, &st)) != 0)
 		goto out;
+	/* a token hashed under the wrong key would never authenticate */
+	if (api_key_check_verify(st, keys) == KW_ERR_CRYPTO) {
+		fprintf(stderr, "keywarden: %s is not the master key of this "
+		    "store: its key check does not open; put back the key "
+		    "file that belongs with %s/keywarden.db\n", keypath, dir);
+		r = KW_ERR_NOT_FOUND;	/* reported */
+		goto out;
+	}
 	if ((r = store_person_get(st, email, &p)) != 0 || !p.active) {
 		fprintf(stderr, "keywarden: no active person '%s'\n", email);
 		r = r ? r : KW_ERR_NOT_FOUND;
@@ -542,6 +552,7 @@ cmd_serve(int argc, char **argv)
 	hc.connection_timeout = cfg.connection_timeout;
 	hc.routes = api_routes(&hc.nroutes);
 	hc.authorise = api_authorise;
+	hc.reauthorise = api_reauthorise;
 	hc.app = app;
 	hc.trusted_proxies = &app->proxies;
 	hc.tls_cert = cert;

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "api/api.h"
 #include "api/authcache.h"
+#include "api/startup.h"
 #include "api/throttle.h"
 #include "audit/audit.h"
 #include "crypto/crypto.h"
@@ -146,7 +147,9 @@ api_app_init(struct app *app, const struct config *cfg, char *err,
 		return r;
 	}
 	app->stores[app->nstores++] = st;	/* the main thread's */
-	if ((r = addr_list_parse(cfg->trusted_proxies, &app->proxies, err,
+	/* a damaged store or audit chain, or the wrong key: stop here */
+	if ((r = api_startup_check(app, err, errsz)) != 0 ||
+	    (r = addr_list_parse(cfg->trusted_proxies, &app->proxies, err,
 	    errsz)) != 0 || (r = load_metrics_token(app, cfg, err, errsz)) != 0)
 		return r;
 	if ((app->throttle = throttle_new(cfg->auth_fail_limit,
@@ -279,6 +282,7 @@ struct group {
 	pthread_cond_t	 committed;
 	atomic_int	 waiting;	/* threads queued to begin */
 	struct store	*writer;
+	struct authcache *authcache;	/* emptied at each commit */
 	int		 open;		/* a transaction is open */
 	uint64_t	 seq;		/* the open (or last) group */
 	uint64_t	 done;		/* the last group committed */
@@ -295,6 +299,7 @@ group_new(struct app *app)
 		return KW_ERR_NOMEM;
 	pthread_mutex_init(&g->lock, NULL);
 	pthread_cond_init(&g->committed, NULL);
+	g->authcache = app->authcache;
 	app->group = g;
 	return store_open(app->cfg.data_dir, STORE_MMAP, &g->writer);
 }
@@ -311,15 +316,18 @@ group_free(struct group *g)
 }
 
 /* Commit the open group (roll back an empty one) and tell its members;
- * called with g->lock held. */
+ * called with g->lock held.  A commit empties the authentication cache
+ * before anyone learns of it: roles, activity or tokens may have
+ * changed. */
 static void
 group_close(struct group *g)
 {
 	int rc = 0;
 
-	if (g->members > 0)
+	if (g->members > 0) {
 		rc = store_commit(g->writer);
-	else
+		authcache_invalidate(g->authcache);
+	} else
 		store_rollback(g->writer);
 	g->open = 0;
 	g->result[g->seq % GROUP_RING] = rc;
@@ -379,18 +387,27 @@ api_write_end(struct app *app, int r)
 	pthread_mutex_unlock(&g->lock);
 	if (r == 0 && rc != 0)
 		r = KW_ERR_UNAVAILABLE;
-	if (r == 0)	/* roles, activity or tokens may have changed */
-		authcache_invalidate(app->authcache);
 	return r;
 }
+
+static int	caller_current(struct http_req *, struct store *);
+static void	audit_refusal(struct http_req *, const char *);
 
 int
 api_tx_begin(struct http_req *rq, struct store **st)
 {
+	int r;
+
 	if (api_write_begin(rq->app, st) != 0)
 		return http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
 		    "the store cannot be written; nothing was changed");
-	return 0;
+	if ((r = caller_current(rq, *st)) == 0)
+		return 0;
+	api_write_end(rq->app, r);	/* nothing was done: undone */
+	*st = NULL;
+	if (r == KW_ERR_FORBIDDEN)
+		audit_refusal(rq, rq->err_message);
+	return r;
 }
 
 int
@@ -513,15 +530,53 @@ auth_failed(struct http_req *rq, const char *tok, int err)
 	    "authentications; retry after %d seconds", rq->retry_after);
 }
 
+/*
+ * The person and token behind the keyed hash c->token_hash, through the
+ * authentication cache (st is this thread's connection, NULL when the
+ * cache must not be used: c is then read from the writer w inside its
+ * transaction).  0 with c->person and c->token_id filled, or a KW_ERR_*
+ * with the message set (401: unknown, revoked or inactive).
+ */
 static int
-authenticate(struct http_req *rq, struct caller *c)
+token_lookup(struct http_req *rq, struct store *st, struct store *w,
+    struct caller *c)
 {
 	struct app		*app = rq->app;
 	struct token_rec	 t;
-	struct store		*st;
-	unsigned char		 h[KW_HASH_LEN];
-	const char		*tok;
+	uint64_t		 gen = 0;
 	int			 r;
+
+	if (st != NULL && authcache_get(app->authcache, c->token_hash,
+	    kw_mono_us() / 1000, c, &gen))
+		return 0;
+	r = store_token_find(st != NULL ? st : w, c->token_hash, &t,
+	    &c->person);
+	if (r == KW_ERR_NOT_FOUND || (r == 0 && !crypto_eq(c->token_hash,
+	    t.hash, sizeof(t.hash))))
+		return http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,
+		    "unknown or revoked token");
+	if (r != 0)
+		return http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
+		    "the store cannot be read");
+	if (!c->person.active)
+		return http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,
+		    "this person is no longer active");
+	kw_strlcpy(c->token_id, t.id, sizeof(c->token_id));
+	if (st != NULL)
+		authcache_put(app->authcache, c->token_hash,
+		    kw_mono_us() / 1000, c, gen);
+	return 0;
+}
+
+/* Authenticate rq's bearer token into c; a failure counts against the
+ * client's address. */
+static int
+authenticate(struct http_req *rq, struct caller *c)
+{
+	struct app	*app = rq->app;
+	struct store	*st;
+	const char	*tok;
+	int		 r;
 
 	if (rq->authorization == NULL)
 		return http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,
@@ -537,30 +592,28 @@ authenticate(struct http_req *rq, struct caller *c)
 	if ((st = api_store(rq)) == NULL)
 		return http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
 		    "the store cannot be read");
-	if ((r = crypto_token_hash(app->keys, tok, h)) != 0)
+	if ((r = crypto_token_hash(app->keys, tok, c->token_hash)) != 0)
 		return r;
-	if (authcache_get(app->authcache, h, kw_mono_us() / 1000, c))
-		return 0;
-	r = store_token_find(st, h, &t, &c->person);
-	if (r == KW_ERR_NOT_FOUND || (r == 0 && !crypto_eq(h, t.hash,
-	    sizeof(h)))) {
-		r = http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,
-		    "unknown or revoked token");
-		goto fail;
-	}
-	if (r != 0)
-		return http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
-		    "the store cannot be read");
-	if (!c->person.active) {
-		r = http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,
-		    "this person is no longer active");
-		goto fail;
-	}
-	kw_strlcpy(c->token_id, t.id, sizeof(c->token_id));
-	authcache_put(app->authcache, h, kw_mono_us() / 1000, c);
-	return 0;
+	c->has_token = 1;
+	if ((r = token_lookup(rq, st, NULL, c)) != KW_ERR_UNAUTHENTICATED)
+		return r;
  fail:
 	return auth_failed(rq, tok, r);
+}
+
+/* 0 if rq's caller has the access level, else KW_ERR_FORBIDDEN with the
+ * message set. */
+static int
+access_check(struct http_req *rq, enum http_access access)
+{
+	if (access == ACCESS_ADMIN && !api_has_role(rq, ROLE_ADMIN))
+		return http_fail(rq, KW_ERR_FORBIDDEN, NULL,
+		    "only an admin may do this");
+	if (access == ACCESS_READER &&
+	    !api_has_role(rq, ROLE_ADMIN | ROLE_AUDITOR))
+		return http_fail(rq, KW_ERR_FORBIDDEN, NULL,
+		    "only an admin or an auditor may do this");
+	return 0;
 }
 
 int
@@ -579,16 +632,101 @@ api_authorise(struct http_req *rq, const struct http_route *route)
 		free(c);
 		return r;
 	}
+	c->access = route->access;
 	rq->caller = c;
-	if (route->access == ACCESS_ADMIN && !api_has_role(rq, ROLE_ADMIN))
-		r = http_fail(rq, KW_ERR_FORBIDDEN, NULL,
-		    "only an admin may do this");
-	else if (route->access == ACCESS_READER &&
-	    !api_has_role(rq, ROLE_ADMIN | ROLE_AUDITOR))
-		r = http_fail(rq, KW_ERR_FORBIDDEN, NULL,
-		    "only an admin or an auditor may do this");
-	if (r != 0)
+	if ((r = access_check(rq, route->access)) != 0)
 		audit_refusal(rq, rq->err_message);
+	return r;
+}
+
+int
+api_reauthorise(struct http_req *rq, const struct http_route *route)
+{
+	struct caller	*c = rq->caller, *now;
+	struct store	*st;
+	int		 r;
+
+	if (route->access == ACCESS_PUBLIC || c == NULL)
+		return 0;
+	if ((now = calloc(1, sizeof(*now))) == NULL)
+		return KW_ERR_NOMEM;
+	memcpy(now->token_hash, c->token_hash, sizeof(now->token_hash));
+	now->has_token = c->has_token;
+	if ((st = api_store(rq)) == NULL)
+		r = http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
+		    "the store cannot be read");
+	else
+		r = token_lookup(rq, st, NULL, now);
+	kw_wipe(c, sizeof(*c));
+	free(c);
+	rq->caller = NULL;
+	if (r != 0) {
+		kw_wipe(now, sizeof(*now));
+		free(now);
+		/* valid when its headers came: not a guess to throttle */
+		return r;
+	}
+	now->access = route->access;	/* a cache hit brought another's */
+	rq->caller = now;
+	if ((r = access_check(rq, route->access)) != 0)
+		audit_refusal(rq, rq->err_message);
+	return r;
+}
+
+/* 1 if a and b have the same roles and teams. */
+static int
+same_powers(const struct person *a, const struct person *b)
+{
+	size_t i;
+
+	if (a->roles != b->roles || a->nteams != b->nteams)
+		return 0;
+	for (i = 0; i < a->nteams; i++)
+		if (strcmp(a->teams[i], b->teams[i]) != 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * Inside the write transaction on w, before the handler changes
+ * anything: is rq's caller still who the handler decided for?  Read from
+ * the writer itself (committed state, and earlier members of the group),
+ * never from the cache.  Bearer callers: the token must still be live
+ * and its person active; Slack callers (no token): the person must still
+ * be active.  The route's level must still hold (403), and roles and
+ * teams must be unchanged (409: the handler decided on the old ones).
+ * On success the caller's person is refreshed.
+ */
+static int
+caller_current(struct http_req *rq, struct store *w)
+{
+	struct caller	*c = rq->caller, *now;
+	int		 r, same;
+
+	if (c == NULL)
+		return 0;
+	if ((now = calloc(1, sizeof(*now))) == NULL)
+		return KW_ERR_NOMEM;
+	*now = *c;
+	if (c->has_token)
+		r = token_lookup(rq, NULL, w, now);
+	else if ((r = store_person_get(w, c->person.id, &now->person)) ==
+	    KW_ERR_NOT_FOUND || (r == 0 && !now->person.active))
+		r = http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,
+		    "this person is no longer active");
+	else if (r != 0)
+		r = http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
+		    "the store cannot be read");
+	if (r == 0) {
+		same = same_powers(&c->person, &now->person);
+		*c = *now;	/* fresh name, manager, ... for the handler */
+		if ((r = access_check(rq, c->access)) == 0 && !same)
+			r = http_fail(rq, KW_ERR_CONFLICT, NULL, "your roles "
+			    "or teams changed while this request was being "
+			    "handled; nothing was changed: send it again");
+	}
+	kw_wipe(now, sizeof(*now));
+	free(now);
 	return r;
 }
 

@@ -114,6 +114,11 @@ audit_append(struct store *st, const char *actor, const char *action,
 	kw_strlcpy(ev.actor, actor, sizeof(ev.actor));
 	kw_strlcpy(ev.action, action, sizeof(ev.action));
 	kw_strlcpy(ev.subject, subject, sizeof(ev.subject));
+	/* the subject may be a request path: keep every event valid UTF-8
+	 * (it is listed as JSON), whatever was asked for */
+	kw_utf8_sanitize(ev.actor);
+	kw_utf8_sanitize(ev.action);
+	kw_utf8_sanitize(ev.subject);
 	dtext = details ? json_dumps(details, JSON_COMPACT | JSON_SORT_KEYS |
 	    JSON_ENSURE_ASCII) : strdup("{}");
 	json_decref(details);
@@ -364,5 +369,86 @@ audit_verify_head(struct store *st, const char *expect_head,
 		    "expected head hash: events were removed from the end, or "
 		    "the log was replaced");
 	}
+	return 0;
+}
+
+/* The last two events, as audit_verify_tail() reads them. */
+struct tail {
+	struct buf	 scratch;
+	struct sha256	*hasher;
+	int		 n;
+	int64_t		 seq[2];
+	char		 hash[2][65];		/* as stored */
+	char		 prev[2][65];		/* as stored */
+	int		 recomputes[2];
+};
+
+static int
+tail_one(const struct audit_event *ev, void *arg)
+{
+	struct tail	*t = arg;
+	char		 h[65];
+
+	if (t->n >= 2)
+		return 1;
+	t->seq[t->n] = ev->seq;
+	kw_strlcpy(t->hash[t->n], ev->hash, sizeof(t->hash[0]));
+	kw_strlcpy(t->prev[t->n], ev->prev_hash, sizeof(t->prev[0]));
+	t->recomputes[t->n] = hash_into(ev, t->hasher, &t->scratch, h) == 0 &&
+	    memcmp(h, ev->hash, sizeof(h)) == 0;
+	t->n++;
+	return 0;
+}
+
+int
+audit_verify_tail(struct store *st, struct audit_verdict *v)
+{
+	struct tail	 t;
+	int64_t		 head;
+	char		 hhash[65];
+	int		 r, last;
+
+	memset(v, 0, sizeof(*v));
+	memset(&t, 0, sizeof(t));
+	v->ok = 1;
+	if ((r = store_audit_head(st, &head, hhash)) != 0)
+		return r;
+	if (head == 0)
+		return 0;
+	if ((r = sha256_new(&t.hasher)) != 0)
+		return r;
+	buf_init(&t.scratch, KW_AUDIT_RECORD_MAX);
+	r = store_audit_each(st, head > 2 ? head - 2 : 0, 2, tail_one, &t);
+	buf_free(&t.scratch);
+	sha256_free(t.hasher);
+	if (r < 0)
+		return r;
+	last = t.n - 1;
+	kw_strlcpy(v->head, hhash, sizeof(v->head));
+	if (t.n == 0 || t.seq[last] != head)
+		snprintf(v->reason, sizeof(v->reason), "the newest event "
+		    "(%lld) cannot be read back", (long long)head);
+	else if (!t.recomputes[last])
+		snprintf(v->reason, sizeof(v->reason), "the newest event's "
+		    "hash does not match its contents");
+	else if (head == 1 && t.prev[last][0] != '\0')
+		snprintf(v->reason, sizeof(v->reason), "the first event has "
+		    "a prev_hash");
+	else if (head > 1 && (t.n != 2 || t.seq[0] != head - 1))
+		snprintf(v->reason, sizeof(v->reason), "sequence gap: event "
+		    "%lld is missing", (long long)(head - 1));
+	else if (head > 1 && strcmp(t.prev[1], t.hash[0]) != 0)
+		snprintf(v->reason, sizeof(v->reason), "the newest event's "
+		    "prev_hash does not match the previous event's hash");
+	else if (head > 1 && !t.recomputes[0]) {
+		snprintf(v->reason, sizeof(v->reason), "hash does not match "
+		    "the event's contents");
+		head--;
+	} else {
+		v->events = t.n;
+		return 0;
+	}
+	v->ok = 0;
+	v->first_bad_seq = head;
 	return 0;
 }

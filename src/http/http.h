@@ -4,9 +4,11 @@
  *
  * A route names a method, a path pattern ("/v1/people/{}/tokens"; each
  * {} captures one segment), the handler, who may call it (checked by
- * the application's authorise hook before the body is read), and whether
- * it takes a body.  Bodies are limited to KW_BODY_MAX and must be JSON
- * objects sent as application/json.
+ * the application's authorise hook before the body is read, and again
+ * by its reauthorise hook once the body is in, right before the handler
+ * runs), and whether it takes a body.  Bodies are limited to KW_BODY_MAX
+ * bytes, must arrive within KW_BODY_DEADLINE_S of the headers, and must
+ * be JSON objects sent as application/json.
  */
 #ifndef KW_HTTP_H
 #define KW_HTTP_H
@@ -129,6 +131,8 @@ struct http_server_config {
 	const struct http_route	*routes;
 	size_t			 nroutes;
 	http_authorise		 authorise;
+	http_authorise		 reauthorise;	/* before the handler; may be
+						   NULL */
 	void			*app;
 	const struct addr_list	*trusted_proxies;	/* may be NULL */
 	const char		*tls_cert;	/* PEM text; NULL: plain HTTP */

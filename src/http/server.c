@@ -6,7 +6,9 @@
  * Per request, libmicrohttpd calls access_cb several times: once with the
  * headers (route, authorisation, content checks happen here, before any
  * body is read), then with each piece of the body, then once more to
- * produce the answer.
+ * produce the answer (authorisation again, against the store as it is
+ * then, and the handler).  The body must be in within KW_BODY_DEADLINE_S
+ * of the headers, however slowly it trickles.
  */
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -51,6 +53,8 @@ struct exchange {
 	char			 remote[INET6_ADDRSTRLEN];
 	char			 peer[INET6_ADDRSTRLEN];
 	uint64_t		 start_us;
+	unsigned int		 timeout;	/* idle timeout set, s (0:
+						   the server's) */
 	int			 status;
 	int			 too_large;
 	int			 is_form;	/* the body is a form */
@@ -242,6 +246,55 @@ nul_finder(void *cls, enum MHD_ValueKind kind, const char *key,
 	return MHD_YES;
 }
 
+/*
+ * The connection's idle timeout for this request: the server's, or less
+ * while a body is arriving so that a client going quiet is cut at the
+ * body deadline too.  secs 0: the server's.
+ */
+static void
+conn_timeout(const struct http_server *srv, struct MHD_Connection *c,
+    struct exchange *x, unsigned int secs)
+{
+	if (secs == 0 || secs > (unsigned int)srv->cfg.connection_timeout)
+		secs = 0;
+	if (secs == x->timeout)
+		return;
+	x->timeout = secs;
+	MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT,
+	    secs ? secs : (unsigned int)srv->cfg.connection_timeout);
+}
+
+/*
+ * The body must be in within KW_BODY_DEADLINE_S of the headers (an idle
+ * timeout alone lets a body trickle in a byte at a time for ever).  0
+ * while there is time left, -1 once it has passed.
+ */
+static int
+body_deadline(const struct http_server *srv, struct MHD_Connection *c,
+    struct exchange *x)
+{
+	const uint64_t	limit = (uint64_t)KW_BODY_DEADLINE_S * 1000000u;
+	uint64_t	spent = kw_mono_us() - x->start_us;
+
+	if (spent >= limit)
+		return -1;
+	conn_timeout(srv, c, x, (unsigned int)((limit - spent + 999999u) /
+	    1000000u));
+	return 0;
+}
+
+/* The body deadline passed (or the idle timeout shortened for it ran
+ * out): say so; the connection is closed without an answer. */
+static void
+deadline_cut(struct exchange *x)
+{
+	log_msg("warn", "http: %s %s: the request body did not arrive within "
+	    "%d s; connection closed", x->rq.method, x->rq.path,
+	    KW_BODY_DEADLINE_S);
+	if (!x->answered)
+		x->status = 408;
+}
+
 /* The first callback: headers are in, no body yet. */
 static enum MHD_Result
 begin(struct http_server *srv, struct MHD_Connection *c, struct exchange *x,
@@ -292,17 +345,25 @@ begin(struct http_server *srv, struct MHD_Connection *c, struct exchange *x,
 		return send_error(c, x, http_fail(&x->rq, KW_ERR_TOO_LARGE,
 		    NULL, "request body is larger than %d bytes",
 		    KW_BODY_MAX));
+	body_deadline(srv, c, x);	/* a client that sends nothing more */
 	return MHD_YES;
 }
 
-/* The last callback: the body is complete; parse, dispatch, answer. */
+/* The last callback: the body is complete; authorise again, parse,
+ * dispatch, answer. */
 static enum MHD_Result
-finish(struct MHD_Connection *c, struct exchange *x)
+finish(struct http_server *srv, struct MHD_Connection *c, struct exchange *x)
 {
 	struct http_resp	 rs = { .status = 200 };
 	json_error_t		 jerr;
 	int			 r;
 
+	conn_timeout(srv, c, x, 0);
+	/* the caller may have been offboarded, or their token revoked,
+	 * while the body was arriving: decide on the store as it is now */
+	if (srv->cfg.reauthorise != NULL &&
+	    (r = srv->cfg.reauthorise(&x->rq, x->route)) != 0)
+		return send_error(c, x, r);
 	if (x->too_large)
 		return send_error(c, x, http_fail(&x->rq, KW_ERR_TOO_LARGE,
 		    NULL, "request body is larger than %d bytes",
@@ -348,8 +409,9 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload_data,
     size_t *upload_data_size, void **con_cls)
 {
-	struct http_server	*srv = cls;
-	struct exchange		*x = *con_cls;
+	struct http_server		*srv = cls;
+	struct exchange			*x = *con_cls;
+	const union MHD_ConnectionInfo	*ci;
 
 	KW_UNUSED(version);
 	if (x == NULL) {
@@ -372,9 +434,24 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url,
 		x->rq.conn = c;
 		x->rq.app = srv->cfg.app;
 		x->rq.authorization = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
+		/* a previous request on this connection may have left the
+		 * idle timeout shortened */
+		ci = MHD_get_connection_info(c,
+		    MHD_CONNECTION_INFO_CONNECTION_TIMEOUT);
+		if (ci != NULL && ci->connection_timeout !=
+		    (unsigned int)srv->cfg.connection_timeout)
+			MHD_set_connection_option(c,
+			    MHD_CONNECTION_OPTION_TIMEOUT,
+			    (unsigned int)srv->cfg.connection_timeout);
 		return begin(srv, c, x, url, method);
 	}
+	if (*upload_data_size > 0 && body_deadline(srv, c, x) != 0) {
+		deadline_cut(x);
+		return MHD_NO;		/* close the connection */
+	}
 	if (x->answered) {
+		if (*upload_data_size == 0)
+			conn_timeout(srv, c, x, 0);
 		*upload_data_size = 0;	/* discard what follows */
 		return MHD_YES;
 	}
@@ -385,7 +462,7 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url,
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	return finish(c, x);
+	return finish(srv, c, x);
 }
 
 /*
@@ -403,25 +480,25 @@ access_log(const struct exchange *x, int completed)
 	buf_init(&b, 4 * KW_URL_PATH_MAX);
 	kw_time_fmt(kw_now(), ts, sizeof(ts));
 	buf_addstr(&b, "{\"event\":\"access\",\"method\":");
-	buf_add_json_str(&b, x->rq.method ? x->rq.method : "");
+	buf_add_json_text(&b, x->rq.method ? x->rq.method : "");
 	buf_addstr(&b, ",\"path\":");
-	buf_add_json_str(&b, x->rq.path ? x->rq.path : "");
+	buf_add_json_text(&b, x->rq.path ? x->rq.path : "");
 	snprintf(num, sizeof(num), ",\"status\":%d,\"duration_ms\":%llu.%03llu",
 	    x->status, (unsigned long long)(us / 1000),
 	    (unsigned long long)(us % 1000));
 	buf_addstr(&b, num);
 	buf_addstr(&b, ",\"request_id\":");
-	buf_add_json_str(&b, x->rq.request_id);
+	buf_add_json_text(&b, x->rq.request_id);
 	buf_addstr(&b, ",\"remote\":");
-	buf_add_json_str(&b, x->remote);
+	buf_add_json_text(&b, x->remote);
 	if (strcmp(x->remote, x->peer) != 0) {
 		buf_addstr(&b, ",\"peer\":");
-		buf_add_json_str(&b, x->peer);
+		buf_add_json_text(&b, x->peer);
 	}
 	if (!completed)
 		buf_addstr(&b, ",\"aborted\":true");
 	buf_addstr(&b, ",\"ts\":");
-	buf_add_json_str(&b, ts);
+	buf_add_json_text(&b, ts);
 	buf_addstr(&b, "}\n");
 	if (buf_err(&b) == 0)
 		log_line(buf_str(&b), b.len);
@@ -438,6 +515,8 @@ completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
 	KW_UNUSED(c);
 	if (x == NULL)
 		return;
+	if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED && x->timeout != 0)
+		deadline_cut(x);
 	/* the route pattern, never the raw path, labels the metrics */
 	metrics_http(x->route != NULL ? (size_t)(x->route - srv->cfg.routes) :
 	    SIZE_MAX, x->status, kw_mono_us() - x->start_us);

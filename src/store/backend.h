@@ -17,6 +17,7 @@ struct store_ops {
 		    const char *suffix, char *aside, size_t asidesz);
 	void	(*close)(void *ctx);
 	int	(*schema_version)(void *ctx);
+	int	(*check)(void *ctx, char *why, size_t whysz);
 	int	(*begin)(void *ctx);
 	int	(*commit)(void *ctx);
 	void	(*rollback)(void *ctx);

@@ -733,6 +733,50 @@ sq_schema_version(void *ctx)
 	return sq_user_version(ctx);
 }
 
+/*
+ * PRAGMA quick_check (every page, index entry and NOT NULL/CHECK
+ * constraint; O(size of the file)), then every statement of stmt_sql is
+ * prepared: a table or column this binary needs that is missing or
+ * renamed shows here rather than as a 503 later.
+ */
+static int
+sq_check(void *ctx, char *why, size_t whysz)
+{
+	struct sq	*q = ctx;
+	sqlite3_stmt	*s = NULL;
+	const char	*t;
+	int		 rc, i;
+
+	why[0] = '\0';
+	if (sqlite3_prepare_v2(q->db, "PRAGMA quick_check(5)", -1, &s,
+	    NULL) != SQLITE_OK) {
+		snprintf(why, whysz, "the integrity check cannot run: %s",
+		    sqlite3_errmsg(q->db));
+		return KW_ERR_UNAVAILABLE;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		t = (const char *)sqlite3_column_text(s, 0);
+		if (t != NULL && strcmp(t, "ok") != 0 && why[0] == '\0')
+			snprintf(why, whysz, "integrity check: %s", t);
+	}
+	if (rc != SQLITE_DONE && why[0] == '\0')
+		snprintf(why, whysz, "integrity check: %s",
+		    sqlite3_errmsg(q->db));
+	sqlite3_finalize(s);
+	if (why[0] != '\0') {
+		for (t = why; (t = strchr(t, '\n')) != NULL; )
+			why[t - why] = ' ';	/* one line */
+		return KW_ERR_UNAVAILABLE;
+	}
+	for (i = 0; i < S__COUNT; i++)
+		if (sq_stmt(q, (enum stmt)i) == NULL) {
+			snprintf(why, whysz, "the schema is not the one this "
+			    "binary expects: %s", sqlite3_errmsg(q->db));
+			return KW_ERR_UNAVAILABLE;
+		}
+	return 0;
+}
+
 static int
 sq_begin(void *ctx)
 {
@@ -2127,6 +2171,7 @@ const struct store_ops store_sqlite_ops = {
 	.replace = sq_replace,
 	.close = sq_close,
 	.schema_version = sq_schema_version,
+	.check = sq_check,
 	.begin = sq_begin,
 	.commit = sq_commit,
 	.rollback = sq_rollback,

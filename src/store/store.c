@@ -72,6 +72,7 @@ store_close(struct store *st)
 }
 
 int store_schema_version(struct store *st) { return st->ops->schema_version(st->ctx); }
+int store_check(struct store *st, char *why, size_t whysz) { return st->ops->check(st->ctx, why, whysz); }
 const char *store_backend(const struct store *st) { return st->ops->name; }
 int store_begin(struct store *st) { return st->ops->begin(st->ctx); }
 int store_commit(struct store *st) { return st->ops->commit(st->ctx); }

@@ -289,6 +289,10 @@ int	 store_replace(const char *dir, const char *staged,
 	    const char *suffix, char *aside, size_t asidesz);
 /* Schema version in use. */
 int	 store_schema_version(struct store *st);
+/* Check the database: its structure (pages, indexes, constraints) and
+ * that every table and column this binary uses is there.  0, or
+ * KW_ERR_UNAVAILABLE with what is wrong in why[whysz]. */
+int	 store_check(struct store *st, char *why, size_t whysz);
 /* Name of the backend ("sqlite"). */
 const char *store_backend(const struct store *st);
 

@@ -99,10 +99,8 @@ kw_mono_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* Decode one UTF-8 sequence at p; returns its length and the code point
- * in *cp, or 0 when it is malformed (overlong, surrogate, > U+10FFFF). */
-static size_t
-utf8_decode(const unsigned char *p, unsigned *cp)
+size_t
+kw_utf8_decode(const unsigned char *p, unsigned *cp)
 {
 	static const unsigned min[] = { 0, 0, 0x80, 0x800, 0x10000 };
 	unsigned	c = p[0], v;
@@ -142,7 +140,7 @@ kw_valid_text(const char *s, size_t max)
 	size_t			 n = 0, k;
 
 	while (*p) {
-		if ((k = utf8_decode(p, &cp)) == 0)
+		if ((k = kw_utf8_decode(p, &cp)) == 0)
 			return 0;
 		/* C0 and C1 controls, DEL */
 		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
@@ -161,7 +159,7 @@ kw_utf8_sanitize(char *s)
 	size_t		 k;
 
 	while (*p) {
-		if ((k = utf8_decode(p, &cp)) == 0) {
+		if ((k = kw_utf8_decode(p, &cp)) == 0) {
 			*p++ = '?';
 			continue;
 		}
@@ -177,7 +175,7 @@ kw_utf8_cut(const char *s, size_t max)
 	size_t			 n = 0, k;
 
 	while (p[n] != '\0') {
-		if ((k = utf8_decode(p + n, &cp)) == 0)
+		if ((k = kw_utf8_decode(p + n, &cp)) == 0)
 			k = 1;
 		if (n + k > max)
 			break;

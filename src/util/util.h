@@ -49,6 +49,10 @@ int	 kw_valid_text(const char *s, size_t max);
 /* Replace every byte of s that is not part of valid UTF-8 with '?' (after
  * a cut that may have split a character, or text of unknown origin). */
 void	 kw_utf8_sanitize(char *s);
+/* Decode one UTF-8 sequence at p (NUL-terminated); returns its length
+ * and the code point in *cp, or 0 when it is malformed (overlong,
+ * surrogate, > U+10FFFF, cut short). */
+size_t	 kw_utf8_decode(const unsigned char *p, unsigned *cp);
 /* The length of the longest prefix of s that is at most max bytes and
  * ends on a character boundary: cutting there never splits a UTF-8
  * sequence (invalid bytes count as one character each). */

@@ -792,6 +792,86 @@ tamper_rehashed_event(void **state)
 	log_remove(&l);
 }
 
+/* ---- audit: the end of the chain, checked at every start ------------- */
+
+/* The verdict of audit_verify_tail on a fresh log of nevents events after
+ * sql (NULL: untouched). */
+static void
+tail_after(int nevents, const char *sql, struct audit_verdict *v)
+{
+	struct logdir	 l;
+	struct store	*st = NULL;
+
+	log_create(&l, nevents);
+	if (sql != NULL)
+		tamper(&l, sql);
+	assert_int_equal(store_open(l.dir, 0, &st), 0);
+	assert_int_equal(audit_verify_tail(st, v), 0);
+	store_close(st);
+	log_remove(&l);
+}
+
+static void
+tail_intact(void **state)
+{
+	struct audit_verdict v;
+
+	(void)state;
+	tail_after(NEVENTS, NULL, &v);
+	assert_true(v.ok);
+	tail_after(1, NULL, &v);
+	assert_true(v.ok);
+	tail_after(0, NULL, &v);
+	assert_true(v.ok);
+}
+
+#define EXPECT_TAIL_BROKEN(n, sql, seq) do {				\
+	struct audit_verdict v_;					\
+	tail_after((n), (sql), &v_);					\
+	if (v_.ok)							\
+		fail_msg("tail check missed: %s", (sql));		\
+	assert_int_equal(v_.first_bad_seq, (seq));			\
+	assert_true(v_.reason[0] != '\0');				\
+} while (0)
+
+static void
+tail_catches_the_last_events(void **state)
+{
+	(void)state;
+	EXPECT_TAIL_BROKEN(NEVENTS, "UPDATE audit_events SET details = "
+	    "'{\"n\":99}' WHERE seq = 5", 5);
+	EXPECT_TAIL_BROKEN(NEVENTS, "UPDATE audit_events SET actor = "
+	    "'mallory@example.com' WHERE seq = 5", 5);
+	EXPECT_TAIL_BROKEN(NEVENTS, "UPDATE audit_events SET hash = "
+	    "upper(hash) WHERE seq = 5", 5);
+	EXPECT_TAIL_BROKEN(NEVENTS, "UPDATE audit_events SET prev_hash = "
+	    "(SELECT hash FROM audit_events WHERE seq = 1) WHERE seq = 5", 5);
+	/* the event before the last: its hash no longer links */
+	EXPECT_TAIL_BROKEN(NEVENTS, "UPDATE audit_events SET hash = "
+	    "upper(hash) WHERE seq = 4", 5);
+	/* ... or its contents no longer hash to it */
+	EXPECT_TAIL_BROKEN(NEVENTS, "UPDATE audit_events SET subject = 'x' "
+	    "WHERE seq = 4", 4);
+	EXPECT_TAIL_BROKEN(NEVENTS, "DELETE FROM audit_events WHERE seq = 4",
+	    5);
+	EXPECT_TAIL_BROKEN(1, "UPDATE audit_events SET prev_hash = "
+	    "'00' WHERE seq = 1", 1);
+}
+
+/* What only the full walk (or an external head) sees: documented. */
+static void
+tail_does_not_see_the_middle_or_a_cut_end(void **state)
+{
+	struct audit_verdict v;
+
+	(void)state;
+	tail_after(NEVENTS, "UPDATE audit_events SET details = '{}' "
+	    "WHERE seq = 2", &v);
+	assert_true(v.ok);
+	tail_after(NEVENTS, "DELETE FROM audit_events WHERE seq = 5", &v);
+	assert_true(v.ok);
+}
+
 static int
 group_setup(void **state)
 {
@@ -839,6 +919,9 @@ main(void)
 		cmocka_unit_test(tamper_changed_last_hash),
 		cmocka_unit_test(tamper_changed_prev_hash),
 		cmocka_unit_test(tamper_rehashed_event),
+		cmocka_unit_test(tail_intact),
+		cmocka_unit_test(tail_catches_the_last_events),
+		cmocka_unit_test(tail_does_not_see_the_middle_or_a_cut_end),
 	};
 
 	return cmocka_run_group_tests_name("policy_audit", tests, group_setup,

@@ -607,6 +607,44 @@ buf_detach_empty(void **state)
 	buf_free(&b);
 }
 
+/* Log text: whatever the bytes, valid JSON of valid Unicode; the audit
+ * form (buf_add_json_str) is left as it was. */
+static void
+buf_json_text_replaces_malformed_utf8(void **state)
+{
+	static const struct { const char *in, *out; } cases[] = {
+		{ "/plain", "\"/plain\"" },
+		{ "caf\xc3\xa9", "\"caf\\u00E9\"" },
+		{ "\xf0\x9f\x98\x80", "\"\\uD83D\\uDE00\"" },
+		{ "\xed\xa0\x80", "\"\\uFFFD\\uFFFD\\uFFFD\"" }, /* surrogate */
+		{ "\xed\xb0\x80x", "\"\\uFFFD\\uFFFD\\uFFFDx\"" },
+		{ "\xc0\xaf", "\"\\uFFFD\\uFFFD\"" },		/* overlong */
+		{ "\xf8\x88\x80\x80\x80", "\"\\uFFFD\\uFFFD\\uFFFD\\uFFFD"
+		    "\\uFFFD\"" },
+		{ "\xf4\x90\x80\x80", "\"\\uFFFD\\uFFFD\\uFFFD\\uFFFD\"" },
+		{ "a\xe2\x82", "\"a\\uFFFD\\uFFFD\"" },		/* cut short */
+		{ "\xff\xfe", "\"\\uFFFD\\uFFFD\"" },
+		{ "q\"\\\n\x01", "\"q\\\"\\\\\\n\\u0001\"" },
+	};
+	struct buf	b;
+	size_t		i;
+
+	(void)state;
+	for (i = 0; i < KW_NELEM(cases); i++) {
+		buf_init(&b, 1024);
+		buf_add_json_text(&b, cases[i].in);
+		if (strcmp(buf_str(&b), cases[i].out) != 0)
+			fail_msg("%s -> %s, want %s", esc(cases[i].in),
+			    buf_str(&b), cases[i].out);
+		buf_free(&b);
+	}
+	/* the canonical audit form keeps its historical output */
+	buf_init(&b, 1024);
+	buf_add_json_str(&b, "\xed\xa0\x80");
+	assert_string_equal(buf_str(&b), "\"\\uD800\"");
+	buf_free(&b);
+}
+
 static void
 utf8_cut_never_splits_a_character(void **state)
 {
@@ -763,6 +801,7 @@ main(void)
 		cmocka_unit_test(buf_printf_over_max),
 		cmocka_unit_test(buf_detach_hands_over),
 		cmocka_unit_test(buf_detach_empty),
+		cmocka_unit_test(buf_json_text_replaces_malformed_utf8),
 	};
 
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
