@@ -149,12 +149,12 @@ not_last_admin(struct store *st, const struct person *p)
 
 int
 people_offboard(struct app *app, const char *actor, const char *p_id,
-    struct offboard_result *out)
+    offboard_check check, void *arg, struct offboard_result *out)
 {
 	struct person	*p = &out->person;
 	struct store	*st;
 	struct id_list	*held;
-	int		 r;
+	int		 r, checked = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->withdrawn = json_array();
@@ -165,9 +165,16 @@ people_offboard(struct app *app, const char *actor, const char *p_id,
 	}
 	if ((r = api_write_begin(app, &st)) != 0)
 		goto done;
-	if ((r = store_person_get(st, p_id, p)) != 0 ||
-	    (r = not_last_admin(st, p)) != 0)
+	if (check != NULL && (r = check(arg, st)) != 0) {
+		checked = r;
 		goto out;
+	}
+	if ((r = store_person_get(st, p_id, p)) != 0)
+		goto out;
+	if ((r = not_last_admin(st, p)) != 0) {
+		out->last_admin = r == KW_ERR_CONFLICT;
+		goto out;
+	}
 	p->active = 0;
 	kw_time_fmt(kw_now(), p->updated_at, sizeof(p->updated_at));
 	if ((r = store_person_update(st, p)) != 0 ||
@@ -181,8 +188,8 @@ people_offboard(struct app *app, const char *actor, const char *p_id,
 	    out->tokens_revoked, "requests_withdrawn", out->withdrawn,
 	    "credentials_to_revoke", (json_int_t)held->n));
  out:
-	if (r != 0 && r != KW_ERR_NOT_FOUND && r != KW_ERR_CONFLICT &&
-	    r != KW_ERR_NOMEM)
+	if (r != 0 && r != checked && r != KW_ERR_NOT_FOUND &&
+	    r != KW_ERR_CONFLICT && r != KW_ERR_NOMEM)
 		r = KW_ERR_UNAVAILABLE;
 	r = api_write_end(app, r);
 	if (r == 0) {

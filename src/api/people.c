@@ -473,6 +473,13 @@ api_people_token_revoke(struct http_req *rq, struct http_resp *rs)
 	return r;
 }
 
+/* Inside offboarding's transaction: may the caller still act? */
+static int
+caller_check(void *rq, struct store *w)
+{
+	return api_caller_current(rq, w);
+}
+
 /*
  * Offboard (see people_offboard): refused for oneself.  The answer lists
  * each credential's result.
@@ -495,8 +502,10 @@ api_people_offboard(struct http_req *rq, struct http_resp *rs)
 	if (strcmp(p.id, me->id) == 0)
 		return http_fail(rq, KW_ERR_CONFLICT, NULL,
 		    "you cannot offboard yourself; ask another admin");
-	r = people_offboard(rq->app, me->email, p.id, &ob);
-	if (r == KW_ERR_CONFLICT)
+	r = people_offboard(rq->app, me->email, p.id, caller_check, rq, &ob);
+	if (r != 0 && rq->err_message[0] != '\0')
+		;		/* the caller's check said why */
+	else if (ob.last_admin)
 		r = http_fail(rq, r, NULL, "%.200s is the last active admin; "
 		    "make someone else an admin first", p.email);
 	else if (r != 0)

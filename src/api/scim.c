@@ -19,7 +19,6 @@
 #include "log.h"
 #include "api/api.h"
 #include "api/offboard.h"
-#include "api/throttle.h"
 #include "api/valid.h"
 #include "audit/audit.h"
 #include "crypto/crypto.h"
@@ -80,6 +79,24 @@ scim_bearer(const char *h)
 	return *h ? h : NULL;
 }
 
+/* The SCIM token with keyed hash h in st, re-checked in constant time:
+ * 0, 401 (unknown or deleted; personal tokens too) or 503, message set. */
+static int
+token_find(struct http_req *rq, struct store *st, const unsigned char *h,
+    struct scim_token *t)
+{
+	int r = store_scim_token_find(st, h, t);
+
+	if (r == KW_ERR_NOT_FOUND || (r == 0 && !crypto_eq(h, t->hash,
+	    sizeof(t->hash))))
+		return http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL, "unknown or "
+		    "deleted SCIM token (personal tokens do not work here)");
+	if (r != 0)
+		return http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
+		    "the store cannot be read");
+	return 0;
+}
+
 /* Refresh the token's last_used_at when it is older than
  * KW_SCIM_USED_EVERY_S (best effort: a bookkeeping field, not audited). */
 static void
@@ -110,42 +127,51 @@ api_scim_authorise(struct http_req *rq)
 	const char		*tok;
 	int			 r;
 
-	tok = scim_bearer(rq->authorization);
-	if (tok == NULL || !crypto_token_wellformed(tok)) {
-		r = http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL, "send "
-		    "'Authorization: Bearer <a keywarden SCIM token>'");
-		goto fail;
-	}
+	if ((tok = scim_bearer(rq->authorization)) == NULL ||
+	    !crypto_token_wellformed(tok))
+		return api_auth_failed(rq, NULL, http_fail(rq,
+		    KW_ERR_UNAUTHENTICATED, NULL, "send 'Authorization: Bearer "
+		    "<a keywarden SCIM token>'"));
 	if ((st = api_store(rq)) == NULL)
 		return http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
 		    "the store cannot be read");
 	if ((r = crypto_token_hash(app->keys, tok, h)) != 0)
 		return r;
-	r = store_scim_token_find(st, h, &t);
-	if (r == KW_ERR_NOT_FOUND || (r == 0 && !crypto_eq(h, t.hash,
-	    sizeof(h)))) {
-		/* personal tokens land here too: they are not SCIM's */
-		r = http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL, "unknown or "
-		    "deleted SCIM token (personal tokens do not work here)");
-		goto fail;
-	}
-	if (r != 0)
-		return http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
-		    "the store cannot be read");
+	if ((r = token_find(rq, st, h, &t)) != 0)
+		return r == KW_ERR_UNAUTHENTICATED ? api_auth_failed(rq, tok, r) :
+		    r;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return KW_ERR_NOMEM;
 	/* no person: an actor with no roles, named after the token, so
 	 * that every audit event says which provider connection acted */
+	c->scim = 1;
+	c->access = ACCESS_SCIM;
 	kw_strlcpy(c->token_id, t.id, sizeof(c->token_id));
+	memcpy(c->token_hash, h, sizeof(h));
 	snprintf(c->person.email, sizeof(c->person.email), "%s%s",
 	    SCIM_ACTOR_PREFIX, t.id);
 	rq->caller = c;
 	note_use(app, &t);
 	return 0;
- fail:
-	throttle_fail(app->throttle, rq->remote,
-	    (int64_t)(kw_mono_us() / 1000000u));
-	return r;
+}
+
+int
+api_scim_current(struct http_req *rq, struct store *st)
+{
+	const struct caller	*c = rq->caller;
+	struct scim_token	 t;
+
+	if (st == NULL)
+		return http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
+		    "the store cannot be read");
+	return token_find(rq, st, c->token_hash, &t);
+}
+
+/* Inside offboarding's transaction: is the SCIM token still there? */
+static int
+caller_check(void *rq, struct store *w)
+{
+	return api_caller_current(rq, w);
 }
 
 /* The actor of a SCIM request ("scim:<token id>"). */
@@ -452,8 +478,11 @@ user_update(struct http_req *rq, struct http_resp *rs, const char *id,
  out:
 	r = api_tx_end(rq, &st, r);
 	if (r == 0 && offboard) {
-		r = people_offboard(rq->app, actor(rq), p.id, &ob);
-		if (r == KW_ERR_CONFLICT)	/* RFC 7644: 400 mutability */
+		r = people_offboard(rq->app, actor(rq), p.id, caller_check,
+		    rq, &ob);
+		if (r != 0 && rq->err_message[0] != '\0')
+			;	/* the token is gone: said why */
+		else if (ob.last_admin)	/* RFC 7644: 400 mutability */
 			r = http_fail(rq, KW_ERR_VALIDATION, "mutability",
 			    "%.200s is keywarden's last active admin; make "
 			    "someone else an admin first", p.email);
@@ -536,9 +565,11 @@ api_scim_users_delete(struct http_req *rq, struct http_resp *rs)
 		return api_store_fail(rq, KW_ERR_UNAVAILABLE, "", "");
 	if ((r = user_get(st, rq->params[0], &p)) != 0)
 		return user_missing(rq, r, rq->params[0]);
-	r = people_offboard(rq->app, actor(rq), p.id, &ob);
+	r = people_offboard(rq->app, actor(rq), p.id, caller_check, rq, &ob);
 	offboard_clear(&ob);
-	if (r == KW_ERR_CONFLICT)	/* RFC 7644: 400 mutability */
+	if (r != 0 && rq->err_message[0] != '\0')
+		return r;	/* the token is gone: said why */
+	if (ob.last_admin)	/* RFC 7644: 400 mutability */
 		return http_fail(rq, KW_ERR_VALIDATION, "mutability", "%.200s "
 		    "is keywarden's last active admin; make someone else an "
 		    "admin first", p.email);
