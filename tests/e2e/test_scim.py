@@ -416,6 +416,27 @@ class Tokens(Base):
         self.assertEqual(st, 401)
 
 
+class Throttling(Base):
+    def setUp(self):
+        self.srv = Server(extra_args=["--auth-fail-limit", "3"]).start()
+        st, tok, _ = self.srv.request("POST", "/v1/scim-tokens", {})
+        self.assertEqual(st, 201, tok)
+        self.scim_token = tok["token"]
+
+    def test_failed_scim_authentications_are_throttled_not_the_valid_token(self):
+        bad = "kw_" + "A" * 43
+        statuses = [self.scim("GET", "/Users", token=bad)[0]
+                    for _ in range(6)]
+        self.assertEqual(statuses[0], 401)
+        self.assertEqual(statuses[-1], 429)
+        st, err, hdrs = self.srv.request("GET", "/scim/v2/Users", token=bad)
+        self.assertEqual(st, 429)
+        self.assert_error(err, 429)
+        self.assertTrue(int(hdrs["Retry-After"]) > 0)
+        # the provider's own token is never locked out by others' failures
+        self.scim("GET", "/Users", expect=200)
+
+
 class Discovery(Base):
     def test_service_provider_config_resource_types_schemas(self):
         _, spc = self.scim("GET", "/ServiceProviderConfig", expect=200)
