@@ -127,6 +127,9 @@ api_scim_authorise(struct http_req *rq)
 	const char		*tok;
 	int			 r;
 
+	if (rq->authorization == NULL)	/* not a guess: not throttled */
+		return http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL, "send "
+		    "'Authorization: Bearer <a keywarden SCIM token>'");
 	if ((tok = scim_bearer(rq->authorization)) == NULL ||
 	    !crypto_token_wellformed(tok))
 		return api_auth_failed(rq, NULL, http_fail(rq,
