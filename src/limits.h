@@ -21,7 +21,8 @@
 #define KW_RESPONSE_MAX		(8 * 1024 * 1024) /* client: response cap */
 #define KW_RESP_HEADERS_MAX	4		/* extra headers an answer adds */
 #define KW_RESP_HEADER_NAME_MAX	40		/* bytes, with the NUL */
-#define KW_RESP_HEADER_VALUE_MAX 64		/* bytes, with the NUL */
+#define KW_RESP_HEADER_VALUE_MAX (KW_URL_MAX + 64) /* bytes, with the NUL:
+						   a Location URL fits */
 
 /* Authentication throttling: failures per address per window. */
 #define KW_AUTH_FAIL_LIMIT	20

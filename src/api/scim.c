@@ -325,6 +325,10 @@ user_answer(struct http_req *rq, struct http_resp *rs, const char *id,
 		return user_missing(rq, r, id);
 	rs->status = status;
 	rs->body = scim_user_json(&p, app->public_url);
+	/* RFC 7644 §3.3: a creation names its resource in Location too */
+	if (status == 201)
+		http_resp_header(rs, "Location", "%s/scim/v2/Users/%s",
+		    app->public_url, p.id);
 	return 0;
 }
 
@@ -404,7 +408,6 @@ api_scim_users_create(struct http_req *rq, struct http_resp *rs)
 	}
 	if ((r = api_tx_begin(rq, &st)) != 0)
 		goto done;
-	memset(&p, 0, sizeof(p));
 	r = store_person_get(st, u.user_name, &p);
 	if (r == 0 && p.scim_deleted_at[0] != '\0')
 		revive = 1;

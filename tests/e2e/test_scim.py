@@ -57,7 +57,13 @@ class Base(unittest.TestCase):
         return st, obj
 
     def create(self, email, **kw):
-        _, u = self.scim("POST", "/Users", user(email, **kw), expect=201)
+        st, u, hdrs = self.srv.request("POST", "/scim/v2/Users",
+                                       user(email, **kw),
+                                       token=self.scim_token,
+                                       content_type=SCIM_JSON)
+        self.assertEqual(st, 201, u)
+        # RFC 7644 §3.3: Location and meta.location name the new User
+        self.assertEqual(hdrs["Location"], u["meta"]["location"])
         return u
 
     def assert_error(self, obj, status, scim_type=None):
