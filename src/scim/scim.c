@@ -428,16 +428,88 @@ apply_enterprise(enum patch_op op, const char *rest, const json_t *v,
 	return take_manager(v, u, e);
 }
 
+/* What an attribute path does with a value (remove: v is NULL). */
+typedef int (*attr_patch)(int remove, const json_t *v, struct scim_user *u,
+    struct scim_error *e);
+
+static int
+patch_user_name(int remove, const json_t *v, struct scim_user *u,
+    struct scim_error *e)
+{
+	return remove ? fail(e, "mutability", "'userName' cannot be removed") :
+	    take_user_name(v, u, e);
+}
+
+/* The name cannot be removed (keywarden needs one): removal is a no-op. */
+static int
+patch_display_name(int remove, const json_t *v, struct scim_user *u,
+    struct scim_error *e)
+{
+	return remove ? 0 : take_name(v, "displayName", u, e);
+}
+
+static int
+patch_formatted(int remove, const json_t *v, struct scim_user *u,
+    struct scim_error *e)
+{
+	return remove ? 0 : take_name(v, "name.formatted", u, e);
+}
+
+static int
+patch_name(int remove, const json_t *v, struct scim_user *u,
+    struct scim_error *e)
+{
+	return remove ? 0 : take_name_object(v, u, 0, e);
+}
+
+/* Removing active says nothing: it stays as it is. */
+static int
+patch_active(int remove, const json_t *v, struct scim_user *u,
+    struct scim_error *e)
+{
+	return remove ? 0 : take_active(v, u, e);
+}
+
+static int
+patch_external_id(int remove, const json_t *v, struct scim_user *u,
+    struct scim_error *e)
+{
+	return take_external_id(remove ? NULL : v, u, e);
+}
+
+static int
+patch_emails(int remove, const json_t *v, struct scim_user *u,
+    struct scim_error *e)
+{
+	KW_UNUSED(u);
+	return remove ? 0 : check_emails(v, e);
+}
+
+/* The core attributes a PATCH path may name (case-insensitive). */
+static const struct {
+	const char	*path;
+	attr_patch	 fn;
+} core_attrs[] = {
+	{ "userName",		patch_user_name },
+	{ "displayName",	patch_display_name },
+	{ "name.formatted",	patch_formatted },
+	{ "name",		patch_name },
+	{ "active",		patch_active },
+	{ "externalId",		patch_external_id },
+	{ "emails",		patch_emails },
+};
+
 /*
- * One attribute path gets value v
- * (NULL for remove).  Unknown attributes are ignored (RFC 7644 §3.5.2:
- * keywarden does not keep them).
+ * One attribute path gets value v (NULL for remove; null removes too).
+ * Paths not in core_attrs nor the enterprise manager are ignored (RFC
+ * 7644 §3.5.2: keywarden does not keep them).
  */
 static int
 apply_path(enum patch_op op, const char *path, const json_t *v,
     struct scim_user *u, struct scim_error *e)
 {
-	const char *p = core_path(path);
+	const char	*p = core_path(path);
+	size_t		 i;
 
 	/* a value filter selects within a multi-valued attribute (emails,
 	 * phoneNumbers, ...): keywarden keeps none of them */
@@ -447,22 +519,10 @@ apply_path(enum patch_op op, const char *path, const json_t *v,
 	    sizeof(SCIM_SCHEMA_ENTERPRISE) - 1) == 0)
 		return apply_enterprise(op, p + sizeof(SCIM_SCHEMA_ENTERPRISE) -
 		    1, v, u, e);
-	if (op != OP_REMOVE && json_is_null(v))
-		op = OP_REMOVE;		/* replace with null removes */
-	if (strcasecmp(p, "userName") == 0)
-		return op == OP_REMOVE ? fail(e, "mutability", "'userName' "
-		    "cannot be removed") : take_user_name(v, u, e);
-	if (strcasecmp(p, "displayName") == 0 ||
-	    strcasecmp(p, "name.formatted") == 0)
-		return op == OP_REMOVE ? 0 : take_name(v, p, u, e);
-	if (strcasecmp(p, "name") == 0)
-		return op == OP_REMOVE ? 0 : take_name_object(v, u, 0, e);
-	if (strcasecmp(p, "active") == 0)
-		return op == OP_REMOVE ? 0 : take_active(v, u, e);
-	if (strcasecmp(p, "externalId") == 0)
-		return take_external_id(op == OP_REMOVE ? NULL : v, u, e);
-	if (strcasecmp(p, "emails") == 0)
-		return op == OP_REMOVE ? 0 : check_emails(v, e);
+	for (i = 0; i < KW_NELEM(core_attrs); i++)
+		if (strcasecmp(p, core_attrs[i].path) == 0)
+			return core_attrs[i].fn(op == OP_REMOVE ||
+			    json_is_null(v), v, u, e);
 	return 0;
 }
 
