@@ -444,6 +444,26 @@ api_scim_users_create(struct http_req *rq, struct http_resp *rs)
 	return r == 0 ? user_answer(rq, rs, p.id, 201) : r;
 }
 
+/* Offboard p as the People API does (people_offboard), the SCIM token
+ * re-checked inside the transaction; 0 or the answer's error. */
+static int
+user_offboard(struct http_req *rq, const struct person *p)
+{
+	struct offboard_result	ob;
+	int			r;
+
+	r = people_offboard(rq->app, actor(rq), p->id, caller_check, rq, &ob);
+	/* a message set is the check's; the last admin is RFC 7644's 400
+	 * mutability */
+	if (r != 0 && rq->err_message[0] == '\0')
+		r = ob.last_admin ? http_fail(rq, KW_ERR_VALIDATION,
+		    "mutability", "%.200s is keywarden's last active admin; "
+		    "make someone else an admin first", p->email) :
+		    user_missing(rq, r, p->id);
+	offboard_clear(&ob);
+	return r;
+}
+
 /*
  * Write what u set onto User id, then act on active: false offboards
  * (people_offboard, the People API's own path), true reactivates.
@@ -452,7 +472,6 @@ static int
 user_update(struct http_req *rq, struct http_resp *rs, const char *id,
     const struct scim_user *u, int full)
 {
-	struct offboard_result	 ob;
 	struct person		 p;
 	struct store		*st;
 	json_t			*fields = json_array();
@@ -483,19 +502,8 @@ user_update(struct http_req *rq, struct http_resp *rs, const char *id,
 	    fields));
  out:
 	r = api_tx_end(rq, &st, r);
-	if (r == 0 && offboard) {
-		r = people_offboard(rq->app, actor(rq), p.id, caller_check,
-		    rq, &ob);
-		if (r != 0 && rq->err_message[0] != '\0')
-			;	/* the token is gone: said why */
-		else if (ob.last_admin)	/* RFC 7644: 400 mutability */
-			r = http_fail(rq, KW_ERR_VALIDATION, "mutability",
-			    "%.200s is keywarden's last active admin; make "
-			    "someone else an admin first", p.email);
-		else if (r != 0)
-			r = user_missing(rq, r, id);
-		offboard_clear(&ob);
-	}
+	if (r == 0 && offboard)
+		r = user_offboard(rq, &p);
  done:
 	json_decref(fields);
 	return r == 0 ? user_answer(rq, rs, p.id, 200) : r;
@@ -562,7 +570,6 @@ api_scim_users_get(struct http_req *rq, struct http_resp *rs)
 int
 api_scim_users_delete(struct http_req *rq, struct http_resp *rs)
 {
-	struct offboard_result	 ob;
 	struct person		 p;
 	struct store		*st;
 	int			 r;
@@ -571,17 +578,8 @@ api_scim_users_delete(struct http_req *rq, struct http_resp *rs)
 		return api_store_fail(rq, KW_ERR_UNAVAILABLE, "", "");
 	if ((r = user_get(st, rq->params[0], &p)) != 0)
 		return user_missing(rq, r, rq->params[0]);
-	r = people_offboard(rq->app, actor(rq), p.id, caller_check, rq, &ob);
-	offboard_clear(&ob);
-	if (r != 0 && rq->err_message[0] != '\0')
-		return r;	/* the token is gone: said why */
-	if (ob.last_admin)	/* RFC 7644: 400 mutability */
-		return http_fail(rq, KW_ERR_VALIDATION, "mutability", "%.200s "
-		    "is keywarden's last active admin; make someone else an "
-		    "admin first", p.email);
-	if (r != 0)
-		return user_missing(rq, r, rq->params[0]);
-	if ((r = api_tx_begin(rq, &st)) != 0)
+	if ((r = user_offboard(rq, &p)) != 0 ||
+	    (r = api_tx_begin(rq, &st)) != 0)
 		return r;
 	if ((r = user_get(st, p.id, &p)) != 0) {
 		r = user_missing(rq, r, rq->params[0]);
