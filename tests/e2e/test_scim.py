@@ -422,6 +422,36 @@ class Tokens(Base):
         self.assertEqual(st, 401)
 
 
+class SchemaUpgrade(Base):
+    def test_a_store_from_before_scim_is_upgraded(self):
+        import os
+        import sqlite3
+        make_person(self.srv, "pat@example.com", name="Pat")
+        self.srv.stop()
+        db = sqlite3.connect(os.path.join(self.srv.data_dir, "keywarden.db"))
+        try:
+            self.assertEqual(db.execute("PRAGMA user_version").fetchone(),
+                             (6,))
+            db.executescript(
+                "DROP TABLE scim_tokens;"
+                "ALTER TABLE people DROP COLUMN external_id;"
+                "ALTER TABLE people DROP COLUMN managed_by;"
+                "ALTER TABLE people DROP COLUMN scim_deleted_at;"
+                "PRAGMA user_version=5;")
+            db.commit()
+        finally:
+            db.close()
+        self.srv.start()
+        p = self.person("pat@example.com")
+        self.assertEqual((p["name"], p["managed_by"]), ("Pat", None))
+        st, tok, _ = self.srv.request("POST", "/v1/scim-tokens", {})
+        self.assertEqual(st, 201, tok)
+        self.scim_token = tok["token"]
+        _, page = self.scim("GET", "/Users?filter=" + quote(
+            'userName eq "pat@example.com"'), expect=200)
+        self.assertEqual(page["Resources"][0]["id"], p["id"])
+
+
 class Throttling(Base):
     def setUp(self):
         self.srv = Server(extra_args=["--auth-fail-limit", "3"]).start()
