@@ -501,8 +501,8 @@ static const struct {
 
 /*
  * One attribute path gets value v (NULL for remove; null removes too).
- * Paths not in core_attrs nor the enterprise manager are ignored (RFC
- * 7644 §3.5.2: keywarden does not keep them).
+ * Paths not in core_attrs nor the enterprise manager are ignored:
+ * keywarden does not keep those attributes.
  */
 static int
 apply_path(enum patch_op op, const char *path, const json_t *v,
