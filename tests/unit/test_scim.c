@@ -130,6 +130,40 @@ filter_others_refused(void **state)
 	filter_bad(huge);
 }
 
+/* Deterministic noise: filters made of the characters that matter
+ * (quotes, escapes, spaces, letters of the grammar) never crash the
+ * parser (ASan and UBSan watch) and either parse or are invalidFilter. */
+static void
+filter_noise(void **state)
+{
+	static const char alphabet[] = "\"\\ uU0@aeqEQnNrs:.[]()\t";
+	struct scim_filter	f;
+	struct scim_error	e;
+	char			text[KW_SCIM_FILTER_MAX + 64];
+	uint32_t		x = 12345;
+	size_t			i, n;
+	int			round, r;
+
+	(void)state;
+	for (round = 0; round < 20000; round++) {
+		x = x * 1103515245u + 12345u;
+		n = (x >> 8) % (sizeof(text) - 1);
+		for (i = 0; i < n; i++) {
+			x = x * 1103515245u + 12345u;
+			text[i] = alphabet[(x >> 16) % (sizeof(alphabet) - 1)];
+		}
+		/* half of them start like the real thing */
+		if (round % 2 == 0 && n > 13)
+			memcpy(text, "userName eq \"", 13);
+		text[n] = '\0';
+		r = scim_filter_parse(text, &f, &e);
+		if (r != 0) {
+			assert_int_equal(r, KW_ERR_VALIDATION);
+			assert_string_equal(e.type, "invalidFilter");
+		}
+	}
+}
+
 /* ---- User resources ---- */
 
 static void
@@ -439,6 +473,59 @@ patch_refusals(void **state)
 	    " \"value\": []}]"), "invalidValue");
 }
 
+/* Every combination of op, path and value (right, wrong, absent) parses
+ * or is refused with a SCIM error: never a crash, never anything else. */
+static void
+patch_combinations(void **state)
+{
+	static const char *const ops[] = { NULL, "\"add\"", "\"Replace\"",
+	    "\"remove\"", "\"x\"", "1", "null" };
+	static const char *const paths[] = { NULL, "\"active\"",
+	    "\"userName\"", "\"name\"", "\"name.formatted\"",
+	    "\"" ENT ":manager\"", "\"" ENT "\"", "\"emails[type eq\"",
+	    "\"emails[type eq \\\"work\\\"].value\"", "\"\"", "5",
+	    "\"externalId\"" };
+	static const char *const values[] = { NULL, "true", "\"False\"",
+	    "null", "{}", "[]", "5", "\"a@b.co\"", "{\"active\": \"x\"}",
+	    "{\"value\": \"per_x\"}", "{\"name\": {\"formatted\": 7}}",
+	    "{\"" ENT "\": {\"manager\": []}}" };
+	struct scim_user	 u;
+	struct scim_error	 e;
+	char			 text[1024];
+	size_t			 i, j, k, n;
+	json_t			*o;
+	int			 r;
+
+	(void)state;
+	for (i = 0; i < KW_NELEM(ops); i++)
+		for (j = 0; j < KW_NELEM(paths); j++)
+			for (k = 0; k < KW_NELEM(values); k++) {
+				n = (size_t)snprintf(text, sizeof(text),
+				    "{\"Operations\": [{\"x\": 0");
+				if (ops[i] != NULL)
+					n += (size_t)snprintf(text + n,
+					    sizeof(text) - n, ", \"op\": %s",
+					    ops[i]);
+				if (paths[j] != NULL)
+					n += (size_t)snprintf(text + n,
+					    sizeof(text) - n, ", \"path\": %s",
+					    paths[j]);
+				if (values[k] != NULL)
+					n += (size_t)snprintf(text + n,
+					    sizeof(text) - n, ", \"value\": %s",
+					    values[k]);
+				snprintf(text + n, sizeof(text) - n, "}]}");
+				o = obj(text);
+				current(&u);
+				r = scim_patch_apply(o, &u, &e);
+				json_decref(o);
+				if (r != 0) {
+					assert_int_equal(r, KW_ERR_VALIDATION);
+					assert_true(scim_type_known(e.type));
+				}
+			}
+}
+
 static void
 patch_too_many_operations(void **state)
 {
@@ -516,6 +603,7 @@ main(void)
 		cmocka_unit_test(filter_escapes_decoded),
 		cmocka_unit_test(filter_values_nobody_has),
 		cmocka_unit_test(filter_others_refused),
+		cmocka_unit_test(filter_noise),
 		cmocka_unit_test(user_parse_full),
 		cmocka_unit_test(user_parse_names_and_defaults),
 		cmocka_unit_test(user_parse_refusals),
@@ -523,6 +611,7 @@ main(void)
 		cmocka_unit_test(patch_attributes),
 		cmocka_unit_test(patch_manager),
 		cmocka_unit_test(patch_refusals),
+		cmocka_unit_test(patch_combinations),
 		cmocka_unit_test(patch_too_many_operations),
 		cmocka_unit_test(shapes),
 	};
