@@ -253,7 +253,7 @@ enum stmt {
 	S_OUT_INSERT, S_OUT_CLAIM, S_OUT_SENT, S_OUT_RETRY, S_OUT_FAIL,
 	S_OUT_PENDING,
 	S_REPLAY_PURGE, S_REPLAY_ADD,
-	S_AUDIT_HEAD, S_AUDIT_INSERT, S_AUDIT_LIST,
+	S_AUDIT_HEAD, S_AUDIT_INSERT, S_AUDIT_LIST, S_AUDIT_SCAN,
 	S_STATS_REQ, S_STATS_CRED, S_STATS_OUTBOX,
 	S__COUNT
 };
@@ -453,6 +453,9 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_AUDIT_LIST] =
 	    "SELECT seq, at, actor, action, subject, details, prev_hash, hash"
 	    " FROM audit_events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+	[S_AUDIT_SCAN] =
+	    "SELECT seq, at, actor, action, subject, details, prev_hash, hash"
+	    " FROM audit_events WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
 	[S_STATS_REQ] = "SELECT state, count(*) FROM requests GROUP BY state",
 	[S_STATS_CRED] =
 	    "SELECT state, kind, delivery, count(*) FROM credentials"
@@ -465,6 +468,7 @@ struct sq {
 	sqlite3		*db;
 	sqlite3_stmt	*stmt[S__COUNT];
 	int		 in_tx;
+	int		 flags;		/* as opened (for a sibling) */
 };
 
 /* Map a SQLite result to a project error. */
@@ -682,6 +686,7 @@ sq_open_file(const char *path, int flags, void **ctx)
 		goto out;
 	if ((r = sq_migrate(q, flags)) != 0)
 		goto out;
+	q->flags = flags;
 	*ctx = q;
 	return 0;
  out:
@@ -700,6 +705,20 @@ sq_open(const char *dir, int flags, void **ctx)
 	    sizeof(path))
 		return KW_ERR_CONFIG;
 	return sq_open_file(path, flags, ctx);
+}
+
+/* Another connection to the database of ctx, opened with its map
+ * settings; never creating or migrating (ctx did that). */
+static int
+sq_open_sibling(void *ctx, void **out)
+{
+	struct sq	*q = ctx;
+	const char	*path = sqlite3_db_filename(q->db, "main");
+
+	*out = NULL;
+	if (path == NULL || *path == '\0')
+		return KW_ERR_INTERNAL;
+	return sq_open_file(path, q->flags & (STORE_MMAP | STORE_SCAN), out);
 }
 
 /* Finalize q's prepared statements. */
@@ -2044,6 +2063,51 @@ sq_audit_each(void *ctx, int64_t after, size_t limit, store_audit_cb cb,
 	return r;
 }
 
+/* The text of column i, by pointer ("" for NULL). */
+static struct store_text
+col_text(sqlite3_stmt *s, int i)
+{
+	struct store_text	t;
+
+	/* text before bytes: the length is then that of the UTF-8 form */
+	if ((t.p = (const char *)sqlite3_column_text(s, i)) == NULL)
+		t.p = "";
+	t.n = (size_t)sqlite3_column_bytes(s, i);
+	return t;
+}
+
+/* The walk of audit verify: one statement over the whole range, each
+ * column handed on by pointer (SQLite's own copy of the row), so the
+ * reading costs what SQLite's stepping costs and no more. */
+static int
+sq_audit_scan(void *ctx, int64_t after, int64_t upto, store_audit_row_cb cb,
+    void *arg)
+{
+	struct audit_row	 row;
+	sqlite3_stmt		*s = sq_stmt(ctx, S_AUDIT_SCAN);
+	int			 rc, r = 0;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	sqlite3_bind_int64(s, 1, after);
+	sqlite3_bind_int64(s, 2, upto);
+	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		row.seq = sqlite3_column_int64(s, 0);
+		row.at = col_text(s, 1);
+		row.actor = col_text(s, 2);
+		row.action = col_text(s, 3);
+		row.subject = col_text(s, 4);
+		row.details = col_text(s, 5);
+		row.prev_hash = col_text(s, 6);
+		row.hash = col_text(s, 7);
+		r = cb(&row, arg);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = KW_ERR_UNAVAILABLE;
+	sqlite3_reset(s);
+	return r;
+}
+
 /* ---- backup and restore ---- */
 
 static int sq_audit_head(void *ctx, int64_t *seq, char *hash);
@@ -2219,4 +2283,6 @@ const struct store_ops store_sqlite_ops = {
 	.audit_head = sq_audit_head,
 	.audit_insert = sq_audit_insert,
 	.audit_each = sq_audit_each,
+	.open_sibling = sq_open_sibling,
+	.audit_scan = sq_audit_scan,
 };

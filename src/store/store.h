@@ -248,6 +248,22 @@ typedef int (*store_credential_cb)(const struct credential *, void *);
 typedef int (*store_instance_cb)(const struct instance *, void *);
 typedef int (*store_audit_cb)(const struct audit_event *, void *);
 
+/* A stored text by pointer: n bytes, NUL-terminated at p[n] (a stored
+ * NUL may come earlier), valid only during the callback it is handed
+ * to. */
+struct store_text {
+	const char	*p;
+	size_t		 n;
+};
+/* One audit event as read for a walk over the log (audit verify): its
+ * columns by pointer, without copying them into struct audit_event. */
+struct audit_row {
+	int64_t			seq;
+	struct store_text	at, actor, action, subject, details,
+				prev_hash, hash;
+};
+typedef int (*store_audit_row_cb)(const struct audit_row *, void *);
+
 struct store;
 
 /* Flags for store_open. */
@@ -432,5 +448,16 @@ int	 store_audit_head(struct store *, int64_t *seq, char hash[65]);
 int	 store_audit_insert(struct store *, const struct audit_event *);
 int	 store_audit_each(struct store *, int64_t after, size_t limit,
 	    store_audit_cb cb, void *arg);
+/* Every audit event with after < seq <= upto, in seq order, handed to cb
+ * by pointer (one statement, one read snapshot; nothing copied).  A
+ * non-zero return from cb stops the walk and is returned; otherwise 0
+ * or KW_ERR_UNAVAILABLE. */
+int	 store_audit_scan(struct store *, int64_t after, int64_t upto,
+	    store_audit_row_cb cb, void *arg);
+/* Another connection to st's database, opened as st was, for a reader
+ * in another thread (a parallel walk of the audit log).  *out is owned
+ * by the caller (store_close).  KW_ERR_INTERNAL when the backend cannot
+ * (the caller then reads through st alone). */
+int	 store_open_sibling(struct store *st, struct store **out);
 
 #endif /* KW_STORE_H */
