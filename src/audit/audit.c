@@ -39,33 +39,36 @@ put(struct out *o, const void *s, size_t n)
 	o->p += n;
 }
 
-/* Can byte c go into a JSON string as it is? */
-static int
-json_plain(unsigned char c)
-{
-	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
-}
+/* The bytes that go into a JSON string as they are: printable ASCII
+ * but '"' and '\\' (NUL is not one: it ends the text). */
+static const unsigned char json_plain[256] = {
+	['\x20'] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
 
-/* t as a JSON string.  Plain ASCII (nearly every field) is copied as it
+/* s as a JSON string.  Plain ASCII (nearly every field) is copied as it
  * is; anything else goes through buf_add_json_str, the one authority on
- * the escaping that stored hashes were computed with (it reads up to
- * the first NUL, as it always has). */
+ * the escaping that stored hashes were computed with. */
 static void
-put_json_str(struct out *o, struct store_text t)
+put_json_str(struct out *o, const char *s)
 {
 	struct buf	b;
 	size_t		k;
 
-	for (k = 0; k < t.n && json_plain((unsigned char)t.p[k]); k++)
+	for (k = 0; json_plain[(unsigned char)s[k]]; k++)
 		;
-	if (k == t.n) {
+	if (s[k] == '\0') {
 		put(o, "\"", 1);
-		put(o, t.p, t.n);
+		put(o, s, k);
 		put(o, "\"", 1);
 		return;
 	}
 	buf_init(&b, KW_AUDIT_RECORD_MAX);
-	buf_add_json_str(&b, t.p);
+	buf_add_json_str(&b, s);
 	if (buf_err(&b) != 0)
 		o->full = 1;
 	else
@@ -99,7 +102,7 @@ canonical(const struct audit_row *ev, struct out *o)
 	PUT_LIT(o, ",\"at\":");
 	put_json_str(o, ev->at);
 	PUT_LIT(o, ",\"details\":");
-	put(o, ev->details.p, ev->details.n);
+	put(o, ev->details, strlen(ev->details));
 	PUT_LIT(o, ",\"seq\":");
 	put_int(o, ev->seq);
 	PUT_LIT(o, ",\"subject\":");
@@ -115,34 +118,19 @@ hash_input(const struct audit_row *ev, char *rec)
 {
 	struct out o = { rec, rec + KW_AUDIT_RECORD_MAX, 0 };
 
-	put(&o, ev->prev_hash.p, ev->prev_hash.n);
+	put(&o, ev->prev_hash, strlen(ev->prev_hash));
 	PUT_LIT(&o, "\n");
 	canonical(ev, &o);
 	return o.full ? 0 : (size_t)(o.p - rec);
-}
-
-static struct store_text
-text_of(const char *s)
-{
-	struct store_text t = { s, strlen(s) };
-
-	return t;
 }
 
 /* ev as a row (pointing into ev). */
 static struct audit_row
 row_of(const struct audit_event *ev)
 {
-	struct audit_row r;
+	struct audit_row r = { ev->seq, ev->at, ev->actor, ev->action,
+	    ev->subject, ev->details, ev->prev_hash, ev->hash };
 
-	r.seq = ev->seq;
-	r.at = text_of(ev->at);
-	r.actor = text_of(ev->actor);
-	r.action = text_of(ev->action);
-	r.subject = text_of(ev->subject);
-	r.details = text_of(ev->details);
-	r.prev_hash = text_of(ev->prev_hash);
-	r.hash = text_of(ev->hash);
 	return r;
 }
 
@@ -246,7 +234,7 @@ struct walker {
 	int64_t			 n;		/* events read */
 	int64_t			 first_seq;	/* the first event read */
 	char			 first_prev[65];
-	size_t			 first_prev_n;
+	int			 first_prev_ok;
 	int64_t			 events;	/* checked and sound */
 	int64_t			 last_seq;	/* the last sound one */
 	char			 prev[65];	/* its hash */
@@ -298,16 +286,15 @@ walk_one(const struct audit_row *ev, void *arg)
 	if (w->n++ == 0) {
 		/* its links to the range before: checked when joining */
 		w->first_seq = ev->seq;
-		w->first_prev_n = ev->prev_hash.n;
-		memcpy(w->first_prev, ev->prev_hash.p,
-		    ev->prev_hash.n < 64 ? ev->prev_hash.n : 64);
+		/* longer than a hash: it links to nothing */
+		w->first_prev_ok = kw_strlcpy(w->first_prev, ev->prev_hash,
+		    sizeof(w->first_prev)) < sizeof(w->first_prev);
 	} else if (ev->seq != w->last_seq + 1) {
 		snprintf(why, sizeof(why), "sequence gap: expected %lld, "
 		    "found %lld", (long long)(w->last_seq + 1),
 		    (long long)ev->seq);
 		return walk_fault(w, bad_seq_of(ev->seq, w->last_seq), why);
-	} else if (ev->prev_hash.n != 64 ||
-	    memcmp(ev->prev_hash.p, w->prev, 64) != 0)
+	} else if (strcmp(ev->prev_hash, w->prev) != 0)
 		return walk_fault(w, ev->seq, "prev_hash does not match the "
 		    "previous event's hash");
 	if ((n = hash_input(ev, w->rec)) == 0)
@@ -317,13 +304,13 @@ walk_one(const struct audit_row *ev, void *arg)
 		return KW_ERR_CRYPTO;
 	sha256_hex_of(d, h);
 	/* hashes are public: no need for a constant-time comparison */
-	if (ev->hash.n != 64 || memcmp(h, ev->hash.p, 64) != 0)
+	if (strcmp(h, ev->hash) != 0)
 		return walk_fault(w, ev->seq, "hash does not match the "
 		    "event's contents");
 	w->last_seq = ev->seq;
 	memcpy(w->prev, h, sizeof(w->prev));
 	w->events++;
-	if (w->expect != NULL && memcmp(h, w->expect, 65) == 0)
+	if (w->expect != NULL && strcmp(h, w->expect) == 0)
 		w->found = 1;
 	return 0;
 }
@@ -365,8 +352,8 @@ walk_join(struct walker *ws, int n, struct audit_verdict *v, int *found)
 			snprintf(v->reason, sizeof(v->reason), "sequence gap: "
 			    "expected %lld, found %lld", (long long)(last + 1),
 			    (long long)w->first_seq);
-		} else if (w->first_prev_n != strlen(prev) ||
-		    memcmp(w->first_prev, prev, w->first_prev_n) != 0) {
+		} else if (!w->first_prev_ok ||
+		    strcmp(w->first_prev, prev) != 0) {
 			v->first_bad_seq = w->first_seq;
 			snprintf(v->reason, sizeof(v->reason), "prev_hash does "
 			    "not match the previous event's hash");
@@ -454,7 +441,6 @@ audit_verify_split(struct store *st, const char *expect_head, int n,
 {
 	struct walker	 ws[KW_AUDIT_VERIFY_THREADS];
 	struct split	 sp;
-	const char	*expect = expect_head;
 	int64_t		 head;
 	char		 hash[65];
 	int		 i, r, found = 0;
@@ -465,17 +451,13 @@ audit_verify_split(struct store *st, const char *expect_head, int n,
 	atomic_init(&sp.first_bad, KW_AUDIT_VERIFY_THREADS);	/* none */
 	if (n < 1 || n > KW_AUDIT_VERIFY_THREADS)
 		return KW_ERR_INTERNAL;
-	/* a hash (64 hex chars) is compared as 65 bytes: anything else is
-	 * no event's hash */
-	if (expect_head != NULL && strlen(expect_head) != 64)
-		expect = NULL;
 	if ((r = store_audit_head(st, &head, hash)) != 0)
 		return r;
 	if (head < n)
 		n = 1;
 	for (i = 0; i < n; i++) {
 		if ((r = walker_init(&ws[i], i, n, head, st, &sp,
-		    expect)) == KW_ERR_INTERNAL && i > 0) {
+		    expect_head)) == KW_ERR_INTERNAL && i > 0) {
 			/* no other connection on this backend: one walk */
 			while (i > 0)
 				walker_free(&ws[i--]);

@@ -682,7 +682,7 @@ sq_open_file(const char *path, int flags, void **ctx)
 	/* one pass over a log of millions of events: no read(2) and no
 	 * copy per page (SQLite caps the size at its compile-time limit) */
 	if ((flags & STORE_SCAN) && sqlite3_exec(q->db, "PRAGMA mmap_size="
-	    "17179869184;", NULL, NULL, NULL) != SQLITE_OK)
+	    "0;", NULL, NULL, NULL) != SQLITE_OK)
 		goto out;
 	if ((r = sq_migrate(q, flags)) != 0)
 		goto out;
@@ -2064,16 +2064,12 @@ sq_audit_each(void *ctx, int64_t after, size_t limit, store_audit_cb cb,
 }
 
 /* The text of column i, by pointer ("" for NULL). */
-static struct store_text
+static const char *
 col_text(sqlite3_stmt *s, int i)
 {
-	struct store_text	t;
+	const char *t = (const char *)sqlite3_column_text(s, i);
 
-	/* text before bytes: the length is then that of the UTF-8 form */
-	if ((t.p = (const char *)sqlite3_column_text(s, i)) == NULL)
-		t.p = "";
-	t.n = (size_t)sqlite3_column_bytes(s, i);
-	return t;
+	return t != NULL ? t : "";
 }
 
 /* The walk of audit verify: one statement over the whole range, each

@@ -3,7 +3,6 @@
  * forwards each call to it.
  */
 #include <stdlib.h>
-#include <string.h>
 
 #include "kw.h"
 #include "store/backend.h"
@@ -361,14 +360,6 @@ struct scan_each {
 	void			*arg;
 };
 
-static struct store_text
-text_of(const char *s)
-{
-	struct store_text t = { s, strlen(s) };
-
-	return t;
-}
-
 static int
 scan_each_one(const struct audit_event *ev, void *arg)
 {
@@ -381,13 +372,13 @@ scan_each_one(const struct audit_event *ev, void *arg)
 	}
 	e->last = ev->seq;
 	row.seq = ev->seq;
-	row.at = text_of(ev->at);
-	row.actor = text_of(ev->actor);
-	row.action = text_of(ev->action);
-	row.subject = text_of(ev->subject);
-	row.details = text_of(ev->details);
-	row.prev_hash = text_of(ev->prev_hash);
-	row.hash = text_of(ev->hash);
+	row.at = ev->at;
+	row.actor = ev->actor;
+	row.action = ev->action;
+	row.subject = ev->subject;
+	row.details = ev->details;
+	row.prev_hash = ev->prev_hash;
+	row.hash = ev->hash;
 	return e->cb(&row, e->arg);
 }
 

@@ -248,19 +248,13 @@ typedef int (*store_credential_cb)(const struct credential *, void *);
 typedef int (*store_instance_cb)(const struct instance *, void *);
 typedef int (*store_audit_cb)(const struct audit_event *, void *);
 
-/* A stored text by pointer: n bytes, NUL-terminated at p[n] (a stored
- * NUL may come earlier), valid only during the callback it is handed
- * to. */
-struct store_text {
-	const char	*p;
-	size_t		 n;
-};
 /* One audit event as read for a walk over the log (audit verify): its
- * columns by pointer, without copying them into struct audit_event. */
+ * text columns by pointer (NUL-terminated, valid only during the
+ * callback they are handed to), not copied into struct audit_event. */
 struct audit_row {
-	int64_t			seq;
-	struct store_text	at, actor, action, subject, details,
-				prev_hash, hash;
+	int64_t		 seq;
+	const char	*at, *actor, *action, *subject, *details, *prev_hash,
+			*hash;
 };
 typedef int (*store_audit_row_cb)(const struct audit_row *, void *);
 
