@@ -833,14 +833,16 @@ tamper_prev_hash_with_trailing_bytes(void **state)
 
 #define SPLIT_EVENTS	12
 
-/* The verdict on l's log with the walk split n ways (and expect_head). */
+/* The verdict on l's log with the walk split n ways (and expect_head);
+ * split walks read as the offline command does (STORE_SCAN: the
+ * read-ahead), the single walk as the server does. */
 static void
 verify_split(const struct logdir *l, const char *expect_head, int n,
     struct audit_verdict *v)
 {
 	struct store *st = NULL;
 
-	assert_int_equal(store_open(l->dir, 0, &st), 0);
+	assert_int_equal(store_open(l->dir, n > 1 ? STORE_SCAN : 0, &st), 0);
 	assert_int_equal(audit_verify_split(st, expect_head, n, v), 0);
 	store_close(st);
 }
@@ -935,6 +937,45 @@ split_walk_finds_the_expected_head(void **state)
 		verify_split(&l, "abc", n, &v);
 		assert_int_equal(v.ok, 0);
 	}
+	log_remove(&l);
+}
+
+/* A scan connection (the read-ahead of STORE_SCAN) kept open sees what
+ * was appended, checkpointed into the database file and tampered with
+ * after its earlier walks: nothing read ahead outlives a walk. */
+static void
+scan_connection_sees_later_changes(void **state)
+{
+	struct logdir		 l;
+	struct audit_verdict	 v;
+	struct store		*scan = NULL, *st = NULL;
+	char			 last[65];
+	int			 i;
+
+	(void)state;
+	log_create(&l, NEVENTS);
+	assert_int_equal(store_open(l.dir, STORE_SCAN, &scan), 0);
+	assert_int_equal(audit_verify(scan, &v), 0);
+	assert_int_equal(v.events, NEVENTS);
+	assert_int_equal(store_open(l.dir, 0, &st), 0);
+	assert_int_equal(store_begin(st), 0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(audit_append(st, "system", "x", "y", NULL), 0);
+	assert_int_equal(store_commit(st), 0);
+	store_close(st);
+	tamper(&l, "PRAGMA wal_checkpoint(TRUNCATE)");
+	assert_int_equal(audit_verify(scan, &v), 0);
+	assert_int_equal(v.ok, 1);
+	assert_int_equal(v.events, NEVENTS + 3);
+	sql_text(&l, "SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1",
+	    last, sizeof(last));
+	assert_string_equal(v.head, last);
+	tamper(&l, "UPDATE audit_events SET actor = 'eve' WHERE seq = 7;"
+	    "PRAGMA wal_checkpoint(TRUNCATE)");
+	assert_int_equal(audit_verify(scan, &v), 0);
+	assert_int_equal(v.ok, 0);
+	assert_int_equal(v.first_bad_seq, 7);
+	store_close(scan);
 	log_remove(&l);
 }
 
@@ -1102,6 +1143,7 @@ main(void)
 		cmocka_unit_test(split_walk_gives_the_single_walk_verdict),
 		cmocka_unit_test(split_walk_finds_the_expected_head),
 		cmocka_unit_test(canonical_escapes_every_byte_as_before),
+		cmocka_unit_test(scan_connection_sees_later_changes),
 		cmocka_unit_test(tail_intact),
 		cmocka_unit_test(tail_catches_the_last_events),
 		cmocka_unit_test(tail_does_not_see_the_middle_or_a_cut_end),
