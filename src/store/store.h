@@ -268,8 +268,9 @@ struct store;
 				   keywarden schema: a file without one (or
 				   not a database) is KW_ERR_CONFIG, never
 				   migrated into one */
-#define STORE_SCAN	0x10	/* a walk over everything (audit verify): a
-				   map as large as SQLite allows */
+#define STORE_SCAN	0x10	/* a walk over everything (audit verify):
+				   the database file read ahead 256 KiB at a
+				   time, not mapped */
 
 /* Open the store of data directory dir.  Without STORE_CREATE a missing
  * database is KW_ERR_NOT_FOUND.  A schema older than this binary's is
