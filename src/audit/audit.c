@@ -111,12 +111,12 @@ canonical(const struct audit_row *ev, struct out *o)
 }
 
 /* What is hashed for ev — prev_hash, "\n", the canonical form — into
- * rec[KW_AUDIT_RECORD_MAX].  Its length, or 0 when it does not fit (no
- * event keywarden writes is that large). */
+ * rec[cap] (cap <= KW_AUDIT_RECORD_MAX).  Its length, or 0 when it does
+ * not fit (no event keywarden writes is larger than the maximum). */
 static size_t
-hash_input(const struct audit_row *ev, char *rec)
+hash_input(const struct audit_row *ev, char *rec, size_t cap)
 {
-	struct out o = { rec, rec + KW_AUDIT_RECORD_MAX, 0 };
+	struct out o = { rec, rec + cap, 0 };
 
 	put(&o, ev->prev_hash, strlen(ev->prev_hash));
 	PUT_LIT(&o, "\n");
@@ -160,12 +160,20 @@ audit_hash(const struct audit_event *ev, char out[65])
 	struct sha256		*h;
 	unsigned char		 d[32];
 	char			*rec;
-	size_t			 n;
+	size_t			 n, cap;
 	int			 r;
 
-	if ((rec = malloc(KW_AUDIT_RECORD_MAX)) == NULL)
+	/* room for the worst case (an escaped byte takes 6, "\u00XX"; keys,
+	 * punctuation and seq under 128), not the maximum: this is every
+	 * append */
+	cap = strlen(row.prev_hash) + strlen(row.details) + 128 + 6 *
+	    (strlen(row.at) + strlen(row.actor) + strlen(row.action) +
+	    strlen(row.subject));
+	if (cap > KW_AUDIT_RECORD_MAX)
+		cap = KW_AUDIT_RECORD_MAX;
+	if ((rec = malloc(cap)) == NULL)
 		return KW_ERR_NOMEM;
-	if ((n = hash_input(&row, rec)) == 0)
+	if ((n = hash_input(&row, rec, cap)) == 0)
 		r = KW_ERR_TOO_LARGE;
 	else if ((r = sha256_new(&h)) == 0) {
 		if ((r = sha256_digest(h, rec, n, d)) == 0)
@@ -297,7 +305,7 @@ walk_one(const struct audit_row *ev, void *arg)
 	} else if (strcmp(ev->prev_hash, w->prev) != 0)
 		return walk_fault(w, ev->seq, "prev_hash does not match the "
 		    "previous event's hash");
-	if ((n = hash_input(ev, w->rec)) == 0)
+	if ((n = hash_input(ev, w->rec, KW_AUDIT_RECORD_MAX)) == 0)
 		return walk_fault(w, ev->seq, "the event is too large to be "
 		    "one keywarden wrote");
 	if (sha256_digest(w->hasher, w->rec, n, d) != 0)
