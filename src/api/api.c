@@ -51,6 +51,10 @@ static const struct http_route routes[] = {
 	{ "GET",   "/v1/audit/verify",		api_audit_verify, ACCESS_READER, BODY_NONE },
 	{ "POST",  "/v1/credentials/{}/rotate",	api_credentials_rotate, ACCESS_PERSON, BODY_OPTIONAL },
 	{ "POST",  "/v1/credentials/{}/link-replacement", api_credentials_link, ACCESS_PERSON, BODY_REQUIRED },
+	{ "POST",  "/v1/credentials/{}/access-token", api_credentials_access_token, ACCESS_PERSON, BODY_OPTIONAL },
+	{ "POST",  "/v1/credentials/{}/bound-tokens", api_bound_tokens_create, ACCESS_PERSON, BODY_OPTIONAL },
+	{ "GET",   "/v1/credentials/{}/bound-tokens", api_bound_tokens_list, ACCESS_PERSON, BODY_NONE },
+	{ "DELETE", "/v1/credentials/{}/bound-tokens/{}", api_bound_tokens_delete, ACCESS_PERSON, BODY_NONE },
 	{ "POST",  "/v1/instances/{}/sync",	api_instances_sync, ACCESS_PERSON, BODY_OPTIONAL },
 	{ "GET",   "/v1/reports/migration",	api_reports_migration, ACCESS_PERSON, BODY_NONE },
 	{ "PUT",   "/v1/settings/slack",	api_settings_slack_put, ACCESS_ADMIN, BODY_REQUIRED },
@@ -153,6 +157,15 @@ api_store(struct http_req *rq)
 	tl_store = st;
 	tl_owner = app;
 	return st;
+}
+
+const char *
+api_bound_credential(const struct http_req *rq)
+{
+	const struct caller *c = rq->caller;
+
+	return c != NULL && c->bound_credential[0] != '\0' ?
+	    c->bound_credential : NULL;
 }
 
 const struct person *
@@ -375,6 +388,51 @@ bearer(const char *h)
 	return *h ? h : NULL;
 }
 
+/*
+ * Not a personal token: perhaps a token bound to one broker credential
+ * (alive only while the credential is active).  The caller is then the
+ * credential's owner, limited to that credential's access tokens; an
+ * inactive owner is the handler's 409, not an authentication failure.
+ */
+static int
+authenticate_bound(struct http_req *rq, struct store *st,
+    const unsigned char h[KW_HASH_LEN], struct caller *c)
+{
+	struct app		*app = rq->app;
+	struct bound_token	 b;
+	int			 r;
+
+	r = store_bound_find(st, h, &b, &c->person);
+	if (r == KW_ERR_NOT_FOUND || (r == 0 && !crypto_eq(h, b.hash,
+	    KW_HASH_LEN))) {
+		r = http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,
+		    "unknown or revoked token");
+		throttle_fail(app->throttle, rq->remote,
+		    (int64_t)(kw_mono_us() / 1000000u));
+		return r;
+	}
+	if (r != 0)
+		return http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
+		    "the store cannot be read");
+	kw_strlcpy(c->token_id, b.id, sizeof(c->token_id));
+	kw_strlcpy(c->bound_credential, b.credential_id,
+	    sizeof(c->bound_credential));
+	authcache_put(app->authcache, h, kw_mono_us() / 1000, c);
+	return 0;
+}
+
+/* A bound token may call access-token for its own credential, and
+ * nothing else. */
+static int
+bound_allowed(const struct http_req *rq, const struct http_route *route)
+{
+	const struct caller *c = rq->caller;
+
+	return route->handler == api_credentials_access_token &&
+	    rq->nparams == 1 && strcmp(rq->params[0],
+	    c->bound_credential) == 0;
+}
+
 static int
 authenticate(struct http_req *rq, struct caller *c)
 {
@@ -403,8 +461,9 @@ authenticate(struct http_req *rq, struct caller *c)
 	if (authcache_get(app->authcache, h, kw_mono_us() / 1000, c))
 		return 0;
 	r = store_token_find(st, h, &t, &c->person);
-	if (r == KW_ERR_NOT_FOUND || (r == 0 && !crypto_eq(h, t.hash,
-	    sizeof(h)))) {
+	if (r == KW_ERR_NOT_FOUND)
+		return authenticate_bound(rq, st, h, c);
+	if (r == 0 && !crypto_eq(h, t.hash, sizeof(h))) {
 		r = http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,
 		    "unknown or revoked token");
 		goto fail;
@@ -447,7 +506,14 @@ api_authorise(struct http_req *rq, const struct http_route *route)
 		return r;
 	}
 	rq->caller = c;
-	if (route->access == ACCESS_ADMIN && !api_has_role(rq, ROLE_ADMIN))
+	if (c->bound_credential[0] != '\0') {
+		if (!bound_allowed(rq, route))
+			r = http_fail(rq, KW_ERR_FORBIDDEN, NULL, "this token "
+			    "is bound to credential %.64s: it may only ask for "
+			    "that credential's access tokens",
+			    c->bound_credential);
+	} else if (route->access == ACCESS_ADMIN &&
+	    !api_has_role(rq, ROLE_ADMIN))
 		r = http_fail(rq, KW_ERR_FORBIDDEN, NULL,
 		    "only an admin may do this");
 	else if (route->access == ACCESS_READER &&

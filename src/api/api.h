@@ -38,6 +38,9 @@ struct app {
 struct caller {
 	struct person	person;
 	char		token_id[KW_ID_MAX + 1];
+	/* a bound token: the one credential it may get access tokens for,
+	 * and nothing else ("" for a personal token) */
+	char		bound_credential[KW_ID_MAX + 1];
 };
 
 /* Prepare app from a validated configuration: load the master key of
@@ -59,6 +62,9 @@ int	 api_authorise(struct http_req *rq, const struct http_route *route);
 struct store *api_store(struct http_req *rq);
 /* The authenticated person of the request. */
 const struct person *api_me(const struct http_req *rq);
+/* The credential the caller's bound token is bound to, or NULL for a
+ * personal token. */
+const char *api_bound_credential(const struct http_req *rq);
 /* 1 if the caller has one of the role bits. */
 int	 api_has_role(const struct http_req *rq, unsigned roles);
 
@@ -145,6 +151,16 @@ void	 api_credential_from_request(const struct request *r,
  * overrides it when the instance set one). */
 int	 api_credential_activate(struct app *app, struct credential *c,
 	    const char *client_id, const char *secret, const char *expires_at);
+/* The names of enum delivery_mode, NULL-terminated (for jv_enum). */
+extern const char *const api_delivery_modes[DM__COUNT + 1];
+/* c's delivery mode as the API names it ("integration" for those). */
+const char *api_delivery_mode_name(const struct credential *c);
+/* Seal a broker credential's client secret into c (and fingerprint it);
+ * the associated data binding it to c is api_credential_broker_ad. */
+int	 api_credential_broker_seal(struct app *app, struct credential *c,
+	    const char *secret);
+void	 api_credential_broker_ad(const struct credential *c, char *out,
+	    size_t outsz);
 /* Open instance in's Integration-bot token into out (wipe it after). */
 int	 api_instance_bot_token(const struct app *app, const struct instance *in,
 	    char *out, size_t outsz);
@@ -188,6 +204,10 @@ int	 api_credentials_reveal(struct http_req *, struct http_resp *);
 int	 api_credentials_revoke(struct http_req *, struct http_resp *);
 int	 api_credentials_rotate(struct http_req *, struct http_resp *);
 int	 api_credentials_link(struct http_req *, struct http_resp *);
+int	 api_credentials_access_token(struct http_req *, struct http_resp *);
+int	 api_bound_tokens_create(struct http_req *, struct http_resp *);
+int	 api_bound_tokens_list(struct http_req *, struct http_resp *);
+int	 api_bound_tokens_delete(struct http_req *, struct http_resp *);
 int	 api_instances_sync(struct http_req *, struct http_resp *);
 int	 api_reports_migration(struct http_req *, struct http_resp *);
 int	 api_settings_slack_put(struct http_req *, struct http_resp *);
