@@ -548,6 +548,27 @@ api_person_json(const struct person *p)
 	    "updated_at", p->updated_at);
 }
 
+/* The broker's settings of in, added to o. */
+static void
+instance_delivery_json(const struct instance *in, json_t *o)
+{
+	json_t	*allowed = json_null();
+	size_t	 k;
+
+	if (in->allowed_deliveries != 0) {
+		allowed = json_array();
+		for (k = 0; k < DM__COUNT; k++)
+			if (in->allowed_deliveries & (1u << k))
+				json_array_append_new(allowed,
+				    json_string(api_delivery_modes[k]));
+	}
+	json_object_set_new(o, "default_delivery",
+	    json_string(api_delivery_modes[in->default_delivery % DM__COUNT]));
+	json_object_set_new(o, "allowed_deliveries", allowed);
+	json_object_set_new(o, "max_access_ttl_seconds",
+	    json_integer(in->max_access_ttl));
+}
+
 json_t *
 api_instance_json(const struct instance *in)
 {
@@ -564,10 +585,18 @@ api_instance_json(const struct instance *in)
 			json_array_append_new(scopes,
 			    json_string(in->allowed_scopes[i]));
 	}
-	if (in->bot_email[0] != '\0' || in->bot_sealed_len > 0)
-		bot = json_pack("{s:s?, s:b}", "email", in->bot_email[0] ?
+	if (in->bot_email[0] != '\0' || in->bot_sealed_len > 0) {
+		bot = json_pack("{s:s?, s:b, s:s}", "email", in->bot_email[0] ?
 		    in->bot_email : NULL, "credential_set",
-		    in->bot_sealed_len > 0);
+		    in->bot_sealed_len > 0, "mode", in->bot_client_id[0] ?
+		    "client_credentials" : "static_token");
+		if (in->bot_client_id[0] != '\0')
+			json_object_set_new(bot, "client_id",
+			    json_string(in->bot_client_id));
+		else if (in->bot_expires_at[0] != '\0')
+			json_object_set_new(bot, "expires_at",
+			    json_string(in->bot_expires_at));
+	}
 	for (i = 0; i < in->nwarn; i++)
 		json_array_append_new(warn, json_integer(in->warn_days[i]));
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:s, s:o, s:i,"
@@ -581,9 +610,10 @@ api_instance_json(const struct instance *in)
 	    "rotation_days", in->rotation_days, "grace_days", in->grace_days,
 	    "bot", bot,
 	    "created_at", in->created_at, "updated_at", in->updated_at);
-	if (o != NULL)
+	if (o != NULL) {
 		json_object_set_new(o, "warn_days", warn);
-	else
+		instance_delivery_json(in, o);
+	} else
 		json_decref(warn);
 	return o;
 }

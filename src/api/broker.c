@@ -17,6 +17,27 @@
 #include "crypto/crypto.h"
 #include "util/util.h"
 
+/* 1 if person_id provisions instance_id (and so may see its
+ * credentials). */
+static int
+provisioner_of(struct store *st, const char *instance_id,
+    const char *person_id)
+{
+	struct instance	*in;
+	size_t		 i;
+	int		 yes = 0;
+
+	if ((in = malloc(sizeof(*in))) == NULL)
+		return 0;
+	if (store_instance_get(st, instance_id, in) == 0)
+		for (i = 0; i < in->nprovisioners; i++)
+			if (strcmp(in->provisioners[i].id, person_id) == 0)
+				yes = 1;
+	kw_wipe(in, sizeof(*in));
+	free(in);
+	return yes;
+}
+
 /* Load credential id for its owner (or the token bound to it).  Someone
  * else who may see it gets 403, anyone else 404. */
 static int
@@ -29,7 +50,8 @@ load_owned(struct http_req *rq, struct store *st, const char *id,
 		return api_store_fail(rq, r, "credential", id);
 	if (strcmp(c->owner_id, api_me(rq)->id) == 0)
 		return 0;
-	if (api_has_role(rq, ROLE_ADMIN | ROLE_AUDITOR))
+	if (api_has_role(rq, ROLE_ADMIN | ROLE_AUDITOR) ||
+	    provisioner_of(st, c->instance_id, api_me(rq)->id))
 		return http_fail(rq, KW_ERR_FORBIDDEN, NULL, "only the "
 		    "credential's owner may %s", verb);
 	return http_fail(rq, KW_ERR_NOT_FOUND, NULL, "no credential '%.64s'",

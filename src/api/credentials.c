@@ -82,6 +82,11 @@ api_credential_json(const struct credential *c)
 	json_object_set_new(o, "last_used_at", str_or_null(c->last_used_at));
 	json_object_set_new(o, "revoked_at", str_or_null(c->revoked_at));
 	json_object_set_new(o, "revoke_reason", str_or_null(c->revoke_reason));
+	/* token mode: when the instance expires the token itself */
+	if (c->kind == KIND_API_TOKEN && json_is_string(json_object_get(ext,
+	    "expires_at")))
+		json_object_set(o, "instance_expires_at",
+		    json_object_get(ext, "expires_at"));
 	json_object_set_new(o, "external", ext);
 	json_object_set_new(o, "fingerprint", str_or_null(c->fingerprint));
 	json_object_set_new(o, "delivery", json_pack("{s:s, s:o, s:s}", "state",

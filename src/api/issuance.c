@@ -292,6 +292,23 @@ external_set(struct credential *c, json_t *d)
 	free(t);
 }
 
+/* The history's word on an issuance: the credential's name, and when
+ * the instance expires a token before its approved lifetime ends, that
+ * (the requester reads it in the answer and the notification). */
+static void
+issued_note(const struct credential *c, const struct issue_result *res,
+    char *out, size_t outsz)
+{
+	if (res->expires_at[0] != '\0' &&
+	    strcmp(c->expires_at, res->expires_at) == 0)
+		snprintf(out, outsz, "%.1200s; note: the instance expires this "
+		    "token at %s, before its approved lifetime of %d days "
+		    "ends, so the credential expires then", c->name,
+		    res->expires_at, c->lifetime_days);
+	else
+		kw_strlcpy(out, c->name, outsz);
+}
+
 /* Record the outcome in one transaction.  res is NULL on failure. */
 static int
 record(struct app *app, struct store *st, const char *actor,
@@ -327,8 +344,9 @@ record(struct app *app, struct store *st, const char *actor,
 		r->state = RS_ISSUED;
 		json_object_set_new(d, "fingerprint",
 		    json_string(c->fingerprint));
+		issued_note(c, res, comment, sizeof(comment));
 		if ((rc = api_history_add(st, r->id, "keywarden", "issued",
-		    c->name)) != 0) {
+		    comment)) != 0) {
 			json_decref(d);
 			goto out;
 		}

@@ -106,6 +106,8 @@ struct cli_verb {
 				   string in it once printed */
 #define CLI_V_OWNJSON	0x04	/* print also renders --json (it decides
 				   the exit code from the answer) */
+#define CLI_V_REST	0x08	/* the words after "--" are a command
+				   line of their own (cli_args.rest) */
 
 struct cli_resource {
 	const char		*name;		/* one word, or two ("settings
@@ -144,6 +146,8 @@ struct cli_args {
 	size_t		 npos;
 	struct cli_pair	 opts[CLI_OPTS_MAX];
 	size_t		 nopts;
+	char		**rest;		/* CLI_V_REST: after "--", NULL-ended */
+	int		 nrest;
 };
 
 /* Where a command writes, and how it reaches the server. */

@@ -172,6 +172,42 @@ review_dms(struct app *app, struct store *st, const struct request *r)
 	return res;
 }
 
+/* "Your ... is ready": how to get at it depends on its delivery mode;
+ * a token the instance expires early says so.  Never a secret. */
+static void
+issued_text(const struct app *app, const struct request *r,
+    const struct credential *c, char *out, size_t outsz)
+{
+	const char	*ext;
+	int		 n;
+
+	if (c != NULL && c->kind == KIND_API_TOKEN &&
+	    c->delivery_mode == DM_BROKER) {
+		snprintf(out, outsz, "Your broker credential for *%s* is ready "
+		    "(request %s). keywarden keeps its secret: get short-lived "
+		    "access tokens with `keywarden credential token %s` (or "
+		    "`keywarden credential exec %s -- CMD`), or make a bound "
+		    "token for a script. It is named %s on the instance.",
+		    r->instance_name, r->id, r->credential_id,
+		    r->credential_id, r->link);
+		return;
+	}
+	n = snprintf(out, outsz, "Your %s for *%s* is ready (request %s). "
+	    "Reveal it *once*, within the delivery window, at "
+	    "%s/credentials/%s or with `keywarden credential reveal %s`. It "
+	    "is named %s on the instance.",
+	    r->kind == KIND_INTEGRATION ? "integration" : c != NULL &&
+	    c->delivery_mode == DM_CLIENT_SECRET ? "OAuth client" :
+	    "API token", r->instance_name, r->id, app->public_url,
+	    r->credential_id, r->credential_id, r->link);
+	if (c != NULL && n > 0 && (size_t)n < outsz &&
+	    (ext = strstr(c->external, "\"expires_at\":\"")) != NULL &&
+	    strncmp(ext + 14, c->expires_at, strlen(c->expires_at)) == 0)
+		snprintf(out + n, outsz - (size_t)n, " Note: the instance "
+		    "expires this token at %s, before its approved lifetime "
+		    "ends; the credential expires then too.", c->expires_at);
+}
+
 int
 notify_request(struct app *app, struct store *st, enum notify_event ev,
     const struct request *r, const struct credential *c)
@@ -194,13 +230,7 @@ notify_request(struct app *app, struct store *st, enum notify_event ev,
 	case NE_REQUEST_REVIEW:
 		return review_dms(app, st, r);
 	case NE_REQUEST_ISSUED:
-		snprintf(text, sizeof(text), "Your %s for *%s* is ready "
-		    "(request %s). Reveal it *once*, within the delivery "
-		    "window, at %s/credentials/%s or with `keywarden credential "
-		    "reveal %s`. It is named %s on the instance.",
-		    r->kind == KIND_INTEGRATION ? "integration" : "API token",
-		    r->instance_name, r->id, app->public_url, r->credential_id,
-		    r->credential_id, r->link);
+		issued_text(app, r, c, text, sizeof(text));
 		res = dm(st, r->requester_id, "request.issued",
 		    plain_message(text));
 		if (res == 0 && webhook[0] != '\0') {

@@ -206,6 +206,19 @@ str_field(json_t *o, const char *key, char *out, size_t outsz)
 	kw_strlcpy(out, s ? s : "", outsz);
 }
 
+/* A time of the instance's, normalised to RFC 3339 UTC ("" if absent
+ * or not a time keywarden can read). */
+static void
+zd_time_field(json_t *o, const char *key, char *out, size_t outsz)
+{
+	const char	*s = json_string_value(json_object_get(o, key));
+	time_t		 t;
+
+	out[0] = '\0';
+	if (s != NULL && kw_time_parse(s, &t) == 0)
+		kw_time_fmt(t, out, outsz);
+}
+
 /* 1 if id is a plausible instance-side id (digits), so it can go into a
  * URL path. */
 static int
@@ -314,7 +327,8 @@ zd_create_token(const struct provider_target *t, const struct issue_spec *s,
 	id_text(json_object_get(tok, "id"), res->token_id,
 	    sizeof(res->token_id));
 	str_field(tok, "full_token", res->secret, sizeof(res->secret));
-	str_field(tok, "expires_at", res->expires_at, sizeof(res->expires_at));
+	zd_time_field(tok, "expires_at", res->expires_at,
+	    sizeof(res->expires_at));
 	if (json_is_string(json_object_get(tok, "full_token")))
 		json_string_set(json_object_get(tok, "full_token"), "");
 	json_decref(ans);
