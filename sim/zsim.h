@@ -109,6 +109,7 @@ struct zsim_token {
 	char		 shown[ZSIM_TOKEN_SHOWN + 1];
 	json_t		*scopes;	/* array of strings, as created */
 	int		 scopes_valid;	/* 0: every call gets 403 */
+	int		 granted;	/* by the client_credentials grant */
 	time_t		 created_at;
 	time_t		 expires_at;
 	time_t		 used_at;

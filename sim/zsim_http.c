@@ -425,9 +425,10 @@ auth_oauth(struct zsim_call *c, const struct zsim_endpoint *ep,
 	t->used_at = now;
 	c->kind = CALLER_OAUTH;
 	c->user_id = t->user_id;
-	/* an admin's own token with the broad scope (keywarden's bot as a
-	 * confidential client): admin endpoints, as on Zendesk */
-	if (t->scopes_valid && ep->who == WHO_ADMIN &&
+	/* an admin's confidential client, by the client_credentials grant
+	 * with the broad scope (keywarden's bot): admin endpoints, as on
+	 * Zendesk; tokens made with POST /api/v2/oauth/tokens stay out */
+	if (t->granted && t->scopes_valid && ep->who == WHO_ADMIN &&
 	    zsim_store_admin_by_id(c->sim, t->user_id) != NULL &&
 	    zsim_scopes_allow(t->scopes, "", strcmp(c->rq->method, "GET") ==
 	    0 ? RW_READ : RW_WRITE))

@@ -709,6 +709,8 @@ zsim_grant(struct zsim_call *c)
 		    zsim_store_now(c->sim) + (time_t)expires_in, secret,
 		    sizeof(secret));
 		if (t != NULL)
+			t->granted = 1;
+		if (t != NULL)
 			body = json_pack("{s:s, s:s, s:s, s:I}",
 			    "access_token", secret, "token_type", "bearer",
 			    "scope", json_string_value(json_object_get(

@@ -16,7 +16,7 @@ from test_issuance import setup_world
 
 class Base(unittest.TestCase):
     extra = ["--upstream-timeout", "2", "--upstream-attempts", "2"]
-    instance = {}
+    instance = {"default_delivery": None}     # the server's default
 
     def setUp(self):
         self.sim = ZendeskSim().start()
@@ -445,9 +445,10 @@ class BotClientCredentials(unittest.TestCase):
         self.assertEqual(st, 201, c)
         self.bot_secret = c["client"]["secret"]
         self.bot_client = c["client"]["id"]
-        self.tok = setup_world(self.srv, self.sim, bot={
-            "email": ADMIN_EMAIL, "client_id": "kw-bot",
-            "client_secret": self.bot_secret})
+        self.tok = setup_world(self.srv, self.sim, default_delivery=None,
+                               bot={"email": ADMIN_EMAIL,
+                                    "client_id": "kw-bot",
+                                    "client_secret": self.bot_secret})
 
     def tearDown(self):
         self.srv.close()

@@ -38,7 +38,7 @@ def setup_world(srv, sim):
     st, obj, _ = srv.request("POST", "/v1/instances", {
         "name": "global", "url": sim.url, "issuance": "automatic",
         "provisioners": ["pat@example.com", "quinn@example.com"],
-        "allow_integrations": True,
+        "allow_integrations": True, "default_delivery": "token",
         "bot": {"email": ADMIN_EMAIL, "oauth_token": ADMIN_TOKEN}})
     assert st == 201, obj
     return tok
