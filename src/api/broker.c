@@ -38,8 +38,9 @@ provisioner_of(struct store *st, const char *instance_id,
 	return yes;
 }
 
-/* Load credential id for its owner (or the token bound to it).  Someone
- * else who may see it gets 403, anyone else 404. */
+/* Load credential id for its owner (or the token bound to it) to verb.
+ * Someone else who may see it gets 403 (verb NULL: may read it), anyone
+ * else 404. */
 static int
 load_owned(struct http_req *rq, struct store *st, const char *id,
     struct credential *c, const char *verb)
@@ -52,8 +53,8 @@ load_owned(struct http_req *rq, struct store *st, const char *id,
 		return 0;
 	if (api_has_role(rq, ROLE_ADMIN | ROLE_AUDITOR) ||
 	    provisioner_of(st, c->instance_id, api_me(rq)->id))
-		return http_fail(rq, KW_ERR_FORBIDDEN, NULL, "only the "
-		    "credential's owner may %s", verb);
+		return verb == NULL ? 0 : http_fail(rq, KW_ERR_FORBIDDEN, NULL,
+		    "only the credential's owner may %s", verb);
 	return http_fail(rq, KW_ERR_NOT_FOUND, NULL, "no credential '%.64s'",
 	    id);
 }
@@ -319,8 +320,8 @@ api_bound_tokens_list(struct http_req *rq, struct http_resp *rs)
 		return api_store_fail(rq, KW_ERR_UNAVAILABLE, "", "");
 	if ((c = malloc(sizeof(*c))) == NULL)
 		return KW_ERR_NOMEM;
-	if ((r = load_owned(rq, st, rq->params[0], c,
-	    "list its bound tokens")) != 0)
+	/* metadata only: whoever may see the credential may see these */
+	if ((r = load_owned(rq, st, rq->params[0], c, NULL)) != 0)
 		goto out;
 	l.items = json_array();
 	if ((r = store_bound_each(st, c->id, bound_one, &l)) != 0) {

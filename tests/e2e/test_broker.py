@@ -287,9 +287,16 @@ class BoundTokens(Base):
         st, page, _ = self.as_("rick@example.com", "GET",
                                "/v1/credentials/%s/bound-tokens" % self.cid)
         self.assertIsNotNone(page["items"][0]["last_used_at"])
-        # only the owner manages them
+        # who may see the credential sees them; only the owner manages them
         st, _, _ = self.as_("pat@example.com", "GET",
                             "/v1/credentials/%s/bound-tokens" % self.cid)
+        self.assertEqual(st, 200)
+        st, _, _ = self.as_("maria@example.com", "GET",
+                            "/v1/credentials/%s/bound-tokens" % self.cid)
+        self.assertEqual(st, 404)
+        st, _, _ = self.as_("pat@example.com", "DELETE",
+                            "/v1/credentials/%s/bound-tokens/%s"
+                            % (self.cid, self.bt["id"]))
         self.assertEqual(st, 403)
         st, _, _ = self.as_("rick@example.com", "DELETE",
                             "/v1/credentials/%s/bound-tokens/%s"
@@ -430,6 +437,60 @@ class TokenModeTruth(Base):
         c = self.cred(r["credential_id"])
         self.assertNotIn("expires_at", c["external"])
         self.assertIsNone(c.get("instance_expires_at"))
+
+
+class MigrationReport(Base):
+    """keywarden's own token-mode credentials Zendesk expires are listed
+    per instance with the advice to move to broker."""
+    now = "2026-03-02T10:00:00Z"      # before 2026-04-30: an old client
+
+    def setUp(self):
+        self.sim = ZendeskSim(now=self.now).start()
+        self.srv = Server(extra_args=self.extra,
+                          env={"KEYWARDEN_FAKE_NOW": self.now}).start()
+        self.tok = setup_world(self.srv, self.sim, default_delivery=None)
+
+    def report(self):
+        st, rep, _ = self.srv.request("GET", "/v1/reports/migration")
+        self.assertEqual(st, 200, rep)
+        [sec] = [x for x in rep["instances"] if x["instance"] == "global"]
+        return sec
+
+    def test_expiring_token_mode_credentials_are_listed(self):
+        broker = self.issue()["credential_id"]
+        old = self.issue(delivery="token")["credential_id"]
+        self.sim.ctl("POST", "options", {"token_expires_in": 7200})
+        short = self.issue(delivery="token")["credential_id"]
+        sec = self.report()
+        got = {x["id"]: x for x in sec["expiring_tokens"]}
+        self.assertEqual(set(got), {old, short})
+        self.assertNotIn(broker, got)
+        self.assertEqual(sec["summary"]["expiring_tokens"], 2)
+        # created before 2026-04-30: the refresh flow is due 2027-04-01
+        self.assertEqual(got[old]["refresh_deadline"], "2027-04-01")
+        self.assertNotIn("instance_expires_at", got[old])
+        self.assertEqual(got[short]["instance_expires_at"],
+                         self.cred(short)["expires_at"])
+        for x in got.values():
+            self.assertEqual(x["delivery"], "token")
+            self.assertIn("broker", x["advice"])
+        # a legacy token replaced by a token-mode credential shows the
+        # same deadline on its replacement
+        self.sim.seed_legacy(description="old export")
+        st, _, _ = self.srv.request("POST", "/v1/instances/global/sync", {})
+        self.assertEqual(st, 200)
+        st, lst, _ = self.srv.request(
+            "GET", "/v1/credentials?kind=legacy_api_token")
+        [legacy] = lst["items"]
+        st, _, _ = self.srv.request(
+            "POST", "/v1/credentials/%s/link-replacement" % legacy["id"],
+            {"replacement_id": old})
+        self.assertEqual(st, 200)
+        [tok] = self.report()["tokens"]
+        self.assertEqual(tok["replacement"]["delivery"], "token")
+        self.assertEqual(tok["replacement"]["refresh_deadline"],
+                         "2027-04-01")
+        self.assertIn("deactivation_due", tok)
 
 
 class BotClientCredentials(unittest.TestCase):
