@@ -17,6 +17,9 @@
 #define KW_CONN_MEMORY		(8 * 1024)	/* per connection: request
 						   line and headers */
 #define KW_RESPONSE_MAX		(8 * 1024 * 1024) /* client: response cap */
+#define KW_RESP_HEADERS_MAX	4		/* extra headers an answer adds */
+#define KW_RESP_HEADER_NAME_MAX	40		/* bytes, with the NUL */
+#define KW_RESP_HEADER_VALUE_MAX 64		/* bytes, with the NUL */
 
 /* Authentication throttling: failures per address per window. */
 #define KW_AUTH_FAIL_LIMIT	20

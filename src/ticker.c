@@ -98,7 +98,8 @@ outbox(struct ticker *t)
 	jobs_flush_outbox(t->app, t->st, kw_now(), &sum);
 	/* quiet unless something happened */
 	if (sum != NULL && json_integer_value(json_object_get(sum, "sent")) ==
-	    0 && json_integer_value(json_object_get(sum, "retried")) == 0) {
+	    0 && json_integer_value(json_object_get(sum, "retried")) == 0 &&
+	    json_integer_value(json_object_get(sum, "failed")) == 0) {
 		json_decref(sum);
 		return;
 	}

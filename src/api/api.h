@@ -148,7 +148,8 @@ void	 api_credential_from_request(const struct request *r,
 	    struct credential *c);
 /* Make c live: seal secret (with client_id for integrations) for one-
  * time delivery, keep its fingerprint, start its lifetime (expires_at
- * overrides it when the instance set one). */
+ * overrides it when the instance set one).  An expires_at already on the
+ * pending c is a ceiling: the credential never lives past it. */
 int	 api_credential_activate(struct app *app, struct credential *c,
 	    const char *client_id, const char *secret, const char *expires_at);
 /* The names of enum delivery_mode, NULL-terminated (for jv_enum). */
@@ -161,6 +162,10 @@ int	 api_credential_broker_seal(struct app *app, struct credential *c,
 	    const char *secret);
 void	 api_credential_broker_ad(const struct credential *c, char *out,
 	    size_t outsz);
+/* Store the instance-side ids ids (an object; consumed) as c's external
+ * JSON, written by jansson (never formatted by hand: a value cannot
+ * break out of its string).  KW_ERR_VALIDATION if it does not fit. */
+int	 api_credential_external(struct credential *c, json_t *ids);
 /* Open instance in's Integration-bot token into out (wipe it after). */
 int	 api_instance_bot_token(const struct app *app, const struct instance *in,
 	    char *out, size_t outsz);

@@ -125,6 +125,27 @@ api_credential_from_request(const struct request *r, struct credential *c)
 	c->lifetime_days = r->lifetime_days;
 }
 
+int
+api_credential_external(struct credential *c, json_t *ids)
+{
+	char	*t;
+	int	 r = 0;
+
+	/* jansson writes the JSON: a value is a string, whatever it holds */
+	if (ids == NULL || !json_is_object(ids) || (t = json_dumps(ids,
+	    JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII)) == NULL) {
+		json_decref(ids);
+		return KW_ERR_NOMEM;
+	}
+	if (strlen(t) >= sizeof(c->external))
+		r = KW_ERR_VALIDATION;	/* never cut: a cut is not JSON */
+	else
+		kw_strlcpy(c->external, t, sizeof(c->external));
+	free(t);
+	json_decref(ids);
+	return r;
+}
+
 /* The associated data binding a sealed secret to its credential. */
 static void
 delivery_ad(const struct credential *c, char *out, size_t outsz)
@@ -154,20 +175,30 @@ api_credential_broker_seal(struct app *app, struct credential *c,
 	    c->fingerprint, sizeof(c->fingerprint));
 }
 
-/* The credential's end by its lifetime, or the instance's expires_at
- * when that comes first (a token Zendesk expires tells the truth). */
+/*
+ * Set c->expires_at as it goes live: the lifetime from now, or the
+ * instance's expiry when that comes first (a token Zendesk expires tells
+ * the truth), but never later than the ceiling the intent may carry in
+ * c->expires_at (a rotation's successor keeps its predecessor's expiry: a
+ * rotation never extends access).
+ */
 static void
-activate_expiry(struct credential *c, time_t now, const char *instance_at)
+expiry_settle(struct credential *c, const char *instance_exp, time_t now)
 {
-	char mine[KW_TIME_LEN + 1];
+	char	natural[KW_TIME_LEN + 1];
+	time_t	ceiling, t, inst;
 
-	kw_time_fmt(now + (time_t)c->lifetime_days * 86400, mine,
-	    sizeof(mine));
-	if (instance_at != NULL && instance_at[0] != '\0' &&
-	    strcmp(instance_at, mine) < 0)
-		kw_strlcpy(c->expires_at, instance_at, sizeof(c->expires_at));
-	else
-		kw_strlcpy(c->expires_at, mine, sizeof(c->expires_at));
+	kw_time_fmt(now + (time_t)c->lifetime_days * 86400, natural,
+	    sizeof(natural));
+	if (instance_exp != NULL && instance_exp[0] != '\0' &&
+	    kw_time_parse(instance_exp, &inst) == 0 &&
+	    inst < now + (time_t)c->lifetime_days * 86400)
+		kw_time_fmt(inst, natural, sizeof(natural));
+	if (c->expires_at[0] != '\0' &&
+	    kw_time_parse(c->expires_at, &ceiling) == 0 &&
+	    (kw_time_parse(natural, &t) != 0 || t > ceiling))
+		return;			/* the ceiling stands */
+	kw_strlcpy(c->expires_at, natural, sizeof(c->expires_at));
 }
 
 int
@@ -185,7 +216,7 @@ api_credential_activate(struct app *app, struct credential *c,
 			return r;
 		c->state = CS_ACTIVE;
 		kw_time_fmt(now, c->created_at, sizeof(c->created_at));
-		activate_expiry(c, now, NULL);
+		expiry_settle(c, NULL, now);
 		c->delivery = DS_NOT_APPLICABLE;
 		return 0;
 	}
@@ -215,7 +246,7 @@ api_credential_activate(struct app *app, struct credential *c,
 		return r;
 	c->state = CS_ACTIVE;
 	kw_time_fmt(now, c->created_at, sizeof(c->created_at));
-	activate_expiry(c, now, expires_at);
+	expiry_settle(c, expires_at, now);
 	c->delivery = DS_PENDING;
 	kw_time_fmt(now + app->cfg.delivery_window, c->delivery_expires_at,
 	    sizeof(c->delivery_expires_at));

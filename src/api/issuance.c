@@ -309,15 +309,18 @@ issued_note(const struct credential *c, const struct issue_result *res,
 		kw_strlcpy(out, c->name, outsz);
 }
 
-/* Record the outcome in one transaction.  res is NULL on failure. */
+/* Record the outcome in one transaction.  res is NULL on failure.
+ * *owner_gone says whether the credential went live for an owner who is
+ * no longer active (offboarded while it was minted). */
 static int
 record(struct app *app, struct store *st, const char *actor,
     struct request *r, struct credential *c, const struct issue_result *res,
-    const struct provider_error *perr)
+    const struct provider_error *perr, int *owner_gone)
 {
-	char	comment[KW_COMMENT_MAX + 1];
-	json_t	*d;
-	int	rc;
+	struct person	owner;
+	char		comment[KW_COMMENT_MAX + 1];
+	json_t		*d;
+	int		rc;
 
 	if ((rc = api_write_begin(app, &st)) != 0)
 		return rc;
@@ -331,6 +334,11 @@ record(struct app *app, struct store *st, const char *actor,
 	}
 	kw_time_fmt(kw_now(), r->updated_at, sizeof(r->updated_at));
 	if (res != NULL) {
+		/* read in this transaction: an offboarding commits either
+		 * before it (seen here) or after it (and finds it active) */
+		if ((rc = store_person_get(st, c->owner_id, &owner)) != 0)
+			goto out;
+		*owner_gone = !owner.active;
 		d = json_pack("{s:s, s:s, s:s}", "client_id", res->client_id,
 		    "identifier", res->identifier, "token_id", res->token_id);
 		if (res->expires_at[0] != '\0')
@@ -338,9 +346,14 @@ record(struct app *app, struct store *st, const char *actor,
 			    json_string(res->expires_at));
 		json_object_set_new(d, "provider", json_string("zendesk"));
 		external_set(c, d);
+		if (*owner_gone)
+			json_object_set_new(d, "owner_active", json_false());
 		if ((rc = api_credential_activate(app, c, res->identifier,
 		    res->secret, res->expires_at)) != 0)
 			goto out;
+		if (*owner_gone)	/* nobody to deliver to: due at once */
+			kw_strlcpy(c->delivery_expires_at, r->updated_at,
+			    sizeof(c->delivery_expires_at));
 		r->state = RS_ISSUED;
 		json_object_set_new(d, "fingerprint",
 		    json_string(c->fingerprint));
@@ -351,7 +364,7 @@ record(struct app *app, struct store *st, const char *actor,
 			goto out;
 		}
 		rc = audit_append(st, actor, "credential.issue", c->id, d);
-		if (rc == 0)
+		if (rc == 0 && !*owner_gone)	/* nothing to collect */
 			rc = notify_request(app, st, NE_REQUEST_ISSUED, r, c);
 	} else {
 		if (perr->status != 0)
@@ -383,6 +396,26 @@ record(struct app *app, struct store *st, const char *actor,
 	return api_write_end(app, rc);
 }
 
+/*
+ * Credential id went live for an owner offboarded while it was minted
+ * (the offboarding could not see it: it was still pending).  Revoke it
+ * at once, on the instance and in the store, audited.  If the instance
+ * cannot be reached now, its delivery window is already over, so the
+ * next jobs run revokes it (and repeating the offboarding does too).
+ */
+static void
+revoke_for_gone_owner(struct app *app, struct store *st, const char *id)
+{
+	struct provider_error	e;
+	int			rc;
+
+	rc = issuance_end(app, st, "keywarden", id, CS_REVOKED,
+	    "owner offboarded during issuance", &e);
+	log_msg(rc == 0 ? "warn" : "error", "credential %s: its owner was "
+	    "offboarded while it was minted: %s", id, rc == 0 ? "revoked" :
+	    rc == KW_ERR_UPSTREAM ? e.message : kw_strerror(rc));
+}
+
 int
 issuance_run(struct app *app, struct store *st, const char *actor,
     const char *request_id, const char *adopt_client_id,
@@ -396,7 +429,7 @@ issuance_run(struct app *app, struct store *st, const char *actor,
 	struct issuance_conn		*cn = NULL;
 	struct provider_error	 e2;
 	char			 ident[PROVIDER_IDENT_MAX], desc[1024];
-	int			 rc, claimed = 0;
+	int			 rc, claimed = 0, owner_gone = 0;
 
 	memset(out, 0, sizeof(*out));
 	r = malloc(sizeof(*r));
@@ -425,7 +458,7 @@ issuance_run(struct app *app, struct store *st, const char *actor,
 	if (rc == KW_ERR_UPSTREAM) {
 		/* keywarden's own access failed: the issuance did */
 		out->perr = cn->perr;
-		rc = record(app, st, actor, r, c, NULL, &out->perr);
+		rc = record(app, st, actor, r, c, NULL, &out->perr, &owner_gone);
 		goto out;
 	}
 	if (rc != 0)
@@ -451,7 +484,9 @@ issuance_run(struct app *app, struct store *st, const char *actor,
 		goto out;
 	out->issued = rc == 0;
 	rc = record(app, st, actor, r, c, out->issued ? res : NULL,
-	    &out->perr);
+	    &out->perr, &owner_gone);
+	if (rc == 0 && out->issued && owner_gone)
+		revoke_for_gone_owner(app, st, c->id);
 	if (rc != 0 && out->issued) {
 		/* minted but not recorded: take it back; if that fails too,
 		 * reconciliation finds the client (the intent is still there) */

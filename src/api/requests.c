@@ -641,6 +641,7 @@ fulfil(struct http_req *rq, struct store *st, struct request *r,
     struct decision *d, json_t *details)
 {
 	struct credential	*c;
+	struct person		 owner;
 	int			 res;
 
 	if (r->kind == KIND_INTEGRATION && d->external_id[0] == '\0')
@@ -658,9 +659,24 @@ fulfil(struct http_req *rq, struct store *st, struct request *r,
 		    "is no longer waiting to be fulfilled", c->id);
 		goto out;
 	}
-	if (d->external_id[0] != '\0')
-		snprintf(c->external, sizeof(c->external),
-		    "{\"external_id\":\"%s\"}", d->external_id);
+	if ((res = store_person_get(st, c->owner_id, &owner)) != 0) {
+		res = api_store_fail(rq, res, "person", c->owner_id);
+		goto out;
+	}
+	if (!owner.active) {	/* no credential goes live for them */
+		res = http_fail(rq, KW_ERR_CONFLICT, NULL, "the owner, %s, is "
+		    "no longer active: nothing is issued to them; delete what "
+		    "was created on the instance", owner.email);
+		goto out;
+	}
+	if (d->external_id[0] != '\0' &&
+	    (res = api_credential_external(c, json_pack("{s:s}",
+	    "external_id", d->external_id))) != 0) {
+		if (res == KW_ERR_VALIDATION)
+			res = http_fail(rq, res, "external_id", "'external_id' "
+			    "is too long once written as JSON");
+		goto out;
+	}
 	if ((res = api_credential_activate(rq->app, c, d->external_id,
 	    d->secret, NULL)) != 0 ||
 	    (res = store_credential_update(st, c)) != 0) {
@@ -965,19 +981,65 @@ api_credentials_create(struct http_req *rq, struct http_resp *rs)
 
 /*
  * POST /v1/credentials/{id}/rotate — a successor with the same instance,
- * kind, scopes, name and owner and a fresh lifetime.  Like the support-
- * ops exception it is recorded as a request born approved (its history
- * says it is a rotation), so issuance, manual fulfilment, reconciliation
- * and notifications all work the same.  The predecessor stays active for
- * the instance's grace period; the jobs revoke it then.
+ * kind, scopes, name and owner.  Rotation replaces the secret, never the
+ * approval: the successor keeps the predecessor's expires_at (capped by
+ * the instance's maximum lifetime of today), today's instance policy
+ * applies to what it would mint (422), and an owner who is no longer
+ * active gets none (409).  Like the support-ops exception it is recorded
+ * as a request born approved (its history says it is a rotation), so
+ * issuance, manual fulfilment, reconciliation and notifications all work
+ * the same.  The predecessor stays active for the instance's grace
+ * period; the jobs revoke it then.
  */
+
+/* Check that old may be rotated today; *until gets the successor's
+ * expiry (the predecessor's, capped by the instance's maximum). */
+static int
+rotation_allowed(struct http_req *rq, struct store *st,
+    const struct credential *old, const struct request *orig,
+    const struct instance *in, time_t *until)
+{
+	struct person	 owner;
+	struct filing	 fl;
+	time_t		 now = kw_now(), cap;
+	char		 why[256];
+	int		 res;
+
+	if ((res = store_person_get(st, old->owner_id, &owner)) != 0)
+		return api_store_fail(rq, res, "person", old->owner_id);
+	if (!owner.active)
+		return http_fail(rq, KW_ERR_CONFLICT, NULL, "the owner of "
+		    "'%.64s', %s, is no longer active: a rotation would give "
+		    "them a new secret; revoke the credential instead",
+		    old->id, owner.email);
+	if (kw_time_parse(old->expires_at, until) != 0 || *until <= now)
+		return http_fail(rq, KW_ERR_CONFLICT, NULL, "credential "
+		    "'%.64s' has reached its expiry; file a new request",
+		    old->id);
+	cap = now + (time_t)in->max_lifetime_days * 86400;
+	if (*until > cap)
+		*until = cap;
+	memset(&fl, 0, sizeof(fl));
+	fl.kind = old->kind;
+	fl.nscopes = orig->nscopes;
+	fl.scopes = orig->scopes;
+	fl.lifetime_days = (int)((*until - now + 86399) / 86400);
+	fl.requester_active = 1;	/* checked above, as a conflict */
+	fl.direct = 1;			/* approved already: no manager */
+	if (policy_check_filing(in, &fl, why, sizeof(why)) != 0)
+		return http_fail(rq, KW_ERR_POLICY, NULL, "%s: the instance's "
+		    "policy no longer allows what '%.64s' holds; file a new "
+		    "request", why, old->id);
+	return 0;
+}
+
 static int
 rotation_prepare(struct http_req *rq, struct store *st, struct credential *old,
     struct request *r, struct credential *c, struct instance *in)
 {
 	const struct person	*me = api_me(rq);
 	struct request		 orig;
-	time_t			 now = kw_now();
+	time_t			 now = kw_now(), until;
 	char			 note[KW_COMMENT_MAX + 1];
 	int			 res;
 
@@ -991,17 +1053,19 @@ rotation_prepare(struct http_req *rq, struct store *st, struct credential *old,
 	if ((res = store_request_get(st, old->request_id, &orig)) != 0 ||
 	    (res = store_instance_get(st, old->instance_id, in)) != 0)
 		return api_store_fail(rq, res, "request", old->request_id);
-	/* the successor: the original request's terms, a fresh lifetime */
+	if ((res = rotation_allowed(rq, st, old, &orig, in, &until)) != 0)
+		return res;
+	/* the successor: the original request's terms, the same expiry */
 	*r = orig;
 	crypto_random_id("req_", r->id, sizeof(r->id));
-	r->lifetime_days = old->lifetime_days < in->max_lifetime_days ?
-	    old->lifetime_days : in->max_lifetime_days;
+	r->lifetime_days = (int)((until - now + 86399) / 86400);
 	r->state = issuance_automatic(in) ? RS_ISSUING : RS_AWAITING_FULFILMENT;
 	r->manager_approver_id[0] = '\0';
 	kw_time_fmt(now, r->created_at, sizeof(r->created_at));
 	kw_strlcpy(r->updated_at, r->created_at, sizeof(r->updated_at));
 	kw_strlcpy(r->expires_at, r->created_at, sizeof(r->expires_at));
 	api_credential_from_request(r, c);
+	kw_time_fmt(until, c->expires_at, sizeof(c->expires_at)); /* ceiling */
 	kw_strlcpy(c->name, old->name, sizeof(c->name));
 	kw_strlcpy(c->rotated_from, old->id, sizeof(c->rotated_from));
 	kw_strlcpy(r->credential_id, c->id, sizeof(r->credential_id));
@@ -1016,8 +1080,8 @@ rotation_prepare(struct http_req *rq, struct store *st, struct credential *old,
 	    (res = store_credential_update(st, old)) != 0)
 		return api_store_fail(rq, res, "credential", c->id);
 	return api_audit(rq, st, "credential.rotate", old->id, json_pack(
-	    "{s:s, s:s, s:s}", "successor", c->id, "request_id", r->id,
-	    "grace_until", old->grace_until));
+	    "{s:s, s:s, s:s, s:s}", "successor", c->id, "request_id", r->id,
+	    "grace_until", old->grace_until, "expires_at", c->expires_at));
 }
 
 /* The successor could not be minted: the predecessor is no longer
@@ -1042,6 +1106,24 @@ rotation_undo(struct http_req *rq, struct store *st, const char *old_id)
 	}
 	kw_wipe(old, sizeof(*old));
 	free(old);
+}
+
+/* The same rules as for a successor (today's instance policy, an active
+ * owner) before a broker credential is rotated in place; r is scratch. */
+static int
+broker_rotation_check(struct http_req *rq, struct store *st,
+    const struct credential *old, struct request *r,
+    const struct instance *in)
+{
+	time_t	until;
+	int	res;
+
+	if (old->state != CS_ACTIVE)
+		return http_fail(rq, KW_ERR_CONFLICT, NULL, "only an active "
+		    "keywarden credential can be rotated");
+	if ((res = store_request_get(st, old->request_id, r)) != 0)
+		return api_store_fail(rq, res, "request", old->request_id);
+	return rotation_allowed(rq, st, old, r, in, &until);
 }
 
 /* A broker credential is rotated in place (same id, bound tokens keep
@@ -1111,7 +1193,9 @@ api_credentials_rotate(struct http_req *rq, struct http_resp *rs)
 		goto out;
 	}
 	broker = old->kind == KIND_API_TOKEN && old->delivery_mode == DM_BROKER;
-	if (!broker)
+	if (broker)
+		res = broker_rotation_check(rq, st, old, r, in);
+	else
 		res = rotation_prepare(rq, st, old, r, c, in);
  out:
 	res = api_tx_end(rq, &st, res);

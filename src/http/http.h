@@ -26,9 +26,11 @@ enum http_access {
 	ACCESS_ADMIN,		/* admin */
 };
 
-/* What a route takes: nothing, a JSON object (optional or required), or
- * a form (application/x-www-form-urlencoded) handed over raw. */
-enum http_body { BODY_NONE, BODY_OPTIONAL, BODY_REQUIRED, BODY_FORM };
+/* What a route takes: nothing, a JSON object (optional or required), a
+ * form (application/x-www-form-urlencoded) handed over raw, or either
+ * (optional; a JSON body is parsed into body, a form is left raw). */
+enum http_body { BODY_NONE, BODY_OPTIONAL, BODY_REQUIRED, BODY_FORM,
+	BODY_JSON_OR_FORM };
 
 struct http_req {
 	const char	*method;
@@ -36,7 +38,7 @@ struct http_req {
 	const char	*params[KW_PATH_PARAMS_MAX];	/* captured {} */
 	size_t		 nparams;
 	json_t		*body;		/* parsed object, or NULL */
-	const char	*raw_body;	/* the bytes as received (BODY_FORM) */
+	const char	*raw_body;	/* the bytes as received (a form) */
 	size_t		 raw_len;
 	const char	*remote;	/* client address text */
 	const char	*authorization;	/* header value or NULL */
@@ -51,12 +53,27 @@ struct http_req {
 	int		 retry_after;	/* seconds, for 429 */
 };
 
+/* An extra response header (a value the application chose). */
+struct http_header {
+	char		 name[KW_RESP_HEADER_NAME_MAX];
+	char		 value[KW_RESP_HEADER_VALUE_MAX];
+};
+
 struct http_resp {
 	int		 status;	/* 200, 201, ... */
 	json_t		*body;		/* owned; freed after sending; NULL
 					   sends an empty body (204) */
+	char		*text;		/* owned (malloc); sent as text/plain
+					   when body is NULL */
 	int		 retry_after;	/* > 0: a Retry-After header */
+	struct http_header headers[KW_RESP_HEADERS_MAX];
+	size_t		 nheaders;
 };
+
+/* Add a header to rs (printf-style value); KW_ERR_TOO_LARGE when the
+ * table is full or the name or value does not fit. */
+int	 http_resp_header(struct http_resp *rs, const char *name,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 struct http_route;
 /* A handler returns 0 and fills rs, or a negative KW_ERR_* (with

@@ -44,6 +44,7 @@ struct exchange {
 	uint64_t		 start_us;
 	int			 status;
 	int			 too_large;
+	int			 is_form;	/* the body is a form */
 	int			 answered;
 };
 
@@ -85,20 +86,48 @@ http_fail(struct http_req *rq, int err, const char *field, const char *fmt,
 	return err;
 }
 
-/* Queue body (consumed; NULL for an empty body) with status on the
- * connection, with Retry-After when retry_after > 0. */
+int
+http_resp_header(struct http_resp *rs, const char *name, const char *fmt,
+    ...)
+{
+	struct http_header	*h;
+	va_list			 ap;
+	int			 n;
+
+	if (rs->nheaders >= KW_RESP_HEADERS_MAX ||
+	    strlen(name) >= sizeof(h->name))
+		return KW_ERR_TOO_LARGE;
+	h = &rs->headers[rs->nheaders];
+	va_start(ap, fmt);
+	n = vsnprintf(h->value, sizeof(h->value), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(h->value))
+		return KW_ERR_TOO_LARGE;
+	kw_strlcpy(h->name, name, sizeof(h->name));
+	rs->nheaders++;
+	return 0;
+}
+
+/* Queue rs on the connection: its JSON body (consumed), else its text
+ * (consumed), else an empty body; with Retry-After when retry_after > 0
+ * and the extra headers it names. */
 static enum MHD_Result
-send_json(struct MHD_Connection *c, struct exchange *x, int status,
-    json_t *body, int retry_after)
+send_resp(struct MHD_Connection *c, struct exchange *x, struct http_resp *rs)
 {
 	struct MHD_Response	*resp;
+	const char		*type = "application/json";
 	char			*text = NULL;
 	char			 ra[16];
 	enum MHD_Result		 ret;
+	int			 status = rs->status;
+	size_t			 i;
 
-	if (body != NULL) {
-		text = json_dumps(body, JSON_COMPACT);
-		json_decref(body);
+	if (rs->body != NULL) {
+		text = json_dumps(rs->body, JSON_COMPACT);
+		json_decref(rs->body);
+		rs->body = NULL;
+		free(rs->text);
+		rs->text = NULL;
 		if (text == NULL) {
 			status = 500;
 			text = strdup("{\"error\":{\"code\":\"internal\","
@@ -106,6 +135,10 @@ send_json(struct MHD_Connection *c, struct exchange *x, int status,
 			if (text == NULL)
 				return MHD_NO;
 		}
+	} else if (rs->text != NULL) {
+		text = rs->text;
+		rs->text = NULL;
+		type = "text/plain; charset=utf-8";
 	}
 	resp = MHD_create_response_from_buffer(text ? strlen(text) : 0, text,
 	    MHD_RESPMEM_MUST_FREE);
@@ -114,20 +147,34 @@ send_json(struct MHD_Connection *c, struct exchange *x, int status,
 		return MHD_NO;
 	}
 	if (text != NULL)
-		MHD_add_response_header(resp, "Content-Type",
-		    "application/json");
+		MHD_add_response_header(resp, "Content-Type", type);
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "X-Request-Id", x->rq.request_id);
-	if (retry_after > 0) {
-		snprintf(ra, sizeof(ra), "%d", retry_after);
+	if (rs->retry_after > 0) {
+		snprintf(ra, sizeof(ra), "%d", rs->retry_after);
 		MHD_add_response_header(resp, "Retry-After", ra);
 	}
+	for (i = 0; i < rs->nheaders && i < KW_RESP_HEADERS_MAX; i++)
+		MHD_add_response_header(resp, rs->headers[i].name,
+		    rs->headers[i].value);
 	ret = MHD_queue_response(c, (unsigned)status, resp);
 	MHD_destroy_response(resp);
 	x->status = status;
 	x->answered = 1;
 	return ret;
+}
+
+/* Queue body (consumed; NULL for an empty body) with status on the
+ * connection, with Retry-After when retry_after > 0. */
+static enum MHD_Result
+send_json(struct MHD_Connection *c, struct exchange *x, int status,
+    json_t *body, int retry_after)
+{
+	struct http_resp rs = { .status = status, .body = body,
+	    .retry_after = retry_after };
+
+	return send_resp(c, x, &rs);
 }
 
 static enum MHD_Result
@@ -190,7 +237,7 @@ static enum MHD_Result
 begin(struct http_server *srv, struct MHD_Connection *c, struct exchange *x,
     const char *url, const char *method)
 {
-	const char	*cl, *te;
+	const char	*cl, *te, *ct;
 	int		 r, has_body;
 
 	if (strlen(url) >= KW_URL_PATH_MAX)
@@ -218,14 +265,19 @@ begin(struct http_server *srv, struct MHD_Connection *c, struct exchange *x,
 	if (x->route->body == BODY_NONE)
 		return send_error(c, x, http_fail(&x->rq, KW_ERR_VALIDATION,
 		    NULL, "this endpoint takes no request body"));
-	if (x->route->body == BODY_FORM ? !is_type(header(c,
-	    MHD_HTTP_HEADER_CONTENT_TYPE), "application/x-www-form-urlencoded") :
-	    !is_type(header(c, MHD_HTTP_HEADER_CONTENT_TYPE),
-	    "application/json"))
+	ct = header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
+	x->is_form = x->route->body != BODY_OPTIONAL &&
+	    x->route->body != BODY_REQUIRED &&
+	    is_type(ct, "application/x-www-form-urlencoded");
+	if (x->route->body == BODY_FORM ? !x->is_form :
+	    !x->is_form && !is_type(ct, "application/json"))
 		return send_error(c, x, http_fail(&x->rq, KW_ERR_MEDIA_TYPE,
 		    NULL, "send the body as Content-Type: %s",
 		    x->route->body == BODY_FORM ?
-		    "application/x-www-form-urlencoded" : "application/json"));
+		    "application/x-www-form-urlencoded" :
+		    x->route->body == BODY_JSON_OR_FORM ? "application/json "
+		    "or application/x-www-form-urlencoded" :
+		    "application/json"));
 	if (cl != NULL && strtoull(cl, NULL, 10) > KW_BODY_MAX)
 		return send_error(c, x, http_fail(&x->rq, KW_ERR_TOO_LARGE,
 		    NULL, "request body is larger than %d bytes",
@@ -237,7 +289,7 @@ begin(struct http_server *srv, struct MHD_Connection *c, struct exchange *x,
 static enum MHD_Result
 finish(struct MHD_Connection *c, struct exchange *x)
 {
-	struct http_resp	 rs = { 200, NULL, 0 };
+	struct http_resp	 rs = { .status = 200 };
 	json_error_t		 jerr;
 	int			 r;
 
@@ -245,7 +297,7 @@ finish(struct MHD_Connection *c, struct exchange *x)
 		return send_error(c, x, http_fail(&x->rq, KW_ERR_TOO_LARGE,
 		    NULL, "request body is larger than %d bytes",
 		    KW_BODY_MAX));
-	if (x->route->body == BODY_FORM) {
+	if (x->route->body == BODY_FORM || x->is_form) {
 		x->rq.raw_body = buf_str(&x->body);
 		x->rq.raw_len = x->body.len;
 	} else if (x->body.len > 0) {
@@ -269,14 +321,16 @@ finish(struct MHD_Connection *c, struct exchange *x)
 		return send_error(c, x, http_fail(&x->rq, KW_ERR_INVALID_JSON,
 		    NULL, "this endpoint needs a JSON object body"));
 	r = x->route->handler(&x->rq, &rs);
-	if (r == 0 && rs.body == NULL && rs.status < 300 && rs.status != 204)
+	if (r == 0 && rs.body == NULL && rs.text == NULL && rs.status < 300 &&
+	    rs.status != 204)
 		r = http_fail(&x->rq, KW_ERR_INTERNAL, NULL,
 		    "the answer could not be built");
 	if (r != 0) {
 		json_decref(rs.body);
+		free(rs.text);
 		return send_error(c, x, r);
 	}
-	return send_json(c, x, rs.status, rs.body, rs.retry_after);
+	return send_resp(c, x, &rs);
 }
 
 static enum MHD_Result

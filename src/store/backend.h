@@ -71,6 +71,8 @@ struct store_ops {
 	int	(*outbox_sent)(void *, const char *, const char *);
 	int	(*outbox_retry)(void *, const char *, const char *,
 		    const char *);
+	int	(*outbox_fail)(void *, const char *, const char *,
+		    const char *);
 	int	(*outbox_pending)(void *, int64_t *);
 	int	(*replay_check)(void *, const char *, const char *,
 		    const char *);

@@ -179,7 +179,16 @@ static const char *const migrations[] = {
 	/* 4: the legacy-token job reads only legacy tokens */
 	"CREATE INDEX credentials_legacy ON credentials(state, seq)"
 	"  WHERE kind = 2;",
-	/* 5: delivery modes, the broker's sealed client secrets, bound
+	/* 5: outbox messages can fail for good (never claimed again), and
+	 * the channel webhook's URL, a secret sealed in the settings, is no
+	 * longer copied into the outbox: rows from before name the setting
+	 * instead (secure_delete overwrites the old text) */
+	"ALTER TABLE outbox ADD COLUMN failed_at TEXT;"
+	"DROP INDEX outbox_due;"
+	"CREATE INDEX outbox_due ON outbox(sent_at, failed_at,"
+	"  next_attempt_at);"
+	"UPDATE outbox SET recipient = 'webhook' WHERE channel = 'webhook';",
+	/* 6: delivery modes, the broker's sealed client secrets, bound
 	 * tokens, and keywarden's own client_credentials bot */
 	"ALTER TABLE requests ADD COLUMN delivery_mode INTEGER NOT NULL"
 	"  DEFAULT 0;"
@@ -263,7 +272,8 @@ enum stmt {
 	S_DUE_LEGACY,
 	S_CRED_BY_KEY,
 	S_REQ_DUE, S_PERSON_BY_SLACK, S_WARN_ADD, S_SET_GET, S_SET_PUT,
-	S_OUT_INSERT, S_OUT_CLAIM, S_OUT_SENT, S_OUT_RETRY, S_OUT_PENDING,
+	S_OUT_INSERT, S_OUT_CLAIM, S_OUT_SENT, S_OUT_RETRY, S_OUT_FAIL,
+	S_OUT_PENDING,
 	S_REPLAY_PURGE, S_REPLAY_ADD,
 	S_AUDIT_HEAD, S_AUDIT_INSERT, S_AUDIT_LIST,
 	S_BOUND_INSERT, S_BOUND_FIND, S_BOUND_LIST, S_BOUND_REVOKE,
@@ -446,7 +456,7 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_OUT_CLAIM] =
 	    "UPDATE outbox SET claimed_until = ?2, attempts = attempts + 1"
 	    " WHERE seq IN (SELECT seq FROM outbox WHERE sent_at IS NULL"
-	    " AND next_attempt_at <= ?1 AND (claimed_until IS NULL OR"
+	    " AND failed_at IS NULL AND next_attempt_at <= ?1 AND (claimed_until IS NULL OR"
 	    " claimed_until <= ?1) ORDER BY seq LIMIT ?3)"
 	    " RETURNING seq, id, channel, recipient, kind, payload, attempts,"
 	    " created_at, next_attempt_at, coalesce(last_error, '')",
@@ -456,7 +466,11 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_OUT_RETRY] =
 	    "UPDATE outbox SET next_attempt_at = ?2, claimed_until = NULL,"
 	    " last_error = ?3 WHERE id = ?1",
-	[S_OUT_PENDING] = "SELECT count(*) FROM outbox WHERE sent_at IS NULL",
+	[S_OUT_FAIL] =
+	    "UPDATE outbox SET failed_at = ?2, claimed_until = NULL,"
+	    " last_error = ?3 WHERE id = ?1",
+	[S_OUT_PENDING] = "SELECT count(*) FROM outbox WHERE sent_at IS NULL"
+	    " AND failed_at IS NULL",
 	[S_REPLAY_PURGE] = "DELETE FROM slack_replays WHERE seen_at < ?1",
 	[S_REPLAY_ADD] =
 	    "INSERT OR IGNORE INTO slack_replays (signature, seen_at)"
@@ -1864,6 +1878,19 @@ sq_outbox_retry(void *ctx, const char *id, const char *next, const char *error)
 }
 
 static int
+sq_outbox_fail(void *ctx, const char *id, const char *at, const char *error)
+{
+	sqlite3_stmt *s = sq_stmt(ctx, S_OUT_FAIL);
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, id);
+	bind_str(s, 2, at);
+	bind_str(s, 3, error);
+	return sq_exec(s);
+}
+
+static int
 sq_outbox_pending(void *ctx, int64_t *n)
 {
 	sqlite3_stmt	*s = sq_stmt(ctx, S_OUT_PENDING);
@@ -2119,6 +2146,7 @@ const struct store_ops store_sqlite_ops = {
 	.outbox_claim = sq_outbox_claim,
 	.outbox_sent = sq_outbox_sent,
 	.outbox_retry = sq_outbox_retry,
+	.outbox_fail = sq_outbox_fail,
 	.outbox_pending = sq_outbox_pending,
 	.replay_check = sq_replay_check,
 	.audit_head = sq_audit_head,

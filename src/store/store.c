@@ -274,6 +274,13 @@ store_outbox_retry(struct store *st, const char *id, const char *next,
 }
 
 int
+store_outbox_fail(struct store *st, const char *id, const char *at,
+    const char *error)
+{
+	return st->ops->outbox_fail(st->ctx, id, at, error);
+}
+
+int
 store_outbox_pending(struct store *st, int64_t *n)
 {
 	return st->ops->outbox_pending(st->ctx, n);

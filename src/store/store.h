@@ -242,7 +242,9 @@ struct outbox_msg {
 	int64_t		seq;
 	char		id[KW_ID_MAX + 1];
 	char		channel[16];		/* slack_dm, webhook, response */
-	char		recipient[KW_URL_MAX + 1];  /* user id or URL */
+	char		recipient[KW_URL_MAX + 1];  /* user id, a response
+						       URL or "webhook" (the
+						       sealed setting) */
 	char		kind[48];		/* request.created, digest, ... */
 	char		*payload;		/* JSON; owned by the store on
 						   read, borrowed on insert */
@@ -400,7 +402,11 @@ int	 store_outbox_sent(struct store *, const char *id, const char *at);
 /* It was not: try again at next (error kept for operators). */
 int	 store_outbox_retry(struct store *, const char *id, const char *next,
 	    const char *error);
-/* Messages not yet sent, for the jobs summary. */
+/* It never will be (a permanent error): failed at at, never claimed
+ * again, error kept for operators. */
+int	 store_outbox_fail(struct store *, const char *id, const char *at,
+	    const char *error);
+/* Messages not yet sent nor failed, for the jobs summary. */
 int	 store_outbox_pending(struct store *, int64_t *n);
 
 /* Remember a Slack request signature: 1 if new, 0 if seen before (a

@@ -167,6 +167,23 @@ kw_utf8_sanitize(char *s)
 	}
 }
 
+size_t
+kw_utf8_cut(const char *s, size_t max)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	unsigned		 cp;
+	size_t			 n = 0, k;
+
+	while (p[n] != '\0') {
+		if ((k = utf8_decode(p + n, &cp)) == 0)
+			k = 1;
+		if (n + k > max)
+			break;
+		n += k;
+	}
+	return n;
+}
+
 int
 kw_valid_email(const char *s)
 {

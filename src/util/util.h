@@ -49,5 +49,9 @@ int	 kw_valid_text(const char *s, size_t max);
 /* Replace every byte of s that is not part of valid UTF-8 with '?' (after
  * a cut that may have split a character, or text of unknown origin). */
 void	 kw_utf8_sanitize(char *s);
+/* The length of the longest prefix of s that is at most max bytes and
+ * ends on a character boundary: cutting there never splits a UTF-8
+ * sequence (invalid bytes count as one character each). */
+size_t	 kw_utf8_cut(const char *s, size_t max);
 
 #endif /* KW_UTIL_H */

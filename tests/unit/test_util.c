@@ -606,10 +606,29 @@ buf_detach_empty(void **state)
 	buf_free(&b);
 }
 
+static void
+utf8_cut_never_splits_a_character(void **state)
+{
+	/* "a", U+00E9 (2 bytes), U+20AC (3), U+1F600 (4) */
+	static const char s[] = "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";
+	static const size_t want[] = { 0, 1, 1, 3, 3, 3, 6, 6, 6, 6, 10, 10 };
+	size_t max;
+
+	(void)state;
+	for (max = 0; max < KW_NELEM(want); max++)
+		assert_int_equal(kw_utf8_cut(s, max), want[max]);
+	assert_int_equal(kw_utf8_cut("", 5), 0);
+	/* a stray continuation byte counts as one character */
+	assert_int_equal(kw_utf8_cut("\x80\x80x", 2), 2);
+	/* a truncated sequence at the end is not read past */
+	assert_int_equal(kw_utf8_cut("ab\xe2\x82", 10), 4);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(utf8_cut_never_splits_a_character),
 		cmocka_unit_test(email_good),
 		cmocka_unit_test(email_bad),
 		cmocka_unit_test(email_length_limit),
