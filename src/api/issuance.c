@@ -723,6 +723,52 @@ reconcile_pending(struct app *app, struct store *st, const struct credential *c,
 	free(r);
 }
 
+/*
+ * A static bot token: ask the instance when it expires and keep that on
+ * the instance (bot.expires_at), with an audit event when it changes, so
+ * an admin sees it coming (a client_credentials bot renews itself).
+ */
+static void
+bot_expiry_check(struct app *app, struct instance *in,
+    struct issuance_conn *cn)
+{
+	struct provider_error	 e;
+	struct instance		*now;
+	struct store		*w;
+	char			 at[KW_TIME_LEN + 1];
+	int			 rc;
+
+	if (in->bot_client_id[0] != '\0' || cn->ops->bot_expiry == NULL ||
+	    cn->ops->bot_expiry(&cn->t, at, sizeof(at), &e) != 0 ||
+	    strcmp(at, in->bot_expires_at) == 0)
+		return;
+	if (at[0] != '\0')
+		log_msg("warn", "instance %s: keywarden's bot token expires at "
+		    "%s; give the instance a confidential client (bot."
+		    "client_id, bot.client_secret) or a new token before then",
+		    in->name, at);
+	if ((now = malloc(sizeof(*now))) == NULL)
+		return;
+	if (api_write_begin(app, &w) == 0) {
+		rc = store_instance_get(w, in->id, now);
+		/* only the bot token that was asked about */
+		if (rc == 0 && (strcmp(now->updated_at, in->updated_at) != 0 ||
+		    now->bot_client_id[0] != '\0'))
+			rc = KW_ERR_CONFLICT;
+		if (rc == 0) {
+			kw_strlcpy(now->bot_expires_at, at,
+			    sizeof(now->bot_expires_at));
+			if ((rc = store_instance_update(w, now)) == 0)
+				rc = audit_append(w, "keywarden",
+				    "instance.bot_expiry", in->name, json_pack(
+				    "{s:s?}", "expires_at", at[0] ? at : NULL));
+		}
+		api_write_end(app, rc);
+	}
+	kw_wipe(now, sizeof(*now));
+	free(now);
+}
+
 static void
 reconcile_instance(struct app *app, struct store *st, struct instance *in,
     struct reconcile_report *rep)
@@ -748,6 +794,7 @@ reconcile_instance(struct app *app, struct store *st, struct instance *in,
 		rep->errors++;
 		goto out;
 	}
+	bot_expiry_check(app, in, cn);
 	kw_time_fmt(kw_now() - 1, listed_at, sizeof(listed_at));
 	if (cn->ops->list_clients(&cn->t, see_client, s, &e) != 0) {
 		log_msg("warn", "reconcile: instance %s: %s", in->name,

@@ -137,6 +137,10 @@ struct provider_ops {
 	int	(*new_secret)(const struct provider_target *,
 		    const char *client_id, char *secret, size_t secretsz,
 		    struct provider_error *);
+	/* When the bot's own token expires, as the instance reports it:
+	 * RFC 3339 into expires_at, "" if it does not expire. */
+	int	(*bot_expiry)(const struct provider_target *, char *expires_at,
+		    size_t sz, struct provider_error *);
 };
 
 /* The provider called name, or NULL. */

@@ -576,6 +576,26 @@ zd_grant(const struct provider_target *t, const struct grant_spec *g,
 	return r;
 }
 
+/* GET /api/v2/oauth/tokens/current: the calling token's own record. */
+static int
+zd_bot_expiry(const struct provider_target *t, char *expires_at, size_t sz,
+    struct provider_error *err)
+{
+	char	 url[ZD_URL_MAX];
+	json_t	*ans;
+	int	 r;
+
+	expires_at[0] = '\0';
+	zd_url(t, url, sizeof(url), "/api/v2/oauth/tokens/current", NULL,
+	    NULL);
+	if ((r = zd_call(t, "GET", url, NULL, &ans, err)) != 0)
+		return r;
+	zd_time_field(json_object_get(ans, "token"), "expires_at", expires_at,
+	    sz);
+	json_decref(ans);
+	return 0;
+}
+
 /* Collect the ids of the tokens of one client. */
 struct client_tokens {
 	const char	*client_id;
@@ -633,4 +653,5 @@ const struct provider_ops provider_zendesk = {
 	.list_legacy = zd_list_legacy,
 	.grant = zd_grant,
 	.new_secret = zd_new_secret,
+	.bot_expiry = zd_bot_expiry,
 };

@@ -4,11 +4,11 @@ rotation, revocation, keywarden's own client_credentials bot, token-mode
 expiry truth, and the secrets that must never leave."""
 import json
 import os
-import subprocess
 import sys
+import time
 import unittest
 
-from harness import Server, base_env, make_person, token_for
+from harness import Server
 from zendesk_sim import ADMIN_EMAIL, ADMIN_TOKEN, ZendeskSim
 
 from test_issuance import setup_world
@@ -604,6 +604,46 @@ class BotClientCredentials(unittest.TestCase):
         self.assertEqual(st, 502, body)
         st, r, _ = self.srv.request("GET", "/v1/requests/" + r["id"])
         self.assertEqual(r["state"], "failed")
+
+
+class BotStaticTokenExpiry(unittest.TestCase):
+    """A static bot token that Zendesk expires shows bot.expires_at."""
+
+    def setUp(self):
+        self.sim = ZendeskSim().start()
+        self.srv = Server(extra_args=["--reconcile-interval", "1"]).start()
+
+    def tearDown(self):
+        self.srv.close()
+        self.sim.close()
+
+    def test_expiring_static_token_is_shown(self):
+        st, c, _ = self.sim.api("POST", "/api/v2/oauth/clients", {"client": {
+            "name": "bot app", "identifier": "bot-app",
+            "kind": "confidential"}})
+        self.assertEqual(st, 201, c)
+        pair = self.sim.ctl("POST", "authorizations", {
+            "client_id": "bot-app", "scope": "read write",
+            "expires_in": 7200})
+        st, inst, _ = self.srv.request("POST", "/v1/instances", {
+            "name": "global", "url": self.sim.url, "issuance": "automatic",
+            "bot": {"email": ADMIN_EMAIL,
+                    "oauth_token": pair["access_token"]}})
+        self.assertEqual(st, 201, inst)
+        self.assertEqual(inst["bot"]["mode"], "static_token")
+        self.assertNotIn("expires_at", inst["bot"])
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            st, inst, _ = self.srv.request("GET", "/v1/instances/global")
+            if "expires_at" in inst["bot"]:
+                break
+            time.sleep(0.3)
+        self.assertIn("expires_at", inst["bot"], inst)
+        st, page, _ = self.srv.request("GET", "/v1/audit?limit=500")
+        self.assertIn("instance.bot_expiry",
+                      [e["action"] for e in page["items"]])
+        self.assertNotIn(pair["access_token"], self.srv.log())
+        self.assertNotIn(pair["access_token"], json.dumps(page))
 
 
 class Cli(Base):
