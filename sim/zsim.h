@@ -331,6 +331,9 @@ int	 zsim_store_token_add(struct zsim *sim, struct zsim_token *t);
 struct zsim_token *zsim_store_token_by_hash(const struct zsim *sim,
 	    const char *hash);
 void	 zsim_store_token_delete(struct zsim *sim, int64_t id);
+/* Drop the tokens that can no longer be used (expired, no live refresh
+ * token); how many went. */
+size_t	 zsim_store_token_sweep(struct zsim *sim);
 void	 zsim_token_free(struct zsim_token *t);
 
 /* Legacy tokens: remove those deleted by the timeline, then report. */

@@ -835,6 +835,8 @@ grant_mint(struct zsim_call *c, const struct zsim_client *cl,
 	time_t			 now = zsim_store_now(c->sim);
 	int			 valid = scopes_known(scopes);
 
+	if (c->sim->tokens.n >= ZSIM_TOKENS_MAX)
+		zsim_store_token_sweep(c->sim);		/* dead grants go */
 	if (c->sim->tokens.n < ZSIM_TOKENS_MAX)
 		t = token_mint(c->sim, cl->id, user_id, scopes, valid,
 		    out->expires_in ? now + (time_t)out->expires_in : 0,

@@ -145,7 +145,7 @@ api_store(struct http_req *rq)
 		return tl_store;
 	pthread_mutex_lock(&app->stores_lock);
 	if (app->nstores >= APP_STORES_MAX ||
-	    store_open(app->cfg.data_dir, STORE_MMAP, &st) != 0)
+	    store_open(app->cfg.data_dir, 0, &st) != 0)
 		st = NULL;
 	else
 		app->stores[app->nstores++] = st;
@@ -210,7 +210,7 @@ group_new(struct app *app)
 	pthread_mutex_init(&g->lock, NULL);
 	pthread_cond_init(&g->committed, NULL);
 	app->group = g;
-	return store_open(app->cfg.data_dir, STORE_MMAP, &g->writer);
+	return store_open(app->cfg.data_dir, 0, &g->writer);
 }
 
 static void

@@ -714,11 +714,10 @@ sq_open(const char *dir, int flags, void **ctx)
 	    "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
 	    "PRAGMA secure_delete=ON;", NULL, NULL, NULL) != SQLITE_OK)
 		goto out;
-	/* the server's many reads of a changing file: through a map, with
-	 * no read(2) per page (one-shot commands keep their memory small) */
-	if ((flags & STORE_MMAP) && sqlite3_exec(q->db, "PRAGMA mmap_size="
-	    "268435456;", NULL, NULL, NULL) != SQLITE_OK)
-		goto out;
+	/* no memory map: in WAL mode a reader that finds the log changed
+	 * unmaps the whole map (SQLite's pagerBeginReadTransaction), so under
+	 * steady writes (the broker audits every dispensing) each read paid
+	 * a munmap and a TLB shootdown; the page cache is cheaper */
 	if ((r = sq_migrate(q, flags)) != 0)
 		goto out;
 	*ctx = q;

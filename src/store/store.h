@@ -282,7 +282,6 @@ struct store;
 /* Flags for store_open. */
 #define STORE_MIGRATE	0x01	/* create/upgrade the schema */
 #define STORE_CREATE	0x02	/* the database may be created */
-#define STORE_MMAP	0x04	/* read through a memory map (the server) */
 
 /* Open the store of data directory dir.  Without STORE_CREATE a missing
  * database is KW_ERR_NOT_FOUND.  A schema older than this binary's is
