@@ -55,6 +55,8 @@ static const struct cli_field cred_create_f[] = {
 	{ "link", "link", CF_STR, CLI_REQ, "URL", NULL },
 	{ "scope", "scopes", CF_LIST, 0, "SCOPE", NULL },
 	{ "lifetime-days", "lifetime_days", CF_INT, CLI_REQ, "N", NULL },
+	{ "delivery", "delivery", CF_STR, 0, "broker|client_secret|token",
+	    "broker|client_secret|token" },
 };
 
 static const struct cli_field cred_token_f[] = {
@@ -195,6 +197,7 @@ cli_issued_render(struct buf *out, json_t *cred)
 	json_t	*from = json_object_get(cred, "rotated_from");
 	json_t	*state = json_object_get(cred, "state");
 	json_t	*req = json_object_get(cred, "request_id");
+	json_t	*mode = cli_json_path(cred, "delivery.mode");
 
 	if (json_is_string(from)) {
 		buf_addstr(out, "successor ");
@@ -214,7 +217,12 @@ cli_issued_render(struct buf *out, json_t *cred)
 		cli_add_value(out, req);
 		buf_addstr(out, "\nOnce it is fulfilled, its owner reveals the "
 		    "secret, once, with: keywarden credential reveal ");
-	} else
+	} else if (json_is_string(mode) &&
+	    strcmp(json_string_value(mode), "broker") == 0)
+		buf_addstr(out, "\nkeywarden keeps its secret: its owner gets "
+		    "short-lived access tokens with: keywarden credential "
+		    "token ");
+	else
 		buf_addstr(out, "\nThe secret is delivered once: its owner "
 		    "reveals it with: keywarden credential reveal ");
 	cli_add_value(out, json_object_get(cred, "id"));

@@ -29,6 +29,8 @@ static const struct cli_field req_create_f[] = {
 	{ "scope", "scopes", CF_LIST, 0, "SCOPE", NULL },
 	{ "lifetime-days", "lifetime_days", CF_INT, CLI_REQ, "N", NULL },
 	{ "access-request-url", "access_request_url", CF_STR, 0, "URL", NULL },
+	{ "delivery", "delivery", CF_STR, 0, "broker|client_secret|token",
+	    "broker|client_secret|token" },
 	{ "integration-name", "integration.name", CF_STR, 0, "NAME", NULL },
 	{ "redirect-uri", "integration.redirect_uris", CF_LIST, 0, "URI",
 	    NULL },

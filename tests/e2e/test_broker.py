@@ -667,6 +667,31 @@ class Cli(Base):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("ttl", r.stderr)
 
+    def test_delivery_and_bot_options(self):
+        r = self.kw("request", "create", "--instance", "global", "--kind",
+                    "api_token", "--justification", "j", "--use-case", "u",
+                    "--scope", "read", "--lifetime-days", "5", "--delivery",
+                    "client_secret", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["delivery"], "client_secret")
+        secret_file = os.path.join(self.srv.data_dir, "..", "bot-secret")
+        with open(secret_file, "w") as f:
+            f.write("s3cr3t-client\n")
+        r = self.kw("instances", "update", "global", "--bot-email",
+                    ADMIN_EMAIL, "--bot-client-id", "kw-bot",
+                    "--bot-client-secret-file", secret_file,
+                    "--default-delivery", "token", "--allowed-delivery",
+                    "token", "--allowed-delivery", "broker",
+                    "--max-access-ttl", "7200", "--json",
+                    token=self.srv.admin_token)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        inst = json.loads(r.stdout)
+        self.assertEqual(inst["bot"]["mode"], "client_credentials")
+        self.assertEqual(inst["default_delivery"], "token")
+        self.assertEqual(inst["allowed_deliveries"], ["token", "broker"])
+        self.assertEqual(inst["max_access_ttl_seconds"], 7200)
+        self.assertNotIn("s3cr3t-client", r.stdout + r.stderr)
+
     def test_credential_exec_with_a_bound_token(self):
         cid = self.issue()["credential_id"]
         st, bt, _ = self.as_("rick@example.com", "POST",
