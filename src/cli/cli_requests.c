@@ -355,6 +355,7 @@ cli_request_state_render(struct buf *out, json_t *req)
 	const char	*state = json_is_string(st) ? json_string_value(st) :
 			    "";
 	const char	*why;
+	json_t		*mode = json_object_get(req, "delivery");
 
 	buf_addstr(out, "request ");
 	cli_add_value(out, json_object_get(req, "id"));
@@ -366,8 +367,14 @@ cli_request_state_render(struct buf *out, json_t *req)
 	else if (strcmp(state, "issued") == 0 && json_is_string(cred)) {
 		buf_addstr(out, "credential: ");
 		cli_add_value(out, cred);
-		buf_addstr(out, "\nIts owner reveals the secret, once, with: "
-		    "keywarden credential reveal ");
+		if (json_is_string(mode) &&
+		    strcmp(json_string_value(mode), "broker") == 0)
+			buf_addstr(out, "\nkeywarden keeps its secret: its "
+			    "owner gets short-lived access tokens with: "
+			    "keywarden credential token ");
+		else
+			buf_addstr(out, "\nIts owner reveals the secret, once, "
+			    "with: keywarden credential reveal ");
 		cli_add_value(out, cred);
 		buf_addstr(out, "\n");
 	} else if (strcmp(state, "failed") == 0 &&
