@@ -197,6 +197,14 @@ api_credentials_access_token(struct http_req *rq, struct http_resp *rs)
 		    "client secret for credential '%.64s'", c->id);
 		goto out;
 	}
+	if (r == KW_ERR_CONFIG) {
+		/* its secret goes only where its client was made */
+		r = http_fail(rq, KW_ERR_CONFLICT, NULL, "instance %s has a new "
+		    "URL since credential '%.64s' was issued: its client secret "
+		    "is not sent there; rotate the credential (a new secret, "
+		    "at the new address) or revoke it", in->name, c->id);
+		goto out;
+	}
 	if (r != 0)
 		goto out;
 	kw_time_fmt(kw_now() + (time_t)g->expires_in, exp, sizeof(exp));

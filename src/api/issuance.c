@@ -17,6 +17,7 @@
 #include "util/util.h"
 
 #define IDENT_PREFIX	"keywarden-"
+#define URL_TAG_LEN	16
 #define INFLIGHT_MAX	256
 
 /*
@@ -283,6 +284,40 @@ describe(struct store *st, const struct request *r, char *out, size_t outsz)
 	json_decref(a.names);
 }
 
+/*
+ * What names the address a client was made at: the first 16 hex digits of
+ * the SHA-256 of the instance URL without trailing slashes.  A broker's
+ * client secret goes only to the address it was made at (an instance
+ * whose url changed gets it only after a rotation there).
+ */
+static void
+url_tag(const char *url, char out[URL_TAG_LEN + 1])
+{
+	char	hex[65];
+	size_t	n = strlen(url);
+
+	while (n > 0 && url[n - 1] == '/')
+		n--;
+	crypto_sha256_hex(url, n, hex);
+	kw_strlcpy(out, hex, URL_TAG_LEN + 1);
+}
+
+/* 1 if c's client was made at in's current URL (or predates the tag). */
+static int
+url_tag_matches(const struct credential *c, const struct instance *in)
+{
+	json_t		*o = json_loads(c->external, 0, NULL);
+	const char	*had = json_string_value(json_object_get(o,
+			    "instance_url_tag"));
+	char		 now[URL_TAG_LEN + 1];
+	int		 ok;
+
+	url_tag(in->url, now);
+	ok = had == NULL || strcmp(had, now) == 0;
+	json_decref(o);
+	return ok;
+}
+
 static void
 external_set(struct credential *c, json_t *d)
 {
@@ -315,10 +350,10 @@ issued_note(const struct credential *c, const struct issue_result *res,
 static int
 record(struct app *app, struct store *st, const char *actor,
     struct request *r, struct credential *c, const struct issue_result *res,
-    const struct provider_error *perr, int *owner_gone)
+    const struct provider_error *perr, int *owner_gone, const char *url)
 {
 	struct person	owner;
-	char		comment[KW_COMMENT_MAX + 1];
+	char		comment[KW_COMMENT_MAX + 1], tag[URL_TAG_LEN + 1];
 	json_t		*d;
 	int		rc;
 
@@ -345,6 +380,8 @@ record(struct app *app, struct store *st, const char *actor,
 			json_object_set_new(d, "expires_at",
 			    json_string(res->expires_at));
 		json_object_set_new(d, "provider", json_string("zendesk"));
+		url_tag(url, tag);
+		json_object_set_new(d, "instance_url_tag", json_string(tag));
 		external_set(c, d);
 		if (*owner_gone)
 			json_object_set_new(d, "owner_active", json_false());
@@ -458,7 +495,8 @@ issuance_run(struct app *app, struct store *st, const char *actor,
 	if (rc == KW_ERR_UPSTREAM) {
 		/* keywarden's own access failed: the issuance did */
 		out->perr = cn->perr;
-		rc = record(app, st, actor, r, c, NULL, &out->perr, &owner_gone);
+		rc = record(app, st, actor, r, c, NULL, &out->perr, &owner_gone,
+		    in->url);
 		goto out;
 	}
 	if (rc != 0)
@@ -484,7 +522,7 @@ issuance_run(struct app *app, struct store *st, const char *actor,
 		goto out;
 	out->issued = rc == 0;
 	rc = record(app, st, actor, r, c, out->issued ? res : NULL,
-	    &out->perr, &owner_gone);
+	    &out->perr, &owner_gone, in->url);
 	if (rc == 0 && out->issued && owner_gone)
 		revoke_for_gone_owner(app, st, c->id);
 	if (rc != 0 && out->issued) {
@@ -986,6 +1024,8 @@ issuance_access_token(struct app *app, const struct credential *c,
 	perr->retry_after = -1;
 	if (c->broker_sealed_len == 0)
 		return KW_ERR_CONFLICT;
+	if (!url_tag_matches(c, in))
+		return KW_ERR_CONFIG;		/* the instance moved */
 	if ((rc = grant_target(app, in, &t, url, sizeof(url), &ops)) != 0)
 		return rc;
 	api_credential_broker_ad(c, ad, sizeof(ad));
@@ -1004,6 +1044,24 @@ issuance_access_token(struct app *app, const struct credential *c,
 	rc = ops->grant(&t, &g, res, perr);
 	kw_wipe(secret, sizeof(secret));
 	return rc;
+}
+
+/* The new secret was made at in's current URL: say so in c's external. */
+static int
+retag(struct credential *c, const struct instance *in)
+{
+	json_t	*o = json_loads(c->external, 0, NULL);
+	char	 tag[URL_TAG_LEN + 1];
+
+	if (!json_is_object(o)) {
+		json_decref(o);
+		o = json_object();
+	}
+	url_tag(in->url, tag);
+	json_object_set_new(o, "instance_url_tag", json_string(tag));
+	external_set(c, o);
+	json_decref(o);
+	return 0;
 }
 
 int
@@ -1056,8 +1114,8 @@ issuance_rotate_broker(struct app *app, struct store *st, const char *actor,
 		if (c->state != CS_ACTIVE)
 			rc = KW_ERR_CONFLICT;
 		else if ((rc = api_credential_broker_seal(app, c,
-		    secret)) == 0 && (rc = store_credential_update(st,
-		    c)) == 0)
+		    secret)) == 0 && (rc = retag(c, in)) == 0 &&
+		    (rc = store_credential_update(st, c)) == 0)
 			rc = audit_append(st, actor, "credential.rotate",
 			    c->id, json_pack("{s:b, s:s, s:s}", "in_place", 1,
 			    "previous_fingerprint", old_fp, "fingerprint",

@@ -78,6 +78,8 @@ int	 issuance_end(struct app *app, struct store *st, const char *actor,
  * its client secret sealed) on instance in, by the client_credentials
  * grant with c's scopes, for ttl_s seconds.  Nothing is recorded here.
  * 0 (res filled; wipe it), KW_ERR_CONFLICT (no secret held),
+ * KW_ERR_CONFIG (the instance's URL is no longer the one the client was
+ * made at: the secret is not sent to another address),
  * KW_ERR_UPSTREAM (perr filled; a 429 carries perr->retry_after).
  */
 int	 issuance_access_token(struct app *app, const struct credential *c,
