@@ -59,6 +59,18 @@ load_owned(struct http_req *rq, struct store *st, const char *id,
 	    id);
 }
 
+/* 1 if keywarden committed to ending c and is deleting it on the
+ * instance (its "revoking" intent). */
+static int
+being_revoked(const struct credential *c)
+{
+	json_t	*o = json_loads(c->external, 0, NULL);
+	int	 yes = json_object_get(o, "revoking") != NULL;
+
+	json_decref(o);
+	return yes;
+}
+
 /* 409 unless c is an active broker credential of an active owner. */
 static int
 check_broker(struct http_req *rq, const struct credential *c,
@@ -69,7 +81,7 @@ check_broker(struct http_req *rq, const struct credential *c,
 		    "'%.64s' is not a broker credential (its delivery mode is "
 		    "%s): keywarden does not hold its secret",
 		    c->id, api_delivery_mode_name(c));
-	if (c->state != CS_ACTIVE)
+	if (c->state != CS_ACTIVE || being_revoked(c))
 		return http_fail(rq, KW_ERR_CONFLICT, NULL, "credential "
 		    "'%.64s' is not active", c->id);
 	if (!owner->active)
