@@ -730,11 +730,11 @@ sq_open_file(const char *path, int flags, void **ctx)
 			r = KW_ERR_CONFIG;
 		goto out;
 	}
-	/* the server's many reads of a changing file: through a map, with
-	 * no read(2) per page (one-shot commands keep their memory small) */
-	if ((flags & STORE_MMAP) && sqlite3_exec(q->db, "PRAGMA mmap_size="
-	    "268435456;", NULL, NULL, NULL) != SQLITE_OK)
-		goto out;
+	/* the server reads without a map: in WAL mode a reader that finds
+	 * the log changed unmaps the whole map (SQLite's
+	 * pagerBeginReadTransaction), so under steady writes (the broker
+	 * audits every dispensing) each read paid a munmap and a TLB
+	 * shootdown; the page cache is cheaper */
 	/* one pass over a log of millions of events: no read(2) and no
 	 * copy per page (SQLite caps the size at its compile-time limit) */
 	if ((flags & STORE_SCAN) && sqlite3_exec(q->db, "PRAGMA mmap_size="

@@ -282,7 +282,6 @@ struct store;
 /* Flags for store_open. */
 #define STORE_MIGRATE	0x01	/* create/upgrade the schema */
 #define STORE_CREATE	0x02	/* the database may be created */
-#define STORE_MMAP	0x04	/* read through a memory map (the server) */
 #define STORE_EXISTING	0x08	/* the database must already hold a
 				   keywarden schema: a file without one (or
 				   not a database) is KW_ERR_CONFIG, never
