@@ -238,6 +238,25 @@ class Broker(Base):
         self.assertTrue(ev["details"]["in_place"])
 
 
+class Reconciliation(Base):
+    """The tokens the grants issue under a broker client are expected:
+    reconciliation leaves them (and the client) alone."""
+    extra = Base.extra + ["--reconcile-interval", "1"]
+
+    def test_dispensed_tokens_survive_reconciliation(self):
+        cid = self.issue()["credential_id"]
+        tok = self.access(cid)[0]["access_token"]
+        passes = self.srv.log().count('"event":"reconcile"')
+        deadline = time.monotonic() + 15
+        while self.srv.log().count('"event":"reconcile"') < passes + 2:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.2)
+        st, _, _ = self.sim.api("GET", "/api/v2/tickets", token=tok)
+        self.assertEqual(st, 200)
+        self.assertEqual(self.cred(cid)["state"], "active")
+        self.assertNotIn("reconcile.orphan", json.dumps(self.audit()))
+
+
 class InstanceMoved(Base):
     def test_secret_goes_only_where_the_client_was_made(self):
         cid = self.issue()["credential_id"]
