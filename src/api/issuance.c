@@ -1053,10 +1053,39 @@ reconcile_pending(struct app *app, struct store *st, const struct credential *c,
 }
 
 /*
- * A static bot token: ask the instance when it expires and keep that on
- * the instance (bot.expires_at), with an audit event when it changes, so
- * an admin sees it coming (a client_credentials bot renews itself).
+ * A static bot token: ask the instance when it expires (once per token
+ * and process, at the first reconciliation pass that sees it) and keep
+ * that on the instance (bot.expires_at), with an audit event when it
+ * changes, so an admin sees it coming (a client_credentials bot renews
+ * itself).
  */
+/* Instances (id and updated_at) whose bot token this process asked
+ * about already: once per bot token and process is enough. */
+static pthread_mutex_t	asked_lock = PTHREAD_MUTEX_INITIALIZER;
+static char		asked[BOT_CACHE_SLOTS][KW_ID_MAX + KW_TIME_LEN + 2];
+
+/* 1 the first time for in as it is now (and remember it). */
+static int
+bot_expiry_first(const struct instance *in)
+{
+	char	key[sizeof(asked[0])];
+	int	i, free_slot = 0, first = 1;
+
+	snprintf(key, sizeof(key), "%s/%s", in->id, in->updated_at);
+	pthread_mutex_lock(&asked_lock);
+	for (i = 0; i < BOT_CACHE_SLOTS && first; i++) {
+		if (strcmp(asked[i], key) == 0)
+			first = 0;
+		else if (strncmp(asked[i], in->id, strlen(in->id)) == 0 ||
+		    asked[i][0] == '\0')
+			free_slot = i;
+	}
+	if (first)
+		kw_strlcpy(asked[free_slot], key, sizeof(asked[0]));
+	pthread_mutex_unlock(&asked_lock);
+	return first;
+}
+
 static void
 bot_expiry_check(struct app *app, struct instance *in,
     struct issuance_conn *cn)
@@ -1068,6 +1097,7 @@ bot_expiry_check(struct app *app, struct instance *in,
 	int			 rc;
 
 	if (in->bot_client_id[0] != '\0' || cn->ops->bot_expiry == NULL ||
+	    !bot_expiry_first(in) ||
 	    cn->ops->bot_expiry(&cn->t, at, sizeof(at), &e) != 0 ||
 	    strcmp(at, in->bot_expires_at) == 0)
 		return;
