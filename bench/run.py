@@ -323,7 +323,8 @@ def section_issue(tmp, procs):
         fmt_n(pk["pairs_per_s"]), "anchor (%ds, keep-alive; %d non-2xx)"
         % (SHORT, pk["non_2xx"]))
     row("  same, a new connection per call", fmt_n(pc["pairs_per_s"]),
-        "as keywarden's calls were before they reused connections (%d non-2xx)" % pc["non_2xx"])
+        "keywarden's calls before they reused connections (%d non-2xx)"
+        % pc["non_2xx"])
     for conc, r in ((1, c1), (16, c16)):
         note = "%s  %s" % (ratio(r["rate"], pk["pairs_per_s"]),
                            lat(r))
