@@ -380,7 +380,7 @@ cred_exec_run(const struct cli_ctx *ctx, const struct cli_verb *v,
 	fprintf(ctx->err, "keywarden: cannot run %.200s: %s\n", a->rest[0],
 	    strerror(errno));
 	unsetenv("ZENDESK_ACCESS_TOKEN");
-	return 127;
+	return CLI_EXIT_NOEXEC;
 }
 
 static const struct cli_verb cred_verbs[] = {

@@ -17,6 +17,8 @@
 #define CLI_EXIT_OK		0
 #define CLI_EXIT_FAIL		1	/* server said no, or unreachable */
 #define CLI_EXIT_USAGE		2
+#define CLI_EXIT_NOEXEC		127	/* credential exec: CMD did not run
+					   (as a shell says) */
 
 #define CLI_SERVER_DEFAULT	"http://127.0.0.1:8200"
 #define CLI_ENV_SERVER		"KEYWARDEN_SERVER"
