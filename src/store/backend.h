@@ -95,6 +95,11 @@ struct store_ops {
 	int	(*bound_revoke)(void *, const char *, const char *,
 		    const char *);
 	int	(*bound_used)(void *, const char *, const char *);
+	/* optional (store.c falls back on open_sibling == NULL and on
+	 * audit_each for audit_scan == NULL) */
+	int	(*open_sibling)(void *, void **);
+	int	(*audit_scan)(void *, int64_t, int64_t, store_audit_row_cb,
+		    void *);
 };
 
 extern const struct store_ops store_sqlite_ops;
