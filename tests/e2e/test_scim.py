@@ -431,13 +431,13 @@ class SchemaUpgrade(Base):
         db = sqlite3.connect(os.path.join(self.srv.data_dir, "keywarden.db"))
         try:
             self.assertEqual(db.execute("PRAGMA user_version").fetchone(),
-                             (6,))
+                             (7,))
             db.executescript(
                 "DROP TABLE scim_tokens;"
                 "ALTER TABLE people DROP COLUMN external_id;"
                 "ALTER TABLE people DROP COLUMN managed_by;"
                 "ALTER TABLE people DROP COLUMN scim_deleted_at;"
-                "PRAGMA user_version=5;")
+                "PRAGMA user_version=6;")
             db.commit()
         finally:
             db.close()
