@@ -55,6 +55,8 @@ static const struct http_route routes[] = {
 	{ "GET",   "/v1/reports/migration",	api_reports_migration, ACCESS_PERSON, BODY_NONE },
 	{ "PUT",   "/v1/settings/slack",	api_settings_slack_put, ACCESS_ADMIN, BODY_REQUIRED },
 	{ "GET",   "/v1/settings/slack",	api_settings_slack_get, ACCESS_ADMIN, BODY_NONE },
+	{ "PUT",   "/v1/settings/email",	api_settings_email_put, ACCESS_ADMIN, BODY_REQUIRED },
+	{ "GET",   "/v1/settings/email",	api_settings_email_get, ACCESS_ADMIN, BODY_NONE },
 	{ "POST",  "/v1/slack/interactions",	api_slack_interactions, ACCESS_PUBLIC, BODY_FORM },
 };
 

@@ -684,6 +684,7 @@ api_request_act(struct http_req *rq, const char *id, int action,
 		[RS_PENDING_PROVISIONER] = NE_REQUEST_REVIEW,
 		[RS_ISSUED] = NE_REQUEST_ISSUED,
 		[RS_DENIED] = NE_REQUEST_DENIED,
+		[RS_WITHDRAWN] = NE_REQUEST_WITHDRAWN,
 	};
 	const struct person	*me = api_me(rq);
 	struct decision_input	 in_d;
@@ -746,7 +747,7 @@ api_request_act(struct http_req *rq, const char *id, int action,
 	    json_incref(details))) != 0)
 		goto out;
 	if (to == RS_PENDING_PROVISIONER || to == RS_ISSUED ||
-	    to == RS_DENIED) {
+	    to == RS_DENIED || to == RS_WITHDRAWN) {
 		if (to == RS_ISSUED && (c = malloc(sizeof(*c))) != NULL &&
 		    store_credential_get(st, r->credential_id, c) != 0) {
 			free(c);

@@ -28,6 +28,7 @@ static const struct cli_resource *const cli_resources[] = {
 	&cli_revoke,
 	&cli_report,
 	&cli_settings_slack,
+	&cli_settings_email,
 };
 
 /* Options every client command accepts, anywhere after the resource. */
@@ -927,7 +928,16 @@ cli_verb_pick(const struct cli_resource *r, int argc, char **argv, int *vip,
 		*vip = 0;	/* options only: nothing to skip */
 		return &r->verbs[0];
 	}
-	if ((vi = cli_find_verb(argc, argv)) == 0) {
+	vi = cli_find_verb(argc, argv);
+	/* "settings email --smtp-url ...": options first mean "set" */
+	if ((vi == 0 || (vi > 1 && argv[vi - 1][0] == '-' &&
+	    cli_gopt_find(argv[vi - 1]) < 0)) && argc > 1 &&
+	    !cli_wants_help(argc, argv) &&
+	    (v = cli_verb_find(r, "set")) != NULL) {
+		*vip = 0;
+		return v;
+	}
+	if (vi == 0) {
 		*rcp = cli_wants_help(argc, argv) ? cli_help(r, NULL) :
 		    cli_usage_error(r, NULL, "missing command");
 		return NULL;

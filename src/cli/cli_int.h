@@ -127,6 +127,7 @@ extern const struct cli_resource cli_audit;
 extern const struct cli_resource cli_revoke;
 extern const struct cli_resource cli_report;
 extern const struct cli_resource cli_settings_slack;
+extern const struct cli_resource cli_settings_email;
 
 /* One option occurrence, in command-line order. */
 struct cli_pair {
