@@ -84,9 +84,7 @@ api_app_init(struct app *app, const struct config *cfg, char *err,
 	pthread_mutex_init(&app->stores_lock, NULL);
 	snprintf(path, sizeof(path), "%s/master.key", cfg->data_dir);
 	if ((r = crypto_keys_load(path, &app->keys)) != 0) {
-		snprintf(err, errsz, "%s: cannot load the master key (%s); "
-		    "run 'keywarden init' first, and keep the file mode 0600",
-		    path, kw_strerror(r));
+		crypto_keys_diagnose(cfg->data_dir, path, err, errsz);
 		return r;
 	}
 	if ((r = store_open(cfg->data_dir, STORE_MIGRATE, &st)) != 0) {

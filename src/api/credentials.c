@@ -355,6 +355,48 @@ drop_sealed(struct credential *c, enum delivery_state to)
 }
 
 /*
+ * The 410 of a reveal that comes too late, saying what works now: a
+ * secret already revealed is replaced by rotating the credential (the
+ * owner may, while it is active); one destroyed unread leaves a
+ * credential that is being revoked, which rotation refuses, so a new
+ * request (or a provisioner) is the way.
+ */
+static int
+reveal_gone(struct http_req *rq, const struct credential *c)
+{
+	if (c->delivery == DS_DELIVERED && c->state == CS_ACTIVE)
+		return http_fail(rq, KW_ERR_GONE, NULL, "the secret of '%s' "
+		    "was already revealed, and it is shown only once. If you "
+		    "lost it, rotate the credential to get a new secret: "
+		    "keywarden credential rotate %s", c->id, c->id);
+	if (c->delivery == DS_DELIVERED)
+		return http_fail(rq, KW_ERR_GONE, NULL, "the secret of '%s' "
+		    "was already revealed, and the credential is no longer "
+		    "active: file a new request (keywarden request create) "
+		    "if you still need access", c->id);
+	return http_fail(rq, KW_ERR_GONE, NULL, "the delivery window of "
+	    "'%s' passed and its secret was destroyed unread; the credential "
+	    "is being revoked, so it cannot be rotated. File a new request "
+	    "(keywarden request create), or ask a provisioner of %s", c->id,
+	    c->instance_name);
+}
+
+/* Record a refused reveal (410), in its own transaction: the refusal
+ * itself changed nothing. */
+static void
+audit_reveal_refused(struct http_req *rq, const struct credential *c)
+{
+	struct store *st;
+
+	if (api_write_begin(rq->app, &st) != 0)
+		return;
+	api_write_end(rq->app, api_audit(rq, st, "credential.reveal_refused",
+	    c->id, json_pack("{s:s, s:s, s:s}", "error", "gone", "delivery",
+	    c->delivery == DS_DELIVERED ? "delivered" : "expired",
+	    "fingerprint", c->fingerprint)));
+}
+
+/*
  * Reveal: the owner gets the secret exactly once.  The sealed copy is
  * destroyed and the delivery recorded in the same transaction, which
  * commits before the secret is sent: if it cannot be recorded, it is not
@@ -370,7 +412,7 @@ api_credentials_reveal(struct http_req *rq, struct http_resp *rs)
 	char			 ad[128], now[KW_TIME_LEN + 1];
 	size_t			 ptlen = 0;
 	json_t			*secret = NULL;
-	int			 r, prov, window_passed = 0;
+	int			 r, prov, window_passed = 0, gone = 0;
 
 	if ((c = malloc(sizeof(*c))) == NULL)
 		return KW_ERR_NOMEM;
@@ -387,9 +429,8 @@ api_credentials_reveal(struct http_req *rq, struct http_resp *rs)
 	kw_time_fmt(kw_now(), now, sizeof(now));
 	if (c->delivery != DS_PENDING || c->sealed_len == 0 ||
 	    c->state != CS_ACTIVE) {
-		r = http_fail(rq, KW_ERR_GONE, NULL, "the secret was already "
-		    "revealed, or its delivery window passed; ask for a "
-		    "rotation if you lost it");
+		r = reveal_gone(rq, c);
+		gone = 1;
 		goto out;
 	}
 	if (strcmp(now, c->delivery_expires_at) >= 0) {
@@ -429,9 +470,12 @@ api_credentials_reveal(struct http_req *rq, struct http_resp *rs)
 	    "fingerprint", c->fingerprint));
  out:
 	r = api_tx_end(rq, &st, r);
-	if (r == 0 && window_passed)
-		r = http_fail(rq, KW_ERR_GONE, NULL, "the delivery window "
-		    "passed; the secret was destroyed unread");
+	if (r == 0 && window_passed) {
+		r = reveal_gone(rq, c);
+		gone = 1;
+	}
+	if (gone)
+		audit_reveal_refused(rq, c);
 	if (r == 0) {
 		rs->body = secret;
 		secret = NULL;

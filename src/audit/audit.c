@@ -199,10 +199,11 @@ audit_verify_head(struct store *st, const char *expect_head,
 	kw_strlcpy(v->head, w.prev, sizeof(v->head));
 	if (v->ok && expect_head != NULL && w.expect_seq == 0) {
 		v->ok = 0;
+		v->head_missing = 1;
 		v->first_bad_seq = v->events + 1;
 		snprintf(v->reason, sizeof(v->reason), "no event has the "
-		    "expected head hash: events were removed from the end, or "
-		    "the log was replaced");
+		    "expected head hash: it is from another log or mistyped, "
+		    "or events were removed from the end of this one");
 	}
 	return 0;
 }

@@ -17,6 +17,8 @@
 #define CLI_EXIT_OK		0
 #define CLI_EXIT_FAIL		1	/* server said no, or unreachable */
 #define CLI_EXIT_USAGE		2
+#define CLI_EXIT_NO_HEAD	3	/* audit verify: the chain links, but
+					   the expected head is not in it */
 
 #define CLI_SERVER_DEFAULT	"http://127.0.0.1:8200"
 #define CLI_ENV_SERVER		"KEYWARDEN_SERVER"
@@ -154,6 +156,8 @@ struct cli_ctx {
 	int		 json;
 	FILE		*out;
 	FILE		*err;
+	const struct cli_verb *verb;	/* being run, to name its options in
+					   the server's errors; or NULL */
 };
 
 /* Why one exchange did not succeed (for commands that report failures
@@ -180,6 +184,10 @@ int	 cli_args_parse(const struct cli_verb *v, int argc, char **argv,
 void	 cli_error_format(struct buf *out, long status, const char *body,
 	    size_t len);
 /* The same description without the "keywarden: " lead and newline. */
+/* After the server's error, what the user can do: for a 401, how to give
+ * a token; for a field error, the option of ctx->verb that sets it. */
+void	 cli_error_hint(struct buf *out, const struct cli_ctx *ctx,
+	    long status, const char *body, size_t len);
 void	 cli_error_describe(struct buf *out, long status, const char *body,
 	    size_t len);
 /* Append ctx->server, then tmpl with "{}" replaced by arg (encoded). */
