@@ -217,6 +217,19 @@ is_provisioner(struct http_req *rq, struct store *st, const char *instance_id)
  * instance, admin, auditor); otherwise it is "not found".  *prov says
  * whether the caller is a provisioner of its instance.
  */
+/* 1 if the caller is the current manager of c's owner: they see their
+ * reports' credentials as they see their requests, and may revoke them. */
+static int
+is_owners_manager(struct http_req *rq, struct store *st,
+    const struct credential *c)
+{
+	struct person owner;
+
+	return store_person_get(st, c->owner_id, &owner) == 0 &&
+	    owner.manager_id[0] != '\0' &&
+	    strcmp(owner.manager_id, api_me(rq)->id) == 0;
+}
+
 static int
 load_visible(struct http_req *rq, struct store *st, const char *id,
     struct credential *c, int *prov)
@@ -227,6 +240,7 @@ load_visible(struct http_req *rq, struct store *st, const char *id,
 		return api_store_fail(rq, r, "credential", id);
 	*prov = is_provisioner(rq, st, c->instance_id);
 	if (strcmp(c->owner_id, api_me(rq)->id) != 0 && !*prov &&
+	    !is_owners_manager(rq, st, c) &&
 	    !api_has_role(rq, ROLE_ADMIN | ROLE_AUDITOR))
 		return http_fail(rq, KW_ERR_NOT_FOUND, NULL,
 		    "no credential '%.64s'", id);
@@ -563,9 +577,10 @@ api_credentials_revoke(struct http_req *rq, struct http_resp *rs)
 	    (r = load_visible(rq, st, rq->params[0], c, &prov)) != 0)
 		goto out;
 	if (strcmp(c->owner_id, api_me(rq)->id) != 0 && !prov &&
-	    !api_has_role(rq, ROLE_ADMIN)) {
-		r = http_fail(rq, KW_ERR_FORBIDDEN, NULL, "only the owner, a "
-		    "provisioner of the instance or an admin may revoke");
+	    !is_owners_manager(rq, st, c) && !api_has_role(rq, ROLE_ADMIN)) {
+		r = http_fail(rq, KW_ERR_FORBIDDEN, NULL, "only the owner, "
+		    "the owner's manager, a provisioner of the instance or an "
+		    "admin may revoke");
 		goto out;
 	}
 	if (c->kind == KIND_LEGACY) {
