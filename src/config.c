@@ -16,6 +16,7 @@
 
 #include "kw.h"
 #include "config.h"
+#include "util/addr.h"
 #include "util/util.h"
 
 enum ktype { K_STR, K_INT };
@@ -60,6 +61,14 @@ static const struct key {
 	    offsetof(struct config, jobs_interval), 0, 1, 86400 },
 	{ "notify_interval", "KEYWARDEN_NOTIFY_INTERVAL", K_INT,
 	    offsetof(struct config, notify_interval), 0, 1, 3600 },
+	{ "metrics_token_file", "KEYWARDEN_METRICS_TOKEN_FILE", K_STR,
+	    offsetof(struct config, metrics_token_file), KW_PATH_MAX, 0, 0 },
+	{ "tls_cert_file", "KEYWARDEN_TLS_CERT_FILE", K_STR,
+	    offsetof(struct config, tls_cert_file), KW_PATH_MAX, 0, 0 },
+	{ "tls_key_file", "KEYWARDEN_TLS_KEY_FILE", K_STR,
+	    offsetof(struct config, tls_key_file), KW_PATH_MAX, 0, 0 },
+	{ "trusted_proxies", "KEYWARDEN_TRUSTED_PROXIES", K_STR,
+	    offsetof(struct config, trusted_proxies), KW_PROXIES_TEXT_MAX, 0, 0 },
 };
 
 void
@@ -277,8 +286,9 @@ config_listen_host_ok(const char *host)
 int
 config_validate(const struct config *c, char *err, size_t errsz)
 {
-	char	host[256];
-	int	port;
+	struct addr_list	proxies;
+	char			host[256];
+	int			port;
 
 	if (c->data_dir[0] == '\0') {
 		snprintf(err, errsz, "data_dir: must not be empty");
@@ -302,7 +312,12 @@ config_validate(const struct config *c, char *err, size_t errsz)
 		snprintf(err, errsz, "public_url: expected an http(s) URL");
 		return KW_ERR_CONFIG;
 	}
-	return 0;
+	if ((c->tls_cert_file[0] == '\0') != (c->tls_key_file[0] == '\0')) {
+		snprintf(err, errsz, "tls_cert_file and tls_key_file: set both "
+		    "(TLS) or neither (plain HTTP)");
+		return KW_ERR_CONFIG;
+	}
+	return addr_list_parse(c->trusted_proxies, &proxies, err, errsz);
 }
 
 void
@@ -313,7 +328,8 @@ config_public_url(const struct config *c, char *out, size_t outsz)
 	if (c->public_url[0] != '\0')
 		kw_strlcpy(out, c->public_url, outsz);
 	else
-		snprintf(out, outsz, "http://%s", c->listen);
+		snprintf(out, outsz, "%s://%s", c->tls_cert_file[0] != '\0' ?
+		    "https" : "http", c->listen);
 	n = strlen(out);
 	while (n > 0 && out[n - 1] == '/')
 		out[--n] = '\0';

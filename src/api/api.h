@@ -14,6 +14,7 @@
 #include "limits.h"
 #include "http/http.h"
 #include "store/store.h"
+#include "util/addr.h"
 
 struct authcache;
 struct group;
@@ -32,12 +33,18 @@ struct app {
 	struct group		*group;		/* API writes: group commit */
 	struct store		*stores[APP_STORES_MAX];
 	size_t			 nstores;
+	struct addr_list	 proxies;	/* trusted_proxies, parsed */
+	char			 metrics_token[KW_METRICS_TOKEN_MAX + 1];
+					/* "" = /metrics on loopback only */
 };
 
 /* The authenticated caller, attached to a request by api_authorise. */
 struct caller {
-	struct person	person;
-	char		token_id[KW_ID_MAX + 1];
+	struct person	 person;
+	char		 token_id[KW_ID_MAX + 1];
+	unsigned char	 token_hash[KW_HASH_LEN]; /* keyed hash, has_token */
+	int		 has_token;	/* 0: not a bearer token (Slack) */
+	enum http_access access;	/* the route's level */
 };
 
 /* Prepare app from a validated configuration: load the master key of
@@ -52,8 +59,13 @@ void	 api_app_cleanup(struct app *app);
 /* The route table. */
 const struct http_route *api_routes(size_t *n);
 /* The authorise hook for the HTTP server (authentication, throttling,
- * route access level). */
+ * route access level), when the headers are in. */
 int	 api_authorise(struct http_req *rq, const struct http_route *route);
+/* The reauthorise hook, when the body is in and the handler is about to
+ * run: the same checks against the store as it is now (the caller may
+ * have been offboarded, their token revoked or their roles changed while
+ * the body arrived); rq's caller is replaced by the fresh one. */
+int	 api_reauthorise(struct http_req *rq, const struct http_route *route);
 
 /* This thread's store connection (opened on first use), or NULL. */
 struct store *api_store(struct http_req *rq);
@@ -72,7 +84,13 @@ int	 api_has_role(const struct http_req *rq, unsigned roles);
  * back alone.
  *
  * api_tx_begin: *st is the writer, exclusively the caller's until
- * api_tx_end().  0 or KW_ERR_UNAVAILABLE.
+ * api_tx_end().  Inside the transaction, before anything is changed, the
+ * caller is checked again on the writer (no cache): their token still
+ * live and they still active (else KW_ERR_UNAUTHENTICATED), the route's
+ * access level still theirs (KW_ERR_FORBIDDEN), their roles and teams
+ * those the handler decided on (else KW_ERR_CONFLICT: send it again).
+ * 0, or one of those / KW_ERR_UNAVAILABLE with the transaction already
+ * ended (do not call api_tx_end then).
  */
 int	 api_tx_begin(struct http_req *rq, struct store **st);
 /* The same for work that is not a request (jobs, issuance outcomes,
@@ -165,6 +183,7 @@ json_t	*api_page(json_t *items, int64_t next);
 
 /* Resource handlers (one file each). */
 int	 api_healthz(struct http_req *, struct http_resp *);
+int	 api_metrics(struct http_req *, struct http_resp *);
 int	 api_me_get(struct http_req *, struct http_resp *);
 int	 api_landing(struct http_req *, struct http_resp *);
 int	 api_people_create(struct http_req *, struct http_resp *);

@@ -10,6 +10,7 @@
 
 #include "kw.h"
 #include "log.h"
+#include "metrics/metrics.h"
 #include "api/issuance.h"
 #include "audit/audit.h"
 #include "crypto/crypto.h"
@@ -82,8 +83,10 @@ issuance_conn_open(struct app *app, const struct instance *in,
 	n = strlen(c->url);
 	while (n > 0 && c->url[n - 1] == '/')
 		c->url[--n] = '\0';
+	kw_strlcpy(c->name, in->name, sizeof(c->name));
 	c->t.base_url = c->url;
 	c->t.bot_token = c->bot;
+	c->t.name = c->name;
 	c->t.timeout_ms = (long)app->cfg.upstream_timeout * 1000;
 	c->t.attempts = app->cfg.upstream_attempts;
 	c->t.retry_wait_max_s = 2 * app->cfg.upstream_timeout + 30;
@@ -260,7 +263,7 @@ issuance_run(struct app *app, struct store *st, const char *actor,
 	struct issuance_conn		*cn = NULL;
 	struct provider_error	 e2;
 	char			 ident[PROVIDER_IDENT_MAX], desc[1024];
-	int			 rc, claimed = 0, owner_gone = 0;
+	int			 rc, prc, claimed = 0, owner_gone = 0;
 
 	memset(out, 0, sizeof(*out));
 	r = malloc(sizeof(*r));
@@ -303,8 +306,11 @@ issuance_run(struct app *app, struct store *st, const char *actor,
 	    res, &out->perr) : cn->ops->issue(&cn->t, &spec, res, &out->perr);
 	if (rc == 0)
 		kw_strlcpy(res->identifier, ident, sizeof(res->identifier));
-	if (rc != 0 && rc != KW_ERR_UPSTREAM)
+	if (rc != 0 && rc != KW_ERR_UPSTREAM) {
+		metrics_count(MC_ISSUANCE_ERROR);
 		goto out;
+	}
+	prc = rc;
 	out->issued = rc == 0;
 	rc = record(app, st, actor, r, c, out->issued ? res : NULL,
 	    &out->perr, &owner_gone);
@@ -320,6 +326,8 @@ issuance_run(struct app *app, struct store *st, const char *actor,
 			log_msg("error", "credential %s: %s", c->id, e2.message);
 		out->issued = 0;
 	}
+	metrics_count(out->issued ? MC_ISSUANCE_ISSUED : prc == KW_ERR_UPSTREAM ?
+	    MC_ISSUANCE_FAILED : MC_ISSUANCE_ERROR);
  out:
 	if (cn != NULL) {
 		issuance_conn_close(cn);
@@ -557,6 +565,10 @@ issuance_end(struct app *app, struct store *st, const char *actor,
 		rc = KW_ERR_UNRECORDED;
 	}
  out:
+	/* a credential that is not live (or not there) was no attempt */
+	if (rc != KW_ERR_CONFLICT && rc != KW_ERR_NOT_FOUND)
+		metrics_count(rc == 0 ? MC_REVOCATION_OK : rc == KW_ERR_UPSTREAM ?
+		    MC_REVOCATION_UPSTREAM : MC_REVOCATION_ERROR);
 	if (cn != NULL)
 		issuance_conn_close(cn);
 	free(cn);

@@ -4,9 +4,11 @@
  *
  * A route names a method, a path pattern ("/v1/people/{}/tokens"; each
  * {} captures one segment), the handler, who may call it (checked by
- * the application's authorise hook before the body is read), and whether
- * it takes a body.  Bodies are limited to KW_BODY_MAX and must be JSON
- * objects sent as application/json.
+ * the application's authorise hook before the body is read, and again
+ * by its reauthorise hook once the body is in, right before the handler
+ * runs), and whether it takes a body.  Bodies are limited to KW_BODY_MAX
+ * bytes, must arrive within KW_BODY_DEADLINE_S of the headers, and must
+ * be JSON objects sent as application/json.
  */
 #ifndef KW_HTTP_H
 #define KW_HTTP_H
@@ -40,7 +42,10 @@ struct http_req {
 	json_t		*body;		/* parsed object, or NULL */
 	const char	*raw_body;	/* the bytes as received (a form) */
 	size_t		 raw_len;
-	const char	*remote;	/* client address text */
+	const char	*remote;	/* client address text: the peer, or
+					   from X-Forwarded-For when the peer
+					   is a trusted proxy */
+	const char	*peer;		/* the socket's peer address */
 	const char	*authorization;	/* header value or NULL */
 	char		 request_id[24];
 	void		*app;		/* http_server_start's app pointer */
@@ -68,6 +73,7 @@ struct http_resp {
 	int		 retry_after;	/* > 0: a Retry-After header */
 	struct http_header headers[KW_RESP_HEADERS_MAX];
 	size_t		 nheaders;
+	const char	*content_type;	/* of text; NULL: text/plain */
 };
 
 /* Add a header to rs (printf-style value); KW_ERR_TOO_LARGE when the
@@ -114,6 +120,8 @@ int	 http_fail(struct http_req *rq, int err, const char *field,
 json_t	*http_error_body(int err, const char *message, const char *field,
 	    json_t *details);
 
+struct addr_list;
+
 struct http_server_config {
 	const char		*host;
 	int			 port;
@@ -123,7 +131,12 @@ struct http_server_config {
 	const struct http_route	*routes;
 	size_t			 nroutes;
 	http_authorise		 authorise;
+	http_authorise		 reauthorise;	/* before the handler; may be
+						   NULL */
 	void			*app;
+	const struct addr_list	*trusted_proxies;	/* may be NULL */
+	const char		*tls_cert;	/* PEM text; NULL: plain HTTP */
+	const char		*tls_key;	/* PEM text */
 };
 
 struct http_server;
@@ -132,6 +145,19 @@ int	 http_server_start(const struct http_server_config *cfg,
 	    struct http_server **out);
 /* Stop accepting, finish in-flight requests and free. NULL ok. */
 void	 http_server_stop(struct http_server *srv);
+/*
+ * Serve a new certificate and key (PEM text, copied): the listener is
+ * restarted on the same socket — new connections get the new
+ * certificate at once, connections in flight finish on the old one (for
+ * up to HTTP_TLS_DRAIN_S seconds).  Nothing changes if the pair is not
+ * usable.  0, KW_ERR_CONFIG (bad pair), KW_ERR_IO or KW_ERR_NOMEM.
+ */
+#define HTTP_TLS_DRAIN_S	5
+int	 http_server_reload_tls(struct http_server *srv, const char *cert,
+	    const char *key);
+/* 0 if the PEM certificate and key make a usable TLS server (a key that
+ * matches the first certificate), else KW_ERR_CONFIG. */
+int	 http_tls_check(const char *cert, const char *key);
 
 /* Depth of a JSON value (scalars are 1). */
 int	 http_json_depth(const json_t *v);

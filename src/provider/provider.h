@@ -25,6 +25,7 @@ struct provider_target {
 	long		 timeout_ms;	/* per attempt */
 	int		 attempts;	/* total tries of one call */
 	int		 retry_wait_max_s; /* longest single wait honoured */
+	const char	*name;		/* the instance's name (metrics) */
 };
 
 /* Why a call failed: the instance's status and message (never a secret). */

@@ -14,6 +14,7 @@
 #include "kw.h"
 #include "log.h"
 #include "net/http.h"
+#include "metrics/metrics.h"
 #include "provider/provider.h"
 #include "util/util.h"
 
@@ -89,6 +90,7 @@ zd_call(const struct provider_target *t, const char *method, const char *url,
 	struct net_response	 rs;
 	char			*text = NULL;
 	long			 backoff = ZD_BACKOFF_FIRST_MS, wait;
+	uint64_t		 t0;
 	int			 attempt, r = KW_ERR_UPSTREAM, ra;
 
 	*out = NULL;
@@ -107,7 +109,11 @@ zd_call(const struct provider_target *t, const char *method, const char *url,
 	rq.extra_headers = (const char *const[]){ "Accept: application/json",
 	    NULL };
 	for (attempt = 1; attempt <= t->attempts; attempt++) {
+		t0 = kw_mono_us();
 		r = net_do(&rq, &rs);
+		metrics_instance_call(t->name ? t->name : "", r == 0 ?
+		    (rs.status >= 200 && rs.status < 300 ? 0 : 1) : 2,
+		    kw_mono_us() - t0);
 		wait = -1;
 		if (r == KW_ERR_UPSTREAM) {		/* timeout, refused */
 			err->status = 0;
