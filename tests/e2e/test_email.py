@@ -166,6 +166,33 @@ class Messages(Base):
         for m in self.smtp.raw():
             self.assertEqual(m["mail_from"], FROM)
 
+    def test_digest_leaves_out_a_rotated_predecessor(self):
+        r = self.file()
+        for who in ("maria@example.com", "pat@example.com"):
+            st, obj, _ = self.as_(who, "POST",
+                                  "/v1/requests/%s/approve" % r["id"], {})
+            self.assertEqual(st, 200, obj)
+        old = obj["credential_id"]
+        st, new, _ = self.as_("rick@example.com", "POST",
+                              "/v1/credentials/%s/rotate" % old, {})
+        self.assertEqual(st, 201, new)
+        for cid in (old, new["id"]):    # delivered: not destroyed later
+            st, _, _ = self.as_("rick@example.com", "POST",
+                                "/v1/credentials/%s/reveal" % cid)
+            self.assertEqual(st, 200)
+        # a day later: both are past the 30-day warning, the old one
+        # still in its 7-day grace (so still active)
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                            time.gmtime(time.time() + 86400))
+        out = self.srv.cli("jobs", "run", "--data-dir", self.srv.data_dir,
+                           "--now", now)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn('"digests": 1', out.stdout)
+        [m] = self.wait_mail("rick@example.com", "need attention")
+        self.assertIn(new["id"], body(m))
+        self.assertNotIn(old, body(m))
+        self.assertIn("1 of your", m["Subject"])
+
     def test_withdrawal_tells_the_manager_which_request(self):
         r = self.file()
         self.wait_mail("maria@example.com", r["id"])
