@@ -143,6 +143,9 @@ class Client(unittest.TestCase):
         self.assertEqual(st, 200, c)
         st, l = self.as_("maria@example.com", "GET", "/v1/credentials")
         self.assertIn(cid, [x["id"] for x in l["items"]])
+        st, obj = self.as_("maria@example.com", "POST",
+                           "/v1/credentials/%s/rotate" % cid, {})
+        self.assertEqual(st, 403, obj)      # visible, so told why
         st, c = self.as_("maria@example.com", "POST",
                          "/v1/credentials/%s/revoke" % cid,
                          {"reason": "moved teams"})
