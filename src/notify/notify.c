@@ -158,15 +158,17 @@ notice(const char *kind, const char *subject, struct buf *lead)
 	return n;
 }
 
-/* Add {"label", "value"} to n's fields (value NULL shows as "-"). */
+/* Add {"label", "value"} to n's fields (value NULL shows as "-").
+ * Texts are whole here (at most KW_COMMENT_MAX bytes as stored); each
+ * channel cuts what it cannot show, between characters. */
 static void
 field(json_t *n, const char *label, const char *value)
 {
-	json_t *f = json_object_get(n, "fields");
+	json_t *f;
 
 	if (n == NULL)
 		return;
-	if (f == NULL) {
+	if ((f = json_object_get(n, "fields")) == NULL) {
 		f = json_array();
 		json_object_set_new(n, "fields", f);
 	}
@@ -407,8 +409,8 @@ request_event(struct app *app, struct store *st, const struct reach *rc,
 		snprintf(subj, sizeof(subj), "[keywarden] your request %s for "
 		    "%s was denied", r->id, r->instance_name);
 		n = simple("request.denied", subj, "Your request %s for %s "
-		    "was denied by %s: %.*s", r->id, r->instance_name,
-		    last.h.actor, SLACK_FIELD_SHOWN_MAX, last.h.comment);
+		    "was denied by %s: %s", r->id, r->instance_name,
+		    last.h.actor, last.h.comment);
 		link(n, "Open in keywarden", url);
 		res = to_id(app, st, rc, r->requester_id, n);
 		break;
@@ -416,9 +418,9 @@ request_event(struct app *app, struct store *st, const struct reach *rc,
 		snprintf(subj, sizeof(subj), "[keywarden] your request %s for "
 		    "%s could not be issued", r->id, r->instance_name);
 		n = simple("request.failed", subj, "Keywarden could not issue "
-		    "your request %s on %s: %.*s. Nothing was left on the "
+		    "your request %s on %s: %s. Nothing was left on the "
 		    "instance; file a new request when it is fixed.", r->id,
-		    r->instance_name, SLACK_FIELD_SHOWN_MAX, last.h.comment);
+		    r->instance_name, last.h.comment);
 		link(n, "Open in keywarden", url);
 		res = to_id(app, st, rc, r->requester_id, n);
 		break;
@@ -453,9 +455,9 @@ request_event(struct app *app, struct store *st, const struct reach *rc,
 		if (res == 0 && rc->webhook)
 			res = record(app, st, "record.revoked", simple(
 			    "record.revoked", "revoked", "keywarden revoked "
-			    "%s on %s (owner %s): %.*s", c->id,
+			    "%s on %s (owner %s): %s", c->id,
 			    c->instance_name, c->owner_email,
-			    SLACK_FIELD_SHOWN_MAX, c->revoke_reason));
+			    c->revoke_reason));
 		break;
 	}
 	json_decref(n);
