@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "kw.h"
+#include "net/http.h"
 #include "notify/email.h"
 #include "util/buf.h"
 
@@ -181,6 +182,29 @@ test_body_is_quoted_printable(void **state)
 	buf_free(&b);
 }
 
+static void
+test_smtp_urls(void **state)
+{
+	static const char *const good[] = { "smtp://mail.example.com:587",
+	    "smtps://mail.example.com", "smtps://mail.example.com:465",
+	    "smtp://127.0.0.1:2525", "smtp://[::1]:25", NULL };
+	static const char *const bad[] = { "http://mail.example.com",
+	    "https://mail.example.com", "smtp://", "smtps://:465",
+	    "smtp://user:pw@mail.example.com", "smtp://mail.example.com?x=1",
+	    "smtp://mail.example.com#f", "smtp://mail example.com",
+	    "smtp://mail.example.com\r\nX: y", NULL };
+	char	why[NET_ERROR_MAX];
+	size_t	i;
+
+	(void)state;
+	for (i = 0; good[i] != NULL; i++)
+		assert_int_equal(net_smtp_url_check(good[i], why, sizeof(why)),
+		    0);
+	for (i = 0; bad[i] != NULL; i++)
+		assert_int_equal(net_smtp_url_check(bad[i], why, sizeof(why)),
+		    KW_ERR_VALIDATION);
+}
+
 int
 main(void)
 {
@@ -190,6 +214,7 @@ main(void)
 		cmocka_unit_test(test_addresses_with_line_breaks_are_refused),
 		cmocka_unit_test(test_non_ascii_subject_is_encoded),
 		cmocka_unit_test(test_body_is_quoted_printable),
+		cmocka_unit_test(test_smtp_urls),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
