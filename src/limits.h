@@ -21,7 +21,8 @@
 #define KW_RESPONSE_MAX		(8 * 1024 * 1024) /* client: response cap */
 #define KW_RESP_HEADERS_MAX	4		/* extra headers an answer adds */
 #define KW_RESP_HEADER_NAME_MAX	40		/* bytes, with the NUL */
-#define KW_RESP_HEADER_VALUE_MAX 64		/* bytes, with the NUL */
+#define KW_RESP_HEADER_VALUE_MAX (KW_URL_MAX + 64) /* bytes, with the NUL:
+						   a Location URL fits */
 
 /* Authentication throttling: failures per address per window. */
 #define KW_AUTH_FAIL_LIMIT	20
@@ -69,6 +70,13 @@
 #define KW_COMMENT_MAX		2000		/* decision comments, reasons */
 #define KW_REDIRECT_URIS_MAX	8		/* per integration */
 #define KW_EXTERNAL_ID_MAX	64		/* id on the instance */
+#define KW_SCIM_EXTERNAL_ID_MAX	256		/* a person's id at the IdP */
+#define KW_SCIM_LABEL_MAX	100		/* a SCIM token's label */
+#define KW_SCIM_FILTER_MAX	512		/* ?filter= text, bytes */
+#define KW_SCIM_COUNT_MAX	200		/* ?count= maximum (maxResults) */
+#define KW_SCIM_OPS_MAX		64		/* operations in one PATCH */
+#define KW_SCIM_EMAILS_MAX	16		/* emails[] entries looked at */
+#define KW_SCIM_USED_EVERY_S	60		/* last_used_at refreshed at most */
 #define KW_EXTERNAL_JSON_MAX	1024		/* instance ids, as JSON */
 #define KW_SECRET_MAX		4096		/* a credential's secret */
 #define KW_HISTORY_MAX		256		/* entries kept per request */

@@ -597,6 +597,7 @@ cmd_serve(int argc, char **argv)
 	hc.routes = api_routes(&hc.nroutes);
 	hc.authorise = api_authorise;
 	hc.reauthorise = api_reauthorise;
+	hc.dialect = api_dialect;
 	hc.app = app;
 	hc.trusted_proxies = &app->proxies;
 	hc.tls_cert = cert;

@@ -65,6 +65,20 @@ static const struct http_route routes[] = {
 	{ "PUT",   "/v1/settings/email",	api_settings_email_put, ACCESS_ADMIN, BODY_REQUIRED },
 	{ "GET",   "/v1/settings/email",	api_settings_email_get, ACCESS_ADMIN, BODY_NONE },
 	{ "POST",  "/v1/slack/interactions",	api_slack_interactions, ACCESS_PUBLIC, BODY_FORM },
+	{ "POST",  "/v1/scim-tokens",		api_scim_tokens_create, ACCESS_ADMIN, BODY_OPTIONAL },
+	{ "GET",   "/v1/scim-tokens",		api_scim_tokens_list, ACCESS_ADMIN, BODY_NONE },
+	{ "DELETE", "/v1/scim-tokens/{}",	api_scim_tokens_delete, ACCESS_ADMIN, BODY_OPTIONAL },
+	{ "POST",  "/scim/v2/Users",		api_scim_users_create, ACCESS_SCIM, BODY_REQUIRED },
+	{ "GET",   "/scim/v2/Users",		api_scim_users_list, ACCESS_SCIM, BODY_NONE },
+	{ "GET",   "/scim/v2/Users/{}",		api_scim_users_get, ACCESS_SCIM, BODY_NONE },
+	{ "PUT",   "/scim/v2/Users/{}",		api_scim_users_put, ACCESS_SCIM, BODY_REQUIRED },
+	{ "PATCH", "/scim/v2/Users/{}",		api_scim_users_patch, ACCESS_SCIM, BODY_REQUIRED },
+	{ "DELETE", "/scim/v2/Users/{}",	api_scim_users_delete, ACCESS_SCIM, BODY_NONE },
+	{ "GET",   "/scim/v2/ServiceProviderConfig", api_scim_spc, ACCESS_SCIM, BODY_NONE },
+	{ "GET",   "/scim/v2/ResourceTypes",	api_scim_resource_types, ACCESS_SCIM, BODY_NONE },
+	{ "GET",   "/scim/v2/ResourceTypes/{}",	api_scim_resource_type, ACCESS_SCIM, BODY_NONE },
+	{ "GET",   "/scim/v2/Schemas",		api_scim_schemas, ACCESS_SCIM, BODY_NONE },
+	{ "GET",   "/scim/v2/Schemas/{}",	api_scim_schema, ACCESS_SCIM, BODY_NONE },
 };
 
 const struct http_route *
@@ -231,7 +245,12 @@ tl_key_make(void)
 struct store *
 api_store(struct http_req *rq)
 {
-	struct app	*app = rq->app;
+	return api_app_store(rq->app);
+}
+
+struct store *
+api_app_store(struct app *app)
+{
 	struct store	*st;
 	struct tl_conn	*t;
 
@@ -403,7 +422,6 @@ api_write_end(struct app *app, int r)
 	return r;
 }
 
-static int	caller_current(struct http_req *, struct store *);
 static void	audit_refusal(struct http_req *, const char *);
 
 int
@@ -414,7 +432,7 @@ api_tx_begin(struct http_req *rq, struct store **st)
 	if (api_write_begin(rq->app, st) != 0)
 		return http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
 		    "the store cannot be written; nothing was changed");
-	if ((r = caller_current(rq, *st)) == 0)
+	if ((r = api_caller_current(rq, *st)) == 0)
 		return 0;
 	api_write_end(rq->app, r);	/* nothing was done: undone */
 	*st = NULL;
@@ -526,8 +544,8 @@ bound_allowed(const struct http_req *rq, const struct http_route *route)
  * the answer is 429 with Retry-After instead of err.  Only failures get
  * here: a valid token is never throttled, whoever fails around it.
  */
-static int
-auth_failed(struct http_req *rq, const char *tok, int err)
+int
+api_auth_failed(struct http_req *rq, const char *tok, int err)
 {
 	struct app	*app = rq->app;
 	unsigned char	 h[KW_HASH_LEN];
@@ -660,7 +678,7 @@ authenticate(struct http_req *rq, struct caller *c)
 	if ((r = token_lookup(rq, st, NULL, c)) != KW_ERR_UNAUTHENTICATED)
 		return r;
  fail:
-	return auth_failed(rq, tok, r);
+	return api_auth_failed(rq, tok, r);
 }
 
 /* 0 if rq's caller has the access level, else KW_ERR_FORBIDDEN with the
@@ -692,8 +710,11 @@ api_authorise(struct http_req *rq, const struct http_route *route)
 
 	if (route->access == ACCESS_PUBLIC)
 		return 0;
+	if (route->access == ACCESS_SCIM)	/* SCIM tokens only (scim.c) */
+		return api_scim_authorise(rq);
 	/* the token is checked first, and only failures are throttled
-	 * (auth_failed): nobody else's failures lock a valid token out */
+	 * (api_auth_failed): nobody else's failures lock a valid token
+	 * out */
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return KW_ERR_NOMEM;
 	if ((r = authenticate(rq, c)) != 0) {
@@ -718,6 +739,8 @@ api_reauthorise(struct http_req *rq, const struct http_route *route)
 
 	if (route->access == ACCESS_PUBLIC || c == NULL)
 		return 0;
+	if (c->scim)		/* an identity provider (scim.c) */
+		return api_scim_current(rq, api_store(rq));
 	if ((now = calloc(1, sizeof(*now))) == NULL)
 		return KW_ERR_NOMEM;
 	memcpy(now->token_hash, c->token_hash, sizeof(now->token_hash));
@@ -769,14 +792,16 @@ same_powers(const struct person *a, const struct person *b)
  * teams must be unchanged (409: the handler decided on the old ones).
  * On success the caller's person is refreshed.
  */
-static int
-caller_current(struct http_req *rq, struct store *w)
+int
+api_caller_current(struct http_req *rq, struct store *w)
 {
 	struct caller	*c = rq->caller, *now;
 	int		 r, same;
 
 	if (c == NULL)
 		return 0;
+	if (c->scim)		/* an identity provider (scim.c) */
+		return api_scim_current(rq, w);
 	if ((now = calloc(1, sizeof(*now))) == NULL)
 		return KW_ERR_NOMEM;
 	*now = *c;
@@ -816,13 +841,15 @@ api_person_json(const struct person *p)
 		json_array_append_new(roles, json_string("auditor"));
 	for (i = 0; i < p->nteams; i++)
 		json_array_append_new(teams, json_string(p->teams[i]));
-	return json_pack("{s:s, s:s, s:s, s:s?, s:o, s:o, s:s?, s:b, s:s, s:s}",
+	return json_pack("{s:s, s:s, s:s, s:s?, s:o, s:o, s:s?, s:b, s:s, s:s,"
+	    " s:s?}",
 	    "id", p->id, "email", p->email, "name", p->name,
 	    "manager", p->manager_email[0] ? p->manager_email : NULL,
 	    "roles", roles, "teams", teams,
 	    "slack_user_id", p->slack_user_id[0] ? p->slack_user_id : NULL,
 	    "active", p->active, "created_at", p->created_at,
-	    "updated_at", p->updated_at);
+	    "updated_at", p->updated_at,
+	    "managed_by", p->managed_by[0] ? p->managed_by : NULL);
 }
 
 /* The broker's settings of in, added to o. */

@@ -44,6 +44,9 @@ struct caller {
 	char		 token_id[KW_ID_MAX + 1];
 	unsigned char	 token_hash[KW_HASH_LEN]; /* keyed hash, has_token */
 	int		 has_token;	/* 0: not a bearer token (Slack) */
+	int		 scim;		/* a SCIM token (token_id, token_hash;
+					   the person is only the actor name
+					   "scim:<token id>", no roles) */
 	enum http_access access;	/* the route's level */
 	/* a bound token: the one credential it may get access tokens for,
 	 * and nothing else ("" for a personal token); bound_route says
@@ -71,9 +74,19 @@ int	 api_authorise(struct http_req *rq, const struct http_route *route);
  * have been offboarded, their token revoked or their roles changed while
  * the body arrived); rq's caller is replaced by the fresh one. */
 int	 api_reauthorise(struct http_req *rq, const struct http_route *route);
+/* A failed authentication err of the presented token tok (NULL if none
+ * could be read), counted per address and token prefix: err, or 429
+ * (message and Retry-After set) beyond the limit. */
+int	 api_auth_failed(struct http_req *rq, const char *tok, int err);
+/* Inside a write transaction on w, before anything changes: 0 if rq's
+ * caller may still act as authorised (token live, person active, same
+ * roles and teams), else the error with its message (401, 403, 409). */
+int	 api_caller_current(struct http_req *rq, struct store *w);
 
 /* This thread's store connection (opened on first use), or NULL. */
 struct store *api_store(struct http_req *rq);
+/* The same for work that is not a request. */
+struct store *api_app_store(struct app *app);
 /* The authenticated person of the request. */
 const struct person *api_me(const struct http_req *rq);
 /* The credential the caller's bound token is bound to, or NULL for a
@@ -145,6 +158,11 @@ struct decision {
  */
 int	 api_request_act(struct http_req *rq, const char *id, int action,
 	    struct decision *d, int defer_issuance, json_t **answer);
+
+/* 1 if making person mgr_id the manager of person p_id would close a loop
+ * (or the chain is absurdly long); people.c. */
+int	 api_manager_loop(struct store *st, const char *p_id,
+	    const char *mgr_id);
 
 /* Prefix the recorded error field with "outer." (nested objects). */
 void	 api_nest_field(struct http_req *rq, const char *outer);
@@ -243,5 +261,28 @@ int	 api_settings_email_get(struct http_req *, struct http_resp *);
 int	 api_slack_interactions(struct http_req *, struct http_resp *);
 int	 api_audit_list(struct http_req *, struct http_resp *);
 int	 api_audit_verify(struct http_req *, struct http_resp *);
+
+/* SCIM (scim.c): the dialect of /scim/v2 (application/scim+json, SCIM
+ * errors) for the HTTP server, their authentication by a SCIM
+ * token, its administration, and the resources. */
+const struct http_dialect *api_dialect(const char *path);
+int	 api_scim_authorise(struct http_req *rq);
+/* 0 if rq's SCIM token still exists in st (read inside a transaction or
+ * before the handler), else 401 with the message set. */
+int	 api_scim_current(struct http_req *rq, struct store *st);
+int	 api_scim_tokens_create(struct http_req *, struct http_resp *);
+int	 api_scim_tokens_list(struct http_req *, struct http_resp *);
+int	 api_scim_tokens_delete(struct http_req *, struct http_resp *);
+int	 api_scim_users_create(struct http_req *, struct http_resp *);
+int	 api_scim_users_list(struct http_req *, struct http_resp *);
+int	 api_scim_users_get(struct http_req *, struct http_resp *);
+int	 api_scim_users_put(struct http_req *, struct http_resp *);
+int	 api_scim_users_patch(struct http_req *, struct http_resp *);
+int	 api_scim_users_delete(struct http_req *, struct http_resp *);
+int	 api_scim_spc(struct http_req *, struct http_resp *);
+int	 api_scim_resource_types(struct http_req *, struct http_resp *);
+int	 api_scim_resource_type(struct http_req *, struct http_resp *);
+int	 api_scim_schemas(struct http_req *, struct http_resp *);
+int	 api_scim_schema(struct http_req *, struct http_resp *);
 
 #endif /* KW_API_H */

@@ -26,6 +26,7 @@ enum http_access {
 	ACCESS_PERSON,		/* any active person */
 	ACCESS_READER,		/* admin or auditor */
 	ACCESS_ADMIN,		/* admin */
+	ACCESS_SCIM,		/* an identity provider's SCIM token */
 };
 
 /* What a route takes: nothing, a JSON object (optional or required), a
@@ -90,6 +91,20 @@ typedef int (*http_handler)(struct http_req *rq, struct http_resp *rs);
 typedef int (*http_authorise)(struct http_req *rq,
 	    const struct http_route *route);
 
+/*
+ * How some routes speak when it is not the API's own dialect (SCIM): the
+ * Content-Type of their JSON answers, one more request Content-Type they
+ * accept besides application/json, and the shape of their errors (err,
+ * the HTTP status, the message and field a handler set via http_fail;
+ * the caller owns the result).
+ */
+struct http_dialect {
+	const char	*content_type;
+	const char	*accept_type;
+	json_t		*(*error_body)(int err, int status, const char *message,
+			    const char *field);
+};
+
 struct http_route {
 	const char		*method;
 	const char		*pattern;
@@ -133,6 +148,9 @@ struct http_server_config {
 	http_authorise		 authorise;
 	http_authorise		 reauthorise;	/* before the handler; may be
 						   NULL */
+	/* the dialect of the requests to a path (routed or not), NULL for
+	 * the API's own; the hook may be NULL */
+	const struct http_dialect *(*dialect)(const char *path);
 	void			*app;
 	const struct addr_list	*trusted_proxies;	/* may be NULL */
 	const char		*tls_cert;	/* PEM text; NULL: plain HTTP */

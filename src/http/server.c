@@ -48,6 +48,7 @@ struct http_server {
 struct exchange {
 	struct http_req		 rq;
 	const struct http_route	*route;
+	const struct http_dialect *dialect;	/* the path's; NULL: API's */
 	struct buf		 body;
 	char			 segbuf[KW_URL_PATH_MAX];
 	char			 remote[INET6_ADDRSTRLEN];
@@ -128,7 +129,8 @@ static enum MHD_Result
 send_resp(struct MHD_Connection *c, struct exchange *x, struct http_resp *rs)
 {
 	struct MHD_Response	*resp;
-	const char		*type = "application/json";
+	const char		*type = x->dialect != NULL ?
+				    x->dialect->content_type : "application/json";
 	char			*text = NULL;
 	char			 ra[16];
 	enum MHD_Result		 ret;
@@ -191,10 +193,15 @@ send_json(struct MHD_Connection *c, struct exchange *x, int status,
 	return send_resp(c, x, &rs);
 }
 
+/* Answer error err in the path's dialect. */
 static enum MHD_Result
 send_error(struct MHD_Connection *c, struct exchange *x, int err)
 {
-	return send_json(c, x, kw_err_status(err), http_error_body(err,
+	const struct http_dialect	*d = x->dialect;
+	int				 status = kw_err_status(err);
+
+	return send_json(c, x, status, d != NULL ? d->error_body(err, status,
+	    x->rq.err_message, x->rq.err_field) : http_error_body(err,
 	    x->rq.err_message, x->rq.err_field, x->rq.err_details),
 	    err == KW_ERR_RATE_LIMITED ? x->rq.retry_after : 0);
 }
@@ -226,6 +233,16 @@ is_type(const char *ct, const char *type)
 	if (ct == NULL || strncasecmp(ct, type, n) != 0)
 		return 0;
 	return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
+}
+
+/* 1 if the Content-Type ct is JSON in the request's dialect
+ * (application/json, or e.g. application/scim+json too). */
+static int
+json_type_ok(const struct exchange *x, const char *ct)
+{
+	return is_type(ct, "application/json") || (x->dialect != NULL &&
+	    x->dialect->accept_type != NULL &&
+	    is_type(ct, x->dialect->accept_type));
 }
 
 /* Find a query parameter whose value holds a NUL byte: C strings would
@@ -303,6 +320,8 @@ begin(struct http_server *srv, struct MHD_Connection *c, struct exchange *x,
 	const char	*cl, *te, *ct;
 	int		 r, has_body;
 
+	if (srv->cfg.dialect != NULL)
+		x->dialect = srv->cfg.dialect(url);
 	if (strlen(url) >= KW_URL_PATH_MAX)
 		return send_error(c, x, http_fail(&x->rq, KW_ERR_NOT_FOUND,
 		    NULL, "path too long"));
@@ -333,7 +352,7 @@ begin(struct http_server *srv, struct MHD_Connection *c, struct exchange *x,
 	    x->route->body != BODY_REQUIRED &&
 	    is_type(ct, "application/x-www-form-urlencoded");
 	if (x->route->body == BODY_FORM ? !x->is_form :
-	    !x->is_form && !is_type(ct, "application/json"))
+	    !x->is_form && !json_type_ok(x, ct))
 		return send_error(c, x, http_fail(&x->rq, KW_ERR_MEDIA_TYPE,
 		    NULL, "send the body as Content-Type: %s",
 		    x->route->body == BODY_FORM ?

@@ -37,6 +37,16 @@ struct store_ops {
 	int	(*token_each)(void *, const char *, store_token_cb, void *);
 	int	(*token_revoke)(void *, const char *, const char *, const char *);
 
+	int	(*person_scim_count)(void *, int64_t *);
+	int	(*person_scim_page)(void *, int64_t, size_t, store_person_cb,
+		    void *);
+	int	(*scim_token_insert)(void *, const struct scim_token *);
+	int	(*scim_token_find)(void *, const unsigned char *,
+		    struct scim_token *);
+	int	(*scim_token_each)(void *, store_scim_token_cb, void *);
+	int	(*scim_token_delete)(void *, const char *);
+	int	(*scim_token_used)(void *, const char *, const char *);
+
 	int	(*instance_insert)(void *, const struct instance *);
 	int	(*instance_update)(void *, const struct instance *);
 	int	(*instance_get)(void *, const char *, struct instance *);

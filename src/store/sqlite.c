@@ -218,13 +218,29 @@ static const char *const migrations[] = {
 	"  last_used_at TEXT,"
 	"  revoked_at TEXT);"
 	"CREATE INDEX bound_tokens_credential ON bound_tokens(credential_id);",
+	/* 7: SCIM — identity providers' tokens (keyed hashes only), and on
+	 * each person the provider's id, who manages them, and whether the
+	 * provider deleted them */
+	"ALTER TABLE people ADD COLUMN external_id TEXT;"
+	"ALTER TABLE people ADD COLUMN managed_by TEXT;"
+	"ALTER TABLE people ADD COLUMN scim_deleted_at TEXT;"
+	"CREATE TABLE scim_tokens ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  label TEXT,"
+	"  hash BLOB NOT NULL UNIQUE,"
+	"  created_at TEXT NOT NULL,"
+	"  last_used_at TEXT);",
 };
 #define SCHEMA_VERSION ((int)KW_NELEM(migrations))
 
 #define PERSON_COLS \
 	"p.seq, p.id, p.email, p.name, coalesce(p.manager_id, ''), " \
 	"coalesce(m.email, ''), p.roles, p.teams, " \
-	"coalesce(p.slack_user_id, ''), p.active, p.created_at, p.updated_at"
+	"coalesce(p.slack_user_id, ''), p.active, p.created_at, p.updated_at, " \
+	"coalesce(p.external_id, ''), coalesce(p.managed_by, ''), " \
+	"coalesce(p.scim_deleted_at, '')"
+#define PERSON_NCOLS	15	/* columns of PERSON_COLS */
 #define PERSON_FROM " FROM people p LEFT JOIN people m ON m.id = p.manager_id "
 #define INSTANCE_COLS \
 	"seq, id, name, display_name, provider, url, allow_integrations, " \
@@ -266,7 +282,9 @@ static const char *const migrations[] = {
 enum stmt {
 	S_BEGIN, S_COMMIT, S_ROLLBACK, S_SAVEPOINT, S_RELEASE, S_ROLLBACK_TO,
 	S_PERSON_INSERT, S_PERSON_UPDATE, S_PERSON_BY_ID, S_PERSON_BY_EMAIL,
-	S_PERSON_LIST,
+	S_PERSON_LIST, S_PERSON_SCIM_COUNT, S_PERSON_SCIM_PAGE,
+	S_SCIM_TOKEN_INSERT, S_SCIM_TOKEN_FIND, S_SCIM_TOKEN_LIST,
+	S_SCIM_TOKEN_DELETE, S_SCIM_TOKEN_USED,
 	S_TOKEN_INSERT, S_TOKEN_FIND, S_TOKEN_REVOKE_PERSON, S_TOKEN_LIST,
 	S_TOKEN_REVOKE,
 	S_INSTANCE_INSERT, S_INSTANCE_UPDATE, S_INSTANCE_BY_NAME,
@@ -297,14 +315,33 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_ROLLBACK_TO] = "ROLLBACK TO kw_part",
 	[S_PERSON_INSERT] =
 	    "INSERT INTO people (id, email, name, manager_id, roles, teams,"
-	    " slack_user_id, active, created_at, updated_at)"
+	    " slack_user_id, active, created_at, updated_at, external_id,"
+	    " managed_by, scim_deleted_at)"
 	    " VALUES (?1, ?2, ?3, nullif(?4, ''), ?5, ?6, nullif(?7, ''), ?8,"
-	    " ?9, ?10)",
+	    " ?9, ?10, nullif(?11, ''), nullif(?12, ''), nullif(?13, ''))",
 	[S_PERSON_UPDATE] =
 	    "UPDATE people SET email = ?2, name = ?3,"
 	    " manager_id = nullif(?4, ''), roles = ?5, teams = ?6,"
-	    " slack_user_id = nullif(?7, ''), active = ?8, updated_at = ?10"
+	    " slack_user_id = nullif(?7, ''), active = ?8, updated_at = ?10,"
+	    " external_id = nullif(?11, ''), managed_by = nullif(?12, ''),"
+	    " scim_deleted_at = nullif(?13, '')"
 	    " WHERE id = ?1",
+	[S_PERSON_SCIM_COUNT] =
+	    "SELECT count(*) FROM people WHERE scim_deleted_at IS NULL",
+	[S_PERSON_SCIM_PAGE] = "SELECT " PERSON_COLS PERSON_FROM
+	    "WHERE p.scim_deleted_at IS NULL ORDER BY p.seq LIMIT ?2 OFFSET ?1",
+	[S_SCIM_TOKEN_INSERT] =
+	    "INSERT INTO scim_tokens (id, label, hash, created_at)"
+	    " VALUES (?1, nullif(?2, ''), ?3, ?4)",
+	[S_SCIM_TOKEN_FIND] =
+	    "SELECT id, coalesce(label, ''), hash, created_at,"
+	    " coalesce(last_used_at, '') FROM scim_tokens WHERE hash = ?1",
+	[S_SCIM_TOKEN_LIST] =
+	    "SELECT id, coalesce(label, ''), created_at,"
+	    " coalesce(last_used_at, '') FROM scim_tokens ORDER BY seq",
+	[S_SCIM_TOKEN_DELETE] = "DELETE FROM scim_tokens WHERE id = ?1",
+	[S_SCIM_TOKEN_USED] =
+	    "UPDATE scim_tokens SET last_used_at = ?2 WHERE id = ?1",
 	[S_PERSON_BY_ID] = "SELECT " PERSON_COLS PERSON_FROM "WHERE p.id = ?1",
 	[S_PERSON_BY_EMAIL] =
 	    "SELECT " PERSON_COLS PERSON_FROM "WHERE p.email = ?1",
@@ -1179,6 +1216,9 @@ person_bind(sqlite3_stmt *s, const struct person *p)
 	sqlite3_bind_int(s, 8, p->active);
 	bind_str(s, 9, p->created_at);
 	bind_str(s, 10, p->updated_at);
+	bind_str(s, 11, p->external_id);
+	bind_str(s, 12, p->managed_by);
+	bind_str(s, 13, p->scim_deleted_at);
 	return 0;
 }
 
@@ -1199,6 +1239,9 @@ person_row(sqlite3_stmt *s, struct person *p)
 	p->active = sqlite3_column_int(s, 9);
 	col_str(s, 10, p->created_at, sizeof(p->created_at));
 	col_str(s, 11, p->updated_at, sizeof(p->updated_at));
+	col_str(s, 12, p->external_id, sizeof(p->external_id));
+	col_str(s, 13, p->managed_by, sizeof(p->managed_by));
+	col_str(s, 14, p->scim_deleted_at, sizeof(p->scim_deleted_at));
 }
 
 static int
@@ -1269,6 +1312,135 @@ sq_person_each(void *ctx, int64_t after, size_t limit, store_person_cb cb,
 	return r;
 }
 
+/* ---- people as SCIM sees them ---- */
+
+static int
+sq_person_scim_count(void *ctx, int64_t *n)
+{
+	sqlite3_stmt	*s = sq_stmt(ctx, S_PERSON_SCIM_COUNT);
+	int		 rc;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		*n = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : KW_ERR_UNAVAILABLE;
+}
+
+static int
+sq_person_scim_page(void *ctx, int64_t offset, size_t limit,
+    store_person_cb cb, void *arg)
+{
+	struct person	 p;
+	sqlite3_stmt	*s = sq_stmt(ctx, S_PERSON_SCIM_PAGE);
+	int		 rc, r = 0;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	sqlite3_bind_int64(s, 1, offset);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)limit);
+	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		person_row(s, &p);
+		r = cb(&p, arg);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = KW_ERR_UNAVAILABLE;
+	sqlite3_reset(s);
+	return r;
+}
+
+/* ---- SCIM tokens ---- */
+
+static int
+sq_scim_token_insert(void *ctx, const struct scim_token *t)
+{
+	sqlite3_stmt *s = sq_stmt(ctx, S_SCIM_TOKEN_INSERT);
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, t->id);
+	bind_str(s, 2, t->label);
+	sqlite3_bind_blob(s, 3, t->hash, KW_HASH_LEN, SQLITE_TRANSIENT);
+	bind_str(s, 4, t->created_at);
+	return sq_exec(s);
+}
+
+static int
+sq_scim_token_find(void *ctx, const unsigned char *hash, struct scim_token *t)
+{
+	sqlite3_stmt	*s = sq_stmt(ctx, S_SCIM_TOKEN_FIND);
+	int		 rc, r;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	sqlite3_bind_blob(s, 1, hash, KW_HASH_LEN, SQLITE_STATIC);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW &&
+	    sqlite3_column_bytes(s, 2) == KW_HASH_LEN) {
+		memset(t, 0, sizeof(*t));
+		col_str(s, 0, t->id, sizeof(t->id));
+		col_str(s, 1, t->label, sizeof(t->label));
+		memcpy(t->hash, sqlite3_column_blob(s, 2), KW_HASH_LEN);
+		col_str(s, 3, t->created_at, sizeof(t->created_at));
+		col_str(s, 4, t->last_used_at, sizeof(t->last_used_at));
+		r = 0;
+	} else
+		r = rc == SQLITE_ROW || rc == SQLITE_DONE ? KW_ERR_NOT_FOUND :
+		    KW_ERR_UNAVAILABLE;
+	sqlite3_reset(s);
+	return r;
+}
+
+static int
+sq_scim_token_each(void *ctx, store_scim_token_cb cb, void *arg)
+{
+	struct scim_token	 t;
+	sqlite3_stmt		*s = sq_stmt(ctx, S_SCIM_TOKEN_LIST);
+	int			 rc, ret = 0;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	while (ret == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&t, 0, sizeof(t));
+		col_str(s, 0, t.id, sizeof(t.id));
+		col_str(s, 1, t.label, sizeof(t.label));
+		col_str(s, 2, t.created_at, sizeof(t.created_at));
+		col_str(s, 3, t.last_used_at, sizeof(t.last_used_at));
+		ret = cb(&t, arg);
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = KW_ERR_UNAVAILABLE;
+	sqlite3_reset(s);
+	return ret;
+}
+
+static int
+sq_scim_token_delete(void *ctx, const char *id)
+{
+	struct sq	*q = ctx;
+	sqlite3_stmt	*s = sq_stmt(q, S_SCIM_TOKEN_DELETE);
+	int		 r;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, id);
+	if ((r = sq_exec(s)) == 0 && sqlite3_changes(q->db) == 0)
+		r = KW_ERR_NOT_FOUND;
+	return r;
+}
+
+static int
+sq_scim_token_used(void *ctx, const char *id, const char *at)
+{
+	sqlite3_stmt *s = sq_stmt(ctx, S_SCIM_TOKEN_USED);
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, id);
+	bind_str(s, 2, at);
+	return sq_exec(s);
+}
+
 /* ---- tokens ---- */
 
 static int
@@ -1297,13 +1469,15 @@ sq_token_find(void *ctx, const unsigned char *hash, struct token_rec *t,
 	sqlite3_bind_blob(s, 1, hash, KW_HASH_LEN, SQLITE_STATIC);
 	/* one statement, one read transaction: this runs per request */
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW &&
-	    sqlite3_column_bytes(s, 14) == KW_HASH_LEN) {
+	    sqlite3_column_bytes(s, PERSON_NCOLS + 2) == KW_HASH_LEN) {
 		person_row(s, owner);
 		memset(t, 0, sizeof(*t));
-		col_str(s, 12, t->id, sizeof(t->id));
-		col_str(s, 13, t->person_id, sizeof(t->person_id));
-		memcpy(t->hash, sqlite3_column_blob(s, 14), KW_HASH_LEN);
-		col_str(s, 15, t->created_at, sizeof(t->created_at));
+		col_str(s, PERSON_NCOLS, t->id, sizeof(t->id));
+		col_str(s, PERSON_NCOLS + 1, t->person_id, sizeof(t->person_id));
+		memcpy(t->hash, sqlite3_column_blob(s, PERSON_NCOLS + 2),
+		    KW_HASH_LEN);
+		col_str(s, PERSON_NCOLS + 3, t->created_at,
+		    sizeof(t->created_at));
 		r = 0;
 	} else
 		r = rc == SQLITE_ROW || rc == SQLITE_DONE ? KW_ERR_NOT_FOUND :
@@ -2564,13 +2738,16 @@ sq_bound_find(void *ctx, const unsigned char *hash, struct bound_token *b,
 		return KW_ERR_UNAVAILABLE;
 	sqlite3_bind_blob(s, 1, hash, KW_HASH_LEN, SQLITE_STATIC);
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW &&
-	    sqlite3_column_bytes(s, 14) == KW_HASH_LEN) {
+	    sqlite3_column_bytes(s, PERSON_NCOLS + 2) == KW_HASH_LEN) {
 		person_row(s, owner);
 		memset(b, 0, sizeof(*b));
-		col_str(s, 12, b->id, sizeof(b->id));
-		col_str(s, 13, b->credential_id, sizeof(b->credential_id));
-		memcpy(b->hash, sqlite3_column_blob(s, 14), KW_HASH_LEN);
-		col_str(s, 15, b->created_at, sizeof(b->created_at));
+		col_str(s, PERSON_NCOLS, b->id, sizeof(b->id));
+		col_str(s, PERSON_NCOLS + 1, b->credential_id,
+		    sizeof(b->credential_id));
+		memcpy(b->hash, sqlite3_column_blob(s, PERSON_NCOLS + 2),
+		    KW_HASH_LEN);
+		col_str(s, PERSON_NCOLS + 3, b->created_at,
+		    sizeof(b->created_at));
 		r = 0;
 	} else
 		r = rc == SQLITE_ROW || rc == SQLITE_DONE ? KW_ERR_NOT_FOUND :
@@ -2661,6 +2838,13 @@ const struct store_ops store_sqlite_ops = {
 	.token_insert = sq_token_insert,
 	.token_find = sq_token_find,
 	.token_revoke_person = sq_token_revoke_person,
+	.person_scim_count = sq_person_scim_count,
+	.person_scim_page = sq_person_scim_page,
+	.scim_token_insert = sq_scim_token_insert,
+	.scim_token_find = sq_scim_token_find,
+	.scim_token_each = sq_scim_token_each,
+	.scim_token_delete = sq_scim_token_delete,
+	.scim_token_used = sq_scim_token_used,
 	.token_each = sq_token_each,
 	.token_revoke = sq_token_revoke,
 	.instance_insert = sq_instance_insert,

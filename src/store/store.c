@@ -352,6 +352,50 @@ store_audit_each(struct store *st, int64_t after, size_t limit,
 }
 
 int
+store_person_scim_count(struct store *st, int64_t *n)
+{
+	return st->ops->person_scim_count(st->ctx, n);
+}
+
+int
+store_person_scim_page(struct store *st, int64_t offset, size_t limit,
+    store_person_cb cb, void *arg)
+{
+	return st->ops->person_scim_page(st->ctx, offset, limit, cb, arg);
+}
+
+int
+store_scim_token_insert(struct store *st, const struct scim_token *t)
+{
+	return st->ops->scim_token_insert(st->ctx, t);
+}
+
+int
+store_scim_token_find(struct store *st, const unsigned char hash[KW_HASH_LEN],
+    struct scim_token *t)
+{
+	return st->ops->scim_token_find(st->ctx, hash, t);
+}
+
+int
+store_scim_token_each(struct store *st, store_scim_token_cb cb, void *arg)
+{
+	return st->ops->scim_token_each(st->ctx, cb, arg);
+}
+
+int
+store_scim_token_delete(struct store *st, const char *id)
+{
+	return st->ops->scim_token_delete(st->ctx, id);
+}
+
+int
+store_scim_token_used(struct store *st, const char *id, const char *at)
+{
+	return st->ops->scim_token_used(st->ctx, id, at);
+}
+
+int
 store_bound_insert(struct store *st, const struct bound_token *b)
 {
 	return st->ops->bound_insert(st->ctx, b);

@@ -45,6 +45,21 @@ struct person {
 	int		active;
 	char		created_at[KW_TIME_LEN + 1];
 	char		updated_at[KW_TIME_LEN + 1];
+	/* SCIM: the identity provider's id for the person, who manages the
+	 * person ("" = keywarden itself, "scim"), and when the provider
+	 * deleted it ("" = never; SCIM then answers 404 for it) */
+	char		external_id[KW_SCIM_EXTERNAL_ID_MAX + 1];
+	char		managed_by[16];
+	char		scim_deleted_at[KW_TIME_LEN + 1];
+};
+
+/* A SCIM token: what an identity provider authenticates with. */
+struct scim_token {
+	char		id[KW_ID_MAX + 1];
+	char		label[KW_SCIM_LABEL_MAX + 1];		/* "" = none */
+	unsigned char	hash[KW_HASH_LEN];	/* keyed hash, never the token */
+	char		created_at[KW_TIME_LEN + 1];
+	char		last_used_at[KW_TIME_LEN + 1];		/* "" = never */
 };
 
 struct token_rec {
@@ -374,6 +389,27 @@ int	 store_token_revoke(struct store *, const char *person_id,
 /* Revoke every live token of person_id at time at; *n gets the count. */
 int	 store_token_revoke_person(struct store *, const char *person_id,
 	    const char *at, int *n);
+
+/* People as SCIM sees them (not deleted by the provider): *n gets their
+ * number; _page calls cb for up to limit of them after skipping offset,
+ * in seq order. */
+int	 store_person_scim_count(struct store *, int64_t *n);
+int	 store_person_scim_page(struct store *, int64_t offset, size_t limit,
+	    store_person_cb cb, void *arg);
+
+int	 store_scim_token_insert(struct store *, const struct scim_token *);
+/* The SCIM token with this keyed hash (t->hash filled from the store for
+ * a constant-time re-check); KW_ERR_NOT_FOUND if none. */
+int	 store_scim_token_find(struct store *,
+	    const unsigned char hash[KW_HASH_LEN], struct scim_token *t);
+/* Every SCIM token, oldest first, without its hash. */
+typedef int (*store_scim_token_cb)(const struct scim_token *, void *);
+int	 store_scim_token_each(struct store *, store_scim_token_cb cb,
+	    void *arg);
+/* Delete SCIM token id: KW_ERR_NOT_FOUND when there is none. */
+int	 store_scim_token_delete(struct store *, const char *id);
+/* Record that SCIM token id was used at time at. */
+int	 store_scim_token_used(struct store *, const char *id, const char *at);
 
 int	 store_instance_insert(struct store *, const struct instance *);
 int	 store_instance_update(struct store *, const struct instance *);

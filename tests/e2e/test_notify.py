@@ -953,9 +953,13 @@ class WebhookMigration(Base):
         db = sqlite3.connect(os.path.join(self.srv.data_dir, "keywarden.db"))
         try:
             self.assertEqual(db.execute("PRAGMA user_version").fetchone(),
-                             (6,))
-            # undo schema 6 (the broker's), then 5
+                             (7,))
+            # undo schema 7 (SCIM), 6 (the broker's), then 5
             db.executescript(
+                "DROP TABLE scim_tokens;"
+                "ALTER TABLE people DROP COLUMN external_id;"
+                "ALTER TABLE people DROP COLUMN managed_by;"
+                "ALTER TABLE people DROP COLUMN scim_deleted_at;"
                 "DROP TABLE bound_tokens;"
                 "ALTER TABLE requests DROP COLUMN delivery_mode;"
                 "ALTER TABLE credentials DROP COLUMN delivery_mode;"
