@@ -51,11 +51,18 @@ struct http_req {
 	int		 retry_after;	/* seconds, for 429 */
 };
 
+#define HTTP_RESP_HEADERS_MAX	4
+
 struct http_resp {
 	int		 status;	/* 200, 201, ... */
 	json_t		*body;		/* owned; freed after sending; NULL
 					   sends an empty body (204) */
 	int		 retry_after;	/* > 0: a Retry-After header */
+	char		*html;		/* owned; sent as text/html instead
+					   of body when set */
+	size_t		 nheaders;	/* more headers (Set-Cookie, Location) */
+	const char	*header_names[HTTP_RESP_HEADERS_MAX];	/* static */
+	char		*header_values[HTTP_RESP_HEADERS_MAX];	/* owned */
 };
 
 struct http_route;
@@ -87,6 +94,13 @@ int	 http_route_match(const struct http_route *routes, size_t nroutes,
 const char *http_header(const struct http_req *rq, const char *name);
 /* A query-string parameter of the request, or NULL. */
 const char *http_query(const struct http_req *rq, const char *key);
+/* The value of the request's cookie name, or NULL. */
+const char *http_cookie(const struct http_req *rq, const char *name);
+/* Add a response header (name static; the value is printf-style and
+ * copied).  0, or KW_ERR_NOMEM / KW_ERR_INTERNAL when full or when the
+ * value holds CR or LF. */
+int	 http_resp_header(struct http_resp *rs, const char *name,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Set a handler error's message (printf-style) and optional field. */
 int	 http_fail(struct http_req *rq, int err, const char *field,

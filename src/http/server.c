@@ -69,6 +69,90 @@ http_query(const struct http_req *rq, const char *key)
 	    key);
 }
 
+const char *
+http_cookie(const struct http_req *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, name);
+}
+
+int
+http_resp_header(struct http_resp *rs, const char *name, const char *fmt,
+    ...)
+{
+	va_list	 ap;
+	char	*v;
+	int	 n;
+
+	if (rs->nheaders >= HTTP_RESP_HEADERS_MAX)
+		return KW_ERR_INTERNAL;
+	va_start(ap, fmt);
+	n = vasprintf(&v, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return KW_ERR_NOMEM;
+	if (strpbrk(v, "\r\n") != NULL) {
+		free(v);
+		return KW_ERR_INTERNAL;
+	}
+	rs->header_names[rs->nheaders] = name;
+	rs->header_values[rs->nheaders++] = v;
+	return 0;
+}
+
+/* Free what a handler put in rs. */
+static void
+resp_free(struct http_resp *rs)
+{
+	size_t i;
+
+	json_decref(rs->body);
+	rs->body = NULL;
+	free(rs->html);
+	rs->html = NULL;
+	for (i = 0; i < rs->nheaders; i++)
+		free(rs->header_values[i]);
+	rs->nheaders = 0;
+}
+
+/* Queue the HTML page or redirect of rs (consumed) on the connection:
+ * no-store, a strict Content-Security-Policy, the handler's headers. */
+static enum MHD_Result
+send_page(struct MHD_Connection *c, struct exchange *x, struct http_resp *rs)
+{
+	struct MHD_Response	*resp;
+	char			*text = rs->html;
+	size_t			 i;
+	enum MHD_Result		 ret;
+
+	rs->html = NULL;
+	resp = MHD_create_response_from_buffer(text ? strlen(text) : 0, text,
+	    MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(text);
+		resp_free(rs);
+		return MHD_NO;
+	}
+	if (text != NULL)
+		MHD_add_response_header(resp, "Content-Type",
+		    "text/html; charset=utf-8");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Content-Security-Policy",
+	    "default-src 'self'; script-src 'self'; style-src 'self'; "
+	    "img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; "
+	    "form-action 'self'");
+	MHD_add_response_header(resp, "X-Request-Id", x->rq.request_id);
+	for (i = 0; i < rs->nheaders; i++)
+		MHD_add_response_header(resp, rs->header_names[i],
+		    rs->header_values[i]);
+	ret = MHD_queue_response(c, (unsigned)rs->status, resp);
+	MHD_destroy_response(resp);
+	resp_free(rs);
+	x->status = rs->status;
+	x->answered = 1;
+	return ret;
+}
+
 int
 http_fail(struct http_req *rq, int err, const char *field, const char *fmt,
     ...)
@@ -86,14 +170,16 @@ http_fail(struct http_req *rq, int err, const char *field, const char *fmt,
 }
 
 /* Queue body (consumed; NULL for an empty body) with status on the
- * connection, with Retry-After when retry_after > 0. */
+ * connection, with Retry-After when retry_after > 0 and the handler's
+ * headers from rs (may be NULL; freed). */
 static enum MHD_Result
-send_json(struct MHD_Connection *c, struct exchange *x, int status,
-    json_t *body, int retry_after)
+send_json_with(struct MHD_Connection *c, struct exchange *x, int status,
+    json_t *body, int retry_after, struct http_resp *rs)
 {
 	struct MHD_Response	*resp;
 	char			*text = NULL;
 	char			 ra[16];
+	size_t			 i;
 	enum MHD_Result		 ret;
 
 	if (body != NULL) {
@@ -111,6 +197,8 @@ send_json(struct MHD_Connection *c, struct exchange *x, int status,
 	    MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {
 		free(text);
+		if (rs != NULL)
+			resp_free(rs);
 		return MHD_NO;
 	}
 	if (text != NULL)
@@ -123,11 +211,23 @@ send_json(struct MHD_Connection *c, struct exchange *x, int status,
 		snprintf(ra, sizeof(ra), "%d", retry_after);
 		MHD_add_response_header(resp, "Retry-After", ra);
 	}
+	for (i = 0; rs != NULL && i < rs->nheaders; i++)
+		MHD_add_response_header(resp, rs->header_names[i],
+		    rs->header_values[i]);
+	if (rs != NULL)
+		resp_free(rs);
 	ret = MHD_queue_response(c, (unsigned)status, resp);
 	MHD_destroy_response(resp);
 	x->status = status;
 	x->answered = 1;
 	return ret;
+}
+
+static enum MHD_Result
+send_json(struct MHD_Connection *c, struct exchange *x, int status,
+    json_t *body, int retry_after)
+{
+	return send_json_with(c, x, status, body, retry_after, NULL);
 }
 
 static enum MHD_Result
@@ -237,8 +337,9 @@ begin(struct http_server *srv, struct MHD_Connection *c, struct exchange *x,
 static enum MHD_Result
 finish(struct MHD_Connection *c, struct exchange *x)
 {
-	struct http_resp	 rs = { 200, NULL, 0 };
+	struct http_resp	 rs = { .status = 200 };
 	json_error_t		 jerr;
+	json_t			*body;
 	int			 r;
 
 	if (x->too_large)
@@ -269,14 +370,19 @@ finish(struct MHD_Connection *c, struct exchange *x)
 		return send_error(c, x, http_fail(&x->rq, KW_ERR_INVALID_JSON,
 		    NULL, "this endpoint needs a JSON object body"));
 	r = x->route->handler(&x->rq, &rs);
-	if (r == 0 && rs.body == NULL && rs.status < 300 && rs.status != 204)
+	if (r == 0 && rs.body == NULL && rs.html == NULL && rs.status < 300 &&
+	    rs.status != 204)
 		r = http_fail(&x->rq, KW_ERR_INTERNAL, NULL,
 		    "the answer could not be built");
 	if (r != 0) {
-		json_decref(rs.body);
+		resp_free(&rs);
 		return send_error(c, x, r);
 	}
-	return send_json(c, x, rs.status, rs.body, rs.retry_after);
+	if (rs.html != NULL || (rs.status >= 300 && rs.status < 400))
+		return send_page(c, x, &rs);
+	body = rs.body;
+	rs.body = NULL;		/* send_json_with consumes it */
+	return send_json_with(c, x, rs.status, body, rs.retry_after, &rs);
 }
 
 static enum MHD_Result
