@@ -17,6 +17,7 @@
 #include "api/throttle.h"
 #include "audit/audit.h"
 #include "crypto/crypto.h"
+#include "oidc/oidc.h"
 #include "util/util.h"
 
 static const struct http_route routes[] = {
@@ -99,6 +100,9 @@ api_app_init(struct app *app, const struct config *cfg, char *err,
 		return r;
 	}
 	app->stores[app->nstores++] = st;	/* the main thread's */
+	if (cfg->oidc_issuer[0] != '\0' && (r = oidc_new(cfg, app->public_url,
+	    &app->oidc, err, errsz)) != 0)
+		return r;
 	if ((app->throttle = throttle_new(cfg->auth_fail_limit,
 	    cfg->auth_fail_window)) == NULL ||
 	    (app->authcache = authcache_new()) == NULL)
@@ -127,6 +131,8 @@ api_app_cleanup(struct app *app)
 	app->throttle = NULL;
 	authcache_free(app->authcache);
 	app->authcache = NULL;
+	oidc_free(app->oidc);
+	app->oidc = NULL;
 	pthread_mutex_destroy(&app->stores_lock);
 }
 

@@ -18,6 +18,7 @@
 
 struct authcache;
 struct group;
+struct oidc;
 struct crypto_keys;
 struct throttle;
 
@@ -29,6 +30,7 @@ struct app {
 	struct crypto_keys	*keys;
 	struct throttle		*throttle;
 	struct authcache	*authcache;
+	struct oidc		*oidc;		/* NULL: no [oidc] section */
 	pthread_mutex_t		 stores_lock;	/* guards stores[] */
 	struct group		*group;		/* API writes: group commit */
 	struct store		*stores[APP_STORES_MAX];

@@ -221,6 +221,16 @@ crypto_b64url_encode(const void *in, size_t len, char *out, size_t outsz)
 }
 
 int
+crypto_b64_encode(const void *in, size_t len, char *out, size_t outsz)
+{
+	if (outsz < sodium_base64_ENCODED_LEN(len,
+	    sodium_base64_VARIANT_ORIGINAL))
+		return KW_ERR_TOO_LARGE;
+	sodium_bin2base64(out, outsz, in, len, sodium_base64_VARIANT_ORIGINAL);
+	return 0;
+}
+
+int
 crypto_b64url_decode(const char *s, unsigned char *out, size_t outsz,
     size_t *outlen)
 {

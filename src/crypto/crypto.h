@@ -68,6 +68,8 @@ int	 crypto_pkce_s256(const char *verifier, char *out, size_t outsz);
 /* Unpadded base64url of len bytes into out; 0 or KW_ERR_TOO_LARGE. */
 int	 crypto_b64url_encode(const void *in, size_t len, char *out,
 	    size_t outsz);
+/* Padded standard base64 of len bytes into out (HTTP Basic). */
+int	 crypto_b64_encode(const void *in, size_t len, char *out, size_t outsz);
 /* Decode unpadded base64url text s into out; *outlen bytes.  0, or
  * KW_ERR_VALIDATION when it is not base64url or does not fit. */
 int	 crypto_b64url_decode(const char *s, unsigned char *out, size_t outsz,
