@@ -304,6 +304,14 @@ api_auth_callback(struct http_req *rq, struct http_resp *rs)
 		    "than 10 minutes. Start again.");
 		goto out;
 	}
+	/* RFC 9207: an issuer that names itself must be ours (a mix-up
+	 * with another identity provider otherwise) */
+	if (http_query(rq, "iss") != NULL &&
+	    strcmp(http_query(rq, "iss"), app->cfg.oidc_issuer) != 0) {
+		r = refuse(rq, rs, 403, "sign-in", "issuer_mismatch", "This "
+		    "sign-in answer comes from another identity provider.");
+		goto out;
+	}
 	if (strlen(state) != strlen(l.state) ||
 	    !crypto_eq(state, l.state, strlen(l.state))) {
 		r = refuse(rq, rs, 403, "sign-in", "state_mismatch", "This "
