@@ -95,7 +95,8 @@
 #define KW_OIDC_SECRET_MAX	512		/* client secret, bytes */
 #define KW_OIDC_DOC_MAX		(256 * 1024)	/* discovery, JWKS, token answer */
 #define KW_OIDC_KEYS_MAX	32		/* keys kept from a JWKS */
-#define KW_OIDC_JWKS_REFRESH_S	10		/* unknown kid: refetch at most */
+#define KW_OIDC_JWKS_REFRESH_S	1		/* unknown kid: JWKS refetched at
+						   most once a second */
 #define KW_OIDC_DISCOVERY_TTL_S	3600		/* discovery document reused */
 #define KW_OIDC_TOKEN_MAX	16384		/* an ID token, bytes */
 #define KW_OIDC_CODE_MAX	2048		/* authorization code, bytes */
