@@ -57,6 +57,8 @@ static const struct command {
 	    "        [--upstream-timeout SECONDS] [--upstream-attempts N] "
 	    "[--reconcile-interval SECONDS]\n"
 	    "        [--jobs-interval SECONDS] [--notify-interval SECONDS]\n"
+	    "        [--session-max-age SECONDS] "
+	    "[--session-idle-timeout SECONDS]\n"
 	    "        [--check] [--print-config]" },
 	{ "jobs", cmd_jobs, "jobs run [--now RFC3339] [--data-dir DIR] "
 	    "[--config FILE] [serve's settings]" },
@@ -316,6 +318,8 @@ static const struct option serve_opts[] = {
 	{ "reconcile-interval", required_argument, NULL, 'R' },
 	{ "jobs-interval", required_argument, NULL, 'J' },
 	{ "notify-interval", required_argument, NULL, 'I' },
+	{ "session-max-age", required_argument, NULL, 'S' },
+	{ "session-idle-timeout", required_argument, NULL, 'E' },
 	{ "check", no_argument, NULL, 'C' },
 	{ "print-config", no_argument, NULL, 'P' },
 	{ NULL, 0, NULL, 0 }
@@ -342,6 +346,8 @@ flag_key(int c)
 	case 'R': return "reconcile_interval";
 	case 'J': return "jobs_interval";
 	case 'I': return "notify_interval";
+	case 'S': return "session_max_age";
+	case 'E': return "session_idle_timeout";
 	default: return NULL;
 	}
 }
