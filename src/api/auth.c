@@ -22,6 +22,7 @@
 #include "log.h"
 #include "api/api.h"
 #include "api/sessions.h"
+#include "api/throttle.h"
 #include "crypto/crypto.h"
 #include "oidc/oidc.h"
 #include "util/buf.h"
@@ -150,6 +151,22 @@ login_open(struct app *app, const char *v, struct login *l)
 	return r;
 }
 
+/* 1 (and a 429 page on rs) when the address spent its failure budget:
+ * refusals here are audited, so they are throttled like bad tokens. */
+static int
+throttled(struct http_req *rq, struct http_resp *rs)
+{
+	struct app *app = rq->app;
+
+	if (throttle_check(app->throttle, rq->remote,
+	    (int64_t)(kw_mono_us() / 1000000u), &rq->retry_after) == 0)
+		return 0;
+	page(rs, 429, "Too many attempts", "Too many failed sign-ins from "
+	    "this address; wait a minute and try again.");
+	http_resp_header(rs, "Retry-After", "%d", rq->retry_after);
+	return 1;
+}
+
 static int
 not_configured(struct http_resp *rs)
 {
@@ -174,10 +191,14 @@ api_auth_login(struct http_req *rq, struct http_resp *rs)
 
 	if (app->oidc == NULL)
 		return not_configured(rs);
+	if (throttled(rq, rs))
+		return 0;
 	memset(&l, 0, sizeof(l));
 	if (rt == NULL || rt[0] == '\0')
 		rt = "/";
 	if (!kw_local_path(rt, KW_OIDC_RETURN_MAX)) {
+		throttle_fail(app->throttle, rq->remote,
+		    (int64_t)(kw_mono_us() / 1000000u));
 		sessions_refused(app, "anonymous", "sign-in",
 		    "return_to_not_local", rq->remote, json_pack("{s:s%}",
 		    "return_to", rt, strnlen(rt, 200)));
@@ -221,6 +242,9 @@ refuse(struct http_req *rq, struct http_resp *rs, int status,
 {
 	struct app *app = rq->app;
 
+	if (status != 502)	/* the provider's trouble is not theirs */
+		throttle_fail(app->throttle, rq->remote,
+		    (int64_t)(kw_mono_us() / 1000000u));
 	sessions_refused(app, "anonymous", subject, reason, rq->remote,
 	    json_pack("{s:s}", "method", "oidc"));
 	login_cookie(app, rs, "");
@@ -285,6 +309,8 @@ api_auth_callback(struct http_req *rq, struct http_resp *rs)
 	memset(&l, 0, sizeof(l));
 	if (app->oidc == NULL)
 		return not_configured(rs);
+	if (throttled(rq, rs))
+		return 0;
 	if (http_query(rq, "error") != NULL) {
 		r = refuse(rq, rs, 403, "sign-in", "idp_refused", "The identity "
 		    "provider did not sign you in (cancelled or refused).");

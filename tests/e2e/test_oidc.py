@@ -411,6 +411,23 @@ class BrokenProviders(unittest.TestCase):
                 tmp, "http://idp.example.com")]).start()
         self.assertIn("issuer", str(ctx.exception))
 
+    def test_refusals_are_throttled(self):
+        tmp = tempfile.mkdtemp(prefix="kw-oidc-thr-")
+        with Server(extra_args=["--config", oidc_config(
+                tmp, "http://127.0.0.1:%d" % free_port()),
+                "--auth-fail-limit", "3"]) as srv:
+            b = Browser()
+            for _ in range(3):
+                st, _, _ = b.request("GET", srv.url + "/auth/login?"
+                                     "return_to=//evil.example")
+                self.assertEqual(st, 400)
+            st, hd, _ = b.request("GET", srv.url + "/auth/login")
+            self.assertEqual(st, 429)
+            self.assertIn("retry-after", hd)
+            st, _, _ = b.request("GET", srv.url + "/auth/callback?code=x&"
+                                 "state=y")
+            self.assertEqual(st, 429)
+
     def test_sso_off_without_oidc_section(self):
         with Server() as srv:
             st, hd, body = Browser().request("GET", srv.url + "/auth/login")
