@@ -55,9 +55,20 @@
 #define ZSIM_TOKEN_BUCKETS	65536	/* hash index of minted tokens */
 #define ZSIM_CLIENT_BUCKETS	65536	/* hash index of client identifiers */
 #define ZSIM_THREADS_DEFAULT	16
-#define ZSIM_GRANT_TTL_DEFAULT	1800	/* s; grants without expires_in */
+#define ZSIM_GRANT_TTL_DEFAULT	1800	/* s; access tokens, enforced default */
 #define ZSIM_GRANT_TTL_MIN	300
 #define ZSIM_GRANT_TTL_MAX	172800
+#define ZSIM_REFRESH_TTL_DEFAULT (30 * 86400)	/* s; refresh tokens */
+#define ZSIM_REFRESH_TTL_MIN	(7 * 86400)
+#define ZSIM_REFRESH_TTL_MAX	(90 * 86400)
+#define ZSIM_RATE_LIMIT_DEFAULT	100000000	/* calls a minute: never hit
+						   by tests or the benchmark */
+#define ZSIM_RATE_LIMIT_MAX	1000000000
+#define ZSIM_RATE_WINDOW_S	60
+#define ZSIM_GRANT_STATUS_DEFAULT 201	/* what Zendesk's reference lists */
+#define ZSIM_TICKETS_SEED_MAX	1000	/* tickets one control call seeds */
+#define ZSIM_FORM_VALUE_MAX	2048	/* bytes of one grant form field */
+#define ZSIM_PATTERN_MAX	96	/* bytes of a route pattern + .json */
 #define ZSIM_LEGACY_IDLE_S	(30 * 86400)	/* unused this long: off */
 #define ZSIM_LEGACY_PURGE_S	(60 * 86400)	/* deleted after deactivation */
 
@@ -65,12 +76,15 @@
 #define ZSIM_LEGACY_IDLE_FROM	"2026-07-28T00:00:00Z"
 #define ZSIM_LEGACY_CREATE_UNTIL "2026-10-27T00:00:00Z"
 #define ZSIM_LEGACY_OFF_AT	"2027-04-30T00:00:00Z"
+/* Local OAuth clients created from then on get enforced token TTLs. */
+#define ZSIM_TTL_ENFORCED_FROM	"2026-04-30T00:00:00Z"
 
 /* First ids; distinct ranges make a client id passed as a token id (or
  * the reverse) a 404 rather than a silent match. */
 #define ZSIM_FIRST_USER_ID	1000001
 #define ZSIM_FIRST_CLIENT_ID	360001
 #define ZSIM_FIRST_TOKEN_ID	7200001
+#define ZSIM_FIRST_ADMIN_TOKEN_ID 7100001	/* admin tokens' records */
 #define ZSIM_FIRST_LEGACY_ID	900001
 #define ZSIM_FIRST_TICKET_ID	1
 
@@ -83,6 +97,7 @@ struct zsim_vec {
 
 struct zsim_admin {
 	char		 hash[65];	/* SHA-256 of the bearer token */
+	char		 shown[ZSIM_TOKEN_SHOWN + 1];	/* its first characters */
 	char		 email[KW_EMAIL_MAX + 1];
 	int64_t		 user_id;
 	time_t		 created_at;
@@ -97,6 +112,7 @@ struct zsim_client {
 	char		 secret_shown[ZSIM_SECRET_SHOWN + 4];	/* "abcdef..." */
 	time_t		 created_at;
 	time_t		 updated_at;
+	int		 hidden;	/* left out of listings (tests) */
 	struct zsim_client *next;	/* identifier bucket chain */
 };
 
@@ -112,6 +128,10 @@ struct zsim_token {
 	time_t		 created_at;
 	time_t		 expires_at;
 	time_t		 used_at;
+	int		 has_refresh;	/* issued with a refresh token */
+	char		 refresh_hash[65];
+	char		 refresh_shown[ZSIM_TOKEN_SHOWN + 1];
+	time_t		 refresh_expires_at;
 	struct zsim_token *next;	/* bucket chain */
 };
 
@@ -147,6 +167,7 @@ struct zsim {
 	time_t			 legacy_idle_from;
 	time_t			 legacy_create_until;
 	time_t			 legacy_off_at;
+	time_t			 ttl_enforced_from;
 
 	struct zsim_admin	 admins[ZSIM_ADMINS_MAX];
 	size_t			 nadmins;
@@ -160,6 +181,16 @@ struct zsim {
 	struct zsim_fault	 faults[ZSIM_FAULTS_MAX];
 	size_t			 nfaults;
 	int			 token_expires_in; /* s; 0 = never (default) */
+	int			 grant_status;	/* 201 (Zendesk's reference)
+					   or 200 */
+	int			 new_client_tokens_expire; /* POST
+					   /api/v2/oauth/tokens for clients
+					   with enforced TTLs sets expires_at */
+
+	/* the per-minute account rate limit (real time, fixed windows) */
+	int			 rate_limit;
+	uint64_t		 rate_window;	/* minute number of the count */
+	int			 rate_count;
 
 	int64_t			 next_user_id;
 	int64_t			 next_client_id;
@@ -193,6 +224,7 @@ struct zsim_call {
 	struct http_resp	*rs;
 	enum zsim_caller_kind	 kind;
 	int64_t			 user_id;	/* the authenticated user */
+	int64_t			 token_id;	/* CALLER_OAUTH: its token */
 };
 
 typedef void (*zsim_fn)(struct zsim_call *c);
@@ -230,6 +262,8 @@ void	 zsim_detail(json_t *details, const char *field, const char *error,
 /* The body's object under key, or NULL after answering 400
  * ParameterMissing. */
 json_t	*zsim_wrapper(struct zsim_call *c, const char *key);
+/* A plain-text answer (Zendesk's 429 body); text is copied. */
+void	 zsim_reply_text(struct zsim_call *c, int status, const char *text);
 /* Parse an id path parameter ("123" or "123.json"); -1 if malformed. */
 int64_t	 zsim_param_id(const struct zsim_call *c, size_t i);
 
@@ -308,6 +342,18 @@ struct zsim_legacy *zsim_store_legacy_add(struct zsim *sim,
 	    const char *description, int64_t user_id, time_t created_at,
 	    time_t last_used, char *token, size_t tokensz);
 
+/* 1 if tokens of cl get the enforced TTL defaults (created on or after
+ * ZSIM_TTL_ENFORCED_FROM). */
+int	 zsim_store_client_enforced(const struct zsim *sim,
+	    const struct zsim_client *cl);
+/* The token whose refresh token has digest hash, or NULL. */
+struct zsim_token *zsim_store_token_by_refresh(const struct zsim *sim,
+	    const char *hash);
+/* Store a ticket; NULL when full or out of memory.  The result is
+ * borrowed from the store. */
+json_t	*zsim_store_ticket_add(struct zsim *sim, const char *subject,
+	    int64_t requester_id);
+
 /* Take the first pending fault matching method and path (count--);
  * 1 and *out filled when one matched. */
 int	 zsim_store_fault_take(struct zsim *sim, const char *method,
@@ -343,6 +389,7 @@ void	 zsim_tokens_create(struct zsim_call *c);
 void	 zsim_tokens_show(struct zsim_call *c);
 void	 zsim_tokens_delete(struct zsim_call *c);
 void	 zsim_grant(struct zsim_call *c);
+void	 zsim_tokens_current(struct zsim_call *c);
 void	 zsim_users_me(struct zsim_call *c);
 void	 zsim_tickets_list(struct zsim_call *c);
 void	 zsim_tickets_create(struct zsim_call *c);
@@ -358,6 +405,9 @@ void	 zsim_ctl_faults_add(struct zsim_call *c);
 void	 zsim_ctl_faults_clear(struct zsim_call *c);
 void	 zsim_ctl_legacy_add(struct zsim_call *c);
 void	 zsim_ctl_options(struct zsim_call *c);
+void	 zsim_ctl_tickets_seed(struct zsim_call *c);
+void	 zsim_ctl_authorize(struct zsim_call *c);
+void	 zsim_ctl_client_hidden(struct zsim_call *c);
 void	 zsim_ctl_state(struct zsim_call *c);
 void	 zsim_ctl_stats(struct zsim_call *c);
 void	 zsim_ctl_reset(struct zsim_call *c);
@@ -379,6 +429,10 @@ int	 zsim_b64_decode(const char *s, char *out, size_t outsz);
 void	 zsim_b64url_encode(const void *p, size_t n, char *out, size_t outsz);
 /* Format t as RFC 3339, or JSON null when t is 0. */
 json_t	*zsim_time_json(time_t t);
+/* The OAuth grant fields of an application/x-www-form-urlencoded body
+ * as a JSON object of strings; NULL if one is malformed (a bad escape,
+ * %00, not UTF-8) or too long. */
+json_t	*zsim_form_parse(const char *raw, size_t len);
 /* Parse a JSON RFC 3339 string; 0, or -1 when not one. */
 int	 zsim_time_from_json(const json_t *v, time_t *out);
 

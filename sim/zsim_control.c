@@ -285,26 +285,83 @@ zsim_ctl_legacy_add(struct zsim_call *c)
 		zsim_reply(c, 201, json_pack("{s:o}", "api_token", body));
 }
 
-/* {"token_expires_in": N|null}: tokens minted by POST
- * /api/v2/oauth/tokens from now on expire N seconds after creation. */
+/* The options as JSON (for /_sim/options and /_sim/state). */
+static json_t *
+options_json(const struct zsim *sim)
+{
+	return json_pack("{s:o, s:b, s:i, s:i}", "token_expires_in",
+	    sim->token_expires_in ? json_integer(sim->token_expires_in) :
+	    json_null(), "new_client_tokens_expire",
+	    sim->new_client_tokens_expire, "rate_limit", sim->rate_limit,
+	    "grant_status", sim->grant_status);
+}
+
+/* {"token_expires_in": N|null, "new_client_tokens_expire": bool,
+ * "rate_limit": N, "grant_status": 200|201}, each optional:
+ * token_expires_in gives tokens minted by POST /api/v2/oauth/tokens
+ * from now on a lifetime of N seconds; new_client_tokens_expire gives
+ * those of clients under the enforced TTLs an expires_at; rate_limit is
+ * the account's calls per minute; grant_status the status of a
+ * successful grant.  Answers with every option. */
 void
 zsim_ctl_options(struct zsim_call *c)
 {
-	const json_t	*v = json_object_get(c->rq->body, "token_expires_in");
-	long long	 n = 0;
+	const json_t	*b = c->rq->body;
+	const json_t	*v = json_object_get(b, "token_expires_in");
+	const json_t	*nce = json_object_get(b, "new_client_tokens_expire");
+	long long	 n = 0, limit, gs;
+	json_t		*body;
 
-	if (v != NULL && !json_is_null(v) && int_member(c->rq->body,
+	if (v != NULL && !json_is_null(v) && int_member(b,
 	    "token_expires_in", 0, 10LL * 365 * 86400, 0, &n) != 0) {
 		ctl_bad(c, "token_expires_in: seconds, or null for never");
+		return;
+	}
+	if ((nce != NULL && !json_is_boolean(nce)) ||
+	    int_member(b, "rate_limit", 1, ZSIM_RATE_LIMIT_MAX, 0, &limit) ||
+	    int_member(b, "grant_status", 200, 201, 0, &gs)) {
+		ctl_bad(c, "new_client_tokens_expire: true or false; "
+		    "rate_limit: 1..%d calls a minute; grant_status: 200 or "
+		    "201", ZSIM_RATE_LIMIT_MAX);
 		return;
 	}
 	zsim_lock(c->sim);
 	if (v != NULL)
 		c->sim->token_expires_in = (int)n;
-	n = c->sim->token_expires_in;
+	if (nce != NULL)
+		c->sim->new_client_tokens_expire = json_is_true(nce);
+	if (limit != 0)
+		c->sim->rate_limit = (int)limit;
+	if (gs != 0)
+		c->sim->grant_status = (int)gs;
+	body = options_json(c->sim);
 	zsim_unlock(c->sim);
-	zsim_reply(c, 200, json_pack("{s:o}", "token_expires_in",
-	    n ? json_integer(n) : json_null()));
+	zsim_reply(c, 200, body);
+}
+
+/* POST /_sim/clients/{id}/hidden {"hidden": true|false}: leave the
+ * client out of GET /api/v2/oauth/clients (it still exists: shown by id,
+ * its tokens work), as an inconsistent or lying listing would. */
+void
+zsim_ctl_client_hidden(struct zsim_call *c)
+{
+	const json_t		*v = json_object_get(c->rq->body, "hidden");
+	struct zsim_client	*cl;
+	int64_t			 id = zsim_param_id(c, 0);
+
+	if (!json_is_boolean(v)) {
+		ctl_bad(c, "hidden: true or false");
+		return;
+	}
+	zsim_lock(c->sim);
+	if ((cl = zsim_vec_find(&c->sim->clients, id)) != NULL)
+		cl->hidden = json_is_true(v);
+	zsim_unlock(c->sim);
+	if (cl == NULL)
+		zsim_not_found(c);
+	else
+		zsim_reply(c, 200, json_pack("{s:I, s:b}", "client_id",
+		    (json_int_t)id, "hidden", json_is_true(v)));
 }
 
 /* ---- inspection ---- */
@@ -384,9 +441,8 @@ zsim_ctl_state(struct zsim_call *c)
 	    sim->frozen, "admins", admins, "clients", clients, "tokens",
 	    state_tokens(sim), "legacy_tokens", state_legacy(sim),
 	    "tickets", (json_int_t)json_array_size(sim->tickets), "faults",
-	    faults, "options", json_pack("{s:o}", "token_expires_in",
-	    sim->token_expires_in ? json_integer(sim->token_expires_in) :
-	    json_null()), "requests", state_requests(sim));
+	    faults, "options", options_json(sim), "requests",
+	    state_requests(sim));
 	zsim_unlock(sim);
 	zsim_reply(c, 200, body);
 }

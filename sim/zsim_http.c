@@ -1,8 +1,12 @@
 /*
  * zsim_http.c — the simulator's endpoint table and the path every call
- * takes through it: count, injected fault (hang and/or error), then
- * authentication and scopes, then the handler.  Also the Zendesk error
- * shapes and cursor pagination every handler shares.
+ * takes through it: count and rate limit, injected fault (hang and/or
+ * error), then authentication and scopes, then the handler.  Also the
+ * Zendesk error shapes and cursor pagination every handler shares.
+ *
+ * Every /api/v2 path is served with and without Zendesk's ".json"
+ * suffix: the route table holds a ".json" twin of each endpoint whose
+ * last segment is fixed ({} segments strip it in zsim_param_id).
  *
  * keywarden's HTTP layer renders its own errors in keywarden's shape, so
  * the authorise hook only remembers which endpoint a call is for and
@@ -57,6 +61,9 @@ static const struct zsim_endpoint endpoints[] = {
 	    zsim_tokens_list },
 	{ "POST", API "/oauth/tokens", WHO_ADMIN, NULL, RW_NONE,
 	    zsim_tokens_create },
+	/* before /oauth/tokens/{}, which would take "current" as an id */
+	{ "GET", API "/oauth/tokens/current", WHO_ANY, NULL, RW_NONE,
+	    zsim_tokens_current },
 	{ "GET", API "/oauth/tokens/{}", WHO_ADMIN, NULL, RW_NONE,
 	    zsim_tokens_show },
 	{ "DELETE", API "/oauth/tokens/{}", WHO_ADMIN, NULL, RW_NONE,
@@ -83,6 +90,12 @@ static const struct zsim_endpoint endpoints[] = {
 	    zsim_ctl_legacy_add },
 	{ "POST", "/_sim/options", WHO_CONTROL, NULL, RW_NONE,
 	    zsim_ctl_options },
+	{ "POST", "/_sim/tickets", WHO_CONTROL, NULL, RW_NONE,
+	    zsim_ctl_tickets_seed },
+	{ "POST", "/_sim/authorizations", WHO_CONTROL, NULL, RW_NONE,
+	    zsim_ctl_authorize },
+	{ "POST", "/_sim/clients/{}/hidden", WHO_CONTROL, NULL, RW_NONE,
+	    zsim_ctl_client_hidden },
 	{ "GET", "/_sim/state", WHO_CONTROL, NULL, RW_NONE, zsim_ctl_state },
 	{ "GET", "/_sim/stats", WHO_CONTROL, NULL, RW_NONE, zsim_ctl_stats },
 	{ "POST", "/_sim/reset", WHO_CONTROL, NULL, RW_NONE, zsim_ctl_reset },
@@ -91,27 +104,57 @@ static const struct zsim_endpoint endpoints[] = {
 	UNKNOWN("PATCH"),
 };
 
-static struct http_route	routes[KW_NELEM(endpoints)];
-static char			names[KW_NELEM(endpoints)][96];
+/* Each endpoint, plus a ".json" twin for some: at most twice as many. */
+static struct http_route	routes[2 * KW_NELEM(endpoints)];
+static size_t			route_ep[2 * KW_NELEM(endpoints)];
+static char			json_patterns[KW_NELEM(endpoints)]
+				    [ZSIM_PATTERN_MAX];
+static char			names[KW_NELEM(endpoints)][ZSIM_PATTERN_MAX];
 
 static int	dispatch(struct http_req *rq, struct http_resp *rs);
+
+/* 1 if the endpoint also answers at its pattern plus ".json": a Zendesk
+ * API path whose last segment is fixed. */
+static int
+has_json_twin(const struct zsim_endpoint *ep)
+{
+	size_t len = strlen(ep->pattern);
+
+	return ep->who != WHO_CONTROL && strncmp(ep->pattern, API "/",
+	    strlen(API "/")) == 0 && ep->pattern[len - 1] != '}';
+}
+
+static void
+route_add(size_t *n, size_t ep, const char *pattern)
+{
+	routes[*n].method = endpoints[ep].method;
+	routes[*n].pattern = pattern;
+	routes[*n].handler = dispatch;
+	routes[*n].access = ACCESS_PUBLIC;	/* checked in dispatch */
+	/* Missing bodies are answered in Zendesk's shape by the handlers;
+	 * the grant also takes a form, as Zendesk's does. */
+	routes[*n].body = endpoints[ep].fn == zsim_grant ? BODY_JSON_OR_FORM :
+	    B;
+	route_ep[*n] = ep;
+	(*n)++;
+}
 
 const struct http_route *
 zsim_routes(size_t *n)
 {
 	size_t i;
 
+	*n = 0;
 	for (i = 0; i < KW_NELEM(endpoints); i++) {
-		routes[i].method = endpoints[i].method;
-		routes[i].pattern = endpoints[i].pattern;
-		routes[i].handler = dispatch;
-		routes[i].access = ACCESS_PUBLIC;	/* checked in dispatch */
-		routes[i].body = B;	/* missing bodies answered in Zendesk's
-					   shape by the handlers */
+		route_add(n, i, endpoints[i].pattern);
+		if (has_json_twin(&endpoints[i])) {
+			snprintf(json_patterns[i], sizeof(json_patterns[i]),
+			    "%s.json", endpoints[i].pattern);
+			route_add(n, i, json_patterns[i]);
+		}
 		snprintf(names[i], sizeof(names[i]), "%s %s",
 		    endpoints[i].method, endpoints[i].pattern);
 	}
-	*n = KW_NELEM(endpoints);
 	return routes;
 }
 
@@ -134,7 +177,7 @@ zsim_authorise(struct http_req *rq, const struct http_route *route)
 
 	if ((idx = malloc(sizeof(*idx))) == NULL)
 		return KW_ERR_NOMEM;
-	*idx = (size_t)(route - routes);
+	*idx = route_ep[route - routes];
 	rq->caller = idx;	/* freed by the HTTP layer */
 	return 0;
 }
@@ -147,6 +190,14 @@ zsim_reply(struct zsim_call *c, int status, json_t *body)
 	json_decref(c->rs->body);
 	c->rs->status = status;
 	c->rs->body = body;
+}
+
+void
+zsim_reply_text(struct zsim_call *c, int status, const char *text)
+{
+	zsim_reply(c, status, NULL);
+	free(c->rs->text);
+	c->rs->text = strdup(text);	/* NULL: an empty body */
 }
 
 void
@@ -370,6 +421,48 @@ hang(struct zsim *sim, int ms)
 		nanosleep(&ts, NULL);
 }
 
+/* Zendesk's 429: Retry-After (unless 0) and a plain-text body. */
+static void
+too_many(struct zsim_call *c, int retry_after)
+{
+	char text[96];
+
+	c->rs->retry_after = retry_after;
+	if (retry_after > 0)
+		snprintf(text, sizeof(text), "Too Many Requests: retry after "
+		    "%d seconds.\n", retry_after);
+	else
+		snprintf(text, sizeof(text), "Too Many Requests\n");
+	zsim_reply_text(c, 429, text);
+}
+
+/* Count the call against the account's per-minute limit (fixed windows
+ * of real time: a frozen simulator clock must not freeze the window)
+ * and add the X-Rate-Limit headers.  Returns the seconds to wait when
+ * the call is over the limit, else 0.  Needs sim->mu. */
+static int
+rate_take(struct zsim_call *c)
+{
+	struct zsim	*sim = c->sim;
+	uint64_t	 s = kw_mono_us() / 1000000u;
+	uint64_t	 window = s / ZSIM_RATE_WINDOW_S;
+	int		 left;
+
+	if (window != sim->rate_window) {
+		sim->rate_window = window;
+		sim->rate_count = 0;
+	}
+	if (sim->rate_count < ZSIM_RATE_LIMIT_MAX)
+		sim->rate_count++;
+	left = sim->rate_limit - sim->rate_count;
+	http_resp_header(c->rs, "X-Rate-Limit", "%d", sim->rate_limit);
+	http_resp_header(c->rs, "X-Rate-Limit-Remaining", "%d",
+	    left > 0 ? left : 0);
+	if (left >= 0)
+		return 0;
+	return ZSIM_RATE_WINDOW_S - (int)(s % ZSIM_RATE_WINDOW_S);
+}
+
 /* Serve an injected fault; 1 if it answered the call. */
 static int
 fault_answer(struct zsim_call *c, const struct zsim_fault *f)
@@ -382,9 +475,7 @@ fault_answer(struct zsim_call *c, const struct zsim_fault *f)
 		return 0;
 	c->rs->retry_after = f->retry_after;
 	if (f->status == 429) {
-		/* Zendesk's 429 body is plain text; our HTTP layer only
-		 * sends JSON, so send none: clients must not expect JSON. */
-		zsim_reply(c, 429, NULL);
+		too_many(c, f->retry_after);
 		return 1;
 	}
 	name = f->status == 500 ? "InternalServerError" : f->status == 502 ?
@@ -425,6 +516,7 @@ auth_oauth(struct zsim_call *c, const struct zsim_endpoint *ep,
 	t->used_at = now;
 	c->kind = CALLER_OAUTH;
 	c->user_id = t->user_id;
+	c->token_id = t->id;
 	if (!t->scopes_valid || ep->who == WHO_ADMIN ||
 	    (ep->resource != NULL &&
 	    !zsim_scopes_allow(t->scopes, ep->resource, ep->rw))) {
@@ -518,20 +610,26 @@ authenticate(struct zsim_call *c, const struct zsim_endpoint *ep)
 static int
 dispatch(struct http_req *rq, struct http_resp *rs)
 {
-	struct zsim_call		 c = { rq->app, rq, rs, CALLER_NONE, 0 };
+	struct zsim_call		 c = { rq->app, rq, rs, CALLER_NONE, 0,
+					    0 };
 	const struct zsim_endpoint	*ep;
 	struct zsim_fault		 f;
 	size_t				 i = *(size_t *)rq->caller;
-	int				 faulted;
+	int				 faulted = 0, wait;
 
 	ep = &endpoints[i];
 	if (ep->who != WHO_CONTROL) {
 		zsim_lock(c.sim);
 		c.sim->requests++;
 		c.sim->ep_requests[i]++;
-		faulted = zsim_store_fault_take(c.sim, rq->method, rq->path,
-		    &f);
+		if ((wait = rate_take(&c)) == 0)
+			faulted = zsim_store_fault_take(c.sim, rq->method,
+			    rq->path, &f);
 		zsim_unlock(c.sim);
+		if (wait > 0) {
+			too_many(&c, wait);
+			return 0;
+		}
 		if (faulted && fault_answer(&c, &f))	/* hangs unlocked */
 			return 0;
 		if (ep->who >= WHO_ANY && authenticate(&c, ep) != 0)

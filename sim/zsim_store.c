@@ -10,6 +10,7 @@
  * their secret, and clients by identifier, so neither authentication
  * nor the uniqueness check scans the whole account.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -28,8 +29,11 @@ zsim_init(struct zsim *sim, const char *base_url)
 	if (kw_time_parse(ZSIM_LEGACY_IDLE_FROM, &sim->legacy_idle_from) ||
 	    kw_time_parse(ZSIM_LEGACY_CREATE_UNTIL,
 	    &sim->legacy_create_until) ||
-	    kw_time_parse(ZSIM_LEGACY_OFF_AT, &sim->legacy_off_at))
+	    kw_time_parse(ZSIM_LEGACY_OFF_AT, &sim->legacy_off_at) ||
+	    kw_time_parse(ZSIM_TTL_ENFORCED_FROM, &sim->ttl_enforced_from))
 		return KW_ERR_INTERNAL;
+	sim->rate_limit = ZSIM_RATE_LIMIT_DEFAULT;
+	sim->grant_status = ZSIM_GRANT_STATUS_DEFAULT;
 	sim->buckets = calloc(ZSIM_TOKEN_BUCKETS, sizeof(*sim->buckets));
 	sim->id_buckets = calloc(ZSIM_CLIENT_BUCKETS,
 	    sizeof(*sim->id_buckets));
@@ -71,6 +75,10 @@ zsim_store_reset(struct zsim *sim)
 		json_array_clear(sim->tickets);
 	sim->nfaults = 0;
 	sim->token_expires_in = 0;
+	sim->new_client_tokens_expire = 0;
+	sim->rate_limit = ZSIM_RATE_LIMIT_DEFAULT;
+	sim->grant_status = ZSIM_GRANT_STATUS_DEFAULT;
+	sim->rate_count = 0;
 	sim->requests = 0;
 	if (sim->ep_requests != NULL)
 		memset(sim->ep_requests, 0, zsim_endpoint_count() *
@@ -141,6 +149,7 @@ zsim_store_admin_add(struct zsim *sim, const char *token, const char *email,
 		return KW_ERR_TOO_LARGE;
 	a = &sim->admins[sim->nadmins++];
 	memcpy(a->hash, hash, sizeof(a->hash));
+	kw_strlcpy(a->shown, token, sizeof(a->shown));
 	kw_strlcpy(a->email, email, sizeof(a->email));
 	a->user_id = sim->next_user_id++;
 	a->created_at = zsim_store_now(sim);
@@ -388,6 +397,30 @@ zsim_store_token_by_hash(const struct zsim *sim, const char *hash)
 	return NULL;
 }
 
+/* Every token with a refresh token is compared: the time taken does not
+ * say which (or whether one) matched. */
+struct zsim_token *
+zsim_store_token_by_refresh(const struct zsim *sim, const char *hash)
+{
+	struct zsim_token	*t, *found = NULL;
+	size_t			 i;
+
+	for (i = 0; i < sim->tokens.n; i++) {
+		t = sim->tokens.v[i];
+		if (t->has_refresh && zsim_hash_eq(t->refresh_hash, hash) &&
+		    found == NULL)
+			found = t;
+	}
+	return found;
+}
+
+int
+zsim_store_client_enforced(const struct zsim *sim,
+    const struct zsim_client *cl)
+{
+	return cl->created_at >= sim->ttl_enforced_from;
+}
+
 void
 zsim_store_token_delete(struct zsim *sim, int64_t id)
 {
@@ -485,6 +518,32 @@ zsim_store_legacy_add(struct zsim *sim, const char *description,
 	l->created_at = l->updated_at = created_at;
 	l->last_used = last_used;
 	return l;
+}
+
+/* ---- tickets ---- */
+
+json_t *
+zsim_store_ticket_add(struct zsim *sim, const char *subject,
+    int64_t requester_id)
+{
+	json_t	*t;
+	char	 url[400];
+	int64_t	 id;
+	time_t	 now = zsim_store_now(sim);
+
+	if (json_array_size(sim->tickets) >= ZSIM_TICKETS_MAX)
+		return NULL;
+	id = sim->next_ticket_id;
+	snprintf(url, sizeof(url), "%s/api/v2/tickets/%lld.json",
+	    sim->base_url, (long long)id);
+	t = json_pack("{s:I, s:s, s:s, s:s, s:I, s:o, s:o}", "id",
+	    (json_int_t)id, "url", url, "subject", subject, "status", "new",
+	    "requester_id", (json_int_t)requester_id, "created_at",
+	    zsim_time_json(now), "updated_at", zsim_time_json(now));
+	if (t == NULL || json_array_append_new(sim->tickets, t) != 0)
+		return NULL;
+	sim->next_ticket_id++;
+	return t;
 }
 
 /* ---- faults ---- */

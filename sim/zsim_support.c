@@ -69,9 +69,6 @@ void
 zsim_tickets_create(struct zsim_call *c)
 {
 	json_t		*in, *subject, *t = NULL, *details;
-	char		 url[400];
-	int64_t		 id;
-	time_t		 now;
 
 	if ((in = zsim_wrapper(c, "ticket")) == NULL)
 		return;
@@ -85,19 +82,10 @@ zsim_tickets_create(struct zsim_call *c)
 	if (json_array_size(c->sim->tickets) >= ZSIM_TICKETS_MAX)
 		zsim_detail(details, "base", "TooMany", "The simulator holds "
 		    "at most %d tickets", ZSIM_TICKETS_MAX);
-	if (json_object_size(details) == 0) {
-		id = c->sim->next_ticket_id++;
-		now = zsim_store_now(c->sim);
-		snprintf(url, sizeof(url), "%s/api/v2/tickets/%lld.json",
-		    c->sim->base_url, (long long)id);
-		t = json_pack("{s:I, s:s, s:s, s:s, s:I, s:o, s:o}", "id",
-		    (json_int_t)id, "url", url, "subject", subject ?
-		    json_string_value(subject) : "", "status", "new",
-		    "requester_id", (json_int_t)c->user_id, "created_at",
-		    zsim_time_json(now), "updated_at", zsim_time_json(now));
-		if (t != NULL)
-			json_array_append(c->sim->tickets, t);
-	}
+	if (json_object_size(details) == 0 && (t = zsim_store_ticket_add(
+	    c->sim, subject ? json_string_value(subject) : "",
+	    c->user_id)) != NULL)
+		t = json_deep_copy(t);
 	zsim_unlock(c->sim);
 	if (json_object_size(details) > 0) {
 		zsim_invalid(c, details);
@@ -107,9 +95,46 @@ zsim_tickets_create(struct zsim_call *c)
 	if (t == NULL)
 		zsim_error(c, 500, "InternalError", "out of memory");
 	else
-		zsim_reply(c, 201, json_pack("{s:o}", "ticket",
-		    json_deep_copy(t)));
-	json_decref(t);
+		zsim_reply(c, 201, json_pack("{s:o}", "ticket", t));
+}
+
+/* POST /_sim/tickets {"count": N, "subject"?}: seed N tickets requested
+ * by the first admin, so that clients have something to page through.
+ * Answers 201 {"tickets": <how many are held>}. */
+void
+zsim_ctl_tickets_seed(struct zsim_call *c)
+{
+	const json_t	*count = json_object_get(c->rq->body, "count");
+	const json_t	*subj = json_object_get(c->rq->body, "subject");
+	char		 subject[ZSIM_TEXT_BYTES + 16];
+	json_int_t	 n, i;
+	size_t		 held;
+	int		 full = 0;
+
+	if (!json_is_integer(count) || (n = json_integer_value(count)) < 1 ||
+	    n > ZSIM_TICKETS_SEED_MAX || (subj != NULL &&
+	    (!json_is_string(subj) ||
+	    zsim_chars(json_string_value(subj)) > ZSIM_TEXT_MAX - 8))) {
+		zsim_error(c, 400, "InvalidControlRequest", "count: 1..1000 "
+		    "tickets; subject: text up to 247 characters");
+		return;
+	}
+	zsim_lock(c->sim);
+	for (i = 0; i < n && !full; i++) {
+		snprintf(subject, sizeof(subject), "%s %lld", subj ?
+		    json_string_value(subj) : "Seeded ticket",
+		    (long long)c->sim->next_ticket_id);
+		full = zsim_store_ticket_add(c->sim, subject,
+		    c->sim->nadmins ? c->sim->admins[0].user_id : 0) == NULL;
+	}
+	held = json_array_size(c->sim->tickets);
+	zsim_unlock(c->sim);
+	if (full)
+		zsim_error(c, 422, "TooMany", "the simulator holds at most "
+		    "10000 tickets");
+	else
+		zsim_reply(c, 201, json_pack("{s:I}", "tickets",
+		    (json_int_t)held));
 }
 
 /* ---- legacy API tokens ---- */

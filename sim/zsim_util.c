@@ -1,11 +1,13 @@
 /*
  * zsim_util.c — small helpers for the simulator: secrets and their
  * digests, base64 (Basic credentials, pagination cursors), character
- * counts and RFC 3339 times in JSON.
+ * counts, RFC 3339 times in JSON and the form body of a grant.
  */
 #include <string.h>
 
+#include "kw.h"
 #include "crypto/crypto.h"
+#include "notify/slack.h"
 #include "util/util.h"
 #include "zsim.h"
 
@@ -135,4 +137,36 @@ zsim_time_from_json(const json_t *v, time_t *out)
 	if (!json_is_string(v))
 		return -1;
 	return kw_time_parse(json_string_value(v), out);
+}
+
+/* The fields an OAuth grant may send (RFC 6749 and Zendesk's). */
+static const char *const form_fields[] = {
+	"grant_type", "client_id", "client_secret", "scope", "expires_in",
+	"refresh_token", "refresh_token_expires_in", "code", "redirect_uri",
+	"code_verifier",
+};
+
+/* Decoded by keywarden's form reader (the one Slack's interactions use);
+ * fields other than a grant's are ignored, as an OAuth server does. */
+json_t *
+zsim_form_parse(const char *raw, size_t len)
+{
+	json_t	*o = json_object();
+	char	 value[ZSIM_FORM_VALUE_MAX];
+	size_t	 i;
+	int	 r;
+
+	for (i = 0; o != NULL && i < KW_NELEM(form_fields); i++) {
+		r = slack_form_value(raw, len, form_fields[i], value,
+		    sizeof(value));
+		if (r == KW_ERR_NOT_FOUND)
+			continue;
+		if (r != 0 || json_object_set_new(o, form_fields[i],
+		    json_string(value)) != 0) {
+			json_decref(o);
+			o = NULL;
+		}
+	}
+	kw_wipe(value, sizeof(value));
+	return o;
 }

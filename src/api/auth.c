@@ -29,6 +29,10 @@
 #include "util/util.h"
 
 #define SEAL_AD		"keywarden:oidc-login:v1"
+#define CSP		"default-src 'self'; script-src 'self'; " \
+			"style-src 'self'; img-src 'self' data:; " \
+			"frame-ancestors 'none'; base-uri 'none'; " \
+			"form-action 'self'"
 #define LOGIN_PLAIN_MAX	(KW_OIDC_RETURN_MAX + 256)
 #define LOGIN_COOKIE_MAX	(((LOGIN_PLAIN_MAX + KW_SEAL_OVERHEAD) * 4) / 3 + 8)
 
@@ -73,9 +77,13 @@ page(struct http_resp *rs, int status, const char *title, const char *msg)
 	buf_addstr(&b, "</p>\n<p><a href=\"/auth/login\">Sign in again</a>"
 	    "</p></main></body></html>\n");
 	rs->status = status;
-	rs->html = buf_err(&b) == 0 ? buf_detach(&b, NULL) : NULL;
+	free(rs->text);
+	rs->text = buf_err(&b) == 0 ? buf_detach(&b, NULL) : NULL;
+	rs->content_type = "text/html; charset=utf-8";
 	buf_free(&b);
-	return rs->html != NULL ? 0 : KW_ERR_NOMEM;
+	if (rs->text == NULL)
+		return KW_ERR_NOMEM;
+	return http_resp_header(rs, "Content-Security-Policy", "%s", CSP);
 }
 
 static int
@@ -151,19 +159,24 @@ login_open(struct app *app, const char *v, struct login *l)
 	return r;
 }
 
-/* 1 (and a 429 page on rs) when the address spent its failure budget:
- * refusals here are audited, so they are throttled like bad tokens. */
+/*
+ * Count a refused sign-in against the client's address, as failed bearer
+ * tokens are: 1 (and a 429 page on rs) once the address is beyond its
+ * budget, when the refusal is no longer audited either (nobody fills the
+ * audit log from outside); 0 otherwise.
+ */
 static int
 throttled(struct http_req *rq, struct http_resp *rs)
 {
-	struct app *app = rq->app;
+	struct app	*app = rq->app;
+	int		 ra = 0;
 
-	if (throttle_check(app->throttle, rq->remote,
-	    (int64_t)(kw_mono_us() / 1000000u), &rq->retry_after) == 0)
+	if (throttle_fail(app->throttle, rq->remote,
+	    (int64_t)(kw_mono_us() / 1000000u), &ra) == 0)
 		return 0;
 	page(rs, 429, "Too many attempts", "Too many failed sign-ins from "
 	    "this address; wait a minute and try again.");
-	http_resp_header(rs, "Retry-After", "%d", rq->retry_after);
+	rs->retry_after = ra;
 	return 1;
 }
 
@@ -191,14 +204,12 @@ api_auth_login(struct http_req *rq, struct http_resp *rs)
 
 	if (app->oidc == NULL)
 		return not_configured(rs);
-	if (throttled(rq, rs))
-		return 0;
 	memset(&l, 0, sizeof(l));
 	if (rt == NULL || rt[0] == '\0')
 		rt = "/";
 	if (!kw_local_path(rt, KW_OIDC_RETURN_MAX)) {
-		throttle_fail(app->throttle, rq->remote,
-		    (int64_t)(kw_mono_us() / 1000000u));
+		if (throttled(rq, rs))
+			return 0;
 		sessions_refused(app, "anonymous", "sign-in",
 		    "return_to_not_local", rq->remote, json_pack("{s:s%}",
 		    "return_to", rt, strnlen(rt, 200)));
@@ -242,9 +253,11 @@ refuse(struct http_req *rq, struct http_resp *rs, int status,
 {
 	struct app *app = rq->app;
 
-	if (status != 502)	/* the provider's trouble is not theirs */
-		throttle_fail(app->throttle, rq->remote,
-		    (int64_t)(kw_mono_us() / 1000000u));
+	/* the provider's trouble is not the browser's failure */
+	if (status != 502 && throttled(rq, rs)) {
+		login_cookie(app, rs, "");
+		return 0;
+	}
 	sessions_refused(app, "anonymous", subject, reason, rq->remote,
 	    json_pack("{s:s}", "method", "oidc"));
 	login_cookie(app, rs, "");
@@ -309,8 +322,6 @@ api_auth_callback(struct http_req *rq, struct http_resp *rs)
 	memset(&l, 0, sizeof(l));
 	if (app->oidc == NULL)
 		return not_configured(rs);
-	if (throttled(rq, rs))
-		return 0;
 	if (http_query(rq, "error") != NULL) {
 		r = refuse(rq, rs, 403, "sign-in", "idp_refused", "The identity "
 		    "provider did not sign you in (cancelled or refused).");

@@ -671,8 +671,9 @@ jobs_flush_outbox(struct app *app, struct store *st, time_t now,
 
 	memset(&rep, 0, sizeof(rep));
 	rc = notify_flush(app, st, now, &rep);
-	*summary = json_pack("{s:i, s:i, s:i}", "sent", rep.sent, "retried",
-	    rep.retried, "pending", rep.pending);
+	*summary = json_pack("{s:i, s:i, s:i, s:i}", "sent", rep.sent,
+	    "retried", rep.retried, "failed", rep.failed, "pending",
+	    rep.pending);
 	return rc;
 }
 

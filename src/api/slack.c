@@ -5,6 +5,7 @@
  * after its signature checks out; it then acts as the person whose
  * slack_user_id clicked, under exactly the rules of the API.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "notify/notify.h"
 #include "notify/slack.h"
 #include "policy/workflow.h"
+#include "util/buf.h"
 #include "util/util.h"
 
 #define SLACK_TEXT_MAX	(KW_COMMENT_MAX + KW_URL_MAX + 256)
@@ -297,6 +299,32 @@ error_take(struct http_req *rq, char *why, size_t whysz)
 	rq->err_details = NULL;
 }
 
+/* The mrkdwn text of fmt (its string arguments escaped: see
+ * slack_mrkdwn_printf) into text[textsz], cut between characters and
+ * entities when it does not fit. */
+static void mrkdwn(char *, size_t, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+mrkdwn(char *text, size_t textsz, const char *fmt, ...)
+{
+	struct buf	b;
+	va_list		ap;
+	const char	*s;
+	size_t		n;
+
+	buf_init(&b, textsz * 6);
+	va_start(ap, fmt);
+	slack_mrkdwn_vprintf(&b, fmt, ap);
+	va_end(ap);
+	s = buf_err(&b) == 0 ? buf_str(&b) : "keywarden could not word its "
+	    "answer; see the request in keywarden";
+	n = slack_mrkdwn_cut(s, textsz - 1);
+	memcpy(text, s, n);
+	text[n] = '\0';
+	buf_free(&b);
+}
+
 /* Act as person p on the click; text gets what to tell them. */
 static void
 click_act(struct http_req *rq, struct store *st, const struct person *p,
@@ -329,7 +357,7 @@ click_act(struct http_req *rq, struct store *st, const struct person *p,
 	    d, 1, NULL);
 	free(d);
 	if (r == 0) {
-		snprintf(text, textsz, "%s by %s", approve ? "Approved" :
+		mrkdwn(text, textsz, "%s by %s", approve ? "Approved" :
 		    "Denied", p->email);
 		update_message(rq, st, c, api_base_url, text);
 		return;
@@ -339,11 +367,11 @@ click_act(struct http_req *rq, struct store *st, const struct person *p,
 	if (r == KW_ERR_UNAVAILABLE || r == KW_ERR_NOMEM ||
 	    r == KW_ERR_INTERNAL) {
 		/* transient: keep the buttons, say so */
-		snprintf(text, textsz, "keywarden could not record your "
+		mrkdwn(text, textsz, "keywarden could not record your "
 		    "decision right now (%s); try again", why);
 		return;
 	}
-	snprintf(text, textsz, "Not %s: %s.%s See %s/requests/%s", approve ?
+	mrkdwn(text, textsz, "Not %s: %s.%s See %s/requests/%s", approve ?
 	    "approved" : "denied", why, field ? " An integration cannot be "
 	    "approved from Slack: approve it in keywarden with "
 	    "acknowledge_risk." : "", app->public_url, c->request_id);

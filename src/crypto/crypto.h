@@ -100,10 +100,6 @@ void	 crypto_sha256_hex(const void *data, size_t len, char out[65]);
 int	 crypto_hmac_sha256(const void *key, size_t keylen, const void *msg,
 	    size_t msglen, unsigned char out[32]);
 
-/* Incremental SHA-256 for hashing a chain of records. */
-struct crypto_sha256 { _Alignas(64) unsigned char state[512]; };
-void	 crypto_sha256_init(struct crypto_sha256 *h);
-void	 crypto_sha256_update(struct crypto_sha256 *h, const void *p, size_t n);
-void	 crypto_sha256_final_hex(struct crypto_sha256 *h, char out[65]);
+/* The audit chain's hashing is in crypto/sha256.h (OpenSSL, faster). */
 
 #endif /* KW_CRYPTO_H */

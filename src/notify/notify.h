@@ -8,7 +8,11 @@
  * outage or a 429 only delays messages; none is lost, and the API call
  * that caused one never waits for Slack.
  *
- * No message ever contains a secret: they carry links to keywarden.
+ * No message ever contains a secret: they carry links to keywarden.  The
+ * channel webhook's URL is not stored with its messages either (they name
+ * the setting, SLACK_WEBHOOK_REF).  Every user-supplied string is escaped
+ * for Slack (slack_mrkdwn_printf) and every message stays within Block
+ * Kit's limits.
  */
 #ifndef KW_NOTIFY_H
 #define KW_NOTIFY_H
@@ -34,8 +38,9 @@ enum notify_event {
 
 /* Queue the messages for ev about request r (and its credential c, may
  * be NULL) in the caller's transaction.  People without a Slack user id,
- * or a keywarden without Slack settings, get nothing.  0 or a store
- * error (the caller's change then fails with it). */
+ * or a keywarden without Slack settings, get nothing.  A message that
+ * cannot be built is logged and skipped (0): only a store error is
+ * returned (the caller's change then fails with it). */
 int	 notify_request(struct app *app, struct store *st, enum notify_event ev,
 	    const struct request *r, const struct credential *c);
 
@@ -62,6 +67,8 @@ int	 notify_slack_response(struct app *app, struct store *st,
 struct notify_report {
 	int	sent;
 	int	retried;	/* failed this time, will be tried again */
+	int	failed;		/* refused for good (invalid_blocks,
+				   user_not_found, ...): not retried */
 	int	pending;	/* left in the outbox after this run */
 };
 

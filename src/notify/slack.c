@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "net/http.h"
 #include "notify/notify.h"
 #include "notify/slack.h"
+#include "util/buf.h"
 #include "util/util.h"
 
 #define SLACK_TIMEOUT_MS	5000L	/* each call, whole exchange */
@@ -349,6 +351,133 @@ slack_response_url_ok(const char *url, const char *api_base_url)
 	return strncasecmp(url, api_base_url, n) == 0 && url[n] == '/';
 }
 
+/* ---- mrkdwn text ------------------------------------------------------- */
+
+/* Append the first n bytes of s with & < > escaped (Slack's rule). */
+static void
+mrkdwn_escape(struct buf *b, const char *s, size_t n)
+{
+	size_t i, from = 0;
+
+	for (i = 0; i < n; i++) {
+		const char *ent = s[i] == '&' ? "&amp;" : s[i] == '<' ? "&lt;" :
+		    s[i] == '>' ? "&gt;" : NULL;
+		if (ent == NULL)
+			continue;
+		buf_add(b, s + from, i - from);
+		buf_addstr(b, ent);
+		from = i + 1;
+	}
+	buf_add(b, s + from, n - from);
+}
+
+int
+slack_mrkdwn_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list	ap;
+	int	r;
+
+	va_start(ap, fmt);
+	r = slack_mrkdwn_vprintf(b, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int
+slack_mrkdwn_vprintf(struct buf *b, const char *fmt, va_list ap)
+{
+	const char	*p, *s;
+	char		 num[32];
+	size_t		 n;
+	int		 prec;
+
+	for (p = fmt; *p != '\0' && buf_err(b) == 0; p++) {
+		if (*p != '%') {
+			n = strcspn(p, "%");
+			buf_add(b, p, n);
+			p += n - 1;
+			continue;
+		}
+		p++;
+		if (*p == '%')
+			buf_add(b, "%", 1);
+		else if (*p == 's' || strncmp(p, ".*s", 3) == 0) {
+			prec = -1;
+			if (*p == '.') {
+				prec = va_arg(ap, int);
+				p += 2;
+			}
+			s = va_arg(ap, const char *);
+			if (s == NULL)
+				s = "-";
+			n = strlen(s);
+			if (prec >= 0 && n > (size_t)prec) {
+				mrkdwn_escape(b, s, kw_utf8_cut(s,
+				    (size_t)prec));
+				buf_addstr(b, "\u2026");
+			} else
+				mrkdwn_escape(b, s, n);
+		} else if (*p == 'd') {
+			snprintf(num, sizeof(num), "%d", va_arg(ap, int));
+			buf_addstr(b, num);
+		} else if (strncmp(p, "zu", 2) == 0) {
+			snprintf(num, sizeof(num), "%zu", va_arg(ap, size_t));
+			buf_addstr(b, num);
+			p++;
+		} else if (strncmp(p, "lld", 3) == 0) {
+			snprintf(num, sizeof(num), "%lld",
+			    va_arg(ap, long long));
+			buf_addstr(b, num);
+			p += 2;
+		} else {
+			if (b->err == 0)
+				b->err = KW_ERR_INTERNAL;
+			break;
+		}
+	}
+	return buf_err(b);
+}
+
+size_t
+slack_mrkdwn_cut(const char *s, size_t max)
+{
+	size_t n = kw_utf8_cut(s, max), i;
+
+	/* an '&' with no ';' after it inside the kept part starts an
+	 * entity the cut would split (entities are at most 5 bytes) */
+	for (i = n > 5 ? n - 5 : 0; i < n; i++)
+		if (s[i] == '&' && memchr(s + i, ';', n - i) == NULL)
+			return i;
+	return n;
+}
+
+int
+slack_error_permanent(const char *error)
+{
+	/* the message itself or its addressee is refused; the token-level
+	 * errors (invalid_auth, token_revoked, ...) are not listed: they
+	 * hold every message until an admin fixes the settings */
+	static const char *const permanent[] = {
+		"invalid_blocks", "invalid_blocks_format", "msg_too_long",
+		"invalid_arguments", "invalid_array_arg", "invalid_json",
+		"json_not_object", "invalid_form_data", "no_text",
+		"too_many_attachments", "too_many_blocks",
+		"channel_not_found", "user_not_found", "user_disabled",
+		"cannot_dm_bot", "is_archived", "channel_is_archived",
+		"not_in_channel", "restricted_action", "invalid_payload",
+		"no_service", "no_active_hooks", "expired_url", "used_url",
+		"unknown_method",
+	};
+	size_t i;
+
+	if (error == NULL)
+		return 0;
+	for (i = 0; i < KW_NELEM(permanent); i++)
+		if (strcmp(error, permanent[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* ---- the sender -------------------------------------------------------- */
 
 enum dest { DEST_API, DEST_WEBHOOK, DEST_RESPONSE, DEST__COUNT };
@@ -358,6 +487,8 @@ struct attempt {
 	int	 sent;
 	int	 hold;		/* the destination is down or limiting us:
 				   call it no more in this run */
+	int	 permanent;	/* this message can never be delivered:
+				   mark it failed, do not retry */
 	long	 retry_after;	/* seconds a 429 asked for, or -1 */
 	char	 error[SLACK_ERROR_MAX];
 };
@@ -522,6 +653,7 @@ api_call(struct flush *f, const char *method, json_t *body, json_t **ans,
 		for (i = 0; err != NULL && fatal[i] != NULL; i++)
 			if (strcmp(err, fatal[i]) == 0)
 				a->hold = 1;
+		a->permanent = slack_error_permanent(err);
 		json_decref(o);
 		goto out;
 	}
@@ -570,25 +702,52 @@ send_dm(struct flush *f, const struct outbox_msg *m, json_t *payload,
 	a->sent = 1;
 }
 
-/* The channel webhook or a response_url: a plain POST of the payload. */
+/*
+ * The channel webhook or a response_url: a plain POST of the payload.
+ * A webhook message names the setting (SLACK_WEBHOOK_REF); its sealed
+ * URL is looked up now, from the settings this run opened.
+ */
 static void
 send_url(struct flush *f, const struct outbox_msg *m, json_t *payload,
     struct attempt *a, enum dest d)
 {
 	struct net_response	 rs;
+	const char		*url = m->recipient;
 	json_t			*o;
 
-	if (d == DEST_RESPONSE ? !slack_response_url_ok(m->recipient,
-	    f->s->api_base_url) : !kw_valid_url(m->recipient, 1)) {
+	if (d == DEST_WEBHOOK) {
+		if (strcmp(m->recipient, SLACK_WEBHOOK_REF) != 0) {
+			a->permanent = 1;
+			snprintf(a->error, sizeof(a->error), "unknown webhook "
+			    "reference");
+			return;
+		}
+		if (f->s->webhook_url[0] == '\0') {
+			a->permanent = 1;
+			snprintf(a->error, sizeof(a->error), "no channel "
+			    "webhook is configured any more");
+			return;
+		}
+		url = f->s->webhook_url;
+	}
+	if (d == DEST_RESPONSE ? !slack_response_url_ok(url,
+	    f->s->api_base_url) : !kw_valid_url(url, 1)) {
+		a->permanent = 1;
 		snprintf(a->error, sizeof(a->error), "the %s URL is not "
 		    "allowed", d == DEST_RESPONSE ? "response" : "webhook");
 		return;
 	}
-	if (post_json(m->recipient, NULL, json_incref(payload), &rs, a) != 0)
+	if (post_json(url, NULL, json_incref(payload), &rs, a) != 0)
 		goto out;
 	if (rs.status < 200 || rs.status > 299 ||
 	    (d == DEST_WEBHOOK && rs.status != 200)) {
 		http_trouble(&rs, a);
+		/* the payload was refused, or the hook or response URL is
+		 * gone (a response_url lives 30 minutes) */
+		if (rs.status == 400 || rs.status == 404 || rs.status == 410) {
+			a->permanent = 1;
+			a->hold = 0;
+		}
 		goto out;
 	}
 	/* a response_url may say {"ok": false, "error": ...} with 200 */
@@ -632,6 +791,19 @@ settle(struct flush *f, const struct outbox_msg *m, enum dest d,
 		f->rep->sent++;
 		return 0;
 	}
+	if (a->permanent) {
+		/* retrying cannot help: failed, the error kept for operators */
+		kw_time_fmt(f->now, at, sizeof(at));
+		log_msg("error", "slack: %s message %s (%s, attempt %d) failed "
+		    "for good: %s; it is not retried", m->channel, m->id,
+		    m->kind, m->attempts, a->error);
+		f->rep->failed++;
+		if ((r = store_outbox_fail(f->st, m->id, at, a->error)) != 0)
+			log_msg("error", "slack: cannot mark message %s failed "
+			    "(%s); it is tried again when its lease ends",
+			    m->id, kw_strerror(r));
+		return 0;
+	}
 	next = f->now + backoff_s(m->attempts);
 	if (a->retry_after >= 0)
 		next = f->now + (a->retry_after > 0 ? a->retry_after : 1);
@@ -673,6 +845,7 @@ send_one(const struct outbox_msg *m, void *arg)
 	else if (strcmp(m->channel, "response") == 0)
 		d = DEST_RESPONSE;
 	else {
+		a.permanent = 1;
 		snprintf(a.error, sizeof(a.error), "unknown channel");
 		return settle(f, m, DEST_API, &a);
 	}
@@ -686,6 +859,7 @@ send_one(const struct outbox_msg *m, void *arg)
 	if ((payload = json_loads(m->payload, 0, NULL)) == NULL ||
 	    !json_is_object(payload)) {
 		json_decref(payload);
+		a.permanent = 1;
 		snprintf(a.error, sizeof(a.error), "malformed payload");
 		return settle(f, m, d, &a);
 	}

@@ -9,12 +9,14 @@
 #ifndef KW_NOTIFY_SLACK_H
 #define KW_NOTIFY_SLACK_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <time.h>
 
 #include "limits.h"
 
 struct app;
+struct buf;
 struct store;
 
 #define SLACK_SETTING_KEY	"slack"
@@ -30,6 +32,18 @@ struct store;
 #define SLACK_TS_MAX		15	/* digits of a request timestamp */
 #define SLACK_SIG_WINDOW_S	300	/* request timestamp skew allowed */
 #define SLACK_REPLAY_KEEP_S	600	/* signatures remembered */
+
+/* Block Kit limits Slack enforces (it answers invalid_blocks beyond
+ * them), and how much of one user-supplied field a message shows. */
+#define SLACK_BLOCKS_MAX	50	/* blocks per message */
+#define SLACK_SECTION_MAX	3000	/* characters of a section's text */
+#define SLACK_FIELD_SHOWN_MAX	1000	/* bytes of a justification, use
+					   case or comment in a message */
+
+/* The outbox recipient of channel-webhook messages: a reference to the
+ * sealed setting, resolved when the message is sent (the URL itself is a
+ * secret and never stored in the outbox). */
+#define SLACK_WEBHOOK_REF	"webhook"
 
 /*
  * The Slack settings.  Stored as a text value {"api_base_url",
@@ -76,6 +90,28 @@ int	 slack_verify(const char *secret, const char *ts, const char *sig,
  * KW_ERR_TOO_LARGE. */
 int	 slack_form_value(const char *body, size_t len, const char *key,
 	    char *out, size_t outsz);
+
+/*
+ * Append to b the Slack mrkdwn text of fmt, where every string argument
+ * is data, never markup: '&', '<' and '>' become &amp; &lt; &gt;, so a
+ * user's "<!here>" or "<https://x|label>" shows as typed instead of
+ * pinging a channel or forging a link.  Conversions: %s (escaped), %.*s
+ * (escaped, at most the int precision of its bytes, cut on a UTF-8
+ * character boundary, with "…" when cut; NULL shows as "-"), %d, %zu,
+ * %lld and %%.  Anything else records KW_ERR_INTERNAL in b.  Every text
+ * keywarden sends to Slack is built through this one function.
+ */
+int	 slack_mrkdwn_printf(struct buf *b, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+int	 slack_mrkdwn_vprintf(struct buf *b, const char *fmt, va_list ap)
+	    __attribute__((format(printf, 2, 0)));
+/* The length of the longest prefix of mrkdwn text s that is at most max
+ * bytes and splits neither a UTF-8 character nor an &entity;. */
+size_t	 slack_mrkdwn_cut(const char *s, size_t max);
+/* 1 if error, an "error" code of the Web API (or the plain-text body of
+ * a webhook's answer), means this message can never be delivered as it
+ * is (invalid_blocks, user_not_found, ...): retrying cannot help. */
+int	 slack_error_permanent(const char *error);
 
 /* 1 if keywarden may POST to url as a response_url: https on
  * hooks.slack.com, or on the scheme://host[:port] of api_base_url (a

@@ -53,5 +53,18 @@ int	 kw_valid_text(const char *s, size_t max);
 /* Replace every byte of s that is not part of valid UTF-8 with '?' (after
  * a cut that may have split a character, or text of unknown origin). */
 void	 kw_utf8_sanitize(char *s);
+/* Decode one UTF-8 sequence at p (NUL-terminated); returns its length
+ * and the code point in *cp, or 0 when it is malformed (overlong,
+ * surrogate, > U+10FFFF, cut short). */
+size_t	 kw_utf8_decode(const unsigned char *p, unsigned *cp);
+/* The length of the longest prefix of s that is at most max bytes and
+ * ends on a character boundary: cutting there never splits a UTF-8
+ * sequence (invalid bytes count as one character each). */
+size_t	 kw_utf8_cut(const char *s, size_t max);
+
+/* Read the whole file at path (at most max bytes) into *out, NUL-ended
+ * and malloc'd (the caller frees it, wiping it if secret); its length in
+ * *len (may be NULL).  0, KW_ERR_IO, KW_ERR_TOO_LARGE or KW_ERR_NOMEM. */
+int	 kw_read_file(const char *path, size_t max, char **out, size_t *len);
 
 #endif /* KW_UTIL_H */

@@ -20,6 +20,13 @@ with HTTP 200); conversations.open gives each user one stable D-channel
 ("user_not_found" for users outside ``users`` when that list is given);
 chat.postMessage records the message and answers its ts.  Everything that
 arrives is kept (``record()``), so a test can assert what was never sent.
+
+Block Kit limits are enforced as Slack does: more than 50 blocks, a
+section text over 3,000 characters, a block without a type or a text
+object that is not valid mrkdwn/plain_text is refused with
+``invalid_blocks`` (chat.postMessage: ok:false; webhooks: HTTP 400 with
+the plain body ``invalid_blocks``); a fallback text over 40,000
+characters is ``msg_too_long``.
 """
 
 import hashlib
@@ -31,6 +38,9 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 BOT_TOKEN = "xoxb-1111-2222-fakebottoken"
+MAX_BLOCKS = 50             # Slack: blocks per message
+MAX_SECTION_TEXT = 3000     # Slack: characters of a section's text
+MAX_TEXT = 40000            # Slack: characters of the fallback text
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
 
@@ -74,6 +84,30 @@ def signed_headers(body, ts=None, secret=SIGNING_SECRET):
     ts = int(time.time()) if ts is None else ts
     return {"X-Slack-Request-Timestamp": str(ts),
             "X-Slack-Signature": sign(secret, body, ts)}
+
+
+def block_error(body):
+    """None if Slack would accept body's text and blocks, else its error
+    code (``invalid_blocks``, ``msg_too_long``)."""
+    text = body.get("text")
+    if isinstance(text, str) and len(text) > MAX_TEXT:
+        return "msg_too_long"
+    blocks = body.get("blocks")
+    if blocks is None:
+        return None
+    if not isinstance(blocks, list) or len(blocks) > MAX_BLOCKS:
+        return "invalid_blocks"
+    for b in blocks:
+        if not isinstance(b, dict) or not isinstance(b.get("type"), str):
+            return "invalid_blocks"
+        if b["type"] == "section":
+            t = b.get("text")
+            if (not isinstance(t, dict) or
+                    t.get("type") not in ("mrkdwn", "plain_text") or
+                    not isinstance(t.get("text"), str) or
+                    not 1 <= len(t["text"]) <= MAX_SECTION_TEXT):
+                return "invalid_blocks"
+    return None
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -303,6 +337,9 @@ class SlackFake:
                     return self._err("channel_not_found")
                 if not args.get("text") and not args.get("blocks"):
                     return self._err("no_text")
+                bad = block_error(args)
+                if bad is not None:
+                    return self._err(bad)
                 self._ts += 1
                 ts = "%d.000100" % self._ts
                 msg = {"user": users[0], "channel": chan,
@@ -321,6 +358,9 @@ class SlackFake:
         if not isinstance(body, dict) or not (body.get("text") or
                                               body.get("blocks")):
             return (400, "no_text", "text/plain", {})
+        bad = block_error(body)
+        if bad is not None:
+            return (400, bad, "text/plain", {})
         with self.lock:
             self._webhooks.append({"path": route, "body": body})
         return (200, "ok", "text/plain", {})

@@ -3,12 +3,14 @@ webhook, message updates), approvals from Slack's signed button clicks,
 Slack outages and rate limits, and the Slack settings."""
 import json
 import os
+import sqlite3
 import time
 import unittest
 
 from harness import Server, make_person, token_for
-from slack_fake import (BOT_TOKEN, SIGNING_SECRET, SlackFake,
-                        block_actions_body, sign, signed_headers)
+from slack_fake import (BOT_TOKEN, MAX_BLOCKS, MAX_SECTION_TEXT,
+                        SIGNING_SECRET, SlackFake, block_actions_body,
+                        block_error, sign, signed_headers)
 from zendesk_sim import ADMIN_EMAIL, ADMIN_TOKEN, ZendeskSim
 
 SLACK_IDS = {"maria@example.com": "UMARIA", "rick@example.com": "URICK",
@@ -585,6 +587,307 @@ class Settings(Base):
         self.assertEqual(out.returncode, 0, out.stderr)
         self.wait_dm("maria@example.com")
         self.assertNotIn("xoxb-wrong", self.srv.log())
+
+
+def files_containing(top, needle):
+    """Paths of the files under top (the database, its WAL, logs ...)
+    whose bytes contain needle."""
+    hits = []
+    for root, _, files in os.walk(top):
+        for fn in files:
+            path = os.path.join(root, fn)
+            try:
+                with open(path, "rb") as f:
+                    if needle in f.read():
+                        hits.append(path)
+            except OSError:
+                pass
+    return hits
+
+
+def outbox_rows(data_dir):
+    """The outbox, read straight from the database (read-only)."""
+    db = sqlite3.connect("file:%s?mode=ro" % os.path.join(
+        data_dir, "keywarden.db"), uri=True, timeout=10)
+    try:
+        db.row_factory = sqlite3.Row
+        return [dict(r) for r in db.execute(
+            "SELECT * FROM outbox ORDER BY seq")]
+    finally:
+        db.close()
+
+
+def section_texts(msg):
+    return [b["text"]["text"] for b in msg.get("blocks") or []
+            if b.get("type") == "section"]
+
+
+class WebhookSecret(Base):
+    def issue(self):
+        r = self.file()
+        self.manager_approves(r["id"])
+        st, r2, _ = self.as_("pat@example.com", "POST",
+                             "/v1/requests/%s/approve" % r["id"], {})
+        self.assertEqual(st, 200, r2)
+        self.assertEqual(r2["state"], "issued")
+        return r2["credential_id"]
+
+    def test_webhook_url_is_in_no_data_dir_file(self):
+        cid = self.issue()
+        st, obj, _ = self.as_("rick@example.com", "POST",
+                              "/v1/credentials/%s/revoke" % cid,
+                              {"reason": "no longer needed"})
+        self.assertEqual(st, 200, obj)
+        # both channel records still arrive, at the configured webhook
+        posts = self.wait_for(
+            lambda: len(self.slack.webhook_posts()) >= 2 and
+            self.slack.webhook_posts(), "the two channel records")
+        texts = [p["body"]["text"] for p in posts]
+        self.assertTrue(any("issued " + cid in t for t in texts), texts)
+        self.assertTrue(any("revoked " + cid in t for t in texts), texts)
+        for p in posts:
+            self.assertEqual(p["path"], "/services/T0001/B0001/XXXXXXXX")
+        # the URL is sealed in the settings and nowhere else: not in the
+        # outbox (the database or its WAL), not in the log
+        def sent_hooks():
+            h = [r for r in outbox_rows(self.srv.data_dir)
+                 if r["channel"] == "webhook" and r["sent_at"]]
+            return len(h) == 2 and h
+        hooks = self.wait_for(sent_hooks, "the records marked sent")
+        for r in hooks:
+            self.assertEqual(r["recipient"], "webhook")
+            self.assertIsNotNone(r["sent_at"])
+        for needle in (self.slack.webhook_url, "B0001/XXXXXXXX"):
+            self.assertEqual(files_containing(self.srv.data_dir,
+                                              needle.encode()), [], needle)
+            self.assertNotIn(needle, self.srv.log())
+
+    def test_a_removed_webhook_fails_its_queued_records(self):
+        self.slack.outage(10000)
+        self.issue()
+        self.wait_for(lambda: self.slack.calls(), "a delivery attempt")
+        st, obj, _ = self.put_settings(webhook_url=None)
+        self.assertEqual(st, 200, obj)
+        self.slack.clear()
+        later = time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                              time.gmtime(time.time() + 7200))
+        out = self.srv.cli("jobs", "run", "--data-dir", self.srv.data_dir,
+                           "--now", later)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.wait_dm("rick@example.com", lambda m: "ready" in m["text"])
+        [hook] = [r for r in outbox_rows(self.srv.data_dir)
+                  if r["channel"] == "webhook"]
+        self.assertIsNotNone(hook["failed_at"])
+        self.assertIn("no channel webhook", hook["last_error"])
+        self.assertEqual(self.slack.webhook_posts(), [])
+
+
+class Markup(Base):
+    EVIL = ("<!here> urgent, see <https://evil.example|Open in keywarden> "
+            "& <@U0BOSS>")
+    SAFE = ("&lt;!here&gt; urgent, see &lt;https://evil.example|Open in "
+            "keywarden&gt; &amp; &lt;@U0BOSS&gt;")
+
+    def assert_inert(self, msg):
+        blob = json.dumps(msg)
+        for live in ("<!here>", "<https://evil.example", "<@U0BOSS>"):
+            self.assertNotIn(live, blob)
+
+    def test_user_text_reaches_slack_escaped(self):
+        r = self.file(justification=self.EVIL, use_case="ops " + self.EVIL)
+        [m] = self.wait_dm("maria@example.com")
+        self.assert_inert(m)
+        self.assertIn("*Why:* " + self.SAFE, m["text"])
+        self.assertIn("*Use:* ops " + self.SAFE, m["text"])
+        self.assertIn("*Why:* " + self.SAFE, section_texts(m))
+        # the buttons still carry the request id
+        self.assertIn(("approve", r["id"]), buttons(m))
+        st, d, _ = self.as_("maria@example.com", "POST",
+                            "/v1/requests/%s/deny" % r["id"],
+                            {"comment": "no <!channel> & <#C0|general>"})
+        self.assertEqual(st, 200, d)
+        [m] = self.wait_dm("rick@example.com")
+        self.assertIn("no &lt;!channel&gt; &amp; &lt;#C0|general&gt;",
+                      m["text"])
+        self.assertNotIn("<!channel>", json.dumps(m))
+
+    def test_button_answers_escape_what_the_click_carried(self):
+        st, ack = self.click("UMARIA", "approve", "<!here>", "e1")
+        self.assertEqual(st, 200, ack)
+        self.assertIn("Not approved", ack["text"])
+        self.assertIn("/requests/&lt;!here&gt;", ack["text"])
+        self.assertNotIn("<!here>", ack["text"])
+        [resp] = self.wait_for(self.slack.responses, "the message update")
+        self.assertNotIn("<!here>", json.dumps(resp))
+
+    def test_revocation_reason_reaches_the_channel_escaped(self):
+        r = self.file()
+        self.manager_approves(r["id"])
+        st, r2, _ = self.as_("pat@example.com", "POST",
+                             "/v1/requests/%s/approve" % r["id"], {})
+        self.assertEqual(st, 200, r2)
+        st, obj, _ = self.srv.request(
+            "POST", "/v1/credentials/%s/revoke" % r2["credential_id"],
+            {"reason": self.EVIL})
+        self.assertEqual(st, 200, obj)
+        posts = self.wait_for(
+            lambda: [p for p in self.slack.webhook_posts()
+                     if "revoked" in p["body"]["text"]], "the record")
+        self.assertIn(self.SAFE, posts[0]["body"]["text"])
+        self.assert_inert(posts[0])
+
+
+class Sizes(Base):
+    def test_multibyte_justification_at_the_limit(self):
+        # 4000 bytes (the limit); the message shows 1000 of them, which
+        # fall in the middle of a 3-byte character
+        text = "\u20ac" * 1333 + "a"
+        self.assertEqual(len(text.encode()), 4000)
+        r = self.file(justification=text, use_case=text)
+        self.assertEqual(r["justification"], text)
+        [m] = self.wait_dm("maria@example.com")
+        why = [t for t in section_texts(m) if t.startswith("*Why:*")][0]
+        self.assertEqual(why, "*Why:* " + "\u20ac" * 333 + "\u2026")
+        self.assertIn(("approve", r["id"]), buttons(m))
+        self.assertIsNone(block_error(m))
+
+    def test_long_escaped_text_fits_a_section(self):
+        # 1000 shown bytes of '<' escape to 4000 characters: cut to fit
+        r = self.file(justification="<" * 4000)
+        [m] = self.wait_dm("maria@example.com")
+        self.assertIsNone(block_error(m))
+        for t in section_texts(m):
+            self.assertLessEqual(len(t), MAX_SECTION_TEXT)
+        why = [t for t in section_texts(m) if t.startswith("*Why:*")][0]
+        self.assertTrue(why.endswith("&lt;\u2026"), why[-20:])
+        self.assertIn(("approve", r["id"]), buttons(m))
+
+
+class PermanentErrors(Base):
+    def test_user_not_found_fails_once_and_is_not_retried(self):
+        make_person(self.srv, "ghost@example.com", name="Ghost",
+                    slack_user_id="UGHOST")
+        make_person(self.srv, "newbie@example.com", name="Newbie",
+                    manager="ghost@example.com")
+        tok = token_for(self.srv, "newbie@example.com")
+        st, r, _ = self.srv.request("POST", "/v1/requests", {
+            "instance": "global", "kind": "api_token",
+            "justification": "export", "use_case": "reporting",
+            "scopes": ["tickets:read"], "lifetime_days": 30}, token=tok)
+        self.assertEqual(st, 201, r)
+
+        def ghost_calls():
+            return [c for c in self.slack.calls("/api/conversations.open")
+                    if "UGHOST" in c["body"]]
+        self.wait_for(ghost_calls, "the attempt")
+        self.wait_for(lambda: [x for x in outbox_rows(self.srv.data_dir)
+                               if x["failed_at"]], "the failure")
+        for h in (2, 5, 30):
+            later = time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                  time.gmtime(time.time() + h * 3600))
+            out = self.srv.cli("jobs", "run", "--data-dir",
+                               self.srv.data_dir, "--now", later)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertEqual(json.loads(out.stdout)["notifications"]
+                             ["pending"], 0, out.stdout)
+        time.sleep(1.5)
+        self.assertEqual(len(ghost_calls()), 1)
+        [row] = outbox_rows(self.srv.data_dir)
+        self.assertEqual(row["attempts"], 1)
+        self.assertIsNotNone(row["failed_at"])
+        self.assertIsNone(row["sent_at"])
+        self.assertIn("user_not_found", row["last_error"])
+        self.assertIn("failed for good", self.srv.log())
+        # the API is not held: the next DM goes out at once
+        self.file()
+        self.wait_dm("maria@example.com")
+
+
+class LegacyWarnings(Base):
+    NOW = "2026-11-01T00:00:00Z"
+
+    def setUp(self):
+        self.slack = SlackFake(users=SLACK_IDS.values()).start()
+        self.sim = ZendeskSim(now=self.NOW).start()
+        self.srv = Server(extra_args=self.extra,
+                          env={"KEYWARDEN_FAKE_NOW": self.NOW}).start()
+        self.tok = setup_world(self.srv, self.sim)
+        st, obj, _ = self.put_settings()
+        self.assertEqual(st, 200, obj)
+
+    def test_sixty_tokens_arrive_as_one_valid_message(self):
+        n = 63
+        for i in range(n):
+            self.sim.seed_legacy(description="<!here> zap %02d" % i,
+                                 created_at="2026-09-01T00:00:00Z",
+                                 last_used="2026-10-12T00:00:00Z")
+        st, out, _ = self.srv.request("POST", "/v1/instances/global/sync",
+                                      {})
+        self.assertEqual(st, 200, out)
+        self.assertEqual(out["legacy_tokens"], n)
+        r = self.srv.cli("jobs", "run", "--data-dir", self.srv.data_dir,
+                         "--now", self.NOW)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        for who in ("pat@example.com", "quinn@example.com"):
+            [m] = self.wait_dm(who, lambda m: "legacy" in m["text"],
+                               "the legacy warning")
+            self.assertIsNone(block_error(m))
+            self.assertLessEqual(len(m["blocks"]), MAX_BLOCKS)
+            texts = section_texts(m)
+            self.assertIn("%d legacy" % n, texts[0])
+            shown = [t for t in texts if "zap " in t]
+            self.assertEqual(len(shown), MAX_BLOCKS - 2)
+            self.assertIn("and %d more" % (n - len(shown)), texts[-1])
+            self.assertIn("migration", texts[-1])
+            self.assertNotIn("<!here>", json.dumps(m))
+            self.assertIn("&lt;!here&gt; zap 00", shown[0])
+        rows = outbox_rows(self.srv.data_dir)
+        self.assertTrue(all(x["sent_at"] for x in rows), rows)
+
+
+class WebhookMigration(Base):
+    """A data directory from before schema 5 holds the webhook URL in its
+    outbox rows: the upgrade rewrites them to the reference, and they are
+    still delivered, to the URL in the settings."""
+
+    def downgrade_with_old_row(self):
+        db = sqlite3.connect(os.path.join(self.srv.data_dir, "keywarden.db"))
+        try:
+            self.assertEqual(db.execute("PRAGMA user_version").fetchone(),
+                             (5,))
+            payload = json.dumps({"text": "old record", "blocks": [
+                {"type": "section", "text": {"type": "mrkdwn",
+                                             "text": "old record"}}]})
+            now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            db.executescript(
+                "DROP INDEX outbox_due;"
+                "ALTER TABLE outbox DROP COLUMN failed_at;"
+                "CREATE INDEX outbox_due ON outbox(sent_at,"
+                " next_attempt_at);"
+                "PRAGMA user_version=4;")
+            db.execute("INSERT INTO outbox (id, channel, recipient, kind,"
+                       " payload, created_at, next_attempt_at) VALUES"
+                       " ('msg_old1', 'webhook', ?, 'record.issued', ?, ?,"
+                       " ?)", (self.slack.webhook_url, payload, now, now))
+            db.commit()
+        finally:
+            db.close()
+
+    def test_old_rows_lose_the_url_and_are_delivered(self):
+        self.srv.stop()
+        self.downgrade_with_old_row()
+        needle = self.slack.webhook_url.encode()
+        self.assertNotEqual(files_containing(self.srv.data_dir, needle), [])
+        self.srv.start()
+        [post] = self.wait_for(self.slack.webhook_posts, "the old record")
+        self.assertEqual(post["body"]["text"], "old record")
+        self.assertEqual(post["path"], "/services/T0001/B0001/XXXXXXXX")
+        self.wait_for(lambda: outbox_rows(self.srv.data_dir)[0]["sent_at"],
+                      "the record marked sent")
+        self.srv.stop()
+        [row] = outbox_rows(self.srv.data_dir)
+        self.assertEqual(row["recipient"], "webhook")
+        self.assertEqual(files_containing(self.srv.data_dir, needle), [])
 
 
 if __name__ == "__main__":

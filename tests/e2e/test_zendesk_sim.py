@@ -166,7 +166,7 @@ class Clients(SimCase):
         self.assertEqual((st, body["error"]), (401, "invalid_client"))
         st, body, _ = self.zd.request("POST", "/oauth/tokens",
                                       dict(grant, client_secret=fresh))
-        self.assertEqual(st, 200, self.zd.last_raw)
+        self.assertEqual(st, 201, self.zd.last_raw)
         self.assertEqual(body["token_type"], "bearer")
 
     def test_identifier_changes_keep_uniqueness(self):
@@ -357,13 +357,16 @@ class Tokens(SimCase):
         st, body, _ = self.zd.request("POST", "/oauth/tokens", {
             "grant_type": "client_credentials", "client_id": "pub",
             "client_secret": pub["secret"], "scope": "read"})
-        self.assertEqual((st, body["error"]), (401, "invalid_client"))
+        self.assertEqual((st, body["error"]), (400, "unauthorized_client"))
         st, body, _ = self.zd.request("POST", "/oauth/tokens", {
             "grant_type": "client_credentials", "client_id": "conf",
             "client_secret": conf["secret"], "scope": "read tickets:write",
             "expires_in": 300})
-        self.assertEqual(st, 200, self.zd.last_raw)
-        self.assertEqual(body["expires_in"], 300)
+        self.assertEqual(st, 201, self.zd.last_raw)
+        self.assertEqual(body, {"access_token": body["access_token"],
+                                "token_type": "bearer",
+                                "scope": "read tickets:write",
+                                "expires_in": 300})
         access = body["access_token"]
         st, _, _ = self.zd.api("GET", "/api/v2/tickets", token=access)
         self.assertEqual(st, 200)
@@ -441,6 +444,8 @@ class Faults(SimCase):
         self.assertEqual(st, 429)
         self.assertEqual(hdrs.get("retry-after"), "7")
         self.assertIsNone(body)                 # not JSON: do not parse it
+        self.assertTrue(hdrs["content-type"].startswith("text/plain"))
+        self.assertIn(b"Too Many Requests", self.zd.last_raw)
         st, _, _ = self.zd.api("GET", CLIENTS)
         self.assertEqual(st, 200)
 
@@ -734,6 +739,420 @@ class ControlPlane(SimCase):
         self.assertEqual(errors, [])
         stats = self.zd.stats()
         self.assertEqual((stats["clients"], stats["tokens"]), (40, 40))
+
+
+def grant(zd, body, form=False):
+    """POST /oauth/tokens with body as JSON, or as a form."""
+    if form:
+        return zd.request("POST", "/oauth/tokens",
+                          raw=urllib.parse.urlencode(body),
+                          headers={"Content-Type":
+                                   "application/x-www-form-urlencoded"})
+    return zd.request("POST", "/oauth/tokens", body)
+
+
+class JsonSuffix(SimCase):
+    """Zendesk's own examples and clients such as node-zendesk add .json."""
+
+    def test_every_endpoint_answers_with_the_suffix(self):
+        st, body, _ = self.zd.api("POST", CLIENTS + ".json",
+                                  client_body("keywarden-json"))
+        self.assertEqual(st, 201, self.zd.last_raw)
+        cid = body["client"]["id"]
+        one = "%s/%d.json" % (CLIENTS, cid)
+        calls = [("GET", CLIENTS + ".json", None, 200),
+                 ("GET", one, None, 200),
+                 ("PUT", one, {"client": {"name": "renamed"}}, 200),
+                 ("PUT", "%s/%d/generate_secret.json" % (CLIENTS, cid),
+                  None, 200),
+                 ("GET", "/api/v2/users/me.json", None, 200),
+                 ("GET", "/api/v2/tickets.json", None, 200),
+                 ("POST", "/api/v2/tickets.json",
+                  {"ticket": {"subject": "s"}}, 201),
+                 ("GET", "/api/v2/api_tokens.json", None, 200)]
+        for method, path, body, want in calls:
+            st, _, _ = self.zd.api(method, path, body)
+            self.assertEqual(st, want, "%s %s: %r" % (method, path,
+                                                      self.zd.last_raw))
+        st, body, _ = self.zd.api("POST", TOKENS + ".json", {"token": {
+            "client_id": cid, "scopes": ["read"]}})
+        self.assertEqual(st, 201, self.zd.last_raw)
+        tid = body["token"]["id"]
+        for path in (TOKENS + ".json?all=true", "%s/%d.json" % (TOKENS, tid),
+                     TOKENS + "/current.json"):
+            st, _, _ = self.zd.api("GET", path)
+            self.assertEqual(st, 200, path)
+        st, _, _ = self.zd.api("DELETE", "%s/%d.json" % (TOKENS, tid))
+        self.assertEqual(st, 204)
+        st, _, _ = self.zd.api("DELETE", one)
+        self.assertEqual(st, 204)
+        st, _, _ = self.zd.api("GET", one)
+        self.assertEqual(st, 404)
+        # counted under the endpoint, whichever spelling was used
+        by = self.zd.state()["requests"]["by_endpoint"]
+        self.assertEqual(by["GET /api/v2/oauth/clients/{}"], 2)
+        self.assertEqual(by["POST /api/v2/oauth/clients"], 1)
+        self.assertNotIn("GET /api/v2/users/me.json", by)
+
+    def test_next_link_keeps_the_suffix_and_unknown_paths_stay_404(self):
+        for i in range(3):
+            self.new_client("keywarden-s%d" % i)
+        st, body, _ = self.zd.api("GET", CLIENTS + ".json?page[size]=2")
+        self.assertEqual(st, 200)
+        nxt = body["links"]["next"]
+        self.assertTrue(nxt.startswith(self.zd.url + CLIENTS + ".json?"), nxt)
+        st, body, _ = self.zd.api("GET", nxt)
+        self.assertEqual((st, len(body["clients"])), (200, 1))
+        st, body, _ = self.zd.api("GET", "/api/v2/no/such.json")
+        self.assertEqual((st, body["error"]), (404, "InvalidEndpoint"))
+
+
+class CurrentToken(SimCase):
+    sim_kwargs = {"now": "2026-11-02T10:00:00Z"}
+
+    def test_a_minted_token_reads_its_own_record(self):
+        c = self.new_client()
+        t = self.new_token(c["id"], ["tickets:read"])
+        st, body, _ = self.zd.api("GET", TOKENS + "/current",
+                                  token=t["full_token"])
+        self.assertEqual(st, 200, self.zd.last_raw)
+        cur = body["token"]
+        self.assertEqual((cur["id"], cur["client_id"], cur["scopes"]),
+                         (t["id"], c["id"], ["tickets:read"]))
+        self.assertEqual(cur["token"], t["full_token"][:10])
+        self.assertEqual(cur["used_at"], "2026-11-02T10:00:00Z")
+        self.assertNotIn("full_token", cur)
+        self.assertNotIn(t["full_token"], self.zd.last_raw.decode())
+        self.zd.api("DELETE", "%s/%d" % (TOKENS, t["id"]))
+        st, body, _ = self.zd.api("GET", TOKENS + "/current",
+                                  token=t["full_token"])
+        self.assert_invalid_token(st, body)
+
+    def test_a_grant_token_shows_its_expiry(self):
+        c = self.new_client()
+        st, g, _ = grant(self.zd, {
+            "grant_type": "client_credentials", "client_id": c["identifier"],
+            "client_secret": c["secret"], "scope": "read"})
+        self.assertEqual(st, 201)
+        st, body, _ = self.zd.api("GET", TOKENS + "/current",
+                                  token=g["access_token"])
+        self.assertEqual(st, 200)
+        self.assertEqual(body["token"]["expires_at"], "2026-11-02T10:30:00Z")
+        self.assertEqual(body["token"]["client_id"], c["id"])
+
+    def test_admin_token_and_basic_credentials(self):
+        st, body, _ = self.zd.api("GET", TOKENS + "/current")
+        self.assertEqual(st, 200, self.zd.last_raw)
+        me = self.zd.state()["admins"][0]["user_id"]
+        self.assertEqual(body["token"]["user_id"], me)
+        self.assertEqual(body["token"]["token"], self.zd.admin_token[:10])
+        self.assertIsNone(body["token"]["expires_at"])
+        st, _, _ = self.zd.api("GET", "%s/%d" % (TOKENS, body["token"]["id"]))
+        self.assertEqual(st, 404)       # not a token the API manages
+        t = self.zd.seed_legacy("x")
+        st, body, _ = self.zd.request("GET", TOKENS + "/current",
+                                      auth=basic(ADMIN_EMAIL, t["token"]))
+        self.assert_error(st, body, 404, "RecordNotFound")
+
+
+class Grants(SimCase):
+    sim_kwargs = {"now": "2026-11-02T10:00:00Z"}
+
+    def cc(self, c, form=False, **kw):
+        body = {"grant_type": "client_credentials",
+                "client_id": c["identifier"], "client_secret": c["secret"],
+                "scope": "read"}
+        body.update(kw)
+        return grant(self.zd, body, form)
+
+    def test_form_body_is_accepted(self):
+        c = self.new_client()
+        st, body, _ = self.cc(c, form=True, scope="tickets:read read",
+                              expires_in="600")
+        self.assertEqual(st, 201, self.zd.last_raw)
+        self.assertEqual((body["scope"], body["expires_in"]),
+                         ("tickets:read read", 600))
+        st, _, _ = self.zd.api("GET", "/api/v2/tickets",
+                               token=body["access_token"])
+        self.assertEqual(st, 200)
+        st, body, _ = self.cc(c, form=True, client_secret="wrong")
+        self.assertEqual((st, body["error"]), (401, "invalid_client"))
+        st, body, _ = self.zd.request(
+            "POST", "/oauth/tokens", raw="grant_type=%zz",
+            headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual((st, body["error"]), (400, "invalid_request"))
+
+    def test_errors(self):
+        c = self.new_client()
+        cases = [({"client_secret": "wrong"}, 401, "invalid_client"),
+                 ({"client_id": "nobody"}, 401, "invalid_client"),
+                 ({"client_secret": None}, 401, "invalid_client"),
+                 ({"grant_type": "password"}, 400, "unsupported_grant_type"),
+                 ({"grant_type": "authorization_code"}, 400,
+                  "unsupported_grant_type"),
+                 ({"expires_in": 299}, 400, "invalid_request"),
+                 ({"expires_in": 172801}, 400, "invalid_request"),
+                 ({"expires_in": "soon"}, 400, "invalid_request"),
+                 ({"scope": ""}, 400, "invalid_scope"),
+                 ({"scope": None}, 400, "invalid_scope")]
+        for change, status, error in cases:
+            body = {"grant_type": "client_credentials",
+                    "client_id": c["identifier"],
+                    "client_secret": c["secret"], "scope": "read"}
+            body.update(change)
+            body = {k: v for k, v in body.items() if v is not None}
+            st, answer, _ = grant(self.zd, body)
+            self.assertEqual((st, answer["error"]), (status, error), change)
+            self.assertIsInstance(answer["error_description"], str)
+        self.assertEqual(self.zd.state()["tokens"], [])
+        st, body, _ = self.cc(c, expires_in=172800)
+        self.assertEqual((st, body["expires_in"]), (201, 172800))
+
+    def test_grant_status_can_be_200(self):
+        c = self.new_client()
+        st, _, _ = self.cc(c)
+        self.assertEqual(st, 201)           # what Zendesk's reference lists
+        self.zd.ctl("POST", "options", {"grant_status": 200})
+        st, _, _ = self.cc(c)
+        self.assertEqual(st, 200)
+
+    def test_grant_tokens_die_with_their_client(self):
+        c = self.new_client()
+        st, g, _ = self.cc(c)
+        st, _, _ = self.zd.api("GET", "/api/v2/users/me",
+                               token=g["access_token"])
+        self.assertEqual(st, 200)
+        self.zd.api("DELETE", "%s/%d" % (CLIENTS, c["id"]))
+        st, body, _ = self.zd.api("GET", "/api/v2/users/me",
+                                  token=g["access_token"])
+        self.assert_invalid_token(st, body)
+
+    def authorize(self, c, scope="read tickets:write", **kw):
+        body = {"client_id": c["identifier"], "scope": scope}
+        body.update(kw)
+        return self.zd.ctl("POST", "authorizations", body)
+
+    def refresh(self, c, rt, form=False, **kw):
+        body = {"grant_type": "refresh_token", "refresh_token": rt,
+                "client_id": c["identifier"], "client_secret": c["secret"]}
+        body.update(kw)
+        return grant(self.zd, body, form)
+
+    def test_refresh_returns_a_new_pair_and_deletes_the_old(self):
+        c = self.new_client()
+        pair = self.authorize(c)
+        self.assertEqual((pair["expires_in"], pair["refresh_token_expires_in"],
+                          pair["token_type"]), (1800, 2592000, "bearer"))
+        tokens = self.zd.state()["tokens"]
+        self.assertEqual(tokens[0]["refresh_token"], pair["refresh_token"][:10])
+        self.assertEqual(tokens[0]["refresh_token_expires_at"],
+                         "2026-12-02T10:00:00Z")
+        st, new, _ = self.refresh(c, pair["refresh_token"], form=True,
+                                  expires_in="3600",
+                                  refresh_token_expires_in="604800")
+        self.assertEqual(st, 201, self.zd.last_raw)
+        self.assertEqual((new["expires_in"], new["refresh_token_expires_in"],
+                          new["scope"]), (3600, 604800, "read tickets:write"))
+        self.assertNotEqual(new["access_token"], pair["access_token"])
+        st, body, _ = self.zd.api("GET", "/api/v2/users/me",
+                                  token=pair["access_token"])
+        self.assert_invalid_token(st, body)         # the old pair is gone
+        st, body, _ = self.refresh(c, pair["refresh_token"])
+        self.assertEqual((st, body["error"]), (400, "invalid_grant"))
+        st, _, _ = self.zd.api("GET", "/api/v2/users/me",
+                               token=new["access_token"])
+        self.assertEqual(st, 200)
+        self.assertEqual(len(self.zd.state()["tokens"]), 1)
+        # narrowing the scope is fine, widening it is not
+        st, body, _ = self.refresh(c, new["refresh_token"], scope="write")
+        self.assertEqual((st, body["error"]), (400, "invalid_scope"))
+        st, narrow, _ = self.refresh(c, new["refresh_token"],
+                                     scope="tickets:write")
+        self.assertEqual((st, narrow["scope"]), (201, "tickets:write"))
+        st, body, _ = self.zd.api("GET", "/api/v2/tickets",
+                                  token=narrow["access_token"])
+        self.assert_forbidden(st, body)
+
+    def test_refresh_errors_and_expiry(self):
+        c = self.new_client()
+        other = self.new_client("keywarden-other")
+        pair = self.authorize(c)
+        for kw, status, error in (
+                ({"client_secret": "wrong"}, 401, "invalid_client"),
+                ({"client_id": other["identifier"],
+                  "client_secret": other["secret"]}, 400, "invalid_grant"),
+                ({"refresh_token_expires_in": 604799}, 400, "invalid_request"),
+                ({"refresh_token_expires_in": 7776001}, 400,
+                 "invalid_request"),
+                ({"expires_in": 172801}, 400, "invalid_request")):
+            st, body, _ = self.refresh(c, pair["refresh_token"], **kw)
+            self.assertEqual((st, body["error"]), (status, error), kw)
+        st, body, _ = self.refresh(c, "not-a-refresh-token")
+        self.assertEqual((st, body["error"]), (400, "invalid_grant"))
+        st, body, _ = grant(self.zd, {"grant_type": "refresh_token",
+                                      "client_id": c["identifier"],
+                                      "client_secret": c["secret"]})
+        self.assertEqual((st, body["error"]), (400, "invalid_request"))
+        self.zd.advance(30 * 86400)                 # the refresh token's TTL
+        st, body, _ = self.refresh(c, pair["refresh_token"])
+        self.assertEqual((st, body["error"]), (400, "invalid_grant"))
+
+    def test_public_clients_refresh_without_a_secret(self):
+        pub = self.new_client("keywarden-pub", kind="public")
+        pair = self.authorize(pub, scope="read")
+        st, body, _ = grant(self.zd, {"grant_type": "refresh_token",
+                                      "client_id": pub["identifier"],
+                                      "refresh_token": pair["refresh_token"]})
+        self.assertEqual(st, 201, self.zd.last_raw)
+        self.assertIn("refresh_token", body)
+
+
+class TokenLifetimes(SimCase):
+    """Clients created from 2026-04-30 (by the simulator's clock) get the
+    enforced TTLs; older ones keep tokens that do not expire."""
+
+    sim_kwargs = {"now": "2026-04-29T23:59:59Z"}
+
+    def cc(self, c, **kw):
+        body = {"grant_type": "client_credentials",
+                "client_id": c["identifier"], "client_secret": c["secret"],
+                "scope": "read"}
+        body.update(kw)
+        st, g, _ = grant(self.zd, body)
+        self.assertEqual(st, 201, self.zd.last_raw)
+        return g
+
+    def me(self, token):
+        return self.zd.api("GET", "/api/v2/users/me", token=token)
+
+    def test_new_clients_default_to_30_minutes_and_30_days(self):
+        old = self.new_client("keywarden-old")
+        self.zd.advance(1)                          # 2026-04-30T00:00:00Z
+        new = self.new_client("keywarden-new")
+        g = self.cc(new)
+        self.assertEqual(g["expires_in"], 1800)
+        pair = self.zd.ctl("POST", "authorizations", {
+            "client_id": new["identifier"], "scope": "read"})
+        self.assertEqual((pair["expires_in"], pair["refresh_token_expires_in"]),
+                         (1800, 30 * 86400))
+        g_old = self.cc(old)
+        self.assertNotIn("expires_in", g_old)       # does not expire
+        pair_old = self.zd.ctl("POST", "authorizations", {
+            "client_id": old["identifier"], "scope": "read"})
+        self.assertNotIn("refresh_token_expires_in", pair_old)
+        self.zd.advance(1799)
+        self.assertEqual(self.me(g["access_token"])[0], 200)
+        self.zd.advance(1)
+        st, body, _ = self.me(g["access_token"])
+        self.assert_invalid_token(st, body)
+        self.zd.advance(400 * 86400)
+        self.assertEqual(self.me(g_old["access_token"])[0], 200)
+        self.assertEqual(self.me(pair_old["access_token"])[0], 200)
+        # an older client may still ask for a lifetime, within the bounds
+        g_old = self.cc(old, expires_in=300)
+        self.assertEqual(g_old["expires_in"], 300)
+        self.zd.advance(300)
+        st, body, _ = self.me(g_old["access_token"])
+        self.assert_invalid_token(st, body)
+
+    def test_api_tokens_have_no_expires_at_by_default(self):
+        self.zd.advance(86400)
+        c = self.new_client()
+        t = self.new_token(c["id"])
+        self.assertIsNone(t["expires_at"])
+        self.assertIsNone(t["refresh_token"])
+        self.zd.advance(400 * 86400)
+        self.assertEqual(self.me(t["full_token"])[0], 200)
+        self.assertFalse(self.zd.state()["options"]
+                         ["new_client_tokens_expire"])
+
+    def test_api_tokens_expire_for_new_clients_when_switched_on(self):
+        old = self.new_client("keywarden-old")
+        self.zd.advance(1)
+        new = self.new_client("keywarden-new")
+        opts = self.zd.ctl("POST", "options",
+                           {"new_client_tokens_expire": True})
+        self.assertTrue(opts["new_client_tokens_expire"])
+        t_new = self.new_token(new["id"])
+        t_old = self.new_token(old["id"])
+        self.assertEqual(t_new["expires_at"], "2026-04-30T00:30:00Z")
+        self.assertIsNone(t_old["expires_at"])
+        self.zd.advance(1799)
+        self.assertEqual(self.me(t_new["full_token"])[0], 200)
+        self.zd.advance(1)
+        st, body, _ = self.me(t_new["full_token"])
+        self.assert_invalid_token(st, body)
+        self.assertEqual(self.me(t_old["full_token"])[0], 200)
+        self.zd.reset()                     # options go back to defaults
+        self.assertFalse(self.zd.state()["options"]
+                         ["new_client_tokens_expire"])
+
+
+class RateLimits(SimCase):
+    def test_headers_on_every_api_answer(self):
+        for token, path, status in (
+                (self.zd.admin_token, "/api/v2/users/me", 200),
+                ("bad", "/api/v2/users/me", 401),
+                (self.zd.admin_token, "/api/v2/no/such", 404)):
+            st, _, hdrs = self.zd.request("GET", path, token=token)
+            self.assertEqual(st, status)
+            self.assertEqual(hdrs.get("x-rate-limit"), "100000000")
+            self.assertIn("x-rate-limit-remaining", hdrs)
+        st, _, hdrs = self.zd.request("POST", "/oauth/tokens", {})
+        self.assertEqual(st, 400)
+        self.assertIn("x-rate-limit", hdrs)
+        self.assertNotIn("retry-after", hdrs)
+
+    def test_over_the_limit_is_429_with_a_plain_text_body(self):
+        self.zd.ctl("POST", "options", {"rate_limit": 3})
+        remaining = []
+        for _ in range(3):
+            st, _, hdrs = self.zd.api("GET", "/api/v2/users/me")
+            self.assertEqual(st, 200)
+            self.assertEqual(hdrs["x-rate-limit"], "3")
+            remaining.append(hdrs["x-rate-limit-remaining"])
+        self.assertEqual(remaining, ["2", "1", "0"])
+        st, body, hdrs = self.zd.api("GET", "/api/v2/users/me")
+        self.assertEqual(st, 429)
+        self.assertIsNone(body)
+        self.assertTrue(hdrs["content-type"].startswith("text/plain"))
+        self.assertTrue(self.zd.last_raw)
+        self.assertTrue(1 <= int(hdrs["retry-after"]) <= 60, hdrs)
+        self.assertEqual(hdrs["x-rate-limit-remaining"], "0")
+        self.zd.state()                     # the control plane is not limited
+        self.zd.ctl("POST", "options", {"rate_limit": 1000})
+        st, _, _ = self.zd.api("GET", "/api/v2/users/me")
+        self.assertEqual(st, 200)
+        for bad in ({"rate_limit": 0}, {"rate_limit": "x"},
+                    {"grant_status": 204},
+                    {"new_client_tokens_expire": "yes"}):
+            st, _, _ = self.zd.request("POST", "/_sim/options", bad)
+            self.assertEqual(st, 400, bad)
+
+
+class Tickets(SimCase):
+    def test_seeded_tickets_page_with_cursor_and_scopes(self):
+        self.assertEqual(self.zd.ctl("POST", "tickets", {"count": 5}),
+                         {"tickets": 5})
+        c = self.new_client()
+        reader = self.new_token(c["id"], ["tickets:read"])["full_token"]
+        url, ids, pages = "/api/v2/tickets.json?page[size]=2", [], 0
+        while url:
+            st, body, _ = self.zd.api("GET", url, token=reader)
+            self.assertEqual(st, 200, self.zd.last_raw)
+            ids += [t["id"] for t in body["tickets"]]
+            pages += 1
+            self.assertEqual(body["meta"]["has_more"],
+                             body["links"]["next"] is not None)
+            self.assertIsInstance(body["meta"]["after_cursor"], str)
+            url = body["links"]["next"]
+        self.assertEqual((ids, pages), ([1, 2, 3, 4, 5], 3))
+        users = self.new_token(c["id"], ["users:read"])["full_token"]
+        st, body, _ = self.zd.api("GET", "/api/v2/tickets.json", token=users)
+        self.assert_forbidden(st, body)
+        for bad in ({}, {"count": 0}, {"count": 1001}, {"count": "2"}):
+            st, _, _ = self.zd.request("POST", "/_sim/tickets", bad)
+            self.assertEqual(st, 400, bad)
 
 
 if __name__ == "__main__":

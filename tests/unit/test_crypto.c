@@ -20,6 +20,7 @@
 #include "kw.h"
 #include "limits.h"
 #include "crypto/crypto.h"
+#include "crypto/sha256.h"
 
 #define AD	"instance:in_1:bot_token"
 #define SECRET	"zendesk-bot-oauth-token"
@@ -704,17 +705,55 @@ sha256_incremental_equals_one_shot(void **state)
 {
 	const char		*msg = "prev-hash\n"
 				    "{\"seq\":1,\"actor\":\"system\"}";
-	struct crypto_sha256	 h;
-	char			 one[65], inc[65];
+	struct sha256		*h;
+	char			 one[65], inc[65], again[65];
 	size_t			 i, n = strlen(msg);
 
 	(void)state;
 	crypto_sha256_hex(msg, n, one);
-	crypto_sha256_init(&h);
+	assert_int_equal(sha256_new(&h), 0);
+	assert_int_equal(sha256_init(h), 0);
 	for (i = 0; i < n; i += 5)
-		crypto_sha256_update(&h, msg + i, n - i < 5 ? n - i : 5);
-	crypto_sha256_final_hex(&h, inc);
+		assert_int_equal(sha256_update(h, msg + i,
+		    n - i < 5 ? n - i : 5), 0);
+	assert_int_equal(sha256_final_hex(h, inc), 0);
 	assert_string_equal(one, inc);
+	/* the context is reused: the same answer the second time */
+	assert_int_equal(sha256_hex(h, msg, n, again), 0);
+	assert_string_equal(one, again);
+	sha256_free(h);
+}
+
+/* OpenSSL's SHA-256 gives libsodium's answers (the chain's hashes made
+ * before the switch still verify): FIPS 180-2 vectors, and lengths
+ * around the 64-byte block boundary. */
+static void
+sha256_openssl_matches_known_vectors(void **state)
+{
+	struct sha256	*h;
+	char		 buf[300], a[65], b[65];
+	size_t		 n;
+
+	(void)state;
+	assert_int_equal(sha256_new(&h), 0);
+	assert_int_equal(sha256_hex(h, "abc", 3, a), 0);
+	assert_string_equal(a, "ba7816bf8f01cfea414140de5dae2223"
+	    "b00361a396177a9cb410ff61f20015ad");
+	assert_int_equal(sha256_hex(h, "abcdbcdecdefdefgefghfghighijhijki"
+	    "jkljklmklmnlmnomnopnopq", 56, a), 0);
+	assert_string_equal(a, "248d6a61d20638b8e5c026930c3e6039"
+	    "a33ce45964ff2167f6ecedd419db06c1");
+	assert_int_equal(sha256_hex(h, "", 0, a), 0);
+	assert_string_equal(a, "e3b0c44298fc1c149afbf4c8996fb924"
+	    "27ae41e4649b934ca495991b7852b855");
+	for (n = 0; n < sizeof(buf); n++) {
+		buf[n] = (char)('a' + n % 26);
+		assert_int_equal(sha256_hex(h, buf, n + 1, a), 0);
+		crypto_sha256_hex(buf, n + 1, b);
+		assert_string_equal(a, b);
+	}
+	sha256_free(h);
+	sha256_free(NULL);
 }
 
 
@@ -858,6 +897,7 @@ main(void)
 		cmocka_unit_test(random_id_shape),
 		cmocka_unit_test(sha256_known_vector),
 		cmocka_unit_test(sha256_incremental_equals_one_shot),
+		cmocka_unit_test(sha256_openssl_matches_known_vectors),
 		cmocka_unit_test(session_secret_shape_and_kinds),
 		cmocka_unit_test(session_hash_differs_from_token_hash),
 		cmocka_unit_test(csrf_is_bound_to_the_session_and_key),

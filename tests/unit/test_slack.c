@@ -1,8 +1,9 @@
 /*
  * test_slack.c — the pure parts of the Slack channel: HMAC-SHA256 and
  * request signatures (against vectors computed independently with
- * Python's hmac module), their verification window, form decoding, and
- * the response_url allow-list.
+ * Python's hmac module), their verification window, form decoding, the
+ * response_url allow-list, the mrkdwn text builder (user strings escaped,
+ * cut between characters) and which Slack errors are permanent.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include "kw.h"
 #include "crypto/crypto.h"
 #include "notify/slack.h"
+#include "util/buf.h"
 
 #define SECRET	"8f742231b10e8888abcd99yyyzzz85a5"
 #define TS	"1531420618"
@@ -312,6 +314,104 @@ response_url_refuses_the_rest(void **state)
 	assert_false(slack_response_url_ok(NULL, "https://slack.com/api"));
 }
 
+/* ---- mrkdwn ------------------------------------------------------------- */
+
+static void
+mrkdwn_escapes_every_string_argument(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 4096);
+	assert_int_equal(slack_mrkdwn_printf(&b, "*Why:* %s <%s|x> %d%%",
+	    "<!here> & <https://evil.example|Open in keywarden>", "ok", 7), 0);
+	/* the format is markup, the arguments are data */
+	assert_string_equal(buf_str(&b), "*Why:* &lt;!here&gt; &amp; "
+	    "&lt;https://evil.example|Open in keywarden&gt; <ok|x> 7%");
+	buf_free(&b);
+	buf_init(&b, 4096);
+	assert_int_equal(slack_mrkdwn_printf(&b, "%s|%zu|%lld|%s", "a>b",
+	    (size_t)12, -3LL, getenv("KW_TEST_UNSET_VARIABLE")), 0);
+	assert_string_equal(buf_str(&b), "a&gt;b|12|-3|-");
+	buf_free(&b);
+}
+
+static void
+mrkdwn_precision_cuts_between_characters(void **state)
+{
+	struct buf	b;
+	char		euros[3 * 5 + 1] = "";
+	int		i;
+
+	(void)state;
+	for (i = 0; i < 5; i++)
+		strcat(euros, "\xe2\x82\xac");		/* U+20AC, 3 bytes */
+	buf_init(&b, 4096);
+	/* 7 bytes fall inside the third euro sign: two are kept */
+	assert_int_equal(slack_mrkdwn_printf(&b, "[%.*s]", 7, euros), 0);
+	assert_string_equal(buf_str(&b), "[\xe2\x82\xac\xe2\x82\xac"
+	    "\xe2\x80\xa6]");
+	buf_free(&b);
+	/* short enough: as is, no mark; the cut counts input bytes */
+	buf_init(&b, 4096);
+	assert_int_equal(slack_mrkdwn_printf(&b, "%.*s|%.*s", 15, euros, 2,
+	    "<<<"), 0);
+	assert_string_equal(buf_str(&b), "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac"
+	    "\xe2\x82\xac\xe2\x82\xac|&lt;&lt;\xe2\x80\xa6");
+	buf_free(&b);
+}
+
+static void
+mrkdwn_refuses_unknown_conversions(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 4096);
+	assert_int_equal(slack_mrkdwn_printf(&b, "%x", 1u), KW_ERR_INTERNAL);
+	buf_free(&b);
+	buf_init(&b, 8);
+	assert_int_equal(slack_mrkdwn_printf(&b, "%s", "<<<<<<<<"),
+	    KW_ERR_TOO_LARGE);
+	buf_free(&b);
+}
+
+static void
+mrkdwn_cut_keeps_characters_and_entities_whole(void **state)
+{
+	(void)state;
+	assert_int_equal(slack_mrkdwn_cut("abc", 10), 3);
+	assert_int_equal(slack_mrkdwn_cut("abcdef", 4), 4);
+	/* inside "&lt;": back to before the '&' */
+	assert_int_equal(slack_mrkdwn_cut("ab&lt;cd", 4), 2);
+	assert_int_equal(slack_mrkdwn_cut("ab&lt;cd", 5), 2);
+	assert_int_equal(slack_mrkdwn_cut("ab&lt;cd", 6), 6);
+	assert_int_equal(slack_mrkdwn_cut("&amp;&amp;", 9), 5);
+	/* inside a 3-byte character */
+	assert_int_equal(slack_mrkdwn_cut("a\xe2\x82\xac", 3), 1);
+	assert_int_equal(slack_mrkdwn_cut("a\xe2\x82\xac", 4), 4);
+}
+
+static void
+permanent_errors_are_the_message_level_ones(void **state)
+{
+	static const char *const permanent[] = { "invalid_blocks",
+	    "msg_too_long", "invalid_arguments", "channel_not_found",
+	    "user_not_found", "no_text", "invalid_payload", "expired_url" };
+	static const char *const transient[] = { "invalid_auth",
+	    "not_authed", "token_revoked", "account_inactive", "ratelimited",
+	    "internal_error", "fatal_error", "service_unavailable", "",
+	    "invalid_blocks2" };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < KW_NELEM(permanent); i++)
+		assert_true(slack_error_permanent(permanent[i]));
+	for (i = 0; i < KW_NELEM(transient); i++)
+		assert_false(slack_error_permanent(transient[i]));
+	assert_false(slack_error_permanent(NULL));
+}
+
 int
 main(void)
 {
@@ -332,6 +432,11 @@ main(void)
 		cmocka_unit_test(response_url_allows_slack_hooks),
 		cmocka_unit_test(response_url_allows_the_configured_origin),
 		cmocka_unit_test(response_url_refuses_the_rest),
+		cmocka_unit_test(mrkdwn_escapes_every_string_argument),
+		cmocka_unit_test(mrkdwn_precision_cuts_between_characters),
+		cmocka_unit_test(mrkdwn_refuses_unknown_conversions),
+		cmocka_unit_test(mrkdwn_cut_keeps_characters_and_entities_whole),
+		cmocka_unit_test(permanent_errors_are_the_message_level_ones),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
