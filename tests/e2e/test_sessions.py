@@ -268,6 +268,36 @@ class TokenExpiry(unittest.TestCase):
         self.assertEqual(st, 401)
         self.assertEqual(later_srv.request("GET", "/v1/me")[0], 200)
 
+    def test_tokens_from_before_the_upgrade_get_90_days(self):
+        """A store from before sessions (schema 5): its live tokens keep
+        working after the upgrade and expire 90 days later."""
+        self.srv.stop()
+        db = sqlite3.connect(os.path.join(self.srv.data_dir, "keywarden.db"))
+        try:
+            (version,) = db.execute("PRAGMA user_version").fetchone()
+            db.executescript(
+                "DROP INDEX tokens_expiry; DROP TABLE sessions;"
+                "ALTER TABLE tokens DROP COLUMN label;"
+                "ALTER TABLE tokens DROP COLUMN expires_at;"
+                "ALTER TABLE tokens DROP COLUMN last_used_at;"
+                "ALTER TABLE tokens DROP COLUMN warned_at;"
+                "PRAGMA user_version = %d;" % (version - 1))
+        finally:
+            db.close()
+        upgraded = Server(data_dir=self.srv.data_dir,
+                          admin_token=self.srv.admin_token).start()
+        self.addCleanup(upgraded.close)
+        st, me, _ = upgraded.request("GET", "/v1/me")
+        self.assertEqual((st, me["email"]), (200, "admin@example.com"))
+        st, page, _ = upgraded.request("GET", "/v1/people/admin@example.com/"
+                                       "tokens")
+        [t] = page["items"]
+        left = (datetime.datetime.strptime(t["expires_at"],
+                                           "%Y-%m-%dT%H:%M:%SZ") -
+                datetime.datetime.utcnow()).total_seconds() / 86400
+        self.assertTrue(89.9 < left <= 90.01, left)
+        self.assertEqual(t["label"], "")
+
     def jobs(self, now):
         r = self.srv.cli("jobs", "run", "--data-dir", self.srv.data_dir,
                          "--now", now)
