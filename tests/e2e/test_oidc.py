@@ -206,7 +206,8 @@ class Tampering(unittest.TestCase):
         cls.fake = FakeIdP().start()
         cls.tmp = tempfile.mkdtemp(prefix="kw-oidc-fake-")
         cls.srv = Server(extra_args=["--config", oidc_config(
-            cls.tmp, cls.fake.issuer), "--upstream-timeout", "2"]).start()
+            cls.tmp, cls.fake.issuer), "--upstream-timeout", "2",
+            "--auth-fail-limit", "1000"]).start()
         make_person(cls.srv, "rick@example.com")
 
     @classmethod
@@ -307,6 +308,21 @@ class Tampering(unittest.TestCase):
             evil = self.fake.claims(p, email="admin@example.com")
             return h + "." + b64u(json.dumps(evil)) + "." + s
         self.assert_refused(altered, "id_token_bad_signature")
+
+    def test_garbage_id_tokens_are_refused_without_harm(self):
+        for junk in ("", "abc", "a.b.c", "...", "x" * 20000,
+                     b64u("{}") + "." + b64u("{}") + ".",
+                     b64u('{"alg":"RS256"}') + ".!!!." + b64u("sig"),
+                     b64u('{"alg":"RS256","kid":"k1"}') + "." +
+                     b64u("not json") + "." + b64u("x" * 256),
+                     b64u('{"alg":"RS256","kid":' + '"k' * 300 + '"}') +
+                     ".e30.e30"):
+            st, body, b = self.flow(lambda p, j=junk: j)
+            self.assertIn(st, (403, 502), junk[:40])
+            self.assertIsNone(b.cookie("127.0.0.1", "kw_session"))
+        self.assertTrue(self.srv.running())
+        st, body, b = self.flow(lambda p: self.rsa(p))
+        self.assertEqual(st, 302)
 
     def test_ec_key_claimed_for_rs256(self):
         self.assert_refused(lambda p: self.fake.keys.sign(
