@@ -38,6 +38,11 @@
 
 #define DISCOVERY_PATH	"/.well-known/openid-configuration"
 #define KID_MAX		128
+#define JWS_HEADER_MAX	2048	/* a decoded ID-token header, bytes */
+/* client_id ":" secret, each percent-encoded (3 bytes a character at
+ * worst), then base64 for HTTP Basic */
+#define CRED_MAX	(3 * (256 + KW_OIDC_SECRET_MAX) + 2)
+#define BASIC_MAX	(4 * (CRED_MAX / 3 + 1) + 1)
 
 /* The signature algorithms accepted, with the key each needs. */
 static const struct alg {
@@ -511,8 +516,8 @@ oidc_authorize_url(struct oidc *o, const char *state, const char *nonce,
 static json_t *
 jws_header(const char *tok)
 {
-	unsigned char	raw[2048];
-	char		seg[2900];
+	unsigned char	raw[JWS_HEADER_MAX];
+	char		seg[JWS_HEADER_MAX * 4 / 3 + 4];
 	size_t		n = strcspn(tok, "."), len;
 
 	if (n == 0 || n >= sizeof(seg))
@@ -758,7 +763,7 @@ oidc_redeem(struct oidc *o, const char *code, const char *verifier,
 	struct endpoints	 ep;
 	struct net_request	 nr;
 	struct buf		 body, cred;
-	char			 basic[1024], hdr[1100], err[48];
+	char			 basic[BASIC_MAX], hdr[BASIC_MAX + 32], err[48];
 	const char		*hdrs[2] = { NULL, NULL };
 	json_t			*doc = NULL;
 	const char		*idt;
@@ -767,7 +772,7 @@ oidc_redeem(struct oidc *o, const char *code, const char *verifier,
 
 	memset(&nr, 0, sizeof(nr));
 	buf_init(&body, KW_OIDC_CODE_MAX * 2 + KW_URL_MAX * 3);
-	buf_init(&cred, sizeof(basic));
+	buf_init(&cred, CRED_MAX);
 	basic[0] = hdr[0] = '\0';
 	if ((r = endpoints(o, &ep, why, whysz)) != 0)
 		goto out;
