@@ -321,6 +321,7 @@ class FakeIdP:
         self.raw_jwks = None
         self.token_delay = 0
         self.token_status = 200
+        self.auth_post = False     # client_secret_post instead of _basic
         self.next_token = None
         self.codes = {}            # code -> authorization params
         self.requests = []         # (path, headers, body)
@@ -334,7 +335,9 @@ class FakeIdP:
              "jwks_uri": self.issuer + "/jwks",
              "response_types_supported": ["code"],
              "code_challenge_methods_supported": ["S256"],
-             "token_endpoint_auth_methods_supported": ["client_secret_basic"],
+             "token_endpoint_auth_methods_supported":
+                 ["client_secret_post"] if self.auth_post
+                 else ["client_secret_basic"],
              "id_token_signing_alg_values_supported": ["RS256", "ES256"]}
         if self.discovery_override:
             d.update(self.discovery_override)
@@ -401,7 +404,13 @@ class FakeIdP:
                     return self.send(400, {"error": "invalid_grant"})
                 want = "Basic " + base64.b64encode(
                     ("%s:%s" % (idp.client_id, idp.secret)).encode()).decode()
-                if self.headers.get("Authorization") != want:
+                if idp.auth_post:
+                    ok = (f.get("client_id") == idp.client_id and
+                          f.get("client_secret") == idp.secret and
+                          "Authorization" not in self.headers)
+                else:
+                    ok = self.headers.get("Authorization") == want
+                if not ok:
                     return self.send(401, {"error": "invalid_client"})
                 chal = b64u(hashlib.sha256(
                     f.get("code_verifier", "").encode()).digest())

@@ -379,6 +379,22 @@ class BrokenProviders(unittest.TestCase):
         b = Browser()
         return b.request("GET", srv.url + "/auth/login")
 
+    def test_client_secret_post_when_the_issuer_offers_only_that(self):
+        f = self.fake()
+        f.auth_post = True
+        srv = self.start(f)
+        f.next_token = lambda p: f.keys.sign({"alg": "RS256", "kid": "k1"},
+                                             f.claims(p))
+        b = Browser()
+        st, hd, body, loc = b.go(srv.url + "/auth/login",
+                                 stop=lambda u: u.startswith(f.issuer))
+        st, hd, body = b.request("GET", f.authorize(loc))
+        self.assertEqual(st, 302, body[:300])
+        self.assertTrue(b.cookie("127.0.0.1", "kw_session"))
+        path, headers, form = [r for r in f.requests if r[0] == "/token"][-1]
+        self.assertNotIn("Authorization", headers)
+        self.assertIn("client_secret=", form)
+
     def test_provider_down(self):
         srv = self.start(issuer="http://127.0.0.1:%d" % free_port())
         st, hd, body = self.login_page(srv)

@@ -161,6 +161,18 @@ class Sessions(unittest.TestCase):
         self.assertEqual(self.as_cookie("GET", "/v1/me", ck)[0], 401)
 
 
+class SecureCookie(unittest.TestCase):
+    def test_secure_when_the_public_url_is_https(self):
+        with Server(extra_args=["--public-url",
+                                "https://keywarden.example.com"]) as srv:
+            make_person(srv, "rick@example.com")
+            tok = token_for(srv, "rick@example.com")
+            st, _, hd = srv.request("POST", "/v1/sessions", {"token": tok},
+                                    token=None)
+            self.assertEqual(st, 201)
+            self.assertIn("secure", cookie_of(hd)[1])
+
+
 class SessionEnds(unittest.TestCase):
     """Small session_idle_timeout and session_max_age values."""
 
