@@ -384,15 +384,21 @@ config_public_url(const struct config *c, char *out, size_t outsz)
 void
 config_print(const struct config *c, FILE *fp)
 {
-	json_t	*o = json_object();
+	json_t	*o = json_object(), *oidc = json_object();
 	char	 url[KW_URL_MAX + 64];
-	size_t	 i;
+	size_t	 i, plen = strlen(OIDC_PREFIX);
 
+	/* [oidc] keys nested as in the file, without their prefix */
 	for (i = 0; i < KW_NELEM(keys); i++) {
 		const void *p = (const char *)c + keys[i].off;
-		json_object_set_new(o, keys[i].name, keys[i].type == K_STR ?
-		    json_string(p) : json_integer(*(const int *)p));
+		json_t *v = keys[i].type == K_STR ? json_string(p) :
+		    json_integer(*(const int *)p);
+		if (strncmp(keys[i].name, OIDC_PREFIX, plen) == 0)
+			json_object_set_new(oidc, keys[i].name + plen, v);
+		else
+			json_object_set_new(o, keys[i].name, v);
 	}
+	json_object_set_new(o, "oidc", oidc);
 	config_public_url(c, url, sizeof(url));
 	json_object_set_new(o, "public_url", json_string(url));
 	json_dumpf(o, fp, JSON_INDENT(2) | JSON_SORT_KEYS);

@@ -691,6 +691,10 @@ print_is_json_with_effective_url(void **state)
 	    "127.0.0.1:8200");
 	assert_int_equal(json_integer_value(json_object_get(o, "threads")),
 	    c.threads);
+	/* [oidc] is nested, as in the file */
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    o, "oidc"), "scopes")), "openid email profile");
+	assert_null(json_object_get(o, "oidc_scopes"));
 	json_decref(o);
 	free(text);
 }
