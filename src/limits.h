@@ -19,9 +19,9 @@
 #define KW_CONN_MEMORY		(8 * 1024)	/* per connection: request
 						   line and headers */
 #define KW_RESPONSE_MAX		(8 * 1024 * 1024) /* client: response cap */
-#define KW_RESP_HEADERS_MAX	6		/* extra headers an answer adds
-						   (sign-in: 2 Set-Cookie,
-						   Location, CSP) */
+#define KW_RESP_HEADERS_MAX	4		/* extra headers an answer adds
+						   (the sign-in callback: 2
+						   Set-Cookie, Location) */
 #define KW_RESP_HEADER_NAME_MAX	40		/* bytes, with the NUL */
 #define KW_RESP_HEADER_VALUE_MAX (2 * KW_URL_MAX + 64)	/* bytes, with the
 						   NUL: a sign-in redirect */
