@@ -853,8 +853,17 @@ class WebhookMigration(Base):
     def downgrade_with_old_row(self):
         db = sqlite3.connect(os.path.join(self.srv.data_dir, "keywarden.db"))
         try:
-            self.assertEqual(db.execute("PRAGMA user_version").fetchone(),
-                             (5,))
+            self.assertGreaterEqual(
+                db.execute("PRAGMA user_version").fetchone()[0], 5)
+            # later migrations first: sessions and token expiry
+            if db.execute("SELECT 1 FROM sqlite_master WHERE name ="
+                          " 'sessions'").fetchone():
+                db.executescript(
+                    "DROP INDEX tokens_expiry; DROP TABLE sessions;"
+                    "ALTER TABLE tokens DROP COLUMN label;"
+                    "ALTER TABLE tokens DROP COLUMN expires_at;"
+                    "ALTER TABLE tokens DROP COLUMN last_used_at;"
+                    "ALTER TABLE tokens DROP COLUMN warned_at;")
             payload = json.dumps({"text": "old record", "blocks": [
                 {"type": "section", "text": {"type": "mrkdwn",
                                              "text": "old record"}}]})
