@@ -150,7 +150,10 @@ sessions_touch(struct app *app, struct caller *c, time_t now)
 	 * the idle time */
 	if (c->has_session && app->cfg.session_idle_timeout / 4 < every)
 		every = app->cfg.session_idle_timeout / 4;
-	if (c->seen_s != 0 && now - c->seen_s < every)
+	/* a bound token is not a personal token: its use is the
+	 * broker's to record */
+	if ((c->seen_s != 0 && now - c->seen_s < every) ||
+	    c->bound_credential[0] != '\0')
 		return;
 	kw_time_fmt(now, at, sizeof(at));
 	if (api_write_begin(app, &w) != 0)
