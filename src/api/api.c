@@ -13,11 +13,13 @@
 #include "log.h"
 #include "api/api.h"
 #include "api/authcache.h"
+#include "api/sessions.h"
 #include "api/startup.h"
 #include "api/throttle.h"
 #include "audit/audit.h"
 #include "crypto/crypto.h"
 #include "metrics/metrics.h"
+#include "oidc/oidc.h"
 #include "util/util.h"
 
 static const struct http_route routes[] = {
@@ -79,6 +81,11 @@ static const struct http_route routes[] = {
 	{ "GET",   "/scim/v2/ResourceTypes/{}",	api_scim_resource_type, ACCESS_SCIM, BODY_NONE },
 	{ "GET",   "/scim/v2/Schemas",		api_scim_schemas, ACCESS_SCIM, BODY_NONE },
 	{ "GET",   "/scim/v2/Schemas/{}",	api_scim_schema, ACCESS_SCIM, BODY_NONE },
+	{ "POST",  "/v1/sessions",		api_sessions_create, ACCESS_PUBLIC, BODY_REQUIRED },
+	{ "GET",   "/v1/sessions/current",	api_sessions_current, ACCESS_PERSON, BODY_NONE },
+	{ "DELETE", "/v1/sessions/current",	api_sessions_end, ACCESS_PERSON, BODY_NONE },
+	{ "GET",   "/auth/login",		api_auth_login,	ACCESS_PUBLIC, BODY_NONE },
+	{ "GET",   "/auth/callback",		api_auth_callback, ACCESS_PUBLIC, BODY_NONE },
 };
 
 const struct http_route *
@@ -170,6 +177,9 @@ api_app_init(struct app *app, const struct config *cfg, char *err,
 	    (r = addr_list_parse(cfg->trusted_proxies, &app->proxies, err,
 	    errsz)) != 0 || (r = load_metrics_token(app, cfg, err, errsz)) != 0)
 		return r;
+	if (cfg->oidc_issuer[0] != '\0' && (r = oidc_new(cfg, app->public_url,
+	    &app->oidc, err, errsz)) != 0)
+		return r;
 	if ((app->throttle = throttle_new(cfg->auth_fail_limit,
 	    cfg->auth_fail_window)) == NULL ||
 	    (app->authcache = authcache_new()) == NULL)
@@ -199,6 +209,8 @@ api_app_cleanup(struct app *app)
 	app->throttle = NULL;
 	authcache_free(app->authcache);
 	app->authcache = NULL;
+	oidc_free(app->oidc);
+	app->oidc = NULL;
 	pthread_mutex_destroy(&app->stores_lock);
 }
 
@@ -626,7 +638,7 @@ token_lookup(struct http_req *rq, struct store *st, struct store *w,
 
 	if (st != NULL && authcache_get(app->authcache, c->token_hash,
 	    kw_mono_us() / 1000, c, &gen))
-		return 0;
+		goto check;
 	r = store_token_find(st != NULL ? st : w, c->token_hash, &t,
 	    &c->person);
 	if (r == KW_ERR_NOT_FOUND)
@@ -641,26 +653,62 @@ token_lookup(struct http_req *rq, struct store *st, struct store *w,
 		return http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,
 		    "this person is no longer active");
 	kw_strlcpy(c->token_id, t.id, sizeof(c->token_id));
+	kw_strlcpy(c->expires_at, t.expires_at, sizeof(c->expires_at));
+	c->expires_s = api_time_or_zero(t.expires_at);
+	c->seen_s = api_time_or_zero(t.last_used_at);
 	c->bound_credential[0] = '\0';
 	if (st != NULL)
 		authcache_put(app->authcache, c->token_hash,
 		    kw_mono_us() / 1000, c, gen);
+ check:
+	/* an expired token is refused, from the cache too */
+	if (c->expires_s != 0 && kw_now() >= c->expires_s)
+		return http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL, "this token "
+		    "expired at %s; ask for a new one", c->expires_at);
 	return 0;
 }
 
-/* Authenticate rq's bearer token into c; a failure counts against the
- * client's address. */
+time_t
+api_time_or_zero(const char *s)
+{
+	time_t t;
+
+	return s[0] != '\0' && kw_time_parse(s, &t) == 0 ? t : 0;
+}
+
+/* The caller behind c's keyed hash, by what it presented: a bearer
+ * token or a session cookie (see token_lookup; sessions_lookup). */
+static int
+caller_lookup(struct http_req *rq, struct store *st, struct store *w,
+    struct caller *c)
+{
+	if (c->has_session)
+		return sessions_lookup(rq, st, w, c);
+	return token_lookup(rq, st, w, c);
+}
+
+/* Authenticate rq's bearer token (or, without an Authorization header,
+ * its session cookie) into c; a failure counts against the client's
+ * address.  The token's last use or the session's activity is recorded
+ * (at most once a minute). */
 static int
 authenticate(struct http_req *rq, struct caller *c)
 {
 	struct app	*app = rq->app;
 	struct store	*st;
-	const char	*tok;
+	const char	*tok, *cookie;
 	int		 r;
 
-	if (rq->authorization == NULL)
-		return http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,
-		    "send 'Authorization: Bearer <your kw_ token>'");
+	if (rq->authorization == NULL) {
+		if ((cookie = http_cookie(rq, KW_SESSION_COOKIE)) == NULL)
+			return http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,
+			    "send 'Authorization: Bearer <your kw_ token>' or "
+			    "sign in (POST /v1/sessions, /auth/login)");
+		if ((r = sessions_authenticate(rq, cookie, c)) ==
+		    KW_ERR_UNAUTHENTICATED)
+			return api_auth_failed(rq, NULL, r);
+		return r;
+	}
 	if ((tok = bearer(rq->authorization)) == NULL ||
 	    !crypto_token_wellformed(tok)) {
 		tok = NULL;
@@ -675,7 +723,9 @@ authenticate(struct http_req *rq, struct caller *c)
 	if ((r = crypto_token_hash(app->keys, tok, c->token_hash)) != 0)
 		return r;
 	c->has_token = 1;
-	if ((r = token_lookup(rq, st, NULL, c)) != KW_ERR_UNAUTHENTICATED)
+	if ((r = token_lookup(rq, st, NULL, c)) == 0)
+		sessions_touch(app, c, kw_now());
+	if (r != KW_ERR_UNAUTHENTICATED)
 		return r;
  fail:
 	return api_auth_failed(rq, tok, r);
@@ -717,7 +767,9 @@ api_authorise(struct http_req *rq, const struct http_route *route)
 	 * out */
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return KW_ERR_NOMEM;
-	if ((r = authenticate(rq, c)) != 0) {
+	if ((r = authenticate(rq, c)) != 0 ||
+	    (c->has_session && (r = sessions_csrf(rq, c)) != 0)) {
+		kw_wipe(c, sizeof(*c));
 		free(c);
 		return r;
 	}
@@ -745,11 +797,13 @@ api_reauthorise(struct http_req *rq, const struct http_route *route)
 		return KW_ERR_NOMEM;
 	memcpy(now->token_hash, c->token_hash, sizeof(now->token_hash));
 	now->has_token = c->has_token;
+	now->has_session = c->has_session;
+	memcpy(now->csrf, c->csrf, sizeof(now->csrf));	/* checked already */
 	if ((st = api_store(rq)) == NULL)
 		r = http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
 		    "the store cannot be read");
 	else
-		r = token_lookup(rq, st, NULL, now);
+		r = caller_lookup(rq, st, NULL, now);
 	kw_wipe(c, sizeof(*c));
 	free(c);
 	rq->caller = NULL;
@@ -805,8 +859,8 @@ api_caller_current(struct http_req *rq, struct store *w)
 	if ((now = calloc(1, sizeof(*now))) == NULL)
 		return KW_ERR_NOMEM;
 	*now = *c;
-	if (c->has_token)
-		r = token_lookup(rq, NULL, w, now);
+	if (c->has_token || c->has_session)
+		r = caller_lookup(rq, NULL, w, now);
 	else if ((r = store_person_get(w, c->person.id, &now->person)) ==
 	    KW_ERR_NOT_FOUND || (r == 0 && !now->person.active))
 		r = http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,

@@ -7,6 +7,7 @@
 #define KW_API_H
 
 #include <pthread.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -18,6 +19,7 @@
 
 struct authcache;
 struct group;
+struct oidc;
 struct crypto_keys;
 struct throttle;
 
@@ -29,6 +31,7 @@ struct app {
 	struct crypto_keys	*keys;
 	struct throttle		*throttle;
 	struct authcache	*authcache;
+	struct oidc		*oidc;		/* NULL: no [oidc] section */
 	pthread_mutex_t		 stores_lock;	/* guards stores[] */
 	struct group		*group;		/* API writes: group commit */
 	struct store		*stores[APP_STORES_MAX];
@@ -42,8 +45,10 @@ struct app {
 struct caller {
 	struct person	 person;
 	char		 token_id[KW_ID_MAX + 1];
-	unsigned char	 token_hash[KW_HASH_LEN]; /* keyed hash, has_token */
-	int		 has_token;	/* 0: not a bearer token (Slack) */
+	unsigned char	 token_hash[KW_HASH_LEN]; /* keyed hash of the token
+						   or the session secret */
+	int		 has_token;	/* a bearer token */
+	int		 has_session;	/* a session cookie (neither: Slack) */
 	int		 scim;		/* a SCIM token (token_id, token_hash;
 					   the person is only the actor name
 					   "scim:<token id>", no roles) */
@@ -53,6 +58,15 @@ struct caller {
 	 * whether this request is that call */
 	char		 bound_credential[KW_ID_MAX + 1];
 	int		 bound_route;
+	/* a browser session (cookie): its id and CSRF token ("" for a
+	 * bearer token) */
+	char		 session_id[KW_ID_MAX + 1];
+	char		 csrf[KW_CSRF_LEN + 1];
+	/* the session's absolute end, or the token's expiry ("" / 0: none) */
+	char		 expires_at[KW_TIME_LEN + 1];
+	time_t		 expires_s;
+	/* the last use (token) or activity (session) on record; 0: never */
+	time_t		 seen_s;
 };
 
 /* Prepare app from a validated configuration: load the master key of
@@ -133,11 +147,14 @@ int	 api_store_fail(struct http_req *rq, int r, const char *what,
 	    const char *key);
 
 /* Mint a personal token for p inside the caller's transaction (its keyed
- * hash stored, its audit event by actor); the token goes to tok (wipe
- * it after showing it once), its id to id. */
+ * hash stored, its audit event by actor), labelled label (may be "") and
+ * expiring in days days; the token goes to tok (wipe it after showing it
+ * once), its record (without the hash) to rec (may be NULL). */
 int	 api_token_mint(struct store *st, const struct crypto_keys *keys,
-	    const struct person *p, const char *actor, char *tok, size_t toksz,
-	    char *id, size_t idsz);
+	    const struct person *p, const char *actor, const char *label,
+	    int days, char *tok, size_t toksz, struct token_rec *rec);
+/* A personal token's JSON (never its secret or hash). */
+json_t	*api_token_json(const struct token_rec *t);
 
 /* The body of a decision on a request: a comment, acknowledge_risk, and
  * for fulfilment the secret (wipe it) and the id it has on the instance. */
@@ -166,6 +183,9 @@ int	 api_manager_loop(struct store *st, const char *p_id,
 
 /* Prefix the recorded error field with "outer." (nested objects). */
 void	 api_nest_field(struct http_req *rq, const char *outer);
+
+/* An RFC 3339 time as seconds, 0 for "" or an unreadable one. */
+time_t	 api_time_or_zero(const char *s);
 
 /* JSON shapes of the API. */
 json_t	*api_person_json(const struct person *p);
@@ -260,6 +280,11 @@ int	 api_settings_email_put(struct http_req *, struct http_resp *);
 int	 api_settings_email_get(struct http_req *, struct http_resp *);
 int	 api_slack_interactions(struct http_req *, struct http_resp *);
 int	 api_audit_list(struct http_req *, struct http_resp *);
+int	 api_sessions_create(struct http_req *, struct http_resp *);
+int	 api_sessions_current(struct http_req *, struct http_resp *);
+int	 api_sessions_end(struct http_req *, struct http_resp *);
+int	 api_auth_login(struct http_req *, struct http_resp *);
+int	 api_auth_callback(struct http_req *, struct http_resp *);
 int	 api_audit_verify(struct http_req *, struct http_resp *);
 
 /* SCIM (scim.c): the dialect of /scim/v2 (application/scim+json, SCIM

@@ -180,12 +180,15 @@ people_offboard(struct app *app, const char *actor, const char *p_id,
 	if ((r = store_person_update(st, p)) != 0 ||
 	    (r = store_token_revoke_person(st, p->id, p->updated_at,
 	    &out->tokens_revoked)) != 0 ||
+	    (r = store_session_delete_person(st, p->id,
+	    &out->sessions_ended)) != 0 ||
 	    (r = withdraw_open(st, actor, p, out->withdrawn)) != 0 ||
 	    (r = held_credentials(st, p, held)) != 0)
 		goto out;
 	r = audit_append(st, actor, "person.offboard", p->email,
-	    json_pack("{s:s, s:i, s:O, s:I}", "id", p->id, "tokens_revoked",
-	    out->tokens_revoked, "requests_withdrawn", out->withdrawn,
+	    json_pack("{s:s, s:i, s:i, s:O, s:I}", "id", p->id, "tokens_revoked",
+	    out->tokens_revoked, "sessions_ended", out->sessions_ended,
+	    "requests_withdrawn", out->withdrawn,
 	    "credentials_to_revoke", (json_int_t)held->n));
  out:
 	if (r != 0 && r != checked && r != KW_ERR_NOT_FOUND &&

@@ -14,6 +14,7 @@
 struct offboard_result {
 	struct person	 person;	/* as it is now (inactive) */
 	int		 tokens_revoked;
+	int		 sessions_ended;	/* sign-in sessions deleted */
 	json_t		*withdrawn;	/* ids of the requests withdrawn */
 	json_t		*revoked;	/* [{id, result}] per credential */
 	int		 last_admin;	/* refused: the last active admin */

@@ -125,6 +125,8 @@ int	 http_route_match(const struct http_route *routes, size_t nroutes,
 const char *http_header(const struct http_req *rq, const char *name);
 /* A query-string parameter of the request, or NULL. */
 const char *http_query(const struct http_req *rq, const char *key);
+/* The value of the request's cookie name, or NULL. */
+const char *http_cookie(const struct http_req *rq, const char *name);
 
 /* Set a handler error's message (printf-style) and optional field. */
 int	 http_fail(struct http_req *rq, int err, const char *field,

@@ -100,6 +100,12 @@ http_fail(struct http_req *rq, int err, const char *field, const char *fmt,
 	return err;
 }
 
+const char *
+http_cookie(const struct http_req *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, name);
+}
+
 int
 http_resp_header(struct http_resp *rs, const char *name, const char *fmt,
     ...)

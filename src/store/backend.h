@@ -36,6 +36,18 @@ struct store_ops {
 	int	(*token_revoke_person)(void *, const char *, const char *, int *);
 	int	(*token_each)(void *, const char *, store_token_cb, void *);
 	int	(*token_revoke)(void *, const char *, const char *, const char *);
+	int	(*token_touch)(void *, const char *, const char *);
+	int	(*token_expiring)(void *, const char *, const char *, size_t,
+		    store_token_cb, void *);
+	int	(*token_warned)(void *, const char *, const char *);
+
+	int	(*session_insert)(void *, const struct session_rec *);
+	int	(*session_find)(void *, const unsigned char *,
+		    struct session_rec *, struct person *);
+	int	(*session_touch)(void *, const char *, const char *);
+	int	(*session_delete)(void *, const char *);
+	int	(*session_delete_person)(void *, const char *, int *);
+	int	(*session_purge)(void *, const char *, const char *, int *);
 
 	int	(*person_scim_count)(void *, int64_t *);
 	int	(*person_scim_page)(void *, int64_t, size_t, store_person_cb,

@@ -431,8 +431,14 @@ class SchemaUpgrade(Base):
         db = sqlite3.connect(os.path.join(self.srv.data_dir, "keywarden.db"))
         try:
             self.assertEqual(db.execute("PRAGMA user_version").fetchone(),
-                             (7,))
+                             (8,))
+            # undo 8 (sessions and token expiry), then 7 (SCIM)
             db.executescript(
+                "DROP INDEX tokens_expiry; DROP TABLE sessions;"
+                "ALTER TABLE tokens DROP COLUMN label;"
+                "ALTER TABLE tokens DROP COLUMN expires_at;"
+                "ALTER TABLE tokens DROP COLUMN last_used_at;"
+                "ALTER TABLE tokens DROP COLUMN warned_at;"
                 "DROP TABLE scim_tokens;"
                 "ALTER TABLE people DROP COLUMN external_id;"
                 "ALTER TABLE people DROP COLUMN managed_by;"
