@@ -66,6 +66,15 @@ struct http_resp {
 	char		*text;		/* owned (malloc); sent as text/plain
 					   when body is NULL */
 	int		 retry_after;	/* > 0: a Retry-After header */
+	const void	*data;		/* static bytes (never freed), sent
+					   as type when body and text are
+					   NULL */
+	size_t		 data_len;
+	const char	*type;		/* Content-Type of data (static) */
+	const char	*cache;		/* Cache-Control (static); NULL:
+					   no-store */
+	int		 page;		/* a web UI answer: the UI's
+					   Content-Security-Policy */
 	struct http_header headers[KW_RESP_HEADERS_MAX];
 	size_t		 nheaders;
 };
