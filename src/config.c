@@ -18,7 +18,8 @@
 enum ktype { K_STR, K_INT };
 
 static const struct key {
-	const char	*name;		/* file key and flag (--name, - for _) */
+	const char	*name;		/* file key and flag (--name, - for _);
+					   [oidc] keys are "oidc_" + file key */
 	const char	*env;
 	enum ktype	 type;
 	size_t		 off;
@@ -57,7 +58,25 @@ static const struct key {
 	    offsetof(struct config, jobs_interval), 0, 1, 86400 },
 	{ "notify_interval", "KEYWARDEN_NOTIFY_INTERVAL", K_INT,
 	    offsetof(struct config, notify_interval), 0, 1, 3600 },
+	{ "session_max_age", "KEYWARDEN_SESSION_MAX_AGE", K_INT,
+	    offsetof(struct config, session_max_age), 0, 1, 30 * 86400 },
+	{ "session_idle_timeout", "KEYWARDEN_SESSION_IDLE_TIMEOUT", K_INT,
+	    offsetof(struct config, session_idle_timeout), 0, 1, 30 * 86400 },
+	{ "oidc_issuer", "KEYWARDEN_OIDC_ISSUER", K_STR,
+	    offsetof(struct config, oidc_issuer), KW_URL_MAX + 1, 0, 0 },
+	{ "oidc_client_id", "KEYWARDEN_OIDC_CLIENT_ID", K_STR,
+	    offsetof(struct config, oidc_client_id), 256, 0, 0 },
+	{ "oidc_client_secret_file", "KEYWARDEN_OIDC_CLIENT_SECRET_FILE",
+	    K_STR, offsetof(struct config, oidc_client_secret_file),
+	    KW_PATH_MAX, 0, 0 },
+	{ "oidc_scopes", "KEYWARDEN_OIDC_SCOPES", K_STR,
+	    offsetof(struct config, oidc_scopes), KW_OIDC_SCOPES_MAX, 0, 0 },
+	{ "oidc_allowed_email_domains", "KEYWARDEN_OIDC_ALLOWED_EMAIL_DOMAINS",
+	    K_STR, offsetof(struct config, oidc_allowed_email_domains),
+	    KW_OIDC_DOMAINS_MAX, 0, 0 },
 };
+
+#define OIDC_PREFIX	"oidc_"
 
 void
 config_defaults(struct config *c)
@@ -78,6 +97,10 @@ config_defaults(struct config *c)
 	c->reconcile_interval = 300;
 	c->jobs_interval = 60;
 	c->notify_interval = 5;
+	c->session_max_age = KW_SESSION_MAX_AGE_S;
+	c->session_idle_timeout = KW_SESSION_IDLE_S;
+	kw_strlcpy(c->oidc_scopes, "openid email profile",
+	    sizeof(c->oidc_scopes));
 }
 
 static const struct key *
@@ -160,16 +183,27 @@ static int
 cfg_ini_line(void *user, const char *section, const char *name,
     const char *value)
 {
-	struct ini_ctx *x = user;
+	struct ini_ctx	*x = user;
+	char		 key[128];
+	int		 oidc = strcmp(section, "oidc") == 0;
 
 	if (x->failed)
 		return 0;
-	if (strcmp(section, "server") != 0) {
+	if (!oidc && strcmp(section, "server") != 0) {
 		snprintf(x->err, x->errsz, "unknown section [%s]", section);
 		x->failed = 1;
 		return 0;
 	}
-	if (config_set(x->c, name, value, x->err, x->errsz) != 0) {
+	/* [oidc] holds the oidc_ keys (without the prefix), [server] the
+	 * others */
+	if (!oidc && strncmp(name, OIDC_PREFIX, strlen(OIDC_PREFIX)) == 0) {
+		snprintf(x->err, x->errsz, "'%s' belongs in the [oidc] section "
+		    "(without the prefix)", name);
+		x->failed = 1;
+		return 0;
+	}
+	snprintf(key, sizeof(key), "%s%s", oidc ? OIDC_PREFIX : "", name);
+	if (config_set(x->c, key, value, x->err, x->errsz) != 0) {
 		x->failed = 1;
 		return 0;
 	}
@@ -261,6 +295,37 @@ config_split_listen(const char *listen, char *host, size_t hostsz, int *port)
 	return 0;
 }
 
+/* [oidc]: all or nothing; the issuer speaks https (plain http only on a
+ * loopback address: tests, the demo). */
+static int
+oidc_validate(const struct config *c, char *err, size_t errsz)
+{
+	size_t n = strlen(c->oidc_issuer);
+
+	if (n == 0 && c->oidc_client_id[0] == '\0' &&
+	    c->oidc_client_secret_file[0] == '\0')
+		return 0;
+	if (n == 0 || c->oidc_client_id[0] == '\0' ||
+	    c->oidc_client_secret_file[0] == '\0') {
+		snprintf(err, errsz, "[oidc]: issuer, client_id and "
+		    "client_secret_file are all needed");
+		return KW_ERR_CONFIG;
+	}
+	if (!kw_valid_url(c->oidc_issuer, 1) ||
+	    strchr(c->oidc_issuer, '?') != NULL ||
+	    strchr(c->oidc_issuer, '#') != NULL) {
+		snprintf(err, errsz, "[oidc] issuer: expected an https URL "
+		    "without a query or fragment (http only on a loopback "
+		    "address)");
+		return KW_ERR_CONFIG;
+	}
+	if (strstr(c->oidc_scopes, "openid") == NULL) {
+		snprintf(err, errsz, "[oidc] scopes: must include openid");
+		return KW_ERR_CONFIG;
+	}
+	return 0;
+}
+
 int
 config_validate(const struct config *c, char *err, size_t errsz)
 {
@@ -280,7 +345,7 @@ config_validate(const struct config *c, char *err, size_t errsz)
 		snprintf(err, errsz, "public_url: expected an http(s) URL");
 		return KW_ERR_CONFIG;
 	}
-	return 0;
+	return oidc_validate(c, err, errsz);
 }
 
 void

@@ -75,6 +75,34 @@
 #define KW_SEALED_MAX		(KW_BOT_TOKEN_MAX + KW_SEAL_OVERHEAD)
 #define KW_SEALED_SECRET_MAX	(KW_SECRET_MAX + 256 + KW_SEAL_OVERHEAD)
 
+/* Personal tokens and sessions */
+#define KW_TOKEN_LABEL_MAX	100		/* a personal token's label */
+#define KW_TOKEN_DAYS_DEFAULT	90		/* expires_in_days default */
+#define KW_TOKEN_DAYS_MAX	365		/* expires_in_days at most */
+#define KW_TOKEN_WARN_DAYS	7		/* owner warned before expiry */
+#define KW_TOUCH_S		60		/* last_used / last_seen written
+						   at most this often */
+#define KW_SESSION_PREFIX	"kws_"		/* session cookie value */
+#define KW_SESSION_COOKIE	"kw_session"
+#define KW_CSRF_LEN		43		/* base64url of 32 bytes */
+#define KW_SESSION_MAX_AGE_S	43200		/* 12 h absolute */
+#define KW_SESSION_IDLE_S	3600		/* 1 h idle */
+
+/* OpenID Connect sign-in */
+#define KW_OIDC_LOGIN_TTL_S	600		/* /auth/login to /auth/callback */
+#define KW_OIDC_COOKIE		"kw_oidc"	/* the sealed login state */
+#define KW_OIDC_RETURN_MAX	512		/* return_to path, bytes */
+#define KW_OIDC_SKEW_S		60		/* iat/exp clock skew */
+#define KW_OIDC_SCOPES_MAX	256		/* scopes setting, bytes */
+#define KW_OIDC_DOMAINS_MAX	512		/* allowed_email_domains */
+#define KW_OIDC_SECRET_MAX	512		/* client secret, bytes */
+#define KW_OIDC_DOC_MAX		(256 * 1024)	/* discovery, JWKS, token answer */
+#define KW_OIDC_KEYS_MAX	32		/* keys kept from a JWKS */
+#define KW_OIDC_JWKS_REFRESH_S	10		/* unknown kid: refetch at most */
+#define KW_OIDC_DISCOVERY_TTL_S	3600		/* discovery document reused */
+#define KW_OIDC_TOKEN_MAX	16384		/* an ID token, bytes */
+#define KW_OIDC_CODE_MAX	2048		/* authorization code, bytes */
+
 /* Configuration */
 #define KW_PATH_MAX		1024
 #define KW_THREADS_MAX		64

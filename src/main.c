@@ -118,7 +118,6 @@ init_admin(struct store *st, const struct crypto_keys *keys,
     const char *email, const char *name, char *tok, size_t toksz,
     struct person *p)
 {
-	char	id[KW_ID_MAX + 1];
 	int	r;
 
 	memset(p, 0, sizeof(*p));
@@ -136,8 +135,8 @@ init_admin(struct store *st, const struct crypto_keys *keys,
 	    (r = store_person_insert(st, p)) == 0 &&
 	    (r = audit_append(st, "system", "person.create", p->email,
 	    json_pack("{s:s, s:[s]}", "id", p->id, "roles", "admin"))) == 0 &&
-	    (r = api_token_mint(st, keys, p, "system", tok, toksz, id,
-	    sizeof(id))) == 0)
+	    (r = api_token_mint(st, keys, p, "system", "keywarden init",
+	    KW_TOKEN_DAYS_DEFAULT, tok, toksz, NULL)) == 0)
 		r = store_commit(st);
 	if (r != 0)
 		store_rollback(st);
@@ -159,7 +158,7 @@ cmd_issue_token(int argc, char **argv)
 	};
 	const char		*dir = getenv("KEYWARDEN_DATA_DIR"), *email = NULL;
 	char			 keypath[KW_PATH_MAX + 16], tok[KW_TOKEN_STR_MAX];
-	char			 id[KW_ID_MAX + 1];
+	struct token_rec	 t;
 	struct crypto_keys	*keys = NULL;
 	struct store		*st = NULL;
 	struct person		 p;
@@ -187,15 +186,16 @@ cmd_issue_token(int argc, char **argv)
 	}
 	if ((r = store_begin(st)) != 0)
 		goto out;
-	if ((r = api_token_mint(st, keys, &p, "system (issue-token)", tok,
-	    sizeof(tok), id, sizeof(id))) == 0)
+	if ((r = api_token_mint(st, keys, &p, "system (issue-token)",
+	    "keywarden issue-token", KW_TOKEN_DAYS_DEFAULT, tok, sizeof(tok),
+	    &t)) == 0)
 		r = store_commit(st);
 	if (r != 0) {
 		store_rollback(st);
 		goto out;
 	}
-	out = json_pack("{s:s, s:s, s:s}", "id", id, "token", tok, "person",
-	    p.email);
+	out = json_pack("{s:s, s:s, s:s, s:s}", "id", t.id, "token", tok,
+	    "person", p.email, "expires_at", t.expires_at);
 	json_dumpf(out, stdout, JSON_INDENT(2));
 	fputc('\n', stdout);
 	fflush(stdout);

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "api/api.h"
 #include "api/authcache.h"
+#include "api/sessions.h"
 #include "api/throttle.h"
 #include "api/web.h"
 #include "audit/audit.h"
@@ -71,6 +72,11 @@ static const struct http_route routes[] = {
 	{ "PUT",   "/v1/settings/slack",	api_settings_slack_put, ACCESS_ADMIN, BODY_REQUIRED },
 	{ "GET",   "/v1/settings/slack",	api_settings_slack_get, ACCESS_ADMIN, BODY_NONE },
 	{ "POST",  "/v1/slack/interactions",	api_slack_interactions, ACCESS_PUBLIC, BODY_FORM },
+	{ "POST",  "/v1/sessions",		api_sessions_create, ACCESS_PUBLIC, BODY_REQUIRED },
+	{ "GET",   "/v1/sessions/current",	api_sessions_current, ACCESS_PERSON, BODY_NONE },
+	{ "DELETE", "/v1/sessions/current",	api_sessions_end, ACCESS_PERSON, BODY_NONE },
+	{ "GET",   "/auth/login",		api_auth_login,	ACCESS_PUBLIC, BODY_NONE },
+	{ "GET",   "/auth/callback",		api_auth_callback, ACCESS_PUBLIC, BODY_NONE },
 };
 
 const struct http_route *
@@ -272,8 +278,24 @@ api_write_begin(struct app *app, struct store **w)
 	return KW_ERR_UNAVAILABLE;
 }
 
+static int	write_end(struct app *, int, int);
+
 int
 api_write_end(struct app *app, int r)
+{
+	return write_end(app, r, 1);
+}
+
+int
+api_write_end_keep_cache(struct app *app, int r)
+{
+	return write_end(app, r, 0);
+}
+
+/* Keep or undo the caller's change, wait for its commit; a committed
+ * change drops the authentication cache when invalidate is set. */
+static int
+write_end(struct app *app, int r, int invalidate)
 {
 	struct group	*g = app->group;
 	uint64_t	 mine = g->seq;
@@ -295,7 +317,8 @@ api_write_end(struct app *app, int r)
 	pthread_mutex_unlock(&g->lock);
 	if (r == 0 && rc != 0)
 		r = KW_ERR_UNAVAILABLE;
-	if (r == 0)	/* roles, activity or tokens may have changed */
+	if (r == 0 && invalidate)	/* roles, activity or tokens may
+					   have changed */
 		authcache_invalidate(app->authcache);
 	return r;
 }
@@ -390,6 +413,21 @@ bearer(const char *h)
 	return *h ? h : NULL;
 }
 
+/* The token's expiry or last use as a time, 0 for none. */
+static time_t
+time_or_zero(const char *s)
+{
+	time_t t;
+
+	return s[0] != '\0' && kw_time_parse(s, &t) == 0 ? t : 0;
+}
+
+/*
+ * Who the request is from: a bearer token when there is an Authorization
+ * header, else the session cookie (sessions.c).  Both are looked up by
+ * keyed hash through the authentication cache; an expired token is
+ * refused even from the cache.
+ */
 static int
 authenticate(struct http_req *rq, struct caller *c)
 {
@@ -397,12 +435,17 @@ authenticate(struct http_req *rq, struct caller *c)
 	struct token_rec	 t;
 	struct store		*st;
 	unsigned char		 h[KW_HASH_LEN];
-	const char		*tok;
+	const char		*tok, *cookie;
+	time_t			 now;
 	int			 r;
 
-	if (rq->authorization == NULL)
+	if (rq->authorization == NULL) {
+		if ((cookie = http_cookie(rq, KW_SESSION_COOKIE)) != NULL)
+			return sessions_authenticate(rq, cookie, c);
 		return http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,
-		    "send 'Authorization: Bearer <your kw_ token>'");
+		    "send 'Authorization: Bearer <your kw_ token>' or sign in "
+		    "(POST /v1/sessions, /auth/login)");
+	}
 	if ((tok = bearer(rq->authorization)) == NULL ||
 	    !crypto_token_wellformed(tok)) {
 		r = http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,
@@ -416,7 +459,7 @@ authenticate(struct http_req *rq, struct caller *c)
 	if ((r = crypto_token_hash(app->keys, tok, h)) != 0)
 		return r;
 	if (authcache_get(app->authcache, h, kw_mono_us() / 1000, c))
-		return 0;
+		goto check;
 	r = store_token_find(st, h, &t, &c->person);
 	if (r == KW_ERR_NOT_FOUND || (r == 0 && !crypto_eq(h, t.hash,
 	    sizeof(h)))) {
@@ -433,7 +476,18 @@ authenticate(struct http_req *rq, struct caller *c)
 		goto fail;
 	}
 	kw_strlcpy(c->token_id, t.id, sizeof(c->token_id));
+	kw_strlcpy(c->expires_at, t.expires_at, sizeof(c->expires_at));
+	c->expires_s = time_or_zero(t.expires_at);
+	c->seen_s = time_or_zero(t.last_used_at);
 	authcache_put(app->authcache, h, kw_mono_us() / 1000, c);
+ check:
+	now = kw_now();
+	if (c->expires_s != 0 && now >= c->expires_s) {
+		r = http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL, "this token "
+		    "expired at %s; ask for a new one", c->expires_at);
+		goto fail;
+	}
+	sessions_touch(app, c, h, now);
 	return 0;
  fail:
 	throttle_fail(app->throttle, rq->remote,
@@ -457,7 +511,9 @@ api_authorise(struct http_req *rq, const struct http_route *route)
 		    "retry after %d seconds", rq->retry_after);
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return KW_ERR_NOMEM;
-	if ((r = authenticate(rq, c)) != 0) {
+	if ((r = authenticate(rq, c)) != 0 ||
+	    (c->session_id[0] != '\0' && (r = sessions_csrf(rq, c)) != 0)) {
+		kw_wipe(c, sizeof(*c));
 		free(c);
 		return r;
 	}

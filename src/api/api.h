@@ -7,6 +7,7 @@
 #define KW_API_H
 
 #include <pthread.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -38,6 +39,15 @@ struct app {
 struct caller {
 	struct person	person;
 	char		token_id[KW_ID_MAX + 1];
+	/* a browser session (cookie): its id and CSRF token ("" for a
+	 * bearer token) */
+	char		session_id[KW_ID_MAX + 1];
+	char		csrf[KW_CSRF_LEN + 1];
+	/* the session's absolute end, or the token's expiry ("" / 0: none) */
+	char		expires_at[KW_TIME_LEN + 1];
+	time_t		expires_s;
+	/* the last use (token) or activity (session) on record; 0: never */
+	time_t		seen_s;
 };
 
 /* Prepare app from a validated configuration: load the master key of
@@ -81,6 +91,10 @@ int	 api_tx_begin(struct http_req *rq, struct store **st);
  * r or KW_ERR_UNAVAILABLE.  Never nest. */
 int	 api_write_begin(struct app *app, struct store **w);
 int	 api_write_end(struct app *app, int r);
+/* api_write_end for bookkeeping that changes nobody's rights (a token's
+ * last use, a session's last activity): the authentication cache is
+ * kept. */
+int	 api_write_end_keep_cache(struct app *app, int r);
 /* Keep the change when r is 0 (else undo it) and wait until it is
  * committed.  Returns r, or KW_ERR_UNAVAILABLE when the commit failed.
  * *st is then this thread's own connection, for reads after the fact. */
@@ -94,11 +108,14 @@ int	 api_store_fail(struct http_req *rq, int r, const char *what,
 	    const char *key);
 
 /* Mint a personal token for p inside the caller's transaction (its keyed
- * hash stored, its audit event by actor); the token goes to tok (wipe
- * it after showing it once), its id to id. */
+ * hash stored, its audit event by actor), labelled label (may be "") and
+ * expiring in days days; the token goes to tok (wipe it after showing it
+ * once), its record (without the hash) to rec (may be NULL). */
 int	 api_token_mint(struct store *st, const struct crypto_keys *keys,
-	    const struct person *p, const char *actor, char *tok, size_t toksz,
-	    char *id, size_t idsz);
+	    const struct person *p, const char *actor, const char *label,
+	    int days, char *tok, size_t toksz, struct token_rec *rec);
+/* A personal token's JSON (never its secret or hash). */
+json_t	*api_token_json(const struct token_rec *t);
 
 /* The body of a decision on a request: a comment, acknowledge_risk, and
  * for fulfilment the secret (wipe it) and the id it has on the instance. */
@@ -199,6 +216,11 @@ int	 api_settings_slack_put(struct http_req *, struct http_resp *);
 int	 api_settings_slack_get(struct http_req *, struct http_resp *);
 int	 api_slack_interactions(struct http_req *, struct http_resp *);
 int	 api_audit_list(struct http_req *, struct http_resp *);
+int	 api_sessions_create(struct http_req *, struct http_resp *);
+int	 api_sessions_current(struct http_req *, struct http_resp *);
+int	 api_sessions_end(struct http_req *, struct http_resp *);
+int	 api_auth_login(struct http_req *, struct http_resp *);
+int	 api_auth_callback(struct http_req *, struct http_resp *);
 int	 api_audit_verify(struct http_req *, struct http_resp *);
 
 #endif /* KW_API_H */

@@ -326,10 +326,11 @@ api_people_patch(struct http_req *rq, struct http_resp *rs)
 
 int
 api_token_mint(struct store *st, const struct crypto_keys *keys,
-    const struct person *p, const char *actor, char *tok, size_t toksz,
-    char *id, size_t idsz)
+    const struct person *p, const char *actor, const char *label, int days,
+    char *tok, size_t toksz, struct token_rec *rec)
 {
 	struct token_rec	t;
+	time_t			now = kw_now();
 	int			r;
 
 	memset(&t, 0, sizeof(t));
@@ -338,28 +339,55 @@ api_token_mint(struct store *st, const struct crypto_keys *keys,
 		return r;
 	crypto_random_id("tok_", t.id, sizeof(t.id));
 	kw_strlcpy(t.person_id, p->id, sizeof(t.person_id));
-	kw_time_fmt(kw_now(), t.created_at, sizeof(t.created_at));
+	kw_strlcpy(t.label, label, sizeof(t.label));
+	kw_time_fmt(now, t.created_at, sizeof(t.created_at));
+	kw_time_fmt(now + (time_t)days * 86400, t.expires_at,
+	    sizeof(t.expires_at));
 	if ((r = store_token_insert(st, &t)) != 0)
 		return r;
-	kw_strlcpy(id, t.id, idsz);
+	if (rec != NULL) {
+		*rec = t;
+		kw_wipe(rec->hash, sizeof(rec->hash));
+	}
+	kw_wipe(t.hash, sizeof(t.hash));
 	return audit_append(st, actor, "token.create", p->email, json_pack(
-	    "{s:s, s:s}", "person_id", p->id, "token_id", t.id));
+	    "{s:s, s:s, s:s, s:s}", "person_id", p->id, "token_id", t.id,
+	    "label", t.label, "expires_at", t.expires_at));
+}
+
+json_t *
+api_token_json(const struct token_rec *t)
+{
+	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:b}", "id", t->id,
+	    "label", t->label, "created_at", t->created_at, "expires_at",
+	    t->expires_at[0] ? json_string(t->expires_at) : json_null(),
+	    "last_used_at", t->last_used_at[0] ? json_string(t->last_used_at) :
+	    json_null(), "revoked_at", t->revoked_at[0] ?
+	    json_string(t->revoked_at) : json_null(), "active",
+	    t->revoked_at[0] == '\0');
 }
 
 /* Issue a personal token: an admin for anyone, a person for themselves.
- * The token is shown in this answer only; the store keeps its keyed
- * hash. */
+ * {"label", "expires_in_days"} (default 90, at most 365).  The token is
+ * shown in this answer only; the store keeps its keyed hash. */
 int
 api_people_token(struct http_req *rq, struct http_resp *rs)
 {
 	struct app		*app = rq->app;
 	const struct person	*me = api_me(rq);
 	struct person		 p;
+	struct token_rec	 t;
 	struct store		*st;
-	char			 tok[KW_TOKEN_STR_MAX], id[KW_ID_MAX + 1];
-	int			 r;
+	char			 tok[KW_TOKEN_STR_MAX];
+	char			 label[KW_TOKEN_LABEL_MAX + 1] = "";
+	int			 r, days = KW_TOKEN_DAYS_DEFAULT;
 
-	if ((r = jv_known(rq, rq->body, (const char *const[]){ NULL })) != 0)
+	if ((r = jv_known(rq, rq->body, (const char *const[]){ "label",
+	    "expires_in_days", NULL })) != 0 ||
+	    (r = jv_str(rq, rq->body, "label", JV_NULLABLE,
+	    KW_TOKEN_LABEL_MAX, label, sizeof(label), NULL)) != 0 ||
+	    (r = jv_int(rq, rq->body, "expires_in_days", 0, 1,
+	    KW_TOKEN_DAYS_MAX, &days, NULL)) != 0)
 		return r;
 	/* refused before the lookup: the answer says nothing about who
 	 * else exists */
@@ -379,16 +407,17 @@ api_people_token(struct http_req *rq, struct http_resp *rs)
 		    "%.200s is not active", p.email);
 		goto out;
 	}
-	if ((r = api_token_mint(st, app->keys, &p, me->email, tok, sizeof(tok),
-	    id, sizeof(id))) != 0)
+	if ((r = api_token_mint(st, app->keys, &p, me->email, label, days, tok,
+	    sizeof(tok), &t)) != 0)
 		r = api_store_fail(rq, r == KW_ERR_CONFLICT ? KW_ERR_UNAVAILABLE :
 		    r, "token", "");
  out:
 	r = api_tx_end(rq, &st, r);
 	if (r == 0) {
 		rs->status = 201;
-		rs->body = json_pack("{s:s, s:s, s:s}", "id", id, "token",
-		    tok, "person", p.email);
+		rs->body = api_token_json(&t);
+		json_object_set_new(rs->body, "token", json_string(tok));
+		json_object_set_new(rs->body, "person", json_string(p.email));
 	}
 	kw_wipe(tok, sizeof(tok));
 	return r;
@@ -408,10 +437,7 @@ may_manage_tokens(const struct http_req *rq, const char *key, int read)
 static int
 token_one(const struct token_rec *t, void *arg)
 {
-	json_array_append_new(arg, json_pack("{s:s, s:s, s:o, s:b}", "id",
-	    t->id, "created_at", t->created_at, "revoked_at",
-	    t->revoked_at[0] ? json_string(t->revoked_at) : json_null(),
-	    "active", t->revoked_at[0] == '\0'));
+	json_array_append_new(arg, api_token_json(t));
 	return 0;
 }
 
@@ -599,7 +625,7 @@ api_people_offboard(struct http_req *rq, struct http_resp *rs)
 	struct store		*st;
 	json_t			*withdrawn = json_array(), *revoked = NULL;
 	struct id_list		*held;
-	int			 r, ntok = 0;
+	int			 r, ntok = 0, nses = 0;
 
 	if ((held = calloc(1, sizeof(*held))) == NULL) {
 		r = KW_ERR_NOMEM;
@@ -622,21 +648,24 @@ api_people_offboard(struct http_req *rq, struct http_resp *rs)
 	if ((r = store_person_update(st, &p)) != 0 ||
 	    (r = store_token_revoke_person(st, p.id, p.updated_at,
 	    &ntok)) != 0 ||
+	    (r = store_session_delete_person(st, p.id, &nses)) != 0 ||
 	    (r = withdraw_open(rq, st, &p, withdrawn)) != 0 ||
 	    (r = held_credentials(st, &p, held)) != 0) {
 		r = api_store_fail(rq, r, "person", p.email);
 		goto out;
 	}
 	r = api_audit(rq, st, "person.offboard", p.email,
-	    json_pack("{s:s, s:i, s:O, s:I}", "id", p.id, "tokens_revoked",
-	    ntok, "requests_withdrawn", withdrawn, "credentials_to_revoke",
+	    json_pack("{s:s, s:i, s:i, s:O, s:I}", "id", p.id,
+	    "tokens_revoked", ntok, "sessions_ended", nses,
+	    "requests_withdrawn", withdrawn, "credentials_to_revoke",
 	    (json_int_t)held->n));
  out:
 	r = api_tx_end(rq, &st, r);
 	if (r == 0) {
 		revoked = revoke_all(rq, st, held);
-		rs->body = json_pack("{s:o, s:i, s:O, s:O}", "person",
+		rs->body = json_pack("{s:o, s:i, s:i, s:O, s:O}", "person",
 		    api_person_json(&p), "tokens_revoked", ntok,
+		    "sessions_ended", nses,
 		    "requests_withdrawn", withdrawn, "credentials_revoked",
 		    revoked);
 	}

@@ -53,11 +53,6 @@ struct http_req {
 	int		 retry_after;	/* seconds, for 429 */
 };
 
-/* An extra response header (a value the application chose). */
-struct http_header {
-	char		 name[KW_RESP_HEADER_NAME_MAX];
-	char		 value[KW_RESP_HEADER_VALUE_MAX];
-};
 
 struct http_resp {
 	int		 status;	/* 200, 201, ... */
@@ -66,23 +61,22 @@ struct http_resp {
 	char		*text;		/* owned (malloc); sent as text/plain
 					   when body is NULL */
 	int		 retry_after;	/* > 0: a Retry-After header */
-	const void	*data;		/* static bytes (never freed), sent
-					   as type when body and text are
+	char		*html;		/* owned; sent as text/html (a page
+					   with the UI's CSP) when body is
 					   NULL */
+	const void	*data;		/* static bytes (never freed), sent
+					   as type when body, html and text
+					   are NULL */
 	size_t		 data_len;
 	const char	*type;		/* Content-Type of data (static) */
 	const char	*cache;		/* Cache-Control (static); NULL:
 					   no-store */
 	int		 page;		/* a web UI answer: the UI's
 					   Content-Security-Policy */
-	struct http_header headers[KW_RESP_HEADERS_MAX];
-	size_t		 nheaders;
+	size_t		 nheaders;	/* more headers (Set-Cookie, ETag) */
+	const char	*header_names[KW_RESP_HEADERS_MAX];	/* static */
+	char		*header_values[KW_RESP_HEADERS_MAX];	/* owned */
 };
-
-/* Add a header to rs (printf-style value); KW_ERR_TOO_LARGE when the
- * table is full or the name or value does not fit. */
-int	 http_resp_header(struct http_resp *rs, const char *name,
-	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 struct http_route;
 /* A handler returns 0 and fills rs, or a negative KW_ERR_* (with
@@ -113,6 +107,13 @@ int	 http_route_match(const struct http_route *routes, size_t nroutes,
 const char *http_header(const struct http_req *rq, const char *name);
 /* A query-string parameter of the request, or NULL. */
 const char *http_query(const struct http_req *rq, const char *key);
+/* The value of the request's cookie name, or NULL. */
+const char *http_cookie(const struct http_req *rq, const char *name);
+/* Add a response header (name static; the value is printf-style and
+ * copied).  0, or KW_ERR_NOMEM / KW_ERR_INTERNAL when full or when the
+ * value holds CR or LF. */
+int	 http_resp_header(struct http_resp *rs, const char *name,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Set a handler error's message (printf-style) and optional field. */
 int	 http_fail(struct http_req *rq, int err, const char *field,

@@ -71,6 +71,53 @@ http_query(const struct http_req *rq, const char *key)
 	    key);
 }
 
+const char *
+http_cookie(const struct http_req *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, name);
+}
+
+int
+http_resp_header(struct http_resp *rs, const char *name, const char *fmt,
+    ...)
+{
+	va_list	 ap;
+	char	*v;
+	int	 n;
+
+	if (rs->nheaders >= KW_RESP_HEADERS_MAX)
+		return KW_ERR_INTERNAL;
+	va_start(ap, fmt);
+	n = vasprintf(&v, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return KW_ERR_NOMEM;
+	if (strpbrk(v, "\r\n") != NULL) {
+		free(v);
+		return KW_ERR_INTERNAL;
+	}
+	rs->header_names[rs->nheaders] = name;
+	rs->header_values[rs->nheaders++] = v;
+	return 0;
+}
+
+/* Free what a handler put in rs. */
+static void
+resp_free(struct http_resp *rs)
+{
+	size_t i;
+
+	json_decref(rs->body);
+	rs->body = NULL;
+	free(rs->html);
+	rs->html = NULL;
+	free(rs->text);
+	rs->text = NULL;
+	for (i = 0; i < rs->nheaders; i++)
+		free(rs->header_values[i]);
+	rs->nheaders = 0;
+}
+
 int
 http_fail(struct http_req *rq, int err, const char *field, const char *fmt,
     ...)
@@ -87,38 +134,16 @@ http_fail(struct http_req *rq, int err, const char *field, const char *fmt,
 	return err;
 }
 
-int
-http_resp_header(struct http_resp *rs, const char *name, const char *fmt,
-    ...)
-{
-	struct http_header	*h;
-	va_list			 ap;
-	int			 n;
-
-	if (rs->nheaders >= KW_RESP_HEADERS_MAX ||
-	    strlen(name) >= sizeof(h->name))
-		return KW_ERR_TOO_LARGE;
-	h = &rs->headers[rs->nheaders];
-	va_start(ap, fmt);
-	n = vsnprintf(h->value, sizeof(h->value), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(h->value))
-		return KW_ERR_TOO_LARGE;
-	kw_strlcpy(h->name, name, sizeof(h->name));
-	rs->nheaders++;
-	return 0;
-}
-
 /* The web UI's policy: nothing from another origin, no inline script
  * or style, no framing. */
 #define UI_CSP	"default-src 'self'; script-src 'self'; style-src 'self'; " \
 	"img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; " \
 	"form-action 'self'"
 
-/* Queue rs on the connection: its JSON body (consumed), else its text
- * (consumed), else its static data, else an empty body; with Retry-After
- * when retry_after > 0, the UI's security headers for a page, and the
- * extra headers it names. */
+/* Queue rs (consumed) on the connection: its JSON body, else its HTML
+ * page, else its text, else its static data, else an empty body; with
+ * Retry-After when retry_after > 0, the UI's security headers for a page
+ * (HTML, a redirect, or rs->page), and the handler's headers. */
 static enum MHD_Result
 send_resp(struct MHD_Connection *c, struct exchange *x, struct http_resp *rs)
 {
@@ -132,22 +157,23 @@ send_resp(struct MHD_Connection *c, struct exchange *x, struct http_resp *rs)
 
 	if (rs->body != NULL) {
 		text = json_dumps(rs->body, JSON_COMPACT);
-		json_decref(rs->body);
-		rs->body = NULL;
-		free(rs->text);
-		rs->text = NULL;
 		if (text == NULL) {
 			status = 500;
 			text = strdup("{\"error\":{\"code\":\"internal\","
 			    "\"message\":\"could not render the answer\"}}");
-			if (text == NULL)
-				return MHD_NO;
 		}
+	} else if (rs->html != NULL) {
+		text = rs->html;
+		rs->html = NULL;
+		type = "text/html; charset=utf-8";
+		rs->page = 1;
 	} else if (rs->text != NULL) {
 		text = rs->text;
 		rs->text = NULL;
 		type = "text/plain; charset=utf-8";
 	}
+	if (status >= 300 && status < 400)
+		rs->page = 1;
 	if (text == NULL && rs->data != NULL) {
 		resp = MHD_create_response_from_buffer(rs->data_len,
 		    (void *)(uintptr_t)rs->data, MHD_RESPMEM_PERSISTENT);
@@ -157,6 +183,7 @@ send_resp(struct MHD_Connection *c, struct exchange *x, struct http_resp *rs)
 		    text, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {
 		free(text);
+		resp_free(rs);
 		return MHD_NO;
 	}
 	if (text != NULL || rs->data != NULL)
@@ -176,9 +203,10 @@ send_resp(struct MHD_Connection *c, struct exchange *x, struct http_resp *rs)
 		snprintf(ra, sizeof(ra), "%d", rs->retry_after);
 		MHD_add_response_header(resp, "Retry-After", ra);
 	}
-	for (i = 0; i < rs->nheaders && i < KW_RESP_HEADERS_MAX; i++)
-		MHD_add_response_header(resp, rs->headers[i].name,
-		    rs->headers[i].value);
+	for (i = 0; i < rs->nheaders; i++)
+		MHD_add_response_header(resp, rs->header_names[i],
+		    rs->header_values[i]);
+	resp_free(rs);
 	ret = MHD_queue_response(c, (unsigned)status, resp);
 	MHD_destroy_response(resp);
 	x->status = status;
@@ -342,14 +370,12 @@ finish(struct MHD_Connection *c, struct exchange *x)
 		return send_error(c, x, http_fail(&x->rq, KW_ERR_INVALID_JSON,
 		    NULL, "this endpoint needs a JSON object body"));
 	r = x->route->handler(&x->rq, &rs);
-	if (r == 0 && rs.body == NULL && rs.text == NULL && rs.data == NULL &&
-	    rs.status < 300 &&
-	    rs.status != 204)
+	if (r == 0 && rs.body == NULL && rs.text == NULL && rs.html == NULL &&
+	    rs.data == NULL && rs.status < 300 && rs.status != 204)
 		r = http_fail(&x->rq, KW_ERR_INTERNAL, NULL,
 		    "the answer could not be built");
 	if (r != 0) {
-		json_decref(rs.body);
-		free(rs.text);
+		resp_free(&rs);
 		return send_error(c, x, r);
 	}
 	return send_resp(c, x, &rs);

@@ -30,6 +30,18 @@ struct store_ops {
 	int	(*token_revoke_person)(void *, const char *, const char *, int *);
 	int	(*token_each)(void *, const char *, store_token_cb, void *);
 	int	(*token_revoke)(void *, const char *, const char *, const char *);
+	int	(*token_touch)(void *, const char *, const char *);
+	int	(*token_expiring)(void *, const char *, const char *, size_t,
+		    store_token_cb, void *);
+	int	(*token_warned)(void *, const char *, const char *);
+
+	int	(*session_insert)(void *, const struct session_rec *);
+	int	(*session_find)(void *, const unsigned char *,
+		    struct session_rec *, struct person *);
+	int	(*session_touch)(void *, const char *, const char *);
+	int	(*session_delete)(void *, const char *);
+	int	(*session_delete_person)(void *, const char *, int *);
+	int	(*session_purge)(void *, const char *, const char *, int *);
 
 	int	(*instance_insert)(void *, const struct instance *);
 	int	(*instance_update)(void *, const struct instance *);

@@ -188,6 +188,29 @@ static const char *const migrations[] = {
 	"CREATE INDEX outbox_due ON outbox(sent_at, failed_at,"
 	"  next_attempt_at);"
 	"UPDATE outbox SET recipient = 'webhook' WHERE channel = 'webhook';",
+	/* 6: personal tokens get a label, an expiry and a last use; browser
+	 * sessions.  Tokens from before expire 90 days after the upgrade
+	 * (their owners are warned 7 days before): nothing breaks at the
+	 * upgrade, and no token lives forever. */
+	"ALTER TABLE tokens ADD COLUMN label TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE tokens ADD COLUMN expires_at TEXT;"
+	"ALTER TABLE tokens ADD COLUMN last_used_at TEXT;"
+	"ALTER TABLE tokens ADD COLUMN warned_at TEXT;"
+	"UPDATE tokens SET expires_at ="
+	"  strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '+90 days')"
+	"  WHERE revoked_at IS NULL;"
+	"CREATE INDEX tokens_expiry ON tokens(expires_at)"
+	"  WHERE revoked_at IS NULL AND warned_at IS NULL;"
+	"CREATE TABLE sessions ("
+	"  id TEXT PRIMARY KEY,"
+	"  person_id TEXT NOT NULL REFERENCES people(id),"
+	"  hash BLOB NOT NULL UNIQUE,"
+	"  method TEXT NOT NULL,"
+	"  created_at TEXT NOT NULL,"
+	"  expires_at TEXT NOT NULL,"
+	"  last_seen_at TEXT NOT NULL);"
+	"CREATE INDEX sessions_person ON sessions(person_id);"
+	"CREATE INDEX sessions_expiry ON sessions(expires_at);",
 };
 #define SCHEMA_VERSION ((int)KW_NELEM(migrations))
 
@@ -235,7 +258,9 @@ enum stmt {
 	S_PERSON_INSERT, S_PERSON_UPDATE, S_PERSON_BY_ID, S_PERSON_BY_EMAIL,
 	S_PERSON_LIST,
 	S_TOKEN_INSERT, S_TOKEN_FIND, S_TOKEN_REVOKE_PERSON, S_TOKEN_LIST,
-	S_TOKEN_REVOKE,
+	S_TOKEN_REVOKE, S_TOKEN_TOUCH, S_TOKEN_EXPIRING, S_TOKEN_WARNED,
+	S_SESS_INSERT, S_SESS_FIND, S_SESS_TOUCH, S_SESS_DELETE,
+	S_SESS_DELETE_PERSON, S_SESS_PURGE,
 	S_INSTANCE_INSERT, S_INSTANCE_UPDATE, S_INSTANCE_BY_NAME,
 	S_INSTANCE_LIST, S_PROV_DELETE, S_PROV_INSERT, S_PROV_LIST,
 	S_REQ_INSERT, S_REQ_TRANSITION, S_REQ_GET, S_REQ_LIST,
@@ -275,10 +300,12 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_PERSON_LIST] = "SELECT " PERSON_COLS PERSON_FROM
 	    "WHERE p.seq > ?1 ORDER BY p.seq LIMIT ?2",
 	[S_TOKEN_INSERT] =
-	    "INSERT INTO tokens (id, person_id, hash, created_at)"
-	    " VALUES (?1, ?2, ?3, ?4)",
+	    "INSERT INTO tokens (id, person_id, hash, created_at, label,"
+	    " expires_at) VALUES (?1, ?2, ?3, ?4, ?5, nullif(?6, ''))",
 	[S_TOKEN_FIND] =
-	    "SELECT " PERSON_COLS ", t.id, t.person_id, t.hash, t.created_at"
+	    "SELECT " PERSON_COLS ", t.id, t.person_id, t.hash, t.created_at,"
+	    " t.label, coalesce(t.expires_at, ''),"
+	    " coalesce(t.last_used_at, '')"
 	    " FROM tokens t JOIN people p ON p.id = t.person_id"
 	    " LEFT JOIN people m ON m.id = p.manager_id"
 	    " WHERE t.hash = ?1 AND t.revoked_at IS NULL",
@@ -286,11 +313,39 @@ static const char *const stmt_sql[S__COUNT] = {
 	    "UPDATE tokens SET revoked_at = ?2"
 	    " WHERE person_id = ?1 AND revoked_at IS NULL",
 	[S_TOKEN_LIST] =
-	    "SELECT id, person_id, created_at, coalesce(revoked_at, '')"
+	    "SELECT id, person_id, created_at, coalesce(revoked_at, ''),"
+	    " label, coalesce(expires_at, ''), coalesce(last_used_at, '')"
 	    " FROM tokens WHERE person_id = ?1 ORDER BY created_at, id",
 	[S_TOKEN_REVOKE] =
 	    "UPDATE tokens SET revoked_at = ?3"
 	    " WHERE person_id = ?1 AND id = ?2 AND revoked_at IS NULL",
+	[S_TOKEN_TOUCH] =
+	    "UPDATE tokens SET last_used_at = ?2 WHERE id = ?1",
+	/* live tokens expiring by ?1 (and not yet), never warned about */
+	[S_TOKEN_EXPIRING] =
+	    "SELECT id, person_id, created_at, '', label, expires_at,"
+	    " coalesce(last_used_at, '') FROM tokens"
+	    " WHERE revoked_at IS NULL AND warned_at IS NULL"
+	    " AND expires_at <= ?1 AND expires_at > ?2"
+	    " ORDER BY expires_at LIMIT ?3",
+	[S_TOKEN_WARNED] =
+	    "UPDATE tokens SET warned_at = ?2"
+	    " WHERE id = ?1 AND warned_at IS NULL",
+	[S_SESS_INSERT] =
+	    "INSERT INTO sessions (id, person_id, hash, method, created_at,"
+	    " expires_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[S_SESS_FIND] =
+	    "SELECT " PERSON_COLS ", s.id, s.person_id, s.hash, s.method,"
+	    " s.created_at, s.expires_at, s.last_seen_at"
+	    " FROM sessions s JOIN people p ON p.id = s.person_id"
+	    " LEFT JOIN people m ON m.id = p.manager_id"
+	    " WHERE s.hash = ?1",
+	[S_SESS_TOUCH] =
+	    "UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1",
+	[S_SESS_DELETE] = "DELETE FROM sessions WHERE id = ?1",
+	[S_SESS_DELETE_PERSON] = "DELETE FROM sessions WHERE person_id = ?1",
+	[S_SESS_PURGE] =
+	    "DELETE FROM sessions WHERE expires_at <= ?1 OR last_seen_at <= ?2",
 	[S_INSTANCE_INSERT] =
 	    "INSERT INTO instances (id, name, display_name, provider, url,"
 	    " allow_integrations, issuance, allowed_scopes, max_lifetime_days,"
@@ -886,6 +941,8 @@ sq_token_insert(void *ctx, const struct token_rec *t)
 	bind_str(s, 2, t->person_id);
 	sqlite3_bind_blob(s, 3, t->hash, KW_HASH_LEN, SQLITE_TRANSIENT);
 	bind_str(s, 4, t->created_at);
+	bind_str(s, 5, t->label);
+	bind_str(s, 6, t->expires_at);
 	return sq_exec(s);
 }
 
@@ -908,6 +965,9 @@ sq_token_find(void *ctx, const unsigned char *hash, struct token_rec *t,
 		col_str(s, 13, t->person_id, sizeof(t->person_id));
 		memcpy(t->hash, sqlite3_column_blob(s, 14), KW_HASH_LEN);
 		col_str(s, 15, t->created_at, sizeof(t->created_at));
+		col_str(s, 16, t->label, sizeof(t->label));
+		col_str(s, 17, t->expires_at, sizeof(t->expires_at));
+		col_str(s, 18, t->last_used_at, sizeof(t->last_used_at));
 		r = 0;
 	} else
 		r = rc == SQLITE_ROW || rc == SQLITE_DONE ? KW_ERR_NOT_FOUND :
@@ -950,6 +1010,9 @@ sq_token_each(void *ctx, const char *person_id, store_token_cb cb, void *arg)
 		col_str(s, 1, t.person_id, sizeof(t.person_id));
 		col_str(s, 2, t.created_at, sizeof(t.created_at));
 		col_str(s, 3, t.revoked_at, sizeof(t.revoked_at));
+		col_str(s, 4, t.label, sizeof(t.label));
+		col_str(s, 5, t.expires_at, sizeof(t.expires_at));
+		col_str(s, 6, t.last_used_at, sizeof(t.last_used_at));
 		ret = cb(&t, arg);
 	}
 	if (ret == 0 && rc != SQLITE_DONE)
@@ -974,6 +1037,147 @@ sq_token_revoke(void *ctx, const char *person_id, const char *id,
 	if ((r = sq_exec(s)) == 0 && sqlite3_changes(q->db) == 0)
 		r = KW_ERR_NOT_FOUND;
 	return r;
+}
+
+/* Run statement id with string arguments a (and b, unless NULL);
+ * *n (may be NULL) gets the number of rows changed. */
+static int
+sq_exec2(struct sq *q, enum stmt id, const char *a, const char *b, int *n)
+{
+	sqlite3_stmt	*s = sq_stmt(q, id);
+	int		 r;
+
+	if (n != NULL)
+		*n = 0;
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, a);
+	if (b != NULL)
+		bind_str(s, 2, b);
+	if ((r = sq_exec(s)) == 0 && n != NULL)
+		*n = sqlite3_changes(q->db);
+	return r;
+}
+
+static int
+sq_token_touch(void *ctx, const char *id, const char *at)
+{
+	return sq_exec2(ctx, S_TOKEN_TOUCH, id, at, NULL);
+}
+
+static int
+sq_token_expiring(void *ctx, const char *before, const char *now,
+    size_t limit, store_token_cb cb, void *arg)
+{
+	struct token_rec	 t;
+	sqlite3_stmt		*s = sq_stmt(ctx, S_TOKEN_EXPIRING);
+	int			 rc, ret = 0;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, before);
+	bind_str(s, 2, now);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)limit);
+	while (ret == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&t, 0, sizeof(t));
+		col_str(s, 0, t.id, sizeof(t.id));
+		col_str(s, 1, t.person_id, sizeof(t.person_id));
+		col_str(s, 2, t.created_at, sizeof(t.created_at));
+		col_str(s, 4, t.label, sizeof(t.label));
+		col_str(s, 5, t.expires_at, sizeof(t.expires_at));
+		col_str(s, 6, t.last_used_at, sizeof(t.last_used_at));
+		ret = cb(&t, arg);
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = KW_ERR_UNAVAILABLE;
+	sqlite3_reset(s);
+	return ret;
+}
+
+static int
+sq_token_warned(void *ctx, const char *id, const char *at)
+{
+	int n, r;
+
+	if ((r = sq_exec2(ctx, S_TOKEN_WARNED, id, at, &n)) != 0)
+		return r;
+	return n == 1;
+}
+
+/* ---- sessions ---- */
+
+static int
+sq_session_insert(void *ctx, const struct session_rec *se)
+{
+	sqlite3_stmt *s = sq_stmt(ctx, S_SESS_INSERT);
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, se->id);
+	bind_str(s, 2, se->person_id);
+	sqlite3_bind_blob(s, 3, se->hash, KW_HASH_LEN, SQLITE_TRANSIENT);
+	bind_str(s, 4, se->method);
+	bind_str(s, 5, se->created_at);
+	bind_str(s, 6, se->expires_at);
+	bind_str(s, 7, se->last_seen_at);
+	return sq_exec(s);
+}
+
+static int
+sq_session_find(void *ctx, const unsigned char *hash, struct session_rec *se,
+    struct person *owner)
+{
+	sqlite3_stmt	*s = sq_stmt(ctx, S_SESS_FIND);
+	int		 rc, r;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	sqlite3_bind_blob(s, 1, hash, KW_HASH_LEN, SQLITE_STATIC);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW &&
+	    sqlite3_column_bytes(s, 14) == KW_HASH_LEN) {
+		person_row(s, owner);
+		memset(se, 0, sizeof(*se));
+		col_str(s, 12, se->id, sizeof(se->id));
+		col_str(s, 13, se->person_id, sizeof(se->person_id));
+		memcpy(se->hash, sqlite3_column_blob(s, 14), KW_HASH_LEN);
+		col_str(s, 15, se->method, sizeof(se->method));
+		col_str(s, 16, se->created_at, sizeof(se->created_at));
+		col_str(s, 17, se->expires_at, sizeof(se->expires_at));
+		col_str(s, 18, se->last_seen_at, sizeof(se->last_seen_at));
+		r = 0;
+	} else
+		r = rc == SQLITE_ROW || rc == SQLITE_DONE ? KW_ERR_NOT_FOUND :
+		    KW_ERR_UNAVAILABLE;
+	sqlite3_reset(s);
+	return r;
+}
+
+static int
+sq_session_touch(void *ctx, const char *id, const char *at)
+{
+	return sq_exec2(ctx, S_SESS_TOUCH, id, at, NULL);
+}
+
+static int
+sq_session_delete(void *ctx, const char *id)
+{
+	int n, r;
+
+	if ((r = sq_exec2(ctx, S_SESS_DELETE, id, NULL, &n)) == 0 && n == 0)
+		r = KW_ERR_NOT_FOUND;
+	return r;
+}
+
+static int
+sq_session_delete_person(void *ctx, const char *person_id, int *n)
+{
+	return sq_exec2(ctx, S_SESS_DELETE_PERSON, person_id, NULL, n);
+}
+
+static int
+sq_session_purge(void *ctx, const char *now, const char *idle_before, int *n)
+{
+	return sq_exec2(ctx, S_SESS_PURGE, now, idle_before, n);
 }
 
 /* ---- instances ---- */
@@ -1934,6 +2138,15 @@ const struct store_ops store_sqlite_ops = {
 	.token_revoke_person = sq_token_revoke_person,
 	.token_each = sq_token_each,
 	.token_revoke = sq_token_revoke,
+	.token_touch = sq_token_touch,
+	.token_expiring = sq_token_expiring,
+	.token_warned = sq_token_warned,
+	.session_insert = sq_session_insert,
+	.session_find = sq_session_find,
+	.session_touch = sq_session_touch,
+	.session_delete = sq_session_delete,
+	.session_delete_person = sq_session_delete_person,
+	.session_purge = sq_session_purge,
 	.instance_insert = sq_instance_insert,
 	.instance_update = sq_instance_update,
 	.instance_get = sq_instance_get,

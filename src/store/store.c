@@ -108,6 +108,63 @@ store_token_revoke(struct store *st, const char *person_id, const char *id,
 }
 
 int
+store_token_touch(struct store *st, const char *id, const char *at)
+{
+	return st->ops->token_touch(st->ctx, id, at);
+}
+
+int
+store_token_expiring(struct store *st, const char *before, const char *now,
+    size_t limit, store_token_cb cb, void *arg)
+{
+	return st->ops->token_expiring(st->ctx, before, now, limit, cb, arg);
+}
+
+int
+store_token_warned(struct store *st, const char *id, const char *at)
+{
+	return st->ops->token_warned(st->ctx, id, at);
+}
+
+int
+store_session_insert(struct store *st, const struct session_rec *se)
+{
+	return st->ops->session_insert(st->ctx, se);
+}
+
+int
+store_session_find(struct store *st, const unsigned char hash[KW_HASH_LEN],
+    struct session_rec *se, struct person *owner)
+{
+	return st->ops->session_find(st->ctx, hash, se, owner);
+}
+
+int
+store_session_touch(struct store *st, const char *id, const char *at)
+{
+	return st->ops->session_touch(st->ctx, id, at);
+}
+
+int
+store_session_delete(struct store *st, const char *id)
+{
+	return st->ops->session_delete(st->ctx, id);
+}
+
+int
+store_session_delete_person(struct store *st, const char *person_id, int *n)
+{
+	return st->ops->session_delete_person(st->ctx, person_id, n);
+}
+
+int
+store_session_purge(struct store *st, const char *now,
+    const char *idle_before, int *n)
+{
+	return st->ops->session_purge(st->ctx, now, idle_before, n);
+}
+
+int
 store_instance_insert(struct store *st, const struct instance *in)
 {
 	return st->ops->instance_insert(st->ctx, in);

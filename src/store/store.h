@@ -47,6 +47,20 @@ struct token_rec {
 	unsigned char	hash[KW_HASH_LEN];
 	char		created_at[KW_TIME_LEN + 1];
 	char		revoked_at[KW_TIME_LEN + 1];	/* "" = live */
+	char		label[KW_TOKEN_LABEL_MAX + 1];
+	char		expires_at[KW_TIME_LEN + 1];	/* "" = never */
+	char		last_used_at[KW_TIME_LEN + 1];	/* "" = never used */
+};
+
+/* A browser session: only the keyed hash of its secret is kept. */
+struct session_rec {
+	char		id[KW_ID_MAX + 1];
+	char		person_id[KW_ID_MAX + 1];
+	unsigned char	hash[KW_HASH_LEN];
+	char		method[16];			/* "token", "oidc" */
+	char		created_at[KW_TIME_LEN + 1];
+	char		expires_at[KW_TIME_LEN + 1];	/* absolute end */
+	char		last_seen_at[KW_TIME_LEN + 1];	/* for the idle end */
 };
 
 struct person_ref {
@@ -303,6 +317,32 @@ int	 store_token_revoke(struct store *, const char *person_id,
 /* Revoke every live token of person_id at time at; *n gets the count. */
 int	 store_token_revoke_person(struct store *, const char *person_id,
 	    const char *at, int *n);
+/* Record that token id was used at time at. */
+int	 store_token_touch(struct store *, const char *id, const char *at);
+/* Live tokens never warned about that expire after now and by before,
+ * soonest first, at most limit (ids, owner, label, times). */
+int	 store_token_expiring(struct store *, const char *before,
+	    const char *now, size_t limit, store_token_cb cb, void *arg);
+/* Record the expiry warning of token id: 1 the first time, 0 if it had
+ * been (someone else warned), or a KW_ERR_*. */
+int	 store_token_warned(struct store *, const char *id, const char *at);
+
+int	 store_session_insert(struct store *, const struct session_rec *);
+/* The session with this keyed hash, and its person (expiry is the
+ * caller's to judge).  se->hash is filled for a constant-time check. */
+int	 store_session_find(struct store *, const unsigned char hash[KW_HASH_LEN],
+	    struct session_rec *se, struct person *owner);
+/* Record activity on session id at time at. */
+int	 store_session_touch(struct store *, const char *id, const char *at);
+/* End session id: KW_ERR_NOT_FOUND when there is none. */
+int	 store_session_delete(struct store *, const char *id);
+/* End every session of person_id; *n gets the count. */
+int	 store_session_delete_person(struct store *, const char *person_id,
+	    int *n);
+/* Forget sessions past their end (expires_at <= now) or idle since
+ * idle_before; *n gets the count. */
+int	 store_session_purge(struct store *, const char *now,
+	    const char *idle_before, int *n);
 
 int	 store_instance_insert(struct store *, const struct instance *);
 int	 store_instance_update(struct store *, const struct instance *);
