@@ -116,7 +116,9 @@ web_landing(struct http_req *rq, struct http_resp *rs)
 int
 web_config(struct http_req *rq, struct http_resp *rs)
 {
-	KW_UNUSED(rq);
-	rs->body = json_pack("{s:b, s:s}", "sso", 0, "build", web_build_id);
+	const struct app *app = rq->app;
+
+	rs->body = json_pack("{s:b, s:s}", "sso", app->cfg.oidc_issuer[0] !=
+	    '\0', "build", web_build_id);
 	return rs->body ? 0 : KW_ERR_NOMEM;
 }
