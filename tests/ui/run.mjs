@@ -75,6 +75,11 @@ async function heading(p) {
   return (await h.textContent()).trim();
 }
 
+/** Wait until the page's heading is text (pages draw asynchronously). */
+async function expectHeading(p, text) {
+  await p.page.locator('h1', { hasText: text }).filter({ hasText: new RegExp('^' + text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + '$') }).waitFor();
+}
+
 async function shot(p, name) {
   await p.page.screenshot({ path: path.join(ART, name + '.png'), fullPage: true });
 }
@@ -134,7 +139,7 @@ await check('sign-in page: personal token form, strict CSP, no SSO link without 
   const csp = resp.headers()['content-security-policy'];
   assert(csp === "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'", 'CSP: ' + csp);
-  assert((await heading(rick)) === 'Sign in', 'heading');
+  await expectHeading(rick, 'Sign in');
   assert(await rick.page.getByRole('button', { name: 'Sign in', exact: true }).isVisible(), 'Sign in button');
   assert(!(await rick.page.getByRole('link', { name: 'Sign in with SSO' }).count()), 'no SSO link expected');
   await shot(rick, 'signin');
@@ -152,7 +157,7 @@ await check('a wrong token is refused with the API\'s message', async () => {
 await check('requester files a request (New request form, policy shown first)', async () => {
   await signIn(rick);
   await rick.page.getByRole('link', { name: 'New request' }).click();
-  assert((await heading(rick)) === 'New request', 'heading');
+  await expectHeading(rick, 'New request');
   await rick.page.getByRole('heading', { name: /Policy of/ }).waitFor();
   await rick.page.getByLabel('Instance').selectOption('global');
   await rick.page.getByLabel('Kind').selectOption('api_token');
@@ -166,7 +171,7 @@ await check('requester files a request (New request form, policy shown first)', 
   await rick.page.getByRole('button', { name: 'Submit request' }).click();
   await rick.page.waitForURL(/\/requests\/[a-z0-9_]+$/);
   requestId = rick.page.url().split('/').pop();
-  assert((await heading(rick)) === 'Request ' + requestId, 'request page');
+  await expectHeading(rick, 'Request ' + requestId);
   assert(/Waiting for manager/.test(await rick.page.locator('main').textContent()), 'state shown');
 });
 
@@ -189,10 +194,10 @@ await check('a refusal shows the API\'s message next to the field', async () => 
 
 await check('landing link: the manager opens /requests/{id} signed out, signs in, lands there, approves', async () => {
   await maria.page.goto(URL0 + '/requests/' + requestId);
-  assert((await heading(maria)) === 'Sign in', 'sign-in first');
+  await expectHeading(maria, 'Sign in');
   await signIn(maria);
   assert(maria.page.url() === URL0 + '/requests/' + requestId, 'landed on ' + maria.page.url());
-  assert((await heading(maria)) === 'Request ' + requestId, 'request page after sign-in');
+  await expectHeading(maria, 'Request ' + requestId);
   await maria.page.getByLabel('Comment').fill('Fine for the export');
   await shot(maria, 'request-decision');
   await axe(maria, 'request-decision');
@@ -206,13 +211,13 @@ await check('the provisioner finds it in "Waiting for me" and approves: issued',
   await signIn(pat);
   await pat.page.getByRole('link', { name: 'Waiting for me' }).click();
   await pat.page.getByRole('link', { name: requestId }).click();
-  assert((await heading(pat)) === 'Request ' + requestId, 'request page');
+  await expectHeading(pat, 'Request ' + requestId);
   await pat.page.getByRole('button', { name: 'Approve', exact: true }).click();
   await pat.page.getByRole('status').filter({ hasText: 'Approved' }).waitFor();
   const main = await pat.page.locator('main').textContent();
   assert(/Issued/.test(main), 'issued: ' + main.slice(0, 300));
   await pat.page.getByRole('link', { name: 'Waiting for me' }).click();
-  await heading(pat);
+  await expectHeading(pat, 'Waiting for me');
   await pat.page.waitForLoadState('networkidle');
   await shot(pat, 'waiting');
   await axe(pat, 'waiting');
@@ -339,7 +344,7 @@ await check('admin pages: navigation, instances with the expiry chart, audit wit
   await shot(admin, 'instance');
   await axe(admin, 'instance');
   await nav.getByRole('link', { name: 'Instances' }).click();
-  await heading(admin);
+  await expectHeading(admin, 'Instances');
   await shot(admin, 'instances');
   await axe(admin, 'instances');
   await nav.getByRole('link', { name: 'Audit' }).click();
