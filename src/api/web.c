@@ -45,15 +45,20 @@ accept_pos(const char *a, const char *t)
 }
 
 int
-web_wants_html(const struct http_req *rq)
+web_accept_html(const char *a)
 {
-	const char	*a = http_header(rq, "Accept");
-	long		 html, json;
+	long html, json;
 
 	if (a == NULL || (html = accept_pos(a, "text/html")) < 0)
 		return 0;
 	json = accept_pos(a, "application/json");
 	return json < 0 || html < json;
+}
+
+int
+web_wants_html(const struct http_req *rq)
+{
+	return web_accept_html(http_header(rq, "Accept"));
 }
 
 /* rs answers with asset a: its bytes, or 304 when the client's copy

@@ -24,7 +24,11 @@ extern const struct web_asset		 web_assets[];
 extern const size_t			 web_nassets;
 extern const struct web_asset *const	 web_shell;	/* index.html */
 
-/* 1 if rq's Accept header prefers HTML (a browser) to JSON. */
+/* 1 if an Accept header value (NULL: none) prefers HTML to JSON: it
+ * names text/html, not refused with q=0, before application/json or
+ * without it.  A browser's page load does; API clients do not. */
+int	 web_accept_html(const char *accept);
+/* web_accept_html of rq's Accept header. */
 int	 web_wants_html(const struct http_req *rq);
 
 /* GET /static/{build}/{file}: an embedded file, cached for good. */
