@@ -142,7 +142,7 @@ export async function instancePage(name) {
         const d = daysUntil(t.deactivation_due);
         return [t.name || t.api_token_id, t.active ? 'Yes' : 'No', when(t.last_used_at),
           t.deactivation_due ? when(t.deactivation_due) + (d !== null && d < 14 ? ' (soon)' : '') : '—',
-          t.shutdown, t.replacement ? link('/credentials/' + t.replacement.id, t.replacement.name || t.replacement.id) :
+          when(t.shutdown), t.replacement ? link('/credentials/' + t.replacement.id, t.replacement.name || t.replacement.id) :
             h('span', { class: 'badge st-denied' }, 'Not replaced')];
       }));
   return h('div', null, title('Instance ' + name),

@@ -10,6 +10,7 @@ import {
 } from './ui.js';
 
 const PAGE = 25;
+const SPARSE_FOLLOW_MAX = 8;	// more calls for one short page, at most
 
 function requestRows(items) {
   return items.map((r) => [
@@ -22,8 +23,16 @@ function requestRows(items) {
 async function requestList(caption, q, empty) {
   const box = h('div');
   async function load(cursor) {
-    const page = await api('GET', '/v1/requests' + qs({ ...q, limit: PAGE, cursor }));
-    const rows = requestRows(page.items);
+    // A sparse filter ("actionable" among many pending requests) may
+    // answer a short page with a cursor: the server examines a bounded
+    // number of requests per call.  Go on until the page is full.
+    let page = await api('GET', '/v1/requests' + qs({ ...q, limit: PAGE, cursor }));
+    const items = page.items;
+    for (let n = 0; items.length < PAGE && page.next_cursor && n < SPARSE_FOLLOW_MAX; n++) {
+      page = await api('GET', '/v1/requests' + qs({ ...q, limit: PAGE - items.length, cursor: page.next_cursor }));
+      items.push(...page.items);
+    }
+    const rows = requestRows(items);
     box.replaceChildren(rows.length ? table(caption,
       ['Request', 'Instance', 'Kind', 'State', 'Requester', 'Filed'], rows) :
       h('p', { class: 'muted' }, empty), pager(page.next_cursor, (c) => load(c).catch(showErr)));

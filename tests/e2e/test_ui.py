@@ -257,6 +257,20 @@ class Browser(unittest.TestCase):
                "broker_credential": None, "bulk_requests": BULK}
         if "default_delivery" in inst:      # the broker is built in
             cfg["broker_credential"] = issue(file("rick", delivery="broker"))
+        # a manual instance: the provisioner fulfils through the UI
+        st, out, _ = srv.request("POST", "/v1/instances", {
+            "name": "eu", "display_name": "Zendesk EU",
+            "url": "https://eu.example.com", "issuance": "manual",
+            "provisioners": ["pat@example.com"],
+            "allow_integrations": False})
+        self.assertEqual(st, 201, out)
+        rid = file("rick", instance="eu")
+        for who in ("maria", "pat"):
+            st, r, _ = srv.request("POST", "/v1/requests/%s/approve" % rid,
+                                   {}, token=tok[who])
+            self.assertEqual(st, 200, r)
+        self.assertEqual(r["state"], "awaiting_fulfilment", r)
+        cfg["fulfil_request"] = rid
         errors = []
         per = BULK // BULK_THREADS
         threads = [threading.Thread(target=_bulk_file, args=(

@@ -224,8 +224,10 @@ await check('the provisioner finds it in "Waiting for me" and approves: issued',
 });
 
 await check('the requester reveals the secret once, copies it, dismisses it (gone from the page)', async () => {
-  await rick.page.getByRole('link', { name: 'My credentials' }).click();
-  await rick.page.locator('main table a').first().click();
+  await rick.page.getByRole('link', { name: 'My requests' }).click();
+  await rick.page.getByRole('link', { name: requestId }).click();
+  await expectHeading(rick, 'Request ' + requestId);
+  await rick.page.locator('main dl a[href^="/credentials/"]').click();
   await rick.page.waitForURL(/\/credentials\/[a-z0-9_]+$/);
   credentialId = rick.page.url().split('/').pop();
   await shot(rick, 'credential');
@@ -311,6 +313,19 @@ await check('an integration: the provisioner must acknowledge the risk', async (
   await pat.page.getByRole('status').filter({ hasText: 'Approved' }).waitFor();
 });
 
+await check('manual instance: the provisioner fulfils the request with the fulfilment form', async () => {
+  await pat.page.goto(URL0 + '/requests/' + cfg.fulfil_request);
+  await pat.page.getByRole('heading', { name: 'Fulfil on the instance' }).waitFor();
+  await pat.page.getByLabel('Secret', { exact: true }).fill('zd-manual-secret-0123456789abcdef');
+  await pat.page.getByLabel('External id').fill('9000123');
+  await shot(pat, 'fulfil');
+  await axe(pat, 'fulfil');
+  await pat.page.getByRole('button', { name: 'Fulfil', exact: true }).click();
+  await pat.page.getByRole('status').filter({ hasText: 'Fulfilled' }).waitFor();
+  assert(/Issued/.test(await pat.page.locator('main dl').textContent()), 'issued');
+  assert(!(await pat.page.content()).includes('zd-manual-secret'), 'the secret left the page');
+});
+
 await check('my requests and my credentials list states, expiry, last use and delivery', async () => {
   await rick.page.goto(URL0 + '/requests');
   await rick.page.locator('main table').waitFor();
@@ -354,7 +369,10 @@ await check('admin pages: navigation, instances with the expiry chart, audit wit
   await admin.page.getByLabel('Action').fill('request.deny');
   await admin.page.getByRole('button', { name: 'Filter' }).click();
   await admin.page.waitForURL(/action=request.deny/);
-  await admin.page.locator('main table').waitFor();
+  await admin.page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll('main table tbody tr')];
+    return rows.length > 0 && rows.every((r) => r.textContent.includes('request.deny'));
+  });
   const rows = await admin.page.locator('main table tbody tr').allTextContents();
   assert(rows.length >= 1 && rows.every((r) => r.includes('request.deny')), 'filtered: ' + rows.length);
   const [dl] = await Promise.all([admin.page.waitForEvent('download'),
