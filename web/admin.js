@@ -9,6 +9,7 @@ import {
 } from './ui.js';
 
 const PAGE = 50;
+const SPARSE_FOLLOW_MAX = 8;	// more calls for one short page, at most
 const FILTERS = ['actor', 'action', 'subject', 'since', 'until'];
 
 /** The filters of the audit page, from the location's query. */
@@ -30,9 +31,16 @@ export async function audit() {
   const query = { actor: f.actor, action: f.action, subject: f.subject, since: bound(f.since, false), until: bound(f.until, true) };
   const list = h('div');
   async function load(cursor) {
-    const page = await api('GET', '/v1/audit' + qs({ ...query, limit: PAGE, after_seq: cursor }));
+    // a filter examines a bounded number of events per call: a short page
+    // with a cursor goes on until it is full (bounded too)
+    let page = await api('GET', '/v1/audit' + qs({ ...query, limit: PAGE, after_seq: cursor }));
+    const items = page.items;
+    for (let n = 0; items.length < PAGE && page.next_cursor && n < SPARSE_FOLLOW_MAX; n++) {
+      page = await api('GET', '/v1/audit' + qs({ ...query, limit: PAGE - items.length, after_seq: page.next_cursor }));
+      items.push(...page.items);
+    }
     list.replaceChildren(table('Audit events', ['#', 'At', 'Actor', 'Action', 'Subject', 'Details'],
-      page.items.map((e) => [String(e.seq), when(e.at), e.actor, e.action, e.subject,
+      items.map((e) => [String(e.seq), when(e.at), e.actor, e.action, e.subject,
         h('code', { class: 'details' }, JSON.stringify(e.details))])),
     page.next_cursor ? h('div', { class: 'actions' }, h('button', { type: 'button', class: 'secondary',
       onclick: () => load(page.next_cursor).catch((e) => list.replaceChildren(errorBox(e))) }, 'Next page')) : null);

@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import threading
 import unittest
 
@@ -177,6 +178,7 @@ class Browser(unittest.TestCase):
         srv = Server().start()
         self.addCleanup(srv.close)
         cfg = self.prepare(srv, sim)
+        cfg["sso_url"] = self.sso_server().url
         os.makedirs(ARTIFACTS, exist_ok=True)
         cfg_path = os.path.join(srv.tmp, "ui.json")
         with open(cfg_path, "w") as f:
@@ -198,6 +200,23 @@ class Browser(unittest.TestCase):
         with open(os.path.join(ARTIFACTS, "metrics.json")) as f:
             metrics = json.load(f)
         self.assertIn("list_10k", metrics)
+
+    def sso_server(self):
+        """A second keywarden with OpenID Connect configured (the issuer
+        is never contacted: the test only looks at the sign-in page)."""
+        d = tempfile.mkdtemp(prefix="kw-ui-oidc-")
+        self.addCleanup(shutil.rmtree, d, True)
+        secret = os.path.join(d, "client_secret")
+        with open(secret, "w") as f:
+            f.write("not-a-real-secret\n")
+        os.chmod(secret, 0o600)
+        conf = os.path.join(d, "keywarden.conf")
+        with open(conf, "w") as f:
+            f.write("[oidc]\nissuer = http://127.0.0.1:9\nclient_id = kw\n"
+                    "client_secret_file = %s\n" % secret)
+        srv = Server(extra_args=["--config", conf]).start()
+        self.addCleanup(srv.close)
+        return srv
 
     def prepare(self, srv, sim):
         make_person(srv, "maria@example.com", name="Maria Manager")

@@ -146,6 +146,18 @@ await check('sign-in page: personal token form, strict CSP, no SSO link without 
   await axe(rick, 'signin');
 });
 
+await check('with OpenID Connect configured, "Sign in with SSO" keeps the link\'s destination', async () => {
+  const p = await person(null);
+  await p.page.goto(cfg.sso_url + '/requests/req_0123');
+  const sso = p.page.getByRole('link', { name: 'Sign in with SSO' });
+  await sso.waitFor();
+  assert(await sso.getAttribute('href') === '/auth/login?return_to=%2Frequests%2Freq_0123', 'href');
+  assert(await p.page.getByLabel('Personal token').count() === 1, 'token form too');
+  await shot(p, 'signin-sso');
+  await axe(p, 'signin-sso');
+  await p.context.close();
+});
+
 await check('a wrong token is refused with the API\'s message', async () => {
   await rick.page.getByLabel('Personal token').fill('kw_notavalidtokenatallnotavalidtokenatall00');
   await rick.page.getByRole('button', { name: 'Sign in', exact: true }).click();
