@@ -6,7 +6,7 @@
 #
 # Dependencies come from Debian through pkg-config (scripts/install-deps).
 
-PKGS	 = libmicrohttpd jansson sqlite3 libsodium libcurl inih
+PKGS	 = libmicrohttpd jansson sqlite3 libsodium libcurl inih libcrypto cjose
 CC	?= cc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -lpthread
@@ -147,3 +147,73 @@ clean:
 -include $(REL_OBJS:.o=.d) $(TST_OBJS:.o=.d) \
     $(patsubst sim/%.c,build/release/sim/%.d,$(SIM_SRCS)) \
     $(patsubst sim/%.c,build/test/sim/%.d,$(SIM_SRCS))
+
+# ---- install, uninstall, Debian package (docs/BUILD.md, docs/OPERATIONS.md)
+#
+#   make install [PREFIX=/usr/local] [DESTDIR=...]   the release binary (not
+#       the simulator), keywarden(8), keywarden.conf(5), the sandboxed
+#       systemd unit, sysusers.d/tmpfiles.d entries for its user and data
+#       directory, an example configuration (also installed as the live one
+#       when there is none yet), the operator docs
+#   make uninstall   removes them (the live configuration only if unchanged)
+#   make deb         keywarden_<version>_<arch>.deb in the top directory
+
+PREFIX		?= /usr/local
+BINDIR		?= $(PREFIX)/bin
+MANDIR		?= $(PREFIX)/share/man
+DOCDIR		?= $(PREFIX)/share/doc/keywarden
+SYSCONFDIR	?= $(PREFIX)/etc
+UNITDIR		?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR	?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR	?= $(PREFIX)/lib/tmpfiles.d
+INSTALL		?= install
+DOCS		 = README.md docs/OPERATIONS.md docs/CONFIGURATION.md \
+		   docs/SECURITY.md docs/API.md
+
+.PHONY: install uninstall deb
+install: build/release/keywarden
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR) \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+	    $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSCONFDIR)/keywarden
+	$(INSTALL) -m 0755 build/release/keywarden $(DESTDIR)$(BINDIR)/keywarden
+	$(INSTALL) -m 0644 man/keywarden.8 $(DESTDIR)$(MANDIR)/man8/keywarden.8
+	$(INSTALL) -m 0644 man/keywarden.conf.5 \
+	    $(DESTDIR)$(MANDIR)/man5/keywarden.conf.5
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	    dist/keywarden.service.in >$(DESTDIR)$(UNITDIR)/keywarden.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/keywarden.service
+	$(INSTALL) -m 0644 dist/keywarden.sysusers \
+	    $(DESTDIR)$(SYSUSERSDIR)/keywarden.conf
+	$(INSTALL) -m 0644 dist/keywarden.tmpfiles \
+	    $(DESTDIR)$(TMPFILESDIR)/keywarden.conf
+	$(INSTALL) -m 0644 dist/keywarden.conf.example $(DOCS) \
+	    $(DESTDIR)$(DOCDIR)/
+	test -e $(DESTDIR)$(SYSCONFDIR)/keywarden/keywarden.conf || \
+	    $(INSTALL) -m 0644 dist/keywarden.conf.example \
+	    $(DESTDIR)$(SYSCONFDIR)/keywarden/keywarden.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/keywarden \
+	    $(DESTDIR)$(MANDIR)/man8/keywarden.8 \
+	    $(DESTDIR)$(MANDIR)/man5/keywarden.conf.5 \
+	    $(DESTDIR)$(UNITDIR)/keywarden.service \
+	    $(DESTDIR)$(SYSUSERSDIR)/keywarden.conf \
+	    $(DESTDIR)$(TMPFILESDIR)/keywarden.conf
+	rm -rf $(DESTDIR)$(DOCDIR)
+	if cmp -s dist/keywarden.conf.example \
+	    $(DESTDIR)$(SYSCONFDIR)/keywarden/keywarden.conf; then \
+	    rm -f $(DESTDIR)$(SYSCONFDIR)/keywarden/keywarden.conf; \
+	    rmdir $(DESTDIR)$(SYSCONFDIR)/keywarden 2>/dev/null || :; fi
+
+# Built with debhelper (debian/) in a copy of the sources under build/deb/,
+# because dpkg-buildpackage writes its results next to the source tree.
+DEB_SRC	 = Makefile src sim man dist debian $(DOCS)
+deb:
+	rm -rf build/deb
+	mkdir -p build/deb/keywarden
+	tar -cf - $(DEB_SRC) | tar -xf - -C build/deb/keywarden
+	cd build/deb/keywarden && DEB_BUILD_OPTIONS="parallel=2 noddebs" \
+	    dpkg-buildpackage -b -us -uc --no-sign
+	rm -f keywarden_*.deb
+	cp build/deb/keywarden_*.deb .

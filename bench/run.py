@@ -12,8 +12,8 @@ kind; see /work/shared/design/PERFORMANCE.md):
                         commits/s, WAL + synchronous=FULL (bench-commit)
   audit verify          `keywarden audit verify` on a log of 1,000,000
                         events (bench/auditlog.py builds it); anchor: raw
-                        SHA-256 hashes/s over records of the same size
-                        (bench-sha: libsodium, and OpenSSL if present)
+                        OpenSSL SHA-256 hashes/s (reused EVP context) over
+                        records of the same size (bench-sha), and the ratio
   issuance              provisioner approval -> issued against zendesk-sim
                         at 1 and 16 clients (bench/issuance.py); anchor:
                         the simulator's own rate, wrk on GET users/me and
@@ -111,12 +111,14 @@ def section_get(tmp, procs):
     curl = "http://127.0.0.1:%d/v1/me" % cport
     kwb.wait_http(kurl, {"Authorization": "Bearer " + token})
     kwb.wait_http(curl)
+    cookie = kwb.session_cookie("http://127.0.0.1:%d" % kport, token)
     results = []
     for conns in (1, 64):
         progress("GET /v1/me, %d connection(s)" % conns)
         c = kwb.wrk(curl, conns, SECONDS)
         k = kwb.wrk(kurl, conns, SECONDS, token)
-        results.append((conns, c, k))
+        s = kwb.wrk(kurl, conns, SECONDS, headers=("Cookie: " + cookie,))
+        results.append((conns, c, k, s))
     rss = kwb.peak_rss_kb(kw.pid)
     procs.stop(kw)
     procs.stop(ceil)
@@ -125,15 +127,21 @@ def section_get(tmp, procs):
         % (SECONDS, THREADS))
     out("   %-6s %-10s %12s %10s %10s %8s" %
         ("conns", "server", "requests/s", "p50 ms", "p99 ms", "ratio"))
-    for conns, c, k in results:
+    for conns, c, k, s in results:
         out("   %-6d %-10s %12.0f %10.3f %10.3f %8s" %
             (conns, "ceiling", c["rps"], c["p50_ms"], c["p99_ms"], ""))
         out("   %-6d %-10s %12.0f %10.3f %10.3f %7.0f%%" %
             (conns, "keywarden", k["rps"], k["p50_ms"], k["p99_ms"],
              100.0 * k["rps"] / c["rps"]))
-        if k["non_2xx"]:
-            out("          (keywarden answered %d non-2xx responses)"
-                % k["non_2xx"])
+        out("   %-6d %-10s %12.0f %10.3f %10.3f %7.0f%%" %
+            (conns, "kw cookie", s["rps"], s["p50_ms"], s["p99_ms"],
+             100.0 * s["rps"] / c["rps"]))
+        out("          cookie / bearer: %.0f%% of the bearer's requests/s "
+            "(target >= 95%%)" % (100.0 * s["rps"] / k["rps"]))
+        for who, r in (("bearer", k), ("cookie", s)):
+            if r["non_2xx"]:
+                out("          (keywarden by %s answered %d non-2xx "
+                    "responses)" % (who, r["non_2xx"]))
     out("   keywarden peak RSS: %.1f MB" % (rss / 1024.0))
     out("   targets: >= 50% of the ceiling's requests/s, p99 < 5 ms at "
         "64 connections, RSS < 32 MB")
@@ -229,30 +237,35 @@ def section_audit(tmp, procs):
 
     eps = total / verify_s
     a = sha["sodium"]
+    evp = sha.get("evp_reused")
     out("== audit verify: %s events (%s appended in %.1f s; %.0f MB store)"
         % (fmt_n(total), fmt_n(AUDIT_EVENTS), gen_s, size_mb))
     out("   (generator checked first: keywarden verified a 1,000-event "
         "log it built: %s)" % ("intact" if "intact" in small else small))
     out("   record hashed per event: prev hash + \"\\n\" + canonical JSON, "
         "%d B on average" % rec)
-    row("libsodium crypto_hash_sha256 hashes/s (anchor)", fmt_n(a),
-        "one call per %d-B record" % rec)
-    row("  libsodium init/update/final + hex", fmt_n(sha["sodium_stream"]),
-        "as audit_hash() feeds it (information)")
-    if "evp_reused" in sha:
-        row("  OpenSSL EVP SHA-256, reused context", fmt_n(
-            sha["evp_reused"]), "(%.2fx libsodium)"
-            % (sha["evp_reused"] / a))
+    out("   keywarden hashes the chain with OpenSSL's libcrypto (EVP, one "
+        "reused context), reading and hashing in two threads")
+    if evp:
+        row("OpenSSL EVP SHA-256, reused context (anchor)", fmt_n(evp),
+            "one call per %d-B record" % rec)
         row("  OpenSSL EVP_Digest, one-shot", fmt_n(sha["evp_oneshot"]),
-            "(%.2fx libsodium)" % (sha["evp_oneshot"] / a))
+            "(information)")
     else:
-        row("  OpenSSL", "n/a", "libcrypto not found by pkg-config")
+        row("OpenSSL", "n/a", "libcrypto not found by pkg-config")
+    row("  libsodium crypto_hash_sha256", fmt_n(a), "(information)")
     row("keywarden audit verify events/s", fmt_n(eps),
-        "%s  wall %.2f s" % (ratio(eps, a), verify_s))
+        "%s  wall %.2f s" % (ratio(eps, evp) if evp else "", verify_s))
     out("   verdict: %s" % verdict)
-    out("   target: verify >= 0.50x raw hashing  ->  %s"
-        % ("met" if ok and eps >= 0.5 * a else
-           "MISSED" if ok else "NOT MEASURED (log not intact)"))
+    if not ok:
+        out("   targets: NOT MEASURED (log not intact)")
+    else:
+        out("   target: verify >= 1,500,000 events/s  ->  %s"
+            % ("met" if eps >= 1.5e6 else "MISSED"))
+        if evp:
+            out("   target: verify >= 0.50x raw OpenSSL SHA-256 (%.2fx)  "
+                "->  %s" % (eps / evp, "met" if eps >= 0.5 * evp
+                            else "MISSED"))
 
 
 # -- issuance ----------------------------------------------------------------

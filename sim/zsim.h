@@ -112,6 +112,7 @@ struct zsim_client {
 	char		 secret_shown[ZSIM_SECRET_SHOWN + 4];	/* "abcdef..." */
 	time_t		 created_at;
 	time_t		 updated_at;
+	int		 hidden;	/* left out of listings (tests) */
 	struct zsim_client *next;	/* identifier bucket chain */
 };
 
@@ -406,6 +407,7 @@ void	 zsim_ctl_legacy_add(struct zsim_call *c);
 void	 zsim_ctl_options(struct zsim_call *c);
 void	 zsim_ctl_tickets_seed(struct zsim_call *c);
 void	 zsim_ctl_authorize(struct zsim_call *c);
+void	 zsim_ctl_client_hidden(struct zsim_call *c);
 void	 zsim_ctl_state(struct zsim_call *c);
 void	 zsim_ctl_stats(struct zsim_call *c);
 void	 zsim_ctl_reset(struct zsim_call *c);

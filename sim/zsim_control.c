@@ -339,6 +339,31 @@ zsim_ctl_options(struct zsim_call *c)
 	zsim_reply(c, 200, body);
 }
 
+/* POST /_sim/clients/{id}/hidden {"hidden": true|false}: leave the
+ * client out of GET /api/v2/oauth/clients (it still exists: shown by id,
+ * its tokens work), as an inconsistent or lying listing would. */
+void
+zsim_ctl_client_hidden(struct zsim_call *c)
+{
+	const json_t		*v = json_object_get(c->rq->body, "hidden");
+	struct zsim_client	*cl;
+	int64_t			 id = zsim_param_id(c, 0);
+
+	if (!json_is_boolean(v)) {
+		ctl_bad(c, "hidden: true or false");
+		return;
+	}
+	zsim_lock(c->sim);
+	if ((cl = zsim_vec_find(&c->sim->clients, id)) != NULL)
+		cl->hidden = json_is_true(v);
+	zsim_unlock(c->sim);
+	if (cl == NULL)
+		zsim_not_found(c);
+	else
+		zsim_reply(c, 200, json_pack("{s:I, s:b}", "client_id",
+		    (json_int_t)id, "hidden", json_is_true(v)));
+}
+
 /* ---- inspection ---- */
 
 static json_t *

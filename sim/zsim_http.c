@@ -94,6 +94,8 @@ static const struct zsim_endpoint endpoints[] = {
 	    zsim_ctl_tickets_seed },
 	{ "POST", "/_sim/authorizations", WHO_CONTROL, NULL, RW_NONE,
 	    zsim_ctl_authorize },
+	{ "POST", "/_sim/clients/{}/hidden", WHO_CONTROL, NULL, RW_NONE,
+	    zsim_ctl_client_hidden },
 	{ "GET", "/_sim/state", WHO_CONTROL, NULL, RW_NONE, zsim_ctl_state },
 	{ "GET", "/_sim/stats", WHO_CONTROL, NULL, RW_NONE, zsim_ctl_stats },
 	{ "POST", "/_sim/reset", WHO_CONTROL, NULL, RW_NONE, zsim_ctl_reset },

@@ -13,6 +13,7 @@
 
 #include "kw.h"
 #include "config.h"
+#include "util/addr.h"
 #include "util/util.h"
 
 enum ktype { K_STR, K_INT };
@@ -58,6 +59,14 @@ static const struct key {
 	    offsetof(struct config, jobs_interval), 0, 1, 86400 },
 	{ "notify_interval", "KEYWARDEN_NOTIFY_INTERVAL", K_INT,
 	    offsetof(struct config, notify_interval), 0, 1, 3600 },
+	{ "metrics_token_file", "KEYWARDEN_METRICS_TOKEN_FILE", K_STR,
+	    offsetof(struct config, metrics_token_file), KW_PATH_MAX, 0, 0 },
+	{ "tls_cert_file", "KEYWARDEN_TLS_CERT_FILE", K_STR,
+	    offsetof(struct config, tls_cert_file), KW_PATH_MAX, 0, 0 },
+	{ "tls_key_file", "KEYWARDEN_TLS_KEY_FILE", K_STR,
+	    offsetof(struct config, tls_key_file), KW_PATH_MAX, 0, 0 },
+	{ "trusted_proxies", "KEYWARDEN_TRUSTED_PROXIES", K_STR,
+	    offsetof(struct config, trusted_proxies), KW_PROXIES_TEXT_MAX, 0, 0 },
 	{ "session_max_age", "KEYWARDEN_SESSION_MAX_AGE", K_INT,
 	    offsetof(struct config, session_max_age), 0, 1, 30 * 86400 },
 	{ "session_idle_timeout", "KEYWARDEN_SESSION_IDLE_TIMEOUT", K_INT,
@@ -329,8 +338,9 @@ oidc_validate(const struct config *c, char *err, size_t errsz)
 int
 config_validate(const struct config *c, char *err, size_t errsz)
 {
-	char	host[256];
-	int	port;
+	struct addr_list	proxies;
+	char			host[256];
+	int			port, r;
 
 	if (c->data_dir[0] == '\0') {
 		snprintf(err, errsz, "data_dir: must not be empty");
@@ -345,6 +355,14 @@ config_validate(const struct config *c, char *err, size_t errsz)
 		snprintf(err, errsz, "public_url: expected an http(s) URL");
 		return KW_ERR_CONFIG;
 	}
+	if ((c->tls_cert_file[0] == '\0') != (c->tls_key_file[0] == '\0')) {
+		snprintf(err, errsz, "tls_cert_file and tls_key_file: set both "
+		    "(TLS) or neither (plain HTTP)");
+		return KW_ERR_CONFIG;
+	}
+	if ((r = addr_list_parse(c->trusted_proxies, &proxies, err,
+	    errsz)) != 0)
+		return r;
 	return oidc_validate(c, err, errsz);
 }
 
@@ -356,7 +374,8 @@ config_public_url(const struct config *c, char *out, size_t outsz)
 	if (c->public_url[0] != '\0')
 		kw_strlcpy(out, c->public_url, outsz);
 	else
-		snprintf(out, outsz, "http://%s", c->listen);
+		snprintf(out, outsz, "%s://%s", c->tls_cert_file[0] != '\0' ?
+		    "https" : "http", c->listen);
 	n = strlen(out);
 	while (n > 0 && out[n - 1] == '/')
 		out[--n] = '\0';

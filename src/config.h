@@ -28,6 +28,10 @@ struct config {
 	int	reconcile_interval;		/* seconds between reconciles */
 	int	jobs_interval;			/* seconds between job runs */
 	int	notify_interval;		/* seconds between outbox runs */
+	char	metrics_token_file[KW_PATH_MAX];	/* "" = loopback only */
+	char	tls_cert_file[KW_PATH_MAX];	/* PEM chain; "" = plain HTTP */
+	char	tls_key_file[KW_PATH_MAX];
+	char	trusted_proxies[KW_PROXIES_TEXT_MAX];	/* addresses, CIDRs */
 	int	session_max_age;		/* seconds a session lasts */
 	int	session_idle_timeout;		/* seconds without a request */
 	/* [oidc]: OpenID Connect sign-in ("" issuer = off) */

@@ -31,6 +31,7 @@ static const struct {
 	{ KW_ERR_CRYPTO,	 500, "internal",		"cryptographic failure" },
 	{ KW_ERR_CONFIG,	 500, "internal",		"configuration error" },
 	{ KW_ERR_EXISTS,	 409, "conflict",		"already exists" },
+	{ KW_ERR_UNRECORDED,	 503, "unavailable",		"done on the instance; keywarden will complete its record" },
 };
 
 static int

@@ -35,6 +35,8 @@ enum kw_err {
 	KW_ERR_CRYPTO = -18,		/* authentication of sealed data failed */
 	KW_ERR_CONFIG = -19,		/* bad configuration */
 	KW_ERR_EXISTS = -20,		/* e.g. init on an initialised dir */
+	KW_ERR_UNRECORDED = -21,	/* done on the instance, but the store
+					   could not record it yet */
 };
 
 /* Human-readable text for an error code; static storage, never NULL. */

@@ -14,18 +14,37 @@
 #define KW_LIST_LIMIT_MAX	500		/* ?limit= maximum */
 #define KW_CONN_LIMIT		1024		/* concurrent connections */
 #define KW_CONN_TIMEOUT_S	30		/* idle connection timeout */
+#define KW_BODY_DEADLINE_S	10		/* a request body must be in
+						   within this of its headers */
 #define KW_CONN_MEMORY		(8 * 1024)	/* per connection: request
 						   line and headers */
 #define KW_RESPONSE_MAX		(8 * 1024 * 1024) /* client: response cap */
-#define KW_RESP_HEADERS_MAX	4		/* extra headers an answer adds */
+#define KW_RESP_HEADERS_MAX	6		/* extra headers an answer adds
+						   (sign-in: 2 Set-Cookie,
+						   Location, CSP) */
 #define KW_RESP_HEADER_NAME_MAX	40		/* bytes, with the NUL */
-#define KW_RESP_HEADER_VALUE_MAX 64		/* bytes, with the NUL */
+#define KW_RESP_HEADER_VALUE_MAX (2 * KW_URL_MAX + 64)	/* bytes, with the
+						   NUL: a sign-in redirect */
 
 /* Authentication throttling: failures per address per window. */
 #define KW_AUTH_FAIL_LIMIT	20
 #define KW_AUTH_FAIL_WINDOW_S	60
 #define KW_AUTH_TRACK_SLOTS	1024		/* addresses tracked at once */
 #define KW_AUTH_CACHE_TTL_MS	1000		/* an authentication is reused */
+#define KW_AUTH_PREFIX_LEN	16		/* token bytes that key the
+						   per-token failure count */
+
+/* Operations: metrics, TLS, proxies */
+#define KW_METRICS_ROUTES_MAX	96		/* routes with their own series */
+#define KW_METRICS_INSTANCES_MAX 64		/* instances with their own
+						   series; the rest: "other" */
+#define KW_METRICS_JOBS_MAX	8		/* background jobs */
+#define KW_METRICS_BODY_MAX	(4 * 1024 * 1024) /* the /metrics page */
+#define KW_METRICS_TOKEN_MAX	256		/* metrics_token_file bytes */
+#define KW_TLS_FILE_MAX		(256 * 1024)	/* a PEM certificate or key */
+#define KW_PROXIES_MAX		32		/* trusted_proxies entries */
+#define KW_PROXIES_TEXT_MAX	1024		/* trusted_proxies, bytes */
+#define KW_FORWARDED_HOPS_MAX	16		/* X-Forwarded-For hops read */
 
 /* Fields (characters/bytes of UTF-8) */
 #define KW_ID_MAX		40
@@ -98,7 +117,8 @@
 #define KW_OIDC_SECRET_MAX	512		/* client secret, bytes */
 #define KW_OIDC_DOC_MAX		(256 * 1024)	/* discovery, JWKS, token answer */
 #define KW_OIDC_KEYS_MAX	32		/* keys kept from a JWKS */
-#define KW_OIDC_JWKS_REFRESH_S	10		/* unknown kid: refetch at most */
+#define KW_OIDC_JWKS_REFRESH_S	1		/* unknown kid: JWKS refetched at
+						   most once a second */
 #define KW_OIDC_DISCOVERY_TTL_S	3600		/* discovery document reused */
 #define KW_OIDC_TOKEN_MAX	16384		/* an ID token, bytes */
 #define KW_OIDC_CODE_MAX	2048		/* authorization code, bytes */

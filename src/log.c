@@ -47,6 +47,9 @@ log_msg(const char *level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* a path or a peer's text may hold bytes that are not UTF-8 (or the
+	 * cut above split a character): jansson would refuse the line */
+	kw_utf8_sanitize(msg);
 	o = json_pack("{s:s, s:s}", "level", level, "msg", msg);
 	if (o != NULL) {
 		log_json(o);

@@ -15,10 +15,12 @@
 #include <jansson.h>
 
 #include "kw.h"
+#include "backup.h"
 #include "config.h"
 #include "log.h"
 #include "api/api.h"
 #include "api/jobs.h"
+#include "api/startup.h"
 #include "audit/audit.h"
 #include "cli/cli.h"
 #include "crypto/crypto.h"
@@ -57,11 +59,15 @@ static const struct command {
 	    "        [--upstream-timeout SECONDS] [--upstream-attempts N] "
 	    "[--reconcile-interval SECONDS]\n"
 	    "        [--jobs-interval SECONDS] [--notify-interval SECONDS]\n"
+	    "        [--session-max-age SECONDS] "
+	    "[--session-idle-timeout SECONDS]\n"
 	    "        [--check] [--print-config]" },
 	{ "jobs", cmd_jobs, "jobs run [--now RFC3339] [--data-dir DIR] "
 	    "[--config FILE] [serve's settings]" },
 	{ "audit", cmd_audit, "audit verify --data-dir DIR "
 	    "[--expect-head HASH]" },
+	{ "backup", backup_cmd, BACKUP_USAGE },
+	{ "restore", restore_cmd, RESTORE_USAGE },
 	{ "version", cmd_version, "version" },
 	{ "help", cmd_help, "help" },
 };
@@ -136,7 +142,8 @@ init_admin(struct store *st, const struct crypto_keys *keys,
 	    (r = audit_append(st, "system", "person.create", p->email,
 	    json_pack("{s:s, s:[s]}", "id", p->id, "roles", "admin"))) == 0 &&
 	    (r = api_token_mint(st, keys, p, "system", "keywarden init",
-	    KW_TOKEN_DAYS_DEFAULT, tok, toksz, NULL)) == 0)
+	    KW_TOKEN_DAYS_DEFAULT, tok, toksz, NULL)) == 0 &&
+	    (r = api_key_check_create(st, keys, "system", "init")) == 0)
 		r = store_commit(st);
 	if (r != 0)
 		store_rollback(st);
@@ -179,6 +186,14 @@ cmd_issue_token(int argc, char **argv)
 	if ((r = crypto_keys_load(keypath, &keys)) != 0 ||
 	    (r = store_open(dir, 0, &st)) != 0)
 		goto out;
+	/* a token hashed under the wrong key would never authenticate */
+	if (api_key_check_verify(st, keys) == KW_ERR_CRYPTO) {
+		fprintf(stderr, "keywarden: %s is not the master key of this "
+		    "store: its key check does not open; put back the key "
+		    "file that belongs with %s/keywarden.db\n", keypath, dir);
+		r = KW_ERR_NOT_FOUND;	/* reported */
+		goto out;
+	}
 	if ((r = store_person_get(st, email, &p)) != 0 || !p.active) {
 		fprintf(stderr, "keywarden: no active person '%s'\n", email);
 		r = r ? r : KW_ERR_NOT_FOUND;
@@ -316,6 +331,8 @@ static const struct option serve_opts[] = {
 	{ "reconcile-interval", required_argument, NULL, 'R' },
 	{ "jobs-interval", required_argument, NULL, 'J' },
 	{ "notify-interval", required_argument, NULL, 'I' },
+	{ "session-max-age", required_argument, NULL, 'S' },
+	{ "session-idle-timeout", required_argument, NULL, 'E' },
 	{ "check", no_argument, NULL, 'C' },
 	{ "print-config", no_argument, NULL, 'P' },
 	{ NULL, 0, NULL, 0 }
@@ -342,6 +359,8 @@ flag_key(int c)
 	case 'R': return "reconcile_interval";
 	case 'J': return "jobs_interval";
 	case 'I': return "notify_interval";
+	case 'S': return "session_max_age";
+	case 'E': return "session_idle_timeout";
 	default: return NULL;
 	}
 }
@@ -391,6 +410,91 @@ serve_config(int argc, char **argv, struct config *cfg, int *check,
 	return 1;
 }
 
+/*
+ * Hold a shared lock on the data directory for the rest of the process,
+ * so that `keywarden restore` cannot swap the store underneath.  A
+ * directory that cannot be opened is left for the store to report.
+ * 0, or -1 (said on stderr) while a restore holds it.
+ */
+static int
+lock_data_dir(const char *dir)
+{
+	int fd = backup_lock_dir(dir, 0);
+
+	if (fd == KW_ERR_CONFLICT) {
+		fprintf(stderr, "keywarden: a restore is in progress on %s\n",
+		    dir);
+		return -1;
+	}
+	return 0;	/* the descriptor stays open until exit */
+}
+
+/*
+ * Read the TLS certificate chain and key named by cfg into *cert and
+ * *key (malloc'd; wipe and free the key) and check that they make a
+ * usable server.  0, or 1 with a message in err.
+ */
+static int
+tls_load(const struct config *cfg, char **cert, char **key, char *err,
+    size_t errsz)
+{
+	int r;
+
+	*cert = *key = NULL;
+	if ((r = kw_read_file(cfg->tls_cert_file, KW_TLS_FILE_MAX, cert,
+	    NULL)) != 0) {
+		snprintf(err, errsz, "tls_cert_file: cannot read %.300s (%s)",
+		    cfg->tls_cert_file, kw_strerror(r));
+		return 1;
+	}
+	if ((r = kw_read_file(cfg->tls_key_file, KW_TLS_FILE_MAX, key,
+	    NULL)) != 0) {
+		snprintf(err, errsz, "tls_key_file: cannot read %.300s (%s)",
+		    cfg->tls_key_file, kw_strerror(r));
+		return 1;
+	}
+	if (http_tls_check(*cert, *key) != 0) {
+		snprintf(err, errsz, "tls_cert_file, tls_key_file: %.200s and %.200s "
+		    "are not a PEM certificate and its private key",
+		    cfg->tls_cert_file, cfg->tls_key_file);
+		return 1;
+	}
+	return 0;
+}
+
+static void
+tls_free(char *cert, char *key)
+{
+	free(cert);
+	if (key != NULL) {
+		kw_wipe(key, strlen(key));
+		free(key);
+	}
+}
+
+/* SIGHUP: serve the certificate files' current contents. */
+static void
+tls_reload(const struct config *cfg, struct http_server *srv)
+{
+	char	*cert, *key, err[768];
+	int	 r;
+
+	if (cfg->tls_cert_file[0] == '\0') {
+		log_msg("info", "SIGHUP: no TLS configured; nothing to reload");
+		return;
+	}
+	if (tls_load(cfg, &cert, &key, err, sizeof(err)) != 0)
+		log_msg("error", "SIGHUP: keeping the current certificate: %s",
+		    err);
+	else if ((r = http_server_reload_tls(srv, cert, key)) != 0)
+		log_msg("error", "SIGHUP: certificate reload failed: %s",
+		    kw_strerror(r));
+	else
+		log_msg("info", "SIGHUP: now serving the certificate of %s",
+		    cfg->tls_cert_file);
+	tls_free(cert, key);
+}
+
 static int
 cmd_serve(int argc, char **argv)
 {
@@ -400,6 +504,7 @@ cmd_serve(int argc, char **argv)
 	struct config			 cfg;
 	struct app			*app;
 	char				 host[256], err[768];
+	char				*cert = NULL, *key = NULL;
 	sigset_t			 set;
 	int				 check, print, port, sig, r;
 
@@ -409,6 +514,8 @@ cmd_serve(int argc, char **argv)
 		config_print(&cfg, stdout);
 		return 0;
 	}
+	if (lock_data_dir(cfg.data_dir) != 0)
+		return 1;
 	if ((app = calloc(1, sizeof(*app))) == NULL || net_global_init() != 0)
 		return 1;
 	if (api_app_init(app, &cfg, err, sizeof(err)) != 0) {
@@ -417,9 +524,19 @@ cmd_serve(int argc, char **argv)
 		free(app);
 		return 1;
 	}
+	if (cfg.tls_cert_file[0] != '\0' &&
+	    tls_load(&cfg, &cert, &key, err, sizeof(err)) != 0) {
+		fprintf(stderr, "keywarden: configuration: %s\n", err);
+		tls_free(cert, key);
+		api_app_cleanup(app);
+		free(app);
+		return 1;
+	}
 	if (check) {
-		printf("configuration ok; data directory %s ready (schema %d)\n",
-		    cfg.data_dir, store_schema_version(app->stores[0]));
+		printf("configuration ok; data directory %s ready (schema %d)"
+		    "%s\n", cfg.data_dir, store_schema_version(app->stores[0]),
+		    cert != NULL ? "; TLS certificate and key usable" : "");
+		tls_free(cert, key);
 		api_app_cleanup(app);
 		free(app);
 		return 0;
@@ -441,8 +558,14 @@ cmd_serve(int argc, char **argv)
 	hc.connection_timeout = cfg.connection_timeout;
 	hc.routes = api_routes(&hc.nroutes);
 	hc.authorise = api_authorise;
+	hc.reauthorise = api_reauthorise;
 	hc.app = app;
-	if ((r = http_server_start(&hc, &srv)) != 0) {
+	hc.trusted_proxies = &app->proxies;
+	hc.tls_cert = cert;
+	hc.tls_key = key;
+	r = http_server_start(&hc, &srv);
+	tls_free(cert, key);		/* the server keeps its own copy */
+	if (r != 0) {
 		fprintf(stderr, "keywarden: cannot listen on %s: %s\n",
 		    cfg.listen, r == KW_ERR_CONFIG ? "not a numeric address" :
 		    "address in use or not available");
@@ -460,6 +583,8 @@ cmd_serve(int argc, char **argv)
 			continue;
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
+		if (sig == SIGHUP)
+			tls_reload(&cfg, srv);
 	}
 	log_msg("info", "signal %d: shutting down", sig);
 	http_server_stop(srv);
@@ -511,6 +636,8 @@ cmd_jobs(int argc, char **argv)
 	optind = 1;
 	if ((r = serve_config(n, args, &cfg, &check, &print)) != 0)
 		return r;
+	if (lock_data_dir(cfg.data_dir) != 0)
+		return 1;
 	if ((app = calloc(1, sizeof(*app))) == NULL || net_global_init() != 0)
 		return 1;
 	if (api_app_init(app, &cfg, err, sizeof(err)) != 0) {
@@ -583,7 +710,7 @@ cmd_audit(int argc, char **argv)
 	}
 	if (dir == NULL)
 		return usage_of("audit");
-	if ((r = store_open(dir, 0, &st)) != 0) {
+	if ((r = store_open(dir, STORE_SCAN, &st)) != 0) {
 		fprintf(stderr, "keywarden: cannot open the store in %s: %s\n",
 		    dir, kw_strerror(r));
 		return 1;

@@ -15,6 +15,7 @@
 #include "api/api.h"
 #include "api/issuance.h"
 #include "api/jobs.h"
+#include "metrics/metrics.h"
 #include "store/store.h"
 #include "util/util.h"
 
@@ -31,7 +32,7 @@ struct ticker {
 
 static _Atomic(struct ticker *) running;	/* for ticker_wake() */
 
-static void
+static int
 log_head(struct ticker *t)
 {
 	int64_t	 seq;
@@ -40,7 +41,7 @@ log_head(struct ticker *t)
 
 	if (store_audit_head(t->st, &seq, hash) != 0) {
 		log_msg("error", "audit: cannot read the chain head");
-		return;
+		return KW_ERR_UNAVAILABLE;
 	}
 	o = json_pack("{s:s, s:I, s:s}", "event", "audit_head", "seq",
 	    (json_int_t)seq, "hash", hash);
@@ -48,9 +49,10 @@ log_head(struct ticker *t)
 		log_json(o);
 		json_decref(o);
 	}
+	return 0;
 }
 
-static void
+static int
 reconcile(struct ticker *t)
 {
 	struct reconcile_report	 rep;
@@ -68,6 +70,7 @@ reconcile(struct ticker *t)
 		log_json(o);
 		json_decref(o);
 	}
+	return r;
 }
 
 static void
@@ -80,35 +83,39 @@ log_summary(const char *event, json_t *sum)
 	json_decref(sum);
 }
 
-static void
+static int
 jobs(struct ticker *t)
 {
-	json_t *sum = NULL;
+	json_t	*sum = NULL;
+	int	 r;
 
-	if (jobs_run(t->app, t->st, kw_now(), &sum) != 0)
+	if ((r = jobs_run(t->app, t->st, kw_now(), &sum)) != 0)
 		log_msg("error", "jobs: the store could not be read");
 	log_summary("jobs", sum);
+	return r;
 }
 
-static void
+static int
 outbox(struct ticker *t)
 {
 	json_t	*sum = NULL;
+	int	 r;
 
-	jobs_flush_outbox(t->app, t->st, kw_now(), &sum);
+	r = jobs_flush_outbox(t->app, t->st, kw_now(), &sum);
 	/* quiet unless something happened */
 	if (sum != NULL && json_integer_value(json_object_get(sum, "sent")) ==
 	    0 && json_integer_value(json_object_get(sum, "retried")) == 0 &&
 	    json_integer_value(json_object_get(sum, "failed")) == 0) {
 		json_decref(sum);
-		return;
+		return r;
 	}
 	log_summary("outbox", sum);
+	return r;
 }
 
 static const struct task {
 	const char	*name;
-	void		(*run)(struct ticker *);
+	int		(*run)(struct ticker *);	/* 0: ok */
 	size_t		 interval_off;	/* offset of its seconds in config */
 } tasks[] = {
 	{ "reconcile", reconcile, offsetof(struct config, reconcile_interval) },
@@ -125,7 +132,9 @@ run(void *arg)
 	struct ticker	*t = arg;
 	struct timespec	 deadline;
 	time_t		 now, next;
+	uint64_t	 t0;
 	size_t		 i;
+	int		 r;
 
 	pthread_mutex_lock(&t->lock);
 	while (!t->stop) {
@@ -135,7 +144,10 @@ run(void *arg)
 		for (i = 0; i < KW_NELEM(tasks) && !t->stop; i++) {
 			if (t->due[i] <= now) {
 				pthread_mutex_unlock(&t->lock);
-				tasks[i].run(t);
+				t0 = kw_mono_us();
+				r = tasks[i].run(t);
+				metrics_job(tasks[i].name, r == 0,
+				    kw_mono_us() - t0);
 				pthread_mutex_lock(&t->lock);
 				t->due[i] = time(NULL) + *(const int *)
 				    (const void *)((const char *)&t->app->cfg +

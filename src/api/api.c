@@ -14,14 +14,18 @@
 #include "api/api.h"
 #include "api/authcache.h"
 #include "api/sessions.h"
+#include "api/startup.h"
 #include "api/throttle.h"
 #include "api/web.h"
 #include "audit/audit.h"
 #include "crypto/crypto.h"
+#include "metrics/metrics.h"
+#include "oidc/oidc.h"
 #include "util/util.h"
 
 static const struct http_route routes[] = {
 	{ "GET",   "/healthz",			api_healthz,	ACCESS_PUBLIC, BODY_NONE },
+	{ "GET",   "/metrics",			api_metrics,	ACCESS_PUBLIC, BODY_NONE },
 	{ "GET",   "/v1/me",			api_me_get,	ACCESS_PERSON, BODY_NONE },
 	{ "GET",   "/requests/{}",		web_landing,	ACCESS_PUBLIC, BODY_NONE },
 	{ "GET",   "/credentials/{}",		web_landing,	ACCESS_PUBLIC, BODY_NONE },
@@ -86,8 +90,58 @@ api_routes(size_t *n)
 	return routes;
 }
 
+/* The metrics are labelled with the route table's patterns. */
+static void
+name_routes(void)
+{
+	static const char	*methods[KW_NELEM(routes)];
+	static const char	*patterns[KW_NELEM(routes)];
+	size_t			 i;
+
+	for (i = 0; i < KW_NELEM(routes); i++) {
+		methods[i] = routes[i].method;
+		patterns[i] = routes[i].pattern;
+	}
+	metrics_routes(methods, patterns, KW_NELEM(routes));
+}
+
 static int	group_new(struct app *);
 static void	group_free(struct group *);
+
+/* The bearer token that opens /metrics to non-loopback clients: the
+ * file's first line, surrounding white space dropped. */
+static int
+load_metrics_token(struct app *app, const struct config *cfg, char *err,
+    size_t errsz)
+{
+	char	*text = NULL, *p, *e;
+	int	 r;
+
+	if (cfg->metrics_token_file[0] == '\0')
+		return 0;
+	if ((r = kw_read_file(cfg->metrics_token_file, KW_METRICS_TOKEN_MAX,
+	    &text, NULL)) != 0) {
+		snprintf(err, errsz, "metrics_token_file: cannot read %.300s (%s)",
+		    cfg->metrics_token_file, kw_strerror(r));
+		return KW_ERR_CONFIG;
+	}
+	p = text + strspn(text, " \t\r\n");
+	e = p + strcspn(p, "\r\n");
+	while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	*e = '\0';
+	r = 0;
+	if (strlen(p) < 16 || !kw_valid_text(p, KW_METRICS_TOKEN_MAX)) {
+		snprintf(err, errsz, "metrics_token_file: %.300s must hold a token "
+		    "of at least 16 characters on its first line",
+		    cfg->metrics_token_file);
+		r = KW_ERR_CONFIG;
+	} else
+		kw_strlcpy(app->metrics_token, p, sizeof(app->metrics_token));
+	kw_wipe(text, strlen(text));
+	free(text);
+	return r;
+}
 
 int
 api_app_init(struct app *app, const struct config *cfg, char *err,
@@ -99,6 +153,7 @@ api_app_init(struct app *app, const struct config *cfg, char *err,
 
 	memset(app, 0, sizeof(*app));
 	app->cfg = *cfg;
+	name_routes();
 	config_public_url(cfg, app->public_url, sizeof(app->public_url));
 	pthread_mutex_init(&app->stores_lock, NULL);
 	snprintf(path, sizeof(path), "%s/master.key", cfg->data_dir);
@@ -114,6 +169,14 @@ api_app_init(struct app *app, const struct config *cfg, char *err,
 		return r;
 	}
 	app->stores[app->nstores++] = st;	/* the main thread's */
+	/* a damaged store or audit chain, or the wrong key: stop here */
+	if ((r = api_startup_check(app, err, errsz)) != 0 ||
+	    (r = addr_list_parse(cfg->trusted_proxies, &app->proxies, err,
+	    errsz)) != 0 || (r = load_metrics_token(app, cfg, err, errsz)) != 0)
+		return r;
+	if (cfg->oidc_issuer[0] != '\0' && (r = oidc_new(cfg, app->public_url,
+	    &app->oidc, err, errsz)) != 0)
+		return r;
 	if ((app->throttle = throttle_new(cfg->auth_fail_limit,
 	    cfg->auth_fail_window)) == NULL ||
 	    (app->authcache = authcache_new()) == NULL)
@@ -138,28 +201,68 @@ api_app_cleanup(struct app *app)
 	app->nstores = 0;
 	crypto_keys_free(app->keys);
 	app->keys = NULL;
+	kw_wipe(app->metrics_token, sizeof(app->metrics_token));
 	throttle_free(app->throttle);
 	app->throttle = NULL;
 	authcache_free(app->authcache);
 	app->authcache = NULL;
+	oidc_free(app->oidc);
+	app->oidc = NULL;
 	pthread_mutex_destroy(&app->stores_lock);
 }
 
 /*
  * One store connection per HTTP worker thread, opened on first use and
- * remembered in app->stores so cleanup can close it.
+ * remembered in app->stores so cleanup can close it.  A thread that ends
+ * (the listener restarts on a certificate reload) closes its own and
+ * gives its place back.
  */
 static _Thread_local struct store *tl_store;
 static _Thread_local const struct app *tl_owner;
+static pthread_key_t	tl_key;
+static pthread_once_t	tl_once = PTHREAD_ONCE_INIT;
+
+struct tl_conn {
+	struct app	*app;
+	struct store	*st;
+};
+
+static void
+tl_release(void *arg)
+{
+	struct tl_conn	*t = arg;
+	struct app	*app = t->app;
+	size_t		 i;
+
+	pthread_mutex_lock(&app->stores_lock);
+	for (i = 0; i < app->nstores; i++)
+		if (app->stores[i] == t->st) {
+			app->stores[i] = app->stores[--app->nstores];
+			store_close(t->st);
+			break;
+		}
+	pthread_mutex_unlock(&app->stores_lock);
+	free(t);
+}
+
+static void
+tl_key_make(void)
+{
+	pthread_key_create(&tl_key, tl_release);
+}
 
 struct store *
 api_store(struct http_req *rq)
 {
 	struct app	*app = rq->app;
 	struct store	*st;
+	struct tl_conn	*t;
 
 	if (tl_store != NULL && tl_owner == app)
 		return tl_store;
+	pthread_once(&tl_once, tl_key_make);
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
 	pthread_mutex_lock(&app->stores_lock);
 	if (app->nstores >= APP_STORES_MAX ||
 	    store_open(app->cfg.data_dir, STORE_MMAP, &st) != 0)
@@ -168,9 +271,14 @@ api_store(struct http_req *rq)
 		app->stores[app->nstores++] = st;
 	pthread_mutex_unlock(&app->stores_lock);
 	if (st == NULL) {
+		free(t);
 		log_msg("error", "cannot open a store connection");
 		return NULL;
 	}
+	t->app = app;
+	t->st = st;
+	free(pthread_getspecific(tl_key));	/* an earlier app's, gone */
+	pthread_setspecific(tl_key, t);
 	tl_store = st;
 	tl_owner = app;
 	return st;
@@ -201,6 +309,7 @@ struct group {
 	pthread_cond_t	 committed;
 	atomic_int	 waiting;	/* threads queued to begin */
 	struct store	*writer;
+	struct authcache *authcache;	/* emptied at each commit */
 	int		 open;		/* a transaction is open */
 	uint64_t	 seq;		/* the open (or last) group */
 	uint64_t	 done;		/* the last group committed */
@@ -217,6 +326,7 @@ group_new(struct app *app)
 		return KW_ERR_NOMEM;
 	pthread_mutex_init(&g->lock, NULL);
 	pthread_cond_init(&g->committed, NULL);
+	g->authcache = app->authcache;
 	app->group = g;
 	return store_open(app->cfg.data_dir, STORE_MMAP, &g->writer);
 }
@@ -233,15 +343,18 @@ group_free(struct group *g)
 }
 
 /* Commit the open group (roll back an empty one) and tell its members;
- * called with g->lock held. */
+ * called with g->lock held.  A commit empties the authentication cache
+ * before anyone learns of it: roles, activity or tokens may have
+ * changed. */
 static void
 group_close(struct group *g)
 {
 	int rc = 0;
 
-	if (g->members > 0)
+	if (g->members > 0) {
 		rc = store_commit(g->writer);
-	else
+		authcache_invalidate(g->authcache);
+	} else
 		store_rollback(g->writer);
 	g->open = 0;
 	g->result[g->seq % GROUP_RING] = rc;
@@ -278,24 +391,8 @@ api_write_begin(struct app *app, struct store **w)
 	return KW_ERR_UNAVAILABLE;
 }
 
-static int	write_end(struct app *, int, int);
-
 int
 api_write_end(struct app *app, int r)
-{
-	return write_end(app, r, 1);
-}
-
-int
-api_write_end_keep_cache(struct app *app, int r)
-{
-	return write_end(app, r, 0);
-}
-
-/* Keep or undo the caller's change, wait for its commit; a committed
- * change drops the authentication cache when invalidate is set. */
-static int
-write_end(struct app *app, int r, int invalidate)
 {
 	struct group	*g = app->group;
 	uint64_t	 mine = g->seq;
@@ -317,19 +414,27 @@ write_end(struct app *app, int r, int invalidate)
 	pthread_mutex_unlock(&g->lock);
 	if (r == 0 && rc != 0)
 		r = KW_ERR_UNAVAILABLE;
-	if (r == 0 && invalidate)	/* roles, activity or tokens may
-					   have changed */
-		authcache_invalidate(app->authcache);
 	return r;
 }
+
+static int	caller_current(struct http_req *, struct store *);
+static void	audit_refusal(struct http_req *, const char *);
 
 int
 api_tx_begin(struct http_req *rq, struct store **st)
 {
+	int r;
+
 	if (api_write_begin(rq->app, st) != 0)
 		return http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
 		    "the store cannot be written; nothing was changed");
-	return 0;
+	if ((r = caller_current(rq, *st)) == 0)
+		return 0;
+	api_write_end(rq->app, r);	/* nothing was done: undone */
+	*st = NULL;
+	if (r == KW_ERR_FORBIDDEN)
+		audit_refusal(rq, rq->err_message);
+	return r;
 }
 
 int
@@ -413,41 +518,135 @@ bearer(const char *h)
 	return *h ? h : NULL;
 }
 
-/* The token's expiry or last use as a time, 0 for none. */
-static time_t
-time_or_zero(const char *s)
+/*
+ * A failed authentication (err, with its message) of the presented token
+ * tok (NULL when none could be read): counted per client address and
+ * per token prefix (a keyed hash of its first KW_AUTH_PREFIX_LEN bytes,
+ * so the key says nothing of the token).  Beyond the limit of either,
+ * the answer is 429 with Retry-After instead of err.  Only failures get
+ * here: a valid token is never throttled, whoever fails around it.
+ */
+static int
+auth_failed(struct http_req *rq, const char *tok, int err)
+{
+	struct app	*app = rq->app;
+	unsigned char	 h[KW_HASH_LEN];
+	char		 pre[KW_AUTH_PREFIX_LEN + 1], key[48];
+	int64_t		 now = (int64_t)(kw_mono_us() / 1000000u);
+	int		 ra = 0, ra2 = 0, i, limited;
+
+	metrics_count(MC_AUTH_FAILED);
+	limited = throttle_fail(app->throttle, rq->remote, now, &ra) != 0;
+	if (tok != NULL) {
+		kw_strlcpy(pre, tok, sizeof(pre));
+		if (crypto_token_hash(app->keys, pre, h) == 0) {
+			key[0] = 't';
+			key[1] = ':';
+			for (i = 0; i < 16; i++)
+				snprintf(key + 2 + 2 * i, 3, "%02x", h[i]);
+			if (throttle_fail(app->throttle, key, now, &ra2) != 0)
+				limited = 1;
+		}
+		kw_wipe(pre, sizeof(pre));
+	}
+	if (!limited)
+		return err;
+	metrics_count(MC_AUTH_THROTTLED);
+	rq->retry_after = ra > ra2 ? ra : ra2;
+	return http_fail(rq, KW_ERR_RATE_LIMITED, NULL, "too many failed "
+	    "authentications; retry after %d seconds", rq->retry_after);
+}
+
+/*
+ * The person and token behind the keyed hash c->token_hash, through the
+ * authentication cache (st is this thread's connection, NULL when the
+ * cache must not be used: c is then read from the writer w inside its
+ * transaction).  0 with c->person and c->token_id filled, or a KW_ERR_*
+ * with the message set (401: unknown, revoked or inactive).
+ */
+static int
+token_lookup(struct http_req *rq, struct store *st, struct store *w,
+    struct caller *c)
+{
+	struct app		*app = rq->app;
+	struct token_rec	 t;
+	uint64_t		 gen = 0;
+	int			 r;
+
+	if (st != NULL && authcache_get(app->authcache, c->token_hash,
+	    kw_mono_us() / 1000, c, &gen))
+		goto check;
+	r = store_token_find(st != NULL ? st : w, c->token_hash, &t,
+	    &c->person);
+	if (r == KW_ERR_NOT_FOUND || (r == 0 && !crypto_eq(c->token_hash,
+	    t.hash, sizeof(t.hash))))
+		return http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,
+		    "unknown or revoked token");
+	if (r != 0)
+		return http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
+		    "the store cannot be read");
+	if (!c->person.active)
+		return http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,
+		    "this person is no longer active");
+	kw_strlcpy(c->token_id, t.id, sizeof(c->token_id));
+	kw_strlcpy(c->expires_at, t.expires_at, sizeof(c->expires_at));
+	c->expires_s = api_time_or_zero(t.expires_at);
+	c->seen_s = api_time_or_zero(t.last_used_at);
+	if (st != NULL)
+		authcache_put(app->authcache, c->token_hash,
+		    kw_mono_us() / 1000, c, gen);
+ check:
+	/* an expired token is refused, from the cache too */
+	if (c->expires_s != 0 && kw_now() >= c->expires_s)
+		return http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL, "this token "
+		    "expired at %s; ask for a new one", c->expires_at);
+	return 0;
+}
+
+time_t
+api_time_or_zero(const char *s)
 {
 	time_t t;
 
 	return s[0] != '\0' && kw_time_parse(s, &t) == 0 ? t : 0;
 }
 
-/*
- * Who the request is from: a bearer token when there is an Authorization
- * header, else the session cookie (sessions.c).  Both are looked up by
- * keyed hash through the authentication cache; an expired token is
- * refused even from the cache.
- */
+/* The caller behind c's keyed hash, by what it presented: a bearer
+ * token or a session cookie (see token_lookup; sessions_lookup). */
+static int
+caller_lookup(struct http_req *rq, struct store *st, struct store *w,
+    struct caller *c)
+{
+	if (c->has_session)
+		return sessions_lookup(rq, st, w, c);
+	return token_lookup(rq, st, w, c);
+}
+
+/* Authenticate rq's bearer token (or, without an Authorization header,
+ * its session cookie) into c; a failure counts against the client's
+ * address.  The token's last use or the session's activity is recorded
+ * (at most once a minute). */
 static int
 authenticate(struct http_req *rq, struct caller *c)
 {
-	struct app		*app = rq->app;
-	struct token_rec	 t;
-	struct store		*st;
-	unsigned char		 h[KW_HASH_LEN];
-	const char		*tok, *cookie;
-	time_t			 now;
-	int			 r;
+	struct app	*app = rq->app;
+	struct store	*st;
+	const char	*tok, *cookie;
+	int		 r;
 
 	if (rq->authorization == NULL) {
-		if ((cookie = http_cookie(rq, KW_SESSION_COOKIE)) != NULL)
-			return sessions_authenticate(rq, cookie, c);
-		return http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,
-		    "send 'Authorization: Bearer <your kw_ token>' or sign in "
-		    "(POST /v1/sessions, /auth/login)");
+		if ((cookie = http_cookie(rq, KW_SESSION_COOKIE)) == NULL)
+			return http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,
+			    "send 'Authorization: Bearer <your kw_ token>' or "
+			    "sign in (POST /v1/sessions, /auth/login)");
+		if ((r = sessions_authenticate(rq, cookie, c)) ==
+		    KW_ERR_UNAUTHENTICATED)
+			return auth_failed(rq, NULL, r);
+		return r;
 	}
 	if ((tok = bearer(rq->authorization)) == NULL ||
 	    !crypto_token_wellformed(tok)) {
+		tok = NULL;
 		r = http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,
 		    "the Authorization header does not carry a keywarden "
 		    "bearer token");
@@ -456,77 +655,147 @@ authenticate(struct http_req *rq, struct caller *c)
 	if ((st = api_store(rq)) == NULL)
 		return http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
 		    "the store cannot be read");
-	if ((r = crypto_token_hash(app->keys, tok, h)) != 0)
+	if ((r = crypto_token_hash(app->keys, tok, c->token_hash)) != 0)
 		return r;
-	if (authcache_get(app->authcache, h, kw_mono_us() / 1000, c))
-		goto check;
-	r = store_token_find(st, h, &t, &c->person);
-	if (r == KW_ERR_NOT_FOUND || (r == 0 && !crypto_eq(h, t.hash,
-	    sizeof(h)))) {
-		r = http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,
-		    "unknown or revoked token");
-		goto fail;
-	}
-	if (r != 0)
-		return http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
-		    "the store cannot be read");
-	if (!c->person.active) {
-		r = http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,
-		    "this person is no longer active");
-		goto fail;
-	}
-	kw_strlcpy(c->token_id, t.id, sizeof(c->token_id));
-	kw_strlcpy(c->expires_at, t.expires_at, sizeof(c->expires_at));
-	c->expires_s = time_or_zero(t.expires_at);
-	c->seen_s = time_or_zero(t.last_used_at);
-	authcache_put(app->authcache, h, kw_mono_us() / 1000, c);
- check:
-	now = kw_now();
-	if (c->expires_s != 0 && now >= c->expires_s) {
-		r = http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL, "this token "
-		    "expired at %s; ask for a new one", c->expires_at);
-		goto fail;
-	}
-	sessions_touch(app, c, h, now);
-	return 0;
+	c->has_token = 1;
+	if ((r = token_lookup(rq, st, NULL, c)) == 0)
+		sessions_touch(app, c, kw_now());
+	if (r != KW_ERR_UNAUTHENTICATED)
+		return r;
  fail:
-	throttle_fail(app->throttle, rq->remote,
-	    (int64_t)(kw_mono_us() / 1000000u));
-	return r;
+	return auth_failed(rq, tok, r);
+}
+
+/* 0 if rq's caller has the access level, else KW_ERR_FORBIDDEN with the
+ * message set. */
+static int
+access_check(struct http_req *rq, enum http_access access)
+{
+	if (access == ACCESS_ADMIN && !api_has_role(rq, ROLE_ADMIN))
+		return http_fail(rq, KW_ERR_FORBIDDEN, NULL,
+		    "only an admin may do this");
+	if (access == ACCESS_READER &&
+	    !api_has_role(rq, ROLE_ADMIN | ROLE_AUDITOR))
+		return http_fail(rq, KW_ERR_FORBIDDEN, NULL,
+		    "only an admin or an auditor may do this");
+	return 0;
 }
 
 int
 api_authorise(struct http_req *rq, const struct http_route *route)
 {
-	struct app	*app = rq->app;
 	struct caller	*c;
 	int		 r;
 
 	if (route->access == ACCESS_PUBLIC)
 		return 0;
-	if (throttle_check(app->throttle, rq->remote,
-	    (int64_t)(kw_mono_us() / 1000000u), &rq->retry_after) != 0)
-		return http_fail(rq, KW_ERR_RATE_LIMITED, NULL,
-		    "too many failed authentications from this address; "
-		    "retry after %d seconds", rq->retry_after);
+	/* the token is checked first, and only failures are throttled
+	 * (auth_failed): nobody else's failures lock a valid token out */
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return KW_ERR_NOMEM;
 	if ((r = authenticate(rq, c)) != 0 ||
-	    (c->session_id[0] != '\0' && (r = sessions_csrf(rq, c)) != 0)) {
+	    (c->has_session && (r = sessions_csrf(rq, c)) != 0)) {
 		kw_wipe(c, sizeof(*c));
 		free(c);
 		return r;
 	}
+	c->access = route->access;
 	rq->caller = c;
-	if (route->access == ACCESS_ADMIN && !api_has_role(rq, ROLE_ADMIN))
-		r = http_fail(rq, KW_ERR_FORBIDDEN, NULL,
-		    "only an admin may do this");
-	else if (route->access == ACCESS_READER &&
-	    !api_has_role(rq, ROLE_ADMIN | ROLE_AUDITOR))
-		r = http_fail(rq, KW_ERR_FORBIDDEN, NULL,
-		    "only an admin or an auditor may do this");
-	if (r != 0)
+	if ((r = access_check(rq, route->access)) != 0)
 		audit_refusal(rq, rq->err_message);
+	return r;
+}
+
+int
+api_reauthorise(struct http_req *rq, const struct http_route *route)
+{
+	struct caller	*c = rq->caller, *now;
+	struct store	*st;
+	int		 r;
+
+	if (route->access == ACCESS_PUBLIC || c == NULL)
+		return 0;
+	if ((now = calloc(1, sizeof(*now))) == NULL)
+		return KW_ERR_NOMEM;
+	memcpy(now->token_hash, c->token_hash, sizeof(now->token_hash));
+	now->has_token = c->has_token;
+	now->has_session = c->has_session;
+	memcpy(now->csrf, c->csrf, sizeof(now->csrf));	/* checked already */
+	if ((st = api_store(rq)) == NULL)
+		r = http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
+		    "the store cannot be read");
+	else
+		r = caller_lookup(rq, st, NULL, now);
+	kw_wipe(c, sizeof(*c));
+	free(c);
+	rq->caller = NULL;
+	if (r != 0) {
+		kw_wipe(now, sizeof(*now));
+		free(now);
+		/* valid when its headers came: not a guess to throttle */
+		return r;
+	}
+	now->access = route->access;	/* a cache hit brought another's */
+	rq->caller = now;
+	if ((r = access_check(rq, route->access)) != 0)
+		audit_refusal(rq, rq->err_message);
+	return r;
+}
+
+/* 1 if a and b have the same roles and teams. */
+static int
+same_powers(const struct person *a, const struct person *b)
+{
+	size_t i;
+
+	if (a->roles != b->roles || a->nteams != b->nteams)
+		return 0;
+	for (i = 0; i < a->nteams; i++)
+		if (strcmp(a->teams[i], b->teams[i]) != 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * Inside the write transaction on w, before the handler changes
+ * anything: is rq's caller still who the handler decided for?  Read from
+ * the writer itself (committed state, and earlier members of the group),
+ * never from the cache.  Bearer callers: the token must still be live
+ * and its person active; Slack callers (no token): the person must still
+ * be active.  The route's level must still hold (403), and roles and
+ * teams must be unchanged (409: the handler decided on the old ones).
+ * On success the caller's person is refreshed.
+ */
+static int
+caller_current(struct http_req *rq, struct store *w)
+{
+	struct caller	*c = rq->caller, *now;
+	int		 r, same;
+
+	if (c == NULL)
+		return 0;
+	if ((now = calloc(1, sizeof(*now))) == NULL)
+		return KW_ERR_NOMEM;
+	*now = *c;
+	if (c->has_token || c->has_session)
+		r = caller_lookup(rq, NULL, w, now);
+	else if ((r = store_person_get(w, c->person.id, &now->person)) ==
+	    KW_ERR_NOT_FOUND || (r == 0 && !now->person.active))
+		r = http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,
+		    "this person is no longer active");
+	else if (r != 0)
+		r = http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
+		    "the store cannot be read");
+	if (r == 0) {
+		same = same_powers(&c->person, &now->person);
+		*c = *now;	/* fresh name, manager, ... for the handler */
+		if ((r = access_check(rq, c->access)) == 0 && !same)
+			r = http_fail(rq, KW_ERR_CONFLICT, NULL, "your roles "
+			    "or teams changed while this request was being "
+			    "handled; nothing was changed: send it again");
+	}
+	kw_wipe(now, sizeof(*now));
+	free(now);
 	return r;
 }
 

@@ -15,9 +15,11 @@
 #include "limits.h"
 #include "http/http.h"
 #include "store/store.h"
+#include "util/addr.h"
 
 struct authcache;
 struct group;
+struct oidc;
 struct crypto_keys;
 struct throttle;
 
@@ -29,25 +31,34 @@ struct app {
 	struct crypto_keys	*keys;
 	struct throttle		*throttle;
 	struct authcache	*authcache;
+	struct oidc		*oidc;		/* NULL: no [oidc] section */
 	pthread_mutex_t		 stores_lock;	/* guards stores[] */
 	struct group		*group;		/* API writes: group commit */
 	struct store		*stores[APP_STORES_MAX];
 	size_t			 nstores;
+	struct addr_list	 proxies;	/* trusted_proxies, parsed */
+	char			 metrics_token[KW_METRICS_TOKEN_MAX + 1];
+					/* "" = /metrics on loopback only */
 };
 
 /* The authenticated caller, attached to a request by api_authorise. */
 struct caller {
-	struct person	person;
-	char		token_id[KW_ID_MAX + 1];
+	struct person	 person;
+	char		 token_id[KW_ID_MAX + 1];
+	unsigned char	 token_hash[KW_HASH_LEN]; /* keyed hash of the token
+						   or the session secret */
+	int		 has_token;	/* a bearer token */
+	int		 has_session;	/* a session cookie (neither: Slack) */
+	enum http_access access;	/* the route's level */
 	/* a browser session (cookie): its id and CSRF token ("" for a
 	 * bearer token) */
-	char		session_id[KW_ID_MAX + 1];
-	char		csrf[KW_CSRF_LEN + 1];
+	char		 session_id[KW_ID_MAX + 1];
+	char		 csrf[KW_CSRF_LEN + 1];
 	/* the session's absolute end, or the token's expiry ("" / 0: none) */
-	char		expires_at[KW_TIME_LEN + 1];
-	time_t		expires_s;
+	char		 expires_at[KW_TIME_LEN + 1];
+	time_t		 expires_s;
 	/* the last use (token) or activity (session) on record; 0: never */
-	time_t		seen_s;
+	time_t		 seen_s;
 };
 
 /* Prepare app from a validated configuration: load the master key of
@@ -62,8 +73,13 @@ void	 api_app_cleanup(struct app *app);
 /* The route table. */
 const struct http_route *api_routes(size_t *n);
 /* The authorise hook for the HTTP server (authentication, throttling,
- * route access level). */
+ * route access level), when the headers are in. */
 int	 api_authorise(struct http_req *rq, const struct http_route *route);
+/* The reauthorise hook, when the body is in and the handler is about to
+ * run: the same checks against the store as it is now (the caller may
+ * have been offboarded, their token revoked or their roles changed while
+ * the body arrived); rq's caller is replaced by the fresh one. */
+int	 api_reauthorise(struct http_req *rq, const struct http_route *route);
 
 /* This thread's store connection (opened on first use), or NULL. */
 struct store *api_store(struct http_req *rq);
@@ -82,7 +98,13 @@ int	 api_has_role(const struct http_req *rq, unsigned roles);
  * back alone.
  *
  * api_tx_begin: *st is the writer, exclusively the caller's until
- * api_tx_end().  0 or KW_ERR_UNAVAILABLE.
+ * api_tx_end().  Inside the transaction, before anything is changed, the
+ * caller is checked again on the writer (no cache): their token still
+ * live and they still active (else KW_ERR_UNAUTHENTICATED), the route's
+ * access level still theirs (KW_ERR_FORBIDDEN), their roles and teams
+ * those the handler decided on (else KW_ERR_CONFLICT: send it again).
+ * 0, or one of those / KW_ERR_UNAVAILABLE with the transaction already
+ * ended (do not call api_tx_end then).
  */
 int	 api_tx_begin(struct http_req *rq, struct store **st);
 /* The same for work that is not a request (jobs, issuance outcomes,
@@ -91,10 +113,6 @@ int	 api_tx_begin(struct http_req *rq, struct store **st);
  * r or KW_ERR_UNAVAILABLE.  Never nest. */
 int	 api_write_begin(struct app *app, struct store **w);
 int	 api_write_end(struct app *app, int r);
-/* api_write_end for bookkeeping that changes nobody's rights (a token's
- * last use, a session's last activity): the authentication cache is
- * kept. */
-int	 api_write_end_keep_cache(struct app *app, int r);
 /* Keep the change when r is 0 (else undo it) and wait until it is
  * committed.  Returns r, or KW_ERR_UNAVAILABLE when the commit failed.
  * *st is then this thread's own connection, for reads after the fact. */
@@ -140,6 +158,9 @@ int	 api_request_act(struct http_req *rq, const char *id, int action,
 /* Prefix the recorded error field with "outer." (nested objects). */
 void	 api_nest_field(struct http_req *rq, const char *outer);
 
+/* An RFC 3339 time as seconds, 0 for "" or an unreadable one. */
+time_t	 api_time_or_zero(const char *s);
+
 /* JSON shapes of the API. */
 json_t	*api_person_json(const struct person *p);
 json_t	*api_instance_json(const struct instance *in);
@@ -182,6 +203,7 @@ json_t	*api_page(json_t *items, int64_t next);
 
 /* Resource handlers (one file each). */
 int	 api_healthz(struct http_req *, struct http_resp *);
+int	 api_metrics(struct http_req *, struct http_resp *);
 int	 api_me_get(struct http_req *, struct http_resp *);
 int	 api_landing(struct http_req *, struct http_resp *);
 int	 api_people_create(struct http_req *, struct http_resp *);

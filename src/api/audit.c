@@ -69,6 +69,20 @@ event_one(const struct audit_event *ev, void *arg)
 	return 0;
 }
 
+/* The audit log could not be read (r, a store error): say which part
+ * and where to look, not only "unavailable". */
+static int
+audit_unreadable(struct http_req *rq, int r)
+{
+	if (r == KW_ERR_NOMEM)
+		return r;
+	return http_fail(rq, KW_ERR_UNAVAILABLE, NULL, "the audit log cannot "
+	    "be read from the store (%s): the database may be damaged; "
+	    "'keywarden serve --check' and 'keywarden audit verify "
+	    "--data-dir DIR' on the server say what is wrong",
+	    kw_strerror(r));
+}
+
 /* The filter query parameter key, or NULL when absent or empty; a value
  * that is too long is refused. */
 static int
@@ -128,7 +142,7 @@ api_audit_list(struct http_req *rq, struct http_resp *rs)
 		if ((r = store_audit_each(st, p.last, chunk, event_one,
 		    &p)) != 0) {
 			json_decref(p.items);
-			return api_store_fail(rq, r, "", "");
+			return audit_unreadable(rq, r);
 		}
 		/* the log may go on, or the page is full */
 		more = p.got == chunk || json_array_size(p.items) >= limit;
@@ -157,7 +171,7 @@ api_audit_verify(struct http_req *rq, struct http_resp *rs)
 		return http_fail(rq, KW_ERR_VALIDATION, "expect_head",
 		    "'expect_head' must be a 64-character hex SHA-256");
 	if ((r = audit_verify_head(st, head, &v)) != 0)
-		return api_store_fail(rq, r, "", "");
+		return audit_unreadable(rq, r);
 	if (v.ok)
 		rs->body = json_pack("{s:b, s:I, s:s}", "ok", 1, "events",
 		    (json_int_t)v.events, "head", v.head);

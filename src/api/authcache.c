@@ -58,12 +58,13 @@ slot(struct authcache *ac, const unsigned char *hash)
 
 int
 authcache_get(struct authcache *ac, const unsigned char *hash,
-    uint64_t now_ms, struct caller *c)
+    uint64_t now_ms, struct caller *c, uint64_t *generation)
 {
 	struct entry	*e;
 	int		 hit = 0;
 
 	pthread_mutex_lock(&ac->lock);
+	*generation = ac->generation;
 	e = slot(ac, hash);
 	if (e->used && e->generation == ac->generation &&
 	    now_ms - e->at_ms < KW_AUTH_CACHE_TTL_MS &&
@@ -77,11 +78,17 @@ authcache_get(struct authcache *ac, const unsigned char *hash,
 
 void
 authcache_put(struct authcache *ac, const unsigned char *hash,
-    uint64_t now_ms, const struct caller *c)
+    uint64_t now_ms, const struct caller *c, uint64_t generation)
 {
 	struct entry *e;
 
 	pthread_mutex_lock(&ac->lock);
+	/* a write committed since the store was read: what was read may
+	 * already be stale, so it is not remembered */
+	if (generation != ac->generation) {
+		pthread_mutex_unlock(&ac->lock);
+		return;
+	}
 	e = slot(ac, hash);
 	memcpy(e->hash, hash, KW_HASH_LEN);
 	e->at_ms = now_ms;

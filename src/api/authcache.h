@@ -5,9 +5,13 @@
  *
  * An entry is used for at most KW_AUTH_CACHE_TTL_MS, and every write
  * this server commits (a role removed, a person offboarded, a token
- * revoked) drops the whole cache at once, so a change made through the
- * API takes effect on the next request.  A change made by another
- * process is seen within the TTL.
+ * revoked) drops the whole cache at once (right after the commit), so a
+ * change made through the API takes effect on the next request.  An
+ * answer read from the store is remembered only if no write committed
+ * since the lookup began (the generation it started in), so a lookup
+ * racing a revocation never puts a stale answer back.  A change made by
+ * another process is seen by reads within the TTL; writes check the
+ * caller again inside their transaction, without the cache (api.c).
  */
 #ifndef KW_API_AUTHCACHE_H
 #define KW_API_AUTHCACHE_H
@@ -23,12 +27,15 @@ struct caller;
 struct authcache *authcache_new(void);
 void	 authcache_free(struct authcache *ac);
 /* 1 and *c filled if hash was cached less than the TTL ago and since
- * the last invalidation; 0 otherwise.  now_ms: a monotonic clock. */
+ * the last invalidation; 0 otherwise.  now_ms: a monotonic clock.
+ * *generation gets the cache's generation, for authcache_put(). */
 int	 authcache_get(struct authcache *ac, const unsigned char *hash,
-	    uint64_t now_ms, struct caller *c);
-/* Remember that hash authenticates c. */
+	    uint64_t now_ms, struct caller *c, uint64_t *generation);
+/* Remember that hash authenticates c, as read from the store after
+ * authcache_get() returned generation; nothing is remembered if the
+ * cache was invalidated since. */
 void	 authcache_put(struct authcache *ac, const unsigned char *hash,
-	    uint64_t now_ms, const struct caller *c);
+	    uint64_t now_ms, const struct caller *c, uint64_t generation);
 /* Forget everything (after any committed write). */
 void	 authcache_invalidate(struct authcache *ac);
 

@@ -484,8 +484,16 @@ api_revoke_fail(struct http_req *rq, int r, const char *id,
 		rq->err_details = json_pack("{s:I, s:s}", "status",
 		    (json_int_t)perr->status, "instance_error", perr->message);
 		return http_fail(rq, r, NULL, "the instance did not revoke "
-		    "credential '%.64s': %s; it stays active, try again", id,
+		    "credential '%.64s': %s; it stays active there until a "
+		    "retry succeeds (try again; reconciliation retries too), "
+		    "and its secret can no longer be revealed", id,
 		    perr->message);
+	case KW_ERR_UNRECORDED:
+		return http_fail(rq, KW_ERR_UNAVAILABLE, NULL, "credential "
+		    "'%.64s' was deleted on the instance, but keywarden could "
+		    "not record it yet; its secret can no longer be revealed "
+		    "and reconciliation (or a retried revocation) will "
+		    "complete the record", id);
 	default:
 		return api_store_fail(rq, r, "credential", id);
 	}

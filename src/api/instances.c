@@ -305,12 +305,45 @@ api_instances_create(struct http_req *rq, struct http_resp *rs)
 	return r;
 }
 
+/* 1 if a and b name the same instance URL (trailing slashes aside, as
+ * issuance_conn_open strips them). */
+static int
+same_url(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b);
+
+	while (na > 0 && a[na - 1] == '/')
+		na--;
+	while (nb > 0 && b[nb - 1] == '/')
+		nb--;
+	return na == nb && strncmp(a, b, na) == 0;
+}
+
+/*
+ * A bot credential is sent only to the URL it was given for: a PATCH that
+ * moves an instance holding one to another URL must give the credential
+ * again ("bot": {...}, or null to drop it).  0, or the 400 naming "bot".
+ */
+static int
+url_change_check(struct http_req *rq, const struct instance *in,
+    const char *old_url)
+{
+	if (same_url(old_url, in->url) || in->bot_sealed_len == 0 ||
+	    json_object_get(rq->body, "bot") != NULL)
+		return 0;
+	return http_fail(rq, KW_ERR_VALIDATION, "bot", "changing 'url' "
+	    "requires the Integration bot's credential for the new URL in the "
+	    "same request ('bot': {\"email\", \"oauth_token\"}); keywarden "
+	    "never sends a credential to a host it was not given for");
+}
+
 int
 api_instances_patch(struct http_req *rq, struct http_resp *rs)
 {
 	struct instance	 in;
 	struct store	*st;
-	json_t		*changed = json_object();
+	json_t		*changed = json_object(), *details;
+	char		 old_url[KW_URL_MAX + 1];
 	int		 r;
 
 	if ((r = api_tx_begin(rq, &st)) != 0)
@@ -319,15 +352,20 @@ api_instances_patch(struct http_req *rq, struct http_resp *rs)
 		r = api_store_fail(rq, r, "instance", rq->params[0]);
 		goto out;
 	}
-	if ((r = instance_apply(rq, st, rq->body, &in, 0, changed)) != 0)
+	kw_strlcpy(old_url, in.url, sizeof(old_url));
+	if ((r = instance_apply(rq, st, rq->body, &in, 0, changed)) != 0 ||
+	    (r = url_change_check(rq, &in, old_url)) != 0)
 		goto out;
 	kw_time_fmt(kw_now(), in.updated_at, sizeof(in.updated_at));
 	if ((r = store_instance_update(st, &in)) != 0) {
 		r = api_store_fail(rq, r, "instance named", in.name);
 		goto out;
 	}
-	r = api_audit(rq, st, "instance.update", in.name,
-	    changed_fields(rq->body, json_object_get(changed, "bot")));
+	details = changed_fields(rq->body, json_object_get(changed, "bot"));
+	if (!same_url(old_url, in.url))
+		json_object_set_new(details, "url", json_pack("{s:s, s:s}",
+		    "old", old_url, "new", in.url));
+	r = api_audit(rq, st, "instance.update", in.name, details);
  out:
 	r = api_tx_end(rq, &st, r);
  done:

@@ -10,6 +10,7 @@
 
 #include "kw.h"
 #include "log.h"
+#include "metrics/metrics.h"
 #include "api/issuance.h"
 #include "audit/audit.h"
 #include "crypto/crypto.h"
@@ -82,8 +83,10 @@ issuance_conn_open(struct app *app, const struct instance *in,
 	n = strlen(c->url);
 	while (n > 0 && c->url[n - 1] == '/')
 		c->url[--n] = '\0';
+	kw_strlcpy(c->name, in->name, sizeof(c->name));
 	c->t.base_url = c->url;
 	c->t.bot_token = c->bot;
+	c->t.name = c->name;
 	c->t.timeout_ms = (long)app->cfg.upstream_timeout * 1000;
 	c->t.attempts = app->cfg.upstream_attempts;
 	c->t.retry_wait_max_s = 2 * app->cfg.upstream_timeout + 30;
@@ -260,7 +263,7 @@ issuance_run(struct app *app, struct store *st, const char *actor,
 	struct issuance_conn		*cn = NULL;
 	struct provider_error	 e2;
 	char			 ident[PROVIDER_IDENT_MAX], desc[1024];
-	int			 rc, claimed = 0, owner_gone = 0;
+	int			 rc, prc, claimed = 0, owner_gone = 0;
 
 	memset(out, 0, sizeof(*out));
 	r = malloc(sizeof(*r));
@@ -303,8 +306,11 @@ issuance_run(struct app *app, struct store *st, const char *actor,
 	    res, &out->perr) : cn->ops->issue(&cn->t, &spec, res, &out->perr);
 	if (rc == 0)
 		kw_strlcpy(res->identifier, ident, sizeof(res->identifier));
-	if (rc != 0 && rc != KW_ERR_UPSTREAM)
+	if (rc != 0 && rc != KW_ERR_UPSTREAM) {
+		metrics_count(MC_ISSUANCE_ERROR);
 		goto out;
+	}
+	prc = rc;
 	out->issued = rc == 0;
 	rc = record(app, st, actor, r, c, out->issued ? res : NULL,
 	    &out->perr, &owner_gone);
@@ -320,6 +326,8 @@ issuance_run(struct app *app, struct store *st, const char *actor,
 			log_msg("error", "credential %s: %s", c->id, e2.message);
 		out->issued = 0;
 	}
+	metrics_count(out->issued ? MC_ISSUANCE_ISSUED : prc == KW_ERR_UPSTREAM ?
+	    MC_ISSUANCE_FAILED : MC_ISSUANCE_ERROR);
  out:
 	if (cn != NULL) {
 		issuance_conn_close(cn);
@@ -356,8 +364,106 @@ external_ids(const struct credential *c, char *client_id, char *token_id)
 	json_decref(o);
 }
 
+/*
+ * The intent to end a credential, kept in its external record as
+ * "revoking": "revoked"|"expired" from the moment keywarden commits to
+ * deleting it on the instance until the outcome is recorded.  A
+ * credential with an intent is finished by whoever comes next: a retried
+ * revocation, or reconciliation.
+ */
+#define INTENT_KEY	"revoking"
+
+/* Set (to = CS_REVOKED or CS_EXPIRED) or clear (to = -1) the intent in
+ * c->external.  0, or KW_ERR_INTERNAL when the record would not fit. */
+static int
+intent_set(struct credential *c, int to)
+{
+	json_t	*o = json_loads(c->external[0] ? c->external : "{}", 0, NULL);
+	char	*t = NULL;
+	int	 rc = KW_ERR_INTERNAL;
+
+	if (!json_is_object(o))
+		goto out;
+	if (to < 0)
+		json_object_del(o, INTENT_KEY);
+	else
+		json_object_set_new(o, INTENT_KEY, json_string(
+		    to == CS_EXPIRED ? "expired" : "revoked"));
+	t = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	if (t == NULL || strlen(t) >= sizeof(c->external))
+		goto out;
+	kw_strlcpy(c->external, t, sizeof(c->external));
+	rc = 0;
+ out:
+	free(t);
+	json_decref(o);
+	return rc;
+}
+
+/* The state an intent in c ends the credential in, or -1 for none. */
+static int
+intent_get(const struct credential *c)
+{
+	json_t		*o = json_loads(c->external, 0, NULL);
+	const char	*v = json_string_value(json_object_get(o, INTENT_KEY));
+	int		 to = -1;
+
+	if (v != NULL)
+		to = strcmp(v, "expired") == 0 ? CS_EXPIRED : CS_REVOKED;
+	json_decref(o);
+	return to;
+}
+
+/*
+ * Commit the intent to end credential id before the instance is called,
+ * with its audit event: from then on its sealed secret is gone (nothing
+ * revealable can outlive the client) and a crash or a failed final
+ * commit is finished later.  0, KW_ERR_CONFLICT when it is no longer
+ * active, or a store error (then nothing was changed).
+ */
+static int
+intent_commit(struct app *app, struct store *st, const char *actor,
+    const char *id, enum cred_state to, const char *reason)
+{
+	struct credential	*c;
+	int			 rc;
+
+	if ((c = malloc(sizeof(*c))) == NULL)
+		return KW_ERR_NOMEM;
+	if ((rc = api_write_begin(app, &st)) != 0)
+		goto done;
+	if ((rc = store_credential_get(st, id, c)) != 0)
+		goto out;
+	if (c->state != CS_ACTIVE) {
+		rc = KW_ERR_CONFLICT;
+		goto out;
+	}
+	if (intent_get(c) == (int)to)
+		goto out;	/* a retry: committed already, nothing new */
+	if ((rc = intent_set(c, to)) != 0)
+		goto out;
+	kw_strlcpy(c->revoke_reason, reason, sizeof(c->revoke_reason));
+	if (c->delivery == DS_PENDING) {
+		kw_wipe(c->sealed, sizeof(c->sealed));
+		c->sealed_len = 0;
+		c->delivery = DS_EXPIRED;
+	}
+	if ((rc = store_credential_update(st, c)) != 0)
+		goto out;
+	rc = audit_append(st, actor, "credential.revoke_begin", c->id,
+	    json_pack("{s:s, s:s, s:s, s:s}", "reason", reason, "to",
+	    to == CS_EXPIRED ? "expired" : "revoked", "fingerprint",
+	    c->fingerprint, "instance", c->instance_name));
+ out:
+	rc = api_write_end(app, rc);
+ done:
+	kw_wipe(c, sizeof(*c));
+	free(c);
+	return rc;
+}
+
 /* Mark c revoked or expired (inside a transaction) with its audit event
- * and the channel's record. */
+ * and the channel's record; any intent is cleared. */
 static int
 mark_revoked(struct app *app, struct store *st, const char *actor,
     struct credential *c, enum cred_state to, const char *reason,
@@ -365,6 +471,8 @@ mark_revoked(struct app *app, struct store *st, const char *actor,
 {
 	int rc;
 
+	if (intent_get(c) >= 0 && (rc = intent_set(c, -1)) != 0)
+		return rc;
 	c->state = to;
 	kw_time_fmt(kw_now(), c->revoked_at, sizeof(c->revoked_at));
 	kw_strlcpy(c->revoke_reason, reason, sizeof(c->revoke_reason));
@@ -397,10 +505,10 @@ issuance_end(struct app *app, struct store *st, const char *actor,
 {
 	struct credential	*c;
 	struct instance		*in;
-	struct issuance_conn		*cn;
+	struct issuance_conn	*cn;
 	char			 client_id[PROVIDER_ID_MAX];
 	char			 token_id[PROVIDER_ID_MAX];
-	int			 rc;
+	int			 rc, deleted = 0;
 
 	memset(perr, 0, sizeof(*perr));
 	c = malloc(sizeof(*c));
@@ -421,16 +529,20 @@ issuance_end(struct app *app, struct store *st, const char *actor,
 	}
 	external_ids(c, client_id, token_id);
 	/* on the instance first: a credential keywarden calls revoked must
-	 * be dead there */
+	 * be dead there.  The intent is committed before the call, so that
+	 * what the instance did is never lost with the final commit. */
 	if (client_id[0] != '\0' && issuance_automatic(in)) {
-		if ((rc = issuance_conn_open(app, in, cn)) != 0)
+		if ((rc = intent_commit(app, st, actor, id, to, reason)) != 0 ||
+		    (rc = issuance_conn_open(app, in, cn)) != 0)
 			goto out;
 		if ((rc = cn->ops->revoke(&cn->t, client_id, token_id,
 		    perr)) != 0)
 			goto out;
+		deleted = 1;
+		kw_fault("after_revoke_call");
 	}
 	if ((rc = api_write_begin(app, &st)) != 0)
-		goto out;
+		goto unrecorded;
 	if ((rc = store_credential_get(st, id, c)) == 0) {
 		if (c->state != CS_ACTIVE)
 			rc = KW_ERR_CONFLICT;
@@ -440,7 +552,23 @@ issuance_end(struct app *app, struct store *st, const char *actor,
 			    "credential.revoke");
 	}
 	rc = api_write_end(app, rc);
+	if (rc == KW_ERR_CONFLICT && deleted &&
+	    (c->state == CS_REVOKED || c->state == CS_EXPIRED))
+		rc = 0;		/* finished meanwhile (reconciliation) */
+ unrecorded:
+	if (rc != 0 && rc != KW_ERR_CONFLICT && deleted) {
+		/* the instance changed: say so, and leave the intent for
+		 * reconciliation (or a retry) to record */
+		log_msg("error", "credential %s: deleted on the instance, but "
+		    "the store could not record it (%s); reconciliation will "
+		    "complete the record", id, kw_strerror(rc));
+		rc = KW_ERR_UNRECORDED;
+	}
  out:
+	/* a credential that is not live (or not there) was no attempt */
+	if (rc != KW_ERR_CONFLICT && rc != KW_ERR_NOT_FOUND)
+		metrics_count(rc == 0 ? MC_REVOCATION_OK : rc == KW_ERR_UPSTREAM ?
+		    MC_REVOCATION_UPSTREAM : MC_REVOCATION_ERROR);
 	if (cn != NULL)
 		issuance_conn_close(cn);
 	free(cn);
@@ -515,6 +643,168 @@ reconcile_audit(struct app *app, const char *action, const char *subject,
 	    details));
 }
 
+/* Record credential id ended as `to`, in its own transaction, if it is
+ * still active.  0, KW_ERR_CONFLICT, or a store error. */
+static int
+record_end(struct app *app, struct credential *c, const char *id,
+    enum cred_state to, const char *reason, const char *action)
+{
+	struct store	*w;
+	char		 why[KW_COMMENT_MAX + 1];
+	int		 rc;
+
+	kw_strlcpy(why, reason, sizeof(why));	/* may alias c's */
+	if ((rc = api_write_begin(app, &w)) != 0)
+		return rc;
+	if ((rc = store_credential_get(w, id, c)) == 0)
+		rc = c->state != CS_ACTIVE ? KW_ERR_CONFLICT :
+		    mark_revoked(app, w, "keywarden", c, to, why, action);
+	return api_write_end(app, rc);
+}
+
+/* An active credential whose end was committed but not recorded (the
+ * final commit failed, or keywarden died after the call): delete it on
+ * the instance (already gone counts) and record it. */
+static void
+reconcile_intent(struct app *app, struct issuance_conn *cn,
+    struct credential *c, struct reconcile_report *rep)
+{
+	struct provider_error	 e;
+	char			 cid[PROVIDER_ID_MAX], tid[PROVIDER_ID_MAX];
+	char			 id[KW_ID_MAX + 1];
+	int			 to = intent_get(c);
+
+	if (!inflight_claim(c->id))
+		return;
+	kw_strlcpy(id, c->id, sizeof(id));
+	external_ids(c, cid, tid);
+	if (cn->ops->revoke(&cn->t, cid, tid, &e) != 0) {
+		log_msg("warn", "reconcile: credential %s: the instance did "
+		    "not delete it: %s; will retry", id, e.message);
+		rep->errors++;
+	} else if (record_end(app, c, id, to, c->revoke_reason[0] ?
+	    c->revoke_reason : "revoked", to == CS_EXPIRED ?
+	    "credential.expire" : "credential.revoke") == 0) {
+		rep->leftovers_deleted++;
+		log_msg("info", "reconcile: credential %s: its revocation is "
+		    "now recorded", id);
+	}
+	inflight_release(id);
+}
+
+#define STRAYS_MAX	1024	/* unrecorded tokens deleted per instance
+				   and pass */
+
+/*
+ * The one token keywarden made for each active token-mode credential
+ * whose client this pass listed (sorted by client id), and the tokens
+ * found on those clients that keywarden has no record of.
+ */
+struct held {
+	size_t	n;
+	struct held_token {
+		char	client_id[PROVIDER_ID_MAX];
+		char	token_id[PROVIDER_ID_MAX];
+		char	cred_id[KW_ID_MAX + 1];
+	} h[SEEN_MAX];
+	size_t	nstrays;
+	struct stray {
+		char	token_id[PROVIDER_ID_MAX];
+		size_t	held;		/* index into h */
+	} strays[STRAYS_MAX];
+};
+
+static int
+held_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct held_token *)a)->client_id,
+	    ((const struct held_token *)b)->client_id);
+}
+
+/* Remember c's recorded token when c is an active api_token credential
+ * (token mode: keywarden made its token with POST /api/v2/oauth/tokens)
+ * whose client pc was listed.  Integrations' clients are left out: the
+ * tokens there are the integration's own. */
+static void
+held_add(struct held *h, const struct credential *c,
+    const struct provider_client *pc)
+{
+	struct held_token	*t;
+	char			 cid[PROVIDER_ID_MAX], tid[PROVIDER_ID_MAX];
+
+	external_ids(c, cid, tid);
+	if (c->kind != KIND_API_TOKEN || tid[0] == '\0' ||
+	    strcmp(cid, pc->id) != 0 || intent_get(c) >= 0 || h->n >= SEEN_MAX)
+		return;
+	t = &h->h[h->n++];
+	kw_strlcpy(t->client_id, cid, sizeof(t->client_id));
+	kw_strlcpy(t->token_id, tid, sizeof(t->token_id));
+	kw_strlcpy(t->cred_id, c->id, sizeof(t->cred_id));
+}
+
+static int
+see_token(const struct provider_token *pt, void *arg)
+{
+	struct held		*h = arg;
+	struct held_token	 key, *k;
+
+	kw_strlcpy(key.client_id, pt->client_id, sizeof(key.client_id));
+	if ((k = bsearch(&key, h->h, h->n, sizeof(h->h[0]), held_cmp)) ==
+	    NULL || strcmp(k->token_id, pt->id) == 0 ||
+	    h->nstrays >= STRAYS_MAX)
+		return 0;
+	kw_strlcpy(h->strays[h->nstrays].token_id, pt->id,
+	    sizeof(h->strays[0].token_id));
+	h->strays[h->nstrays++].held = (size_t)(k - h->h);
+	return 0;
+}
+
+/*
+ * keywarden made exactly one token on the client of a token-mode
+ * credential (its recorded token_id); any other token there, such as one
+ * whose creation reached the instance after a crash, has no record: it
+ * is deleted and reported.  One listing of the account's tokens serves
+ * every client of the pass (not one call per credential: the instance's
+ * rate limit is shared with everything else that calls it).
+ */
+static void
+reconcile_tokens(struct app *app, struct issuance_conn *cn,
+    const struct instance *in, struct held *h, struct reconcile_report *rep)
+{
+	struct provider_error	 e;
+	const struct held_token	*k;
+	size_t			 i;
+
+	if (h->n == 0)
+		return;
+	qsort(h->h, h->n, sizeof(h->h[0]), held_cmp);
+	if (cn->ops->list_tokens(&cn->t, see_token, h, &e) != 0) {
+		log_msg("warn", "reconcile: instance %s: tokens: %s", in->name,
+		    e.message);
+		rep->errors++;
+		return;
+	}
+	for (i = 0; i < h->nstrays; i++) {
+		k = &h->h[h->strays[i].held];
+		if (cn->ops->revoke(&cn->t, NULL, h->strays[i].token_id,
+		    &e) != 0) {
+			log_msg("warn", "reconcile: instance %s: token %s: %s",
+			    in->name, h->strays[i].token_id, e.message);
+			rep->errors++;
+			continue;
+		}
+		rep->orphans_deleted++;
+		log_msg("warn", "reconcile: instance %s: deleted token %s of "
+		    "client %s (credential %s), which keywarden has no record "
+		    "of", in->name, h->strays[i].token_id, k->client_id,
+		    k->cred_id);
+		reconcile_audit(app, "reconcile.orphan_token_deleted",
+		    k->cred_id, json_pack("{s:s, s:s, s:s}", "client_id",
+		    k->client_id, "token_id", h->strays[i].token_id,
+		    "instance", in->name));
+	}
+}
+
 /* A pending credential: finish it (adopting its client if there is one)
  * unless it is being minted right now. */
 static void
@@ -549,18 +839,21 @@ reconcile_instance(struct app *app, struct store *st, struct instance *in,
 	struct credential	*c = NULL;
 	struct seen		*s = NULL;
 	struct idl		*l = NULL;
-	struct issuance_conn		*cn = NULL;
+	struct held		*h = NULL;
+	struct issuance_conn	*cn = NULL;
 	char			 cid[PROVIDER_ID_MAX], tid[PROVIDER_ID_MAX];
 	char			 listed_at[KW_TIME_LEN + 1];
-	struct store		*w;
+	char			 cred_id[KW_ID_MAX + 1];
+	struct provider_client	 pc;
 	size_t			 i, n = strlen(IDENT_PREFIX);
 	int			 rc;
 
 	s = calloc(1, sizeof(*s));
 	l = calloc(1, sizeof(*l));
+	h = calloc(1, sizeof(*h));
 	c = malloc(sizeof(*c));
 	cn = malloc(sizeof(*cn));
-	if (s == NULL || l == NULL || c == NULL || cn == NULL ||
+	if (s == NULL || l == NULL || h == NULL || c == NULL || cn == NULL ||
 	    issuance_conn_open(app, in, cn) != 0) {
 		rep->errors++;
 		goto out;
@@ -605,7 +898,10 @@ reconcile_instance(struct app *app, struct store *st, struct instance *in,
 			inflight_release(c->id);
 		} else if (c->state == CS_PENDING)
 			reconcile_pending(app, st, c, &s->c[i], rep);
+		else if (c->state == CS_ACTIVE)
+			held_add(h, c, &s->c[i]);
 	}
+	reconcile_tokens(app, cn, in, h, rep);
 	/* what keywarden recorded that the instance lacks (only when the
 	 * listing was complete) */
 	if (s->n >= SEEN_MAX)
@@ -620,8 +916,13 @@ reconcile_instance(struct app *app, struct store *st, struct instance *in,
 		goto out;
 	}
 	for (i = 0; i < l->n; i++) {
-		if (store_credential_get(st, l->ids[i], c) != 0 ||
-		    seen_find(s, c->id) != NULL)
+		if (store_credential_get(st, l->ids[i], c) != 0)
+			continue;
+		if (c->state == CS_ACTIVE && intent_get(c) >= 0) {
+			reconcile_intent(app, cn, c, rep);
+			continue;
+		}
+		if (seen_find(s, c->id) != NULL)
 			continue;
 		if (c->state == CS_PENDING) {
 			/* the instance was never reached: mint it now */
@@ -633,16 +934,30 @@ reconcile_instance(struct app *app, struct store *st, struct instance *in,
 		if (cid[0] == '\0' || strcmp(c->created_at, listed_at) >= 0 ||
 		    !inflight_claim(c->id))
 			continue;
-		if (api_write_begin(app, &w) == 0 &&
-		    api_write_end(app, mark_revoked(app, w, "keywarden", c,
-		    CS_REVOKED, "missing on the instance (deleted outside "
-		    "keywarden)", "reconcile.missing")) == 0) {
+		/* a listing is only a hint: the instance itself must say
+		 * that this client is gone (404) before keywarden believes
+		 * it; an answer from anywhere else leaves it active */
+		kw_strlcpy(cred_id, c->id, sizeof(cred_id));
+		rc = cn->ops->get_client(&cn->t, cid, &pc, &e);
+		if (rc == 0)
+			log_msg("warn", "reconcile: instance %s: its listing "
+			    "omits client %s (credential %s), but the instance "
+			    "still has it: left active", in->name, cid,
+			    cred_id);
+		else if (rc != KW_ERR_NOT_FOUND) {
+			log_msg("warn", "reconcile: instance %s: client %s "
+			    "(credential %s) could not be checked: %s", in->name,
+			    cid, cred_id, e.message);
+			rep->errors++;
+		} else if (record_end(app, c, cred_id, CS_REVOKED, "missing "
+		    "on the instance (deleted outside keywarden)",
+		    "reconcile.missing") == 0) {
 			rep->missing++;
 			log_msg("warn", "reconcile: credential %s is not on "
-			    "instance %s any more: marked revoked", c->id,
+			    "instance %s any more: marked revoked", cred_id,
 			    in->name);
 		}
-		inflight_release(c->id);
+		inflight_release(cred_id);
 	}
  out:
 	if (cn != NULL)
@@ -650,6 +965,7 @@ reconcile_instance(struct app *app, struct store *st, struct instance *in,
 	free(cn);
 	free(s);
 	free(l);
+	free(h);
 	if (c != NULL)
 		kw_wipe(c, sizeof(*c));
 	free(c);

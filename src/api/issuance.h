@@ -26,6 +26,7 @@ struct issuance_conn {
 	struct provider_target		 t;
 	char				 url[KW_URL_MAX + 1];
 	char				 bot[KW_BOT_TOKEN_MAX + 1];
+	char				 name[KW_INSTANCE_NAME_MAX + 1];
 };
 
 /* Open the instance's bot credential and set up the call parameters

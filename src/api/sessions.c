@@ -28,24 +28,6 @@ sessions_secure(const struct app *app)
 	return strncasecmp(app->public_url, "https://", 8) == 0;
 }
 
-static time_t
-parse_time(const char *s)
-{
-	time_t t;
-
-	return s[0] != '\0' && kw_time_parse(s, &t) == 0 ? t : 0;
-}
-
-static int
-refuse(struct http_req *rq, const char *msg)
-{
-	struct app *app = rq->app;
-
-	throttle_fail(app->throttle, rq->remote,
-	    (int64_t)(kw_mono_us() / 1000000u));
-	return http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL, "%s", msg);
-}
-
 /* 0 if the session c stands for is still alive at now. */
 static int
 session_alive(const struct app *app, const struct caller *c, time_t now)
@@ -58,49 +40,74 @@ session_alive(const struct app *app, const struct caller *c, time_t now)
 }
 
 int
-sessions_authenticate(struct http_req *rq, const char *cookie,
+sessions_lookup(struct http_req *rq, struct store *st, struct store *w,
     struct caller *c)
 {
 	struct app		*app = rq->app;
 	struct session_rec	 se;
-	struct store		*st;
-	unsigned char		 h[KW_HASH_LEN];
-	time_t			 now = kw_now();
+	const char		*cookie;
+	uint64_t		 gen = 0;
 	int			 r;
 
-	if (!crypto_session_wellformed(cookie))
-		return refuse(rq, "the kw_session cookie is not a keywarden "
-		    "session; sign in again");
-	if ((r = crypto_session_hash(app->keys, cookie, h)) != 0)
+	if (st != NULL && authcache_get(app->authcache, c->token_hash,
+	    kw_mono_us() / 1000, c, &gen))
+		goto check;
+	r = store_session_find(st != NULL ? st : w, c->token_hash, &se,
+	    &c->person);
+	if (r == KW_ERR_NOT_FOUND || (r == 0 && !crypto_eq(c->token_hash,
+	    se.hash, sizeof(se.hash))))
+		return http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL, "no such "
+		    "session (signed out, expired or ended by an admin); sign "
+		    "in again");
+	if (r != 0)
+		return http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
+		    "the store cannot be read");
+	if (!c->person.active)
+		return http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,
+		    "this person is no longer active");
+	kw_strlcpy(c->session_id, se.id, sizeof(c->session_id));
+	kw_strlcpy(c->expires_at, se.expires_at, sizeof(c->expires_at));
+	c->expires_s = api_time_or_zero(se.expires_at);
+	c->seen_s = api_time_or_zero(se.last_seen_at);
+	/* the CSRF token is derived from the secret, which only the
+	 * request's cookie holds */
+	if (c->csrf[0] == '\0' &&
+	    (cookie = http_cookie(rq, KW_SESSION_COOKIE)) != NULL &&
+	    (r = crypto_session_csrf(app->keys, cookie, c->csrf,
+	    sizeof(c->csrf))) != 0)
 		return r;
-	if (!authcache_get(app->authcache, h, kw_mono_us() / 1000, c)) {
-		if ((st = api_store(rq)) == NULL)
-			return http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
-			    "the store cannot be read");
-		r = store_session_find(st, h, &se, &c->person);
-		if (r == KW_ERR_NOT_FOUND || (r == 0 &&
-		    !crypto_eq(h, se.hash, sizeof(h))))
-			return refuse(rq, "no such session (signed out, "
-			    "expired or ended by an admin); sign in again");
-		if (r != 0)
-			return http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
-			    "the store cannot be read");
-		if (!c->person.active)
-			return refuse(rq, "this person is no longer active");
-		kw_strlcpy(c->session_id, se.id, sizeof(c->session_id));
-		kw_strlcpy(c->expires_at, se.expires_at,
-		    sizeof(c->expires_at));
-		c->expires_s = parse_time(se.expires_at);
-		c->seen_s = parse_time(se.last_seen_at);
-		if ((r = crypto_session_csrf(app->keys, cookie, c->csrf,
-		    sizeof(c->csrf))) != 0)
-			return r;
-		authcache_put(app->authcache, h, kw_mono_us() / 1000, c);
-	}
-	if (session_alive(app, c, now) != 0)
-		return refuse(rq, "this session has ended (12 h at most, and "
-		    "it ends when unused for a while); sign in again");
-	sessions_touch(app, c, h, now);
+	if (st != NULL)
+		authcache_put(app->authcache, c->token_hash,
+		    kw_mono_us() / 1000, c, gen);
+ check:
+	if (session_alive(app, c, kw_now()) != 0)
+		return http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL, "this "
+		    "session has ended (12 h at most, and it ends when unused "
+		    "for a while); sign in again");
+	return 0;
+}
+
+int
+sessions_authenticate(struct http_req *rq, const char *cookie,
+    struct caller *c)
+{
+	struct app	*app = rq->app;
+	struct store	*st;
+	int		 r;
+
+	if (!crypto_session_wellformed(cookie))
+		return http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL, "the "
+		    "kw_session cookie is not a keywarden session; sign in "
+		    "again");
+	if ((r = crypto_session_hash(app->keys, cookie, c->token_hash)) != 0)
+		return r;
+	c->has_session = 1;
+	if ((st = api_store(rq)) == NULL)
+		return http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
+		    "the store cannot be read");
+	if ((r = sessions_lookup(rq, st, NULL, c)) != 0)
+		return r;
+	sessions_touch(app, c, kw_now());
 	return 0;
 }
 
@@ -131,8 +138,7 @@ sessions_csrf(struct http_req *rq, const struct caller *c)
 }
 
 void
-sessions_touch(struct app *app, struct caller *c,
-    const unsigned char h[KW_HASH_LEN], time_t now)
+sessions_touch(struct app *app, struct caller *c, time_t now)
 {
 	struct store	*w;
 	char		 at[KW_TIME_LEN + 1];
@@ -142,20 +148,17 @@ sessions_touch(struct app *app, struct caller *c,
 	/* a session's idle end is judged from last_seen_at: record it
 	 * often enough that it never ends early by more than a quarter of
 	 * the idle time */
-	if (c->session_id[0] != '\0' &&
-	    app->cfg.session_idle_timeout / 4 < every)
+	if (c->has_session && app->cfg.session_idle_timeout / 4 < every)
 		every = app->cfg.session_idle_timeout / 4;
 	if (c->seen_s != 0 && now - c->seen_s < every)
 		return;
 	kw_time_fmt(now, at, sizeof(at));
 	if (api_write_begin(app, &w) != 0)
 		return;
-	r = c->session_id[0] != '\0' ? store_session_touch(w, c->session_id,
-	    at) : store_token_touch(w, c->token_id, at);
-	if (api_write_end_keep_cache(app, r) != 0)
-		return;
-	c->seen_s = now;
-	authcache_put(app->authcache, h, kw_mono_us() / 1000, c);
+	r = c->has_session ? store_session_touch(w, c->session_id, at) :
+	    store_token_touch(w, c->token_id, at);
+	if (api_write_end(app, r) == 0)
+		c->seen_s = now;
 }
 
 void
@@ -259,7 +262,7 @@ token_person(struct http_req *rq, struct store *st, const char *tok,
 		return KW_ERR_UNAUTHENTICATED;
 	if (r != 0)
 		return KW_ERR_UNAVAILABLE;
-	exp = parse_time(t->expires_at);
+	exp = api_time_or_zero(t->expires_at);
 	if (exp != 0 && kw_now() >= exp) {
 		*why = "token_expired";
 		return KW_ERR_UNAUTHENTICATED;
@@ -288,11 +291,6 @@ api_sessions_create(struct http_req *rq, struct http_resp *rs)
 	json_t			*answer = NULL;
 	int			 r;
 
-	if (throttle_check(app->throttle, rq->remote,
-	    (int64_t)(kw_mono_us() / 1000000u), &rq->retry_after) != 0)
-		return http_fail(rq, KW_ERR_RATE_LIMITED, NULL,
-		    "too many failed authentications from this address; "
-		    "retry after %d seconds", rq->retry_after);
 	if ((r = jv_known(rq, rq->body, (const char *const[]){ "token",
 	    NULL })) != 0 ||
 	    (r = jv_str(rq, rq->body, "token", JV_REQUIRED | JV_NONEMPTY,
@@ -307,10 +305,20 @@ api_sessions_create(struct http_req *rq, struct http_resp *rs)
 			r = api_store_fail(rq, r, "", "");
 			goto done;
 		}
+		/* only failures are counted, as for bearer tokens; beyond
+		 * the limit they are answered 429 and no longer audited */
+		if (throttle_fail(app->throttle, rq->remote, (int64_t)
+		    (kw_mono_us() / 1000000u), &rq->retry_after) != 0) {
+			r = http_fail(rq, KW_ERR_RATE_LIMITED, NULL, "too many "
+			    "failed authentications; retry after %d seconds",
+			    rq->retry_after);
+			goto done;
+		}
 		sessions_refused(app, "anonymous", "session", why, rq->remote,
 		    json_pack("{s:s}", "method", "token"));
-		r = refuse(rq, strcmp(why, "token_expired") == 0 ? "this token "
-		    "has expired; ask for a new one" : strcmp(why,
+		r = http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL, "%s",
+		    strcmp(why, "token_expired") == 0 ? "this token has "
+		    "expired; ask for a new one" : strcmp(why,
 		    "person_inactive") == 0 ? "this person is no longer active" :
 		    "not a live personal token (bound and SCIM tokens cannot "
 		    "open sessions)");
@@ -343,7 +351,7 @@ session_of(struct http_req *rq)
 {
 	const struct caller *c = rq->caller;
 
-	if (c == NULL || c->session_id[0] == '\0') {
+	if (c == NULL || !c->has_session) {
 		http_fail(rq, KW_ERR_NOT_FOUND, NULL, "no session: this request "
 		    "was not signed in by the kw_session cookie");
 		return NULL;

@@ -19,19 +19,26 @@
 
 #include "api/api.h"
 
-/* Authenticate rq by the session secret cookie into c (cached like
- * bearer tokens); expired, idle or unknown sessions and inactive people
- * are 401 (and count against the address's failure budget). */
+/* Authenticate rq by the session secret cookie into c (its keyed hash in
+ * c->token_hash, has_session set) and record its activity; expired, idle
+ * or unknown sessions and inactive people are 401 (the caller counts
+ * them against the address's failure budget). */
 int	 sessions_authenticate(struct http_req *rq, const char *cookie,
 	    struct caller *c);
+/* The session and person behind c->token_hash, as token_lookup does for
+ * bearer tokens: through the authentication cache when st (this thread's
+ * connection) is given, else read from the writer w inside its
+ * transaction.  Its absolute and idle ends are checked either way. */
+int	 sessions_lookup(struct http_req *rq, struct store *st,
+	    struct store *w, struct caller *c);
 /* A request authenticated by cookie that changes state must carry the
  * session's CSRF token: 0, or 403 (audited as auth.refused). */
 int	 sessions_csrf(struct http_req *rq, const struct caller *c);
 /* Write c's last use (token) or last activity (session) when the last
- * record is older than the bookkeeping interval; h is the cache key.
- * Best effort: a failure changes nothing for the request. */
-void	 sessions_touch(struct app *app, struct caller *c,
-	    const unsigned char h[KW_HASH_LEN], time_t now);
+ * record is older than the bookkeeping interval (KW_TOUCH_S, or a
+ * quarter of the idle timeout).  Best effort: a failure changes nothing
+ * for the request. */
+void	 sessions_touch(struct app *app, struct caller *c, time_t now);
 
 /*
  * Open a session for p inside the caller's write transaction st, with

@@ -1,5 +1,6 @@
 /*
- * throttle.c — fixed-window failure counting per address.
+ * throttle.c — fixed-window failure counting per key (address, token
+ * prefix).
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -112,11 +113,14 @@ throttle_check(struct throttle *t, const char *addr, int64_t now,
 	return r;
 }
 
-void
-throttle_fail(struct throttle *t, const char *addr, int64_t now)
+int
+throttle_fail(struct throttle *t, const char *addr, int64_t now,
+    int *retry_after)
 {
-	struct slot *s;
+	struct slot	*s;
+	int		 r = 0;
 
+	*retry_after = 0;
 	pthread_mutex_lock(&t->lock);
 	s = slot_for(t, addr, now, 1);
 	if (now - s->window_start >= t->window) {
@@ -124,5 +128,12 @@ throttle_fail(struct throttle *t, const char *addr, int64_t now)
 		s->failures = 0;
 	}
 	s->failures++;
+	if (s->failures > t->limit) {
+		*retry_after = (int)(s->window_start + t->window - now);
+		if (*retry_after < 1)
+			*retry_after = 1;
+		r = KW_ERR_RATE_LIMITED;
+	}
 	pthread_mutex_unlock(&t->lock);
+	return r;
 }

@@ -81,7 +81,7 @@ send_asset(struct http_req *rq, struct http_resp *rs,
 	}
 	rs->data = a->data;
 	rs->data_len = a->len;
-	rs->type = a->type;
+	rs->content_type = a->type;
 	return 0;
 }
 

@@ -47,4 +47,12 @@ int	 audit_verify(struct store *st, struct audit_verdict *v);
 int	 audit_verify_head(struct store *st, const char *expect_head,
 	    struct audit_verdict *v);
 
+/* Check only the end of the log (cheap, for every start): the newest
+ * event's hash recomputes from its contents and its prev_hash is the hash
+ * of the event before it (one seq earlier), whose own hash recomputes
+ * too; on a log of one event, its prev_hash is empty.  0 on a completed
+ * check (verdict in v: ok, or first_bad_seq and reason), or a store
+ * error. */
+int	 audit_verify_tail(struct store *st, struct audit_verdict *v);
+
 #endif /* KW_AUDIT_H */

@@ -117,7 +117,9 @@ static const struct cli_verb inst_verbs[] = {
 	{ "update", "NAME", "PATCH", "/v1/instances/{}", FIELDS(inst_update_f),
 	    CLI_V_NONEMPTY, cli_print_object, "Change an instance (admin); "
 	    "--any-scope lifts the scope restriction, --warn-day replaces "
-	    "the expiry warnings and --no-warn-days turns them off.", NULL },
+	    "the expiry warnings and --no-warn-days turns them off.  A new "
+	    "--url needs the bot's credential again in the same call "
+	    "(--bot-email with --bot-token-file or --bot-token-env).", NULL },
 	{ "sync", "NAME", "POST", "/v1/instances/{}/sync", NOFIELDS, 0,
 	    inst_print_sync, "Read the instance's legacy API tokens and the "
 	    "last use of keywarden's tokens (admin, provisioner).", NULL },

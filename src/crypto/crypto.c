@@ -13,8 +13,6 @@
 #include "kw.h"
 #include "crypto/crypto.h"
 
-_Static_assert(sizeof(struct crypto_sha256) >= sizeof(crypto_hash_sha256_state),
-    "crypto_sha256 state too small");
 _Static_assert(crypto_auth_hmacsha256_BYTES == 32, "hmac size");
 _Static_assert(KW_SEAL_OVERHEAD == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES +
     crypto_aead_xchacha20poly1305_ietf_ABYTES, "seal overhead");
@@ -221,6 +219,16 @@ crypto_b64url_encode(const void *in, size_t len, char *out, size_t outsz)
 }
 
 int
+crypto_b64_encode(const void *in, size_t len, char *out, size_t outsz)
+{
+	if (outsz < sodium_base64_ENCODED_LEN(len,
+	    sodium_base64_VARIANT_ORIGINAL))
+		return KW_ERR_TOO_LARGE;
+	sodium_bin2base64(out, outsz, in, len, sodium_base64_VARIANT_ORIGINAL);
+	return 0;
+}
+
+int
 crypto_b64url_decode(const char *s, unsigned char *out, size_t outsz,
     size_t *outlen)
 {
@@ -370,34 +378,4 @@ crypto_hmac_sha256(const void *key, size_t keylen, const void *msg,
 		r = KW_ERR_CRYPTO;
 	sodium_memzero(&st, sizeof(st));
 	return r;
-}
-
-void
-crypto_sha256_init(struct crypto_sha256 *h)
-{
-	crypto_hash_sha256_init((crypto_hash_sha256_state *)(void *)h->state);
-}
-
-void
-crypto_sha256_update(struct crypto_sha256 *h, const void *p, size_t n)
-{
-	crypto_hash_sha256_update((crypto_hash_sha256_state *)(void *)h->state,
-	    p, n);
-}
-
-void
-crypto_sha256_final_hex(struct crypto_sha256 *h, char out[65])
-{
-	static const char	hex[] = "0123456789abcdef";
-	unsigned char		d[crypto_hash_sha256_BYTES];
-	size_t			i;
-
-	crypto_hash_sha256_final((crypto_hash_sha256_state *)(void *)h->state, d);
-	/* a digest is no secret: a plain loop (sodium_bin2hex is built to
-	 * run in constant time, and shows in audit verification) */
-	for (i = 0; i < sizeof(d); i++) {
-		out[2 * i] = hex[d[i] >> 4];
-		out[2 * i + 1] = hex[d[i] & 15];
-	}
-	out[64] = '\0';
 }

@@ -68,6 +68,8 @@ int	 crypto_pkce_s256(const char *verifier, char *out, size_t outsz);
 /* Unpadded base64url of len bytes into out; 0 or KW_ERR_TOO_LARGE. */
 int	 crypto_b64url_encode(const void *in, size_t len, char *out,
 	    size_t outsz);
+/* Padded standard base64 of len bytes into out (HTTP Basic). */
+int	 crypto_b64_encode(const void *in, size_t len, char *out, size_t outsz);
 /* Decode unpadded base64url text s into out; *outlen bytes.  0, or
  * KW_ERR_VALIDATION when it is not base64url or does not fit. */
 int	 crypto_b64url_decode(const char *s, unsigned char *out, size_t outsz,
@@ -98,10 +100,6 @@ void	 crypto_sha256_hex(const void *data, size_t len, char out[65]);
 int	 crypto_hmac_sha256(const void *key, size_t keylen, const void *msg,
 	    size_t msglen, unsigned char out[32]);
 
-/* Incremental SHA-256 for hashing a chain of records. */
-struct crypto_sha256 { _Alignas(64) unsigned char state[512]; };
-void	 crypto_sha256_init(struct crypto_sha256 *h);
-void	 crypto_sha256_update(struct crypto_sha256 *h, const void *p, size_t n);
-void	 crypto_sha256_final_hex(struct crypto_sha256 *h, char out[65]);
+/* The audit chain's hashing is in crypto/sha256.h (OpenSSL, faster). */
 
 #endif /* KW_CRYPTO_H */

@@ -4,9 +4,11 @@
  *
  * A route names a method, a path pattern ("/v1/people/{}/tokens"; each
  * {} captures one segment), the handler, who may call it (checked by
- * the application's authorise hook before the body is read), and whether
- * it takes a body.  Bodies are limited to KW_BODY_MAX and must be JSON
- * objects sent as application/json.
+ * the application's authorise hook before the body is read, and again
+ * by its reauthorise hook once the body is in, right before the handler
+ * runs), and whether it takes a body.  Bodies are limited to KW_BODY_MAX
+ * bytes, must arrive within KW_BODY_DEADLINE_S of the headers, and must
+ * be JSON objects sent as application/json.
  */
 #ifndef KW_HTTP_H
 #define KW_HTTP_H
@@ -40,7 +42,10 @@ struct http_req {
 	json_t		*body;		/* parsed object, or NULL */
 	const char	*raw_body;	/* the bytes as received (a form) */
 	size_t		 raw_len;
-	const char	*remote;	/* client address text */
+	const char	*remote;	/* client address text: the peer, or
+					   from X-Forwarded-For when the peer
+					   is a trusted proxy */
+	const char	*peer;		/* the socket's peer address */
 	const char	*authorization;	/* header value or NULL */
 	char		 request_id[24];
 	void		*app;		/* http_server_start's app pointer */
@@ -53,6 +58,11 @@ struct http_req {
 	int		 retry_after;	/* seconds, for 429 */
 };
 
+/* An extra response header (a value the application chose). */
+struct http_header {
+	char		 name[KW_RESP_HEADER_NAME_MAX];
+	char		 value[KW_RESP_HEADER_VALUE_MAX];
+};
 
 struct http_resp {
 	int		 status;	/* 200, 201, ... */
@@ -61,22 +71,22 @@ struct http_resp {
 	char		*text;		/* owned (malloc); sent as text/plain
 					   when body is NULL */
 	int		 retry_after;	/* > 0: a Retry-After header */
-	char		*html;		/* owned; sent as text/html (a page
-					   with the UI's CSP) when body is
-					   NULL */
+	struct http_header headers[KW_RESP_HEADERS_MAX];
+	size_t		 nheaders;
+	const char	*content_type;	/* of text or data; NULL: text/plain */
 	const void	*data;		/* static bytes (never freed), sent
-					   as type when body, html and text
-					   are NULL */
+					   when body and text are NULL */
 	size_t		 data_len;
-	const char	*type;		/* Content-Type of data (static) */
 	const char	*cache;		/* Cache-Control (static); NULL:
 					   no-store */
 	int		 page;		/* a web UI answer: the UI's
 					   Content-Security-Policy */
-	size_t		 nheaders;	/* more headers (Set-Cookie, ETag) */
-	const char	*header_names[KW_RESP_HEADERS_MAX];	/* static */
-	char		*header_values[KW_RESP_HEADERS_MAX];	/* owned */
 };
+
+/* Add a header to rs (printf-style value); KW_ERR_TOO_LARGE when the
+ * table is full or the name or value does not fit. */
+int	 http_resp_header(struct http_resp *rs, const char *name,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 struct http_route;
 /* A handler returns 0 and fills rs, or a negative KW_ERR_* (with
@@ -109,11 +119,6 @@ const char *http_header(const struct http_req *rq, const char *name);
 const char *http_query(const struct http_req *rq, const char *key);
 /* The value of the request's cookie name, or NULL. */
 const char *http_cookie(const struct http_req *rq, const char *name);
-/* Add a response header (name static; the value is printf-style and
- * copied).  0, or KW_ERR_NOMEM / KW_ERR_INTERNAL when full or when the
- * value holds CR or LF. */
-int	 http_resp_header(struct http_resp *rs, const char *name,
-	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Set a handler error's message (printf-style) and optional field. */
 int	 http_fail(struct http_req *rq, int err, const char *field,
@@ -124,6 +129,8 @@ int	 http_fail(struct http_req *rq, int err, const char *field,
 json_t	*http_error_body(int err, const char *message, const char *field,
 	    json_t *details);
 
+struct addr_list;
+
 struct http_server_config {
 	const char		*host;
 	int			 port;
@@ -133,7 +140,12 @@ struct http_server_config {
 	const struct http_route	*routes;
 	size_t			 nroutes;
 	http_authorise		 authorise;
+	http_authorise		 reauthorise;	/* before the handler; may be
+						   NULL */
 	void			*app;
+	const struct addr_list	*trusted_proxies;	/* may be NULL */
+	const char		*tls_cert;	/* PEM text; NULL: plain HTTP */
+	const char		*tls_key;	/* PEM text */
 };
 
 struct http_server;
@@ -142,6 +154,19 @@ int	 http_server_start(const struct http_server_config *cfg,
 	    struct http_server **out);
 /* Stop accepting, finish in-flight requests and free. NULL ok. */
 void	 http_server_stop(struct http_server *srv);
+/*
+ * Serve a new certificate and key (PEM text, copied): the listener is
+ * restarted on the same socket — new connections get the new
+ * certificate at once, connections in flight finish on the old one (for
+ * up to HTTP_TLS_DRAIN_S seconds).  Nothing changes if the pair is not
+ * usable.  0, KW_ERR_CONFIG (bad pair), KW_ERR_IO or KW_ERR_NOMEM.
+ */
+#define HTTP_TLS_DRAIN_S	5
+int	 http_server_reload_tls(struct http_server *srv, const char *cert,
+	    const char *key);
+/* 0 if the PEM certificate and key make a usable TLS server (a key that
+ * matches the first certificate), else KW_ERR_CONFIG. */
+int	 http_tls_check(const char *cert, const char *key);
 
 /* Depth of a JSON value (scalars are 1). */
 int	 http_json_depth(const json_t *v);

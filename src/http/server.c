@@ -6,7 +6,9 @@
  * Per request, libmicrohttpd calls access_cb several times: once with the
  * headers (route, authorisation, content checks happen here, before any
  * body is read), then with each piece of the body, then once more to
- * produce the answer.
+ * produce the answer (authorisation again, against the store as it is
+ * then, and the handler).  The body must be in within KW_BODY_DEADLINE_S
+ * of the headers, however slowly it trickles.
  */
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -21,18 +23,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
 #include "kw.h"
 #include "log.h"
 #include "http/http.h"
+#include "metrics/metrics.h"
+#include "util/addr.h"
 #include "util/buf.h"
 #include "util/util.h"
+
+/* TLS 1.2 and 1.3 only, GnuTLS's normal ciphers otherwise. */
+#define TLS_PRIORITIES	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
 struct http_server {
 	struct MHD_Daemon		*mhd;
 	struct http_server_config	 cfg;
+	char				*cert, *key;	/* PEM, owned */
+	unsigned int			 flags;		/* MHD_USE_* */
 };
 
 /* Per-request state, from the first callback to the completion one. */
@@ -42,7 +52,10 @@ struct exchange {
 	struct buf		 body;
 	char			 segbuf[KW_URL_PATH_MAX];
 	char			 remote[INET6_ADDRSTRLEN];
+	char			 peer[INET6_ADDRSTRLEN];
 	uint64_t		 start_us;
+	unsigned int		 timeout;	/* idle timeout set, s (0:
+						   the server's) */
 	int			 status;
 	int			 too_large;
 	int			 is_form;	/* the body is a form */
@@ -71,53 +84,6 @@ http_query(const struct http_req *rq, const char *key)
 	    key);
 }
 
-const char *
-http_cookie(const struct http_req *rq, const char *name)
-{
-	return MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, name);
-}
-
-int
-http_resp_header(struct http_resp *rs, const char *name, const char *fmt,
-    ...)
-{
-	va_list	 ap;
-	char	*v;
-	int	 n;
-
-	if (rs->nheaders >= KW_RESP_HEADERS_MAX)
-		return KW_ERR_INTERNAL;
-	va_start(ap, fmt);
-	n = vasprintf(&v, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return KW_ERR_NOMEM;
-	if (strpbrk(v, "\r\n") != NULL) {
-		free(v);
-		return KW_ERR_INTERNAL;
-	}
-	rs->header_names[rs->nheaders] = name;
-	rs->header_values[rs->nheaders++] = v;
-	return 0;
-}
-
-/* Free what a handler put in rs. */
-static void
-resp_free(struct http_resp *rs)
-{
-	size_t i;
-
-	json_decref(rs->body);
-	rs->body = NULL;
-	free(rs->html);
-	rs->html = NULL;
-	free(rs->text);
-	rs->text = NULL;
-	for (i = 0; i < rs->nheaders; i++)
-		free(rs->header_values[i]);
-	rs->nheaders = 0;
-}
-
 int
 http_fail(struct http_req *rq, int err, const char *field, const char *fmt,
     ...)
@@ -134,16 +100,44 @@ http_fail(struct http_req *rq, int err, const char *field, const char *fmt,
 	return err;
 }
 
+const char *
+http_cookie(const struct http_req *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, name);
+}
+
+int
+http_resp_header(struct http_resp *rs, const char *name, const char *fmt,
+    ...)
+{
+	struct http_header	*h;
+	va_list			 ap;
+	int			 n;
+
+	if (rs->nheaders >= KW_RESP_HEADERS_MAX ||
+	    strlen(name) >= sizeof(h->name))
+		return KW_ERR_TOO_LARGE;
+	h = &rs->headers[rs->nheaders];
+	va_start(ap, fmt);
+	n = vsnprintf(h->value, sizeof(h->value), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(h->value))
+		return KW_ERR_TOO_LARGE;
+	kw_strlcpy(h->name, name, sizeof(h->name));
+	rs->nheaders++;
+	return 0;
+}
+
 /* The web UI's policy: nothing from another origin, no inline script
  * or style, no framing. */
 #define UI_CSP	"default-src 'self'; script-src 'self'; style-src 'self'; " \
 	"img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; " \
 	"form-action 'self'"
 
-/* Queue rs (consumed) on the connection: its JSON body, else its HTML
- * page, else its text, else its static data, else an empty body; with
- * Retry-After when retry_after > 0, the UI's security headers for a page
- * (HTML, a redirect, or rs->page), and the handler's headers. */
+/* Queue rs on the connection: its JSON body (consumed), else its text
+ * (consumed), else its static data, else an empty body; with Retry-After
+ * when retry_after > 0, the UI's security headers for a page (rs->page),
+ * and the extra headers it names. */
 static enum MHD_Result
 send_resp(struct MHD_Connection *c, struct exchange *x, struct http_resp *rs)
 {
@@ -157,39 +151,38 @@ send_resp(struct MHD_Connection *c, struct exchange *x, struct http_resp *rs)
 
 	if (rs->body != NULL) {
 		text = json_dumps(rs->body, JSON_COMPACT);
+		json_decref(rs->body);
+		rs->body = NULL;
+		free(rs->text);
+		rs->text = NULL;
 		if (text == NULL) {
 			status = 500;
 			text = strdup("{\"error\":{\"code\":\"internal\","
 			    "\"message\":\"could not render the answer\"}}");
+			if (text == NULL)
+				return MHD_NO;
 		}
-	} else if (rs->html != NULL) {
-		text = rs->html;
-		rs->html = NULL;
-		type = "text/html; charset=utf-8";
-		rs->page = 1;
 	} else if (rs->text != NULL) {
 		text = rs->text;
 		rs->text = NULL;
-		type = "text/plain; charset=utf-8";
+		type = rs->content_type != NULL ? rs->content_type :
+		    "text/plain; charset=utf-8";
 	}
-	if (status >= 300 && status < 400)
-		rs->page = 1;
 	if (text == NULL && rs->data != NULL) {
 		resp = MHD_create_response_from_buffer(rs->data_len,
 		    (void *)(uintptr_t)rs->data, MHD_RESPMEM_PERSISTENT);
-		type = rs->type;
+		type = rs->content_type;
 	} else
 		resp = MHD_create_response_from_buffer(text ? strlen(text) : 0,
 		    text, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {
 		free(text);
-		resp_free(rs);
 		return MHD_NO;
 	}
-	if (text != NULL || rs->data != NULL)
+	if ((text != NULL || rs->data != NULL) && type != NULL)
 		MHD_add_response_header(resp, "Content-Type", type);
 	MHD_add_response_header(resp, "Cache-Control",
-	    rs->cache ? rs->cache : "no-store");
+	    rs->cache != NULL ? rs->cache : "no-store");
 	if (rs->page) {
 		MHD_add_response_header(resp, "Content-Security-Policy",
 		    UI_CSP);
@@ -203,10 +196,9 @@ send_resp(struct MHD_Connection *c, struct exchange *x, struct http_resp *rs)
 		snprintf(ra, sizeof(ra), "%d", rs->retry_after);
 		MHD_add_response_header(resp, "Retry-After", ra);
 	}
-	for (i = 0; i < rs->nheaders; i++)
-		MHD_add_response_header(resp, rs->header_names[i],
-		    rs->header_values[i]);
-	resp_free(rs);
+	for (i = 0; i < rs->nheaders && i < KW_RESP_HEADERS_MAX; i++)
+		MHD_add_response_header(resp, rs->headers[i].name,
+		    rs->headers[i].value);
 	ret = MHD_queue_response(c, (unsigned)status, resp);
 	MHD_destroy_response(resp);
 	x->status = status;
@@ -281,6 +273,55 @@ nul_finder(void *cls, enum MHD_ValueKind kind, const char *key,
 	return MHD_YES;
 }
 
+/*
+ * The connection's idle timeout for this request: the server's, or less
+ * while a body is arriving so that a client going quiet is cut at the
+ * body deadline too.  secs 0: the server's.
+ */
+static void
+conn_timeout(const struct http_server *srv, struct MHD_Connection *c,
+    struct exchange *x, unsigned int secs)
+{
+	if (secs == 0 || secs > (unsigned int)srv->cfg.connection_timeout)
+		secs = 0;
+	if (secs == x->timeout)
+		return;
+	x->timeout = secs;
+	MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT,
+	    secs ? secs : (unsigned int)srv->cfg.connection_timeout);
+}
+
+/*
+ * The body must be in within KW_BODY_DEADLINE_S of the headers (an idle
+ * timeout alone lets a body trickle in a byte at a time for ever).  0
+ * while there is time left, -1 once it has passed.
+ */
+static int
+body_deadline(const struct http_server *srv, struct MHD_Connection *c,
+    struct exchange *x)
+{
+	const uint64_t	limit = (uint64_t)KW_BODY_DEADLINE_S * 1000000u;
+	uint64_t	spent = kw_mono_us() - x->start_us;
+
+	if (spent >= limit)
+		return -1;
+	conn_timeout(srv, c, x, (unsigned int)((limit - spent + 999999u) /
+	    1000000u));
+	return 0;
+}
+
+/* The body deadline passed (or the idle timeout shortened for it ran
+ * out): say so; the connection is closed without an answer. */
+static void
+deadline_cut(struct exchange *x)
+{
+	log_msg("warn", "http: %s %s: the request body did not arrive within "
+	    "%d s; connection closed", x->rq.method, x->rq.path,
+	    KW_BODY_DEADLINE_S);
+	if (!x->answered)
+		x->status = 408;
+}
+
 /* The first callback: headers are in, no body yet. */
 static enum MHD_Result
 begin(struct http_server *srv, struct MHD_Connection *c, struct exchange *x,
@@ -331,17 +372,25 @@ begin(struct http_server *srv, struct MHD_Connection *c, struct exchange *x,
 		return send_error(c, x, http_fail(&x->rq, KW_ERR_TOO_LARGE,
 		    NULL, "request body is larger than %d bytes",
 		    KW_BODY_MAX));
+	body_deadline(srv, c, x);	/* a client that sends nothing more */
 	return MHD_YES;
 }
 
-/* The last callback: the body is complete; parse, dispatch, answer. */
+/* The last callback: the body is complete; authorise again, parse,
+ * dispatch, answer. */
 static enum MHD_Result
-finish(struct MHD_Connection *c, struct exchange *x)
+finish(struct http_server *srv, struct MHD_Connection *c, struct exchange *x)
 {
 	struct http_resp	 rs = { .status = 200 };
 	json_error_t		 jerr;
 	int			 r;
 
+	conn_timeout(srv, c, x, 0);
+	/* the caller may have been offboarded, or their token revoked,
+	 * while the body was arriving: decide on the store as it is now */
+	if (srv->cfg.reauthorise != NULL &&
+	    (r = srv->cfg.reauthorise(&x->rq, x->route)) != 0)
+		return send_error(c, x, r);
 	if (x->too_large)
 		return send_error(c, x, http_fail(&x->rq, KW_ERR_TOO_LARGE,
 		    NULL, "request body is larger than %d bytes",
@@ -370,12 +419,14 @@ finish(struct MHD_Connection *c, struct exchange *x)
 		return send_error(c, x, http_fail(&x->rq, KW_ERR_INVALID_JSON,
 		    NULL, "this endpoint needs a JSON object body"));
 	r = x->route->handler(&x->rq, &rs);
-	if (r == 0 && rs.body == NULL && rs.text == NULL && rs.html == NULL &&
-	    rs.data == NULL && rs.status < 300 && rs.status != 204)
+	if (r == 0 && rs.body == NULL && rs.text == NULL && rs.data == NULL &&
+	    rs.status < 300 &&
+	    rs.status != 204)
 		r = http_fail(&x->rq, KW_ERR_INTERNAL, NULL,
 		    "the answer could not be built");
 	if (r != 0) {
-		resp_free(&rs);
+		json_decref(rs.body);
+		free(rs.text);
 		return send_error(c, x, r);
 	}
 	return send_resp(c, x, &rs);
@@ -386,8 +437,9 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload_data,
     size_t *upload_data_size, void **con_cls)
 {
-	struct http_server	*srv = cls;
-	struct exchange		*x = *con_cls;
+	struct http_server		*srv = cls;
+	struct exchange			*x = *con_cls;
+	const union MHD_ConnectionInfo	*ci;
 
 	KW_UNUSED(version);
 	if (x == NULL) {
@@ -399,16 +451,35 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url,
 		snprintf(x->rq.request_id, sizeof(x->rq.request_id),
 		    "%08x%010llx", boot_tag, (unsigned long long)
 		    atomic_fetch_add(&req_counter, 1));
-		remote_addr(c, x->remote, sizeof(x->remote));
+		remote_addr(c, x->peer, sizeof(x->peer));
+		addr_client(srv->cfg.trusted_proxies, x->peer,
+		    srv->cfg.trusted_proxies != NULL ? header(c,
+		    "X-Forwarded-For") : NULL, x->remote, sizeof(x->remote));
 		x->rq.method = method;
 		x->rq.path = url;
 		x->rq.remote = x->remote;
+		x->rq.peer = x->peer;
 		x->rq.conn = c;
 		x->rq.app = srv->cfg.app;
 		x->rq.authorization = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
+		/* a previous request on this connection may have left the
+		 * idle timeout shortened */
+		ci = MHD_get_connection_info(c,
+		    MHD_CONNECTION_INFO_CONNECTION_TIMEOUT);
+		if (ci != NULL && ci->connection_timeout !=
+		    (unsigned int)srv->cfg.connection_timeout)
+			MHD_set_connection_option(c,
+			    MHD_CONNECTION_OPTION_TIMEOUT,
+			    (unsigned int)srv->cfg.connection_timeout);
 		return begin(srv, c, x, url, method);
 	}
+	if (*upload_data_size > 0 && body_deadline(srv, c, x) != 0) {
+		deadline_cut(x);
+		return MHD_NO;		/* close the connection */
+	}
 	if (x->answered) {
+		if (*upload_data_size == 0)
+			conn_timeout(srv, c, x, 0);
 		*upload_data_size = 0;	/* discard what follows */
 		return MHD_YES;
 	}
@@ -419,7 +490,7 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url,
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	return finish(c, x);
+	return finish(srv, c, x);
 }
 
 /*
@@ -437,21 +508,25 @@ access_log(const struct exchange *x, int completed)
 	buf_init(&b, 4 * KW_URL_PATH_MAX);
 	kw_time_fmt(kw_now(), ts, sizeof(ts));
 	buf_addstr(&b, "{\"event\":\"access\",\"method\":");
-	buf_add_json_str(&b, x->rq.method ? x->rq.method : "");
+	buf_add_json_text(&b, x->rq.method ? x->rq.method : "");
 	buf_addstr(&b, ",\"path\":");
-	buf_add_json_str(&b, x->rq.path ? x->rq.path : "");
+	buf_add_json_text(&b, x->rq.path ? x->rq.path : "");
 	snprintf(num, sizeof(num), ",\"status\":%d,\"duration_ms\":%llu.%03llu",
 	    x->status, (unsigned long long)(us / 1000),
 	    (unsigned long long)(us % 1000));
 	buf_addstr(&b, num);
 	buf_addstr(&b, ",\"request_id\":");
-	buf_add_json_str(&b, x->rq.request_id);
+	buf_add_json_text(&b, x->rq.request_id);
 	buf_addstr(&b, ",\"remote\":");
-	buf_add_json_str(&b, x->remote);
+	buf_add_json_text(&b, x->remote);
+	if (strcmp(x->remote, x->peer) != 0) {
+		buf_addstr(&b, ",\"peer\":");
+		buf_add_json_text(&b, x->peer);
+	}
 	if (!completed)
 		buf_addstr(&b, ",\"aborted\":true");
 	buf_addstr(&b, ",\"ts\":");
-	buf_add_json_str(&b, ts);
+	buf_add_json_text(&b, ts);
 	buf_addstr(&b, "}\n");
 	if (buf_err(&b) == 0)
 		log_line(buf_str(&b), b.len);
@@ -462,12 +537,17 @@ static void
 completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
-	struct exchange	*x = *con_cls;
+	struct http_server	*srv = cls;
+	struct exchange		*x = *con_cls;
 
-	KW_UNUSED(cls);
 	KW_UNUSED(c);
 	if (x == NULL)
 		return;
+	if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED && x->timeout != 0)
+		deadline_cut(x);
+	/* the route pattern, never the raw path, labels the metrics */
+	metrics_http(x->route != NULL ? (size_t)(x->route - srv->cfg.routes) :
+	    SIZE_MAX, x->status, kw_mono_us() - x->start_us);
 	access_log(x, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
 	json_decref(x->rq.body);
 	json_decref(x->rq.err_details);
@@ -488,6 +568,38 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	log_msg("warn", "http: %s", msg);
 }
 
+/* Start srv's daemon on sa (or on the socket listen_fd when >= 0) with
+ * srv's settings and certificate.  The daemon, or NULL. */
+static struct MHD_Daemon *
+daemon_start(struct http_server *srv, unsigned int flags,
+    const struct sockaddr *sa, int listen_fd)
+{
+	const struct http_server_config	*cfg = &srv->cfg;
+	struct MHD_OptionItem		 tls[] = {
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, srv->cert },
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, srv->key },
+		{ MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+
+	if (srv->cert != NULL)
+		flags |= MHD_USE_TLS;
+	else
+		tls[0].option = MHD_OPTION_END;
+	return MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL,
+	    access_cb, srv,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    listen_fd >= 0 ? MHD_OPTION_LISTEN_SOCKET : MHD_OPTION_SOCK_ADDR,
+	    listen_fd >= 0 ? (void *)(intptr_t)listen_fd : (void *)sa,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->connection_timeout,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)KW_CONN_MEMORY,
+	    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
+	    MHD_OPTION_ARRAY, tls,
+	    MHD_OPTION_END);
+}
+
 int
 http_server_start(const struct http_server_config *cfg,
     struct http_server **out)
@@ -503,8 +615,9 @@ http_server_start(const struct http_server_config *cfg,
 		boot_tag = (uint32_t)kw_mono_us();
 	memset(&sin, 0, sizeof(sin));
 	memset(&sin6, 0, sizeof(sin6));
+	/* ITC: a TLS reload hands the listening socket over (quiesce) */
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_USE_ERROR_LOG;
+	    MHD_USE_ERROR_LOG | MHD_USE_ITC;
 	if (inet_pton(AF_INET, cfg->host, &sin.sin_addr) == 1) {
 		sin.sin_family = AF_INET;
 		sin.sin_port = htons((uint16_t)cfg->port);
@@ -524,22 +637,97 @@ http_server_start(const struct http_server_config *cfg,
 	if ((srv = calloc(1, sizeof(*srv))) == NULL)
 		return KW_ERR_NOMEM;
 	srv->cfg = *cfg;
-	srv->mhd = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL,
-	    access_cb, srv,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-	    MHD_OPTION_SOCK_ADDR, sa,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->connection_timeout,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)KW_CONN_MEMORY,
-	    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
-	    MHD_OPTION_END);
-	if (srv->mhd == NULL) {
-		free(srv);
+	srv->flags = flags;
+	if (cfg->tls_cert != NULL && ((srv->cert = strdup(cfg->tls_cert)) ==
+	    NULL || (srv->key = strdup(cfg->tls_key)) == NULL)) {
+		http_server_stop(srv);
+		return KW_ERR_NOMEM;
+	}
+	if ((srv->mhd = daemon_start(srv, srv->flags, sa, -1)) == NULL) {
+		http_server_stop(srv);
 		return KW_ERR_IO;
 	}
 	*out = srv;
 	return 0;
+}
+
+int
+http_tls_check(const char *cert, const char *key)
+{
+	struct MHD_Daemon *d;
+
+	/* GnuTLS loads and matches the pair when a daemon starts: start one
+	 * with no socket at all and stop it */
+	d = MHD_start_daemon(MHD_USE_TLS | MHD_USE_NO_LISTEN_SOCKET |
+	    MHD_USE_ERROR_LOG, 0, NULL, NULL, access_cb, NULL,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_HTTPS_MEM_CERT, cert,
+	    MHD_OPTION_HTTPS_MEM_KEY, key,
+	    MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
+	    MHD_OPTION_END);
+	if (d == NULL)
+		return KW_ERR_CONFIG;
+	MHD_stop_daemon(d);
+	return 0;
+}
+
+/* Wait (up to HTTP_TLS_DRAIN_S) for d's connections to end, then stop it. */
+static void
+daemon_drain(struct MHD_Daemon *d)
+{
+	const union MHD_DaemonInfo	*di;
+	uint64_t			 until = kw_mono_us() +
+					    HTTP_TLS_DRAIN_S * 1000000ull;
+
+	while (kw_mono_us() < until) {
+		di = MHD_get_daemon_info(d,
+		    MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+		if (di == NULL || di->num_connections == 0)
+			break;
+		usleep(50 * 1000);
+	}
+	MHD_stop_daemon(d);
+}
+
+int
+http_server_reload_tls(struct http_server *srv, const char *cert,
+    const char *key)
+{
+	struct MHD_Daemon	*old = srv->mhd, *d;
+	char			*c2, *k2, *oc = srv->cert, *ok = srv->key;
+	int			 fd;
+
+	if (http_tls_check(cert, key) != 0)
+		return KW_ERR_CONFIG;
+	if ((c2 = strdup(cert)) == NULL || (k2 = strdup(key)) == NULL) {
+		free(c2);
+		return KW_ERR_NOMEM;
+	}
+	/* the old daemon stops accepting and hands its socket over */
+	if ((fd = (int)MHD_quiesce_daemon(old)) < 0) {
+		free(c2);
+		kw_wipe(k2, strlen(k2));
+		free(k2);
+		return KW_ERR_IO;
+	}
+	srv->cert = c2;
+	srv->key = k2;
+	if ((d = daemon_start(srv, srv->flags, NULL, fd)) == NULL) {
+		/* keep serving the old pair on the same socket */
+		srv->cert = oc;
+		srv->key = ok;
+		oc = c2;
+		ok = k2;
+		d = daemon_start(srv, srv->flags, NULL, fd);
+	}
+	srv->mhd = d;
+	daemon_drain(old);
+	free(oc);
+	if (ok != NULL) {
+		kw_wipe(ok, strlen(ok));
+		free(ok);
+	}
+	return d == NULL ? KW_ERR_IO : srv->cert == c2 ? 0 : KW_ERR_CONFIG;
 }
 
 void
@@ -547,6 +735,12 @@ http_server_stop(struct http_server *srv)
 {
 	if (srv == NULL)
 		return;
-	MHD_stop_daemon(srv->mhd);
+	if (srv->mhd != NULL)
+		MHD_stop_daemon(srv->mhd);
+	free(srv->cert);
+	if (srv->key != NULL) {
+		kw_wipe(srv->key, strlen(srv->key));
+		free(srv->key);
+	}
 	free(srv);
 }

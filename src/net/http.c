@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -431,4 +432,72 @@ net_retry_after(const struct net_response *rs, long max)
 	if (errno || end == h || v < 0)
 		return -1;
 	return v > max ? max : v;
+}
+
+/* One part of a parsed URL into out (lower-cased when fold); 0, or -1
+ * when the part is missing or does not fit. */
+static int
+net_url_part(CURLU *u, CURLUPart what, unsigned int flags, int fold,
+    char *out, size_t outsz)
+{
+	char	*v = NULL;
+	size_t	 i, n;
+	int	 r = -1;
+
+	if (curl_url_get(u, what, &v, flags) != CURLUE_OK || v == NULL)
+		goto out;
+	if ((n = strlen(v)) >= outsz)
+		goto out;
+	for (i = 0; i <= n; i++)
+		out[i] = fold ? (char)tolower((unsigned char)v[i]) : v[i];
+	r = 0;
+ out:
+	curl_free(v);
+	return r;
+}
+
+/* Scheme, host and port of s, each into sz bytes; 0, or -1 when s is
+ * no http(s) URL or carries a user name or password. */
+static int
+net_origin(const char *s, char *scheme, char *host, char *port, size_t sz)
+{
+	CURLU	*u;
+	char	*user = NULL, *pw = NULL;
+	int	 r = -1;
+
+	if ((u = curl_url()) == NULL)
+		return -1;
+	if (curl_url_set(u, CURLUPART_URL, s, 0) != CURLUE_OK)
+		goto out;
+	if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PASSWORD, &pw, 0) == CURLUE_OK)
+		goto out;
+	if (net_url_part(u, CURLUPART_SCHEME, 0, 1, scheme, sz) != 0 ||
+	    net_url_part(u, CURLUPART_HOST, 0, 1, host, sz) != 0 ||
+	    net_url_part(u, CURLUPART_PORT, CURLU_DEFAULT_PORT, 0, port,
+	    sz) != 0)
+		goto out;
+	if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)
+		goto out;
+	r = 0;
+ out:
+	curl_free(user);
+	curl_free(pw);
+	curl_url_cleanup(u);
+	return r;
+}
+
+int
+net_same_origin(const char *base, const char *url)
+{
+	char	bs[NET_ORIGIN_PART_MAX], bh[NET_ORIGIN_PART_MAX];
+	char	bp[NET_ORIGIN_PART_MAX], us[NET_ORIGIN_PART_MAX];
+	char	uh[NET_ORIGIN_PART_MAX], up[NET_ORIGIN_PART_MAX];
+
+	if (base == NULL || url == NULL ||
+	    net_origin(base, bs, bh, bp, sizeof(bs)) != 0 ||
+	    net_origin(url, us, uh, up, sizeof(us)) != 0)
+		return 0;
+	return strcmp(bs, us) == 0 && strcmp(bh, uh) == 0 &&
+	    strcmp(bp, up) == 0;
 }

@@ -25,6 +25,7 @@
 #define NET_HEADERS_MAX			32	/* extra_headers entries */
 #define NET_RETRY_AFTER_MAX		32	/* bytes kept of Retry-After */
 #define NET_ERROR_MAX			256	/* transport error text */
+#define NET_ORIGIN_PART_MAX		256	/* scheme, host or port text */
 
 /*
  * One outbound request.  Everything is borrowed from the caller for the
@@ -75,6 +76,17 @@ int	 net_do(const struct net_request *rq, struct net_response *rs);
 /* The seconds a Retry-After header of rs asks for (its delta-seconds
  * form), capped at max; -1 when there is none or it does not parse. */
 long	 net_retry_after(const struct net_response *rs, long max);
+
+/*
+ * 1 if url is on the same origin as base: the same scheme, host (letter
+ * case aside) and port (the scheme's default when none is written), and
+ * url carries no user name or password; 0 otherwise, and for anything
+ * that does not parse as an http(s) URL.  A string-prefix test is not
+ * this: "https://x.zendesk.com" prefixes "https://x.zendesk.com.evil.test"
+ * and "http://127.0.0.1:80" prefixes "http://127.0.0.1:8080".  Callers
+ * use it before sending a credential to a URL an answer handed them.
+ */
+int	 net_same_origin(const char *base, const char *url);
 
 /* Wipe and release the body of rs; rs may be reused.  NULL ok. */
 void	 net_response_free(struct net_response *rs);

@@ -445,6 +445,47 @@ notify_legacy(struct app *app, struct store *st,
 	    "legacy.warning", m);
 }
 
+/* Copy s into out with Slack's three control characters escaped, so a
+ * label cannot mention a channel or forge a link. */
+static void
+slack_escape(const char *s, char *out, size_t outsz)
+{
+	size_t		 n = 0;
+	const char	*rep;
+
+	for (; *s != '\0' && n + 6 < outsz; s++) {
+		rep = *s == '&' ? "&amp;" : *s == '<' ? "&lt;" : *s == '>' ?
+		    "&gt;" : NULL;
+		if (rep != NULL) {
+			memcpy(out + n, rep, strlen(rep));
+			n += strlen(rep);
+		} else
+			out[n++] = *s;
+	}
+	out[n] = '\0';
+}
+
+int
+notify_token_expiry(struct app *app, struct store *st,
+    const struct person *owner, const struct token_rec *t)
+{
+	char	 line[KW_TOKEN_LABEL_MAX * 5 + 2 * KW_EMAIL_MAX + 512];
+	char	 label[KW_TOKEN_LABEL_MAX * 5 + 1];
+	int	 webhook_set;
+
+	if (owner->slack_user_id[0] == '\0' || !owner->active ||
+	    !slack_configured(app, st, &webhook_set))
+		return 0;
+	slack_escape(t->label[0] ? t->label : "(no label)", label,
+	    sizeof(label));
+	snprintf(line, sizeof(line), "Your keywarden personal token `%s` "
+	    "(%s) expires on %s. Ask for a new one before then: "
+	    "`keywarden people token %s`.", t->id, label, t->expires_at,
+	    owner->email);
+	return enqueue(st, "slack_dm", owner->slack_user_id, "token.expiring",
+	    message(line, json_pack("[o]", section(line))));
+}
+
 int
 notify_slack_response(struct app *app, struct store *st,
     const char *response_url, const char *text)

@@ -25,6 +25,7 @@ struct provider_target {
 	long		 timeout_ms;	/* per attempt */
 	int		 attempts;	/* total tries of one call */
 	int		 retry_wait_max_s; /* longest single wait honoured */
+	const char	*name;		/* the instance's name (metrics) */
 };
 
 /* Why a call failed: the instance's status and message (never a secret). */
@@ -91,10 +92,17 @@ struct provider_ops {
 	int	(*adopt)(const struct provider_target *, const struct issue_spec *,
 		    const char *client_id, struct issue_result *,
 		    struct provider_error *);
-	/* Delete the token (if any), then the client; "not found" counts as
-	 * already gone. */
+	/* Delete the token (if any), then the client (if any: NULL or ""
+	 * deletes the token alone); "not found" counts as already gone. */
 	int	(*revoke)(const struct provider_target *, const char *client_id,
 		    const char *token_id, struct provider_error *);
+	/* Ask the instance directly for one client.  0 with *out filled
+	 * when it has it; KW_ERR_NOT_FOUND only when it answered 404 for
+	 * it; KW_ERR_UPSTREAM for anything else.  What a listing omits is
+	 * confirmed gone this way before keywarden records it gone. */
+	int	(*get_client)(const struct provider_target *,
+		    const char *client_id, struct provider_client *out,
+		    struct provider_error *);
 	int	(*list_clients)(const struct provider_target *,
 		    provider_client_cb, void *, struct provider_error *);
 	int	(*list_tokens)(const struct provider_target *,

@@ -14,6 +14,7 @@
 #include "kw.h"
 #include "log.h"
 #include "net/http.h"
+#include "metrics/metrics.h"
 #include "provider/provider.h"
 #include "util/util.h"
 
@@ -89,6 +90,7 @@ zd_call(const struct provider_target *t, const char *method, const char *url,
 	struct net_response	 rs;
 	char			*text = NULL;
 	long			 backoff = ZD_BACKOFF_FIRST_MS, wait;
+	uint64_t		 t0;
 	int			 attempt, r = KW_ERR_UPSTREAM, ra;
 
 	*out = NULL;
@@ -107,7 +109,11 @@ zd_call(const struct provider_target *t, const char *method, const char *url,
 	rq.extra_headers = (const char *const[]){ "Accept: application/json",
 	    NULL };
 	for (attempt = 1; attempt <= t->attempts; attempt++) {
+		t0 = kw_mono_us();
 		r = net_do(&rq, &rs);
+		metrics_instance_call(t->name ? t->name : "", r == 0 ?
+		    (rs.status >= 200 && rs.status < 300 ? 0 : 1) : 2,
+		    kw_mono_us() - t0);
 		wait = -1;
 		if (r == KW_ERR_UPSTREAM) {		/* timeout, refused */
 			err->status = 0;
@@ -340,7 +346,10 @@ zd_issue(const struct provider_target *t, const struct issue_spec *s,
 }
 
 /* Walk a paginated listing: call each(item) for every element of the
- * array named key, following links.next on the same instance only. */
+ * array named key, following links.next while meta.has_more.  The bot's
+ * token goes nowhere but the instance itself: a links.next on another
+ * scheme, host or port (not merely another prefix) ends the walk with
+ * KW_ERR_UPSTREAM, since the listing is then incomplete. */
 static int
 zd_walk(const struct provider_target *t, const char *first, const char *key,
     int (*each)(json_t *, void *), void *arg, struct provider_error *err)
@@ -349,7 +358,7 @@ zd_walk(const struct provider_target *t, const char *first, const char *key,
 	const char	*next;
 	json_t		*ans, *item;
 	size_t		 i;
-	int		 r = 0, pages;
+	int		 r = 0, pages, more;
 
 	zd_url(t, url, sizeof(url), first, NULL, NULL);
 	for (pages = 0; pages < ZD_PAGES_MAX; pages++) {
@@ -360,13 +369,20 @@ zd_walk(const struct provider_target *t, const char *first, const char *key,
 				r = each(item, arg);
 		next = json_string_value(json_object_get(json_object_get(ans,
 		    "links"), "next"));
-		/* the bot's token goes nowhere but the instance itself */
-		if (r != 0 || next == NULL || !json_is_true(json_object_get(
-		    json_object_get(ans, "meta"), "has_more")) ||
-		    strncmp(next, t->base_url, strlen(t->base_url)) != 0 ||
-		    strlen(next) >= sizeof(url)) {
+		more = json_is_true(json_object_get(json_object_get(ans,
+		    "meta"), "has_more"));
+		if (r != 0 || next == NULL || !more) {
 			json_decref(ans);
 			return r < 0 ? r : 0;
+		}
+		if (strlen(next) >= sizeof(url) ||
+		    !net_same_origin(t->base_url, next)) {
+			json_decref(ans);
+			err->status = 0;
+			snprintf(err->message, sizeof(err->message), "the "
+			    "instance's links.next leads off the instance; "
+			    "not followed");
+			return KW_ERR_UPSTREAM;
 		}
 		kw_strlcpy(url, next, sizeof(url));
 		json_decref(ans);
@@ -423,6 +439,38 @@ zd_list_tokens(const struct provider_target *t, provider_token_cb cb,
 
 	return zd_walk(t, "/api/v2/oauth/tokens?all=true&page[size]=100",
 	    "tokens", token_item, &w, err);
+}
+
+static int
+zd_get_client(const struct provider_target *t, const char *client_id,
+    struct provider_client *out, struct provider_error *err)
+{
+	char	 url[ZD_URL_MAX];
+	json_t	*ans, *c;
+	int	 r;
+
+	memset(out, 0, sizeof(*out));
+	memset(err, 0, sizeof(*err));
+	if (!id_ok(client_id)) {
+		snprintf(err->message, sizeof(err->message), "not a client id");
+		return KW_ERR_INTERNAL;
+	}
+	zd_url(t, url, sizeof(url), "/api/v2/oauth/clients/", client_id,
+	    NULL);
+	if ((r = zd_call(t, "GET", url, NULL, &ans, err)) != 0)
+		return r == KW_ERR_UPSTREAM && err->status == 404 ?
+		    KW_ERR_NOT_FOUND : r;
+	c = json_object_get(ans, "client");
+	id_text(json_object_get(c, "id"), out->id, sizeof(out->id));
+	str_field(c, "identifier", out->identifier, sizeof(out->identifier));
+	json_decref(ans);
+	if (out->id[0] == '\0') {
+		err->status = 200;
+		snprintf(err->message, sizeof(err->message), "the instance's "
+		    "answer lacks the client");
+		return KW_ERR_UPSTREAM;
+	}
+	return 0;
 }
 
 static int
@@ -512,6 +560,7 @@ const struct provider_ops provider_zendesk = {
 	.issue = zd_issue,
 	.adopt = zd_adopt,
 	.revoke = zd_revoke,
+	.get_client = zd_get_client,
 	.list_clients = zd_list_clients,
 	.list_tokens = zd_list_tokens,
 	.list_legacy = zd_list_legacy,

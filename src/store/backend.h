@@ -10,8 +10,14 @@
 struct store_ops {
 	const char *name;
 	int	(*open)(const char *dir, int flags, void **ctx);
+	int	(*open_file)(const char *path, int flags, void **ctx);
+	int	(*backup)(void *ctx, const char *path, int64_t *seq,
+		    char *hash);
+	int	(*replace)(const char *dir, const char *staged,
+		    const char *suffix, char *aside, size_t asidesz);
 	void	(*close)(void *ctx);
 	int	(*schema_version)(void *ctx);
+	int	(*check)(void *ctx, char *why, size_t whysz);
 	int	(*begin)(void *ctx);
 	int	(*commit)(void *ctx);
 	void	(*rollback)(void *ctx);
@@ -89,6 +95,7 @@ struct store_ops {
 	int	(*replay_check)(void *, const char *, const char *,
 		    const char *);
 
+	int	(*stats)(void *, struct store_stats *);
 	int	(*audit_head)(void *, int64_t *, char *);
 	int	(*audit_insert)(void *, const struct audit_event *);
 	int	(*audit_each)(void *, int64_t, size_t, store_audit_cb, void *);

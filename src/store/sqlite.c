@@ -5,9 +5,12 @@
  */
 #include <sys/stat.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sqlite3.h>
@@ -19,6 +22,8 @@
 
 #define DB_FILE		"keywarden.db"
 #define BUSY_TIMEOUT_MS	5000
+#define BACKUP_BUSY_TRIES 200	/* x 25 ms: a backup waits up to 5 s */
+#define BACKUP_BUSY_MS	25
 
 /* Numbered migrations: entry i brings the schema to version i + 1. */
 static const char *const migrations[] = {
@@ -274,6 +279,7 @@ enum stmt {
 	S_OUT_PENDING,
 	S_REPLAY_PURGE, S_REPLAY_ADD,
 	S_AUDIT_HEAD, S_AUDIT_INSERT, S_AUDIT_LIST,
+	S_STATS_REQ, S_STATS_CRED, S_STATS_OUTBOX,
 	S__COUNT
 };
 
@@ -502,6 +508,12 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_AUDIT_LIST] =
 	    "SELECT seq, at, actor, action, subject, details, prev_hash, hash"
 	    " FROM audit_events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+	[S_STATS_REQ] = "SELECT state, count(*) FROM requests GROUP BY state",
+	[S_STATS_CRED] =
+	    "SELECT state, kind, delivery, count(*) FROM credentials"
+	    " GROUP BY state, kind, delivery",
+	[S_STATS_OUTBOX] = "SELECT count(*), min(created_at) FROM outbox"
+	    " WHERE sent_at IS NULL",
 };
 
 struct sq {
@@ -631,7 +643,10 @@ sq_migrate(struct sq *q, int flags)
 	int	v, i;
 
 	if ((v = sq_user_version(q)) < 0)
-		return KW_ERR_UNAVAILABLE;
+		return (flags & STORE_EXISTING) ? KW_ERR_CONFIG :
+		    KW_ERR_UNAVAILABLE;
+	if (v == 0 && (flags & STORE_EXISTING))
+		return KW_ERR_CONFIG;	/* not a keywarden store */
 	if (v > SCHEMA_VERSION)
 		return KW_ERR_CONFIG;	/* written by a newer keywarden */
 	if (v < SCHEMA_VERSION && !(flags & STORE_MIGRATE))
@@ -683,18 +698,15 @@ json_to_ints(const char *text, int *v, size_t max)
 	return n;
 }
 
+/* Open the database file at path (see store_open_file). */
 static int
-sq_open(const char *dir, int flags, void **ctx)
+sq_open_file(const char *path, int flags, void **ctx)
 {
-	char		 path[KW_PATH_MAX];
 	struct sq	*q;
 	struct stat	 sb;
 	int		 r = KW_ERR_UNAVAILABLE, oflags;
 
 	*ctx = NULL;
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, DB_FILE) >=
-	    sizeof(path))
-		return KW_ERR_CONFIG;
 	if (!(flags & STORE_CREATE) && stat(path, &sb) != 0)
 		return KW_ERR_NOT_FOUND;
 	if ((q = calloc(1, sizeof(*q))) == NULL)
@@ -707,12 +719,21 @@ sq_open(const char *dir, int flags, void **ctx)
 	sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS);
 	if (sqlite3_exec(q->db, "PRAGMA journal_mode=WAL;"
 	    "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-	    "PRAGMA secure_delete=ON;", NULL, NULL, NULL) != SQLITE_OK)
+	    "PRAGMA secure_delete=ON;", NULL, NULL, NULL) != SQLITE_OK) {
+		if ((flags & STORE_EXISTING) &&
+		    sqlite3_errcode(q->db) == SQLITE_NOTADB)
+			r = KW_ERR_CONFIG;
 		goto out;
+	}
 	/* the server's many reads of a changing file: through a map, with
 	 * no read(2) per page (one-shot commands keep their memory small) */
 	if ((flags & STORE_MMAP) && sqlite3_exec(q->db, "PRAGMA mmap_size="
 	    "268435456;", NULL, NULL, NULL) != SQLITE_OK)
+		goto out;
+	/* one pass over a log of millions of events: no read(2) and no
+	 * copy per page (SQLite caps the size at its compile-time limit) */
+	if ((flags & STORE_SCAN) && sqlite3_exec(q->db, "PRAGMA mmap_size="
+	    "17179869184;", NULL, NULL, NULL) != SQLITE_OK)
 		goto out;
 	if ((r = sq_migrate(q, flags)) != 0)
 		goto out;
@@ -724,24 +745,91 @@ sq_open(const char *dir, int flags, void **ctx)
 	return r;
 }
 
+static int
+sq_open(const char *dir, int flags, void **ctx)
+{
+	char path[KW_PATH_MAX];
+
+	*ctx = NULL;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, DB_FILE) >=
+	    sizeof(path))
+		return KW_ERR_CONFIG;
+	return sq_open_file(path, flags, ctx);
+}
+
+/* Finalize q's prepared statements. */
+static void
+sq_stmts_finalize(struct sq *q)
+{
+	size_t i;
+
+	for (i = 0; i < S__COUNT; i++) {
+		sqlite3_finalize(q->stmt[i]);
+		q->stmt[i] = NULL;
+	}
+}
+
 static void
 sq_close(void *ctx)
 {
 	struct sq	*q = ctx;
-	size_t		 i;
 
 	if (q == NULL)
 		return;
-	for (i = 0; i < S__COUNT; i++)
-		sqlite3_finalize(q->stmt[i]);
+	sq_stmts_finalize(q);
 	sqlite3_close_v2(q->db);
 	free(q);
 }
+
 
 static int
 sq_schema_version(void *ctx)
 {
 	return sq_user_version(ctx);
+}
+
+/*
+ * PRAGMA quick_check (every page, index entry and NOT NULL/CHECK
+ * constraint; O(size of the file)), then every statement of stmt_sql is
+ * prepared: a table or column this binary needs that is missing or
+ * renamed shows here rather than as a 503 later.
+ */
+static int
+sq_check(void *ctx, char *why, size_t whysz)
+{
+	struct sq	*q = ctx;
+	sqlite3_stmt	*s = NULL;
+	const char	*t;
+	int		 rc, i;
+
+	why[0] = '\0';
+	if (sqlite3_prepare_v2(q->db, "PRAGMA quick_check(5)", -1, &s,
+	    NULL) != SQLITE_OK) {
+		snprintf(why, whysz, "the integrity check cannot run: %s",
+		    sqlite3_errmsg(q->db));
+		return KW_ERR_UNAVAILABLE;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		t = (const char *)sqlite3_column_text(s, 0);
+		if (t != NULL && strcmp(t, "ok") != 0 && why[0] == '\0')
+			snprintf(why, whysz, "integrity check: %s", t);
+	}
+	if (rc != SQLITE_DONE && why[0] == '\0')
+		snprintf(why, whysz, "integrity check: %s",
+		    sqlite3_errmsg(q->db));
+	sqlite3_finalize(s);
+	if (why[0] != '\0') {
+		for (t = why; (t = strchr(t, '\n')) != NULL; )
+			why[t - why] = ' ';	/* one line */
+		return KW_ERR_UNAVAILABLE;
+	}
+	for (i = 0; i < S__COUNT; i++)
+		if (sq_stmt(q, (enum stmt)i) == NULL) {
+			snprintf(why, whysz, "the schema is not the one this "
+			    "binary expects: %s", sqlite3_errmsg(q->db));
+			return KW_ERR_UNAVAILABLE;
+		}
+	return 0;
 }
 
 static int
@@ -2025,6 +2113,48 @@ sq_outbox_pending(void *ctx, int64_t *n)
 	return rc == SQLITE_ROW ? 0 : KW_ERR_UNAVAILABLE;
 }
 
+static int	sq_audit_head(void *, int64_t *, char *);
+
+/* The metrics page's counts: a few GROUP BY scans, each in its own
+ * statement (values outside the enums are skipped, not trusted). */
+static int
+sq_stats(void *ctx, struct store_stats *o)
+{
+	sqlite3_stmt	*s;
+	int64_t		 a, k, d;
+	char		 h[65];
+	int		 rc;
+
+	memset(o, 0, sizeof(*o));
+	if ((s = sq_stmt(ctx, S_STATS_REQ)) == NULL)
+		return KW_ERR_UNAVAILABLE;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if ((a = sqlite3_column_int64(s, 0)) >= 0 && a < RS__COUNT)
+			o->requests[a] = sqlite3_column_int64(s, 1);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE || (s = sq_stmt(ctx, S_STATS_CRED)) == NULL)
+		return KW_ERR_UNAVAILABLE;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		a = sqlite3_column_int64(s, 0);
+		k = sqlite3_column_int64(s, 1);
+		d = sqlite3_column_int64(s, 2);
+		if (a >= 0 && a < CS__COUNT && k >= 0 && k < STORE_KINDS &&
+		    d >= 0 && d < STORE_DELIVERIES)
+			o->credentials[a][k][d] = sqlite3_column_int64(s, 3);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE || (s = sq_stmt(ctx, S_STATS_OUTBOX)) == NULL)
+		return KW_ERR_UNAVAILABLE;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		o->outbox_pending = sqlite3_column_int64(s, 0);
+		col_str(s, 1, o->outbox_oldest, sizeof(o->outbox_oldest));
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW)
+		return KW_ERR_UNAVAILABLE;
+	return sq_audit_head(ctx, &o->audit_head_seq, h);
+}
+
 static int
 sq_replay_check(void *ctx, const char *signature, const char *at,
     const char *before)
@@ -2118,11 +2248,134 @@ sq_audit_each(void *ctx, int64_t after, size_t limit, store_audit_cb cb,
 	return r;
 }
 
+/* ---- backup and restore ---- */
+
+static int sq_audit_head(void *ctx, int64_t *seq, char *hash);
+
+/* Copy every page of q's database into the empty database dst, in one
+ * read transaction of q's (a consistent snapshot: writers on other
+ * connections go on meanwhile); retry while the source is locked. */
+static int
+sq_copy_pages(struct sq *q, sqlite3 *dst)
+{
+	sqlite3_backup	*b;
+	int		 rc, tries = 0;
+
+	if ((b = sqlite3_backup_init(dst, "main", q->db, "main")) == NULL)
+		return KW_ERR_UNAVAILABLE;
+	while ((rc = sqlite3_backup_step(b, -1)) == SQLITE_BUSY ||
+	    rc == SQLITE_LOCKED) {
+		if (++tries >= BACKUP_BUSY_TRIES)
+			break;
+		sqlite3_sleep(BACKUP_BUSY_MS);
+	}
+	if (sqlite3_backup_finish(b) != SQLITE_OK || rc != SQLITE_DONE)
+		return KW_ERR_UNAVAILABLE;
+	return 0;
+}
+
+/*
+ * Online backup into a new file at path (see store_backup).  The copy
+ * keeps the source's WAL flag in its header; it is switched back to a
+ * rollback journal so the backup is one file, with no -wal to go with it.
+ */
+static int
+sq_backup(void *ctx, const char *path, int64_t *seq, char *hash)
+{
+	struct sq	*q = ctx, dst;
+	char		 journal[KW_PATH_MAX + 16];
+	int		 fd, r = KW_ERR_UNAVAILABLE;
+
+	memset(&dst, 0, sizeof(dst));
+	*seq = 0;
+	hash[0] = '\0';
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) == -1)
+		return errno == EEXIST ? KW_ERR_EXISTS : KW_ERR_IO;
+	close(fd);
+	if (sqlite3_open_v2(path, &dst.db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+		goto out;
+	if ((r = sq_copy_pages(q, dst.db)) != 0)
+		goto out;
+	r = KW_ERR_UNAVAILABLE;
+	if (sqlite3_exec(dst.db, "PRAGMA journal_mode=DELETE;", NULL, NULL,
+	    NULL) != SQLITE_OK)
+		goto out;
+	r = sq_audit_head(&dst, seq, hash);
+ out:
+	sq_stmts_finalize(&dst);
+	if (dst.db != NULL && sqlite3_close(dst.db) != SQLITE_OK && r == 0)
+		r = KW_ERR_UNAVAILABLE;
+	if (r != 0) {
+		unlink(path);
+		snprintf(journal, sizeof(journal), "%s-journal", path);
+		unlink(journal);
+	}
+	return r;
+}
+
+/* The files of a store: the database and SQLite's journal files. */
+static const char *const store_files[] = { "-wal", "-shm", "" };
+
+/* Fsync directory dir, so the renames in it are durable. */
+static int
+sync_dir(const char *dir)
+{
+	int fd, r = 0;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return KW_ERR_IO;
+	if (fsync(fd) != 0)
+		r = KW_ERR_IO;
+	close(fd);
+	return r;
+}
+
+/* Replace dir's database by staged, setting the old one aside (see
+ * store_replace).  The journal files go first, the database last, so a
+ * failure half-way leaves the old database with its WAL in place. */
+static int
+sq_replace(const char *dir, const char *staged, const char *suffix,
+    char *kept, size_t keptsz)
+{
+	char		 cur[KW_PATH_MAX + 16], aside[KW_PATH_MAX + 96];
+	struct stat	 sb;
+	size_t		 i;
+
+	kept[0] = '\0';
+	for (i = 0; i < KW_NELEM(store_files); i++) {
+		snprintf(aside, sizeof(aside), "%s/%s%s%s", dir, DB_FILE,
+		    suffix, store_files[i]);
+		if (lstat(aside, &sb) == 0)
+			return KW_ERR_EXISTS;
+	}
+	for (i = 0; i < KW_NELEM(store_files); i++) {
+		snprintf(cur, sizeof(cur), "%s/%s%s", dir, DB_FILE,
+		    store_files[i]);
+		snprintf(aside, sizeof(aside), "%s/%s%s%s", dir, DB_FILE,
+		    suffix, store_files[i]);
+		if (rename(cur, aside) == 0) {
+			if (store_files[i][0] == '\0')
+				kw_strlcpy(kept, aside, keptsz);
+		} else if (errno != ENOENT)
+			return KW_ERR_IO;
+	}
+	snprintf(cur, sizeof(cur), "%s/%s", dir, DB_FILE);
+	if (rename(staged, cur) != 0)
+		return KW_ERR_IO;
+	return sync_dir(dir);
+}
+
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
+	.open_file = sq_open_file,
+	.backup = sq_backup,
+	.replace = sq_replace,
 	.close = sq_close,
 	.schema_version = sq_schema_version,
+	.check = sq_check,
 	.begin = sq_begin,
 	.commit = sq_commit,
 	.rollback = sq_rollback,
@@ -2174,6 +2427,7 @@ const struct store_ops store_sqlite_ops = {
 	.outbox_retry = sq_outbox_retry,
 	.outbox_fail = sq_outbox_fail,
 	.outbox_pending = sq_outbox_pending,
+	.stats = sq_stats,
 	.replay_check = sq_replay_check,
 	.audit_head = sq_audit_head,
 	.audit_insert = sq_audit_insert,

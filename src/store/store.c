@@ -30,6 +30,38 @@ store_open(const char *dir, int flags, struct store **out)
 	return 0;
 }
 
+int
+store_open_file(const char *path, int flags, struct store **out)
+{
+	struct store	*st;
+	int		 r;
+
+	*out = NULL;
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return KW_ERR_NOMEM;
+	st->ops = &store_sqlite_ops;
+	if ((r = st->ops->open_file(path, flags, &st->ctx)) != 0) {
+		free(st);
+		return r;
+	}
+	*out = st;
+	return 0;
+}
+
+int
+store_backup(struct store *st, const char *path, int64_t *seq,
+    char hash[65])
+{
+	return st->ops->backup(st->ctx, path, seq, hash);
+}
+
+int
+store_replace(const char *dir, const char *staged, const char *suffix,
+    char *aside, size_t asidesz)
+{
+	return store_sqlite_ops.replace(dir, staged, suffix, aside, asidesz);
+}
+
 void
 store_close(struct store *st)
 {
@@ -40,6 +72,7 @@ store_close(struct store *st)
 }
 
 int store_schema_version(struct store *st) { return st->ops->schema_version(st->ctx); }
+int store_check(struct store *st, char *why, size_t whysz) { return st->ops->check(st->ctx, why, whysz); }
 const char *store_backend(const struct store *st) { return st->ops->name; }
 int store_begin(struct store *st) { return st->ops->begin(st->ctx); }
 int store_commit(struct store *st) { return st->ops->commit(st->ctx); }
@@ -341,6 +374,12 @@ int
 store_outbox_pending(struct store *st, int64_t *n)
 {
 	return st->ops->outbox_pending(st->ctx, n);
+}
+
+int
+store_stats(struct store *st, struct store_stats *out)
+{
+	return st->ops->stats(st->ctx, out);
 }
 
 int

@@ -268,16 +268,45 @@ struct store;
 #define STORE_MIGRATE	0x01	/* create/upgrade the schema */
 #define STORE_CREATE	0x02	/* the database may be created */
 #define STORE_MMAP	0x04	/* read through a memory map (the server) */
+#define STORE_EXISTING	0x08	/* the database must already hold a
+				   keywarden schema: a file without one (or
+				   not a database) is KW_ERR_CONFIG, never
+				   migrated into one */
+#define STORE_SCAN	0x10	/* a walk over everything (audit verify): a
+				   map as large as SQLite allows */
 
 /* Open the store of data directory dir.  Without STORE_CREATE a missing
  * database is KW_ERR_NOT_FOUND.  A schema older than this binary's is
  * upgraded with STORE_MIGRATE, refused (KW_ERR_CONFIG) otherwise; so is a
  * newer one.  *out is owned by the caller: store_close(). */
 int	 store_open(const char *dir, int flags, struct store **out);
+/* Open the database file at path itself (a restore's staged copy of a
+ * backup) instead of a data directory's.  Flags as for store_open. */
+int	 store_open_file(const char *path, int flags, struct store **out);
 /* Close; NULL ok. */
 void	 store_close(struct store *st);
+/* Online backup: copy the whole store as of one instant (one read
+ * transaction; other connections keep writing meanwhile) into a new,
+ * self-contained file at path, created mode 0600 (KW_ERR_EXISTS if path
+ * exists; removed again on failure).  *seq and hash[65] get the audit
+ * head the copy holds.  The copy is the database only: the master key
+ * is never in it.  KW_ERR_IO when path cannot be created. */
+int	 store_backup(struct store *st, const char *path, int64_t *seq,
+	    char hash[65]);
+/* Make the database file staged (a closed copy, already checked) the
+ * store of data directory dir, keeping the store it replaces, and its
+ * journal files, aside under their names with suffix appended
+ * (KW_ERR_EXISTS if such a name is taken; nothing is moved then).
+ * aside[asidesz] gets the path the old database was kept under, or ""
+ * when dir had none.  Run only while nothing else has the store open. */
+int	 store_replace(const char *dir, const char *staged,
+	    const char *suffix, char *aside, size_t asidesz);
 /* Schema version in use. */
 int	 store_schema_version(struct store *st);
+/* Check the database: its structure (pages, indexes, constraints) and
+ * that every table and column this binary uses is there.  0, or
+ * KW_ERR_UNAVAILABLE with what is wrong in why[whysz]. */
+int	 store_check(struct store *st, char *why, size_t whysz);
 /* Name of the backend ("sqlite"). */
 const char *store_backend(const struct store *st);
 
@@ -424,6 +453,19 @@ int	 store_outbox_pending(struct store *, int64_t *n);
  * replay).  Signatures older than before are forgotten. */
 int	 store_replay_check(struct store *, const char *signature,
 	    const char *at, const char *before);
+
+/* Counts for the metrics page: rows by state (and kind, delivery), the
+ * outbox's unsent messages and its oldest one, the audit head. */
+#define STORE_KINDS		3	/* enum cred_kind */
+#define STORE_DELIVERIES	4	/* enum delivery_state */
+struct store_stats {
+	int64_t	requests[RS__COUNT];
+	int64_t	credentials[CS__COUNT][STORE_KINDS][STORE_DELIVERIES];
+	int64_t	outbox_pending;
+	char	outbox_oldest[KW_TIME_LEN + 1];	/* created_at; "" = none */
+	int64_t	audit_head_seq;
+};
+int	 store_stats(struct store *, struct store_stats *out);
 
 /* The last audit event's seq and hash (0 and "" on an empty log). */
 int	 store_audit_head(struct store *, int64_t *seq, char hash[65]);

@@ -117,9 +117,11 @@ buf_detach(struct buf *b, size_t *lenp)
 
 /* Append s as a JSON string the way jansson writes it with
  * JSON_ENSURE_ASCII: short escapes, \u00XX for other controls, \uXXXX
- * (upper-case hex, surrogate pairs) beyond ASCII. */
-void
-buf_add_json_str(struct buf *b, const char *s)
+ * (upper-case hex, surrogate pairs) beyond ASCII.  strict: malformed
+ * UTF-8 becomes U+FFFD byte by byte (else the historical lenient
+ * decoding the audit hashes depend on). */
+static void
+json_str(struct buf *b, const char *s, int strict)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	const unsigned char	*p = (const unsigned char *)s;
@@ -140,7 +142,12 @@ buf_add_json_str(struct buf *b, const char *s)
 		}
 		cp = *p;
 		k = 1;
-		if (cp >= 0x80) {
+		if (cp >= 0x80 && strict) {
+			if ((k = kw_utf8_decode(p, &cp)) == 0) {
+				cp = 0xfffd;
+				k = 1;
+			}
+		} else if (cp >= 0x80) {
 			k = cp >= 0xf0 ? 4 : cp >= 0xe0 ? 3 : 2;
 			cp &= k == 4 ? 0x07 : k == 3 ? 0x0f : 0x1f;
 			for (size_t i = 1; i < k; i++) {
@@ -185,6 +192,18 @@ buf_add_json_str(struct buf *b, const char *s)
 		}
 	}
 	buf_add(b, "\"", 1);
+}
+
+void
+buf_add_json_str(struct buf *b, const char *s)
+{
+	json_str(b, s, 0);
+}
+
+void
+buf_add_json_text(struct buf *b, const char *s)
+{
+	json_str(b, s, 1);
 }
 
 void

@@ -27,8 +27,15 @@ int	 buf_printf(struct buf *b, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	 buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 /* Append s as a JSON string (quotes included), escaped as jansson does
- * with JSON_ENSURE_ASCII: the audit log's canonical form relies on it. */
+ * with JSON_ENSURE_ASCII: the audit log's canonical form relies on it,
+ * byte for byte (stored hashes were computed with it: never change what
+ * it writes, even for malformed input). */
 void	 buf_add_json_str(struct buf *b, const char *s);
+/* The same for text from outside (log lines): anything that is not
+ * well-formed UTF-8 (stray or cut-short bytes, overlong forms, encoded
+ * surrogates, beyond U+10FFFF) becomes U+FFFD, one per byte, so the
+ * result is always valid JSON of valid Unicode. */
+void	 buf_add_json_text(struct buf *b, const char *s);
 /* The first error recorded, or 0. */
 int	 buf_err(const struct buf *b);
 /* The contents ("" when empty); valid until the next append or free. */

@@ -4,12 +4,14 @@
 #include <arpa/inet.h>
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "kw.h"
 #include "limits.h"
 #include "util/util.h"
 
@@ -97,10 +99,8 @@ kw_mono_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* Decode one UTF-8 sequence at p; returns its length and the code point
- * in *cp, or 0 when it is malformed (overlong, surrogate, > U+10FFFF). */
-static size_t
-utf8_decode(const unsigned char *p, unsigned *cp)
+size_t
+kw_utf8_decode(const unsigned char *p, unsigned *cp)
 {
 	static const unsigned min[] = { 0, 0, 0x80, 0x800, 0x10000 };
 	unsigned	c = p[0], v;
@@ -140,7 +140,7 @@ kw_valid_text(const char *s, size_t max)
 	size_t			 n = 0, k;
 
 	while (*p) {
-		if ((k = utf8_decode(p, &cp)) == 0)
+		if ((k = kw_utf8_decode(p, &cp)) == 0)
 			return 0;
 		/* C0 and C1 controls, DEL */
 		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
@@ -159,7 +159,7 @@ kw_utf8_sanitize(char *s)
 	size_t		 k;
 
 	while (*p) {
-		if ((k = utf8_decode(p, &cp)) == 0) {
+		if ((k = kw_utf8_decode(p, &cp)) == 0) {
 			*p++ = '?';
 			continue;
 		}
@@ -175,7 +175,7 @@ kw_utf8_cut(const char *s, size_t max)
 	size_t			 n = 0, k;
 
 	while (p[n] != '\0') {
-		if ((k = utf8_decode(p + n, &cp)) == 0)
+		if ((k = kw_utf8_decode(p + n, &cp)) == 0)
 			k = 1;
 		if (n + k > max)
 			break;
@@ -303,6 +303,20 @@ kw_valid_url(const char *s, int allow_loopback_http)
 }
 
 int
+kw_local_path(const char *s, size_t max)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > max || s[0] != '/' || s[1] == '/' || s[1] == '\\')
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f ||
+		    s[i] == '\\')
+			return 0;
+	return 1;
+}
+
+int
 kw_valid_slug(const char *s, size_t max)
 {
 	size_t n = strlen(s), i;
@@ -316,4 +330,41 @@ kw_valid_slug(const char *s, size_t max)
 		    !isdigit((unsigned char)s[i]) && s[i] != '-' && s[i] != '_')
 			return 0;
 	return 1;
+}
+
+int
+kw_read_file(const char *path, size_t max, char **out, size_t *len)
+{
+	FILE	*fp;
+	char	*p = NULL;
+	size_t	 n;
+	int	 r = KW_ERR_IO;
+
+	*out = NULL;
+	if ((fp = fopen(path, "re")) == NULL)
+		return KW_ERR_IO;
+	if ((p = malloc(max + 1)) == NULL) {
+		r = KW_ERR_NOMEM;
+		goto out;
+	}
+	n = fread(p, 1, max + 1, fp);
+	if (ferror(fp))
+		goto out;
+	if (n > max) {
+		r = KW_ERR_TOO_LARGE;
+		goto out;
+	}
+	p[n] = '\0';
+	if (len != NULL)
+		*len = n;
+	*out = p;
+	p = NULL;
+	r = 0;
+ out:
+	if (p != NULL) {
+		kw_wipe(p, max + 1);
+		free(p);
+	}
+	fclose(fp);
+	return r;
 }

@@ -41,6 +41,10 @@ int	 kw_valid_url(const char *s, int allow_loopback_http);
 int	 kw_valid_http_url(const char *s);
 /* 1 if the URL's host is 127.0.0.0/8, ::1 or localhost. */
 int	 kw_url_is_loopback(const char *s);
+/* 1 if s is a path on this site to send a browser back to after
+ * sign-in: one leading '/', not "//" or "/\\" (another origin to a
+ * browser), printable ASCII without '\\', at most max bytes. */
+int	 kw_local_path(const char *s, size_t max);
 /* 1 if s is a slug: [a-z0-9][a-z0-9_-]*, 1..max bytes. */
 int	 kw_valid_slug(const char *s, size_t max);
 /* 1 if s is valid UTF-8 (no overlongs, surrogates, or beyond U+10FFFF)
@@ -49,9 +53,18 @@ int	 kw_valid_text(const char *s, size_t max);
 /* Replace every byte of s that is not part of valid UTF-8 with '?' (after
  * a cut that may have split a character, or text of unknown origin). */
 void	 kw_utf8_sanitize(char *s);
+/* Decode one UTF-8 sequence at p (NUL-terminated); returns its length
+ * and the code point in *cp, or 0 when it is malformed (overlong,
+ * surrogate, > U+10FFFF, cut short). */
+size_t	 kw_utf8_decode(const unsigned char *p, unsigned *cp);
 /* The length of the longest prefix of s that is at most max bytes and
  * ends on a character boundary: cutting there never splits a UTF-8
  * sequence (invalid bytes count as one character each). */
 size_t	 kw_utf8_cut(const char *s, size_t max);
+
+/* Read the whole file at path (at most max bytes) into *out, NUL-ended
+ * and malloc'd (the caller frees it, wiping it if secret); its length in
+ * *len (may be NULL).  0, KW_ERR_IO, KW_ERR_TOO_LARGE or KW_ERR_NOMEM. */
+int	 kw_read_file(const char *path, size_t max, char **out, size_t *len);
 
 #endif /* KW_UTIL_H */

@@ -133,9 +133,9 @@ def parse_json_output(text):
 
 def http_request(url_or_port, method, path, body=None, token=None,
                  headers=None, raw=None, content_type="application/json",
-                 timeout=REQUEST_TIMEOUT):
-    """One HTTP request to 127.0.0.1.  Returns (status, json_or_None,
-    Headers, raw_bytes)."""
+                 timeout=REQUEST_TIMEOUT, tls=None):
+    """One HTTP request to 127.0.0.1 (over TLS with the ssl.SSLContext
+    ``tls``).  Returns (status, json_or_None, Headers, raw_bytes)."""
     port = url_or_port
     if isinstance(url_or_port, str):
         port = urllib.parse.urlsplit(url_or_port).port
@@ -151,7 +151,11 @@ def http_request(url_or_port, method, path, body=None, token=None,
         hdrs["Authorization"] = "Bearer " + token
     if headers:
         hdrs.update(headers)
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    if tls is not None:
+        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout,
+                                           context=tls)
+    else:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         conn.request(method, path, body=data, headers=hdrs)
         resp = conn.getresponse()
@@ -183,8 +187,10 @@ class Server:
     """
 
     def __init__(self, extra_args=None, env=None, init=True, data_dir=None,
-                 admin_token=None, bin=None):
+                 admin_token=None, bin=None, tls=None, port=None):
         self.bin = bin or BIN
+        self.tls = tls                 # ssl.SSLContext: the server does TLS
+        self.fixed_port = port         # listen here (else a free port)
         self.extra_args = [str(a) for a in (extra_args or [])]
         self.env = dict(env or {})
         self.init = init
@@ -223,8 +229,9 @@ class Server:
             os.mkdir(self.data_dir, 0o700)
         if self.init and self.admin_token is None:
             self._run_init()
-        self.port = free_port()
-        self.url = "http://127.0.0.1:%d" % self.port
+        self.port = self.fixed_port or free_port()
+        self.url = "%s://127.0.0.1:%d" % ("https" if self.tls else "http",
+                                          self.port)
         self._logf = open(self.log_path, "ab")
         self._outf = open(self.stdout_path, "ab")
         cmd = [self.bin, "serve", "--data-dir", self.data_dir,
@@ -266,7 +273,7 @@ class Server:
                                    % (self.proc.returncode, self.log()[-4000:]))
             try:
                 st, _, _, _ = http_request(self.port, "GET", "/healthz",
-                                           timeout=2)
+                                           timeout=2, tls=self.tls)
                 if st == 200:
                     return
                 last = "status %d" % st
@@ -376,7 +383,8 @@ class Server:
             token = self.admin_token
         st, parsed, hdrs, payload = http_request(
             self.port, method, path, body=body, token=token, headers=headers,
-            raw=raw, content_type=content_type, timeout=timeout)
+            raw=raw, content_type=content_type, timeout=timeout,
+            tls=self.tls)
         self.last_raw = payload
         return st, parsed, hdrs
 

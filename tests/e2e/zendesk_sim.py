@@ -271,6 +271,12 @@ class ZendeskSim:
             body["created_at"] = created_at
         return self.ctl("POST", "legacy_tokens", body)["api_token"]
 
+    def hide_client(self, client_id, hidden=True):
+        """Leave the client out of GET /api/v2/oauth/clients (it still
+        exists), as a lying or inconsistent listing would."""
+        return self.ctl("POST", "clients/%s/hidden" % client_id,
+                        {"hidden": hidden})
+
     def reset(self):
         self.ctl("POST", "reset")
 

@@ -130,8 +130,30 @@ scope_bad_shapes(void **state)
 static void
 fail_n(struct throttle *t, const char *addr, int n, int64_t now)
 {
+	int ra;
+
 	while (n-- > 0)
-		throttle_fail(t, addr, now);
+		throttle_fail(t, addr, now, &ra);
+}
+
+/* The failure beyond the limit is itself answered "rate limited". */
+static void
+throttle_fail_reports_the_failure_beyond_the_limit(void **state)
+{
+	struct throttle	*t = throttle_new(LIMIT, WINDOW);
+	int		 i, ra = -1;
+
+	(void)state;
+	for (i = 0; i < LIMIT; i++) {
+		assert_int_equal(throttle_fail(t, "t:abcdef", T0, &ra), 0);
+		assert_int_equal(ra, 0);
+	}
+	assert_int_equal(throttle_fail(t, "t:abcdef", T0 + 5, &ra),
+	    KW_ERR_RATE_LIMITED);
+	assert_int_equal(ra, WINDOW - 5);
+	/* another key is not affected */
+	assert_int_equal(throttle_fail(t, "192.0.2.1", T0 + 5, &ra), 0);
+	throttle_free(t);
 }
 
 static void
@@ -177,9 +199,9 @@ throttle_window_counts_from_first_failure(void **state)
 	int		 ra = -1;
 
 	(void)state;
-	throttle_fail(t, "192.0.2.1", T0);
-	throttle_fail(t, "192.0.2.1", T0 + 10);
-	throttle_fail(t, "192.0.2.1", T0 + 20);
+	throttle_fail(t, "192.0.2.1", T0, &ra);
+	throttle_fail(t, "192.0.2.1", T0 + 10, &ra);
+	throttle_fail(t, "192.0.2.1", T0 + 20, &ra);
 	assert_int_equal(throttle_check(t, "192.0.2.1", T0 + 20, &ra),
 	    KW_ERR_RATE_LIMITED);
 	assert_true(ra > 0 && ra <= WINDOW);
@@ -198,7 +220,7 @@ throttle_window_expiry_resets(void **state)
 	assert_int_equal(throttle_check(t, "192.0.2.1", T0 + WINDOW, &ra), 0);
 	assert_int_equal(ra, 0);
 	/* a failure after expiry starts a new window with a count of one */
-	throttle_fail(t, "192.0.2.1", T0 + WINDOW);
+	throttle_fail(t, "192.0.2.1", T0 + WINDOW, &ra);
 	assert_int_equal(throttle_check(t, "192.0.2.1", T0 + WINDOW, &ra), 0);
 	fail_n(t, "192.0.2.1", LIMIT - 1, T0 + WINDOW + 1);
 	assert_int_equal(throttle_check(t, "192.0.2.1", T0 + WINDOW + 1, &ra),
@@ -349,6 +371,22 @@ hash_is_sha256_of_prev_and_canonical(void **state)
 	assert_string_equal(got, want);
 	free(input);
 	free(c);
+}
+
+/* A hash fixed before the chain moved from libsodium to OpenSSL
+ * (computed independently, with Python's hashlib): logs written by
+ * earlier versions still verify. */
+static void
+hash_matches_a_recorded_chain_event(void **state)
+{
+	struct audit_event	 ev = sample_event("{\"id\":\"per_1\","
+				    "\"roles\":[\"admin\"]}");
+	char			 got[65];
+
+	(void)state;
+	assert_int_equal(audit_hash(&ev, got), 0);
+	assert_string_equal(got, "61c995a347d103febcd7be8e79eed035"
+	    "82bb7a4f45608ee94da67f9bdac17d35");
 }
 
 static void
@@ -754,6 +792,86 @@ tamper_rehashed_event(void **state)
 	log_remove(&l);
 }
 
+/* ---- audit: the end of the chain, checked at every start ------------- */
+
+/* The verdict of audit_verify_tail on a fresh log of nevents events after
+ * sql (NULL: untouched). */
+static void
+tail_after(int nevents, const char *sql, struct audit_verdict *v)
+{
+	struct logdir	 l;
+	struct store	*st = NULL;
+
+	log_create(&l, nevents);
+	if (sql != NULL)
+		tamper(&l, sql);
+	assert_int_equal(store_open(l.dir, 0, &st), 0);
+	assert_int_equal(audit_verify_tail(st, v), 0);
+	store_close(st);
+	log_remove(&l);
+}
+
+static void
+tail_intact(void **state)
+{
+	struct audit_verdict v;
+
+	(void)state;
+	tail_after(NEVENTS, NULL, &v);
+	assert_true(v.ok);
+	tail_after(1, NULL, &v);
+	assert_true(v.ok);
+	tail_after(0, NULL, &v);
+	assert_true(v.ok);
+}
+
+#define EXPECT_TAIL_BROKEN(n, sql, seq) do {				\
+	struct audit_verdict v_;					\
+	tail_after((n), (sql), &v_);					\
+	if (v_.ok)							\
+		fail_msg("tail check missed: %s", (sql));		\
+	assert_int_equal(v_.first_bad_seq, (seq));			\
+	assert_true(v_.reason[0] != '\0');				\
+} while (0)
+
+static void
+tail_catches_the_last_events(void **state)
+{
+	(void)state;
+	EXPECT_TAIL_BROKEN(NEVENTS, "UPDATE audit_events SET details = "
+	    "'{\"n\":99}' WHERE seq = 5", 5);
+	EXPECT_TAIL_BROKEN(NEVENTS, "UPDATE audit_events SET actor = "
+	    "'mallory@example.com' WHERE seq = 5", 5);
+	EXPECT_TAIL_BROKEN(NEVENTS, "UPDATE audit_events SET hash = "
+	    "upper(hash) WHERE seq = 5", 5);
+	EXPECT_TAIL_BROKEN(NEVENTS, "UPDATE audit_events SET prev_hash = "
+	    "(SELECT hash FROM audit_events WHERE seq = 1) WHERE seq = 5", 5);
+	/* the event before the last: its hash no longer links */
+	EXPECT_TAIL_BROKEN(NEVENTS, "UPDATE audit_events SET hash = "
+	    "upper(hash) WHERE seq = 4", 5);
+	/* ... or its contents no longer hash to it */
+	EXPECT_TAIL_BROKEN(NEVENTS, "UPDATE audit_events SET subject = 'x' "
+	    "WHERE seq = 4", 4);
+	EXPECT_TAIL_BROKEN(NEVENTS, "DELETE FROM audit_events WHERE seq = 4",
+	    5);
+	EXPECT_TAIL_BROKEN(1, "UPDATE audit_events SET prev_hash = "
+	    "'00' WHERE seq = 1", 1);
+}
+
+/* What only the full walk (or an external head) sees: documented. */
+static void
+tail_does_not_see_the_middle_or_a_cut_end(void **state)
+{
+	struct audit_verdict v;
+
+	(void)state;
+	tail_after(NEVENTS, "UPDATE audit_events SET details = '{}' "
+	    "WHERE seq = 2", &v);
+	assert_true(v.ok);
+	tail_after(NEVENTS, "DELETE FROM audit_events WHERE seq = 5", &v);
+	assert_true(v.ok);
+}
+
 static int
 group_setup(void **state)
 {
@@ -773,6 +891,7 @@ main(void)
 		cmocka_unit_test(scope_unknown_resource),
 		cmocka_unit_test(scope_bad_shapes),
 		cmocka_unit_test(throttle_under_limit_allowed),
+		cmocka_unit_test(throttle_fail_reports_the_failure_beyond_the_limit),
 		cmocka_unit_test(throttle_at_limit_refused_with_retry_after),
 		cmocka_unit_test(throttle_window_counts_from_first_failure),
 		cmocka_unit_test(throttle_window_expiry_resets),
@@ -782,6 +901,7 @@ main(void)
 		cmocka_unit_test(canonical_matches_jansson),
 		cmocka_unit_test(details_are_hashed_as_stored),
 		cmocka_unit_test(hash_is_sha256_of_prev_and_canonical),
+		cmocka_unit_test(hash_matches_a_recorded_chain_event),
 		cmocka_unit_test(hash_changes_with_every_field),
 		cmocka_unit_test(verify_empty_log),
 		cmocka_unit_test(verify_intact_log),
@@ -799,6 +919,9 @@ main(void)
 		cmocka_unit_test(tamper_changed_last_hash),
 		cmocka_unit_test(tamper_changed_prev_hash),
 		cmocka_unit_test(tamper_rehashed_event),
+		cmocka_unit_test(tail_intact),
+		cmocka_unit_test(tail_catches_the_last_events),
+		cmocka_unit_test(tail_does_not_see_the_middle_or_a_cut_end),
 	};
 
 	return cmocka_run_group_tests_name("policy_audit", tests, group_setup,

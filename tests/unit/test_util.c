@@ -14,6 +14,7 @@
 
 #include "kw.h"
 #include "limits.h"
+#include "util/addr.h"
 #include "util/buf.h"
 #include "util/util.h"
 
@@ -606,6 +607,67 @@ buf_detach_empty(void **state)
 	buf_free(&b);
 }
 
+
+static void
+local_path_only_same_origin(void **state)
+{
+	static const struct { const char *s; int ok; } cases[] = {
+		{ "/", 1 }, { "/requests/req_1", 1 }, { "/a?b=c#d", 1 },
+		{ "", 0 }, { "//evil.example/x", 0 }, { "/\\evil.example", 0 },
+		{ "https://evil.example/", 0 }, { "javascript:alert(1)", 0 },
+		{ "evil", 0 }, { "/a b", 0 }, { "/a\tb", 0 }, { "/a\\b", 0 },
+		{ "/\xc3\xa9", 0 },
+	};
+	char	long_path[600];
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < KW_NELEM(cases); i++)
+		assert_int_equal(kw_local_path(cases[i].s, 512), cases[i].ok);
+	memset(long_path, 'a', sizeof(long_path) - 1);
+	long_path[0] = '/';
+	long_path[sizeof(long_path) - 1] = '\0';
+	assert_false(kw_local_path(long_path, 512));
+}
+
+/* Log text: whatever the bytes, valid JSON of valid Unicode; the audit
+ * form (buf_add_json_str) is left as it was. */
+static void
+buf_json_text_replaces_malformed_utf8(void **state)
+{
+	static const struct { const char *in, *out; } cases[] = {
+		{ "/plain", "\"/plain\"" },
+		{ "caf\xc3\xa9", "\"caf\\u00E9\"" },
+		{ "\xf0\x9f\x98\x80", "\"\\uD83D\\uDE00\"" },
+		{ "\xed\xa0\x80", "\"\\uFFFD\\uFFFD\\uFFFD\"" }, /* surrogate */
+		{ "\xed\xb0\x80x", "\"\\uFFFD\\uFFFD\\uFFFDx\"" },
+		{ "\xc0\xaf", "\"\\uFFFD\\uFFFD\"" },		/* overlong */
+		{ "\xf8\x88\x80\x80\x80", "\"\\uFFFD\\uFFFD\\uFFFD\\uFFFD"
+		    "\\uFFFD\"" },
+		{ "\xf4\x90\x80\x80", "\"\\uFFFD\\uFFFD\\uFFFD\\uFFFD\"" },
+		{ "a\xe2\x82", "\"a\\uFFFD\\uFFFD\"" },		/* cut short */
+		{ "\xff\xfe", "\"\\uFFFD\\uFFFD\"" },
+		{ "q\"\\\n\x01", "\"q\\\"\\\\\\n\\u0001\"" },
+	};
+	struct buf	b;
+	size_t		i;
+
+	(void)state;
+	for (i = 0; i < KW_NELEM(cases); i++) {
+		buf_init(&b, 1024);
+		buf_add_json_text(&b, cases[i].in);
+		if (strcmp(buf_str(&b), cases[i].out) != 0)
+			fail_msg("%s -> %s, want %s", esc(cases[i].in),
+			    buf_str(&b), cases[i].out);
+		buf_free(&b);
+	}
+	/* the canonical audit form keeps its historical output */
+	buf_init(&b, 1024);
+	buf_add_json_str(&b, "\xed\xa0\x80");
+	assert_string_equal(buf_str(&b), "\"\\uD800\"");
+	buf_free(&b);
+}
+
 static void
 utf8_cut_never_splits_a_character(void **state)
 {
@@ -624,11 +686,110 @@ utf8_cut_never_splits_a_character(void **state)
 	assert_int_equal(kw_utf8_cut("ab\xe2\x82", 10), 4);
 }
 
+/* ---- addresses ---------------------------------------------------------- */
+
+static void
+addr_list_parses_and_matches(void **state)
+{
+	struct addr_list	l;
+	char			err[160];
+
+	(void)state;
+	assert_int_equal(addr_list_parse("10.0.0.0/8, 192.0.2.7 fd00::/8,"
+	    "::1", &l, err, sizeof(err)), 0);
+	assert_int_equal(l.n, 4);
+	assert_true(addr_list_match(&l, "10.200.3.4"));
+	assert_true(addr_list_match(&l, "::ffff:10.1.1.1"));	/* mapped */
+	assert_true(addr_list_match(&l, "192.0.2.7"));
+	assert_false(addr_list_match(&l, "192.0.2.8"));
+	assert_true(addr_list_match(&l, "fd12:3456::1"));
+	assert_false(addr_list_match(&l, "fe80::1"));
+	assert_true(addr_list_match(&l, "::1"));
+	assert_false(addr_list_match(&l, "11.0.0.1"));
+	assert_false(addr_list_match(&l, "not-an-address"));
+	assert_int_equal(addr_list_parse("", &l, err, sizeof(err)), 0);
+	assert_int_equal(l.n, 0);
+	assert_false(addr_list_match(&l, "10.0.0.1"));
+	/* odd prefixes */
+	assert_int_equal(addr_list_parse("172.16.0.0/12", &l, err,
+	    sizeof(err)), 0);
+	assert_true(addr_list_match(&l, "172.31.255.255"));
+	assert_false(addr_list_match(&l, "172.32.0.0"));
+}
+
+static void
+addr_list_refuses_bad_entries(void **state)
+{
+	static const char *const bad[] = { "10.0.0.0/33", "10.0.0.0/", "/8",
+	    "10.0.0", "fd00::/129", "example.com", "10.0.0.0/8x",
+	    "1.2.3.4/-1" };
+	struct addr_list	l;
+	char			err[160];
+	size_t			i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(addr_list_parse(bad[i], &l, err, sizeof(err)),
+		    KW_ERR_CONFIG);
+		assert_non_null(strstr(err, "trusted_proxies"));
+	}
+}
+
+static void
+addr_client_takes_the_rightmost_untrusted_hop(void **state)
+{
+	struct addr_list	l;
+	char			err[160], out[64];
+
+	(void)state;
+	assert_int_equal(addr_list_parse("127.0.0.1, 10.0.0.0/8", &l, err,
+	    sizeof(err)), 0);
+	/* an untrusted peer: its header is not believed */
+	addr_client(&l, "198.51.100.1", "203.0.113.9", out, sizeof(out));
+	assert_string_equal(out, "198.51.100.1");
+	/* a trusted peer: the rightmost hop that is not ours */
+	addr_client(&l, "127.0.0.1", "6.6.6.6, 203.0.113.9 ,10.0.0.2", out,
+	    sizeof(out));
+	assert_string_equal(out, "203.0.113.9");
+	/* no header: the peer */
+	addr_client(&l, "127.0.0.1", NULL, out, sizeof(out));
+	assert_string_equal(out, "127.0.0.1");
+	/* garbage in the chain: the last trusted hop seen */
+	addr_client(&l, "127.0.0.1", "evil, 10.0.0.3", out, sizeof(out));
+	assert_string_equal(out, "10.0.0.3");
+	addr_client(&l, "127.0.0.1", "", out, sizeof(out));
+	assert_string_equal(out, "127.0.0.1");
+	/* IPv6 clients */
+	addr_client(&l, "127.0.0.1", "2001:db8::7", out, sizeof(out));
+	assert_string_equal(out, "2001:db8::7");
+	/* without a list, nothing is trusted */
+	addr_client(NULL, "127.0.0.1", "203.0.113.9", out, sizeof(out));
+	assert_string_equal(out, "127.0.0.1");
+}
+
+static void
+addr_loopback(void **state)
+{
+	(void)state;
+	assert_true(addr_is_loopback("127.0.0.1"));
+	assert_true(addr_is_loopback("127.9.8.7"));
+	assert_true(addr_is_loopback("::1"));
+	assert_true(addr_is_loopback("::ffff:127.0.0.1"));
+	assert_false(addr_is_loopback("10.0.0.1"));
+	assert_false(addr_is_loopback("::2"));
+	assert_false(addr_is_loopback("unknown"));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(utf8_cut_never_splits_a_character),
+		cmocka_unit_test(addr_list_parses_and_matches),
+		cmocka_unit_test(addr_list_refuses_bad_entries),
+		cmocka_unit_test(addr_client_takes_the_rightmost_untrusted_hop),
+		cmocka_unit_test(addr_loopback),
 		cmocka_unit_test(email_good),
 		cmocka_unit_test(email_bad),
 		cmocka_unit_test(email_length_limit),
@@ -663,6 +824,8 @@ main(void)
 		cmocka_unit_test(buf_printf_over_max),
 		cmocka_unit_test(buf_detach_hands_over),
 		cmocka_unit_test(buf_detach_empty),
+		cmocka_unit_test(buf_json_text_replaces_malformed_utf8),
+		cmocka_unit_test(local_path_only_same_origin),
 	};
 
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
