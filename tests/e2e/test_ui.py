@@ -23,7 +23,9 @@ import tempfile
 import threading
 import unittest
 
-from harness import REPO, Server, http_request, make_person, token_for
+from harness import (REPO, Server, free_port, http_request, make_person,
+                     token_for)
+from oidc_support import RealIdP, oidc_config
 from zendesk_sim import ADMIN_EMAIL, ADMIN_TOKEN, ZendeskSim
 
 UI_DIR = os.path.join(REPO, "tests", "ui")
@@ -178,7 +180,7 @@ class Browser(unittest.TestCase):
         srv = Server().start()
         self.addCleanup(srv.close)
         cfg = self.prepare(srv, sim)
-        cfg["sso_url"] = self.sso_server().url
+        cfg["sso_url"], cfg["sso_request"] = self.sso_server()
         os.makedirs(ARTIFACTS, exist_ok=True)
         cfg_path = os.path.join(srv.tmp, "ui.json")
         with open(cfg_path, "w") as f:
@@ -202,21 +204,31 @@ class Browser(unittest.TestCase):
         self.assertIn("list_10k", metrics)
 
     def sso_server(self):
-        """A second keywarden with OpenID Connect configured (the issuer
-        is never contacted: the test only looks at the sign-in page)."""
+        """A second keywarden signing in through a real OpenID Provider
+        (tests/oidc/idp.js), with Rick's request filed on it; returns
+        (url, request id)."""
+        port = free_port()
+        url = "http://127.0.0.1:%d" % port
+        idp = RealIdP([url + "/auth/callback"]).start()
+        self.addCleanup(idp.close)
         d = tempfile.mkdtemp(prefix="kw-ui-oidc-")
         self.addCleanup(shutil.rmtree, d, True)
-        secret = os.path.join(d, "client_secret")
-        with open(secret, "w") as f:
-            f.write("not-a-real-secret\n")
-        os.chmod(secret, 0o600)
-        conf = os.path.join(d, "keywarden.conf")
-        with open(conf, "w") as f:
-            f.write("[oidc]\nissuer = http://127.0.0.1:9\nclient_id = kw\n"
-                    "client_secret_file = %s\n" % secret)
-        srv = Server(extra_args=["--config", conf]).start()
+        srv = Server(extra_args=["--config", oidc_config(d, idp.issuer)],
+                     port=port).start()
         self.addCleanup(srv.close)
-        return srv
+        make_person(srv, "maria@example.com", name="Maria Manager")
+        make_person(srv, "rick@example.com", name="Rick Requester",
+                    manager="maria@example.com")
+        st, out, _ = srv.request("POST", "/v1/instances", {
+            "name": "eu", "url": "https://eu.example.com",
+            "issuance": "manual", "provisioners": ["maria@example.com"]})
+        self.assertEqual(st, 201, out)
+        st, r, _ = srv.request("POST", "/v1/requests", {
+            "instance": "eu", "kind": "api_token", "justification": "sso",
+            "use_case": "sso", "scopes": ["tickets:read"],
+            "lifetime_days": 30}, token=token_for(srv, "rick@example.com"))
+        self.assertEqual(st, 201, r)
+        return url, r["id"]
 
     def prepare(self, srv, sim):
         make_person(srv, "maria@example.com", name="Maria Manager")

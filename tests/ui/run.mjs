@@ -146,15 +146,31 @@ await check('sign-in page: personal token form, strict CSP, no SSO link without 
   await axe(rick, 'signin');
 });
 
-await check('with OpenID Connect configured, "Sign in with SSO" keeps the link\'s destination', async () => {
+await check('single sign-on: a /requests/{id} link opened signed out, "Sign in with SSO" at the IdP, back on that page', async () => {
   const p = await person(null);
-  await p.page.goto(cfg.sso_url + '/requests/req_0123');
+  const target = '/requests/' + cfg.sso_request;
+  await p.page.goto(cfg.sso_url + target);
   const sso = p.page.getByRole('link', { name: 'Sign in with SSO' });
   await sso.waitFor();
-  assert(await sso.getAttribute('href') === '/auth/login?return_to=%2Frequests%2Freq_0123', 'href');
+  assert(await sso.getAttribute('href') === '/auth/login?return_to=' + encodeURIComponent(target), 'href');
   assert(await p.page.getByLabel('Personal token').count() === 1, 'token form too');
   await shot(p, 'signin-sso');
   await axe(p, 'signin-sso');
+  await sso.click();
+  // the provider's login, then its consent page, as a person would
+  for (let i = 0; i < 4 && !p.page.url().startsWith(cfg.sso_url); i++) {
+    await p.page.waitForLoadState('load');
+    if (p.page.url().startsWith(cfg.sso_url)) break;
+    const login = p.page.locator('input[name="login"]');
+    if (await login.count()) {
+      await login.fill('rick@example.com');
+      await p.page.locator('input[name="password"]').fill('any');
+    }
+    await Promise.all([p.page.waitForNavigation(), p.page.locator('[type="submit"]').first().click()]);
+  }
+  await p.page.waitForURL(cfg.sso_url + target);
+  await expectHeading(p, 'Request ' + cfg.sso_request);
+  assert(/Rick Requester/.test(await p.page.locator('#who').textContent()), 'signed in as Rick');
   await p.context.close();
 });
 
