@@ -20,6 +20,12 @@ function expiry(iso) {
   return when(iso) + (d === null ? '' : d >= 0 ? ` (in ${d} days)` : ` (${-d} days ago)`);
 }
 
+/** A credential's name when it is one (an integration's, a legacy
+ *  token's description), else its id: most names are the request link. */
+function label(c) {
+  return c.name && !/^https?:/.test(c.name) ? c.name : c.id;
+}
+
 function deliveryText(c) {
   const d = c.delivery || {};
   const mode = d.mode ? d.mode.replace('_', ' ') : null;
@@ -36,7 +42,7 @@ export async function myCredentials() {
       owner: all ? '' : session.person.email, limit: PAGE, cursor,
     }));
     const rows = page.items.map((c) => [
-      link('/credentials/' + c.id, c.name || c.id), c.instance, KIND[c.kind] || c.kind,
+      link('/credentials/' + c.id, label(c)), c.instance, KIND[c.kind] || c.kind,
       badge(c.state), all ? c.owner : null, expiry(c.expires_at), when(c.last_used_at), deliveryText(c),
     ].filter((x, i) => all || i !== 4));
     const heads = ['Credential', 'Instance', 'Kind', 'State', 'Owner', 'Expires', 'Last used', 'Delivery']
@@ -134,7 +140,7 @@ export async function credentialPage(id) {
           const items = s.secret !== undefined ? [{ label: 'Secret', value: s.secret }] :
             [{ label: 'Client identifier', value: s.client_id }, { label: 'Client secret', value: s.client_secret }];
           b.remove();
-          reveal(secretBox('Secret of ' + (c.name || c.id), items));
+          reveal(secretBox('Secret of credential ' + c.id, items));
         } catch (e) { fail(e); }
       });
       actions.append(b);
@@ -186,9 +192,9 @@ export async function credentialPage(id) {
       });
     }
     const bound = owner && active && mode === 'broker' ? await boundTokens(c, reveal) : null;
-    root.replaceChildren(...[title(c.name || 'Credential ' + c.id), msg ? notice(msg) : null,
+    root.replaceChildren(...[title('Credential ' + c.id), msg ? notice(msg) : null,
       facts([
-        ['State', badge(c.state)], ['Instance', c.instance], ['Kind', KIND[c.kind] || c.kind],
+        ['Name', c.name], ['State', badge(c.state)], ['Instance', c.instance], ['Kind', KIND[c.kind] || c.kind],
         ['Owner', c.owner], ['Purpose', c.purpose], ['Scopes', (c.scopes || []).join(', ')],
         ['Delivery', deliveryText(c)],
         c.delivery && c.delivery.expires_at ? ['Reveal before', when(c.delivery.expires_at)] : null,

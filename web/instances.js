@@ -132,7 +132,7 @@ export async function instancePage(name) {
   const items = (creds.items || []).filter((c) => c.kind !== 'legacy_api_token');
   const inventory = table('Active credentials on ' + name,
     ['Credential', 'Owner', 'Kind', 'Scopes', 'Expires', 'Last used', 'Delivery'],
-    items.map((c) => [link('/credentials/' + c.id, c.name || c.id), c.owner, c.kind,
+    items.map((c) => [link('/credentials/' + c.id, c.name && !/^https?:/.test(c.name) ? c.name : c.id), c.owner, c.kind,
       (c.scopes || []).join(', '), when(c.expires_at), when(c.last_used_at),
       c.delivery && c.delivery.mode ? c.delivery.mode : '—']));
   const legacy = reportErr ? h('p', { class: 'muted' }, 'The migration report is for admins, auditors and ' +

@@ -196,9 +196,9 @@ export function secretBox(heading, items, extra) {
     box.remove();
     if (next) next.dispatchEvent(new CustomEvent('secret-dismissed', { bubbles: true }));
   });
-  box.append(h('h2', null, heading),
+  box.append(...[h('h2', null, heading),
     h('p', { class: 'warn' }, 'Shown once. Copy it now; keywarden cannot show it again.'),
-    ...rows, extra || null, h('div', { class: 'actions' }, dismiss));
+    ...rows, extra, h('div', { class: 'actions' }, dismiss)].filter(Boolean));
   return box;
 }
 
