@@ -55,7 +55,7 @@ export async function myCredentials() {
   const whose = h('form', { class: 'inline', role: 'search' },
     field({ label: 'Show', name: 'whose', type: 'select', value: all ? 'all' : 'mine', options: [
       { value: 'mine', label: 'Mine' }, { value: 'all', label: 'All I may see (reports, instances)' }] }),
-    h('button', { type: 'submit', class: 'secondary' }, 'Show'));
+    h('button', { type: 'submit', class: 'secondary' }, 'Apply'));
   whose.addEventListener('submit', (ev) => {
     ev.preventDefault();
     go('/credentials' + qs({ whose: whose.elements.whose.value === 'all' ? 'all' : '' }));

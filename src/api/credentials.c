@@ -212,10 +212,28 @@ is_provisioner(struct http_req *rq, struct store *st, const char *instance_id)
 	return yes;
 }
 
+/* 1 if the caller is the manager of the credential's owner. */
+static int
+is_owner_manager(struct http_req *rq, struct store *st,
+    const struct credential *c)
+{
+	struct person	*p;
+	int		 yes;
+
+	if ((p = malloc(sizeof(*p))) == NULL)
+		return 0;
+	yes = store_person_get(st, c->owner_id, p) == 0 &&
+	    p->manager_id[0] != '\0' &&
+	    strcmp(p->manager_id, api_me(rq)->id) == 0;
+	free(p);
+	return yes;
+}
+
 /*
- * Load credential id if the caller may see it (owner, provisioner of its
- * instance, admin, auditor); otherwise it is "not found".  *prov says
- * whether the caller is a provisioner of its instance.
+ * Load credential id if the caller may see it (owner, the owner's
+ * manager, provisioner of its instance, admin, auditor: the people who
+ * see its request); otherwise it is "not found".  *prov says whether the
+ * caller is a provisioner of its instance.
  */
 static int
 load_visible(struct http_req *rq, struct store *st, const char *id,
@@ -227,7 +245,8 @@ load_visible(struct http_req *rq, struct store *st, const char *id,
 		return api_store_fail(rq, r, "credential", id);
 	*prov = is_provisioner(rq, st, c->instance_id);
 	if (strcmp(c->owner_id, api_me(rq)->id) != 0 && !*prov &&
-	    !api_has_role(rq, ROLE_ADMIN | ROLE_AUDITOR))
+	    !api_has_role(rq, ROLE_ADMIN | ROLE_AUDITOR) &&
+	    !is_owner_manager(rq, st, c))
 		return http_fail(rq, KW_ERR_NOT_FOUND, NULL,
 		    "no credential '%.64s'", id);
 	return 0;
@@ -519,9 +538,10 @@ api_credentials_revoke(struct http_req *rq, struct http_resp *rs)
 	    (r = load_visible(rq, st, rq->params[0], c, &prov)) != 0)
 		goto out;
 	if (strcmp(c->owner_id, api_me(rq)->id) != 0 && !prov &&
-	    !api_has_role(rq, ROLE_ADMIN)) {
-		r = http_fail(rq, KW_ERR_FORBIDDEN, NULL, "only the owner, a "
-		    "provisioner of the instance or an admin may revoke");
+	    !api_has_role(rq, ROLE_ADMIN) && !is_owner_manager(rq, st, c)) {
+		r = http_fail(rq, KW_ERR_FORBIDDEN, NULL, "only the owner, "
+		    "their manager, a provisioner of the instance or an admin "
+		    "may revoke");
 		goto out;
 	}
 	if (c->kind == KIND_LEGACY) {

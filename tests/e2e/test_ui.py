@@ -271,8 +271,10 @@ class Browser(unittest.TestCase):
             self.assertEqual(r["state"], "issued", r)
             return r["credential_id"]
 
-        # an active credential expiring within 90 days, for the chart
+        # active credentials expiring within 90 days, for the chart; the
+        # second is revoked by Rick's manager in the browser
         issue(file("rick", lifetime_days=40))
+        report_credential = issue(file("rick", lifetime_days=60))
         cfg = {"url": srv.url, "artifacts": ARTIFACTS, "chromium": CHROMIUM,
                "tokens": {"admin": srv.admin_token, "rick": tok["rick"],
                           "maria": tok["maria"], "pat": tok["pat"],
@@ -285,7 +287,8 @@ class Browser(unittest.TestCase):
                                                "redirect_uris": [
                                                    "https://wh.example.com/cb"],
                                                "client_kind": "confidential"}),
-               "broker_credential": None, "bulk_requests": BULK}
+               "broker_credential": None, "bulk_requests": BULK,
+               "report_credential": report_credential}
         if "default_delivery" in inst:      # the broker is built in
             cfg["broker_credential"] = issue(file("rick", delivery="broker"))
         # a manual instance: the provisioner fulfils through the UI

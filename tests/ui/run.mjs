@@ -312,6 +312,19 @@ await check('the requester revokes the credential', async () => {
   assert(!(await rick.page.getByRole('button', { name: 'Rotate' }).count()), 'no rotate on a revoked credential');
 });
 
+await check('a manager finds a report\'s credential ("All I may see") and revokes it', async () => {
+  await maria.page.getByRole('link', { name: 'My credentials' }).click();
+  await expectHeading(maria, 'My credentials');
+  await maria.page.getByLabel('Show').selectOption('all');
+  await maria.page.getByRole('button', { name: 'Apply', exact: true }).click();
+  await maria.page.getByRole('link', { name: cfg.report_credential }).click();
+  await expectHeading(maria, 'Credential ' + cfg.report_credential);
+  assert(!(await maria.page.getByRole('button', { name: 'Reveal secret' }).count()), 'only the owner reveals');
+  await maria.page.getByLabel('Reason').fill('moved teams');
+  await maria.page.getByRole('button', { name: 'Revoke', exact: true }).click();
+  await maria.page.getByRole('status').filter({ hasText: 'Revoked' }).waitFor();
+});
+
 await check('a denial with its comment reaches the requester', async () => {
   await maria.page.goto(URL0 + '/requests/' + cfg.deny_request);
   await maria.page.getByLabel('Comment').fill('Use the shared export instead');
