@@ -97,6 +97,7 @@ async function axe(p, name) {
  * time until ready (a selector) is visible.
  */
 async function measure(p, name, pathname, ready) {
+  await p.page.waitForLoadState('networkidle');	// the previous page is done
   const cdp = await p.context.newCDPSession(p.page);
   await cdp.send('Network.enable');
   await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
@@ -340,6 +341,7 @@ await check('a denial with its comment reaches the requester', async () => {
 
 await check('an integration: the provisioner must acknowledge the risk', async () => {
   await maria.page.goto(URL0 + '/requests/' + cfg.integration_request);
+  await expectHeading(maria, 'Request ' + cfg.integration_request);
   assert(await maria.page.getByLabel('I acknowledge the risk').count() === 1, 'checkbox for the manager');
   await maria.page.getByRole('button', { name: 'Approve', exact: true }).click();
   await maria.page.getByRole('status').filter({ hasText: 'Approved' }).waitFor();
