@@ -113,8 +113,12 @@ web_page(struct http_req *rq, struct http_resp *rs)
 int
 web_landing(struct http_req *rq, struct http_resp *rs)
 {
-	if (!web_wants_html(rq))
+	if (!web_wants_html(rq)) {
+		/* the same URL answers differently by Accept */
+		if (http_resp_header(rs, "Vary", "Accept") != 0)
+			return KW_ERR_INTERNAL;
 		return api_landing(rq, rs);
+	}
 	return send_asset(rq, rs, web_shell, CACHE_SHELL);
 }
 

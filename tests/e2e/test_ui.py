@@ -67,6 +67,7 @@ class WebServing(unittest.TestCase):
         st, body, h, _ = self.get("/requests/req_abc")
         self.assertEqual(st, 200)
         self.assertEqual(body["api"], "/v1/requests/req_abc")
+        self.assertIn("Accept", h["vary"])
         st, body, _, _ = self.get("/credentials/cred_abc",
                                   {"Accept": "application/json"})
         self.assertEqual(body["kind"], "credential")
