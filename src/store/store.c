@@ -408,6 +408,39 @@ store_audit_each(struct store *st, int64_t after, size_t limit,
 	return st->ops->audit_each(st->ctx, after, limit, cb, arg);
 }
 
+int
+store_bound_insert(struct store *st, const struct bound_token *b)
+{
+	return st->ops->bound_insert(st->ctx, b);
+}
+
+int
+store_bound_find(struct store *st, const unsigned char hash[KW_HASH_LEN],
+    struct bound_token *b, struct person *owner)
+{
+	return st->ops->bound_find(st->ctx, hash, b, owner);
+}
+
+int
+store_bound_each(struct store *st, const char *credential_id,
+    store_bound_cb cb, void *arg)
+{
+	return st->ops->bound_each(st->ctx, credential_id, cb, arg);
+}
+
+int
+store_bound_revoke(struct store *st, const char *credential_id,
+    const char *id, const char *at)
+{
+	return st->ops->bound_revoke(st->ctx, credential_id, id, at);
+}
+
+int
+store_bound_used(struct store *st, const char *id, const char *at)
+{
+	return st->ops->bound_used(st->ctx, id, at);
+}
+
 /* A backend without audit_scan: audit_each page by page, each event
  * handed on as a row. */
 struct scan_each {
