@@ -208,7 +208,7 @@ uninstall:
 
 # Built with debhelper (debian/) in a copy of the sources under build/deb/,
 # because dpkg-buildpackage writes its results next to the source tree.
-DEB_SRC	 = Makefile src sim man dist debian $(DOCS)
+DEB_SRC	 = Makefile src sim tools web man dist debian $(DOCS)
 deb:
 	rm -rf build/deb
 	mkdir -p build/deb/keywarden
