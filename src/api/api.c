@@ -16,6 +16,7 @@
 #include "api/sessions.h"
 #include "api/startup.h"
 #include "api/throttle.h"
+#include "api/web.h"
 #include "audit/audit.h"
 #include "crypto/crypto.h"
 #include "metrics/metrics.h"
@@ -26,8 +27,22 @@ static const struct http_route routes[] = {
 	{ "GET",   "/healthz",			api_healthz,	ACCESS_PUBLIC, BODY_NONE },
 	{ "GET",   "/metrics",			api_metrics,	ACCESS_PUBLIC, BODY_NONE },
 	{ "GET",   "/v1/me",			api_me_get,	ACCESS_PERSON, BODY_NONE },
-	{ "GET",   "/requests/{}",		api_landing,	ACCESS_PUBLIC, BODY_NONE },
-	{ "GET",   "/credentials/{}",		api_landing,	ACCESS_PUBLIC, BODY_NONE },
+	{ "GET",   "/requests/{}",		web_landing,	ACCESS_PUBLIC, BODY_NONE },
+	{ "GET",   "/credentials/{}",		web_landing,	ACCESS_PUBLIC, BODY_NONE },
+	/* the web UI (api/web.c): its files and the pages it draws */
+	{ "GET",   "/static/{}/{}",		web_static,	ACCESS_PUBLIC, BODY_NONE },
+	{ "GET",   "/ui/config",		web_config,	ACCESS_PUBLIC, BODY_NONE },
+	{ "GET",   "/",				web_page,	ACCESS_PUBLIC, BODY_NONE },
+	{ "GET",   "/signin",			web_page,	ACCESS_PUBLIC, BODY_NONE },
+	{ "GET",   "/waiting",			web_page,	ACCESS_PUBLIC, BODY_NONE },
+	{ "GET",   "/requests",			web_page,	ACCESS_PUBLIC, BODY_NONE },
+	{ "GET",   "/credentials",		web_page,	ACCESS_PUBLIC, BODY_NONE },
+	{ "GET",   "/new",			web_page,	ACCESS_PUBLIC, BODY_NONE },
+	{ "GET",   "/instances",		web_page,	ACCESS_PUBLIC, BODY_NONE },
+	{ "GET",   "/instances/{}",		web_page,	ACCESS_PUBLIC, BODY_NONE },
+	{ "GET",   "/audit",			web_page,	ACCESS_PUBLIC, BODY_NONE },
+	{ "GET",   "/people",			web_page,	ACCESS_PUBLIC, BODY_NONE },
+	{ "GET",   "/settings",			web_page,	ACCESS_PUBLIC, BODY_NONE },
 	{ "POST",  "/v1/people",		api_people_create, ACCESS_ADMIN, BODY_REQUIRED },
 	{ "GET",   "/v1/people",		api_people_list, ACCESS_READER, BODY_NONE },
 	{ "GET",   "/v1/people/{}",		api_people_get,	ACCESS_PERSON, BODY_NONE },

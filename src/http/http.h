@@ -74,7 +74,14 @@ struct http_resp {
 	int		 retry_after;	/* > 0: a Retry-After header */
 	struct http_header headers[KW_RESP_HEADERS_MAX];
 	size_t		 nheaders;
-	const char	*content_type;	/* of text; NULL: text/plain */
+	const char	*content_type;	/* of text or data; NULL: text/plain */
+	const void	*data;		/* static bytes (never freed), sent
+					   when body and text are NULL */
+	size_t		 data_len;
+	const char	*cache;		/* Cache-Control (static); NULL:
+					   no-store */
+	int		 page;		/* a web UI answer: the UI's
+					   Content-Security-Policy */
 };
 
 /* Add a header to rs (printf-style value); KW_ERR_TOO_LARGE when the

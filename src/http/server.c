@@ -18,6 +18,7 @@
 
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,8 +129,15 @@ http_resp_header(struct http_resp *rs, const char *name, const char *fmt,
 	return 0;
 }
 
+/* The web UI's policy: nothing from another origin, no inline script
+ * or style, no framing. */
+#define UI_CSP	"default-src 'self'; script-src 'self'; style-src 'self'; " \
+	"img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; " \
+	"form-action 'self'"
+
 /* Queue rs on the connection: its JSON body (consumed), else its text
- * (consumed), else an empty body; with Retry-After when retry_after > 0
+ * (consumed), else its static data, else an empty body; with Retry-After
+ * when retry_after > 0, the UI's security headers for a page (rs->page),
  * and the extra headers it names. */
 static enum MHD_Result
 send_resp(struct MHD_Connection *c, struct exchange *x, struct http_resp *rs)
@@ -162,15 +170,28 @@ send_resp(struct MHD_Connection *c, struct exchange *x, struct http_resp *rs)
 		type = rs->content_type != NULL ? rs->content_type :
 		    "text/plain; charset=utf-8";
 	}
-	resp = MHD_create_response_from_buffer(text ? strlen(text) : 0, text,
-	    MHD_RESPMEM_MUST_FREE);
+	if (text == NULL && rs->data != NULL) {
+		resp = MHD_create_response_from_buffer(rs->data_len,
+		    (void *)(uintptr_t)rs->data, MHD_RESPMEM_PERSISTENT);
+		type = rs->content_type;
+	} else
+		resp = MHD_create_response_from_buffer(text ? strlen(text) : 0,
+		    text, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {
 		free(text);
 		return MHD_NO;
 	}
-	if (text != NULL)
+	if ((text != NULL || rs->data != NULL) && type != NULL)
 		MHD_add_response_header(resp, "Content-Type", type);
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "Cache-Control",
+	    rs->cache != NULL ? rs->cache : "no-store");
+	if (rs->page) {
+		MHD_add_response_header(resp, "Content-Security-Policy",
+		    UI_CSP);
+		MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+		MHD_add_response_header(resp, "Referrer-Policy",
+		    "same-origin");
+	}
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "X-Request-Id", x->rq.request_id);
 	if (rs->retry_after > 0) {
@@ -417,7 +438,8 @@ finish(struct http_server *srv, struct MHD_Connection *c, struct exchange *x)
 		return send_error(c, x, http_fail(&x->rq, KW_ERR_INVALID_JSON,
 		    NULL, "this endpoint needs a JSON object body"));
 	r = x->route->handler(&x->rq, &rs);
-	if (r == 0 && rs.body == NULL && rs.text == NULL && rs.status < 300 &&
+	if (r == 0 && rs.body == NULL && rs.text == NULL && rs.data == NULL &&
+	    rs.status < 300 &&
 	    rs.status != 204)
 		r = http_fail(&x->rq, KW_ERR_INTERNAL, NULL,
 		    "the answer could not be built");
