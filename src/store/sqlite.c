@@ -327,7 +327,7 @@ enum stmt {
 	S_AUDIT_HEAD, S_AUDIT_INSERT, S_AUDIT_LIST, S_AUDIT_SCAN,
 	S_BOUND_INSERT, S_BOUND_FIND, S_BOUND_LIST, S_BOUND_REVOKE,
 	S_BOUND_REVOKE_CRED, S_BOUND_USED,
-	S_STATS_REQ, S_STATS_CRED, S_STATS_OUTBOX,
+	S_STATS_REQ, S_STATS_CRED, S_STATS_MODE, S_STATS_OUTBOX,
 	S__COUNT
 };
 
@@ -613,6 +613,9 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_STATS_CRED] =
 	    "SELECT state, kind, delivery, count(*) FROM credentials"
 	    " GROUP BY state, kind, delivery",
+	[S_STATS_MODE] =
+	    "SELECT state, delivery_mode, count(*) FROM credentials"
+	    " WHERE kind = 0 GROUP BY state, delivery_mode",
 	[S_STATS_OUTBOX] = "SELECT count(*), min(created_at) FROM outbox"
 	    " WHERE sent_at IS NULL",
 };
@@ -2655,6 +2658,16 @@ sq_stats(void *ctx, struct store_stats *o)
 		if (a >= 0 && a < CS__COUNT && k >= 0 && k < STORE_KINDS &&
 		    d >= 0 && d < STORE_DELIVERIES)
 			o->credentials[a][k][d] = sqlite3_column_int64(s, 3);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE || (s = sq_stmt(ctx, S_STATS_MODE)) == NULL)
+		return KW_ERR_UNAVAILABLE;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		a = sqlite3_column_int64(s, 0);
+		d = sqlite3_column_int64(s, 1);
+		if (a >= 0 && a < CS__COUNT && d >= 0 && d < DM__COUNT)
+			o->api_tokens_by_mode[a][d] =
+			    sqlite3_column_int64(s, 2);
 	}
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE || (s = sq_stmt(ctx, S_STATS_OUTBOX)) == NULL)

@@ -532,13 +532,15 @@ int	 store_outbox_pending(struct store *, int64_t *n);
 int	 store_replay_check(struct store *, const char *signature,
 	    const char *at, const char *before);
 
-/* Counts for the metrics page: rows by state (and kind, delivery), the
+/* Counts for the metrics page: rows by state (and kind, delivery; API
+ * tokens by delivery mode), the
  * outbox's unsent messages and its oldest one, the audit head. */
 #define STORE_KINDS		3	/* enum cred_kind */
 #define STORE_DELIVERIES	4	/* enum delivery_state */
 struct store_stats {
 	int64_t	requests[RS__COUNT];
 	int64_t	credentials[CS__COUNT][STORE_KINDS][STORE_DELIVERIES];
+	int64_t	api_tokens_by_mode[CS__COUNT][DM__COUNT];	/* delivery mode */
 	int64_t	outbox_pending;
 	char	outbox_oldest[KW_TIME_LEN + 1];	/* created_at; "" = none */
 	int64_t	audit_head_seq;

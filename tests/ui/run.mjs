@@ -453,9 +453,12 @@ await check('keyboard only: sign in, reach "New request" and its fields with Tab
   await k.page.keyboard.type(cfg.tokens.rick);
   await k.page.keyboard.press('Enter');
   await k.page.getByRole('link', { name: 'New request' }).waitFor();
+  // the first page is drawn when focus lands on its heading (tabbing before
+  // that would race the draw moving focus); the navigation comes before it
+  await k.page.waitForFunction(() => document.activeElement && document.activeElement.id === 'page-title');
   let onLink = false;
-  for (let i = 0; i < 12 && !onLink; i++) {
-    await k.page.keyboard.press('Tab');
+  for (let i = 0; i < 20 && !onLink; i++) {
+    await k.page.keyboard.press('Shift+Tab');
     onLink = await k.page.evaluate(() => document.activeElement && document.activeElement.textContent === 'New request');
   }
   assert(onLink, 'New request link reachable by Tab');
