@@ -13,6 +13,8 @@
 #include "api/issuance.h"
 #include "api/valid.h"
 #include "crypto/crypto.h"
+#include "policy/visibility.h"
+#include "policy/workflow.h"
 #include "util/util.h"
 
 static const char *const kind_names[] = {
@@ -206,15 +208,18 @@ api_credential_activate(struct app *app, struct credential *c,
     const char *client_id, const char *secret, const char *expires_at)
 {
 	char		 ad[128], *payload = NULL;
+	const char	*why;
 	time_t		 now = kw_now();
 	json_t		*o;
 	int		 r;
 
+	/* pending -> active, the table's CE_ACTIVATE (a conflict otherwise) */
+	if ((r = policy_credential_step(c, CE_ACTIVATE, &why)) != 0)
+		return r;
 	/* a broker credential's client secret is kept, never delivered */
 	if (c->kind == KIND_API_TOKEN && c->delivery_mode == DM_BROKER) {
 		if ((r = api_credential_broker_seal(app, c, secret)) != 0)
 			return r;
-		c->state = CS_ACTIVE;
 		kw_time_fmt(now, c->created_at, sizeof(c->created_at));
 		expiry_settle(c, NULL, now);
 		c->delivery = DS_NOT_APPLICABLE;
@@ -244,7 +249,6 @@ api_credential_activate(struct app *app, struct credential *c,
 	}
 	if (r != 0)
 		return r;
-	c->state = CS_ACTIVE;
 	kw_time_fmt(now, c->created_at, sizeof(c->created_at));
 	expiry_settle(c, expires_at, now);
 	c->delivery = DS_PENDING;
@@ -253,57 +257,46 @@ api_credential_activate(struct app *app, struct credential *c,
 	return 0;
 }
 
-/* 1 if the caller is a provisioner of the credential's instance. */
-static int
-is_provisioner(struct http_req *rq, struct store *st, const char *instance_id)
-{
-	const struct person	*me = api_me(rq);
-	struct instance		*in;
-	size_t			 i;
-	int			 yes = 0;
-
-	if ((in = malloc(sizeof(*in))) == NULL)
-		return 0;
-	if (store_instance_get(st, instance_id, in) == 0)
-		for (i = 0; i < in->nprovisioners; i++)
-			if (strcmp(in->provisioners[i].id, me->id) == 0)
-				yes = 1;
-	kw_wipe(in, sizeof(*in));
-	free(in);
-	return yes;
-}
-
 /* 1 if the caller is the current manager of c's owner: they see their
  * reports' credentials as they see their requests, and may revoke them. */
 static int
-is_owners_manager(struct http_req *rq, struct store *st,
-    const struct credential *c)
+is_owners_manager(struct http_req *rq, const struct credential *c)
 {
-	struct person owner;
-
-	return store_person_get(st, c->owner_id, &owner) == 0 &&
-	    owner.manager_id[0] != '\0' &&
-	    strcmp(owner.manager_id, api_me(rq)->id) == 0;
+	return c->owner_manager_id[0] != '\0' &&
+	    strcmp(c->owner_manager_id, api_me(rq)->id) == 0;
 }
 
 /*
- * Load credential id if the caller may see it (owner, the owner's
- * manager, provisioner of its instance, admin, auditor: the people who
- * see its request); otherwise it is "not found".  *prov says whether the
- * caller is a provisioner of its instance.
+ * Load credential id if the caller may see it (policy_may_see_credential:
+ * the people who see its request); otherwise it is "not found".  *prov
+ * says whether the caller is a provisioner of its instance.
  */
 static int
 load_visible(struct http_req *rq, struct store *st, const char *id,
     struct credential *c, int *prov)
 {
-	int r;
+	const struct person	*me = api_me(rq);
+	struct store_viewer	 v;
+	struct instance		*in;
+	size_t			 i;
+	int			 r, seen;
 
 	if ((r = store_credential_get(st, id, c)) != 0)
 		return api_store_fail(rq, r, "credential", id);
-	*prov = is_provisioner(rq, st, c->instance_id);
-	if (strcmp(c->owner_id, api_me(rq)->id) != 0 && !*prov &&
-	    !is_owners_manager(rq, st, c) &&
-	    !api_has_role(rq, ROLE_ADMIN | ROLE_AUDITOR))
+	if ((in = malloc(sizeof(*in))) == NULL)
+		return KW_ERR_NOMEM;
+	if ((r = store_instance_get(st, c->instance_id, in)) != 0) {
+		free(in);
+		return api_store_fail(rq, r, "credential", id);
+	}
+	for (*prov = 0, i = 0; i < in->nprovisioners; i++)
+		if (strcmp(in->provisioners[i].id, me->id) == 0)
+			*prov = 1;
+	policy_viewer(me, &v);
+	seen = policy_may_see_credential(&v, c, in);
+	kw_wipe(in, sizeof(*in));
+	free(in);
+	if (!seen)
 		return http_fail(rq, KW_ERR_NOT_FOUND, NULL,
 		    "no credential '%.64s'", id);
 	return 0;
@@ -360,8 +353,7 @@ api_credentials_list(struct http_req *rq, struct http_resp *rs)
 	if ((st = api_store(rq)) == NULL)
 		return api_store_fail(rq, KW_ERR_UNAVAILABLE, "", "");
 	memset(&f, 0, sizeof(f));
-	f.viewer_id = api_me(rq)->id;
-	f.viewer_all = api_has_role(rq, ROLE_ADMIN | ROLE_AUDITOR);
+	policy_viewer(api_me(rq), &f.viewer);
 	f.state = -1;
 	f.kind = -1;
 	if ((r = jv_page(rq, &limit, &after)) != 0)
@@ -580,15 +572,16 @@ int
 api_drop_intent(struct store *st, const struct request *r)
 {
 	struct credential	*c;
+	const char		*why;
 	int			 res = 0;
 
 	if (r->credential_id[0] == '\0')
 		return 0;
 	if ((c = malloc(sizeof(*c))) == NULL)
 		return KW_ERR_NOMEM;
+	/* a pending intent is abandoned (CE_ABANDON); anything else stays */
 	if (store_credential_get(st, r->credential_id, c) == 0 &&
-	    c->state == CS_PENDING) {
-		c->state = CS_REVOKED;
+	    policy_credential_step(c, CE_ABANDON, &why) == 0) {
 		kw_time_fmt(kw_now(), c->revoked_at, sizeof(c->revoked_at));
 		kw_strlcpy(c->revoke_reason, "request withdrawn before issuance",
 		    sizeof(c->revoke_reason));
@@ -648,7 +641,7 @@ api_credentials_revoke(struct http_req *rq, struct http_resp *rs)
 	    (r = load_visible(rq, st, rq->params[0], c, &prov)) != 0)
 		goto out;
 	if (strcmp(c->owner_id, api_me(rq)->id) != 0 && !prov &&
-	    !is_owners_manager(rq, st, c) && !api_has_role(rq, ROLE_ADMIN)) {
+	    !is_owners_manager(rq, c) && !api_has_role(rq, ROLE_ADMIN)) {
 		r = http_fail(rq, KW_ERR_FORBIDDEN, NULL, "only the owner, "
 		    "the owner's manager, a provisioner of the instance or an "
 		    "admin may revoke");

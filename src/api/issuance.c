@@ -15,6 +15,7 @@
 #include "audit/audit.h"
 #include "crypto/crypto.h"
 #include "notify/notify.h"
+#include "policy/workflow.h"
 #include "util/util.h"
 
 #define IDENT_PREFIX	"keywarden-"
@@ -357,12 +358,14 @@ record(struct app *app, struct store *st, const char *actor,
 {
 	struct person	owner;
 	char		comment[KW_COMMENT_MAX + 1], tag[URL_TAG_LEN + 1];
+	const char	*why;
 	json_t		*d;
 	int		rc;
 
 	if ((rc = core_write_begin(app, &st)) != 0)
 		return rc;
-	/* re-read: only `issuing` may become issued or failed */
+	/* re-read: only `issuing` may become issued or failed (the table's
+	 * RA_ISSUED and RA_ISSUE_FAILED rows) */
 	if ((rc = store_request_get(st, r->id, r)) != 0 ||
 	    (rc = store_credential_get(st, c->id, c)) != 0)
 		goto out;
@@ -394,7 +397,10 @@ record(struct app *app, struct store *st, const char *actor,
 		if (*owner_gone)	/* nobody to deliver to: due at once */
 			kw_strlcpy(c->delivery_expires_at, r->updated_at,
 			    sizeof(c->delivery_expires_at));
-		r->state = RS_ISSUED;
+		if ((rc = policy_system_step(r, RA_ISSUED, &why)) != 0) {
+			json_decref(d);
+			goto out;
+		}
 		json_object_set_new(d, "fingerprint",
 		    json_string(c->fingerprint));
 		issued_note(c, res, comment, sizeof(comment));
@@ -414,11 +420,12 @@ record(struct app *app, struct store *st, const char *actor,
 		else
 			snprintf(comment, sizeof(comment), "the instance "
 			    "could not be reached: %s", perr->message);
-		c->state = CS_REVOKED;
+		if ((rc = policy_credential_step(c, CE_ABANDON, &why)) != 0 ||
+		    (rc = policy_system_step(r, RA_ISSUE_FAILED, &why)) != 0)
+			goto out;
 		kw_strlcpy(c->revoked_at, r->updated_at, sizeof(c->revoked_at));
 		kw_strlcpy(c->revoke_reason, "issuance failed",
 		    sizeof(c->revoke_reason));
-		r->state = RS_FAILED;
 		if ((rc = api_history_add(st, r->id, "keywarden", "failed",
 		    comment)) != 0)
 			goto out;
@@ -684,11 +691,14 @@ mark_revoked(struct app *app, struct store *st, const char *actor,
     struct credential *c, enum cred_state to, const char *reason,
     const char *action)
 {
-	int rc;
+	const char	*why;
+	int		 rc;
 
+	if ((rc = policy_credential_step(c, to == CS_EXPIRED ? CE_EXPIRE :
+	    CE_REVOKE, &why)) != 0)
+		return rc;
 	if (intent_get(c) >= 0 && (rc = intent_set(c, -1)) != 0)
 		return rc;
-	c->state = to;
 	kw_time_fmt(kw_now(), c->revoked_at, sizeof(c->revoked_at));
 	kw_strlcpy(c->revoke_reason, reason, sizeof(c->revoke_reason));
 	if (c->delivery == DS_PENDING) {
@@ -1206,7 +1216,7 @@ reconcile_instance(struct app *app, struct store *st, struct instance *in,
 	if (s->n >= SEEN_MAX)
 		goto out;
 	memset(&f, 0, sizeof(f));
-	f.viewer_all = 1;
+	f.viewer.all = 1;
 	f.instance_id = in->id;
 	f.state = -1;
 	f.kind = -1;

@@ -16,6 +16,7 @@
 #include "api/legacy.h"
 #include "audit/audit.h"
 #include "notify/notify.h"
+#include "policy/workflow.h"
 #include "util/util.h"
 
 #define JOBS_PAGE		500	/* ids collected per query */
@@ -72,6 +73,7 @@ expire_request(struct app *app, struct store *st, const char *id,
 {
 	struct request		*r;
 	enum req_state		 from;
+	const char		*why;
 	char			 note[64];
 	int			 rc;
 
@@ -81,14 +83,12 @@ expire_request(struct app *app, struct store *st, const char *id,
 		goto done;
 	if ((rc = store_request_get(st, id, r)) != 0)
 		goto out;
-	if ((r->state != RS_PENDING_MANAGER &&
-	    r->state != RS_PENDING_PROVISIONER) ||
-	    strcmp(r->expires_at, now) > 0) {
+	from = r->state;
+	if (strcmp(r->expires_at, now) > 0 ||
+	    policy_system_step(r, RA_EXPIRE, &why) != 0) {
 		rc = KW_ERR_CONFLICT;		/* someone acted meanwhile */
 		goto out;
 	}
-	from = r->state;
-	r->state = RS_EXPIRED;
 	kw_strlcpy(r->updated_at, now, sizeof(r->updated_at));
 	snprintf(note, sizeof(note), "no decision within %d days",
 	    app->cfg.request_ttl_days);
@@ -96,8 +96,7 @@ expire_request(struct app *app, struct store *st, const char *id,
 	    (rc = api_history_add(st, r->id, "keywarden", "expired",
 	    note)) == 0 &&
 	    (rc = audit_append(st, "keywarden", "request.expire", r->id,
-	    json_pack("{s:s}", "from", from == RS_PENDING_MANAGER ?
-	    "pending_manager" : "pending_provisioner"))) == 0 &&
+	    json_pack("{s:s}", "from", policy_state_name(from)))) == 0 &&
 	    (rc = notify_request(app, st, NE_REQUEST_EXPIRED, r, NULL)) == 0)
 		rc = 0;
  out:

@@ -16,6 +16,7 @@
 #include "api/legacy.h"
 #include "api/valid.h"
 #include "crypto/crypto.h"
+#include "policy/workflow.h"
 #include "provider/provider.h"
 #include "util/util.h"
 
@@ -234,7 +235,7 @@ oauth_collect(struct store *st, const char *instance_id,
 	int			 r;
 
 	memset(&f, 0, sizeof(f));
-	f.viewer_all = 1;
+	f.viewer.all = 1;
 	f.instance_id = instance_id;
 	f.state = CS_ACTIVE;
 	f.kind = -1;
@@ -324,9 +325,10 @@ static void
 legacy_fill(struct credential *c, const struct provider_legacy *pl,
     const char *now)
 {
-	char	 created[KW_TIME_LEN + 1];
-	json_t	*ext;
-	char	*t;
+	char		 created[KW_TIME_LEN + 1];
+	const char	*why;
+	json_t		*ext;
+	char		*t;
 
 	kw_strlcpy(c->name, pl->description, sizeof(c->name));
 	kw_utf8_sanitize(c->name);
@@ -342,12 +344,15 @@ legacy_fill(struct credential *c, const struct provider_legacy *pl,
 	kw_strlcpy(c->external, t ? t : "{}", sizeof(c->external));
 	free(t);
 	json_decref(ext);
+	/* a legacy token's state follows the listing (CE_SYNC_* rows: one
+	 * for every state but the one it leads to) */
 	if (pl->active) {
-		c->state = CS_ACTIVE;
+		if (c->state != CS_ACTIVE)
+			(void)policy_credential_step(c, CE_SYNC_ACTIVE, &why);
 		c->revoked_at[0] = c->revoke_reason[0] = '\0';
-	} else if (c->state != CS_EXPIRED) {
+	} else if (c->state != CS_EXPIRED &&
+	    policy_credential_step(c, CE_SYNC_INACTIVE, &why) == 0) {
 		/* keywarden learns of it now; Zendesk says no more */
-		c->state = CS_EXPIRED;
 		kw_strlcpy(c->revoked_at, now, sizeof(c->revoked_at));
 		kw_strlcpy(c->revoke_reason, "deactivated by Zendesk",
 		    sizeof(c->revoke_reason));
@@ -443,13 +448,14 @@ sync_removed(struct store *st, const struct instance *in,
 {
 	struct credential_filter f;
 	struct id_list		 l;
+	const char		*why;
 	int64_t			 after;
 	size_t			 i;
 	int			 r;
 
 	memset(&l, 0, sizeof(l));
 	memset(&f, 0, sizeof(f));
-	f.viewer_all = 1;
+	f.viewer.all = 1;
 	f.instance_id = in->id;
 	f.state = -1;
 	f.kind = KIND_LEGACY;
@@ -462,9 +468,9 @@ sync_removed(struct store *st, const struct instance *in,
 	for (i = 0; i < l.n; i++) {
 		if ((r = store_credential_get(st, l.ids[i], c)) != 0)
 			goto out;
-		if (listed(ll, c->external_key))
+		if (listed(ll, c->external_key) ||
+		    policy_credential_step(c, CE_SYNC_GONE, &why) != 0)
 			continue;
-		c->state = CS_REVOKED;
 		kw_strlcpy(c->revoked_at, now, sizeof(c->revoked_at));
 		kw_strlcpy(c->revoke_reason, ll->retired ? "no longer on the "
 		    "instance: Zendesk switched legacy API tokens off on "
@@ -839,7 +845,7 @@ report_instance(struct store *st, const struct inst_ref *ir, time_t now,
 	if ((s.tokens = json_array()) == NULL)
 		return KW_ERR_NOMEM;
 	memset(&f, 0, sizeof(f));
-	f.viewer_all = 1;
+	f.viewer.all = 1;
 	f.instance_id = ir->id;
 	f.state = -1;
 	f.kind = KIND_LEGACY;

@@ -12,6 +12,7 @@
 #include "api/issuance.h"
 #include "api/offboard.h"
 #include "audit/audit.h"
+#include "policy/workflow.h"
 #include "util/util.h"
 
 /* Ids collected from a walk, to act on after it. */
@@ -51,11 +52,12 @@ withdraw_open(struct store *st, const char *actor, const struct person *p,
 	struct request		*r;
 	struct id_list		*l;
 	enum req_state		 from;
+	const char		*why;
 	size_t			 i;
 	int			 res;
 
 	memset(&f, 0, sizeof(f));
-	f.viewer_all = 1;
+	f.viewer.all = 1;
 	f.requester_id = p->id;
 	f.states = 1u << RS_PENDING_MANAGER | 1u << RS_PENDING_PROVISIONER |
 	    1u << RS_AWAITING_FULFILMENT;
@@ -77,7 +79,8 @@ withdraw_open(struct store *st, const char *actor, const struct person *p,
 		if ((res = store_request_get(st, l->ids[i], r)) != 0)
 			break;
 		from = r->state;
-		r->state = RS_WITHDRAWN;
+		if (policy_system_step(r, RA_OFFBOARD_WITHDRAW, &why) != 0)
+			continue;	/* being minted: revoked once issued */
 		kw_strlcpy(r->updated_at, h.at, sizeof(r->updated_at));
 		if ((res = store_request_transition(st, r, from)) == 0 &&
 		    (res = store_history_append(st, r->id, &h)) == 0 &&
@@ -97,7 +100,7 @@ held_credentials(struct store *st, const struct person *p, struct id_list *l)
 	struct credential_filter f;
 
 	memset(&f, 0, sizeof(f));
-	f.viewer_all = 1;
+	f.viewer.all = 1;
 	f.owner_id = p->id;
 	f.state = CS_ACTIVE;
 	f.kind = -1;

@@ -16,6 +16,7 @@
 #include "crypto/crypto.h"
 #include "notify/notify.h"
 #include "ticker.h"
+#include "policy/visibility.h"
 #include "policy/workflow.h"
 #include "util/util.h"
 
@@ -212,13 +213,6 @@ facts_for(const struct http_req *rq, const struct request *r,
 			f->is_provisioner = 1;
 }
 
-static int
-may_see(const struct http_req *rq, const struct actor_facts *f)
-{
-	return api_has_role(rq, ROLE_ADMIN | ROLE_AUDITOR) || f->is_requester ||
-	    f->is_manager || f->is_provisioner;
-}
-
 /*
  * Load request id with its instance and the caller's facts; a request
  * the caller may not see is "not found".
@@ -227,13 +221,15 @@ static int
 load_visible(struct http_req *rq, struct store *st, const char *id,
     struct request *r, struct instance *in, struct actor_facts *f)
 {
-	int res;
+	struct store_viewer	v;
+	int			res;
 
 	if ((res = store_request_get(st, id, r)) != 0 ||
 	    (res = store_instance_get(st, r->instance_id, in)) != 0)
 		return api_store_fail(rq, res, "request", id);
 	facts_for(rq, r, in, f);
-	if (!may_see(rq, f))
+	policy_viewer(api_me(rq), &v);
+	if (!policy_may_see_request(&v, r, in))
 		return http_fail(rq, KW_ERR_NOT_FOUND, NULL,
 		    "no request '%.64s'", id);
 	return 0;
@@ -395,7 +391,7 @@ api_requests_create(struct http_req *rq, struct http_resp *rs)
 	kw_strlcpy(r->instance_id, in.id, sizeof(r->instance_id));
 	kw_strlcpy(r->purpose, "request", sizeof(r->purpose));
 	kw_strlcpy(r->requester_id, me->id, sizeof(r->requester_id));
-	r->state = RS_PENDING_MANAGER;
+	r->state = policy_filed_state(0, issuance_automatic(&in));
 	api_request_link(app, r);
 	kw_time_fmt(now, r->created_at, sizeof(r->created_at));
 	kw_strlcpy(r->updated_at, r->created_at, sizeof(r->updated_at));
@@ -543,8 +539,7 @@ api_requests_list(struct http_req *rq, struct http_resp *rs)
 	if ((st = api_store(rq)) == NULL)
 		return api_store_fail(rq, KW_ERR_UNAVAILABLE, "", "");
 	memset(&f, 0, sizeof(f));
-	f.viewer_id = api_me(rq)->id;
-	f.viewer_all = api_has_role(rq, ROLE_ADMIN | ROLE_AUDITOR);
+	policy_viewer(api_me(rq), &f.viewer);
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return KW_ERR_NOMEM;
 	if ((res = jv_page(rq, &w->limit, &after)) != 0 ||
@@ -768,13 +763,16 @@ api_request_act(struct http_req *rq, const char *id, int action,
 	in_d.has_comment = d->comment[strspn(d->comment, " \t")] != '\0';
 	in_d.automatic = issuance_automatic(&in);
 	from = r->state;
-	if ((res = policy_transition(from, a, &f, &in_d, &to, &why)) != 0) {
+	/* the table decides, and the record takes the state it says; the
+	 * store commits it only if the request is still in `from` */
+	if ((res = policy_request_step(r, a, &f, &in_d, &why)) != 0) {
 		res = http_fail(rq, res, res == KW_ERR_VALIDATION ?
 		    (a == RA_DENY ? "comment" : "acknowledge_risk") : NULL,
 		    "%s", why);
 		refused = res != KW_ERR_VALIDATION;
 		goto out;
 	}
+	to = r->state;
 	details = json_pack("{s:s, s:s, s:s}", "action", policy_action_name(a),
 	    "from", policy_state_name(from), "to", policy_state_name(to));
 	if (a == RA_APPROVE && from == RS_PENDING_MANAGER)
@@ -788,7 +786,6 @@ api_request_act(struct http_req *rq, const char *id, int action,
 		res = api_drop_intent(st, r);
 	if (res != 0)
 		goto out;
-	r->state = to;
 	kw_time_fmt(kw_now(), r->updated_at, sizeof(r->updated_at));
 	if ((res = store_request_transition(st, r, from)) != 0 ||
 	    (res = api_history_add(st, r->id, me->email, done_names[a],
@@ -955,8 +952,7 @@ api_credentials_create(struct http_req *rq, struct http_resp *rs)
 	kw_strlcpy(r->purpose, purposes[purpose], sizeof(r->purpose));
 	kw_strlcpy(r->requester_id, me->id, sizeof(r->requester_id));
 	r->kind = KIND_API_TOKEN;
-	r->state = issuance_automatic(&in) ? RS_ISSUING :
-	    RS_AWAITING_FULFILMENT;
+	r->state = policy_filed_state(1, issuance_automatic(&in));
 	api_request_link(app, r);
 	snprintf(r->justification, sizeof(r->justification),
 	    "support-ops %s credential (no request flow)", purposes[purpose]);
@@ -1071,7 +1067,7 @@ rotation_prepare(struct http_req *rq, struct store *st, struct credential *old,
 	*r = orig;
 	crypto_random_id("req_", r->id, sizeof(r->id));
 	r->lifetime_days = (int)((until - now + 86399) / 86400);
-	r->state = issuance_automatic(in) ? RS_ISSUING : RS_AWAITING_FULFILMENT;
+	r->state = policy_filed_state(1, issuance_automatic(in));
 	r->manager_approver_id[0] = '\0';
 	kw_time_fmt(now, r->created_at, sizeof(r->created_at));
 	kw_strlcpy(r->updated_at, r->created_at, sizeof(r->updated_at));

@@ -298,7 +298,7 @@ static const char *const migrations[] = {
 	"coalesce(c.rotated_from, ''), coalesce(c.rotated_to, ''), " \
 	"c.lifetime_days, coalesce(c.grace_until, ''), " \
 	"coalesce(c.replacement_id, ''), coalesce(c.external_key, ''), " \
-	"c.delivery_mode, c.broker_sealed"
+	"c.delivery_mode, c.broker_sealed, coalesce(o.manager_id, '')"
 #define CREDENTIAL_FROM " FROM credentials c JOIN instances i ON i.id = " \
 	"c.instance_id JOIN people o ON o.id = c.owner_id "
 
@@ -330,6 +330,19 @@ enum stmt {
 	S_STATS_REQ, S_STATS_CRED, S_STATS_MODE, S_STATS_OUTBOX,
 	S__COUNT
 };
+
+/* The queries below spell some stored integers out (c.state = 1 for an
+ * active credential, r.state IN (0, 1) for a pending request, c.kind = 2
+ * for a legacy token, c.delivery = 1 for a secret waiting to be
+ * revealed): a reordered enum would silently change what they select.
+ * policy/workflow.c pins every state value; these pin what is spelt here. */
+_Static_assert(RS_PENDING_MANAGER == 0 && RS_PENDING_PROVISIONER == 1,
+    "r.state IN (0, 1) means the pending states");
+_Static_assert(CS_ACTIVE == 1, "c.state = 1 means active");
+_Static_assert(KIND_LEGACY == 2, "c.kind = 2 means a legacy token");
+_Static_assert(DS_PENDING == 1, "c.delivery = 1 means waiting for reveal");
+_Static_assert(WARN_ROTATION == -1, "threshold_days = -1 is the rotation "
+    "flag");
 
 static const char *const stmt_sql[S__COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
@@ -2128,6 +2141,23 @@ bind_opt(sqlite3_stmt *s, int i, const char *v)
 		sqlite3_bind_null(s, i);
 }
 
+/*
+ * The viewer of a list query: ?all is 1 when it sees everything; ?who is
+ * its person id, or NULL for nobody (NULL equals nothing, so no person
+ * column matches it: an empty id can never be taken for a missing
+ * manager).  The queries then admit a row when
+ *   ?all = 1 OR requester/owner = ?who OR their manager = ?who OR
+ *   ?who provisions the row's instance
+ * which is policy_may_see_request()/_credential() (policy/visibility.c).
+ */
+static void
+viewer_bind(sqlite3_stmt *s, int all, int who, const struct store_viewer *v)
+{
+	sqlite3_bind_int(s, all, v->all != 0);
+	bind_opt(s, who, v->person_id != NULL && v->person_id[0] != '\0' ?
+	    v->person_id : NULL);
+}
+
 static int
 sq_request_each(void *ctx, const struct request_filter *f, int64_t after,
     size_t limit, store_request_cb cb, void *arg)
@@ -2141,8 +2171,7 @@ sq_request_each(void *ctx, const struct request_filter *f, int64_t after,
 	if ((r = malloc(sizeof(*r))) == NULL)
 		return KW_ERR_NOMEM;
 	sqlite3_bind_int64(s, 1, after);
-	sqlite3_bind_int(s, 2, f->viewer_all);
-	bind_str(s, 3, f->viewer_id ? f->viewer_id : "");
+	viewer_bind(s, 2, 3, &f->viewer);
 	sqlite3_bind_int(s, 4, (int)f->states);
 	bind_opt(s, 5, f->instance_id);
 	bind_opt(s, 6, f->requester_id);
@@ -2245,6 +2274,7 @@ credential_row(sqlite3_stmt *s, struct credential *c)
 		memcpy(c->broker_sealed, sqlite3_column_blob(s, 29), (size_t)n);
 		c->broker_sealed_len = (size_t)n;
 	}
+	col_str(s, 30, c->owner_manager_id, sizeof(c->owner_manager_id));
 }
 
 static int
@@ -2340,8 +2370,7 @@ sq_credential_each(void *ctx, const struct credential_filter *f,
 	if ((c = malloc(sizeof(*c))) == NULL)
 		return KW_ERR_NOMEM;
 	sqlite3_bind_int64(s, 1, after);
-	sqlite3_bind_int(s, 2, f->viewer_all);
-	bind_str(s, 3, f->viewer_id ? f->viewer_id : "");
+	viewer_bind(s, 2, 3, &f->viewer);
 	bind_opt(s, 4, f->instance_id);
 	bind_opt(s, 5, f->owner_id);
 	sqlite3_bind_int(s, 6, f->state);

@@ -135,7 +135,8 @@ struct audit_event {
 
 enum cred_kind { KIND_API_TOKEN = 0, KIND_INTEGRATION = 1, KIND_LEGACY = 2 };
 
-/* Request states; the transitions live in policy/workflow.c. */
+/* Request states, stored as these integers (policy/workflow.c pins each
+ * value with _Static_assert); the transitions live in its table. */
 enum req_state {
 	RS_PENDING_MANAGER = 0,
 	RS_PENDING_PROVISIONER,
@@ -194,15 +195,31 @@ struct history_entry {
 	char		comment[KW_COMMENT_MAX + 1];
 };
 
+/*
+ * Whom a list is for.  policy_viewer() (policy/visibility.h) fills it
+ * from the caller; a request or a credential is listed when `all` is set,
+ * or when person_id is its requester (owner), that person's current
+ * manager, or a provisioner of its instance.  That is the rule of
+ * policy_may_see_request()/_credential(), which each backend's list
+ * queries implement in their own language (tests/unit/test_visibility.c
+ * compares the two).
+ */
+struct store_viewer {
+	const char	*person_id;	/* the caller; NULL or "" = nobody */
+	int		 all;		/* sees everything: admins, auditors,
+					   keywarden's own jobs */
+};
+
 /* Which requests a list may show, and filters on them. */
 struct request_filter {
-	const char	*viewer_id;	/* the caller */
-	int		 viewer_all;	/* admin/auditor: everything */
+	struct store_viewer viewer;
 	unsigned	 states;	/* bit per enum req_state; 0 = all */
 	const char	*instance_id;	/* NULL = any */
 	const char	*requester_id;	/* NULL = any */
 };
 
+/* Credential states, stored as these integers (pinned, and their
+ * transitions tabled, in policy/workflow.c). */
 enum cred_state { CS_PENDING = 0, CS_ACTIVE, CS_REVOKED, CS_EXPIRED,
 	CS__COUNT };
 enum delivery_state { DS_NOT_APPLICABLE = 0, DS_PENDING, DS_DELIVERED,
@@ -216,6 +233,9 @@ struct credential {
 	enum cred_kind	kind;
 	char		owner_id[KW_ID_MAX + 1];
 	char		owner_email[KW_EMAIL_MAX + 1];		/* on read */
+	char		owner_manager_id[KW_ID_MAX + 1];	/* the owner's
+						   current manager, on read;
+						   "" = none */
 	char		request_id[KW_ID_MAX + 1];		/* "" = none */
 	char		purpose[16];
 	char		name[KW_URL_MAX + 1];
@@ -257,8 +277,7 @@ struct bound_token {
 };
 
 struct credential_filter {
-	const char	*viewer_id;
-	int		 viewer_all;
+	struct store_viewer viewer;
 	const char	*instance_id;	/* NULL = any */
 	const char	*owner_id;	/* NULL = any */
 	int		 state;		/* -1 = any */

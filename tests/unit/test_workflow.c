@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -16,11 +17,11 @@
 #include "policy/workflow.h"
 
 enum actor { REQUESTER, MANAGER, REVIEWER, MANAGER_APPROVER_PROV,
-	REQUESTER_PROV, OUTSIDER, DIRECT_REQUESTER, ACTOR__COUNT };
+	REQUESTER_PROV, OUTSIDER, DIRECT_REQUESTER, SYSTEM, ACTOR__COUNT };
 
 static const char *const actor_names[] = { "requester", "manager",
 	"reviewer", "manager-approver-provisioner", "requester-provisioner",
-	"outsider", "direct-requester" };
+	"outsider", "direct-requester", "keywarden" };
 
 static struct actor_facts
 facts(enum actor a)
@@ -47,6 +48,9 @@ facts(enum actor a)
 	case DIRECT_REQUESTER:
 		f.is_requester = f.direct = 1;
 		break;
+	case SYSTEM:
+		f.system = 1;
+		break;
 	default:
 		break;
 	}
@@ -64,7 +68,30 @@ expected(enum req_state s, enum req_action a, enum actor who, int automatic,
 	/* a provisioner who is neither the requester nor gave the manager
 	 * approval */
 	int reviewer = who == REVIEWER;
+	int keywarden = who == SYSTEM;
 
+	/* keywarden's own changes: nobody else makes them */
+	switch (a) {
+	case RA_ISSUED:
+	case RA_ISSUE_FAILED:
+		if (s != RS_ISSUING)
+			return KW_ERR_CONFLICT;
+		*to = a == RA_ISSUED ? RS_ISSUED : RS_FAILED;
+		return keywarden ? 0 : KW_ERR_FORBIDDEN;
+	case RA_EXPIRE:		/* only while waiting for a decision */
+		if (s != RS_PENDING_MANAGER && s != RS_PENDING_PROVISIONER)
+			return KW_ERR_CONFLICT;
+		*to = RS_EXPIRED;
+		return keywarden ? 0 : KW_ERR_FORBIDDEN;
+	case RA_OFFBOARD_WITHDRAW:	/* whatever is not yet being minted */
+		if (s != RS_PENDING_MANAGER && s != RS_PENDING_PROVISIONER &&
+		    s != RS_AWAITING_FULFILMENT)
+			return KW_ERR_CONFLICT;
+		*to = RS_WITHDRAWN;
+		return keywarden ? 0 : KW_ERR_FORBIDDEN;
+	default:
+		break;
+	}
 	switch (s) {
 	case RS_PENDING_MANAGER:
 		if (a == RA_APPROVE || a == RA_DENY) {
@@ -322,6 +349,196 @@ filing_rules(void **state)
 	    KW_ERR_POLICY);
 }
 
+/* ---- keywarden's own request transitions ---- */
+
+static void
+system_transitions(void **state)
+{
+	struct actor_facts	f;
+	struct request		r;
+	enum req_state		to;
+	const char		*why;
+
+	(void)state;
+	assert_int_equal(policy_system_transition(RS_ISSUING, RA_ISSUED, &to,
+	    &why), 0);
+	assert_int_equal(to, RS_ISSUED);
+	assert_int_equal(policy_system_transition(RS_ISSUING, RA_ISSUE_FAILED,
+	    &to, &why), 0);
+	assert_int_equal(to, RS_FAILED);
+	/* someone acted first: the job's expiry finds it decided */
+	assert_int_equal(policy_system_transition(RS_DENIED, RA_EXPIRE, &to,
+	    &why), KW_ERR_CONFLICT);
+	assert_non_null(strstr(why, "final"));
+	assert_int_equal(policy_system_transition(RS_AWAITING_FULFILMENT,
+	    RA_EXPIRE, &to, &why), KW_ERR_CONFLICT);
+	/* keywarden never decides in a person's place */
+	assert_int_equal(policy_system_transition(RS_PENDING_MANAGER,
+	    RA_APPROVE, &to, &why), KW_ERR_FORBIDDEN);
+	assert_int_equal(policy_system_transition(RS_PENDING_MANAGER,
+	    RA_WITHDRAW, &to, &why), KW_ERR_FORBIDDEN);
+	/* and no person records an issuance */
+	f = facts(REVIEWER);
+	assert_int_equal(policy_transition(RS_ISSUING, RA_ISSUED, &f, NULL,
+	    &to, &why), KW_ERR_FORBIDDEN);
+	/* nothing waits for a person in keywarden's own rows */
+	f = facts(REVIEWER);
+	assert_false(policy_actionable(RS_ISSUING, &f));
+
+	/* the step functions change the record only when the table agrees */
+	memset(&r, 0, sizeof(r));
+	r.state = RS_PENDING_PROVISIONER;
+	assert_int_equal(policy_system_step(&r, RA_EXPIRE, &why), 0);
+	assert_int_equal(r.state, RS_EXPIRED);
+	assert_int_equal(policy_system_step(&r, RA_OFFBOARD_WITHDRAW, &why),
+	    KW_ERR_CONFLICT);
+	assert_int_equal(r.state, RS_EXPIRED);
+	r.state = RS_AWAITING_FULFILMENT;
+	assert_int_equal(policy_system_step(&r, RA_OFFBOARD_WITHDRAW, &why), 0);
+	assert_int_equal(r.state, RS_WITHDRAWN);
+	r.state = RS_ISSUING;
+	assert_int_equal(policy_system_step(&r, RA_OFFBOARD_WITHDRAW, &why),
+	    KW_ERR_CONFLICT);
+	assert_int_equal(policy_system_step(&r, RA_ISSUE_FAILED, &why), 0);
+	assert_int_equal(r.state, RS_FAILED);
+}
+
+static void
+request_step_applies_the_table(void **state)
+{
+	struct decision_input	in = { KIND_API_TOKEN, 0, 1, 1 };
+	struct actor_facts	f = facts(MANAGER);
+	struct request		r;
+	const char		*why;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.state = RS_PENDING_MANAGER;
+	assert_int_equal(policy_request_step(&r, RA_APPROVE, &f, &in, &why),
+	    0);
+	assert_int_equal(r.state, RS_PENDING_PROVISIONER);
+	/* refused: unchanged */
+	assert_int_equal(policy_request_step(&r, RA_APPROVE, &f, &in, &why),
+	    KW_ERR_FORBIDDEN);
+	assert_int_equal(r.state, RS_PENDING_PROVISIONER);
+	f = facts(REVIEWER);
+	assert_int_equal(policy_request_step(&r, RA_APPROVE, &f, &in, &why),
+	    0);
+	assert_int_equal(r.state, RS_ISSUING);
+	assert_int_equal(policy_request_step(&r, RA_DENY, &f, &in, &why),
+	    KW_ERR_CONFLICT);
+	assert_int_equal(r.state, RS_ISSUING);
+}
+
+static void
+filed_states(void **state)
+{
+	(void)state;
+	assert_int_equal(policy_filed_state(0, 0), RS_PENDING_MANAGER);
+	assert_int_equal(policy_filed_state(0, 1), RS_PENDING_MANAGER);
+	assert_int_equal(policy_filed_state(1, 0), RS_AWAITING_FULFILMENT);
+	assert_int_equal(policy_filed_state(1, 1), RS_ISSUING);
+}
+
+/* ---- credentials ---- */
+
+/* The specification of the credential states, written as rules. */
+static int
+cred_expected(enum cred_state s, enum cred_event ev, enum cred_kind kind,
+    enum cred_state *to)
+{
+	int legacy = kind == KIND_LEGACY;
+
+	switch (ev) {
+	case CE_ACTIVATE:		/* minted or fulfilled */
+	case CE_ABANDON:		/* never issued */
+		if (legacy || s != CS_PENDING)
+			return KW_ERR_CONFLICT;
+		*to = ev == CE_ACTIVATE ? CS_ACTIVE : CS_REVOKED;
+		return 0;
+	case CE_REVOKE:
+	case CE_EXPIRE:			/* only what is live ends */
+		if (legacy || s != CS_ACTIVE)
+			return KW_ERR_CONFLICT;
+		*to = ev == CE_REVOKE ? CS_REVOKED : CS_EXPIRED;
+		return 0;
+	case CE_SYNC_ACTIVE:		/* legacy: whatever the instance says */
+		*to = CS_ACTIVE;
+		return legacy && s != CS_ACTIVE ? 0 : KW_ERR_CONFLICT;
+	case CE_SYNC_INACTIVE:
+		*to = CS_EXPIRED;
+		return legacy && s != CS_EXPIRED ? 0 : KW_ERR_CONFLICT;
+	case CE_SYNC_GONE:
+		*to = CS_REVOKED;
+		return legacy && s != CS_REVOKED ? 0 : KW_ERR_CONFLICT;
+	default:
+		return KW_ERR_CONFLICT;
+	}
+}
+
+static void
+every_credential_cell(void **state)
+{
+	struct credential	*c;
+	enum cred_state		 to, want_to;
+	const char		*why;
+	int			 s, ev, kind, got, want, cells = 0;
+
+	(void)state;
+	assert_non_null(c = calloc(1, sizeof(*c)));
+	for (s = 0; s < CS__COUNT; s++)
+		for (ev = 0; ev < CE__COUNT; ev++)
+			for (kind = KIND_API_TOKEN; kind <= KIND_LEGACY; kind++) {
+		to = want_to = CS__COUNT;
+		why = NULL;
+		got = policy_credential_transition((enum cred_state)s,
+		    (enum cred_event)ev, (enum cred_kind)kind, &to, &why);
+		want = cred_expected((enum cred_state)s, (enum cred_event)ev,
+		    (enum cred_kind)kind, &want_to);
+		if (got != want)
+			fail_msg("%s / %s / kind %d: got %d, want %d",
+			    policy_cred_state_name((enum cred_state)s),
+			    policy_cred_event_name((enum cred_event)ev), kind,
+			    got, want);
+		if (got == 0 && to != want_to)
+			fail_msg("%s / %s / kind %d: next %s, want %s",
+			    policy_cred_state_name((enum cred_state)s),
+			    policy_cred_event_name((enum cred_event)ev), kind,
+			    policy_cred_state_name(to),
+			    policy_cred_state_name(want_to));
+		assert_non_null(why);
+		assert_true(strlen(why) > 0);
+		/* the step function agrees, and leaves a refusal unchanged */
+		c->state = (enum cred_state)s;
+		c->kind = (enum cred_kind)kind;
+		assert_int_equal(policy_credential_step(c, (enum cred_event)ev,
+		    &why), got);
+		assert_int_equal(c->state, got == 0 ? want_to :
+		    (enum cred_state)s);
+		cells++;
+	}
+	assert_int_equal(cells, CS__COUNT * CE__COUNT * 3);
+	free(c);
+}
+
+static void
+names_cover_every_value(void **state)
+{
+	int i;
+
+	(void)state;
+	for (i = 0; i < RA__COUNT; i++)
+		assert_string_not_equal(policy_action_name((enum req_action)i),
+		    "unknown");
+	for (i = 0; i < CS__COUNT; i++)
+		assert_string_not_equal(policy_cred_state_name(
+		    (enum cred_state)i), "unknown");
+	for (i = 0; i < CE__COUNT; i++)
+		assert_string_not_equal(policy_cred_event_name(
+		    (enum cred_event)i), "unknown");
+	assert_string_equal(policy_action_name(RA__COUNT), "unknown");
+}
+
 int
 main(void)
 {
@@ -331,6 +548,11 @@ main(void)
 		cmocka_unit_test(integration_review_needs_acknowledged_risk),
 		cmocka_unit_test(actionable_follows_the_table),
 		cmocka_unit_test(state_names_round_trip),
+		cmocka_unit_test(system_transitions),
+		cmocka_unit_test(request_step_applies_the_table),
+		cmocka_unit_test(filed_states),
+		cmocka_unit_test(every_credential_cell),
+		cmocka_unit_test(names_cover_every_value),
 		cmocka_unit_test_setup(filing_rules, setup_instance),
 	};
 
