@@ -426,7 +426,8 @@ record(struct app *app, struct store *st, const struct actor *a,
 		}
 		rc = audit(st, a, "credential.issue", c->id, d);
 		if (rc == 0 && !*owner_gone)	/* nothing to collect */
-			rc = notify_request(&app->notify, st, NE_REQUEST_ISSUED, r, c);
+			rc = notify_request(&app->notify, st,
+			    NE_REQUEST_ISSUED, r, c);
 	} else {
 		if (perr->status != 0)
 			snprintf(comment, sizeof(comment), "the instance "
@@ -447,7 +448,8 @@ record(struct app *app, struct store *st, const struct actor *a,
 		    "{s:s, s:I, s:s}", "credential_id", c->id, "status",
 		    (json_int_t)perr->status, "error", perr->message));
 		if (rc == 0)
-			rc = notify_request(&app->notify, st, NE_REQUEST_FAILED, r, c);
+			rc = notify_request(&app->notify, st,
+			    NE_REQUEST_FAILED, r, c);
 	}
 	if (rc != 0 || (rc = store_credential_update(st, c)) != 0 ||
 	    (rc = store_request_transition(st, r, RS_ISSUING)) != 0)

@@ -126,8 +126,8 @@ int	 api_credential_broker_seal(struct app *app, struct credential *c,
 	    const char *secret);
 void	 api_credential_broker_ad(const struct credential *c, char *out,
 	    size_t outsz);
-int	 api_instance_bot_token(const struct app *app, const struct instance *in,
-	    char *out, size_t outsz);
+int	 api_instance_bot_token(const struct app *app,
+	    const struct instance *in, char *out, size_t outsz);
 int	 api_history_add(struct store *st, const char *request_id,
 	    const char *actor, const char *action, const char *comment);
 int	 api_drop_intent(struct store *st, const struct request *r);

@@ -186,8 +186,9 @@ people_offboard(struct app *app, struct actor *a, const char *p_id,
 	    (r = held_credentials(st, p, held)) != 0)
 		goto out;
 	r = core_audit(st, a, "person.offboard", p->email,
-	    json_pack("{s:s, s:i, s:i, s:O, s:I}", "id", p->id, "tokens_revoked",
-	    out->tokens_revoked, "sessions_ended", out->sessions_ended,
+	    json_pack("{s:s, s:i, s:i, s:O, s:I}", "id", p->id,
+	    "tokens_revoked", out->tokens_revoked, "sessions_ended",
+	    out->sessions_ended,
 	    "requests_withdrawn", out->withdrawn,
 	    "credentials_to_revoke", (json_int_t)held->n), f);
  out:
