@@ -258,6 +258,7 @@ setup_instance(void **state)
 	(void)state;
 	memset(&in_global, 0, sizeof(in_global));
 	strcpy(in_global.name, "usgov");
+	strcpy(in_global.provider, "zendesk");	/* its scope syntax */
 	in_global.allow_integrations = 0;
 	in_global.scopes_restricted = 1;
 	in_global.nscopes = 2;
@@ -293,6 +294,14 @@ filing_rules(void **state)
 	assert_int_equal(policy_check_filing(&in_global, &f, why, sizeof(why)),
 	    KW_ERR_POLICY);
 	assert_non_null(strstr(why, "not a Zendesk scope"));
+	/* a provider keywarden does not know has no valid scope */
+	strcpy(in_global.provider, "unknown");
+	strcpy(scopes[1], "tickets:read");
+	assert_int_equal(policy_check_filing(&in_global, &f, why, sizeof(why)),
+	    KW_ERR_POLICY);
+	assert_non_null(strstr(why, "'unknown'"));
+	assert_string_equal(f.field, "scopes");
+	strcpy(in_global.provider, "zendesk");
 	f = filing(KIND_API_TOKEN, 1, 91);
 	assert_int_equal(policy_check_filing(&in_global, &f, why, sizeof(why)),
 	    KW_ERR_POLICY);
