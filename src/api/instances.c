@@ -10,6 +10,7 @@
 #include "api/api.h"
 #include "api/valid.h"
 #include "crypto/crypto.h"
+#include "policy/scope.h"
 #include "provider/provider.h"
 #include "util/util.h"
 
@@ -30,12 +31,11 @@ static const char *const bot_fields[] = { "email", "oauth_token",
 static const int default_warn_days[] = { 30, 14, 7, 1 };
 static const char *const issuances[] = { "automatic", "manual", NULL };
 
-/* A scope of a provider keywarden does not know: none is valid. */
+/* A provider keywarden does not know has no valid scope. */
 static int
-no_scope(const char *s)
+scope_none(const char *s)
 {
-	KW_UNUSED(s);
-	return 0;
+	return policy_scope_valid(NULL, s);
 }
 
 /* The registry's provider names, NULL-terminated, into names. */
@@ -294,9 +294,8 @@ static int
 instance_apply(struct http_req *rq, struct store *st, json_t *b,
     struct instance *in, int creating, json_t *changed)
 {
-	const struct provider_ops *ops;
+	const struct scope_syntax *syntax;
 	const char	*providers[PROVIDER_COUNT_MAX + 1];
-	char		 scope_what[64];
 	int req = JV_NONEMPTY | (creating ? JV_REQUIRED : 0), here, v = 0, r;
 
 	if ((r = jv_known(rq, b, instance_fields)) != 0)
@@ -315,9 +314,7 @@ instance_apply(struct http_req *rq, struct store *st, json_t *b,
 		return r;
 	if (here)
 		kw_strlcpy(in->provider, providers[v], sizeof(in->provider));
-	ops = provider_find(in->provider);
-	snprintf(scope_what, sizeof(scope_what), "%s scope", ops != NULL ?
-	    ops->title : "");
+	syntax = provider_scopes(in->provider);
 	if ((r = jv_str(rq, b, "url", req, KW_URL_MAX, in->url,
 	    sizeof(in->url), &here)) != 0)
 		return r;
@@ -336,8 +333,8 @@ instance_apply(struct http_req *rq, struct store *st, json_t *b,
 		in->issuance = v == 1 ? ISSUANCE_MANUAL : ISSUANCE_AUTOMATIC;
 	if ((r = jv_strs(rq, b, "allowed_scopes", JV_NULLABLE, KW_SCOPES_MAX,
 	    &in->allowed_scopes[0][0], sizeof(in->allowed_scopes[0]),
-	    &in->nscopes, ops != NULL ? ops->scope_valid : no_scope,
-	    ops != NULL ? scope_what : "scope", &here)) != 0)
+	    &in->nscopes, syntax != NULL ? syntax->valid : scope_none,
+	    syntax != NULL ? syntax->noun : "scope", &here)) != 0)
 		return r;
 	if (here)
 		in->scopes_restricted =

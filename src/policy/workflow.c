@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "kw.h"
-#include "provider/provider.h"
+#include "policy/scope.h"
 #include "policy/workflow.h"
 
 /*
@@ -191,8 +191,7 @@ int
 policy_check_filing(const struct instance *in, struct filing *f,
     char *why, size_t whysz)
 {
-	const struct provider_ops	*ops;
-	size_t				 i;
+	size_t i;
 
 	f->field = NULL;
 	if (!f->requester_active) {
@@ -210,18 +209,17 @@ policy_check_filing(const struct instance *in, struct filing *f,
 		f->field = "kind";
 		return KW_ERR_POLICY;
 	}
-	ops = provider_find(in->provider);
 	for (i = 0; i < f->nscopes; i++) {
-		if (ops == NULL) {
+		if (f->syntax == NULL) {
 			snprintf(why, whysz, "instance '%s' has provider "
 			    "'%.32s', whose scopes keywarden does not know",
 			    in->name, in->provider);
 			f->field = "scopes";
 			return KW_ERR_POLICY;
 		}
-		if (!ops->scope_valid(f->scopes[i])) {
-			snprintf(why, whysz, "'%.64s' is not a %s scope (%s)",
-			    f->scopes[i], ops->title, ops->scope_syntax);
+		if (!policy_scope_valid(f->syntax, f->scopes[i])) {
+			snprintf(why, whysz, "'%.64s' is not a %s (%s)",
+			    f->scopes[i], f->syntax->noun, f->syntax->help);
 			f->field = "scopes";
 			return KW_ERR_POLICY;
 		}

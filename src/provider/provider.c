@@ -35,3 +35,11 @@ provider_default(void)
 {
 	return providers[0];
 }
+
+const struct scope_syntax *
+provider_scopes(const char *name)
+{
+	const struct provider_ops *ops = provider_find(name);
+
+	return ops != NULL ? ops->scopes : NULL;
+}

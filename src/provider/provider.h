@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "limits.h"
+#include "policy/scope.h"
 #include "store/store.h"
 
 #define PROVIDER_ID_MAX		32	/* an instance-side id, as text */
@@ -130,11 +131,7 @@ struct provider_legacy_facts {
 struct provider_ops {
 	const char *name;		/* the instance's "provider" */
 	const char *title;		/* the SaaS as people call it */
-	/* 1 if s is a scope the SaaS knows (it may accept an invalid scope
-	 * when a token is created and refuse every call made with it, so
-	 * keywarden checks); scope_syntax says what one looks like. */
-	int	(*scope_valid)(const char *s);
-	const char *scope_syntax;
+	const struct scope_syntax *scopes;	/* its OAuth scopes */
 	/* NULL: the SaaS has no classic API tokens to track */
 	const struct provider_legacy_facts *legacy;
 	/* Mint a credential.  On failure nothing is left on the instance
@@ -186,6 +183,8 @@ const struct provider_ops *provider_find(const char *name);
 const struct provider_ops *provider_at(size_t i);
 /* The provider of an instance created without one. */
 const struct provider_ops *provider_default(void);
+/* The scope syntax of the provider called name, or NULL. */
+const struct scope_syntax *provider_scopes(const char *name);
 
 extern const struct provider_ops provider_zendesk;
 

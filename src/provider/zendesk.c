@@ -739,6 +739,12 @@ zd_adopt(const struct provider_target *t, const struct issue_spec *s,
 	return zd_create_token(t, s, res, err);
 }
 
+static const struct scope_syntax zd_scopes = {
+	.noun = "Zendesk scope",
+	.help = "read, write, impersonate or <resource>:read|write",
+	.valid = zd_scope_valid,
+};
+
 /* Classic API tokens (ZENDESK.md, "Token lifetimes"). */
 static const struct provider_legacy_facts zd_legacy = {
 	.shutdown = "2027-04-30T00:00:00Z",
@@ -752,8 +758,7 @@ static const struct provider_legacy_facts zd_legacy = {
 const struct provider_ops provider_zendesk = {
 	.name = "zendesk",
 	.title = "Zendesk",
-	.scope_valid = zd_scope_valid,
-	.scope_syntax = "read, write, impersonate or <resource>:read|write",
+	.scopes = &zd_scopes,
 	.legacy = &zd_legacy,
 	.issue = zd_issue,
 	.adopt = zd_adopt,

@@ -24,6 +24,7 @@
 #include "api/throttle.h"
 #include "audit/audit.h"
 #include "crypto/crypto.h"
+#include "policy/scope.h"
 #include "provider/provider.h"
 #include "store/store.h"
 #include "util/buf.h"
@@ -31,22 +32,22 @@
 
 /* ---- scopes ----------------------------------------------------------- */
 
-/* The scope syntax as the registry's Zendesk provider checks it. */
+/* The scope syntax of the registry's Zendesk provider, through policy. */
 static int
 scope_ok(const char *s)
 {
-	const struct provider_ops *ops = provider_find("zendesk");
+	const struct scope_syntax *syntax = provider_scopes("zendesk");
 
-	assert_non_null(ops);
-	assert_non_null(ops->scope_valid);
-	return ops->scope_valid(s);
+	assert_non_null(syntax);
+	assert_ptr_equal(syntax, provider_find("zendesk")->scopes);
+	return policy_scope_valid(syntax, s);
 }
 
 #define EXPECT_SCOPES(want, list) do {					\
 	size_t i_;							\
 	for (i_ = 0; (list)[i_] != NULL; i_++)				\
 		if (scope_ok((list)[i_]) != (want))			\
-			fail_msg("scope_valid(\"%s\") should be %d", \
+			fail_msg("policy_scope_valid(\"%s\") should be %d", \
 			    (list)[i_], (want));			\
 } while (0)
 

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "kw.h"
+#include "policy/scope.h"
 #include "provider/provider.h"
 #include "util/util.h"
 
@@ -47,8 +48,10 @@ registry_entries_complete(void **state)
 		assert_true(strlen(ops->name) > 0 &&
 		    strlen(ops->name) <= KW_PROVIDER_MAX);
 		assert_non_null(ops->title);
-		assert_non_null(ops->scope_valid);
-		assert_non_null(ops->scope_syntax);
+		assert_non_null(ops->scopes);
+		assert_non_null(ops->scopes->valid);
+		assert_non_null(ops->scopes->noun);
+		assert_non_null(ops->scopes->help);
 		assert_non_null(ops->issue);
 		assert_non_null(ops->revoke);
 		assert_ptr_equal(provider_find(ops->name), ops);
@@ -63,22 +66,30 @@ registry_entries_complete(void **state)
 static void
 scopes_through_ops(void **state)
 {
-	const struct provider_ops *ops = provider_find("zendesk");
+	const struct provider_ops	*ops = provider_find("zendesk");
+	const struct scope_syntax	*sx = ops->scopes;
 
 	(void)state;
-	assert_true(ops->scope_valid("read"));
-	assert_true(ops->scope_valid("impersonate"));
-	assert_true(ops->scope_valid("tickets:write"));
-	assert_true(ops->scope_valid("auditlogs:read"));
-	assert_false(ops->scope_valid("auditlogs:write"));	/* read-only */
-	assert_true(ops->scope_valid("web_widget:write"));
-	assert_false(ops->scope_valid("web_widget:read"));	/* write-only */
-	assert_false(ops->scope_valid("tickets:delete"));
-	assert_false(ops->scope_valid("ticket:read"));
-	assert_false(ops->scope_valid("tickets"));
-	assert_false(ops->scope_valid(""));
+	assert_ptr_equal(provider_scopes("zendesk"), sx);
+	assert_null(provider_scopes("nope"));
+	assert_null(provider_scopes(NULL));
+	assert_true(sx->valid("read"));
+	assert_true(sx->valid("impersonate"));
+	assert_true(sx->valid("tickets:write"));
+	assert_true(sx->valid("auditlogs:read"));
+	assert_false(sx->valid("auditlogs:write"));	/* read-only */
+	assert_true(sx->valid("web_widget:write"));
+	assert_false(sx->valid("web_widget:read"));	/* write-only */
+	assert_false(sx->valid("tickets:delete"));
+	assert_false(sx->valid("ticket:read"));
+	assert_false(sx->valid("tickets"));
+	assert_false(sx->valid(""));
+	/* policy's view: an unknown provider accepts nothing */
+	assert_true(policy_scope_valid(sx, "users:read"));
+	assert_false(policy_scope_valid(NULL, "users:read"));
 	assert_string_equal(ops->title, "Zendesk");
-	assert_non_null(strstr(ops->scope_syntax, "<resource>:read|write"));
+	assert_string_equal(sx->noun, "Zendesk scope");
+	assert_non_null(strstr(sx->help, "<resource>:read|write"));
 }
 
 static void
