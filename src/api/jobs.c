@@ -13,7 +13,7 @@
 #include "api/api.h"
 #include "api/issuance.h"
 #include "api/jobs.h"
-#include "api/legacy.h"
+#include "core/legacy.h"
 #include "audit/audit.h"
 #include "notify/notify.h"
 #include "util/util.h"
@@ -251,6 +251,8 @@ struct policies {
 		int	warn[KW_WARN_THRESHOLDS_MAX];
 		size_t	nprov;
 		char	prov[KW_PROVISIONERS_MAX][KW_ID_MAX + 1];
+		/* its provider's legacy tokens, NULL: none */
+		const struct provider_legacy_facts *legacy;
 	} *p;
 	int	max_warn;
 	int	min_rotation;
@@ -271,6 +273,8 @@ policy_one(const struct instance *in, void *arg)
 	memset(p, 0, sizeof(*p));
 	kw_strlcpy(p->id, in->id, sizeof(p->id));
 	p->rotation_days = in->rotation_days;
+	p->legacy = provider_find(in->provider) != NULL ?
+	    provider_find(in->provider)->legacy : NULL;
 	p->nwarn = in->nwarn;
 	memcpy(p->warn, in->warn_days, sizeof(p->warn));
 	for (i = 0; i < in->nwarn; i++)
@@ -513,12 +517,14 @@ static int
 legacy_one(const struct credential *c, void *arg)
 {
 	struct legacy_walk	*w = arg;
+	const struct pol	*pol = policy_of(w->ps, c->instance_id);
 	char			 due_s[KW_TIME_LEN + 1];
 	json_t			*items;
 	size_t			 i;
 	int			 to_due, to_off, left, threshold = 0, fresh;
 
-	if (legacy_due(c, w->now, due_s, &to_due, &to_off) != 0)
+	if (pol == NULL || legacy_due(pol->legacy, c, w->now, due_s, &to_due,
+	    &to_off) != 0)
 		return 0;
 	left = to_due < to_off ? to_due : to_off;
 	if (left < 0)
@@ -538,7 +544,8 @@ legacy_one(const struct credential *c, void *arg)
 	}
 	json_array_append_new(items, json_pack("{s:s, s:s, s:s, s:s, s:s}",
 	    "credential_id", c->id, "instance", c->instance_name, "name",
-	    c->name, "deactivation_due", due_s, "shutdown", LEGACY_SHUTDOWN));
+	    c->name, "deactivation_due", due_s, "shutdown",
+	    pol->legacy->shutdown));
 	w->warned++;
 	return 0;
 }
