@@ -742,7 +742,7 @@ issuance_end(struct app *app, struct store *st, const char *actor,
 	if ((rc = store_credential_get(st, id, c)) != 0 ||
 	    (rc = store_instance_get(st, c->instance_id, in)) != 0)
 		goto out;
-	/* legacy tokens live and die on Zendesk; keywarden only tracks them */
+	/* legacy tokens live and die on the SaaS; keywarden only tracks them */
 	if (c->state != CS_ACTIVE || c->kind == KIND_LEGACY) {
 		rc = KW_ERR_CONFLICT;
 		goto out;

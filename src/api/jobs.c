@@ -251,8 +251,7 @@ struct policies {
 		int	warn[KW_WARN_THRESHOLDS_MAX];
 		size_t	nprov;
 		char	prov[KW_PROVISIONERS_MAX][KW_ID_MAX + 1];
-		/* its provider's legacy tokens, NULL: none */
-		const struct provider_legacy_facts *legacy;
+		const struct provider_ops *ops;	/* NULL: unknown */
 	} *p;
 	int	max_warn;
 	int	min_rotation;
@@ -273,8 +272,7 @@ policy_one(const struct instance *in, void *arg)
 	memset(p, 0, sizeof(*p));
 	kw_strlcpy(p->id, in->id, sizeof(p->id));
 	p->rotation_days = in->rotation_days;
-	p->legacy = provider_find(in->provider) != NULL ?
-	    provider_find(in->provider)->legacy : NULL;
+	p->ops = provider_find(in->provider);
 	p->nwarn = in->nwarn;
 	memcpy(p->warn, in->warn_days, sizeof(p->warn));
 	for (i = 0; i < in->nwarn; i++)
@@ -523,8 +521,8 @@ legacy_one(const struct credential *c, void *arg)
 	size_t			 i;
 	int			 to_due, to_off, left, threshold = 0, fresh;
 
-	if (pol == NULL || legacy_due(pol->legacy, c, w->now, due_s, &to_due,
-	    &to_off) != 0)
+	if (pol == NULL || pol->ops == NULL || legacy_due(pol->ops->legacy, c,
+	    w->now, due_s, &to_due, &to_off) != 0)
 		return 0;
 	left = to_due < to_off ? to_due : to_off;
 	if (left < 0)
@@ -542,10 +540,10 @@ legacy_one(const struct credential *c, void *arg)
 		items = json_array();
 		json_object_set_new(w->by_instance, c->instance_id, items);
 	}
-	json_array_append_new(items, json_pack("{s:s, s:s, s:s, s:s, s:s}",
+	json_array_append_new(items, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}",
 	    "credential_id", c->id, "instance", c->instance_name, "name",
 	    c->name, "deactivation_due", due_s, "shutdown",
-	    pol->legacy->shutdown));
+	    pol->ops->legacy->shutdown, "provider", pol->ops->title));
 	w->warned++;
 	return 0;
 }

@@ -1,7 +1,7 @@
 /*
  * cli_report.c — `keywarden report ...`: reports the server computes,
  * shown as tables.  The migration report lists each instance's legacy
- * API tokens with the date Zendesk deactivates them and the keywarden
+ * API tokens with the date the SaaS deactivates them and the keywarden
  * credential that replaces them.  See API.md, "Lifecycle".
  */
 #include <string.h>

@@ -63,6 +63,21 @@ legacy_due(const struct provider_legacy_facts *lf, const struct credential *c,
 
 /* ---- shared ---- */
 
+const char *
+legacy_saas(struct store *st, const struct credential *c)
+{
+	const struct provider_ops	*ops = NULL;
+	struct instance			*in;
+
+	if ((in = malloc(sizeof(*in))) == NULL)
+		return "SaaS";
+	if (store_instance_get(st, c->instance_id, in) == 0)
+		ops = provider_find(in->provider);
+	kw_wipe(in, sizeof(*in));
+	free(in);
+	return ops != NULL ? ops->title : "SaaS";
+}
+
 static json_t *
 str_or_null(const char *s)
 {

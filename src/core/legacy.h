@@ -31,6 +31,10 @@ int	 legacy_due(const struct provider_legacy_facts *lf,
 	    const struct credential *c, time_t now, char *deactivation_due_out,
 	    int *days_to_deactivation, int *days_to_shutdown);
 
+/* The SaaS that holds credential c as people call it (its instance's
+ * provider's title), for messages; "SaaS" when that cannot be read. */
+const char *legacy_saas(struct store *st, const struct credential *c);
+
 /* What a sync found and recorded. */
 struct legacy_sync_result {
 	char	instance[KW_INSTANCE_NAME_MAX + 1];	/* its name */

@@ -134,6 +134,10 @@ struct provider_ops {
 	const struct scope_syntax *scopes;	/* its OAuth scopes */
 	/* NULL: the SaaS has no classic API tokens to track */
 	const struct provider_legacy_facts *legacy;
+	/* What the SaaS itself allows; keywarden's own bounds (limits.h)
+	 * lie within them for every provider (test_provider checks). */
+	long	 access_ttl_min, access_ttl_max; /* a grant's, in seconds */
+	long	 legacy_listed_max;	/* legacy tokens an instance holds */
 	/* Mint a credential.  On failure nothing is left on the instance
 	 * (what was made is deleted again, as far as the instance lets). */
 	int	(*issue)(const struct provider_target *, const struct issue_spec *,

@@ -55,6 +55,21 @@ registry_entries_complete(void **state)
 		assert_non_null(ops->issue);
 		assert_non_null(ops->revoke);
 		assert_ptr_equal(provider_find(ops->name), ops);
+		/* keywarden's bounds are ones every provider takes */
+		assert_true(ops->access_ttl_min > 0);
+		assert_true(ops->access_ttl_min <= KW_ACCESS_TTL_MIN);
+		assert_true(KW_ACCESS_TTL_MAX <= ops->access_ttl_max);
+		assert_true(KW_ACCESS_TTL_MIN <= KW_ACCESS_TTL_INSTANCE &&
+		    KW_ACCESS_TTL_INSTANCE <= ops->access_ttl_max);
+		/* a sync reads a whole listing */
+		assert_true(ops->legacy == NULL ||
+		    ops->legacy_listed_max <= LEGACY_TOKENS_MAX);
+		if (ops->legacy != NULL) {
+			assert_non_null(ops->list_legacy);
+			assert_true(ops->legacy->idle_days > 0);
+			assert_non_null(ops->legacy->key_prefix);
+			assert_non_null(ops->legacy->created_key);
+		}
 		for (j = 0; j < i; j++) {
 			other = provider_at(j);
 			assert_string_not_equal(other->name, ops->name);
