@@ -337,26 +337,26 @@ report_instance(struct store *st, const struct inst_ref *ir, time_t now,
 	return r;
 }
 
-/* The first date on which a provider switches legacy tokens off (the
- * report's headline; each token carries its own provider's), or NULL
- * when no provider has legacy tokens. */
-static const char *
+/* The provider that switches legacy tokens off first (the report's
+ * headline; each token carries its own provider's date), or NULL when
+ * no provider has legacy tokens. */
+static const struct provider_ops *
 first_shutdown(void)
 {
-	const struct provider_ops	*ops;
-	const char			*first = NULL, *t;
+	const struct provider_ops	*ops, *first = NULL;
 	size_t				 i;
 
 	for (i = 0; (ops = provider_at(i)) != NULL; i++)
-		if ((t = shutdown_of(ops)) != NULL &&
-		    (first == NULL || strcmp(t, first) < 0))
-			first = t;
+		if (shutdown_of(ops) != NULL && (first == NULL ||
+		    strcmp(shutdown_of(ops), shutdown_of(first)) < 0))
+			first = ops;
 	return first;
 }
 
 int
 api_reports_migration(struct http_req *rq, struct http_resp *rs)
 {
+	const struct provider_ops *head;
 	struct inst_refs	 l;
 	struct store		*st;
 	json_t			*list = NULL, *sec;
@@ -410,8 +410,10 @@ api_reports_migration(struct http_req *rq, struct http_resp *rs)
 		json_array_append_new(list, sec);
 	}
 	kw_time_fmt(now, at, sizeof(at));
-	rs->body = json_pack("{s:o, s:s, s:o}", "shutdown",
-	    first_shutdown() != NULL ? json_string(first_shutdown()) :
+	head = first_shutdown();
+	rs->body = json_pack("{s:s?, s:s?, s:o, s:s, s:o}", "shutdown",
+	    shutdown_of(head), "provider", head != NULL ? head->title : NULL,
+	    "idle_days", head != NULL ? json_integer(head->legacy->idle_days) :
 	    json_null(), "generated_at", at, "instances", list);
 	list = NULL;
 	r = rs->body != NULL ? 0 : KW_ERR_NOMEM;
