@@ -655,3 +655,108 @@ legacy_sync(struct app *app, struct actor *a, const char *instance,
 	free(in);
 	return r;
 }
+
+/* ---- linking a replacement ---- */
+
+/*
+ * Check that replacement id rid may replace legacy credential c (exists,
+ * is keywarden's own, on the same instance) for actor a; rep is
+ * scratch.  A credential on another instance is "not found" to anyone
+ * but an admin.
+ */
+static int
+link_check(const struct actor *a, struct store *st,
+    const struct credential *c, const char *rid, struct credential *rep,
+    struct kw_fail *f)
+{
+	int r;
+
+	r = store_credential_get(st, rid, rep);
+	if (r != 0 && r != KW_ERR_NOT_FOUND)
+		return core_store_fail(r, "", "", f);
+	if (r == KW_ERR_NOT_FOUND || (strcmp(rep->instance_id,
+	    c->instance_id) != 0 && !actor_has_role(a, ROLE_ADMIN)))
+		return kw_fail(f, KW_ERR_VALIDATION, "replacement_id",
+		    "'replacement_id': no credential '%.64s' on instance "
+		    "'%.64s'", rid, c->instance_name);
+	if (rep->kind == KIND_LEGACY)
+		return kw_fail(f, KW_ERR_VALIDATION, "replacement_id",
+		    "'replacement_id' names a legacy API token; name the "
+		    "keywarden credential that replaces it");
+	if (strcmp(rep->instance_id, c->instance_id) != 0)
+		return kw_fail(f, KW_ERR_VALIDATION, "replacement_id",
+		    "'replacement_id' is on instance '%.64s', not on '%.64s'",
+		    rep->instance_name, c->instance_name);
+	return 0;
+}
+
+/* Load legacy credential id for actor a: 404 when they may not see
+ * it, 403 when they may not change it, 409 when it is not legacy. */
+static int
+link_load(const struct actor *a, struct store *st, const char *id,
+    struct credential *c, struct instance *in, struct kw_fail *f)
+{
+	int r, prov;
+
+	if ((r = store_credential_get(st, id, c)) != 0)
+		return core_store_fail(r, "credential", id, f);
+	if ((r = store_instance_get(st, c->instance_id, in)) != 0)
+		return core_store_fail(r, "instance", c->instance_id, f);
+	prov = provisions(a, in);
+	if (strcmp(c->owner_id, a->person.id) != 0 && !prov &&
+	    !actor_has_role(a, ROLE_ADMIN | ROLE_AUDITOR))
+		return kw_fail(f, KW_ERR_NOT_FOUND, NULL,
+		    "no credential '%.64s'", id);
+	if (!prov && !actor_has_role(a, ROLE_ADMIN))
+		return kw_fail(f, KW_ERR_FORBIDDEN, NULL, "only an admin "
+		    "or a provisioner of instance '%.64s' may link a "
+		    "replacement", c->instance_name);
+	if (c->kind != KIND_LEGACY)
+		return kw_fail(f, KW_ERR_CONFLICT, NULL, "credential "
+		    "'%.64s' is not a legacy API token; only those are "
+		    "replaced", id);
+	return 0;
+}
+
+int
+legacy_link(struct app *app, struct actor *a, const char *id,
+    const char *rid, struct credential *c, struct kw_fail *f)
+{
+	struct credential	*rep = NULL;
+	struct instance		*in = NULL;
+	struct store		*st;
+	char			 prev[KW_ID_MAX + 1];
+	int			 r;
+
+	rep = malloc(sizeof(*rep));
+	in = malloc(sizeof(*in));
+	if (rep == NULL || in == NULL) {
+		r = KW_ERR_NOMEM;
+		goto done;
+	}
+	if ((r = core_tx_begin(app, a, &st, f)) != 0)
+		goto done;
+	if ((r = link_load(a, st, id, c, in, f)) != 0 ||
+	    (rid[0] != '\0' && (r = link_check(a, st, c, rid, rep, f)) != 0))
+		goto out;
+	kw_strlcpy(prev, c->replacement_id, sizeof(prev));
+	kw_strlcpy(c->replacement_id, rid, sizeof(c->replacement_id));
+	if ((r = store_credential_update(st, c)) != 0) {
+		r = core_store_fail(r, "credential", c->id, f);
+		goto out;
+	}
+	r = core_audit(st, a, "credential.link_replacement", c->id, json_pack(
+	    "{s:o, s:o, s:s, s:s}", "replacement_id", str_or_null(rid),
+	    "previous", str_or_null(prev), "instance", c->instance_name,
+	    "api_token_key", c->external_key), f);
+ out:
+	r = core_tx_end(app, r, f);
+ done:
+	if (rep != NULL)
+		kw_wipe(rep, sizeof(*rep));
+	free(rep);
+	if (in != NULL)
+		kw_wipe(in, sizeof(*in));
+	free(in);
+	return r;
+}
