@@ -3,7 +3,7 @@
  * `broker` credentials (POST /v1/credentials/{id}/access-token) and the
  * tokens bound to one such credential (/v1/credentials/{id}/bound-tokens).
  * keywarden keeps the client secret sealed; what leaves is an access
- * token Zendesk expires by itself, recorded by its fingerprint only.
+ * token the SaaS expires by itself, recorded by its fingerprint only.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -12,6 +12,7 @@
 #include "api/api.h"
 #include "core/issuance.h"
 #include "api/valid.h"
+#include "core/legacy.h"
 #include "crypto/crypto.h"
 #include "util/util.h"
 
@@ -177,7 +178,7 @@ api_credential_broker_seal(struct app *app, struct credential *c,
 
 /*
  * Set c->expires_at as it goes live: the lifetime from now, or the
- * instance's expiry when that comes first (a token Zendesk expires tells
+ * instance's expiry when that comes first (a token the SaaS expires tells
  * the truth), but never later than the ceiling the intent may carry in
  * c->expires_at (a rotation's successor keeps its predecessor's expiry: a
  * rotation never extends access).
@@ -657,8 +658,9 @@ api_credentials_revoke(struct http_req *rq, struct http_resp *rs)
 	}
 	if (c->kind == KIND_LEGACY) {
 		r = http_fail(rq, KW_ERR_CONFLICT, NULL, "'%.64s' is a legacy "
-		    "Zendesk API token: keywarden tracks it but cannot revoke "
-		    "it; delete it on Zendesk, then sync the instance", c->id);
+		    "%s API token: keywarden tracks it but cannot revoke it; "
+		    "delete it on %s, then sync the instance", c->id,
+		    legacy_saas(st, c), legacy_saas(st, c));
 		goto out;
 	}
 	if (reason[0] == '\0')

@@ -11,6 +11,7 @@
 #include "api/valid.h"
 #include "crypto/crypto.h"
 #include "policy/scope.h"
+#include "provider/provider.h"
 #include "util/util.h"
 
 #define DEFAULT_MAX_LIFETIME_DAYS	365
@@ -28,8 +29,27 @@ static const char *const instance_fields[] = {
 static const char *const bot_fields[] = { "email", "oauth_token",
 	"client_id", "client_secret", NULL };
 static const int default_warn_days[] = { 30, 14, 7, 1 };
-static const char *const providers[] = { "zendesk", NULL };
 static const char *const issuances[] = { "automatic", "manual", NULL };
+
+/* A provider keywarden does not know has no valid scope. */
+static int
+scope_none(const char *s)
+{
+	return policy_scope_valid(NULL, s);
+}
+
+/* The registry's provider names, NULL-terminated, into names. */
+static void
+provider_names(const char *names[PROVIDER_COUNT_MAX + 1])
+{
+	const struct provider_ops	*ops;
+	size_t				 i;
+
+	for (i = 0; i < PROVIDER_COUNT_MAX &&
+	    (ops = provider_at(i)) != NULL; i++)
+		names[i] = ops->name;
+	names[i] = NULL;
+}
 
 static int
 valid_instance_name(const char *s)
@@ -274,6 +294,8 @@ static int
 instance_apply(struct http_req *rq, struct store *st, json_t *b,
     struct instance *in, int creating, json_t *changed)
 {
+	const struct scope_syntax *syntax;
+	const char	*providers[PROVIDER_COUNT_MAX + 1];
 	int req = JV_NONEMPTY | (creating ? JV_REQUIRED : 0), here, v = 0, r;
 
 	if ((r = jv_known(rq, b, instance_fields)) != 0)
@@ -287,10 +309,12 @@ instance_apply(struct http_req *rq, struct store *st, json_t *b,
 	if ((r = jv_str(rq, b, "display_name", 0, KW_DISPLAY_NAME_MAX,
 	    in->display_name, sizeof(in->display_name), &here)) != 0)
 		return r;
+	provider_names(providers);
 	if ((r = jv_enum(rq, b, "provider", 0, providers, &v, &here)) != 0)
 		return r;
 	if (here)
 		kw_strlcpy(in->provider, providers[v], sizeof(in->provider));
+	syntax = provider_scopes(in->provider);
 	if ((r = jv_str(rq, b, "url", req, KW_URL_MAX, in->url,
 	    sizeof(in->url), &here)) != 0)
 		return r;
@@ -309,7 +333,8 @@ instance_apply(struct http_req *rq, struct store *st, json_t *b,
 		in->issuance = v == 1 ? ISSUANCE_MANUAL : ISSUANCE_AUTOMATIC;
 	if ((r = jv_strs(rq, b, "allowed_scopes", JV_NULLABLE, KW_SCOPES_MAX,
 	    &in->allowed_scopes[0][0], sizeof(in->allowed_scopes[0]),
-	    &in->nscopes, policy_scope_valid, "Zendesk scope", &here)) != 0)
+	    &in->nscopes, syntax != NULL ? syntax->valid : scope_none,
+	    syntax != NULL ? syntax->noun : "scope", &here)) != 0)
 		return r;
 	if (here)
 		in->scopes_restricted =
@@ -354,7 +379,7 @@ api_instances_create(struct http_req *rq, struct http_resp *rs)
 	int		 r;
 
 	memset(&in, 0, sizeof(in));
-	kw_strlcpy(in.provider, "zendesk", sizeof(in.provider));
+	kw_strlcpy(in.provider, provider_default()->name, sizeof(in.provider));
 	in.max_lifetime_days = DEFAULT_MAX_LIFETIME_DAYS;
 	in.rotation_days = DEFAULT_ROTATION_DAYS;
 	in.grace_days = DEFAULT_GRACE_DAYS;

@@ -17,6 +17,7 @@
 #include "notify/notify.h"
 #include "ticker.h"
 #include "policy/workflow.h"
+#include "provider/provider.h"
 #include "util/util.h"
 
 static const char *const request_fields[] = {
@@ -365,6 +366,7 @@ check_filing(struct http_req *rq, struct store *st, const char *instance,
 	fl.requester_active = me->active;
 	fl.requester_has_manager = me->manager_id[0] != '\0';
 	fl.direct = direct;
+	fl.syntax = provider_scopes(in->provider);
 	if (policy_check_filing(in, &fl, why, sizeof(why)) != 0)
 		return http_fail(rq, KW_ERR_POLICY, fl.field, "%s", why);
 	return delivery_resolve(rq, rq->body, in, r);
@@ -1042,6 +1044,7 @@ rotation_allowed(struct http_req *rq, struct store *st,
 	fl.lifetime_days = (int)((*until - now + 86399) / 86400);
 	fl.requester_active = 1;	/* checked above, as a conflict */
 	fl.direct = 1;			/* approved already: no manager */
+	fl.syntax = provider_scopes(in->provider);
 	if (policy_check_filing(in, &fl, why, sizeof(why)) != 0)
 		return http_fail(rq, KW_ERR_POLICY, NULL, "%s: the instance's "
 		    "policy no longer allows what '%.64s' holds; file a new "

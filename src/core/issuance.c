@@ -372,7 +372,8 @@ issued_note(const struct credential *c, const struct issue_result *res,
 static int
 record(struct app *app, struct store *st, const struct actor *a,
     struct request *r, struct credential *c, const struct issue_result *res,
-    const struct provider_error *perr, int *owner_gone, const char *url)
+    const struct provider_error *perr, int *owner_gone, const char *url,
+    const char *provider)
 {
 	struct person	owner;
 	char		comment[KW_COMMENT_MAX + 1], tag[URL_TAG_LEN + 1];
@@ -401,7 +402,7 @@ record(struct app *app, struct store *st, const struct actor *a,
 		if (res->expires_at[0] != '\0')
 			json_object_set_new(d, "expires_at",
 			    json_string(res->expires_at));
-		json_object_set_new(d, "provider", json_string("zendesk"));
+		json_object_set_new(d, "provider", json_string(provider));
 		url_tag(url, tag);
 		json_object_set_new(d, "instance_url_tag", json_string(tag));
 		external_set(c, d);
@@ -524,7 +525,7 @@ issuance_run(struct app *app, struct store *st, const struct actor *a,
 		/* keywarden's own access failed: the issuance did */
 		out->perr = cn->perr;
 		rc = record(app, st, a, r, c, NULL, &out->perr, &owner_gone,
-		    in->url);
+		    in->url, in->provider);
 		goto out;
 	}
 	if (rc != 0)
@@ -553,7 +554,7 @@ issuance_run(struct app *app, struct store *st, const struct actor *a,
 	prc = rc;
 	out->issued = rc == 0;
 	rc = record(app, st, a, r, c, out->issued ? res : NULL,
-	    &out->perr, &owner_gone, in->url);
+	    &out->perr, &owner_gone, in->url, in->provider);
 	if (rc == 0 && out->issued && owner_gone)
 		revoke_for_gone_owner(app, st, c->id);
 	if (rc != 0 && out->issued) {
@@ -766,7 +767,7 @@ issuance_end(struct app *app, struct store *st, const struct actor *a,
 	if ((rc = store_credential_get(st, id, c)) != 0 ||
 	    (rc = store_instance_get(st, c->instance_id, in)) != 0)
 		goto out;
-	/* legacy tokens live and die on Zendesk; keywarden only tracks them */
+	/* legacy tokens live and die on the SaaS; keywarden only tracks them */
 	if (c->state != CS_ACTIVE || c->kind == KIND_LEGACY) {
 		rc = KW_ERR_CONFLICT;
 		goto out;

@@ -62,7 +62,7 @@ int	 issuance_run(struct app *app, struct store *st, const struct actor *a,
 /*
  * Revoke credential id: on the instance first (when it lives there),
  * then in the store with its audit event.  KW_ERR_CONFLICT when it is not
- * active or is a legacy token (those are revoked on Zendesk itself),
+ * active or is a legacy token (those are revoked on the SaaS itself),
  * KW_ERR_UPSTREAM (perr filled) when the instance refused or
  * could not be reached: the credential then stays active.
  */

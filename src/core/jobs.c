@@ -10,10 +10,10 @@
 
 #include "kw.h"
 #include "log.h"
-#include "api/legacy.h"	/* legacy_due: until legacy moves to core */
 #include "core/app.h"
 #include "core/issuance.h"
 #include "core/jobs.h"
+#include "core/legacy.h"
 #include "notify/notify.h"
 #include "util/util.h"
 
@@ -265,6 +265,7 @@ struct policies {
 		int	warn[KW_WARN_THRESHOLDS_MAX];
 		size_t	nprov;
 		char	prov[KW_PROVISIONERS_MAX][KW_ID_MAX + 1];
+		const struct provider_ops *ops;	/* NULL: unknown */
 	} *p;
 	int	max_warn;
 	int	min_rotation;
@@ -285,6 +286,7 @@ policy_one(const struct instance *in, void *arg)
 	memset(p, 0, sizeof(*p));
 	kw_strlcpy(p->id, in->id, sizeof(p->id));
 	p->rotation_days = in->rotation_days;
+	p->ops = provider_find(in->provider);
 	p->nwarn = in->nwarn;
 	memcpy(p->warn, in->warn_days, sizeof(p->warn));
 	for (i = 0; i < in->nwarn; i++)
@@ -528,12 +530,14 @@ static int
 legacy_one(const struct credential *c, void *arg)
 {
 	struct legacy_walk	*w = arg;
+	const struct pol	*pol = policy_of(w->ps, c->instance_id);
 	char			 due_s[KW_TIME_LEN + 1];
 	json_t			*items;
 	size_t			 i;
 	int			 to_due, to_off, left, threshold = 0, fresh;
 
-	if (legacy_due(c, w->now, due_s, &to_due, &to_off) != 0)
+	if (pol == NULL || pol->ops == NULL || legacy_due(pol->ops->legacy, c,
+	    w->now, due_s, &to_due, &to_off) != 0)
 		return 0;
 	left = to_due < to_off ? to_due : to_off;
 	if (left < 0)
@@ -551,9 +555,10 @@ legacy_one(const struct credential *c, void *arg)
 		items = json_array();
 		json_object_set_new(w->by_instance, c->instance_id, items);
 	}
-	json_array_append_new(items, json_pack("{s:s, s:s, s:s, s:s, s:s}",
+	json_array_append_new(items, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}",
 	    "credential_id", c->id, "instance", c->instance_name, "name",
-	    c->name, "deactivation_due", due_s, "shutdown", LEGACY_SHUTDOWN));
+	    c->name, "deactivation_due", due_s, "shutdown",
+	    pol->ops->legacy->shutdown, "provider", pol->ops->title));
 	w->warned++;
 	return 0;
 }

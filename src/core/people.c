@@ -38,7 +38,7 @@ collect_credential(const struct credential *c, void *arg)
 	struct id_list *l = arg;
 
 	if (c->kind == KIND_LEGACY)
-		return 0;		/* tracked, not held: Zendesk's own */
+		return 0;		/* tracked, not held: the SaaS's own */
 	kw_strlcpy(l->ids[l->n++], c->id, sizeof(l->ids[0]));
 	return l->n >= KW_LIST_LIMIT_MAX;
 }

@@ -668,9 +668,11 @@ notify_legacy(const struct notify_env *env, struct store *st,
 	if (!rc.any)
 		return 0;
 	buf_init(&lead, NOTIFY_TEXT_MAX);
-	buf_printf(&lead, "%zu legacy Zendesk API tokens are close to being "
+	/* items are one instance's: one provider's title */
+	buf_printf(&lead, "%zu legacy %s API tokens are close to being "
 	    "switched off. See %s (migration report) and replace them with "
-	    "keywarden credentials.", cnt, env->public_url);
+	    "keywarden credentials.", cnt, item_str(json_array_get(items, 0),
+	    "provider"), env->public_url);
 	snprintf(subj, sizeof(subj), "[keywarden] %zu legacy API tokens need "
 	    "migration", cnt);
 	snprintf(url, sizeof(url), "%s/reports/migration", env->public_url);

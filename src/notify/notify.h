@@ -71,7 +71,8 @@ int	 notify_digest(const struct notify_env *env, struct store *st,
 	    const struct person *owner, json_t *items);
 
 /* Queue one legacy-token warning for a provisioner: items is an array of
- * {"instance", "name", "last_used_at", "deactivation_due", "shutdown"}. */
+ * {"instance", "name", "last_used_at", "deactivation_due", "shutdown",
+ * "provider" (the SaaS's title)}, all of one instance. */
 int	 notify_legacy(const struct notify_env *env, struct store *st,
 	    const struct person *provisioner, json_t *items);
 
