@@ -1,7 +1,8 @@
 /*
  * legacy.c — Zendesk's classic API tokens, on their way out: reading
- * them from an instance (sync), the migration report, and linking each
- * to the keywarden credential that replaces it.  keywarden keeps their
+ * them from an instance (sync) and the migration report (linking each to
+ * the keywarden credential that replaces it is credential_link, in
+ * core/credentials.c).  keywarden keeps their
  * metadata only: the instance never returns a token's value and
  * keywarden never asks for it.  See API.md, "Lifecycle".
  */
@@ -15,6 +16,7 @@
 #include "api/issuance.h"
 #include "api/legacy.h"
 #include "api/valid.h"
+#include "core/credentials.h"
 #include "crypto/crypto.h"
 #include "provider/provider.h"
 #include "util/util.h"
@@ -752,7 +754,7 @@ report_replacements(struct store *st, json_t *tokens)
 		json_object_set_new(tok, "replacement", json_pack(
 		    "{s:s, s:s, s:s, s:s}", "id", c->id, "state",
 		    states[c->state < CS__COUNT ? c->state : CS_REVOKED],
-		    "name", c->name, "delivery", api_delivery_mode_name(c)));
+		    "name", c->name, "delivery", credential_delivery_mode_name(c)));
 		refresh_note(json_object_get(tok, "replacement"), c);
 	}
 	kw_wipe(c, sizeof(*c));
@@ -812,7 +814,7 @@ report_expiring(const struct credential *c, void *arg)
 	e->last = c->seq;
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s?}", "id", c->id, "owner",
 	    c->owner_email, "name", c->name, "delivery",
-	    api_delivery_mode_name(c), "expires_at", c->expires_at[0] ?
+	    credential_delivery_mode_name(c), "expires_at", c->expires_at[0] ?
 	    c->expires_at : NULL);
 	if (o == NULL)
 		return KW_ERR_NOMEM;
@@ -940,128 +942,5 @@ api_reports_migration(struct http_req *rq, struct http_resp *rs)
  out:
 	json_decref(list);
 	free(l.v);
-	return r;
-}
-
-/* ---- linking a replacement ---- */
-
-/*
- * Check that replacement id rid may replace legacy credential c (exists,
- * is keywarden's own, on the same instance) for the caller; rep is
- * scratch.  A credential on another instance is "not found" to anyone
- * but an admin.
- */
-static int
-link_check(struct http_req *rq, struct store *st, const struct credential *c,
-    const char *rid, struct credential *rep)
-{
-	int r;
-
-	r = store_credential_get(st, rid, rep);
-	if (r != 0 && r != KW_ERR_NOT_FOUND)
-		return api_store_fail(rq, r, "", "");
-	if (r == KW_ERR_NOT_FOUND || (strcmp(rep->instance_id,
-	    c->instance_id) != 0 && !api_has_role(rq, ROLE_ADMIN)))
-		return http_fail(rq, KW_ERR_VALIDATION, "replacement_id",
-		    "'replacement_id': no credential '%.64s' on instance "
-		    "'%.64s'", rid, c->instance_name);
-	if (rep->kind == KIND_LEGACY)
-		return http_fail(rq, KW_ERR_VALIDATION, "replacement_id",
-		    "'replacement_id' names a legacy API token; name the "
-		    "keywarden credential that replaces it");
-	if (strcmp(rep->instance_id, c->instance_id) != 0)
-		return http_fail(rq, KW_ERR_VALIDATION, "replacement_id",
-		    "'replacement_id' is on instance '%.64s', not on '%.64s'",
-		    rep->instance_name, c->instance_name);
-	return 0;
-}
-
-/* Load legacy credential id for the caller: 404 when they may not see
- * it, 403 when they may not change it, 409 when it is not legacy. */
-static int
-link_load(struct http_req *rq, struct store *st, const char *id,
-    struct credential *c, struct instance *in)
-{
-	int r, prov;
-
-	if ((r = store_credential_get(st, id, c)) != 0)
-		return api_store_fail(rq, r, "credential", id);
-	if ((r = store_instance_get(st, c->instance_id, in)) != 0)
-		return api_store_fail(rq, r, "instance", c->instance_id);
-	prov = provisions(rq, in);
-	if (strcmp(c->owner_id, api_me(rq)->id) != 0 && !prov &&
-	    !api_has_role(rq, ROLE_ADMIN | ROLE_AUDITOR))
-		return http_fail(rq, KW_ERR_NOT_FOUND, NULL,
-		    "no credential '%.64s'", id);
-	if (!prov && !api_has_role(rq, ROLE_ADMIN))
-		return http_fail(rq, KW_ERR_FORBIDDEN, NULL, "only an admin "
-		    "or a provisioner of instance '%.64s' may link a "
-		    "replacement", c->instance_name);
-	if (c->kind != KIND_LEGACY)
-		return http_fail(rq, KW_ERR_CONFLICT, NULL, "credential "
-		    "'%.64s' is not a legacy API token; only those are "
-		    "replaced", id);
-	return 0;
-}
-
-int
-api_credentials_link(struct http_req *rq, struct http_resp *rs)
-{
-	static const char *const fields[] = { "replacement_id", NULL };
-	struct credential	*c = NULL, *rep = NULL;
-	struct instance		*in = NULL;
-	struct store		*st;
-	char			 rid[KW_ID_MAX + 1] = "";
-	char			 prev[KW_ID_MAX + 1];
-	json_t			*o;
-	int			 r;
-
-	if ((r = jv_known(rq, rq->body, fields)) != 0 ||
-	    (r = jv_str(rq, rq->body, "replacement_id", JV_REQUIRED |
-	    JV_NULLABLE, KW_ID_MAX, rid, sizeof(rid), NULL)) != 0)
-		return r;
-	c = malloc(sizeof(*c));
-	rep = malloc(sizeof(*rep));
-	in = malloc(sizeof(*in));
-	if (c == NULL || rep == NULL || in == NULL) {
-		r = KW_ERR_NOMEM;
-		goto done;
-	}
-	if ((r = api_tx_begin(rq, &st)) != 0)
-		goto done;
-	if ((r = link_load(rq, st, rq->params[0], c, in)) != 0 ||
-	    (rid[0] != '\0' && (r = link_check(rq, st, c, rid, rep)) != 0))
-		goto out;
-	kw_strlcpy(prev, c->replacement_id, sizeof(prev));
-	kw_strlcpy(c->replacement_id, rid, sizeof(c->replacement_id));
-	if ((r = store_credential_update(st, c)) != 0) {
-		r = api_store_fail(rq, r, "credential", c->id);
-		goto out;
-	}
-	r = api_audit(rq, st, "credential.link_replacement", c->id, json_pack(
-	    "{s:o, s:o, s:s, s:s}", "replacement_id", str_or_null(rid),
-	    "previous", str_or_null(prev), "instance", c->instance_name,
-	    "api_token_key", c->external_key));
- out:
-	r = api_tx_end(rq, &st, r);
-	if (r == 0) {
-		if ((o = api_credential_json(c)) == NULL)
-			r = KW_ERR_NOMEM;
-		else {
-			json_object_set_new(o, "replacement_id",
-			    str_or_null(c->replacement_id));
-			rs->body = o;
-		}
-	}
- done:
-	if (c != NULL)
-		kw_wipe(c, sizeof(*c));
-	free(c);
-	if (rep != NULL)
-		kw_wipe(rep, sizeof(*rep));
-	free(rep);
-	if (in != NULL)
-		kw_wipe(in, sizeof(*in));
-	free(in);
 	return r;
 }

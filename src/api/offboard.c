@@ -11,6 +11,7 @@
 #include "api/api.h"
 #include "api/issuance.h"
 #include "api/offboard.h"
+#include "core/credentials.h"
 #include "audit/audit.h"
 #include "util/util.h"
 
@@ -81,7 +82,7 @@ withdraw_open(struct store *st, const char *actor, const struct person *p,
 		kw_strlcpy(r->updated_at, h.at, sizeof(r->updated_at));
 		if ((res = store_request_transition(st, r, from)) == 0 &&
 		    (res = store_history_append(st, r->id, &h)) == 0 &&
-		    (res = api_drop_intent(st, r)) == 0)
+		    (res = credential_drop_intent(st, r)) == 0)
 			json_array_append_new(done, json_string(r->id));
 	}
  out:
