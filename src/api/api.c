@@ -731,7 +731,8 @@ instance_delivery_json(const struct instance *in, json_t *o)
 				    json_string(credential_delivery_modes[k]));
 	}
 	json_object_set_new(o, "default_delivery",
-	    json_string(credential_delivery_modes[in->default_delivery % DM__COUNT]));
+	    json_string(credential_delivery_modes[in->default_delivery %
+	    DM__COUNT]));
 	json_object_set_new(o, "allowed_deliveries", allowed);
 	json_object_set_new(o, "max_access_ttl_seconds",
 	    json_integer(in->max_access_ttl));

@@ -754,7 +754,8 @@ report_replacements(struct store *st, json_t *tokens)
 		json_object_set_new(tok, "replacement", json_pack(
 		    "{s:s, s:s, s:s, s:s}", "id", c->id, "state",
 		    states[c->state < CS__COUNT ? c->state : CS_REVOKED],
-		    "name", c->name, "delivery", credential_delivery_mode_name(c)));
+		    "name", c->name, "delivery",
+		    credential_delivery_mode_name(c)));
 		refresh_note(json_object_get(tok, "replacement"), c);
 	}
 	kw_wipe(c, sizeof(*c));

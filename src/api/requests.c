@@ -313,8 +313,8 @@ delivery_resolve(struct http_req *rq, json_t *b, const struct instance *in,
 {
 	int	mode = 0, here = 0, res, manual;
 
-	if ((res = jv_enum(rq, b, "delivery", JV_NULLABLE, credential_delivery_modes,
-	    &mode, &here)) != 0)
+	if ((res = jv_enum(rq, b, "delivery", JV_NULLABLE,
+	    credential_delivery_modes, &mode, &here)) != 0)
 		return res;
 	here = here && !json_is_null(json_object_get(b, "delivery"));
 	if (r->kind != KIND_API_TOKEN) {

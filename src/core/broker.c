@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "kw.h"
-#include "api/issuance.h"  /* issuance_access_token: moves to core/ (issue 10) */
+#include "api/issuance.h"	/* to core/ with issuance (issue 10) */
 #include "core/app.h"
 #include "core/credentials.h"
 #include "crypto/crypto.h"
@@ -139,8 +139,8 @@ record_dispensing(struct app *app, struct actor *a,
 	}
 	r = core_audit(w, a, "credential.access_token", c->id, json_pack(
 	    "{s:s, s:s, s:I, s:s}", "fingerprint", fp, "expires_at",
-	    expires_at, "ttl_seconds", (json_int_t)ttl, "via", bound_id != NULL ?
-	    bound_id : "owner"), f);
+	    expires_at, "ttl_seconds", (json_int_t)ttl, "via",
+	    bound_id != NULL ? bound_id : "owner"), f);
  out:
 	r = core_tx_end(app, r, f);
  done:
@@ -218,7 +218,8 @@ credential_access_token(struct app *app, struct actor *a, const char *id,
 	    sizeof(out->access_token));
 	kw_strlcpy(out->instance_url, in->url, sizeof(out->instance_url));
 	for (i = 0; i < c->nscopes && i < KW_SCOPES_MAX; i++)
-		kw_strlcpy(out->scopes[i], c->scopes[i], sizeof(out->scopes[i]));
+		kw_strlcpy(out->scopes[i], c->scopes[i],
+		    sizeof(out->scopes[i]));
 	out->nscopes = i;
  out:
 	if (g != NULL) {

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "kw.h"
-#include "api/issuance.h"	/* issuance_revoke: moves to core/ (issue 10) */
+#include "api/issuance.h"	/* to core/ with issuance (issue 10) */
 #include "core/app.h"
 #include "core/credentials.h"
 #include "crypto/crypto.h"
