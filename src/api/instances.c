@@ -335,7 +335,9 @@ api_instances_patch(struct http_req *rq, struct http_resp *rs)
 		r = KW_ERR_NOMEM;
 		goto out;
 	}
-	if ((r = instance_parse(rq, rq->body, 0, input)) != 0)
+	/* an unknown instance is 404 whatever the body says */
+	if ((r = instance_get(rq->app, rq->params[0], in, &rq->fail)) != 0 ||
+	    (r = instance_parse(rq, rq->body, 0, input)) != 0)
 		goto out;
 	api_actor(rq, &a);
 	if ((r = instance_update(rq->app, &a, rq->params[0], input, in,
@@ -355,13 +357,10 @@ int
 api_instances_get(struct http_req *rq, struct http_resp *rs)
 {
 	struct instance	 in;
-	struct store	*st;
 	int		 r;
 
-	if ((st = api_store(rq)) == NULL)
-		return api_store_fail(rq, KW_ERR_UNAVAILABLE, "", "");
-	if ((r = store_instance_get(st, rq->params[0], &in)) != 0)
-		return api_store_fail(rq, r, "instance", rq->params[0]);
+	if ((r = instance_get(rq->app, rq->params[0], &in, &rq->fail)) != 0)
+		return r;
 	rs->body = api_instance_json(&in);
 	kw_wipe(&in, sizeof(in));
 	return 0;

@@ -229,6 +229,20 @@ instance_create(struct app *app, struct actor *a,
 	return r;
 }
 
+int
+instance_get(struct app *app, const char *key, struct instance *in,
+    struct kw_fail *f)
+{
+	struct store	*st;
+	int		 r;
+
+	if ((st = core_store(app)) == NULL)
+		return core_store_fail(KW_ERR_UNAVAILABLE, "", "", f);
+	if ((r = store_instance_get(st, key, in)) != 0)
+		return core_store_fail(r, "instance", key, f);
+	return 0;
+}
+
 /* 1 if a and b name the same instance URL (trailing slashes aside, as
  * issuance_conn_open strips them). */
 static int

@@ -53,6 +53,10 @@ struct instance_input {
 	json_t		*fields;
 };
 
+/* Instance key (id or name) into in (anyone signed in sees instances);
+ * KW_ERR_NOT_FOUND with f filled when there is none. */
+int	 instance_get(struct app *app, const char *key, struct instance *in,
+	    struct kw_fail *f);
 /* Admin a creates instance in from input (defaults for what it does not
  * give; name and url required); instance.create.  0 with out the new
  * instance (wipe it). */
