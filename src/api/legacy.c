@@ -1,8 +1,9 @@
 /*
  * legacy.c — the HTTP side of a SaaS's classic API tokens (legacy
- * credentials): the sync (core/legacy.c does it), the migration report,
- * and linking each to the keywarden credential that replaces it.  The
- * SaaS's dates come from each instance's provider.  See API.md,
+ * credentials): the sync (core/legacy.c does it) and the migration
+ * report (linking each to the keywarden credential that replaces it is
+ * credential_link, in core/credentials.c).  The SaaS's dates come from
+ * each instance's provider.  See API.md,
  * "Lifecycle".
  */
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "api/api.h"
 #include "core/issuance.h"
 #include "api/valid.h"
+#include "core/credentials.h"
 #include "core/legacy.h"
 #include "provider/provider.h"
 #include "util/util.h"
@@ -204,7 +206,8 @@ report_replacements(struct store *st, const struct provider_ops *ops,
 		json_object_set_new(tok, "replacement", json_pack(
 		    "{s:s, s:s, s:s, s:s}", "id", c->id, "state",
 		    states[c->state < CS__COUNT ? c->state : CS_REVOKED],
-		    "name", c->name, "delivery", api_delivery_mode_name(c)));
+		    "name", c->name, "delivery",
+		    credential_delivery_mode_name(c)));
 		refresh_note(ops, json_object_get(tok, "replacement"), c);
 	}
 	kw_wipe(c, sizeof(*c));
@@ -272,7 +275,7 @@ report_expiring(const struct credential *c, void *arg)
 	e->last = c->seq;
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s?}", "id", c->id, "owner",
 	    c->owner_email, "name", c->name, "delivery",
-	    api_delivery_mode_name(c), "expires_at", c->expires_at[0] ?
+	    credential_delivery_mode_name(c), "expires_at", c->expires_at[0] ?
 	    c->expires_at : NULL);
 	if (o == NULL)
 		return KW_ERR_NOMEM;
@@ -421,39 +424,5 @@ api_reports_migration(struct http_req *rq, struct http_resp *rs)
  out:
 	json_decref(list);
 	free(l.v);
-	return r;
-}
-
-/* ---- linking a replacement ---- */
-
-int
-api_credentials_link(struct http_req *rq, struct http_resp *rs)
-{
-	static const char *const fields[] = { "replacement_id", NULL };
-	struct credential	*c;
-	struct actor		 a;
-	char			 rid[KW_ID_MAX + 1] = "";
-	json_t			*o;
-	int			 r;
-
-	if ((r = jv_known(rq, rq->body, fields)) != 0 ||
-	    (r = jv_str(rq, rq->body, "replacement_id", JV_REQUIRED |
-	    JV_NULLABLE, KW_ID_MAX, rid, sizeof(rid), NULL)) != 0)
-		return r;
-	if ((c = malloc(sizeof(*c))) == NULL)
-		return KW_ERR_NOMEM;
-	api_actor(rq, &a);
-	if ((r = legacy_link(rq->app, &a, rq->params[0], rid, c,
-	    &rq->fail)) == 0) {
-		if ((o = api_credential_json(c)) == NULL)
-			r = KW_ERR_NOMEM;
-		else {
-			json_object_set_new(o, "replacement_id",
-			    str_or_null(c->replacement_id));
-			rs->body = o;
-		}
-	}
-	kw_wipe(c, sizeof(*c));
-	free(c);
 	return r;
 }

@@ -13,6 +13,7 @@
 #include "api/api.h"
 #include "core/issuance.h"
 #include "api/valid.h"
+#include "core/credentials.h"
 #include "crypto/crypto.h"
 #include "notify/notify.h"
 #include "ticker.h"
@@ -80,7 +81,7 @@ api_request_json(const struct request *r)
 	json_object_set_new(o, "integration", integ);
 	json_object_set_new(o, "credential_id", str_or_null(r->credential_id));
 	json_object_set_new(o, "delivery", json_string(r->kind ==
-	    KIND_API_TOKEN ? api_delivery_modes[r->delivery_mode] :
+	    KIND_API_TOKEN ? credential_delivery_modes[r->delivery_mode] :
 	    "integration"));
 	json_object_set_new(o, "created_at", json_string(r->created_at));
 	json_object_set_new(o, "updated_at", json_string(r->updated_at));
@@ -313,8 +314,8 @@ delivery_resolve(struct http_req *rq, json_t *b, const struct instance *in,
 {
 	int	mode = 0, here = 0, res, manual;
 
-	if ((res = jv_enum(rq, b, "delivery", JV_NULLABLE, api_delivery_modes,
-	    &mode, &here)) != 0)
+	if ((res = jv_enum(rq, b, "delivery", JV_NULLABLE,
+	    credential_delivery_modes, &mode, &here)) != 0)
 		return res;
 	here = here && !json_is_null(json_object_get(b, "delivery"));
 	if (r->kind != KIND_API_TOKEN) {
@@ -332,12 +333,12 @@ delivery_resolve(struct http_req *rq, json_t *b, const struct instance *in,
 	if (manual && mode != DM_TOKEN)
 		return http_fail(rq, KW_ERR_POLICY, NULL, "instance %s issues "
 		    "by hand: it can deliver only \"token\", not \"%s\"",
-		    in->name, api_delivery_modes[mode]);
+		    in->name, credential_delivery_modes[mode]);
 	if (in->allowed_deliveries != 0 &&
 	    !(in->allowed_deliveries & (1u << mode)))
 		return http_fail(rq, KW_ERR_POLICY, NULL, "instance %s does not "
 		    "allow delivery \"%s\"", in->name,
-		    api_delivery_modes[mode]);
+		    credential_delivery_modes[mode]);
 	r->delivery_mode = (enum delivery_mode)mode;
 	return 0;
 }
@@ -412,7 +413,7 @@ api_requests_create(struct http_req *rq, struct http_resp *rs)
 	    "{s:s, s:s, s:i, s:s, s:s}", "instance", in.name, "kind",
 	    kinds[r->kind], "lifetime_days", r->lifetime_days, "link",
 	    r->link, "delivery", r->kind == KIND_API_TOKEN ?
-	    api_delivery_modes[r->delivery_mode] : "integration"))) != 0)
+	    credential_delivery_modes[r->delivery_mode] : "integration"))) != 0)
 		goto out;
 	/* the answer and the manager's message show names: read it back */
 	if ((res = store_request_get(st, r->id, r)) == 0)
@@ -640,7 +641,7 @@ credential_intent(struct http_req *rq, struct store *st, struct request *r)
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return KW_ERR_NOMEM;
-	api_credential_from_request(r, c);
+	credential_from_request(r, c);
 	kw_strlcpy(r->credential_id, c->id, sizeof(r->credential_id));
 	if ((res = store_credential_insert(st, c)) != 0)
 		res = api_store_fail(rq, res, "credential", c->id);
@@ -684,14 +685,14 @@ fulfil(struct http_req *rq, struct store *st, struct request *r,
 		goto out;
 	}
 	if (d->external_id[0] != '\0' &&
-	    (res = api_credential_external(c, json_pack("{s:s}",
+	    (res = credential_external(c, json_pack("{s:s}",
 	    "external_id", d->external_id))) != 0) {
 		if (res == KW_ERR_VALIDATION)
 			res = http_fail(rq, res, "external_id", "'external_id' "
 			    "is too long once written as JSON");
 		goto out;
 	}
-	if ((res = api_credential_activate(rq->app, c, d->external_id,
+	if ((res = credential_activate(rq->app, c, d->external_id,
 	    d->secret, NULL)) != 0 ||
 	    (res = store_credential_update(st, c)) != 0) {
 		res = api_store_fail(rq, res, "credential", c->id);
@@ -790,7 +791,7 @@ api_request_act(struct http_req *rq, const char *id, int action,
 	if (res == 0 && a == RA_FULFIL)
 		res = fulfil(rq, st, r, d, details);
 	if (res == 0 && a == RA_WITHDRAW)
-		res = api_drop_intent(st, r);
+		res = credential_drop_intent(st, r);
 	if (res != 0)
 		goto out;
 	r->state = to;
@@ -970,7 +971,7 @@ api_credentials_create(struct http_req *rq, struct http_resp *rs)
 	kw_time_fmt(now, r->created_at, sizeof(r->created_at));
 	kw_strlcpy(r->updated_at, r->created_at, sizeof(r->updated_at));
 	kw_strlcpy(r->expires_at, r->created_at, sizeof(r->expires_at));
-	api_credential_from_request(r, c);
+	credential_from_request(r, c);
 	kw_strlcpy(r->credential_id, c->id, sizeof(r->credential_id));
 	if ((res = store_request_insert(st, r)) != 0 ||
 	    (res = api_history_add(st, r->id, me->email, "created",
@@ -982,7 +983,7 @@ api_credentials_create(struct http_req *rq, struct http_resp *rs)
 	res = api_audit(rq, st, "credential.create_direct", c->id, json_pack(
 	    "{s:s, s:s, s:s, s:s, s:s}", "instance", in.name, "purpose",
 	    purposes[purpose], "link", r->link, "request_id", r->id,
-	    "delivery", api_delivery_modes[r->delivery_mode]));
+	    "delivery", credential_delivery_modes[r->delivery_mode]));
  out:
 	res = api_tx_end(rq, &st, res);
 	if (res == 0 && r->state == RS_ISSUING)
@@ -1083,7 +1084,7 @@ rotation_prepare(struct http_req *rq, struct store *st, struct credential *old,
 	kw_time_fmt(now, r->created_at, sizeof(r->created_at));
 	kw_strlcpy(r->updated_at, r->created_at, sizeof(r->updated_at));
 	kw_strlcpy(r->expires_at, r->created_at, sizeof(r->expires_at));
-	api_credential_from_request(r, c);
+	credential_from_request(r, c);
 	kw_time_fmt(until, c->expires_at, sizeof(c->expires_at)); /* ceiling */
 	kw_strlcpy(c->name, old->name, sizeof(c->name));
 	kw_strlcpy(c->rotated_from, old->id, sizeof(c->rotated_from));

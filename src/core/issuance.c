@@ -13,6 +13,8 @@
 #include "metrics/metrics.h"
 #include "core/issuance.h"
 #include "audit/audit.h"
+#include "core/credentials.h"
+#include "core/instances.h"
 #include "crypto/crypto.h"
 #include "notify/notify.h"
 #include "util/util.h"
@@ -188,7 +190,7 @@ bot_grant(struct issuance_conn *c)
 		r = KW_ERR_NOMEM;
 		goto out;
 	}
-	if ((r = api_instance_bot_token(c->app, &c->in, secret,
+	if ((r = instance_bot_token(c->app, &c->in, secret,
 	    KW_BOT_TOKEN_MAX + 1)) != 0)
 		goto out;
 	memset(&g, 0, sizeof(g));
@@ -256,7 +258,7 @@ issuance_conn_open(struct app *app, const struct instance *in,
 	c->t.renew = bot_renew;
 	c->t.renew_arg = c;
 	if (in->bot_client_id[0] == '\0')
-		return api_instance_bot_token(app, in, c->bot, sizeof(c->bot));
+		return instance_bot_token(app, in, c->bot, sizeof(c->bot));
 	if (bot_cached(in, c->bot, sizeof(c->bot)))
 		return 0;
 	return bot_grant(c);
@@ -408,7 +410,7 @@ record(struct app *app, struct store *st, const struct actor *a,
 		external_set(c, d);
 		if (*owner_gone)
 			json_object_set_new(d, "owner_active", json_false());
-		if ((rc = api_credential_activate(app, c, res->identifier,
+		if ((rc = credential_activate(app, c, res->identifier,
 		    res->secret, res->expires_at)) != 0) {
 			json_decref(d);
 			goto out;
@@ -1409,7 +1411,7 @@ issuance_access_token(struct app *app, const struct credential *c,
 		return KW_ERR_CONFIG;		/* the instance moved */
 	if ((rc = grant_target(app, in, &t, url, sizeof(url), &ops)) != 0)
 		return rc;
-	api_credential_broker_ad(c, ad, sizeof(ad));
+	credential_broker_ad(c, ad, sizeof(ad));
 	if ((rc = crypto_open(app->keys, ad, c->broker_sealed,
 	    c->broker_sealed_len, (unsigned char *)secret, sizeof(secret) - 1,
 	    &n)) != 0)
@@ -1494,7 +1496,7 @@ issuance_rotate_broker(struct app *app, struct store *st,
 		kw_strlcpy(old_fp, c->fingerprint, sizeof(old_fp));
 		if (c->state != CS_ACTIVE)
 			rc = KW_ERR_CONFLICT;
-		else if ((rc = api_credential_broker_seal(app, c,
+		else if ((rc = credential_broker_seal(app, c,
 		    secret)) == 0 && (rc = retag(c, in)) == 0 &&
 		    (rc = store_credential_update(st, c)) == 0)
 			rc = audit(st, a, "credential.rotate",

@@ -114,22 +114,10 @@ struct reconcile_report {
 int	 issuance_reconcile(struct app *app, struct store *st,
 	    struct reconcile_report *rep);
 
-/*
- * From the credentials, requests and instances modules, which still live
- * in api/ (credentials.c, requests.c, instances.c) while the core split
- * goes on; declared here so that the core needs no api/ header.  They
- * take no request and answer nothing over HTTP.
- */
-int	 api_credential_activate(struct app *app, struct credential *c,
-	    const char *client_id, const char *secret, const char *expires_at);
-int	 api_credential_broker_seal(struct app *app, struct credential *c,
-	    const char *secret);
-void	 api_credential_broker_ad(const struct credential *c, char *out,
-	    size_t outsz);
-int	 api_instance_bot_token(const struct app *app,
-	    const struct instance *in, char *out, size_t outsz);
+/* From the requests module, which still lives in api/requests.c while
+ * the core split goes on; declared here so that the core needs no api/
+ * header. */
 int	 api_history_add(struct store *st, const char *request_id,
 	    const char *actor, const char *action, const char *comment);
-int	 api_drop_intent(struct store *st, const struct request *r);
 
 #endif /* KW_CORE_ISSUANCE_H */

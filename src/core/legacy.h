@@ -56,15 +56,4 @@ struct legacy_sync_result {
 int	 legacy_sync(struct app *app, struct actor *a, const char *instance,
 	    struct legacy_sync_result *out, struct kw_fail *f);
 
-/*
- * Link legacy credential id to the keywarden credential rid that replaces
- * it ("" unlinks), for actor a (an admin or a provisioner of its
- * instance; the replacement must be keywarden's own, on the same
- * instance), in one transaction with the audit event
- * "credential.link_replacement".  0 with *c the updated credential (the
- * caller wipes it), or a KW_ERR_* with f filled.
- */
-int	 legacy_link(struct app *app, struct actor *a, const char *id,
-	    const char *rid, struct credential *c, struct kw_fail *f);
-
 #endif /* KW_CORE_LEGACY_H */

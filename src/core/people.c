@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "kw.h"
+#include "core/credentials.h"
 #include "core/issuance.h"
 #include "core/people.h"
 #include "crypto/crypto.h"
@@ -84,7 +85,7 @@ withdraw_open(struct store *st, const struct actor *a,
 		kw_strlcpy(r->updated_at, h.at, sizeof(r->updated_at));
 		if ((res = store_request_transition(st, r, from)) == 0 &&
 		    (res = store_history_append(st, r->id, &h)) == 0 &&
-		    (res = api_drop_intent(st, r)) == 0)
+		    (res = credential_drop_intent(st, r)) == 0)
 			json_array_append_new(done, json_string(r->id));
 	}
  out:
