@@ -87,7 +87,8 @@
 #define KW_LIST_SCAN_MAX	5000		/* rows examined per list call */
 #define KW_WARN_THRESHOLDS_MAX	8		/* expiry warnings per instance */
 #define LEGACY_TOKENS_MAX	4096		/* legacy tokens read per sync
-						   (Zendesk: 2048 at most) */
+						   (at least any provider's
+						   legacy_listed_max) */
 #define LEGACY_OAUTH_MAX	65536		/* keywarden tokens matched per
 						   sync */
 
@@ -99,8 +100,9 @@
 
 /* The broker: access tokens dispensed for broker credentials */
 #define KW_ACCESS_TTL_DEFAULT	1800		/* seconds, when not asked */
-#define KW_ACCESS_TTL_MIN	300		/* Zendesk's minimum */
-#define KW_ACCESS_TTL_MAX	172800		/* Zendesk's maximum (48 h) */
+/* within every provider's access_ttl_min and _max (provider.h) */
+#define KW_ACCESS_TTL_MIN	300		/* seconds */
+#define KW_ACCESS_TTL_MAX	172800		/* 48 h */
 #define KW_ACCESS_TTL_INSTANCE	3600		/* instance default ceiling */
 #define KW_BOUND_TOKENS_MAX	64		/* live per credential */
 #define KW_BOT_RENEW_MARGIN_S	120		/* renew the bot's token this

@@ -18,6 +18,7 @@
 #include "api/throttle.h"
 #include "api/web.h"
 #include "core/app.h"
+#include "core/credentials.h"
 #include "audit/audit.h"
 #include "crypto/crypto.h"
 #include "metrics/metrics.h"
@@ -727,10 +728,11 @@ instance_delivery_json(const struct instance *in, json_t *o)
 		for (k = 0; k < DM__COUNT; k++)
 			if (in->allowed_deliveries & (1u << k))
 				json_array_append_new(allowed,
-				    json_string(api_delivery_modes[k]));
+				    json_string(credential_delivery_modes[k]));
 	}
 	json_object_set_new(o, "default_delivery",
-	    json_string(api_delivery_modes[in->default_delivery % DM__COUNT]));
+	    json_string(credential_delivery_modes[in->default_delivery %
+	    DM__COUNT]));
 	json_object_set_new(o, "allowed_deliveries", allowed);
 	json_object_set_new(o, "max_access_ttl_seconds",
 	    json_integer(in->max_access_ttl));

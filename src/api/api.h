@@ -108,13 +108,6 @@ int	 api_audit(struct http_req *rq, struct store *st, const char *action,
 int	 api_store_fail(struct http_req *rq, int r, const char *what,
 	    const char *key);
 
-/* Mint a personal token for p inside the caller's transaction (its keyed
- * hash stored, its audit event by actor), labelled label (may be "") and
- * expiring in days days; the token goes to tok (wipe it after showing it
- * once), its record (without the hash) to rec (may be NULL). */
-int	 api_token_mint(struct store *st, const struct crypto_keys *keys,
-	    const struct person *p, const char *actor, const char *label,
-	    int days, char *tok, size_t toksz, struct token_rec *rec);
 /* A personal token's JSON (never its secret or hash). */
 json_t	*api_token_json(const struct token_rec *t);
 
@@ -138,11 +131,6 @@ struct decision {
 int	 api_request_act(struct http_req *rq, const char *id, int action,
 	    struct decision *d, int defer_issuance, json_t **answer);
 
-/* 1 if making person mgr_id the manager of person p_id would close a loop
- * (or the chain is absurdly long); people.c. */
-int	 api_manager_loop(struct store *st, const char *p_id,
-	    const char *mgr_id);
-
 /* An RFC 3339 time as seconds, 0 for "" or an unreadable one. */
 time_t	 api_time_or_zero(const char *s);
 
@@ -159,39 +147,6 @@ int	 api_request_history(struct store *st, const char *id, json_t *o);
 /* Set r->link: the access-request URL if given, else the request's page
  * under the public URL. */
 void	 api_request_link(const struct app *app, struct request *r);
-
-/* A pending credential (the intent) for request r. */
-void	 api_credential_from_request(const struct request *r,
-	    struct credential *c);
-/* Make c live: seal secret (with client_id for integrations) for one-
- * time delivery, keep its fingerprint, start its lifetime (expires_at
- * overrides it when the instance set one).  An expires_at already on the
- * pending c is a ceiling: the credential never lives past it. */
-int	 api_credential_activate(struct app *app, struct credential *c,
-	    const char *client_id, const char *secret, const char *expires_at);
-/* The names of enum delivery_mode, NULL-terminated (for jv_enum). */
-extern const char *const api_delivery_modes[DM__COUNT + 1];
-/* c's delivery mode as the API names it ("integration" for those). */
-const char *api_delivery_mode_name(const struct credential *c);
-/* Seal a broker credential's client secret into c (and fingerprint it);
- * the associated data binding it to c is api_credential_broker_ad. */
-int	 api_credential_broker_seal(struct app *app, struct credential *c,
-	    const char *secret);
-void	 api_credential_broker_ad(const struct credential *c, char *out,
-	    size_t outsz);
-/* Store the instance-side ids ids (an object; consumed) as c's external
- * JSON, written by jansson (never formatted by hand: a value cannot
- * break out of its string).  KW_ERR_VALIDATION if it does not fit. */
-int	 api_credential_external(struct credential *c, json_t *ids);
-/* Open instance in's Integration-bot token into out (wipe it after). */
-int	 api_instance_bot_token(const struct app *app, const struct instance *in,
-	    char *out, size_t outsz);
-/* A withdrawn request's pending credential (its intent) is dropped. */
-int	 api_drop_intent(struct store *st, const struct request *r);
-struct provider_error;
-/* The API's answer for an issuance_revoke() result r on credential id. */
-int	 api_revoke_fail(struct http_req *rq, int r, const char *id,
-	    const struct provider_error *perr);
 
 /* {"items": items, "next_cursor": "<next>"|null}; items is consumed. */
 json_t	*api_page(json_t *items, int64_t next);

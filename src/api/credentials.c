@@ -10,11 +10,9 @@
 
 #include "kw.h"
 #include "api/api.h"
-#include "api/issuance.h"
 #include "api/valid.h"
-#include "crypto/crypto.h"
+#include "core/credentials.h"
 #include "policy/visibility.h"
-#include "policy/workflow.h"
 #include "util/util.h"
 
 static const char *const kind_names[] = {
@@ -39,24 +37,6 @@ static json_t *
 str_or_null(const char *s)
 {
 	return s[0] != '\0' ? json_string(s) : json_null();
-}
-
-const char *const api_delivery_modes[DM__COUNT + 1] = {
-	[DM_TOKEN] = "token",
-	[DM_BROKER] = "broker",
-	[DM_CLIENT_SECRET] = "client_secret",
-	[DM__COUNT] = NULL,
-};
-
-const char *
-api_delivery_mode_name(const struct credential *c)
-{
-	if (c->kind == KIND_INTEGRATION)
-		return "integration";
-	if (c->kind == KIND_LEGACY)
-		return "not_applicable";
-	return (unsigned)c->delivery_mode < DM__COUNT ?
-	    api_delivery_modes[c->delivery_mode] : "token";
 }
 
 json_t *
@@ -94,7 +74,7 @@ api_credential_json(const struct credential *c)
 	json_object_set_new(o, "delivery", json_pack("{s:s, s:o, s:s}", "state",
 	    delivery_names[c->delivery], "expires_at",
 	    c->delivery == DS_PENDING ? str_or_null(c->delivery_expires_at) :
-	    json_null(), "mode", api_delivery_mode_name(c)));
+	    json_null(), "mode", credential_delivery_mode_name(c)));
 	json_object_set_new(o, "rotated_from", str_or_null(c->rotated_from));
 	json_object_set_new(o, "rotated_to", str_or_null(c->rotated_to));
 	if (c->kind == KIND_LEGACY)
@@ -103,217 +83,18 @@ api_credential_json(const struct credential *c)
 	return o;
 }
 
-void
-api_credential_from_request(const struct request *r, struct credential *c)
-{
-	memset(c, 0, sizeof(*c));
-	crypto_random_id("cred_", c->id, sizeof(c->id));
-	kw_strlcpy(c->instance_id, r->instance_id, sizeof(c->instance_id));
-	c->kind = r->kind;
-	kw_strlcpy(c->owner_id, r->requester_id, sizeof(c->owner_id));
-	kw_strlcpy(c->request_id, r->id, sizeof(c->request_id));
-	kw_strlcpy(c->purpose, r->purpose, sizeof(c->purpose));
-	kw_strlcpy(c->name, r->integration.present ? r->integration.name :
-	    r->link, sizeof(c->name));
-	memcpy(c->scopes, r->scopes, sizeof(c->scopes));
-	c->nscopes = r->nscopes;
-	c->state = CS_PENDING;
-	kw_time_fmt(kw_now(), c->created_at, sizeof(c->created_at));
-	kw_strlcpy(c->external, "{}", sizeof(c->external));
-	c->delivery = DS_NOT_APPLICABLE;
-	c->delivery_mode = r->kind == KIND_API_TOKEN ? r->delivery_mode :
-	    DM_TOKEN;
-	/* the lifetime starts at issuance: expires_at is set then */
-	c->lifetime_days = r->lifetime_days;
-}
-
-int
-api_credential_external(struct credential *c, json_t *ids)
-{
-	char	*t;
-	int	 r = 0;
-
-	/* jansson writes the JSON: a value is a string, whatever it holds */
-	if (ids == NULL || !json_is_object(ids) || (t = json_dumps(ids,
-	    JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII)) == NULL) {
-		json_decref(ids);
-		return KW_ERR_NOMEM;
-	}
-	if (strlen(t) >= sizeof(c->external))
-		r = KW_ERR_VALIDATION;	/* never cut: a cut is not JSON */
-	else
-		kw_strlcpy(c->external, t, sizeof(c->external));
-	free(t);
-	json_decref(ids);
-	return r;
-}
-
-/* The associated data binding a sealed secret to its credential. */
-static void
-delivery_ad(const struct credential *c, char *out, size_t outsz)
-{
-	snprintf(out, outsz, "keywarden:credential:%s:delivery", c->id);
-}
-
-void
-api_credential_broker_ad(const struct credential *c, char *out, size_t outsz)
-{
-	snprintf(out, outsz, "keywarden:credential:%s:client_secret", c->id);
-}
-
-int
-api_credential_broker_seal(struct app *app, struct credential *c,
-    const char *secret)
-{
-	char	ad[128];
-	int	r;
-
-	api_credential_broker_ad(c, ad, sizeof(ad));
-	if ((r = crypto_seal(app->keys, ad, secret, strlen(secret),
-	    c->broker_sealed, sizeof(c->broker_sealed),
-	    &c->broker_sealed_len)) != 0)
-		return r;
-	return crypto_fingerprint(app->keys, secret, strlen(secret),
-	    c->fingerprint, sizeof(c->fingerprint));
-}
-
-/*
- * Set c->expires_at as it goes live: the lifetime from now, or the
- * instance's expiry when that comes first (a token Zendesk expires tells
- * the truth), but never later than the ceiling the intent may carry in
- * c->expires_at (a rotation's successor keeps its predecessor's expiry: a
- * rotation never extends access).
- */
-static void
-expiry_settle(struct credential *c, const char *instance_exp, time_t now)
-{
-	char	natural[KW_TIME_LEN + 1];
-	time_t	ceiling, t, inst;
-
-	kw_time_fmt(now + (time_t)c->lifetime_days * 86400, natural,
-	    sizeof(natural));
-	if (instance_exp != NULL && instance_exp[0] != '\0' &&
-	    kw_time_parse(instance_exp, &inst) == 0 &&
-	    inst < now + (time_t)c->lifetime_days * 86400)
-		kw_time_fmt(inst, natural, sizeof(natural));
-	if (c->expires_at[0] != '\0' &&
-	    kw_time_parse(c->expires_at, &ceiling) == 0 &&
-	    (kw_time_parse(natural, &t) != 0 || t > ceiling))
-		return;			/* the ceiling stands */
-	kw_strlcpy(c->expires_at, natural, sizeof(c->expires_at));
-}
-
-int
-api_credential_activate(struct app *app, struct credential *c,
-    const char *client_id, const char *secret, const char *expires_at)
-{
-	char		 ad[128], *payload = NULL;
-	const char	*why;
-	time_t		 now = kw_now();
-	json_t		*o;
-	int		 r;
-
-	/* pending -> active, the table's CE_ACTIVATE (a conflict otherwise) */
-	if ((r = policy_credential_step(c, CE_ACTIVATE, &why)) != 0)
-		return r;
-	/* a broker credential's client secret is kept, never delivered */
-	if (c->kind == KIND_API_TOKEN && c->delivery_mode == DM_BROKER) {
-		if ((r = api_credential_broker_seal(app, c, secret)) != 0)
-			return r;
-		kw_time_fmt(now, c->created_at, sizeof(c->created_at));
-		expiry_settle(c, NULL, now);
-		c->delivery = DS_NOT_APPLICABLE;
-		return 0;
-	}
-	/* an integration, or a client_secret delivery, is delivered as
-	 * identifier + secret */
-	if (c->kind == KIND_INTEGRATION || (c->kind == KIND_API_TOKEN &&
-	    c->delivery_mode == DM_CLIENT_SECRET)) {
-		o = json_pack("{s:s, s:s}", "client_id", client_id,
-		    "client_secret", secret);
-		payload = o ? json_dumps(o, JSON_COMPACT) : NULL;
-		json_decref(o);
-		if (payload == NULL)
-			return KW_ERR_NOMEM;
-	}
-	delivery_ad(c, ad, sizeof(ad));
-	r = crypto_seal(app->keys, ad, payload ? payload : secret,
-	    strlen(payload ? payload : secret), c->sealed, sizeof(c->sealed),
-	    &c->sealed_len);
-	if (r == 0)
-		r = crypto_fingerprint(app->keys, secret, strlen(secret),
-		    c->fingerprint, sizeof(c->fingerprint));
-	if (payload != NULL) {
-		kw_wipe(payload, strlen(payload));
-		free(payload);
-	}
-	if (r != 0)
-		return r;
-	kw_time_fmt(now, c->created_at, sizeof(c->created_at));
-	expiry_settle(c, expires_at, now);
-	c->delivery = DS_PENDING;
-	kw_time_fmt(now + app->cfg.delivery_window, c->delivery_expires_at,
-	    sizeof(c->delivery_expires_at));
-	return 0;
-}
-
-/* 1 if the caller is the current manager of c's owner: they see their
- * reports' credentials as they see their requests, and may revoke them. */
-static int
-is_owners_manager(struct http_req *rq, const struct credential *c)
-{
-	return c->owner_manager_id[0] != '\0' &&
-	    strcmp(c->owner_manager_id, api_me(rq)->id) == 0;
-}
-
-/*
- * Load credential id if the caller may see it (policy_may_see_credential:
- * the people who see its request); otherwise it is "not found".  *prov
- * says whether the caller is a provisioner of its instance.
- */
-static int
-load_visible(struct http_req *rq, struct store *st, const char *id,
-    struct credential *c, int *prov)
-{
-	const struct person	*me = api_me(rq);
-	struct store_viewer	 v;
-	struct instance		*in;
-	size_t			 i;
-	int			 r, seen;
-
-	if ((r = store_credential_get(st, id, c)) != 0)
-		return api_store_fail(rq, r, "credential", id);
-	if ((in = malloc(sizeof(*in))) == NULL)
-		return KW_ERR_NOMEM;
-	if ((r = store_instance_get(st, c->instance_id, in)) != 0) {
-		free(in);
-		return api_store_fail(rq, r, "credential", id);
-	}
-	for (*prov = 0, i = 0; i < in->nprovisioners; i++)
-		if (strcmp(in->provisioners[i].id, me->id) == 0)
-			*prov = 1;
-	policy_viewer(me, &v);
-	seen = policy_may_see_credential(&v, c, in);
-	kw_wipe(in, sizeof(*in));
-	free(in);
-	if (!seen)
-		return http_fail(rq, KW_ERR_NOT_FOUND, NULL,
-		    "no credential '%.64s'", id);
-	return 0;
-}
-
 int
 api_credentials_get(struct http_req *rq, struct http_resp *rs)
 {
 	struct credential	*c;
-	struct store		*st;
-	int			 r, prov;
+	struct actor		 a;
+	int			 r;
 
-	if ((st = api_store(rq)) == NULL)
-		return api_store_fail(rq, KW_ERR_UNAVAILABLE, "", "");
 	if ((c = malloc(sizeof(*c))) == NULL)
 		return KW_ERR_NOMEM;
-	if ((r = load_visible(rq, st, rq->params[0], c, &prov)) == 0)
+	api_actor(rq, &a);
+	if ((r = credential_get(rq->app, &a, rq->params[0], c,
+	    &rq->fail)) == 0)
 		rs->body = api_credential_json(c);
 	kw_wipe(c, sizeof(*c));
 	free(c);
@@ -413,255 +194,81 @@ api_credentials_list(struct http_req *rq, struct http_resp *rs)
 	return 0;
 }
 
-/* Destroy what is held for delivery. */
-static void
-drop_sealed(struct credential *c, enum delivery_state to)
-{
-	kw_wipe(c->sealed, sizeof(c->sealed));
-	c->sealed_len = 0;
-	c->delivery = to;
-}
-
 /*
- * The 410 of a reveal that comes too late, saying what works now: a
- * secret already revealed is replaced by rotating the credential (the
- * owner may, while it is active); one destroyed unread leaves a
- * credential that is being revoked, which rotation refuses, so a new
- * request (or a provisioner) is the way.
- */
-static int
-reveal_gone(struct http_req *rq, const struct credential *c)
-{
-	if (c->delivery == DS_DELIVERED && c->state == CS_ACTIVE)
-		return http_fail(rq, KW_ERR_GONE, NULL, "the secret of '%s' "
-		    "was already revealed, and it is shown only once. If you "
-		    "lost it, rotate the credential to get a new secret: "
-		    "keywarden credential rotate %s", c->id, c->id);
-	if (c->delivery == DS_DELIVERED)
-		return http_fail(rq, KW_ERR_GONE, NULL, "the secret of '%s' "
-		    "was already revealed, and the credential is no longer "
-		    "active: file a new request (keywarden request create) "
-		    "if you still need access", c->id);
-	return http_fail(rq, KW_ERR_GONE, NULL, "the delivery window of "
-	    "'%s' passed and its secret was destroyed unread; the credential "
-	    "is being revoked, so it cannot be rotated. File a new request "
-	    "(keywarden request create), or ask a provisioner of %s", c->id,
-	    c->instance_name);
-}
-
-/* Record a refused reveal (410), in its own transaction: the refusal
- * itself changed nothing. */
-static void
-audit_reveal_refused(struct http_req *rq, const struct credential *c)
-{
-	struct store *st;
-
-	if (core_write_begin(rq->app, &st) != 0)
-		return;
-	core_write_end(rq->app, api_audit(rq, st, "credential.reveal_refused",
-	    c->id, json_pack("{s:s, s:s, s:s}", "error", "gone", "delivery",
-	    c->delivery == DS_DELIVERED ? "delivered" : "expired",
-	    "fingerprint", c->fingerprint)));
-}
-
-/*
- * Reveal: the owner gets the secret exactly once.  The sealed copy is
- * destroyed and the delivery recorded in the same transaction, which
- * commits before the secret is sent: if it cannot be recorded, it is not
- * shown.
+ * Reveal: the owner gets the secret exactly once (core/credentials.h:
+ * the delivery is recorded before the secret is sent).
  */
 int
 api_credentials_reveal(struct http_req *rq, struct http_resp *rs)
 {
-	struct app		*app = rq->app;
-	struct credential	*c;
-	struct store		*st;
-	unsigned char		*pt = NULL;
-	char			 ad[128], now[KW_TIME_LEN + 1];
-	size_t			 ptlen = 0;
-	json_t			*secret = NULL;
-	int			 r, prov, window_passed = 0, gone = 0;
+	struct actor	 a;
+	json_t		*secret;
+	int		 r;
 
-	if ((c = malloc(sizeof(*c))) == NULL)
-		return KW_ERR_NOMEM;
-	if ((r = jv_known(rq, rq->body, (const char *const[]){ NULL })) != 0 ||
-	    (r = api_tx_begin(rq, &st)) != 0)
-		goto done;
-	if ((r = load_visible(rq, st, rq->params[0], c, &prov)) != 0)
-		goto out;
-	if (strcmp(c->owner_id, api_me(rq)->id) != 0) {
-		r = http_fail(rq, KW_ERR_FORBIDDEN, NULL,
-		    "only the credential's owner may reveal its secret");
-		goto out;
-	}
-	if (c->kind == KIND_API_TOKEN && c->delivery_mode == DM_BROKER) {
-		r = http_fail(rq, KW_ERR_CONFLICT, NULL, "credential '%.64s' "
-		    "is a broker credential: keywarden keeps its secret and "
-		    "never reveals it; ask for a short-lived access token "
-		    "instead (POST /v1/credentials/%.64s/access-token, or "
-		    "'keywarden credential token %.64s')", c->id, c->id, c->id);
-		goto out;
-	}
-	kw_time_fmt(kw_now(), now, sizeof(now));
-	if (c->delivery != DS_PENDING || c->sealed_len == 0 ||
-	    c->state != CS_ACTIVE) {
-		r = reveal_gone(rq, c);
-		gone = 1;
-		goto out;
-	}
-	if (strcmp(now, c->delivery_expires_at) >= 0) {
-		/* too late: destroy it now (the jobs revoke the credential) */
-		drop_sealed(c, DS_EXPIRED);
-		window_passed = 1;
-		if ((r = store_credential_update(st, c)) == 0)
-			r = api_audit(rq, st, "credential.delivery_expired",
-			    c->id, json_pack("{s:s}", "fingerprint",
-			    c->fingerprint));
-		goto out;
-	}
-	if ((pt = malloc(c->sealed_len)) == NULL) {
-		r = KW_ERR_NOMEM;
-		goto out;
-	}
-	delivery_ad(c, ad, sizeof(ad));
-	if ((r = crypto_open(app->keys, ad, c->sealed, c->sealed_len, pt,
-	    c->sealed_len, &ptlen)) != 0) {
-		r = http_fail(rq, KW_ERR_INTERNAL, NULL,
-		    "the sealed secret cannot be opened");
-		goto out;
-	}
-	secret = c->kind == KIND_INTEGRATION || (c->kind == KIND_API_TOKEN &&
-	    c->delivery_mode == DM_CLIENT_SECRET) ?
-	    json_loadb((const char *)pt, ptlen, 0, NULL) :
-	    json_pack("{s:s%}", "secret", (const char *)pt, ptlen);
-	if (secret == NULL) {
-		r = KW_ERR_INTERNAL;
-		goto out;
-	}
-	drop_sealed(c, DS_DELIVERED);
-	if ((r = store_credential_update(st, c)) != 0) {
-		r = api_store_fail(rq, r, "credential", c->id);
-		goto out;
-	}
-	r = api_audit(rq, st, "credential.reveal", c->id, json_pack("{s:s}",
-	    "fingerprint", c->fingerprint));
- out:
-	r = api_tx_end(rq, &st, r);
-	if (r == 0 && window_passed) {
-		r = reveal_gone(rq, c);
-		gone = 1;
-	}
-	if (gone)
-		audit_reveal_refused(rq, c);
-	if (r == 0) {
+	if ((r = jv_known(rq, rq->body, (const char *const[]){ NULL })) != 0)
+		return r;
+	api_actor(rq, &a);
+	if ((r = credential_reveal(rq->app, &a, rq->params[0], &secret,
+	    &rq->fail)) == 0)
 		rs->body = secret;
-		secret = NULL;
-	}
- done:
-	if (pt != NULL) {
-		kw_wipe(pt, c->sealed_len > ptlen ? c->sealed_len : ptlen);
-		free(pt);
-	}
-	json_decref(secret);
-	kw_wipe(c, sizeof(*c));
-	free(c);
 	return r;
-}
-
-int
-api_drop_intent(struct store *st, const struct request *r)
-{
-	struct credential	*c;
-	const char		*why;
-	int			 res = 0;
-
-	if (r->credential_id[0] == '\0')
-		return 0;
-	if ((c = malloc(sizeof(*c))) == NULL)
-		return KW_ERR_NOMEM;
-	/* a pending intent is abandoned (CE_ABANDON); anything else stays */
-	if (store_credential_get(st, r->credential_id, c) == 0 &&
-	    policy_credential_step(c, CE_ABANDON, &why) == 0) {
-		kw_time_fmt(kw_now(), c->revoked_at, sizeof(c->revoked_at));
-		kw_strlcpy(c->revoke_reason, "request withdrawn before issuance",
-		    sizeof(c->revoke_reason));
-		res = store_credential_update(st, c);
-	}
-	free(c);
-	return res;
-}
-
-/* Map issuance_revoke's outcome to the API's answer. */
-int
-api_revoke_fail(struct http_req *rq, int r, const char *id,
-    const struct provider_error *perr)
-{
-	switch (r) {
-	case 0:
-		return 0;
-	case KW_ERR_CONFLICT:
-		return http_fail(rq, r, NULL, "credential '%.64s' is not active "
-		    "(already revoked or expired, or still being issued)", id);
-	case KW_ERR_UPSTREAM:
-		rq->fail.details = json_pack("{s:I, s:s}", "status",
-		    (json_int_t)perr->status, "instance_error", perr->message);
-		return http_fail(rq, r, NULL, "the instance did not revoke "
-		    "credential '%.64s': %s; it stays active there until a "
-		    "retry succeeds (try again; reconciliation retries too), "
-		    "and its secret can no longer be revealed", id,
-		    perr->message);
-	case KW_ERR_UNRECORDED:
-		return http_fail(rq, KW_ERR_UNAVAILABLE, NULL, "credential "
-		    "'%.64s' was deleted on the instance, but keywarden could "
-		    "not record it yet; its secret can no longer be revealed "
-		    "and reconciliation (or a retried revocation) will "
-		    "complete the record", id);
-	default:
-		return api_store_fail(rq, r, "credential", id);
-	}
 }
 
 int
 api_credentials_revoke(struct http_req *rq, struct http_resp *rs)
 {
 	static const char *const fields[] = { "reason", NULL };
-	struct provider_error	 perr;
 	struct credential	*c;
-	struct store		*st;
+	struct actor		 a;
 	char			 reason[KW_COMMENT_MAX + 1] = "";
-	int			 r, prov;
+	int			 r;
 
-	if ((st = api_store(rq)) == NULL)
-		return api_store_fail(rq, KW_ERR_UNAVAILABLE, "", "");
 	if ((c = malloc(sizeof(*c))) == NULL)
 		return KW_ERR_NOMEM;
 	if ((r = jv_known(rq, rq->body, fields)) != 0 ||
 	    (r = jv_str(rq, rq->body, "reason", JV_NULLABLE, KW_COMMENT_MAX,
-	    reason, sizeof(reason), NULL)) != 0 ||
-	    (r = load_visible(rq, st, rq->params[0], c, &prov)) != 0)
+	    reason, sizeof(reason), NULL)) != 0)
 		goto out;
-	if (strcmp(c->owner_id, api_me(rq)->id) != 0 && !prov &&
-	    !is_owners_manager(rq, c) && !api_has_role(rq, ROLE_ADMIN)) {
-		r = http_fail(rq, KW_ERR_FORBIDDEN, NULL, "only the owner, "
-		    "the owner's manager, a provisioner of the instance or an "
-		    "admin may revoke");
-		goto out;
-	}
-	if (c->kind == KIND_LEGACY) {
-		r = http_fail(rq, KW_ERR_CONFLICT, NULL, "'%.64s' is a legacy "
-		    "Zendesk API token: keywarden tracks it but cannot revoke "
-		    "it; delete it on Zendesk, then sync the instance", c->id);
-		goto out;
-	}
-	if (reason[0] == '\0')
-		snprintf(reason, sizeof(reason), "revoked by %s",
-		    api_me(rq)->email);
-	r = issuance_revoke(rq->app, st, api_me(rq)->email, c->id, reason,
-	    &perr);
-	if ((r = api_revoke_fail(rq, r, c->id, &perr)) == 0 &&
-	    (r = store_credential_get(st, c->id, c)) == 0)
+	api_actor(rq, &a);
+	if ((r = credential_revoke(rq->app, &a, rq->params[0], reason, c,
+	    &rq->fail)) == 0)
 		rs->body = api_credential_json(c);
  out:
+	kw_wipe(c, sizeof(*c));
+	free(c);
+	return r;
+}
+
+/* POST /v1/credentials/{id}/link-replacement {"replacement_id"}: a
+ * legacy token is linked to the keywarden credential that replaces it
+ * (null unlinks). */
+int
+api_credentials_link(struct http_req *rq, struct http_resp *rs)
+{
+	static const char *const fields[] = { "replacement_id", NULL };
+	struct credential	*c;
+	struct actor		 a;
+	char			 rid[KW_ID_MAX + 1] = "";
+	json_t			*o;
+	int			 r;
+
+	if ((r = jv_known(rq, rq->body, fields)) != 0 ||
+	    (r = jv_str(rq, rq->body, "replacement_id", JV_REQUIRED |
+	    JV_NULLABLE, KW_ID_MAX, rid, sizeof(rid), NULL)) != 0)
+		return r;
+	if ((c = malloc(sizeof(*c))) == NULL)
+		return KW_ERR_NOMEM;
+	api_actor(rq, &a);
+	if ((r = credential_link(rq->app, &a, rq->params[0], rid, c,
+	    &rq->fail)) == 0) {
+		if ((o = api_credential_json(c)) == NULL)
+			r = KW_ERR_NOMEM;
+		else {
+			json_object_set_new(o, "replacement_id",
+			    str_or_null(c->replacement_id));
+			rs->body = o;
+		}
+	}
 	kw_wipe(c, sizeof(*c));
 	free(c);
 	return r;

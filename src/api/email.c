@@ -64,7 +64,8 @@ settings_parse(struct http_req *rq, struct store *st, json_t *b,
 		    "allowed in SMTP credentials");
 	if (!pw_here && s->username[0] != '\0' &&
 	    (old = calloc(1, sizeof(*old))) != NULL) {
-		if (email_settings_load(rq->app, st, old) == 0 &&
+		if (email_settings_load(((struct app *)rq->app)->keys, st,
+		    old) == 0 &&
 		    strcmp(old->username, s->username) == 0)
 			memcpy(s->password, old->password, sizeof(s->password));
 		email_settings_wipe(old);
@@ -96,7 +97,7 @@ api_settings_email_put(struct http_req *rq, struct http_resp *rs)
 	if (s->password[0] != '\0' && (r = crypto_fingerprint(app->keys,
 	    s->password, strlen(s->password), fp, sizeof(fp))) != 0)
 		goto out;
-	if ((r = email_settings_save(app, st, s)) != 0) {
+	if ((r = email_settings_save(app->keys, st, s)) != 0) {
 		r = api_store_fail(rq, r, "setting", EMAIL_SETTING_KEY);
 		goto out;
 	}
@@ -129,7 +130,7 @@ api_settings_email_get(struct http_req *rq, struct http_resp *rs)
 		return api_store_fail(rq, KW_ERR_UNAVAILABLE, "", "");
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return KW_ERR_NOMEM;
-	r = email_settings_load(rq->app, st, s);
+	r = email_settings_load(((struct app *)rq->app)->keys, st, s);
 	if (r == 0)
 		rs->body = settings_json(s);
 	else if (r == KW_ERR_NOT_FOUND)

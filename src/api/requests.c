@@ -11,13 +11,15 @@
 
 #include "kw.h"
 #include "api/api.h"
-#include "api/issuance.h"
+#include "core/issuance.h"
 #include "api/valid.h"
+#include "core/credentials.h"
 #include "crypto/crypto.h"
 #include "notify/notify.h"
 #include "ticker.h"
 #include "policy/visibility.h"
 #include "policy/workflow.h"
+#include "provider/provider.h"
 #include "util/util.h"
 
 static const char *const request_fields[] = {
@@ -80,7 +82,7 @@ api_request_json(const struct request *r)
 	json_object_set_new(o, "integration", integ);
 	json_object_set_new(o, "credential_id", str_or_null(r->credential_id));
 	json_object_set_new(o, "delivery", json_string(r->kind ==
-	    KIND_API_TOKEN ? api_delivery_modes[r->delivery_mode] :
+	    KIND_API_TOKEN ? credential_delivery_modes[r->delivery_mode] :
 	    "integration"));
 	json_object_set_new(o, "created_at", json_string(r->created_at));
 	json_object_set_new(o, "updated_at", json_string(r->updated_at));
@@ -308,8 +310,8 @@ delivery_resolve(struct http_req *rq, json_t *b, const struct instance *in,
 {
 	int	mode = 0, here = 0, res, manual;
 
-	if ((res = jv_enum(rq, b, "delivery", JV_NULLABLE, api_delivery_modes,
-	    &mode, &here)) != 0)
+	if ((res = jv_enum(rq, b, "delivery", JV_NULLABLE,
+	    credential_delivery_modes, &mode, &here)) != 0)
 		return res;
 	here = here && !json_is_null(json_object_get(b, "delivery"));
 	if (r->kind != KIND_API_TOKEN) {
@@ -327,12 +329,12 @@ delivery_resolve(struct http_req *rq, json_t *b, const struct instance *in,
 	if (manual && mode != DM_TOKEN)
 		return http_fail(rq, KW_ERR_POLICY, NULL, "instance %s issues "
 		    "by hand: it can deliver only \"token\", not \"%s\"",
-		    in->name, api_delivery_modes[mode]);
+		    in->name, credential_delivery_modes[mode]);
 	if (in->allowed_deliveries != 0 &&
 	    !(in->allowed_deliveries & (1u << mode)))
 		return http_fail(rq, KW_ERR_POLICY, NULL, "instance %s does not "
 		    "allow delivery \"%s\"", in->name,
-		    api_delivery_modes[mode]);
+		    credential_delivery_modes[mode]);
 	r->delivery_mode = (enum delivery_mode)mode;
 	return 0;
 }
@@ -361,6 +363,7 @@ check_filing(struct http_req *rq, struct store *st, const char *instance,
 	fl.requester_active = me->active;
 	fl.requester_has_manager = me->manager_id[0] != '\0';
 	fl.direct = direct;
+	fl.syntax = provider_scopes(in->provider);
 	if (policy_check_filing(in, &fl, why, sizeof(why)) != 0)
 		return http_fail(rq, KW_ERR_POLICY, fl.field, "%s", why);
 	return delivery_resolve(rq, rq->body, in, r);
@@ -406,11 +409,12 @@ api_requests_create(struct http_req *rq, struct http_resp *rs)
 	    "{s:s, s:s, s:i, s:s, s:s}", "instance", in.name, "kind",
 	    kinds[r->kind], "lifetime_days", r->lifetime_days, "link",
 	    r->link, "delivery", r->kind == KIND_API_TOKEN ?
-	    api_delivery_modes[r->delivery_mode] : "integration"))) != 0)
+	    credential_delivery_modes[r->delivery_mode] : "integration"))) != 0)
 		goto out;
 	/* the answer and the manager's message show names: read it back */
 	if ((res = store_request_get(st, r->id, r)) == 0)
-		res = notify_request(app, st, NE_REQUEST_CREATED, r, NULL);
+		res = notify_request(&app->notify, st, NE_REQUEST_CREATED, r,
+		    NULL);
  out:
 	res = api_tx_end(rq, &st, res);
 	if (res == 0) {
@@ -632,7 +636,7 @@ credential_intent(struct http_req *rq, struct store *st, struct request *r)
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return KW_ERR_NOMEM;
-	api_credential_from_request(r, c);
+	credential_from_request(r, c);
 	kw_strlcpy(r->credential_id, c->id, sizeof(r->credential_id));
 	if ((res = store_credential_insert(st, c)) != 0)
 		res = api_store_fail(rq, res, "credential", c->id);
@@ -676,14 +680,14 @@ fulfil(struct http_req *rq, struct store *st, struct request *r,
 		goto out;
 	}
 	if (d->external_id[0] != '\0' &&
-	    (res = api_credential_external(c, json_pack("{s:s}",
+	    (res = credential_external(c, json_pack("{s:s}",
 	    "external_id", d->external_id))) != 0) {
 		if (res == KW_ERR_VALIDATION)
 			res = http_fail(rq, res, "external_id", "'external_id' "
 			    "is too long once written as JSON");
 		goto out;
 	}
-	if ((res = api_credential_activate(rq->app, c, d->external_id,
+	if ((res = credential_activate(rq->app, c, d->external_id,
 	    d->secret, NULL)) != 0 ||
 	    (res = store_credential_update(st, c)) != 0) {
 		res = api_store_fail(rq, res, "credential", c->id);
@@ -707,9 +711,11 @@ static int
 issue_now(struct http_req *rq, struct store *st, const char *request_id)
 {
 	struct issuance_outcome	o;
+	struct actor		a;
 	int			res;
 
-	res = issuance_run(rq->app, st, api_me(rq)->email, request_id, NULL, &o);
+	api_actor(rq, &a);
+	res = issuance_run(rq->app, st, &a, request_id, NULL, &o);
 	if (res != 0)
 		return http_fail(rq, KW_ERR_UNAVAILABLE, NULL, "the approval "
 		    "is recorded but the outcome of the issuance could not be "
@@ -783,7 +789,7 @@ api_request_act(struct http_req *rq, const char *id, int action,
 	if (res == 0 && a == RA_FULFIL)
 		res = fulfil(rq, st, r, d, details);
 	if (res == 0 && a == RA_WITHDRAW)
-		res = api_drop_intent(st, r);
+		res = credential_drop_intent(st, r);
 	if (res != 0)
 		goto out;
 	kw_time_fmt(kw_now(), r->updated_at, sizeof(r->updated_at));
@@ -807,7 +813,8 @@ api_request_act(struct http_req *rq, const char *id, int action,
 			free(c);
 			c = NULL;
 		}
-		res = notify_request(rq->app, st, events[to], r, c);
+		res = notify_request(&((struct app *)rq->app)->notify, st,
+		    events[to], r, c);
 	}
  out:
 	res = api_tx_end(rq, &st, res);
@@ -960,7 +967,7 @@ api_credentials_create(struct http_req *rq, struct http_resp *rs)
 	kw_time_fmt(now, r->created_at, sizeof(r->created_at));
 	kw_strlcpy(r->updated_at, r->created_at, sizeof(r->updated_at));
 	kw_strlcpy(r->expires_at, r->created_at, sizeof(r->expires_at));
-	api_credential_from_request(r, c);
+	credential_from_request(r, c);
 	kw_strlcpy(r->credential_id, c->id, sizeof(r->credential_id));
 	if ((res = store_request_insert(st, r)) != 0 ||
 	    (res = api_history_add(st, r->id, me->email, "created",
@@ -972,7 +979,7 @@ api_credentials_create(struct http_req *rq, struct http_resp *rs)
 	res = api_audit(rq, st, "credential.create_direct", c->id, json_pack(
 	    "{s:s, s:s, s:s, s:s, s:s}", "instance", in.name, "purpose",
 	    purposes[purpose], "link", r->link, "request_id", r->id,
-	    "delivery", api_delivery_modes[r->delivery_mode]));
+	    "delivery", credential_delivery_modes[r->delivery_mode]));
  out:
 	res = api_tx_end(rq, &st, res);
 	if (res == 0 && r->state == RS_ISSUING)
@@ -1034,6 +1041,7 @@ rotation_allowed(struct http_req *rq, struct store *st,
 	fl.lifetime_days = (int)((*until - now + 86399) / 86400);
 	fl.requester_active = 1;	/* checked above, as a conflict */
 	fl.direct = 1;			/* approved already: no manager */
+	fl.syntax = provider_scopes(in->provider);
 	if (policy_check_filing(in, &fl, why, sizeof(why)) != 0)
 		return http_fail(rq, KW_ERR_POLICY, NULL, "%s: the instance's "
 		    "policy no longer allows what '%.64s' holds; file a new "
@@ -1072,7 +1080,7 @@ rotation_prepare(struct http_req *rq, struct store *st, struct credential *old,
 	kw_time_fmt(now, r->created_at, sizeof(r->created_at));
 	kw_strlcpy(r->updated_at, r->created_at, sizeof(r->updated_at));
 	kw_strlcpy(r->expires_at, r->created_at, sizeof(r->expires_at));
-	api_credential_from_request(r, c);
+	credential_from_request(r, c);
 	kw_time_fmt(until, c->expires_at, sizeof(c->expires_at)); /* ceiling */
 	kw_strlcpy(c->name, old->name, sizeof(c->name));
 	kw_strlcpy(c->rotated_from, old->id, sizeof(c->rotated_from));
@@ -1140,10 +1148,11 @@ static int
 rotate_in_place(struct http_req *rq, struct store *st, const char *id)
 {
 	struct provider_error	perr;
+	struct actor		a;
 	int			res;
 
-	res = issuance_rotate_broker(rq->app, st, api_me(rq)->email, id,
-	    &perr);
+	api_actor(rq, &a);
+	res = issuance_rotate_broker(rq->app, st, &a, id, &perr);
 	switch (res) {
 	case 0:
 		return 0;

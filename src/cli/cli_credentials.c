@@ -404,8 +404,8 @@ static const struct cli_verb cred_verbs[] = {
 	    "and rotated_from); the old credential stays active for the "
 	    "instance's grace period.", NULL },
 	{ "token", "ID", "POST", "/v1/credentials/{}/access-token",
-	    FIELDS(cred_token_f), 0, NULL, "Print a short-lived Zendesk "
-	    "access token of a broker credential alone on stdout (--ttl "
+	    FIELDS(cred_token_f), 0, NULL, "Print a short-lived access "
+	    "token (the instance's) of a broker credential alone on stdout (--ttl "
 	    "30m); works with a token bound to the credential.",
 	    cred_token_run },
 	{ "exec", "ID", "POST", "/v1/credentials/{}/access-token",

@@ -1,7 +1,7 @@
 /*
  * cli_report.c — `keywarden report ...`: reports the server computes,
  * shown as tables.  The migration report lists each instance's legacy
- * API tokens with the date Zendesk deactivates them and the keywarden
+ * API tokens with the date the SaaS deactivates them and the keywarden
  * credential that replaces them.  See API.md, "Lifecycle".
  */
 #include <string.h>
@@ -102,13 +102,19 @@ report_instance_render(struct buf *out, json_t *sec)
 static void
 report_migration_render(struct buf *out, json_t *answer)
 {
-	json_t	*sec;
+	json_t	*sec, *saas;
 	size_t	 i;
 
-	buf_addstr(out, "Zendesk switches every legacy API token off on ");
+	/* the server's text: shown through the escaping path */
+	if (json_is_string(saas = json_object_get(answer, "provider")))
+		cli_add_value(out, saas);
+	else
+		buf_addstr(out, "The SaaS");
+	buf_addstr(out, " switches every legacy API token off on ");
 	cli_add_value(out, json_object_get(answer, "shutdown"));
-	buf_addstr(out, "; an unused one is deactivated 30 days after its "
-	    "last use.\n");
+	buf_addstr(out, "; an unused one is deactivated ");
+	cli_add_value(out, json_object_get(answer, "idle_days"));
+	buf_addstr(out, " days after its last use.\n");
 	json_array_foreach(json_object_get(answer, "instances"), i, sec) {
 		buf_addstr(out, "\n");
 		report_instance_render(out, sec);

@@ -312,7 +312,8 @@ rv_add_items(struct cli_bulk *b, json_t *answer)
 		if (!json_is_string(id) || (json_is_string(st) &&
 		    strcmp(json_string_value(st), "active") != 0))
 			continue;
-		/* legacy API tokens are tracked, not held: Zendesk revokes them */
+		/* legacy API tokens are tracked, not held: the SaaS revokes
+		 * them */
 		if (json_is_string(json_object_get(item, "kind")) &&
 		    strcmp(json_string_value(json_object_get(item, "kind")),
 		    "legacy_api_token") == 0)

@@ -10,7 +10,7 @@
 
 #include "kw.h"
 #include "log.h"
-#include "api/api.h"
+#include "core/instances.h"
 #include "core/startup.h"
 #include "audit/audit.h"
 #include "crypto/crypto.h"
@@ -85,7 +85,7 @@ probe_instance(const struct instance *in, void *arg)
 		return 0;
 	p->tried = 1;
 	kw_strlcpy(p->name, in->name, sizeof(p->name));
-	p->r = api_instance_bot_token(p->app, in, tok, sizeof(tok));
+	p->r = instance_bot_token(p->app, in, tok, sizeof(tok));
 	kw_wipe(tok, sizeof(tok));
 	return 1;	/* one is proof enough */
 }

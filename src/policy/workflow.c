@@ -404,10 +404,16 @@ policy_check_filing(const struct instance *in, struct filing *f,
 		return KW_ERR_POLICY;
 	}
 	for (i = 0; i < f->nscopes; i++) {
-		if (!policy_scope_valid(f->scopes[i])) {
-			snprintf(why, whysz, "'%.64s' is not a Zendesk scope "
-			    "(read, write, impersonate or <resource>:read|write)",
-			    f->scopes[i]);
+		if (f->syntax == NULL) {
+			snprintf(why, whysz, "instance '%s' has provider "
+			    "'%.32s', whose scopes keywarden does not know",
+			    in->name, in->provider);
+			f->field = "scopes";
+			return KW_ERR_POLICY;
+		}
+		if (!policy_scope_valid(f->syntax, f->scopes[i])) {
+			snprintf(why, whysz, "'%.64s' is not a %s (%s)",
+			    f->scopes[i], f->syntax->noun, f->syntax->help);
 			f->field = "scopes";
 			return KW_ERR_POLICY;
 		}

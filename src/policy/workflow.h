@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "policy/scope.h"
 #include "store/store.h"
 
 /*
@@ -142,6 +143,9 @@ struct filing {
 	enum cred_kind	 kind;
 	size_t		 nscopes;
 	const char	(*scopes)[KW_SCOPE_MAX + 1];
+	/* the instance's provider's scope syntax (provider_scopes());
+	 * NULL: a provider keywarden does not know, no scope is valid */
+	const struct scope_syntax *syntax;
 	int		 lifetime_days;
 	int		 requester_active;
 	int		 requester_has_manager;

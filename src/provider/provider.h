@@ -1,10 +1,12 @@
 /*
  * provider.h — what keywarden needs from a SaaS instance, one table of
  * functions per SaaS (zendesk.c first), chosen by the instance's
- * "provider".  Every call goes through net/ (TLS on, timeouts, size cap,
- * no redirects) as the instance's Integration bot, and retries on its
- * own: 429 after Retry-After, 5xx and timeouts with bounded exponential
- * backoff; 4xx fail at once.
+ * "provider" through the registry (provider.c): the calls, the SaaS's
+ * scope syntax and the facts of its classic API tokens.  Nothing outside
+ * provider/ names a SaaS.  Every call goes through net/ (TLS on,
+ * timeouts, size cap, no redirects) as the instance's Integration bot,
+ * and retries on its own: 429 after Retry-After, 5xx and timeouts with
+ * bounded exponential backoff; 4xx fail at once.
  */
 #ifndef KW_PROVIDER_H
 #define KW_PROVIDER_H
@@ -12,11 +14,13 @@
 #include <stddef.h>
 
 #include "limits.h"
+#include "policy/scope.h"
 #include "store/store.h"
 
 #define PROVIDER_ID_MAX		32	/* an instance-side id, as text */
 #define PROVIDER_IDENT_MAX	128	/* an OAuth client identifier */
 #define PROVIDER_MSG_MAX	256
+#define PROVIDER_COUNT_MAX	16	/* providers in the registry */
 
 /* Where to call and as whom; everything borrowed. */
 struct provider_target {
@@ -105,9 +109,35 @@ typedef int (*provider_client_cb)(const struct provider_client *, void *);
 typedef int (*provider_token_cb)(const struct provider_token *, void *);
 typedef int (*provider_legacy_cb)(const struct provider_legacy *, void *);
 
-/* All return 0 or KW_ERR_UPSTREAM (with *err filled), KW_ERR_NOMEM. */
+/*
+ * The SaaS's classic API tokens (keywarden's legacy credentials): when
+ * they end, and when its OAuth tokens started expiring.  Times are RFC
+ * 3339 UTC, dates YYYY-MM-DD.
+ */
+struct provider_legacy_facts {
+	const char	*shutdown;	/* every legacy token is switched off */
+	int		 idle_days;	/* unused this long: deactivated */
+	const char	*key_prefix;	/* external key: + the token's id */
+	/* the name of the token's creation time in the credential's
+	 * "external" JSON */
+	const char	*created_key;
+	/* OAuth clients created from this time get expiring tokens; older
+	 * ones must adopt the refresh flow by refresh_deadline */
+	const char	*expiring_clients_from;
+	const char	*refresh_deadline;
+};
+
+/* The calls return 0 or KW_ERR_UPSTREAM (with *err filled), KW_ERR_NOMEM. */
 struct provider_ops {
-	const char *name;
+	const char *name;		/* the instance's "provider" */
+	const char *title;		/* the SaaS as people call it */
+	const struct scope_syntax *scopes;	/* its OAuth scopes */
+	/* NULL: the SaaS has no classic API tokens to track */
+	const struct provider_legacy_facts *legacy;
+	/* What the SaaS itself allows; keywarden's own bounds (limits.h)
+	 * lie within them for every provider (test_provider checks). */
+	long	 access_ttl_min, access_ttl_max; /* a grant's, in seconds */
+	long	 legacy_listed_max;	/* legacy tokens an instance holds */
 	/* Mint a credential.  On failure nothing is left on the instance
 	 * (what was made is deleted again, as far as the instance lets). */
 	int	(*issue)(const struct provider_target *, const struct issue_spec *,
@@ -153,6 +183,12 @@ struct provider_ops {
 
 /* The provider called name, or NULL. */
 const struct provider_ops *provider_find(const char *name);
+/* The i-th provider of the registry (0 first), NULL past the last. */
+const struct provider_ops *provider_at(size_t i);
+/* The provider of an instance created without one. */
+const struct provider_ops *provider_default(void);
+/* The scope syntax of the provider called name, or NULL. */
+const struct scope_syntax *provider_scopes(const char *name);
 
 extern const struct provider_ops provider_zendesk;
 

@@ -25,13 +25,61 @@
 #define ZD_BACKOFF_MAX_MS	5000
 #define ZD_URL_MAX		(KW_URL_MAX + 256)
 
-const struct provider_ops *
-provider_find(const char *name)
+/* ---- scopes ---- */
+
+#define ZD_MODE_READ	0x1
+#define ZD_MODE_WRITE	0x2
+
+/* Zendesk's OAuth scope resources and their access modes. */
+static const struct {
+	const char	*resource;
+	int		 modes;
+} resources[] = {
+	{ "tickets",		ZD_MODE_READ | ZD_MODE_WRITE },
+	{ "users",		ZD_MODE_READ | ZD_MODE_WRITE },
+	{ "auditlogs",		ZD_MODE_READ },
+	{ "organizations",	ZD_MODE_READ | ZD_MODE_WRITE },
+	{ "hc",			ZD_MODE_READ | ZD_MODE_WRITE },
+	{ "apps",		ZD_MODE_READ | ZD_MODE_WRITE },
+	{ "triggers",		ZD_MODE_READ | ZD_MODE_WRITE },
+	{ "automations",	ZD_MODE_READ | ZD_MODE_WRITE },
+	{ "targets",		ZD_MODE_READ | ZD_MODE_WRITE },
+	{ "webhooks",		ZD_MODE_READ | ZD_MODE_WRITE },
+	{ "macros",		ZD_MODE_READ | ZD_MODE_WRITE },
+	{ "requests",		ZD_MODE_READ | ZD_MODE_WRITE },
+	{ "satisfaction_ratings", ZD_MODE_READ | ZD_MODE_WRITE },
+	{ "dynamic_content",	ZD_MODE_READ | ZD_MODE_WRITE },
+	{ "any_channel",	ZD_MODE_WRITE },
+	{ "web_widget",		ZD_MODE_WRITE },
+};
+
+static int
+zd_scope_valid(const char *s)
 {
-	if (strcmp(name, provider_zendesk.name) == 0)
-		return &provider_zendesk;
-	return NULL;
+	const char	*colon;
+	size_t		 i, n;
+	int		 mode;
+
+	if (strcmp(s, "read") == 0 || strcmp(s, "write") == 0 ||
+	    strcmp(s, "impersonate") == 0)
+		return 1;
+	if ((colon = strchr(s, ':')) == NULL)
+		return 0;
+	if (strcmp(colon + 1, "read") == 0)
+		mode = ZD_MODE_READ;
+	else if (strcmp(colon + 1, "write") == 0)
+		mode = ZD_MODE_WRITE;
+	else
+		return 0;
+	n = (size_t)(colon - s);
+	for (i = 0; i < KW_NELEM(resources); i++)
+		if (strlen(resources[i].resource) == n &&
+		    strncmp(resources[i].resource, s, n) == 0)
+			return (resources[i].modes & mode) != 0;
+	return 0;
 }
+
+/* ---- calls ---- */
 
 static void
 sleep_ms(long ms)
@@ -691,8 +739,30 @@ zd_adopt(const struct provider_target *t, const struct issue_spec *s,
 	return zd_create_token(t, s, res, err);
 }
 
+static const struct scope_syntax zd_scopes = {
+	.noun = "Zendesk scope",
+	.help = "read, write, impersonate or <resource>:read|write",
+	.valid = zd_scope_valid,
+};
+
+/* Classic API tokens (ZENDESK.md, "Token lifetimes"). */
+static const struct provider_legacy_facts zd_legacy = {
+	.shutdown = "2027-04-30T00:00:00Z",
+	.idle_days = 30,
+	.key_prefix = "api_token:",
+	.created_key = "zendesk_created_at",
+	.expiring_clients_from = "2026-04-30T00:00:00Z",
+	.refresh_deadline = "2027-04-01",
+};
+
 const struct provider_ops provider_zendesk = {
 	.name = "zendesk",
+	.title = "Zendesk",
+	.scopes = &zd_scopes,
+	.legacy = &zd_legacy,
+	.access_ttl_min = 300,
+	.access_ttl_max = 172800,	/* 48 h */
+	.legacy_listed_max = 2048,
 	.issue = zd_issue,
 	.adopt = zd_adopt,
 	.revoke = zd_revoke,

@@ -114,7 +114,7 @@ struct instance {
 	char		bot_client_id[KW_CLIENT_IDENT_MAX + 1];	/* "" = the
 						   bot is a static token */
 	char		bot_expires_at[KW_TIME_LEN + 1];	/* static token
-						   Zendesk expires; "" */
+						   the SaaS expires; "" */
 	char		bot_email[KW_EMAIL_MAX + 1];	/* "" = none */
 	size_t		bot_sealed_len;			/* 0 = none */
 	unsigned char	bot_sealed[KW_SEALED_MAX];	/* never returned */

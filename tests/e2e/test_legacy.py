@@ -315,6 +315,8 @@ class Report(Base):
     def test_dates_and_summary(self):
         rep = self.report()
         self.assertEqual(rep["shutdown"], SHUTDOWN)
+        self.assertEqual(rep["provider"], "Zendesk")
+        self.assertEqual(rep["idle_days"], 30)
         self.assertEqual(rep["generated_at"], NOW)
         sec = self.section(rep)
         tokens = {t["api_token_id"]: t for t in sec["tokens"]}
@@ -501,6 +503,10 @@ class Cli(Base):
         r = self.kw("report", "migration")
         self.assertEqual(r.returncode, 0, r.stderr)
         lines = r.stdout.splitlines()
+        # the headline comes from the server: the instance's provider
+        self.assertIn("Zendesk switches every legacy API token off on "
+                      "2027-04-30T00:00:00Z; an unused one is deactivated "
+                      "30 days after its last use.", lines)
         self.assertIn("instance global", lines)
         [head] = [ln for ln in lines if ln.startswith("NAME")]
         for col in ("API TOKEN ID", "ACTIVE", "LAST USED",

@@ -933,7 +933,8 @@ class LegacyWarnings(Base):
             self.assertIsNone(block_error(m))
             self.assertLessEqual(len(m["blocks"]), MAX_BLOCKS)
             texts = section_texts(m)
-            self.assertIn("%d legacy" % n, texts[0])
+            # the SaaS named by the instance's provider
+            self.assertIn("%d legacy Zendesk API tokens" % n, texts[0])
             shown = [t for t in texts if "zap " in t]
             self.assertEqual(len(shown), MAX_BLOCKS - 2)
             self.assertIn("and %d more" % (n - len(shown)), texts[-1])

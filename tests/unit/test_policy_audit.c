@@ -25,16 +25,22 @@
 #include "audit/audit.h"
 #include "crypto/crypto.h"
 #include "policy/scope.h"
+#include "provider/provider.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/util.h"
 
 /* ---- scopes ----------------------------------------------------------- */
 
+/* The scope syntax of the registry's Zendesk provider, through policy. */
 static int
 scope_ok(const char *s)
 {
-	return policy_scope_valid(s);
+	const struct scope_syntax *syntax = provider_scopes("zendesk");
+
+	assert_non_null(syntax);
+	assert_ptr_equal(syntax, provider_find("zendesk")->scopes);
+	return policy_scope_valid(syntax, s);
 }
 
 #define EXPECT_SCOPES(want, list) do {					\

@@ -15,6 +15,7 @@
 
 #include "kw.h"
 #include "policy/workflow.h"
+#include "provider/provider.h"
 
 enum actor { REQUESTER, MANAGER, REVIEWER, MANAGER_APPROVER_PROV,
 	REQUESTER_PROV, OUTSIDER, DIRECT_REQUESTER, SYSTEM, ACTOR__COUNT };
@@ -273,6 +274,7 @@ filing(enum cred_kind kind, size_t nscopes, int lifetime)
 	f.kind = kind;
 	f.nscopes = nscopes;
 	f.scopes = (const char (*)[KW_SCOPE_MAX + 1])scopes;
+	f.syntax = provider_scopes("zendesk");	/* as the door looks it up */
 	f.lifetime_days = lifetime;
 	f.requester_active = 1;
 	f.requester_has_manager = 1;
@@ -320,6 +322,16 @@ filing_rules(void **state)
 	assert_int_equal(policy_check_filing(&in_global, &f, why, sizeof(why)),
 	    KW_ERR_POLICY);
 	assert_non_null(strstr(why, "not a Zendesk scope"));
+	/* a provider keywarden does not know has no valid scope */
+	strcpy(in_global.provider, "unknown");
+	strcpy(scopes[1], "tickets:read");
+	f.syntax = provider_scopes(in_global.provider);
+	assert_null(f.syntax);
+	assert_int_equal(policy_check_filing(&in_global, &f, why, sizeof(why)),
+	    KW_ERR_POLICY);
+	assert_non_null(strstr(why, "'unknown'"));
+	assert_string_equal(f.field, "scopes");
+	in_global.provider[0] = '\0';
 	f = filing(KIND_API_TOKEN, 1, 91);
 	assert_int_equal(policy_check_filing(&in_global, &f, why, sizeof(why)),
 	    KW_ERR_POLICY);

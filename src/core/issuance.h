@@ -8,10 +8,10 @@
  * between, reconciliation finishes or removes: a keywarden-<id> client
  * with an intent is adopted, one without a record is deleted.
  */
-#ifndef KW_API_ISSUANCE_H
-#define KW_API_ISSUANCE_H
+#ifndef KW_CORE_ISSUANCE_H
+#define KW_CORE_ISSUANCE_H
 
-#include "api/api.h"
+#include "core/app.h"
 #include "provider/provider.h"
 
 struct issuance_outcome {
@@ -51,26 +51,27 @@ int	 issuance_automatic(const struct instance *in);
  * pending) and record the outcome: issued, or failed with the instance's
  * error in the request's history.  adopt_client_id, when not NULL, is
  * the instance's id of a client that already exists for it (found by
- * reconciliation).  actor names who/what caused it in the audit log.
+ * reconciliation).  a is who/what caused it (the audit log's actor).
  * Returns 0 when the outcome was recorded (see out->issued), or a store
  * error (the request then stays `issuing` for reconciliation).
  */
-int	 issuance_run(struct app *app, struct store *st, const char *actor,
+int	 issuance_run(struct app *app, struct store *st, const struct actor *a,
 	    const char *request_id, const char *adopt_client_id,
 	    struct issuance_outcome *out);
 
 /*
  * Revoke credential id: on the instance first (when it lives there),
  * then in the store with its audit event.  KW_ERR_CONFLICT when it is not
- * active or is a legacy token (those are revoked on Zendesk itself),
+ * active or is a legacy token (those are revoked on the SaaS itself),
  * KW_ERR_UPSTREAM (perr filled) when the instance refused or
  * could not be reached: the credential then stays active.
  */
-int	 issuance_revoke(struct app *app, struct store *st, const char *actor,
-	    const char *id, const char *reason, struct provider_error *perr);
+int	 issuance_revoke(struct app *app, struct store *st,
+	    const struct actor *a, const char *id, const char *reason,
+	    struct provider_error *perr);
 
 /* The same, ending the credential as `to` (CS_REVOKED or CS_EXPIRED). */
-int	 issuance_end(struct app *app, struct store *st, const char *actor,
+int	 issuance_end(struct app *app, struct store *st, const struct actor *a,
 	    const char *id, enum cred_state to, const char *reason,
 	    struct provider_error *perr);
 
@@ -95,7 +96,7 @@ int	 issuance_access_token(struct app *app, const struct credential *c,
  * credential minted on an automatic instance; KW_ERR_UPSTREAM (perr).
  */
 int	 issuance_rotate_broker(struct app *app, struct store *st,
-	    const char *actor, const char *id, struct provider_error *perr);
+	    const struct actor *a, const char *id, struct provider_error *perr);
 
 /* Summary of one reconciliation pass. */
 struct reconcile_report {
@@ -113,4 +114,10 @@ struct reconcile_report {
 int	 issuance_reconcile(struct app *app, struct store *st,
 	    struct reconcile_report *rep);
 
-#endif /* KW_API_ISSUANCE_H */
+/* From the requests module, which still lives in api/requests.c while
+ * the core split goes on; declared here so that the core needs no api/
+ * header. */
+int	 api_history_add(struct store *st, const char *request_id,
+	    const char *actor, const char *action, const char *comment);
+
+#endif /* KW_CORE_ISSUANCE_H */
