@@ -13,6 +13,7 @@
 #include "metrics/metrics.h"
 #include "api/issuance.h"
 #include "audit/audit.h"
+#include "core/requests.h"
 #include "crypto/crypto.h"
 #include "notify/notify.h"
 #include "util/util.h"
@@ -398,7 +399,7 @@ record(struct app *app, struct store *st, const char *actor,
 		json_object_set_new(d, "fingerprint",
 		    json_string(c->fingerprint));
 		issued_note(c, res, comment, sizeof(comment));
-		if ((rc = api_history_add(st, r->id, "keywarden", "issued",
+		if ((rc = request_history_add(st, r->id, "keywarden", "issued",
 		    comment)) != 0) {
 			json_decref(d);
 			goto out;
@@ -419,7 +420,7 @@ record(struct app *app, struct store *st, const char *actor,
 		kw_strlcpy(c->revoke_reason, "issuance failed",
 		    sizeof(c->revoke_reason));
 		r->state = RS_FAILED;
-		if ((rc = api_history_add(st, r->id, "keywarden", "failed",
+		if ((rc = request_history_add(st, r->id, "keywarden", "failed",
 		    comment)) != 0)
 			goto out;
 		rc = audit_append(st, actor, "request.fail", r->id, json_pack(

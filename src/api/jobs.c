@@ -15,6 +15,7 @@
 #include "api/jobs.h"
 #include "api/legacy.h"
 #include "audit/audit.h"
+#include "core/requests.h"
 #include "notify/notify.h"
 #include "util/util.h"
 
@@ -93,7 +94,7 @@ expire_request(struct app *app, struct store *st, const char *id,
 	snprintf(note, sizeof(note), "no decision within %d days",
 	    app->cfg.request_ttl_days);
 	if ((rc = store_request_transition(st, r, from)) == 0 &&
-	    (rc = api_history_add(st, r->id, "keywarden", "expired",
+	    (rc = request_history_add(st, r->id, "keywarden", "expired",
 	    note)) == 0 &&
 	    (rc = audit_append(st, "keywarden", "request.expire", r->id,
 	    json_pack("{s:s}", "from", from == RS_PENDING_MANAGER ?
