@@ -14,6 +14,7 @@
 #include "log.h"
 #include "api/api.h"
 #include "api/valid.h"
+#include "core/requests.h"
 #include "crypto/crypto.h"
 #include "notify/notify.h"
 #include "notify/slack.h"
@@ -288,16 +289,52 @@ update_message(struct http_req *rq, struct store *st,
 		    "request %s (%s)", c->request_id, kw_strerror(r));
 }
 
-/* Forget the error api_request_act recorded: Slack gets a 200. */
-static void
-error_take(struct http_req *rq, char *why, size_t whysz)
+/*
+ * The Slack actor's check inside the write transaction (core/app.h):
+ * the person who clicked, re-read on the writer, must still be active
+ * and hold the roles and teams keywarden decided on; their record is
+ * refreshed.
+ */
+static int
+slack_current(struct actor *a, struct store *w, struct kw_fail *f)
 {
-	kw_strlcpy(why, rq->fail.message[0] ? rq->fail.message :
-	    "keywarden could not record the decision", whysz);
-	rq->fail.message[0] = '\0';
-	rq->fail.field[0] = '\0';
-	json_decref(rq->fail.details);
-	rq->fail.details = NULL;
+	struct person	*now;
+	size_t		 i;
+	int		 r, same;
+
+	if ((now = malloc(sizeof(*now))) == NULL)
+		return KW_ERR_NOMEM;
+	r = store_person_get(w, a->person.id, now);
+	if (r == KW_ERR_NOT_FOUND || (r == 0 && !now->active))
+		r = kw_fail(f, KW_ERR_UNAUTHENTICATED, NULL,
+		    "this person is no longer active");
+	else if (r != 0)
+		r = kw_fail(f, KW_ERR_UNAVAILABLE, NULL,
+		    "the store cannot be read");
+	if (r == 0) {
+		same = now->roles == a->person.roles &&
+		    now->nteams == a->person.nteams;
+		for (i = 0; same && i < now->nteams; i++)
+			same = strcmp(now->teams[i], a->person.teams[i]) == 0;
+		a->person = *now;
+		if (!same)
+			r = kw_fail(f, KW_ERR_CONFLICT, NULL, "your roles or "
+			    "teams changed while this request was being "
+			    "handled; nothing was changed: send it again");
+	}
+	free(now);
+	return r;
+}
+
+/* The actor of person p clicking in Slack. */
+static void
+slack_actor(struct actor *a, const struct person *p)
+{
+	memset(a, 0, sizeof(*a));
+	a->door = DOOR_SLACK;
+	a->person = *p;
+	kw_strlcpy(a->name, p->email, sizeof(a->name));
+	a->current = slack_current;
 }
 
 /* The mrkdwn text of fmt (its string arguments escaped: see
@@ -333,29 +370,23 @@ click_act(struct http_req *rq, struct store *st, const struct person *p,
     size_t textsz)
 {
 	struct app	*app = rq->app;
-	struct caller	*who;
+	struct actor	 a;
 	struct decision	*d;
-	char		 why[sizeof(rq->fail.message)];
+	struct kw_fail	 f;
 	int		 approve = strcmp(c->action, "approve") == 0, r, field;
 
-	who = calloc(1, sizeof(*who));
-	d = calloc(1, sizeof(*d));
-	if (who == NULL || d == NULL) {
-		free(who);
-		free(d);
+	if ((d = calloc(1, sizeof(*d))) == NULL) {
 		snprintf(text, textsz, "keywarden is short of memory; try "
 		    "again");
 		return;
 	}
-	who->person = *p;
-	kw_strlcpy(who->token_id, "slack", sizeof(who->token_id));
-	free(rq->caller);
-	rq->caller = who;		/* freed by the HTTP layer */
+	slack_actor(&a, p);
+	memset(&f, 0, sizeof(f));
 	kw_strlcpy(d->comment, approve ? "approved from Slack" :
 	    "denied from Slack", sizeof(d->comment));
 	/* acknowledge_risk stays 0: integrations are approved in keywarden */
-	r = api_request_act(rq, c->request_id, approve ? RA_APPROVE : RA_DENY,
-	    d, 1, NULL);
+	r = request_act(app, &a, c->request_id, approve ? RA_APPROVE : RA_DENY,
+	    d, 1, NULL, NULL, &f);
 	free(d);
 	if (r == 0) {
 		mrkdwn(text, textsz, "%s by %s", approve ? "Approved" :
@@ -363,20 +394,25 @@ click_act(struct http_req *rq, struct store *st, const struct person *p,
 		update_message(rq, st, c, api_base_url, text);
 		return;
 	}
-	field = strcmp(rq->fail.field, "acknowledge_risk") == 0;
-	error_take(rq, why, sizeof(why));
+	/* Slack gets a 200 whatever happened: the reason is its text */
+	field = strcmp(f.field, "acknowledge_risk") == 0;
+	if (f.message[0] == '\0')
+		kw_strlcpy(f.message, "keywarden could not record the "
+		    "decision", sizeof(f.message));
 	if (r == KW_ERR_UNAVAILABLE || r == KW_ERR_NOMEM ||
 	    r == KW_ERR_INTERNAL) {
 		/* transient: keep the buttons, say so */
 		mrkdwn(text, textsz, "keywarden could not record your "
-		    "decision right now (%s); try again", why);
-		return;
+		    "decision right now (%s); try again", f.message);
+	} else {
+		mrkdwn(text, textsz, "Not %s: %s.%s See %s/requests/%s",
+		    approve ? "approved" : "denied", f.message, field ?
+		    " An integration cannot be approved from Slack: approve "
+		    "it in keywarden with acknowledge_risk." : "",
+		    app->public_url, c->request_id);
+		update_message(rq, st, c, api_base_url, text);
 	}
-	mrkdwn(text, textsz, "Not %s: %s.%s See %s/requests/%s", approve ?
-	    "approved" : "denied", why, field ? " An integration cannot be "
-	    "approved from Slack: approve it in keywarden with "
-	    "acknowledge_risk." : "", app->public_url, c->request_id);
-	update_message(rq, st, c, api_base_url, text);
+	kw_fail_clear(&f);
 }
 
 int

@@ -15,6 +15,7 @@
 #include "audit/audit.h"
 #include "core/credentials.h"
 #include "core/instances.h"
+#include "core/requests.h"
 #include "crypto/crypto.h"
 #include "notify/notify.h"
 #include "util/util.h"
@@ -422,7 +423,7 @@ record(struct app *app, struct store *st, const struct actor *a,
 		json_object_set_new(d, "fingerprint",
 		    json_string(c->fingerprint));
 		issued_note(c, res, comment, sizeof(comment));
-		if ((rc = api_history_add(st, r->id, "keywarden", "issued",
+		if ((rc = request_history_add(st, r->id, "keywarden", "issued",
 		    comment)) != 0) {
 			json_decref(d);
 			goto out;
@@ -444,7 +445,7 @@ record(struct app *app, struct store *st, const struct actor *a,
 		kw_strlcpy(c->revoke_reason, "issuance failed",
 		    sizeof(c->revoke_reason));
 		r->state = RS_FAILED;
-		if ((rc = api_history_add(st, r->id, "keywarden", "failed",
+		if ((rc = request_history_add(st, r->id, "keywarden", "failed",
 		    comment)) != 0)
 			goto out;
 		rc = audit(st, a, "request.fail", r->id, json_pack(
