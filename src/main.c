@@ -28,6 +28,7 @@
 #include "net/http.h"
 #include "store/store.h"
 #include "ticker.h"
+#include "util/jalloc.h"
 #include "util/util.h"
 
 #define EXIT_USAGE	2
@@ -798,6 +799,9 @@ main(int argc, char **argv)
 
 	/* everything keywarden creates (store, WAL, keys) is its own only */
 	umask(077);
+	/* before any jansson call: what jansson frees (request bodies,
+	 * provider answers, settings holding a token) is wiped first */
+	kw_json_alloc_install();
 	if (crypto_init() != 0) {
 		fprintf(stderr, "keywarden: cannot initialise libsodium\n");
 		return 1;
