@@ -756,8 +756,8 @@ cmd_audit(int argc, char **argv)
 	}
 	if (dir == NULL)
 		return usage_of("audit");
-	if (head != NULL && (strlen(head) != 64 ||
-	    strspn(head, "0123456789abcdef") != 64)) {
+	if (head != NULL && (strlen(head) != KW_HASH_HEX_LEN ||
+	    strspn(head, "0123456789abcdef") != KW_HASH_HEX_LEN)) {
 		fprintf(stderr, "keywarden: --expect-head must be a whole "
 		    "head hash (64 lowercase hex digits), as the audit_head log "
 		    "line or audit verify printed it\n");

@@ -166,8 +166,8 @@ api_audit_verify(struct http_req *rq, struct http_resp *rs)
 	if ((st = api_store(rq)) == NULL)
 		return api_store_fail(rq, KW_ERR_UNAVAILABLE, "", "");
 	head = http_query(rq, "expect_head");
-	if (head != NULL && (strlen(head) != 64 ||
-	    strspn(head, "0123456789abcdef") != 64))
+	if (head != NULL && (strlen(head) != KW_HASH_HEX_LEN ||
+	    strspn(head, "0123456789abcdef") != KW_HASH_HEX_LEN))
 		return http_fail(rq, KW_ERR_VALIDATION, "expect_head",
 		    "'expect_head' must be a 64-character hex SHA-256");
 	if ((r = audit_verify_head(st, head, &v)) != 0)
