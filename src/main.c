@@ -19,7 +19,9 @@
 #include "config.h"
 #include "log.h"
 #include "api/api.h"
-#include "api/jobs.h"
+#include "core/app.h"
+#include "core/jobs.h"
+#include "core/people.h"
 #include "core/startup.h"
 #include "audit/audit.h"
 #include "cli/cli.h"
@@ -164,8 +166,13 @@ init_admin(struct store *st, const struct crypto_keys *keys,
     const char *email, const char *name, char *tok, size_t toksz,
     struct person *p)
 {
-	int	r;
+	struct actor	a;
+	struct kw_fail	f;
+	int		r;
 
+	/* the operator at the data directory: "system" in the audit log */
+	actor_system(&a, DOOR_CLI, "system");
+	memset(&f, 0, sizeof(f));
 	memset(p, 0, sizeof(*p));
 	crypto_random_id("per_", p->id, sizeof(p->id));
 	kw_strlcpy(p->email, email, sizeof(p->email));
@@ -176,12 +183,13 @@ init_admin(struct store *st, const struct crypto_keys *keys,
 	kw_strlcpy(p->updated_at, p->created_at, sizeof(p->updated_at));
 	if ((r = store_begin(st)) != 0)
 		return r;
-	if ((r = audit_append(st, "system", "store.init", "keywarden",
-	    NULL)) == 0 &&
+	if ((r = core_audit(st, &a, "store.init", "keywarden", NULL,
+	    &f)) == 0 &&
 	    (r = store_person_insert(st, p)) == 0 &&
-	    (r = audit_append(st, "system", "person.create", p->email,
-	    json_pack("{s:s, s:[s]}", "id", p->id, "roles", "admin"))) == 0 &&
-	    (r = api_token_mint(st, keys, p, "system", "keywarden init",
+	    (r = core_audit(st, &a, "person.create", p->email,
+	    json_pack("{s:s, s:[s]}", "id", p->id, "roles", "admin"),
+	    &f)) == 0 &&
+	    (r = people_token_mint(st, keys, &a, p, "keywarden init",
 	    KW_TOKEN_DAYS_DEFAULT, tok, toksz, NULL)) == 0 &&
 	    (r = core_key_check_create(st, keys, "system", "init")) == 0)
 		r = store_commit(st);
@@ -209,6 +217,7 @@ cmd_issue_token(int argc, char **argv)
 	struct crypto_keys	*keys = NULL;
 	struct store		*st = NULL;
 	struct person		 p;
+	struct actor		 a;
 	json_t			*out;
 	int			 c, r;
 
@@ -246,9 +255,9 @@ cmd_issue_token(int argc, char **argv)
 	}
 	if ((r = store_begin(st)) != 0)
 		goto out;
-	if ((r = api_token_mint(st, keys, &p, "system (issue-token)",
-	    "keywarden issue-token", KW_TOKEN_DAYS_DEFAULT, tok, sizeof(tok),
-	    &t)) == 0)
+	actor_system(&a, DOOR_CLI, "system (issue-token)");
+	if ((r = people_token_mint(st, keys, &a, &p, "keywarden issue-token",
+	    KW_TOKEN_DAYS_DEFAULT, tok, sizeof(tok), &t)) == 0)
 		r = store_commit(st);
 	if (r != 0) {
 		store_rollback(st);
@@ -654,6 +663,7 @@ cmd_jobs(int argc, char **argv)
 {
 	struct config	 cfg;
 	struct app	*app = NULL;
+	struct actor	 a;
 	json_t		*sum = NULL;
 	const char	*now_s = NULL;
 	char		 err[768];
@@ -691,7 +701,9 @@ cmd_jobs(int argc, char **argv)
 		r = 1;
 		goto out;
 	}
-	r = jobs_run(app, app->stores[0], now, &sum);
+	/* keywarden itself acts, whoever runs the command */
+	actor_system(&a, DOOR_CLI, "keywarden");
+	r = jobs_run(app, &a, app->stores[0], now, &sum);
 	if (sum != NULL) {
 		json_dumpf(sum, stdout, JSON_INDENT(2));
 		fputc('\n', stdout);

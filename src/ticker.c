@@ -12,9 +12,9 @@
 #include "kw.h"
 #include "log.h"
 #include "ticker.h"
-#include "api/api.h"
-#include "api/issuance.h"
-#include "api/jobs.h"
+#include "core/app.h"
+#include "core/issuance.h"
+#include "core/jobs.h"
 #include "metrics/metrics.h"
 #include "store/store.h"
 #include "util/util.h"
@@ -86,10 +86,12 @@ log_summary(const char *event, json_t *sum)
 static int
 jobs(struct ticker *t)
 {
-	json_t	*sum = NULL;
-	int	 r;
+	struct actor	 a;
+	json_t		*sum = NULL;
+	int		 r;
 
-	if ((r = jobs_run(t->app, t->st, kw_now(), &sum)) != 0)
+	actor_system(&a, DOOR_JOB, "keywarden");
+	if ((r = jobs_run(t->app, &a, t->st, kw_now(), &sum)) != 0)
 		log_msg("error", "jobs: the store could not be read");
 	log_summary("jobs", sum);
 	return r;

@@ -2,8 +2,8 @@
  * ticker.h — the server's background thread: periodic work that is not
  * a request.  Each task runs once at start, then every its interval:
  *   - reconciliation of every automatic instance with the store (see
- *     api/issuance.h), so a crash never leaves a half-made credential;
- *   - the lifecycle jobs (api/jobs.h) and the notification outbox;
+ *     core/issuance.h), so a crash never leaves a half-made credential;
+ *   - the lifecycle jobs (core/jobs.h) and the notification outbox;
  *   - a log line with the audit chain's head (seq and hash), also at
  *     stop, so a copy kept elsewhere (a log collector) can later prove
  *     the log's tail was not cut off (`audit verify --expect-head`).

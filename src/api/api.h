@@ -110,13 +110,6 @@ int	 api_audit(struct http_req *rq, struct store *st, const char *action,
 int	 api_store_fail(struct http_req *rq, int r, const char *what,
 	    const char *key);
 
-/* Mint a personal token for p inside the caller's transaction (its keyed
- * hash stored, its audit event by actor), labelled label (may be "") and
- * expiring in days days; the token goes to tok (wipe it after showing it
- * once), its record (without the hash) to rec (may be NULL). */
-int	 api_token_mint(struct store *st, const struct crypto_keys *keys,
-	    const struct person *p, const char *actor, const char *label,
-	    int days, char *tok, size_t toksz, struct token_rec *rec);
 /* A personal token's JSON (never its secret or hash). */
 json_t	*api_token_json(const struct token_rec *t);
 
@@ -139,11 +132,6 @@ struct decision {
  */
 int	 api_request_act(struct http_req *rq, const char *id, int action,
 	    struct decision *d, int defer_issuance, json_t **answer);
-
-/* 1 if making person mgr_id the manager of person p_id would close a loop
- * (or the chain is absurdly long); people.c. */
-int	 api_manager_loop(struct store *st, const char *p_id,
-	    const char *mgr_id);
 
 /* An RFC 3339 time as seconds, 0 for "" or an unreadable one. */
 time_t	 api_time_or_zero(const char *s);

@@ -11,7 +11,7 @@
 
 #include "kw.h"
 #include "api/api.h"
-#include "api/issuance.h"
+#include "core/issuance.h"
 #include "api/valid.h"
 #include "audit/audit.h"
 #include "crypto/crypto.h"

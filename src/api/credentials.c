@@ -11,7 +11,7 @@
 #include "kw.h"
 #include "api/api.h"
 #include "api/list.h"
-#include "api/issuance.h"
+#include "core/issuance.h"
 #include "api/valid.h"
 #include "crypto/crypto.h"
 #include "util/util.h"
@@ -619,6 +619,7 @@ api_credentials_revoke(struct http_req *rq, struct http_resp *rs)
 	struct provider_error	 perr;
 	struct credential	*c;
 	struct store		*st;
+	struct actor		 a;
 	char			 reason[KW_COMMENT_MAX + 1] = "";
 	int			 r, prov;
 
@@ -647,8 +648,8 @@ api_credentials_revoke(struct http_req *rq, struct http_resp *rs)
 	if (reason[0] == '\0')
 		snprintf(reason, sizeof(reason), "revoked by %s",
 		    api_me(rq)->email);
-	r = issuance_revoke(rq->app, st, api_me(rq)->email, c->id, reason,
-	    &perr);
+	api_actor(rq, &a);
+	r = issuance_revoke(rq->app, st, &a, c->id, reason, &perr);
 	if ((r = api_revoke_fail(rq, r, c->id, &perr)) == 0 &&
 	    (r = store_credential_get(st, c->id, c)) == 0)
 		rs->body = api_credential_json(c);

@@ -12,7 +12,7 @@
 #include "kw.h"
 #include "log.h"
 #include "api/api.h"
-#include "api/issuance.h"
+#include "core/issuance.h"
 #include "api/legacy.h"
 #include "api/valid.h"
 #include "crypto/crypto.h"

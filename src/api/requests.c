@@ -12,7 +12,7 @@
 #include "kw.h"
 #include "api/api.h"
 #include "api/list.h"
-#include "api/issuance.h"
+#include "core/issuance.h"
 #include "api/valid.h"
 #include "crypto/crypto.h"
 #include "notify/notify.h"
@@ -415,7 +415,8 @@ api_requests_create(struct http_req *rq, struct http_resp *rs)
 		goto out;
 	/* the answer and the manager's message show names: read it back */
 	if ((res = store_request_get(st, r->id, r)) == 0)
-		res = notify_request(app, st, NE_REQUEST_CREATED, r, NULL);
+		res = notify_request(&app->notify, st, NE_REQUEST_CREATED, r,
+		    NULL);
  out:
 	res = api_tx_end(rq, &st, res);
 	if (res == 0) {
@@ -705,9 +706,11 @@ static int
 issue_now(struct http_req *rq, struct store *st, const char *request_id)
 {
 	struct issuance_outcome	o;
+	struct actor		a;
 	int			res;
 
-	res = issuance_run(rq->app, st, api_me(rq)->email, request_id, NULL, &o);
+	api_actor(rq, &a);
+	res = issuance_run(rq->app, st, &a, request_id, NULL, &o);
 	if (res != 0)
 		return http_fail(rq, KW_ERR_UNAVAILABLE, NULL, "the approval "
 		    "is recorded but the outcome of the issuance could not be "
@@ -803,7 +806,8 @@ api_request_act(struct http_req *rq, const char *id, int action,
 			free(c);
 			c = NULL;
 		}
-		res = notify_request(rq->app, st, events[to], r, c);
+		res = notify_request(&((struct app *)rq->app)->notify, st,
+		    events[to], r, c);
 	}
  out:
 	res = api_tx_end(rq, &st, res);
@@ -1137,10 +1141,11 @@ static int
 rotate_in_place(struct http_req *rq, struct store *st, const char *id)
 {
 	struct provider_error	perr;
+	struct actor		a;
 	int			res;
 
-	res = issuance_rotate_broker(rq->app, st, api_me(rq)->email, id,
-	    &perr);
+	api_actor(rq, &a);
+	res = issuance_rotate_broker(rq->app, st, &a, id, &perr);
 	switch (res) {
 	case 0:
 		return 0;

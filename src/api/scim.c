@@ -19,7 +19,7 @@
 #include "log.h"
 #include "api/api.h"
 #include "api/list.h"
-#include "api/offboard.h"
+#include "core/people.h"
 #include "api/valid.h"
 #include "audit/audit.h"
 #include "crypto/crypto.h"
@@ -169,20 +169,6 @@ api_scim_current(struct http_req *rq, struct store *st)
 		return http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
 		    "the store cannot be read");
 	return token_find(rq, st, c->token_hash, &t);
-}
-
-/* Inside offboarding's transaction: is the SCIM token still there? */
-static int
-caller_check(void *rq, struct store *w)
-{
-	return api_caller_current(rq, w);
-}
-
-/* The actor of a SCIM request ("scim:<token id>"). */
-static const char *
-actor(const struct http_req *rq)
-{
-	return api_me(rq)->email;
 }
 
 /* ---- SCIM tokens (/v1/scim-tokens, admins) ---- */
@@ -359,7 +345,7 @@ user_apply(struct http_req *rq, struct store *st, const struct scim_user *u,
 		    "manager: no User '%.64s'", u->manager_id);
 	if (r != 0)
 		return api_store_fail(rq, r, "", "");
-	if (p->id[0] != '\0' && api_manager_loop(st, p->id, m.id))
+	if (p->id[0] != '\0' && people_manager_loop(st, p->id, m.id))
 		return http_fail(rq, KW_ERR_VALIDATION, "invalidValue",
 		    "manager: %.200s would end up managing themselves",
 		    p->email);
@@ -445,11 +431,13 @@ static int
 user_offboard(struct http_req *rq, const struct person *p)
 {
 	struct offboard_result	ob;
+	struct actor		a;
 	int			r;
 
-	r = people_offboard(rq->app, actor(rq), p->id, caller_check, rq, &ob);
-	/* a message set is the check's; the last admin is RFC 7644's 400
-	 * mutability */
+	api_actor(rq, &a);	/* "scim:<token id>", re-checked */
+	r = people_offboard(rq->app, &a, p->id, &ob, &rq->fail);
+	/* a message set is the core's (the token's check); the last admin
+	 * is RFC 7644's 400 mutability */
 	if (r != 0 && rq->fail.message[0] == '\0')
 		r = ob.last_admin ? http_fail(rq, KW_ERR_VALIDATION,
 		    "mutability", "%.200s is keywarden's last active admin; "

@@ -134,7 +134,7 @@ api_settings_slack_put(struct http_req *rq, struct http_resp *rs)
 		goto done;
 	if ((r = api_tx_begin(rq, &st)) != 0)
 		goto done;
-	if ((r = slack_settings_save(app, st, s)) != 0) {
+	if ((r = slack_settings_save(app->keys, st, s)) != 0) {
 		r = api_store_fail(rq, r, "setting", SLACK_SETTING_KEY);
 		goto out;
 	}
@@ -162,7 +162,8 @@ api_settings_slack_get(struct http_req *rq, struct http_resp *rs)
 		return api_store_fail(rq, KW_ERR_UNAVAILABLE, "", "");
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return KW_ERR_NOMEM;
-	if ((r = slack_settings_load(rq->app, st, s)) == 0)
+	if ((r = slack_settings_load(((struct app *)rq->app)->keys, st,
+	    s)) == 0)
 		rs->body = slack_json(s);
 	else
 		r = load_fail(rq, r, "Slack", "/v1/settings/slack");
@@ -220,7 +221,8 @@ email_parse(struct http_req *rq, struct store *st, json_t *b,
 		    "allowed in SMTP credentials");
 	if (!pw_here && s->username[0] != '\0' &&
 	    (old = calloc(1, sizeof(*old))) != NULL) {
-		if (email_settings_load(rq->app, st, old) == 0 &&
+		if (email_settings_load(((struct app *)rq->app)->keys, st,
+		    old) == 0 &&
 		    strcmp(old->username, s->username) == 0)
 			memcpy(s->password, old->password, sizeof(s->password));
 		email_settings_wipe(old);
@@ -251,7 +253,7 @@ api_settings_email_put(struct http_req *rq, struct http_resp *rs)
 	if (s->password[0] != '\0' && (r = crypto_fingerprint(app->keys,
 	    s->password, strlen(s->password), fp, sizeof(fp))) != 0)
 		goto out;
-	if ((r = email_settings_save(app, st, s)) != 0) {
+	if ((r = email_settings_save(app->keys, st, s)) != 0) {
 		r = api_store_fail(rq, r, "setting", EMAIL_SETTING_KEY);
 		goto out;
 	}
@@ -280,7 +282,8 @@ api_settings_email_get(struct http_req *rq, struct http_resp *rs)
 		return api_store_fail(rq, KW_ERR_UNAVAILABLE, "", "");
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return KW_ERR_NOMEM;
-	if ((r = email_settings_load(rq->app, st, s)) == 0)
+	if ((r = email_settings_load(((struct app *)rq->app)->keys, st,
+	    s)) == 0)
 		rs->body = email_json(s);
 	else
 		r = load_fail(rq, r, "e-mail", "/v1/settings/email");

@@ -139,8 +139,9 @@ update_message(struct http_req *rq, struct store *st,
 		return;
 	}
 	if ((r = core_write_begin(rq->app, &st)) == 0)
-		r = core_write_end(rq->app, notify_slack_response(rq->app, st,
-		    c->response_url, text));
+		r = core_write_end(rq->app, notify_slack_response(
+		    &((struct app *)rq->app)->notify, st, c->response_url,
+		    text));
 	if (r != 0)
 		log_msg("error", "slack: cannot queue the message update for "
 		    "request %s (%s)", c->request_id, kw_strerror(r));
@@ -252,7 +253,8 @@ api_slack_interactions(struct http_req *rq, struct http_resp *rs)
 		return api_store_fail(rq, KW_ERR_UNAVAILABLE, "", "");
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return KW_ERR_NOMEM;
-	if ((r = slack_settings_load(rq->app, st, s)) != 0) {
+	if ((r = slack_settings_load(((struct app *)rq->app)->keys, st,
+	    s)) != 0) {
 		r = r == KW_ERR_UNAVAILABLE ? api_store_fail(rq, r, "", "") :
 		    http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL, "Slack is not "
 		    "configured: no signing secret to check this request");

@@ -49,6 +49,8 @@ core_app_init(struct app *app, const struct config *cfg, char *err,
 		crypto_keys_diagnose(cfg->data_dir, path, err, errsz);
 		return r;
 	}
+	app->notify.keys = app->keys;
+	app->notify.public_url = app->public_url;
 	if ((r = store_open(cfg->data_dir, STORE_MIGRATE, &st)) != 0) {
 		snprintf(err, errsz, "%s: cannot open the store (%s)",
 		    cfg->data_dir, kw_strerror(r));
@@ -78,6 +80,7 @@ core_app_cleanup(struct app *app)
 	app->nstores = 0;
 	crypto_keys_free(app->keys);
 	app->keys = NULL;
+	app->notify.keys = NULL;
 	pthread_mutex_destroy(&app->stores_lock);
 }
 

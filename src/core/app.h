@@ -23,6 +23,7 @@
 #include "config.h"
 #include "kw.h"
 #include "limits.h"
+#include "notify/notify.h"
 #include "store/store.h"
 #include "util/addr.h"
 
@@ -41,6 +42,7 @@ struct app {
 	struct config		 cfg;
 	char			 public_url[KW_URL_MAX + 1];
 	struct crypto_keys	*keys;
+	struct notify_env	 notify;	/* keys, public_url for notify/ */
 	pthread_mutex_t		 stores_lock;	/* guards stores[] */
 	struct group		*group;		/* writes: group commit */
 	struct store		*stores[APP_STORES_MAX];

@@ -15,7 +15,6 @@
 
 #include "kw.h"
 #include "log.h"
-#include "api/api.h"
 #include "crypto/crypto.h"
 #include "net/http.h"
 #include "notify/email.h"
@@ -50,7 +49,7 @@ member(json_t *o, const char *key, char *out, size_t outsz)
 }
 
 int
-email_settings_load(struct app *app, struct store *st,
+email_settings_load(const struct crypto_keys *keys, struct store *st,
     struct email_settings *out)
 {
 	char		 value[EMAIL_VALUE_MAX];
@@ -74,7 +73,7 @@ email_settings_load(struct app *app, struct store *st,
 	r = 0;
 	if (slen == 0)
 		goto out;
-	if ((r = crypto_open(app->keys, EMAIL_SETTINGS_AD, sealed, slen, pt,
+	if ((r = crypto_open(keys, EMAIL_SETTINGS_AD, sealed, slen, pt,
 	    sizeof(pt), &plen)) != 0)
 		goto out;
 	r = KW_ERR_CONFIG;
@@ -100,7 +99,7 @@ email_settings_load(struct app *app, struct store *st,
 }
 
 int
-email_settings_save(struct app *app, struct store *st,
+email_settings_save(const struct crypto_keys *keys, struct store *st,
     const struct email_settings *s)
 {
 	unsigned char	 sealed[EMAIL_SEALED_MAX];
@@ -122,7 +121,7 @@ email_settings_save(struct app *app, struct store *st,
 		if ((sec = json_pack("{s:s}", "password", s->password)) ==
 		    NULL || (pt = json_dumps(sec, JSON_COMPACT)) == NULL)
 			goto out;
-		if ((r = crypto_seal(app->keys, EMAIL_SETTINGS_AD, pt,
+		if ((r = crypto_seal(keys, EMAIL_SETTINGS_AD, pt,
 		    strlen(pt), sealed, sizeof(sealed), &slen)) != 0)
 			goto out;
 	}
@@ -328,14 +327,13 @@ jstr(const json_t *o, const char *key)
  * decide.  Plain text, no markup to escape.
  */
 static json_t *
-email_render(struct app *app, const json_t *n)
+email_render(const json_t *n)
 {
 	struct buf	 b;
 	char		 token[KW_ID_MAX + 1], at[KW_TIME_LEN + 1];
 	json_t		*v, *o = NULL;
 	size_t		 i;
 
-	KW_UNUSED(app);
 	buf_init(&b, EMAIL_BODY_MAX);
 	buf_printf(&b, "%s\n", jstr(n, "lead"));
 	if (json_array_size(json_object_get(n, "fields")) > 0)
@@ -365,37 +363,17 @@ email_render(struct app *app, const json_t *n)
 	return o;
 }
 
-static void *
-email_open(struct app *app, struct store *st)
+/* The settings of one run, as notify.c loads them. */
+static int
+email_load(const struct crypto_keys *keys, struct store *st, void *out)
 {
-	struct email_settings *s;
-
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return NULL;
-	if (email_settings_load(app, st, s) != 0) {
-		email_settings_wipe(s);
-		free(s);
-		return NULL;
-	}
-	return s;
+	return email_settings_load(keys, st, out);
 }
 
 static void
-email_close(void *ctx)
+email_wipe(void *s)
 {
-	email_settings_wipe(ctx);
-	free(ctx);
-}
-
-static int
-email_configured(struct app *app, struct store *st)
-{
-	void *s = email_open(app, st);
-
-	if (s == NULL)
-		return 0;
-	email_close(s);
-	return 1;
+	email_settings_wipe(s);
 }
 
 static int
@@ -414,7 +392,7 @@ email_address(const struct person *p, char *out, size_t outsz)
  * fail alike) holds the channel and retries with backoff.
  */
 static void
-email_send(void *ctx, const struct outbox_msg *m, json_t *payload,
+email_send(const void *ctx, const struct outbox_msg *m, json_t *payload,
     struct notify_attempt *a)
 {
 	const struct email_settings	*s = ctx;
@@ -462,10 +440,10 @@ email_send(void *ctx, const struct outbox_msg *m, json_t *payload,
 const struct notifier_ops notifier_email = {
 	.name = "email",
 	.channel = "email",
-	.configured = email_configured,
+	.settings_size = sizeof(struct email_settings),
+	.load = email_load,
+	.wipe = email_wipe,
 	.address = email_address,
 	.render = email_render,
-	.open = email_open,
 	.send = email_send,
-	.close = email_close,
 };

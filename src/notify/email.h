@@ -12,7 +12,7 @@
 
 #include "limits.h"
 
-struct app;
+struct crypto_keys;
 struct buf;
 struct store;
 
@@ -42,11 +42,11 @@ struct email_settings {
 /* Load and open the settings into *out (the password included: wipe).
  * KW_ERR_NOT_FOUND when e-mail is not configured, KW_ERR_CRYPTO,
  * KW_ERR_CONFIG or KW_ERR_UNAVAILABLE. */
-int	 email_settings_load(struct app *app, struct store *st,
-	    struct email_settings *out);
+int	 email_settings_load(const struct crypto_keys *keys,
+	    struct store *st, struct email_settings *out);
 /* Seal and store s in the caller's transaction.  0 or an error. */
-int	 email_settings_save(struct app *app, struct store *st,
-	    const struct email_settings *s);
+int	 email_settings_save(const struct crypto_keys *keys,
+	    struct store *st, const struct email_settings *s);
 /* Wipe the whole struct; NULL ok. */
 void	 email_settings_wipe(struct email_settings *s);
 

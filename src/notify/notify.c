@@ -16,7 +16,6 @@
 
 #include "kw.h"
 #include "log.h"
-#include "api/api.h"
 #include "crypto/crypto.h"
 #include "notify/notify.h"
 #include "notify/slack.h"
@@ -59,18 +58,59 @@ struct reach {
 	int	webhook;	/* Slack's channel webhook is set */
 };
 
+/*
+ * A channel's settings, loaded and opened (its secrets included) for as
+ * long as they are needed, then wiped: the same for every channel.  NULL
+ * when the channel is not configured (or its settings cannot be read).
+ */
+static void *
+channel_open(const struct notifier_ops *ops, const struct notify_env *env,
+    struct store *st)
+{
+	void *s;
+
+	if ((s = calloc(1, ops->settings_size)) == NULL)
+		return NULL;
+	if (ops->load(env->keys, st, s) != 0) {
+		ops->wipe(s);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
 static void
-reach_load(struct app *app, struct store *st, struct reach *rc)
+channel_close(const struct notifier_ops *ops, void *s)
+{
+	if (s == NULL)
+		return;
+	ops->wipe(s);
+	free(s);
+}
+
+/* 1 if the channel is set up (its settings load). */
+static int
+channel_configured(const struct notifier_ops *ops,
+    const struct notify_env *env, struct store *st)
+{
+	void *s = channel_open(ops, env, st);
+
+	channel_close(ops, s);
+	return s != NULL;
+}
+
+static void
+reach_load(const struct notify_env *env, struct store *st, struct reach *rc)
 {
 	struct slack_settings	*s;
 	size_t			 i;
 
 	memset(rc, 0, sizeof(*rc));
 	for (i = 0; i < NOTIFIERS; i++)
-		if ((rc->on[i] = notifiers[i]->configured(app, st)))
+		if ((rc->on[i] = channel_configured(notifiers[i], env, st)))
 			rc->any = 1;
 	if (rc->on[0] && (s = malloc(sizeof(*s))) != NULL) {
-		if (slack_settings_load(app, st, s) == 0)
+		if (slack_settings_load(env->keys, st, s) == 0)
 			rc->webhook = s->webhook_url[0] != '\0';
 		slack_settings_wipe(s);
 		free(s);
@@ -115,7 +155,7 @@ enqueue(struct store *st, const char *channel, const char *recipient,
  * reaches get nothing.
  */
 static int
-to_person(struct app *app, struct store *st, const struct reach *rc,
+to_person(struct store *st, const struct reach *rc,
     const struct person *p, const json_t *n)
 {
 	char	addr[KW_URL_MAX + 1];
@@ -128,20 +168,20 @@ to_person(struct app *app, struct store *st, const struct reach *rc,
 		    sizeof(addr)) == 0)
 			return enqueue(st, notifiers[i]->channel, addr,
 			    json_string_value(json_object_get(n, "kind")),
-			    notifiers[i]->render(app, n));
+			    notifiers[i]->render(n));
 	return 0;
 }
 
 /* to_person() for a person id ("" or unknown: nobody). */
 static int
-to_id(struct app *app, struct store *st, const struct reach *rc,
+to_id(struct store *st, const struct reach *rc,
     const char *person_id, const json_t *n)
 {
 	struct person p;
 
 	if (person_id[0] == '\0' || store_person_get(st, person_id, &p) != 0)
 		return 0;
-	return to_person(app, st, rc, &p, n);
+	return to_person(st, rc, &p, n);
 }
 
 /* A notice {"kind", "subject", "lead"} from the text in lead (freed),
@@ -197,7 +237,8 @@ kind_word(const struct request *r)
  * and the link to the request in keywarden.
  */
 static json_t *
-decision_notice(struct app *app, const struct request *r, const char *kind,
+decision_notice(const struct notify_env *env,
+    const struct request *r, const char *kind,
     const char *lead)
 {
 	struct buf	 t, subj, scopes;
@@ -208,7 +249,7 @@ decision_notice(struct app *app, const struct request *r, const char *kind,
 	buf_init(&t, NOTIFY_TEXT_MAX);
 	buf_init(&subj, NOTIFY_TEXT_MAX);
 	buf_init(&scopes, NOTIFY_TEXT_MAX);
-	snprintf(url, sizeof(url), "%s/requests/%s", app->public_url, r->id);
+	snprintf(url, sizeof(url), "%s/requests/%s", env->public_url, r->id);
 	buf_printf(&t, "%s: request %s.\n%s asks for an %s on %s for %d "
 	    "days", lead, r->id, r->requester_email, kind_word(r),
 	    r->instance_name, r->lifetime_days);
@@ -245,7 +286,7 @@ keep_last(const struct history_entry *h, void *arg)
 /* Send n to the provisioners of r's instance who may review r (not the
  * requester, not the manager approver). */
 static int
-to_reviewers(struct app *app, struct store *st, const struct reach *rc,
+to_reviewers(struct store *st, const struct reach *rc,
     const struct request *r, const json_t *n)
 {
 	struct instance	*in;
@@ -260,7 +301,7 @@ to_reviewers(struct app *app, struct store *st, const struct reach *rc,
 			if (strcmp(id, r->requester_id) == 0 ||
 			    strcmp(id, r->manager_approver_id) == 0)
 				continue;
-			res = to_id(app, st, rc, id, n);
+			res = to_id(st, rc, id, n);
 		}
 	kw_wipe(in, sizeof(*in));
 	free(in);
@@ -269,7 +310,7 @@ to_reviewers(struct app *app, struct store *st, const struct reach *rc,
 
 /* Send n to every provisioner of the instance instance_id. */
 static int
-to_provisioners(struct app *app, struct store *st, const struct reach *rc,
+to_provisioners(struct store *st, const struct reach *rc,
     const char *instance_id, const json_t *n)
 {
 	struct instance	*in;
@@ -280,7 +321,7 @@ to_provisioners(struct app *app, struct store *st, const struct reach *rc,
 		return KW_ERR_NOMEM;
 	if (store_instance_get(st, instance_id, in) == 0)
 		for (i = 0; res == 0 && i < in->nprovisioners; i++)
-			res = to_id(app, st, rc, in->provisioners[i].id, n);
+			res = to_id(st, rc, in->provisioners[i].id, n);
 	kw_wipe(in, sizeof(*in));
 	free(in);
 	return res;
@@ -323,7 +364,7 @@ manual_external(const struct credential *c, char *out, size_t outsz)
  * in keywarden, to delete it on the instance: keywarden never held a
  * connection there that could. */
 static int
-revoked_manual(struct app *app, struct store *st, const struct reach *rc,
+revoked_manual(struct store *st, const struct reach *rc,
     const struct credential *c)
 {
 	char	 ext[KW_EXTERNAL_ID_MAX + 1], subj[256];
@@ -342,7 +383,7 @@ revoked_manual(struct app *app, struct store *st, const struct reach *rc,
 	field(n, "Name on the instance", c->name);
 	field(n, "Identifier on the instance", ext[0] ? ext :
 	    "(not recorded at fulfilment)");
-	res = to_provisioners(app, st, rc, c->instance_id, n);
+	res = to_provisioners(st, rc, c->instance_id, n);
 	json_decref(n);
 	return res;
 }
@@ -397,9 +438,9 @@ issued_notice(const struct request *r, const struct credential *c,
 
 /* The Slack channel webhook's record of an issuance or revocation. */
 static int
-record(struct app *app, struct store *st, const char *kind, json_t *n)
+record(struct store *st, const char *kind, json_t *n)
 {
-	json_t *payload = n != NULL ? notifier_slack.render(app, n) : NULL;
+	json_t *payload = n != NULL ? notifier_slack.render(n) : NULL;
 
 	json_decref(n);
 	return enqueue(st, "webhook", SLACK_WEBHOOK_REF, kind, payload);
@@ -407,7 +448,8 @@ record(struct app *app, struct store *st, const char *kind, json_t *n)
 
 /* The notice (or notices) of ev; see notify.h for who gets what. */
 static int
-request_event(struct app *app, struct store *st, const struct reach *rc,
+request_event(const struct notify_env *env,
+    struct store *st, const struct reach *rc,
     enum notify_event ev, const struct request *r,
     const struct credential *c)
 {
@@ -420,26 +462,26 @@ request_event(struct app *app, struct store *st, const struct reach *rc,
 	if (r != NULL && (ev == NE_REQUEST_DENIED || ev == NE_REQUEST_FAILED))
 		store_history_each(st, r->id, keep_last, &last);
 	if (r != NULL)
-		snprintf(url, sizeof(url), "%s/requests/%s", app->public_url,
+		snprintf(url, sizeof(url), "%s/requests/%s", env->public_url,
 		    r->id);
 	switch (ev) {
 	case NE_REQUEST_CREATED:
-		n = decision_notice(app, r, "request.created", "A request "
+		n = decision_notice(env, r, "request.created", "A request "
 		    "from your report waits for your approval");
-		res = to_id(app, st, rc, r->manager_id, n);
+		res = to_id(st, rc, r->manager_id, n);
 		break;
 	case NE_REQUEST_REVIEW:
-		n = decision_notice(app, r, "request.review", "A request "
+		n = decision_notice(env, r, "request.review", "A request "
 		    "waits for your review (manager approved)");
-		res = to_reviewers(app, st, rc, r, n);
+		res = to_reviewers(st, rc, r, n);
 		break;
 	case NE_REQUEST_ISSUED:
 		snprintf(url, sizeof(url), "%s/credentials/%s",
-		    app->public_url, r->credential_id);
+		    env->public_url, r->credential_id);
 		n = issued_notice(r, c, url);
-		res = to_id(app, st, rc, r->requester_id, n);
+		res = to_id(st, rc, r->requester_id, n);
 		if (res == 0 && rc->webhook)
-			res = record(app, st, "record.issued", simple(
+			res = record(st, "record.issued", simple(
 			    "record.issued", "issued", "keywarden issued %s "
 			    "(%s) on %s to %s: %s", r->credential_id,
 			    r->kind == KIND_INTEGRATION ? "integration" :
@@ -453,7 +495,7 @@ request_event(struct app *app, struct store *st, const struct reach *rc,
 		    "was denied by %s: %s", r->id, r->instance_name,
 		    last.h.actor, last.h.comment);
 		link(n, "Open in keywarden", url);
-		res = to_id(app, st, rc, r->requester_id, n);
+		res = to_id(st, rc, r->requester_id, n);
 		break;
 	case NE_REQUEST_FAILED:
 		snprintf(subj, sizeof(subj), "[keywarden] your request %s for "
@@ -463,16 +505,16 @@ request_event(struct app *app, struct store *st, const struct reach *rc,
 		    "instance; file a new request when it is fixed.", r->id,
 		    r->instance_name, last.h.comment);
 		link(n, "Open in keywarden", url);
-		res = to_id(app, st, rc, r->requester_id, n);
+		res = to_id(st, rc, r->requester_id, n);
 		break;
 	case NE_REQUEST_EXPIRED:
 		snprintf(subj, sizeof(subj), "[keywarden] your request %s for "
 		    "%s expired", r->id, r->instance_name);
 		n = simple("request.expired", subj, "Your request %s for %s "
 		    "expired without a decision (%s).", r->id,
-		    r->instance_name, app->public_url);
+		    r->instance_name, env->public_url);
 		link(n, "Open in keywarden", url);
-		res = to_id(app, st, rc, r->requester_id, n);
+		res = to_id(st, rc, r->requester_id, n);
 		break;
 	case NE_REQUEST_WITHDRAWN:
 		/* whoever was asked to decide hears it no longer needs to:
@@ -486,15 +528,15 @@ request_event(struct app *app, struct store *st, const struct reach *rc,
 		    r->instance_name);
 		link(n, "Open in keywarden", url);
 		res = r->manager_approver_id[0] == '\0' ?
-		    to_id(app, st, rc, r->manager_id, n) :
-		    to_reviewers(app, st, rc, r, n);
+		    to_id(st, rc, r->manager_id, n) :
+		    to_reviewers(st, rc, r, n);
 		break;
 	case NE_CREDENTIAL_REVOKED:
 		if (c == NULL)
 			break;
-		res = revoked_manual(app, st, rc, c);
+		res = revoked_manual(st, rc, c);
 		if (res == 0 && rc->webhook)
-			res = record(app, st, "record.revoked", simple(
+			res = record(st, "record.revoked", simple(
 			    "record.revoked", "revoked", "keywarden revoked "
 			    "%s on %s (owner %s): %s", c->id,
 			    c->instance_name, c->owner_email,
@@ -506,15 +548,16 @@ request_event(struct app *app, struct store *st, const struct reach *rc,
 }
 
 int
-notify_request(struct app *app, struct store *st, enum notify_event ev,
+notify_request(const struct notify_env *env,
+    struct store *st, enum notify_event ev,
     const struct request *r, const struct credential *c)
 {
 	struct reach rc;
 
-	reach_load(app, st, &rc);
+	reach_load(env, st, &rc);
 	if (!rc.any)
 		return 0;
-	return request_event(app, st, &rc, ev, r, c);
+	return request_event(env, st, &rc, ev, r, c);
 }
 
 static const char *
@@ -569,7 +612,8 @@ digest_line(struct buf *t, json_t *it)
 }
 
 int
-notify_digest(struct app *app, struct store *st, const struct person *owner,
+notify_digest(const struct notify_env *env,
+    struct store *st, const struct person *owner,
     json_t *items)
 {
 	struct reach	 rc;
@@ -581,19 +625,19 @@ notify_digest(struct app *app, struct store *st, const struct person *owner,
 
 	if (cnt == 0)
 		return 0;
-	reach_load(app, st, &rc);
+	reach_load(env, st, &rc);
 	if (!rc.any)
 		return 0;
 	buf_init(&lead, NOTIFY_TEXT_MAX);
 	buf_printf(&lead, "%zu of your keywarden credentials need attention. "
 	    "Rotate them at %s or with: keywarden credential rotate ID", cnt,
-	    app->public_url);
+	    env->public_url);
 	snprintf(subj, sizeof(subj), "[keywarden] %zu of your credentials "
 	    "need attention", cnt);
-	snprintf(url, sizeof(url), "%s/credentials", app->public_url);
+	snprintf(url, sizeof(url), "%s/credentials", env->public_url);
 	snprintf(more, sizeof(more), "%s or keywarden credential list", url);
 	n = list_notice("digest", subj, &lead, items, digest_line, more, url);
-	res = to_person(app, st, &rc, owner, n);
+	res = to_person(st, &rc, owner, n);
 	json_decref(n);
 	return res;
 }
@@ -608,7 +652,7 @@ legacy_line(struct buf *t, json_t *it)
 }
 
 int
-notify_legacy(struct app *app, struct store *st,
+notify_legacy(const struct notify_env *env, struct store *st,
     const struct person *provisioner, json_t *items)
 {
 	struct reach	 rc;
@@ -620,34 +664,34 @@ notify_legacy(struct app *app, struct store *st,
 
 	if (cnt == 0)
 		return 0;
-	reach_load(app, st, &rc);
+	reach_load(env, st, &rc);
 	if (!rc.any)
 		return 0;
 	buf_init(&lead, NOTIFY_TEXT_MAX);
 	buf_printf(&lead, "%zu legacy Zendesk API tokens are close to being "
 	    "switched off. See %s (migration report) and replace them with "
-	    "keywarden credentials.", cnt, app->public_url);
+	    "keywarden credentials.", cnt, env->public_url);
 	snprintf(subj, sizeof(subj), "[keywarden] %zu legacy API tokens need "
 	    "migration", cnt);
-	snprintf(url, sizeof(url), "%s/reports/migration", app->public_url);
+	snprintf(url, sizeof(url), "%s/reports/migration", env->public_url);
 	snprintf(more, sizeof(more), "in the migration report (%s or "
 	    "keywarden report migration)", url);
 	n = list_notice("legacy.warning", subj, &lead, items, legacy_line,
 	    more, url);
-	res = to_person(app, st, &rc, provisioner, n);
+	res = to_person(st, &rc, provisioner, n);
 	json_decref(n);
 	return res;
 }
 
 int
-notify_token_expiry(struct app *app, struct store *st,
+notify_token_expiry(const struct notify_env *env, struct store *st,
     const struct person *owner, const struct token_rec *t)
 {
 	struct reach	 rc;
 	json_t		*n;
 	int		 res;
 
-	reach_load(app, st, &rc);
+	reach_load(env, st, &rc);
 	if (!rc.any)
 		return 0;
 	/* the label is the owner's text: the channel escapes it */
@@ -657,16 +701,16 @@ notify_token_expiry(struct app *app, struct store *st,
 	    t->expires_at, owner->email);
 	field(n, "Label", t->label[0] ? t->label : "(no label)");
 	field(n, "Expires", t->expires_at);
-	res = to_person(app, st, &rc, owner, n);
+	res = to_person(st, &rc, owner, n);
 	json_decref(n);
 	return res;
 }
 
 int
-notify_slack_response(struct app *app, struct store *st,
+notify_slack_response(const struct notify_env *env, struct store *st,
     const char *response_url, const char *text)
 {
-	if (!notifier_slack.configured(app, st))
+	if (!channel_configured(&notifier_slack, env, st))
 		return 0;
 	return enqueue(st, "response", response_url, "slack.response",
 	    json_pack("{s:b, s:s}", "replace_original", 1, "text", text));
@@ -675,7 +719,7 @@ notify_slack_response(struct app *app, struct store *st,
 /* ---- the sender -------------------------------------------------------- */
 
 struct flush {
-	struct app		*app;
+	const struct notify_env	*env;
 	struct store		*st;
 	struct notify_report	*rep;
 	time_t			 now;
@@ -796,7 +840,7 @@ channel_ctx(struct flush *f, const struct notifier_ops *ops)
 		if (notifiers[i] == ops) {
 			if (!f->opened[i]) {
 				f->opened[i] = 1;
-				f->ctx[i] = ops->open(f->app, f->st);
+				f->ctx[i] = channel_open(ops, f->env, f->st);
 			}
 			return f->ctx[i];
 		}
@@ -849,7 +893,7 @@ send_one(const struct outbox_msg *m, void *arg)
 }
 
 int
-notify_flush(struct app *app, struct store *st, time_t now,
+notify_flush(const struct notify_env *env, struct store *st, time_t now,
     struct notify_report *rep)
 {
 	struct reach	 rc;
@@ -865,10 +909,10 @@ notify_flush(struct app *app, struct store *st, time_t now,
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return KW_ERR_NOMEM;
 	/* nothing configured: whatever is queued waits for the settings */
-	reach_load(app, st, &rc);
+	reach_load(env, st, &rc);
 	if (!rc.any)
 		goto count;
-	f->app = app;
+	f->env = env;
 	f->st = st;
 	f->rep = rep;
 	f->now = now;
@@ -887,7 +931,7 @@ notify_flush(struct app *app, struct store *st, time_t now,
  count:
 	for (i = 0; i < NOTIFIERS; i++)
 		if (f->opened[i] && f->ctx[i] != NULL)
-			notifiers[i]->close(f->ctx[i]);
+			channel_close(notifiers[i], f->ctx[i]);
 	if (store_outbox_pending(st, &pending) == 0)
 		rep->pending = pending > 1000000 ? 1000000 : (int)pending;
 	else if (r == 0)

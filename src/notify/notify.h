@@ -29,7 +29,17 @@
 
 #include "store/store.h"
 
-struct app;
+struct crypto_keys;
+
+/*
+ * What notify needs from the application, passed in by its caller (the
+ * core fills one per application): the keys that open the channels'
+ * sealed settings, and the public URL that links in messages point to.
+ */
+struct notify_env {
+	const struct crypto_keys	*keys;
+	const char			*public_url;	/* no trailing '/' */
+};
 
 enum notify_event {
 	NE_REQUEST_CREATED,	/* -> the requester's manager, with buttons */
@@ -50,27 +60,28 @@ enum notify_event {
  * SMTP is configured; otherwise nothing.  A message that
  * cannot be built is logged and skipped (0): only a store error is
  * returned (the caller's change then fails with it). */
-int	 notify_request(struct app *app, struct store *st, enum notify_event ev,
+int	 notify_request(const struct notify_env *env,
+	    struct store *st, enum notify_event ev,
 	    const struct request *r, const struct credential *c);
 
 /* Queue one expiry digest for owner: items is an array of
  * {"credential_id", "name", "instance", "expires_at", "days_left",
  *  "rotation_due"} (borrowed). */
-int	 notify_digest(struct app *app, struct store *st,
+int	 notify_digest(const struct notify_env *env, struct store *st,
 	    const struct person *owner, json_t *items);
 
 /* Queue one legacy-token warning for a provisioner: items is an array of
  * {"instance", "name", "last_used_at", "deactivation_due", "shutdown"}. */
-int	 notify_legacy(struct app *app, struct store *st,
+int	 notify_legacy(const struct notify_env *env, struct store *st,
 	    const struct person *provisioner, json_t *items);
 
 /* Queue the warning that owner's personal token t expires soon (a DM;
  * nothing for people without a Slack user id). */
-int	 notify_token_expiry(struct app *app, struct store *st,
+int	 notify_token_expiry(const struct notify_env *env, struct store *st,
 	    const struct person *owner, const struct token_rec *t);
 
 /* Queue the update of a Slack message after a button was used. */
-int	 notify_slack_response(struct app *app, struct store *st,
+int	 notify_slack_response(const struct notify_env *env, struct store *st,
 	    const char *response_url, const char *text);
 
 /*
@@ -98,24 +109,28 @@ struct notify_attempt {
 };
 
 /*
- * One channel.  configured/open read its settings (open keeps them, the
- * secrets included, until close wipes them); address gives the outbox
- * recipient for person p (0) or says p cannot be reached this way (-1);
- * render turns a notice (borrowed) into the outbox payload (a new
- * reference, or NULL when it cannot be built); send delivers one claimed
- * message (payload borrowed) and fills a.
+ * One channel.  load reads and opens its settings (settings_size bytes,
+ * the secrets included) into out: 0, or an error when the channel is not
+ * configured or its settings cannot be read; wipe clears them (notify.c
+ * opens, keeps for a run and wipes a channel's settings, the same way for
+ * every channel).  address gives the outbox recipient for person p (0) or
+ * says p cannot be reached this way (-1); render turns a notice
+ * (borrowed) into the outbox payload (a new reference, or NULL when it
+ * cannot be built); send delivers one claimed message (payload borrowed)
+ * with the settings load filled, and fills a.
  */
 struct notifier_ops {
 	const char	*name;		/* "slack", "email" */
 	const char	*channel;	/* outbox channel of its messages to
 					   people */
-	int	 (*configured)(struct app *, struct store *);
+	size_t	 settings_size;
+	int	 (*load)(const struct crypto_keys *, struct store *,
+		    void *out);
+	void	 (*wipe)(void *settings);
 	int	 (*address)(const struct person *p, char *out, size_t outsz);
-	json_t	*(*render)(struct app *, const json_t *notice);
-	void	*(*open)(struct app *, struct store *);
-	void	 (*send)(void *ctx, const struct outbox_msg *m,
+	json_t	*(*render)(const json_t *notice);
+	void	 (*send)(const void *settings, const struct outbox_msg *m,
 		    json_t *payload, struct notify_attempt *a);
-	void	 (*close)(void *ctx);
 };
 
 extern const struct notifier_ops notifier_slack;
@@ -131,7 +146,8 @@ struct notify_report {
 
 /* Deliver what is due at now.  Safe to run from several processes at
  * once (messages are claimed with a lease). */
-int	 notify_flush(struct app *app, struct store *st, time_t now,
+int	 notify_flush(const struct notify_env *env,
+	    struct store *st, time_t now,
 	    struct notify_report *rep);
 
 #endif /* KW_NOTIFY_H */

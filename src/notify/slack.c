@@ -17,7 +17,6 @@
 
 #include "kw.h"
 #include "log.h"
-#include "api/api.h"
 #include "crypto/crypto.h"
 #include "net/http.h"
 #include "notify/notify.h"
@@ -66,7 +65,7 @@ str_member(json_t *o, const char *key, char *out, size_t outsz)
 }
 
 int
-slack_settings_load(struct app *app, struct store *st,
+slack_settings_load(const struct crypto_keys *keys, struct store *st,
     struct slack_settings *out)
 {
 	char		 value[SLACK_VALUE_MAX];
@@ -88,7 +87,7 @@ slack_settings_load(struct app *app, struct store *st,
 	    sizeof(out->updated_at));
 	if (slen == 0)
 		goto out;
-	if ((r = crypto_open(app->keys, SLACK_SETTINGS_AD, sealed, slen, pt,
+	if ((r = crypto_open(keys, SLACK_SETTINGS_AD, sealed, slen, pt,
 	    sizeof(pt), &plen)) != 0)
 		goto out;
 	r = KW_ERR_CONFIG;
@@ -121,7 +120,7 @@ slack_settings_load(struct app *app, struct store *st,
 }
 
 int
-slack_settings_save(struct app *app, struct store *st,
+slack_settings_save(const struct crypto_keys *keys, struct store *st,
     const struct slack_settings *s)
 {
 	unsigned char	 sealed[SLACK_SEALED_MAX];
@@ -144,7 +143,7 @@ slack_settings_save(struct app *app, struct store *st,
 		r = KW_ERR_TOO_LARGE;
 		goto out;
 	}
-	if ((r = crypto_seal(app->keys, SLACK_SETTINGS_AD, pt, strlen(pt),
+	if ((r = crypto_seal(keys, SLACK_SETTINGS_AD, pt, strlen(pt),
 	    sealed, sizeof(sealed), &slen)) != 0)
 		goto out;
 	r = store_setting_put(st, SLACK_SETTING_KEY, value, sealed, slen,
@@ -546,7 +545,7 @@ add_section(json_t *blocks, struct buf *t)
  * slack_mrkdwn_printf.  NULL if it cannot be built.
  */
 static json_t *
-slack_render(struct app *app, const json_t *n)
+slack_render(const json_t *n)
 {
 	struct buf	 t, text;
 	json_t		*blocks, *fields, *items, *f, *acts;
@@ -554,7 +553,6 @@ slack_render(struct app *app, const json_t *n)
 	const char	*decide = json_string_value(json_object_get(n,
 			    "decide"));
 
-	KW_UNUSED(app);
 	buf_init(&text, SLACK_TEXT_MAX);
 	if ((blocks = json_array()) == NULL)
 		return NULL;
@@ -839,37 +837,17 @@ send_url(const struct slack_settings *s, const struct outbox_msg *m,
 
 /* ---- the notifier ------------------------------------------------------ */
 
-static void *
-slack_open(struct app *app, struct store *st)
+/* The settings of one run, as notify.c loads them. */
+static int
+slack_load(const struct crypto_keys *keys, struct store *st, void *out)
 {
-	struct slack_settings *s;
-
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return NULL;
-	if (slack_settings_load(app, st, s) != 0) {
-		slack_settings_wipe(s);
-		free(s);
-		return NULL;
-	}
-	return s;
+	return slack_settings_load(keys, st, out);
 }
 
 static void
-slack_close(void *ctx)
+slack_wipe(void *s)
 {
-	slack_settings_wipe(ctx);
-	free(ctx);
-}
-
-static int
-slack_configured(struct app *app, struct store *st)
-{
-	void *s = slack_open(app, st);
-
-	if (s == NULL)
-		return 0;
-	slack_close(s);
-	return 1;
+	slack_settings_wipe(s);
 }
 
 static int
@@ -882,7 +860,7 @@ slack_address(const struct person *p, char *out, size_t outsz)
 }
 
 static void
-slack_send(void *ctx, const struct outbox_msg *m, json_t *payload,
+slack_send(const void *ctx, const struct outbox_msg *m, json_t *payload,
     struct notify_attempt *a)
 {
 	const struct slack_settings *s = ctx;
@@ -897,10 +875,10 @@ slack_send(void *ctx, const struct outbox_msg *m, json_t *payload,
 const struct notifier_ops notifier_slack = {
 	.name = "slack",
 	.channel = "slack_dm",
-	.configured = slack_configured,
+	.settings_size = sizeof(struct slack_settings),
+	.load = slack_load,
+	.wipe = slack_wipe,
 	.address = slack_address,
 	.render = slack_render,
-	.open = slack_open,
 	.send = slack_send,
-	.close = slack_close,
 };

@@ -15,7 +15,7 @@
 
 #include "limits.h"
 
-struct app;
+struct crypto_keys;
 struct buf;
 struct store;
 
@@ -62,12 +62,12 @@ struct slack_settings {
 /* Load and open the settings into *out (secrets included: wipe them).
  * KW_ERR_NOT_FOUND when Slack is not configured, KW_ERR_CRYPTO when the
  * sealed part does not open, KW_ERR_UNAVAILABLE (store). */
-int	 slack_settings_load(struct app *app, struct store *st,
-	    struct slack_settings *out);
+int	 slack_settings_load(const struct crypto_keys *keys,
+	    struct store *st, struct slack_settings *out);
 /* Seal and store s (updated_at included) in the caller's transaction.
  * 0, KW_ERR_TOO_LARGE, KW_ERR_CRYPTO or a store error. */
-int	 slack_settings_save(struct app *app, struct store *st,
-	    const struct slack_settings *s);
+int	 slack_settings_save(const struct crypto_keys *keys,
+	    struct store *st, const struct slack_settings *s);
 /* Wipe the whole struct (secrets included); NULL ok. */
 void	 slack_settings_wipe(struct slack_settings *s);
 

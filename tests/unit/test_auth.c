@@ -22,6 +22,7 @@
 #include "limits.h"
 #include "api/api.h"
 #include "api/authcache.h"
+#include "core/people.h"
 #include "core/startup.h"
 #include "audit/audit.h"
 #include "crypto/crypto.h"
@@ -77,6 +78,7 @@ fixture_new(struct fixture *f, unsigned roles)
 {
 	struct crypto_keys	*keys = NULL;
 	struct store		*st = NULL;
+	struct actor		 sys;
 	struct config		 cfg;
 	char			 path[160], err[512];
 
@@ -99,7 +101,8 @@ fixture_new(struct fixture *f, unsigned roles)
 	kw_strlcpy(f->p.updated_at, f->p.created_at, sizeof(f->p.updated_at));
 	assert_int_equal(store_begin(st), 0);
 	assert_int_equal(store_person_insert(st, &f->p), 0);
-	assert_int_equal(api_token_mint(st, keys, &f->p, "system", "test",
+	actor_system(&sys, DOOR_CLI, "system");
+	assert_int_equal(people_token_mint(st, keys, &sys, &f->p, "test",
 	    KW_TOKEN_DAYS_DEFAULT, f->tok, sizeof(f->tok), NULL), 0);
 	assert_int_equal(core_key_check_create(st, keys, "system", "init"), 0);
 	assert_int_equal(store_commit(st), 0);

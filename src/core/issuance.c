@@ -11,7 +11,7 @@
 #include "kw.h"
 #include "log.h"
 #include "metrics/metrics.h"
-#include "api/issuance.h"
+#include "core/issuance.h"
 #include "audit/audit.h"
 #include "crypto/crypto.h"
 #include "notify/notify.h"
@@ -20,6 +20,25 @@
 #define IDENT_PREFIX	"keywarden-"
 #define URL_TAG_LEN	16
 #define INFLIGHT_MAX	256
+
+/* keywarden itself, as the audit log names what jobs and reconciliation
+ * do */
+static void
+keywarden(struct actor *k)
+{
+	actor_system(k, DOOR_JOB, "keywarden");
+}
+
+/* core_audit for the store error alone (no person reads why). */
+static int
+audit(struct store *w, const struct actor *a, const char *action,
+    const char *subject, json_t *details)
+{
+	struct kw_fail f;
+
+	memset(&f, 0, sizeof(f));
+	return core_audit(w, a, action, subject, details, &f);
+}
 
 /*
  * Credentials being minted by this process right now: reconciliation
@@ -351,7 +370,7 @@ issued_note(const struct credential *c, const struct issue_result *res,
  * *owner_gone says whether the credential went live for an owner who is
  * no longer active (offboarded while it was minted). */
 static int
-record(struct app *app, struct store *st, const char *actor,
+record(struct app *app, struct store *st, const struct actor *a,
     struct request *r, struct credential *c, const struct issue_result *res,
     const struct provider_error *perr, int *owner_gone, const char *url)
 {
@@ -389,8 +408,10 @@ record(struct app *app, struct store *st, const char *actor,
 		if (*owner_gone)
 			json_object_set_new(d, "owner_active", json_false());
 		if ((rc = api_credential_activate(app, c, res->identifier,
-		    res->secret, res->expires_at)) != 0)
+		    res->secret, res->expires_at)) != 0) {
+			json_decref(d);
 			goto out;
+		}
 		if (*owner_gone)	/* nobody to deliver to: due at once */
 			kw_strlcpy(c->delivery_expires_at, r->updated_at,
 			    sizeof(c->delivery_expires_at));
@@ -403,9 +424,10 @@ record(struct app *app, struct store *st, const char *actor,
 			json_decref(d);
 			goto out;
 		}
-		rc = audit_append(st, actor, "credential.issue", c->id, d);
+		rc = audit(st, a, "credential.issue", c->id, d);
 		if (rc == 0 && !*owner_gone)	/* nothing to collect */
-			rc = notify_request(app, st, NE_REQUEST_ISSUED, r, c);
+			rc = notify_request(&app->notify, st,
+			    NE_REQUEST_ISSUED, r, c);
 	} else {
 		if (perr->status != 0)
 			snprintf(comment, sizeof(comment), "the instance "
@@ -422,11 +444,12 @@ record(struct app *app, struct store *st, const char *actor,
 		if ((rc = api_history_add(st, r->id, "keywarden", "failed",
 		    comment)) != 0)
 			goto out;
-		rc = audit_append(st, actor, "request.fail", r->id, json_pack(
+		rc = audit(st, a, "request.fail", r->id, json_pack(
 		    "{s:s, s:I, s:s}", "credential_id", c->id, "status",
 		    (json_int_t)perr->status, "error", perr->message));
 		if (rc == 0)
-			rc = notify_request(app, st, NE_REQUEST_FAILED, r, c);
+			rc = notify_request(&app->notify, st,
+			    NE_REQUEST_FAILED, r, c);
 	}
 	if (rc != 0 || (rc = store_credential_update(st, c)) != 0 ||
 	    (rc = store_request_transition(st, r, RS_ISSUING)) != 0)
@@ -447,9 +470,11 @@ static void
 revoke_for_gone_owner(struct app *app, struct store *st, const char *id)
 {
 	struct provider_error	e;
+	struct actor		k;
 	int			rc;
 
-	rc = issuance_end(app, st, "keywarden", id, CS_REVOKED,
+	keywarden(&k);
+	rc = issuance_end(app, st, &k, id, CS_REVOKED,
 	    "owner offboarded during issuance", &e);
 	log_msg(rc == 0 ? "warn" : "error", "credential %s: its owner was "
 	    "offboarded while it was minted: %s", id, rc == 0 ? "revoked" :
@@ -457,7 +482,7 @@ revoke_for_gone_owner(struct app *app, struct store *st, const char *id)
 }
 
 int
-issuance_run(struct app *app, struct store *st, const char *actor,
+issuance_run(struct app *app, struct store *st, const struct actor *a,
     const char *request_id, const char *adopt_client_id,
     struct issuance_outcome *out)
 {
@@ -498,7 +523,7 @@ issuance_run(struct app *app, struct store *st, const char *actor,
 	if (rc == KW_ERR_UPSTREAM) {
 		/* keywarden's own access failed: the issuance did */
 		out->perr = cn->perr;
-		rc = record(app, st, actor, r, c, NULL, &out->perr, &owner_gone,
+		rc = record(app, st, a, r, c, NULL, &out->perr, &owner_gone,
 		    in->url);
 		goto out;
 	}
@@ -527,7 +552,7 @@ issuance_run(struct app *app, struct store *st, const char *actor,
 	}
 	prc = rc;
 	out->issued = rc == 0;
-	rc = record(app, st, actor, r, c, out->issued ? res : NULL,
+	rc = record(app, st, a, r, c, out->issued ? res : NULL,
 	    &out->perr, &owner_gone, in->url);
 	if (rc == 0 && out->issued && owner_gone)
 		revoke_for_gone_owner(app, st, c->id);
@@ -637,7 +662,7 @@ intent_get(const struct credential *c)
  * active, or a store error (then nothing was changed).
  */
 static int
-intent_commit(struct app *app, struct store *st, const char *actor,
+intent_commit(struct app *app, struct store *st, const struct actor *a,
     const char *id, enum cred_state to, const char *reason)
 {
 	struct credential	*c;
@@ -665,7 +690,7 @@ intent_commit(struct app *app, struct store *st, const char *actor,
 	}
 	if ((rc = store_credential_update(st, c)) != 0)
 		goto out;
-	rc = audit_append(st, actor, "credential.revoke_begin", c->id,
+	rc = audit(st, a, "credential.revoke_begin", c->id,
 	    json_pack("{s:s, s:s, s:s, s:s}", "reason", reason, "to",
 	    to == CS_EXPIRED ? "expired" : "revoked", "fingerprint",
 	    c->fingerprint, "instance", c->instance_name));
@@ -680,7 +705,7 @@ intent_commit(struct app *app, struct store *st, const char *actor,
 /* Mark c revoked or expired (inside a transaction) with its audit event
  * and the channel's record; any intent is cleared. */
 static int
-mark_revoked(struct app *app, struct store *st, const char *actor,
+mark_revoked(struct app *app, struct store *st, const struct actor *a,
     struct credential *c, enum cred_state to, const char *reason,
     const char *action)
 {
@@ -702,23 +727,23 @@ mark_revoked(struct app *app, struct store *st, const char *actor,
 	if (store_credential_update(st, c) != 0 ||
 	    store_bound_revoke(st, c->id, NULL, c->revoked_at) != 0)
 		return KW_ERR_UNAVAILABLE;
-	if ((rc = audit_append(st, actor, action, c->id, json_pack(
+	if ((rc = audit(st, a, action, c->id, json_pack(
 	    "{s:s, s:s, s:s, s:s}", "reason", reason, "fingerprint",
 	    c->fingerprint, "owner", c->owner_email, "instance",
 	    c->instance_name))) != 0)
 		return rc;
-	return notify_request(app, st, NE_CREDENTIAL_REVOKED, NULL, c);
+	return notify_request(&app->notify, st, NE_CREDENTIAL_REVOKED, NULL, c);
 }
 
 int
-issuance_revoke(struct app *app, struct store *st, const char *actor,
+issuance_revoke(struct app *app, struct store *st, const struct actor *a,
     const char *id, const char *reason, struct provider_error *perr)
 {
-	return issuance_end(app, st, actor, id, CS_REVOKED, reason, perr);
+	return issuance_end(app, st, a, id, CS_REVOKED, reason, perr);
 }
 
 int
-issuance_end(struct app *app, struct store *st, const char *actor,
+issuance_end(struct app *app, struct store *st, const struct actor *a,
     const char *id, enum cred_state to, const char *reason,
     struct provider_error *perr)
 {
@@ -751,7 +776,7 @@ issuance_end(struct app *app, struct store *st, const char *actor,
 	 * be dead there.  The intent is committed before the call, so that
 	 * what the instance did is never lost with the final commit. */
 	if (client_id[0] != '\0' && issuance_automatic(in)) {
-		if ((rc = intent_commit(app, st, actor, id, to, reason)) != 0)
+		if ((rc = intent_commit(app, st, a, id, to, reason)) != 0)
 			goto out;
 		if ((rc = issuance_conn_open(app, in, cn)) != 0) {
 			*perr = cn->perr;
@@ -769,7 +794,7 @@ issuance_end(struct app *app, struct store *st, const char *actor,
 		if (c->state != CS_ACTIVE)
 			rc = KW_ERR_CONFLICT;
 		else
-			rc = mark_revoked(app, st, actor, c, to, reason,
+			rc = mark_revoked(app, st, a, c, to, reason,
 			    to == CS_EXPIRED ? "credential.expire" :
 			    "credential.revoke");
 	}
@@ -855,14 +880,15 @@ static void
 reconcile_audit(struct app *app, const char *action, const char *subject,
     json_t *details)
 {
-	struct store *w;
+	struct store	*w;
+	struct actor	 k;
 
 	if (core_write_begin(app, &w) != 0) {
 		json_decref(details);
 		return;
 	}
-	core_write_end(app, audit_append(w, "keywarden", action, subject,
-	    details));
+	keywarden(&k);
+	core_write_end(app, audit(w, &k, action, subject, details));
 }
 
 /* Record credential id ended as `to`, in its own transaction, if it is
@@ -872,15 +898,17 @@ record_end(struct app *app, struct credential *c, const char *id,
     enum cred_state to, const char *reason, const char *action)
 {
 	struct store	*w;
+	struct actor	 k;
 	char		 why[KW_COMMENT_MAX + 1];
 	int		 rc;
 
+	keywarden(&k);
 	kw_strlcpy(why, reason, sizeof(why));	/* may alias c's */
 	if ((rc = core_write_begin(app, &w)) != 0)
 		return rc;
 	if ((rc = store_credential_get(w, id, c)) == 0)
 		rc = c->state != CS_ACTIVE ? KW_ERR_CONFLICT :
-		    mark_revoked(app, w, "keywarden", c, to, why, action);
+		    mark_revoked(app, w, &k, c, to, why, action);
 	return core_write_end(app, rc);
 }
 
@@ -1035,11 +1063,13 @@ reconcile_pending(struct app *app, struct store *st, const struct credential *c,
 {
 	struct issuance_outcome	 o;
 	struct request		*r;
+	struct actor		 k;
 
 	if ((r = malloc(sizeof(*r))) == NULL)
 		return;
+	keywarden(&k);
 	if (store_request_get(st, c->request_id, r) == 0 &&
-	    r->state == RS_ISSUING && issuance_run(app, st, "keywarden",
+	    r->state == RS_ISSUING && issuance_run(app, st, &k,
 	    r->id, pc ? pc->id : NULL, &o) == 0) {
 		if (o.issued)
 			rep->adopted++;
@@ -1093,9 +1123,11 @@ bot_expiry_check(struct app *app, struct instance *in,
 	struct provider_error	 e;
 	struct instance		*now;
 	struct store		*w;
+	struct actor		 k;
 	char			 at[KW_TIME_LEN + 1];
 	int			 rc;
 
+	keywarden(&k);
 	if (in->bot_client_id[0] != '\0' || cn->ops->bot_expiry == NULL ||
 	    !bot_expiry_first(in) ||
 	    cn->ops->bot_expiry(&cn->t, at, sizeof(at), &e) != 0 ||
@@ -1118,7 +1150,7 @@ bot_expiry_check(struct app *app, struct instance *in,
 			kw_strlcpy(now->bot_expires_at, at,
 			    sizeof(now->bot_expires_at));
 			if ((rc = store_instance_update(w, now)) == 0)
-				rc = audit_append(w, "keywarden",
+				rc = audit(w, &k,
 				    "instance.bot_expiry", in->name, json_pack(
 				    "{s:s?}", "expires_at", at[0] ? at : NULL));
 		}
@@ -1413,8 +1445,8 @@ retag(struct credential *c, const struct instance *in)
 }
 
 int
-issuance_rotate_broker(struct app *app, struct store *st, const char *actor,
-    const char *id, struct provider_error *perr)
+issuance_rotate_broker(struct app *app, struct store *st,
+    const struct actor *a, const char *id, struct provider_error *perr)
 {
 	struct credential	*c;
 	struct instance		*in;
@@ -1464,7 +1496,7 @@ issuance_rotate_broker(struct app *app, struct store *st, const char *actor,
 		else if ((rc = api_credential_broker_seal(app, c,
 		    secret)) == 0 && (rc = retag(c, in)) == 0 &&
 		    (rc = store_credential_update(st, c)) == 0)
-			rc = audit_append(st, actor, "credential.rotate",
+			rc = audit(st, a, "credential.rotate",
 			    c->id, json_pack("{s:b, s:s, s:s}", "in_place", 1,
 			    "previous_fingerprint", old_fp, "fingerprint",
 			    c->fingerprint));

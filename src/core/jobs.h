@@ -16,23 +16,26 @@
  * state it starts from, warnings are recorded once per credential and
  * threshold in the same transaction as their message.
  */
-#ifndef KW_API_JOBS_H
-#define KW_API_JOBS_H
+#ifndef KW_CORE_JOBS_H
+#define KW_CORE_JOBS_H
 
 #include <time.h>
 
 #include <jansson.h>
 
+struct actor;
 struct app;
 struct store;
 
-/* Run every job once as if the time were now; *summary (owned by the
+/* Run every job once as if the time were now, as actor a (keywarden
+ * itself: actor_system with DOOR_JOB from the server's thread, DOOR_CLI
+ * from `jobs run`; the audit log names it); *summary (owned by the
  * caller) says what each did.  0, or a store error. */
-int	 jobs_run(struct app *app, struct store *st, time_t now,
-	    json_t **summary);
+int	 jobs_run(struct app *app, const struct actor *a, struct store *st,
+	    time_t now, json_t **summary);
 
 /* Deliver the outbox only (the background thread does this often). */
 int	 jobs_flush_outbox(struct app *app, struct store *st, time_t now,
 	    json_t **summary);
 
-#endif /* KW_API_JOBS_H */
+#endif /* KW_CORE_JOBS_H */

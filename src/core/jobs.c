@@ -10,11 +10,10 @@
 
 #include "kw.h"
 #include "log.h"
-#include "api/api.h"
-#include "api/issuance.h"
-#include "api/jobs.h"
-#include "api/legacy.h"
-#include "audit/audit.h"
+#include "api/legacy.h"	/* legacy_due: until legacy moves to core */
+#include "core/app.h"
+#include "core/issuance.h"
+#include "core/jobs.h"
 #include "notify/notify.h"
 #include "util/util.h"
 
@@ -22,6 +21,18 @@
 #define DAY			86400
 
 static const int legacy_thresholds[] = { 14, 3 };	/* days before */
+
+/* A job's audit event by a (keywarden itself; inside w's transaction;
+ * details consumed).  0 or KW_ERR_UNAVAILABLE. */
+static int
+job_audit(struct store *w, const struct actor *a, const char *action,
+    const char *subject, json_t *details)
+{
+	struct kw_fail f;
+
+	memset(&f, 0, sizeof(f));
+	return core_audit(w, a, action, subject, details, &f);
+}
 
 struct page {
 	size_t	n;
@@ -67,8 +78,8 @@ job_error(json_t *sum, const char *job, const char *id, const char *why)
 /* ---- stale requests ---- */
 
 static int
-expire_request(struct app *app, struct store *st, const char *id,
-    const char *now)
+expire_request(struct app *app, const struct actor *a, struct store *st,
+    const char *id, const char *now)
 {
 	struct request		*r;
 	enum req_state		 from;
@@ -93,12 +104,13 @@ expire_request(struct app *app, struct store *st, const char *id,
 	snprintf(note, sizeof(note), "no decision within %d days",
 	    app->cfg.request_ttl_days);
 	if ((rc = store_request_transition(st, r, from)) == 0 &&
-	    (rc = api_history_add(st, r->id, "keywarden", "expired",
+	    (rc = api_history_add(st, r->id, a->name, "expired",
 	    note)) == 0 &&
-	    (rc = audit_append(st, "keywarden", "request.expire", r->id,
+	    (rc = job_audit(st, a, "request.expire", r->id,
 	    json_pack("{s:s}", "from", from == RS_PENDING_MANAGER ?
 	    "pending_manager" : "pending_provisioner"))) == 0 &&
-	    (rc = notify_request(app, st, NE_REQUEST_EXPIRED, r, NULL)) == 0)
+	    (rc = notify_request(&app->notify, st, NE_REQUEST_EXPIRED, r,
+	    NULL)) == 0)
 		rc = 0;
  out:
 	rc = core_write_end(app, rc);
@@ -108,8 +120,8 @@ expire_request(struct app *app, struct store *st, const char *id,
 }
 
 static int
-job_stale_requests(struct app *app, struct store *st, const char *now,
-    json_t *sum)
+job_stale_requests(struct app *app, const struct actor *a, struct store *st,
+    const char *now, json_t *sum)
 {
 	json_t		*o = json_object();
 	struct page	*p;
@@ -126,7 +138,7 @@ job_stale_requests(struct app *app, struct store *st, const char *now,
 		    page_request, p)) != 0)
 			break;
 		for (i = 0; i < p->n; i++) {
-			rc = expire_request(app, st, p->ids[i], now);
+			rc = expire_request(app, a, st, p->ids[i], now);
 			if (rc == 0)
 				bump(o, "expired");
 			else if (rc != KW_ERR_CONFLICT)
@@ -144,7 +156,8 @@ job_stale_requests(struct app *app, struct store *st, const char *now,
 
 /* Destroy an unrevealed secret past its window. 0 when destroyed. */
 static int
-destroy_undelivered(struct app *app, const char *id, const char *now)
+destroy_undelivered(struct app *app, const struct actor *a, const char *id,
+    const char *now)
 {
 	struct credential	*c;
 	struct store		*st;
@@ -163,9 +176,9 @@ destroy_undelivered(struct app *app, const char *id, const char *now)
 		c->sealed_len = 0;
 		c->delivery = DS_EXPIRED;
 		if ((rc = store_credential_update(st, c)) == 0)
-			rc = audit_append(st, "keywarden",
-			    "credential.delivery_expired", c->id, json_pack(
-			    "{s:s}", "fingerprint", c->fingerprint));
+			rc = job_audit(st, a, "credential.delivery_expired",
+			    c->id, json_pack("{s:s}", "fingerprint",
+			    c->fingerprint));
 	}
 	rc = core_write_end(app, rc);
  done:
@@ -193,8 +206,8 @@ static const struct ending endings[] = {
 };
 
 static int
-job_ending(struct app *app, struct store *st, const struct ending *e,
-    const char *now, json_t *sum)
+job_ending(struct app *app, const struct actor *a, struct store *st,
+    const struct ending *e, const char *now, json_t *sum)
 {
 	struct provider_error	 perr;
 	struct page		*p;
@@ -213,7 +226,8 @@ job_ending(struct app *app, struct store *st, const struct ending *e,
 			break;
 		for (i = 0; i < p->n; i++) {
 			if (e->due == DUE_UNDELIVERED) {
-				rc = destroy_undelivered(app, p->ids[i], now);
+				rc = destroy_undelivered(app, a, p->ids[i],
+				    now);
 				if (rc == 0)
 					bump(o, "secrets_destroyed");
 				else if (rc != KW_ERR_CONFLICT) {
@@ -222,7 +236,7 @@ job_ending(struct app *app, struct store *st, const struct ending *e,
 					continue;
 				}
 			}
-			rc = issuance_end(app, st, "keywarden", p->ids[i],
+			rc = issuance_end(app, st, a, p->ids[i],
 			    e->to, e->reason, &perr);
 			if (rc == 0)
 				bump(o, e->count);
@@ -409,8 +423,9 @@ collect_due(struct store *st, struct due_list *l, enum cred_due due,
 /* One owner's digest: record each warning (the first time only) and
  * queue one message with the lines that are new, in one transaction. */
 static int
-digest_owner(struct app *app, struct store *st, struct due_list *l,
-    const char *owner, const char *now, int *sent, int *items)
+digest_owner(struct app *app, const struct actor *a, struct store *st,
+    struct due_list *l, const char *owner, const char *now, int *sent,
+    int *items)
 {
 	struct person	 p;
 	json_t		*lines = json_array();
@@ -440,9 +455,9 @@ digest_owner(struct app *app, struct store *st, struct due_list *l,
 			json_array_append(lines, d->item);
 	}
 	if (rc == 0 && json_array_size(lines) > 0)
-		rc = notify_digest(app, st, &p, lines);
+		rc = notify_digest(&app->notify, st, &p, lines);
 	if (rc == 0 && json_array_size(lines) > 0)
-		rc = audit_append(st, "keywarden", "credential.warn", p.email,
+		rc = job_audit(st, a, "credential.warn", p.email,
 		    json_pack("{s:I}", "items", (json_int_t)json_array_size(
 		    lines)));
 	kw_fault("digest_before_commit");
@@ -456,8 +471,8 @@ digest_owner(struct app *app, struct store *st, struct due_list *l,
 }
 
 static int
-job_warnings(struct app *app, struct store *st, const struct policies *ps,
-    time_t now, const char *nows, json_t *sum)
+job_warnings(struct app *app, const struct actor *a, struct store *st,
+    const struct policies *ps, time_t now, const char *nows, json_t *sum)
 {
 	struct due_list	 l;
 	char		 before[KW_TIME_LEN + 1];
@@ -483,8 +498,8 @@ job_warnings(struct app *app, struct store *st, const struct policies *ps,
 				break;
 		if (j < i)
 			continue;		/* owner done already */
-		if ((rc = digest_owner(app, st, &l, l.v[i].owner, nows, &sent,
-		    &items)) != 0)
+		if ((rc = digest_owner(app, a, st, &l, l.v[i].owner, nows,
+		    &sent, &items)) != 0)
 			job_error(sum, "warnings", l.v[i].owner,
 			    kw_strerror(rc));
 	}
@@ -544,8 +559,8 @@ legacy_one(const struct credential *c, void *arg)
 }
 
 static int
-job_legacy(struct app *app, struct store *st, const struct policies *ps,
-    time_t now, const char *nows, json_t *sum)
+job_legacy(struct app *app, const struct actor *a, struct store *st,
+    const struct policies *ps, time_t now, const char *nows, json_t *sum)
 {
 	struct legacy_walk	 w;
 	struct person		 p;
@@ -571,10 +586,10 @@ job_legacy(struct app *app, struct store *st, const struct policies *ps,
 			continue;
 		for (i = 0; rc == 0 && i < pol->nprov; i++)
 			if (store_person_get(st, pol->prov[i], &p) == 0)
-				rc = notify_legacy(app, st, &p, items);
+				rc = notify_legacy(&app->notify, st, &p, items);
 	}
 	if (rc == 0 && w.warned > 0)
-		rc = audit_append(st, "keywarden", "legacy.warn", "migration",
+		rc = job_audit(st, a, "legacy.warn", "migration",
 		    json_pack("{s:i}", "tokens", w.warned));
 	rc = core_write_end(app, rc);
  out:
@@ -606,8 +621,8 @@ token_due_one(const struct token_rec *t, void *arg)
 /* Warn t's owner once: the mark, the message and the audit event commit
  * together, and a token already marked is skipped (another run won). */
 static int
-warn_token(struct app *app, const struct token_rec *t, const char *now,
-    int *warned)
+warn_token(struct app *app, const struct actor *a, const struct token_rec *t,
+    const char *now, int *warned)
 {
 	struct store	*st;
 	struct person	 p;
@@ -619,8 +634,8 @@ warn_token(struct app *app, const struct token_rec *t, const char *now,
 		rc = first;
 	else if (first == 1 &&
 	    (rc = store_person_get(st, t->person_id, &p)) == 0 &&
-	    (rc = notify_token_expiry(app, st, &p, t)) == 0)
-		rc = audit_append(st, "keywarden", "token.warn", p.email,
+	    (rc = notify_token_expiry(&app->notify, st, &p, t)) == 0)
+		rc = job_audit(st, a, "token.warn", p.email,
 		    json_pack("{s:s, s:s}", "token_id", t->id, "expires_at",
 		    t->expires_at));
 	if ((rc = core_write_end(app, rc)) == 0 && first == 1)
@@ -629,8 +644,8 @@ warn_token(struct app *app, const struct token_rec *t, const char *now,
 }
 
 static int
-job_tokens(struct app *app, struct store *st, time_t now, const char *nows,
-    json_t *sum)
+job_tokens(struct app *app, const struct actor *a, struct store *st, time_t now,
+    const char *nows, json_t *sum)
 {
 	struct token_page	*pg;
 	struct store		*w;
@@ -646,7 +661,7 @@ job_tokens(struct app *app, struct store *st, time_t now, const char *nows,
 	    token_due_one, pg)) != 0)
 		job_error(sum, "token_warnings", "-", kw_strerror(rc));
 	for (i = 0; i < pg->n; i++)
-		if ((rc = warn_token(app, &pg->v[i], nows, &warned)) != 0)
+		if ((rc = warn_token(app, a, &pg->v[i], nows, &warned)) != 0)
 			job_error(sum, "token_warnings", pg->v[i].id,
 			    kw_strerror(rc));
 	/* sessions past their end hold nothing: forget them */
@@ -672,7 +687,7 @@ jobs_flush_outbox(struct app *app, struct store *st, time_t now,
 	int			rc;
 
 	memset(&rep, 0, sizeof(rep));
-	rc = notify_flush(app, st, now, &rep);
+	rc = notify_flush(&app->notify, st, now, &rep);
 	*summary = json_pack("{s:i, s:i, s:i, s:i}", "sent", rep.sent,
 	    "retried", rep.retried, "failed", rep.failed, "pending",
 	    rep.pending);
@@ -680,7 +695,8 @@ jobs_flush_outbox(struct app *app, struct store *st, time_t now,
 }
 
 int
-jobs_run(struct app *app, struct store *st, time_t now, json_t **summary)
+jobs_run(struct app *app, const struct actor *a, struct store *st, time_t now,
+    json_t **summary)
 {
 	struct policies	 ps;
 	json_t		*sum, *out = NULL;
@@ -693,14 +709,14 @@ jobs_run(struct app *app, struct store *st, time_t now, json_t **summary)
 	*summary = sum;
 	if ((rc = load_policies(st, &ps)) != 0)
 		return rc;
-	if ((rc = job_stale_requests(app, st, nows, sum)) != 0)
+	if ((rc = job_stale_requests(app, a, st, nows, sum)) != 0)
 		goto out;
 	for (i = 0; i < KW_NELEM(endings); i++)
-		if ((rc = job_ending(app, st, &endings[i], nows, sum)) != 0)
+		if ((rc = job_ending(app, a, st, &endings[i], nows, sum)) != 0)
 			goto out;
-	if ((rc = job_warnings(app, st, &ps, now, nows, sum)) != 0 ||
-	    (rc = job_legacy(app, st, &ps, now, nows, sum)) != 0 ||
-	    (rc = job_tokens(app, st, now, nows, sum)) != 0)
+	if ((rc = job_warnings(app, a, st, &ps, now, nows, sum)) != 0 ||
+	    (rc = job_legacy(app, a, st, &ps, now, nows, sum)) != 0 ||
+	    (rc = job_tokens(app, a, st, now, nows, sum)) != 0)
 		goto out;
 	rc = jobs_flush_outbox(app, st, now, &out);
 	json_object_set_new(sum, "notifications", out);
