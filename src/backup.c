@@ -86,7 +86,7 @@ backup_cmd(int argc, char **argv)
 	const char	*dir, *to;
 	struct store	*st = NULL;
 	json_t		*out;
-	char		 hash[65];
+	char		 hash[KW_HASH_HEX_LEN + 1];
 	int64_t		 seq;
 	int		 r, saved;
 

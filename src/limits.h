@@ -115,6 +115,8 @@
 #define KW_TOKEN_PREFIX		"kw_"
 #define KW_TOKEN_STR_MAX	128		/* longest token accepted */
 #define KW_HASH_LEN		32
+#define KW_HASH_HEX_LEN		(2 * KW_HASH_LEN)	/* a SHA-256 in hex, without
+						 * the NUL (audit hashes) */
 #define KW_SEAL_OVERHEAD	(24 + 16)	/* nonce + tag */
 #define KW_SEALED_MAX		(KW_BOT_TOKEN_MAX + KW_SEAL_OVERHEAD)
 #define KW_SEALED_SECRET_MAX	(KW_SECRET_MAX + 256 + KW_SEAL_OVERHEAD)

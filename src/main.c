@@ -30,6 +30,7 @@
 #include "net/http.h"
 #include "store/store.h"
 #include "ticker.h"
+#include "util/jalloc.h"
 #include "util/util.h"
 
 #define EXIT_USAGE	2
@@ -767,8 +768,8 @@ cmd_audit(int argc, char **argv)
 	}
 	if (dir == NULL)
 		return usage_of("audit");
-	if (head != NULL && (strlen(head) != 64 ||
-	    strspn(head, "0123456789abcdef") != 64)) {
+	if (head != NULL && (strlen(head) != KW_HASH_HEX_LEN ||
+	    strspn(head, "0123456789abcdef") != KW_HASH_HEX_LEN)) {
 		fprintf(stderr, "keywarden: --expect-head must be a whole "
 		    "head hash (64 lowercase hex digits), as the audit_head log "
 		    "line or audit verify printed it\n");
@@ -810,6 +811,9 @@ main(int argc, char **argv)
 
 	/* everything keywarden creates (store, WAL, keys) is its own only */
 	umask(077);
+	/* before any jansson call: what jansson frees (request bodies,
+	 * provider answers, settings holding a token) is wiped first */
+	kw_json_alloc_install();
 	if (crypto_init() != 0) {
 		fprintf(stderr, "keywarden: cannot initialise libsodium\n");
 		return 1;

@@ -36,7 +36,7 @@ static int
 log_head(struct ticker *t)
 {
 	int64_t	 seq;
-	char	 hash[65];
+	char	 hash[KW_HASH_HEX_LEN + 1];
 	json_t	*o;
 
 	if (store_audit_head(t->st, &seq, hash) != 0) {

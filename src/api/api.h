@@ -61,7 +61,9 @@ int	 api_authorise(struct http_req *rq, const struct http_route *route);
 /* The reauthorise hook, when the body is in and the handler is about to
  * run: the same checks against the store as it is now (the caller may
  * have been offboarded, their token revoked or their roles changed while
- * the body arrived); rq's caller is replaced by the fresh one. */
+ * the body arrived); rq's caller is replaced by the fresh one.  Not
+ * called for a request without a body (the check at the headers was
+ * just made). */
 int	 api_reauthorise(struct http_req *rq, const struct http_route *route);
 /* A failed authentication err of the presented token tok (NULL if none
  * could be read), counted per address and token prefix: err, or 429

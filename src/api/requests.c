@@ -11,6 +11,7 @@
 
 #include "kw.h"
 #include "api/api.h"
+#include "api/list.h"
 #include "api/valid.h"
 #include "core/credentials.h"
 #include "core/requests.h"
@@ -304,10 +305,8 @@ api_requests_get(struct http_req *rq, struct http_resp *rs)
 struct list_walk {
 	struct actor		 a;
 	struct store		*st;
-	json_t			*items;
-	size_t			 limit;
+	struct api_list		 l;		/* cursor: last seq examined */
 	int			 actionable;
-	int64_t			 last;		/* last seq examined */
 	size_t			 scanned;
 	struct instance		 in;		/* cache of the last one */
 };
@@ -319,7 +318,7 @@ list_one(const struct request *r, void *arg)
 	struct actor_facts	 f;
 	json_t			*o;
 
-	w->last = r->seq;
+	w->l.last = r->seq;
 	w->scanned++;
 	if (w->actionable) {
 		if (strcmp(w->in.id, r->instance_id) != 0 &&
@@ -329,10 +328,10 @@ list_one(const struct request *r, void *arg)
 		if (!policy_actionable(r->state, &f))
 			return 0;
 	}
-	if ((o = api_request_json(r)) == NULL)
+	if ((o = api_request_json(r)) == NULL ||
+	    api_list_add(&w->l, o, r->seq) != 0)
 		return KW_ERR_NOMEM;
-	json_array_append_new(w->items, o);
-	return json_array_size(w->items) >= w->limit ? 1 : 0;
+	return json_array_size(w->l.items) >= w->l.limit ? 1 : 0;
 }
 
 static int
@@ -388,7 +387,6 @@ api_requests_list(struct http_req *rq, struct http_resp *rs)
 	struct list_walk	*w;
 	struct store		*st;
 	char			 inst_id[KW_ID_MAX + 1], req_id[KW_ID_MAX + 1];
-	long long		 after;
 	int64_t			 before;
 	int			 res, more = 0;
 
@@ -399,31 +397,26 @@ api_requests_list(struct http_req *rq, struct http_resp *rs)
 	f.viewer_all = api_has_role(rq, ROLE_ADMIN | ROLE_AUDITOR);
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return KW_ERR_NOMEM;
-	if ((res = jv_page(rq, &w->limit, &after)) != 0 ||
+	if ((res = api_list_begin(rq, &w->l)) != 0 ||
 	    (res = list_filter(rq, st, &f, inst_id, req_id,
 	    &w->actionable)) != 0)
 		goto out;
 	api_actor(rq, &w->a);
 	w->st = st;
-	w->items = json_array();
-	w->last = after;
 	/* Walk pages until the answer is full, the store is exhausted, or
 	 * the scan budget is spent (the cursor then resumes the scan). */
 	do {
-		before = w->last;
-		res = store_request_each(st, &f, w->last, w->limit, list_one, w);
-		if (res < 0) {
-			res = api_store_fail(rq, res, "", "");
-			goto out;
-		}
-		more = res == 1 || (w->last != before &&
+		before = w->l.last;
+		res = store_request_each(st, &f, w->l.last, w->l.limit,
+		    list_one, w);
+		if (res < 0)
+			break;
+		more = res == 1 || (w->l.last != before &&
 		    w->scanned >= KW_LIST_SCAN_MAX);
-	} while (res == 0 && w->last != before && !more);
-	res = 0;
-	rs->body = api_page(w->items, more ? w->last : 0);
-	w->items = NULL;
+	} while (res == 0 && w->l.last != before && !more);
+	w->l.more = more;
+	res = api_list_end(rq, rs, &w->l, res < 0 ? res : 0);
  out:
-	json_decref(w->items);
 	free(w);
 	return res;
 }

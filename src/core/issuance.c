@@ -318,7 +318,7 @@ describe(struct store *st, const struct request *r, char *out, size_t outsz)
 static void
 url_tag(const char *url, char out[URL_TAG_LEN + 1])
 {
-	char	hex[65];
+	char	hex[KW_HASH_HEX_LEN + 1];
 	size_t	n = strlen(url);
 
 	while (n > 0 && url[n - 1] == '/')

@@ -2639,7 +2639,7 @@ sq_stats(void *ctx, struct store_stats *o)
 {
 	sqlite3_stmt	*s;
 	int64_t		 a, k, d;
-	char		 h[65];
+	char		 h[KW_HASH_HEX_LEN + 1];
 	int		 rc;
 
 	memset(o, 0, sizeof(*o));
@@ -2718,7 +2718,7 @@ sq_audit_head(void *ctx, int64_t *seq, char *hash)
 		return KW_ERR_UNAVAILABLE;
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		*seq = sqlite3_column_int64(s, 0);
-		col_str(s, 1, hash, 65);
+		col_str(s, 1, hash, KW_HASH_HEX_LEN + 1);
 	}
 	sqlite3_reset(s);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : KW_ERR_UNAVAILABLE;

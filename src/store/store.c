@@ -50,7 +50,7 @@ store_open_file(const char *path, int flags, struct store **out)
 
 int
 store_backup(struct store *st, const char *path, int64_t *seq,
-    char hash[65])
+    char hash[KW_HASH_HEX_LEN + 1])
 {
 	return st->ops->backup(st->ctx, path, seq, hash);
 }
@@ -390,7 +390,7 @@ store_replay_check(struct store *st, const char *signature, const char *at,
 }
 
 int
-store_audit_head(struct store *st, int64_t *seq, char hash[65])
+store_audit_head(struct store *st, int64_t *seq, char hash[KW_HASH_HEX_LEN + 1])
 {
 	return st->ops->audit_head(st->ctx, seq, hash);
 }

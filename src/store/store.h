@@ -129,8 +129,8 @@ struct audit_event {
 	char		action[64];
 	char		subject[KW_INSTANCE_NAME_MAX + KW_ID_MAX + 16];
 	const char	*details;		/* canonical JSON object text */
-	char		prev_hash[65];
-	char		hash[65];
+	char		prev_hash[KW_HASH_HEX_LEN + 1];
+	char		hash[KW_HASH_HEX_LEN + 1];
 };
 
 enum cred_kind { KIND_API_TOKEN = 0, KIND_INTEGRATION = 1, KIND_LEGACY = 2 };
@@ -345,11 +345,11 @@ void	 store_close(struct store *st);
 /* Online backup: copy the whole store as of one instant (one read
  * transaction; other connections keep writing meanwhile) into a new,
  * self-contained file at path, created mode 0600 (KW_ERR_EXISTS if path
- * exists; removed again on failure).  *seq and hash[65] get the audit
+ * exists; removed again on failure).  *seq and hash[KW_HASH_HEX_LEN + 1] get the audit
  * head the copy holds.  The copy is the database only: the master key
  * is never in it.  KW_ERR_IO when path cannot be created. */
 int	 store_backup(struct store *st, const char *path, int64_t *seq,
-	    char hash[65]);
+	    char hash[KW_HASH_HEX_LEN + 1]);
 /* Make the database file staged (a closed copy, already checked) the
  * store of data directory dir, keeping the store it replaces, and its
  * journal files, aside under their names with suffix appended
@@ -548,7 +548,7 @@ struct store_stats {
 int	 store_stats(struct store *, struct store_stats *out);
 
 /* The last audit event's seq and hash (0 and "" on an empty log). */
-int	 store_audit_head(struct store *, int64_t *seq, char hash[65]);
+int	 store_audit_head(struct store *, int64_t *seq, char hash[KW_HASH_HEX_LEN + 1]);
 int	 store_audit_insert(struct store *, const struct audit_event *);
 int	 store_audit_each(struct store *, int64_t after, size_t limit,
 	    store_audit_cb cb, void *arg);
