@@ -28,6 +28,7 @@ struct ticker {
 	int		 stop;
 	struct app	*app;
 	struct store	*st;
+	int		 leader;		/* holds the jobs lock */
 };
 
 static _Atomic(struct ticker *) running;	/* for ticker_wake() */
@@ -113,16 +114,44 @@ outbox(struct ticker *t)
 	return r;
 }
 
+/* exclusive: one node at a time runs it (the store's jobs lock); the
+ * outbox is safe on every node (claims are leased, SKIP LOCKED). */
 static const struct task {
 	const char	*name;
 	int		(*run)(struct ticker *);	/* 0: ok */
 	size_t		 interval_off;	/* offset of its seconds in config */
+	int		 exclusive;
 } tasks[] = {
-	{ "reconcile", reconcile, offsetof(struct config, reconcile_interval) },
-	{ "jobs", jobs, offsetof(struct config, jobs_interval) },
-	{ "outbox", outbox, offsetof(struct config, notify_interval) },
-	{ "audit_head", log_head, offsetof(struct config, audit_head_interval) },
+	{ "reconcile", reconcile, offsetof(struct config, reconcile_interval),
+	    1 },
+	{ "jobs", jobs, offsetof(struct config, jobs_interval), 1 },
+	{ "outbox", outbox, offsetof(struct config, notify_interval), 0 },
+	{ "audit_head", log_head, offsetof(struct config, audit_head_interval),
+	    0 },
 };
+
+/* May this node run task k now?  Exclusive tasks need the jobs lock,
+ * taken (or kept) here: when the node holding it dies, its session ends
+ * and the next ticker to ask takes over. */
+static int
+may_run(struct ticker *t, const struct task *k)
+{
+	int held;
+
+	if (!k->exclusive)
+		return 1;
+	held = store_lock_jobs(t->st);
+	if (held == 1 && !t->leader) {
+		log_msg("info", "this node now runs the jobs and "
+		    "reconciliation");
+		t->leader = 1;
+	} else if (held != 1 && t->leader) {
+		log_msg("info", "this node no longer runs the jobs (the "
+		    "store's jobs lock was lost)");
+		t->leader = 0;
+	}
+	return held == 1;
+}
 _Static_assert(KW_NELEM(tasks) <= KW_NELEM(((struct ticker *)0)->due),
     "ticker: more tasks than due slots");
 
@@ -145,9 +174,11 @@ run(void *arg)
 			if (t->due[i] <= now) {
 				pthread_mutex_unlock(&t->lock);
 				t0 = kw_mono_us();
-				r = tasks[i].run(t);
-				metrics_job(tasks[i].name, r == 0,
-				    kw_mono_us() - t0);
+				if (may_run(t, &tasks[i])) {
+					r = tasks[i].run(t);
+					metrics_job(tasks[i].name, r == 0,
+					    kw_mono_us() - t0);
+				}
 				pthread_mutex_lock(&t->lock);
 				t->due[i] = time(NULL) + *(const int *)
 				    (const void *)((const char *)&t->app->cfg +
@@ -176,7 +207,8 @@ ticker_start(struct app *app, struct ticker **out)
 	*out = NULL;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return KW_ERR_NOMEM;
-	if ((r = store_open(app->cfg.data_dir, 0, &t->st)) != 0) {
+	if ((r = store_open_url(app->cfg.store, app->cfg.data_dir, 0,
+	    &t->st)) != 0) {
 		free(t);
 		return r;
 	}

@@ -141,11 +141,17 @@ api_app_init(struct app *app, const struct config *cfg, char *err,
 		    path, kw_strerror(r));
 		return r;
 	}
-	if ((r = store_open(cfg->data_dir, STORE_MIGRATE, &st)) != 0) {
+	/* every node migrates under the store's migration lock */
+	if ((r = store_open_url(cfg->store, cfg->data_dir, STORE_MIGRATE,
+	    &st)) != 0) {
+		store_url_redact(cfg->store, path, sizeof(path));
 		snprintf(err, errsz, "%s: cannot open the store (%s)",
-		    cfg->data_dir, kw_strerror(r));
+		    store_url_is_shared(cfg->store) ? path : cfg->data_dir,
+		    kw_strerror(r));
 		return r;
 	}
+	/* several nodes: a cached authorisation could be stale */
+	app->shared_store = store_url_is_shared(cfg->store);
 	app->stores[app->nstores++] = st;	/* the main thread's */
 	/* a damaged store or audit chain, or the wrong key: stop here */
 	if ((r = api_startup_check(app, err, errsz)) != 0 ||
@@ -238,7 +244,8 @@ api_store(struct http_req *rq)
 		return NULL;
 	pthread_mutex_lock(&app->stores_lock);
 	if (app->nstores >= APP_STORES_MAX ||
-	    store_open(app->cfg.data_dir, STORE_MMAP, &st) != 0)
+	    store_open_url(app->cfg.store, app->cfg.data_dir, STORE_MMAP,
+	    &st) != 0)
 		st = NULL;
 	else
 		app->stores[app->nstores++] = st;
@@ -301,7 +308,8 @@ group_new(struct app *app)
 	pthread_cond_init(&g->committed, NULL);
 	g->authcache = app->authcache;
 	app->group = g;
-	return store_open(app->cfg.data_dir, STORE_MMAP, &g->writer);
+	return store_open_url(app->cfg.store, app->cfg.data_dir, STORE_MMAP,
+	    &g->writer);
 }
 
 static void
@@ -546,7 +554,8 @@ token_lookup(struct http_req *rq, struct store *st, struct store *w,
 	uint64_t		 gen = 0;
 	int			 r;
 
-	if (st != NULL && authcache_get(app->authcache, c->token_hash,
+	if (st != NULL && !app->shared_store &&
+	    authcache_get(app->authcache, c->token_hash,
 	    kw_mono_us() / 1000, c, &gen))
 		return 0;
 	r = store_token_find(st != NULL ? st : w, c->token_hash, &t,
@@ -562,7 +571,7 @@ token_lookup(struct http_req *rq, struct store *st, struct store *w,
 		return http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,
 		    "this person is no longer active");
 	kw_strlcpy(c->token_id, t.id, sizeof(c->token_id));
-	if (st != NULL)
+	if (st != NULL && !app->shared_store)
 		authcache_put(app->authcache, c->token_hash,
 		    kw_mono_us() / 1000, c, gen);
 	return 0;

@@ -28,7 +28,9 @@ struct app {
 	char			 public_url[KW_URL_MAX + 1];
 	struct crypto_keys	*keys;
 	struct throttle		*throttle;
-	struct authcache	*authcache;
+	struct authcache	*authcache;	/* unused when shared_store */
+	int			 shared_store;	/* PostgreSQL: other nodes
+						   write too */
 	pthread_mutex_t		 stores_lock;	/* guards stores[] */
 	struct group		*group;		/* API writes: group commit */
 	struct store		*stores[APP_STORES_MAX];

@@ -7,6 +7,12 @@
 
 #include "store/store.h"
 
+/* The schema version this binary uses: every backend's numbered list of
+ * migrations has this many entries (sqlite.c's migrations[] and
+ * postgres.c's pg_migrations[], entry i bringing the schema to i + 1;
+ * both files check it at compile time). */
+#define STORE_SCHEMA_VERSION	5
+
 struct store_ops {
 	const char *name;
 	int	(*open)(const char *dir, int flags, void **ctx);
@@ -24,6 +30,8 @@ struct store_ops {
 	int	(*savepoint)(void *ctx);
 	int	(*release)(void *ctx);
 	void	(*rollback_to)(void *ctx);
+	int	(*lock_jobs)(void *ctx);
+	void	(*unlock_jobs)(void *ctx);
 
 	int	(*person_insert)(void *, const struct person *);
 	int	(*person_update)(void *, const struct person *);
@@ -90,5 +98,6 @@ struct store_ops {
 };
 
 extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_postgres_ops;
 
 #endif /* KW_STORE_BACKEND_H */

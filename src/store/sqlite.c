@@ -195,6 +195,9 @@ static const char *const migrations[] = {
 	"UPDATE outbox SET recipient = 'webhook' WHERE channel = 'webhook';",
 };
 #define SCHEMA_VERSION ((int)KW_NELEM(migrations))
+_Static_assert(KW_NELEM(migrations) == STORE_SCHEMA_VERSION,
+    "sqlite.c: a new migration needs STORE_SCHEMA_VERSION (backend.h) and "
+    "its PostgreSQL text in postgres.c's pg_migrations[]");
 
 #define PERSON_COLS \
 	"p.seq, p.id, p.email, p.name, coalesce(p.manager_id, ''), " \
@@ -592,6 +595,8 @@ sq_migrate(struct sq *q, int flags)
 		    KW_ERR_UNAVAILABLE;
 	if (v == 0 && (flags & STORE_EXISTING))
 		return KW_ERR_CONFIG;	/* not a keywarden store */
+	if (v > 0 && (flags & STORE_NEW))
+		return KW_ERR_EXISTS;	/* initialised already */
 	if (v > SCHEMA_VERSION)
 		return KW_ERR_CONFIG;	/* written by a newer keywarden */
 	if (v < SCHEMA_VERSION && !(flags & STORE_MIGRATE))
@@ -726,6 +731,21 @@ sq_close(void *ctx)
 	free(q);
 }
 
+
+/* One process runs SQLite's jobs at a time already (BEGIN IMMEDIATE
+ * serialises their writes, and a node is one process): always "held". */
+static int
+sq_lock_jobs(void *ctx)
+{
+	KW_UNUSED(ctx);
+	return 1;
+}
+
+static void
+sq_unlock_jobs(void *ctx)
+{
+	KW_UNUSED(ctx);
+}
 
 static int
 sq_schema_version(void *ctx)
@@ -2178,6 +2198,8 @@ const struct store_ops store_sqlite_ops = {
 	.savepoint = sq_savepoint,
 	.release = sq_release,
 	.rollback_to = sq_rollback_to,
+	.lock_jobs = sq_lock_jobs,
+	.unlock_jobs = sq_unlock_jobs,
 	.person_insert = sq_person_insert,
 	.person_update = sq_person_update,
 	.person_get = sq_person_get,

@@ -2,32 +2,120 @@
  * store.c — the backend-neutral face of the store: picks a backend and
  * forwards each call to it.
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "kw.h"
 #include "store/backend.h"
+#include "util/util.h"
 
 struct store {
 	const struct store_ops	*ops;
 	void			*ctx;
 };
 
-int
-store_open(const char *dir, int flags, struct store **out)
+/* The backends a store URL can name, by prefix; the first entry is
+ * the default.  where: what the backend's open() gets: the data
+ * directory, the text after the prefix, or the whole URL. */
+enum where { W_DIR, W_REST, W_URL };
+static const struct backend_url {
+	const char		*prefix;
+	int			 exact;	/* the whole url, not a prefix */
+	enum where		 where;
+	const struct store_ops	*ops;
+} backend_urls[] = {
+	{ "",			1, W_DIR,  &store_sqlite_ops },
+	{ "sqlite",		1, W_DIR,  &store_sqlite_ops },
+	{ "sqlite:",		0, W_REST, &store_sqlite_ops },
+	{ "postgresql://",	0, W_URL,  &store_postgres_ops },
+	{ "postgres://",	0, W_URL,  &store_postgres_ops },
+};
+
+static const struct backend_url *
+backend_for(const char *url)
 {
-	struct store	*st;
-	int		 r;
+	size_t i, n;
+
+	if (url == NULL)
+		url = "";
+	for (i = 0; i < KW_NELEM(backend_urls); i++) {
+		n = strlen(backend_urls[i].prefix);
+		if (backend_urls[i].exact ? strcmp(url, backend_urls[i].prefix)
+		    == 0 : strncmp(url, backend_urls[i].prefix, n) == 0)
+			return &backend_urls[i];
+	}
+	return NULL;
+}
+
+int
+store_url_valid(const char *url)
+{
+	return backend_for(url) != NULL;
+}
+
+void
+store_url_redact(const char *url, char *out, size_t outsz)
+{
+	const char	*auth, *at, *colon, *pw;
+	size_t		 n;
+
+	kw_strlcpy(out, url, outsz);
+	/* scheme://user:password@host...: the password's span */
+	if ((auth = strstr(url, "://")) != NULL) {
+		auth += 3;
+		n = strcspn(auth, "/?");
+		if ((at = memchr(auth, '@', n)) != NULL &&
+		    (colon = memchr(auth, ':', (size_t)(at - auth))) != NULL &&
+		    (size_t)(colon + 1 - url) < outsz)
+			snprintf(out + (colon + 1 - url), outsz - (size_t)(
+			    colon + 1 - url), "***%s", at);
+	}
+	/* ...?password=...: everything after it goes */
+	if ((pw = strstr(out, "password=")) != NULL)
+		kw_strlcpy((char *)pw + 9, "***", outsz - (size_t)(pw + 9 -
+		    out));
+}
+
+int
+store_url_is_shared(const char *url)
+{
+	const struct backend_url *b = backend_for(url);
+
+	return b != NULL && b->ops == &store_postgres_ops;
+}
+
+int
+store_open_url(const char *url, const char *dir, int flags,
+    struct store **out)
+{
+	const struct backend_url	*b;
+	struct store			*st;
+	const char			*where;
+	int				 r;
 
 	*out = NULL;
+	if ((b = backend_for(url)) == NULL)
+		return KW_ERR_CONFIG;
+	where = b->where == W_DIR ? dir : b->where == W_REST ?
+	    url + strlen(b->prefix) : url;
+	if (where == NULL || where[0] == '\0')
+		return KW_ERR_CONFIG;
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return KW_ERR_NOMEM;
-	st->ops = &store_sqlite_ops;
-	if ((r = st->ops->open(dir, flags, &st->ctx)) != 0) {
+	st->ops = b->ops;
+	if ((r = st->ops->open(where, flags, &st->ctx)) != 0) {
 		free(st);
 		return r;
 	}
 	*out = st;
 	return 0;
+}
+
+int
+store_open(const char *dir, int flags, struct store **out)
+{
+	return store_open_url(NULL, dir, flags, out);
 }
 
 int
@@ -74,6 +162,8 @@ store_close(struct store *st)
 int store_schema_version(struct store *st) { return st->ops->schema_version(st->ctx); }
 int store_check(struct store *st, char *why, size_t whysz) { return st->ops->check(st->ctx, why, whysz); }
 const char *store_backend(const struct store *st) { return st->ops->name; }
+int store_lock_jobs(struct store *st) { return st->ops->lock_jobs(st->ctx); }
+void store_unlock_jobs(struct store *st) { st->ops->unlock_jobs(st->ctx); }
 int store_begin(struct store *st) { return st->ops->begin(st->ctx); }
 int store_commit(struct store *st) { return st->ops->commit(st->ctx); }
 void store_rollback(struct store *st) { st->ops->rollback(st->ctx); }

@@ -260,12 +260,27 @@ struct store;
 				   migrated into one */
 #define STORE_SCAN	0x10	/* a walk over everything (audit verify): a
 				   map as large as SQLite allows */
+#define STORE_NEW	0x20	/* init: a store that already holds a
+				   keywarden schema is KW_ERR_EXISTS */
 
 /* Open the store of data directory dir.  Without STORE_CREATE a missing
  * database is KW_ERR_NOT_FOUND.  A schema older than this binary's is
  * upgraded with STORE_MIGRATE, refused (KW_ERR_CONFIG) otherwise; so is a
  * newer one.  *out is owned by the caller: store_close(). */
 int	 store_open(const char *dir, int flags, struct store **out);
+/* Open the store named by url: NULL, "" or "sqlite" is the SQLite file
+ * of data directory dir; "sqlite:DIR" that of DIR; "postgresql://..."
+ * (or "postgres://...") a PostgreSQL database, several nodes sharing it.
+ * KW_ERR_CONFIG for any other url.  Flags and *out as for store_open;
+ * a PostgreSQL server that cannot be reached is KW_ERR_UNAVAILABLE. */
+int	 store_open_url(const char *url, const char *dir, int flags,
+	    struct store **out);
+/* Whether url names a store backend at all (config validation). */
+int	 store_url_valid(const char *url);
+/* url with any password replaced by "***", into out[outsz]. */
+void	 store_url_redact(const char *url, char *out, size_t outsz);
+/* Whether url names a PostgreSQL store (several nodes may share it). */
+int	 store_url_is_shared(const char *url);
 /* Open the database file at path itself (a restore's staged copy of a
  * backup) instead of a data directory's.  Flags as for store_open. */
 int	 store_open_file(const char *path, int flags, struct store **out);
@@ -293,7 +308,13 @@ int	 store_schema_version(struct store *st);
  * that every table and column this binary uses is there.  0, or
  * KW_ERR_UNAVAILABLE with what is wrong in why[whysz]. */
 int	 store_check(struct store *st, char *why, size_t whysz);
-/* Name of the backend ("sqlite"). */
+/* Become the node that runs the jobs and reconciliation: 1 if this
+ * connection holds the jobs lock (kept until store_unlock_jobs, or the
+ * connection ends: a node that dies gives it up), 0 if another node
+ * holds it, or an error.  SQLite: always 1. */
+int	 store_lock_jobs(struct store *st);
+void	 store_unlock_jobs(struct store *st);
+/* Name of the backend ("sqlite", "postgresql"). */
 const char *store_backend(const struct store *st);
 
 int	 store_begin(struct store *st);		/* write transaction */

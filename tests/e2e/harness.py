@@ -14,6 +14,7 @@ exit, as a safety net).
 """
 
 import atexit
+import hashlib
 import http.client
 import json
 import os
@@ -42,10 +43,16 @@ CLI_TIMEOUT = 30.0
 
 # Environment variables that would change the daemon's configuration; they
 # are removed from the inherited environment so only `env=` sets them.
-_CONFIG_ENV = ("KEYWARDEN_LISTEN", "KEYWARDEN_DATA_DIR",
+_CONFIG_ENV = ("KEYWARDEN_LISTEN", "KEYWARDEN_DATA_DIR", "KEYWARDEN_STORE",
                "KEYWARDEN_PUBLIC_URL", "KEYWARDEN_CONFIG",
                "KEYWARDEN_AUTH_FAIL_LIMIT", "KEYWARDEN_TOKEN",
                "KEYWARDEN_URL")
+
+# KEYWARDEN_TEST_STORE=postgresql://user@host:port/db runs every Server on
+# PostgreSQL: each data directory gets its own database on that server
+# (named after the directory, so a Server restarted on another's data
+# finds it), created on first start and dropped when its owner closes.
+PG_TEST_URL = os.environ.get("KEYWARDEN_TEST_STORE", "")
 
 _ADMIN = object()          # sentinel: "use the admin token"
 _live = set()              # servers with a running process
@@ -173,6 +180,45 @@ def http_request(url_or_port, method, path, body=None, token=None,
     return status, parsed, rh, payload
 
 
+def pg_psql(sql, db="postgres"):
+    """Run one SQL command as the test cluster's superuser (psql)."""
+    u = urllib.parse.urlsplit(PG_TEST_URL)
+    url = urllib.parse.urlunsplit((u.scheme, u.netloc, "/" + db, "", ""))
+    r = subprocess.run(["psql", "-X", "-qAt", "-v", "ON_ERROR_STOP=1",
+                        "-d", url, "-c", sql], capture_output=True,
+                       text=True, timeout=CLI_TIMEOUT)
+    if r.returncode != 0:
+        raise HarnessError("psql %r failed: %s" % (sql, r.stderr))
+    return r.stdout
+
+
+def pg_store_url(name):
+    """The store URL of database name on the test cluster."""
+    u = urllib.parse.urlsplit(PG_TEST_URL)
+    return urllib.parse.urlunsplit((u.scheme, u.netloc, "/" + name, "", ""))
+
+
+def pg_create_database(name=None):
+    """Create a fresh database on the test cluster; its store URL."""
+    name = name or "kw_" + os.urandom(8).hex()
+    pg_psql('CREATE DATABASE "%s"' % name)
+    return pg_store_url(name)
+
+
+def pg_drop_database(url):
+    name = urllib.parse.urlsplit(url).path.lstrip("/")
+    pg_psql('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
+
+
+def pg_database_for(data_dir):
+    """The database of data_dir on the test cluster (created if new)."""
+    name = "kw_" + hashlib.sha1(os.path.realpath(data_dir).encode()
+                                ).hexdigest()[:20]
+    if not pg_psql("SELECT 1 FROM pg_database WHERE datname = '%s'" % name):
+        pg_psql('CREATE DATABASE "%s"' % name)
+    return pg_store_url(name)
+
+
 class Server:
     """A keywarden daemon on 127.0.0.1:<free port> with its own data dir.
 
@@ -206,6 +252,12 @@ class Server:
         self.last_raw = None           # raw body of the last response
         self._logf = None
         self._outf = None
+        self._own_db = False           # drop KEYWARDEN_STORE's db on close
+
+    @property
+    def store_url(self):
+        """The store this server uses ("" = SQLite in its data dir)."""
+        return self.env.get("KEYWARDEN_STORE", "")
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -226,6 +278,9 @@ class Server:
         if self.data_dir is None:
             self.data_dir = os.path.join(self.tmp, "data")
             os.mkdir(self.data_dir, 0o700)
+        if PG_TEST_URL and "KEYWARDEN_STORE" not in self.env:
+            self.env["KEYWARDEN_STORE"] = pg_database_for(self.data_dir)
+            self._own_db = self._own_data
         if self.init and self.admin_token is None:
             self._run_init()
         self.port = free_port()
@@ -325,6 +380,12 @@ class Server:
         """Kill the daemon if running and remove the temporary directory
         (kept when KEYWARDEN_KEEP_TMP is set)."""
         self.kill()
+        if self._own_db and not os.environ.get("KEYWARDEN_KEEP_TMP"):
+            self._own_db = False
+            try:
+                pg_drop_database(self.store_url)
+            except (HarnessError, OSError, subprocess.SubprocessError):
+                pass
         if self.tmp and not os.environ.get("KEYWARDEN_KEEP_TMP"):
             shutil.rmtree(self.tmp, ignore_errors=True)
             self.tmp = None
