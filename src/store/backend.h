@@ -32,6 +32,8 @@ struct store_ops {
 	void	(*rollback_to)(void *ctx);
 	int	(*lock_jobs)(void *ctx);
 	void	(*unlock_jobs)(void *ctx);
+	int	(*claim)(void *ctx, const char *key);
+	void	(*unclaim)(void *ctx, const char *key);
 
 	int	(*person_insert)(void *, const struct person *);
 	int	(*person_update)(void *, const struct person *);

@@ -255,7 +255,7 @@ _Static_assert(KW_NELEM(pg_migrations) == STORE_SCHEMA_VERSION,
 
 enum stmt {
 	S_BEGIN, S_COMMIT, S_ROLLBACK, S_SAVEPOINT, S_RELEASE, S_ROLLBACK_TO,
-	S_WRITE_LOCK, S_JOBS_LOCK, S_JOBS_UNLOCK,
+	S_WRITE_LOCK, S_JOBS_LOCK, S_JOBS_UNLOCK, S_CLAIM, S_UNCLAIM,
 	S_PERSON_INSERT, S_PERSON_UPDATE, S_PERSON_BY_ID, S_PERSON_BY_EMAIL,
 	S_PERSON_LIST,
 	S_TOKEN_INSERT, S_TOKEN_FIND, S_TOKEN_REVOKE_PERSON, S_TOKEN_LIST,
@@ -287,6 +287,10 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_WRITE_LOCK] = "SELECT pg_advisory_xact_lock($1::bigint)",
 	[S_JOBS_LOCK] = "SELECT pg_try_advisory_lock($1::bigint)",
 	[S_JOBS_UNLOCK] = "SELECT pg_advisory_unlock($1::bigint)",
+	/* claims live in a second key space (two int4 keys) */
+	[S_CLAIM] = "SELECT pg_try_advisory_lock(1803968512,"
+	    " hashtext($1))",
+	[S_UNCLAIM] = "SELECT pg_advisory_unlock(1803968512, hashtext($1))",
 	[S_PERSON_INSERT] =
 	    "INSERT INTO people (id, email, name, manager_id, roles, teams,"
 	    " slack_user_id, active, created_at, updated_at)"
@@ -635,7 +639,7 @@ pg_connect(struct pg *q)
 	}
 	/* wait for a lock no longer than SQLite waits for its own */
 	res = PQexec(q->conn, "SET lock_timeout = '" LOCK_TIMEOUT "';"
-	    " SET client_min_messages = warning");
+	    " SET client_min_messages = error");
 	ok = res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK;
 	PQclear(res);
 	if (!ok) {
@@ -1174,6 +1178,31 @@ pg_unlock_jobs(void *ctx)
 	p_int(&p, 1, LOCK_JOBS);
 	pg_exec(q, S_JOBS_UNLOCK, &p, NULL);
 	q->jobs_locked = 0;
+}
+
+/* Claim key across nodes (see store_claim): a session advisory lock. */
+static int
+pg_claim(void *ctx, const char *key)
+{
+	struct params	 p = { 0 };
+	PGresult	*res;
+	int		 r;
+
+	p_str(&p, 1, key);
+	if ((res = pg_run(ctx, S_CLAIM, &p, &r)) == NULL)
+		return r;
+	r = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return r;
+}
+
+static void
+pg_unclaim(void *ctx, const char *key)
+{
+	struct params p = { 0 };
+
+	p_str(&p, 1, key);
+	pg_exec(ctx, S_UNCLAIM, &p, NULL);
 }
 
 /* ---- people ---- */
@@ -2312,6 +2341,8 @@ const struct store_ops store_postgres_ops = {
 	.rollback_to = pg_rollback_to,
 	.lock_jobs = pg_lock_jobs,
 	.unlock_jobs = pg_unlock_jobs,
+	.claim = pg_claim,
+	.unclaim = pg_unclaim,
 	.person_insert = pg_person_insert,
 	.person_update = pg_person_update,
 	.person_get = pg_person_get,

@@ -747,6 +747,22 @@ sq_unlock_jobs(void *ctx)
 	KW_UNUSED(ctx);
 }
 
+/* Claims are the one process's own (issuance.c keeps them). */
+static int
+sq_claim(void *ctx, const char *key)
+{
+	KW_UNUSED(ctx);
+	KW_UNUSED(key);
+	return 1;
+}
+
+static void
+sq_unclaim(void *ctx, const char *key)
+{
+	KW_UNUSED(ctx);
+	KW_UNUSED(key);
+}
+
 static int
 sq_schema_version(void *ctx)
 {
@@ -2200,6 +2216,8 @@ const struct store_ops store_sqlite_ops = {
 	.rollback_to = sq_rollback_to,
 	.lock_jobs = sq_lock_jobs,
 	.unlock_jobs = sq_unlock_jobs,
+	.claim = sq_claim,
+	.unclaim = sq_unclaim,
 	.person_insert = sq_person_insert,
 	.person_update = sq_person_update,
 	.person_get = sq_person_get,

@@ -164,6 +164,8 @@ int store_check(struct store *st, char *why, size_t whysz) { return st->ops->che
 const char *store_backend(const struct store *st) { return st->ops->name; }
 int store_lock_jobs(struct store *st) { return st->ops->lock_jobs(st->ctx); }
 void store_unlock_jobs(struct store *st) { st->ops->unlock_jobs(st->ctx); }
+int store_claim(struct store *st, const char *key) { return st->ops->claim(st->ctx, key); }
+void store_unclaim(struct store *st, const char *key) { st->ops->unclaim(st->ctx, key); }
 int store_begin(struct store *st) { return st->ops->begin(st->ctx); }
 int store_commit(struct store *st) { return st->ops->commit(st->ctx); }
 void store_rollback(struct store *st) { st->ops->rollback(st->ctx); }

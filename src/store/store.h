@@ -314,6 +314,12 @@ int	 store_check(struct store *st, char *why, size_t whysz);
  * holds it, or an error.  SQLite: always 1. */
 int	 store_lock_jobs(struct store *st);
 void	 store_unlock_jobs(struct store *st);
+/* Claim key (a credential being minted) across every node sharing the
+ * store: 1 if this connection now holds it, 0 if another connection
+ * does, or an error; held until store_unclaim on the same connection or
+ * until the connection ends.  SQLite (one node): always 1. */
+int	 store_claim(struct store *st, const char *key);
+void	 store_unclaim(struct store *st, const char *key);
 /* Name of the backend ("sqlite", "postgresql"). */
 const char *store_backend(const struct store *st);
 

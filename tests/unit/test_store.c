@@ -971,6 +971,19 @@ open_flags(void **state)
 	} else
 		store_close(o);
 	store_unlock_jobs(st);
+	/* claims: one connection at a time per key, other keys free */
+	o = second();
+	assert_int_equal(store_claim(st, "cre_a"), 1);
+	if (url != NULL) {
+		assert_int_equal(store_claim(o, "cre_a"), 0);
+		assert_int_equal(store_claim(o, "cre_b"), 1);
+		store_unclaim(st, "cre_a");
+		assert_int_equal(store_claim(o, "cre_a"), 1);
+		store_unclaim(o, "cre_a");
+		store_unclaim(o, "cre_b");
+	} else
+		store_unclaim(st, "cre_a");
+	store_close(o);
 }
 
 static void
