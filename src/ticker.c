@@ -28,7 +28,6 @@ struct ticker {
 	int		 stop;
 	struct app	*app;
 	struct store	*st;
-	int		 leader;		/* holds the jobs lock */
 };
 
 static _Atomic(struct ticker *) running;	/* for ticker_wake() */
@@ -114,8 +113,9 @@ outbox(struct ticker *t)
 	return r;
 }
 
-/* exclusive: one node at a time runs it (the store's jobs lock); the
- * outbox is safe on every node (claims are leased, SKIP LOCKED). */
+/* exclusive: one node at a time runs it (the store's jobs lock, see
+ * run_task); the outbox is safe on every node (claims are leased, SKIP
+ * LOCKED). */
 static const struct task {
 	const char	*name;
 	int		(*run)(struct ticker *);	/* 0: ok */
@@ -130,27 +130,24 @@ static const struct task {
 	    0 },
 };
 
-/* May this node run task k now?  Exclusive tasks need the jobs lock,
- * taken (or kept) here: when the node holding it dies, its session ends
- * and the next ticker to ask takes over. */
+/*
+ * Run task k unless another node runs an exclusive task right now: the
+ * store's jobs lock is held for the run only (so `keywarden jobs run`
+ * can take its turn too), and goes with the session of a node that
+ * dies.  -1 when skipped, else the task's result.
+ */
 static int
-may_run(struct ticker *t, const struct task *k)
+run_task(struct ticker *t, const struct task *k)
 {
-	int held;
+	int r;
 
 	if (!k->exclusive)
-		return 1;
-	held = store_lock_jobs(t->st);
-	if (held == 1 && !t->leader) {
-		log_msg("info", "this node now runs the jobs and "
-		    "reconciliation");
-		t->leader = 1;
-	} else if (held != 1 && t->leader) {
-		log_msg("info", "this node no longer runs the jobs (the "
-		    "store's jobs lock was lost)");
-		t->leader = 0;
-	}
-	return held == 1;
+		return k->run(t);
+	if (store_lock_jobs(t->st) != 1)
+		return -1;		/* another node has it: next time */
+	r = k->run(t);
+	store_unlock_jobs(t->st);
+	return r;
 }
 _Static_assert(KW_NELEM(tasks) <= KW_NELEM(((struct ticker *)0)->due),
     "ticker: more tasks than due slots");
@@ -174,11 +171,9 @@ run(void *arg)
 			if (t->due[i] <= now) {
 				pthread_mutex_unlock(&t->lock);
 				t0 = kw_mono_us();
-				if (may_run(t, &tasks[i])) {
-					r = tasks[i].run(t);
+				if ((r = run_task(t, &tasks[i])) != -1)
 					metrics_job(tasks[i].name, r == 0,
 					    kw_mono_us() - t0);
-				}
 				pthread_mutex_lock(&t->lock);
 				t->due[i] = time(NULL) + *(const int *)
 				    (const void *)((const char *)&t->app->cfg +

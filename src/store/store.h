@@ -308,10 +308,10 @@ int	 store_schema_version(struct store *st);
  * that every table and column this binary uses is there.  0, or
  * KW_ERR_UNAVAILABLE with what is wrong in why[whysz]. */
 int	 store_check(struct store *st, char *why, size_t whysz);
-/* Become the node that runs the jobs and reconciliation: 1 if this
- * connection holds the jobs lock (kept until store_unlock_jobs, or the
- * connection ends: a node that dies gives it up), 0 if another node
- * holds it, or an error.  SQLite: always 1. */
+/* Take the jobs lock (jobs and reconciliation run on one node at a
+ * time): 1 if this connection holds it (kept until store_unlock_jobs, or
+ * until the connection ends: a node that dies gives it up), 0 if another
+ * connection holds it, or an error.  Never waits.  SQLite: always 1. */
 int	 store_lock_jobs(struct store *st);
 void	 store_unlock_jobs(struct store *st);
 /* Claim key (a credential being minted) across every node sharing the

@@ -180,9 +180,9 @@ def http_request(url_or_port, method, path, body=None, token=None,
     return status, parsed, rh, payload
 
 
-def pg_psql(sql, db="postgres"):
+def pg_psql(sql, db="postgres", base=None):
     """Run one SQL command as the test cluster's superuser (psql)."""
-    u = urllib.parse.urlsplit(PG_TEST_URL)
+    u = urllib.parse.urlsplit(base or PG_TEST_URL)
     url = urllib.parse.urlunsplit((u.scheme, u.netloc, "/" + db, "", ""))
     r = subprocess.run(["psql", "-X", "-qAt", "-v", "ON_ERROR_STOP=1",
                         "-d", url, "-c", sql], capture_output=True,
@@ -192,22 +192,56 @@ def pg_psql(sql, db="postgres"):
     return r.stdout
 
 
-def pg_store_url(name):
+def pg_store_url(name, base=None):
     """The store URL of database name on the test cluster."""
-    u = urllib.parse.urlsplit(PG_TEST_URL)
+    u = urllib.parse.urlsplit(base or PG_TEST_URL)
     return urllib.parse.urlunsplit((u.scheme, u.netloc, "/" + name, "", ""))
 
 
-def pg_create_database(name=None):
+def pg_create_database(name=None, base=None):
     """Create a fresh database on the test cluster; its store URL."""
     name = name or "kw_" + os.urandom(8).hex()
-    pg_psql('CREATE DATABASE "%s"' % name)
-    return pg_store_url(name)
+    pg_psql('CREATE DATABASE "%s"' % name, base=base)
+    return pg_store_url(name, base=base)
 
 
 def pg_drop_database(url):
     name = urllib.parse.urlsplit(url).path.lstrip("/")
-    pg_psql('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
+    pg_psql('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name, base=url)
+
+
+class PgCluster:
+    """A throwaway PostgreSQL cluster of its own (scripts/pg-cluster):
+    start() returns its admin URL; down()/up() stop and restart the
+    server on the same port; close() removes everything."""
+
+    SCRIPT = os.path.join(REPO, "scripts", "pg-cluster")
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="kw-pg-")
+        self.url = None
+
+    def _run(self, *args):
+        r = subprocess.run([self.SCRIPT] + list(args) + [self.dir],
+                           capture_output=True, text=True, timeout=120)
+        if r.returncode != 0:
+            raise HarnessError("pg-cluster %s failed: %s%s"
+                               % (args, r.stdout, r.stderr))
+        return r.stdout.strip()
+
+    def start(self):
+        self.url = self._run("start")
+        return self.url
+
+    def down(self):
+        self._run("down")
+
+    def up(self):
+        self._run("up")
+
+    def close(self):
+        subprocess.run([self.SCRIPT, "stop", self.dir], capture_output=True,
+                       timeout=120)
 
 
 def pg_database_for(data_dir):
