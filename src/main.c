@@ -39,6 +39,7 @@ static int	cmd_serve(int, char **);
 static int	cmd_issue_token(int, char **);
 static int	cmd_jobs(int, char **);
 static int	cmd_migrate(int, char **);
+static int	cmd_store(int, char **);
 static int	cmd_audit(int, char **);
 static int	cmd_version(int, char **);
 static int	cmd_help(int, char **);
@@ -55,6 +56,8 @@ static const struct command {
 	    "token)" },
 	{ "migrate", cmd_migrate, "migrate [--data-dir DIR] [--store URL]   "
 	    "(apply schema migrations)" },
+	{ "store", cmd_store, "store copy --from sqlite:DIR --to "
+	    "postgresql://...   (move an installation; servers stopped)" },
 	{ "serve", cmd_serve, "serve [--data-dir DIR] [--store URL] "
 	    "[--listen HOST:PORT] "
 	    "[--public-url URL] [--config FILE]\n"
@@ -739,6 +742,81 @@ cmd_migrate(int argc, char **argv)
 	    shown : cfg.data_dir, store_schema_version(st));
 	store_close(st);
 	return 0;
+}
+
+/* ---- store copy ---- */
+
+/*
+ * store copy: move an installation from SQLite to PostgreSQL.  The
+ * target must be a database without a keywarden schema; the copy is one
+ * transaction.  Afterwards the target's audit chain is verified and must
+ * end at the source's head; prints both.  The master key is not in any
+ * store: copy it to each node yourself.
+ */
+static int
+cmd_store(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct audit_verdict	 v;
+	struct store		*from = NULL, *to = NULL;
+	const char		*src = NULL, *dst = NULL;
+	char			 unknown[128], head[65], shown[KW_STORE_URL_MAX];
+	int64_t			 rows = 0, seq = 0;
+	int			 c, r = 1;
+
+	if (argc < 2 || strcmp(argv[1], "copy") != 0)
+		return usage_of("store");
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'f')
+			src = optarg;
+		else if (c == 't')
+			dst = optarg;
+		else
+			return EXIT_USAGE;
+	}
+	if (src == NULL || dst == NULL || strncmp(src, "sqlite:", 7) != 0 ||
+	    !store_url_is_shared(dst))
+		return usage_of("store");
+	store_url_redact(dst, shown, sizeof(shown));
+	if ((r = store_open_url(src, NULL, 0, &from)) != 0) {
+		fprintf(stderr, "keywarden: store copy: cannot open %s (%s)%s\n",
+		    src, kw_strerror(r), r == KW_ERR_CONFIG ? ": bring it to "
+		    "this version first with keywarden migrate" : "");
+		goto out;
+	}
+	if ((r = store_open_url(dst, NULL, STORE_CREATE | STORE_MIGRATE |
+	    STORE_NEW, &to)) != 0) {
+		fprintf(stderr, "keywarden: store copy: cannot use %s (%s)%s\n",
+		    shown, kw_strerror(r), r == KW_ERR_EXISTS ? ": it holds a "
+		    "keywarden store already; copy into an empty database" : "");
+		goto out;
+	}
+	if ((r = store_audit_head(from, &seq, head)) != 0 ||
+	    (r = store_copy(from, to, &rows, unknown, sizeof(unknown))) != 0) {
+		fprintf(stderr, "keywarden: store copy: %s%s%s; nothing was "
+		    "copied\n", kw_strerror(r), unknown[0] ? ": unknown table " :
+		    "", unknown);
+		goto out;
+	}
+	if ((r = audit_verify_head(to, head[0] ? head : NULL, &v)) != 0 ||
+	    !v.ok || v.events != seq) {
+		fprintf(stderr, "keywarden: store copy: the copy's audit log "
+		    "does not verify with the source's head %s\n", head);
+		r = KW_ERR_INTERNAL;
+		goto out;
+	}
+	printf("{\n  \"rows\": %lld,\n  \"audit_events\": %lld,\n"
+	    "  \"audit_head\": \"%s\"\n}\n", (long long)rows,
+	    (long long)v.events, v.head);
+ out:
+	store_close(from);
+	store_close(to);
+	return r == 0 ? 0 : 1;
 }
 
 /* ---- audit ---- */

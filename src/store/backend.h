@@ -13,6 +13,31 @@
  * both files check it at compile time). */
 #define STORE_SCHEMA_VERSION	5
 
+/* A table as `store copy` moves it: every column, in the order both
+ * backends' schemas share; late: a column (index) written in a second
+ * pass, after every row is in (a reference to a row of the same table:
+ * people's manager), or -1. */
+#define STORE_COLS_MAX	32
+struct store_table {
+	const char	*name;
+	const char	*key;		/* the column late updates go by */
+	int		 late;
+	size_t		 ncols;
+	const char	*cols[STORE_COLS_MAX];
+};
+
+/* One value of a row in flight: SQL NULL, an integer, text or bytes. */
+enum store_vtype { SV_NULL, SV_INT, SV_TEXT, SV_BLOB };
+struct store_value {
+	enum store_vtype	 type;
+	int64_t			 i;
+	const char		*s;	/* SV_TEXT */
+	const unsigned char	*b;	/* SV_BLOB */
+	size_t			 len;
+};
+typedef int (*store_row_cb)(const struct store_table *,
+    const struct store_value *, void *);
+
 struct store_ops {
 	const char *name;
 	int	(*open)(const char *dir, int flags, void **ctx);
@@ -32,6 +57,20 @@ struct store_ops {
 	void	(*rollback_to)(void *ctx);
 	int	(*lock_jobs)(void *ctx);
 	void	(*unlock_jobs)(void *ctx);
+	/* store copy: read every row of a table (the source; NULL: this
+	 * backend is never a source), write one (the target; NULL: never a
+	 * target), the late column of the row whose key is key, and the
+	 * tables this database holds (each name to cb; 0 or an error) */
+	int	(*rows_each)(void *ctx, const struct store_table *,
+		    store_row_cb cb, void *arg);
+	int	(*row_insert)(void *ctx, const struct store_table *,
+		    const struct store_value *);
+	int	(*row_late)(void *ctx, const struct store_table *,
+		    const struct store_value *key,
+		    const struct store_value *v);
+	int	(*copy_done)(void *ctx, const struct store_table *);
+	int	(*tables_each)(void *ctx, int (*cb)(const char *, void *),
+		    void *arg);
 	int	(*claim)(void *ctx, const char *key);
 	void	(*unclaim)(void *ctx, const char *key);
 

@@ -32,6 +32,7 @@
 #include "kw.h"
 #include "limits.h"
 #include "store/backend.h"
+#include "util/buf.h"
 #include "util/util.h"
 
 /* Advisory lock keys (one 64-bit space per database). */
@@ -920,6 +921,23 @@ pg_version(struct pg *q)
 	return v;
 }
 
+/* Whether the store holds anything (an init or a copy that failed
+ * half-way leaves the schema but no event: such a store counts as new).
+ * Unreadable counts as holding data. */
+static int
+pg_holds_data(struct pg *q)
+{
+	PGresult	*res;
+	int		 held;
+
+	res = PQexec(q->conn, "SELECT EXISTS (SELECT 1 FROM audit_events)"
+	    " OR EXISTS (SELECT 1 FROM people)");
+	held = res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK ||
+	    PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "f") != 0;
+	PQclear(res);
+	return held;
+}
+
 /* One migration step to version v, in its own transaction. */
 static int
 pg_migrate_step(struct pg *q, int v)
@@ -969,7 +987,7 @@ pg_migrate(struct pg *q, int flags)
 		goto done;
 	if ((v = pg_version(q)) < 0)
 		r = KW_ERR_UNAVAILABLE;
-	else if (v > 0 && (flags & STORE_NEW))
+	else if (v > 0 && (flags & STORE_NEW) && pg_holds_data(q))
 		r = KW_ERR_EXISTS;
 	else if (v == 0 && !(flags & STORE_CREATE))
 		r = (flags & STORE_EXISTING) ? KW_ERR_CONFIG : KW_ERR_NOT_FOUND;
@@ -2312,6 +2330,151 @@ pg_audit_each(void *ctx, int64_t after, size_t limit, store_audit_cb cb,
 	return r;
 }
 
+/* ---- store copy (the target side) ---- */
+
+#define COPY_SQL_MAX	4096
+
+/* v as a text parameter into params slot i (bytea in hex). */
+static void
+p_value(struct params *p, int i, const struct store_value *v)
+{
+	switch (v->type) {
+	case SV_INT:
+		p_int(p, i, v->i);
+		break;
+	case SV_TEXT:
+		p_str(p, i, v->s);
+		break;
+	case SV_BLOB:
+		if (v->len > 0)
+			p_blob(p, i, v->b, v->len);
+		else
+			p_str(p, i, "\\x");
+		break;
+	default:
+		p_str(p, i, NULL);
+	}
+}
+
+/* Run sql (built from a table spec, never input) with p's values,
+ * parameter types left to the server (the columns'). */
+static int
+pg_copy_exec(struct pg *q, struct buf *sql, struct params *p, int n)
+{
+	PGresult	*res;
+	int		 r;
+
+	if (buf_err(sql) != 0) {
+		pg_params_free(p);
+		return KW_ERR_NOMEM;
+	}
+	res = PQexecParams(q->conn, buf_str(sql), n, NULL, p->v, NULL, NULL,
+	    0);
+	r = res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK ? 0 :
+	    res ? res_err(res) : KW_ERR_UNAVAILABLE;
+	PQclear(res);
+	pg_params_free(p);
+	return r;
+}
+
+static int
+pg_row_insert(void *ctx, const struct store_table *t,
+    const struct store_value *v)
+{
+	struct params	 p = { 0 };
+	struct buf	 sql;
+	size_t		 i;
+	int		 r;
+
+	buf_init(&sql, COPY_SQL_MAX);
+	buf_printf(&sql, "INSERT INTO %s (", t->name);
+	for (i = 0; i < t->ncols; i++)
+		buf_printf(&sql, "%s%s", i ? ", " : "", t->cols[i]);
+	buf_addstr(&sql, ") VALUES (");
+	for (i = 0; i < t->ncols; i++) {
+		buf_printf(&sql, "%s$%zu", i ? ", " : "", i + 1);
+		if ((int)i == t->late)
+			p_str(&p, (int)i + 1, NULL);	/* second pass */
+		else
+			p_value(&p, (int)i + 1, &v[i]);
+	}
+	buf_addstr(&sql, ")");
+	r = pg_copy_exec(ctx, &sql, &p, (int)t->ncols);
+	buf_free(&sql);
+	return r;
+}
+
+static int
+pg_row_late(void *ctx, const struct store_table *t,
+    const struct store_value *key, const struct store_value *v)
+{
+	struct params	 p = { 0 };
+	struct buf	 sql;
+	int		 r;
+
+	buf_init(&sql, COPY_SQL_MAX);
+	buf_printf(&sql, "UPDATE %s SET %s = $2 WHERE %s = $1", t->name,
+	    t->cols[t->late], t->key);
+	p_value(&p, 1, key);
+	p_value(&p, 2, v);
+	r = pg_copy_exec(ctx, &sql, &p, 2);
+	buf_free(&sql);
+	return r;
+}
+
+/* After a copy: the table's seq sequence continues past its rows. */
+static int
+pg_copy_done(void *ctx, const struct store_table *t)
+{
+	struct params	 p = { 0 };
+	struct buf	 sql;
+	size_t		 i;
+	int		 r = 0;
+
+	for (i = 0; i < t->ncols; i++)
+		if (strcmp(t->cols[i], "seq") == 0)
+			break;
+	if (i == t->ncols)
+		return 0;
+	buf_init(&sql, COPY_SQL_MAX);
+	buf_printf(&sql, "SELECT setval(pg_get_serial_sequence('%s', 'seq'),"
+	    " coalesce(max(seq), 0) + 1, false) FROM %s", t->name, t->name);
+	if (buf_err(&sql) == 0) {
+		PGresult *res = PQexecParams(((struct pg *)ctx)->conn,
+		    buf_str(&sql), 0, NULL, NULL, NULL, NULL, 0);
+		r = res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK ? 0 :
+		    KW_ERR_UNAVAILABLE;
+		PQclear(res);
+	} else
+		r = KW_ERR_NOMEM;
+	buf_free(&sql);
+	pg_params_free(&p);
+	return r;
+}
+
+/* The tables of the schema keywarden uses (but its version table). */
+static int
+pg_tables_each(void *ctx, int (*cb)(const char *, void *), void *arg)
+{
+	struct pg	*q = ctx;
+	PGresult	*res;
+	int		 i, r = 0;
+
+	if ((r = pg_ready(q)) != 0)
+		return r;
+	res = PQexec(q->conn, "SELECT tablename FROM pg_tables WHERE"
+	    " schemaname = current_schema() AND tablename <>"
+	    " 'keywarden_schema'");
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		PQclear(res);
+		return KW_ERR_UNAVAILABLE;
+	}
+	for (i = 0; r == 0 && i < PQntuples(res); i++)
+		r = cb(PQgetvalue(res, i, 0), arg);
+	PQclear(res);
+	return r;
+}
+
 /* PostgreSQL has its own online backups (pg_dump, base backups):
  * keywarden's file backup is for a SQLite store. */
 static int
@@ -2341,6 +2504,11 @@ const struct store_ops store_postgres_ops = {
 	.rollback_to = pg_rollback_to,
 	.lock_jobs = pg_lock_jobs,
 	.unlock_jobs = pg_unlock_jobs,
+	.rows_each = NULL,		/* copies come from SQLite */
+	.row_insert = pg_row_insert,
+	.row_late = pg_row_late,
+	.copy_done = pg_copy_done,
+	.tables_each = pg_tables_each,
 	.claim = pg_claim,
 	.unclaim = pg_unclaim,
 	.person_insert = pg_person_insert,

@@ -442,3 +442,130 @@ store_audit_each(struct store *st, int64_t after, size_t limit,
 {
 	return st->ops->audit_each(st->ctx, after, limit, cb, arg);
 }
+
+/*
+ * The tables `store copy` moves, parents before the rows that refer to
+ * them.  A table the source holds that is not here stops the copy (a
+ * new table needs its entry: nothing is ever left behind silently).
+ */
+static const struct store_table copy_tables[] = {
+	{ "people", "id", 4, 11, { "seq", "id", "email", "name", "manager_id",
+	    "roles", "teams", "slack_user_id", "active", "created_at",
+	    "updated_at" } },
+	{ "tokens", NULL, -1, 5, { "id", "person_id", "hash", "created_at",
+	    "revoked_at" } },
+	{ "instances", NULL, -1, 17, { "seq", "id", "name", "display_name",
+	    "provider", "url", "allow_integrations", "issuance",
+	    "allowed_scopes", "max_lifetime_days", "rotation_days",
+	    "grace_days", "bot_email", "bot_sealed", "created_at",
+	    "updated_at", "warn_days" } },
+	{ "instance_provisioners", NULL, -1, 3, { "instance_id", "pos",
+	    "person_id" } },
+	{ "requests", NULL, -1, 19, { "seq", "id", "instance_id", "kind",
+	    "state", "purpose", "requester_id", "manager_approver_id",
+	    "justification", "use_case", "scopes", "lifetime_days",
+	    "access_request_url", "link", "integration", "credential_id",
+	    "created_at", "updated_at", "expires_at" } },
+	{ "request_history", NULL, -1, 6, { "request_id", "pos", "at",
+	    "actor", "action", "comment" } },
+	{ "credentials", NULL, -1, 26, { "seq", "id", "instance_id", "kind",
+	    "owner_id", "request_id", "purpose", "name", "scopes", "state",
+	    "created_at", "expires_at", "last_used_at", "revoked_at",
+	    "revoke_reason", "external", "fingerprint", "delivery",
+	    "delivery_expires_at", "sealed", "rotated_from", "rotated_to",
+	    "lifetime_days", "grace_until", "replacement_id",
+	    "external_key" } },
+	{ "credential_warnings", NULL, -1, 3, { "credential_id",
+	    "threshold_days", "warned_at" } },
+	{ "settings", NULL, -1, 4, { "key", "value", "sealed",
+	    "updated_at" } },
+	{ "outbox", NULL, -1, 13, { "seq", "id", "channel", "recipient",
+	    "kind", "payload", "attempts", "created_at", "next_attempt_at",
+	    "claimed_until", "sent_at", "last_error", "failed_at" } },
+	{ "slack_replays", NULL, -1, 2, { "signature", "seen_at" } },
+	{ "audit_events", NULL, -1, 8, { "seq", "at", "actor", "action",
+	    "subject", "details", "prev_hash", "hash" } },
+};
+
+struct copy {
+	struct store	*to;
+	int64_t		 rows;
+	char		*unknown;	/* a source table not in the list */
+	size_t		 unknownsz;
+};
+
+static int
+copy_known(const char *name, void *arg)
+{
+	struct copy	*c = arg;
+	size_t		 i;
+
+	for (i = 0; i < KW_NELEM(copy_tables); i++)
+		if (strcmp(copy_tables[i].name, name) == 0)
+			return 0;
+	kw_strlcpy(c->unknown, name, c->unknownsz);
+	return KW_ERR_CONFIG;
+}
+
+static int
+copy_row(const struct store_table *t, const struct store_value *v, void *arg)
+{
+	struct copy *c = arg;
+
+	c->rows++;
+	return c->to->ops->row_insert(c->to->ctx, t, v);
+}
+
+static int
+copy_late(const struct store_table *t, const struct store_value *v, void *arg)
+{
+	struct copy	*c = arg;
+	size_t		 k;
+
+	if (v[t->late].type == SV_NULL)
+		return 0;
+	for (k = 0; k < t->ncols && strcmp(t->cols[k], t->key) != 0; k++)
+		;
+	if (k == t->ncols)
+		return KW_ERR_INTERNAL;
+	return c->to->ops->row_late(c->to->ctx, t, &v[k], &v[t->late]);
+}
+
+int
+store_copy(struct store *from, struct store *to, int64_t *rows,
+    char *unknown, size_t unknownsz)
+{
+	struct copy	c = { to, 0, unknown, unknownsz };
+	size_t		i;
+	int		r;
+
+	*rows = 0;
+	unknown[0] = '\0';
+	if (from->ops->rows_each == NULL || to->ops->row_insert == NULL)
+		return KW_ERR_CONFIG;
+	if ((r = from->ops->tables_each(from->ctx, copy_known, &c)) != 0)
+		return r;
+	/* one instant of the source (its writers wait), one transaction
+	 * of the target: all or nothing */
+	if ((r = store_begin(from)) != 0)
+		return r;
+	if ((r = store_begin(to)) != 0)
+		goto out;
+	for (i = 0; r == 0 && i < KW_NELEM(copy_tables); i++)
+		r = from->ops->rows_each(from->ctx, &copy_tables[i], copy_row,
+		    &c);
+	for (i = 0; r == 0 && i < KW_NELEM(copy_tables); i++)
+		if (copy_tables[i].late >= 0)
+			r = from->ops->rows_each(from->ctx, &copy_tables[i],
+			    copy_late, &c);
+	for (i = 0; r == 0 && i < KW_NELEM(copy_tables); i++)
+		r = to->ops->copy_done(to->ctx, &copy_tables[i]);
+	if (r == 0)
+		r = store_commit(to);
+	else
+		store_rollback(to);
+ out:
+	store_rollback(from);
+	*rows = c.rows;
+	return r;
+}

@@ -275,6 +275,14 @@ int	 store_open(const char *dir, int flags, struct store **out);
  * a PostgreSQL server that cannot be reached is KW_ERR_UNAVAILABLE. */
 int	 store_open_url(const char *url, const char *dir, int flags,
 	    struct store **out);
+/* Copy every row of store from (SQLite) into the new, empty store to
+ * (PostgreSQL) in one transaction, keeping seqs, so the audit chain
+ * verifies with the same head.  *rows gets the rows copied.  A table
+ * the source holds that the copy does not know stops it
+ * (KW_ERR_CONFIG, its name in unknown[unknownsz]); so does a pair of
+ * backends it cannot go between.  KW_ERR_CONFLICT if to is not empty. */
+int	 store_copy(struct store *from, struct store *to, int64_t *rows,
+	    char *unknown, size_t unknownsz);
 /* Whether url names a store backend at all (config validation). */
 int	 store_url_valid(const char *url);
 /* url with any password replaced by "***", into out[outsz]. */

@@ -280,6 +280,57 @@ class Jobs(Nodes):
                          "keywarden-" + got["credential_id"])
 
 
+class StoreCopy(Nodes):
+    def test_an_installation_moves_from_sqlite_with_the_same_chain(self):
+        old = Server(env={"KEYWARDEN_STORE": "sqlite"}).start()
+        self.addCleanup(old.close)
+        # a report created before their manager, set afterwards
+        make_person(old, "r@example.com")
+        make_person(old, "m@example.com")
+        old.request("PATCH", "/v1/people/r@example.com",
+                    {"manager": "m@example.com"})
+        make_person(old, "p1@example.com")
+        tok = {e: token_for(old, e) for e in ("r@example.com",
+               "m@example.com", "p1@example.com")}
+        old.request("POST", "/v1/instances", {
+            "name": "global", "url": "https://g.example.com",
+            "provisioners": ["p1@example.com"], "issuance": "manual"})
+        st, r, _ = self.create(old, tok["r@example.com"])
+        old.request("POST", "/v1/requests/%s/approve" % r["id"], {},
+                    token=tok["m@example.com"])
+        st, before, _ = old.request("GET", "/v1/audit/verify")
+        st, req_before, _ = old.request("GET", "/v1/requests/" + r["id"])
+        old.stop()
+        target = pg_create_database(base=CLUSTER.url)
+        self.addCleanup(pg_drop_database, target)
+        out = run_bin("store", "copy", "--from", "sqlite:" + old.data_dir,
+                      "--to", target)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn(before["head"], out.stdout)
+        # a second copy into the same database refuses, changing nothing
+        again = run_bin("store", "copy", "--from", "sqlite:" + old.data_dir,
+                        "--to", target)
+        self.assertEqual(again.returncode, 1)
+        self.assertIn("already", again.stderr)
+        new = Server(env={"KEYWARDEN_STORE": target}, data_dir=old.data_dir,
+                     admin_token=old.admin_token).start()
+        self.addCleanup(new.close)
+        st, v, _ = new.request("GET", "/v1/audit/verify")
+        self.assertEqual((v["ok"], v["head"]), (True, before["head"]))
+        st, req_after, _ = new.request("GET", "/v1/requests/" + r["id"])
+        self.assertEqual(req_after, req_before)
+        st, me, _ = new.request("GET", "/v1/me", token=tok["r@example.com"])
+        self.assertEqual((st, me["manager"]), (200, "m@example.com"))
+        # and it goes on: new rows after the copied ones
+        st, r2, _ = self.create(new, tok["r@example.com"])
+        self.assertEqual(st, 201, r2)
+        st, page, _ = new.request("GET", "/v1/requests")
+        self.assertEqual([x["id"] for x in page["items"]],
+                         [r["id"], r2["id"]])
+        st, v, _ = new.request("GET", "/v1/audit/verify")
+        self.assertTrue(v["ok"], v)
+
+
 class DatabaseRestart(Nodes):
     def test_a_database_restart_under_load_is_503_then_service_resumes(self):
         a, b = self.nodes(2)
