@@ -55,6 +55,31 @@ _CONFIG_ENV = ("KEYWARDEN_LISTEN", "KEYWARDEN_DATA_DIR", "KEYWARDEN_STORE",
 PG_TEST_URL = os.environ.get("KEYWARDEN_TEST_STORE", "")
 
 _ADMIN = object()          # sentinel: "use the admin token"
+_sqlite_pinned = [0]       # classes under @sqlite_store running now
+
+
+def sqlite_store(cls):
+    """Class decorator: these tests reach into the SQLite file itself
+    (tamper with it, back it up), so their Servers use SQLite even when the
+    suite runs on PostgreSQL (KEYWARDEN_TEST_STORE)."""
+    up, down = cls.setUpClass, cls.tearDownClass
+
+    def set_up(c):
+        _sqlite_pinned[0] += 1
+        try:
+            up()
+        except BaseException:
+            _sqlite_pinned[0] -= 1
+            raise
+
+    def tear_down(c):
+        try:
+            down()
+        finally:
+            _sqlite_pinned[0] -= 1
+    cls.setUpClass = classmethod(set_up)
+    cls.tearDownClass = classmethod(tear_down)
+    return cls
 _live = set()              # servers with a running process
 
 
@@ -312,7 +337,8 @@ class Server:
         if self.data_dir is None:
             self.data_dir = os.path.join(self.tmp, "data")
             os.mkdir(self.data_dir, 0o700)
-        if PG_TEST_URL and "KEYWARDEN_STORE" not in self.env:
+        if PG_TEST_URL and "KEYWARDEN_STORE" not in self.env and \
+                not _sqlite_pinned[0]:
             self.env["KEYWARDEN_STORE"] = pg_database_for(self.data_dir)
             self._own_db = self._own_data
         if self.init and self.admin_token is None:

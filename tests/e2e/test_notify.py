@@ -8,6 +8,7 @@ import time
 import unittest
 
 from harness import Server, make_person, token_for
+from harness import sqlite_store
 from slack_fake import (BOT_TOKEN, MAX_BLOCKS, MAX_SECTION_TEXT,
                         SIGNING_SECRET, SlackFake, block_actions_body,
                         block_error, sign, signed_headers)
@@ -467,6 +468,7 @@ class Trouble(Base):
         self.assertLess(time.monotonic() - t0, 2.0)
 
 
+@sqlite_store
 class Settings(Base):
     configure = False
 
@@ -845,6 +847,7 @@ class LegacyWarnings(Base):
         self.assertTrue(all(x["sent_at"] for x in rows), rows)
 
 
+@sqlite_store
 class WebhookMigration(Base):
     """A data directory from before schema 5 holds the webhook URL in its
     outbox rows: the upgrade rewrites them to the reference, and they are

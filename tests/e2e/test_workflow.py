@@ -6,6 +6,7 @@ import threading
 import unittest
 
 from harness import Server, make_person, token_for
+from harness import sqlite_store
 
 SECRET = "zd-SECRET-0123456789abcdefXYZ"
 
@@ -513,6 +514,7 @@ class GroupCommit(unittest.TestCase):
             self.assertEqual(sorted(created), sorted(made))
 
 
+@sqlite_store
 class AuditTampering(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -597,6 +599,7 @@ class AuditTampering(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
 
 
+@sqlite_store
 class AuditUnavailable(unittest.TestCase):
     def test_change_fails_with_503_when_audit_cannot_be_written(self):
         with Server() as s:
