@@ -39,7 +39,11 @@ Environment:
   BENCH_JOBS_CREDENTIALS
                        credentials in the store for the jobs run
                        (default 100000)
-  BENCH_SECTIONS       comma list of get,create,audit,issue,jobs
+  pg                    keywarden on PostgreSQL (bench/pg.py): two nodes on
+                        one database creating requests, authenticated
+                        reads per node, beside the same on SQLite and
+                        pgbench's single-row inserts
+  BENCH_SECTIONS       comma list of get,create,audit,issue,jobs,pg
                        (default all)
 """
 import json
@@ -56,6 +60,7 @@ import auditlog                                         # noqa: E402
 import issuance                                         # noqa: E402
 import jobs                                             # noqa: E402
 import kwb                                              # noqa: E402
+import pg                                               # noqa: E402
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 THREADS = os.environ.get("BENCH_THREADS", "2")
@@ -67,7 +72,8 @@ ISSUE_THREADS = int(os.environ.get("BENCH_ISSUE_THREADS", "16"))
 POOL_1 = int(os.environ.get("BENCH_ISSUE_POOL_1", "1500"))
 POOL_16 = int(os.environ.get("BENCH_ISSUE_POOL_16", "2500"))
 JOBS_CREDENTIALS = int(os.environ.get("BENCH_JOBS_CREDENTIALS", "100000"))
-SECTIONS = os.environ.get("BENCH_SECTIONS", "get,create,audit,issue,jobs")
+SECTIONS = os.environ.get("BENCH_SECTIONS",
+                          "get,create,audit,issue,jobs,pg")
 # diagnostics and secondary anchors run shorter than the main figures
 SHORT = max(2, SECONDS // 2)
 
@@ -383,6 +389,11 @@ def section_jobs(tmp, procs):
                              ("memory", rss_mb >= 64)) if bad)))
 
 
+def section_pg(tmp, procs):
+    pg.section(tmp, procs, out, row, fmt_n, SECONDS, CREATE_THREADS,
+               progress)
+
+
 def cpu_busy(seconds=1.0):
     """Fraction of all CPUs busy over `seconds` (from /proc/stat): is
     something else running on the machine?"""
@@ -417,7 +428,7 @@ def main():
     try:
         for name, fn in (("get", section_get), ("create", section_create),
                          ("audit", section_audit), ("issue", section_issue),
-                         ("jobs", section_jobs)):
+                         ("jobs", section_jobs), ("pg", section_pg)):
             if name in wanted:
                 try:
                     fn(tmp, procs)
