@@ -87,9 +87,9 @@ def section(tmp, procs, out, row, fmt_n, seconds, threads, progress):
     base = url.rsplit("/", 1)[0]
     try:
         subprocess.run(["psql", "-X", "-q", "-d", url, "-c",
-                        "CREATE DATABASE kw_bench; CREATE TABLE bench_rows"
-                        " (id bigserial PRIMARY KEY, v text)"], check=True,
-                       capture_output=True, timeout=60)
+                        "CREATE DATABASE kw_bench", "-c", "CREATE TABLE"
+                        " bench_rows (id bigserial PRIMARY KEY, v text)"],
+                       check=True, capture_output=True, timeout=60)
         progress("pg: pgbench single-row inserts, 1 and 8 clients")
         anchor1 = pgbench(url, 1, seconds, d)
         anchor8 = pgbench(url, 8, seconds, d)
