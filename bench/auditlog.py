@@ -20,6 +20,7 @@ import hashlib
 import json
 import json.encoder
 import os
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -161,13 +162,19 @@ def check_canonical_form():
                                % (mine, canonical(obj)))
 
 
-def verify(data_dir):
-    """`keywarden audit verify --data-dir D`: (ok, output, wall seconds)."""
+def verify(data_dir, cpu=False):
+    """`keywarden audit verify --data-dir D`: (ok, output, wall seconds),
+    and its CPU seconds (user + sys, all its threads) with cpu=True."""
     t0 = time.monotonic()
+    c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     r = subprocess.run([kwb.KW, "audit", "verify", "--data-dir", data_dir],
                        capture_output=True, text=True, timeout=600)
     dt = time.monotonic() - t0
-    return r.returncode == 0, (r.stdout + r.stderr).strip(), dt
+    c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    res = (r.returncode == 0, (r.stdout + r.stderr).strip(), dt)
+    if cpu:
+        res += (c1.ru_utime - c0.ru_utime + c1.ru_stime - c0.ru_stime,)
+    return res
 
 
 def check_small(tmp):

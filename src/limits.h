@@ -81,6 +81,10 @@
 						   sync */
 
 #define KW_AUDIT_RECORD_MAX	(256 * 1024)	/* one serialised audit event */
+#define KW_AUDIT_VERIFY_THREADS	4		/* readers of one verify, at
+						   most (one per core) */
+#define KW_AUDIT_VERIFY_RANGE_MIN 16384		/* events per reader, at
+						   least */
 
 /* Secrets */
 #define KW_MASTER_KEY_LEN	32

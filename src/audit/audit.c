@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kw.h"
 #include "audit/audit.h"
@@ -15,86 +16,171 @@
 #include "util/buf.h"
 #include "util/util.h"
 
-#define VERIFY_PAGE	10000
-
 /*
- * The canonical serialisation: compact JSON with sorted keys, built
- * directly (no parse, no allocation per field: verification of a long
- * log is bounded by hashing, not by a JSON library).  details go in as
- * stored; audit_append stores them canonical (compact, sorted keys,
- * ASCII), so any change to their bytes changes the hash.
+ * The canonical serialisation: compact JSON with sorted keys, written in
+ * one pass into the caller's space (no parse, no allocation: verifying a
+ * long log is bounded by reading and hashing, not by a JSON library).
+ * details go in as stored; audit_append stores them canonical (compact,
+ * sorted keys, ASCII), so any change to their bytes changes the hash.
  */
-static int
-canonical(const struct audit_event *ev, struct buf *b)
-{
-	char		 seq[24], *p = seq + sizeof(seq);
-	uint64_t	 v = ev->seq < 0 ? (uint64_t)-ev->seq : (uint64_t)ev->seq;
+struct out {
+	char	*p, *end;
+	int	 full;		/* something did not fit (sticky) */
+};
 
-	*--p = '\0';
+static void
+put(struct out *o, const void *s, size_t n)
+{
+	if (o->full || n > (size_t)(o->end - o->p)) {
+		o->full = 1;
+		return;
+	}
+	memcpy(o->p, s, n);
+	o->p += n;
+}
+
+/* The bytes that go into a JSON string as they are: printable ASCII
+ * but '"' and '\\' (NUL is not one: it ends the text). */
+static const unsigned char json_plain[256] = {
+	['\x20'] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
+/* s as a JSON string.  Plain ASCII (nearly every field) is copied as it
+ * is; anything else goes through buf_add_json_str, the one authority on
+ * the escaping that stored hashes were computed with. */
+static void
+put_json_str(struct out *o, const char *s)
+{
+	struct buf	b;
+	size_t		k;
+
+	for (k = 0; json_plain[(unsigned char)s[k]]; k++)
+		;
+	if (s[k] == '\0') {
+		put(o, "\"", 1);
+		put(o, s, k);
+		put(o, "\"", 1);
+		return;
+	}
+	buf_init(&b, KW_AUDIT_RECORD_MAX);
+	buf_add_json_str(&b, s);
+	if (buf_err(&b) != 0)
+		o->full = 1;
+	else
+		put(o, b.data, b.len);
+	buf_free(&b);
+}
+
+static void
+put_int(struct out *o, int64_t seq)
+{
+	char		 s[24], *p = s + sizeof(s);
+	uint64_t	 v = seq < 0 ? 0 - (uint64_t)seq : (uint64_t)seq;
+
 	do
 		*--p = (char)('0' + v % 10);
 	while ((v /= 10) > 0);
-	if (ev->seq < 0)
+	if (seq < 0)
 		*--p = '-';
-	buf_addstr(b, "{\"action\":");
-	buf_add_json_str(b, ev->action);
-	buf_addstr(b, ",\"actor\":");
-	buf_add_json_str(b, ev->actor);
-	buf_addstr(b, ",\"at\":");
-	buf_add_json_str(b, ev->at);
-	buf_addstr(b, ",\"details\":");
-	buf_addstr(b, ev->details);
-	buf_addstr(b, ",\"seq\":");
-	buf_addstr(b, p);
-	buf_addstr(b, ",\"subject\":");
-	buf_add_json_str(b, ev->subject);
-	buf_addstr(b, "}");
-	return buf_err(b);
+	put(o, p, (size_t)(s + sizeof(s) - p));
+}
+
+#define PUT_LIT(o, s)	put((o), (s), sizeof(s) - 1)
+
+static void
+canonical(const struct audit_row *ev, struct out *o)
+{
+	PUT_LIT(o, "{\"action\":");
+	put_json_str(o, ev->action);
+	PUT_LIT(o, ",\"actor\":");
+	put_json_str(o, ev->actor);
+	PUT_LIT(o, ",\"at\":");
+	put_json_str(o, ev->at);
+	PUT_LIT(o, ",\"details\":");
+	put(o, ev->details, strlen(ev->details));
+	PUT_LIT(o, ",\"seq\":");
+	put_int(o, ev->seq);
+	PUT_LIT(o, ",\"subject\":");
+	put_json_str(o, ev->subject);
+	PUT_LIT(o, "}");
+}
+
+/* What is hashed for ev — prev_hash, "\n", the canonical form — into
+ * rec[cap] (cap <= KW_AUDIT_RECORD_MAX).  Its length, or 0 when it does
+ * not fit (no event keywarden writes is larger than the maximum). */
+static size_t
+hash_input(const struct audit_row *ev, char *rec, size_t cap)
+{
+	struct out o = { rec, rec + cap, 0 };
+
+	put(&o, ev->prev_hash, strlen(ev->prev_hash));
+	PUT_LIT(&o, "\n");
+	canonical(ev, &o);
+	return o.full ? 0 : (size_t)(o.p - rec);
+}
+
+/* ev as a row (pointing into ev). */
+static struct audit_row
+row_of(const struct audit_event *ev)
+{
+	struct audit_row r = { ev->seq, ev->at, ev->actor, ev->action,
+	    ev->subject, ev->details, ev->prev_hash, ev->hash };
+
+	return r;
 }
 
 char *
 audit_canonical(const struct audit_event *ev)
 {
-	struct buf b;
+	struct audit_row	 row = row_of(ev);
+	struct out		 o;
+	char			*c;
 
-	buf_init(&b, KW_AUDIT_RECORD_MAX);
-	if (canonical(ev, &b) != 0) {
-		buf_free(&b);
+	if ((c = malloc(KW_AUDIT_RECORD_MAX + 1)) == NULL)
+		return NULL;
+	o = (struct out){ c, c + KW_AUDIT_RECORD_MAX, 0 };
+	canonical(&row, &o);
+	if (o.full) {
+		free(c);
 		return NULL;
 	}
-	return buf_detach(&b, NULL);
-}
-
-/* The hash of ev into out[65] with the hasher h, serialising through
- * the scratch b.  0, KW_ERR_TOO_LARGE or KW_ERR_CRYPTO. */
-static int
-hash_into(const struct audit_event *ev, struct sha256 *h, struct buf *b,
-    char out[65])
-{
-	int r;
-
-	/* one buffer, one update: prev_hash "\n" canonical */
-	b->len = 0;
-	buf_addstr(b, ev->prev_hash);
-	buf_add(b, "\n", 1);
-	if ((r = canonical(ev, b)) != 0)
-		return r;
-	return sha256_hex(h, b->data, b->len, out);
+	*o.p = '\0';
+	return c;
 }
 
 int
 audit_hash(const struct audit_event *ev, char out[65])
 {
-	struct sha256	*h;
-	struct buf	 b;
-	int		 r;
+	struct audit_row	 row = row_of(ev);
+	struct sha256		*h;
+	unsigned char		 d[32];
+	char			*rec;
+	size_t			 n, cap;
+	int			 r;
 
-	if ((r = sha256_new(&h)) != 0)
-		return r;
-	buf_init(&b, KW_AUDIT_RECORD_MAX);
-	r = hash_into(ev, h, &b, out);
-	buf_free(&b);
-	sha256_free(h);
+	/* room for the worst case (an escaped byte takes 6, "\u00XX"; keys,
+	 * punctuation and seq under 128), not the maximum: this is every
+	 * append */
+	cap = strlen(row.prev_hash) + strlen(row.details) + 128 + 6 *
+	    (strlen(row.at) + strlen(row.actor) + strlen(row.action) +
+	    strlen(row.subject));
+	if (cap > KW_AUDIT_RECORD_MAX)
+		cap = KW_AUDIT_RECORD_MAX;
+	if ((rec = malloc(cap)) == NULL)
+		return KW_ERR_NOMEM;
+	if ((n = hash_input(&row, rec, cap)) == 0)
+		r = KW_ERR_TOO_LARGE;
+	else if ((r = sha256_new(&h)) == 0) {
+		if ((r = sha256_digest(h, rec, n, d)) == 0)
+			sha256_hex_of(d, out);
+		sha256_free(h);
+	}
+	free(rec);
 	return r;
 }
 
@@ -132,49 +218,169 @@ audit_append(struct store *st, const char *actor, const char *action,
 	return r;
 }
 
-struct walk {
-	struct buf		 scratch;	/* reused for every event */
-	struct sha256		*hasher;	/* idem */
-	struct audit_verdict	*v;
-	int64_t			 last_seq;
-	char			 prev[65];
+/*
+ * Verification.  An event's hash depends only on its own row (its
+ * prev_hash is stored), so the log splits into consecutive seq ranges
+ * walked at once, one reader per core, each on its own connection: a
+ * walker checks its events' hashes and the links between them; the
+ * links across ranges (each range's first event against the previous
+ * range's last) are checked after, in order, so the verdict is the one
+ * a single walk from the start gives, word for word.
+ */
+struct walker {
+	struct store		*st;		/* its own connection */
+	pthread_t		 th;
+	int			 threaded;
+	int			 idx;
+	int64_t			 after, upto;	/* its range of seq */
+	struct split		*split;
+	struct sha256		*hasher;
+	char			*rec;		/* hash input, reused */
 	const char		*expect;	/* hash to find, or NULL */
-	int64_t			 expect_seq;	/* where it was found */
+	/* what the walk found */
+	int			 r;		/* store error, or 0 */
+	int64_t			 n;		/* events read */
+	int64_t			 first_seq;	/* the first event read */
+	char			 first_prev[65];
+	int			 first_prev_ok;
+	int64_t			 events;	/* checked and sound */
+	int64_t			 last_seq;	/* the last sound one */
+	char			 prev[65];	/* its hash */
+	int			 found;		/* expect was seen */
+	int			 bad;		/* stopped at a fault: */
+	int64_t			 bad_seq;
+	char			 reason[160];
 };
 
-static int
-verify_one(const struct audit_event *ev, void *arg)
-{
-	struct walk		*w = arg;
-	struct audit_verdict	*v = w->v;
-	char			 h[65];
+struct split {
+	atomic_int	 first_bad;	/* the earliest walker at a fault */
+};
 
-	if (ev->seq != w->last_seq + 1)
-		snprintf(v->reason, sizeof(v->reason),
-		    "sequence gap: expected %lld, found %lld",
-		    (long long)(w->last_seq + 1), (long long)ev->seq);
-	else if (strcmp(ev->prev_hash, w->prev) != 0)
-		snprintf(v->reason, sizeof(v->reason),
-		    "prev_hash does not match the previous event's hash");
-	else if (hash_into(ev, w->hasher, &w->scratch, h) != 0)
-		snprintf(v->reason, sizeof(v->reason),
-		    "the event is too large to be one keywarden wrote");
+/* The fault of event seq, found by a single walk that had verified up
+ * to last_seq (the first bad event is the first one missing, or seq). */
+static int64_t
+bad_seq_of(int64_t seq, int64_t last_seq)
+{
+	return seq < last_seq + 1 ? seq : last_seq + 1;
+}
+
+static int
+walk_fault(struct walker *w, int64_t bad_seq, const char *reason)
+{
+	int cur = atomic_load(&w->split->first_bad);
+
+	w->bad = 1;
+	w->bad_seq = bad_seq;
+	kw_strlcpy(w->reason, reason, sizeof(w->reason));
+	/* walkers after this one need not go on */
+	while (w->idx < cur && !atomic_compare_exchange_weak(
+	    &w->split->first_bad, &cur, w->idx))
+		;
+	return 1;		/* stop the walk */
+}
+
+/* One event of w's range (store_audit_scan's callback). */
+static int
+walk_one(const struct audit_row *ev, void *arg)
+{
+	struct walker	*w = arg;
+	unsigned char	 d[32];
+	char		 h[65], why[160];
+	size_t		 n;
+
+	if (atomic_load_explicit(&w->split->first_bad,
+	    memory_order_relaxed) < w->idx)
+		return 1;	/* an earlier range is broken: moot */
+	if (w->n++ == 0) {
+		/* its links to the range before: checked when joining */
+		w->first_seq = ev->seq;
+		/* longer than a hash: it links to nothing */
+		w->first_prev_ok = kw_strlcpy(w->first_prev, ev->prev_hash,
+		    sizeof(w->first_prev)) < sizeof(w->first_prev);
+	} else if (ev->seq != w->last_seq + 1) {
+		snprintf(why, sizeof(why), "sequence gap: expected %lld, "
+		    "found %lld", (long long)(w->last_seq + 1),
+		    (long long)ev->seq);
+		return walk_fault(w, bad_seq_of(ev->seq, w->last_seq), why);
+	} else if (strcmp(ev->prev_hash, w->prev) != 0)
+		return walk_fault(w, ev->seq, "prev_hash does not match the "
+		    "previous event's hash");
+	if ((n = hash_input(ev, w->rec, KW_AUDIT_RECORD_MAX)) == 0)
+		return walk_fault(w, ev->seq, "the event is too large to be "
+		    "one keywarden wrote");
+	if (sha256_digest(w->hasher, w->rec, n, d) != 0)
+		return KW_ERR_CRYPTO;
+	sha256_hex_of(d, h);
 	/* hashes are public: no need for a constant-time comparison */
-	else if (memcmp(h, ev->hash, sizeof(h)) != 0)
-		snprintf(v->reason, sizeof(v->reason),
-		    "hash does not match the event's contents");
-	else {
-		w->last_seq = ev->seq;
-		kw_strlcpy(w->prev, ev->hash, sizeof(w->prev));
-		v->events++;
-		if (w->expect != NULL && strcmp(ev->hash, w->expect) == 0)
-			w->expect_seq = ev->seq;
-		return 0;
+	if (strcmp(h, ev->hash) != 0)
+		return walk_fault(w, ev->seq, "hash does not match the "
+		    "event's contents");
+	w->last_seq = ev->seq;
+	memcpy(w->prev, h, sizeof(w->prev));
+	w->events++;
+	if (w->expect != NULL && strcmp(h, w->expect) == 0)
+		w->found = 1;
+	return 0;
+}
+
+static void *
+walk_range(void *arg)
+{
+	struct walker *w = arg;
+
+	w->r = store_audit_scan(w->st, w->after, w->upto, walk_one, w);
+	if (w->r > 0)
+		w->r = 0;		/* stopped at a fault: a verdict */
+	return NULL;
+}
+
+/*
+ * Join the walkers' findings in seq order, as one walk from the start
+ * would have met them: each range's first event must follow the last
+ * sound event before it (seq, then link); then the range's own verdict.
+ * 0 (verdict in v) or the first store error.
+ */
+static int
+walk_join(struct walker *ws, int n, struct audit_verdict *v, int *found)
+{
+	struct walker	*w;
+	int64_t		 last = 0;
+	char		 prev[65] = "";
+	int		 i;
+
+	for (i = 0; i < n; i++) {
+		w = &ws[i];
+		if (w->r != 0)
+			return w->r;
+		*found |= w->found;
+		if (w->n == 0)
+			continue;
+		if (w->first_seq != last + 1) {
+			v->first_bad_seq = bad_seq_of(w->first_seq, last);
+			snprintf(v->reason, sizeof(v->reason), "sequence gap: "
+			    "expected %lld, found %lld", (long long)(last + 1),
+			    (long long)w->first_seq);
+		} else if (!w->first_prev_ok ||
+		    strcmp(w->first_prev, prev) != 0) {
+			v->first_bad_seq = w->first_seq;
+			snprintf(v->reason, sizeof(v->reason), "prev_hash does "
+			    "not match the previous event's hash");
+		} else {
+			v->events += w->events;
+			if (w->events > 0) {
+				last = w->last_seq;
+				memcpy(prev, w->prev, sizeof(prev));
+			}
+			if (!w->bad)
+				continue;
+			v->first_bad_seq = w->bad_seq;
+			kw_strlcpy(v->reason, w->reason, sizeof(v->reason));
+		}
+		v->ok = 0;
+		break;
 	}
-	v->ok = 0;
-	v->first_bad_seq = ev->seq < w->last_seq + 1 ? ev->seq :
-	    w->last_seq + 1;
-	return 1;	/* stop the walk */
+	kw_strlcpy(v->head, prev, sizeof(v->head));
+	return 0;
 }
 
 int
@@ -183,199 +389,123 @@ audit_verify(struct store *st, struct audit_verdict *v)
 	return audit_verify_head(st, NULL, v);
 }
 
-/*
- * Verification runs as a two-stage pipeline: the calling thread reads
- * events from the store into batches, a second thread serialises and
- * hashes them in order (verify_one, as before).  Reading and hashing
- * each cost about half of the walk, so on two cores the log is checked
- * nearly twice as fast, with the same verdict.
- */
-#define PIPE_BATCH	1024		/* events per batch */
-#define PIPE_DEPTH	4		/* batches in flight */
-#define PIPE_TEXT	(1024 * 1024)	/* details text per batch, soft */
-
-struct batch {
-	struct audit_event	 ev[PIPE_BATCH];
-	size_t			 off[PIPE_BATCH];	/* details in text */
-	struct buf		 text;
-	size_t			 n;
-};
-
-struct pipe {
-	pthread_mutex_t		 lock;
-	pthread_cond_t		 changed;
-	struct batch		*b[PIPE_DEPTH];
-	size_t			 head, tail;	/* filled: tail..head-1 */
-	int			 eof;
-	atomic_int		 stop;		/* the hasher found a fault */
-	int64_t			 rd_seq;	/* the last event read */
-	struct walk		*w;
-};
-
-static int
-pipe_put(const struct audit_event *ev, void *arg)
-{
-	struct pipe	*p = arg;
-	struct batch	*b;
-	size_t		 dl = strlen(ev->details);
-
-	if (atomic_load(&p->stop))
-		return 1;
-	pthread_mutex_lock(&p->lock);
-	while (p->head - p->tail == PIPE_DEPTH && !atomic_load(&p->stop))
-		pthread_cond_wait(&p->changed, &p->lock);
-	pthread_mutex_unlock(&p->lock);
-	if (atomic_load(&p->stop))
-		return 1;
-	/* the head batch is the reader's alone until it is published */
-	b = p->b[p->head % PIPE_DEPTH];
-	b->ev[b->n] = *ev;
-	b->off[b->n] = b->text.len;
-	/* an event too large to be keywarden's fails in hash_into */
-	if (dl >= KW_AUDIT_RECORD_MAX || buf_add(&b->text, ev->details,
-	    dl + 1) != 0)
-		b->off[b->n] = SIZE_MAX;
-	b->n++;
-	p->rd_seq = ev->seq;
-	if (b->n == PIPE_BATCH || b->text.len >= PIPE_TEXT) {
-		pthread_mutex_lock(&p->lock);
-		p->head++;
-		pthread_cond_broadcast(&p->changed);
-		pthread_mutex_unlock(&p->lock);
-	}
-	return 0;
-}
-
-/* The hasher: verify_one over each batch in order. */
-static void *
-pipe_hash(void *arg)
-{
-	static const char	 huge[] = "\"too large\"";
-	struct pipe		*p = arg;
-	struct batch		*b;
-	struct audit_event	*ev;
-	size_t			 i;
-
-	for (;;) {
-		pthread_mutex_lock(&p->lock);
-		while (p->head == p->tail && !p->eof)
-			pthread_cond_wait(&p->changed, &p->lock);
-		if (p->head == p->tail) {
-			pthread_mutex_unlock(&p->lock);
-			return NULL;
-		}
-		b = p->b[p->tail % PIPE_DEPTH];
-		pthread_mutex_unlock(&p->lock);
-		for (i = 0; i < b->n && !atomic_load(&p->stop); i++) {
-			ev = &b->ev[i];
-			if (b->off[i] == SIZE_MAX) {
-				/* make hash_into refuse it, as it would */
-				ev->details = huge;
-				snprintf(p->w->v->reason, sizeof(p->w->v->reason),
-				    "the event is too large to be one keywarden "
-				    "wrote");
-				p->w->v->ok = 0;
-				p->w->v->first_bad_seq = ev->seq;
-				atomic_store(&p->stop, 1);
-				break;
-			}
-			ev->details = b->text.data + b->off[i];
-			if (verify_one(ev, p->w) != 0)
-				atomic_store(&p->stop, 1);
-		}
-		b->n = 0;
-		b->text.len = 0;
-		pthread_mutex_lock(&p->lock);
-		p->tail++;
-		pthread_cond_broadcast(&p->changed);
-		pthread_mutex_unlock(&p->lock);
-	}
-}
-
-/* Read the whole log through the pipeline.  0 or a store error. */
-static int
-walk_all(struct store *st, struct walk *w)
-{
-	struct pipe	p;
-	pthread_t	th;
-	int64_t		before;
-	size_t		i;
-	int		r = 0;
-
-	memset(&p, 0, sizeof(p));
-	p.w = w;
-	pthread_mutex_init(&p.lock, NULL);
-	pthread_cond_init(&p.changed, NULL);
-	for (i = 0; i < PIPE_DEPTH; i++) {
-		if ((p.b[i] = calloc(1, sizeof(*p.b[i]))) == NULL) {
-			r = KW_ERR_NOMEM;
-			goto out;
-		}
-		buf_init(&p.b[i]->text, PIPE_TEXT + 2 * KW_AUDIT_RECORD_MAX);
-	}
-	if (pthread_create(&th, NULL, pipe_hash, &p) != 0) {
-		r = KW_ERR_NOMEM;
-		goto out;
-	}
-	do {
-		before = p.rd_seq;
-		r = store_audit_each(st, p.rd_seq, VERIFY_PAGE, pipe_put, &p);
-	} while (r == 0 && p.rd_seq != before);
-	pthread_mutex_lock(&p.lock);
-	if (p.b[p.head % PIPE_DEPTH]->n > 0 && !atomic_load(&p.stop))
-		p.head++;		/* the last, partial batch */
-	p.eof = 1;
-	pthread_cond_broadcast(&p.changed);
-	pthread_mutex_unlock(&p.lock);
-	pthread_join(th, NULL);
-	if (r > 0)
-		r = 0;			/* stopped at a fault: a verdict */
- out:
-	for (i = 0; i < PIPE_DEPTH; i++)
-		if (p.b[i] != NULL) {
-			buf_free(&p.b[i]->text);
-			free(p.b[i]);
-		}
-	pthread_cond_destroy(&p.changed);
-	pthread_mutex_destroy(&p.lock);
-	return r;
-}
-
 int
 audit_verify_head(struct store *st, const char *expect_head,
     struct audit_verdict *v)
 {
-	struct walk	w;
-	int		r;
+	long	 cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int64_t	 head;
+	char	 hash[65];
+	int	 n, r;
+
+	if ((r = store_audit_head(st, &head, hash)) != 0)
+		return r;
+	/* a range per core, but not for short logs (a thread and a
+	 * connection cost more than a few thousand events) */
+	n = cpus < 1 ? 1 : cpus > KW_AUDIT_VERIFY_THREADS ?
+	    KW_AUDIT_VERIFY_THREADS : (int)cpus;
+	if (head / KW_AUDIT_VERIFY_RANGE_MIN < n)
+		n = (int)(head / KW_AUDIT_VERIFY_RANGE_MIN);
+	return audit_verify_split(st, expect_head, n < 1 ? 1 : n, v);
+}
+
+/* Set up walker i of n over a log whose head is head: its range, its
+ * connection (the caller's for the first), hasher and buffer. */
+static int
+walker_init(struct walker *w, int i, int n, int64_t head, struct store *st,
+    struct split *sp, const char *expect_head)
+{
+	int r;
+
+	w->idx = i;
+	w->split = sp;
+	w->expect = expect_head;
+	w->after = head / n * i;
+	/* the last range is open: events appended meanwhile count too */
+	w->upto = i == n - 1 ? INT64_MAX : head / n * (i + 1);
+	if (i == 0)
+		w->st = st;
+	else if ((r = store_open_sibling(st, &w->st)) != 0)
+		return r;
+	if ((r = sha256_new(&w->hasher)) != 0)
+		return r;
+	if ((w->rec = malloc(KW_AUDIT_RECORD_MAX)) == NULL)
+		return KW_ERR_NOMEM;
+	return 0;
+}
+
+static void
+walker_free(struct walker *w)
+{
+	if (w->idx > 0)
+		store_close(w->st);
+	sha256_free(w->hasher);
+	free(w->rec);
+}
+
+int
+audit_verify_split(struct store *st, const char *expect_head, int n,
+    struct audit_verdict *v)
+{
+	struct walker	 ws[KW_AUDIT_VERIFY_THREADS];
+	struct split	 sp;
+	int64_t		 head;
+	char		 hash[65];
+	int		 i, r, found = 0;
 
 	memset(v, 0, sizeof(*v));
-	memset(&w, 0, sizeof(w));
+	memset(ws, 0, sizeof(ws));
 	v->ok = 1;
-	w.v = v;
-	w.expect = expect_head;
-	if ((r = sha256_new(&w.hasher)) != 0)
+	atomic_init(&sp.first_bad, KW_AUDIT_VERIFY_THREADS);	/* none */
+	if (n < 1 || n > KW_AUDIT_VERIFY_THREADS)
+		return KW_ERR_INTERNAL;
+	if ((r = store_audit_head(st, &head, hash)) != 0)
 		return r;
-	buf_init(&w.scratch, KW_AUDIT_RECORD_MAX);
-	r = walk_all(st, &w);
-	buf_free(&w.scratch);
-	sha256_free(w.hasher);
-	if (r < 0)
-		return r;
-	kw_strlcpy(v->head, w.prev, sizeof(v->head));
-	if (v->ok && expect_head != NULL && w.expect_seq == 0) {
+	if (head < n)
+		n = 1;
+	for (i = 0; i < n; i++) {
+		if ((r = walker_init(&ws[i], i, n, head, st, &sp,
+		    expect_head)) == KW_ERR_INTERNAL && i > 0) {
+			/* no other connection on this backend: one walk */
+			while (i > 0)
+				walker_free(&ws[i--]);
+			ws[0].upto = INT64_MAX;
+			n = 1;
+			r = 0;
+			break;
+		}
+		if (r != 0) {
+			n = i + 1;
+			goto out;
+		}
+	}
+	for (i = 1; i < n; i++)
+		ws[i].threaded = pthread_create(&ws[i].th, NULL, walk_range,
+		    &ws[i]) == 0;
+	walk_range(&ws[0]);
+	for (i = 1; i < n; i++) {
+		if (ws[i].threaded)
+			pthread_join(ws[i].th, NULL);
+		else
+			walk_range(&ws[i]);	/* no thread: here, after */
+	}
+	if ((r = walk_join(ws, n, v, &found)) != 0)
+		goto out;
+	if (v->ok && expect_head != NULL && !found) {
 		v->ok = 0;
 		v->first_bad_seq = v->events + 1;
 		snprintf(v->reason, sizeof(v->reason), "no event has the "
 		    "expected head hash: events were removed from the end, or "
 		    "the log was replaced");
 	}
-	return 0;
+ out:
+	for (i = 0; i < n; i++)
+		walker_free(&ws[i]);
+	return r;
 }
 
 /* The last two events, as audit_verify_tail() reads them. */
 struct tail {
-	struct buf	 scratch;
-	struct sha256	*hasher;
 	int		 n;
 	int64_t		 seq[2];
 	char		 hash[2][65];		/* as stored */
@@ -394,8 +524,8 @@ tail_one(const struct audit_event *ev, void *arg)
 	t->seq[t->n] = ev->seq;
 	kw_strlcpy(t->hash[t->n], ev->hash, sizeof(t->hash[0]));
 	kw_strlcpy(t->prev[t->n], ev->prev_hash, sizeof(t->prev[0]));
-	t->recomputes[t->n] = hash_into(ev, t->hasher, &t->scratch, h) == 0 &&
-	    memcmp(h, ev->hash, sizeof(h)) == 0;
+	t->recomputes[t->n] = audit_hash(ev, h) == 0 &&
+	    strcmp(h, ev->hash) == 0;
 	t->n++;
 	return 0;
 }
@@ -415,12 +545,7 @@ audit_verify_tail(struct store *st, struct audit_verdict *v)
 		return r;
 	if (head == 0)
 		return 0;
-	if ((r = sha256_new(&t.hasher)) != 0)
-		return r;
-	buf_init(&t.scratch, KW_AUDIT_RECORD_MAX);
 	r = store_audit_each(st, head > 2 ? head - 2 : 0, 2, tail_one, &t);
-	buf_free(&t.scratch);
-	sha256_free(t.hasher);
 	if (r < 0)
 		return r;
 	last = t.n - 1;

@@ -39,12 +39,22 @@ struct audit_verdict {
 	char		reason[160];
 };
 /* Walk the whole log checking sequence, links and hashes. 0 on a
- * completed walk (whatever the verdict), or a store error. */
+ * completed walk (whatever the verdict), or a store error.  Long logs
+ * are walked in consecutive ranges at once, one reader thread (and
+ * store connection) per core, up to KW_AUDIT_VERIFY_THREADS; the
+ * verdict is the one a single walk from the start gives. */
 int	 audit_verify(struct store *st, struct audit_verdict *v);
 /* The same, and the log must still hold an event whose hash is
  * expect_head (a head logged earlier and kept elsewhere): if the tail was
  * cut off at or before it, the verdict is broken. */
 int	 audit_verify_head(struct store *st, const char *expect_head,
+	    struct audit_verdict *v);
+
+/* audit_verify_head with the walk split into n ranges (1 <=
+ * n <= KW_AUDIT_VERIFY_THREADS; fewer on a log of fewer than n events,
+ * or on a backend with one connection), whatever the number of cores
+ * and the log's length: the same verdict for every n. */
+int	 audit_verify_split(struct store *st, const char *expect_head, int n,
 	    struct audit_verdict *v);
 
 /* Check only the end of the log (cheap, for every start): the newest

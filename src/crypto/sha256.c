@@ -5,6 +5,7 @@
  */
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <openssl/evp.h>
 
@@ -64,21 +65,29 @@ sha256_update(struct sha256 *h, const void *p, size_t n)
 	return EVP_DigestUpdate(h->ctx, p, n) == 1 ? 0 : KW_ERR_CRYPTO;
 }
 
-int
-sha256_final_hex(struct sha256 *h, char out[65])
+void
+sha256_hex_of(const unsigned char d[32], char out[65])
 {
 	static const char	hex[] = "0123456789abcdef";
-	unsigned char		d[EVP_MAX_MD_SIZE];
-	unsigned int		n = 0, i;
+	unsigned int		i;
 
-	if (EVP_DigestFinal_ex(h->ctx, d, &n) != 1 || n != 32)
-		return KW_ERR_CRYPTO;
 	/* a digest is no secret: a plain loop, not a constant-time one */
 	for (i = 0; i < 32; i++) {
 		out[2 * i] = hex[d[i] >> 4];
 		out[2 * i + 1] = hex[d[i] & 15];
 	}
 	out[64] = '\0';
+}
+
+int
+sha256_final_hex(struct sha256 *h, char out[65])
+{
+	unsigned char	d[EVP_MAX_MD_SIZE];
+	unsigned int	n = 0;
+
+	if (EVP_DigestFinal_ex(h->ctx, d, &n) != 1 || n != 32)
+		return KW_ERR_CRYPTO;
+	sha256_hex_of(d, out);
 	return 0;
 }
 
@@ -90,4 +99,19 @@ sha256_hex(struct sha256 *h, const void *p, size_t n, char out[65])
 	if ((r = sha256_init(h)) != 0 || (r = sha256_update(h, p, n)) != 0)
 		return r;
 	return sha256_final_hex(h, out);
+}
+
+int
+sha256_digest(struct sha256 *h, const void *p, size_t n,
+    unsigned char out[32])
+{
+	unsigned char	d[EVP_MAX_MD_SIZE];
+	unsigned int	dn = 0;
+
+	if (EVP_DigestInit_ex(h->ctx, md, NULL) != 1 ||
+	    EVP_DigestUpdate(h->ctx, p, n) != 1 ||
+	    EVP_DigestFinal_ex(h->ctx, d, &dn) != 1 || dn != 32)
+		return KW_ERR_CRYPTO;
+	memcpy(out, d, 32);
+	return 0;
 }

@@ -28,5 +28,10 @@ int	 sha256_update(struct sha256 *h, const void *p, size_t n);
 int	 sha256_final_hex(struct sha256 *h, char out[65]);
 /* init + update + final in one call.  0 or KW_ERR_CRYPTO. */
 int	 sha256_hex(struct sha256 *h, const void *p, size_t n, char out[65]);
+/* The same, the digest as 32 bytes into out. */
+int	 sha256_digest(struct sha256 *h, const void *p, size_t n,
+	    unsigned char out[32]);
+/* The 32 bytes of a digest as 64 lowercase hex chars plus NUL. */
+void	 sha256_hex_of(const unsigned char d[32], char out[65]);
 
 #endif /* KW_CRYPTO_SHA256_H */

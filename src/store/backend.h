@@ -136,6 +136,11 @@ struct store_ops {
 	int	(*audit_head)(void *, int64_t *, char *);
 	int	(*audit_insert)(void *, const struct audit_event *);
 	int	(*audit_each)(void *, int64_t, size_t, store_audit_cb, void *);
+	/* optional (store.c falls back on open_sibling == NULL and on
+	 * audit_each for audit_scan == NULL) */
+	int	(*open_sibling)(void *, void **);
+	int	(*audit_scan)(void *, int64_t, int64_t, store_audit_row_cb,
+		    void *);
 };
 
 extern const struct store_ops store_sqlite_ops;

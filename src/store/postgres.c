@@ -1041,6 +1041,28 @@ pg_open(const char *url, int flags, void **ctx)
 	return 0;
 }
 
+/* Another connection to the same database (a parallel reader). */
+static int
+pg_open_sibling(void *ctx, void **out)
+{
+	struct pg	*q = ctx, *s;
+	int		 r;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return KW_ERR_NOMEM;
+	if ((s->conninfo = strdup(q->conninfo)) == NULL) {
+		free(s);
+		return KW_ERR_NOMEM;
+	}
+	if ((r = pg_connect(s)) != 0) {
+		pg_close(s);
+		return r;
+	}
+	*out = s;
+	return 0;
+}
+
 static int
 pg_open_file(const char *path, int flags, void **ctx)
 {
@@ -2552,4 +2574,6 @@ const struct store_ops store_postgres_ops = {
 	.audit_head = pg_audit_head,
 	.audit_insert = pg_audit_insert,
 	.audit_each = pg_audit_each,
+	.open_sibling = pg_open_sibling,
+	.audit_scan = NULL,		/* store.c pages through audit_each */
 };

@@ -569,3 +569,72 @@ store_copy(struct store *from, struct store *to, int64_t *rows,
 	*rows = c.rows;
 	return r;
 }
+
+/* A backend without audit_scan: audit_each page by page, each event
+ * handed on as a row. */
+struct scan_each {
+	int64_t			 upto, last;
+	int			 past;		/* read beyond upto */
+	store_audit_row_cb	 cb;
+	void			*arg;
+};
+
+static int
+scan_each_one(const struct audit_event *ev, void *arg)
+{
+	struct scan_each	*e = arg;
+	struct audit_row	 row;
+
+	if (ev->seq > e->upto) {
+		e->past = 1;
+		return 1;
+	}
+	e->last = ev->seq;
+	row.seq = ev->seq;
+	row.at = ev->at;
+	row.actor = ev->actor;
+	row.action = ev->action;
+	row.subject = ev->subject;
+	row.details = ev->details;
+	row.prev_hash = ev->prev_hash;
+	row.hash = ev->hash;
+	return e->cb(&row, e->arg);
+}
+
+int
+store_audit_scan(struct store *st, int64_t after, int64_t upto,
+    store_audit_row_cb cb, void *arg)
+{
+	struct scan_each	e = { upto, after, 0, cb, arg };
+	int64_t			before;
+	int			r;
+
+	if (st->ops->audit_scan != NULL)
+		return st->ops->audit_scan(st->ctx, after, upto, cb, arg);
+	do {
+		before = e.last;
+		r = st->ops->audit_each(st->ctx, e.last, 1000, scan_each_one,
+		    &e);
+	} while (r == 0 && e.last != before);
+	return e.past ? 0 : r;
+}
+
+int
+store_open_sibling(struct store *st, struct store **out)
+{
+	struct store	*sib;
+	int		 r;
+
+	*out = NULL;
+	if (st->ops->open_sibling == NULL)
+		return KW_ERR_INTERNAL;
+	if ((sib = calloc(1, sizeof(*sib))) == NULL)
+		return KW_ERR_NOMEM;
+	sib->ops = st->ops;
+	if ((r = st->ops->open_sibling(st->ctx, &sib->ctx)) != 0) {
+		free(sib);
+		return r;
+	}
+	*out = sib;
+	return 0;
+}

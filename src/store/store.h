@@ -248,6 +248,16 @@ typedef int (*store_credential_cb)(const struct credential *, void *);
 typedef int (*store_instance_cb)(const struct instance *, void *);
 typedef int (*store_audit_cb)(const struct audit_event *, void *);
 
+/* One audit event as read for a walk over the log (audit verify): its
+ * text columns by pointer (NUL-terminated, valid only during the
+ * callback they are handed to), not copied into struct audit_event. */
+struct audit_row {
+	int64_t		 seq;
+	const char	*at, *actor, *action, *subject, *details, *prev_hash,
+			*hash;
+};
+typedef int (*store_audit_row_cb)(const struct audit_row *, void *);
+
 struct store;
 
 /* Flags for store_open. */
@@ -262,6 +272,9 @@ struct store;
 				   map as large as SQLite allows */
 #define STORE_NEW	0x20	/* init: a store that already holds a
 				   keywarden schema is KW_ERR_EXISTS */
+#define STORE_SCAN	0x10	/* a walk over everything (audit verify):
+				   the database file read ahead 256 KiB at a
+				   time, not mapped */
 
 /* Open the store of data directory dir.  Without STORE_CREATE a missing
  * database is KW_ERR_NOT_FOUND.  A schema older than this binary's is
@@ -467,5 +480,16 @@ int	 store_audit_head(struct store *, int64_t *seq, char hash[65]);
 int	 store_audit_insert(struct store *, const struct audit_event *);
 int	 store_audit_each(struct store *, int64_t after, size_t limit,
 	    store_audit_cb cb, void *arg);
+/* Every audit event with after < seq <= upto, in seq order, handed to cb
+ * by pointer (one statement, one read snapshot; nothing copied).  A
+ * non-zero return from cb stops the walk and is returned; otherwise 0
+ * or KW_ERR_UNAVAILABLE. */
+int	 store_audit_scan(struct store *, int64_t after, int64_t upto,
+	    store_audit_row_cb cb, void *arg);
+/* Another connection to st's database, opened as st was, for a reader
+ * in another thread (a parallel walk of the audit log).  *out is owned
+ * by the caller (store_close).  KW_ERR_INTERNAL when the backend cannot
+ * (the caller then reads through st alone). */
+int	 store_open_sibling(struct store *st, struct store **out);
 
 #endif /* KW_STORE_H */

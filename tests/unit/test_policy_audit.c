@@ -26,6 +26,7 @@
 #include "crypto/crypto.h"
 #include "policy/scope.h"
 #include "store/store.h"
+#include "util/buf.h"
 
 /* ---- scopes ----------------------------------------------------------- */
 
@@ -792,6 +793,224 @@ tamper_rehashed_event(void **state)
 	log_remove(&l);
 }
 
+/* A stored hash or prev_hash with bytes after the 64 hex chars is not
+ * the hash: verify used to read both into 65-byte fields, cutting the
+ * tail off, and passed such a log. */
+static void
+tamper_hash_with_trailing_bytes(void **state)
+{
+	(void)state;
+	expect_tamper_caught("UPDATE audit_events SET hash = hash || 'x'"
+	    " WHERE seq = 3", 3);
+}
+
+static void
+tamper_prev_hash_with_trailing_bytes(void **state)
+{
+	struct logdir		l;
+	struct audit_verdict	v;
+	struct store		*st = NULL;
+	int			n;
+
+	(void)state;
+	expect_tamper_caught("UPDATE audit_events SET prev_hash ="
+	    " prev_hash || '0' WHERE seq = 4", 4);
+	/* also where a range of a split walk starts */
+	log_create(&l, NEVENTS);
+	tamper(&l, "UPDATE audit_events SET prev_hash = prev_hash || '0'"
+	    " WHERE seq = 3");
+	assert_int_equal(store_open(l.dir, 0, &st), 0);
+	for (n = 1; n <= KW_AUDIT_VERIFY_THREADS; n++) {
+		assert_int_equal(audit_verify_split(st, NULL, n, &v), 0);
+		assert_int_equal(v.ok, 0);
+		assert_int_equal(v.first_bad_seq, 3);
+	}
+	store_close(st);
+	log_remove(&l);
+}
+
+/* ---- audit: the walk split into ranges, one reader each --------------- */
+
+#define SPLIT_EVENTS	12
+
+/* The verdict on l's log with the walk split n ways (and expect_head);
+ * split walks read as the offline command does (STORE_SCAN: the
+ * read-ahead), the single walk as the server does. */
+static void
+verify_split(const struct logdir *l, const char *expect_head, int n,
+    struct audit_verdict *v)
+{
+	struct store *st = NULL;
+
+	assert_int_equal(store_open(l->dir, n > 1 ? STORE_SCAN : 0, &st), 0);
+	assert_int_equal(audit_verify_split(st, expect_head, n, v), 0);
+	store_close(st);
+}
+
+/* After sql, every split of the walk gives the verdict one walk from the
+ * start gives, word for word (what broke, where, how far it got). */
+static void
+expect_same_verdict_split(const char *sql, const char *expect_head)
+{
+	struct logdir		l;
+	struct audit_verdict	one, v;
+	int			n;
+
+	log_create(&l, SPLIT_EVENTS);
+	if (sql != NULL)
+		tamper(&l, sql);
+	verify_split(&l, expect_head, 1, &one);
+	for (n = 2; n <= KW_AUDIT_VERIFY_THREADS; n++) {
+		verify_split(&l, expect_head, n, &v);
+		if (v.ok != one.ok || v.events != one.events ||
+		    v.first_bad_seq != one.first_bad_seq ||
+		    strcmp(v.reason, one.reason) != 0 ||
+		    strcmp(v.head, one.head) != 0)
+			fail_msg("%d ranges after \"%s\": ok %d events %lld bad "
+			    "%lld (%s), one walk: ok %d events %lld bad %lld "
+			    "(%s)", n, sql ? sql : "nothing", v.ok,
+			    (long long)v.events, (long long)v.first_bad_seq,
+			    v.reason, one.ok, (long long)one.events,
+			    (long long)one.first_bad_seq, one.reason);
+	}
+	log_remove(&l);
+}
+
+static void
+split_walk_gives_the_single_walk_verdict(void **state)
+{
+	static const char *const kinds[] = {	/* + the seq */
+		"UPDATE audit_events SET actor = 'eve@example.com'"
+		    " WHERE seq = ",
+		"DELETE FROM audit_events WHERE seq = ",
+		"UPDATE audit_events SET hash = upper(hash) WHERE seq = ",
+		"UPDATE audit_events SET prev_hash = 'x' WHERE seq = ",
+		"UPDATE audit_events SET seq = 100 WHERE seq = ",
+		"DELETE FROM audit_events WHERE seq >= ",
+	};
+	char	sql[256];
+	size_t	k;
+	int	at;
+
+	(void)state;
+	expect_same_verdict_split(NULL, NULL);
+	/* every kind of damage at every event: each range's first and
+	 * last events included, for 2, 3 and 4 ranges */
+	for (k = 0; k < KW_NELEM(kinds); k++)
+		for (at = 1; at <= SPLIT_EVENTS; at++) {
+			snprintf(sql, sizeof(sql), "%s%d", kinds[k], at);
+			expect_same_verdict_split(sql, NULL);
+		}
+	/* two faults: the earlier one is reported */
+	expect_same_verdict_split("DELETE FROM audit_events WHERE seq = 11;"
+	    "UPDATE audit_events SET actor = 'eve' WHERE seq = 2", NULL);
+}
+
+static void
+split_walk_finds_the_expected_head(void **state)
+{
+	struct logdir		l;
+	struct audit_verdict	v;
+	char			h[65];
+	int			n, seq;
+
+	(void)state;
+	log_create(&l, SPLIT_EVENTS);
+	for (seq = 1; seq <= SPLIT_EVENTS; seq += 5) {
+		char sql[96];
+
+		snprintf(sql, sizeof(sql), "SELECT hash FROM audit_events"
+		    " WHERE seq = %d", seq);
+		sql_text(&l, sql, h, sizeof(h));
+		for (n = 1; n <= KW_AUDIT_VERIFY_THREADS; n++) {
+			verify_split(&l, h, n, &v);
+			assert_int_equal(v.ok, 1);
+			assert_int_equal(v.events, SPLIT_EVENTS);
+		}
+	}
+	/* a head the log does not hold, and one cut short */
+	for (n = 1; n <= KW_AUDIT_VERIFY_THREADS; n++) {
+		verify_split(&l, "00000000000000000000000000000000"
+		    "00000000000000000000000000000000", n, &v);
+		assert_int_equal(v.ok, 0);
+		assert_int_equal(v.first_bad_seq, SPLIT_EVENTS + 1);
+		verify_split(&l, "abc", n, &v);
+		assert_int_equal(v.ok, 0);
+	}
+	log_remove(&l);
+}
+
+/* A scan connection (the read-ahead of STORE_SCAN) kept open sees what
+ * was appended, checkpointed into the database file and tampered with
+ * after its earlier walks: nothing read ahead outlives a walk. */
+static void
+scan_connection_sees_later_changes(void **state)
+{
+	struct logdir		 l;
+	struct audit_verdict	 v;
+	struct store		*scan = NULL, *st = NULL;
+	char			 last[65];
+	int			 i;
+
+	(void)state;
+	log_create(&l, NEVENTS);
+	assert_int_equal(store_open(l.dir, STORE_SCAN, &scan), 0);
+	assert_int_equal(audit_verify(scan, &v), 0);
+	assert_int_equal(v.events, NEVENTS);
+	assert_int_equal(store_open(l.dir, 0, &st), 0);
+	assert_int_equal(store_begin(st), 0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(audit_append(st, "system", "x", "y", NULL), 0);
+	assert_int_equal(store_commit(st), 0);
+	store_close(st);
+	tamper(&l, "PRAGMA wal_checkpoint(TRUNCATE)");
+	assert_int_equal(audit_verify(scan, &v), 0);
+	assert_int_equal(v.ok, 1);
+	assert_int_equal(v.events, NEVENTS + 3);
+	sql_text(&l, "SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1",
+	    last, sizeof(last));
+	assert_string_equal(v.head, last);
+	tamper(&l, "UPDATE audit_events SET actor = 'eve' WHERE seq = 7;"
+	    "PRAGMA wal_checkpoint(TRUNCATE)");
+	assert_int_equal(audit_verify(scan, &v), 0);
+	assert_int_equal(v.ok, 0);
+	assert_int_equal(v.first_bad_seq, 7);
+	store_close(scan);
+	log_remove(&l);
+}
+
+/* The canonical form copies plain ASCII as it is and leaves the rest to
+ * buf_add_json_str (the escaping stored hashes were made with): every
+ * byte, alone and amid plain text, comes out as that function writes it. */
+static void
+canonical_escapes_every_byte_as_before(void **state)
+{
+	struct audit_event	 ev = sample_event("{}");
+	struct buf		 b;
+	char			*c, *want;
+	int			 x, form;
+
+	(void)state;
+	for (x = 1; x < 256; x++)
+		for (form = 0; form < 3; form++) {
+			snprintf(ev.subject, sizeof(ev.subject),
+			    form == 0 ? "%c" : form == 1 ? "ab%ccd" :
+			    "\xc3\xa9%c\xf0\x9f", x);
+			buf_init(&b, 1024);
+			buf_addstr(&b, "{\"action\":\"person.create\","
+			    "\"actor\":\"admin@example.com\","
+			    "\"at\":\"2026-11-28T09:00:00Z\",\"details\":{},"
+			    "\"seq\":7,\"subject\":");
+			buf_add_json_str(&b, ev.subject);
+			buf_addstr(&b, "}");
+			want = buf_detach(&b, NULL);
+			assert_non_null(c = audit_canonical(&ev));
+			assert_string_equal(c, want);
+			free(c);
+			free(want);
+		}
+}
+
 /* ---- audit: the end of the chain, checked at every start ------------- */
 
 /* The verdict of audit_verify_tail on a fresh log of nevents events after
@@ -919,6 +1138,12 @@ main(void)
 		cmocka_unit_test(tamper_changed_last_hash),
 		cmocka_unit_test(tamper_changed_prev_hash),
 		cmocka_unit_test(tamper_rehashed_event),
+		cmocka_unit_test(tamper_hash_with_trailing_bytes),
+		cmocka_unit_test(tamper_prev_hash_with_trailing_bytes),
+		cmocka_unit_test(split_walk_gives_the_single_walk_verdict),
+		cmocka_unit_test(split_walk_finds_the_expected_head),
+		cmocka_unit_test(canonical_escapes_every_byte_as_before),
+		cmocka_unit_test(scan_connection_sees_later_changes),
 		cmocka_unit_test(tail_intact),
 		cmocka_unit_test(tail_catches_the_last_events),
 		cmocka_unit_test(tail_does_not_see_the_middle_or_a_cut_end),
