@@ -2326,7 +2326,6 @@ sq_audit_each(void *ctx, int64_t after, size_t limit, store_audit_cb cb,
 	return r;
 }
 
-<<<<<<< HEAD
 /* ---- store copy (the source side) ---- */
 
 #define COPY_SQL_MAX	4096
@@ -2405,7 +2404,9 @@ sq_tables_each(void *ctx, int (*cb)(const char *, void *), void *arg)
 	if (r == 0 && rc != SQLITE_DONE)
 		r = KW_ERR_UNAVAILABLE;
 	sqlite3_finalize(s);
-=======
+	return r;
+}
+
 /* The text of column i, by pointer ("" for NULL). */
 static const char *
 col_text(sqlite3_stmt *s, int i)
@@ -2444,7 +2445,6 @@ sq_audit_scan(void *ctx, int64_t after, int64_t upto, store_audit_row_cb cb,
 	if (r == 0 && rc != SQLITE_DONE)
 		r = KW_ERR_UNAVAILABLE;
 	sqlite3_reset(s);
->>>>>>> main
 	return r;
 }
 
