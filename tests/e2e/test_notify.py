@@ -624,6 +624,7 @@ def section_texts(msg):
             if b.get("type") == "section"]
 
 
+@sqlite_store
 class WebhookSecret(Base):
     def issue(self):
         r = self.file()
@@ -765,6 +766,7 @@ class Sizes(Base):
         self.assertIn(("approve", r["id"]), buttons(m))
 
 
+@sqlite_store
 class PermanentErrors(Base):
     def test_user_not_found_fails_once_and_is_not_retried(self):
         make_person(self.srv, "ghost@example.com", name="Ghost",
@@ -805,6 +807,7 @@ class PermanentErrors(Base):
         self.wait_dm("maria@example.com")
 
 
+@sqlite_store
 class LegacyWarnings(Base):
     NOW = "2026-11-01T00:00:00Z"
 
