@@ -31,8 +31,7 @@
 #include "util/util.h"
 
 #define EXIT_USAGE	2
-#define JOBS_WAIT_TRIES	600		/* x 100 ms: jobs run waits 60 s */
-#define JOBS_WAIT_US	100000
+#define JOBS_WAIT_US	100000		/* jobs run: how often it asks */
 
 static int	cmd_init(int, char **);
 static int	cmd_serve(int, char **);
@@ -678,7 +677,7 @@ cmd_jobs(int argc, char **argv)
 	}
 	/* one node runs the jobs at a time (never the same due action
 	 * twice): wait for a run elsewhere to end, a bounded time */
-	for (i = 0; i < JOBS_WAIT_TRIES &&
+	for (i = 0; i < KW_JOBS_WAIT_S * (1000000 / JOBS_WAIT_US) &&
 	    (r = store_lock_jobs(app->stores[0])) == 0; i++)
 		usleep(JOBS_WAIT_US);
 	if (r != 1) {

@@ -146,6 +146,11 @@ class SharedStore(Nodes):
         r = run_bin("audit", "verify", "--store", a.store_url)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("audit log intact", r.stdout)
+        # keywarden backup is SQLite's: it says what to use instead
+        r = a.cli("backup", "--data-dir", a.data_dir, "--to",
+                  os.path.join(a.tmp, "b.db"))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("pg_dump", r.stderr)
 
 
 class Concurrency(Nodes):
