@@ -20,6 +20,12 @@ kind; see /work/shared/design/PERFORMANCE.md):
                         at 1 and 16 clients (bench/issuance.py); anchor:
                         the simulator's own rate, wrk on GET users/me and
                         on the two POSTs issuance makes (bench/zd_issue.lua)
+  broker                POST /v1/credentials/{id}/access-token (a grant on
+                        zendesk-sim + one audited commit) with wrk at 1 and
+                        16 connections (bench/broker.py); anchor: the
+                        simulator's own client_credentials grant rate,
+                        wrk straight at POST /oauth/tokens; keywarden's p50
+                        overhead at 1 connection
   lifecycle jobs        `keywarden jobs run` over 100,000 credentials, 1%
                         past expiry (revoked on zendesk-sim) and 1% in
                         the warning window (bench/jobs.py); wall time and
@@ -41,11 +47,12 @@ Environment:
   BENCH_JOBS_CREDENTIALS
                        credentials in the store for the jobs run
                        (default 100000)
+  BENCH_BROKER_THREADS keywarden --threads for the broker runs (16)
   pg                    keywarden on PostgreSQL (bench/pg.py): two nodes on
                         one database creating requests, authenticated
                         reads per node, beside the same on SQLite and
                         pgbench's single-row inserts
-  BENCH_SECTIONS       comma list of get,create,audit,issue,jobs,pg
+  BENCH_SECTIONS       comma list of get,create,audit,issue,broker,jobs,pg
                        (default all)
 """
 import json
@@ -59,6 +66,7 @@ import time
 sys.dont_write_bytecode = True      # keep bench/ free of __pycache__
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import auditlog                                         # noqa: E402
+import broker                                           # noqa: E402
 import issuance                                         # noqa: E402
 import jobs                                             # noqa: E402
 import kwb                                              # noqa: E402
@@ -74,8 +82,9 @@ ISSUE_THREADS = int(os.environ.get("BENCH_ISSUE_THREADS", "16"))
 POOL_1 = int(os.environ.get("BENCH_ISSUE_POOL_1", "1500"))
 POOL_16 = int(os.environ.get("BENCH_ISSUE_POOL_16", "2500"))
 JOBS_CREDENTIALS = int(os.environ.get("BENCH_JOBS_CREDENTIALS", "100000"))
+BROKER_THREADS = int(os.environ.get("BENCH_BROKER_THREADS", "16"))
 SECTIONS = os.environ.get("BENCH_SECTIONS",
-                          "get,create,audit,issue,jobs,pg")
+                          "get,create,audit,issue,broker,jobs,pg")
 # diagnostics and secondary anchors run shorter than the main figures
 SHORT = max(2, SECONDS // 2)
 
@@ -336,7 +345,8 @@ def section_issue(tmp, procs):
         fmt_n(pk["pairs_per_s"]), "anchor (%ds, keep-alive; %d non-2xx)"
         % (SHORT, pk["non_2xx"]))
     row("  same, a new connection per call", fmt_n(pc["pairs_per_s"]),
-        "like keywarden's libcurl calls (%d non-2xx)" % pc["non_2xx"])
+        "keywarden's calls before they reused connections (%d non-2xx)"
+        % pc["non_2xx"])
     for conc, r in ((1, c1), (16, c16)):
         note = "%s  %s" % (ratio(r["rate"], pk["pairs_per_s"]),
                            lat(r))
@@ -349,6 +359,63 @@ def section_issue(tmp, procs):
             out("     first failure: %.300r" % (r["first_failure"],))
     out("   keywarden peak RSS: %.1f MB; ratios are against the sim's "
         "keep-alive pair rate" % (rss / 1024.0))
+
+
+# -- the broker --------------------------------------------------------------
+
+def section_broker(tmp, procs):
+    sp, sport, surl = procs.sim(os.path.join(tmp, "sim-broker.log"))
+    data = os.path.join(tmp, "broker-data")
+    admin = kwb.kw_init(data)
+    kw, port = procs.keywarden(data, BROKER_THREADS,
+                               os.path.join(tmp, "broker.log"))
+    api = kwb.Api(port, admin)
+    tok = issuance.setup_world(api, surl)
+    cid, grant = broker.setup(api, port, surl, tok)
+    api.close()
+    script = os.path.join(kwb.HERE, "post_json.lua")
+    kurl = "http://127.0.0.1:%d/v1/credentials/%s/access-token" % (port, cid)
+    rick = "Bearer " + tok["rick@example.com"]
+    sim = kwb.Api(sport)
+    results = []
+    for conns in (1, 16):
+        # the anchor mints ~15,000 tokens/s and the simulator holds
+        # 100,000: each run starts with the earlier runs' grants expired
+        # (the simulator drops dead grants when it is full), and the
+        # anchor runs SHORT seconds
+        sim.must("POST", "/_sim/clock", {"advance_seconds": 7200})
+        progress("broker: zendesk-sim grant, %d connection(s) (anchor)"
+                 % conns)
+        a = kwb.wrk(surl + "/oauth/tokens", conns, SHORT, script=script,
+                    args=(grant,))
+        sim.must("POST", "/_sim/clock", {"advance_seconds": 7200})
+        progress("broker: keywarden access-token, %d connection(s)" % conns)
+        k = kwb.wrk(kurl, conns, SECONDS, script=script, args=("{}", rick))
+        results.append((conns, a, k))
+    sim.close()
+    rss = kwb.peak_rss_kb(kw.pid)
+    procs.stop(kw)
+    procs.stop(sp)
+
+    out("== broker against zendesk-sim: POST /v1/credentials/{id}/"
+        "access-token (1 grant + 1 audited commit)")
+    out("   (keywarden --threads %d; %ds per keywarden run, %ds per anchor "
+        "run; the anchor posts the same grant straight to the simulator)"
+        % (BROKER_THREADS, SECONDS, SHORT))
+    for conns, a, k in results:
+        c = "%d conn%s" % (conns, "s" if conns > 1 else "")
+        row("zendesk-sim grants/s, " + c, fmt_n(a["rps"]),
+            "anchor; %s" % lat(a))
+        row("keywarden dispensings/s, " + c, fmt_n(k["rps"]),
+            "%s  %s" % (ratio(k["rps"], a["rps"]), lat(k)))
+        if k["non_2xx"] or a["non_2xx"]:
+            out("     non-2xx: keywarden %d, sim %d" % (k["non_2xx"],
+                                                       a["non_2xx"]))
+    a1, k1 = results[0][1], results[0][2]
+    row("keywarden p50 overhead, 1 connection",
+        "%.3f ms" % (k1["p50_ms"] - a1["p50_ms"]), "target <= 1 ms")
+    out("   target: >= 1,000 dispensings/s on 2 cores; keywarden peak RSS "
+        "%.1f MB" % (rss / 1024.0))
 
 
 # -- lifecycle jobs ----------------------------------------------------------
@@ -445,7 +512,8 @@ def main():
     try:
         for name, fn in (("get", section_get), ("create", section_create),
                          ("audit", section_audit), ("issue", section_issue),
-                         ("jobs", section_jobs), ("pg", section_pg)):
+                         ("broker", section_broker), ("jobs", section_jobs),
+                         ("pg", section_pg)):
             if name in wanted:
                 try:
                     fn(tmp, procs)

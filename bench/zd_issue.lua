@@ -6,7 +6,8 @@
 -- answer, else a client call; so calls alternate and pairs = tokens made.
 --   wrk ... -s bench/zd_issue.lua URL -- BOT_TOKEN [close]
 -- With "close" every call asks for "Connection: close", so each one opens
--- a new TCP connection, as keywarden's libcurl calls do.
+-- a new TCP connection, as keywarden's libcurl calls did before each
+-- thread kept its handle (and connections) between calls.
 local threads = {}
 local n = 0
 

@@ -125,6 +125,7 @@ struct zsim_token {
 	char		 shown[ZSIM_TOKEN_SHOWN + 1];
 	json_t		*scopes;	/* array of strings, as created */
 	int		 scopes_valid;	/* 0: every call gets 403 */
+	int		 granted;	/* by the client_credentials grant */
 	time_t		 created_at;
 	time_t		 expires_at;
 	time_t		 used_at;
@@ -331,6 +332,9 @@ int	 zsim_store_token_add(struct zsim *sim, struct zsim_token *t);
 struct zsim_token *zsim_store_token_by_hash(const struct zsim *sim,
 	    const char *hash);
 void	 zsim_store_token_delete(struct zsim *sim, int64_t id);
+/* Drop the tokens that can no longer be used (expired, no live refresh
+ * token); how many went. */
+size_t	 zsim_store_token_sweep(struct zsim *sim);
 void	 zsim_token_free(struct zsim_token *t);
 
 /* Legacy tokens: remove those deleted by the timeline, then report. */

@@ -838,6 +838,8 @@ grant_mint(struct zsim_call *c, const struct zsim_client *cl,
 	time_t			 now = zsim_store_now(c->sim);
 	int			 valid = scopes_known(scopes);
 
+	if (c->sim->tokens.n >= ZSIM_TOKENS_MAX)
+		zsim_store_token_sweep(c->sim);		/* dead grants go */
 	if (c->sim->tokens.n < ZSIM_TOKENS_MAX)
 		t = token_mint(c->sim, cl->id, user_id, scopes, valid,
 		    out->expires_in ? now + (time_t)out->expires_in : 0,
@@ -852,6 +854,7 @@ grant_mint(struct zsim_call *c, const struct zsim_client *cl,
 		    "The account holds too many tokens.");
 		return -1;
 	}
+	t->granted = 1;
 	out->scopes = json_deep_copy(t->scopes);
 	return 0;
 }

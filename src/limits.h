@@ -64,6 +64,8 @@
 #define KW_BOT_TOKEN_MAX	1024		/* instance bot credential */
 #define KW_LIFETIME_DAYS_MAX	3650
 #define KW_TIME_LEN		20		/* "2026-11-28T09:00:00Z" */
+#define KW_CLIENT_IDENT_MAX	128		/* an OAuth client identifier */
+#define KW_LABEL_MAX		200		/* a bound token's label */
 
 /* Requests and credentials */
 #define KW_TEXT_MAX		4000		/* justification, use case */
@@ -87,6 +89,16 @@
 						   most (one per core) */
 #define KW_AUDIT_VERIFY_RANGE_MIN 16384		/* events per reader, at
 						   least */
+
+/* The broker: access tokens dispensed for broker credentials */
+#define KW_ACCESS_TTL_DEFAULT	1800		/* seconds, when not asked */
+#define KW_ACCESS_TTL_MIN	300		/* Zendesk's minimum */
+#define KW_ACCESS_TTL_MAX	172800		/* Zendesk's maximum (48 h) */
+#define KW_ACCESS_TTL_INSTANCE	3600		/* instance default ceiling */
+#define KW_BOUND_TOKENS_MAX	64		/* live per credential */
+#define KW_BOT_RENEW_MARGIN_S	120		/* renew the bot's token this
+						   long before it expires */
+#define KW_ACCESS_TOKEN_MAX	2048		/* a dispensed access token */
 
 /* Secrets */
 #define KW_MASTER_KEY_LEN	32

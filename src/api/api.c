@@ -54,6 +54,10 @@ static const struct http_route routes[] = {
 	{ "GET",   "/v1/audit/verify",		api_audit_verify, ACCESS_READER, BODY_NONE },
 	{ "POST",  "/v1/credentials/{}/rotate",	api_credentials_rotate, ACCESS_PERSON, BODY_OPTIONAL },
 	{ "POST",  "/v1/credentials/{}/link-replacement", api_credentials_link, ACCESS_PERSON, BODY_REQUIRED },
+	{ "POST",  "/v1/credentials/{}/access-token", api_credentials_access_token, ACCESS_PERSON, BODY_OPTIONAL },
+	{ "POST",  "/v1/credentials/{}/bound-tokens", api_bound_tokens_create, ACCESS_PERSON, BODY_OPTIONAL },
+	{ "GET",   "/v1/credentials/{}/bound-tokens", api_bound_tokens_list, ACCESS_PERSON, BODY_NONE },
+	{ "DELETE", "/v1/credentials/{}/bound-tokens/{}", api_bound_tokens_delete, ACCESS_PERSON, BODY_NONE },
 	{ "POST",  "/v1/instances/{}/sync",	api_instances_sync, ACCESS_PERSON, BODY_OPTIONAL },
 	{ "GET",   "/v1/reports/migration",	api_reports_migration, ACCESS_PERSON, BODY_NONE },
 	{ "PUT",   "/v1/settings/slack",	api_settings_slack_put, ACCESS_ADMIN, BODY_REQUIRED },
@@ -244,8 +248,7 @@ api_store(struct http_req *rq)
 		return NULL;
 	pthread_mutex_lock(&app->stores_lock);
 	if (app->nstores >= APP_STORES_MAX ||
-	    store_open_url(app->cfg.store, app->cfg.data_dir, STORE_MMAP,
-	    &st) != 0)
+	    store_open_url(app->cfg.store, app->cfg.data_dir, 0, &st) != 0)
 		st = NULL;
 	else
 		app->stores[app->nstores++] = st;
@@ -262,6 +265,15 @@ api_store(struct http_req *rq)
 	tl_store = st;
 	tl_owner = app;
 	return st;
+}
+
+const char *
+api_bound_credential(const struct http_req *rq)
+{
+	const struct caller *c = rq->caller;
+
+	return c != NULL && c->bound_credential[0] != '\0' ?
+	    c->bound_credential : NULL;
 }
 
 const struct person *
@@ -308,7 +320,7 @@ group_new(struct app *app)
 	pthread_cond_init(&g->committed, NULL);
 	g->authcache = app->authcache;
 	app->group = g;
-	return store_open_url(app->cfg.store, app->cfg.data_dir, STORE_MMAP,
+	return store_open_url(app->cfg.store, app->cfg.data_dir, 0,
 	    &g->writer);
 }
 
@@ -500,6 +512,20 @@ bearer(const char *h)
 }
 
 /*
+ * A bound token may call access-token for its own credential, and
+ * nothing else: whether rq (its route known) is that call.
+ */
+static int
+bound_allowed(const struct http_req *rq, const struct http_route *route)
+{
+	const struct caller *c = rq->caller;
+
+	return route->handler == api_credentials_access_token &&
+	    rq->nparams == 1 && strcmp(rq->params[0],
+	    c->bound_credential) == 0;
+}
+
+/*
  * A failed authentication (err, with its message) of the presented token
  * tok (NULL when none could be read): counted per client address and
  * per token prefix (a keyed hash of its first KW_AUTH_PREFIX_LEN bytes,
@@ -539,6 +565,39 @@ auth_failed(struct http_req *rq, const char *tok, int err)
 }
 
 /*
+ * Not a personal token: perhaps a token bound to one broker credential
+ * (alive only while that credential is active), from st, else from the
+ * writer w.  The caller is then the credential's owner, limited to that
+ * credential's access tokens (access_check); an inactive owner is the
+ * handler's 409, not an authentication failure.
+ */
+static int
+bound_lookup(struct http_req *rq, struct store *st, struct store *w,
+    struct caller *c, uint64_t gen)
+{
+	struct app		*app = rq->app;
+	struct bound_token	 b;
+	int			 r;
+
+	r = store_bound_find(st != NULL ? st : w, c->token_hash, &b,
+	    &c->person);
+	if (r == KW_ERR_NOT_FOUND || (r == 0 && !crypto_eq(c->token_hash,
+	    b.hash, sizeof(b.hash))))
+		return http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,
+		    "unknown or revoked token");
+	if (r != 0)
+		return http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
+		    "the store cannot be read");
+	kw_strlcpy(c->token_id, b.id, sizeof(c->token_id));
+	kw_strlcpy(c->bound_credential, b.credential_id,
+	    sizeof(c->bound_credential));
+	if (st != NULL)
+		authcache_put(app->authcache, c->token_hash,
+		    kw_mono_us() / 1000, c, gen);
+	return 0;
+}
+
+/*
  * The person and token behind the keyed hash c->token_hash, through the
  * authentication cache (st is this thread's connection, NULL when the
  * cache must not be used: c is then read from the writer w inside its
@@ -560,8 +619,9 @@ token_lookup(struct http_req *rq, struct store *st, struct store *w,
 		return 0;
 	r = store_token_find(st != NULL ? st : w, c->token_hash, &t,
 	    &c->person);
-	if (r == KW_ERR_NOT_FOUND || (r == 0 && !crypto_eq(c->token_hash,
-	    t.hash, sizeof(t.hash))))
+	if (r == KW_ERR_NOT_FOUND)
+		return bound_lookup(rq, st, w, c, gen);
+	if (r == 0 && !crypto_eq(c->token_hash, t.hash, sizeof(t.hash)))
 		return http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,
 		    "unknown or revoked token");
 	if (r != 0)
@@ -571,6 +631,7 @@ token_lookup(struct http_req *rq, struct store *st, struct store *w,
 		return http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,
 		    "this person is no longer active");
 	kw_strlcpy(c->token_id, t.id, sizeof(c->token_id));
+	c->bound_credential[0] = '\0';
 	if (st != NULL && !app->shared_store)
 		authcache_put(app->authcache, c->token_hash,
 		    kw_mono_us() / 1000, c, gen);
@@ -615,6 +676,12 @@ authenticate(struct http_req *rq, struct caller *c)
 static int
 access_check(struct http_req *rq, enum http_access access)
 {
+	const struct caller *c = rq->caller;
+
+	if (c != NULL && c->bound_credential[0] != '\0' && !c->bound_route)
+		return http_fail(rq, KW_ERR_FORBIDDEN, NULL, "this token is "
+		    "bound to credential %.64s: it may only ask for that "
+		    "credential's access tokens", c->bound_credential);
 	if (access == ACCESS_ADMIN && !api_has_role(rq, ROLE_ADMIN))
 		return http_fail(rq, KW_ERR_FORBIDDEN, NULL,
 		    "only an admin may do this");
@@ -643,6 +710,8 @@ api_authorise(struct http_req *rq, const struct http_route *route)
 	}
 	c->access = route->access;
 	rq->caller = c;
+	c->bound_route = c->bound_credential[0] != '\0' &&
+	    bound_allowed(rq, route);
 	if ((r = access_check(rq, route->access)) != 0)
 		audit_refusal(rq, rq->err_message);
 	return r;
@@ -677,6 +746,8 @@ api_reauthorise(struct http_req *rq, const struct http_route *route)
 	}
 	now->access = route->access;	/* a cache hit brought another's */
 	rq->caller = now;
+	now->bound_route = now->bound_credential[0] != '\0' &&
+	    bound_allowed(rq, route);
 	if ((r = access_check(rq, route->access)) != 0)
 		audit_refusal(rq, rq->err_message);
 	return r;
@@ -762,6 +833,27 @@ api_person_json(const struct person *p)
 	    "updated_at", p->updated_at);
 }
 
+/* The broker's settings of in, added to o. */
+static void
+instance_delivery_json(const struct instance *in, json_t *o)
+{
+	json_t	*allowed = json_null();
+	size_t	 k;
+
+	if (in->allowed_deliveries != 0) {
+		allowed = json_array();
+		for (k = 0; k < DM__COUNT; k++)
+			if (in->allowed_deliveries & (1u << k))
+				json_array_append_new(allowed,
+				    json_string(api_delivery_modes[k]));
+	}
+	json_object_set_new(o, "default_delivery",
+	    json_string(api_delivery_modes[in->default_delivery % DM__COUNT]));
+	json_object_set_new(o, "allowed_deliveries", allowed);
+	json_object_set_new(o, "max_access_ttl_seconds",
+	    json_integer(in->max_access_ttl));
+}
+
 json_t *
 api_instance_json(const struct instance *in)
 {
@@ -778,10 +870,18 @@ api_instance_json(const struct instance *in)
 			json_array_append_new(scopes,
 			    json_string(in->allowed_scopes[i]));
 	}
-	if (in->bot_email[0] != '\0' || in->bot_sealed_len > 0)
-		bot = json_pack("{s:s?, s:b}", "email", in->bot_email[0] ?
+	if (in->bot_email[0] != '\0' || in->bot_sealed_len > 0) {
+		bot = json_pack("{s:s?, s:b, s:s}", "email", in->bot_email[0] ?
 		    in->bot_email : NULL, "credential_set",
-		    in->bot_sealed_len > 0);
+		    in->bot_sealed_len > 0, "mode", in->bot_client_id[0] ?
+		    "client_credentials" : "static_token");
+		if (in->bot_client_id[0] != '\0')
+			json_object_set_new(bot, "client_id",
+			    json_string(in->bot_client_id));
+		else if (in->bot_expires_at[0] != '\0')
+			json_object_set_new(bot, "expires_at",
+			    json_string(in->bot_expires_at));
+	}
 	for (i = 0; i < in->nwarn; i++)
 		json_array_append_new(warn, json_integer(in->warn_days[i]));
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:b, s:s, s:o, s:i,"
@@ -795,9 +895,10 @@ api_instance_json(const struct instance *in)
 	    "rotation_days", in->rotation_days, "grace_days", in->grace_days,
 	    "bot", bot,
 	    "created_at", in->created_at, "updated_at", in->updated_at);
-	if (o != NULL)
+	if (o != NULL) {
 		json_object_set_new(o, "warn_days", warn);
-	else
+		instance_delivery_json(in, o);
+	} else
 		json_decref(warn);
 	return o;
 }

@@ -47,6 +47,11 @@ struct caller {
 	unsigned char	 token_hash[KW_HASH_LEN]; /* keyed hash, has_token */
 	int		 has_token;	/* 0: not a bearer token (Slack) */
 	enum http_access access;	/* the route's level */
+	/* a bound token: the one credential it may get access tokens for,
+	 * and nothing else ("" for a personal token); bound_route says
+	 * whether this request is that call */
+	char		 bound_credential[KW_ID_MAX + 1];
+	int		 bound_route;
 };
 
 /* Prepare app from a validated configuration: load the master key of
@@ -73,6 +78,9 @@ int	 api_reauthorise(struct http_req *rq, const struct http_route *route);
 struct store *api_store(struct http_req *rq);
 /* The authenticated person of the request. */
 const struct person *api_me(const struct http_req *rq);
+/* The credential the caller's bound token is bound to, or NULL for a
+ * personal token. */
+const char *api_bound_credential(const struct http_req *rq);
 /* 1 if the caller has one of the role bits. */
 int	 api_has_role(const struct http_req *rq, unsigned roles);
 
@@ -166,6 +174,16 @@ void	 api_credential_from_request(const struct request *r,
  * pending c is a ceiling: the credential never lives past it. */
 int	 api_credential_activate(struct app *app, struct credential *c,
 	    const char *client_id, const char *secret, const char *expires_at);
+/* The names of enum delivery_mode, NULL-terminated (for jv_enum). */
+extern const char *const api_delivery_modes[DM__COUNT + 1];
+/* c's delivery mode as the API names it ("integration" for those). */
+const char *api_delivery_mode_name(const struct credential *c);
+/* Seal a broker credential's client secret into c (and fingerprint it);
+ * the associated data binding it to c is api_credential_broker_ad. */
+int	 api_credential_broker_seal(struct app *app, struct credential *c,
+	    const char *secret);
+void	 api_credential_broker_ad(const struct credential *c, char *out,
+	    size_t outsz);
 /* Store the instance-side ids ids (an object; consumed) as c's external
  * JSON, written by jansson (never formatted by hand: a value cannot
  * break out of its string).  KW_ERR_VALIDATION if it does not fit. */
@@ -214,6 +232,10 @@ int	 api_credentials_reveal(struct http_req *, struct http_resp *);
 int	 api_credentials_revoke(struct http_req *, struct http_resp *);
 int	 api_credentials_rotate(struct http_req *, struct http_resp *);
 int	 api_credentials_link(struct http_req *, struct http_resp *);
+int	 api_credentials_access_token(struct http_req *, struct http_resp *);
+int	 api_bound_tokens_create(struct http_req *, struct http_resp *);
+int	 api_bound_tokens_list(struct http_req *, struct http_resp *);
+int	 api_bound_tokens_delete(struct http_req *, struct http_resp *);
 int	 api_instances_sync(struct http_req *, struct http_resp *);
 int	 api_reports_migration(struct http_req *, struct http_resp *);
 int	 api_settings_slack_put(struct http_req *, struct http_resp *);

@@ -39,6 +39,24 @@ str_or_null(const char *s)
 	return s[0] != '\0' ? json_string(s) : json_null();
 }
 
+const char *const api_delivery_modes[DM__COUNT + 1] = {
+	[DM_TOKEN] = "token",
+	[DM_BROKER] = "broker",
+	[DM_CLIENT_SECRET] = "client_secret",
+	[DM__COUNT] = NULL,
+};
+
+const char *
+api_delivery_mode_name(const struct credential *c)
+{
+	if (c->kind == KIND_INTEGRATION)
+		return "integration";
+	if (c->kind == KIND_LEGACY)
+		return "not_applicable";
+	return (unsigned)c->delivery_mode < DM__COUNT ?
+	    api_delivery_modes[c->delivery_mode] : "token";
+}
+
 json_t *
 api_credential_json(const struct credential *c)
 {
@@ -64,12 +82,17 @@ api_credential_json(const struct credential *c)
 	json_object_set_new(o, "last_used_at", str_or_null(c->last_used_at));
 	json_object_set_new(o, "revoked_at", str_or_null(c->revoked_at));
 	json_object_set_new(o, "revoke_reason", str_or_null(c->revoke_reason));
+	/* token mode: when the instance expires the token itself */
+	if (c->kind == KIND_API_TOKEN && json_is_string(json_object_get(ext,
+	    "expires_at")))
+		json_object_set(o, "instance_expires_at",
+		    json_object_get(ext, "expires_at"));
 	json_object_set_new(o, "external", ext);
 	json_object_set_new(o, "fingerprint", str_or_null(c->fingerprint));
-	json_object_set_new(o, "delivery", json_pack("{s:s, s:o}", "state",
+	json_object_set_new(o, "delivery", json_pack("{s:s, s:o, s:s}", "state",
 	    delivery_names[c->delivery], "expires_at",
 	    c->delivery == DS_PENDING ? str_or_null(c->delivery_expires_at) :
-	    json_null()));
+	    json_null(), "mode", api_delivery_mode_name(c)));
 	json_object_set_new(o, "rotated_from", str_or_null(c->rotated_from));
 	json_object_set_new(o, "rotated_to", str_or_null(c->rotated_to));
 	if (c->kind == KIND_LEGACY)
@@ -96,6 +119,8 @@ api_credential_from_request(const struct request *r, struct credential *c)
 	kw_time_fmt(kw_now(), c->created_at, sizeof(c->created_at));
 	kw_strlcpy(c->external, "{}", sizeof(c->external));
 	c->delivery = DS_NOT_APPLICABLE;
+	c->delivery_mode = r->kind == KIND_API_TOKEN ? r->delivery_mode :
+	    DM_TOKEN;
 	/* the lifetime starts at issuance: expires_at is set then */
 	c->lifetime_days = r->lifetime_days;
 }
@@ -128,23 +153,47 @@ delivery_ad(const struct credential *c, char *out, size_t outsz)
 	snprintf(out, outsz, "keywarden:credential:%s:delivery", c->id);
 }
 
+void
+api_credential_broker_ad(const struct credential *c, char *out, size_t outsz)
+{
+	snprintf(out, outsz, "keywarden:credential:%s:client_secret", c->id);
+}
+
+int
+api_credential_broker_seal(struct app *app, struct credential *c,
+    const char *secret)
+{
+	char	ad[128];
+	int	r;
+
+	api_credential_broker_ad(c, ad, sizeof(ad));
+	if ((r = crypto_seal(app->keys, ad, secret, strlen(secret),
+	    c->broker_sealed, sizeof(c->broker_sealed),
+	    &c->broker_sealed_len)) != 0)
+		return r;
+	return crypto_fingerprint(app->keys, secret, strlen(secret),
+	    c->fingerprint, sizeof(c->fingerprint));
+}
+
 /*
- * Set c->expires_at as it goes live: the instance's expiry if it set one,
- * else the lifetime from now, but never later than the ceiling the intent
- * may carry in c->expires_at (a rotation's successor keeps its
- * predecessor's expiry: a rotation never extends access).
+ * Set c->expires_at as it goes live: the lifetime from now, or the
+ * instance's expiry when that comes first (a token Zendesk expires tells
+ * the truth), but never later than the ceiling the intent may carry in
+ * c->expires_at (a rotation's successor keeps its predecessor's expiry: a
+ * rotation never extends access).
  */
 static void
 expiry_settle(struct credential *c, const char *instance_exp, time_t now)
 {
 	char	natural[KW_TIME_LEN + 1];
-	time_t	ceiling, t;
+	time_t	ceiling, t, inst;
 
-	if (instance_exp != NULL && instance_exp[0] != '\0')
-		kw_strlcpy(natural, instance_exp, sizeof(natural));
-	else
-		kw_time_fmt(now + (time_t)c->lifetime_days * 86400, natural,
-		    sizeof(natural));
+	kw_time_fmt(now + (time_t)c->lifetime_days * 86400, natural,
+	    sizeof(natural));
+	if (instance_exp != NULL && instance_exp[0] != '\0' &&
+	    kw_time_parse(instance_exp, &inst) == 0 &&
+	    inst < now + (time_t)c->lifetime_days * 86400)
+		kw_time_fmt(inst, natural, sizeof(natural));
 	if (c->expires_at[0] != '\0' &&
 	    kw_time_parse(c->expires_at, &ceiling) == 0 &&
 	    (kw_time_parse(natural, &t) != 0 || t > ceiling))
@@ -161,8 +210,20 @@ api_credential_activate(struct app *app, struct credential *c,
 	json_t		*o;
 	int		 r;
 
-	/* an integration is delivered as identifier + secret */
-	if (c->kind == KIND_INTEGRATION) {
+	/* a broker credential's client secret is kept, never delivered */
+	if (c->kind == KIND_API_TOKEN && c->delivery_mode == DM_BROKER) {
+		if ((r = api_credential_broker_seal(app, c, secret)) != 0)
+			return r;
+		c->state = CS_ACTIVE;
+		kw_time_fmt(now, c->created_at, sizeof(c->created_at));
+		expiry_settle(c, NULL, now);
+		c->delivery = DS_NOT_APPLICABLE;
+		return 0;
+	}
+	/* an integration, or a client_secret delivery, is delivered as
+	 * identifier + secret */
+	if (c->kind == KIND_INTEGRATION || (c->kind == KIND_API_TOKEN &&
+	    c->delivery_mode == DM_CLIENT_SECRET)) {
 		o = json_pack("{s:s, s:s}", "client_id", client_id,
 		    "client_secret", secret);
 		payload = o ? json_dumps(o, JSON_COMPACT) : NULL;
@@ -384,6 +445,14 @@ api_credentials_reveal(struct http_req *rq, struct http_resp *rs)
 		    "only the credential's owner may reveal its secret");
 		goto out;
 	}
+	if (c->kind == KIND_API_TOKEN && c->delivery_mode == DM_BROKER) {
+		r = http_fail(rq, KW_ERR_CONFLICT, NULL, "credential '%.64s' "
+		    "is a broker credential: keywarden keeps its secret and "
+		    "never reveals it; ask for a short-lived access token "
+		    "instead (POST /v1/credentials/%.64s/access-token, or "
+		    "'keywarden credential token %.64s')", c->id, c->id, c->id);
+		goto out;
+	}
 	kw_time_fmt(kw_now(), now, sizeof(now));
 	if (c->delivery != DS_PENDING || c->sealed_len == 0 ||
 	    c->state != CS_ACTIVE) {
@@ -413,7 +482,8 @@ api_credentials_reveal(struct http_req *rq, struct http_resp *rs)
 		    "the sealed secret cannot be opened");
 		goto out;
 	}
-	secret = c->kind == KIND_INTEGRATION ?
+	secret = c->kind == KIND_INTEGRATION || (c->kind == KIND_API_TOKEN &&
+	    c->delivery_mode == DM_CLIENT_SECRET) ?
 	    json_loadb((const char *)pt, ptlen, 0, NULL) :
 	    json_pack("{s:s%}", "secret", (const char *)pt, ptlen);
 	if (secret == NULL) {

@@ -22,9 +22,11 @@ static const char *const instance_fields[] = {
 	"name", "display_name", "provider", "url", "provisioners",
 	"allow_integrations", "issuance", "allowed_scopes",
 	"max_lifetime_days", "rotation_days", "grace_days", "warn_days", "bot",
+	"default_delivery", "allowed_deliveries", "max_access_ttl_seconds",
 	NULL
 };
-static const char *const bot_fields[] = { "email", "oauth_token", NULL };
+static const char *const bot_fields[] = { "email", "oauth_token",
+	"client_id", "client_secret", NULL };
 static const int default_warn_days[] = { 30, 14, 7, 1 };
 static const char *const providers[] = { "zendesk", NULL };
 static const char *const issuances[] = { "automatic", "manual", NULL };
@@ -66,7 +68,9 @@ api_instance_bot_token(const struct app *app, const struct instance *in,
 	return 0;
 }
 
-/* Read "bot": {"email", "oauth_token"} (or null) and seal the token. */
+/* Read "bot": {"email", "oauth_token"} (a static token) or {"email",
+ * "client_id", "client_secret"} (a confidential client keywarden runs
+ * client_credentials with), or null; seal the token or secret. */
 static int
 bot_apply(struct http_req *rq, json_t *b, struct instance *in,
     json_t *changed)
@@ -74,7 +78,7 @@ bot_apply(struct http_req *rq, json_t *b, struct instance *in,
 	struct app	*app = rq->app;
 	json_t		*bot = json_object_get(b, "bot");
 	char		 tok[KW_BOT_TOKEN_MAX + 1], ad[128], fp[32];
-	int		 r;
+	int		 r, here = 0;
 
 	if (bot == NULL)
 		return 0;
@@ -82,6 +86,7 @@ bot_apply(struct http_req *rq, json_t *b, struct instance *in,
 	if (json_is_null(bot)) {
 		in->bot_email[0] = '\0';
 		in->bot_sealed_len = 0;
+		in->bot_client_id[0] = in->bot_expires_at[0] = '\0';
 		return 0;
 	}
 	if (!json_is_object(bot))
@@ -94,8 +99,33 @@ bot_apply(struct http_req *rq, json_t *b, struct instance *in,
 	if (!kw_valid_email(in->bot_email))
 		return http_fail(rq, KW_ERR_VALIDATION, "bot.email",
 		    "'bot.email' is not a valid email address");
-	if ((r = jv_str(rq, bot, "oauth_token", JV_REQUIRED, KW_BOT_TOKEN_MAX,
-	    tok, sizeof(tok), NULL)) != 0)
+	if ((r = jv_str(rq, bot, "client_id", 0, KW_CLIENT_IDENT_MAX,
+	    in->bot_client_id, sizeof(in->bot_client_id), &here)) != 0)
+		goto fix_field;
+	in->bot_expires_at[0] = '\0';
+	if (here && in->bot_client_id[0] != '\0') {
+		if (json_object_get(bot, "oauth_token") != NULL)
+			return http_fail(rq, KW_ERR_VALIDATION,
+			    "bot.oauth_token", "give 'bot.oauth_token' or "
+			    "'bot.client_id' with 'bot.client_secret', not "
+			    "both");
+		if (strspn(in->bot_client_id, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") !=
+		    strlen(in->bot_client_id))
+			return http_fail(rq, KW_ERR_VALIDATION, "bot.client_id",
+			    "'bot.client_id' is the client's identifier: "
+			    "letters, digits, '.', '-' and '_'");
+		r = jv_str(rq, bot, "client_secret", JV_REQUIRED | JV_NONEMPTY,
+		    KW_BOT_TOKEN_MAX, tok, sizeof(tok), NULL);
+	} else {
+		in->bot_client_id[0] = '\0';
+		if (json_object_get(bot, "client_secret") != NULL)
+			return http_fail(rq, KW_ERR_VALIDATION, "bot.client_id",
+			    "'bot.client_secret' needs 'bot.client_id'");
+		r = jv_str(rq, bot, "oauth_token", JV_REQUIRED, KW_BOT_TOKEN_MAX,
+		    tok, sizeof(tok), NULL);
+	}
+	if (r != 0)
 		goto fix_field;
 	bot_ad(in, ad, sizeof(ad));
 	r = crypto_seal(app->keys, ad, tok, strlen(tok), in->bot_sealed,
@@ -106,8 +136,10 @@ bot_apply(struct http_req *rq, json_t *b, struct instance *in,
 	kw_wipe(tok, sizeof(tok));
 	if (r != 0)
 		return r;
-	json_object_set_new(changed, "bot", json_pack("{s:s, s:s}",
-	    "email", in->bot_email, "token_fingerprint", fp));
+	json_object_set_new(changed, "bot", json_pack("{s:s, s:s, s:s}",
+	    "email", in->bot_email, "mode", in->bot_client_id[0] ?
+	    "client_credentials" : "static_token", in->bot_client_id[0] ?
+	    "secret_fingerprint" : "token_fingerprint", fp));
 	return 0;
  fix_field:
 	api_nest_field(rq, "bot");
@@ -188,6 +220,54 @@ warn_days_apply(struct http_req *rq, json_t *b, struct instance *in)
 	return 0;
 }
 
+/* "default_delivery", "allowed_deliveries" (null: all) and
+ * "max_access_ttl_seconds" of the broker; the default must be allowed. */
+static int
+delivery_apply(struct http_req *rq, json_t *b, struct instance *in)
+{
+	json_t	*a = json_object_get(b, "allowed_deliveries"), *v;
+	size_t	 i, k;
+	int	 mode, here, r;
+
+	if ((r = jv_enum(rq, b, "default_delivery", 0, api_delivery_modes,
+	    &mode, &here)) != 0)
+		return r;
+	if (here)
+		in->default_delivery = (enum delivery_mode)mode;
+	if (a != NULL && json_is_null(a))
+		in->allowed_deliveries = 0;
+	else if (a != NULL) {
+		if (!json_is_array(a) || json_array_size(a) == 0)
+			return http_fail(rq, KW_ERR_VALIDATION,
+			    "allowed_deliveries", "'allowed_deliveries' must be "
+			    "null or a non-empty array of \"broker\", "
+			    "\"client_secret\", \"token\"");
+		in->allowed_deliveries = 0;
+		json_array_foreach(a, i, v) {
+			for (k = 0; k < DM__COUNT; k++)
+				if (json_is_string(v) && strcmp(
+				    json_string_value(v),
+				    api_delivery_modes[k]) == 0)
+					break;
+			if (k == DM__COUNT)
+				return http_fail(rq, KW_ERR_VALIDATION,
+				    "allowed_deliveries", "'allowed_deliveries' "
+				    "entries are \"broker\", \"client_secret\" "
+				    "or \"token\"");
+			in->allowed_deliveries |= 1u << k;
+		}
+	}
+	if ((r = jv_int(rq, b, "max_access_ttl_seconds", 0, KW_ACCESS_TTL_MIN,
+	    KW_ACCESS_TTL_MAX, &in->max_access_ttl, &here)) != 0)
+		return r;
+	if (in->allowed_deliveries != 0 &&
+	    !(in->allowed_deliveries & (1u << in->default_delivery)))
+		return http_fail(rq, KW_ERR_VALIDATION, "default_delivery",
+		    "'default_delivery' \"%s\" is not in 'allowed_deliveries'",
+		    api_delivery_modes[in->default_delivery]);
+	return 0;
+}
+
 /* Apply body b to in; changed gets the name of each field given (the
  * bot as its fingerprint only). */
 static int
@@ -242,6 +322,7 @@ instance_apply(struct http_req *rq, struct store *st, json_t *b,
 	    &in->grace_days, &here)) != 0)
 		return r;
 	if ((r = warn_days_apply(rq, b, in)) != 0 ||
+	    (r = delivery_apply(rq, b, in)) != 0 ||
 	    (r = bot_apply(rq, b, in, changed)) != 0)
 		return r;
 	if (in->display_name[0] == '\0')
@@ -279,6 +360,8 @@ api_instances_create(struct http_req *rq, struct http_resp *rs)
 	in.grace_days = DEFAULT_GRACE_DAYS;
 	memcpy(in.warn_days, default_warn_days, sizeof(default_warn_days));
 	in.nwarn = KW_NELEM(default_warn_days);
+	in.default_delivery = DM_BROKER;
+	in.max_access_ttl = KW_ACCESS_TTL_INSTANCE;
 	/* the id comes first: the sealed bot token is bound to it */
 	crypto_random_id("ins_", in.id, sizeof(in.id));
 	if ((r = api_tx_begin(rq, &st)) != 0)

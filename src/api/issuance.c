@@ -18,6 +18,7 @@
 #include "util/util.h"
 
 #define IDENT_PREFIX	"keywarden-"
+#define URL_TAG_LEN	16
 #define INFLIGHT_MAX	256
 
 /*
@@ -91,18 +92,161 @@ issuance_automatic(const struct instance *in)
 	    provider_find(in->provider) != NULL;
 }
 
+/*
+ * keywarden's own access to instances whose bot is a confidential client
+ * (client_credentials): the access tokens, in memory only, one per
+ * instance, renewed KW_BOT_RENEW_MARGIN_S before they expire and at once
+ * when an instance calls one invalid.  An entry is keyed by the instance
+ * and its updated_at, so any change of the instance (a new bot secret, a
+ * new URL) starts over.
+ */
+#define BOT_CACHE_SLOTS	64
+#define BOT_SCOPE	"read write"
+#define BOT_TOKEN_TTL_S	3600
+
+struct bot_slot {
+	char		instance_id[KW_ID_MAX + 1];
+	char		version[KW_TIME_LEN + 1];
+	char		token[KW_ACCESS_TOKEN_MAX + 1];
+	uint64_t	expires_ms;		/* monotonic */
+	uint64_t	used_ms;
+};
+
+static pthread_mutex_t	bot_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct bot_slot	bot_cache[BOT_CACHE_SLOTS];
+
+/* Copy a cached live token of in into out; 1 if there was one. */
+static int
+bot_cached(const struct instance *in, char *out, size_t outsz)
+{
+	uint64_t	now = kw_mono_us() / 1000;
+	int		i, found = 0;
+
+	pthread_mutex_lock(&bot_lock);
+	for (i = 0; i < BOT_CACHE_SLOTS && !found; i++) {
+		struct bot_slot *b = &bot_cache[i];
+
+		if (strcmp(b->instance_id, in->id) != 0 ||
+		    strcmp(b->version, in->updated_at) != 0 ||
+		    b->expires_ms < now + KW_BOT_RENEW_MARGIN_S * 1000ULL)
+			continue;
+		kw_strlcpy(out, b->token, outsz);
+		b->used_ms = now;
+		found = 1;
+	}
+	pthread_mutex_unlock(&bot_lock);
+	return found;
+}
+
+/* Remember tok for in (replacing its old entry or the least used). */
+static void
+bot_remember(const struct instance *in, const char *tok, long ttl_s)
+{
+	struct bot_slot	*b = NULL;
+	uint64_t	 now = kw_mono_us() / 1000;
+	int		 i;
+
+	pthread_mutex_lock(&bot_lock);
+	for (i = 0; i < BOT_CACHE_SLOTS && b == NULL; i++)
+		if (strcmp(bot_cache[i].instance_id, in->id) == 0)
+			b = &bot_cache[i];
+	for (i = 0; i < BOT_CACHE_SLOTS && b == NULL; i++)
+		if (bot_cache[i].instance_id[0] == '\0')
+			b = &bot_cache[i];
+	for (i = 0; b == NULL && i < BOT_CACHE_SLOTS; i++)
+		if (i == 0 || bot_cache[i].used_ms < b->used_ms)
+			b = &bot_cache[i];
+	kw_wipe(b, sizeof(*b));
+	kw_strlcpy(b->instance_id, in->id, sizeof(b->instance_id));
+	kw_strlcpy(b->version, in->updated_at, sizeof(b->version));
+	kw_strlcpy(b->token, tok, sizeof(b->token));
+	b->expires_ms = now + (uint64_t)ttl_s * 1000;
+	b->used_ms = now;
+	pthread_mutex_unlock(&bot_lock);
+}
+
+/* Forget in's cached token (the instance called it invalid). */
+static void
+bot_forget(const char *instance_id)
+{
+	int i;
+
+	pthread_mutex_lock(&bot_lock);
+	for (i = 0; i < BOT_CACHE_SLOTS; i++)
+		if (strcmp(bot_cache[i].instance_id, instance_id) == 0)
+			kw_wipe(&bot_cache[i], sizeof(bot_cache[i]));
+	pthread_mutex_unlock(&bot_lock);
+}
+
+/* A fresh access token for c's client_credentials bot into c->bot. */
+static int
+bot_grant(struct issuance_conn *c)
+{
+	struct grant_spec	 g;
+	struct grant_result	*res;
+	char			*secret;
+	int			 r;
+
+	res = malloc(sizeof(*res));
+	secret = malloc(KW_BOT_TOKEN_MAX + 1);
+	if (res == NULL || secret == NULL) {
+		r = KW_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = api_instance_bot_token(c->app, &c->in, secret,
+	    KW_BOT_TOKEN_MAX + 1)) != 0)
+		goto out;
+	memset(&g, 0, sizeof(g));
+	g.identifier = c->in.bot_client_id;
+	g.secret = secret;
+	g.scope_text = BOT_SCOPE;
+	g.expires_in = BOT_TOKEN_TTL_S;
+	if ((r = c->ops->grant(&c->t, &g, res, &c->perr)) != 0) {
+		log_msg("warn", "instance %s: keywarden's bot could not get an "
+		    "access token (client_credentials): %s", c->in.name,
+		    c->perr.message);
+		goto out;
+	}
+	kw_strlcpy(c->bot, res->access_token, sizeof(c->bot));
+	bot_remember(&c->in, res->access_token, res->expires_in);
+ out:
+	if (secret != NULL) {
+		kw_wipe(secret, KW_BOT_TOKEN_MAX + 1);
+		free(secret);
+	}
+	if (res != NULL) {
+		kw_wipe(res, sizeof(*res));
+		free(res);
+	}
+	return r;
+}
+
+/* The provider's 401 hook: renew the bot's token once. */
+static int
+bot_renew(void *arg)
+{
+	struct issuance_conn *c = arg;
+
+	if (c->in.bot_client_id[0] == '\0')
+		return KW_ERR_UPSTREAM;		/* a static token: no remedy */
+	bot_forget(c->in.id);
+	log_msg("info", "instance %s: the instance refused keywarden's access "
+	    "token; renewing it", c->in.name);
+	return bot_grant(c);
+}
+
 int
 issuance_conn_open(struct app *app, const struct instance *in,
     struct issuance_conn *c)
 {
 	size_t n;
-	int r;
 
 	memset(c, 0, sizeof(*c));
+	c->perr.retry_after = -1;
 	if ((c->ops = provider_find(in->provider)) == NULL)
 		return KW_ERR_INTERNAL;
-	if ((r = api_instance_bot_token(app, in, c->bot, sizeof(c->bot))) != 0)
-		return r;
+	c->app = app;
+	c->in = *in;
 	kw_strlcpy(c->url, in->url, sizeof(c->url));
 	n = strlen(c->url);
 	while (n > 0 && c->url[n - 1] == '/')
@@ -114,14 +258,22 @@ issuance_conn_open(struct app *app, const struct instance *in,
 	c->t.timeout_ms = (long)app->cfg.upstream_timeout * 1000;
 	c->t.attempts = app->cfg.upstream_attempts;
 	c->t.retry_wait_max_s = 2 * app->cfg.upstream_timeout + 30;
-	return 0;
+	c->t.renew = bot_renew;
+	c->t.renew_arg = c;
+	if (in->bot_client_id[0] == '\0')
+		return api_instance_bot_token(app, in, c->bot, sizeof(c->bot));
+	if (bot_cached(in, c->bot, sizeof(c->bot)))
+		return 0;
+	return bot_grant(c);
 }
 
 void
 issuance_conn_close(struct issuance_conn *c)
 {
-	if (c != NULL)
+	if (c != NULL) {
 		kw_wipe(c->bot, sizeof(c->bot));
+		kw_wipe(&c->in, sizeof(c->in));
+	}
 }
 
 struct approvers {
@@ -159,6 +311,40 @@ describe(struct store *st, const struct request *r, char *out, size_t outsz)
 	json_decref(a.names);
 }
 
+/*
+ * What names the address a client was made at: the first 16 hex digits of
+ * the SHA-256 of the instance URL without trailing slashes.  A broker's
+ * client secret goes only to the address it was made at (an instance
+ * whose url changed gets it only after a rotation there).
+ */
+static void
+url_tag(const char *url, char out[URL_TAG_LEN + 1])
+{
+	char	hex[65];
+	size_t	n = strlen(url);
+
+	while (n > 0 && url[n - 1] == '/')
+		n--;
+	crypto_sha256_hex(url, n, hex);
+	kw_strlcpy(out, hex, URL_TAG_LEN + 1);
+}
+
+/* 1 if c's client was made at in's current URL (or predates the tag). */
+static int
+url_tag_matches(const struct credential *c, const struct instance *in)
+{
+	json_t		*o = json_loads(c->external, 0, NULL);
+	const char	*had = json_string_value(json_object_get(o,
+			    "instance_url_tag"));
+	char		 now[URL_TAG_LEN + 1];
+	int		 ok;
+
+	url_tag(in->url, now);
+	ok = had == NULL || strcmp(had, now) == 0;
+	json_decref(o);
+	return ok;
+}
+
 static void
 external_set(struct credential *c, json_t *d)
 {
@@ -168,16 +354,33 @@ external_set(struct credential *c, json_t *d)
 	free(t);
 }
 
+/* The history's word on an issuance: the credential's name, and when
+ * the instance expires a token before its approved lifetime ends, that
+ * (the requester reads it in the answer and the notification). */
+static void
+issued_note(const struct credential *c, const struct issue_result *res,
+    char *out, size_t outsz)
+{
+	if (res->expires_at[0] != '\0' &&
+	    strcmp(c->expires_at, res->expires_at) == 0)
+		snprintf(out, outsz, "%.1200s; note: the instance expires this "
+		    "token at %s, before its approved lifetime of %d days "
+		    "ends, so the credential expires then", c->name,
+		    res->expires_at, c->lifetime_days);
+	else
+		kw_strlcpy(out, c->name, outsz);
+}
+
 /* Record the outcome in one transaction.  res is NULL on failure.
  * *owner_gone says whether the credential went live for an owner who is
  * no longer active (offboarded while it was minted). */
 static int
 record(struct app *app, struct store *st, const char *actor,
     struct request *r, struct credential *c, const struct issue_result *res,
-    const struct provider_error *perr, int *owner_gone)
+    const struct provider_error *perr, int *owner_gone, const char *url)
 {
 	struct person	owner;
-	char		comment[KW_COMMENT_MAX + 1];
+	char		comment[KW_COMMENT_MAX + 1], tag[URL_TAG_LEN + 1];
 	json_t		*d;
 	int		rc;
 
@@ -204,6 +407,8 @@ record(struct app *app, struct store *st, const char *actor,
 			json_object_set_new(d, "expires_at",
 			    json_string(res->expires_at));
 		json_object_set_new(d, "provider", json_string("zendesk"));
+		url_tag(url, tag);
+		json_object_set_new(d, "instance_url_tag", json_string(tag));
 		external_set(c, d);
 		if (*owner_gone)
 			json_object_set_new(d, "owner_active", json_false());
@@ -216,8 +421,9 @@ record(struct app *app, struct store *st, const char *actor,
 		r->state = RS_ISSUED;
 		json_object_set_new(d, "fingerprint",
 		    json_string(c->fingerprint));
+		issued_note(c, res, comment, sizeof(comment));
 		if ((rc = api_history_add(st, r->id, "keywarden", "issued",
-		    c->name)) != 0) {
+		    comment)) != 0) {
 			json_decref(d);
 			goto out;
 		}
@@ -321,12 +527,21 @@ issuance_run(struct app *app, struct store *st, const char *actor,
 		rc = KW_ERR_CONFLICT;
 		goto out;
 	}
-	if ((rc = issuance_conn_open(app, in, cn)) != 0)
+	rc = issuance_conn_open(app, in, cn);
+	if (rc == KW_ERR_UPSTREAM) {
+		/* keywarden's own access failed: the issuance did */
+		out->perr = cn->perr;
+		rc = record(app, st, actor, r, c, NULL, &out->perr, &owner_gone,
+		    in->url);
+		goto out;
+	}
+	if (rc != 0)
 		goto out;
 	snprintf(ident, sizeof(ident), IDENT_PREFIX "%s", c->id);
 	describe(st, r, desc, sizeof(desc));
 	memset(&spec, 0, sizeof(spec));
 	spec.kind = r->kind;
+	spec.delivery = r->kind == KIND_API_TOKEN ? c->delivery_mode : DM_TOKEN;
 	spec.identifier = ident;
 	spec.name = c->name;
 	spec.description = desc;
@@ -346,7 +561,7 @@ issuance_run(struct app *app, struct store *st, const char *actor,
 	prc = rc;
 	out->issued = rc == 0;
 	rc = record(app, st, actor, r, c, out->issued ? res : NULL,
-	    &out->perr, &owner_gone);
+	    &out->perr, &owner_gone, in->url);
 	if (rc == 0 && out->issued && owner_gone)
 		revoke_for_gone_owner(app, st, c->id);
 	if (rc != 0 && out->issued) {
@@ -514,7 +729,11 @@ mark_revoked(struct app *app, struct store *st, const char *actor,
 		c->sealed_len = 0;
 		c->delivery = DS_EXPIRED;
 	}
-	if (store_credential_update(st, c) != 0)
+	/* a broker's client is gone: its secret is of no use any more */
+	kw_wipe(c->broker_sealed, sizeof(c->broker_sealed));
+	c->broker_sealed_len = 0;
+	if (store_credential_update(st, c) != 0 ||
+	    store_bound_revoke(st, c->id, NULL, c->revoked_at) != 0)
 		return KW_ERR_UNAVAILABLE;
 	if ((rc = audit_append(st, actor, action, c->id, json_pack(
 	    "{s:s, s:s, s:s, s:s}", "reason", reason, "fingerprint",
@@ -565,9 +784,12 @@ issuance_end(struct app *app, struct store *st, const char *actor,
 	 * be dead there.  The intent is committed before the call, so that
 	 * what the instance did is never lost with the final commit. */
 	if (client_id[0] != '\0' && issuance_automatic(in)) {
-		if ((rc = intent_commit(app, st, actor, id, to, reason)) != 0 ||
-		    (rc = issuance_conn_open(app, in, cn)) != 0)
+		if ((rc = intent_commit(app, st, actor, id, to, reason)) != 0)
 			goto out;
+		if ((rc = issuance_conn_open(app, in, cn)) != 0) {
+			*perr = cn->perr;
+			goto out;
+		}
 		if ((rc = cn->ops->revoke(&cn->t, client_id, token_id,
 		    perr)) != 0)
 			goto out;
@@ -863,6 +1085,82 @@ reconcile_pending(struct app *app, struct store *st, const struct credential *c,
 	free(r);
 }
 
+/*
+ * A static bot token: ask the instance when it expires (once per token
+ * and process, at the first reconciliation pass that sees it) and keep
+ * that on the instance (bot.expires_at), with an audit event when it
+ * changes, so an admin sees it coming (a client_credentials bot renews
+ * itself).
+ */
+/* Instances (id and updated_at) whose bot token this process asked
+ * about already: once per bot token and process is enough. */
+static pthread_mutex_t	asked_lock = PTHREAD_MUTEX_INITIALIZER;
+static char		asked[BOT_CACHE_SLOTS][KW_ID_MAX + KW_TIME_LEN + 2];
+
+/* 1 the first time for in as it is now (and remember it). */
+static int
+bot_expiry_first(const struct instance *in)
+{
+	char	key[sizeof(asked[0])];
+	int	i, free_slot = 0, first = 1;
+
+	snprintf(key, sizeof(key), "%s/%s", in->id, in->updated_at);
+	pthread_mutex_lock(&asked_lock);
+	for (i = 0; i < BOT_CACHE_SLOTS && first; i++) {
+		if (strcmp(asked[i], key) == 0)
+			first = 0;
+		else if (strncmp(asked[i], in->id, strlen(in->id)) == 0 ||
+		    asked[i][0] == '\0')
+			free_slot = i;
+	}
+	if (first)
+		kw_strlcpy(asked[free_slot], key, sizeof(asked[0]));
+	pthread_mutex_unlock(&asked_lock);
+	return first;
+}
+
+static void
+bot_expiry_check(struct app *app, struct instance *in,
+    struct issuance_conn *cn)
+{
+	struct provider_error	 e;
+	struct instance		*now;
+	struct store		*w;
+	char			 at[KW_TIME_LEN + 1];
+	int			 rc;
+
+	if (in->bot_client_id[0] != '\0' || cn->ops->bot_expiry == NULL ||
+	    !bot_expiry_first(in) ||
+	    cn->ops->bot_expiry(&cn->t, at, sizeof(at), &e) != 0 ||
+	    strcmp(at, in->bot_expires_at) == 0)
+		return;
+	if (at[0] != '\0')
+		log_msg("warn", "instance %s: keywarden's bot token expires at "
+		    "%s; give the instance a confidential client (bot."
+		    "client_id, bot.client_secret) or a new token before then",
+		    in->name, at);
+	if ((now = malloc(sizeof(*now))) == NULL)
+		return;
+	if (api_write_begin(app, &w) == 0) {
+		rc = store_instance_get(w, in->id, now);
+		/* only the bot token that was asked about */
+		if (rc == 0 && (strcmp(now->updated_at, in->updated_at) != 0 ||
+		    now->bot_client_id[0] != '\0'))
+			rc = KW_ERR_CONFLICT;
+		if (rc == 0) {
+			kw_strlcpy(now->bot_expires_at, at,
+			    sizeof(now->bot_expires_at));
+			if ((rc = store_instance_update(w, now)) == 0)
+				rc = audit_append(w, "keywarden",
+				    "instance.bot_expiry", in->name, json_pack(
+				    "{s:s?}", "expires_at", at[0] ? at : NULL));
+		}
+		api_write_end(app, rc);
+	}
+	kw_wipe(now, sizeof(*now));
+	free(now);
+}
+
 static void
 reconcile_instance(struct app *app, struct store *st, struct instance *in,
     struct reconcile_report *rep)
@@ -891,6 +1189,7 @@ reconcile_instance(struct app *app, struct store *st, struct instance *in,
 		rep->errors++;
 		goto out;
 	}
+	bot_expiry_check(app, in, cn);
 	kw_time_fmt(kw_now() - 1, listed_at, sizeof(listed_at));
 	if (cn->ops->list_clients(&cn->t, see_client, s, &e) != 0) {
 		log_msg("warn", "reconcile: instance %s: %s", in->name,
@@ -1056,6 +1355,171 @@ issuance_reconcile(struct app *app, struct store *st,
 	} while (1);
  out:
 	free(l);
+	if (in != NULL)
+		kw_wipe(in, sizeof(*in));
+	free(in);
+	return rc;
+}
+
+/* ---- the broker ---- */
+
+/* The call parameters of in for a grant: no bot credential at all. */
+static int
+grant_target(struct app *app, const struct instance *in,
+    struct provider_target *t, char *url, size_t urlsz,
+    const struct provider_ops **ops)
+{
+	size_t n;
+
+	if ((*ops = provider_find(in->provider)) == NULL ||
+	    (*ops)->grant == NULL)
+		return KW_ERR_INTERNAL;
+	kw_strlcpy(url, in->url, urlsz);
+	n = strlen(url);
+	while (n > 0 && url[n - 1] == '/')
+		url[--n] = '\0';
+	memset(t, 0, sizeof(*t));
+	t->base_url = url;
+	t->name = in->name;
+	t->timeout_ms = (long)app->cfg.upstream_timeout * 1000;
+	t->attempts = app->cfg.upstream_attempts;
+	t->retry_wait_max_s = 0;
+	return 0;
+}
+
+int
+issuance_access_token(struct app *app, const struct credential *c,
+    const struct instance *in, long ttl_s, struct grant_result *res,
+    struct provider_error *perr)
+{
+	const struct provider_ops	*ops;
+	struct provider_target		 t;
+	struct grant_spec		 g;
+	char				 url[KW_URL_MAX + 1], ad[128];
+	char				 ident[PROVIDER_IDENT_MAX];
+	char				 secret[KW_BOT_TOKEN_MAX + 1];
+	size_t				 n = 0;
+	int				 rc;
+
+	memset(perr, 0, sizeof(*perr));
+	perr->retry_after = -1;
+	if (c->broker_sealed_len == 0)
+		return KW_ERR_CONFLICT;
+	if (!url_tag_matches(c, in))
+		return KW_ERR_CONFIG;		/* the instance moved */
+	if ((rc = grant_target(app, in, &t, url, sizeof(url), &ops)) != 0)
+		return rc;
+	api_credential_broker_ad(c, ad, sizeof(ad));
+	if ((rc = crypto_open(app->keys, ad, c->broker_sealed,
+	    c->broker_sealed_len, (unsigned char *)secret, sizeof(secret) - 1,
+	    &n)) != 0)
+		return rc;
+	secret[n] = '\0';
+	snprintf(ident, sizeof(ident), IDENT_PREFIX "%s", c->id);
+	memset(&g, 0, sizeof(g));
+	g.identifier = ident;
+	g.secret = secret;
+	g.nscopes = c->nscopes;
+	g.scopes = c->scopes;
+	g.expires_in = ttl_s;
+	rc = ops->grant(&t, &g, res, perr);
+	kw_wipe(secret, sizeof(secret));
+	return rc;
+}
+
+/* The new secret was made at in's current URL: say so in c's external. */
+static int
+retag(struct credential *c, const struct instance *in)
+{
+	json_t	*o = json_loads(c->external, 0, NULL);
+	char	 tag[URL_TAG_LEN + 1];
+
+	if (!json_is_object(o)) {
+		json_decref(o);
+		o = json_object();
+	}
+	url_tag(in->url, tag);
+	json_object_set_new(o, "instance_url_tag", json_string(tag));
+	external_set(c, o);
+	json_decref(o);
+	return 0;
+}
+
+int
+issuance_rotate_broker(struct app *app, struct store *st, const char *actor,
+    const char *id, struct provider_error *perr)
+{
+	struct credential	*c;
+	struct instance		*in;
+	struct issuance_conn	*cn;
+	char			 client_id[PROVIDER_ID_MAX];
+	char			 token_id[PROVIDER_ID_MAX];
+	char			 old_fp[sizeof(c->fingerprint)];
+	char			 secret[KW_BOT_TOKEN_MAX + 1] = "";
+	struct store		*claim_st = st;	/* st becomes the writer */
+	int			 rc, claimed = 0;
+
+	memset(perr, 0, sizeof(*perr));
+	perr->retry_after = -1;
+	c = malloc(sizeof(*c));
+	in = malloc(sizeof(*in));
+	cn = calloc(1, sizeof(*cn));
+	if (c == NULL || in == NULL || cn == NULL) {
+		rc = KW_ERR_NOMEM;
+		goto out;
+	}
+	if ((rc = store_credential_get(st, id, c)) != 0 ||
+	    (rc = store_instance_get(st, c->instance_id, in)) != 0)
+		goto out;
+	external_ids(c, client_id, token_id);
+	if (c->state != CS_ACTIVE || c->kind != KIND_API_TOKEN ||
+	    c->delivery_mode != DM_BROKER || client_id[0] == '\0' ||
+	    !issuance_automatic(in)) {
+		rc = KW_ERR_CONFLICT;
+		goto out;
+	}
+	if (!(claimed = inflight_claim(claim_st, c->id))) {
+		rc = KW_ERR_CONFLICT;		/* being rotated already */
+		goto out;
+	}
+	if ((rc = issuance_conn_open(app, in, cn)) != 0) {
+		*perr = cn->perr;
+		goto out;
+	}
+	if ((rc = cn->ops->new_secret(&cn->t, client_id, secret,
+	    sizeof(secret), perr)) != 0)
+		goto out;
+	if ((rc = api_write_begin(app, &st)) != 0)
+		goto lost;
+	if ((rc = store_credential_get(st, id, c)) == 0) {
+		kw_strlcpy(old_fp, c->fingerprint, sizeof(old_fp));
+		if (c->state != CS_ACTIVE)
+			rc = KW_ERR_CONFLICT;
+		else if ((rc = api_credential_broker_seal(app, c,
+		    secret)) == 0 && (rc = retag(c, in)) == 0 &&
+		    (rc = store_credential_update(st, c)) == 0)
+			rc = audit_append(st, actor, "credential.rotate",
+			    c->id, json_pack("{s:b, s:s, s:s}", "in_place", 1,
+			    "previous_fingerprint", old_fp, "fingerprint",
+			    c->fingerprint));
+	}
+	if ((rc = api_write_end(app, rc)) == 0)
+		goto out;
+ lost:
+	/* the old secret is dead on the instance and the new one could not
+	 * be kept: the next rotation mends it */
+	log_msg("error", "credential %s: its new client secret could not be "
+	    "recorded (%s); rotate it again", id, kw_strerror(rc));
+ out:
+	kw_wipe(secret, sizeof(secret));
+	if (claimed)
+		inflight_release(claim_st, id);
+	if (cn != NULL)
+		issuance_conn_close(cn);
+	free(cn);
+	if (c != NULL)
+		kw_wipe(c, sizeof(*c));
+	free(c);
 	if (in != NULL)
 		kw_wipe(in, sizeof(*in));
 	free(in);

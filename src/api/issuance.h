@@ -24,14 +24,20 @@ struct issuance_outcome {
 struct issuance_conn {
 	const struct provider_ops	*ops;
 	struct provider_target		 t;
+	struct app			*app;
+	struct instance			 in;
+	struct provider_error		 perr;	/* why the bot has no token */
 	char				 url[KW_URL_MAX + 1];
 	char				 bot[KW_BOT_TOKEN_MAX + 1];
 	char				 name[KW_INSTANCE_NAME_MAX + 1];
 };
 
 /* Open the instance's bot credential and set up the call parameters
- * (the server's upstream timeout and attempts).  Close with
- * issuance_conn_close(), which wipes the token.  0 or a KW_ERR_*. */
+ * (the server's upstream timeout and attempts).  A static token is
+ * unsealed; a client_credentials bot gets its cached access token, or a
+ * fresh one from the instance (KW_ERR_UPSTREAM with c->perr filled when
+ * that fails).  Close with issuance_conn_close(), which wipes the token.
+ * 0 or a KW_ERR_*. */
 int	 issuance_conn_open(struct app *app, const struct instance *in,
 	    struct issuance_conn *c);
 void	 issuance_conn_close(struct issuance_conn *c);
@@ -67,6 +73,29 @@ int	 issuance_revoke(struct app *app, struct store *st, const char *actor,
 int	 issuance_end(struct app *app, struct store *st, const char *actor,
 	    const char *id, enum cred_state to, const char *reason,
 	    struct provider_error *perr);
+
+/*
+ * The broker: a short-lived access token for broker credential c (active,
+ * its client secret sealed) on instance in, by the client_credentials
+ * grant with c's scopes, for ttl_s seconds.  Nothing is recorded here.
+ * 0 (res filled; wipe it), KW_ERR_CONFLICT (no secret held),
+ * KW_ERR_CONFIG (the instance's URL is no longer the one the client was
+ * made at: the secret is not sent to another address),
+ * KW_ERR_UPSTREAM (perr filled; a 429 carries perr->retry_after).
+ */
+int	 issuance_access_token(struct app *app, const struct credential *c,
+	    const struct instance *in, long ttl_s, struct grant_result *res,
+	    struct provider_error *perr);
+
+/*
+ * Rotate broker credential id in place: the instance gives its client a
+ * new secret (the old one stops working), which is sealed in its stead,
+ * with a credential.rotate event.  Holders notice nothing: same id, same
+ * bound tokens.  KW_ERR_CONFLICT when it is not an active broker
+ * credential minted on an automatic instance; KW_ERR_UPSTREAM (perr).
+ */
+int	 issuance_rotate_broker(struct app *app, struct store *st,
+	    const char *actor, const char *id, struct provider_error *perr);
 
 /* Summary of one reconciliation pass. */
 struct reconcile_report {

@@ -20,6 +20,11 @@
 #include "util/util.h"
 
 #define DAY_S		86400
+/* Zendesk's expiring tokens (ZENDESK.md, "Token lifetimes"): local OAuth
+ * clients created from this day get them; older ones must adopt the
+ * refresh flow by the deadline. */
+#define EXPIRING_CLIENTS_FROM	"2026-04-30T00:00:00Z"
+#define REFRESH_DEADLINE	"2027-04-01"
 
 /* ---- dates ---- */
 
@@ -673,6 +678,8 @@ struct section {
 	int	 total, active, replaced, soon;
 };
 
+static int	refresh_note(json_t *, const struct credential *);
+
 /* One token of the report; "replacement" holds the linked id (or null)
  * until report_replacements resolves it. */
 static int
@@ -743,13 +750,77 @@ report_replacements(struct store *st, json_t *tokens)
 		if (r != 0)
 			break;
 		json_object_set_new(tok, "replacement", json_pack(
-		    "{s:s, s:s, s:s}", "id", c->id, "state",
+		    "{s:s, s:s, s:s, s:s}", "id", c->id, "state",
 		    states[c->state < CS__COUNT ? c->state : CS_REVOKED],
-		    "name", c->name));
+		    "name", c->name, "delivery", api_delivery_mode_name(c)));
+		refresh_note(json_object_get(tok, "replacement"), c);
 	}
 	kw_wipe(c, sizeof(*c));
 	free(c);
 	return r;
+}
+
+/*
+ * A keywarden token-mode credential that Zendesk's expiring tokens catch
+ * up with: one the instance gave an expires_at, or one whose OAuth client
+ * predates 2026-04-30 (ZENDESK.md: such clients must adopt the refresh
+ * flow by 2027-04-01).  Adds the deadline and the advice to o; 1 if it
+ * applies.
+ */
+static int
+refresh_note(json_t *o, const struct credential *c)
+{
+	json_t		*ext;
+	const char	*at;
+	int		 hit = 0;
+
+	if (c->kind != KIND_API_TOKEN || c->delivery_mode != DM_TOKEN ||
+	    c->state != CS_ACTIVE)
+		return 0;
+	ext = json_loads(c->external[0] ? c->external : "{}", 0, NULL);
+	if ((at = json_string_value(json_object_get(ext, "expires_at"))) !=
+	    NULL) {
+		json_object_set_new(o, "instance_expires_at", json_string(at));
+		hit = 1;
+	}
+	json_decref(ext);
+	if (strcmp(c->created_at, EXPIRING_CLIENTS_FROM) < 0) {
+		json_object_set_new(o, "refresh_deadline",
+		    json_string(REFRESH_DEADLINE));
+		hit = 1;
+	}
+	if (hit)
+		json_object_set_new(o, "advice", json_string("a token pasted "
+		    "into a script dies when Zendesk expires it: move to a "
+		    "broker credential (file a request with \"delivery\": "
+		    "\"broker\") and fetch short-lived access tokens with "
+		    "'keywarden credential token ID'"));
+	return hit;
+}
+
+struct expiring {
+	json_t	*items;
+	int64_t	 last;
+};
+
+static int
+report_expiring(const struct credential *c, void *arg)
+{
+	struct expiring	*e = arg;
+	json_t		*o;
+
+	e->last = c->seq;
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s?}", "id", c->id, "owner",
+	    c->owner_email, "name", c->name, "delivery",
+	    api_delivery_mode_name(c), "expires_at", c->expires_at[0] ?
+	    c->expires_at : NULL);
+	if (o == NULL)
+		return KW_ERR_NOMEM;
+	if (refresh_note(o, c))
+		json_array_append_new(e->items, o);
+	else
+		json_decref(o);
+	return 0;
 }
 
 /* {"instance", "tokens": [...], "summary": {...}} for one instance. */
@@ -759,6 +830,7 @@ report_instance(struct store *st, const struct inst_ref *ir, time_t now,
 {
 	struct credential_filter f;
 	struct section		 s;
+	struct expiring		 e = { NULL, 0 };
 	int64_t			 after;
 	int			 r;
 
@@ -779,13 +851,29 @@ report_instance(struct store *st, const struct inst_ref *ir, time_t now,
 	} while (s.last != after);
 	if ((r = report_replacements(st, s.tokens)) != 0)
 		goto fail;
-	*out = json_pack("{s:s, s:o, s:{s:i, s:i, s:i, s:i, s:i}}",
-	    "instance", ir->name, "tokens", s.tokens, "summary", "total",
-	    s.total, "active", s.active, "replaced", s.replaced, "unreplaced",
-	    s.total - s.replaced, "deactivation_within_14_days", s.soon);
+	/* keywarden's own token-mode credentials Zendesk expires */
+	if ((e.items = json_array()) == NULL) {
+		r = KW_ERR_NOMEM;
+		goto fail;
+	}
+	f.kind = KIND_API_TOKEN;
+	f.state = CS_ACTIVE;
+	do {
+		after = e.last;
+		if ((r = store_credential_each(st, &f, after, KW_LIST_LIMIT_MAX,
+		    report_expiring, &e)) != 0)
+			goto fail;
+	} while (e.last != after);
+	*out = json_pack("{s:s, s:o, s:o, s:{s:i, s:i, s:i, s:i, s:i, s:i}}",
+	    "instance", ir->name, "tokens", s.tokens, "expiring_tokens",
+	    e.items, "summary", "total", s.total, "active", s.active,
+	    "replaced", s.replaced, "unreplaced", s.total - s.replaced,
+	    "deactivation_within_14_days", s.soon, "expiring_tokens",
+	    (int)json_array_size(e.items));
 	return *out != NULL ? 0 : KW_ERR_NOMEM;
  fail:
 	json_decref(s.tokens);
+	json_decref(e.items);
 	return r;
 }
 

@@ -21,7 +21,7 @@
 
 static const char *const request_fields[] = {
 	"instance", "kind", "justification", "use_case", "scopes",
-	"lifetime_days", "access_request_url", "integration", NULL
+	"lifetime_days", "access_request_url", "integration", "delivery", NULL
 };
 static const char *const integration_fields[] = {
 	"name", "redirect_uris", "client_kind", NULL
@@ -78,6 +78,9 @@ api_request_json(const struct request *r)
 	json_object_set_new(o, "link", json_string(r->link));
 	json_object_set_new(o, "integration", integ);
 	json_object_set_new(o, "credential_id", str_or_null(r->credential_id));
+	json_object_set_new(o, "delivery", json_string(r->kind ==
+	    KIND_API_TOKEN ? api_delivery_modes[r->delivery_mode] :
+	    "integration"));
 	json_object_set_new(o, "created_at", json_string(r->created_at));
 	json_object_set_new(o, "updated_at", json_string(r->updated_at));
 	json_object_set_new(o, "expires_at", policy_state_final(r->state) ||
@@ -296,11 +299,53 @@ request_answer(struct http_req *rq, struct store *st, const struct request *r,
 	return 0;
 }
 
+/*
+ * The delivery mode of an api_token filed with body b on instance in:
+ * "delivery" if given, else the instance's default_delivery; either must
+ * be in its allowed_deliveries (422).  A manual instance delivers only
+ * what its provisioner pastes, a token: its default becomes `token`, and
+ * asking it for a client is refused (422).
+ */
+static int
+delivery_resolve(struct http_req *rq, json_t *b, const struct instance *in,
+    struct request *r)
+{
+	int	mode = 0, here = 0, res, manual;
+
+	if ((res = jv_enum(rq, b, "delivery", JV_NULLABLE, api_delivery_modes,
+	    &mode, &here)) != 0)
+		return res;
+	here = here && !json_is_null(json_object_get(b, "delivery"));
+	if (r->kind != KIND_API_TOKEN) {
+		if (here)
+			return http_fail(rq, KW_ERR_VALIDATION, "delivery",
+			    "'delivery' is only for kind \"api_token\": an "
+			    "integration is delivered as its client's "
+			    "identifier and secret");
+		r->delivery_mode = DM_TOKEN;
+		return 0;
+	}
+	manual = !issuance_automatic(in);
+	if (!here)
+		mode = manual ? DM_TOKEN : (int)in->default_delivery;
+	if (manual && mode != DM_TOKEN)
+		return http_fail(rq, KW_ERR_POLICY, NULL, "instance %s issues "
+		    "by hand: it can deliver only \"token\", not \"%s\"",
+		    in->name, api_delivery_modes[mode]);
+	if (in->allowed_deliveries != 0 &&
+	    !(in->allowed_deliveries & (1u << mode)))
+		return http_fail(rq, KW_ERR_POLICY, NULL, "instance %s does not "
+		    "allow delivery \"%s\"", in->name,
+		    api_delivery_modes[mode]);
+	r->delivery_mode = (enum delivery_mode)mode;
+	return 0;
+}
+
 /* Load the instance a filing names (400 if there is none) and apply its
  * policy to what r asks for (422 with the rule). */
 static int
 check_filing(struct http_req *rq, struct store *st, const char *instance,
-    const struct request *r, int direct, struct instance *in)
+    struct request *r, int direct, struct instance *in)
 {
 	const struct person	*me = api_me(rq);
 	struct filing		 fl;
@@ -322,7 +367,7 @@ check_filing(struct http_req *rq, struct store *st, const char *instance,
 	fl.direct = direct;
 	if (policy_check_filing(in, &fl, why, sizeof(why)) != 0)
 		return http_fail(rq, KW_ERR_POLICY, NULL, "%s", why);
-	return 0;
+	return delivery_resolve(rq, rq->body, in, r);
 }
 
 int
@@ -362,9 +407,10 @@ api_requests_create(struct http_req *rq, struct http_resp *rs)
 		goto out;
 	}
 	if ((res = api_audit(rq, st, "request.create", r->id, json_pack(
-	    "{s:s, s:s, s:i, s:s}", "instance", in.name, "kind",
+	    "{s:s, s:s, s:i, s:s, s:s}", "instance", in.name, "kind",
 	    kinds[r->kind], "lifetime_days", r->lifetime_days, "link",
-	    r->link))) != 0)
+	    r->link, "delivery", r->kind == KIND_API_TOKEN ?
+	    api_delivery_modes[r->delivery_mode] : "integration"))) != 0)
 		goto out;
 	/* the answer and the manager's message show names: read it back */
 	if ((res = store_request_get(st, r->id, r)) == 0)
@@ -839,7 +885,7 @@ int
 api_credentials_create(struct http_req *rq, struct http_resp *rs)
 {
 	static const char *const fields[] = { "instance", "purpose", "link",
-	    "scopes", "lifetime_days", NULL };
+	    "scopes", "lifetime_days", "delivery", NULL };
 	static const char *const purposes[] = { "personal", "automation",
 	    NULL };
 	struct app		*app = rq->app;
@@ -916,8 +962,9 @@ api_credentials_create(struct http_req *rq, struct http_resp *rs)
 		goto out;
 	}
 	res = api_audit(rq, st, "credential.create_direct", c->id, json_pack(
-	    "{s:s, s:s, s:s, s:s}", "instance", in.name, "purpose",
-	    purposes[purpose], "link", r->link, "request_id", r->id));
+	    "{s:s, s:s, s:s, s:s, s:s}", "instance", in.name, "purpose",
+	    purposes[purpose], "link", r->link, "request_id", r->id,
+	    "delivery", api_delivery_modes[r->delivery_mode]));
  out:
 	res = api_tx_end(rq, &st, res);
 	if (res == 0 && r->state == RS_ISSUING)
@@ -1061,6 +1108,50 @@ rotation_undo(struct http_req *rq, struct store *st, const char *old_id)
 	free(old);
 }
 
+/* The same rules as for a successor (today's instance policy, an active
+ * owner) before a broker credential is rotated in place; r is scratch. */
+static int
+broker_rotation_check(struct http_req *rq, struct store *st,
+    const struct credential *old, struct request *r,
+    const struct instance *in)
+{
+	time_t	until;
+	int	res;
+
+	if (old->state != CS_ACTIVE)
+		return http_fail(rq, KW_ERR_CONFLICT, NULL, "only an active "
+		    "keywarden credential can be rotated");
+	if ((res = store_request_get(st, old->request_id, r)) != 0)
+		return api_store_fail(rq, res, "request", old->request_id);
+	return rotation_allowed(rq, st, old, r, in, &until);
+}
+
+/* A broker credential is rotated in place (same id, bound tokens keep
+ * working): a new client secret on the instance, sealed instead. */
+static int
+rotate_in_place(struct http_req *rq, struct store *st, const char *id)
+{
+	struct provider_error	perr;
+	int			res;
+
+	res = issuance_rotate_broker(rq->app, st, api_me(rq)->email, id,
+	    &perr);
+	switch (res) {
+	case 0:
+		return 0;
+	case KW_ERR_CONFLICT:
+		return http_fail(rq, res, NULL, "only an active broker "
+		    "credential minted by keywarden can be rotated in place");
+	case KW_ERR_UPSTREAM:
+		rq->err_details = json_pack("{s:I, s:s}", "status",
+		    (json_int_t)perr.status, "instance_error", perr.message);
+		return http_fail(rq, res, NULL, "the instance did not give the "
+		    "client a new secret: %s; nothing changed", perr.message);
+	default:
+		return api_store_fail(rq, res, "credential", id);
+	}
+}
+
 int
 api_credentials_rotate(struct http_req *rq, struct http_resp *rs)
 {
@@ -1070,7 +1161,7 @@ api_credentials_rotate(struct http_req *rq, struct http_resp *rs)
 	struct instance		*in;
 	struct store		*st = NULL;
 	size_t			 i;
-	int			 res, allowed;
+	int			 res, allowed, broker = 0;
 
 	old = malloc(sizeof(*old));
 	c = malloc(sizeof(*c));
@@ -1101,9 +1192,21 @@ api_credentials_rotate(struct http_req *rq, struct http_resp *rs)
 		    rq->params[0]);
 		goto out;
 	}
-	res = rotation_prepare(rq, st, old, r, c, in);
+	broker = old->kind == KIND_API_TOKEN && old->delivery_mode == DM_BROKER;
+	if (broker)
+		res = broker_rotation_check(rq, st, old, r, in);
+	else
+		res = rotation_prepare(rq, st, old, r, c, in);
  out:
 	res = api_tx_end(rq, &st, res);
+	if (broker) {
+		if (res == 0 && (res = rotate_in_place(rq, st, old->id)) == 0 &&
+		    (res = store_credential_get(st, old->id, c)) == 0) {
+			rs->status = 201;
+			rs->body = api_credential_json(c);
+		}
+		goto done;
+	}
 	if (res == 0 && r->state == RS_ISSUING &&
 	    (res = issue_now(rq, st, r->id)) != 0)
 		rotation_undo(rq, st, old->id);

@@ -381,7 +381,12 @@ cli_args_parse(const struct cli_verb *v, int argc, char **argv, int vi,
 	for (i = 1; i < argc; i++) {
 		if (i == vi)
 			continue;
-		if (!rest && strcmp(argv[i], "--") == 0) {
+		if (!rest && strcmp(argv[i], "--") == 0 &&
+		    (v->flags & CLI_V_REST) && i > vi) {
+			a->rest = &argv[i + 1];
+			a->nrest = argc - i - 1;
+			break;
+		} else if (!rest && strcmp(argv[i], "--") == 0) {
 			rest = 1;
 		} else if (!rest && strcmp(argv[i], "-h") == 0) {
 			a->help = 1;

@@ -4,14 +4,18 @@
  * may do.  See API.md, "Credentials" and "Lifecycle".  A revealed secret
  * goes to stdout alone and every buffer that held it is wiped.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "kw.h"
 #include "cli/cli_int.h"
 #include "util/buf.h"
+#include "util/util.h"
 
 #define FIELDS(t)	(t), KW_NELEM(t)
 #define NOFIELDS	NULL, 0
@@ -51,6 +55,12 @@ static const struct cli_field cred_create_f[] = {
 	{ "link", "link", CF_STR, CLI_REQ, "URL", NULL },
 	{ "scope", "scopes", CF_LIST, 0, "SCOPE", NULL },
 	{ "lifetime-days", "lifetime_days", CF_INT, CLI_REQ, "N", NULL },
+	{ "delivery", "delivery", CF_STR, 0, "broker|client_secret|token",
+	    "broker|client_secret|token" },
+};
+
+static const struct cli_field cred_token_f[] = {
+	{ "ttl", "ttl_seconds", CF_STR, 0, "DURATION", NULL },
 };
 
 static const struct cli_col cred_cols[] = {
@@ -187,6 +197,7 @@ cli_issued_render(struct buf *out, json_t *cred)
 	json_t	*from = json_object_get(cred, "rotated_from");
 	json_t	*state = json_object_get(cred, "state");
 	json_t	*req = json_object_get(cred, "request_id");
+	json_t	*mode = cli_json_path(cred, "delivery.mode");
 
 	if (json_is_string(from)) {
 		buf_addstr(out, "successor ");
@@ -206,7 +217,12 @@ cli_issued_render(struct buf *out, json_t *cred)
 		cli_add_value(out, req);
 		buf_addstr(out, "\nOnce it is fulfilled, its owner reveals the "
 		    "secret, once, with: keywarden credential reveal ");
-	} else
+	} else if (json_is_string(mode) &&
+	    strcmp(json_string_value(mode), "broker") == 0)
+		buf_addstr(out, "\nkeywarden keeps its secret: its owner gets "
+		    "short-lived access tokens with: keywarden credential "
+		    "token ");
+	else
 		buf_addstr(out, "\nThe secret is delivered once: its owner "
 		    "reveals it with: keywarden credential reveal ");
 	cli_add_value(out, json_object_get(cred, "id"));
@@ -231,6 +247,142 @@ cred_print_issued(const struct cli_ctx *ctx, json_t *answer)
 	return cli_print_with(ctx, answer, cli_issued_render);
 }
 
+/* "1800", "90s", "30m", "2h" into seconds; -1 if it is none of those
+ * (the server checks the range). */
+static long
+cred_duration(const char *s)
+{
+	static const struct { char unit; long mult; } units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 },
+	};
+	char	*end;
+	long	 v;
+	size_t	 i;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || v <= 0 || v > 1000000L)
+		return -1;
+	if (*end == '\0')
+		return v;
+	for (i = 0; i < KW_NELEM(units); i++)
+		if (end[0] == units[i].unit && end[1] == '\0')
+			return v * units[i].mult;
+	return -1;
+}
+
+/*
+ * Ask for an access token of credential a->pos[0] (--ttl DURATION): the
+ * answer in *answer (caller wipes and frees).  Works with a personal
+ * token of the owner or a token bound to the credential.
+ */
+static int
+cred_access(const struct cli_ctx *ctx, const struct cli_args *a,
+    json_t **answer)
+{
+	struct buf	 url;
+	const char	*ttl = cli_opt_get(a, "ttl");
+	char		 body[64] = "{}";
+	long		 secs;
+	int		 rc;
+
+	*answer = NULL;
+	if (ttl != NULL) {
+		if ((secs = cred_duration(ttl)) < 0) {
+			fprintf(ctx->err, "keywarden: --ttl '%.32s' is not a "
+			    "duration like 1800, 90s, 30m or 2h\n", ttl);
+			return CLI_EXIT_USAGE;
+		}
+		snprintf(body, sizeof(body), "{\"ttl_seconds\":%ld}", secs);
+	}
+	buf_init(&url, KW_URL_MAX);
+	cli_url(&url, ctx, "/v1/credentials/{}/access-token", a->pos[0]);
+	rc = buf_err(&url) ? CLI_EXIT_USAGE : cli_exchange(ctx, "POST",
+	    buf_str(&url), body, strlen(body), answer, NULL);
+	buf_free(&url);
+	if (rc == CLI_EXIT_OK && !json_is_string(json_object_get(*answer,
+	    "access_token"))) {
+		fprintf(ctx->err, "keywarden: the answer holds no access "
+		    "token\n");
+		rc = CLI_EXIT_FAIL;
+	}
+	return rc;
+}
+
+static void
+cred_answer_free(json_t *answer)
+{
+	if (answer != NULL)
+		cli_json_wipe_all(answer);
+	json_decref(answer);
+}
+
+/* `credential token ID [--ttl 30m]`: the access token alone on stdout,
+ * for $(...). */
+static int
+cred_token_run(const struct cli_ctx *ctx, const struct cli_verb *v,
+    const struct cli_args *a)
+{
+	json_t	*answer;
+	int	 rc;
+
+	KW_UNUSED(v);
+	if ((rc = cred_access(ctx, a, &answer)) == CLI_EXIT_OK) {
+		if (ctx->json)
+			rc = cli_print_json(ctx, answer);
+		else {
+			/* unbuffered: no stdio buffer keeps a copy */
+			setvbuf(ctx->out, NULL, _IONBF, 0);
+			if (fprintf(ctx->out, "%s\n", json_string_value(
+			    json_object_get(answer, "access_token"))) < 0)
+				rc = CLI_EXIT_FAIL;
+		}
+	}
+	cred_answer_free(answer);
+	return rc;
+}
+
+/*
+ * `credential exec ID -- CMD [ARGS...]`: CMD replaces keywarden with
+ * ZENDESK_ACCESS_TOKEN and ZENDESK_URL in its environment.  Every copy
+ * keywarden made is wiped before the exec; the environment's copy is
+ * CMD's.
+ */
+static int
+cred_exec_run(const struct cli_ctx *ctx, const struct cli_verb *v,
+    const struct cli_args *a)
+{
+	json_t	*answer;
+	int	 rc, set;
+
+	KW_UNUSED(v);
+	if (a->nrest < 1 || a->rest[0] == NULL || a->rest[0][0] == '\0') {
+		fprintf(ctx->err, "keywarden: usage: keywarden credential exec "
+		    "ID [--ttl DURATION] -- CMD [ARGS...]\n");
+		return CLI_EXIT_USAGE;
+	}
+	if ((rc = cred_access(ctx, a, &answer)) != CLI_EXIT_OK) {
+		cred_answer_free(answer);
+		return rc;
+	}
+	set = setenv("ZENDESK_ACCESS_TOKEN", json_string_value(
+	    json_object_get(answer, "access_token")), 1) == 0 &&
+	    setenv("ZENDESK_URL", json_is_string(json_object_get(answer,
+	    "instance_url")) ? json_string_value(json_object_get(answer,
+	    "instance_url")) : "", 1) == 0;
+	cred_answer_free(answer);
+	if (!set) {
+		fprintf(ctx->err, "keywarden: cannot set the environment\n");
+		return CLI_EXIT_FAIL;
+	}
+	fflush(NULL);
+	execvp(a->rest[0], a->rest);
+	fprintf(ctx->err, "keywarden: cannot run %.200s: %s\n", a->rest[0],
+	    strerror(errno));
+	unsetenv("ZENDESK_ACCESS_TOKEN");
+	return CLI_EXIT_NOEXEC;
+}
+
 static const struct cli_verb cred_verbs[] = {
 	{ "list", NULL, "GET", "/v1/credentials", FIELDS(cred_list_f), 0,
 	    cred_print_list, "List the credentials you may see; --state "
@@ -251,6 +403,15 @@ static const struct cli_verb cred_verbs[] = {
 	    cred_print_issued, "Issue a successor (shown with its id, state "
 	    "and rotated_from); the old credential stays active for the "
 	    "instance's grace period.", NULL },
+	{ "token", "ID", "POST", "/v1/credentials/{}/access-token",
+	    FIELDS(cred_token_f), 0, NULL, "Print a short-lived Zendesk "
+	    "access token of a broker credential alone on stdout (--ttl "
+	    "30m); works with a token bound to the credential.",
+	    cred_token_run },
+	{ "exec", "ID", "POST", "/v1/credentials/{}/access-token",
+	    FIELDS(cred_token_f), CLI_V_REST, NULL, "Run '-- CMD [ARGS...]' "
+	    "with ZENDESK_ACCESS_TOKEN and ZENDESK_URL set from a fresh "
+	    "access token of a broker credential.", cred_exec_run },
 	{ "link-replacement", "ID", "POST",
 	    "/v1/credentials/{}/link-replacement", FIELDS(cred_link_f), 0,
 	    cred_print_link, "Record which keywarden credential replaces a "

@@ -1,8 +1,9 @@
 /*
  * cli_instances.c — `keywarden instances ...`: the verbs, their options
  * and how their answers are shown.  See API.md, "Instances".  The bot's
- * OAuth token is read from a file or an environment variable, never
- * from the command line, where ps and shell history would see it.
+ * OAuth token or client secret is read from a file or an environment
+ * variable, never from the command line, where ps and shell history
+ * would see it.
  */
 #include <string.h>
 
@@ -35,7 +36,19 @@
 	{ "bot-email", "bot.email", CF_STR, 0, "EMAIL", NULL }, \
 	{ "bot-token-file", "bot.oauth_token", CF_SECRET_FILE, 0, "FILE", \
 	    NULL }, \
-	{ "bot-token-env", "bot.oauth_token", CF_SECRET_ENV, 0, "VAR", NULL }
+	{ "bot-token-env", "bot.oauth_token", CF_SECRET_ENV, 0, "VAR", NULL }, \
+	{ "bot-client-id", "bot.client_id", CF_STR, 0, "IDENTIFIER", NULL }, \
+	{ "bot-client-secret-file", "bot.client_secret", CF_SECRET_FILE, 0, \
+	    "FILE", NULL }, \
+	{ "bot-client-secret-env", "bot.client_secret", CF_SECRET_ENV, 0, \
+	    "VAR", NULL }, \
+	{ "default-delivery", "default_delivery", CF_STR, 0, \
+	    "broker|client_secret|token", "broker|client_secret|token" }, \
+	{ "allowed-delivery", "allowed_deliveries", CF_LIST, 0, "MODE", \
+	    NULL }, \
+	{ "any-delivery", "allowed_deliveries", CF_NULL, 0, NULL, NULL }, \
+	{ "max-access-ttl", "max_access_ttl_seconds", CF_INT, 0, "SECONDS", \
+	    NULL }
 
 static const struct cli_field inst_list_f[] = {
 	{ "limit",	"limit",	CF_QINT,	0, "N",		NULL },

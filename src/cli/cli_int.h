@@ -17,6 +17,8 @@
 #define CLI_EXIT_OK		0
 #define CLI_EXIT_FAIL		1	/* server said no, or unreachable */
 #define CLI_EXIT_USAGE		2
+#define CLI_EXIT_NOEXEC		127	/* credential exec: CMD did not run
+					   (as a shell says) */
 
 #define CLI_SERVER_DEFAULT	"http://127.0.0.1:8200"
 #define CLI_ENV_SERVER		"KEYWARDEN_SERVER"
@@ -106,6 +108,8 @@ struct cli_verb {
 				   string in it once printed */
 #define CLI_V_OWNJSON	0x04	/* print also renders --json (it decides
 				   the exit code from the answer) */
+#define CLI_V_REST	0x08	/* the words after "--" are a command
+				   line of their own (cli_args.rest) */
 
 struct cli_resource {
 	const char		*name;		/* one word, or two ("settings
@@ -144,6 +148,8 @@ struct cli_args {
 	size_t		 npos;
 	struct cli_pair	 opts[CLI_OPTS_MAX];
 	size_t		 nopts;
+	char		**rest;		/* CLI_V_REST: after "--", NULL-ended */
+	int		 nrest;
 };
 
 /* Where a command writes, and how it reaches the server. */

@@ -29,6 +29,8 @@ static const struct cli_field req_create_f[] = {
 	{ "scope", "scopes", CF_LIST, 0, "SCOPE", NULL },
 	{ "lifetime-days", "lifetime_days", CF_INT, CLI_REQ, "N", NULL },
 	{ "access-request-url", "access_request_url", CF_STR, 0, "URL", NULL },
+	{ "delivery", "delivery", CF_STR, 0, "broker|client_secret|token",
+	    "broker|client_secret|token" },
 	{ "integration-name", "integration.name", CF_STR, 0, "NAME", NULL },
 	{ "redirect-uri", "integration.redirect_uris", CF_LIST, 0, "URI",
 	    NULL },
@@ -353,6 +355,7 @@ cli_request_state_render(struct buf *out, json_t *req)
 	const char	*state = json_is_string(st) ? json_string_value(st) :
 			    "";
 	const char	*why;
+	json_t		*mode = json_object_get(req, "delivery");
 
 	buf_addstr(out, "request ");
 	cli_add_value(out, json_object_get(req, "id"));
@@ -364,8 +367,14 @@ cli_request_state_render(struct buf *out, json_t *req)
 	else if (strcmp(state, "issued") == 0 && json_is_string(cred)) {
 		buf_addstr(out, "credential: ");
 		cli_add_value(out, cred);
-		buf_addstr(out, "\nIts owner reveals the secret, once, with: "
-		    "keywarden credential reveal ");
+		if (json_is_string(mode) &&
+		    strcmp(json_string_value(mode), "broker") == 0)
+			buf_addstr(out, "\nkeywarden keeps its secret: its "
+			    "owner gets short-lived access tokens with: "
+			    "keywarden credential token ");
+		else
+			buf_addstr(out, "\nIts owner reveals the secret, once, "
+			    "with: keywarden credential reveal ");
 		cli_add_value(out, cred);
 		buf_addstr(out, "\n");
 	} else if (strcmp(state, "failed") == 0 &&

@@ -8,6 +8,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,6 +48,53 @@ struct net_xfer {
 	int			 refused;	/* opensocket refused a peer */
 };
 
+/*
+ * One easy handle per thread, kept between calls: libcurl keeps its
+ * connection cache (and TLS sessions, DNS answers) in the handle, so the
+ * next call to the same instance reuses the open connection instead of a
+ * new TCP (and TLS) handshake.  curl_easy_reset() clears every option of
+ * the previous call but keeps the cache; the policy is applied afresh
+ * each time.  A connection is only ever reused for the same scheme, host
+ * and port it was opened (and checked, for loopback http) for.  The
+ * handle is cleaned up when its thread ends.
+ */
+static pthread_key_t	net_key;
+static pthread_once_t	net_once = PTHREAD_ONCE_INIT;
+static int		net_key_ok;
+
+static void
+net_handle_free(void *c)
+{
+	curl_easy_cleanup(c);
+}
+
+static void
+net_key_init(void)
+{
+	net_key_ok = pthread_key_create(&net_key, net_handle_free) == 0;
+}
+
+/* This thread's handle, reset; *owned says the caller must clean it up
+ * (no thread key).  NULL when libcurl has no memory. */
+static CURL *
+net_handle(int *owned)
+{
+	CURL *c;
+
+	pthread_once(&net_once, net_key_init);
+	*owned = !net_key_ok;
+	if (!net_key_ok)
+		return curl_easy_init();
+	if ((c = pthread_getspecific(net_key)) != NULL) {
+		curl_easy_reset(c);
+		return c;
+	}
+	if ((c = curl_easy_init()) != NULL &&
+	    pthread_setspecific(net_key, c) != 0)
+		*owned = 1;
+	return c;
+}
+
 int
 net_global_init(void)
 {
@@ -57,6 +105,14 @@ net_global_init(void)
 void
 net_global_cleanup(void)
 {
+	CURL *c;
+
+	/* the calling thread's handle (the others went with their threads) */
+	pthread_once(&net_once, net_key_init);
+	if (net_key_ok && (c = pthread_getspecific(net_key)) != NULL) {
+		pthread_setspecific(net_key, NULL);
+		curl_easy_cleanup(c);
+	}
 	curl_global_cleanup();
 }
 
@@ -372,8 +428,8 @@ net_result(CURLcode e, const struct net_xfer *x, const char *errbuf,
 }
 
 /*
- * See http.h.  One easy handle per call: simple, thread-safe, and the
- * connection cost is negligible next to a SaaS round trip.
+ * See http.h.  The thread's easy handle (see net_handle), so connections
+ * to the same instance are reused.
  */
 int
 net_do(const struct net_request *rq, struct net_response *rs)
@@ -384,7 +440,7 @@ net_do(const struct net_request *rq, struct net_response *rs)
 	enum net_how		 how = NET_HOW_GET;
 	char			 errbuf[CURL_ERROR_SIZE];
 	CURLcode		 e;
-	int			 r;
+	int			 r, owned = 0;
 
 	memset(rs, 0, sizeof(*rs));
 	buf_init(&rs->body, rq->max_response > 0 ? rq->max_response :
@@ -397,7 +453,7 @@ net_do(const struct net_request *rq, struct net_response *rs)
 		goto out;
 	if ((r = net_headers_build(rq, &hdrs)) != 0)
 		goto out;
-	if ((c = curl_easy_init()) == NULL) {
+	if ((c = net_handle(&owned)) == NULL) {
 		r = KW_ERR_NOMEM;
 		goto out;
 	}
@@ -412,8 +468,13 @@ net_do(const struct net_request *rq, struct net_response *rs)
  out:
 	if (r != 0 && rs->error[0] == '\0')
 		kw_strlcpy(rs->error, kw_strerror(r), NET_ERROR_MAX);
-	if (c != NULL)
-		curl_easy_cleanup(c);
+	if (c != NULL) {
+		/* nothing of this call may reach the next one */
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+		curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+		if (owned)
+			curl_easy_cleanup(c);
+	}
 	net_headers_free(hdrs);
 	return r;
 }

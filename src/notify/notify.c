@@ -229,6 +229,45 @@ review_dms(struct app *app, struct store *st, const struct request *r)
 	return res;
 }
 
+/* "Your ... is ready": how to get at it depends on its delivery mode;
+ * a token the instance expires early says so.  Never a secret. */
+static void
+issued_text(const struct app *app, const struct request *r,
+    const struct credential *c, struct buf *t)
+{
+	json_t		*ext;
+	const char	*at;
+
+	if (c != NULL && c->kind == KIND_API_TOKEN &&
+	    c->delivery_mode == DM_BROKER) {
+		slack_mrkdwn_printf(t, "Your broker credential for *%s* is "
+		    "ready (request %s). keywarden keeps its secret: get "
+		    "short-lived access tokens with `keywarden credential "
+		    "token %s` (or `keywarden credential exec %s -- CMD`), or "
+		    "make a bound token for a script. It is named %s on the "
+		    "instance.", r->instance_name, r->id, r->credential_id,
+		    r->credential_id, r->link);
+		return;
+	}
+	slack_mrkdwn_printf(t, "Your %s for *%s* is ready (request %s). "
+	    "Reveal it *once*, within the delivery window, at "
+	    "%s/credentials/%s or with `keywarden credential reveal %s`. It "
+	    "is named %s on the instance.",
+	    r->kind == KIND_INTEGRATION ? "integration" : c != NULL &&
+	    c->delivery_mode == DM_CLIENT_SECRET ? "OAuth client" :
+	    "API token", r->instance_name, r->id, app->public_url,
+	    r->credential_id, r->credential_id, r->link);
+	if (c == NULL || c->kind != KIND_API_TOKEN)
+		return;
+	ext = json_loads(c->external[0] ? c->external : "{}", 0, NULL);
+	at = json_string_value(json_object_get(ext, "expires_at"));
+	if (at != NULL && strcmp(at, c->expires_at) == 0)
+		slack_mrkdwn_printf(t, " Note: the instance expires this token "
+		    "at %s, before its approved lifetime ends; the credential "
+		    "expires then too.", c->expires_at);
+	json_decref(ext);
+}
+
 int
 notify_request(struct app *app, struct store *st, enum notify_event ev,
     const struct request *r, const struct credential *c)
@@ -253,13 +292,7 @@ notify_request(struct app *app, struct store *st, enum notify_event ev,
 		buf_free(&t);
 		return review_dms(app, st, r);
 	case NE_REQUEST_ISSUED:
-		slack_mrkdwn_printf(&t, "Your %s for *%s* is ready (request "
-		    "%s). Reveal it *once*, within the delivery window, at "
-		    "%s/credentials/%s or with `keywarden credential reveal "
-		    "%s`. It is named %s on the instance.",
-		    r->kind == KIND_INTEGRATION ? "integration" : "API token",
-		    r->instance_name, r->id, app->public_url, r->credential_id,
-		    r->credential_id, r->link);
+		issued_text(app, r, c, &t);
 		res = dm(st, r->requester_id, "request.issued",
 		    plain_message(&t));
 		if (res == 0 && webhook) {

@@ -21,22 +21,29 @@
 /* Where to call and as whom; everything borrowed. */
 struct provider_target {
 	const char	*base_url;	/* the instance URL, no trailing / */
-	const char	*bot_token;	/* the Integration bot's token */
+	const char	*bot_token;	/* the Integration bot's access token */
 	long		 timeout_ms;	/* per attempt */
 	int		 attempts;	/* total tries of one call */
 	int		 retry_wait_max_s; /* longest single wait honoured */
+	/* When the instance calls bot_token invalid (401 invalid_token):
+	 * renew it in place (bot_token's buffer), once per call; 0 or a
+	 * KW_ERR_*.  NULL: no renewal. */
+	int		(*renew)(void *renew_arg);
+	void		*renew_arg;
 	const char	*name;		/* the instance's name (metrics) */
 };
 
 /* Why a call failed: the instance's status and message (never a secret). */
 struct provider_error {
 	long	status;			/* 0: no answer (transport) */
+	long	retry_after;		/* 429: seconds asked, or -1 */
 	char	message[PROVIDER_MSG_MAX];
 };
 
 /* What to mint. */
 struct issue_spec {
 	enum cred_kind		 kind;
+	enum delivery_mode	 delivery;	/* api_token: token or client */
 	const char		*identifier;	/* keywarden-<credential id> */
 	const char		*name;		/* the link, or the app name */
 	const char		*description;
@@ -52,7 +59,9 @@ struct issue_result {
 	char	client_id[PROVIDER_ID_MAX];	/* the client's id */
 	char	identifier[PROVIDER_IDENT_MAX];
 	char	token_id[PROVIDER_ID_MAX];	/* "" for integrations */
-	char	secret[KW_SECRET_MAX + 1];	/* full token / client secret */
+	char	secret[KW_SECRET_MAX + 1];	/* full token / client secret
+						   (integration, broker and
+						   client_secret delivery) */
 	char	expires_at[KW_TIME_LEN + 1];	/* "" = does not expire */
 };
 
@@ -73,6 +82,23 @@ struct provider_legacy {
 	int	active;
 	char	created_at[KW_TIME_LEN + 1];
 	char	last_used_at[KW_TIME_LEN + 1];	/* "" = never */
+};
+
+/* A client_credentials grant: who asks, for what, for how long.  All
+ * borrowed; secret is the client's. */
+struct grant_spec {
+	const char		*identifier;	/* the client's identifier */
+	const char		*secret;
+	size_t			 nscopes;
+	const char		(*scopes)[KW_SCOPE_MAX + 1];
+	const char		*scope_text;	/* or this, space-separated */
+	long			 expires_in;	/* seconds */
+};
+
+/* What the grant gave.  access_token must be wiped by the caller. */
+struct grant_result {
+	char	access_token[KW_ACCESS_TOKEN_MAX + 1];
+	long	expires_in;			/* seconds, as answered */
 };
 
 typedef int (*provider_client_cb)(const struct provider_client *, void *);
@@ -109,6 +135,20 @@ struct provider_ops {
 		    provider_token_cb, void *, struct provider_error *);
 	int	(*list_legacy)(const struct provider_target *,
 		    provider_legacy_cb, void *, struct provider_error *);
+	/* Run the client_credentials grant (no bot credential is sent).
+	 * A 429 is not retried: err->retry_after carries its wait. */
+	int	(*grant)(const struct provider_target *,
+		    const struct grant_spec *, struct grant_result *,
+		    struct provider_error *);
+	/* Give client_id a new secret (the old one stops working); the new
+	 * one goes to secret (wipe it). */
+	int	(*new_secret)(const struct provider_target *,
+		    const char *client_id, char *secret, size_t secretsz,
+		    struct provider_error *);
+	/* When the bot's own token expires, as the instance reports it:
+	 * RFC 3339 into expires_at, "" if it does not expire. */
+	int	(*bot_expiry)(const struct provider_target *, char *expires_at,
+		    size_t sz, struct provider_error *);
 };
 
 /* The provider called name, or NULL. */

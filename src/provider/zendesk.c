@@ -91,10 +91,11 @@ zd_call(const struct provider_target *t, const char *method, const char *url,
 	char			*text = NULL;
 	long			 backoff = ZD_BACKOFF_FIRST_MS, wait;
 	uint64_t		 t0;
-	int			 attempt, r = KW_ERR_UPSTREAM, ra;
+	int			 attempt, r = KW_ERR_UPSTREAM, ra, renewed = 0;
 
 	*out = NULL;
 	memset(err, 0, sizeof(*err));
+	err->retry_after = -1;
 	if (body != NULL && (text = json_dumps(body, JSON_COMPACT)) == NULL)
 		return KW_ERR_NOMEM;
 	memset(&rq, 0, sizeof(rq));
@@ -141,8 +142,21 @@ zd_call(const struct provider_target *t, const char *method, const char *url,
 		} else {
 			zd_message(&rs, err);
 			r = KW_ERR_UPSTREAM;
+			if (rs.status == 401 && t->renew != NULL && !renewed &&
+			    rq.bearer != NULL && strncmp(err->message,
+			    "invalid_token", 13) == 0) {
+				/* keywarden's own token expired or was
+				 * revoked: renew it once, try again */
+				renewed = 1;
+				net_response_free(&rs);
+				if (t->renew(t->renew_arg) != 0)
+					break;
+				attempt--;
+				continue;
+			}
 			if (rs.status == 429) {
 				ra = (int)net_retry_after(&rs, 86400);
+				err->retry_after = ra;
 				wait = ra < 0 ? backoff : (long)ra * 1000;
 				if (wait > (long)t->retry_wait_max_s * 1000)
 					wait = -1;	/* too long: give up */
@@ -196,6 +210,19 @@ str_field(json_t *o, const char *key, char *out, size_t outsz)
 	const char *s = json_string_value(json_object_get(o, key));
 
 	kw_strlcpy(out, s ? s : "", outsz);
+}
+
+/* A time of the instance's, normalised to RFC 3339 UTC ("" if absent
+ * or not a time keywarden can read). */
+static void
+zd_time_field(json_t *o, const char *key, char *out, size_t outsz)
+{
+	const char	*s = json_string_value(json_object_get(o, key));
+	time_t		 t;
+
+	out[0] = '\0';
+	if (s != NULL && kw_time_parse(s, &t) == 0)
+		kw_time_fmt(t, out, outsz);
 }
 
 /* 1 if id is a plausible instance-side id (digits), so it can go into a
@@ -263,7 +290,7 @@ zd_create_client(const struct provider_target *t, const struct issue_spec *s,
 	id_text(json_object_get(c, "id"), res->client_id,
 	    sizeof(res->client_id));
 	str_field(c, "identifier", res->identifier, sizeof(res->identifier));
-	if (s->kind == KIND_INTEGRATION)
+	if (s->kind == KIND_INTEGRATION || s->delivery != DM_TOKEN)
 		str_field(c, "secret", res->secret, sizeof(res->secret));
 	if (json_is_object(c)) {
 		/* the secret was in here: wipe the parsed copy's text */
@@ -272,8 +299,8 @@ zd_create_client(const struct provider_target *t, const struct issue_spec *s,
 			json_string_set(sec, "");
 	}
 	json_decref(ans);
-	if (!id_ok(res->client_id) || (s->kind == KIND_INTEGRATION &&
-	    res->secret[0] == '\0')) {
+	if (!id_ok(res->client_id) || ((s->kind == KIND_INTEGRATION ||
+	    s->delivery != DM_TOKEN) && res->secret[0] == '\0')) {
 		err->status = 201;
 		snprintf(err->message, sizeof(err->message), "the instance's "
 		    "answer lacks the client's id or secret");
@@ -306,7 +333,8 @@ zd_create_token(const struct provider_target *t, const struct issue_spec *s,
 	id_text(json_object_get(tok, "id"), res->token_id,
 	    sizeof(res->token_id));
 	str_field(tok, "full_token", res->secret, sizeof(res->secret));
-	str_field(tok, "expires_at", res->expires_at, sizeof(res->expires_at));
+	zd_time_field(tok, "expires_at", res->expires_at,
+	    sizeof(res->expires_at));
 	if (json_is_string(json_object_get(tok, "full_token")))
 		json_string_set(json_object_get(tok, "full_token"), "");
 	json_decref(ans);
@@ -330,7 +358,8 @@ zd_issue(const struct provider_target *t, const struct issue_spec *s,
 	if ((r = zd_create_client(t, s, res, err)) != 0)
 		return r;
 	kw_fault("after_client_create");
-	if (s->kind == KIND_INTEGRATION)
+	/* a client is the whole credential, unless a token is delivered */
+	if (s->kind == KIND_INTEGRATION || s->delivery != DM_TOKEN)
 		return 0;
 	if ((r = zd_create_token(t, s, res, err)) != 0) {
 		/* never leave a half-made credential behind */
@@ -499,6 +528,122 @@ zd_list_legacy(const struct provider_target *t, provider_legacy_cb cb,
 	    err);
 }
 
+/* PUT .../generate_secret: the client's new secret into secret. */
+static int
+zd_new_secret(const struct provider_target *t, const char *client_id,
+    char *secret, size_t secretsz, struct provider_error *err)
+{
+	char	 url[ZD_URL_MAX];
+	json_t	*ans, *sec;
+	int	 r;
+
+	secret[0] = '\0';
+	if (!id_ok(client_id))
+		return KW_ERR_INTERNAL;
+	zd_url(t, url, sizeof(url), "/api/v2/oauth/clients/", client_id,
+	    "/generate_secret");
+	if ((r = zd_call(t, "PUT", url, NULL, &ans, err)) != 0)
+		return r;
+	sec = json_object_get(json_object_get(ans, "client"), "secret");
+	kw_strlcpy(secret, json_is_string(sec) ? json_string_value(sec) : "",
+	    secretsz);
+	if (json_is_string(sec))
+		json_string_set(sec, "");
+	json_decref(ans);
+	if (secret[0] == '\0') {
+		err->status = 200;
+		snprintf(err->message, sizeof(err->message), "the instance's "
+		    "answer lacks the client's new secret");
+		return KW_ERR_UPSTREAM;
+	}
+	return 0;
+}
+
+/*
+ * POST /oauth/tokens, grant_type client_credentials.  The client
+ * authenticates with its own identifier and secret in the body, so the
+ * bot's credential is not sent; a 429 is handed back at once (the caller
+ * passes Retry-After on) rather than waited out.
+ */
+static int
+zd_grant(const struct provider_target *t, const struct grant_spec *g,
+    struct grant_result *res, struct provider_error *err)
+{
+	struct provider_target	 gt = *t;
+	struct buf		 scope;
+	char			 url[ZD_URL_MAX];
+	json_t			*body = NULL, *ans = NULL, *tok;
+	size_t			 i;
+	int			 r;
+
+	memset(res, 0, sizeof(*res));
+	gt.bot_token = NULL;
+	gt.retry_wait_max_s = 0;
+	buf_init(&scope, (KW_SCOPE_MAX + 1) * KW_SCOPES_MAX + 1);
+	if (g->scope_text != NULL)
+		buf_printf(&scope, "%s", g->scope_text);
+	for (i = 0; i < g->nscopes; i++)
+		buf_printf(&scope, "%s%s", i ? " " : "", g->scopes[i]);
+	if ((r = buf_err(&scope)) != 0)
+		goto out;
+	body = json_pack("{s:s, s:s, s:s, s:s, s:I}", "grant_type",
+	    "client_credentials", "client_id", g->identifier, "client_secret",
+	    g->secret, "scope", buf_str(&scope), "expires_in",
+	    (json_int_t)g->expires_in);
+	if (body == NULL) {
+		r = KW_ERR_NOMEM;
+		goto out;
+	}
+	zd_url(&gt, url, sizeof(url), "/oauth/tokens", NULL, NULL);
+	r = zd_call(&gt, "POST", url, body, &ans, err);
+	if (r != 0)
+		goto out;
+	tok = json_object_get(ans, "access_token");
+	kw_strlcpy(res->access_token, json_is_string(tok) ?
+	    json_string_value(tok) : "", sizeof(res->access_token));
+	res->expires_in = json_is_integer(json_object_get(ans, "expires_in")) ?
+	    (long)json_integer_value(json_object_get(ans, "expires_in")) :
+	    g->expires_in;
+	if (json_is_string(tok))
+		json_string_set(tok, "");
+	if (res->access_token[0] == '\0' || res->expires_in <= 0) {
+		kw_wipe(res, sizeof(*res));
+		err->status = 200;
+		snprintf(err->message, sizeof(err->message), "the instance's "
+		    "answer lacks an access token or its lifetime");
+		r = KW_ERR_UPSTREAM;
+	}
+ out:
+	if (body != NULL) {
+		/* the secret was in there */
+		json_object_set_new(body, "client_secret", json_string(""));
+		json_decref(body);
+	}
+	json_decref(ans);
+	buf_free(&scope);
+	return r;
+}
+
+/* GET /api/v2/oauth/tokens/current: the calling token's own record. */
+static int
+zd_bot_expiry(const struct provider_target *t, char *expires_at, size_t sz,
+    struct provider_error *err)
+{
+	char	 url[ZD_URL_MAX];
+	json_t	*ans;
+	int	 r;
+
+	expires_at[0] = '\0';
+	zd_url(t, url, sizeof(url), "/api/v2/oauth/tokens/current", NULL,
+	    NULL);
+	if ((r = zd_call(t, "GET", url, NULL, &ans, err)) != 0)
+		return r;
+	zd_time_field(json_object_get(ans, "token"), "expires_at", expires_at,
+	    sz);
+	json_decref(ans);
+	return 0;
+}
+
 /* Collect the ids of the tokens of one client. */
 struct client_tokens {
 	const char	*client_id;
@@ -523,8 +668,6 @@ zd_adopt(const struct provider_target *t, const struct issue_spec *s,
     struct provider_error *err)
 {
 	struct client_tokens	 ct;
-	char			 url[ZD_URL_MAX];
-	json_t			*ans;
 	size_t			 i;
 	int			 r;
 
@@ -533,17 +676,10 @@ zd_adopt(const struct provider_target *t, const struct issue_spec *s,
 		return KW_ERR_INTERNAL;
 	kw_strlcpy(res->client_id, client_id, sizeof(res->client_id));
 	kw_strlcpy(res->identifier, s->identifier, sizeof(res->identifier));
-	if (s->kind == KIND_INTEGRATION) {
+	if (s->kind == KIND_INTEGRATION || s->delivery != DM_TOKEN)
 		/* the first secret was lost with the crash: make a new one */
-		zd_url(t, url, sizeof(url), "/api/v2/oauth/clients/",
-		    client_id, "/generate_secret");
-		if ((r = zd_call(t, "PUT", url, NULL, &ans, err)) != 0)
-			return r;
-		str_field(json_object_get(ans, "client"), "secret",
-		    res->secret, sizeof(res->secret));
-		json_decref(ans);
-		return res->secret[0] ? 0 : KW_ERR_UPSTREAM;
-	}
+		return zd_new_secret(t, client_id, res->secret,
+		    sizeof(res->secret), err);
 	memset(&ct, 0, sizeof(ct));
 	ct.client_id = client_id;
 	if ((r = zd_list_tokens(t, collect_token, &ct, err)) != 0)
@@ -564,4 +700,7 @@ const struct provider_ops provider_zendesk = {
 	.list_clients = zd_list_clients,
 	.list_tokens = zd_list_tokens,
 	.list_legacy = zd_list_legacy,
+	.grant = zd_grant,
+	.new_secret = zd_new_secret,
+	.bot_expiry = zd_bot_expiry,
 };

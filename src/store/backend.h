@@ -11,7 +11,7 @@
  * migrations has this many entries (sqlite.c's migrations[] and
  * postgres.c's pg_migrations[], entry i bringing the schema to i + 1;
  * both files check it at compile time). */
-#define STORE_SCHEMA_VERSION	5
+#define STORE_SCHEMA_VERSION	6
 
 /* A table as `store copy` moves it: every column, in the order both
  * backends' schemas share; late: a column (index) written in a second
@@ -136,6 +136,14 @@ struct store_ops {
 	int	(*audit_head)(void *, int64_t *, char *);
 	int	(*audit_insert)(void *, const struct audit_event *);
 	int	(*audit_each)(void *, int64_t, size_t, store_audit_cb, void *);
+
+	int	(*bound_insert)(void *, const struct bound_token *);
+	int	(*bound_find)(void *, const unsigned char *,
+		    struct bound_token *, struct person *);
+	int	(*bound_each)(void *, const char *, store_bound_cb, void *);
+	int	(*bound_revoke)(void *, const char *, const char *,
+		    const char *);
+	int	(*bound_used)(void *, const char *, const char *);
 	/* optional (store.c falls back on open_sibling == NULL and on
 	 * audit_each for audit_scan == NULL) */
 	int	(*open_sibling)(void *, void **);

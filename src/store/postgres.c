@@ -212,6 +212,30 @@ static const char *const pg_migrations[] = {
 	"CREATE INDEX outbox_due ON outbox(sent_at, failed_at,"
 	"  next_attempt_at);"
 	"UPDATE outbox SET recipient = 'webhook' WHERE channel = 'webhook';",
+	/* 6: delivery modes, the broker's sealed client secrets, bound
+	 * tokens, and keywarden's own client_credentials bot */
+	"ALTER TABLE requests ADD COLUMN delivery_mode INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE credentials ADD COLUMN delivery_mode INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE credentials ADD COLUMN broker_sealed BYTEA;"
+	"ALTER TABLE instances ADD COLUMN default_delivery INTEGER NOT NULL"
+	"  DEFAULT 1;"
+	"ALTER TABLE instances ADD COLUMN allowed_deliveries INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE instances ADD COLUMN max_access_ttl INTEGER NOT NULL"
+	"  DEFAULT 3600;"
+	"ALTER TABLE instances ADD COLUMN bot_client_id TEXT;"
+	"ALTER TABLE instances ADD COLUMN bot_expires_at TEXT;"
+	"CREATE TABLE bound_tokens ("
+	"  id TEXT PRIMARY KEY,"
+	"  credential_id TEXT NOT NULL REFERENCES credentials(id),"
+	"  label TEXT NOT NULL,"
+	"  hash BYTEA NOT NULL UNIQUE,"
+	"  created_at TEXT NOT NULL,"
+	"  last_used_at TEXT,"
+	"  revoked_at TEXT);"
+	"CREATE INDEX bound_tokens_credential ON bound_tokens(credential_id);",
 };
 _Static_assert(KW_NELEM(pg_migrations) == STORE_SCHEMA_VERSION,
     "postgres.c: one PostgreSQL migration per number of sqlite.c's list");
@@ -225,7 +249,9 @@ _Static_assert(KW_NELEM(pg_migrations) == STORE_SCHEMA_VERSION,
 	"seq, id, name, display_name, provider, url, allow_integrations, " \
 	"issuance, allowed_scopes, max_lifetime_days, rotation_days, " \
 	"coalesce(bot_email, ''), bot_sealed, created_at, updated_at, " \
-	"grace_days, warn_days"
+	"grace_days, warn_days, default_delivery, allowed_deliveries, " \
+	"max_access_ttl, coalesce(bot_client_id, ''), " \
+	"coalesce(bot_expires_at, '')"
 #define REQUEST_COLS \
 	"r.seq, r.id, r.instance_id, i.name, r.kind, r.state, r.purpose, " \
 	"r.requester_id, q.email, coalesce(q.manager_id, ''), " \
@@ -233,7 +259,7 @@ _Static_assert(KW_NELEM(pg_migrations) == STORE_SCHEMA_VERSION,
 	"r.justification, r.use_case, r.scopes, r.lifetime_days, " \
 	"coalesce(r.access_request_url, ''), r.link, r.integration, " \
 	"coalesce(r.credential_id, ''), r.created_at, r.updated_at, " \
-	"r.expires_at"
+	"r.expires_at, r.delivery_mode"
 #define REQUEST_FROM " FROM requests r JOIN instances i ON i.id = " \
 	"r.instance_id JOIN people q ON q.id = r.requester_id " \
 	"LEFT JOIN people m ON m.id = q.manager_id "
@@ -250,7 +276,8 @@ _Static_assert(KW_NELEM(pg_migrations) == STORE_SCHEMA_VERSION,
 	"coalesce(c.delivery_expires_at, ''), c.sealed, " \
 	"coalesce(c.rotated_from, ''), coalesce(c.rotated_to, ''), " \
 	"c.lifetime_days, coalesce(c.grace_until, ''), " \
-	"coalesce(c.replacement_id, ''), coalesce(c.external_key, '')"
+	"coalesce(c.replacement_id, ''), coalesce(c.external_key, ''), " \
+	"c.delivery_mode, c.broker_sealed"
 #define CREDENTIAL_FROM " FROM credentials c JOIN instances i ON i.id = " \
 	"c.instance_id JOIN people o ON o.id = c.owner_id "
 
@@ -273,6 +300,8 @@ enum stmt {
 	S_OUT_INSERT, S_OUT_CLAIM, S_OUT_SENT, S_OUT_RETRY, S_OUT_FAIL,
 	S_OUT_PENDING,
 	S_REPLAY_PURGE, S_REPLAY_ADD,
+	S_BOUND_INSERT, S_BOUND_FIND, S_BOUND_LIST, S_BOUND_REVOKE,
+	S_BOUND_REVOKE_CRED, S_BOUND_USED,
 	S_AUDIT_HEAD, S_AUDIT_INSERT, S_AUDIT_LIST,
 	S_STATS_REQ, S_STATS_CRED, S_STATS_OUTBOX,
 	S__COUNT
@@ -328,17 +357,22 @@ static const char *const stmt_sql[S__COUNT] = {
 	    "INSERT INTO instances (id, name, display_name, provider, url,"
 	    " allow_integrations, issuance, allowed_scopes, max_lifetime_days,"
 	    " rotation_days, bot_email, bot_sealed, created_at, updated_at,"
-	    " grace_days, warn_days)"
+	    " grace_days, warn_days, default_delivery, allowed_deliveries,"
+	    " max_access_ttl, bot_client_id, bot_expires_at)"
 	    " VALUES ($1, $2, $3, $4, $5, $6::integer, $7::integer, $8,"
 	    " $9::integer, $10::integer, nullif($11, ''), $12::bytea, $13, $14,"
-	    " $15::integer, $16)",
+	    " $15::integer, $16, $17::integer, $18::integer, $19::integer,"
+	    " nullif($20, ''), nullif($21, ''))",
 	[S_INSTANCE_UPDATE] =
 	    "UPDATE instances SET name = $2, display_name = $3, provider = $4,"
 	    " url = $5, allow_integrations = $6::integer,"
 	    " issuance = $7::integer, allowed_scopes = $8,"
 	    " max_lifetime_days = $9::integer, rotation_days = $10::integer,"
 	    " bot_email = nullif($11, ''), bot_sealed = $12::bytea,"
-	    " updated_at = $14, grace_days = $15::integer, warn_days = $16"
+	    " updated_at = $14, grace_days = $15::integer, warn_days = $16,"
+	    " default_delivery = $17::integer,"
+	    " allowed_deliveries = $18::integer, max_access_ttl = $19::integer,"
+	    " bot_client_id = nullif($20, ''), bot_expires_at = nullif($21, '')"
 	    " WHERE id = $1",
 	[S_INSTANCE_BY_NAME] = "SELECT " INSTANCE_COLS
 	    " FROM instances WHERE name = $1 OR id = $1",
@@ -358,10 +392,10 @@ static const char *const stmt_sql[S__COUNT] = {
 	    "INSERT INTO requests (id, instance_id, kind, state, purpose,"
 	    " requester_id, manager_approver_id, justification, use_case,"
 	    " scopes, lifetime_days, access_request_url, link, integration,"
-	    " credential_id, created_at, updated_at, expires_at)"
+	    " credential_id, created_at, updated_at, expires_at, delivery_mode)"
 	    " VALUES ($1, $2, $3::integer, $4::integer, $5, $6, nullif($7, ''),"
 	    " $8, $9, $10, $11::integer, nullif($12, ''), $13, $14,"
-	    " nullif($15, ''), $16, $17, $18)",
+	    " nullif($15, ''), $16, $17, $18, $19::integer)",
 	[S_REQ_TRANSITION] =
 	    "UPDATE requests SET state = $2::integer,"
 	    " manager_approver_id = nullif($3, ''),"
@@ -389,13 +423,14 @@ static const char *const stmt_sql[S__COUNT] = {
 	    " request_id, purpose, name, scopes, state, created_at, expires_at,"
 	    " last_used_at, revoked_at, revoke_reason, external, fingerprint,"
 	    " delivery, delivery_expires_at, sealed, rotated_from, rotated_to,"
-	    " lifetime_days, grace_until, replacement_id, external_key)"
+	    " lifetime_days, grace_until, replacement_id, external_key,"
+	    " delivery_mode, broker_sealed)"
 	    " VALUES ($1, $2, $3::integer, $4, nullif($5, ''), $6, $7, $8,"
 	    " $9::integer, $10, nullif($11, ''), nullif($12, ''),"
 	    " nullif($13, ''), nullif($14, ''), $15, nullif($16, ''),"
 	    " $17::integer, nullif($18, ''), $19::bytea, nullif($20, ''),"
 	    " nullif($21, ''), $22::integer, nullif($23, ''), nullif($24, ''),"
-	    " nullif($25, ''))",
+	    " nullif($25, ''), $26::integer, $27::bytea)",
 	[S_CRED_UPDATE] =
 	    "UPDATE credentials SET name = $7, scopes = $8, state = $9::integer,"
 	    " created_at = $10, expires_at = nullif($11, ''),"
@@ -405,7 +440,8 @@ static const char *const stmt_sql[S__COUNT] = {
 	    " delivery_expires_at = nullif($18, ''), sealed = $19::bytea,"
 	    " rotated_from = nullif($20, ''), rotated_to = nullif($21, ''),"
 	    " lifetime_days = $22::integer, grace_until = nullif($23, ''),"
-	    " replacement_id = nullif($24, ''), external_key = nullif($25, '')"
+	    " replacement_id = nullif($24, ''), external_key = nullif($25, ''),"
+	    " delivery_mode = $26::integer, broker_sealed = $27::bytea"
 	    " WHERE id = $1",
 	[S_CRED_GET] = "SELECT " CREDENTIAL_COLS CREDENTIAL_FROM
 	    "WHERE c.id = $1",
@@ -482,6 +518,30 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_REPLAY_ADD] =
 	    "INSERT INTO slack_replays (signature, seen_at) VALUES ($1, $2)"
 	    " ON CONFLICT DO NOTHING",
+	[S_BOUND_INSERT] =
+	    "INSERT INTO bound_tokens (id, credential_id, label, hash,"
+	    " created_at) VALUES ($1, $2, $3, $4::bytea, $5)",
+	/* a bound token lives only as long as its credential is active */
+	[S_BOUND_FIND] =
+	    "SELECT " PERSON_COLS ", b.id, b.credential_id, b.hash,"
+	    " b.created_at FROM bound_tokens b"
+	    " JOIN credentials c ON c.id = b.credential_id AND c.state = 1"
+	    " JOIN people p ON p.id = c.owner_id"
+	    " LEFT JOIN people m ON m.id = p.manager_id"
+	    " WHERE b.hash = $1::bytea AND b.revoked_at IS NULL",
+	[S_BOUND_LIST] =
+	    "SELECT id, credential_id, label, created_at,"
+	    " coalesce(last_used_at, '') FROM bound_tokens"
+	    " WHERE credential_id = $1 AND revoked_at IS NULL"
+	    " ORDER BY created_at, id",
+	[S_BOUND_REVOKE] =
+	    "UPDATE bound_tokens SET revoked_at = $3"
+	    " WHERE credential_id = $1 AND id = $2 AND revoked_at IS NULL",
+	[S_BOUND_REVOKE_CRED] =
+	    "UPDATE bound_tokens SET revoked_at = $2"
+	    " WHERE credential_id = $1 AND revoked_at IS NULL",
+	[S_BOUND_USED] =
+	    "UPDATE bound_tokens SET last_used_at = $2 WHERE id = $1",
 	[S_AUDIT_HEAD] =
 	    "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1",
 	[S_AUDIT_INSERT] =
@@ -1499,6 +1559,11 @@ instance_params(struct params *p, const struct instance *in)
 	p_str(p, 14, in->updated_at);
 	p_int(p, 15, in->grace_days);
 	p_own(p, 16, warn);
+	p_int(p, 17, (int)in->default_delivery);
+	p_int(p, 18, (int64_t)in->allowed_deliveries);
+	p_int(p, 19, in->max_access_ttl);
+	p_str(p, 20, in->bot_client_id);
+	p_str(p, 21, in->bot_expires_at);
 	return 0;
 }
 
@@ -1532,6 +1597,11 @@ instance_row(const PGresult *res, int i, struct instance *in)
 	in->grace_days = (int)col_int(res, i, 15);
 	in->nwarn = json_to_ints(col(res, i, 16), in->warn_days,
 	    KW_WARN_THRESHOLDS_MAX);
+	in->default_delivery = (enum delivery_mode)col_int(res, i, 17);
+	in->allowed_deliveries = (unsigned)col_int(res, i, 18);
+	in->max_access_ttl = (int)col_int(res, i, 19);
+	col_str(res, i, 20, in->bot_client_id, sizeof(in->bot_client_id));
+	col_str(res, i, 21, in->bot_expires_at, sizeof(in->bot_expires_at));
 }
 
 static int
@@ -1720,6 +1790,7 @@ request_row(const PGresult *res, int i, struct request *r)
 	col_str(res, i, 20, r->created_at, sizeof(r->created_at));
 	col_str(res, i, 21, r->updated_at, sizeof(r->updated_at));
 	col_str(res, i, 22, r->expires_at, sizeof(r->expires_at));
+	r->delivery_mode = (enum delivery_mode)col_int(res, i, 23);
 }
 
 static int
@@ -1755,6 +1826,7 @@ pg_request_insert(void *ctx, const struct request *r)
 	p_str(&p, 16, r->created_at);
 	p_str(&p, 17, r->updated_at);
 	p_str(&p, 18, r->expires_at);
+	p_int(&p, 19, (int)r->delivery_mode);
 	return pg_exec(ctx, S_REQ_INSERT, &p, NULL);
 }
 
@@ -1903,6 +1975,9 @@ credential_row(const PGresult *res, int i, struct credential *c)
 	col_str(res, i, 25, c->grace_until, sizeof(c->grace_until));
 	col_str(res, i, 26, c->replacement_id, sizeof(c->replacement_id));
 	col_str(res, i, 27, c->external_key, sizeof(c->external_key));
+	c->delivery_mode = (enum delivery_mode)col_int(res, i, 28);
+	c->broker_sealed_len = col_blob(res, i, 29, c->broker_sealed,
+	    sizeof(c->broker_sealed));
 }
 
 static int
@@ -1941,6 +2016,8 @@ pg_credential_write(struct pg *q, enum stmt id, const struct credential *c)
 	p_str(&p, 23, c->grace_until);
 	p_str(&p, 24, c->replacement_id);
 	p_str(&p, 25, c->external_key);
+	p_int(&p, 26, (int)c->delivery_mode);
+	p_blob(&p, 27, c->broker_sealed, c->broker_sealed_len);
 	if ((r = pg_exec(q, id, &p, &n)) == 0 && n == 0)
 		r = KW_ERR_NOT_FOUND;
 	return r;
@@ -2286,6 +2363,106 @@ pg_replay_check(void *ctx, const char *signature, const char *at,
 	return n == 1;
 }
 
+/* ---- bound tokens ---- */
+
+static int
+pg_bound_insert(void *ctx, const struct bound_token *b)
+{
+	struct params p = { 0 };
+
+	p_str(&p, 1, b->id);
+	p_str(&p, 2, b->credential_id);
+	p_str(&p, 3, b->label);
+	p_blob(&p, 4, b->hash, KW_HASH_LEN);
+	p_str(&p, 5, b->created_at);
+	return pg_exec(ctx, S_BOUND_INSERT, &p, NULL);
+}
+
+static int
+pg_bound_find(void *ctx, const unsigned char *hash, struct bound_token *b,
+    struct person *owner)
+{
+	struct params	 p = { 0 };
+	PGresult	*res;
+	int		 r;
+
+	p_blob(&p, 1, hash, KW_HASH_LEN);
+	if ((res = pg_run(ctx, S_BOUND_FIND, &p, &r)) == NULL)
+		return r;
+	r = KW_ERR_NOT_FOUND;
+	if (PQntuples(res) == 1) {
+		memset(b, 0, sizeof(*b));
+		if (col_blob(res, 0, 14, b->hash, KW_HASH_LEN) ==
+		    KW_HASH_LEN) {
+			person_row(res, 0, owner);
+			col_str(res, 0, 12, b->id, sizeof(b->id));
+			col_str(res, 0, 13, b->credential_id,
+			    sizeof(b->credential_id));
+			col_str(res, 0, 15, b->created_at,
+			    sizeof(b->created_at));
+			r = 0;
+		}
+	}
+	PQclear(res);
+	return r;
+}
+
+static int
+pg_bound_each(void *ctx, const char *credential_id, store_bound_cb cb,
+    void *arg)
+{
+	struct params		 p = { 0 };
+	struct bound_token	 b;
+	PGresult		*res;
+	int			 i, r = 0;
+
+	p_str(&p, 1, credential_id);
+	if ((res = pg_run(ctx, S_BOUND_LIST, &p, &r)) == NULL)
+		return r;
+	for (i = 0; r == 0 && i < PQntuples(res); i++) {
+		memset(&b, 0, sizeof(b));
+		col_str(res, i, 0, b.id, sizeof(b.id));
+		col_str(res, i, 1, b.credential_id, sizeof(b.credential_id));
+		col_str(res, i, 2, b.label, sizeof(b.label));
+		col_str(res, i, 3, b.created_at, sizeof(b.created_at));
+		col_str(res, i, 4, b.last_used_at, sizeof(b.last_used_at));
+		r = cb(&b, arg);
+	}
+	PQclear(res);
+	return r;
+}
+
+/* Revoke bound token id of credential_id, or all of them (id NULL). */
+static int
+pg_bound_revoke(void *ctx, const char *credential_id, const char *id,
+    const char *at)
+{
+	struct params	 p = { 0 };
+	int64_t		 n = 0;
+	int		 r;
+
+	p_str(&p, 1, credential_id);
+	if (id != NULL) {
+		p_str(&p, 2, id);
+		p_str(&p, 3, at);
+	} else
+		p_str(&p, 2, at);
+	r = pg_exec(ctx, id ? S_BOUND_REVOKE : S_BOUND_REVOKE_CRED, &p, &n);
+	if (r == 0 && id != NULL && n == 0)
+		r = KW_ERR_NOT_FOUND;
+	return r;
+}
+
+static int
+pg_bound_used(void *ctx, const char *id, const char *at)
+{
+	struct params p = { 0 };
+
+	p_str(&p, 1, id);
+	p_str(&p, 2, at);
+	return pg_exec(ctx, S_BOUND_USED, &p, NULL);
+}
+
 /* ---- audit ---- */
 
 static int
@@ -2571,6 +2748,11 @@ const struct store_ops store_postgres_ops = {
 	.outbox_pending = pg_outbox_pending,
 	.stats = pg_stats,
 	.replay_check = pg_replay_check,
+	.bound_insert = pg_bound_insert,
+	.bound_find = pg_bound_find,
+	.bound_each = pg_bound_each,
+	.bound_revoke = pg_bound_revoke,
+	.bound_used = pg_bound_used,
 	.audit_head = pg_audit_head,
 	.audit_insert = pg_audit_insert,
 	.audit_each = pg_audit_each,

@@ -195,6 +195,30 @@ static const char *const migrations[] = {
 	"CREATE INDEX outbox_due ON outbox(sent_at, failed_at,"
 	"  next_attempt_at);"
 	"UPDATE outbox SET recipient = 'webhook' WHERE channel = 'webhook';",
+	/* 6: delivery modes, the broker's sealed client secrets, bound
+	 * tokens, and keywarden's own client_credentials bot */
+	"ALTER TABLE requests ADD COLUMN delivery_mode INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE credentials ADD COLUMN delivery_mode INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE credentials ADD COLUMN broker_sealed BLOB;"
+	"ALTER TABLE instances ADD COLUMN default_delivery INTEGER NOT NULL"
+	"  DEFAULT 1;"
+	"ALTER TABLE instances ADD COLUMN allowed_deliveries INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE instances ADD COLUMN max_access_ttl INTEGER NOT NULL"
+	"  DEFAULT 3600;"
+	"ALTER TABLE instances ADD COLUMN bot_client_id TEXT;"
+	"ALTER TABLE instances ADD COLUMN bot_expires_at TEXT;"
+	"CREATE TABLE bound_tokens ("
+	"  id TEXT PRIMARY KEY,"
+	"  credential_id TEXT NOT NULL REFERENCES credentials(id),"
+	"  label TEXT NOT NULL,"
+	"  hash BLOB NOT NULL UNIQUE,"
+	"  created_at TEXT NOT NULL,"
+	"  last_used_at TEXT,"
+	"  revoked_at TEXT);"
+	"CREATE INDEX bound_tokens_credential ON bound_tokens(credential_id);",
 };
 #define SCHEMA_VERSION ((int)KW_NELEM(migrations))
 _Static_assert(KW_NELEM(migrations) == STORE_SCHEMA_VERSION,
@@ -210,7 +234,9 @@ _Static_assert(KW_NELEM(migrations) == STORE_SCHEMA_VERSION,
 	"seq, id, name, display_name, provider, url, allow_integrations, " \
 	"issuance, allowed_scopes, max_lifetime_days, rotation_days, " \
 	"coalesce(bot_email, ''), bot_sealed, created_at, updated_at, " \
-	"grace_days, warn_days"
+	"grace_days, warn_days, default_delivery, allowed_deliveries, " \
+	"max_access_ttl, coalesce(bot_client_id, ''), " \
+	"coalesce(bot_expires_at, '')"
 
 #define REQUEST_COLS \
 	"r.seq, r.id, r.instance_id, i.name, r.kind, r.state, r.purpose, " \
@@ -219,7 +245,7 @@ _Static_assert(KW_NELEM(migrations) == STORE_SCHEMA_VERSION,
 	"r.justification, r.use_case, r.scopes, r.lifetime_days, " \
 	"coalesce(r.access_request_url, ''), r.link, r.integration, " \
 	"coalesce(r.credential_id, ''), r.created_at, r.updated_at, " \
-	"r.expires_at"
+	"r.expires_at, r.delivery_mode"
 #define REQUEST_FROM " FROM requests r JOIN instances i ON i.id = " \
 	"r.instance_id JOIN people q ON q.id = r.requester_id " \
 	"LEFT JOIN people m ON m.id = q.manager_id "
@@ -236,7 +262,8 @@ _Static_assert(KW_NELEM(migrations) == STORE_SCHEMA_VERSION,
 	"coalesce(c.delivery_expires_at, ''), c.sealed, " \
 	"coalesce(c.rotated_from, ''), coalesce(c.rotated_to, ''), " \
 	"c.lifetime_days, coalesce(c.grace_until, ''), " \
-	"coalesce(c.replacement_id, ''), coalesce(c.external_key, '')"
+	"coalesce(c.replacement_id, ''), coalesce(c.external_key, ''), " \
+	"c.delivery_mode, c.broker_sealed"
 #define CREDENTIAL_FROM " FROM credentials c JOIN instances i ON i.id = " \
 	"c.instance_id JOIN people o ON o.id = c.owner_id "
 
@@ -259,6 +286,8 @@ enum stmt {
 	S_OUT_PENDING,
 	S_REPLAY_PURGE, S_REPLAY_ADD,
 	S_AUDIT_HEAD, S_AUDIT_INSERT, S_AUDIT_LIST, S_AUDIT_SCAN,
+	S_BOUND_INSERT, S_BOUND_FIND, S_BOUND_LIST, S_BOUND_REVOKE,
+	S_BOUND_REVOKE_CRED, S_BOUND_USED,
 	S_STATS_REQ, S_STATS_CRED, S_STATS_OUTBOX,
 	S__COUNT
 };
@@ -306,15 +335,19 @@ static const char *const stmt_sql[S__COUNT] = {
 	    "INSERT INTO instances (id, name, display_name, provider, url,"
 	    " allow_integrations, issuance, allowed_scopes, max_lifetime_days,"
 	    " rotation_days, bot_email, bot_sealed, created_at, updated_at,"
-	    " grace_days, warn_days)"
+	    " grace_days, warn_days, default_delivery, allowed_deliveries,"
+	    " max_access_ttl, bot_client_id, bot_expires_at)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, nullif(?11, ''),"
-	    " ?12, ?13, ?14, ?15, ?16)",
+	    " ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, nullif(?20, ''),"
+	    " nullif(?21, ''))",
 	[S_INSTANCE_UPDATE] =
 	    "UPDATE instances SET name = ?2, display_name = ?3, provider = ?4,"
 	    " url = ?5, allow_integrations = ?6, issuance = ?7,"
 	    " allowed_scopes = ?8, max_lifetime_days = ?9, rotation_days = ?10,"
 	    " bot_email = nullif(?11, ''), bot_sealed = ?12, updated_at = ?14,"
-	    " grace_days = ?15, warn_days = ?16"
+	    " grace_days = ?15, warn_days = ?16, default_delivery = ?17,"
+	    " allowed_deliveries = ?18, max_access_ttl = ?19,"
+	    " bot_client_id = nullif(?20, ''), bot_expires_at = nullif(?21, '')"
 	    " WHERE id = ?1",
 	[S_INSTANCE_BY_NAME] = "SELECT " INSTANCE_COLS
 	    " FROM instances WHERE name = ?1 OR id = ?1",
@@ -333,9 +366,10 @@ static const char *const stmt_sql[S__COUNT] = {
 	    "INSERT INTO requests (id, instance_id, kind, state, purpose,"
 	    " requester_id, manager_approver_id, justification, use_case,"
 	    " scopes, lifetime_days, access_request_url, link, integration,"
-	    " credential_id, created_at, updated_at, expires_at)"
+	    " credential_id, created_at, updated_at, expires_at, delivery_mode)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, ''), ?8, ?9, ?10,"
-	    " ?11, nullif(?12, ''), ?13, ?14, nullif(?15, ''), ?16, ?17, ?18)",
+	    " ?11, nullif(?12, ''), ?13, ?14, nullif(?15, ''), ?16, ?17, ?18,"
+	    " ?19)",
 	[S_REQ_TRANSITION] =
 	    "UPDATE requests SET state = ?2,"
 	    " manager_approver_id = nullif(?3, ''),"
@@ -362,12 +396,13 @@ static const char *const stmt_sql[S__COUNT] = {
 	    " request_id, purpose, name, scopes, state, created_at, expires_at,"
 	    " last_used_at, revoked_at, revoke_reason, external, fingerprint,"
 	    " delivery, delivery_expires_at, sealed, rotated_from, rotated_to,"
-	    " lifetime_days, grace_until, replacement_id, external_key)"
+	    " lifetime_days, grace_until, replacement_id, external_key,"
+	    " delivery_mode, broker_sealed)"
 	    " VALUES (?1, ?2, ?3, ?4, nullif(?5, ''), ?6, ?7, ?8, ?9, ?10,"
 	    " nullif(?11, ''), nullif(?12, ''), nullif(?13, ''), nullif(?14, ''),"
 	    " ?15, nullif(?16, ''), ?17, nullif(?18, ''), ?19, nullif(?20, ''),"
 	    " nullif(?21, ''), ?22, nullif(?23, ''), nullif(?24, ''),"
-	    " nullif(?25, ''))",
+	    " nullif(?25, ''), ?26, ?27)",
 	[S_CRED_UPDATE] =
 	    "UPDATE credentials SET name = ?7, scopes = ?8, state = ?9,"
 	    " created_at = ?10, expires_at = nullif(?11, ''),"
@@ -377,7 +412,8 @@ static const char *const stmt_sql[S__COUNT] = {
 	    " delivery_expires_at = nullif(?18, ''), sealed = ?19,"
 	    " rotated_from = nullif(?20, ''), rotated_to = nullif(?21, ''),"
 	    " lifetime_days = ?22, grace_until = nullif(?23, ''),"
-	    " replacement_id = nullif(?24, ''), external_key = nullif(?25, '')"
+	    " replacement_id = nullif(?24, ''), external_key = nullif(?25, ''),"
+	    " delivery_mode = ?26, broker_sealed = ?27"
 	    " WHERE id = ?1",
 	[S_CRED_GET] = "SELECT " CREDENTIAL_COLS CREDENTIAL_FROM
 	    "WHERE c.id = ?1",
@@ -458,6 +494,30 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_AUDIT_LIST] =
 	    "SELECT seq, at, actor, action, subject, details, prev_hash, hash"
 	    " FROM audit_events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+	[S_BOUND_INSERT] =
+	    "INSERT INTO bound_tokens (id, credential_id, label, hash,"
+	    " created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+	/* a bound token lives only as long as its credential is active */
+	[S_BOUND_FIND] =
+	    "SELECT " PERSON_COLS ", b.id, b.credential_id, b.hash,"
+	    " b.created_at FROM bound_tokens b"
+	    " JOIN credentials c ON c.id = b.credential_id AND c.state = 1"
+	    " JOIN people p ON p.id = c.owner_id"
+	    " LEFT JOIN people m ON m.id = p.manager_id"
+	    " WHERE b.hash = ?1 AND b.revoked_at IS NULL",
+	[S_BOUND_LIST] =
+	    "SELECT id, credential_id, label, created_at,"
+	    " coalesce(last_used_at, '') FROM bound_tokens"
+	    " WHERE credential_id = ?1 AND revoked_at IS NULL"
+	    " ORDER BY created_at, id",
+	[S_BOUND_REVOKE] =
+	    "UPDATE bound_tokens SET revoked_at = ?3"
+	    " WHERE credential_id = ?1 AND id = ?2 AND revoked_at IS NULL",
+	[S_BOUND_REVOKE_CRED] =
+	    "UPDATE bound_tokens SET revoked_at = ?2"
+	    " WHERE credential_id = ?1 AND revoked_at IS NULL",
+	[S_BOUND_USED] =
+	    "UPDATE bound_tokens SET last_used_at = ?2 WHERE id = ?1",
 	[S_AUDIT_SCAN] =
 	    "SELECT seq, at, actor, action, subject, details, prev_hash, hash"
 	    " FROM audit_events WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
@@ -911,8 +971,11 @@ sq_open_file(const char *path, int flags, void **ctx)
 			r = KW_ERR_CONFIG;
 		goto out;
 	}
-	/* the server's many reads of a changing file: through a map, with
-	 * no read(2) per page (one-shot commands keep their memory small) */
+	/* a map only when asked: the server's connections do not ask, since
+	 * in WAL mode a reader that finds the log changed unmaps the whole
+	 * map (SQLite's pagerBeginReadTransaction), so under steady writes
+	 * (the broker audits every dispensing) each read paid a munmap and a
+	 * TLB shootdown */
 	if ((flags & STORE_MMAP) && sqlite3_exec(q->db, "PRAGMA mmap_size="
 	    "268435456;", NULL, NULL, NULL) != SQLITE_OK)
 		goto out;
@@ -1381,6 +1444,11 @@ instance_bind(sqlite3_stmt *s, const struct instance *in)
 	sqlite3_bind_int(s, 15, in->grace_days);
 	sqlite3_bind_text(s, 16, ints_to_json(in->warn_days, in->nwarn), -1,
 	    free);
+	sqlite3_bind_int(s, 17, (int)in->default_delivery);
+	sqlite3_bind_int(s, 18, (int)in->allowed_deliveries);
+	sqlite3_bind_int(s, 19, in->max_access_ttl);
+	bind_str(s, 20, in->bot_client_id);
+	bind_str(s, 21, in->bot_expires_at);
 	return 0;
 }
 
@@ -1418,6 +1486,11 @@ instance_row(sqlite3_stmt *s, struct instance *in)
 	in->grace_days = sqlite3_column_int(s, 15);
 	in->nwarn = json_to_ints((const char *)sqlite3_column_text(s, 16),
 	    in->warn_days, KW_WARN_THRESHOLDS_MAX);
+	in->default_delivery = (enum delivery_mode)sqlite3_column_int(s, 17);
+	in->allowed_deliveries = (unsigned)sqlite3_column_int(s, 18);
+	in->max_access_ttl = sqlite3_column_int(s, 19);
+	col_str(s, 20, in->bot_client_id, sizeof(in->bot_client_id));
+	col_str(s, 21, in->bot_expires_at, sizeof(in->bot_expires_at));
 }
 
 static int
@@ -1612,6 +1685,7 @@ request_row(sqlite3_stmt *s, struct request *r)
 	col_str(s, 20, r->created_at, sizeof(r->created_at));
 	col_str(s, 21, r->updated_at, sizeof(r->updated_at));
 	col_str(s, 22, r->expires_at, sizeof(r->expires_at));
+	r->delivery_mode = (enum delivery_mode)sqlite3_column_int(s, 23);
 }
 
 static int
@@ -1652,6 +1726,7 @@ sq_request_insert(void *ctx, const struct request *r)
 	bind_str(s, 16, r->created_at);
 	bind_str(s, 17, r->updated_at);
 	bind_str(s, 18, r->expires_at);
+	sqlite3_bind_int(s, 19, (int)r->delivery_mode);
 	return sq_exec(s);
 }
 
@@ -1812,6 +1887,12 @@ credential_row(sqlite3_stmt *s, struct credential *c)
 	col_str(s, 25, c->grace_until, sizeof(c->grace_until));
 	col_str(s, 26, c->replacement_id, sizeof(c->replacement_id));
 	col_str(s, 27, c->external_key, sizeof(c->external_key));
+	c->delivery_mode = (enum delivery_mode)sqlite3_column_int(s, 28);
+	n = sqlite3_column_bytes(s, 29);
+	if (n > 0 && (size_t)n <= sizeof(c->broker_sealed)) {
+		memcpy(c->broker_sealed, sqlite3_column_blob(s, 29), (size_t)n);
+		c->broker_sealed_len = (size_t)n;
+	}
 }
 
 static int
@@ -1855,6 +1936,12 @@ sq_credential_write(struct sq *q, enum stmt id, const struct credential *c)
 	bind_str(s, 23, c->grace_until);
 	bind_str(s, 24, c->replacement_id);
 	bind_str(s, 25, c->external_key);
+	sqlite3_bind_int(s, 26, (int)c->delivery_mode);
+	if (c->broker_sealed_len > 0)
+		sqlite3_bind_blob(s, 27, c->broker_sealed,
+		    (int)c->broker_sealed_len, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, 27);
 	if ((r = sq_exec(s)) == 0 && sqlite3_changes(q->db) == 0)
 		r = KW_ERR_NOT_FOUND;
 	return r;
@@ -2567,6 +2654,109 @@ sq_replace(const char *dir, const char *staged, const char *suffix,
 	return sync_dir(dir);
 }
 
+/* ---- bound tokens ---- */
+
+static int
+sq_bound_insert(void *ctx, const struct bound_token *b)
+{
+	sqlite3_stmt *s = sq_stmt(ctx, S_BOUND_INSERT);
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, b->id);
+	bind_str(s, 2, b->credential_id);
+	bind_str(s, 3, b->label);
+	sqlite3_bind_blob(s, 4, b->hash, KW_HASH_LEN, SQLITE_TRANSIENT);
+	bind_str(s, 5, b->created_at);
+	return sq_exec(s);
+}
+
+static int
+sq_bound_find(void *ctx, const unsigned char *hash, struct bound_token *b,
+    struct person *owner)
+{
+	sqlite3_stmt	*s = sq_stmt(ctx, S_BOUND_FIND);
+	int		 rc, r;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	sqlite3_bind_blob(s, 1, hash, KW_HASH_LEN, SQLITE_STATIC);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW &&
+	    sqlite3_column_bytes(s, 14) == KW_HASH_LEN) {
+		person_row(s, owner);
+		memset(b, 0, sizeof(*b));
+		col_str(s, 12, b->id, sizeof(b->id));
+		col_str(s, 13, b->credential_id, sizeof(b->credential_id));
+		memcpy(b->hash, sqlite3_column_blob(s, 14), KW_HASH_LEN);
+		col_str(s, 15, b->created_at, sizeof(b->created_at));
+		r = 0;
+	} else
+		r = rc == SQLITE_ROW || rc == SQLITE_DONE ? KW_ERR_NOT_FOUND :
+		    KW_ERR_UNAVAILABLE;
+	sqlite3_reset(s);
+	return r;
+}
+
+static int
+sq_bound_each(void *ctx, const char *credential_id, store_bound_cb cb,
+    void *arg)
+{
+	struct bound_token	 b;
+	sqlite3_stmt		*s = sq_stmt(ctx, S_BOUND_LIST);
+	int			 rc, ret = 0;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, credential_id);
+	while (ret == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&b, 0, sizeof(b));
+		col_str(s, 0, b.id, sizeof(b.id));
+		col_str(s, 1, b.credential_id, sizeof(b.credential_id));
+		col_str(s, 2, b.label, sizeof(b.label));
+		col_str(s, 3, b.created_at, sizeof(b.created_at));
+		col_str(s, 4, b.last_used_at, sizeof(b.last_used_at));
+		ret = cb(&b, arg);
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = KW_ERR_UNAVAILABLE;
+	sqlite3_reset(s);
+	return ret;
+}
+
+static int
+sq_bound_revoke(void *ctx, const char *credential_id, const char *id,
+    const char *at)
+{
+	struct sq	*q = ctx;
+	sqlite3_stmt	*s = sq_stmt(q, id ? S_BOUND_REVOKE :
+			    S_BOUND_REVOKE_CRED);
+	int		 r;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, credential_id);
+	if (id != NULL) {
+		bind_str(s, 2, id);
+		bind_str(s, 3, at);
+	} else
+		bind_str(s, 2, at);
+	if ((r = sq_exec(s)) == 0 && id != NULL && sqlite3_changes(q->db) == 0)
+		r = KW_ERR_NOT_FOUND;
+	return r;
+}
+
+static int
+sq_bound_used(void *ctx, const char *id, const char *at)
+{
+	sqlite3_stmt *s = sq_stmt(ctx, S_BOUND_USED);
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, id);
+	bind_str(s, 2, at);
+	return sq_exec(s);
+}
+
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -2632,6 +2822,11 @@ const struct store_ops store_sqlite_ops = {
 	.audit_head = sq_audit_head,
 	.audit_insert = sq_audit_insert,
 	.audit_each = sq_audit_each,
+	.bound_insert = sq_bound_insert,
+	.bound_find = sq_bound_find,
+	.bound_each = sq_bound_each,
+	.bound_revoke = sq_bound_revoke,
+	.bound_used = sq_bound_used,
 	.open_sibling = sq_open_sibling,
 	.audit_scan = sq_audit_scan,
 };

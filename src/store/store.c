@@ -454,27 +454,31 @@ static const struct store_table copy_tables[] = {
 	    "updated_at" } },
 	{ "tokens", NULL, -1, 5, { "id", "person_id", "hash", "created_at",
 	    "revoked_at" } },
-	{ "instances", NULL, -1, 17, { "seq", "id", "name", "display_name",
+	{ "instances", NULL, -1, 22, { "seq", "id", "name", "display_name",
 	    "provider", "url", "allow_integrations", "issuance",
 	    "allowed_scopes", "max_lifetime_days", "rotation_days",
 	    "grace_days", "bot_email", "bot_sealed", "created_at",
-	    "updated_at", "warn_days" } },
+	    "updated_at", "warn_days", "default_delivery",
+	    "allowed_deliveries", "max_access_ttl", "bot_client_id",
+	    "bot_expires_at" } },
 	{ "instance_provisioners", NULL, -1, 3, { "instance_id", "pos",
 	    "person_id" } },
-	{ "requests", NULL, -1, 19, { "seq", "id", "instance_id", "kind",
+	{ "requests", NULL, -1, 20, { "seq", "id", "instance_id", "kind",
 	    "state", "purpose", "requester_id", "manager_approver_id",
 	    "justification", "use_case", "scopes", "lifetime_days",
 	    "access_request_url", "link", "integration", "credential_id",
-	    "created_at", "updated_at", "expires_at" } },
+	    "created_at", "updated_at", "expires_at", "delivery_mode" } },
 	{ "request_history", NULL, -1, 6, { "request_id", "pos", "at",
 	    "actor", "action", "comment" } },
-	{ "credentials", NULL, -1, 26, { "seq", "id", "instance_id", "kind",
+	{ "credentials", NULL, -1, 28, { "seq", "id", "instance_id", "kind",
 	    "owner_id", "request_id", "purpose", "name", "scopes", "state",
 	    "created_at", "expires_at", "last_used_at", "revoked_at",
 	    "revoke_reason", "external", "fingerprint", "delivery",
 	    "delivery_expires_at", "sealed", "rotated_from", "rotated_to",
 	    "lifetime_days", "grace_until", "replacement_id",
-	    "external_key" } },
+	    "external_key", "delivery_mode", "broker_sealed" } },
+	{ "bound_tokens", NULL, -1, 7, { "id", "credential_id", "label",
+	    "hash", "created_at", "last_used_at", "revoked_at" } },
 	{ "credential_warnings", NULL, -1, 3, { "credential_id",
 	    "threshold_days", "warned_at" } },
 	{ "settings", NULL, -1, 4, { "key", "value", "sealed",
@@ -568,6 +572,39 @@ store_copy(struct store *from, struct store *to, int64_t *rows,
 	store_rollback(from);
 	*rows = c.rows;
 	return r;
+}
+
+int
+store_bound_insert(struct store *st, const struct bound_token *b)
+{
+	return st->ops->bound_insert(st->ctx, b);
+}
+
+int
+store_bound_find(struct store *st, const unsigned char hash[KW_HASH_LEN],
+    struct bound_token *b, struct person *owner)
+{
+	return st->ops->bound_find(st->ctx, hash, b, owner);
+}
+
+int
+store_bound_each(struct store *st, const char *credential_id,
+    store_bound_cb cb, void *arg)
+{
+	return st->ops->bound_each(st->ctx, credential_id, cb, arg);
+}
+
+int
+store_bound_revoke(struct store *st, const char *credential_id,
+    const char *id, const char *at)
+{
+	return st->ops->bound_revoke(st->ctx, credential_id, id, at);
+}
+
+int
+store_bound_used(struct store *st, const char *id, const char *at)
+{
+	return st->ops->bound_used(st->ctx, id, at);
 }
 
 /* A backend without audit_scan: audit_each page by page, each event

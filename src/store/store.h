@@ -25,6 +25,12 @@
 
 enum issuance { ISSUANCE_AUTOMATIC = 0, ISSUANCE_MANUAL = 1 };
 
+/* How an api_token is handed out (API.md, "delivery"): a token revealed
+ * once; a client whose secret keywarden keeps and for which it dispenses
+ * short-lived access tokens; a client whose secret is revealed once. */
+enum delivery_mode { DM_TOKEN = 0, DM_BROKER = 1, DM_CLIENT_SECRET = 2,
+	DM__COUNT };
+
 struct person {
 	int64_t		seq;			/* insertion order, for cursors */
 	char		id[KW_ID_MAX + 1];
@@ -73,6 +79,13 @@ struct instance {
 	int		grace_days;		/* predecessor overlap */
 	size_t		nwarn;			/* expiry warning thresholds */
 	int		warn_days[KW_WARN_THRESHOLDS_MAX];	/* descending */
+	enum delivery_mode default_delivery;
+	unsigned	allowed_deliveries;	/* bit per mode; 0 = all */
+	int		max_access_ttl;		/* broker: seconds */
+	char		bot_client_id[KW_CLIENT_IDENT_MAX + 1];	/* "" = the
+						   bot is a static token */
+	char		bot_expires_at[KW_TIME_LEN + 1];	/* static token
+						   Zendesk expires; "" */
 	char		bot_email[KW_EMAIL_MAX + 1];	/* "" = none */
 	size_t		bot_sealed_len;			/* 0 = none */
 	unsigned char	bot_sealed[KW_SEALED_MAX];	/* never returned */
@@ -142,6 +155,7 @@ struct request {
 	char		created_at[KW_TIME_LEN + 1];
 	char		updated_at[KW_TIME_LEN + 1];
 	char		expires_at[KW_TIME_LEN + 1];	/* while pending */
+	enum delivery_mode delivery_mode;	/* api_token only */
 };
 
 struct history_entry {
@@ -197,6 +211,20 @@ struct credential {
 	char		replacement_id[KW_ID_MAX + 1];	/* legacy: its successor */
 	char		external_key[KW_EXTERNAL_ID_MAX + 1]; /* "" or unique id
 							   on the instance */
+	enum delivery_mode delivery_mode;	/* api_token only */
+	size_t		broker_sealed_len;	/* broker: the client secret */
+	unsigned char	broker_sealed[KW_SEALED_MAX];	/* never revealed */
+};
+
+/* A token bound to one broker credential: it may only ask for that
+ * credential's access tokens.  Stored as a keyed hash. */
+struct bound_token {
+	char		id[KW_ID_MAX + 1];
+	char		credential_id[KW_ID_MAX + 1];
+	char		label[KW_LABEL_MAX + 1];
+	unsigned char	hash[KW_HASH_LEN];
+	char		created_at[KW_TIME_LEN + 1];
+	char		last_used_at[KW_TIME_LEN + 1];	/* "" = never */
 };
 
 struct credential_filter {
@@ -247,6 +275,7 @@ typedef int (*store_history_cb)(const struct history_entry *, void *);
 typedef int (*store_credential_cb)(const struct credential *, void *);
 typedef int (*store_instance_cb)(const struct instance *, void *);
 typedef int (*store_audit_cb)(const struct audit_event *, void *);
+typedef int (*store_bound_cb)(const struct bound_token *, void *);
 
 /* One audit event as read for a walk over the log (audit verify): its
  * text columns by pointer (NUL-terminated, valid only during the
@@ -263,7 +292,9 @@ struct store;
 /* Flags for store_open. */
 #define STORE_MIGRATE	0x01	/* create/upgrade the schema */
 #define STORE_CREATE	0x02	/* the database may be created */
-#define STORE_MMAP	0x04	/* read through a memory map (the server) */
+#define STORE_MMAP	0x04	/* read through a memory map (the server's
+				   connections no longer ask for one: see
+				   ARCHITECTURE.md, "The store") */
 #define STORE_EXISTING	0x08	/* the database must already hold a
 				   keywarden schema: a file without one (or
 				   not a database) is KW_ERR_CONFIG, never
@@ -491,5 +522,21 @@ int	 store_audit_scan(struct store *, int64_t after, int64_t upto,
  * by the caller (store_close).  KW_ERR_INTERNAL when the backend cannot
  * (the caller then reads through st alone). */
 int	 store_open_sibling(struct store *st, struct store **out);
+
+/* Bound tokens (see struct bound_token). */
+int	 store_bound_insert(struct store *, const struct bound_token *);
+/* The live bound token with this keyed hash, its credential active, and
+ * the credential's owner.  b->hash is filled for a constant-time check. */
+int	 store_bound_find(struct store *, const unsigned char hash[KW_HASH_LEN],
+	    struct bound_token *b, struct person *owner);
+/* The live bound tokens of credential_id, oldest first (no hashes). */
+int	 store_bound_each(struct store *, const char *credential_id,
+	    store_bound_cb cb, void *arg);
+/* Revoke bound token id of credential_id (KW_ERR_NOT_FOUND if there is
+ * no such live one), or with id NULL every one of the credential. */
+int	 store_bound_revoke(struct store *, const char *credential_id,
+	    const char *id, const char *at);
+/* Record a use of bound token id at time at. */
+int	 store_bound_used(struct store *, const char *id, const char *at);
 
 #endif /* KW_STORE_H */

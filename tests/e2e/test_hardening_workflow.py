@@ -119,7 +119,7 @@ class OffboardDuringIssuance(World):
         r = self.file()
         # the token call hangs 1.5 s (under the 2 s upstream timeout)
         self.sim.fault(status=0, hang_ms=1500, count=1,
-                       path_prefix="/api/v2/oauth/tokens")
+                       path_prefix="/api/v2/oauth/tokens", method="POST")
         done = {}
 
         def approve():
@@ -169,7 +169,7 @@ class OffboardDuringIssuance(World):
         r = self.file()
         # token call hangs; then every call refused: the revocation fails
         self.sim.fault(status=0, hang_ms=1500, count=1,
-                       path_prefix="/api/v2/oauth/tokens")
+                       path_prefix="/api/v2/oauth/tokens", method="POST")
         self.sim.fault(status=503, count=100, method="DELETE")
         done = {}
 

@@ -27,8 +27,12 @@ def setup_world(srv, sim, name="global", **instance):
     body = {"name": name, "url": sim.url, "issuance": "automatic",
             "provisioners": ["pat@example.com", "quinn@example.com"],
             "allow_integrations": True,
-            "bot": {"email": ADMIN_EMAIL, "oauth_token": ADMIN_TOKEN}}
+            "bot": {"email": ADMIN_EMAIL, "oauth_token": ADMIN_TOKEN},
+            # these suites test token delivery (revealed once); the
+            # broker's suite passes default_delivery=None for the default
+            "default_delivery": "token"}
     body.update(instance)
+    body = {k: v for k, v in body.items() if v is not None}
     st, obj, _ = srv.request("POST", "/v1/instances", body)
     assert st == 201, obj
     return tok
@@ -198,7 +202,7 @@ class UpstreamTrouble(Base):
     def test_429_then_success(self):
         r = self.file()
         self.sim.fault(status=429, retry_after=1, count=1,
-                       path_prefix="/api/v2/oauth/tokens")
+                       path_prefix="/api/v2/oauth/tokens", method="POST")
         t0 = time.monotonic()
         r = self.approve(r["id"])
         self.assertGreaterEqual(time.monotonic() - t0, 0.9)
@@ -208,7 +212,7 @@ class UpstreamTrouble(Base):
     def test_persistent_5xx_fails_and_leaves_nothing(self):
         r = self.file()
         self.sim.fault(status=503, count=100,
-                       path_prefix="/api/v2/oauth/tokens")
+                       path_prefix="/api/v2/oauth/tokens", method="POST")
         st, err, _ = self.as_("pat@example.com", "POST",
                               "/v1/requests/%s/approve" % r["id"], {})
         self.assertEqual((st, err["error"]["code"]), (502, "upstream_error"))
@@ -234,7 +238,7 @@ class UpstreamTrouble(Base):
         r = self.file()
         # every token creation hangs past the 2 s upstream timeout
         self.sim.fault(status=0, hang_ms=3000, count=10,
-                       path_prefix="/api/v2/oauth/tokens")
+                       path_prefix="/api/v2/oauth/tokens", method="POST")
         st, err, _ = self.as_("pat@example.com", "POST",
                               "/v1/requests/%s/approve" % r["id"], {})
         self.assertEqual((st, err["error"]["code"]), (502, "upstream_error"))

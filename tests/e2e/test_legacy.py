@@ -335,7 +335,7 @@ class Report(Base):
         self.assertEqual(td["deactivation_due"], "2026-10-15T00:00:00Z")
         self.assertEqual(sec["summary"], {
             "total": 4, "active": 3, "replaced": 0, "unreplaced": 4,
-            "deactivation_within_14_days": 1})
+            "deactivation_within_14_days": 1, "expiring_tokens": 0})
 
     def test_instance_filter(self):
         st, obj, _ = self.srv.request("POST", "/v1/instances", {
@@ -350,9 +350,10 @@ class Report(Base):
         self.assertEqual(self.section(rep)["summary"]["total"], 4)
         rep = self.report(query="?instance=eu")
         self.assertEqual(rep["instances"], [{
-            "instance": "eu", "tokens": [], "summary": {
+            "instance": "eu", "tokens": [], "expiring_tokens": [],
+            "summary": {
                 "total": 0, "active": 0, "replaced": 0, "unreplaced": 0,
-                "deactivation_within_14_days": 0}}])
+                "deactivation_within_14_days": 0, "expiring_tokens": 0}}])
         err = self.report(query="?instance=nope", expect=400)
         self.assertEqual(err["error"]["details"]["field"], "instance")
 
@@ -368,7 +369,8 @@ class Report(Base):
         sec = self.section(self.report())
         [ta] = [t for t in sec["tokens"] if t["id"] == self.ids["a"]]
         self.assertEqual(ta["replacement"], {
-            "id": cid, "state": "active", "name": repl["name"]})
+            "id": cid, "state": "active", "name": repl["name"],
+            "delivery": "token"})
         self.assertEqual((sec["summary"]["replaced"],
                           sec["summary"]["unreplaced"]), (1, 3))
         st, audit, _ = self.srv.request("GET", "/v1/audit?limit=500")

@@ -12,7 +12,8 @@ from harness import sqlite_store
 from slack_fake import (BOT_TOKEN, MAX_BLOCKS, MAX_SECTION_TEXT,
                         SIGNING_SECRET, SlackFake, block_actions_body,
                         block_error, sign, signed_headers)
-from zendesk_sim import ADMIN_EMAIL, ADMIN_TOKEN, ZendeskSim
+from zendesk_sim import (ADMIN_EMAIL, ADMIN_TOKEN, RecordingProxy,
+                         ZendeskSim)
 
 SLACK_IDS = {"maria@example.com": "UMARIA", "rick@example.com": "URICK",
              "pat@example.com": "UPAT", "quinn@example.com": "UQUINN",
@@ -41,7 +42,7 @@ def setup_world(srv, sim):
     st, obj, _ = srv.request("POST", "/v1/instances", {
         "name": "global", "url": sim.url, "issuance": "automatic",
         "provisioners": ["pat@example.com", "quinn@example.com"],
-        "allow_integrations": True,
+        "allow_integrations": True, "default_delivery": "token",
         "bot": {"email": ADMIN_EMAIL, "oauth_token": ADMIN_TOKEN}})
     assert st == 201, obj
     return tok
@@ -208,6 +209,83 @@ class Messages(Base):
             self.assertNotIn(secret, json.dumps(post))
         self.assertNotIn(secret, self.slack.record())
         self.assertNotIn(BOT_TOKEN, self.srv.log())
+
+    def test_broker_secret_and_access_tokens_leak_nowhere(self):
+        """The client secret keywarden keeps for a broker credential, and
+        the access tokens it dispenses, appear in no answer (but the
+        dispensing itself), log, audit event, stored byte or chat."""
+        proxy = RecordingProxy(self.sim)
+        self.addCleanup(proxy.close)
+        st, inst, _ = self.srv.request("POST", "/v1/instances", {
+            "name": "proxied", "url": proxy.url, "issuance": "automatic",
+            "provisioners": ["pat@example.com", "quinn@example.com"],
+            "bot": {"email": ADMIN_EMAIL, "oauth_token": ADMIN_TOKEN}})
+        self.assertEqual(st, 201, inst)
+        r = self.file(instance="proxied", delivery="broker")
+        self.manager_approves(r["id"])
+        st, r2, _ = self.as_("pat@example.com", "POST",
+                             "/v1/requests/%s/approve" % r["id"], {})
+        self.assertEqual((st, r2["state"]), (200, "issued"), r2)
+        cid = r2["credential_id"]
+        [created] = [json.loads(a[3]) for a in proxy.answers()
+                     if a[0] == "POST" and a[1] == "/api/v2/oauth/clients"]
+        secret = created["client"]["secret"]
+        self.assertTrue(len(secret) >= 16)
+        [m] = self.wait_dm("rick@example.com")
+        self.assertIn("keywarden credential token " + cid, m["text"])
+        self.assertNotIn("reveal", m["text"].lower())
+        answers = [r2]
+        tokens = []
+        for ttl in (300, 600):
+            st, a, _ = self.as_("rick@example.com", "POST",
+                                "/v1/credentials/%s/access-token" % cid,
+                                {"ttl_seconds": ttl})
+            self.assertEqual(st, 201, a)
+            tokens.append(a["access_token"])
+        st, bt, _ = self.as_("rick@example.com", "POST",
+                             "/v1/credentials/%s/bound-tokens" % cid,
+                             {"label": "scan"})
+        self.assertEqual(st, 201, bt)
+        r = self.srv.cli("credential", "token", cid, "--server",
+                         self.srv.url, env={"KEYWARDEN_TOKEN": bt["token"]})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        tokens.append(r.stdout.strip())
+        self.assertNotIn(secret, r.stdout + r.stderr)
+        st, rot, _ = self.as_("rick@example.com", "POST",
+                              "/v1/credentials/%s/rotate" % cid, {})
+        self.assertEqual(st, 201, rot)
+        [regen] = [json.loads(a[3]) for a in proxy.answers()
+                   if a[1].endswith("/generate_secret")]
+        secret2 = regen["client"]["secret"]
+        for path in ("/v1/credentials/" + cid, "/v1/credentials",
+                     "/v1/requests/" + r2["id"], "/v1/instances/proxied",
+                     "/v1/credentials/%s/bound-tokens" % cid,
+                     "/v1/reports/migration", "/v1/audit?limit=500"):
+            st, a, _ = self.srv.request("GET", path)
+            self.assertEqual(st, 200, (path, a))
+            answers.append(a)
+        st, rev, _ = self.as_("rick@example.com", "POST",
+                              "/v1/credentials/%s/reveal" % cid)
+        self.assertEqual(st, 409)
+        answers += [rev, rot]
+        st, gone, _ = self.as_("rick@example.com", "POST",
+                               "/v1/credentials/%s/revoke" % cid, {})
+        self.assertEqual(st, 200, gone)
+        answers.append(gone)
+        time.sleep(1.5)   # whatever else was queued has gone out
+        chat = (json.dumps(self.slack.messages()) +
+                json.dumps(self.slack.webhook_posts()) +
+                json.dumps(self.slack.responses()) + self.slack.record())
+        stored = b""
+        for root, _, files in os.walk(self.srv.data_dir):
+            for f in files:
+                with open(os.path.join(root, f), "rb") as fh:
+                    stored += fh.read()
+        for needle in [secret, secret2] + tokens:
+            self.assertNotIn(needle, json.dumps(answers))
+            self.assertNotIn(needle, self.srv.log())
+            self.assertNotIn(needle, chat)
+            self.assertNotIn(needle.encode(), stored)
 
     def test_denied_dm_to_requester(self):
         r = self.file()
@@ -860,7 +938,19 @@ class WebhookMigration(Base):
         db = sqlite3.connect(os.path.join(self.srv.data_dir, "keywarden.db"))
         try:
             self.assertEqual(db.execute("PRAGMA user_version").fetchone(),
-                             (5,))
+                             (6,))
+            # undo schema 6 (the broker's), then 5
+            db.executescript(
+                "DROP TABLE bound_tokens;"
+                "ALTER TABLE requests DROP COLUMN delivery_mode;"
+                "ALTER TABLE credentials DROP COLUMN delivery_mode;"
+                "ALTER TABLE credentials DROP COLUMN broker_sealed;"
+                "ALTER TABLE instances DROP COLUMN default_delivery;"
+                "ALTER TABLE instances DROP COLUMN allowed_deliveries;"
+                "ALTER TABLE instances DROP COLUMN max_access_ttl;"
+                "ALTER TABLE instances DROP COLUMN bot_client_id;"
+                "ALTER TABLE instances DROP COLUMN bot_expires_at;"
+                "PRAGMA user_version=5;")
             payload = json.dumps({"text": "old record", "blocks": [
                 {"type": "section", "text": {"type": "mrkdwn",
                                              "text": "old record"}}]})

@@ -281,6 +281,73 @@ class ZendeskSim:
         self.ctl("POST", "reset")
 
 
+class RecordingProxy:
+    """A loopback HTTP proxy in front of a simulator that keeps every
+    answer it passes on, so a test can learn a secret only keywarden was
+    shown (a broker credential's client secret) and then check that it
+    leaks nowhere.  url is what keywarden is given as the instance URL;
+    answers() the (method, path, status, body text) seen, in order."""
+
+    def __init__(self, sim):
+        import http.server
+        import threading
+        proxy = self
+        self._answers = []
+        self._lock = threading.Lock()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def forward(self):
+                n = int(self.headers.get("Content-Length", 0) or 0)
+                body = self.rfile.read(n) if n else None
+                hdrs = {k: v for k, v in self.headers.items()
+                        if k.lower() in ("authorization", "content-type",
+                                         "accept")}
+                c = http.client.HTTPConnection("127.0.0.1", sim.port,
+                                               timeout=REQUEST_TIMEOUT)
+                try:
+                    c.request(self.command, self.path, body=body,
+                              headers=hdrs)
+                    r = c.getresponse()
+                    data = r.read()
+                    rh = r.getheaders()
+                    status = r.status
+                finally:
+                    c.close()
+                with proxy._lock:
+                    proxy._answers.append((self.command, self.path, status,
+                                           data.decode("utf-8", "replace")))
+                self.send_response(status)
+                for k, v in rh:
+                    if k.lower() in ("content-type", "retry-after",
+                                     "x-rate-limit",
+                                     "x-rate-limit-remaining"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = forward
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                                     Handler)
+        self.httpd.daemon_threads = True
+        self.url = "http://127.0.0.1:%d" % self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever,
+                         daemon=True).start()
+
+    def answers(self):
+        with self._lock:
+            return list(self._answers)
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
 @atexit.register
 def _kill_leftovers():
     for s in list(_live):

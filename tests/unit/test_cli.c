@@ -1888,6 +1888,36 @@ test_fulfilment_render(void **state)
 	json_decref(r);
 }
 
+/* `credential exec ID -- CMD ARGS`: everything after "--" is CMD's own
+ * command line, options included; other verbs keep "--" as the end of
+ * options. */
+static void
+test_exec_rest(void **state)
+{
+	const struct cli_verb	*ex = verb(&cli_credentials, "exec");
+	const struct cli_verb	*tk = verb(&cli_credentials, "token");
+	struct cli_args		 a;
+	char			 err[CLI_ERR_MAX];
+
+	(void)state;
+	assert_int_equal(parse(ex, &a, err, "credential", "exec", "cred_1",
+	    "--ttl", "30m", "--", "curl", "-H", "--json", "x", NULL), 0);
+	assert_int_equal((int)a.npos, 1);
+	assert_string_equal(a.pos[0], "cred_1");
+	assert_string_equal(cli_opt_get(&a, "ttl"), "30m");
+	assert_int_equal(a.nrest, 4);
+	assert_string_equal(a.rest[0], "curl");
+	assert_string_equal(a.rest[2], "--json");
+	assert_null(a.rest[4]);
+	assert_false(a.json);		/* CMD's --json, not keywarden's */
+	assert_int_equal(parse(ex, &a, err, "credential", "exec", "cred_1",
+	    NULL), 0);
+	assert_int_equal(a.nrest, 0);
+	assert_int_equal(parse(tk, &a, err, "credential", "token", "cred_1",
+	    "--", "x", NULL), -1);	/* no command line for token */
+	assert_null(a.rest);
+}
+
 int
 main(void)
 {
@@ -1925,6 +1955,7 @@ main(void)
 		cmocka_unit_test(test_usage_lists_everything),
 		cmocka_unit_test(test_issued_render),
 		cmocka_unit_test(test_fulfilment_render),
+		cmocka_unit_test(test_exec_rest),
 		cmocka_unit_test(test_net_refusals),
 		cmocka_unit_test(test_net_exchange),
 		cmocka_unit_test(test_net_too_large),

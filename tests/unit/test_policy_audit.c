@@ -27,6 +27,7 @@
 #include "policy/scope.h"
 #include "store/store.h"
 #include "util/buf.h"
+#include "util/util.h"
 
 /* ---- scopes ----------------------------------------------------------- */
 
@@ -1099,6 +1100,114 @@ group_setup(void **state)
 	return crypto_init();
 }
 
+/* ---- the broker's rows: delivery modes, sealed secrets, bound tokens -- */
+
+/* A bound token authenticates only while it is live and its credential is
+ * active, and hands back the credential's owner; the credential keeps its
+ * delivery mode and its sealed client secret. */
+static void
+store_bound_tokens(void **state)
+{
+	struct logdir		 l;
+	struct store		*st = NULL;
+	struct person		 p, owner;
+	struct instance		*in = calloc(1, sizeof(*in));
+	struct credential	*c = calloc(1, sizeof(*c));
+	struct credential	*got = calloc(1, sizeof(*got));
+	struct bound_token	 b, found;
+	unsigned char		 other[KW_HASH_LEN];
+	const char		*t = "2026-12-02T08:00:00Z";
+
+	(void)state;
+	assert_non_null(in);
+	assert_non_null(c);
+	assert_non_null(got);
+	log_create(&l, 0);
+	assert_int_equal(store_open(l.dir, 0, &st), 0);
+	memset(&p, 0, sizeof(p));
+	kw_strlcpy(p.id, "per_1", sizeof(p.id));
+	kw_strlcpy(p.email, "rick@example.com", sizeof(p.email));
+	kw_strlcpy(p.name, "Rick", sizeof(p.name));
+	p.active = 1;
+	kw_strlcpy(p.created_at, t, sizeof(p.created_at));
+	kw_strlcpy(p.updated_at, t, sizeof(p.updated_at));
+	kw_strlcpy(in->id, "ins_1", sizeof(in->id));
+	kw_strlcpy(in->name, "global", sizeof(in->name));
+	kw_strlcpy(in->display_name, "global", sizeof(in->display_name));
+	kw_strlcpy(in->provider, "zendesk", sizeof(in->provider));
+	kw_strlcpy(in->url, "https://example.zendesk.com", sizeof(in->url));
+	in->default_delivery = DM_BROKER;
+	in->allowed_deliveries = 1u << DM_BROKER | 1u << DM_TOKEN;
+	in->max_access_ttl = 7200;
+	kw_strlcpy(in->bot_client_id, "kw-bot", sizeof(in->bot_client_id));
+	kw_strlcpy(in->created_at, t, sizeof(in->created_at));
+	kw_strlcpy(in->updated_at, t, sizeof(in->updated_at));
+	kw_strlcpy(c->id, "cred_1", sizeof(c->id));
+	kw_strlcpy(c->instance_id, "ins_1", sizeof(c->instance_id));
+	kw_strlcpy(c->owner_id, "per_1", sizeof(c->owner_id));
+	kw_strlcpy(c->purpose, "request", sizeof(c->purpose));
+	kw_strlcpy(c->name, "https://example.com/r/1", sizeof(c->name));
+	c->state = CS_ACTIVE;
+	c->delivery_mode = DM_BROKER;
+	memset(c->broker_sealed, 0xab, 60);
+	c->broker_sealed_len = 60;
+	kw_strlcpy(c->created_at, t, sizeof(c->created_at));
+	memset(&b, 0, sizeof(b));
+	kw_strlcpy(b.id, "btk_1", sizeof(b.id));
+	kw_strlcpy(b.credential_id, "cred_1", sizeof(b.credential_id));
+	kw_strlcpy(b.label, "nightly", sizeof(b.label));
+	memset(b.hash, 0x42, sizeof(b.hash));
+	memset(other, 0x43, sizeof(other));
+	kw_strlcpy(b.created_at, t, sizeof(b.created_at));
+
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_person_insert(st, &p), 0);
+	assert_int_equal(store_instance_insert(st, in), 0);
+	assert_int_equal(store_credential_insert(st, c), 0);
+	assert_int_equal(store_bound_insert(st, &b), 0);
+	assert_int_equal(store_commit(st), 0);
+
+	assert_int_equal(store_credential_get(st, "cred_1", got), 0);
+	assert_int_equal(got->delivery_mode, DM_BROKER);
+	assert_int_equal((int)got->broker_sealed_len, 60);
+	assert_memory_equal(got->broker_sealed, c->broker_sealed, 60);
+	assert_int_equal(store_instance_get(st, "global", in), 0);
+	assert_int_equal(in->default_delivery, DM_BROKER);
+	assert_int_equal(in->allowed_deliveries, 1u << DM_BROKER | 1u << DM_TOKEN);
+	assert_int_equal(in->max_access_ttl, 7200);
+	assert_string_equal(in->bot_client_id, "kw-bot");
+
+	assert_int_equal(store_bound_find(st, b.hash, &found, &owner), 0);
+	assert_string_equal(found.credential_id, "cred_1");
+	assert_string_equal(owner.email, "rick@example.com");
+	assert_int_equal(store_bound_find(st, other, &found, &owner),
+	    KW_ERR_NOT_FOUND);
+	assert_int_equal(store_bound_used(st, "btk_1", t), 0);
+
+	/* the credential ends: its bound token no longer authenticates */
+	c->state = CS_REVOKED;
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_credential_update(st, c), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_bound_find(st, b.hash, &found, &owner),
+	    KW_ERR_NOT_FOUND);
+	c->state = CS_ACTIVE;
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_credential_update(st, c), 0);
+	assert_int_equal(store_bound_revoke(st, "cred_1", NULL, t), 0);
+	assert_int_equal(store_bound_revoke(st, "cred_1", "btk_1", t),
+	    KW_ERR_NOT_FOUND);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_bound_find(st, b.hash, &found, &owner),
+	    KW_ERR_NOT_FOUND);
+
+	store_close(st);
+	log_remove(&l);
+	free(in);
+	free(c);
+	free(got);
+}
+
 int
 main(void)
 {
@@ -1138,6 +1247,7 @@ main(void)
 		cmocka_unit_test(tamper_changed_last_hash),
 		cmocka_unit_test(tamper_changed_prev_hash),
 		cmocka_unit_test(tamper_rehashed_event),
+		cmocka_unit_test(store_bound_tokens),
 		cmocka_unit_test(tamper_hash_with_trailing_bytes),
 		cmocka_unit_test(tamper_prev_hash_with_trailing_bytes),
 		cmocka_unit_test(split_walk_gives_the_single_walk_verdict),

@@ -714,6 +714,60 @@ credentials_roundtrip_and_due(void **state)
 	    KW_ERR_NOT_FOUND);
 }
 
+static int
+bound_count(const struct bound_token *b, void *arg)
+{
+	int *n = arg;
+
+	assert_string_equal(b->label, "ci");
+	(*n)++;
+	return 0;
+}
+
+static void
+bound_tokens_follow_their_credential(void **state)
+{
+	struct person		 p, prov, owner;
+	struct instance		 in;
+	struct credential	 c;
+	struct bound_token	 b, got;
+	int			 n = 0;
+
+	KW_UNUSED(state);
+	make_person(&p, NULL);
+	make_person(&prov, NULL);
+	make_instance(&in, prov.id);
+	make_credential(&c, &in, &p, "2100-01-01T00:00:00Z", NULL);
+	memset(&b, 0, sizeof(b));
+	crypto_random_id("bnd_", b.id, sizeof(b.id));
+	kw_strlcpy(b.credential_id, c.id, sizeof(b.credential_id));
+	kw_strlcpy(b.label, "ci", sizeof(b.label));
+	rand_hash(b.hash);
+	now(b.created_at);
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_bound_insert(st, &b), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_bound_find(st, b.hash, &got, &owner), 0);
+	assert_string_equal(got.credential_id, c.id);
+	assert_string_equal(owner.id, p.id);
+	assert_int_equal(store_bound_used(st, b.id, b.created_at), 0);
+	assert_int_equal(store_bound_each(st, c.id, bound_count, &n), 0);
+	assert_int_equal(n, 1);
+	/* the credential ends: its bound tokens stop working */
+	c.state = CS_REVOKED;
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_credential_update(st, &c), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_bound_find(st, b.hash, &got, &owner),
+	    KW_ERR_NOT_FOUND);
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_bound_revoke(st, c.id, b.id, b.created_at), 0);
+	assert_int_equal(store_bound_revoke(st, c.id, b.id, b.created_at),
+	    KW_ERR_NOT_FOUND);
+	assert_int_equal(store_bound_revoke(st, c.id, NULL, b.created_at), 0);
+	assert_int_equal(store_commit(st), 0);
+}
+
 /* ---- settings, outbox, replays ---- */
 
 static void
@@ -1017,6 +1071,7 @@ main(void)
 		cmocka_unit_test(requests_transitions_are_conditional),
 		cmocka_unit_test(requests_visibility_and_due),
 		cmocka_unit_test(credentials_roundtrip_and_due),
+		cmocka_unit_test(bound_tokens_follow_their_credential),
 		cmocka_unit_test(settings_roundtrip),
 		cmocka_unit_test(outbox_claims_are_leased),
 		cmocka_unit_test(replay_check_remembers),
