@@ -1,6 +1,9 @@
 /*
  * config.c — settings from defaults, environment, INI file and flags.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
@@ -274,6 +277,16 @@ config_split_listen(const char *listen, char *host, size_t hostsz, int *port)
 	return 0;
 }
 
+/* 1 if host is an IPv4 or IPv6 literal, or "localhost". */
+static int
+config_listen_host_ok(const char *host)
+{
+	struct in6_addr a;
+
+	return inet_pton(AF_INET, host, &a) == 1 ||
+	    inet_pton(AF_INET6, host, &a) == 1 || strcmp(host, "localhost") == 0;
+}
+
 int
 config_validate(const struct config *c, char *err, size_t errsz)
 {
@@ -293,6 +306,15 @@ config_validate(const struct config *c, char *err, size_t errsz)
 	if (config_split_listen(c->listen, host, sizeof(host), &port) != 0) {
 		snprintf(err, errsz, "listen: expected HOST:PORT, got '%s'",
 		    c->listen);
+		return KW_ERR_CONFIG;
+	}
+	/* what http_server_start() can bind: checked here, so --check
+	 * catches it instead of the start that follows */
+	if (!config_listen_host_ok(host)) {
+		snprintf(err, errsz, "listen: '%.64s' is not an IP address; "
+		    "keywarden listens on a numeric address (127.0.0.1, "
+		    "0.0.0.0, [::1], [::]) or localhost: give the address the "
+		    "name resolves to", host);
 		return KW_ERR_CONFIG;
 	}
 	if (c->public_url[0] != '\0' && !kw_valid_http_url(c->public_url)) {

@@ -93,6 +93,45 @@ usage_of(const char *name)
 	return EXIT_USAGE;
 }
 
+/* 1 if argv asks for help (--help or -h anywhere). */
+static int
+wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
+			return 1;
+	return 0;
+}
+
+/* "keywarden serve --help": the command's usage on stdout; exit 0. */
+static int
+help_of(const struct command *c)
+{
+	printf("usage: keywarden %s\n", c->usage);
+	return 0;
+}
+
+/* An unknown command word: a likely typo gets its correction, and
+ * everyone the pointer to the full list; EXIT_USAGE. */
+static int
+unknown_command(const char *word)
+{
+	const char	*names[KW_NELEM(commands) + 1], *guess;
+	size_t		 i;
+
+	for (i = 0; i < KW_NELEM(commands); i++)
+		names[i] = commands[i].name;
+	names[i] = NULL;
+	fprintf(stderr, "keywarden: unknown command '%.64s'", word);
+	if ((guess = cli_suggest(word, names)) != NULL)
+		fprintf(stderr, "; did you mean '%s'?", guess);
+	fprintf(stderr, "\nRun 'keywarden help' for the list of commands.\n");
+	return EXIT_USAGE;
+}
+
 static void
 usage(FILE *fp)
 {
@@ -196,8 +235,13 @@ cmd_issue_token(int argc, char **argv)
 	if (dir == NULL || email == NULL)
 		return usage_of("issue-token");
 	snprintf(keypath, sizeof(keypath), "%s/master.key", dir);
-	if ((r = crypto_keys_load(keypath, &keys)) != 0 ||
-	    (r = store_open_url(url, dir, 0, &st)) != 0)
+	if ((r = crypto_keys_load(keypath, &keys)) != 0) {
+		char why[KW_PATH_MAX * 3 + 256];
+		crypto_keys_diagnose(dir, keypath, why, sizeof(why));
+		fprintf(stderr, "keywarden: issue-token: %s\n", why);
+		return 1;
+	}
+	if ((r = store_open_url(url, dir, 0, &st)) != 0)
 		goto out;
 	/* a token hashed under the wrong key would never authenticate */
 	if (api_key_check_verify(st, keys) == KW_ERR_CRYPTO) {
@@ -870,6 +914,13 @@ cmd_audit(int argc, char **argv)
 	}
 	if (dir == NULL && !store_url_is_shared(url))
 		return usage_of("audit");
+	if (head != NULL && (strlen(head) != 64 ||
+	    strspn(head, "0123456789abcdef") != 64)) {
+		fprintf(stderr, "keywarden: --expect-head must be a whole "
+		    "head hash (64 lowercase hex digits), as the audit_head log "
+		    "line or audit verify printed it\n");
+		return EXIT_USAGE;
+	}
 	if ((r = store_open_url(url, dir, STORE_SCAN, &st)) != 0) {
 		fprintf(stderr, "keywarden: cannot open the store%s%s: %s\n",
 		    dir ? " in " : "", dir ? dir : "", kw_strerror(r));
@@ -885,7 +936,14 @@ cmd_audit(int argc, char **argv)
 	if (v.ok)
 		printf("audit log intact: %lld events, head %s\n",
 		    (long long)v.events, v.head);
-	else
+	else if (v.head_missing) {
+		printf("audit chain intact (%lld events, head %s), but the "
+		    "expected head is NOT IN THIS LOG: check that it was copied "
+		    "from this deployment's audit_head log line; if it was, "
+		    "events after it were removed\n", (long long)v.events,
+		    v.head);
+		return 3;
+	} else
 		printf("audit log BROKEN at event %lld: %s\n",
 		    (long long)v.first_bad_seq, v.reason);
 	return v.ok ? 0 : 1;
@@ -894,7 +952,8 @@ cmd_audit(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	size_t i;
+	size_t	i;
+	int	w;
 
 	/* everything keywarden creates (store, WAL, keys) is its own only */
 	umask(077);
@@ -910,12 +969,23 @@ main(int argc, char **argv)
 		return cmd_help(0, NULL);
 	if (strcmp(argv[1], "--version") == 0)
 		return cmd_version(0, NULL);
+	/* "keywarden --server URL request list": the client's global
+	 * options may come before the command word; move the word first */
+	if ((w = cli_first_word(argc, argv)) > 1 && cli_handles(argv[w])) {
+		char *word = argv[w];
+		memmove(&argv[2], &argv[1], (size_t)(w - 1) * sizeof(*argv));
+		argv[1] = word;
+	}
 	for (i = 0; i < KW_NELEM(commands); i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
+		if (strcmp(argv[1], commands[i].name) == 0) {
+			/* the client answers help for what it handles */
+			if (wants_help(argc - 1, argv + 1) &&
+			    !(commands[i].run == cmd_audit &&
+			    !has_flag(argc - 1, argv + 1, "--data-dir")))
+				return help_of(&commands[i]);
 			return commands[i].run(argc - 1, argv + 1);
+		}
 	if (cli_handles(argv[1]))
 		return cli_run(argc - 1, argv + 1);
-	fprintf(stderr, "keywarden: unknown command '%s'\n\n", argv[1]);
-	usage(stderr);
-	return EXIT_USAGE;
+	return unknown_command(argv[1]);
 }

@@ -62,6 +62,8 @@ static const struct http_route routes[] = {
 	{ "GET",   "/v1/reports/migration",	api_reports_migration, ACCESS_PERSON, BODY_NONE },
 	{ "PUT",   "/v1/settings/slack",	api_settings_slack_put, ACCESS_ADMIN, BODY_REQUIRED },
 	{ "GET",   "/v1/settings/slack",	api_settings_slack_get, ACCESS_ADMIN, BODY_NONE },
+	{ "PUT",   "/v1/settings/email",	api_settings_email_put, ACCESS_ADMIN, BODY_REQUIRED },
+	{ "GET",   "/v1/settings/email",	api_settings_email_get, ACCESS_ADMIN, BODY_NONE },
 	{ "POST",  "/v1/slack/interactions",	api_slack_interactions, ACCESS_PUBLIC, BODY_FORM },
 };
 
@@ -140,9 +142,7 @@ api_app_init(struct app *app, const struct config *cfg, char *err,
 	pthread_mutex_init(&app->stores_lock, NULL);
 	snprintf(path, sizeof(path), "%s/master.key", cfg->data_dir);
 	if ((r = crypto_keys_load(path, &app->keys)) != 0) {
-		snprintf(err, errsz, "%s: cannot load the master key (%s); "
-		    "run 'keywarden init' first, and keep the file mode 0600",
-		    path, kw_strerror(r));
+		crypto_keys_diagnose(cfg->data_dir, path, err, errsz);
 		return r;
 	}
 	/* every node migrates under the store's migration lock */

@@ -240,6 +240,8 @@ int	 api_instances_sync(struct http_req *, struct http_resp *);
 int	 api_reports_migration(struct http_req *, struct http_resp *);
 int	 api_settings_slack_put(struct http_req *, struct http_resp *);
 int	 api_settings_slack_get(struct http_req *, struct http_resp *);
+int	 api_settings_email_put(struct http_req *, struct http_resp *);
+int	 api_settings_email_get(struct http_req *, struct http_resp *);
 int	 api_slack_interactions(struct http_req *, struct http_resp *);
 int	 api_audit_list(struct http_req *, struct http_resp *);
 int	 api_audit_verify(struct http_req *, struct http_resp *);

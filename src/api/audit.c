@@ -97,6 +97,11 @@ api_audit_verify(struct http_req *rq, struct http_resp *rs)
 	if (v.ok)
 		rs->body = json_pack("{s:b, s:I, s:s}", "ok", 1, "events",
 		    (json_int_t)v.events, "head", v.head);
+	else if (v.head_missing)
+		rs->body = json_pack("{s:b, s:b, s:I, s:s, s:s, s:I}", "ok", 0,
+		    "expected_head_found", 0, "first_bad_seq",
+		    (json_int_t)v.first_bad_seq, "reason", v.reason, "head",
+		    v.head, "events_verified", (json_int_t)v.events);
 	else
 		rs->body = json_pack("{s:b, s:I, s:s, s:I}", "ok", 0,
 		    "first_bad_seq", (json_int_t)v.first_bad_seq, "reason",

@@ -278,6 +278,19 @@ is_provisioner(struct http_req *rq, struct store *st, const char *instance_id)
  * instance, admin, auditor); otherwise it is "not found".  *prov says
  * whether the caller is a provisioner of its instance.
  */
+/* 1 if the caller is the current manager of c's owner: they see their
+ * reports' credentials as they see their requests, and may revoke them. */
+static int
+is_owners_manager(struct http_req *rq, struct store *st,
+    const struct credential *c)
+{
+	struct person owner;
+
+	return store_person_get(st, c->owner_id, &owner) == 0 &&
+	    owner.manager_id[0] != '\0' &&
+	    strcmp(owner.manager_id, api_me(rq)->id) == 0;
+}
+
 static int
 load_visible(struct http_req *rq, struct store *st, const char *id,
     struct credential *c, int *prov)
@@ -288,6 +301,7 @@ load_visible(struct http_req *rq, struct store *st, const char *id,
 		return api_store_fail(rq, r, "credential", id);
 	*prov = is_provisioner(rq, st, c->instance_id);
 	if (strcmp(c->owner_id, api_me(rq)->id) != 0 && !*prov &&
+	    !is_owners_manager(rq, st, c) &&
 	    !api_has_role(rq, ROLE_ADMIN | ROLE_AUDITOR))
 		return http_fail(rq, KW_ERR_NOT_FOUND, NULL,
 		    "no credential '%.64s'", id);
@@ -416,6 +430,48 @@ drop_sealed(struct credential *c, enum delivery_state to)
 }
 
 /*
+ * The 410 of a reveal that comes too late, saying what works now: a
+ * secret already revealed is replaced by rotating the credential (the
+ * owner may, while it is active); one destroyed unread leaves a
+ * credential that is being revoked, which rotation refuses, so a new
+ * request (or a provisioner) is the way.
+ */
+static int
+reveal_gone(struct http_req *rq, const struct credential *c)
+{
+	if (c->delivery == DS_DELIVERED && c->state == CS_ACTIVE)
+		return http_fail(rq, KW_ERR_GONE, NULL, "the secret of '%s' "
+		    "was already revealed, and it is shown only once. If you "
+		    "lost it, rotate the credential to get a new secret: "
+		    "keywarden credential rotate %s", c->id, c->id);
+	if (c->delivery == DS_DELIVERED)
+		return http_fail(rq, KW_ERR_GONE, NULL, "the secret of '%s' "
+		    "was already revealed, and the credential is no longer "
+		    "active: file a new request (keywarden request create) "
+		    "if you still need access", c->id);
+	return http_fail(rq, KW_ERR_GONE, NULL, "the delivery window of "
+	    "'%s' passed and its secret was destroyed unread; the credential "
+	    "is being revoked, so it cannot be rotated. File a new request "
+	    "(keywarden request create), or ask a provisioner of %s", c->id,
+	    c->instance_name);
+}
+
+/* Record a refused reveal (410), in its own transaction: the refusal
+ * itself changed nothing. */
+static void
+audit_reveal_refused(struct http_req *rq, const struct credential *c)
+{
+	struct store *st;
+
+	if (api_write_begin(rq->app, &st) != 0)
+		return;
+	api_write_end(rq->app, api_audit(rq, st, "credential.reveal_refused",
+	    c->id, json_pack("{s:s, s:s, s:s}", "error", "gone", "delivery",
+	    c->delivery == DS_DELIVERED ? "delivered" : "expired",
+	    "fingerprint", c->fingerprint)));
+}
+
+/*
  * Reveal: the owner gets the secret exactly once.  The sealed copy is
  * destroyed and the delivery recorded in the same transaction, which
  * commits before the secret is sent: if it cannot be recorded, it is not
@@ -431,7 +487,7 @@ api_credentials_reveal(struct http_req *rq, struct http_resp *rs)
 	char			 ad[128], now[KW_TIME_LEN + 1];
 	size_t			 ptlen = 0;
 	json_t			*secret = NULL;
-	int			 r, prov, window_passed = 0;
+	int			 r, prov, window_passed = 0, gone = 0;
 
 	if ((c = malloc(sizeof(*c))) == NULL)
 		return KW_ERR_NOMEM;
@@ -456,9 +512,8 @@ api_credentials_reveal(struct http_req *rq, struct http_resp *rs)
 	kw_time_fmt(kw_now(), now, sizeof(now));
 	if (c->delivery != DS_PENDING || c->sealed_len == 0 ||
 	    c->state != CS_ACTIVE) {
-		r = http_fail(rq, KW_ERR_GONE, NULL, "the secret was already "
-		    "revealed, or its delivery window passed; ask for a "
-		    "rotation if you lost it");
+		r = reveal_gone(rq, c);
+		gone = 1;
 		goto out;
 	}
 	if (strcmp(now, c->delivery_expires_at) >= 0) {
@@ -499,9 +554,12 @@ api_credentials_reveal(struct http_req *rq, struct http_resp *rs)
 	    "fingerprint", c->fingerprint));
  out:
 	r = api_tx_end(rq, &st, r);
-	if (r == 0 && window_passed)
-		r = http_fail(rq, KW_ERR_GONE, NULL, "the delivery window "
-		    "passed; the secret was destroyed unread");
+	if (r == 0 && window_passed) {
+		r = reveal_gone(rq, c);
+		gone = 1;
+	}
+	if (gone)
+		audit_reveal_refused(rq, c);
 	if (r == 0) {
 		rs->body = secret;
 		secret = NULL;
@@ -589,9 +647,10 @@ api_credentials_revoke(struct http_req *rq, struct http_resp *rs)
 	    (r = load_visible(rq, st, rq->params[0], c, &prov)) != 0)
 		goto out;
 	if (strcmp(c->owner_id, api_me(rq)->id) != 0 && !prov &&
-	    !api_has_role(rq, ROLE_ADMIN)) {
-		r = http_fail(rq, KW_ERR_FORBIDDEN, NULL, "only the owner, a "
-		    "provisioner of the instance or an admin may revoke");
+	    !is_owners_manager(rq, st, c) && !api_has_role(rq, ROLE_ADMIN)) {
+		r = http_fail(rq, KW_ERR_FORBIDDEN, NULL, "only the owner, "
+		    "the owner's manager, a provisioner of the instance or an "
+		    "admin may revoke");
 		goto out;
 	}
 	if (c->kind == KIND_LEGACY) {

@@ -345,7 +345,9 @@ due_one(const struct credential *c, void *arg)
 
 	l->last = c->seq;
 	l->page++;
-	if (p == NULL || c->kind == KIND_LEGACY)
+	/* a rotated predecessor is being replaced: its successor (same
+	 * expiry) is the one its owner hears about */
+	if (p == NULL || c->kind == KIND_LEGACY || c->rotated_to[0] != '\0')
 		return 0;
 	if (l->n == l->cap) {
 		l->cap = l->cap ? 2 * l->cap : 64;

@@ -576,6 +576,17 @@ api_requests_list(struct http_req *rq, struct http_resp *rs)
 	return res;
 }
 
+/* 1 if me is the current manager of c's owner. */
+static int
+owners_manager(struct store *st, const struct credential *c,
+    const struct person *me)
+{
+	struct person owner;
+
+	return store_person_get(st, c->owner_id, &owner) == 0 &&
+	    strcmp(owner.manager_id, me->id) == 0;
+}
+
 /* Record a refused decision, in its own transaction (the refused change
  * itself was rolled back). */
 static void
@@ -730,6 +741,7 @@ api_request_act(struct http_req *rq, const char *id, int action,
 		[RS_PENDING_PROVISIONER] = NE_REQUEST_REVIEW,
 		[RS_ISSUED] = NE_REQUEST_ISSUED,
 		[RS_DENIED] = NE_REQUEST_DENIED,
+		[RS_WITHDRAWN] = NE_REQUEST_WITHDRAWN,
 	};
 	const struct person	*me = api_me(rq);
 	struct decision_input	 in_d;
@@ -792,7 +804,7 @@ api_request_act(struct http_req *rq, const char *id, int action,
 	    json_incref(details))) != 0)
 		goto out;
 	if (to == RS_PENDING_PROVISIONER || to == RS_ISSUED ||
-	    to == RS_DENIED) {
+	    to == RS_DENIED || to == RS_WITHDRAWN) {
 		if (to == RS_ISSUED && (c = malloc(sizeof(*c))) != NULL &&
 		    store_credential_get(st, r->credential_id, c) != 0) {
 			free(c);
@@ -1185,7 +1197,10 @@ api_credentials_rotate(struct http_req *rq, struct http_resp *rs)
 		if (strcmp(in->provisioners[i].id, me->id) == 0)
 			allowed = 1;
 	if (!allowed) {
-		res = api_has_role(rq, ROLE_AUDITOR) ? http_fail(rq,
+		/* who may see it (an auditor, the owner's manager) is told
+		 * why; anyone else does not learn it exists */
+		res = api_has_role(rq, ROLE_AUDITOR) ||
+		    owners_manager(st, old, me) ? http_fail(rq,
 		    KW_ERR_FORBIDDEN, NULL, "only the owner, a provisioner of "
 		    "the instance or an admin may rotate") : http_fail(rq,
 		    KW_ERR_NOT_FOUND, NULL, "no credential '%.64s'",

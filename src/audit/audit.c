@@ -493,10 +493,11 @@ audit_verify_split(struct store *st, const char *expect_head, int n,
 		goto out;
 	if (v->ok && expect_head != NULL && !found) {
 		v->ok = 0;
+		v->head_missing = 1;
 		v->first_bad_seq = v->events + 1;
 		snprintf(v->reason, sizeof(v->reason), "no event has the "
-		    "expected head hash: events were removed from the end, or "
-		    "the log was replaced");
+		    "expected head hash: it is from another log or mistyped, "
+		    "or events were removed from the end of this one");
 	}
  out:
 	for (i = 0; i < n; i++)

@@ -33,6 +33,10 @@ int	 audit_hash(const struct audit_event *ev, char out[65]);
 
 struct audit_verdict {
 	int		ok;
+	int		head_missing;	/* the chain links, but no event has
+					   the expected head (not broken as
+					   such: another log's head, a typo,
+					   or the tail cut off after it) */
 	int64_t		events;
 	int64_t		first_bad_seq;
 	char		head[65];

@@ -5,6 +5,7 @@
  * error) for a person or, with --json, for a program.
  */
 #include <malloc.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,9 +29,26 @@ static const struct cli_resource *const cli_resources[] = {
 	&cli_revoke,
 	&cli_report,
 	&cli_settings_slack,
+	&cli_settings_email,
 };
 
-/* Options every client command accepts, anywhere after the resource. */
+/* Other spellings of the command words: plural and singular mixed up. */
+static const struct {
+	const char	*alias;
+	const char	*name;
+} cli_aliases[] = {
+	{ "requests",	"request" },
+	{ "credentials", "credential" },
+	{ "creds",	"credential" },
+	{ "instance",	"instances" },
+	{ "person",	"people" },
+	{ "persons",	"people" },
+	{ "reports",	"report" },
+	{ "setting",	"settings" },
+	{ "audits",	"audit" },
+};
+
+/* Options every client command accepts, before or after the command. */
 enum cli_gopt { CG_SERVER, CG_TOKEN, CG_JSON, CG_HELP };
 
 static const struct {
@@ -84,11 +102,98 @@ cli_verb_find(const struct cli_resource *r, const char *name)
 	return NULL;
 }
 
+const char *
+cli_canonical(const char *word)
+{
+	size_t i;
+
+	for (i = 0; word != NULL && i < KW_NELEM(cli_aliases); i++)
+		if (strcmp(word, cli_aliases[i].alias) == 0)
+			return cli_aliases[i].name;
+	return word;
+}
+
+/* The edit distance (insertions, deletions, substitutions, and swaps
+ * of two neighbours) between a and b, both at most CLI_WORD_MAX long;
+ * CLI_WORD_MAX + 1 beyond. */
+#define CLI_WORD_MAX	32
+static size_t
+cli_distance(const char *a, const char *b)
+{
+	size_t	d[CLI_WORD_MAX + 1][CLI_WORD_MAX + 1];
+	size_t	n = strlen(a), m = strlen(b), i, j, v;
+
+	if (n > CLI_WORD_MAX || m > CLI_WORD_MAX)
+		return CLI_WORD_MAX + 1;
+	for (i = 0; i <= n; i++)
+		d[i][0] = i;
+	for (j = 0; j <= m; j++)
+		d[0][j] = j;
+	for (i = 1; i <= n; i++)
+		for (j = 1; j <= m; j++) {
+			v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	return d[n][m];
+}
+
+/* Keep w in *best when it is closer to word than *bestd. */
+static void
+cli_closer(const char *word, const char *w, size_t wlen, const char **best,
+    size_t *bestd)
+{
+	char	one[CLI_WORD_MAX + 1];
+	size_t	d;
+
+	if (wlen > CLI_WORD_MAX)
+		return;
+	memcpy(one, w, wlen);
+	one[wlen] = '\0';
+	if ((d = cli_distance(word, one)) < *bestd) {
+		*bestd = d;
+		*best = w;
+	}
+}
+
+const char *
+cli_suggest(const char *word, const char *const *extra)
+{
+	static char	 out[CLI_WORD_MAX + 1];
+	const char	*best = NULL, *name;
+	size_t		 bestd = CLI_WORD_MAX + 1, i, n;
+
+	for (i = 0; i < KW_NELEM(cli_resources); i++) {
+		name = cli_resources[i]->name;
+		cli_closer(word, name, strcspn(name, " "), &best, &bestd);
+	}
+	for (i = 0; i < KW_NELEM(cli_aliases); i++)
+		cli_closer(word, cli_aliases[i].alias,
+		    strlen(cli_aliases[i].alias), &best, &bestd);
+	for (i = 0; extra != NULL && extra[i] != NULL; i++)
+		cli_closer(word, extra[i], strlen(extra[i]), &best, &bestd);
+	/* a typo, not another word: at most 2 edits, and fewer than half
+	 * of what was typed */
+	if (best == NULL || bestd > 2 || 2 * bestd >= strlen(word))
+		return NULL;
+	n = strcspn(best, " ");
+	memcpy(out, best, n);
+	out[n] = '\0';
+	return cli_canonical(out) == out ? out : cli_canonical(out);
+}
+
 int
 cli_handles(const char *word)
 {
 	size_t i;
 
+	word = cli_canonical(word);
 	if (word == NULL || *word == '\0' || strchr(word, ' ') != NULL)
 		return 0;
 	for (i = 0; i < KW_NELEM(cli_resources); i++)
@@ -112,6 +217,12 @@ cli_gopt_find(const char *arg)
 		    strncmp(cli_gopts[i].name, arg, n) == 0)
 			return (int)i;
 	return -1;
+}
+
+int
+cli_first_word(int argc, char **argv)
+{
+	return cli_find_verb(argc, argv);
 }
 
 int
@@ -582,6 +693,46 @@ cli_error_describe(struct buf *out, long status, const char *body,
 	json_decref(root);
 }
 
+/* The option of verb v that sets the body field key ("scopes" ->
+ * "scope"), or NULL. */
+static const char *
+cli_option_of(const struct cli_verb *v, const char *key)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && i < v->nfields; i++)
+		if (strcmp(v->fields[i].key, key) == 0)
+			return v->fields[i].opt;
+	return NULL;
+}
+
+void
+cli_error_hint(struct buf *out, const struct cli_ctx *ctx, long status,
+    const char *body, size_t len)
+{
+	json_t		*root, *field;
+	const char	*opt;
+
+	if (status == 401) {
+		buf_printf(out, "\nkeywarden: %s; give your personal token "
+		    "with --token TOKEN or, better (it stays out of ps), the "
+		    "environment variable " CLI_ENV_TOKEN ". An admin issues "
+		    "one with: keywarden people token EMAIL (or keywarden "
+		    "issue-token --data-dir DIR --email EMAIL on the server)",
+		    ctx->token == NULL ? "no token was given" : "the server "
+		    "did not accept this token (unknown, revoked, expired, or "
+		    "its person is inactive)");
+		return;
+	}
+	root = len > 0 ? json_loadb(body, len, 0, NULL) : NULL;
+	field = json_object_get(json_object_get(json_object_get(root,
+	    "error"), "details"), "field");
+	if (json_is_string(field) &&
+	    (opt = cli_option_of(ctx->verb, json_string_value(field))) != NULL)
+		buf_printf(out, " [option --%s]", opt);
+	json_decref(root);
+}
+
 /* Print a usage error for verb v of r (or the usage of the resources
  * called word, or in its group). */
 static int
@@ -659,6 +810,8 @@ cli_exchange(const struct cli_ctx *ctx, const char *method, const char *url,
 		/* Whole on the terminal, shortened for a caller's report. */
 		buf_init(&eb, CLI_OUT_MAX);
 		cli_error_describe(&eb, rs.status, buf_str(&rs.body),
+		    rs.body.len);
+		cli_error_hint(&eb, ctx, rs.status, buf_str(&rs.body),
 		    rs.body.len);
 		if (fail == &local)
 			fprintf(ctx->err, "keywarden: %s\n", buf_str(&eb));
@@ -776,6 +929,7 @@ cli_run_verb(const struct cli_resource *r, const struct cli_verb *v,
 	ctx.err = stderr;
 	ctx.json = a->json;
 	ctx.server = server;
+	ctx.verb = v;
 	ctx.token = a->token ? a->token : getenv(CLI_ENV_TOKEN);
 	if (ctx.token != NULL && *ctx.token == '\0')
 		ctx.token = NULL;	/* let the server say it is missing */
@@ -932,7 +1086,16 @@ cli_verb_pick(const struct cli_resource *r, int argc, char **argv, int *vip,
 		*vip = 0;	/* options only: nothing to skip */
 		return &r->verbs[0];
 	}
-	if ((vi = cli_find_verb(argc, argv)) == 0) {
+	vi = cli_find_verb(argc, argv);
+	/* "settings email --smtp-url ...": options first mean "set" */
+	if ((vi == 0 || (vi > 1 && argv[vi - 1][0] == '-' &&
+	    cli_gopt_find(argv[vi - 1]) < 0)) && argc > 1 &&
+	    !cli_wants_help(argc, argv) &&
+	    (v = cli_verb_find(r, "set")) != NULL) {
+		*vip = 0;
+		return v;
+	}
+	if (vi == 0) {
 		*rcp = cli_wants_help(argc, argv) ? cli_help(r, NULL) :
 		    cli_usage_error(r, NULL, "missing command");
 		return NULL;
@@ -971,6 +1134,8 @@ cli_run(int argc, char **argv)
 	char				 err[CLI_ERR_MAX], **av = NULL;
 	int				 vi = 0, si, i, n, rc = CLI_EXIT_USAGE;
 
+	if (argc >= 1)
+		argv[0] = (char *)(uintptr_t)cli_canonical(argv[0]);
 	if (argc < 1 || !cli_handles(argv[0])) {
 		fprintf(stderr, "keywarden: unknown command\n");
 		cli_usage(stderr);

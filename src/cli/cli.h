@@ -26,5 +26,16 @@ int	 cli_handles(const char *word);
 
 /* Print the usage lines of every client command and option to fp. */
 void	 cli_usage(FILE *fp);
+/* The command word word stands for: the resource name for one of its
+ * other spellings ("requests" -> "request", "person" -> "people"), else
+ * word itself. */
+const char *cli_canonical(const char *word);
+/* Index in argv of the first word that is not a global client option
+ * (--server URL, --token T, --json, --help) or its value; 0 if none. */
+int	 cli_first_word(int argc, char **argv);
+/* The client command word (or alias, or one of the extra words, a
+ * NULL-ended list) closest to word by edit distance, if close enough to
+ * be a likely typo; NULL otherwise. */
+const char *cli_suggest(const char *word, const char *const *extra);
 
 #endif /* KW_CLI_H */

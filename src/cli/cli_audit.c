@@ -48,6 +48,17 @@ cli_verify_render(struct buf *out, json_t *verdict)
 		buf_addstr(out, "\n");
 		return CLI_EXIT_OK;
 	}
+	if (json_is_false(ok) &&
+	    json_is_false(json_object_get(verdict, "expected_head_found"))) {
+		buf_addstr(out, "audit chain intact (");
+		cli_add_value(out, json_object_get(verdict, "events_verified"));
+		buf_addstr(out, " events, head ");
+		cli_add_value(out, json_object_get(verdict, "head"));
+		buf_addstr(out, "), but the expected head is NOT IN THIS LOG: "
+		    "check that it was copied from this deployment's audit_head "
+		    "log line; if it was, events after it were removed\n");
+		return CLI_EXIT_NO_HEAD;
+	}
 	if (json_is_false(ok)) {
 		buf_addstr(out, "audit log BROKEN at event ");
 		cli_add_value(out, json_object_get(verdict, "first_bad_seq"));
@@ -94,7 +105,8 @@ static const struct cli_verb audit_verbs[] = {
 	{ "verify", NULL, "GET", "/v1/audit/verify", FIELDS(audit_verify_f),
 	    CLI_V_OWNJSON,
 	    audit_print_verify, "Have the server verify the hash chain; exit "
-	    "1 if it is broken.", NULL },
+	    "1 if it is broken, 3 if it links but --expect-head is not in "
+	    "it.", NULL },
 };
 
 const struct cli_resource cli_audit = {

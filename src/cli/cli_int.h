@@ -17,6 +17,8 @@
 #define CLI_EXIT_OK		0
 #define CLI_EXIT_FAIL		1	/* server said no, or unreachable */
 #define CLI_EXIT_USAGE		2
+#define CLI_EXIT_NO_HEAD	3	/* audit verify: the chain links, but
+					   the expected head is not in it */
 #define CLI_EXIT_NOEXEC		127	/* credential exec: CMD did not run
 					   (as a shell says) */
 
@@ -131,6 +133,7 @@ extern const struct cli_resource cli_audit;
 extern const struct cli_resource cli_revoke;
 extern const struct cli_resource cli_report;
 extern const struct cli_resource cli_settings_slack;
+extern const struct cli_resource cli_settings_email;
 
 /* One option occurrence, in command-line order. */
 struct cli_pair {
@@ -159,6 +162,8 @@ struct cli_ctx {
 	int		 json;
 	FILE		*out;
 	FILE		*err;
+	const struct cli_verb *verb;	/* being run, to name its options in
+					   the server's errors; or NULL */
 };
 
 /* Why one exchange did not succeed (for commands that report failures
@@ -185,6 +190,10 @@ int	 cli_args_parse(const struct cli_verb *v, int argc, char **argv,
 void	 cli_error_format(struct buf *out, long status, const char *body,
 	    size_t len);
 /* The same description without the "keywarden: " lead and newline. */
+/* After the server's error, what the user can do: for a 401, how to give
+ * a token; for a field error, the option of ctx->verb that sets it. */
+void	 cli_error_hint(struct buf *out, const struct cli_ctx *ctx,
+	    long status, const char *body, size_t len);
 void	 cli_error_describe(struct buf *out, long status, const char *body,
 	    size_t len);
 /* Append ctx->server, then tmpl with "{}" replaced by arg (encoded). */

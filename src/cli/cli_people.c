@@ -140,6 +140,57 @@ people_print_token(const struct cli_ctx *ctx, json_t *answer)
 	return rc;
 }
 
+/* A list of ids (strings, or objects with an "id") as "a, b" or
+ * "none". */
+static void
+people_ids(struct buf *b, json_t *list)
+{
+	json_t	*v;
+	size_t	 i;
+
+	if (json_array_size(list) == 0)
+		buf_addstr(b, "none");
+	json_array_foreach(list, i, v) {
+		if (i > 0)
+			buf_addstr(b, ", ");
+		cli_add_value(b, json_is_object(v) ?
+		    json_object_get(v, "id") : v);
+	}
+}
+
+/* The offboarding summary: who, what died, and each credential's
+ * outcome on its own line (a failure says why; retry with revoke). */
+static int
+people_print_offboard(const struct cli_ctx *ctx, json_t *answer)
+{
+	struct buf	 b;
+	json_t		*person = json_object_get(answer, "person"), *c;
+	json_t		*creds = json_object_get(answer, "credentials_revoked");
+	size_t		 i;
+	int		 rc;
+
+	buf_init(&b, CLI_OUT_MAX);
+	buf_addstr(&b, "offboarded:         ");
+	cli_add_value(&b, json_object_get(person, "email"));
+	buf_addstr(&b, " (now inactive)\ntokens revoked:     ");
+	cli_add_value(&b, json_object_get(answer, "tokens_revoked"));
+	buf_addstr(&b, "\nrequests withdrawn: ");
+	people_ids(&b, json_object_get(answer, "requests_withdrawn"));
+	buf_addstr(&b, "\ncredentials:        ");
+	if (json_array_size(creds) == 0)
+		buf_addstr(&b, "none active");
+	json_array_foreach(creds, i, c) {
+		buf_addstr(&b, "\n  ");
+		cli_add_value(&b, json_object_get(c, "id"));
+		buf_addstr(&b, "  ");
+		cli_add_value(&b, json_object_get(c, "result"));
+	}
+	buf_addstr(&b, "\n");
+	rc = cli_emit(ctx, &b);
+	buf_free(&b);
+	return rc;
+}
+
 static const struct cli_verb people_verbs[] = {
 	{ "list", NULL, "GET", "/v1/people", FIELDS(people_list_f), 0,
 	    people_print_list, "List people, a page at a time.", NULL },
@@ -164,7 +215,7 @@ static const struct cli_verb people_verbs[] = {
 	    "person's tokens (admin, or yourself); it fails from the next "
 	    "request on.", people_revoke_token },
 	{ "offboard", "ID|EMAIL", "POST", "/v1/people/{}/offboard", NOFIELDS,
-	    0, cli_print_object, "Deactivate a person, kill their tokens, "
+	    0, people_print_offboard, "Deactivate a person, kill their tokens, "
 	    "withdraw their requests and revoke their credentials (admin).",
 	    NULL },
 };

@@ -87,7 +87,8 @@ static const struct {
 	{ "justification",	"justification",		NULL },
 	{ "use case",		"use_case",			NULL },
 	{ "scopes",		"scopes",			NULL },
-	{ "lifetime",		"lifetime_days",		" days" },
+	{ "lifetime",		"lifetime_days",
+	    " days (the credential's, once issued)" },
 	{ "link",		"link",				NULL },
 	{ "integration",	"integration.name",		NULL },
 	{ "client kind",	"integration.client_kind",	NULL },
@@ -95,7 +96,8 @@ static const struct {
 	{ "credential",		"credential_id",		NULL },
 	{ "created",		"created_at",			NULL },
 	{ "updated",		"updated_at",			NULL },
-	{ "expires",		"expires_at",			NULL },
+	/* the request's own deadline, not the credential's */
+	{ "pending until",	"expires_at",			NULL },
 };
 
 /* One history entry and where it stood in the answer (for a stable
@@ -412,9 +414,10 @@ req_print_state(const struct cli_ctx *ctx, json_t *answer)
 
 static const struct cli_verb req_verbs[] = {
 	{ "create", NULL, "POST", "/v1/requests", FIELDS(req_create_f), 0,
-	    req_print_show, "Ask for a credential on an instance; an "
-	    "integration also takes --integration-name, --redirect-uri and "
-	    "--client-kind.", NULL },
+	    req_print_show, "Ask for a credential on an instance.  An "
+	    "api_token needs at least one --scope (repeat it for more); an "
+	    "integration takes --integration-name, --redirect-uri and "
+	    "--client-kind instead.", NULL },
 	{ "list", NULL, "GET", "/v1/requests", FIELDS(req_list_f), 0,
 	    req_print_list, "List the requests you may see; --actionable: "
 	    "those waiting for you.", NULL },

@@ -424,9 +424,50 @@ rv_collect_request(const struct cli_ctx *ctx, const char *id,
 	return rc;
 }
 
+/* 1 if the caller sees every credential of instance name: an admin,
+ * an auditor, or one of its provisioners.  0 otherwise, or when it
+ * cannot be told (the listing then says what it could not see). */
+static int
+rv_sees_all(const struct cli_ctx *ctx, const char *name)
+{
+	struct buf	 url;
+	struct cli_fail	 quiet;
+	json_t		*me = NULL, *in = NULL, *v;
+	const char	*email;
+	size_t		 i;
+	int		 all = 0;
+
+	buf_init(&url, KW_URL_MAX);
+	cli_url(&url, ctx, "/v1/me", NULL);
+	if (cli_exchange(ctx, "GET", buf_str(&url), NULL, 0, &me, &quiet) !=
+	    CLI_EXIT_OK)
+		goto out;
+	json_array_foreach(json_object_get(me, "roles"), i, v)
+		if (json_is_string(v) &&
+		    (strcmp(json_string_value(v), "admin") == 0 ||
+		    strcmp(json_string_value(v), "auditor") == 0))
+			all = 1;
+	buf_free(&url);
+	buf_init(&url, KW_URL_MAX);
+	cli_url(&url, ctx, "/v1/instances/{}", name);
+	email = json_string_value(json_object_get(me, "email"));
+	if (all || email == NULL || cli_exchange(ctx, "GET", buf_str(&url),
+	    NULL, 0, &in, &quiet) != CLI_EXIT_OK)
+		goto out;
+	json_array_foreach(json_object_get(in, "provisioners"), i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), email) == 0)
+			all = 1;
+ out:
+	buf_free(&url);
+	json_decref(me);
+	json_decref(in);
+	return all;
+}
+
 /* --dry-run: what would be revoked, nothing changed. */
 static int
-rv_dry_run(const struct cli_ctx *ctx, const struct cli_bulk *b)
+rv_dry_run(const struct cli_ctx *ctx, const struct cli_bulk *b,
+    const char *inst)
 {
 	struct buf	 out;
 	json_t		*j;
@@ -451,6 +492,14 @@ rv_dry_run(const struct cli_ctx *ctx, const struct cli_bulk *b)
 	}
 	buf_printf(&out, "%zu credential%s would be revoked (dry run: "
 	    "nothing changed)\n", b->n, b->n == 1 ? "" : "s");
+	if (inst != NULL && !rv_sees_all(ctx, inst)) {
+		buf_addstr(&out, "note: you are not an admin, an auditor or a "
+		    "provisioner of ");
+		cli_add_safe(&out, inst);
+		buf_addstr(&out, ", so you see only your own credentials and "
+		    "your reports': the instance may hold more that this count "
+		    "leaves out. An admin or a provisioner sees them all.\n");
+	}
 	rc = cli_emit(ctx, &out);
 	buf_free(&out);
 	return rc;
@@ -511,10 +560,13 @@ revoke_run(const struct cli_ctx *ctx, const struct cli_verb *v,
 	if (rc != CLI_EXIT_OK)
 		goto out;
 	if (cli_opt_get(a, "dry-run") != NULL)
-		rc = rv_dry_run(ctx, &b);
+		rc = rv_dry_run(ctx, &b, inst);
 	else if (b.n == 0 && !ctx->json)
 		fprintf(ctx->out, "no active credential matches: nothing to "
-		    "revoke\n");
+		    "revoke%s\n", inst != NULL && !rv_sees_all(ctx, inst) ?
+		    " among those you may see (your own and your reports'; an "
+		    "admin or a provisioner of the instance sees them all)" :
+		    "");
 	else
 		rc = rv_revoke_all(ctx, &b, cli_opt_get(a, "reason"));
 	if (incomplete)

@@ -102,6 +102,68 @@ crypto_keys_load(const char *path, struct crypto_keys **out)
 }
 
 void
+crypto_keys_diagnose(const char *dir, const char *path, char *why,
+    size_t whysz)
+{
+	struct stat	 st, db;
+	char		 dbpath[KW_PATH_MAX + 32];
+	int		 fd;
+
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(why, whysz, "the data directory %s does not exist "
+		    "(or is not a directory): give the right --data-dir, or "
+		    "create one with keywarden init --data-dir %s "
+		    "--admin-email EMAIL", dir, dir);
+		return;
+	}
+	snprintf(dbpath, sizeof(dbpath), "%s/keywarden.db", dir);
+	if (lstat(path, &st) != 0) {
+		if (errno == EACCES)
+			snprintf(why, whysz, "%s cannot be read (permission "
+			    "denied): run keywarden as the user that owns the "
+			    "data directory", dir);
+		else if (stat(dbpath, &db) == 0)
+			snprintf(why, whysz, "%s holds a store but no master "
+			    "key (%s): restore master.key from your backup; "
+			    "without it the sealed secrets cannot be opened "
+			    "(init refuses an initialised directory)", dir,
+			    path);
+		else
+			snprintf(why, whysz, "%s is not initialised (no %s): "
+			    "run keywarden init --data-dir %s --admin-email "
+			    "EMAIL", dir, path, dir);
+		return;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, whysz, "%s is not a regular file (a symbolic "
+		    "link or other): put the key file itself there, mode 0600",
+		    path);
+		return;
+	}
+	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		snprintf(why, whysz, "%s has mode %04o; the master key must be "
+		    "readable by its owner only: chmod 600 %s", path,
+		    (unsigned)(st.st_mode & 07777), path);
+		return;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		snprintf(why, whysz, "%s cannot be opened (%s): run keywarden "
+		    "as the file's owner (chown it to the service user)", path,
+		    strerror(errno));
+		return;
+	}
+	close(fd);
+	if (st.st_size != KW_MASTER_KEY_LEN) {
+		snprintf(why, whysz, "%s is %lld bytes long, not %d: it is "
+		    "damaged; restore it from your backup", path,
+		    (long long)st.st_size, KW_MASTER_KEY_LEN);
+		return;
+	}
+	snprintf(why, whysz, "%s could not be loaded; check the file and "
+	    "its permissions (owner only, mode 0600)", path);
+}
+
+void
 crypto_keys_free(struct crypto_keys *k)
 {
 	if (k != NULL)

@@ -26,6 +26,12 @@ int	 crypto_master_key_create(const char *path);
  * readable by group/others or of the wrong size (KW_ERR_CONFIG).
  * On success *out is owned by the caller: crypto_keys_free(). */
 int	 crypto_keys_load(const char *path, struct crypto_keys **out);
+/* After crypto_keys_load() failed: what is wrong with the key file at
+ * path (in data directory dir) and how to fix it, one sentence into
+ * why[whysz] ("... has mode 0640; it must be readable by its owner
+ * only: chmod 600 ..."). */
+void	 crypto_keys_diagnose(const char *dir, const char *path, char *why,
+	    size_t whysz);
 /* Derive keys from raw master bytes (tests, tools). Caller frees. */
 int	 crypto_keys_from_bytes(const unsigned char master[KW_MASTER_KEY_LEN],
 	    struct crypto_keys **out);

@@ -562,3 +562,189 @@ net_same_origin(const char *base, const char *url)
 	return strcmp(bs, us) == 0 && strcmp(bh, uh) == 0 &&
 	    strcmp(bp, up) == 0;
 }
+
+/* ---- SMTP ---------------------------------------------------------------- */
+
+/* The message being uploaded. */
+struct net_mail_cursor {
+	const char	*p;
+	size_t		 left;
+};
+
+static size_t
+net_mail_read_cb(char *out, size_t size, size_t n, void *arg)
+{
+	struct net_mail_cursor	*c = arg;
+	size_t			 len = size * n;
+
+	if (len > c->left)
+		len = c->left;
+	memcpy(out, c->p, len);
+	c->p += len;
+	c->left -= len;
+	return len;
+}
+
+/*
+ * Split an smtp(s) URL's scheme from the rest: *tls = 1 for smtps://;
+ * *loopback = 1 when its host is loopback.  0 or KW_ERR_VALIDATION.  The
+ * host syntax is the one kw_valid_url() applies to https URLs.
+ */
+static int
+net_smtp_url(const char *url, int *tls, int *loopback)
+{
+	char		 as_https[KW_URL_MAX + 16];
+	const char	*rest;
+
+	if (strncmp(url, "smtps://", 8) == 0) {
+		*tls = 1;
+		rest = url + 8;
+	} else if (strncmp(url, "smtp://", 7) == 0) {
+		*tls = 0;
+		rest = url + 7;
+	} else
+		return KW_ERR_VALIDATION;
+	if (strlen(rest) > KW_URL_MAX ||
+	    (size_t)snprintf(as_https, sizeof(as_https), "https://%s", rest) >=
+	    sizeof(as_https) || !kw_valid_url(as_https, 0) ||
+	    strcspn(rest, "?#") != strlen(rest))
+		return KW_ERR_VALIDATION;
+	*loopback = kw_url_is_loopback(as_https);
+	return 0;
+}
+
+int
+net_smtp_url_check(const char *url, char *why, size_t whysz)
+{
+	int tls, loopback;
+
+	if (net_smtp_url(url, &tls, &loopback) != 0) {
+		kw_strlcpy(why, "not an smtp:// or smtps:// URL with a host "
+		    "(and no user, password, query or fragment)", whysz);
+		return KW_ERR_VALIDATION;
+	}
+	return 0;
+}
+
+/* "<addr>" into out, refusing what could break the SMTP command. */
+static int
+net_mail_addr(const char *addr, char *out, size_t outsz)
+{
+	if (addr == NULL || addr[0] == '\0' ||
+	    strpbrk(addr, "\r\n<> \t") != NULL ||
+	    (size_t)snprintf(out, outsz, "<%s>", addr) >= outsz)
+		return KW_ERR_VALIDATION;
+	return 0;
+}
+
+/* The libcurl options of one SMTP send. */
+static int
+net_mail_setopts(CURL *c, const struct net_mail *m, int tls, int loopback,
+    struct net_xfer *x, struct net_mail_cursor *cur, const char *from,
+    struct curl_slist *rcpt, char *errbuf)
+{
+	CURLcode e = CURLE_OK;
+
+#define SET(opt, val) do { if (e == CURLE_OK) \
+	e = curl_easy_setopt(c, opt, val); } while (0)
+	SET(CURLOPT_URL, m->url);
+	SET(CURLOPT_PROTOCOLS_STR, tls ? "smtps" : "smtp");
+	SET(CURLOPT_USE_SSL, (long)(tls ? CURLUSESSL_ALL : loopback ?
+	    CURLUSESSL_TRY : CURLUSESSL_ALL));
+	SET(CURLOPT_SSL_VERIFYPEER, 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	SET(CURLOPT_VERBOSE, 0L);	/* never print the AUTH exchange */
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_TIMEOUT_MS, m->timeout_ms > 0 ? m->timeout_ms :
+	    NET_TIMEOUT_MS_DEFAULT);
+	SET(CURLOPT_CONNECTTIMEOUT_MS, m->connect_timeout_ms > 0 ?
+	    m->connect_timeout_ms : NET_CONNECT_TIMEOUT_MS_DEFAULT);
+	SET(CURLOPT_ERRORBUFFER, errbuf);
+	SET(CURLOPT_MAIL_FROM, from);
+	SET(CURLOPT_MAIL_RCPT, rcpt);
+	SET(CURLOPT_UPLOAD, 1L);
+	SET(CURLOPT_READFUNCTION, net_mail_read_cb);
+	SET(CURLOPT_READDATA, cur);
+	SET(CURLOPT_INFILESIZE_LARGE, (curl_off_t)m->message_len);
+	SET(CURLOPT_OPENSOCKETFUNCTION, net_opensocket_cb);
+	SET(CURLOPT_OPENSOCKETDATA, x);
+	SET(CURLOPT_PROXY, "");
+	if (m->username != NULL && m->username[0] != '\0') {
+		SET(CURLOPT_USERNAME, m->username);
+		SET(CURLOPT_PASSWORD, m->password ? m->password : "");
+	}
+#undef SET
+	return e == CURLE_OK ? 0 : KW_ERR_INTERNAL;
+}
+
+int
+net_smtp_send(const struct net_mail *m, struct net_mail_result *res)
+{
+	CURL			*c = NULL;
+	struct curl_slist	*rcpt = NULL;
+	struct net_mail_cursor	 cur;
+	struct net_xfer		 x;
+	struct net_response	 dummy;
+	char			 errbuf[CURL_ERROR_SIZE];
+	char			 from[KW_EMAIL_MAX + 3], to[KW_EMAIL_MAX + 3];
+	CURLcode		 e;
+	int			 tls, loopback, r;
+
+	memset(res, 0, sizeof(*res));
+	memset(&x, 0, sizeof(x));
+	memset(&dummy, 0, sizeof(dummy));
+	x.rs = &dummy;
+	errbuf[0] = '\0';
+	if ((r = net_smtp_url(m->url, &tls, &loopback)) != 0) {
+		kw_strlcpy(res->error, "not a usable smtp(s):// URL",
+		    NET_ERROR_MAX);
+		goto out;
+	}
+	/* plain SMTP: the peer must really be loopback, not a name */
+	x.loopback_only = !tls && loopback;
+	if ((r = net_mail_addr(m->from, from, sizeof(from))) != 0 ||
+	    (r = net_mail_addr(m->to, to, sizeof(to))) != 0) {
+		kw_strlcpy(res->error, "unusable sender or recipient address",
+		    NET_ERROR_MAX);
+		goto out;
+	}
+	cur.p = m->message;
+	cur.left = m->message_len;
+	r = KW_ERR_NOMEM;
+	if ((rcpt = curl_slist_append(NULL, to)) == NULL ||
+	    (c = curl_easy_init()) == NULL)
+		goto out;
+	if ((r = net_mail_setopts(c, m, tls, loopback, &x, &cur, from, rcpt,
+	    errbuf)) != 0) {
+		kw_strlcpy(res->error, "libcurl refused an option",
+		    NET_ERROR_MAX);
+		goto out;
+	}
+	e = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &res->code);
+	if (e == CURLE_OK) {
+		r = 0;
+		goto out;
+	}
+	r = KW_ERR_UPSTREAM;
+	/* libcurl says "RCPT failed: 550" for a refused recipient; a 5xx
+	 * after the data (CURLE_WEIRD_SERVER_REPLY) refuses the message */
+	res->refused = res->code >= 500 && res->code <= 599 &&
+	    (strncmp(errbuf, "RCPT failed", 11) == 0 ||
+	    e == CURLE_WEIRD_SERVER_REPLY);
+	if (x.refused) {
+		r = KW_ERR_VALIDATION;
+		kw_strlcpy(res->error, "plain smtp:// host resolved to a "
+		    "non-loopback address", NET_ERROR_MAX);
+	} else
+		snprintf(res->error, NET_ERROR_MAX, "%.150s%s",
+		    errbuf[0] ? errbuf : curl_easy_strerror(e),
+		    e == CURLE_USE_SSL_FAILED ? " (the server offers no "
+		    "STARTTLS; use smtps:// or a server that does)" : "");
+ out:
+	if (c != NULL)
+		curl_easy_cleanup(c);
+	curl_slist_free_all(rcpt);
+	return r;
+}

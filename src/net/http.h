@@ -88,6 +88,52 @@ long	 net_retry_after(const struct net_response *rs, long max);
  */
 int	 net_same_origin(const char *base, const char *url);
 
+/*
+ * E-mail through SMTP, with the same discipline.  The URL says how:
+ *   smtps://host[:465]  TLS from the first byte (implicit TLS);
+ *   smtp://host[:587]   STARTTLS, required: a server that does not offer
+ *                       it is refused before any credential or message
+ *                       is sent (CURLUSESSL_ALL, not _TRY, which a
+ *                       man in the middle could downgrade to plain text);
+ *   smtp://loopback     plain SMTP allowed to 127.0.0.0/8 or ::1 only
+ *                       (a local relay, tests), STARTTLS used if offered.
+ * Certificates are verified as for https.  No user or password in the
+ * URL; a path is the domain sent in EHLO.
+ */
+struct net_mail {
+	const char	*url;		/* smtp:// or smtps:// */
+	const char	*username;	/* NULL or "": no AUTH */
+	const char	*password;	/* secret: never logged */
+	const char	*from;		/* envelope sender (MAIL FROM) */
+	const char	*to;		/* the one recipient (RCPT TO) */
+	const char	*message;	/* the whole message, CRLF lines */
+	size_t		 message_len;
+	long		 timeout_ms;
+	long		 connect_timeout_ms;
+};
+
+struct net_mail_result {
+	long	code;		/* the last SMTP reply code; 0 if none */
+	int	refused;	/* a 5xx to RCPT or to the message itself:
+				   this message can never be delivered */
+	char	error[NET_ERROR_MAX];	/* why, without secrets */
+};
+
+/* 0, or KW_ERR_VALIDATION (why in why[NET_ERROR_MAX]) when url is not an
+ * smtp(s):// URL keywarden may use (see above). */
+int	 net_smtp_url_check(const char *url, char *why, size_t whysz);
+
+/*
+ * Send m.  0 when the server accepted the message; KW_ERR_VALIDATION when
+ * refused before any traffic (bad URL, CR/LF in an address);
+ * KW_ERR_UPSTREAM when the server refused or could not be reached (res
+ * says which: res->refused for a permanent refusal of this message;
+ * otherwise a connection failure, a 4xx, an authentication or sender
+ * problem, all worth retrying later).  Thread-safe after
+ * net_global_init().
+ */
+int	 net_smtp_send(const struct net_mail *m, struct net_mail_result *res);
+
 /* Wipe and release the body of rs; rs may be reused.  NULL ok. */
 void	 net_response_free(struct net_response *rs);
 

@@ -4,15 +4,21 @@
  * Producers call notify_*() inside the transaction of the change that
  * causes the message, so it is recorded exactly when the change is; the
  * sender (notify_flush(), run by the server's background thread and by
- * `keywarden jobs run`) delivers what is due, later, through Slack.  An
- * outage or a 429 only delays messages; none is lost, and the API call
- * that caused one never waits for Slack.
+ * `keywarden jobs run`) delivers what is due, later.  An outage or a 429
+ * only delays messages; none is lost, and the API call that caused one
+ * never waits for the channel.
  *
- * No message ever contains a secret: they carry links to keywarden.  The
- * channel webhook's URL is not stored with its messages either (they name
- * the setting, SLACK_WEBHOOK_REF).  Every user-supplied string is escaped
- * for Slack (slack_mrkdwn_printf) and every message stays within Block
- * Kit's limits.
+ * An event first becomes a neutral notice (what happened, the link, plain
+ * fields; see struct notice below); then each recipient gets it through
+ * one channel, a table of functions (struct notifier_ops): Slack for
+ * people with a slack_user_id (slack.c), e-mail for the others when SMTP
+ * is configured (email.c).  The channel renders the notice (escaping
+ * user text its own way) into the outbox payload, and sends it later.
+ *
+ * No message ever contains a secret: they carry links to keywarden.
+ * Outbox recipients are Slack user ids, e-mail addresses or references to
+ * a sealed setting (SLACK_WEBHOOK_REF); the channel's own secrets (bot
+ * token, webhook URL, SMTP password) are unsealed only at send time.
  */
 #ifndef KW_NOTIFY_H
 #define KW_NOTIFY_H
@@ -33,12 +39,15 @@ enum notify_event {
 	NE_REQUEST_DENIED,	/* -> the requester */
 	NE_REQUEST_FAILED,	/* -> the requester */
 	NE_REQUEST_EXPIRED,	/* -> the requester */
-	NE_CREDENTIAL_REVOKED,	/* -> the channel webhook (a record) */
+	NE_REQUEST_WITHDRAWN,	/* -> whoever was asked to decide */
+	NE_CREDENTIAL_REVOKED,	/* -> the channel webhook (a record); the
+				   provisioners, if fulfilled by hand */
 };
 
 /* Queue the messages for ev about request r (and its credential c, may
- * be NULL) in the caller's transaction.  People without a Slack user id,
- * or a keywarden without Slack settings, get nothing.  A message that
+ * be NULL) in the caller's transaction.  Each person gets them by Slack
+ * if they have a Slack user id and Slack is configured, else by e-mail if
+ * SMTP is configured; otherwise nothing.  A message that
  * cannot be built is logged and skipped (0): only a store error is
  * returned (the caller's change then fails with it). */
 int	 notify_request(struct app *app, struct store *st, enum notify_event ev,
@@ -58,6 +67,54 @@ int	 notify_legacy(struct app *app, struct store *st,
 /* Queue the update of a Slack message after a button was used. */
 int	 notify_slack_response(struct app *app, struct store *st,
 	    const char *response_url, const char *text);
+
+/*
+ * A neutral notice, as JSON built by notify.c and read by the renderers:
+ *   {"kind": "request.created", "subject": "<one line>",
+ *    "lead": "<plain text: what happened>",
+ *    "fields": [{"label": "Why", "value": "..."}],   (optional)
+ *    "items": ["<plain line>", ...],                   (optional; lists)
+ *    "more": "<where the whole list is>",              (with items)
+ *    "link": "<URL>", "link_label": "Open in keywarden",
+ *    "decide": "<request id>"}                          (Approve/Deny)
+ * Every string is plain UTF-8 as typed; a renderer escapes for its medium.
+ */
+
+/* What one delivery attempt came to (filled by a notifier's send). */
+#define NOTIFY_ERROR_MAX	200
+struct notify_attempt {
+	int	 sent;
+	int	 hold;		/* the destination is down or refuses us:
+				   call it no more in this run */
+	int	 permanent;	/* this message can never be delivered:
+				   mark it failed, do not retry */
+	long	 retry_after;	/* seconds the destination asked for, or -1 */
+	char	 error[NOTIFY_ERROR_MAX];
+};
+
+/*
+ * One channel.  configured/open read its settings (open keeps them, the
+ * secrets included, until close wipes them); address gives the outbox
+ * recipient for person p (0) or says p cannot be reached this way (-1);
+ * render turns a notice (borrowed) into the outbox payload (a new
+ * reference, or NULL when it cannot be built); send delivers one claimed
+ * message (payload borrowed) and fills a.
+ */
+struct notifier_ops {
+	const char	*name;		/* "slack", "email" */
+	const char	*channel;	/* outbox channel of its messages to
+					   people */
+	int	 (*configured)(struct app *, struct store *);
+	int	 (*address)(const struct person *p, char *out, size_t outsz);
+	json_t	*(*render)(struct app *, const json_t *notice);
+	void	*(*open)(struct app *, struct store *);
+	void	 (*send)(void *ctx, const struct outbox_msg *m,
+		    json_t *payload, struct notify_attempt *a);
+	void	 (*close)(void *ctx);
+};
+
+extern const struct notifier_ops notifier_slack;
+extern const struct notifier_ops notifier_email;
 
 struct notify_report {
 	int	sent;

@@ -1,12 +1,12 @@
 /*
- * slack.c — the Slack channel: its sealed settings, the sender that
- * drains the outbox (notify_flush), and the checks of Slack's signed
+ * slack.c — the Slack channel: its sealed settings, its notifier
+ * (notifier_slack: a notice rendered as Block Kit, DMs, the channel
+ * webhook, response_url updates), and the checks of Slack's signed
  * interactivity requests.  Every call goes through net_do() with a short
  * timeout; the bot token and message texts are never logged or stored
  * outside the outbox.  Facts: shared/design/SLACK.md.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,15 +27,7 @@
 
 #define SLACK_TIMEOUT_MS	5000L	/* each call, whole exchange */
 #define SLACK_RESPONSE_MAX	(256 * 1024)
-#define SLACK_LEASE_S		60	/* a claimed message is ours this long */
-#define SLACK_BATCH		5	/* messages per claim: 5 x 2 calls x
-					   5 s stays inside the lease */
-#define SLACK_ROUNDS_MAX	40	/* claims per flush */
-#define SLACK_FLUSH_BUDGET_S	30	/* no new claim after this long */
-#define SLACK_BACKOFF_FIRST_S	30
-#define SLACK_BACKOFF_MAX_S	3600
 #define SLACK_RETRY_AFTER_MAX_S	86400
-#define SLACK_ERROR_MAX		200
 #define SLACK_URL_MAX		(KW_URL_MAX + 64)
 #define SLACK_HOOKS_PREFIX	"https://hooks.slack.com/"
 
@@ -478,67 +470,149 @@ slack_error_permanent(const char *error)
 	return 0;
 }
 
-/* ---- the sender -------------------------------------------------------- */
+/* ---- rendering a notice ------------------------------------------------ */
 
-enum dest { DEST_API, DEST_WEBHOOK, DEST_RESPONSE, DEST__COUNT };
+#define SLACK_TEXT_MAX	(32 * 1024)	/* one message's text, bytes */
 
-/* What one delivery attempt came to. */
-struct attempt {
-	int	 sent;
-	int	 hold;		/* the destination is down or limiting us:
-				   call it no more in this run */
-	int	 permanent;	/* this message can never be delivered:
-				   mark it failed, do not retry */
-	long	 retry_after;	/* seconds a 429 asked for, or -1 */
-	char	 error[SLACK_ERROR_MAX];
-};
+/* A section block of mrkdwn text, cut (between characters and entities,
+ * "…" marking the cut) to what Slack accepts in one section.  NULL if it
+ * cannot be built. */
+static json_t *
+section(const char *mrkdwn)
+{
+	char	*cut;
+	size_t	 n = strlen(mrkdwn);
+	json_t	*o;
 
-struct flush {
-	struct app			*app;
-	struct store			*st;
-	const struct slack_settings	*s;
-	struct notify_report		*rep;
-	time_t				 now;
-	size_t				 claimed;	/* in this round */
-	/* a destination on hold: later messages wait without a call */
-	int				 held[DEST__COUNT];
-	time_t				 held_until[DEST__COUNT]; /* 0: backoff */
-	char				 held_error[DEST__COUNT][SLACK_ERROR_MAX];
-};
+	if (n <= SLACK_SECTION_MAX)
+		return json_pack("{s:s, s:{s:s, s:s}}", "type", "section",
+		    "text", "type", "mrkdwn", "text", mrkdwn);
+	/* bytes >= characters: SLACK_SECTION_MAX - 3 bytes and "…" fit */
+	n = slack_mrkdwn_cut(mrkdwn, SLACK_SECTION_MAX - 3);
+	if ((cut = malloc(n + 4)) == NULL)
+		return NULL;
+	memcpy(cut, mrkdwn, n);
+	memcpy(cut + n, "\u2026", 4);
+	o = json_pack("{s:s, s:{s:s, s:s}}", "type", "section", "text",
+	    "type", "mrkdwn", "text", cut);
+	free(cut);
+	return o;
+}
+
+static json_t *
+button(const char *label, const char *action, const char *value,
+    const char *url, const char *style)
+{
+	json_t *b = json_pack("{s:s, s:{s:s, s:s}, s:s}", "type", "button",
+	    "text", "type", "plain_text", "text", label, "action_id", action);
+
+	if (b == NULL)
+		return NULL;
+	if (value != NULL)
+		json_object_set_new(b, "value", json_string(value));
+	if (url != NULL)
+		json_object_set_new(b, "url", json_string(url));
+	if (style != NULL)
+		json_object_set_new(b, "style", json_string(style));
+	return b;
+}
+
+static const char *
+nstr(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : "";
+}
+
+/* Append the escaped section text t to blocks; -1 on failure. */
+static int
+add_section(json_t *blocks, struct buf *t)
+{
+	int r = -1;
+
+	if (buf_err(t) == 0 &&
+	    json_array_append_new(blocks, section(buf_str(t))) == 0)
+		r = 0;
+	buf_free(t);
+	return r;
+}
 
 /*
- * A Retry-After outlives the run that received it: later runs of this
- * process (the background thread) keep off that destination until then,
- * even for messages queued since.
+ * A notice as a Slack message: the lead, one section per field ("*Why:*
+ * ..."), one per list item (past SLACK_BLOCKS_MAX, a last one counting
+ * the rest and saying where they are), and for a decision the Approve /
+ * Deny / Open buttons.  Every user string goes through
+ * slack_mrkdwn_printf.  NULL if it cannot be built.
  */
-static pthread_mutex_t	limit_lock = PTHREAD_MUTEX_INITIALIZER;
-static time_t		limit_until[DEST__COUNT];
-
-static void
-limits_load(struct flush *f)
+static json_t *
+slack_render(struct app *app, const json_t *n)
 {
-	int d;
+	struct buf	 t, text;
+	json_t		*blocks, *fields, *items, *f, *acts;
+	size_t		 i, cnt, shown;
+	const char	*decide = json_string_value(json_object_get(n,
+			    "decide"));
 
-	pthread_mutex_lock(&limit_lock);
-	for (d = 0; d < DEST__COUNT; d++)
-		if (limit_until[d] > f->now) {
-			f->held[d] = 1;
-			f->held_until[d] = limit_until[d];
-			snprintf(f->held_error[d], sizeof(f->held_error[d]),
-			    "rate limited (HTTP 429): waiting for its "
-			    "Retry-After");
-		}
-	pthread_mutex_unlock(&limit_lock);
+	KW_UNUSED(app);
+	buf_init(&text, SLACK_TEXT_MAX);
+	if ((blocks = json_array()) == NULL)
+		return NULL;
+	buf_init(&t, SLACK_TEXT_MAX);
+	slack_mrkdwn_printf(&t, "%s", nstr(n, "lead"));
+	slack_mrkdwn_printf(&text, "%s", nstr(n, "lead"));
+	if (add_section(blocks, &t) != 0)
+		goto fail;
+	fields = json_object_get(n, "fields");
+	json_array_foreach(fields, i, f) {
+		buf_init(&t, SLACK_TEXT_MAX);
+		slack_mrkdwn_printf(&t, "*%s:* %.*s", nstr(f, "label"),
+		    SLACK_FIELD_SHOWN_MAX, nstr(f, "value"));
+		buf_printf(&text, "\n%s", buf_str(&t));
+		if (add_section(blocks, &t) != 0)
+			goto fail;
+	}
+	items = json_object_get(n, "items");
+	cnt = shown = json_array_size(items);
+	if (shown > SLACK_BLOCKS_MAX - 1 - json_array_size(fields))
+		shown = SLACK_BLOCKS_MAX - 2 - json_array_size(fields);
+	for (i = 0; i < shown; i++) {
+		buf_init(&t, SLACK_TEXT_MAX);
+		slack_mrkdwn_printf(&t, "\u2022 %s", json_string_value(
+		    json_array_get(items, i)));
+		if (add_section(blocks, &t) != 0)
+			goto fail;
+	}
+	if (shown < cnt) {
+		buf_init(&t, SLACK_TEXT_MAX);
+		slack_mrkdwn_printf(&t, "\u2026 and %zu more: see them all in "
+		    "keywarden, %s", cnt - shown, nstr(n, "more"));
+		if (add_section(blocks, &t) != 0)
+			goto fail;
+	}
+	if (decide != NULL) {
+		acts = json_pack("{s:s, s:[o, o, o]}", "type", "actions",
+		    "elements", button("Approve", "approve", decide, NULL,
+		    "primary"), button("Deny", "deny", decide, NULL, "danger"),
+		    button(nstr(n, "link_label"), "open", NULL, nstr(n, "link"),
+		    NULL));
+		if (json_array_append_new(blocks, acts) != 0)
+			goto fail;
+	}
+	if (buf_err(&text) != 0)
+		goto fail;
+	f = json_pack("{s:s, s:o}", "text", buf_str(&text), "blocks", blocks);
+	buf_free(&text);
+	return f;
+ fail:
+	buf_free(&text);
+	json_decref(blocks);
+	return NULL;
 }
 
-static void
-limit_store(enum dest d, time_t until)
-{
-	pthread_mutex_lock(&limit_lock);
-	if (until > limit_until[d])
-		limit_until[d] = until;
-	pthread_mutex_unlock(&limit_lock);
-}
+/* ---- the sender -------------------------------------------------------- */
+
+enum dest { DEST_API, DEST_WEBHOOK, DEST_RESPONSE };
 
 /* A short, printable excerpt of text from the other side (an error
  * code, never a whole body) into out[outsz]. */
@@ -558,7 +632,7 @@ excerpt(const char *s, size_t n, char *out, size_t outsz)
  * a with the transport-level verdict when no HTTP answer arrived. */
 static int
 post_json(const char *url, const char *bearer, json_t *body,
-    struct net_response *rs, struct attempt *a)
+    struct net_response *rs, struct notify_attempt *a)
 {
 	struct net_request	 rq;
 	char			*text;
@@ -598,7 +672,7 @@ post_json(const char *url, const char *bearer, json_t *body,
 
 /* The verdict on an HTTP answer that is not a success. */
 static void
-http_trouble(const struct net_response *rs, struct attempt *a)
+http_trouble(const struct net_response *rs, struct notify_attempt *a)
 {
 	char e[80];
 
@@ -622,8 +696,8 @@ http_trouble(const struct net_response *rs, struct attempt *a)
  * on hold (every message would fail the same way).
  */
 static int
-api_call(struct flush *f, const char *method, json_t *body, json_t **ans,
-    struct attempt *a)
+api_call(const struct slack_settings *s, const char *method, json_t *body,
+    json_t **ans, struct notify_attempt *a)
 {
 	static const char *const fatal[] = { "not_authed", "invalid_auth",
 	    "token_revoked", "account_inactive", "missing_scope",
@@ -637,8 +711,8 @@ api_call(struct flush *f, const char *method, json_t *body, json_t **ans,
 
 	if (ans != NULL)
 		*ans = NULL;
-	snprintf(url, sizeof(url), "%s/%s", f->s->api_base_url, method);
-	if ((r = post_json(url, f->s->bot_token, body, &rs, a)) != 0)
+	snprintf(url, sizeof(url), "%s/%s", s->api_base_url, method);
+	if ((r = post_json(url, s->bot_token, body, &rs, a)) != 0)
 		goto out;
 	r = KW_ERR_UPSTREAM;
 	if (rs.status != 200) {
@@ -669,14 +743,14 @@ api_call(struct flush *f, const char *method, json_t *body, json_t **ans,
 
 /* A DM: open the conversation with the user, then post into it. */
 static void
-send_dm(struct flush *f, const struct outbox_msg *m, json_t *payload,
-    struct attempt *a)
+send_dm(const struct slack_settings *s, const struct outbox_msg *m,
+    json_t *payload, struct notify_attempt *a)
 {
 	json_t		*ans, *post;
 	const char	*chan;
-	char		 what[SLACK_ERROR_MAX];
+	char		 what[NOTIFY_ERROR_MAX];
 
-	if (api_call(f, "conversations.open", json_pack("{s:s}", "users",
+	if (api_call(s, "conversations.open", json_pack("{s:s}", "users",
 	    m->recipient), &ans, a) != 0) {
 		kw_strlcpy(what, a->error, sizeof(what));
 		snprintf(a->error, sizeof(a->error), "conversations.open: %.150s",
@@ -693,7 +767,7 @@ send_dm(struct flush *f, const struct outbox_msg *m, json_t *payload,
 	}
 	json_object_set_new(post, "channel", json_string(chan));
 	json_decref(ans);
-	if (api_call(f, "chat.postMessage", post, NULL, a) != 0) {
+	if (api_call(s, "chat.postMessage", post, NULL, a) != 0) {
 		kw_strlcpy(what, a->error, sizeof(what));
 		snprintf(a->error, sizeof(a->error), "chat.postMessage: %.150s",
 		    what);
@@ -708,8 +782,8 @@ send_dm(struct flush *f, const struct outbox_msg *m, json_t *payload,
  * URL is looked up now, from the settings this run opened.
  */
 static void
-send_url(struct flush *f, const struct outbox_msg *m, json_t *payload,
-    struct attempt *a, enum dest d)
+send_url(const struct slack_settings *s, const struct outbox_msg *m,
+    json_t *payload, struct notify_attempt *a, enum dest d)
 {
 	struct net_response	 rs;
 	const char		*url = m->recipient;
@@ -722,16 +796,16 @@ send_url(struct flush *f, const struct outbox_msg *m, json_t *payload,
 			    "reference");
 			return;
 		}
-		if (f->s->webhook_url[0] == '\0') {
+		if (s->webhook_url[0] == '\0') {
 			a->permanent = 1;
 			snprintf(a->error, sizeof(a->error), "no channel "
 			    "webhook is configured any more");
 			return;
 		}
-		url = f->s->webhook_url;
+		url = s->webhook_url;
 	}
 	if (d == DEST_RESPONSE ? !slack_response_url_ok(url,
-	    f->s->api_base_url) : !kw_valid_url(url, 1)) {
+	    s->api_base_url) : !kw_valid_url(url, 1)) {
 		a->permanent = 1;
 		snprintf(a->error, sizeof(a->error), "the %s URL is not "
 		    "allowed", d == DEST_RESPONSE ? "response" : "webhook");
@@ -763,161 +837,70 @@ send_url(struct flush *f, const struct outbox_msg *m, json_t *payload,
 	net_response_free(&rs);
 }
 
-static time_t
-backoff_s(int attempts)
-{
-	time_t d = SLACK_BACKOFF_FIRST_S;
+/* ---- the notifier ------------------------------------------------------ */
 
-	while (--attempts > 0 && d < SLACK_BACKOFF_MAX_S)
-		d *= 2;
-	return d > SLACK_BACKOFF_MAX_S ? SLACK_BACKOFF_MAX_S : d;
+static void *
+slack_open(struct app *app, struct store *st)
+{
+	struct slack_settings *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	if (slack_settings_load(app, st, s) != 0) {
+		slack_settings_wipe(s);
+		free(s);
+		return NULL;
+	}
+	return s;
 }
 
-/* Record the outcome of message m. */
-static int
-settle(struct flush *f, const struct outbox_msg *m, enum dest d,
-    struct attempt *a)
+static void
+slack_close(void *ctx)
 {
-	char	 at[KW_TIME_LEN + 1];
-	time_t	 next;
-	int	 r;
+	slack_settings_wipe(ctx);
+	free(ctx);
+}
 
-	if (a->sent) {
-		kw_time_fmt(kw_now(), at, sizeof(at));
-		if ((r = store_outbox_sent(f->st, m->id, at)) != 0)
-			log_msg("error", "slack: message %s was delivered but "
-			    "cannot be marked so (%s); it may be sent twice",
-			    m->id, kw_strerror(r));
-		f->rep->sent++;
+static int
+slack_configured(struct app *app, struct store *st)
+{
+	void *s = slack_open(app, st);
+
+	if (s == NULL)
 		return 0;
-	}
-	if (a->permanent) {
-		/* retrying cannot help: failed, the error kept for operators */
-		kw_time_fmt(f->now, at, sizeof(at));
-		log_msg("error", "slack: %s message %s (%s, attempt %d) failed "
-		    "for good: %s; it is not retried", m->channel, m->id,
-		    m->kind, m->attempts, a->error);
-		f->rep->failed++;
-		if ((r = store_outbox_fail(f->st, m->id, at, a->error)) != 0)
-			log_msg("error", "slack: cannot mark message %s failed "
-			    "(%s); it is tried again when its lease ends",
-			    m->id, kw_strerror(r));
-		return 0;
-	}
-	next = f->now + backoff_s(m->attempts);
-	if (a->retry_after >= 0)
-		next = f->now + (a->retry_after > 0 ? a->retry_after : 1);
-	if (a->hold && !f->held[d]) {
-		f->held[d] = 1;
-		f->held_until[d] = a->retry_after >= 0 ? next : 0;
-		if (a->retry_after >= 0)
-			limit_store(d, next);
-		kw_strlcpy(f->held_error[d], a->error,
-		    sizeof(f->held_error[d]));
-	}
-	kw_time_fmt(next, at, sizeof(at));
-	log_msg("warn", "slack: %s message %s (%s, attempt %d) not "
-	    "delivered: %s; next attempt at %s", m->channel, m->id, m->kind,
-	    m->attempts, a->error, at);
-	f->rep->retried++;
-	if ((r = store_outbox_retry(f->st, m->id, at, a->error)) != 0)
-		log_msg("error", "slack: cannot reschedule message %s (%s); "
-		    "it is retried when its lease ends", m->id,
-		    kw_strerror(r));
+	slack_close(s);
+	return 1;
+}
+
+static int
+slack_address(const struct person *p, char *out, size_t outsz)
+{
+	if (p->slack_user_id[0] == '\0')
+		return -1;
+	kw_strlcpy(out, p->slack_user_id, outsz);
 	return 0;
 }
 
-static int
-send_one(const struct outbox_msg *m, void *arg)
+static void
+slack_send(void *ctx, const struct outbox_msg *m, json_t *payload,
+    struct notify_attempt *a)
 {
-	struct flush	*f = arg;
-	struct attempt	 a;
-	enum dest	 d;
-	json_t		*payload;
+	const struct slack_settings *s = ctx;
 
-	f->claimed++;
-	memset(&a, 0, sizeof(a));
-	a.retry_after = -1;
 	if (strcmp(m->channel, "slack_dm") == 0)
-		d = DEST_API;
-	else if (strcmp(m->channel, "webhook") == 0)
-		d = DEST_WEBHOOK;
-	else if (strcmp(m->channel, "response") == 0)
-		d = DEST_RESPONSE;
-	else {
-		a.permanent = 1;
-		snprintf(a.error, sizeof(a.error), "unknown channel");
-		return settle(f, m, DEST_API, &a);
-	}
-	if (f->held[d]) {
-		/* its destination failed a moment ago: wait with it */
-		kw_strlcpy(a.error, f->held_error[d], sizeof(a.error));
-		if (f->held_until[d] > 0)
-			a.retry_after = (long)(f->held_until[d] - f->now);
-		return settle(f, m, d, &a);
-	}
-	if ((payload = json_loads(m->payload, 0, NULL)) == NULL ||
-	    !json_is_object(payload)) {
-		json_decref(payload);
-		a.permanent = 1;
-		snprintf(a.error, sizeof(a.error), "malformed payload");
-		return settle(f, m, d, &a);
-	}
-	if (d == DEST_API)
-		send_dm(f, m, payload, &a);
+		send_dm(s, m, payload, a);
 	else
-		send_url(f, m, payload, &a, d);
-	json_decref(payload);
-	return settle(f, m, d, &a);
+		send_url(s, m, payload, a, strcmp(m->channel, "webhook") == 0 ?
+		    DEST_WEBHOOK : DEST_RESPONSE);
 }
 
-int
-notify_flush(struct app *app, struct store *st, time_t now,
-    struct notify_report *rep)
-{
-	struct slack_settings	*s;
-	struct flush		*f = NULL;
-	char			 at[KW_TIME_LEN + 1], lease[KW_TIME_LEN + 1];
-	uint64_t		 t0 = kw_mono_us();
-	time_t			 spent;
-	int64_t			 pending = 0;
-	int			 r, round;
-
-	memset(rep, 0, sizeof(*rep));
-	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (f = calloc(1, sizeof(*f))) == NULL) {
-		free(s);
-		return KW_ERR_NOMEM;
-	}
-	/* not configured: whatever is queued waits for the settings */
-	if ((r = slack_settings_load(app, st, s)) != 0)
-		goto count;
-	f->app = app;
-	f->st = st;
-	f->s = s;
-	f->rep = rep;
-	f->now = now;
-	limits_load(f);
-	for (round = 0; round < SLACK_ROUNDS_MAX; round++) {
-		spent = (time_t)((kw_mono_us() - t0) / 1000000u);
-		if (spent >= SLACK_FLUSH_BUDGET_S)
-			break;
-		kw_time_fmt(now, at, sizeof(at));
-		kw_time_fmt(now + spent + SLACK_LEASE_S, lease, sizeof(lease));
-		f->claimed = 0;
-		if ((r = store_outbox_claim(st, at, lease, SLACK_BATCH,
-		    send_one, f)) != 0 || f->claimed < SLACK_BATCH)
-			break;
-	}
- count:
-	if (r == KW_ERR_NOT_FOUND)
-		r = 0;
-	if (store_outbox_pending(st, &pending) == 0)
-		rep->pending = pending > 1000000 ? 1000000 : (int)pending;
-	else if (r == 0)
-		r = KW_ERR_UNAVAILABLE;
-	slack_settings_wipe(s);
-	free(s);
-	free(f);
-	return r;
-}
+const struct notifier_ops notifier_slack = {
+	.name = "slack",
+	.channel = "slack_dm",
+	.configured = slack_configured,
+	.address = slack_address,
+	.render = slack_render,
+	.open = slack_open,
+	.send = slack_send,
+	.close = slack_close,
+};

@@ -447,7 +447,8 @@ static const char *const stmt_sql[S__COUNT] = {
 	    "WHERE c.id = $1",
 	[S_CRED_LIST] = "SELECT " CREDENTIAL_COLS CREDENTIAL_FROM
 	    "WHERE c.seq > $1::bigint"
-	    " AND ($2::integer = 1 OR c.owner_id = $3::text OR "
+	    " AND ($2::integer = 1 OR c.owner_id = $3::text OR"
+	    " o.manager_id = $3::text OR "
 	    IS_PROVISIONER("c.instance_id", "$3::text") ")"
 	    " AND ($4::text IS NULL OR c.instance_id = $4::text)"
 	    " AND ($5::text IS NULL OR c.owner_id = $5::text)"

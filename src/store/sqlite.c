@@ -419,7 +419,7 @@ static const char *const stmt_sql[S__COUNT] = {
 	    "WHERE c.id = ?1",
 	[S_CRED_LIST] = "SELECT " CREDENTIAL_COLS CREDENTIAL_FROM
 	    "WHERE c.seq > ?1"
-	    " AND (?2 = 1 OR c.owner_id = ?3 OR "
+	    " AND (?2 = 1 OR c.owner_id = ?3 OR o.manager_id = ?3 OR "
 	    IS_PROVISIONER("c.instance_id", "?3") ")"
 	    " AND (?4 IS NULL OR c.instance_id = ?4)"
 	    " AND (?5 IS NULL OR c.owner_id = ?5)"

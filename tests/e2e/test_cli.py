@@ -291,8 +291,11 @@ class PeopleCliTests(CliTestCase):
         r = self.kw("people", "me", token="")
         self.assertExit(r, 1)
         self.assertEqual(code, "unauthenticated")
-        self.assertEqual(r.stderr.strip(),
-                         "keywarden: %d %s: %s" % (st, code, msg))
+        lines = r.stderr.strip().splitlines()
+        self.assertEqual(lines[0], "keywarden: %d %s: %s" % (st, code, msg))
+        # then how to give one
+        self.assertIn("--token", lines[1])
+        self.assertIn("KEYWARDEN_TOKEN", lines[1])
 
     def test_token_option_overrides_the_environment(self):
         r = self.kw("people", "me", "--token", "kw_" + "Q" * 43)

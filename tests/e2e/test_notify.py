@@ -156,6 +156,7 @@ class Messages(Base):
         self.assertIn(("approve", r["id"]), buttons(m))
         self.assertIn(("deny", r["id"]), buttons(m))
         self.assertIn("rick@example.com", m["text"])
+        self.assertIn(r["id"], m["text"])       # names the request
         self.assertTrue(m["channel"].startswith("D"))
         # the requester and the provisioners hear nothing yet
         time.sleep(1.5)
@@ -166,6 +167,26 @@ class Messages(Base):
             self.assertEqual(c["authorization"], "Bearer " + BOT_TOKEN)
             self.assertTrue(c["content_type"].startswith(
                 "application/json"), c["content_type"])
+
+    def test_withdrawal_tells_whoever_was_asked(self):
+        r = self.file()
+        self.wait_dm("maria@example.com")
+        st, _ = self.as_("rick@example.com", "POST",
+                         "/v1/requests/%s/withdraw" % r["id"], {})[:2]
+        self.assertEqual(st, 200)
+        [m] = self.wait_dm("maria@example.com",
+                           lambda m: "withdrew" in m["text"])
+        self.assertIn(r["id"], m["text"])
+        self.assertEqual(buttons(m), [])
+        # after the manager's approval, the reviewers are told instead
+        r = self.file()
+        self.manager_approves(r["id"])
+        self.wait_dm("pat@example.com", lambda m: r["id"] in m["text"])
+        self.as_("rick@example.com", "POST",
+                 "/v1/requests/%s/withdraw" % r["id"], {})
+        for who in ("pat@example.com", "quinn@example.com"):
+            self.wait_dm(who, lambda m: "withdrew" in m["text"] and
+                         r["id"] in m["text"])
 
     def test_manager_approval_dms_each_provisioner_once(self):
         r = self.file()

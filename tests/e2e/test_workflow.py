@@ -414,7 +414,10 @@ class Workflow(unittest.TestCase):
         self.assertEqual(ok.returncode, 0, ok.stdout + ok.stderr)
         bad = self.srv.cli("audit", "verify", "--expect-head", "0" * 64,
                            "--server", self.srv.url, env=env)
-        self.assertEqual(bad.returncode, 1, bad.stdout + bad.stderr)
+        # a head this log never had: not a broken chain, its own code
+        self.assertEqual(bad.returncode, 3, bad.stdout + bad.stderr)
+        self.assertIn("NOT IN THIS LOG", bad.stdout)
+        self.assertNotIn("BROKEN", bad.stdout)
 
 
 class Concurrency(unittest.TestCase):
@@ -596,7 +599,18 @@ class AuditTampering(unittest.TestCase):
                     "(SELECT max(seq) FROM audit_events)")
         self.assertEqual(self.verify().returncode, 0)   # chain still links
         r = self.verify("--expect-head", self.head)
-        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("NOT IN THIS LOG", r.stdout)
+        self.assertIn("events after it were removed", r.stdout)
+
+    def test_a_head_not_in_the_log_is_not_called_broken(self):
+        r = self.verify("--expect-head", "deadbeef")
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("64", r.stderr)
+        r = self.verify("--expect-head", "ab" * 32)
+        self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
+        self.assertIn("NOT IN THIS LOG", r.stdout)
+        self.assertNotIn("BROKEN", r.stdout)
 
 
 @sqlite_store

@@ -457,10 +457,24 @@ test_handles(void **state)
 	assert_true(cli_handles("revoke"));
 	assert_true(cli_handles("report"));
 	assert_true(cli_handles("settings"));
-	assert_false(cli_handles("requests"));
+	/* the plural/singular mix-ups are aliases */
+	assert_true(cli_handles("requests"));
+	assert_true(cli_handles("credentials"));
+	assert_true(cli_handles("instance"));
+	assert_true(cli_handles("person"));
+	assert_string_equal(cli_canonical("requests"), "request");
+	assert_string_equal(cli_canonical("person"), "people");
+	assert_string_equal(cli_canonical("audit"), "audit");
+	/* a typo gets its correction, another word none */
+	assert_string_equal(cli_suggest("requets", NULL), "request");
+	assert_string_equal(cli_suggest("peple", NULL), "people");
+	assert_string_equal(cli_suggest("sevre", (const char *const[]){
+	    "serve", "init", NULL }), "serve");
+	assert_null(cli_suggest("frobnicate", NULL));
+	assert_null(cli_suggest("x", NULL));
 	assert_false(cli_handles("slack"));
 	assert_false(cli_handles("settings slack"));
-	assert_false(cli_handles("setting"));
+	assert_true(cli_handles("setting"));
 	assert_false(cli_handles(""));
 	assert_false(cli_handles(NULL));
 }
@@ -817,12 +831,12 @@ test_request_render(void **state)
 	    "justification:  export\n"
 	    "use case:       reports\n"
 	    "scopes:         tickets:read, users:read\n"
-	    "lifetime:       90 days\n"
+	    "lifetime:       90 days (the credential's, once issued)\n"
 	    "link:           https://kw.example.com/requests/r_1\n"
 	    "credential:     -\n"
 	    "created:        2026-11-28T09:00:00Z\n"
 	    "updated:        2026-11-28T10:00:00Z\n"
-	    "expires:        -\n"
+	    "pending until:  -\n"
 	    "\n"
 	    "Create the credential on the instance with this exact name:\n"
 	    "\n"
