@@ -6,7 +6,7 @@
 #
 # Dependencies come from Debian through pkg-config (scripts/install-deps).
 
-PKGS	 = libmicrohttpd jansson sqlite3 libsodium libcurl inih libcrypto libpq
+PKGS	 = libmicrohttpd jansson sqlite3 libsodium libcurl inih libcrypto cjose libpq
 CC	?= cc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -lpthread
@@ -30,9 +30,17 @@ LIBSRCS	:= $(filter-out src/main.c,$(SRCS))
 SIM_SRCS := $(wildcard sim/*.c)
 UNIT	:= $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 
-REL_OBJS := $(patsubst src/%.c,build/release/obj/%.o,$(SRCS))
-TST_OBJS := $(patsubst src/%.c,build/test/obj/%.o,$(SRCS))
-TST_LIBOBJS := $(patsubst src/%.c,build/test/obj/%.o,$(LIBSRCS))
+# The web UI (web/) is compiled into the binary: tools/webembed turns its
+# files into a C table (build/gen/web_assets.c), see docs/ARCHITECTURE.md.
+WEB_FILES := $(sort $(wildcard web/*.html web/*.css web/*.js web/*.svg))
+WEB_GEN	 := build/gen/web_assets.c
+
+REL_OBJS := $(patsubst src/%.c,build/release/obj/%.o,$(SRCS)) \
+	    build/release/obj/gen/web_assets.o
+TST_OBJS := $(patsubst src/%.c,build/test/obj/%.o,$(SRCS)) \
+	    build/test/obj/gen/web_assets.o
+TST_LIBOBJS := $(patsubst src/%.c,build/test/obj/%.o,$(LIBSRCS)) \
+	    build/test/obj/gen/web_assets.o
 
 .PHONY: all check unit e2e bench clean test-build
 all: build/release/keywarden $(if $(SIM_SRCS),build/release/zendesk-sim)
@@ -46,8 +54,28 @@ build/release/obj/%.o: src/%.c
 	@echo "  CC      $<"
 	@$(CC) $(REL_CFLAGS) -MMD -MP -c -o $@ $<
 
+build/gen/webembed: tools/webembed.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(WARN) -O1 -o $@ $<
+
+$(WEB_GEN): build/gen/webembed $(WEB_FILES)
+	@echo "  EMBED   web/ ($(words $(WEB_FILES)) files)"
+	@build/gen/webembed $@.tmp $(WEB_FILES) && mv $@.tmp $@
+
+build/release/obj/gen/web_assets.o: $(WEB_GEN)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(REL_CFLAGS) -c -o $@ $<
+
+build/test/obj/gen/web_assets.o: $(WEB_GEN)
+	@mkdir -p $(dir $@)
+	@echo "  CC(san) $<"
+	@$(CC) $(TST_CFLAGS) -c -o $@ $<
+
 # The Zendesk simulator (sim/): reuses keywarden's HTTP layer and utils.
-REL_LIBOBJS := $(patsubst src/%.c,build/release/obj/%.o,$(LIBSRCS))
+REL_LIBOBJS := $(patsubst src/%.c,build/release/obj/%.o,$(LIBSRCS)) \
+	    build/release/obj/gen/web_assets.o
 build/release/zendesk-sim: $(patsubst sim/%.c,build/release/sim/%.o,$(SIM_SRCS)) $(REL_LIBOBJS)
 	@echo "  LD      $@"
 	@$(CC) $(REL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -180,7 +208,7 @@ uninstall:
 
 # Built with debhelper (debian/) in a copy of the sources under build/deb/,
 # because dpkg-buildpackage writes its results next to the source tree.
-DEB_SRC	 = Makefile src sim man dist debian $(DOCS)
+DEB_SRC	 = Makefile src sim tools web man dist debian $(DOCS)
 deb:
 	rm -rf build/deb
 	mkdir -p build/deb/keywarden

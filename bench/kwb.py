@@ -52,7 +52,8 @@ def to_ms(v, unit):
     return float(v) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(url, conns, seconds, token=None, script=None, args=(), threads=None):
+def wrk(url, conns, seconds, token=None, script=None, args=(), threads=None,
+        headers=()):
     """Run wrk for `seconds`; return requests/s, p50/p99 (ms), non-2xx
     count, socket errors and the raw output."""
     if threads is None:
@@ -61,6 +62,8 @@ def wrk(url, conns, seconds, token=None, script=None, args=(), threads=None):
            "-d", "%ds" % seconds, "--latency", "--timeout", "5s"]
     if token:
         cmd += ["-H", "Authorization: Bearer " + token]
+    for h in headers:
+        cmd += ["-H", h]
     if script:
         cmd += ["-s", script]
     cmd.append(url)
@@ -83,6 +86,16 @@ def wrk(url, conns, seconds, token=None, script=None, args=(), threads=None):
             "socket_errors": sum(map(int, sock.groups())) if sock else 0,
             "requests": int(total.group(1)) if total else 0,
             "out": out}
+
+
+def session_cookie(base, token):
+    """Open a browser session with token (POST /v1/sessions); return the
+    Cookie header value (kw_session=...)."""
+    req = urllib.request.Request(
+        base + "/v1/sessions", data=json.dumps({"token": token}).encode(),
+        headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return r.headers["Set-Cookie"].split(";")[0]
 
 
 def peak_rss_kb(pid):

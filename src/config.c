@@ -23,7 +23,8 @@
 enum ktype { K_STR, K_INT };
 
 static const struct key {
-	const char	*name;		/* file key and flag (--name, - for _) */
+	const char	*name;		/* file key and flag (--name, - for _);
+					   [oidc] keys are "oidc_" + file key */
 	const char	*env;
 	enum ktype	 type;
 	size_t		 off;
@@ -72,7 +73,25 @@ static const struct key {
 	    offsetof(struct config, tls_key_file), KW_PATH_MAX, 0, 0 },
 	{ "trusted_proxies", "KEYWARDEN_TRUSTED_PROXIES", K_STR,
 	    offsetof(struct config, trusted_proxies), KW_PROXIES_TEXT_MAX, 0, 0 },
+	{ "session_max_age", "KEYWARDEN_SESSION_MAX_AGE", K_INT,
+	    offsetof(struct config, session_max_age), 0, 1, 30 * 86400 },
+	{ "session_idle_timeout", "KEYWARDEN_SESSION_IDLE_TIMEOUT", K_INT,
+	    offsetof(struct config, session_idle_timeout), 0, 1, 30 * 86400 },
+	{ "oidc_issuer", "KEYWARDEN_OIDC_ISSUER", K_STR,
+	    offsetof(struct config, oidc_issuer), KW_URL_MAX + 1, 0, 0 },
+	{ "oidc_client_id", "KEYWARDEN_OIDC_CLIENT_ID", K_STR,
+	    offsetof(struct config, oidc_client_id), 256, 0, 0 },
+	{ "oidc_client_secret_file", "KEYWARDEN_OIDC_CLIENT_SECRET_FILE",
+	    K_STR, offsetof(struct config, oidc_client_secret_file),
+	    KW_PATH_MAX, 0, 0 },
+	{ "oidc_scopes", "KEYWARDEN_OIDC_SCOPES", K_STR,
+	    offsetof(struct config, oidc_scopes), KW_OIDC_SCOPES_MAX, 0, 0 },
+	{ "oidc_allowed_email_domains", "KEYWARDEN_OIDC_ALLOWED_EMAIL_DOMAINS",
+	    K_STR, offsetof(struct config, oidc_allowed_email_domains),
+	    KW_OIDC_DOMAINS_MAX, 0, 0 },
 };
+
+#define OIDC_PREFIX	"oidc_"
 
 void
 config_defaults(struct config *c)
@@ -94,6 +113,10 @@ config_defaults(struct config *c)
 	c->reconcile_interval = 300;
 	c->jobs_interval = 60;
 	c->notify_interval = 5;
+	c->session_max_age = KW_SESSION_MAX_AGE_S;
+	c->session_idle_timeout = KW_SESSION_IDLE_S;
+	kw_strlcpy(c->oidc_scopes, "openid email profile",
+	    sizeof(c->oidc_scopes));
 }
 
 static const struct key *
@@ -176,16 +199,27 @@ static int
 cfg_ini_line(void *user, const char *section, const char *name,
     const char *value)
 {
-	struct ini_ctx *x = user;
+	struct ini_ctx	*x = user;
+	char		 key[128];
+	int		 oidc = strcmp(section, "oidc") == 0;
 
 	if (x->failed)
 		return 0;
-	if (strcmp(section, "server") != 0) {
+	if (!oidc && strcmp(section, "server") != 0) {
 		snprintf(x->err, x->errsz, "unknown section [%s]", section);
 		x->failed = 1;
 		return 0;
 	}
-	if (config_set(x->c, name, value, x->err, x->errsz) != 0) {
+	/* [oidc] holds the oidc_ keys (without the prefix), [server] the
+	 * others */
+	if (!oidc && strncmp(name, OIDC_PREFIX, strlen(OIDC_PREFIX)) == 0) {
+		snprintf(x->err, x->errsz, "'%s' belongs in the [oidc] section "
+		    "(without the prefix)", name);
+		x->failed = 1;
+		return 0;
+	}
+	snprintf(key, sizeof(key), "%s%s", oidc ? OIDC_PREFIX : "", name);
+	if (config_set(x->c, key, value, x->err, x->errsz) != 0) {
 		x->failed = 1;
 		return 0;
 	}
@@ -277,6 +311,37 @@ config_split_listen(const char *listen, char *host, size_t hostsz, int *port)
 	return 0;
 }
 
+/* [oidc]: all or nothing; the issuer speaks https (plain http only on a
+ * loopback address: tests, the demo). */
+static int
+oidc_validate(const struct config *c, char *err, size_t errsz)
+{
+	size_t n = strlen(c->oidc_issuer);
+
+	if (n == 0 && c->oidc_client_id[0] == '\0' &&
+	    c->oidc_client_secret_file[0] == '\0')
+		return 0;
+	if (n == 0 || c->oidc_client_id[0] == '\0' ||
+	    c->oidc_client_secret_file[0] == '\0') {
+		snprintf(err, errsz, "[oidc]: issuer, client_id and "
+		    "client_secret_file are all needed");
+		return KW_ERR_CONFIG;
+	}
+	if (!kw_valid_url(c->oidc_issuer, 1) ||
+	    strchr(c->oidc_issuer, '?') != NULL ||
+	    strchr(c->oidc_issuer, '#') != NULL) {
+		snprintf(err, errsz, "[oidc] issuer: expected an https URL "
+		    "without a query or fragment (http only on a loopback "
+		    "address)");
+		return KW_ERR_CONFIG;
+	}
+	if (strstr(c->oidc_scopes, "openid") == NULL) {
+		snprintf(err, errsz, "[oidc] scopes: must include openid");
+		return KW_ERR_CONFIG;
+	}
+	return 0;
+}
+
 /* 1 if host is an IPv4 or IPv6 literal, or "localhost". */
 static int
 config_listen_host_ok(const char *host)
@@ -292,7 +357,7 @@ config_validate(const struct config *c, char *err, size_t errsz)
 {
 	struct addr_list	proxies;
 	char			host[256];
-	int			port;
+	int			port, r;
 
 	if (!store_url_valid(c->store)) {
 		snprintf(err, errsz, "store: must be sqlite, sqlite:DIR or a "
@@ -326,7 +391,10 @@ config_validate(const struct config *c, char *err, size_t errsz)
 		    "(TLS) or neither (plain HTTP)");
 		return KW_ERR_CONFIG;
 	}
-	return addr_list_parse(c->trusted_proxies, &proxies, err, errsz);
+	if ((r = addr_list_parse(c->trusted_proxies, &proxies, err,
+	    errsz)) != 0)
+		return r;
+	return oidc_validate(c, err, errsz);
 }
 
 void
@@ -347,18 +415,24 @@ config_public_url(const struct config *c, char *out, size_t outsz)
 void
 config_print(const struct config *c, FILE *fp)
 {
-	json_t	*o = json_object();
+	json_t	*o = json_object(), *oidc = json_object();
 	char	 url[KW_URL_MAX + 64];
-	size_t	 i;
+	size_t	 i, plen = strlen(OIDC_PREFIX);
 
+	/* [oidc] keys nested as in the file, without their prefix */
 	for (i = 0; i < KW_NELEM(keys); i++) {
 		const void *p = (const char *)c + keys[i].off;
-		json_object_set_new(o, keys[i].name, keys[i].type == K_STR ?
-		    json_string(p) : json_integer(*(const int *)p));
+		json_t *v = keys[i].type == K_STR ? json_string(p) :
+		    json_integer(*(const int *)p);
+		if (strncmp(keys[i].name, OIDC_PREFIX, plen) == 0)
+			json_object_set_new(oidc, keys[i].name + plen, v);
+		else
+			json_object_set_new(o, keys[i].name, v);
 	}
 	/* the store URI may hold a password: never printed */
 	store_url_redact(c->store, url, sizeof(url));
 	json_object_set_new(o, "store", json_string(url));
+	json_object_set_new(o, "oidc", oidc);
 	config_public_url(c, url, sizeof(url));
 	json_object_set_new(o, "public_url", json_string(url));
 	json_dumpf(o, fp, JSON_INDENT(2) | JSON_SORT_KEYS);

@@ -1,7 +1,7 @@
 /*
  * config.h — the server's settings.  Sources, lowest precedence first:
  * built-in defaults, environment (KEYWARDEN_*), the config file (INI,
- * section [server]), command-line flags.  Every setting has one entry in
+ * sections [server] and [oidc]), command-line flags.  Every setting has one entry in
  * the key table in config.c: its file key, environment name and checker.
  */
 #ifndef KW_CONFIG_H
@@ -33,6 +33,14 @@ struct config {
 	char	tls_cert_file[KW_PATH_MAX];	/* PEM chain; "" = plain HTTP */
 	char	tls_key_file[KW_PATH_MAX];
 	char	trusted_proxies[KW_PROXIES_TEXT_MAX];	/* addresses, CIDRs */
+	int	session_max_age;		/* seconds a session lasts */
+	int	session_idle_timeout;		/* seconds without a request */
+	/* [oidc]: OpenID Connect sign-in ("" issuer = off) */
+	char	oidc_issuer[KW_URL_MAX + 1];
+	char	oidc_client_id[256];
+	char	oidc_client_secret_file[KW_PATH_MAX];
+	char	oidc_scopes[KW_OIDC_SCOPES_MAX];
+	char	oidc_allowed_email_domains[KW_OIDC_DOMAINS_MAX];
 };
 
 /* Fill in the built-in defaults. */

@@ -19,9 +19,12 @@
 #define KW_CONN_MEMORY		(8 * 1024)	/* per connection: request
 						   line and headers */
 #define KW_RESPONSE_MAX		(8 * 1024 * 1024) /* client: response cap */
-#define KW_RESP_HEADERS_MAX	4		/* extra headers an answer adds */
+#define KW_RESP_HEADERS_MAX	4		/* extra headers an answer adds
+						   (the sign-in callback: 2
+						   Set-Cookie, Location) */
 #define KW_RESP_HEADER_NAME_MAX	40		/* bytes, with the NUL */
-#define KW_RESP_HEADER_VALUE_MAX 64		/* bytes, with the NUL */
+#define KW_RESP_HEADER_VALUE_MAX (2 * KW_URL_MAX + 64)	/* bytes, with the
+						   NUL: a sign-in redirect */
 
 /* Authentication throttling: failures per address per window. */
 #define KW_AUTH_FAIL_LIMIT	20
@@ -72,6 +75,13 @@
 #define KW_COMMENT_MAX		2000		/* decision comments, reasons */
 #define KW_REDIRECT_URIS_MAX	8		/* per integration */
 #define KW_EXTERNAL_ID_MAX	64		/* id on the instance */
+#define KW_SCIM_EXTERNAL_ID_MAX	256		/* a person's id at the IdP */
+#define KW_SCIM_LABEL_MAX	100		/* a SCIM token's label */
+#define KW_SCIM_FILTER_MAX	512		/* ?filter= text, bytes */
+#define KW_SCIM_COUNT_MAX	200		/* ?count= maximum (maxResults) */
+#define KW_SCIM_OPS_MAX		64		/* operations in one PATCH */
+#define KW_SCIM_EMAILS_MAX	16		/* emails[] entries looked at */
+#define KW_SCIM_USED_EVERY_S	60		/* last_used_at refreshed at most */
 #define KW_EXTERNAL_JSON_MAX	1024		/* instance ids, as JSON */
 #define KW_SECRET_MAX		4096		/* a credential's secret */
 #define KW_HISTORY_MAX		256		/* entries kept per request */
@@ -109,6 +119,35 @@
 #define KW_SEAL_OVERHEAD	(24 + 16)	/* nonce + tag */
 #define KW_SEALED_MAX		(KW_BOT_TOKEN_MAX + KW_SEAL_OVERHEAD)
 #define KW_SEALED_SECRET_MAX	(KW_SECRET_MAX + 256 + KW_SEAL_OVERHEAD)
+
+/* Personal tokens and sessions */
+#define KW_TOKEN_LABEL_MAX	100		/* a personal token's label */
+#define KW_TOKEN_DAYS_DEFAULT	90		/* expires_in_days default */
+#define KW_TOKEN_DAYS_MAX	365		/* expires_in_days at most */
+#define KW_TOKEN_WARN_DAYS	7		/* owner warned before expiry */
+#define KW_TOUCH_S		60		/* last_used / last_seen written
+						   at most this often */
+#define KW_SESSION_PREFIX	"kws_"		/* session cookie value */
+#define KW_SESSION_COOKIE	"kw_session"
+#define KW_CSRF_LEN		43		/* base64url of 32 bytes */
+#define KW_SESSION_MAX_AGE_S	43200		/* 12 h absolute */
+#define KW_SESSION_IDLE_S	3600		/* 1 h idle */
+
+/* OpenID Connect sign-in */
+#define KW_OIDC_LOGIN_TTL_S	600		/* /auth/login to /auth/callback */
+#define KW_OIDC_COOKIE		"kw_oidc"	/* the sealed login state */
+#define KW_OIDC_RETURN_MAX	512		/* return_to path, bytes */
+#define KW_OIDC_SKEW_S		60		/* iat/exp clock skew */
+#define KW_OIDC_SCOPES_MAX	256		/* scopes setting, bytes */
+#define KW_OIDC_DOMAINS_MAX	512		/* allowed_email_domains */
+#define KW_OIDC_SECRET_MAX	512		/* client secret, bytes */
+#define KW_OIDC_DOC_MAX		(256 * 1024)	/* discovery, JWKS, token answer */
+#define KW_OIDC_KEYS_MAX	32		/* keys kept from a JWKS */
+#define KW_OIDC_JWKS_REFRESH_S	1		/* unknown kid: JWKS refetched at
+						   most once a second */
+#define KW_OIDC_DISCOVERY_TTL_S	3600		/* discovery document reused */
+#define KW_OIDC_TOKEN_MAX	16384		/* an ID token, bytes */
+#define KW_OIDC_CODE_MAX	2048		/* authorization code, bytes */
 
 /* Configuration */
 #define KW_PATH_MAX		1024

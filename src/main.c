@@ -68,6 +68,8 @@ static const struct command {
 	    "        [--upstream-timeout SECONDS] [--upstream-attempts N] "
 	    "[--reconcile-interval SECONDS]\n"
 	    "        [--jobs-interval SECONDS] [--notify-interval SECONDS]\n"
+	    "        [--session-max-age SECONDS] "
+	    "[--session-idle-timeout SECONDS]\n"
 	    "        [--check] [--print-config]" },
 	{ "jobs", cmd_jobs, "jobs run [--now RFC3339] [--data-dir DIR] "
 	    "[--store URL] "
@@ -171,7 +173,6 @@ init_admin(struct store *st, const struct crypto_keys *keys,
     const char *email, const char *name, char *tok, size_t toksz,
     struct person *p)
 {
-	char	id[KW_ID_MAX + 1];
 	int	r;
 
 	memset(p, 0, sizeof(*p));
@@ -189,8 +190,8 @@ init_admin(struct store *st, const struct crypto_keys *keys,
 	    (r = store_person_insert(st, p)) == 0 &&
 	    (r = audit_append(st, "system", "person.create", p->email,
 	    json_pack("{s:s, s:[s]}", "id", p->id, "roles", "admin"))) == 0 &&
-	    (r = api_token_mint(st, keys, p, "system", tok, toksz, id,
-	    sizeof(id))) == 0 &&
+	    (r = api_token_mint(st, keys, p, "system", "keywarden init",
+	    KW_TOKEN_DAYS_DEFAULT, tok, toksz, NULL)) == 0 &&
 	    (r = api_key_check_create(st, keys, "system", "init")) == 0)
 		r = store_commit(st);
 	if (r != 0)
@@ -215,7 +216,7 @@ cmd_issue_token(int argc, char **argv)
 	const char		*dir = getenv("KEYWARDEN_DATA_DIR"), *email = NULL;
 	const char		*url = getenv("KEYWARDEN_STORE");
 	char			 keypath[KW_PATH_MAX + 16], tok[KW_TOKEN_STR_MAX];
-	char			 id[KW_ID_MAX + 1];
+	struct token_rec	 t;
 	struct crypto_keys	*keys = NULL;
 	struct store		*st = NULL;
 	struct person		 p;
@@ -258,15 +259,16 @@ cmd_issue_token(int argc, char **argv)
 	}
 	if ((r = store_begin(st)) != 0)
 		goto out;
-	if ((r = api_token_mint(st, keys, &p, "system (issue-token)", tok,
-	    sizeof(tok), id, sizeof(id))) == 0)
+	if ((r = api_token_mint(st, keys, &p, "system (issue-token)",
+	    "keywarden issue-token", KW_TOKEN_DAYS_DEFAULT, tok, sizeof(tok),
+	    &t)) == 0)
 		r = store_commit(st);
 	if (r != 0) {
 		store_rollback(st);
 		goto out;
 	}
-	out = json_pack("{s:s, s:s, s:s}", "id", id, "token", tok, "person",
-	    p.email);
+	out = json_pack("{s:s, s:s, s:s, s:s}", "id", t.id, "token", tok,
+	    "person", p.email, "expires_at", t.expires_at);
 	json_dumpf(out, stdout, JSON_INDENT(2));
 	fputc('\n', stdout);
 	fflush(stdout);
@@ -408,6 +410,8 @@ static const struct option serve_opts[] = {
 	{ "reconcile-interval", required_argument, NULL, 'R' },
 	{ "jobs-interval", required_argument, NULL, 'J' },
 	{ "notify-interval", required_argument, NULL, 'I' },
+	{ "session-max-age", required_argument, NULL, 'G' },
+	{ "session-idle-timeout", required_argument, NULL, 'E' },
 	{ "check", no_argument, NULL, 'C' },
 	{ "print-config", no_argument, NULL, 'P' },
 	{ NULL, 0, NULL, 0 }
@@ -435,6 +439,8 @@ flag_key(int c)
 	case 'R': return "reconcile_interval";
 	case 'J': return "jobs_interval";
 	case 'I': return "notify_interval";
+	case 'G': return "session_max_age";
+	case 'E': return "session_idle_timeout";
 	default: return NULL;
 	}
 }
@@ -633,6 +639,7 @@ cmd_serve(int argc, char **argv)
 	hc.routes = api_routes(&hc.nroutes);
 	hc.authorise = api_authorise;
 	hc.reauthorise = api_reauthorise;
+	hc.dialect = api_dialect;
 	hc.app = app;
 	hc.trusted_proxies = &app->proxies;
 	hc.tls_cert = cert;

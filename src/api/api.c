@@ -13,19 +13,36 @@
 #include "log.h"
 #include "api/api.h"
 #include "api/authcache.h"
+#include "api/sessions.h"
 #include "api/startup.h"
 #include "api/throttle.h"
+#include "api/web.h"
 #include "audit/audit.h"
 #include "crypto/crypto.h"
 #include "metrics/metrics.h"
+#include "oidc/oidc.h"
 #include "util/util.h"
 
 static const struct http_route routes[] = {
 	{ "GET",   "/healthz",			api_healthz,	ACCESS_PUBLIC, BODY_NONE },
 	{ "GET",   "/metrics",			api_metrics,	ACCESS_PUBLIC, BODY_NONE },
 	{ "GET",   "/v1/me",			api_me_get,	ACCESS_PERSON, BODY_NONE },
-	{ "GET",   "/requests/{}",		api_landing,	ACCESS_PUBLIC, BODY_NONE },
-	{ "GET",   "/credentials/{}",		api_landing,	ACCESS_PUBLIC, BODY_NONE },
+	{ "GET",   "/requests/{}",		web_landing,	ACCESS_PUBLIC, BODY_NONE },
+	{ "GET",   "/credentials/{}",		web_landing,	ACCESS_PUBLIC, BODY_NONE },
+	/* the web UI (api/web.c): its files and the pages it draws */
+	{ "GET",   "/static/{}/{}",		web_static,	ACCESS_PUBLIC, BODY_NONE },
+	{ "GET",   "/ui/config",		web_config,	ACCESS_PUBLIC, BODY_NONE },
+	{ "GET",   "/",				web_page,	ACCESS_PUBLIC, BODY_NONE },
+	{ "GET",   "/signin",			web_page,	ACCESS_PUBLIC, BODY_NONE },
+	{ "GET",   "/waiting",			web_page,	ACCESS_PUBLIC, BODY_NONE },
+	{ "GET",   "/requests",			web_page,	ACCESS_PUBLIC, BODY_NONE },
+	{ "GET",   "/credentials",		web_page,	ACCESS_PUBLIC, BODY_NONE },
+	{ "GET",   "/new",			web_page,	ACCESS_PUBLIC, BODY_NONE },
+	{ "GET",   "/instances",		web_page,	ACCESS_PUBLIC, BODY_NONE },
+	{ "GET",   "/instances/{}",		web_page,	ACCESS_PUBLIC, BODY_NONE },
+	{ "GET",   "/audit",			web_page,	ACCESS_PUBLIC, BODY_NONE },
+	{ "GET",   "/people",			web_page,	ACCESS_PUBLIC, BODY_NONE },
+	{ "GET",   "/settings",			web_page,	ACCESS_PUBLIC, BODY_NONE },
 	{ "POST",  "/v1/people",		api_people_create, ACCESS_ADMIN, BODY_REQUIRED },
 	{ "GET",   "/v1/people",		api_people_list, ACCESS_READER, BODY_NONE },
 	{ "GET",   "/v1/people/{}",		api_people_get,	ACCESS_PERSON, BODY_NONE },
@@ -65,6 +82,25 @@ static const struct http_route routes[] = {
 	{ "PUT",   "/v1/settings/email",	api_settings_email_put, ACCESS_ADMIN, BODY_REQUIRED },
 	{ "GET",   "/v1/settings/email",	api_settings_email_get, ACCESS_ADMIN, BODY_NONE },
 	{ "POST",  "/v1/slack/interactions",	api_slack_interactions, ACCESS_PUBLIC, BODY_FORM },
+	{ "POST",  "/v1/scim-tokens",		api_scim_tokens_create, ACCESS_ADMIN, BODY_OPTIONAL },
+	{ "GET",   "/v1/scim-tokens",		api_scim_tokens_list, ACCESS_ADMIN, BODY_NONE },
+	{ "DELETE", "/v1/scim-tokens/{}",	api_scim_tokens_delete, ACCESS_ADMIN, BODY_OPTIONAL },
+	{ "POST",  "/scim/v2/Users",		api_scim_users_create, ACCESS_SCIM, BODY_REQUIRED },
+	{ "GET",   "/scim/v2/Users",		api_scim_users_list, ACCESS_SCIM, BODY_NONE },
+	{ "GET",   "/scim/v2/Users/{}",		api_scim_users_get, ACCESS_SCIM, BODY_NONE },
+	{ "PUT",   "/scim/v2/Users/{}",		api_scim_users_put, ACCESS_SCIM, BODY_REQUIRED },
+	{ "PATCH", "/scim/v2/Users/{}",		api_scim_users_patch, ACCESS_SCIM, BODY_REQUIRED },
+	{ "DELETE", "/scim/v2/Users/{}",	api_scim_users_delete, ACCESS_SCIM, BODY_NONE },
+	{ "GET",   "/scim/v2/ServiceProviderConfig", api_scim_spc, ACCESS_SCIM, BODY_NONE },
+	{ "GET",   "/scim/v2/ResourceTypes",	api_scim_resource_types, ACCESS_SCIM, BODY_NONE },
+	{ "GET",   "/scim/v2/ResourceTypes/{}",	api_scim_resource_type, ACCESS_SCIM, BODY_NONE },
+	{ "GET",   "/scim/v2/Schemas",		api_scim_schemas, ACCESS_SCIM, BODY_NONE },
+	{ "GET",   "/scim/v2/Schemas/{}",	api_scim_schema, ACCESS_SCIM, BODY_NONE },
+	{ "POST",  "/v1/sessions",		api_sessions_create, ACCESS_PUBLIC, BODY_REQUIRED },
+	{ "GET",   "/v1/sessions/current",	api_sessions_current, ACCESS_PERSON, BODY_NONE },
+	{ "DELETE", "/v1/sessions/current",	api_sessions_end, ACCESS_PERSON, BODY_NONE },
+	{ "GET",   "/auth/login",		api_auth_login,	ACCESS_PUBLIC, BODY_NONE },
+	{ "GET",   "/auth/callback",		api_auth_callback, ACCESS_PUBLIC, BODY_NONE },
 };
 
 const struct http_route *
@@ -162,6 +198,9 @@ api_app_init(struct app *app, const struct config *cfg, char *err,
 	    (r = addr_list_parse(cfg->trusted_proxies, &app->proxies, err,
 	    errsz)) != 0 || (r = load_metrics_token(app, cfg, err, errsz)) != 0)
 		return r;
+	if (cfg->oidc_issuer[0] != '\0' && (r = oidc_new(cfg, app->public_url,
+	    &app->oidc, err, errsz)) != 0)
+		return r;
 	if ((app->throttle = throttle_new(cfg->auth_fail_limit,
 	    cfg->auth_fail_window)) == NULL ||
 	    (app->authcache = authcache_new()) == NULL)
@@ -191,6 +230,8 @@ api_app_cleanup(struct app *app)
 	app->throttle = NULL;
 	authcache_free(app->authcache);
 	app->authcache = NULL;
+	oidc_free(app->oidc);
+	app->oidc = NULL;
 	pthread_mutex_destroy(&app->stores_lock);
 }
 
@@ -237,7 +278,12 @@ tl_key_make(void)
 struct store *
 api_store(struct http_req *rq)
 {
-	struct app	*app = rq->app;
+	return api_app_store(rq->app);
+}
+
+struct store *
+api_app_store(struct app *app)
+{
 	struct store	*st;
 	struct tl_conn	*t;
 
@@ -410,7 +456,6 @@ api_write_end(struct app *app, int r)
 	return r;
 }
 
-static int	caller_current(struct http_req *, struct store *);
 static void	audit_refusal(struct http_req *, const char *);
 
 int
@@ -421,7 +466,7 @@ api_tx_begin(struct http_req *rq, struct store **st)
 	if (api_write_begin(rq->app, st) != 0)
 		return http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
 		    "the store cannot be written; nothing was changed");
-	if ((r = caller_current(rq, *st)) == 0)
+	if ((r = api_caller_current(rq, *st)) == 0)
 		return 0;
 	api_write_end(rq->app, r);	/* nothing was done: undone */
 	*st = NULL;
@@ -533,8 +578,8 @@ bound_allowed(const struct http_req *rq, const struct http_route *route)
  * the answer is 429 with Retry-After instead of err.  Only failures get
  * here: a valid token is never throttled, whoever fails around it.
  */
-static int
-auth_failed(struct http_req *rq, const char *tok, int err)
+int
+api_auth_failed(struct http_req *rq, const char *tok, int err)
 {
 	struct app	*app = rq->app;
 	unsigned char	 h[KW_HASH_LEN];
@@ -616,7 +661,7 @@ token_lookup(struct http_req *rq, struct store *st, struct store *w,
 	if (st != NULL && !app->shared_store &&
 	    authcache_get(app->authcache, c->token_hash,
 	    kw_mono_us() / 1000, c, &gen))
-		return 0;
+		goto check;
 	r = store_token_find(st != NULL ? st : w, c->token_hash, &t,
 	    &c->person);
 	if (r == KW_ERR_NOT_FOUND)
@@ -631,26 +676,62 @@ token_lookup(struct http_req *rq, struct store *st, struct store *w,
 		return http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,
 		    "this person is no longer active");
 	kw_strlcpy(c->token_id, t.id, sizeof(c->token_id));
+	kw_strlcpy(c->expires_at, t.expires_at, sizeof(c->expires_at));
+	c->expires_s = api_time_or_zero(t.expires_at);
+	c->seen_s = api_time_or_zero(t.last_used_at);
 	c->bound_credential[0] = '\0';
 	if (st != NULL && !app->shared_store)
 		authcache_put(app->authcache, c->token_hash,
 		    kw_mono_us() / 1000, c, gen);
+ check:
+	/* an expired token is refused, from the cache too */
+	if (c->expires_s != 0 && kw_now() >= c->expires_s)
+		return http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL, "this token "
+		    "expired at %s; ask for a new one", c->expires_at);
 	return 0;
 }
 
-/* Authenticate rq's bearer token into c; a failure counts against the
- * client's address. */
+time_t
+api_time_or_zero(const char *s)
+{
+	time_t t;
+
+	return s[0] != '\0' && kw_time_parse(s, &t) == 0 ? t : 0;
+}
+
+/* The caller behind c's keyed hash, by what it presented: a bearer
+ * token or a session cookie (see token_lookup; sessions_lookup). */
+static int
+caller_lookup(struct http_req *rq, struct store *st, struct store *w,
+    struct caller *c)
+{
+	if (c->has_session)
+		return sessions_lookup(rq, st, w, c);
+	return token_lookup(rq, st, w, c);
+}
+
+/* Authenticate rq's bearer token (or, without an Authorization header,
+ * its session cookie) into c; a failure counts against the client's
+ * address.  The token's last use or the session's activity is recorded
+ * (at most once a minute). */
 static int
 authenticate(struct http_req *rq, struct caller *c)
 {
 	struct app	*app = rq->app;
 	struct store	*st;
-	const char	*tok;
+	const char	*tok, *cookie;
 	int		 r;
 
-	if (rq->authorization == NULL)
-		return http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,
-		    "send 'Authorization: Bearer <your kw_ token>'");
+	if (rq->authorization == NULL) {
+		if ((cookie = http_cookie(rq, KW_SESSION_COOKIE)) == NULL)
+			return http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,
+			    "send 'Authorization: Bearer <your kw_ token>' or "
+			    "sign in (POST /v1/sessions, /auth/login)");
+		if ((r = sessions_authenticate(rq, cookie, c)) ==
+		    KW_ERR_UNAUTHENTICATED)
+			return api_auth_failed(rq, NULL, r);
+		return r;
+	}
 	if ((tok = bearer(rq->authorization)) == NULL ||
 	    !crypto_token_wellformed(tok)) {
 		tok = NULL;
@@ -665,10 +746,12 @@ authenticate(struct http_req *rq, struct caller *c)
 	if ((r = crypto_token_hash(app->keys, tok, c->token_hash)) != 0)
 		return r;
 	c->has_token = 1;
-	if ((r = token_lookup(rq, st, NULL, c)) != KW_ERR_UNAUTHENTICATED)
+	if ((r = token_lookup(rq, st, NULL, c)) == 0)
+		sessions_touch(app, c, kw_now());
+	if (r != KW_ERR_UNAUTHENTICATED)
 		return r;
  fail:
-	return auth_failed(rq, tok, r);
+	return api_auth_failed(rq, tok, r);
 }
 
 /* 0 if rq's caller has the access level, else KW_ERR_FORBIDDEN with the
@@ -700,11 +783,16 @@ api_authorise(struct http_req *rq, const struct http_route *route)
 
 	if (route->access == ACCESS_PUBLIC)
 		return 0;
+	if (route->access == ACCESS_SCIM)	/* SCIM tokens only (scim.c) */
+		return api_scim_authorise(rq);
 	/* the token is checked first, and only failures are throttled
-	 * (auth_failed): nobody else's failures lock a valid token out */
+	 * (api_auth_failed): nobody else's failures lock a valid token
+	 * out */
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return KW_ERR_NOMEM;
-	if ((r = authenticate(rq, c)) != 0) {
+	if ((r = authenticate(rq, c)) != 0 ||
+	    (c->has_session && (r = sessions_csrf(rq, c)) != 0)) {
+		kw_wipe(c, sizeof(*c));
 		free(c);
 		return r;
 	}
@@ -726,15 +814,19 @@ api_reauthorise(struct http_req *rq, const struct http_route *route)
 
 	if (route->access == ACCESS_PUBLIC || c == NULL)
 		return 0;
+	if (c->scim)		/* an identity provider (scim.c) */
+		return api_scim_current(rq, api_store(rq));
 	if ((now = calloc(1, sizeof(*now))) == NULL)
 		return KW_ERR_NOMEM;
 	memcpy(now->token_hash, c->token_hash, sizeof(now->token_hash));
 	now->has_token = c->has_token;
+	now->has_session = c->has_session;
+	memcpy(now->csrf, c->csrf, sizeof(now->csrf));	/* checked already */
 	if ((st = api_store(rq)) == NULL)
 		r = http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
 		    "the store cannot be read");
 	else
-		r = token_lookup(rq, st, NULL, now);
+		r = caller_lookup(rq, st, NULL, now);
 	kw_wipe(c, sizeof(*c));
 	free(c);
 	rq->caller = NULL;
@@ -777,19 +869,21 @@ same_powers(const struct person *a, const struct person *b)
  * teams must be unchanged (409: the handler decided on the old ones).
  * On success the caller's person is refreshed.
  */
-static int
-caller_current(struct http_req *rq, struct store *w)
+int
+api_caller_current(struct http_req *rq, struct store *w)
 {
 	struct caller	*c = rq->caller, *now;
 	int		 r, same;
 
 	if (c == NULL)
 		return 0;
+	if (c->scim)		/* an identity provider (scim.c) */
+		return api_scim_current(rq, w);
 	if ((now = calloc(1, sizeof(*now))) == NULL)
 		return KW_ERR_NOMEM;
 	*now = *c;
-	if (c->has_token)
-		r = token_lookup(rq, NULL, w, now);
+	if (c->has_token || c->has_session)
+		r = caller_lookup(rq, NULL, w, now);
 	else if ((r = store_person_get(w, c->person.id, &now->person)) ==
 	    KW_ERR_NOT_FOUND || (r == 0 && !now->person.active))
 		r = http_fail(rq, KW_ERR_UNAUTHENTICATED, NULL,
@@ -824,13 +918,15 @@ api_person_json(const struct person *p)
 		json_array_append_new(roles, json_string("auditor"));
 	for (i = 0; i < p->nteams; i++)
 		json_array_append_new(teams, json_string(p->teams[i]));
-	return json_pack("{s:s, s:s, s:s, s:s?, s:o, s:o, s:s?, s:b, s:s, s:s}",
+	return json_pack("{s:s, s:s, s:s, s:s?, s:o, s:o, s:s?, s:b, s:s, s:s,"
+	    " s:s?}",
 	    "id", p->id, "email", p->email, "name", p->name,
 	    "manager", p->manager_email[0] ? p->manager_email : NULL,
 	    "roles", roles, "teams", teams,
 	    "slack_user_id", p->slack_user_id[0] ? p->slack_user_id : NULL,
 	    "active", p->active, "created_at", p->created_at,
-	    "updated_at", p->updated_at);
+	    "updated_at", p->updated_at,
+	    "managed_by", p->managed_by[0] ? p->managed_by : NULL);
 }
 
 /* The broker's settings of in, added to o. */

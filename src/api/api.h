@@ -7,6 +7,7 @@
 #define KW_API_H
 
 #include <pthread.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -18,6 +19,7 @@
 
 struct authcache;
 struct group;
+struct oidc;
 struct crypto_keys;
 struct throttle;
 
@@ -31,6 +33,7 @@ struct app {
 	struct authcache	*authcache;	/* unused when shared_store */
 	int			 shared_store;	/* PostgreSQL: other nodes
 						   write too */
+	struct oidc		*oidc;		/* NULL: no [oidc] section */
 	pthread_mutex_t		 stores_lock;	/* guards stores[] */
 	struct group		*group;		/* API writes: group commit */
 	struct store		*stores[APP_STORES_MAX];
@@ -44,14 +47,28 @@ struct app {
 struct caller {
 	struct person	 person;
 	char		 token_id[KW_ID_MAX + 1];
-	unsigned char	 token_hash[KW_HASH_LEN]; /* keyed hash, has_token */
-	int		 has_token;	/* 0: not a bearer token (Slack) */
+	unsigned char	 token_hash[KW_HASH_LEN]; /* keyed hash of the token
+						   or the session secret */
+	int		 has_token;	/* a bearer token */
+	int		 has_session;	/* a session cookie (neither: Slack) */
+	int		 scim;		/* a SCIM token (token_id, token_hash;
+					   the person is only the actor name
+					   "scim:<token id>", no roles) */
 	enum http_access access;	/* the route's level */
 	/* a bound token: the one credential it may get access tokens for,
 	 * and nothing else ("" for a personal token); bound_route says
 	 * whether this request is that call */
 	char		 bound_credential[KW_ID_MAX + 1];
 	int		 bound_route;
+	/* a browser session (cookie): its id and CSRF token ("" for a
+	 * bearer token) */
+	char		 session_id[KW_ID_MAX + 1];
+	char		 csrf[KW_CSRF_LEN + 1];
+	/* the session's absolute end, or the token's expiry ("" / 0: none) */
+	char		 expires_at[KW_TIME_LEN + 1];
+	time_t		 expires_s;
+	/* the last use (token) or activity (session) on record; 0: never */
+	time_t		 seen_s;
 };
 
 /* Prepare app from a validated configuration: load the master key of
@@ -73,9 +90,19 @@ int	 api_authorise(struct http_req *rq, const struct http_route *route);
  * have been offboarded, their token revoked or their roles changed while
  * the body arrived); rq's caller is replaced by the fresh one. */
 int	 api_reauthorise(struct http_req *rq, const struct http_route *route);
+/* A failed authentication err of the presented token tok (NULL if none
+ * could be read), counted per address and token prefix: err, or 429
+ * (message and Retry-After set) beyond the limit. */
+int	 api_auth_failed(struct http_req *rq, const char *tok, int err);
+/* Inside a write transaction on w, before anything changes: 0 if rq's
+ * caller may still act as authorised (token live, person active, same
+ * roles and teams), else the error with its message (401, 403, 409). */
+int	 api_caller_current(struct http_req *rq, struct store *w);
 
 /* This thread's store connection (opened on first use), or NULL. */
 struct store *api_store(struct http_req *rq);
+/* The same for work that is not a request. */
+struct store *api_app_store(struct app *app);
 /* The authenticated person of the request. */
 const struct person *api_me(const struct http_req *rq);
 /* The credential the caller's bound token is bound to, or NULL for a
@@ -122,11 +149,14 @@ int	 api_store_fail(struct http_req *rq, int r, const char *what,
 	    const char *key);
 
 /* Mint a personal token for p inside the caller's transaction (its keyed
- * hash stored, its audit event by actor); the token goes to tok (wipe
- * it after showing it once), its id to id. */
+ * hash stored, its audit event by actor), labelled label (may be "") and
+ * expiring in days days; the token goes to tok (wipe it after showing it
+ * once), its record (without the hash) to rec (may be NULL). */
 int	 api_token_mint(struct store *st, const struct crypto_keys *keys,
-	    const struct person *p, const char *actor, char *tok, size_t toksz,
-	    char *id, size_t idsz);
+	    const struct person *p, const char *actor, const char *label,
+	    int days, char *tok, size_t toksz, struct token_rec *rec);
+/* A personal token's JSON (never its secret or hash). */
+json_t	*api_token_json(const struct token_rec *t);
 
 /* The body of a decision on a request: a comment, acknowledge_risk, and
  * for fulfilment the secret (wipe it) and the id it has on the instance. */
@@ -148,8 +178,16 @@ struct decision {
 int	 api_request_act(struct http_req *rq, const char *id, int action,
 	    struct decision *d, int defer_issuance, json_t **answer);
 
+/* 1 if making person mgr_id the manager of person p_id would close a loop
+ * (or the chain is absurdly long); people.c. */
+int	 api_manager_loop(struct store *st, const char *p_id,
+	    const char *mgr_id);
+
 /* Prefix the recorded error field with "outer." (nested objects). */
 void	 api_nest_field(struct http_req *rq, const char *outer);
+
+/* An RFC 3339 time as seconds, 0 for "" or an unreadable one. */
+time_t	 api_time_or_zero(const char *s);
 
 /* JSON shapes of the API. */
 json_t	*api_person_json(const struct person *p);
@@ -244,6 +282,34 @@ int	 api_settings_email_put(struct http_req *, struct http_resp *);
 int	 api_settings_email_get(struct http_req *, struct http_resp *);
 int	 api_slack_interactions(struct http_req *, struct http_resp *);
 int	 api_audit_list(struct http_req *, struct http_resp *);
+int	 api_sessions_create(struct http_req *, struct http_resp *);
+int	 api_sessions_current(struct http_req *, struct http_resp *);
+int	 api_sessions_end(struct http_req *, struct http_resp *);
+int	 api_auth_login(struct http_req *, struct http_resp *);
+int	 api_auth_callback(struct http_req *, struct http_resp *);
 int	 api_audit_verify(struct http_req *, struct http_resp *);
+
+/* SCIM (scim.c): the dialect of /scim/v2 (application/scim+json, SCIM
+ * errors) for the HTTP server, their authentication by a SCIM
+ * token, its administration, and the resources. */
+const struct http_dialect *api_dialect(const char *path);
+int	 api_scim_authorise(struct http_req *rq);
+/* 0 if rq's SCIM token still exists in st (read inside a transaction or
+ * before the handler), else 401 with the message set. */
+int	 api_scim_current(struct http_req *rq, struct store *st);
+int	 api_scim_tokens_create(struct http_req *, struct http_resp *);
+int	 api_scim_tokens_list(struct http_req *, struct http_resp *);
+int	 api_scim_tokens_delete(struct http_req *, struct http_resp *);
+int	 api_scim_users_create(struct http_req *, struct http_resp *);
+int	 api_scim_users_list(struct http_req *, struct http_resp *);
+int	 api_scim_users_get(struct http_req *, struct http_resp *);
+int	 api_scim_users_put(struct http_req *, struct http_resp *);
+int	 api_scim_users_patch(struct http_req *, struct http_resp *);
+int	 api_scim_users_delete(struct http_req *, struct http_resp *);
+int	 api_scim_spc(struct http_req *, struct http_resp *);
+int	 api_scim_resource_types(struct http_req *, struct http_resp *);
+int	 api_scim_resource_type(struct http_req *, struct http_resp *);
+int	 api_scim_schemas(struct http_req *, struct http_resp *);
+int	 api_scim_schema(struct http_req *, struct http_resp *);
 
 #endif /* KW_API_H */

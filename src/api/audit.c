@@ -10,10 +10,42 @@
 #include "api/valid.h"
 #include "audit/audit.h"
 
+/* A page being filled: the filters (NULL: any), the matches, the last
+ * sequence number examined and how many were examined. */
 struct audit_page {
-	json_t	*items;
-	int64_t	 last;
+	const char	*actor, *action, *subject, *since, *until;
+	json_t		*items;
+	size_t		 limit;
+	int64_t		 last;
+	size_t		 seen;		/* examined in all */
+	size_t		 got;		/* rows the last read returned */
 };
+
+/* 1 if ev passes p's filters: actor and subject exactly, action exactly
+ * or as a prefix ending in '.' ("request." is every request action), at
+ * within [since, until] (RFC 3339 UTC text compares in time order). */
+static int
+event_match(const struct audit_event *ev, const struct audit_page *p)
+{
+	size_t n;
+
+	if (p->actor != NULL && strcmp(ev->actor, p->actor) != 0)
+		return 0;
+	if (p->subject != NULL && strcmp(ev->subject, p->subject) != 0)
+		return 0;
+	if (p->action != NULL) {
+		n = strlen(p->action);
+		if (n > 0 && p->action[n - 1] == '.' ?
+		    strncmp(ev->action, p->action, n) != 0 :
+		    strcmp(ev->action, p->action) != 0)
+			return 0;
+	}
+	if (p->since != NULL && strcmp(ev->at, p->since) < 0)
+		return 0;
+	if (p->until != NULL && strcmp(ev->at, p->until) > 0)
+		return 0;
+	return 1;
+}
 
 static int
 event_one(const struct audit_event *ev, void *arg)
@@ -21,13 +53,19 @@ event_one(const struct audit_event *ev, void *arg)
 	struct audit_page	*p = arg;
 	json_t			*d;
 
+	p->got++;
+	if (json_array_size(p->items) >= p->limit)
+		return 0;	/* the page is full: left for the next one */
+	p->last = ev->seq;
+	p->seen++;
+	if (!event_match(ev, p))
+		return 0;
 	if ((d = json_loads(ev->details, 0, NULL)) == NULL)
 		d = json_string(ev->details);	/* shown as stored */
 	json_array_append_new(p->items, json_pack("{s:I, s:s, s:s, s:s, s:s,"
 	    " s:o, s:s, s:s}", "seq", (json_int_t)ev->seq, "at", ev->at,
 	    "actor", ev->actor, "action", ev->action, "subject", ev->subject,
 	    "details", d, "prev_hash", ev->prev_hash, "hash", ev->hash));
-	p->last = ev->seq;
 	return 0;
 }
 
@@ -45,16 +83,37 @@ audit_unreadable(struct http_req *rq, int r)
 	    kw_strerror(r));
 }
 
+/* The filter query parameter key, or NULL when absent or empty; a value
+ * that is too long is refused. */
+static int
+filter_param(struct http_req *rq, const char *key, size_t max,
+    const char **out)
+{
+	const char *v = http_query(rq, key);
+
+	*out = v != NULL && *v != '\0' ? v : NULL;
+	if (*out != NULL && strlen(*out) > max)
+		return http_fail(rq, KW_ERR_VALIDATION, key, "'%s' is longer "
+		    "than %zu bytes", key, max);
+	return 0;
+}
+
+/*
+ * GET /v1/audit?after_seq=&limit=[&actor=&action=&subject=&since=&until=]
+ * Filters are applied while reading in order; one call examines at most
+ * KW_LIST_SCAN_MAX events, so a sparse filter may answer fewer items than
+ * the limit with a next_cursor to go on from (the last event examined).
+ */
 int
 api_audit_list(struct http_req *rq, struct http_resp *rs)
 {
-	struct audit_page	 p = { NULL, 0 };
+	struct audit_page	 p = { 0 };
 	struct store		*st;
 	const char		*v;
 	char			*end;
 	long long		 after;
-	size_t			 limit;
-	int			 r;
+	size_t			 limit, chunk;
+	int			 r, filtered, more;
 
 	if ((r = jv_page(rq, &limit, &after)) != 0)
 		return r;
@@ -65,15 +124,34 @@ api_audit_list(struct http_req *rq, struct http_resp *rs)
 			return http_fail(rq, KW_ERR_VALIDATION, "after_seq",
 			    "'after_seq' must be a non-negative integer");
 	}
+	if ((r = filter_param(rq, "actor", KW_EMAIL_MAX, &p.actor)) != 0 ||
+	    (r = filter_param(rq, "action", KW_NAME_MAX, &p.action)) != 0 ||
+	    (r = filter_param(rq, "subject", KW_URL_MAX, &p.subject)) != 0 ||
+	    (r = filter_param(rq, "since", KW_TIME_LEN, &p.since)) != 0 ||
+	    (r = filter_param(rq, "until", KW_TIME_LEN, &p.until)) != 0)
+		return r;
+	filtered = p.actor || p.action || p.subject || p.since || p.until;
 	if ((st = api_store(rq)) == NULL)
 		return api_store_fail(rq, KW_ERR_UNAVAILABLE, "", "");
 	p.items = json_array();
-	if ((r = store_audit_each(st, after, limit, event_one, &p)) != 0) {
-		json_decref(p.items);
-		return audit_unreadable(rq, r);
+	p.limit = limit;
+	p.last = after;
+	chunk = filtered ? KW_LIST_LIMIT_MAX : limit;
+	for (;;) {
+		p.got = 0;
+		if ((r = store_audit_each(st, p.last, chunk, event_one,
+		    &p)) != 0) {
+			json_decref(p.items);
+			return audit_unreadable(rq, r);
+		}
+		/* the log may go on, or the page is full */
+		more = p.got == chunk || json_array_size(p.items) >= limit;
+		/* stop at the end of the log, a full page, or the scan cap */
+		if (!filtered || !more || json_array_size(p.items) >= limit ||
+		    p.seen >= KW_LIST_SCAN_MAX)
+			break;
 	}
-	rs->body = api_page(p.items, json_array_size(p.items) == limit ?
-	    p.last : 0);
+	rs->body = api_page(p.items, more ? p.last : 0);
 	return 0;
 }
 

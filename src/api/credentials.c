@@ -273,11 +273,6 @@ is_provisioner(struct http_req *rq, struct store *st, const char *instance_id)
 	return yes;
 }
 
-/*
- * Load credential id if the caller may see it (owner, provisioner of its
- * instance, admin, auditor); otherwise it is "not found".  *prov says
- * whether the caller is a provisioner of its instance.
- */
 /* 1 if the caller is the current manager of c's owner: they see their
  * reports' credentials as they see their requests, and may revoke them. */
 static int
@@ -291,6 +286,12 @@ is_owners_manager(struct http_req *rq, struct store *st,
 	    strcmp(owner.manager_id, api_me(rq)->id) == 0;
 }
 
+/*
+ * Load credential id if the caller may see it (owner, the owner's
+ * manager, provisioner of its instance, admin, auditor: the people who
+ * see its request); otherwise it is "not found".  *prov says whether the
+ * caller is a provisioner of its instance.
+ */
 static int
 load_visible(struct http_req *rq, struct store *st, const char *id,
     struct credential *c, int *prov)

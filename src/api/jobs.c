@@ -586,6 +586,82 @@ job_legacy(struct app *app, struct store *st, const struct policies *ps,
 	return 0;
 }
 
+/* ---- personal tokens near their end, and ended sessions ---- */
+
+struct token_page {
+	size_t			n;
+	struct token_rec	v[JOBS_PAGE];
+};
+
+static int
+token_due_one(const struct token_rec *t, void *arg)
+{
+	struct token_page *p = arg;
+
+	if (p->n < JOBS_PAGE)
+		p->v[p->n++] = *t;
+	return 0;
+}
+
+/* Warn t's owner once: the mark, the message and the audit event commit
+ * together, and a token already marked is skipped (another run won). */
+static int
+warn_token(struct app *app, const struct token_rec *t, const char *now,
+    int *warned)
+{
+	struct store	*st;
+	struct person	 p;
+	int		 rc, first;
+
+	if ((rc = api_write_begin(app, &st)) != 0)
+		return rc;
+	if ((first = store_token_warned(st, t->id, now)) < 0)
+		rc = first;
+	else if (first == 1 &&
+	    (rc = store_person_get(st, t->person_id, &p)) == 0 &&
+	    (rc = notify_token_expiry(app, st, &p, t)) == 0)
+		rc = audit_append(st, "keywarden", "token.warn", p.email,
+		    json_pack("{s:s, s:s}", "token_id", t->id, "expires_at",
+		    t->expires_at));
+	if ((rc = api_write_end(app, rc)) == 0 && first == 1)
+		(*warned)++;
+	return rc;
+}
+
+static int
+job_tokens(struct app *app, struct store *st, time_t now, const char *nows,
+    json_t *sum)
+{
+	struct token_page	*pg;
+	struct store		*w;
+	char			 before[KW_TIME_LEN + 1], idle[KW_TIME_LEN + 1];
+	size_t			 i;
+	int			 rc, warned = 0, purged = 0;
+
+	if ((pg = calloc(1, sizeof(*pg))) == NULL)
+		return KW_ERR_NOMEM;
+	kw_time_fmt(now + (time_t)KW_TOKEN_WARN_DAYS * DAY, before,
+	    sizeof(before));
+	if ((rc = store_token_expiring(st, before, nows, JOBS_PAGE,
+	    token_due_one, pg)) != 0)
+		job_error(sum, "token_warnings", "-", kw_strerror(rc));
+	for (i = 0; i < pg->n; i++)
+		if ((rc = warn_token(app, &pg->v[i], nows, &warned)) != 0)
+			job_error(sum, "token_warnings", pg->v[i].id,
+			    kw_strerror(rc));
+	/* sessions past their end hold nothing: forget them */
+	kw_time_fmt(now - app->cfg.session_idle_timeout, idle, sizeof(idle));
+	if ((rc = api_write_begin(app, &w)) == 0)
+		rc = api_write_end(app, store_session_purge(w, nows, idle,
+		    &purged));
+	if (rc != 0)
+		job_error(sum, "sessions", "-", kw_strerror(rc));
+	json_object_set_new(sum, "token_warnings", json_integer(warned));
+	json_object_set_new(sum, "sessions_purged", json_integer(purged));
+	free(pg);
+	return 0;
+}
+
 /* ---- the outbox ---- */
 
 int
@@ -623,7 +699,8 @@ jobs_run(struct app *app, struct store *st, time_t now, json_t **summary)
 		if ((rc = job_ending(app, st, &endings[i], nows, sum)) != 0)
 			goto out;
 	if ((rc = job_warnings(app, st, &ps, now, nows, sum)) != 0 ||
-	    (rc = job_legacy(app, st, &ps, now, nows, sum)) != 0)
+	    (rc = job_legacy(app, st, &ps, now, nows, sum)) != 0 ||
+	    (rc = job_tokens(app, st, now, nows, sum)) != 0)
 		goto out;
 	rc = jobs_flush_outbox(app, st, now, &out);
 	json_object_set_new(sum, "notifications", out);

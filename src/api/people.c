@@ -10,7 +10,7 @@
 
 #include "kw.h"
 #include "api/api.h"
-#include "api/issuance.h"
+#include "api/offboard.h"
 #include "api/valid.h"
 #include "audit/audit.h"
 #include "crypto/crypto.h"
@@ -56,9 +56,8 @@ valid_slack_id(const char *s)
 	return 1;
 }
 
-/* 1 if making mgr the manager of p would close a loop. */
-static int
-manager_loop(struct store *st, const struct person *p, const char *mgr_id)
+int
+api_manager_loop(struct store *st, const char *p_id, const char *mgr_id)
 {
 	struct person	m;
 	char		cur[KW_ID_MAX + 1];
@@ -66,7 +65,7 @@ manager_loop(struct store *st, const struct person *p, const char *mgr_id)
 
 	kw_strlcpy(cur, mgr_id, sizeof(cur));
 	for (i = 0; i < MANAGER_CHAIN_MAX && cur[0] != '\0'; i++) {
-		if (strcmp(cur, p->id) == 0)
+		if (strcmp(cur, p_id) == 0)
 			return 1;
 		if (store_person_get(st, cur, &m) != 0)
 			return 0;
@@ -117,7 +116,7 @@ person_apply(struct http_req *rq, struct store *st, json_t *b,
 			    "first", mgr);
 		if (r != 0)
 			return api_store_fail(rq, r, "person", mgr);
-		if (!creating && manager_loop(st, p, m.id))
+		if (!creating && api_manager_loop(st, p->id, m.id))
 			return http_fail(rq, KW_ERR_VALIDATION, "manager",
 			    "'manager': %.200s would end up managing "
 			    "themselves", p->email);
@@ -326,10 +325,11 @@ api_people_patch(struct http_req *rq, struct http_resp *rs)
 
 int
 api_token_mint(struct store *st, const struct crypto_keys *keys,
-    const struct person *p, const char *actor, char *tok, size_t toksz,
-    char *id, size_t idsz)
+    const struct person *p, const char *actor, const char *label, int days,
+    char *tok, size_t toksz, struct token_rec *rec)
 {
 	struct token_rec	t;
+	time_t			now = kw_now();
 	int			r;
 
 	memset(&t, 0, sizeof(t));
@@ -338,28 +338,55 @@ api_token_mint(struct store *st, const struct crypto_keys *keys,
 		return r;
 	crypto_random_id("tok_", t.id, sizeof(t.id));
 	kw_strlcpy(t.person_id, p->id, sizeof(t.person_id));
-	kw_time_fmt(kw_now(), t.created_at, sizeof(t.created_at));
+	kw_strlcpy(t.label, label, sizeof(t.label));
+	kw_time_fmt(now, t.created_at, sizeof(t.created_at));
+	kw_time_fmt(now + (time_t)days * 86400, t.expires_at,
+	    sizeof(t.expires_at));
 	if ((r = store_token_insert(st, &t)) != 0)
 		return r;
-	kw_strlcpy(id, t.id, idsz);
+	if (rec != NULL) {
+		*rec = t;
+		kw_wipe(rec->hash, sizeof(rec->hash));
+	}
+	kw_wipe(t.hash, sizeof(t.hash));
 	return audit_append(st, actor, "token.create", p->email, json_pack(
-	    "{s:s, s:s}", "person_id", p->id, "token_id", t.id));
+	    "{s:s, s:s, s:s, s:s}", "person_id", p->id, "token_id", t.id,
+	    "label", t.label, "expires_at", t.expires_at));
+}
+
+json_t *
+api_token_json(const struct token_rec *t)
+{
+	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:b}", "id", t->id,
+	    "label", t->label, "created_at", t->created_at, "expires_at",
+	    t->expires_at[0] ? json_string(t->expires_at) : json_null(),
+	    "last_used_at", t->last_used_at[0] ? json_string(t->last_used_at) :
+	    json_null(), "revoked_at", t->revoked_at[0] ?
+	    json_string(t->revoked_at) : json_null(), "active",
+	    t->revoked_at[0] == '\0');
 }
 
 /* Issue a personal token: an admin for anyone, a person for themselves.
- * The token is shown in this answer only; the store keeps its keyed
- * hash. */
+ * {"label", "expires_in_days"} (default 90, at most 365).  The token is
+ * shown in this answer only; the store keeps its keyed hash. */
 int
 api_people_token(struct http_req *rq, struct http_resp *rs)
 {
 	struct app		*app = rq->app;
 	const struct person	*me = api_me(rq);
 	struct person		 p;
+	struct token_rec	 t;
 	struct store		*st;
-	char			 tok[KW_TOKEN_STR_MAX], id[KW_ID_MAX + 1];
-	int			 r;
+	char			 tok[KW_TOKEN_STR_MAX];
+	char			 label[KW_TOKEN_LABEL_MAX + 1] = "";
+	int			 r, days = KW_TOKEN_DAYS_DEFAULT;
 
-	if ((r = jv_known(rq, rq->body, (const char *const[]){ NULL })) != 0)
+	if ((r = jv_known(rq, rq->body, (const char *const[]){ "label",
+	    "expires_in_days", NULL })) != 0 ||
+	    (r = jv_str(rq, rq->body, "label", JV_NULLABLE,
+	    KW_TOKEN_LABEL_MAX, label, sizeof(label), NULL)) != 0 ||
+	    (r = jv_int(rq, rq->body, "expires_in_days", 0, 1,
+	    KW_TOKEN_DAYS_MAX, &days, NULL)) != 0)
 		return r;
 	/* refused before the lookup: the answer says nothing about who
 	 * else exists */
@@ -379,16 +406,17 @@ api_people_token(struct http_req *rq, struct http_resp *rs)
 		    "%.200s is not active", p.email);
 		goto out;
 	}
-	if ((r = api_token_mint(st, app->keys, &p, me->email, tok, sizeof(tok),
-	    id, sizeof(id))) != 0)
+	if ((r = api_token_mint(st, app->keys, &p, me->email, label, days, tok,
+	    sizeof(tok), &t)) != 0)
 		r = api_store_fail(rq, r == KW_ERR_CONFLICT ? KW_ERR_UNAVAILABLE :
 		    r, "token", "");
  out:
 	r = api_tx_end(rq, &st, r);
 	if (r == 0) {
 		rs->status = 201;
-		rs->body = json_pack("{s:s, s:s, s:s}", "id", id, "token",
-		    tok, "person", p.email);
+		rs->body = api_token_json(&t);
+		json_object_set_new(rs->body, "token", json_string(tok));
+		json_object_set_new(rs->body, "person", json_string(p.email));
 	}
 	kw_wipe(tok, sizeof(tok));
 	return r;
@@ -408,10 +436,7 @@ may_manage_tokens(const struct http_req *rq, const char *key, int read)
 static int
 token_one(const struct token_rec *t, void *arg)
 {
-	json_array_append_new(arg, json_pack("{s:s, s:s, s:o, s:b}", "id",
-	    t->id, "created_at", t->created_at, "revoked_at",
-	    t->revoked_at[0] ? json_string(t->revoked_at) : json_null(),
-	    "active", t->revoked_at[0] == '\0'));
+	json_array_append_new(arg, api_token_json(t));
 	return 0;
 }
 
@@ -474,175 +499,46 @@ api_people_token_revoke(struct http_req *rq, struct http_resp *rs)
 	return r;
 }
 
-/* Ids collected from a walk, to act on after it. */
-struct id_list {
-	size_t	n;
-	char	ids[KW_LIST_LIMIT_MAX][KW_ID_MAX + 1];
-};
-
+/* Inside offboarding's transaction: may the caller still act? */
 static int
-collect_request(const struct request *r, void *arg)
+caller_check(void *rq, struct store *w)
 {
-	struct id_list *l = arg;
-
-	kw_strlcpy(l->ids[l->n++], r->id, sizeof(l->ids[0]));
-	return l->n >= KW_LIST_LIMIT_MAX;
-}
-
-static int
-collect_credential(const struct credential *c, void *arg)
-{
-	struct id_list *l = arg;
-
-	if (c->kind == KIND_LEGACY)
-		return 0;		/* tracked, not held: Zendesk's own */
-	kw_strlcpy(l->ids[l->n++], c->id, sizeof(l->ids[0]));
-	return l->n >= KW_LIST_LIMIT_MAX;
-}
-
-/* Withdraw every open request of p (in the caller's transaction). */
-static int
-withdraw_open(struct http_req *rq, struct store *st, const struct person *p,
-    json_t *done)
-{
-	struct request_filter	 f;
-	struct history_entry	 h;
-	struct request		*r;
-	struct id_list		*l;
-	enum req_state		 from;
-	size_t			 i;
-	int			 res;
-
-	memset(&f, 0, sizeof(f));
-	f.viewer_all = 1;
-	f.requester_id = p->id;
-	f.states = 1u << RS_PENDING_MANAGER | 1u << RS_PENDING_PROVISIONER |
-	    1u << RS_AWAITING_FULFILMENT;
-	l = calloc(1, sizeof(*l));
-	r = malloc(sizeof(*r));
-	if (l == NULL || r == NULL) {
-		res = KW_ERR_NOMEM;
-		goto out;
-	}
-	if ((res = store_request_each(st, &f, 0, KW_LIST_LIMIT_MAX,
-	    collect_request, l)) < 0)
-		goto out;
-	memset(&h, 0, sizeof(h));
-	kw_time_fmt(kw_now(), h.at, sizeof(h.at));
-	kw_strlcpy(h.actor, api_me(rq)->email, sizeof(h.actor));
-	kw_strlcpy(h.action, "withdrawn", sizeof(h.action));
-	kw_strlcpy(h.comment, "requester offboarded", sizeof(h.comment));
-	for (i = 0, res = 0; res == 0 && i < l->n; i++) {
-		if ((res = store_request_get(st, l->ids[i], r)) != 0)
-			break;
-		from = r->state;
-		r->state = RS_WITHDRAWN;
-		kw_strlcpy(r->updated_at, h.at, sizeof(r->updated_at));
-		if ((res = store_request_transition(st, r, from)) == 0 &&
-		    (res = store_history_append(st, r->id, &h)) == 0 &&
-		    (res = api_drop_intent(st, r)) == 0)
-			json_array_append_new(done, json_string(r->id));
-	}
- out:
-	free(l);
-	free(r);
-	return res < 0 ? res : 0;
-}
-
-/* The ids of p's active credentials, into l. */
-static int
-held_credentials(struct store *st, const struct person *p, struct id_list *l)
-{
-	struct credential_filter f;
-
-	memset(&f, 0, sizeof(f));
-	f.viewer_all = 1;
-	f.owner_id = p->id;
-	f.state = CS_ACTIVE;
-	f.kind = -1;
-	return store_credential_each(st, &f, 0, KW_LIST_LIMIT_MAX,
-	    collect_credential, l) < 0 ? KW_ERR_UNAVAILABLE : 0;
-}
-
-/* Revoke each credential of l, on its instance and in the store; one
- * result per credential, failures included (bulk revocation retries). */
-static json_t *
-revoke_all(struct http_req *rq, struct store *st, const struct id_list *l)
-{
-	struct provider_error	 perr;
-	json_t			*done = json_array();
-	size_t			 i;
-	int			 r;
-
-	for (i = 0; i < l->n; i++) {
-		r = issuance_revoke(rq->app, st, api_me(rq)->email, l->ids[i],
-		    "owner offboarded", &perr);
-		json_array_append_new(done, json_pack("{s:s, s:s}", "id",
-		    l->ids[i], "result", r == 0 ? "revoked" : r ==
-		    KW_ERR_UPSTREAM ? perr.message : kw_strerror(r)));
-	}
-	return done;
+	return api_caller_current(rq, w);
 }
 
 /*
- * Offboard: the person becomes inactive, every keywarden token of theirs
- * dies and their open requests are withdrawn, in one transaction with
- * its audit event; then each of their credentials is revoked on its
- * instance and recorded (the instance is never called inside a
- * transaction).  The answer lists each credential's result.
+ * Offboard (see people_offboard): refused for oneself.  The answer lists
+ * each credential's result.
  */
 int
 api_people_offboard(struct http_req *rq, struct http_resp *rs)
 {
 	const struct person	*me = api_me(rq);
+	struct offboard_result	 ob;
 	struct person		 p;
 	struct store		*st;
-	json_t			*withdrawn = json_array(), *revoked = NULL;
-	struct id_list		*held;
-	int			 r, ntok = 0;
+	int			 r;
 
-	if ((held = calloc(1, sizeof(*held))) == NULL) {
-		r = KW_ERR_NOMEM;
-		goto done;
-	}
-	if ((r = jv_known(rq, rq->body, (const char *const[]){ NULL })) != 0 ||
-	    (r = api_tx_begin(rq, &st)) != 0)
-		goto done;
-	if ((r = store_person_get(st, rq->params[0], &p)) != 0) {
-		r = api_store_fail(rq, r, "person", rq->params[0]);
-		goto out;
-	}
-	if (strcmp(p.id, me->id) == 0) {
-		r = http_fail(rq, KW_ERR_CONFLICT, NULL,
+	if ((r = jv_known(rq, rq->body, (const char *const[]){ NULL })) != 0)
+		return r;
+	if ((st = api_store(rq)) == NULL)
+		return api_store_fail(rq, KW_ERR_UNAVAILABLE, "", "");
+	if ((r = store_person_get(st, rq->params[0], &p)) != 0)
+		return api_store_fail(rq, r, "person", rq->params[0]);
+	if (strcmp(p.id, me->id) == 0)
+		return http_fail(rq, KW_ERR_CONFLICT, NULL,
 		    "you cannot offboard yourself; ask another admin");
-		goto out;
-	}
-	p.active = 0;
-	kw_time_fmt(kw_now(), p.updated_at, sizeof(p.updated_at));
-	if ((r = store_person_update(st, &p)) != 0 ||
-	    (r = store_token_revoke_person(st, p.id, p.updated_at,
-	    &ntok)) != 0 ||
-	    (r = withdraw_open(rq, st, &p, withdrawn)) != 0 ||
-	    (r = held_credentials(st, &p, held)) != 0) {
-		r = api_store_fail(rq, r, "person", p.email);
-		goto out;
-	}
-	r = api_audit(rq, st, "person.offboard", p.email,
-	    json_pack("{s:s, s:i, s:O, s:I}", "id", p.id, "tokens_revoked",
-	    ntok, "requests_withdrawn", withdrawn, "credentials_to_revoke",
-	    (json_int_t)held->n));
- out:
-	r = api_tx_end(rq, &st, r);
-	if (r == 0) {
-		revoked = revoke_all(rq, st, held);
-		rs->body = json_pack("{s:o, s:i, s:O, s:O}", "person",
-		    api_person_json(&p), "tokens_revoked", ntok,
-		    "requests_withdrawn", withdrawn, "credentials_revoked",
-		    revoked);
-	}
- done:
-	free(held);
-	json_decref(withdrawn);
-	json_decref(revoked);
+	r = people_offboard(rq->app, me->email, p.id, caller_check, rq, &ob);
+	if (r != 0 && rq->err_message[0] == '\0')	/* else: the check's */
+		r = ob.last_admin ? http_fail(rq, r, NULL, "%.200s is the last "
+		    "active admin; make someone else an admin first", p.email) :
+		    api_store_fail(rq, r, "person", p.email);
+	else if (r == 0)
+		rs->body = json_pack("{s:o, s:i, s:i, s:O, s:O}", "person",
+		    api_person_json(&ob.person), "tokens_revoked",
+		    ob.tokens_revoked, "sessions_ended", ob.sessions_ended,
+		    "requests_withdrawn", ob.withdrawn,
+		    "credentials_revoked", ob.revoked);
+	offboard_clear(&ob);
 	return r;
 }

@@ -366,7 +366,7 @@ check_filing(struct http_req *rq, struct store *st, const char *instance,
 	fl.requester_has_manager = me->manager_id[0] != '\0';
 	fl.direct = direct;
 	if (policy_check_filing(in, &fl, why, sizeof(why)) != 0)
-		return http_fail(rq, KW_ERR_POLICY, NULL, "%s", why);
+		return http_fail(rq, KW_ERR_POLICY, fl.field, "%s", why);
 	return delivery_resolve(rq, rq->body, in, r);
 }
 

@@ -30,6 +30,7 @@ static const struct cli_resource *const cli_resources[] = {
 	&cli_report,
 	&cli_settings_slack,
 	&cli_settings_email,
+	&cli_scim_tokens,
 };
 
 /* Other spellings of the command words: plural and singular mixed up. */

@@ -134,6 +134,7 @@ extern const struct cli_resource cli_revoke;
 extern const struct cli_resource cli_report;
 extern const struct cli_resource cli_settings_slack;
 extern const struct cli_resource cli_settings_email;
+extern const struct cli_resource cli_scim_tokens;
 
 /* One option occurrence, in command-line order. */
 struct cli_pair {

@@ -64,9 +64,17 @@ people_print_list(const struct cli_ctx *ctx, json_t *answer)
 
 static const struct cli_col token_cols[] = {
 	{ "TOKEN ID",	"id" },
+	{ "LABEL",	"label" },
 	{ "CREATED",	"created_at" },
+	{ "EXPIRES",	"expires_at" },
+	{ "LAST USED",	"last_used_at" },
 	{ "ACTIVE",	"active" },
 	{ "REVOKED",	"revoked_at" },
+};
+
+static const struct cli_field people_token_f[] = {
+	{ "label", "label", CF_STR, 0, "TEXT", NULL },
+	{ "expires-in-days", "expires_in_days", CF_INT, 0, "DAYS", NULL },
 };
 
 static int
@@ -129,6 +137,8 @@ people_print_token(const struct cli_ctx *ctx, json_t *answer)
 	buf_init(&b, CLI_OUT_MAX);
 	buf_addstr(&b, "token id: ");
 	cli_value_text(&b, json_object_get(answer, "id"), ",");
+	buf_addstr(&b, "\nexpires:  ");
+	cli_value_text(&b, json_object_get(answer, "expires_at"), ",");
 	buf_addstr(&b, "\ntoken:    ");
 	cli_add_safe(&b, json_string_value(tok));
 	buf_addstr(&b, "\n\nThis token is shown only once: store it now "
@@ -204,9 +214,10 @@ static const struct cli_verb people_verbs[] = {
 	    FIELDS(people_update_f), CLI_V_NONEMPTY, cli_print_object,
 	    "Change a person's fields (admin); --no-roles/--no-teams clear "
 	    "the list.", NULL },
-	{ "token", "ID|EMAIL", "POST", "/v1/people/{}/tokens", NOFIELDS,
-	    CLI_V_SECRET, people_print_token, "Issue a personal keywarden "
-	    "token; it is shown only once.", NULL },
+	{ "token", "ID|EMAIL", "POST", "/v1/people/{}/tokens",
+	    FIELDS(people_token_f), CLI_V_SECRET, people_print_token, "Issue "
+	    "a personal keywarden token (expires in 90 days unless "
+	    "--expires-in-days, at most 365); it is shown only once.", NULL },
 	{ "tokens", "ID|EMAIL", "GET", "/v1/people/{}/tokens", NOFIELDS, 0,
 	    people_print_tokens, "List a person's tokens (ids and dates, "
 	    "never the tokens).", NULL },

@@ -19,13 +19,18 @@ _Static_assert(KW_SEAL_OVERHEAD == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES 
 
 #define KDF_CONTEXT	"keywardn"	/* exactly crypto_kdf_CONTEXTBYTES */
 
-enum subkey { SUBKEY_TOKEN = 1, SUBKEY_SEAL = 2, SUBKEY_FINGERPRINT = 3 };
+enum subkey { SUBKEY_TOKEN = 1, SUBKEY_SEAL = 2, SUBKEY_FINGERPRINT = 3,
+	SUBKEY_SESSION = 4, SUBKEY_CSRF = 5 };
 
 struct crypto_keys {
 	unsigned char	token[crypto_generichash_KEYBYTES];
 	unsigned char	seal[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
 	unsigned char	fingerprint[crypto_generichash_KEYBYTES];
+	unsigned char	session[crypto_generichash_KEYBYTES];
+	unsigned char	csrf[crypto_generichash_KEYBYTES];
 };
+
+#define B64URL	sodium_base64_VARIANT_URLSAFE_NO_PADDING
 
 int
 crypto_init(void)
@@ -72,6 +77,10 @@ crypto_keys_from_bytes(const unsigned char master[KW_MASTER_KEY_LEN],
 	    KDF_CONTEXT, master);
 	crypto_kdf_derive_from_key(k->fingerprint, sizeof(k->fingerprint),
 	    SUBKEY_FINGERPRINT, KDF_CONTEXT, master);
+	crypto_kdf_derive_from_key(k->session, sizeof(k->session),
+	    SUBKEY_SESSION, KDF_CONTEXT, master);
+	crypto_kdf_derive_from_key(k->csrf, sizeof(k->csrf), SUBKEY_CSRF,
+	    KDF_CONTEXT, master);
 	sodium_mprotect_readonly(k);
 	*out = k;
 	return 0;
@@ -170,47 +179,155 @@ crypto_keys_free(struct crypto_keys *k)
 		sodium_free(k);	/* wipes */
 }
 
-int
-crypto_token_new(char *out, size_t outsz)
+/* prefix + base64url(KW_TOKEN_RAW_LEN random bytes) into out. */
+static int
+secret_new(const char *prefix, char *out, size_t outsz)
 {
 	unsigned char	raw[KW_TOKEN_RAW_LEN];
-	size_t		plen = strlen(KW_TOKEN_PREFIX);
+	size_t		plen = strlen(prefix);
 	size_t		need = plen + sodium_base64_ENCODED_LEN(sizeof(raw),
-			    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+			    B64URL);
 
 	if (outsz < need || need > KW_TOKEN_STR_MAX)
 		return KW_ERR_INTERNAL;
 	randombytes_buf(raw, sizeof(raw));
-	memcpy(out, KW_TOKEN_PREFIX, plen);
-	sodium_bin2base64(out + plen, outsz - plen, raw, sizeof(raw),
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	memcpy(out, prefix, plen);
+	sodium_bin2base64(out + plen, outsz - plen, raw, sizeof(raw), B64URL);
 	sodium_memzero(raw, sizeof(raw));
 	return 0;
 }
 
-int
-crypto_token_wellformed(const char *s)
+/* 1 if s is prefix + base64url of at least KW_TOKEN_RAW_LEN bytes. */
+static int
+secret_wellformed(const char *prefix, const char *s)
 {
 	unsigned char	 raw[KW_TOKEN_STR_MAX];
-	size_t		 plen = strlen(KW_TOKEN_PREFIX), n, rawlen;
+	size_t		 plen = strlen(prefix), n, rawlen;
 	const char	*end;
 
 	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
 
 	n = strnlen(s, KW_TOKEN_STR_MAX + 1);
-	if (n > KW_TOKEN_STR_MAX || strncmp(s, KW_TOKEN_PREFIX, plen) != 0)
+	if (n > KW_TOKEN_STR_MAX || strncmp(s, prefix, plen) != 0)
 		return 0;
 	/* check the alphabet here: some libsodium versions map bytes
 	 * >= 0x80 to '_' instead of refusing them */
 	if (strspn(s + plen, alphabet) != n - plen)
 		return 0;
 	if (sodium_base642bin(raw, sizeof(raw), s + plen, n - plen, NULL,
-	    &rawlen, &end, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-	    *end != '\0')
+	    &rawlen, &end, B64URL) != 0 || *end != '\0')
 		return 0;
 	sodium_memzero(raw, sizeof(raw));
 	return rawlen >= KW_TOKEN_RAW_LEN;
+}
+
+int
+crypto_token_new(char *out, size_t outsz)
+{
+	return secret_new(KW_TOKEN_PREFIX, out, outsz);
+}
+
+int
+crypto_token_wellformed(const char *s)
+{
+	return secret_wellformed(KW_TOKEN_PREFIX, s);
+}
+
+int
+crypto_session_new(char *out, size_t outsz)
+{
+	return secret_new(KW_SESSION_PREFIX, out, outsz);
+}
+
+int
+crypto_session_wellformed(const char *s)
+{
+	return secret_wellformed(KW_SESSION_PREFIX, s);
+}
+
+int
+crypto_session_hash(const struct crypto_keys *k, const char *session,
+    unsigned char out[KW_HASH_LEN])
+{
+	if (crypto_generichash(out, KW_HASH_LEN, (const unsigned char *)
+	    session, strlen(session), k->session, sizeof(k->session)) != 0)
+		return KW_ERR_CRYPTO;
+	return 0;
+}
+
+int
+crypto_session_csrf(const struct crypto_keys *k, const char *session,
+    char *out, size_t outsz)
+{
+	unsigned char	h[32];
+	int		r;
+
+	if (crypto_generichash(h, sizeof(h), (const unsigned char *)session,
+	    strlen(session), k->csrf, sizeof(k->csrf)) != 0)
+		return KW_ERR_CRYPTO;
+	r = crypto_b64url_encode(h, sizeof(h), out, outsz);
+	sodium_memzero(h, sizeof(h));
+	return r;
+}
+
+int
+crypto_b64url_encode(const void *in, size_t len, char *out, size_t outsz)
+{
+	if (outsz < sodium_base64_ENCODED_LEN(len, B64URL))
+		return KW_ERR_TOO_LARGE;
+	sodium_bin2base64(out, outsz, in, len, B64URL);
+	return 0;
+}
+
+int
+crypto_b64_encode(const void *in, size_t len, char *out, size_t outsz)
+{
+	if (outsz < sodium_base64_ENCODED_LEN(len,
+	    sodium_base64_VARIANT_ORIGINAL))
+		return KW_ERR_TOO_LARGE;
+	sodium_bin2base64(out, outsz, in, len, sodium_base64_VARIANT_ORIGINAL);
+	return 0;
+}
+
+int
+crypto_b64url_decode(const char *s, unsigned char *out, size_t outsz,
+    size_t *outlen)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
+	const char *end;
+
+	*outlen = 0;
+	if (strspn(s, alphabet) != strlen(s) ||
+	    sodium_base642bin(out, outsz, s, strlen(s), NULL, outlen, &end,
+	    B64URL) != 0 || *end != '\0')
+		return KW_ERR_VALIDATION;
+	return 0;
+}
+
+int
+crypto_random_b64url(size_t n, char *out, size_t outsz)
+{
+	unsigned char	raw[64];
+	int		r;
+
+	if (n > sizeof(raw))
+		return KW_ERR_INTERNAL;
+	randombytes_buf(raw, n);
+	r = crypto_b64url_encode(raw, n, out, outsz);
+	sodium_memzero(raw, sizeof(raw));
+	return r == 0 ? 0 : KW_ERR_INTERNAL;
+}
+
+int
+crypto_pkce_s256(const char *verifier, char *out, size_t outsz)
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+
+	crypto_hash_sha256(h, (const unsigned char *)verifier,
+	    strlen(verifier));
+	return crypto_b64url_encode(h, sizeof(h), out, outsz);
 }
 
 int

@@ -51,6 +51,36 @@ int	 crypto_token_hash(const struct crypto_keys *k, const char *token,
 int	 crypto_fingerprint(const struct crypto_keys *k, const void *secret,
 	    size_t len, char *out, size_t outsz);
 
+/* A new session secret, KW_SESSION_PREFIX + base64url(32 random bytes),
+ * into out (outsz >= KW_TOKEN_STR_MAX).  Never a bearer token: it hashes
+ * under its own subkey. */
+int	 crypto_session_new(char *out, size_t outsz);
+/* 1 if s has the shape of a session secret. */
+int	 crypto_session_wellformed(const char *s);
+/* Keyed hash of a session secret (the only form the store keeps). */
+int	 crypto_session_hash(const struct crypto_keys *k, const char *session,
+	    unsigned char out[KW_HASH_LEN]);
+/* The CSRF token of a session: base64url of a keyed hash of its secret
+ * under the CSRF subkey (KW_CSRF_LEN chars + NUL into out).  Derived,
+ * so it is bound to that session and never stored. */
+int	 crypto_session_csrf(const struct crypto_keys *k, const char *session,
+	    char *out, size_t outsz);
+
+/* n random bytes as unpadded base64url into out (state, nonce, PKCE
+ * verifier).  0, or KW_ERR_INTERNAL when out is too small. */
+int	 crypto_random_b64url(size_t n, char *out, size_t outsz);
+/* The PKCE S256 challenge of verifier: base64url(SHA-256(verifier)). */
+int	 crypto_pkce_s256(const char *verifier, char *out, size_t outsz);
+/* Unpadded base64url of len bytes into out; 0 or KW_ERR_TOO_LARGE. */
+int	 crypto_b64url_encode(const void *in, size_t len, char *out,
+	    size_t outsz);
+/* Padded standard base64 of len bytes into out (HTTP Basic). */
+int	 crypto_b64_encode(const void *in, size_t len, char *out, size_t outsz);
+/* Decode unpadded base64url text s into out; *outlen bytes.  0, or
+ * KW_ERR_VALIDATION when it is not base64url or does not fit. */
+int	 crypto_b64url_decode(const char *s, unsigned char *out, size_t outsz,
+	    size_t *outlen);
+
 /* 1 if the n bytes at a and b are equal, compared in constant time. */
 int	 crypto_eq(const void *a, const void *b, size_t n);
 

@@ -26,6 +26,7 @@ enum http_access {
 	ACCESS_PERSON,		/* any active person */
 	ACCESS_READER,		/* admin or auditor */
 	ACCESS_ADMIN,		/* admin */
+	ACCESS_SCIM,		/* an identity provider's SCIM token */
 };
 
 /* What a route takes: nothing, a JSON object (optional or required), a
@@ -73,7 +74,14 @@ struct http_resp {
 	int		 retry_after;	/* > 0: a Retry-After header */
 	struct http_header headers[KW_RESP_HEADERS_MAX];
 	size_t		 nheaders;
-	const char	*content_type;	/* of text; NULL: text/plain */
+	const char	*content_type;	/* of text or data; NULL: text/plain */
+	const void	*data;		/* static bytes (never freed), sent
+					   when body and text are NULL */
+	size_t		 data_len;
+	const char	*cache;		/* Cache-Control (static); NULL:
+					   no-store */
+	int		 page;		/* a web UI answer: the UI's
+					   Content-Security-Policy */
 };
 
 /* Add a header to rs (printf-style value); KW_ERR_TOO_LARGE when the
@@ -89,6 +97,20 @@ typedef int (*http_handler)(struct http_req *rq, struct http_resp *rs);
  * whether the caller may use the route (0 or a KW_ERR_*). */
 typedef int (*http_authorise)(struct http_req *rq,
 	    const struct http_route *route);
+
+/*
+ * How some routes speak when it is not the API's own dialect (SCIM): the
+ * Content-Type of their JSON answers, one more request Content-Type they
+ * accept besides application/json, and the shape of their errors (err,
+ * the HTTP status, the message and field a handler set via http_fail;
+ * the caller owns the result).
+ */
+struct http_dialect {
+	const char	*content_type;
+	const char	*accept_type;
+	json_t		*(*error_body)(int err, int status, const char *message,
+			    const char *field);
+};
 
 struct http_route {
 	const char		*method;
@@ -110,6 +132,8 @@ int	 http_route_match(const struct http_route *routes, size_t nroutes,
 const char *http_header(const struct http_req *rq, const char *name);
 /* A query-string parameter of the request, or NULL. */
 const char *http_query(const struct http_req *rq, const char *key);
+/* The value of the request's cookie name, or NULL. */
+const char *http_cookie(const struct http_req *rq, const char *name);
 
 /* Set a handler error's message (printf-style) and optional field. */
 int	 http_fail(struct http_req *rq, int err, const char *field,
@@ -133,6 +157,9 @@ struct http_server_config {
 	http_authorise		 authorise;
 	http_authorise		 reauthorise;	/* before the handler; may be
 						   NULL */
+	/* the dialect of the requests to a path (routed or not), NULL for
+	 * the API's own; the hook may be NULL */
+	const struct http_dialect *(*dialect)(const char *path);
 	void			*app;
 	const struct addr_list	*trusted_proxies;	/* may be NULL */
 	const char		*tls_cert;	/* PEM text; NULL: plain HTTP */

@@ -18,6 +18,7 @@
 
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,7 @@ struct http_server {
 struct exchange {
 	struct http_req		 rq;
 	const struct http_route	*route;
+	const struct http_dialect *dialect;	/* the path's; NULL: API's */
 	struct buf		 body;
 	char			 segbuf[KW_URL_PATH_MAX];
 	char			 remote[INET6_ADDRSTRLEN];
@@ -99,6 +101,12 @@ http_fail(struct http_req *rq, int err, const char *field, const char *fmt,
 	return err;
 }
 
+const char *
+http_cookie(const struct http_req *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, name);
+}
+
 int
 http_resp_header(struct http_resp *rs, const char *name, const char *fmt,
     ...)
@@ -121,14 +129,22 @@ http_resp_header(struct http_resp *rs, const char *name, const char *fmt,
 	return 0;
 }
 
+/* The web UI's policy: nothing from another origin, no inline script
+ * or style, no framing. */
+#define UI_CSP	"default-src 'self'; script-src 'self'; style-src 'self'; " \
+	"img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; " \
+	"form-action 'self'"
+
 /* Queue rs on the connection: its JSON body (consumed), else its text
- * (consumed), else an empty body; with Retry-After when retry_after > 0
+ * (consumed), else its static data, else an empty body; with Retry-After
+ * when retry_after > 0, the UI's security headers for a page (rs->page),
  * and the extra headers it names. */
 static enum MHD_Result
 send_resp(struct MHD_Connection *c, struct exchange *x, struct http_resp *rs)
 {
 	struct MHD_Response	*resp;
-	const char		*type = "application/json";
+	const char		*type = x->dialect != NULL ?
+				    x->dialect->content_type : "application/json";
 	char			*text = NULL;
 	char			 ra[16];
 	enum MHD_Result		 ret;
@@ -154,15 +170,28 @@ send_resp(struct MHD_Connection *c, struct exchange *x, struct http_resp *rs)
 		type = rs->content_type != NULL ? rs->content_type :
 		    "text/plain; charset=utf-8";
 	}
-	resp = MHD_create_response_from_buffer(text ? strlen(text) : 0, text,
-	    MHD_RESPMEM_MUST_FREE);
+	if (text == NULL && rs->data != NULL) {
+		resp = MHD_create_response_from_buffer(rs->data_len,
+		    (void *)(uintptr_t)rs->data, MHD_RESPMEM_PERSISTENT);
+		type = rs->content_type;
+	} else
+		resp = MHD_create_response_from_buffer(text ? strlen(text) : 0,
+		    text, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {
 		free(text);
 		return MHD_NO;
 	}
-	if (text != NULL)
+	if ((text != NULL || rs->data != NULL) && type != NULL)
 		MHD_add_response_header(resp, "Content-Type", type);
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "Cache-Control",
+	    rs->cache != NULL ? rs->cache : "no-store");
+	if (rs->page) {
+		MHD_add_response_header(resp, "Content-Security-Policy",
+		    UI_CSP);
+		MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+		MHD_add_response_header(resp, "Referrer-Policy",
+		    "same-origin");
+	}
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "X-Request-Id", x->rq.request_id);
 	if (rs->retry_after > 0) {
@@ -191,10 +220,15 @@ send_json(struct MHD_Connection *c, struct exchange *x, int status,
 	return send_resp(c, x, &rs);
 }
 
+/* Answer error err in the path's dialect. */
 static enum MHD_Result
 send_error(struct MHD_Connection *c, struct exchange *x, int err)
 {
-	return send_json(c, x, kw_err_status(err), http_error_body(err,
+	const struct http_dialect	*d = x->dialect;
+	int				 status = kw_err_status(err);
+
+	return send_json(c, x, status, d != NULL ? d->error_body(err, status,
+	    x->rq.err_message, x->rq.err_field) : http_error_body(err,
 	    x->rq.err_message, x->rq.err_field, x->rq.err_details),
 	    err == KW_ERR_RATE_LIMITED ? x->rq.retry_after : 0);
 }
@@ -226,6 +260,16 @@ is_type(const char *ct, const char *type)
 	if (ct == NULL || strncasecmp(ct, type, n) != 0)
 		return 0;
 	return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
+}
+
+/* 1 if the Content-Type ct is JSON in the request's dialect
+ * (application/json, or e.g. application/scim+json too). */
+static int
+json_type_ok(const struct exchange *x, const char *ct)
+{
+	return is_type(ct, "application/json") || (x->dialect != NULL &&
+	    x->dialect->accept_type != NULL &&
+	    is_type(ct, x->dialect->accept_type));
 }
 
 /* Find a query parameter whose value holds a NUL byte: C strings would
@@ -303,6 +347,8 @@ begin(struct http_server *srv, struct MHD_Connection *c, struct exchange *x,
 	const char	*cl, *te, *ct;
 	int		 r, has_body;
 
+	if (srv->cfg.dialect != NULL)
+		x->dialect = srv->cfg.dialect(url);
 	if (strlen(url) >= KW_URL_PATH_MAX)
 		return send_error(c, x, http_fail(&x->rq, KW_ERR_NOT_FOUND,
 		    NULL, "path too long"));
@@ -333,7 +379,7 @@ begin(struct http_server *srv, struct MHD_Connection *c, struct exchange *x,
 	    x->route->body != BODY_REQUIRED &&
 	    is_type(ct, "application/x-www-form-urlencoded");
 	if (x->route->body == BODY_FORM ? !x->is_form :
-	    !x->is_form && !is_type(ct, "application/json"))
+	    !x->is_form && !json_type_ok(x, ct))
 		return send_error(c, x, http_fail(&x->rq, KW_ERR_MEDIA_TYPE,
 		    NULL, "send the body as Content-Type: %s",
 		    x->route->body == BODY_FORM ?
@@ -392,7 +438,8 @@ finish(struct http_server *srv, struct MHD_Connection *c, struct exchange *x)
 		return send_error(c, x, http_fail(&x->rq, KW_ERR_INVALID_JSON,
 		    NULL, "this endpoint needs a JSON object body"));
 	r = x->route->handler(&x->rq, &rs);
-	if (r == 0 && rs.body == NULL && rs.text == NULL && rs.status < 300 &&
+	if (r == 0 && rs.body == NULL && rs.text == NULL && rs.data == NULL &&
+	    rs.status < 300 &&
 	    rs.status != 204)
 		r = http_fail(&x->rq, KW_ERR_INTERNAL, NULL,
 		    "the answer could not be built");

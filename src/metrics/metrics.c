@@ -371,6 +371,11 @@ static const char *const cred_kinds[STORE_KINDS] = {
 	[KIND_API_TOKEN] = "api_token", [KIND_INTEGRATION] = "integration",
 	[KIND_LEGACY] = "legacy",
 };
+/* enum delivery_mode, as the API names the modes */
+static const char *const delivery_modes[DM__COUNT] = {
+	[DM_TOKEN] = "token", [DM_BROKER] = "broker",
+	[DM_CLIENT_SECRET] = "client_secret",
+};
 static const char *const deliveries[STORE_DELIVERIES] = {
 	[DS_NOT_APPLICABLE] = "none", [DS_PENDING] = "pending",
 	[DS_DELIVERED] = "delivered", [DS_EXPIRED] = "expired",
@@ -405,6 +410,14 @@ render_store(struct buf *b, const struct metrics_store *s)
 					    "\"%s\"} %lld\n", cred_states[i],
 					    cred_kinds[k], deliveries[d],
 					    (long long)t->credentials[i][k][d]);
+	family(b, "keywarden_api_tokens_by_delivery_mode", "gauge",
+	    "API-token credentials by state and delivery mode.");
+	for (i = 0; i < CS__COUNT; i++)
+		for (d = 0; d < DM__COUNT; d++)
+			buf_printf(b, "keywarden_api_tokens_by_delivery_mode{"
+			    "state=\"%s\",mode=\"%s\"} %lld\n", cred_states[i],
+			    delivery_modes[d],
+			    (long long)t->api_tokens_by_mode[i][d]);
 	family(b, "keywarden_outbox_pending", "gauge",
 	    "Notifications not yet delivered.");
 	buf_printf(b, "keywarden_outbox_pending %lld\n",

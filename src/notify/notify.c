@@ -640,6 +640,29 @@ notify_legacy(struct app *app, struct store *st,
 }
 
 int
+notify_token_expiry(struct app *app, struct store *st,
+    const struct person *owner, const struct token_rec *t)
+{
+	struct reach	 rc;
+	json_t		*n;
+	int		 res;
+
+	reach_load(app, st, &rc);
+	if (!rc.any)
+		return 0;
+	/* the label is the owner's text: the channel escapes it */
+	n = simple("token.expiring", "[keywarden] your personal token expires "
+	    "soon", "Your keywarden personal token %s expires on %s. Ask for "
+	    "a new one before then: keywarden people token %s.", t->id,
+	    t->expires_at, owner->email);
+	field(n, "Label", t->label[0] ? t->label : "(no label)");
+	field(n, "Expires", t->expires_at);
+	res = to_person(app, st, &rc, owner, n);
+	json_decref(n);
+	return res;
+}
+
+int
 notify_slack_response(struct app *app, struct store *st,
     const char *response_url, const char *text)
 {

@@ -64,6 +64,11 @@ int	 notify_digest(struct app *app, struct store *st,
 int	 notify_legacy(struct app *app, struct store *st,
 	    const struct person *provisioner, json_t *items);
 
+/* Queue the warning that owner's personal token t expires soon (a DM;
+ * nothing for people without a Slack user id). */
+int	 notify_token_expiry(struct app *app, struct store *st,
+	    const struct person *owner, const struct token_rec *t);
+
 /* Queue the update of a Slack message after a button was used. */
 int	 notify_slack_response(struct app *app, struct store *st,
 	    const char *response_url, const char *text);

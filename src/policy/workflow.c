@@ -188,11 +188,12 @@ scope_allowed(const struct instance *in, const char *scope)
 }
 
 int
-policy_check_filing(const struct instance *in, const struct filing *f,
+policy_check_filing(const struct instance *in, struct filing *f,
     char *why, size_t whysz)
 {
 	size_t i;
 
+	f->field = NULL;
 	if (!f->requester_active) {
 		snprintf(why, whysz, "the requester is not active");
 		return KW_ERR_POLICY;
@@ -205,6 +206,7 @@ policy_check_filing(const struct instance *in, const struct filing *f,
 	if (f->kind == KIND_INTEGRATION && !in->allow_integrations) {
 		snprintf(why, whysz, "instance '%s' does not allow "
 		    "integrations", in->name);
+		f->field = "kind";
 		return KW_ERR_POLICY;
 	}
 	for (i = 0; i < f->nscopes; i++) {
@@ -212,11 +214,13 @@ policy_check_filing(const struct instance *in, const struct filing *f,
 			snprintf(why, whysz, "'%.64s' is not a Zendesk scope "
 			    "(read, write, impersonate or <resource>:read|write)",
 			    f->scopes[i]);
+			f->field = "scopes";
 			return KW_ERR_POLICY;
 		}
 		if (!scope_allowed(in, f->scopes[i])) {
 			snprintf(why, whysz, "scope '%.64s' is not allowed on "
 			    "instance '%s'", f->scopes[i], in->name);
+			f->field = "scopes";
 			return KW_ERR_POLICY;
 		}
 	}
@@ -224,6 +228,7 @@ policy_check_filing(const struct instance *in, const struct filing *f,
 		snprintf(why, whysz, "lifetime of %d days is over instance "
 		    "'%s''s maximum of %d days", f->lifetime_days, in->name,
 		    in->max_lifetime_days);
+		f->field = "lifetime_days";
 		return KW_ERR_POLICY;
 	}
 	return 0;

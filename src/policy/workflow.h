@@ -73,11 +73,15 @@ struct filing {
 	int		 requester_active;
 	int		 requester_has_manager;
 	int		 direct;	/* support-ops: no manager needed */
+	const char	*field;		/* out: the request field a refusal
+					   is about ("kind", "scopes",
+					   "lifetime_days"), or NULL */
 };
 
 /* 0 if the instance's policy allows the filing, else KW_ERR_POLICY with
- * the rule that refused it, in why[whysz]. */
-int	 policy_check_filing(const struct instance *in, const struct filing *f,
+ * the rule that refused it, in why[whysz], and f->field set to the field
+ * it is about (NULL for the requester's own standing). */
+int	 policy_check_filing(const struct instance *in, struct filing *f,
 	    char *why, size_t whysz);
 
 #endif /* KW_POLICY_WORKFLOW_H */

@@ -11,7 +11,7 @@
  * migrations has this many entries (sqlite.c's migrations[] and
  * postgres.c's pg_migrations[], entry i bringing the schema to i + 1;
  * both files check it at compile time). */
-#define STORE_SCHEMA_VERSION	6
+#define STORE_SCHEMA_VERSION	8
 
 /* A table as `store copy` moves it: every column, in the order both
  * backends' schemas share; late: a column (index) written in a second
@@ -85,6 +85,28 @@ struct store_ops {
 	int	(*token_revoke_person)(void *, const char *, const char *, int *);
 	int	(*token_each)(void *, const char *, store_token_cb, void *);
 	int	(*token_revoke)(void *, const char *, const char *, const char *);
+	int	(*token_touch)(void *, const char *, const char *);
+	int	(*token_expiring)(void *, const char *, const char *, size_t,
+		    store_token_cb, void *);
+	int	(*token_warned)(void *, const char *, const char *);
+
+	int	(*session_insert)(void *, const struct session_rec *);
+	int	(*session_find)(void *, const unsigned char *,
+		    struct session_rec *, struct person *);
+	int	(*session_touch)(void *, const char *, const char *);
+	int	(*session_delete)(void *, const char *);
+	int	(*session_delete_person)(void *, const char *, int *);
+	int	(*session_purge)(void *, const char *, const char *, int *);
+
+	int	(*person_scim_count)(void *, int64_t *);
+	int	(*person_scim_page)(void *, int64_t, size_t, store_person_cb,
+		    void *);
+	int	(*scim_token_insert)(void *, const struct scim_token *);
+	int	(*scim_token_find)(void *, const unsigned char *,
+		    struct scim_token *);
+	int	(*scim_token_each)(void *, store_scim_token_cb, void *);
+	int	(*scim_token_delete)(void *, const char *);
+	int	(*scim_token_used)(void *, const char *, const char *);
 
 	int	(*instance_insert)(void *, const struct instance *);
 	int	(*instance_update)(void *, const struct instance *);

@@ -236,6 +236,41 @@ static const char *const pg_migrations[] = {
 	"  last_used_at TEXT,"
 	"  revoked_at TEXT);"
 	"CREATE INDEX bound_tokens_credential ON bound_tokens(credential_id);",
+	/* 7: SCIM — identity providers' tokens (keyed hashes only), and on
+	 * each person the provider's id, who manages them, and whether the
+	 * provider deleted them */
+	"ALTER TABLE people ADD COLUMN external_id TEXT;"
+	"ALTER TABLE people ADD COLUMN managed_by TEXT;"
+	"ALTER TABLE people ADD COLUMN scim_deleted_at TEXT;"
+	"CREATE TABLE scim_tokens ("
+	"  seq BIGSERIAL PRIMARY KEY,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  label TEXT,"
+	"  hash BYTEA NOT NULL UNIQUE,"
+	"  created_at TEXT NOT NULL,"
+	"  last_used_at TEXT);",
+	/* 8: personal tokens get a label, an expiry and a last use; browser
+	 * sessions.  Tokens from before expire 90 days after the upgrade,
+	 * as on SQLite (the same text form as kw_time_format). */
+	"ALTER TABLE tokens ADD COLUMN label TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE tokens ADD COLUMN expires_at TEXT;"
+	"ALTER TABLE tokens ADD COLUMN last_used_at TEXT;"
+	"ALTER TABLE tokens ADD COLUMN warned_at TEXT;"
+	"UPDATE tokens SET expires_at = to_char((now() AT TIME ZONE 'UTC')"
+	"  + interval '90 days', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+	"  WHERE revoked_at IS NULL;"
+	"CREATE INDEX tokens_expiry ON tokens(expires_at)"
+	"  WHERE revoked_at IS NULL AND warned_at IS NULL;"
+	"CREATE TABLE sessions ("
+	"  id TEXT PRIMARY KEY,"
+	"  person_id TEXT NOT NULL REFERENCES people(id),"
+	"  hash BYTEA NOT NULL UNIQUE,"
+	"  method TEXT NOT NULL,"
+	"  created_at TEXT NOT NULL,"
+	"  expires_at TEXT NOT NULL,"
+	"  last_seen_at TEXT NOT NULL);"
+	"CREATE INDEX sessions_person ON sessions(person_id);"
+	"CREATE INDEX sessions_expiry ON sessions(expires_at);",
 };
 _Static_assert(KW_NELEM(pg_migrations) == STORE_SCHEMA_VERSION,
     "postgres.c: one PostgreSQL migration per number of sqlite.c's list");
@@ -243,7 +278,10 @@ _Static_assert(KW_NELEM(pg_migrations) == STORE_SCHEMA_VERSION,
 #define PERSON_COLS \
 	"p.seq, p.id, p.email, p.name, coalesce(p.manager_id, ''), " \
 	"coalesce(m.email, ''), p.roles, p.teams, " \
-	"coalesce(p.slack_user_id, ''), p.active, p.created_at, p.updated_at"
+	"coalesce(p.slack_user_id, ''), p.active, p.created_at, p.updated_at, " \
+	"coalesce(p.external_id, ''), coalesce(p.managed_by, ''), " \
+	"coalesce(p.scim_deleted_at, '')"
+#define PERSON_NCOLS	15	/* columns of PERSON_COLS */
 #define PERSON_FROM " FROM people p LEFT JOIN people m ON m.id = p.manager_id "
 #define INSTANCE_COLS \
 	"seq, id, name, display_name, provider, url, allow_integrations, " \
@@ -285,9 +323,13 @@ enum stmt {
 	S_BEGIN, S_COMMIT, S_ROLLBACK, S_SAVEPOINT, S_RELEASE, S_ROLLBACK_TO,
 	S_WRITE_LOCK, S_JOBS_LOCK, S_JOBS_UNLOCK, S_CLAIM, S_UNCLAIM,
 	S_PERSON_INSERT, S_PERSON_UPDATE, S_PERSON_BY_ID, S_PERSON_BY_EMAIL,
-	S_PERSON_LIST,
+	S_PERSON_LIST, S_PERSON_SCIM_COUNT, S_PERSON_SCIM_PAGE,
+	S_SCIM_TOKEN_INSERT, S_SCIM_TOKEN_FIND, S_SCIM_TOKEN_LIST,
+	S_SCIM_TOKEN_DELETE, S_SCIM_TOKEN_USED,
 	S_TOKEN_INSERT, S_TOKEN_FIND, S_TOKEN_REVOKE_PERSON, S_TOKEN_LIST,
-	S_TOKEN_REVOKE,
+	S_TOKEN_REVOKE, S_TOKEN_TOUCH, S_TOKEN_EXPIRING, S_TOKEN_WARNED,
+	S_SESS_INSERT, S_SESS_FIND, S_SESS_TOUCH, S_SESS_DELETE,
+	S_SESS_DELETE_PERSON, S_SESS_PURGE,
 	S_INSTANCE_INSERT, S_INSTANCE_UPDATE, S_INSTANCE_BY_NAME,
 	S_INSTANCE_LIST, S_PROV_DELETE, S_PROV_INSERT, S_PROV_LIST,
 	S_REQ_INSERT, S_REQ_TRANSITION, S_REQ_GET, S_REQ_LIST,
@@ -303,7 +345,7 @@ enum stmt {
 	S_BOUND_INSERT, S_BOUND_FIND, S_BOUND_LIST, S_BOUND_REVOKE,
 	S_BOUND_REVOKE_CRED, S_BOUND_USED,
 	S_AUDIT_HEAD, S_AUDIT_INSERT, S_AUDIT_LIST,
-	S_STATS_REQ, S_STATS_CRED, S_STATS_OUTBOX,
+	S_STATS_REQ, S_STATS_CRED, S_STATS_MODE, S_STATS_OUTBOX,
 	S__COUNT
 };
 
@@ -323,24 +365,48 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_UNCLAIM] = "SELECT pg_advisory_unlock(1803968512, hashtext($1))",
 	[S_PERSON_INSERT] =
 	    "INSERT INTO people (id, email, name, manager_id, roles, teams,"
-	    " slack_user_id, active, created_at, updated_at)"
+	    " slack_user_id, active, created_at, updated_at, external_id,"
+	    " managed_by, scim_deleted_at)"
 	    " VALUES ($1, $2, $3, nullif($4, ''), $5::integer, $6,"
-	    " nullif($7, ''), $8::integer, $9, $10)",
+	    " nullif($7, ''), $8::integer, $9, $10, nullif($11, ''),"
+	    " nullif($12, ''), nullif($13, ''))",
 	[S_PERSON_UPDATE] =
 	    "UPDATE people SET email = $2, name = $3,"
 	    " manager_id = nullif($4, ''), roles = $5::integer, teams = $6,"
 	    " slack_user_id = nullif($7, ''), active = $8::integer,"
-	    " updated_at = $10 WHERE id = $1",
+	    " updated_at = $10, external_id = nullif($11, ''),"
+	    " managed_by = nullif($12, ''),"
+	    " scim_deleted_at = nullif($13, '') WHERE id = $1",
+	[S_PERSON_SCIM_COUNT] =
+	    "SELECT count(*) FROM people WHERE scim_deleted_at IS NULL",
+	[S_PERSON_SCIM_PAGE] = "SELECT " PERSON_COLS PERSON_FROM
+	    "WHERE p.scim_deleted_at IS NULL ORDER BY p.seq"
+	    " LIMIT $2::bigint OFFSET $1::bigint",
+	[S_SCIM_TOKEN_INSERT] =
+	    "INSERT INTO scim_tokens (id, label, hash, created_at)"
+	    " VALUES ($1, nullif($2, ''), $3::bytea, $4)",
+	[S_SCIM_TOKEN_FIND] =
+	    "SELECT id, coalesce(label, ''), hash, created_at,"
+	    " coalesce(last_used_at, '') FROM scim_tokens"
+	    " WHERE hash = $1::bytea",
+	[S_SCIM_TOKEN_LIST] =
+	    "SELECT id, coalesce(label, ''), created_at,"
+	    " coalesce(last_used_at, '') FROM scim_tokens ORDER BY seq",
+	[S_SCIM_TOKEN_DELETE] = "DELETE FROM scim_tokens WHERE id = $1",
+	[S_SCIM_TOKEN_USED] =
+	    "UPDATE scim_tokens SET last_used_at = $2 WHERE id = $1",
 	[S_PERSON_BY_ID] = "SELECT " PERSON_COLS PERSON_FROM "WHERE p.id = $1",
 	[S_PERSON_BY_EMAIL] = "SELECT " PERSON_COLS PERSON_FROM
 	    "WHERE lower(p.email) = lower($1)",
 	[S_PERSON_LIST] = "SELECT " PERSON_COLS PERSON_FROM
 	    "WHERE p.seq > $1::bigint ORDER BY p.seq LIMIT $2::bigint",
 	[S_TOKEN_INSERT] =
-	    "INSERT INTO tokens (id, person_id, hash, created_at)"
-	    " VALUES ($1, $2, $3::bytea, $4)",
+	    "INSERT INTO tokens (id, person_id, hash, created_at, label,"
+	    " expires_at) VALUES ($1, $2, $3::bytea, $4, $5, nullif($6, ''))",
 	[S_TOKEN_FIND] =
-	    "SELECT " PERSON_COLS ", t.id, t.person_id, t.hash, t.created_at"
+	    "SELECT " PERSON_COLS ", t.id, t.person_id, t.hash, t.created_at,"
+	    " t.label, coalesce(t.expires_at, ''),"
+	    " coalesce(t.last_used_at, '')"
 	    " FROM tokens t JOIN people p ON p.id = t.person_id"
 	    " LEFT JOIN people m ON m.id = p.manager_id"
 	    " WHERE t.hash = $1::bytea AND t.revoked_at IS NULL",
@@ -348,11 +414,41 @@ static const char *const stmt_sql[S__COUNT] = {
 	    "UPDATE tokens SET revoked_at = $2"
 	    " WHERE person_id = $1 AND revoked_at IS NULL",
 	[S_TOKEN_LIST] =
-	    "SELECT id, person_id, created_at, coalesce(revoked_at, '')"
+	    "SELECT id, person_id, created_at, coalesce(revoked_at, ''),"
+	    " label, coalesce(expires_at, ''), coalesce(last_used_at, '')"
 	    " FROM tokens WHERE person_id = $1 ORDER BY created_at, id",
 	[S_TOKEN_REVOKE] =
 	    "UPDATE tokens SET revoked_at = $3"
 	    " WHERE person_id = $1 AND id = $2 AND revoked_at IS NULL",
+	[S_TOKEN_TOUCH] =
+	    "UPDATE tokens SET last_used_at = $2 WHERE id = $1",
+	/* live tokens expiring by $1 (and not yet), never warned about */
+	[S_TOKEN_EXPIRING] =
+	    "SELECT id, person_id, created_at, '', label, expires_at,"
+	    " coalesce(last_used_at, '') FROM tokens"
+	    " WHERE revoked_at IS NULL AND warned_at IS NULL"
+	    " AND expires_at <= $1 AND expires_at > $2"
+	    " ORDER BY expires_at LIMIT $3::bigint",
+	/* conditional: of two nodes warning at once, one sees 1 row */
+	[S_TOKEN_WARNED] =
+	    "UPDATE tokens SET warned_at = $2"
+	    " WHERE id = $1 AND warned_at IS NULL",
+	[S_SESS_INSERT] =
+	    "INSERT INTO sessions (id, person_id, hash, method, created_at,"
+	    " expires_at, last_seen_at)"
+	    " VALUES ($1, $2, $3::bytea, $4, $5, $6, $7)",
+	[S_SESS_FIND] =
+	    "SELECT " PERSON_COLS ", s.id, s.person_id, s.hash, s.method,"
+	    " s.created_at, s.expires_at, s.last_seen_at"
+	    " FROM sessions s JOIN people p ON p.id = s.person_id"
+	    " LEFT JOIN people m ON m.id = p.manager_id"
+	    " WHERE s.hash = $1::bytea",
+	[S_SESS_TOUCH] =
+	    "UPDATE sessions SET last_seen_at = $2 WHERE id = $1",
+	[S_SESS_DELETE] = "DELETE FROM sessions WHERE id = $1",
+	[S_SESS_DELETE_PERSON] = "DELETE FROM sessions WHERE person_id = $1",
+	[S_SESS_PURGE] =
+	    "DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2",
 	[S_INSTANCE_INSERT] =
 	    "INSERT INTO instances (id, name, display_name, provider, url,"
 	    " allow_integrations, issuance, allowed_scopes, max_lifetime_days,"
@@ -557,6 +653,9 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_STATS_CRED] =
 	    "SELECT state, kind, delivery, count(*) FROM credentials"
 	    " GROUP BY state, kind, delivery",
+	[S_STATS_MODE] =
+	    "SELECT state, delivery_mode, count(*) FROM credentials"
+	    " WHERE kind = 0 GROUP BY state, delivery_mode",
 	[S_STATS_OUTBOX] = "SELECT count(*), coalesce(min(created_at), '')"
 	    " FROM outbox WHERE sent_at IS NULL",
 };
@@ -1326,6 +1425,9 @@ person_params(struct params *p, const struct person *ps)
 	p_int(p, 8, ps->active);
 	p_str(p, 9, ps->created_at);
 	p_str(p, 10, ps->updated_at);
+	p_str(p, 11, ps->external_id);
+	p_str(p, 12, ps->managed_by);
+	p_str(p, 13, ps->scim_deleted_at);
 	return 0;
 }
 
@@ -1346,6 +1448,9 @@ person_row(const PGresult *res, int i, struct person *p)
 	p->active = (int)col_int(res, i, 9);
 	col_str(res, i, 10, p->created_at, sizeof(p->created_at));
 	col_str(res, i, 11, p->updated_at, sizeof(p->updated_at));
+	col_str(res, i, 12, p->external_id, sizeof(p->external_id));
+	col_str(res, i, 13, p->managed_by, sizeof(p->managed_by));
+	col_str(res, i, 14, p->scim_deleted_at, sizeof(p->scim_deleted_at));
 }
 
 static int
@@ -1443,6 +1548,8 @@ pg_token_insert(void *ctx, const struct token_rec *t)
 	p_str(&p, 2, t->person_id);
 	p_blob(&p, 3, t->hash, KW_HASH_LEN);
 	p_str(&p, 4, t->created_at);
+	p_str(&p, 5, t->label);
+	p_str(&p, 6, t->expires_at);
 	return pg_exec(ctx, S_TOKEN_INSERT, &p, NULL);
 }
 
@@ -1460,13 +1567,20 @@ pg_token_find(void *ctx, const unsigned char *hash, struct token_rec *t,
 	r = KW_ERR_NOT_FOUND;
 	if (PQntuples(res) == 1) {
 		memset(t, 0, sizeof(*t));
-		if (col_blob(res, 0, 14, t->hash, KW_HASH_LEN) ==
-		    KW_HASH_LEN) {
+		if (col_blob(res, 0, PERSON_NCOLS + 2, t->hash,
+		    KW_HASH_LEN) == KW_HASH_LEN) {
 			person_row(res, 0, owner);
-			col_str(res, 0, 12, t->id, sizeof(t->id));
-			col_str(res, 0, 13, t->person_id, sizeof(t->person_id));
-			col_str(res, 0, 15, t->created_at,
+			col_str(res, 0, PERSON_NCOLS, t->id, sizeof(t->id));
+			col_str(res, 0, PERSON_NCOLS + 1, t->person_id,
+			    sizeof(t->person_id));
+			col_str(res, 0, PERSON_NCOLS + 3, t->created_at,
 			    sizeof(t->created_at));
+			col_str(res, 0, PERSON_NCOLS + 4, t->label,
+			    sizeof(t->label));
+			col_str(res, 0, PERSON_NCOLS + 5, t->expires_at,
+			    sizeof(t->expires_at));
+			col_str(res, 0, PERSON_NCOLS + 6, t->last_used_at,
+			    sizeof(t->last_used_at));
 			r = 0;
 		}
 	}
@@ -1507,6 +1621,9 @@ pg_token_each(void *ctx, const char *person_id, store_token_cb cb, void *arg)
 		col_str(res, i, 1, t.person_id, sizeof(t.person_id));
 		col_str(res, i, 2, t.created_at, sizeof(t.created_at));
 		col_str(res, i, 3, t.revoked_at, sizeof(t.revoked_at));
+		col_str(res, i, 4, t.label, sizeof(t.label));
+		col_str(res, i, 5, t.expires_at, sizeof(t.expires_at));
+		col_str(res, i, 6, t.last_used_at, sizeof(t.last_used_at));
 		r = cb(&t, arg);
 	}
 	PQclear(res);
@@ -1527,6 +1644,267 @@ pg_token_revoke(void *ctx, const char *person_id, const char *id,
 	if ((r = pg_exec(ctx, S_TOKEN_REVOKE, &p, &n)) == 0 && n == 0)
 		r = KW_ERR_NOT_FOUND;
 	return r;
+}
+
+/* Run statement id with text arguments a (and b, unless NULL); *n (may
+ * be NULL) gets the number of rows changed. */
+static int
+pg_exec2(struct pg *q, enum stmt id, const char *a, const char *b, int *n)
+{
+	struct params	 p = { 0 };
+	int64_t		 changed = 0;
+	int		 r;
+
+	if (n != NULL)
+		*n = 0;
+	p_str(&p, 1, a);
+	if (b != NULL)
+		p_str(&p, 2, b);
+	if ((r = pg_exec(q, id, &p, &changed)) == 0 && n != NULL)
+		*n = (int)changed;
+	return r;
+}
+
+static int
+pg_token_touch(void *ctx, const char *id, const char *at)
+{
+	return pg_exec2(ctx, S_TOKEN_TOUCH, id, at, NULL);
+}
+
+static int
+pg_token_expiring(void *ctx, const char *before, const char *now,
+    size_t limit, store_token_cb cb, void *arg)
+{
+	struct params		 p = { 0 };
+	struct token_rec	 t;
+	PGresult		*res;
+	int			 i, r = 0;
+
+	p_str(&p, 1, before);
+	p_str(&p, 2, now);
+	p_int(&p, 3, (int64_t)limit);
+	if ((res = pg_run(ctx, S_TOKEN_EXPIRING, &p, &r)) == NULL)
+		return r;
+	for (i = 0; r == 0 && i < PQntuples(res); i++) {
+		memset(&t, 0, sizeof(t));
+		col_str(res, i, 0, t.id, sizeof(t.id));
+		col_str(res, i, 1, t.person_id, sizeof(t.person_id));
+		col_str(res, i, 2, t.created_at, sizeof(t.created_at));
+		col_str(res, i, 4, t.label, sizeof(t.label));
+		col_str(res, i, 5, t.expires_at, sizeof(t.expires_at));
+		col_str(res, i, 6, t.last_used_at, sizeof(t.last_used_at));
+		r = cb(&t, arg);
+	}
+	PQclear(res);
+	return r;
+}
+
+static int
+pg_token_warned(void *ctx, const char *id, const char *at)
+{
+	int n, r;
+
+	if ((r = pg_exec2(ctx, S_TOKEN_WARNED, id, at, &n)) != 0)
+		return r;
+	return n == 1;
+}
+
+/* ---- sessions ---- */
+
+static int
+pg_session_insert(void *ctx, const struct session_rec *se)
+{
+	struct params p = { 0 };
+
+	p_str(&p, 1, se->id);
+	p_str(&p, 2, se->person_id);
+	p_blob(&p, 3, se->hash, KW_HASH_LEN);
+	p_str(&p, 4, se->method);
+	p_str(&p, 5, se->created_at);
+	p_str(&p, 6, se->expires_at);
+	p_str(&p, 7, se->last_seen_at);
+	return pg_exec(ctx, S_SESS_INSERT, &p, NULL);
+}
+
+static int
+pg_session_find(void *ctx, const unsigned char *hash, struct session_rec *se,
+    struct person *owner)
+{
+	struct params	 p = { 0 };
+	PGresult	*res;
+	int		 r;
+
+	p_blob(&p, 1, hash, KW_HASH_LEN);
+	if ((res = pg_run(ctx, S_SESS_FIND, &p, &r)) == NULL)
+		return r;
+	r = KW_ERR_NOT_FOUND;
+	if (PQntuples(res) == 1) {
+		memset(se, 0, sizeof(*se));
+		if (col_blob(res, 0, PERSON_NCOLS + 2, se->hash,
+		    KW_HASH_LEN) == KW_HASH_LEN) {
+			person_row(res, 0, owner);
+			col_str(res, 0, PERSON_NCOLS, se->id, sizeof(se->id));
+			col_str(res, 0, PERSON_NCOLS + 1, se->person_id,
+			    sizeof(se->person_id));
+			col_str(res, 0, PERSON_NCOLS + 3, se->method,
+			    sizeof(se->method));
+			col_str(res, 0, PERSON_NCOLS + 4, se->created_at,
+			    sizeof(se->created_at));
+			col_str(res, 0, PERSON_NCOLS + 5, se->expires_at,
+			    sizeof(se->expires_at));
+			col_str(res, 0, PERSON_NCOLS + 6, se->last_seen_at,
+			    sizeof(se->last_seen_at));
+			r = 0;
+		}
+	}
+	PQclear(res);
+	return r;
+}
+
+static int
+pg_session_touch(void *ctx, const char *id, const char *at)
+{
+	return pg_exec2(ctx, S_SESS_TOUCH, id, at, NULL);
+}
+
+static int
+pg_session_delete(void *ctx, const char *id)
+{
+	int n, r;
+
+	if ((r = pg_exec2(ctx, S_SESS_DELETE, id, NULL, &n)) == 0 && n == 0)
+		r = KW_ERR_NOT_FOUND;
+	return r;
+}
+
+static int
+pg_session_delete_person(void *ctx, const char *person_id, int *n)
+{
+	return pg_exec2(ctx, S_SESS_DELETE_PERSON, person_id, NULL, n);
+}
+
+static int
+pg_session_purge(void *ctx, const char *now, const char *idle_before, int *n)
+{
+	return pg_exec2(ctx, S_SESS_PURGE, now, idle_before, n);
+}
+
+/* ---- people as SCIM sees them ---- */
+
+static int
+pg_person_scim_count(void *ctx, int64_t *n)
+{
+	PGresult	*res;
+	int		 r;
+
+	*n = 0;
+	if ((res = pg_run(ctx, S_PERSON_SCIM_COUNT, NULL, &r)) == NULL)
+		return r;
+	r = PQntuples(res) == 1 ? 0 : KW_ERR_UNAVAILABLE;
+	if (r == 0)
+		*n = col_int(res, 0, 0);
+	PQclear(res);
+	return r;
+}
+
+static int
+pg_person_scim_page(void *ctx, int64_t offset, size_t limit,
+    store_person_cb cb, void *arg)
+{
+	struct params	 p = { 0 };
+	struct person	 ps;
+	PGresult	*res;
+	int		 i, r = 0;
+
+	p_int(&p, 1, offset);
+	p_int(&p, 2, (int64_t)limit);
+	if ((res = pg_run(ctx, S_PERSON_SCIM_PAGE, &p, &r)) == NULL)
+		return r;
+	for (i = 0; r == 0 && i < PQntuples(res); i++) {
+		person_row(res, i, &ps);
+		r = cb(&ps, arg);
+	}
+	PQclear(res);
+	return r;
+}
+
+/* ---- SCIM tokens ---- */
+
+static int
+pg_scim_token_insert(void *ctx, const struct scim_token *t)
+{
+	struct params p = { 0 };
+
+	p_str(&p, 1, t->id);
+	p_str(&p, 2, t->label);
+	p_blob(&p, 3, t->hash, KW_HASH_LEN);
+	p_str(&p, 4, t->created_at);
+	return pg_exec(ctx, S_SCIM_TOKEN_INSERT, &p, NULL);
+}
+
+static int
+pg_scim_token_find(void *ctx, const unsigned char *hash, struct scim_token *t)
+{
+	struct params	 p = { 0 };
+	PGresult	*res;
+	int		 r;
+
+	p_blob(&p, 1, hash, KW_HASH_LEN);
+	if ((res = pg_run(ctx, S_SCIM_TOKEN_FIND, &p, &r)) == NULL)
+		return r;
+	r = KW_ERR_NOT_FOUND;
+	if (PQntuples(res) == 1) {
+		memset(t, 0, sizeof(*t));
+		if (col_blob(res, 0, 2, t->hash, KW_HASH_LEN) == KW_HASH_LEN) {
+			col_str(res, 0, 0, t->id, sizeof(t->id));
+			col_str(res, 0, 1, t->label, sizeof(t->label));
+			col_str(res, 0, 3, t->created_at,
+			    sizeof(t->created_at));
+			col_str(res, 0, 4, t->last_used_at,
+			    sizeof(t->last_used_at));
+			r = 0;
+		}
+	}
+	PQclear(res);
+	return r;
+}
+
+static int
+pg_scim_token_each(void *ctx, store_scim_token_cb cb, void *arg)
+{
+	struct scim_token	 t;
+	PGresult		*res;
+	int			 i, r = 0;
+
+	if ((res = pg_run(ctx, S_SCIM_TOKEN_LIST, NULL, &r)) == NULL)
+		return r;
+	for (i = 0; r == 0 && i < PQntuples(res); i++) {
+		memset(&t, 0, sizeof(t));
+		col_str(res, i, 0, t.id, sizeof(t.id));
+		col_str(res, i, 1, t.label, sizeof(t.label));
+		col_str(res, i, 2, t.created_at, sizeof(t.created_at));
+		col_str(res, i, 3, t.last_used_at, sizeof(t.last_used_at));
+		r = cb(&t, arg);
+	}
+	PQclear(res);
+	return r;
+}
+
+static int
+pg_scim_token_delete(void *ctx, const char *id)
+{
+	int n, r;
+
+	if ((r = pg_exec2(ctx, S_SCIM_TOKEN_DELETE, id, NULL, &n)) == 0 &&
+	    n == 0)
+		r = KW_ERR_NOT_FOUND;
+	return r;
+}
+
+static int
+pg_scim_token_used(void *ctx, const char *id, const char *at)
+{
+	return pg_exec2(ctx, S_SCIM_TOKEN_USED, id, at, NULL);
 }
 
 /* ---- instances ---- */
@@ -2335,6 +2713,15 @@ pg_stats(void *ctx, struct store_stats *o)
 			o->credentials[a][k][d] = col_int(res, i, 3);
 	}
 	PQclear(res);
+	if ((res = pg_run(ctx, S_STATS_MODE, NULL, &r)) == NULL)
+		return r;
+	for (i = 0; i < PQntuples(res); i++) {
+		a = col_int(res, i, 0);
+		d = col_int(res, i, 1);
+		if (a >= 0 && a < CS__COUNT && d >= 0 && d < DM__COUNT)
+			o->api_tokens_by_mode[a][d] = col_int(res, i, 2);
+	}
+	PQclear(res);
 	if ((res = pg_run(ctx, S_STATS_OUTBOX, NULL, &r)) == NULL)
 		return r;
 	if (PQntuples(res) == 1) {
@@ -2393,13 +2780,13 @@ pg_bound_find(void *ctx, const unsigned char *hash, struct bound_token *b,
 	r = KW_ERR_NOT_FOUND;
 	if (PQntuples(res) == 1) {
 		memset(b, 0, sizeof(*b));
-		if (col_blob(res, 0, 14, b->hash, KW_HASH_LEN) ==
-		    KW_HASH_LEN) {
+		if (col_blob(res, 0, PERSON_NCOLS + 2, b->hash,
+		    KW_HASH_LEN) == KW_HASH_LEN) {
 			person_row(res, 0, owner);
-			col_str(res, 0, 12, b->id, sizeof(b->id));
-			col_str(res, 0, 13, b->credential_id,
+			col_str(res, 0, PERSON_NCOLS, b->id, sizeof(b->id));
+			col_str(res, 0, PERSON_NCOLS + 1, b->credential_id,
 			    sizeof(b->credential_id));
-			col_str(res, 0, 15, b->created_at,
+			col_str(res, 0, PERSON_NCOLS + 3, b->created_at,
 			    sizeof(b->created_at));
 			r = 0;
 		}
@@ -2720,6 +3107,22 @@ const struct store_ops store_postgres_ops = {
 	.token_revoke_person = pg_token_revoke_person,
 	.token_each = pg_token_each,
 	.token_revoke = pg_token_revoke,
+	.token_touch = pg_token_touch,
+	.token_expiring = pg_token_expiring,
+	.token_warned = pg_token_warned,
+	.session_insert = pg_session_insert,
+	.session_find = pg_session_find,
+	.session_touch = pg_session_touch,
+	.session_delete = pg_session_delete,
+	.session_delete_person = pg_session_delete_person,
+	.session_purge = pg_session_purge,
+	.person_scim_count = pg_person_scim_count,
+	.person_scim_page = pg_person_scim_page,
+	.scim_token_insert = pg_scim_token_insert,
+	.scim_token_find = pg_scim_token_find,
+	.scim_token_each = pg_scim_token_each,
+	.scim_token_delete = pg_scim_token_delete,
+	.scim_token_used = pg_scim_token_used,
 	.instance_insert = pg_instance_insert,
 	.instance_update = pg_instance_update,
 	.instance_get = pg_instance_get,

@@ -219,6 +219,42 @@ static const char *const migrations[] = {
 	"  last_used_at TEXT,"
 	"  revoked_at TEXT);"
 	"CREATE INDEX bound_tokens_credential ON bound_tokens(credential_id);",
+	/* 7: SCIM — identity providers' tokens (keyed hashes only), and on
+	 * each person the provider's id, who manages them, and whether the
+	 * provider deleted them */
+	"ALTER TABLE people ADD COLUMN external_id TEXT;"
+	"ALTER TABLE people ADD COLUMN managed_by TEXT;"
+	"ALTER TABLE people ADD COLUMN scim_deleted_at TEXT;"
+	"CREATE TABLE scim_tokens ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  label TEXT,"
+	"  hash BLOB NOT NULL UNIQUE,"
+	"  created_at TEXT NOT NULL,"
+	"  last_used_at TEXT);",
+	/* 8: personal tokens get a label, an expiry and a last use; browser
+	 * sessions.  Tokens from before expire 90 days after the upgrade
+	 * (their owners are warned 7 days before): nothing breaks at the
+	 * upgrade, and no token lives forever. */
+	"ALTER TABLE tokens ADD COLUMN label TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE tokens ADD COLUMN expires_at TEXT;"
+	"ALTER TABLE tokens ADD COLUMN last_used_at TEXT;"
+	"ALTER TABLE tokens ADD COLUMN warned_at TEXT;"
+	"UPDATE tokens SET expires_at ="
+	"  strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '+90 days')"
+	"  WHERE revoked_at IS NULL;"
+	"CREATE INDEX tokens_expiry ON tokens(expires_at)"
+	"  WHERE revoked_at IS NULL AND warned_at IS NULL;"
+	"CREATE TABLE sessions ("
+	"  id TEXT PRIMARY KEY,"
+	"  person_id TEXT NOT NULL REFERENCES people(id),"
+	"  hash BLOB NOT NULL UNIQUE,"
+	"  method TEXT NOT NULL,"
+	"  created_at TEXT NOT NULL,"
+	"  expires_at TEXT NOT NULL,"
+	"  last_seen_at TEXT NOT NULL);"
+	"CREATE INDEX sessions_person ON sessions(person_id);"
+	"CREATE INDEX sessions_expiry ON sessions(expires_at);",
 };
 #define SCHEMA_VERSION ((int)KW_NELEM(migrations))
 _Static_assert(KW_NELEM(migrations) == STORE_SCHEMA_VERSION,
@@ -228,7 +264,10 @@ _Static_assert(KW_NELEM(migrations) == STORE_SCHEMA_VERSION,
 #define PERSON_COLS \
 	"p.seq, p.id, p.email, p.name, coalesce(p.manager_id, ''), " \
 	"coalesce(m.email, ''), p.roles, p.teams, " \
-	"coalesce(p.slack_user_id, ''), p.active, p.created_at, p.updated_at"
+	"coalesce(p.slack_user_id, ''), p.active, p.created_at, p.updated_at, " \
+	"coalesce(p.external_id, ''), coalesce(p.managed_by, ''), " \
+	"coalesce(p.scim_deleted_at, '')"
+#define PERSON_NCOLS	15	/* columns of PERSON_COLS */
 #define PERSON_FROM " FROM people p LEFT JOIN people m ON m.id = p.manager_id "
 #define INSTANCE_COLS \
 	"seq, id, name, display_name, provider, url, allow_integrations, " \
@@ -270,9 +309,13 @@ _Static_assert(KW_NELEM(migrations) == STORE_SCHEMA_VERSION,
 enum stmt {
 	S_BEGIN, S_COMMIT, S_ROLLBACK, S_SAVEPOINT, S_RELEASE, S_ROLLBACK_TO,
 	S_PERSON_INSERT, S_PERSON_UPDATE, S_PERSON_BY_ID, S_PERSON_BY_EMAIL,
-	S_PERSON_LIST,
+	S_PERSON_LIST, S_PERSON_SCIM_COUNT, S_PERSON_SCIM_PAGE,
+	S_SCIM_TOKEN_INSERT, S_SCIM_TOKEN_FIND, S_SCIM_TOKEN_LIST,
+	S_SCIM_TOKEN_DELETE, S_SCIM_TOKEN_USED,
 	S_TOKEN_INSERT, S_TOKEN_FIND, S_TOKEN_REVOKE_PERSON, S_TOKEN_LIST,
-	S_TOKEN_REVOKE,
+	S_TOKEN_REVOKE, S_TOKEN_TOUCH, S_TOKEN_EXPIRING, S_TOKEN_WARNED,
+	S_SESS_INSERT, S_SESS_FIND, S_SESS_TOUCH, S_SESS_DELETE,
+	S_SESS_DELETE_PERSON, S_SESS_PURGE,
 	S_INSTANCE_INSERT, S_INSTANCE_UPDATE, S_INSTANCE_BY_NAME,
 	S_INSTANCE_LIST, S_PROV_DELETE, S_PROV_INSERT, S_PROV_LIST,
 	S_REQ_INSERT, S_REQ_TRANSITION, S_REQ_GET, S_REQ_LIST,
@@ -288,7 +331,7 @@ enum stmt {
 	S_AUDIT_HEAD, S_AUDIT_INSERT, S_AUDIT_LIST, S_AUDIT_SCAN,
 	S_BOUND_INSERT, S_BOUND_FIND, S_BOUND_LIST, S_BOUND_REVOKE,
 	S_BOUND_REVOKE_CRED, S_BOUND_USED,
-	S_STATS_REQ, S_STATS_CRED, S_STATS_OUTBOX,
+	S_STATS_REQ, S_STATS_CRED, S_STATS_MODE, S_STATS_OUTBOX,
 	S__COUNT
 };
 
@@ -301,24 +344,45 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_ROLLBACK_TO] = "ROLLBACK TO kw_part",
 	[S_PERSON_INSERT] =
 	    "INSERT INTO people (id, email, name, manager_id, roles, teams,"
-	    " slack_user_id, active, created_at, updated_at)"
+	    " slack_user_id, active, created_at, updated_at, external_id,"
+	    " managed_by, scim_deleted_at)"
 	    " VALUES (?1, ?2, ?3, nullif(?4, ''), ?5, ?6, nullif(?7, ''), ?8,"
-	    " ?9, ?10)",
+	    " ?9, ?10, nullif(?11, ''), nullif(?12, ''), nullif(?13, ''))",
 	[S_PERSON_UPDATE] =
 	    "UPDATE people SET email = ?2, name = ?3,"
 	    " manager_id = nullif(?4, ''), roles = ?5, teams = ?6,"
-	    " slack_user_id = nullif(?7, ''), active = ?8, updated_at = ?10"
+	    " slack_user_id = nullif(?7, ''), active = ?8, updated_at = ?10,"
+	    " external_id = nullif(?11, ''), managed_by = nullif(?12, ''),"
+	    " scim_deleted_at = nullif(?13, '')"
 	    " WHERE id = ?1",
+	[S_PERSON_SCIM_COUNT] =
+	    "SELECT count(*) FROM people WHERE scim_deleted_at IS NULL",
+	[S_PERSON_SCIM_PAGE] = "SELECT " PERSON_COLS PERSON_FROM
+	    "WHERE p.scim_deleted_at IS NULL ORDER BY p.seq LIMIT ?2 OFFSET ?1",
+	[S_SCIM_TOKEN_INSERT] =
+	    "INSERT INTO scim_tokens (id, label, hash, created_at)"
+	    " VALUES (?1, nullif(?2, ''), ?3, ?4)",
+	[S_SCIM_TOKEN_FIND] =
+	    "SELECT id, coalesce(label, ''), hash, created_at,"
+	    " coalesce(last_used_at, '') FROM scim_tokens WHERE hash = ?1",
+	[S_SCIM_TOKEN_LIST] =
+	    "SELECT id, coalesce(label, ''), created_at,"
+	    " coalesce(last_used_at, '') FROM scim_tokens ORDER BY seq",
+	[S_SCIM_TOKEN_DELETE] = "DELETE FROM scim_tokens WHERE id = ?1",
+	[S_SCIM_TOKEN_USED] =
+	    "UPDATE scim_tokens SET last_used_at = ?2 WHERE id = ?1",
 	[S_PERSON_BY_ID] = "SELECT " PERSON_COLS PERSON_FROM "WHERE p.id = ?1",
 	[S_PERSON_BY_EMAIL] =
 	    "SELECT " PERSON_COLS PERSON_FROM "WHERE p.email = ?1",
 	[S_PERSON_LIST] = "SELECT " PERSON_COLS PERSON_FROM
 	    "WHERE p.seq > ?1 ORDER BY p.seq LIMIT ?2",
 	[S_TOKEN_INSERT] =
-	    "INSERT INTO tokens (id, person_id, hash, created_at)"
-	    " VALUES (?1, ?2, ?3, ?4)",
+	    "INSERT INTO tokens (id, person_id, hash, created_at, label,"
+	    " expires_at) VALUES (?1, ?2, ?3, ?4, ?5, nullif(?6, ''))",
 	[S_TOKEN_FIND] =
-	    "SELECT " PERSON_COLS ", t.id, t.person_id, t.hash, t.created_at"
+	    "SELECT " PERSON_COLS ", t.id, t.person_id, t.hash, t.created_at,"
+	    " t.label, coalesce(t.expires_at, ''),"
+	    " coalesce(t.last_used_at, '')"
 	    " FROM tokens t JOIN people p ON p.id = t.person_id"
 	    " LEFT JOIN people m ON m.id = p.manager_id"
 	    " WHERE t.hash = ?1 AND t.revoked_at IS NULL",
@@ -326,11 +390,39 @@ static const char *const stmt_sql[S__COUNT] = {
 	    "UPDATE tokens SET revoked_at = ?2"
 	    " WHERE person_id = ?1 AND revoked_at IS NULL",
 	[S_TOKEN_LIST] =
-	    "SELECT id, person_id, created_at, coalesce(revoked_at, '')"
+	    "SELECT id, person_id, created_at, coalesce(revoked_at, ''),"
+	    " label, coalesce(expires_at, ''), coalesce(last_used_at, '')"
 	    " FROM tokens WHERE person_id = ?1 ORDER BY created_at, id",
 	[S_TOKEN_REVOKE] =
 	    "UPDATE tokens SET revoked_at = ?3"
 	    " WHERE person_id = ?1 AND id = ?2 AND revoked_at IS NULL",
+	[S_TOKEN_TOUCH] =
+	    "UPDATE tokens SET last_used_at = ?2 WHERE id = ?1",
+	/* live tokens expiring by ?1 (and not yet), never warned about */
+	[S_TOKEN_EXPIRING] =
+	    "SELECT id, person_id, created_at, '', label, expires_at,"
+	    " coalesce(last_used_at, '') FROM tokens"
+	    " WHERE revoked_at IS NULL AND warned_at IS NULL"
+	    " AND expires_at <= ?1 AND expires_at > ?2"
+	    " ORDER BY expires_at LIMIT ?3",
+	[S_TOKEN_WARNED] =
+	    "UPDATE tokens SET warned_at = ?2"
+	    " WHERE id = ?1 AND warned_at IS NULL",
+	[S_SESS_INSERT] =
+	    "INSERT INTO sessions (id, person_id, hash, method, created_at,"
+	    " expires_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[S_SESS_FIND] =
+	    "SELECT " PERSON_COLS ", s.id, s.person_id, s.hash, s.method,"
+	    " s.created_at, s.expires_at, s.last_seen_at"
+	    " FROM sessions s JOIN people p ON p.id = s.person_id"
+	    " LEFT JOIN people m ON m.id = p.manager_id"
+	    " WHERE s.hash = ?1",
+	[S_SESS_TOUCH] =
+	    "UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1",
+	[S_SESS_DELETE] = "DELETE FROM sessions WHERE id = ?1",
+	[S_SESS_DELETE_PERSON] = "DELETE FROM sessions WHERE person_id = ?1",
+	[S_SESS_PURGE] =
+	    "DELETE FROM sessions WHERE expires_at <= ?1 OR last_seen_at <= ?2",
 	[S_INSTANCE_INSERT] =
 	    "INSERT INTO instances (id, name, display_name, provider, url,"
 	    " allow_integrations, issuance, allowed_scopes, max_lifetime_days,"
@@ -525,6 +617,9 @@ static const char *const stmt_sql[S__COUNT] = {
 	[S_STATS_CRED] =
 	    "SELECT state, kind, delivery, count(*) FROM credentials"
 	    " GROUP BY state, kind, delivery",
+	[S_STATS_MODE] =
+	    "SELECT state, delivery_mode, count(*) FROM credentials"
+	    " WHERE kind = 0 GROUP BY state, delivery_mode",
 	[S_STATS_OUTBOX] = "SELECT count(*), min(created_at) FROM outbox"
 	    " WHERE sent_at IS NULL",
 };
@@ -1216,6 +1311,9 @@ person_bind(sqlite3_stmt *s, const struct person *p)
 	sqlite3_bind_int(s, 8, p->active);
 	bind_str(s, 9, p->created_at);
 	bind_str(s, 10, p->updated_at);
+	bind_str(s, 11, p->external_id);
+	bind_str(s, 12, p->managed_by);
+	bind_str(s, 13, p->scim_deleted_at);
 	return 0;
 }
 
@@ -1236,6 +1334,9 @@ person_row(sqlite3_stmt *s, struct person *p)
 	p->active = sqlite3_column_int(s, 9);
 	col_str(s, 10, p->created_at, sizeof(p->created_at));
 	col_str(s, 11, p->updated_at, sizeof(p->updated_at));
+	col_str(s, 12, p->external_id, sizeof(p->external_id));
+	col_str(s, 13, p->managed_by, sizeof(p->managed_by));
+	col_str(s, 14, p->scim_deleted_at, sizeof(p->scim_deleted_at));
 }
 
 static int
@@ -1306,6 +1407,135 @@ sq_person_each(void *ctx, int64_t after, size_t limit, store_person_cb cb,
 	return r;
 }
 
+/* ---- people as SCIM sees them ---- */
+
+static int
+sq_person_scim_count(void *ctx, int64_t *n)
+{
+	sqlite3_stmt	*s = sq_stmt(ctx, S_PERSON_SCIM_COUNT);
+	int		 rc;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		*n = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : KW_ERR_UNAVAILABLE;
+}
+
+static int
+sq_person_scim_page(void *ctx, int64_t offset, size_t limit,
+    store_person_cb cb, void *arg)
+{
+	struct person	 p;
+	sqlite3_stmt	*s = sq_stmt(ctx, S_PERSON_SCIM_PAGE);
+	int		 rc, r = 0;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	sqlite3_bind_int64(s, 1, offset);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)limit);
+	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		person_row(s, &p);
+		r = cb(&p, arg);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = KW_ERR_UNAVAILABLE;
+	sqlite3_reset(s);
+	return r;
+}
+
+/* ---- SCIM tokens ---- */
+
+static int
+sq_scim_token_insert(void *ctx, const struct scim_token *t)
+{
+	sqlite3_stmt *s = sq_stmt(ctx, S_SCIM_TOKEN_INSERT);
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, t->id);
+	bind_str(s, 2, t->label);
+	sqlite3_bind_blob(s, 3, t->hash, KW_HASH_LEN, SQLITE_TRANSIENT);
+	bind_str(s, 4, t->created_at);
+	return sq_exec(s);
+}
+
+static int
+sq_scim_token_find(void *ctx, const unsigned char *hash, struct scim_token *t)
+{
+	sqlite3_stmt	*s = sq_stmt(ctx, S_SCIM_TOKEN_FIND);
+	int		 rc, r;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	sqlite3_bind_blob(s, 1, hash, KW_HASH_LEN, SQLITE_STATIC);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW &&
+	    sqlite3_column_bytes(s, 2) == KW_HASH_LEN) {
+		memset(t, 0, sizeof(*t));
+		col_str(s, 0, t->id, sizeof(t->id));
+		col_str(s, 1, t->label, sizeof(t->label));
+		memcpy(t->hash, sqlite3_column_blob(s, 2), KW_HASH_LEN);
+		col_str(s, 3, t->created_at, sizeof(t->created_at));
+		col_str(s, 4, t->last_used_at, sizeof(t->last_used_at));
+		r = 0;
+	} else
+		r = rc == SQLITE_ROW || rc == SQLITE_DONE ? KW_ERR_NOT_FOUND :
+		    KW_ERR_UNAVAILABLE;
+	sqlite3_reset(s);
+	return r;
+}
+
+static int
+sq_scim_token_each(void *ctx, store_scim_token_cb cb, void *arg)
+{
+	struct scim_token	 t;
+	sqlite3_stmt		*s = sq_stmt(ctx, S_SCIM_TOKEN_LIST);
+	int			 rc, ret = 0;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	while (ret == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&t, 0, sizeof(t));
+		col_str(s, 0, t.id, sizeof(t.id));
+		col_str(s, 1, t.label, sizeof(t.label));
+		col_str(s, 2, t.created_at, sizeof(t.created_at));
+		col_str(s, 3, t.last_used_at, sizeof(t.last_used_at));
+		ret = cb(&t, arg);
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = KW_ERR_UNAVAILABLE;
+	sqlite3_reset(s);
+	return ret;
+}
+
+static int
+sq_scim_token_delete(void *ctx, const char *id)
+{
+	struct sq	*q = ctx;
+	sqlite3_stmt	*s = sq_stmt(q, S_SCIM_TOKEN_DELETE);
+	int		 r;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, id);
+	if ((r = sq_exec(s)) == 0 && sqlite3_changes(q->db) == 0)
+		r = KW_ERR_NOT_FOUND;
+	return r;
+}
+
+static int
+sq_scim_token_used(void *ctx, const char *id, const char *at)
+{
+	sqlite3_stmt *s = sq_stmt(ctx, S_SCIM_TOKEN_USED);
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, id);
+	bind_str(s, 2, at);
+	return sq_exec(s);
+}
+
 /* ---- tokens ---- */
 
 static int
@@ -1319,6 +1549,8 @@ sq_token_insert(void *ctx, const struct token_rec *t)
 	bind_str(s, 2, t->person_id);
 	sqlite3_bind_blob(s, 3, t->hash, KW_HASH_LEN, SQLITE_TRANSIENT);
 	bind_str(s, 4, t->created_at);
+	bind_str(s, 5, t->label);
+	bind_str(s, 6, t->expires_at);
 	return sq_exec(s);
 }
 
@@ -1334,13 +1566,20 @@ sq_token_find(void *ctx, const unsigned char *hash, struct token_rec *t,
 	sqlite3_bind_blob(s, 1, hash, KW_HASH_LEN, SQLITE_STATIC);
 	/* one statement, one read transaction: this runs per request */
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW &&
-	    sqlite3_column_bytes(s, 14) == KW_HASH_LEN) {
+	    sqlite3_column_bytes(s, PERSON_NCOLS + 2) == KW_HASH_LEN) {
 		person_row(s, owner);
 		memset(t, 0, sizeof(*t));
-		col_str(s, 12, t->id, sizeof(t->id));
-		col_str(s, 13, t->person_id, sizeof(t->person_id));
-		memcpy(t->hash, sqlite3_column_blob(s, 14), KW_HASH_LEN);
-		col_str(s, 15, t->created_at, sizeof(t->created_at));
+		col_str(s, PERSON_NCOLS, t->id, sizeof(t->id));
+		col_str(s, PERSON_NCOLS + 1, t->person_id, sizeof(t->person_id));
+		memcpy(t->hash, sqlite3_column_blob(s, PERSON_NCOLS + 2),
+		    KW_HASH_LEN);
+		col_str(s, PERSON_NCOLS + 3, t->created_at,
+		    sizeof(t->created_at));
+		col_str(s, PERSON_NCOLS + 4, t->label, sizeof(t->label));
+		col_str(s, PERSON_NCOLS + 5, t->expires_at,
+		    sizeof(t->expires_at));
+		col_str(s, PERSON_NCOLS + 6, t->last_used_at,
+		    sizeof(t->last_used_at));
 		r = 0;
 	} else
 		r = rc == SQLITE_ROW || rc == SQLITE_DONE ? KW_ERR_NOT_FOUND :
@@ -1383,6 +1622,9 @@ sq_token_each(void *ctx, const char *person_id, store_token_cb cb, void *arg)
 		col_str(s, 1, t.person_id, sizeof(t.person_id));
 		col_str(s, 2, t.created_at, sizeof(t.created_at));
 		col_str(s, 3, t.revoked_at, sizeof(t.revoked_at));
+		col_str(s, 4, t.label, sizeof(t.label));
+		col_str(s, 5, t.expires_at, sizeof(t.expires_at));
+		col_str(s, 6, t.last_used_at, sizeof(t.last_used_at));
 		ret = cb(&t, arg);
 	}
 	if (ret == 0 && rc != SQLITE_DONE)
@@ -1407,6 +1649,153 @@ sq_token_revoke(void *ctx, const char *person_id, const char *id,
 	if ((r = sq_exec(s)) == 0 && sqlite3_changes(q->db) == 0)
 		r = KW_ERR_NOT_FOUND;
 	return r;
+}
+
+/* Run statement id with string arguments a (and b, unless NULL);
+ * *n (may be NULL) gets the number of rows changed. */
+static int
+sq_exec2(struct sq *q, enum stmt id, const char *a, const char *b, int *n)
+{
+	sqlite3_stmt	*s = sq_stmt(q, id);
+	int		 r;
+
+	if (n != NULL)
+		*n = 0;
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, a);
+	if (b != NULL)
+		bind_str(s, 2, b);
+	if ((r = sq_exec(s)) == 0 && n != NULL)
+		*n = sqlite3_changes(q->db);
+	return r;
+}
+
+static int
+sq_token_touch(void *ctx, const char *id, const char *at)
+{
+	return sq_exec2(ctx, S_TOKEN_TOUCH, id, at, NULL);
+}
+
+static int
+sq_token_expiring(void *ctx, const char *before, const char *now,
+    size_t limit, store_token_cb cb, void *arg)
+{
+	struct token_rec	 t;
+	sqlite3_stmt		*s = sq_stmt(ctx, S_TOKEN_EXPIRING);
+	int			 rc, ret = 0;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, before);
+	bind_str(s, 2, now);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)limit);
+	while (ret == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&t, 0, sizeof(t));
+		col_str(s, 0, t.id, sizeof(t.id));
+		col_str(s, 1, t.person_id, sizeof(t.person_id));
+		col_str(s, 2, t.created_at, sizeof(t.created_at));
+		col_str(s, 4, t.label, sizeof(t.label));
+		col_str(s, 5, t.expires_at, sizeof(t.expires_at));
+		col_str(s, 6, t.last_used_at, sizeof(t.last_used_at));
+		ret = cb(&t, arg);
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = KW_ERR_UNAVAILABLE;
+	sqlite3_reset(s);
+	return ret;
+}
+
+static int
+sq_token_warned(void *ctx, const char *id, const char *at)
+{
+	int n, r;
+
+	if ((r = sq_exec2(ctx, S_TOKEN_WARNED, id, at, &n)) != 0)
+		return r;
+	return n == 1;
+}
+
+/* ---- sessions ---- */
+
+static int
+sq_session_insert(void *ctx, const struct session_rec *se)
+{
+	sqlite3_stmt *s = sq_stmt(ctx, S_SESS_INSERT);
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	bind_str(s, 1, se->id);
+	bind_str(s, 2, se->person_id);
+	sqlite3_bind_blob(s, 3, se->hash, KW_HASH_LEN, SQLITE_TRANSIENT);
+	bind_str(s, 4, se->method);
+	bind_str(s, 5, se->created_at);
+	bind_str(s, 6, se->expires_at);
+	bind_str(s, 7, se->last_seen_at);
+	return sq_exec(s);
+}
+
+static int
+sq_session_find(void *ctx, const unsigned char *hash, struct session_rec *se,
+    struct person *owner)
+{
+	sqlite3_stmt	*s = sq_stmt(ctx, S_SESS_FIND);
+	int		 rc, r;
+
+	if (s == NULL)
+		return KW_ERR_UNAVAILABLE;
+	sqlite3_bind_blob(s, 1, hash, KW_HASH_LEN, SQLITE_STATIC);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW &&
+	    sqlite3_column_bytes(s, PERSON_NCOLS + 2) == KW_HASH_LEN) {
+		person_row(s, owner);
+		memset(se, 0, sizeof(*se));
+		col_str(s, PERSON_NCOLS, se->id, sizeof(se->id));
+		col_str(s, PERSON_NCOLS + 1, se->person_id,
+		    sizeof(se->person_id));
+		memcpy(se->hash, sqlite3_column_blob(s, PERSON_NCOLS + 2),
+		    KW_HASH_LEN);
+		col_str(s, PERSON_NCOLS + 3, se->method,
+		    sizeof(se->method));
+		col_str(s, PERSON_NCOLS + 4, se->created_at,
+		    sizeof(se->created_at));
+		col_str(s, PERSON_NCOLS + 5, se->expires_at,
+		    sizeof(se->expires_at));
+		col_str(s, PERSON_NCOLS + 6, se->last_seen_at,
+		    sizeof(se->last_seen_at));
+		r = 0;
+	} else
+		r = rc == SQLITE_ROW || rc == SQLITE_DONE ? KW_ERR_NOT_FOUND :
+		    KW_ERR_UNAVAILABLE;
+	sqlite3_reset(s);
+	return r;
+}
+
+static int
+sq_session_touch(void *ctx, const char *id, const char *at)
+{
+	return sq_exec2(ctx, S_SESS_TOUCH, id, at, NULL);
+}
+
+static int
+sq_session_delete(void *ctx, const char *id)
+{
+	int n, r;
+
+	if ((r = sq_exec2(ctx, S_SESS_DELETE, id, NULL, &n)) == 0 && n == 0)
+		r = KW_ERR_NOT_FOUND;
+	return r;
+}
+
+static int
+sq_session_delete_person(void *ctx, const char *person_id, int *n)
+{
+	return sq_exec2(ctx, S_SESS_DELETE_PERSON, person_id, NULL, n);
+}
+
+static int
+sq_session_purge(void *ctx, const char *now, const char *idle_before, int *n)
+{
+	return sq_exec2(ctx, S_SESS_PURGE, now, idle_before, n);
 }
 
 /* ---- instances ---- */
@@ -2308,6 +2697,16 @@ sq_stats(void *ctx, struct store_stats *o)
 			o->credentials[a][k][d] = sqlite3_column_int64(s, 3);
 	}
 	sqlite3_reset(s);
+	if (rc != SQLITE_DONE || (s = sq_stmt(ctx, S_STATS_MODE)) == NULL)
+		return KW_ERR_UNAVAILABLE;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		a = sqlite3_column_int64(s, 0);
+		d = sqlite3_column_int64(s, 1);
+		if (a >= 0 && a < CS__COUNT && d >= 0 && d < DM__COUNT)
+			o->api_tokens_by_mode[a][d] =
+			    sqlite3_column_int64(s, 2);
+	}
+	sqlite3_reset(s);
 	if (rc != SQLITE_DONE || (s = sq_stmt(ctx, S_STATS_OUTBOX)) == NULL)
 		return KW_ERR_UNAVAILABLE;
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -2682,13 +3081,16 @@ sq_bound_find(void *ctx, const unsigned char *hash, struct bound_token *b,
 		return KW_ERR_UNAVAILABLE;
 	sqlite3_bind_blob(s, 1, hash, KW_HASH_LEN, SQLITE_STATIC);
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW &&
-	    sqlite3_column_bytes(s, 14) == KW_HASH_LEN) {
+	    sqlite3_column_bytes(s, PERSON_NCOLS + 2) == KW_HASH_LEN) {
 		person_row(s, owner);
 		memset(b, 0, sizeof(*b));
-		col_str(s, 12, b->id, sizeof(b->id));
-		col_str(s, 13, b->credential_id, sizeof(b->credential_id));
-		memcpy(b->hash, sqlite3_column_blob(s, 14), KW_HASH_LEN);
-		col_str(s, 15, b->created_at, sizeof(b->created_at));
+		col_str(s, PERSON_NCOLS, b->id, sizeof(b->id));
+		col_str(s, PERSON_NCOLS + 1, b->credential_id,
+		    sizeof(b->credential_id));
+		memcpy(b->hash, sqlite3_column_blob(s, PERSON_NCOLS + 2),
+		    KW_HASH_LEN);
+		col_str(s, PERSON_NCOLS + 3, b->created_at,
+		    sizeof(b->created_at));
 		r = 0;
 	} else
 		r = rc == SQLITE_ROW || rc == SQLITE_DONE ? KW_ERR_NOT_FOUND :
@@ -2788,8 +3190,24 @@ const struct store_ops store_sqlite_ops = {
 	.token_insert = sq_token_insert,
 	.token_find = sq_token_find,
 	.token_revoke_person = sq_token_revoke_person,
+	.person_scim_count = sq_person_scim_count,
+	.person_scim_page = sq_person_scim_page,
+	.scim_token_insert = sq_scim_token_insert,
+	.scim_token_find = sq_scim_token_find,
+	.scim_token_each = sq_scim_token_each,
+	.scim_token_delete = sq_scim_token_delete,
+	.scim_token_used = sq_scim_token_used,
 	.token_each = sq_token_each,
 	.token_revoke = sq_token_revoke,
+	.token_touch = sq_token_touch,
+	.token_expiring = sq_token_expiring,
+	.token_warned = sq_token_warned,
+	.session_insert = sq_session_insert,
+	.session_find = sq_session_find,
+	.session_touch = sq_session_touch,
+	.session_delete = sq_session_delete,
+	.session_delete_person = sq_session_delete_person,
+	.session_purge = sq_session_purge,
 	.instance_insert = sq_instance_insert,
 	.instance_update = sq_instance_update,
 	.instance_get = sq_instance_get,

@@ -233,6 +233,63 @@ store_token_revoke(struct store *st, const char *person_id, const char *id,
 }
 
 int
+store_token_touch(struct store *st, const char *id, const char *at)
+{
+	return st->ops->token_touch(st->ctx, id, at);
+}
+
+int
+store_token_expiring(struct store *st, const char *before, const char *now,
+    size_t limit, store_token_cb cb, void *arg)
+{
+	return st->ops->token_expiring(st->ctx, before, now, limit, cb, arg);
+}
+
+int
+store_token_warned(struct store *st, const char *id, const char *at)
+{
+	return st->ops->token_warned(st->ctx, id, at);
+}
+
+int
+store_session_insert(struct store *st, const struct session_rec *se)
+{
+	return st->ops->session_insert(st->ctx, se);
+}
+
+int
+store_session_find(struct store *st, const unsigned char hash[KW_HASH_LEN],
+    struct session_rec *se, struct person *owner)
+{
+	return st->ops->session_find(st->ctx, hash, se, owner);
+}
+
+int
+store_session_touch(struct store *st, const char *id, const char *at)
+{
+	return st->ops->session_touch(st->ctx, id, at);
+}
+
+int
+store_session_delete(struct store *st, const char *id)
+{
+	return st->ops->session_delete(st->ctx, id);
+}
+
+int
+store_session_delete_person(struct store *st, const char *person_id, int *n)
+{
+	return st->ops->session_delete_person(st->ctx, person_id, n);
+}
+
+int
+store_session_purge(struct store *st, const char *now,
+    const char *idle_before, int *n)
+{
+	return st->ops->session_purge(st->ctx, now, idle_before, n);
+}
+
+int
 store_instance_insert(struct store *st, const struct instance *in)
 {
 	return st->ops->instance_insert(st->ctx, in);
@@ -449,11 +506,16 @@ store_audit_each(struct store *st, int64_t after, size_t limit,
  * new table needs its entry: nothing is ever left behind silently).
  */
 static const struct store_table copy_tables[] = {
-	{ "people", "id", 4, 11, { "seq", "id", "email", "name", "manager_id",
+	{ "people", "id", 4, 14, { "seq", "id", "email", "name", "manager_id",
 	    "roles", "teams", "slack_user_id", "active", "created_at",
-	    "updated_at" } },
-	{ "tokens", NULL, -1, 5, { "id", "person_id", "hash", "created_at",
-	    "revoked_at" } },
+	    "updated_at", "external_id", "managed_by", "scim_deleted_at" } },
+	{ "tokens", NULL, -1, 9, { "id", "person_id", "hash", "created_at",
+	    "revoked_at", "label", "expires_at", "last_used_at",
+	    "warned_at" } },
+	{ "scim_tokens", NULL, -1, 6, { "seq", "id", "label", "hash",
+	    "created_at", "last_used_at" } },
+	{ "sessions", NULL, -1, 7, { "id", "person_id", "hash", "method",
+	    "created_at", "expires_at", "last_seen_at" } },
 	{ "instances", NULL, -1, 22, { "seq", "id", "name", "display_name",
 	    "provider", "url", "allow_integrations", "issuance",
 	    "allowed_scopes", "max_lifetime_days", "rotation_days",
@@ -572,6 +634,50 @@ store_copy(struct store *from, struct store *to, int64_t *rows,
 	store_rollback(from);
 	*rows = c.rows;
 	return r;
+}
+
+int
+store_person_scim_count(struct store *st, int64_t *n)
+{
+	return st->ops->person_scim_count(st->ctx, n);
+}
+
+int
+store_person_scim_page(struct store *st, int64_t offset, size_t limit,
+    store_person_cb cb, void *arg)
+{
+	return st->ops->person_scim_page(st->ctx, offset, limit, cb, arg);
+}
+
+int
+store_scim_token_insert(struct store *st, const struct scim_token *t)
+{
+	return st->ops->scim_token_insert(st->ctx, t);
+}
+
+int
+store_scim_token_find(struct store *st, const unsigned char hash[KW_HASH_LEN],
+    struct scim_token *t)
+{
+	return st->ops->scim_token_find(st->ctx, hash, t);
+}
+
+int
+store_scim_token_each(struct store *st, store_scim_token_cb cb, void *arg)
+{
+	return st->ops->scim_token_each(st->ctx, cb, arg);
+}
+
+int
+store_scim_token_delete(struct store *st, const char *id)
+{
+	return st->ops->scim_token_delete(st->ctx, id);
+}
+
+int
+store_scim_token_used(struct store *st, const char *id, const char *at)
+{
+	return st->ops->scim_token_used(st->ctx, id, at);
 }
 
 int

@@ -45,6 +45,21 @@ struct person {
 	int		active;
 	char		created_at[KW_TIME_LEN + 1];
 	char		updated_at[KW_TIME_LEN + 1];
+	/* SCIM: the identity provider's id for the person, who manages the
+	 * person ("" = keywarden itself, "scim"), and when the provider
+	 * deleted it ("" = never; SCIM then answers 404 for it) */
+	char		external_id[KW_SCIM_EXTERNAL_ID_MAX + 1];
+	char		managed_by[16];
+	char		scim_deleted_at[KW_TIME_LEN + 1];
+};
+
+/* A SCIM token: what an identity provider authenticates with. */
+struct scim_token {
+	char		id[KW_ID_MAX + 1];
+	char		label[KW_SCIM_LABEL_MAX + 1];		/* "" = none */
+	unsigned char	hash[KW_HASH_LEN];	/* keyed hash, never the token */
+	char		created_at[KW_TIME_LEN + 1];
+	char		last_used_at[KW_TIME_LEN + 1];		/* "" = never */
 };
 
 struct token_rec {
@@ -53,6 +68,20 @@ struct token_rec {
 	unsigned char	hash[KW_HASH_LEN];
 	char		created_at[KW_TIME_LEN + 1];
 	char		revoked_at[KW_TIME_LEN + 1];	/* "" = live */
+	char		label[KW_TOKEN_LABEL_MAX + 1];
+	char		expires_at[KW_TIME_LEN + 1];	/* "" = never */
+	char		last_used_at[KW_TIME_LEN + 1];	/* "" = never used */
+};
+
+/* A browser session: only the keyed hash of its secret is kept. */
+struct session_rec {
+	char		id[KW_ID_MAX + 1];
+	char		person_id[KW_ID_MAX + 1];
+	unsigned char	hash[KW_HASH_LEN];
+	char		method[16];			/* "token", "oidc" */
+	char		created_at[KW_TIME_LEN + 1];
+	char		expires_at[KW_TIME_LEN + 1];	/* absolute end */
+	char		last_seen_at[KW_TIME_LEN + 1];	/* for the idle end */
 };
 
 struct person_ref {
@@ -411,6 +440,53 @@ int	 store_token_revoke(struct store *, const char *person_id,
 /* Revoke every live token of person_id at time at; *n gets the count. */
 int	 store_token_revoke_person(struct store *, const char *person_id,
 	    const char *at, int *n);
+/* Record that token id was used at time at. */
+int	 store_token_touch(struct store *, const char *id, const char *at);
+/* Live tokens never warned about that expire after now and by before,
+ * soonest first, at most limit (ids, owner, label, times). */
+int	 store_token_expiring(struct store *, const char *before,
+	    const char *now, size_t limit, store_token_cb cb, void *arg);
+/* Record the expiry warning of token id: 1 the first time, 0 if it had
+ * been (someone else warned), or a KW_ERR_*. */
+int	 store_token_warned(struct store *, const char *id, const char *at);
+
+int	 store_session_insert(struct store *, const struct session_rec *);
+/* The session with this keyed hash, and its person (expiry is the
+ * caller's to judge).  se->hash is filled for a constant-time check. */
+int	 store_session_find(struct store *, const unsigned char hash[KW_HASH_LEN],
+	    struct session_rec *se, struct person *owner);
+/* Record activity on session id at time at. */
+int	 store_session_touch(struct store *, const char *id, const char *at);
+/* End session id: KW_ERR_NOT_FOUND when there is none. */
+int	 store_session_delete(struct store *, const char *id);
+/* End every session of person_id; *n gets the count. */
+int	 store_session_delete_person(struct store *, const char *person_id,
+	    int *n);
+/* Forget sessions past their end (expires_at <= now) or idle since
+ * idle_before; *n gets the count. */
+int	 store_session_purge(struct store *, const char *now,
+	    const char *idle_before, int *n);
+
+/* People as SCIM sees them (not deleted by the provider): *n gets their
+ * number; _page calls cb for up to limit of them after skipping offset,
+ * in seq order. */
+int	 store_person_scim_count(struct store *, int64_t *n);
+int	 store_person_scim_page(struct store *, int64_t offset, size_t limit,
+	    store_person_cb cb, void *arg);
+
+int	 store_scim_token_insert(struct store *, const struct scim_token *);
+/* The SCIM token with this keyed hash (t->hash filled from the store for
+ * a constant-time re-check); KW_ERR_NOT_FOUND if none. */
+int	 store_scim_token_find(struct store *,
+	    const unsigned char hash[KW_HASH_LEN], struct scim_token *t);
+/* Every SCIM token, oldest first, without its hash. */
+typedef int (*store_scim_token_cb)(const struct scim_token *, void *);
+int	 store_scim_token_each(struct store *, store_scim_token_cb cb,
+	    void *arg);
+/* Delete SCIM token id: KW_ERR_NOT_FOUND when there is none. */
+int	 store_scim_token_delete(struct store *, const char *id);
+/* Record that SCIM token id was used at time at. */
+int	 store_scim_token_used(struct store *, const char *id, const char *at);
 
 int	 store_instance_insert(struct store *, const struct instance *);
 int	 store_instance_update(struct store *, const struct instance *);
@@ -493,13 +569,15 @@ int	 store_outbox_pending(struct store *, int64_t *n);
 int	 store_replay_check(struct store *, const char *signature,
 	    const char *at, const char *before);
 
-/* Counts for the metrics page: rows by state (and kind, delivery), the
+/* Counts for the metrics page: rows by state (and kind, delivery; API
+ * tokens by delivery mode), the
  * outbox's unsent messages and its oldest one, the audit head. */
 #define STORE_KINDS		3	/* enum cred_kind */
 #define STORE_DELIVERIES	4	/* enum delivery_state */
 struct store_stats {
 	int64_t	requests[RS__COUNT];
 	int64_t	credentials[CS__COUNT][STORE_KINDS][STORE_DELIVERIES];
+	int64_t	api_tokens_by_mode[CS__COUNT][DM__COUNT];	/* delivery mode */
 	int64_t	outbox_pending;
 	char	outbox_oldest[KW_TIME_LEN + 1];	/* created_at; "" = none */
 	int64_t	audit_head_seq;

@@ -303,6 +303,20 @@ kw_valid_url(const char *s, int allow_loopback_http)
 }
 
 int
+kw_local_path(const char *s, size_t max)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > max || s[0] != '/' || s[1] == '/' || s[1] == '\\')
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f ||
+		    s[i] == '\\')
+			return 0;
+	return 1;
+}
+
+int
 kw_valid_slug(const char *s, size_t max)
 {
 	size_t n = strlen(s), i;

@@ -41,6 +41,10 @@ int	 kw_valid_url(const char *s, int allow_loopback_http);
 int	 kw_valid_http_url(const char *s);
 /* 1 if the URL's host is 127.0.0.0/8, ::1 or localhost. */
 int	 kw_url_is_loopback(const char *s);
+/* 1 if s is a path on this site to send a browser back to after
+ * sign-in: one leading '/', not "//" or "/\\" (another origin to a
+ * browser), printable ASCII without '\\', at most max bytes. */
+int	 kw_local_path(const char *s, size_t max);
 /* 1 if s is a slug: [a-z0-9][a-z0-9_-]*, 1..max bytes. */
 int	 kw_valid_slug(const char *s, size_t max);
 /* 1 if s is valid UTF-8 (no overlongs, surrogates, or beyond U+10FFFF)

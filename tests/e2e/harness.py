@@ -292,9 +292,10 @@ class Server:
     """
 
     def __init__(self, extra_args=None, env=None, init=True, data_dir=None,
-                 admin_token=None, bin=None, tls=None):
+                 admin_token=None, bin=None, tls=None, port=None):
         self.bin = bin or BIN
         self.tls = tls                 # ssl.SSLContext: the server does TLS
+        self.fixed_port = port         # listen here (else a free port)
         self.extra_args = [str(a) for a in (extra_args or [])]
         self.env = dict(env or {})
         self.init = init
@@ -343,7 +344,7 @@ class Server:
             self._own_db = self._own_data
         if self.init and self.admin_token is None:
             self._run_init()
-        self.port = free_port()
+        self.port = self.fixed_port or free_port()
         self.url = "%s://127.0.0.1:%d" % ("https" if self.tls else "http",
                                           self.port)
         self._logf = open(self.log_path, "ab")

@@ -316,6 +316,18 @@ class BoundTokens(Base):
             self.assertEqual(st, 403, (method, path, body))
         self.assertEqual(self.cred(self.cid)["state"], "active")
 
+    def test_a_bound_token_cannot_open_a_session(self):
+        st, body, hd = self.srv.request("POST", "/v1/sessions",
+                                        {"token": self.bt["token"]},
+                                        token=None)
+        self.assertEqual(st, 401, body)
+        self.assertNotIn("set-cookie", hd)
+        [ev] = [e for e in self.audit("auth.refused")
+                if e["details"].get("method") == "token"]
+        self.assertEqual(ev["details"]["reason"], "unknown_token")
+        # and it still does its one thing
+        self.access(self.cid, who=self.bt["token"])
+
     def test_list_and_delete(self):
         st, page, _ = self.as_("rick@example.com", "GET",
                                "/v1/credentials/%s/bound-tokens" % self.cid)

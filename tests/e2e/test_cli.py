@@ -1132,6 +1132,7 @@ class HelpTests(unittest.TestCase):
             "revoke (--instance NAME | --request ID)",
             "report migration",
             "settings slack show", "settings slack set",
+            "scim-tokens create", "scim-tokens list", "scim-tokens delete",
         ]
         for c in commands:
             with self.subTest(command=c):

@@ -188,9 +188,11 @@ class Install(unittest.TestCase):
                 env={"PATH": os.environ["PATH"]})
         example = open(os.path.join(REPO, "dist",
                                     "keywarden.conf.example")).read()
-        for key in json.loads(r.stdout):
-            self.assertIn("\n     " + key + " ", page5)
-            self.assertRegex(example, r"(?m)^;?%s = " % key)
+        for key, value in json.loads(r.stdout).items():
+            # a nested object is a section ([oidc]) with its own keys
+            for k in (value if isinstance(value, dict) else [key]):
+                self.assertIn("\n     " + k + " ", page5)
+                self.assertRegex(example, r"(?m)^;?%s = " % k)
 
 
 class DebianPackage(unittest.TestCase):

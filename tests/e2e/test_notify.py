@@ -958,10 +958,23 @@ class WebhookMigration(Base):
     def downgrade_with_old_row(self):
         db = sqlite3.connect(os.path.join(self.srv.data_dir, "keywarden.db"))
         try:
-            self.assertEqual(db.execute("PRAGMA user_version").fetchone(),
-                             (6,))
-            # undo schema 6 (the broker's), then 5
+            self.assertGreaterEqual(
+                db.execute("PRAGMA user_version").fetchone()[0], 6)
+            # later migrations first: sessions and token expiry
+            if db.execute("SELECT 1 FROM sqlite_master WHERE name ="
+                          " 'sessions'").fetchone():
+                db.executescript(
+                    "DROP INDEX tokens_expiry; DROP TABLE sessions;"
+                    "ALTER TABLE tokens DROP COLUMN label;"
+                    "ALTER TABLE tokens DROP COLUMN expires_at;"
+                    "ALTER TABLE tokens DROP COLUMN last_used_at;"
+                    "ALTER TABLE tokens DROP COLUMN warned_at;")
+            # undo SCIM's, the broker's (6), then 5
             db.executescript(
+                "DROP TABLE scim_tokens;"
+                "ALTER TABLE people DROP COLUMN external_id;"
+                "ALTER TABLE people DROP COLUMN managed_by;"
+                "ALTER TABLE people DROP COLUMN scim_deleted_at;"
                 "DROP TABLE bound_tokens;"
                 "ALTER TABLE requests DROP COLUMN delivery_mode;"
                 "ALTER TABLE credentials DROP COLUMN delivery_mode;"

@@ -119,6 +119,10 @@ class Metrics(unittest.TestCase):
         active = ('keywarden_credentials{state="active",kind="api_token",'
                   'delivery="pending"}')
         self.assertEqual(after[active], before.get(active, 0) + 1)
+        # the world's instance hands out token-mode credentials
+        mode = ('keywarden_api_tokens_by_delivery_mode{state="active",'
+                'mode="token"}')
+        self.assertEqual(after[mode], before[mode] + 1)
         calls = 'keywarden_instance_calls_total{instance="global",result="ok"}'
         self.assertGreater(after[calls], before.get(calls, 0))
         self.assertGreater(after["keywarden_audit_head_sequence"],

@@ -1,4 +1,5 @@
 """End-to-end: listing and revoking one personal token."""
+import json
 import unittest
 
 from harness import Server, make_person, token_for
@@ -96,6 +97,25 @@ class PersonalTokens(unittest.TestCase):
                          env=env)
         self.assertEqual(r.returncode, 1)
         self.assertIn("404", r.stderr)
+
+    def test_label_and_expiry_from_the_cli(self):
+        a = token_for(self.srv, "rob@example.com")
+        env = {"KEYWARDEN_TOKEN": a}
+        r = self.srv.cli("people", "token", "rob@example.com", "--label",
+                         "nightly export", "--expires-in-days", "30",
+                         "--server", self.srv.url, env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("expires:", r.stdout)
+        r = self.srv.cli("people", "tokens", "rob@example.com", "--json",
+                         "--server", self.srv.url, env=env)
+        [t] = [t for t in json.loads(r.stdout)["items"]
+               if t["label"] == "nightly export"]
+        self.assertTrue(t["expires_at"])
+        r = self.srv.cli("people", "token", "rob@example.com",
+                         "--expires-in-days", "400", "--server",
+                         self.srv.url, env=env)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("expires_in_days", r.stderr)
 
 
 if __name__ == "__main__":

@@ -78,7 +78,7 @@ fixture_new(struct fixture *f, unsigned roles)
 	struct crypto_keys	*keys = NULL;
 	struct store		*st = NULL;
 	struct config		 cfg;
-	char			 path[160], id[KW_ID_MAX + 1], err[512];
+	char			 path[160], err[512];
 
 	memset(f, 0, sizeof(*f));
 	snprintf(f->dir, sizeof(f->dir), "/tmp/kw-auth-XXXXXX");
@@ -99,8 +99,8 @@ fixture_new(struct fixture *f, unsigned roles)
 	kw_strlcpy(f->p.updated_at, f->p.created_at, sizeof(f->p.updated_at));
 	assert_int_equal(store_begin(st), 0);
 	assert_int_equal(store_person_insert(st, &f->p), 0);
-	assert_int_equal(api_token_mint(st, keys, &f->p, "system", f->tok,
-	    sizeof(f->tok), id, sizeof(id)), 0);
+	assert_int_equal(api_token_mint(st, keys, &f->p, "system", "test",
+	    KW_TOKEN_DAYS_DEFAULT, f->tok, sizeof(f->tok), NULL), 0);
 	assert_int_equal(api_key_check_create(st, keys, "system", "init"), 0);
 	assert_int_equal(store_commit(st), 0);
 	store_close(st);

@@ -691,6 +691,10 @@ print_is_json_with_effective_url(void **state)
 	    "127.0.0.1:8200");
 	assert_int_equal(json_integer_value(json_object_get(o, "threads")),
 	    c.threads);
+	/* [oidc] is nested, as in the file */
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    o, "oidc"), "scopes")), "openid email profile");
+	assert_null(json_object_get(o, "oidc_scopes"));
 	json_decref(o);
 	free(text);
 }
@@ -724,6 +728,96 @@ store_is_checked_and_its_password_never_printed(void **state)
 	    "postgresql://kw:***@db:5432/kw");
 	json_decref(o);
 	free(text);
+}
+
+/* ---- sessions and [oidc] ---------------------------------------------- */
+
+static void
+session_defaults_and_keys(void **state)
+{
+	struct config	c;
+	char		err[256] = "";
+
+	(void)state;
+	config_defaults(&c);
+	assert_int_equal(c.session_max_age, 43200);
+	assert_int_equal(c.session_idle_timeout, 3600);
+	assert_string_equal(c.oidc_scopes, "openid email profile");
+	assert_int_equal(load_text(&c, "[server]\nsession_max_age = 600\n"
+	    "session_idle_timeout = 60\n", err, sizeof(err)), 0);
+	assert_int_equal(c.session_max_age, 600);
+	assert_int_equal(c.session_idle_timeout, 60);
+	assert_int_not_equal(load_text(&c, "[server]\nsession_max_age = 0\n",
+	    err, sizeof(err)), 0);
+}
+
+static void
+oidc_section(void **state)
+{
+	struct config	c;
+	char		err[256] = "";
+
+	(void)state;
+	config_defaults(&c);
+	assert_int_equal(load_text(&c, "[oidc]\nissuer = https://idp.example."
+	    "com/oauth2/default\nclient_id = kw\nclient_secret_file = /etc/"
+	    "kw/secret\nallowed_email_domains = example.com\n", err,
+	    sizeof(err)), 0);
+	assert_string_equal(c.oidc_issuer,
+	    "https://idp.example.com/oauth2/default");
+	assert_string_equal(c.oidc_client_id, "kw");
+	assert_string_equal(c.oidc_allowed_email_domains, "example.com");
+	assert_int_equal(config_validate(&c, err, sizeof(err)), 0);
+	/* the [oidc] keys live in [oidc], without their prefix */
+	config_defaults(&c);
+	assert_int_not_equal(load_text(&c, "[server]\noidc_issuer = "
+	    "https://idp.example.com\n", err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "[oidc]"));
+	assert_int_not_equal(load_text(&c, "[oidc]\nlisten = 1.2.3.4:1\n",
+	    err, sizeof(err)), 0);
+}
+
+static void
+oidc_validation(void **state)
+{
+	static const struct { const char *issuer; int ok; } cases[] = {
+		{ "https://idp.example.com", 1 },
+		{ "https://tenant.auth0.com/", 1 },
+		{ "http://127.0.0.1:9400", 1 },
+		{ "http://localhost:9400", 1 },
+		{ "http://idp.example.com", 0 },
+		{ "https://idp.example.com?x=1", 0 },
+		{ "ftp://idp.example.com", 0 },
+	};
+	struct config	c;
+	char		err[256];
+	size_t		i;
+
+	(void)state;
+	for (i = 0; i < KW_NELEM(cases); i++) {
+		config_defaults(&c);
+		snprintf(c.oidc_issuer, sizeof(c.oidc_issuer), "%s",
+		    cases[i].issuer);
+		snprintf(c.oidc_client_id, sizeof(c.oidc_client_id), "kw");
+		snprintf(c.oidc_client_secret_file,
+		    sizeof(c.oidc_client_secret_file), "/secret");
+		assert_int_equal(config_validate(&c, err, sizeof(err)) == 0,
+		    cases[i].ok);
+	}
+	/* all or nothing */
+	config_defaults(&c);
+	snprintf(c.oidc_issuer, sizeof(c.oidc_issuer), "https://idp.example");
+	assert_int_not_equal(config_validate(&c, err, sizeof(err)), 0);
+	config_defaults(&c);
+	snprintf(c.oidc_client_id, sizeof(c.oidc_client_id), "kw");
+	assert_int_not_equal(config_validate(&c, err, sizeof(err)), 0);
+	config_defaults(&c);
+	snprintf(c.oidc_issuer, sizeof(c.oidc_issuer), "https://idp.example");
+	snprintf(c.oidc_client_id, sizeof(c.oidc_client_id), "kw");
+	snprintf(c.oidc_client_secret_file,
+	    sizeof(c.oidc_client_secret_file), "/secret");
+	snprintf(c.oidc_scopes, sizeof(c.oidc_scopes), "email profile");
+	assert_int_not_equal(config_validate(&c, err, sizeof(err)), 0);
 }
 
 int
@@ -764,6 +858,9 @@ main(void)
 		cmocka_unit_test(public_url_derived_from_listen),
 		cmocka_unit_test(public_url_explicit_strips_trailing_slash),
 		cmocka_unit_test(print_is_json_with_effective_url),
+		cmocka_unit_test(session_defaults_and_keys),
+		cmocka_unit_test(oidc_section),
+		cmocka_unit_test(oidc_validation),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

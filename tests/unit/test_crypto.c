@@ -756,6 +756,105 @@ sha256_openssl_matches_known_vectors(void **state)
 	sha256_free(NULL);
 }
 
+
+/* ---- sessions, CSRF, PKCE, base64url ----------------------------------- */
+
+static void
+session_secret_shape_and_kinds(void **state)
+{
+	char tok[KW_TOKEN_STR_MAX], ses[KW_TOKEN_STR_MAX];
+
+	(void)state;
+	assert_int_equal(crypto_session_new(ses, sizeof(ses)), 0);
+	assert_int_equal(crypto_token_new(tok, sizeof(tok)), 0);
+	assert_memory_equal(ses, KW_SESSION_PREFIX, strlen(KW_SESSION_PREFIX));
+	assert_true(crypto_session_wellformed(ses));
+	/* a session secret is no bearer token, and the other way round */
+	assert_false(crypto_token_wellformed(ses));
+	assert_false(crypto_session_wellformed(tok));
+	assert_false(crypto_session_wellformed("kws_short"));
+}
+
+static void
+session_hash_differs_from_token_hash(void **state)
+{
+	struct crypto_keys	*k = keys_with(0x11);
+	unsigned char		 a[KW_HASH_LEN], b[KW_HASH_LEN];
+	const char		*s = "kws_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
+	(void)state;
+	assert_int_equal(crypto_session_hash(k, s, a), 0);
+	assert_int_equal(crypto_token_hash(k, s, b), 0);
+	assert_memory_not_equal(a, b, KW_HASH_LEN);
+	crypto_keys_free(k);
+}
+
+static void
+csrf_is_bound_to_the_session_and_key(void **state)
+{
+	struct crypto_keys	*k1 = keys_with(0x11), *k2 = keys_with(0x22);
+	char			 s1[KW_TOKEN_STR_MAX], s2[KW_TOKEN_STR_MAX];
+	char			 a[KW_CSRF_LEN + 1], b[KW_CSRF_LEN + 1];
+	char			 c[KW_CSRF_LEN + 1], d[KW_CSRF_LEN + 1];
+
+	(void)state;
+	assert_int_equal(crypto_session_new(s1, sizeof(s1)), 0);
+	assert_int_equal(crypto_session_new(s2, sizeof(s2)), 0);
+	assert_int_equal(crypto_session_csrf(k1, s1, a, sizeof(a)), 0);
+	assert_int_equal(crypto_session_csrf(k1, s1, b, sizeof(b)), 0);
+	assert_int_equal(crypto_session_csrf(k1, s2, c, sizeof(c)), 0);
+	assert_int_equal(crypto_session_csrf(k2, s1, d, sizeof(d)), 0);
+	assert_int_equal(strlen(a), KW_CSRF_LEN);
+	assert_string_equal(a, b);
+	assert_string_not_equal(a, c);
+	assert_string_not_equal(a, d);
+	/* the CSRF token reveals nothing of the secret */
+	assert_null(strstr(s1, a));
+	assert_int_not_equal(crypto_session_csrf(k1, s1, a, KW_CSRF_LEN), 0);
+	crypto_keys_free(k1);
+	crypto_keys_free(k2);
+}
+
+static void
+pkce_s256_known_vector(void **state)
+{
+	char out[64];
+
+	(void)state;
+	assert_int_equal(crypto_pkce_s256(
+	    "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW-gFWFOEjXk", out, sizeof(out)), 0);
+	/* base64url(SHA-256(verifier)), computed independently */
+	assert_string_equal(out, "90EpwHQr_xi9uDtjYyz5mq9Z4RekugHRqg5ijpXC3FQ");
+}
+
+static void
+b64url_round_trip_and_refusals(void **state)
+{
+	unsigned char	in[40], back[40];
+	char		text[64], rnd[64];
+	size_t		n, i;
+
+	(void)state;
+	for (i = 0; i < sizeof(in); i++)
+		in[i] = (unsigned char)(i * 37 + 250);
+	assert_int_equal(crypto_b64url_encode(in, sizeof(in), text,
+	    sizeof(text)), 0);
+	assert_null(strpbrk(text, "+/="));
+	assert_int_equal(crypto_b64url_decode(text, back, sizeof(back), &n), 0);
+	assert_int_equal(n, sizeof(in));
+	assert_memory_equal(in, back, n);
+	assert_int_not_equal(crypto_b64url_decode("ab+c", back, sizeof(back),
+	    &n), 0);
+	assert_int_not_equal(crypto_b64url_decode("YWJj=", back, sizeof(back),
+	    &n), 0);
+	assert_int_not_equal(crypto_b64url_decode(text, back, 4, &n), 0);
+	assert_int_not_equal(crypto_b64url_encode(in, sizeof(in), text, 8), 0);
+	assert_int_equal(crypto_random_b64url(32, rnd, sizeof(rnd)), 0);
+	assert_int_equal(strlen(rnd), 43);
+	assert_int_equal(crypto_b64_encode("a:b", 3, text, sizeof(text)), 0);
+	assert_string_equal(text, "YTpi");
+}
+
 int
 main(void)
 {
@@ -799,6 +898,11 @@ main(void)
 		cmocka_unit_test(sha256_known_vector),
 		cmocka_unit_test(sha256_incremental_equals_one_shot),
 		cmocka_unit_test(sha256_openssl_matches_known_vectors),
+		cmocka_unit_test(session_secret_shape_and_kinds),
+		cmocka_unit_test(session_hash_differs_from_token_hash),
+		cmocka_unit_test(csrf_is_bound_to_the_session_and_key),
+		cmocka_unit_test(pkce_s256_known_vector),
+		cmocka_unit_test(b64url_round_trip_and_refusals),
 	};
 
 	return cmocka_run_group_tests_name("crypto", tests, group_setup, NULL);

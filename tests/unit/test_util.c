@@ -607,6 +607,29 @@ buf_detach_empty(void **state)
 	buf_free(&b);
 }
 
+
+static void
+local_path_only_same_origin(void **state)
+{
+	static const struct { const char *s; int ok; } cases[] = {
+		{ "/", 1 }, { "/requests/req_1", 1 }, { "/a?b=c#d", 1 },
+		{ "", 0 }, { "//evil.example/x", 0 }, { "/\\evil.example", 0 },
+		{ "https://evil.example/", 0 }, { "javascript:alert(1)", 0 },
+		{ "evil", 0 }, { "/a b", 0 }, { "/a\tb", 0 }, { "/a\\b", 0 },
+		{ "/\xc3\xa9", 0 },
+	};
+	char	long_path[600];
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < KW_NELEM(cases); i++)
+		assert_int_equal(kw_local_path(cases[i].s, 512), cases[i].ok);
+	memset(long_path, 'a', sizeof(long_path) - 1);
+	long_path[0] = '/';
+	long_path[sizeof(long_path) - 1] = '\0';
+	assert_false(kw_local_path(long_path, 512));
+}
+
 /* Log text: whatever the bytes, valid JSON of valid Unicode; the audit
  * form (buf_add_json_str) is left as it was. */
 static void
@@ -802,6 +825,7 @@ main(void)
 		cmocka_unit_test(buf_detach_hands_over),
 		cmocka_unit_test(buf_detach_empty),
 		cmocka_unit_test(buf_json_text_replaces_malformed_utf8),
+		cmocka_unit_test(local_path_only_same_origin),
 	};
 
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);

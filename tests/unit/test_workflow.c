@@ -282,11 +282,13 @@ filing_rules(void **state)
 	assert_int_equal(policy_check_filing(&in_global, &f, why, sizeof(why)),
 	    KW_ERR_POLICY);
 	assert_non_null(strstr(why, "integrations"));
+	assert_string_equal(f.field, "kind");	/* shown next to the field */
 	strcpy(scopes[1], "tickets:write");
 	f = filing(KIND_API_TOKEN, 2, 30);
 	assert_int_equal(policy_check_filing(&in_global, &f, why, sizeof(why)),
 	    KW_ERR_POLICY);
 	assert_non_null(strstr(why, "tickets:write"));
+	assert_string_equal(f.field, "scopes");
 	strcpy(scopes[1], "tickets:delete");
 	assert_int_equal(policy_check_filing(&in_global, &f, why, sizeof(why)),
 	    KW_ERR_POLICY);
@@ -295,11 +297,13 @@ filing_rules(void **state)
 	assert_int_equal(policy_check_filing(&in_global, &f, why, sizeof(why)),
 	    KW_ERR_POLICY);
 	assert_non_null(strstr(why, "90"));
+	assert_string_equal(f.field, "lifetime_days");
 	f = filing(KIND_API_TOKEN, 1, 30);
 	f.requester_has_manager = 0;
 	assert_int_equal(policy_check_filing(&in_global, &f, why, sizeof(why)),
 	    KW_ERR_POLICY);
 	assert_non_null(strstr(why, "manager"));
+	assert_null(f.field);		/* the requester's standing */
 	f.direct = 1;			/* support-ops: no manager needed */
 	assert_int_equal(policy_check_filing(&in_global, &f, why, sizeof(why)),
 	    0);
