@@ -24,6 +24,7 @@
 #include "kw.h"
 #include "limits.h"
 #include "crypto/crypto.h"
+#include "store/backend.h"
 #include "store/store.h"
 #include "util/util.h"
 
@@ -390,6 +391,386 @@ tokens_find_revoke(void **state)
 	    0);
 	assert_int_equal(n, 1);		/* only t2 was live */
 	assert_int_equal(store_commit(st), 0);
+}
+
+
+/* Personal tokens: label, expiry, last use, and the expiry warning that
+ * one node (of several) records. */
+struct tok_find {
+	const char	*id;
+	int		 seen;
+	char		 label[KW_TOKEN_LABEL_MAX + 1];
+	char		 expires_at[KW_TIME_LEN + 1];
+	char		 last_used_at[KW_TIME_LEN + 1];
+};
+
+static int
+tok_find_cb(const struct token_rec *t, void *arg)
+{
+	struct tok_find *f = arg;
+
+	if (strcmp(t->id, f->id) != 0)
+		return 0;
+	f->seen++;
+	kw_strlcpy(f->label, t->label, sizeof(f->label));
+	kw_strlcpy(f->expires_at, t->expires_at, sizeof(f->expires_at));
+	kw_strlcpy(f->last_used_at, t->last_used_at, sizeof(f->last_used_at));
+	return 0;
+}
+
+/* Is token id among the expiring ones between now and before? */
+static int
+expiring_has(const char *before, const char *at, const char *id)
+{
+	struct tok_find f = { id, 0, "", "", "" };
+
+	assert_int_equal(store_token_expiring(st, before, at, 100000,
+	    tok_find_cb, &f), 0);
+	return f.seen;
+}
+
+static void
+tokens_label_expiry_and_use(void **state)
+{
+	struct person		 p, owner;
+	struct token_rec	 t, forever, got;
+	struct tok_find		 f;
+	struct store		*o;
+
+	KW_UNUSED(state);
+	make_person(&p, NULL);
+	memset(&t, 0, sizeof(t));
+	crypto_random_id("tok_", t.id, sizeof(t.id));
+	kw_strlcpy(t.person_id, p.id, sizeof(t.person_id));
+	rand_hash(t.hash);
+	now(t.created_at);
+	kw_strlcpy(t.label, "laptop – ci", sizeof(t.label));
+	kw_strlcpy(t.expires_at, "2090-01-10T00:00:00Z", sizeof(t.expires_at));
+	forever = t;			/* no expiry: never listed */
+	crypto_random_id("tok_", forever.id, sizeof(forever.id));
+	rand_hash(forever.hash);
+	forever.expires_at[0] = '\0';
+	forever.label[0] = '\0';
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_token_insert(st, &t), 0);
+	assert_int_equal(store_token_insert(st, &forever), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_token_find(st, t.hash, &got, &owner), 0);
+	assert_string_equal(got.label, "laptop – ci");
+	assert_string_equal(got.expires_at, "2090-01-10T00:00:00Z");
+	assert_string_equal(got.last_used_at, "");
+	assert_int_equal(store_token_find(st, forever.hash, &got, &owner), 0);
+	assert_string_equal(got.expires_at, "");
+	assert_string_equal(got.label, "");
+	/* a use is recorded, and listed */
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_token_touch(st, t.id, "2089-05-05T05:05:05Z"),
+	    0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_token_find(st, t.hash, &got, &owner), 0);
+	assert_string_equal(got.last_used_at, "2089-05-05T05:05:05Z");
+	memset(&f, 0, sizeof(f));
+	f.id = t.id;
+	assert_int_equal(store_token_each(st, p.id, tok_find_cb, &f), 0);
+	assert_int_equal(f.seen, 1);
+	assert_string_equal(f.label, "laptop – ci");
+	assert_string_equal(f.expires_at, "2090-01-10T00:00:00Z");
+	assert_string_equal(f.last_used_at, "2089-05-05T05:05:05Z");
+	/* expiring: after now, by before; not yet warned; live */
+	assert_true(expiring_has("2090-01-15T00:00:00Z",
+	    "2090-01-01T00:00:00Z", t.id));
+	assert_true(expiring_has("2090-01-10T00:00:00Z",
+	    "2090-01-01T00:00:00Z", t.id));
+	assert_false(expiring_has("2090-01-05T00:00:00Z",
+	    "2090-01-01T00:00:00Z", t.id));
+	assert_false(expiring_has("2090-02-01T00:00:00Z",
+	    "2090-01-10T00:00:00Z", t.id));	/* expired already */
+	assert_false(expiring_has("9999-01-01T00:00:00Z",
+	    "2000-01-01T00:00:00Z", forever.id));
+	/* the warning is recorded once: a second node sees 0 */
+	o = second();
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_token_warned(st, t.id, "2090-01-03T00:00:00Z"),
+	    1);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_begin(o), 0);
+	assert_int_equal(store_token_warned(o, t.id, "2090-01-03T00:00:01Z"),
+	    0);
+	assert_int_equal(store_commit(o), 0);
+	store_close(o);
+	assert_false(expiring_has("2090-01-15T00:00:00Z",
+	    "2090-01-01T00:00:00Z", t.id));
+	/* revoked tokens are never listed */
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_token_warned(st, "tok_missing",
+	    "2090-01-03T00:00:00Z"), 0);
+	assert_int_equal(store_token_revoke_person(st, p.id,
+	    "2089-06-01T00:00:00Z", &(int){ 0 }), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_token_find(st, forever.hash, &got, &owner),
+	    KW_ERR_NOT_FOUND);
+}
+
+/* ---- sessions ---- */
+
+static void
+make_session(struct session_rec *se, const struct person *p,
+    const char *expires, const char *seen)
+{
+	memset(se, 0, sizeof(*se));
+	crypto_random_id("ses_", se->id, sizeof(se->id));
+	kw_strlcpy(se->person_id, p->id, sizeof(se->person_id));
+	rand_hash(se->hash);
+	se->hash[KW_HASH_LEN - 1] = 0;
+	kw_strlcpy(se->method, "oidc", sizeof(se->method));
+	now(se->created_at);
+	kw_strlcpy(se->expires_at, expires, sizeof(se->expires_at));
+	kw_strlcpy(se->last_seen_at, seen, sizeof(se->last_seen_at));
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_session_insert(st, se), 0);
+	assert_int_equal(store_commit(st), 0);
+}
+
+static void
+sessions_find_touch_end_purge(void **state)
+{
+	struct person		p, q, owner;
+	struct session_rec	a, b, c, dead, idle, got;
+	int			n;
+
+	KW_UNUSED(state);
+	make_person(&p, NULL);
+	make_person(&q, NULL);
+	make_session(&a, &p, "2999-01-01T00:00:00Z", "2999-01-01T00:00:00Z");
+	make_session(&b, &p, "2999-01-01T00:00:00Z", "2999-01-01T00:00:00Z");
+	make_session(&c, &q, "2999-01-01T00:00:00Z", "2999-01-01T00:00:00Z");
+	assert_int_equal(store_session_find(st, a.hash, &got, &owner), 0);
+	assert_string_equal(got.id, a.id);
+	assert_string_equal(got.person_id, p.id);
+	assert_memory_equal(got.hash, a.hash, KW_HASH_LEN);
+	assert_string_equal(got.method, "oidc");
+	assert_string_equal(got.created_at, a.created_at);
+	assert_string_equal(got.expires_at, "2999-01-01T00:00:00Z");
+	assert_string_equal(owner.id, p.id);
+	assert_string_equal(owner.email, p.email);
+	/* the same secret twice, or an unknown person: refused */
+	got = a;
+	crypto_random_id("ses_", got.id, sizeof(got.id));
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_session_insert(st, &got), KW_ERR_CONFLICT);
+	store_rollback(st);
+	rand_hash(got.hash);
+	kw_strlcpy(got.person_id, "per_missing", sizeof(got.person_id));
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_session_insert(st, &got), KW_ERR_CONFLICT);
+	store_rollback(st);
+	/* activity */
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_session_touch(st, a.id,
+	    "2999-02-02T00:00:00Z"), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_session_find(st, a.hash, &got, &owner), 0);
+	assert_string_equal(got.last_seen_at, "2999-02-02T00:00:00Z");
+	/* sign-out ends one; offboarding ends every one of a person */
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_session_delete(st, a.id), 0);
+	assert_int_equal(store_session_delete(st, a.id), KW_ERR_NOT_FOUND);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_session_find(st, a.hash, &got, &owner),
+	    KW_ERR_NOT_FOUND);
+	make_session(&a, &p, "2999-01-01T00:00:00Z", "2999-01-01T00:00:00Z");
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_session_delete_person(st, p.id, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_session_delete_person(st, p.id, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_session_find(st, b.hash, &got, &owner),
+	    KW_ERR_NOT_FOUND);
+	assert_int_equal(store_session_find(st, c.hash, &got, &owner), 0);
+	/* the purge: past their end, or idle too long; others stay */
+	make_session(&dead, &q, "2000-01-01T00:00:00Z",
+	    "2999-01-01T00:00:00Z");
+	make_session(&idle, &q, "2999-01-01T00:00:00Z",
+	    "2001-01-01T00:00:00Z");
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_session_purge(st, "2020-01-01T00:00:00Z",
+	    "2010-01-01T00:00:00Z", &n), 0);
+	assert_true(n >= 2);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_session_find(st, dead.hash, &got, &owner),
+	    KW_ERR_NOT_FOUND);
+	assert_int_equal(store_session_find(st, idle.hash, &got, &owner),
+	    KW_ERR_NOT_FOUND);
+	assert_int_equal(store_session_find(st, c.hash, &got, &owner), 0);
+	assert_int_equal(store_session_find(st, (unsigned char[KW_HASH_LEN])
+	    { 0 }, &got, &owner), KW_ERR_NOT_FOUND);
+}
+
+/* ---- SCIM ---- */
+
+struct scim_walk {
+	const char	*want, *gone;
+	int		 seen_want, seen_gone, n;
+	int64_t		 last;
+	char		 external_id[KW_SCIM_EXTERNAL_ID_MAX + 1];
+};
+
+static int
+scim_person_cb(const struct person *p, void *arg)
+{
+	struct scim_walk *w = arg;
+
+	assert_true(p->seq > w->last);
+	assert_string_equal(p->scim_deleted_at, "");
+	w->last = p->seq;
+	w->n++;
+	if (strcmp(p->id, w->want) == 0) {
+		w->seen_want++;
+		kw_strlcpy(w->external_id, p->external_id,
+		    sizeof(w->external_id));
+	}
+	if (strcmp(p->id, w->gone) == 0)
+		w->seen_gone++;
+	return 0;
+}
+
+static void
+people_scim_columns_and_pages(void **state)
+{
+	struct person		p, gone, got;
+	struct scim_walk	w;
+	int64_t			before, after, off;
+	int			k;
+
+	KW_UNUSED(state);
+	assert_int_equal(store_person_scim_count(st, &before), 0);
+	make_person(&p, NULL);
+	make_person(&gone, NULL);
+	assert_int_equal(store_person_get(st, p.id, &got), 0);
+	assert_string_equal(got.external_id, "");
+	assert_string_equal(got.managed_by, "");
+	assert_string_equal(got.scim_deleted_at, "");
+	/* the provider's id and management, then its deletion */
+	kw_strlcpy(p.external_id, p.id, sizeof(p.external_id));
+	memcpy(p.external_id, "00u_", 4);	/* an Okta-like id */
+	kw_strlcpy(p.managed_by, "scim", sizeof(p.managed_by));
+	gone.active = 0;
+	kw_strlcpy(gone.managed_by, "scim", sizeof(gone.managed_by));
+	kw_strlcpy(gone.scim_deleted_at, "2030-01-01T00:00:00Z",
+	    sizeof(gone.scim_deleted_at));
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_person_update(st, &p), 0);
+	assert_int_equal(store_person_update(st, &gone), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_person_get(st, p.id, &got), 0);
+	assert_string_equal(got.external_id, p.external_id);
+	assert_string_equal(got.managed_by, "scim");
+	assert_int_equal(store_person_get(st, gone.id, &got), 0);
+	assert_string_equal(got.scim_deleted_at, "2030-01-01T00:00:00Z");
+	assert_int_equal(store_person_scim_count(st, &after), 0);
+	assert_int_equal(after, before + 1);
+	/* pages by offset, in seq order, without the deleted */
+	memset(&w, 0, sizeof(w));
+	w.want = p.id;
+	w.gone = gone.id;
+	for (off = 0; ; off += 3) {
+		k = w.n;
+		assert_int_equal(store_person_scim_page(st, off, 3,
+		    scim_person_cb, &w), 0);
+		if (w.n - k < 3)
+			break;
+	}
+	assert_int_equal(w.n, after);
+	assert_int_equal(w.seen_want, 1);
+	assert_int_equal(w.seen_gone, 0);
+	assert_string_equal(w.external_id, p.external_id);
+	/* back to keywarden's own management: the columns empty again */
+	p.external_id[0] = '\0';
+	p.managed_by[0] = '\0';
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_person_update(st, &p), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_person_get(st, p.id, &got), 0);
+	assert_string_equal(got.external_id, "");
+	assert_string_equal(got.managed_by, "");
+}
+
+struct scim_tok_walk {
+	const char	*id;
+	int		 seen;
+	struct scim_token t;
+};
+
+static int
+scim_tok_cb(const struct scim_token *t, void *arg)
+{
+	struct scim_tok_walk *w = arg;
+
+	if (strcmp(t->id, w->id) == 0) {
+		w->seen++;
+		w->t = *t;
+	}
+	return 0;
+}
+
+static void
+scim_tokens_roundtrip(void **state)
+{
+	struct scim_token	t, u, got;
+	struct scim_tok_walk	w;
+
+	KW_UNUSED(state);
+	memset(&t, 0, sizeof(t));
+	crypto_random_id("sct_", t.id, sizeof(t.id));
+	kw_strlcpy(t.label, "Okta", sizeof(t.label));
+	rand_hash(t.hash);
+	t.hash[3] = 0;
+	now(t.created_at);
+	u = t;			/* no label */
+	crypto_random_id("sct_", u.id, sizeof(u.id));
+	rand_hash(u.hash);
+	u.label[0] = '\0';
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_scim_token_insert(st, &t), 0);
+	assert_int_equal(store_scim_token_insert(st, &u), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_scim_token_find(st, t.hash, &got), 0);
+	assert_string_equal(got.id, t.id);
+	assert_string_equal(got.label, "Okta");
+	assert_memory_equal(got.hash, t.hash, KW_HASH_LEN);
+	assert_string_equal(got.created_at, t.created_at);
+	assert_string_equal(got.last_used_at, "");
+	assert_int_equal(store_scim_token_find(st, u.hash, &got), 0);
+	assert_string_equal(got.label, "");
+	/* the same hash twice is a conflict */
+	got = t;
+	crypto_random_id("sct_", got.id, sizeof(got.id));
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_scim_token_insert(st, &got), KW_ERR_CONFLICT);
+	store_rollback(st);
+	/* use, listing (without the hash), deletion */
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_scim_token_used(st, t.id,
+	    "2031-03-03T03:03:03Z"), 0);
+	assert_int_equal(store_commit(st), 0);
+	memset(&w, 0, sizeof(w));
+	w.id = t.id;
+	assert_int_equal(store_scim_token_each(st, scim_tok_cb, &w), 0);
+	assert_int_equal(w.seen, 1);
+	assert_string_equal(w.t.label, "Okta");
+	assert_string_equal(w.t.last_used_at, "2031-03-03T03:03:03Z");
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_scim_token_delete(st, t.id), 0);
+	assert_int_equal(store_scim_token_delete(st, t.id), KW_ERR_NOT_FOUND);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_scim_token_find(st, t.hash, &got),
+	    KW_ERR_NOT_FOUND);
+	memset(&w, 0, sizeof(w));
+	w.id = t.id;
+	assert_int_equal(store_scim_token_each(st, scim_tok_cb, &w), 0);
+	assert_int_equal(w.seen, 0);
+	assert_int_equal(store_scim_token_find(st, u.hash, &got), 0);
 }
 
 /* ---- instances ---- */
@@ -982,6 +1363,7 @@ stats_count_rows(void **state)
 	struct person		p, prov;
 	struct instance		in;
 	struct request		rq;
+	struct credential	c;
 
 	KW_UNUSED(state);
 	assert_int_equal(store_stats(st, &a), 0);
@@ -993,6 +1375,76 @@ stats_count_rows(void **state)
 	assert_int_equal(b.requests[RS_PENDING_MANAGER],
 	    a.requests[RS_PENDING_MANAGER] + 1);
 	assert_true(b.audit_head_seq >= a.audit_head_seq);
+	/* API tokens by delivery mode */
+	make_credential(&c, &in, &p, "2090-01-01T00:00:00Z", NULL);
+	assert_int_equal(store_stats(st, &b), 0);
+	assert_int_equal(b.api_tokens_by_mode[CS_ACTIVE][DM_TOKEN],
+	    a.api_tokens_by_mode[CS_ACTIVE][DM_TOKEN] + 1);
+	c.delivery_mode = DM_BROKER;
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_credential_update(st, &c), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_stats(st, &b), 0);
+	assert_int_equal(b.api_tokens_by_mode[CS_ACTIVE][DM_TOKEN],
+	    a.api_tokens_by_mode[CS_ACTIVE][DM_TOKEN]);
+	assert_int_equal(b.api_tokens_by_mode[CS_ACTIVE][DM_BROKER],
+	    a.api_tokens_by_mode[CS_ACTIVE][DM_BROKER] + 1);
+}
+
+/*
+ * Every operation of both backends is set, but the documented optional
+ * ones: the table is a name followed by function pointers only, so it is
+ * walked as an array of them (POSIX: function pointers are the size of
+ * data pointers).  A new operation left NULL in one backend fails here
+ * rather than as a NULL call in production.
+ */
+typedef void (*op_fn)(void);
+_Static_assert(sizeof(struct store_ops) % sizeof(op_fn) == 0 &&
+    offsetof(struct store_ops, open) == sizeof(op_fn),
+    "struct store_ops: a name, then function pointers only");
+
+static int
+op_optional(const struct store_ops *ops, size_t off)
+{
+	static const size_t both[] = {
+		offsetof(struct store_ops, open_sibling),
+		offsetof(struct store_ops, audit_scan),
+	};
+	size_t i;
+
+	for (i = 0; i < KW_NELEM(both); i++)
+		if (off == both[i])
+			return 1;
+	/* a SQLite store is a file (replace) and never a copy target; a
+	 * PostgreSQL store is never a copy source */
+	if (ops == &store_sqlite_ops)
+		return off == offsetof(struct store_ops, row_insert) ||
+		    off == offsetof(struct store_ops, row_late) ||
+		    off == offsetof(struct store_ops, copy_done);
+	return off == offsetof(struct store_ops, replace) ||
+	    off == offsetof(struct store_ops, rows_each);
+}
+
+static void
+every_operation_is_set(void **state)
+{
+	const struct store_ops	*all[] = { &store_sqlite_ops,
+	    &store_postgres_ops };
+	op_fn			 f;
+	size_t			 i, off;
+
+	KW_UNUSED(state);
+	for (i = 0; i < KW_NELEM(all); i++) {
+		assert_non_null(all[i]->name);
+		for (off = sizeof(op_fn); off < sizeof(struct store_ops);
+		    off += sizeof(op_fn)) {
+			memcpy(&f, (const char *)all[i] + off, sizeof(f));
+			if (f == NULL && !op_optional(all[i], off))
+				fail_msg("%s: the operation at offset %zu of "
+				    "struct store_ops is NULL", all[i]->name,
+				    off);
+		}
+	}
 }
 
 static void
@@ -1067,6 +1519,10 @@ main(void)
 		cmocka_unit_test(people_update_and_slack),
 		cmocka_unit_test(people_each_pages_in_seq_order),
 		cmocka_unit_test(tokens_find_revoke),
+		cmocka_unit_test(tokens_label_expiry_and_use),
+		cmocka_unit_test(sessions_find_touch_end_purge),
+		cmocka_unit_test(people_scim_columns_and_pages),
+		cmocka_unit_test(scim_tokens_roundtrip),
 		cmocka_unit_test(instances_roundtrip),
 		cmocka_unit_test(requests_transitions_are_conditional),
 		cmocka_unit_test(requests_visibility_and_due),
@@ -1080,6 +1536,7 @@ main(void)
 		cmocka_unit_test(stats_count_rows),
 		cmocka_unit_test(open_flags),
 		cmocka_unit_test(url_redaction),
+		cmocka_unit_test(every_operation_is_set),
 	};
 
 	if (crypto_init() != 0)
