@@ -518,6 +518,72 @@ class Server:
                        bin=self.bin)
 
 
+def store_rows(srv, sql):
+    """Rows (tuples of text) of a read-only query on srv's store, SQLite
+    or PostgreSQL alike (the SQL must mean the same on both)."""
+    if srv.store_url:
+        r = subprocess.run(["psql", "-X", "-qAt", "-F", "\x1f", "-R",
+                            "\x1e", "-d", srv.store_url, "-c", sql],
+                           capture_output=True, text=True,
+                           timeout=CLI_TIMEOUT)
+        if r.returncode != 0:
+            raise HarnessError("psql %r failed: %s" % (sql, r.stderr))
+        out = r.stdout.rstrip("\n")
+        return [tuple(rec.split("\x1f")) for rec in out.split("\x1e")
+                if rec != ""]
+    import sqlite3
+    db = sqlite3.connect(os.path.join(srv.data_dir, "keywarden.db"))
+    try:
+        return [tuple(v if v is None or isinstance(v, (str, bytes))
+                      else str(v) for v in row)
+                for row in db.execute(sql).fetchall()]
+    finally:
+        db.close()
+
+
+def store_bytes(srv):
+    """Everything srv's store holds, as bytes: the SQLite file, or a
+    pg_dump of its database (to check a secret is nowhere in it)."""
+    if srv.store_url:
+        r = subprocess.run(["pg_dump", "-d", srv.store_url],
+                           capture_output=True, timeout=CLI_TIMEOUT)
+        if r.returncode != 0:
+            raise HarnessError("pg_dump failed: %s" % r.stderr)
+        return r.stdout
+    with open(os.path.join(srv.data_dir, "keywarden.db"), "rb") as f:
+        return f.read()
+
+
+def store_version(srv):
+    """The schema version of srv's store (the server stopped)."""
+    if srv.store_url:
+        return int(store_rows(srv, "SELECT max(version) FROM "
+                                   "keywarden_schema")[0][0])
+    return int(store_rows(srv, "PRAGMA user_version")[0][0])
+
+
+def store_downgrade(srv, script, version):
+    """Run script (SQL both backends understand, ';'-separated) on srv's
+    stopped store and record it as schema version: a store from before a
+    migration, for upgrade tests."""
+    if srv.store_url:
+        script += ";DELETE FROM keywarden_schema WHERE version > %d" % version
+        r = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                            "-1", "-d", srv.store_url, "-c", script],
+                           capture_output=True, text=True,
+                           timeout=CLI_TIMEOUT)
+        if r.returncode != 0:
+            raise HarnessError("psql downgrade failed: %s" % r.stderr)
+        return
+    import sqlite3
+    db = sqlite3.connect(os.path.join(srv.data_dir, "keywarden.db"))
+    try:
+        db.executescript(script + ";PRAGMA user_version = %d;" % version)
+        db.commit()
+    finally:
+        db.close()
+
+
 def _path_id(x):
     return urllib.parse.quote(str(x), safe="@")
 
