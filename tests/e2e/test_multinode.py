@@ -122,6 +122,24 @@ class SharedStore(Nodes):
         self.assertEqual(st, 200)
         self.assertEqual(b.request("GET", "/v1/people", token=at)[0], 403)
 
+    def test_a_session_ended_on_one_node_is_refused_on_the_other(self):
+        a, b = self.nodes(2)
+        make_person(a, "s@example.com")
+        tok = token_for(a, "s@example.com")
+        st, body, hd = b.request("POST", "/v1/sessions", {"token": tok},
+                                 token=None)
+        self.assertEqual(st, 201, body)
+        ck = {"Cookie": hd["set-cookie"].split(";")[0]}
+        for n in (a, b, a):
+            self.assertEqual(n.request("GET", "/v1/me", token=None,
+                                       headers=ck)[0], 200)
+        h = dict(ck, **{"X-CSRF-Token": body["csrf_token"]})
+        st, _, _ = b.request("DELETE", "/v1/sessions/current", token=None,
+                             headers=h)
+        self.assertEqual(st, 204)
+        self.assertEqual(a.request("GET", "/v1/me", token=None,
+                                   headers=ck)[0], 401)
+
     def test_init_against_an_initialised_store_refuses(self):
         a, = self.nodes(1)
         d = tempfile.mkdtemp(prefix="kw-init-")
@@ -297,6 +315,18 @@ class StoreCopy(Nodes):
         make_person(old, "p1@example.com")
         tok = {e: token_for(old, e) for e in ("r@example.com",
                "m@example.com", "p1@example.com")}
+        # a session, a SCIM token and a labelled, expiring personal token
+        st, ses, hd = old.request("POST", "/v1/sessions",
+                                  {"token": tok["r@example.com"]}, token=None)
+        self.assertEqual(st, 201, ses)
+        ck = {"Cookie": hd["set-cookie"].split(";")[0]}
+        st, scim, _ = old.request("POST", "/v1/scim-tokens",
+                                  {"label": "Okta"})
+        self.assertEqual(st, 201, scim)
+        st, _, _ = old.request("GET", "/scim/v2/Users", token=scim["token"])
+        self.assertEqual(st, 200)
+        st, toks_before, _ = old.request("GET", "/v1/people/r@example.com/"
+                                         "tokens")
         old.request("POST", "/v1/instances", {
             "name": "global", "url": "https://g.example.com",
             "provisioners": ["p1@example.com"], "issuance": "manual"})
@@ -326,6 +356,19 @@ class StoreCopy(Nodes):
         self.assertEqual(req_after, req_before)
         st, me, _ = new.request("GET", "/v1/me", token=tok["r@example.com"])
         self.assertEqual((st, me["manager"]), (200, "m@example.com"))
+        st, me, _ = new.request("GET", "/v1/me", token=None, headers=ck)
+        self.assertEqual((st, me["email"]), (200, "r@example.com"))
+        self.assertEqual(new.request("GET", "/scim/v2/Users",
+                                     token=scim["token"])[0], 200)
+        st, toks_after, _ = new.request("GET", "/v1/people/r@example.com/"
+                                        "tokens")
+        keep = ("id", "label", "expires_at", "created_at")
+        self.assertEqual([{k: t.get(k) for k in keep}
+                          for t in toks_after["items"]],
+                         [{k: t.get(k) for k in keep}
+                          for t in toks_before["items"]])
+        self.assertTrue(all(t.get("expires_at")
+                            for t in toks_after["items"]))
         # and it goes on: new rows after the copied ones
         st, r2, _ = self.create(new, tok["r@example.com"])
         self.assertEqual(st, 201, r2)
