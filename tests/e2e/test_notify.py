@@ -8,7 +8,7 @@ import time
 import unittest
 
 from harness import Server, make_person, token_for
-from harness import sqlite_store
+from harness import sqlite_store, store_rows
 from slack_fake import (BOT_TOKEN, MAX_BLOCKS, MAX_SECTION_TEXT,
                         SIGNING_SECRET, SlackFake, block_actions_body,
                         block_error, sign, signed_headers)
@@ -706,10 +706,17 @@ def files_containing(top, needle):
     return hits
 
 
-def outbox_rows(data_dir):
-    """The outbox, read straight from the database (read-only)."""
+def outbox_rows(where):
+    """The outbox, read straight from the database (read-only); where is
+    a Server (SQLite or PostgreSQL) or a SQLite data directory."""
+    if not isinstance(where, str):
+        if where.store_url:
+            [(text,)] = store_rows(where, "SELECT coalesce(json_agg(o "
+                                          "ORDER BY seq), '[]') FROM outbox o")
+            return json.loads(text)
+        where = where.data_dir
     db = sqlite3.connect("file:%s?mode=ro" % os.path.join(
-        data_dir, "keywarden.db"), uri=True, timeout=10)
+        where, "keywarden.db"), uri=True, timeout=10)
     try:
         db.row_factory = sqlite3.Row
         return [dict(r) for r in db.execute(
