@@ -667,6 +667,13 @@ struct pg {
 	int		 in_tx;		/* BEGIN sent, no COMMIT/ROLLBACK yet */
 	int		 lost;		/* the connection broke in this tx */
 	int		 jobs_locked;	/* this session holds LOCK_JOBS */
+	/* the audit head as this transaction left it: while it holds the
+	 * write lock no other node appends, so after the first read each
+	 * append of a group moves it here instead of a round trip; unknown
+	 * outside a transaction and after anything was undone */
+	int		 head_known;
+	int64_t		 head_seq;
+	char		 head_hash[65];
 };
 
 /* Bound parameters of one statement, all as text (bytea in its hex
@@ -1307,6 +1314,7 @@ pg_commit(void *ctx)
 	if (q->lost)
 		pg_drop(q);
 	q->in_tx = 0;
+	q->head_known = 0;
 	q->lost = 0;
 	return r ? KW_ERR_UNAVAILABLE : 0;
 }
@@ -1323,6 +1331,7 @@ pg_rollback(void *ctx)
 	if (q->lost)
 		pg_drop(q);
 	q->in_tx = 0;
+	q->head_known = 0;
 	q->lost = 0;
 }
 
@@ -1341,6 +1350,7 @@ pg_release(void *ctx)
 static void
 pg_rollback_to(void *ctx)
 {
+	((struct pg *)ctx)->head_known = 0;	/* an append may be undone */
 	/* ROLLBACK TO keeps the savepoint open: release it too */
 	if (pg_exec(ctx, S_ROLLBACK_TO, NULL, NULL) == 0)
 		pg_release(ctx);
@@ -2856,9 +2866,15 @@ pg_bound_used(void *ctx, const char *id, const char *at)
 static int
 pg_audit_head(void *ctx, int64_t *seq, char *hash)
 {
+	struct pg	*q = ctx;
 	PGresult	*res;
 	int		 r;
 
+	if (q->in_tx && q->head_known && !q->lost) {
+		*seq = q->head_seq;
+		kw_strlcpy(hash, q->head_hash, 65);
+		return 0;
+	}
 	*seq = 0;
 	hash[0] = '\0';
 	if ((res = pg_run(ctx, S_AUDIT_HEAD, NULL, &r)) == NULL)
@@ -2868,13 +2884,19 @@ pg_audit_head(void *ctx, int64_t *seq, char *hash)
 		col_str(res, 0, 1, hash, 65);
 	}
 	PQclear(res);
+	if (q->in_tx) {		/* under the write lock (pg_begin) */
+		q->head_seq = *seq;
+		kw_strlcpy(q->head_hash, hash, sizeof(q->head_hash));
+		q->head_known = 1;
+	}
 	return 0;
 }
 
 static int
 pg_audit_insert(void *ctx, const struct audit_event *ev)
 {
-	struct params p = { 0 };
+	struct pg	*q = ctx;
+	struct params	 p = { 0 };
 
 	p_int(&p, 1, ev->seq);
 	p_str(&p, 2, ev->at);
@@ -2885,7 +2907,16 @@ pg_audit_insert(void *ctx, const struct audit_event *ev)
 	p_str(&p, 7, ev->prev_hash);
 	p_str(&p, 8, ev->hash);
 	/* Any failure here, even a duplicate seq, means "not written". */
-	return pg_exec(ctx, S_AUDIT_INSERT, &p, NULL) ? KW_ERR_UNAVAILABLE : 0;
+	if (pg_exec(ctx, S_AUDIT_INSERT, &p, NULL) != 0) {
+		q->head_known = 0;
+		return KW_ERR_UNAVAILABLE;
+	}
+	if (q->in_tx && q->head_known && ev->seq == q->head_seq + 1) {
+		q->head_seq = ev->seq;
+		kw_strlcpy(q->head_hash, ev->hash, sizeof(q->head_hash));
+	} else
+		q->head_known = 0;
+	return 0;
 }
 
 static int
