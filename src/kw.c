@@ -2,7 +2,14 @@
  * kw.c — the single mapping from project error codes to text, HTTP status
  * and the API's JSON error code.
  */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
 #include "kw.h"
+#include "util/util.h"
 
 static const struct {
 	int		 err;
@@ -61,4 +68,53 @@ const char *
 kw_err_code(int err)
 {
 	return errtab[lookup(err)].code;
+}
+
+int
+kw_fail(struct kw_fail *f, int err, const char *field, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	kw_failv(f, err, field, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+int
+kw_failv(struct kw_fail *f, int err, const char *field, const char *fmt,
+    va_list ap)
+{
+	vsnprintf(f->message, sizeof(f->message), fmt, ap);
+	kw_strlcpy(f->field, field ? field : "", sizeof(f->field));
+	/* a cut (%.64s, the field's size) may have split a character */
+	kw_utf8_sanitize(f->message);
+	kw_utf8_sanitize(f->field);
+	return err;
+}
+
+void
+kw_fail_details(struct kw_fail *f, struct json_t *details)
+{
+	json_decref(f->details);
+	f->details = details;
+}
+
+void
+kw_fail_nest(struct kw_fail *f, const char *outer)
+{
+	char n[sizeof(f->field) + 64];
+
+	if (f->field[0] == '\0')
+		return;
+	snprintf(n, sizeof(n), "%s.%s", outer, f->field);
+	kw_strlcpy(f->field, n, sizeof(f->field));
+	kw_utf8_sanitize(f->field);
+}
+
+void
+kw_fail_clear(struct kw_fail *f)
+{
+	json_decref(f->details);
+	memset(f, 0, sizeof(*f));
 }

@@ -8,6 +8,7 @@
 #ifndef KW_H
 #define KW_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,6 +39,34 @@ enum kw_err {
 	KW_ERR_UNRECORDED = -21,	/* done on the instance, but the store
 					   could not record it yet */
 };
+
+/*
+ * Why an operation failed, for whoever answers (the HTTP API renders it
+ * as its JSON error, Slack as a reply, the CLI as a line): a message for
+ * people, the input field at fault ("" if none), more details (a jansson
+ * object, owned; may be NULL) and, for KW_ERR_RATE_LIMITED or an upstream
+ * 429, the seconds to wait.  Functions that can fail for reasons a person
+ * must read take one as their last argument and return the KW_ERR_*.
+ */
+struct json_t;
+struct kw_fail {
+	char		 message[320];
+	char		 field[64];
+	struct json_t	*details;
+	int		 retry_after;
+};
+
+/* Record err in f (message formatted, field may be NULL); returns err. */
+int	 kw_fail(struct kw_fail *f, int err, const char *field,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int	 kw_failv(struct kw_fail *f, int err, const char *field,
+	    const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+/* Attach details (consumed) to f, replacing any before. */
+void	 kw_fail_details(struct kw_fail *f, struct json_t *details);
+/* Prefix f's field with "outer." (a field of a nested object). */
+void	 kw_fail_nest(struct kw_fail *f, const char *outer);
+/* Forget what f holds (frees its details). */
+void	 kw_fail_clear(struct kw_fail *f);
 
 /* Human-readable text for an error code; static storage, never NULL. */
 const char *kw_strerror(int err);

@@ -20,7 +20,7 @@
 #include "log.h"
 #include "api/api.h"
 #include "api/jobs.h"
-#include "api/startup.h"
+#include "core/startup.h"
 #include "audit/audit.h"
 #include "cli/cli.h"
 #include "crypto/crypto.h"
@@ -192,7 +192,7 @@ init_admin(struct store *st, const struct crypto_keys *keys,
 	    json_pack("{s:s, s:[s]}", "id", p->id, "roles", "admin"))) == 0 &&
 	    (r = api_token_mint(st, keys, p, "system", "keywarden init",
 	    KW_TOKEN_DAYS_DEFAULT, tok, toksz, NULL)) == 0 &&
-	    (r = api_key_check_create(st, keys, "system", "init")) == 0)
+	    (r = core_key_check_create(st, keys, "system", "init")) == 0)
 		r = store_commit(st);
 	if (r != 0)
 		store_rollback(st);
@@ -245,7 +245,7 @@ cmd_issue_token(int argc, char **argv)
 	if ((r = store_open_url(url, dir, 0, &st)) != 0)
 		goto out;
 	/* a token hashed under the wrong key would never authenticate */
-	if (api_key_check_verify(st, keys) == KW_ERR_CRYPTO) {
+	if (core_key_check_verify(st, keys) == KW_ERR_CRYPTO) {
 		fprintf(stderr, "keywarden: %s is not the master key of this "
 		    "store: its key check does not open; put back the key "
 		    "file that belongs with %s/keywarden.db\n", keypath, dir);

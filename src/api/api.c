@@ -14,9 +14,10 @@
 #include "api/api.h"
 #include "api/authcache.h"
 #include "api/sessions.h"
-#include "api/startup.h"
+#include "core/startup.h"
 #include "api/throttle.h"
 #include "api/web.h"
+#include "core/app.h"
 #include "audit/audit.h"
 #include "crypto/crypto.h"
 #include "metrics/metrics.h"
@@ -125,9 +126,6 @@ name_routes(void)
 	metrics_routes(methods, patterns, KW_NELEM(routes));
 }
 
-static int	group_new(struct app *);
-static void	group_free(struct group *);
-
 /* The bearer token that opens /metrics to non-loopback clients: the
  * file's first line, surrounding white space dropped. */
 static int
@@ -163,38 +161,26 @@ load_metrics_token(struct app *app, const struct config *cfg, char *err,
 	return r;
 }
 
+static void
+authcache_flush(void *arg)
+{
+	authcache_invalidate(arg);
+}
+
 int
 api_app_init(struct app *app, const struct config *cfg, char *err,
     size_t errsz)
 {
-	char		 path[KW_PATH_MAX + 32];
-	struct store	*st = NULL;
-	int		 r;
+	int r;
 
 	memset(app, 0, sizeof(*app));
-	app->cfg = *cfg;
 	name_routes();
-	config_public_url(cfg, app->public_url, sizeof(app->public_url));
-	pthread_mutex_init(&app->stores_lock, NULL);
-	snprintf(path, sizeof(path), "%s/master.key", cfg->data_dir);
-	if ((r = crypto_keys_load(path, &app->keys)) != 0) {
-		crypto_keys_diagnose(cfg->data_dir, path, err, errsz);
-		return r;
-	}
-	/* every node migrates under the store's migration lock */
-	if ((r = store_open_url(cfg->store, cfg->data_dir, STORE_MIGRATE,
-	    &st)) != 0) {
-		store_url_redact(cfg->store, path, sizeof(path));
-		snprintf(err, errsz, "%s: cannot open the store (%s)",
-		    store_url_is_shared(cfg->store) ? path : cfg->data_dir,
-		    kw_strerror(r));
-		return r;
-	}
-	/* several nodes: a cached authorisation could be stale */
-	app->shared_store = store_url_is_shared(cfg->store);
-	app->stores[app->nstores++] = st;	/* the main thread's */
-	/* a damaged store or audit chain, or the wrong key: stop here */
-	if ((r = api_startup_check(app, err, errsz)) != 0 ||
+	if ((app->authcache = authcache_new()) == NULL)
+		return KW_ERR_NOMEM;
+	/* a commit may change roles, activity or tokens */
+	app->on_commit = authcache_flush;
+	app->on_commit_arg = app->authcache;
+	if ((r = core_app_init(app, cfg, err, errsz)) != 0 ||
 	    (r = addr_list_parse(cfg->trusted_proxies, &app->proxies, err,
 	    errsz)) != 0 || (r = load_metrics_token(app, cfg, err, errsz)) != 0)
 		return r;
@@ -202,29 +188,15 @@ api_app_init(struct app *app, const struct config *cfg, char *err,
 	    &app->oidc, err, errsz)) != 0)
 		return r;
 	if ((app->throttle = throttle_new(cfg->auth_fail_limit,
-	    cfg->auth_fail_window)) == NULL ||
-	    (app->authcache = authcache_new()) == NULL)
+	    cfg->auth_fail_window)) == NULL)
 		return KW_ERR_NOMEM;
-	if ((r = group_new(app)) != 0) {
-		snprintf(err, errsz, "%s: cannot open the store for writing "
-		    "(%s)", cfg->data_dir, kw_strerror(r));
-		return r;
-	}
 	return 0;
 }
 
 void
 api_app_cleanup(struct app *app)
 {
-	size_t i;
-
-	group_free(app->group);
-	app->group = NULL;
-	for (i = 0; i < app->nstores; i++)
-		store_close(app->stores[i]);
-	app->nstores = 0;
-	crypto_keys_free(app->keys);
-	app->keys = NULL;
+	core_app_cleanup(app);
 	kw_wipe(app->metrics_token, sizeof(app->metrics_token));
 	throttle_free(app->throttle);
 	app->throttle = NULL;
@@ -232,85 +204,12 @@ api_app_cleanup(struct app *app)
 	app->authcache = NULL;
 	oidc_free(app->oidc);
 	app->oidc = NULL;
-	pthread_mutex_destroy(&app->stores_lock);
-}
-
-/*
- * One store connection per HTTP worker thread, opened on first use and
- * remembered in app->stores so cleanup can close it.  A thread that ends
- * (the listener restarts on a certificate reload) closes its own and
- * gives its place back.
- */
-static _Thread_local struct store *tl_store;
-static _Thread_local const struct app *tl_owner;
-static pthread_key_t	tl_key;
-static pthread_once_t	tl_once = PTHREAD_ONCE_INIT;
-
-struct tl_conn {
-	struct app	*app;
-	struct store	*st;
-};
-
-static void
-tl_release(void *arg)
-{
-	struct tl_conn	*t = arg;
-	struct app	*app = t->app;
-	size_t		 i;
-
-	pthread_mutex_lock(&app->stores_lock);
-	for (i = 0; i < app->nstores; i++)
-		if (app->stores[i] == t->st) {
-			app->stores[i] = app->stores[--app->nstores];
-			store_close(t->st);
-			break;
-		}
-	pthread_mutex_unlock(&app->stores_lock);
-	free(t);
-}
-
-static void
-tl_key_make(void)
-{
-	pthread_key_create(&tl_key, tl_release);
 }
 
 struct store *
 api_store(struct http_req *rq)
 {
-	return api_app_store(rq->app);
-}
-
-struct store *
-api_app_store(struct app *app)
-{
-	struct store	*st;
-	struct tl_conn	*t;
-
-	if (tl_store != NULL && tl_owner == app)
-		return tl_store;
-	pthread_once(&tl_once, tl_key_make);
-	if ((t = calloc(1, sizeof(*t))) == NULL)
-		return NULL;
-	pthread_mutex_lock(&app->stores_lock);
-	if (app->nstores >= APP_STORES_MAX ||
-	    store_open_url(app->cfg.store, app->cfg.data_dir, 0, &st) != 0)
-		st = NULL;
-	else
-		app->stores[app->nstores++] = st;
-	pthread_mutex_unlock(&app->stores_lock);
-	if (st == NULL) {
-		free(t);
-		log_msg("error", "cannot open a store connection");
-		return NULL;
-	}
-	t->app = app;
-	t->st = st;
-	free(pthread_getspecific(tl_key));	/* an earlier app's, gone */
-	pthread_setspecific(tl_key, t);
-	tl_store = st;
-	tl_owner = app;
-	return st;
+	return core_store(rq->app);
 }
 
 const char *
@@ -338,152 +237,66 @@ api_has_role(const struct http_req *rq, unsigned roles)
 	return me != NULL && (me->roles & roles) != 0;
 }
 
-/* The group commit's state (see api.h). */
-#define GROUP_MAX	64		/* changes per commit at most */
-#define GROUP_RING	256		/* outcomes remembered */
+static void	audit_refusal(struct http_req *, const char *);
 
-struct group {
-	pthread_mutex_t	 lock;		/* held from begin to end */
-	pthread_cond_t	 committed;
-	atomic_int	 waiting;	/* threads queued to begin */
-	struct store	*writer;
-	struct authcache *authcache;	/* emptied at each commit */
-	int		 open;		/* a transaction is open */
-	uint64_t	 seq;		/* the open (or last) group */
-	uint64_t	 done;		/* the last group committed */
-	int		 members;	/* changes kept in the open group */
-	int		 result[GROUP_RING];
-};
-
+/* The actor's check inside the write transaction (core/app.h): the
+ * caller re-read on the writer. */
 static int
-group_new(struct app *app)
+actor_current(struct actor *a, struct store *w, struct kw_fail *f)
 {
-	struct group *g;
-
-	if ((g = calloc(1, sizeof(*g))) == NULL)
-		return KW_ERR_NOMEM;
-	pthread_mutex_init(&g->lock, NULL);
-	pthread_cond_init(&g->committed, NULL);
-	g->authcache = app->authcache;
-	app->group = g;
-	return store_open_url(app->cfg.store, app->cfg.data_dir, 0,
-	    &g->writer);
-}
-
-static void
-group_free(struct group *g)
-{
-	if (g == NULL)
-		return;
-	store_close(g->writer);
-	pthread_cond_destroy(&g->committed);
-	pthread_mutex_destroy(&g->lock);
-	free(g);
-}
-
-/* Commit the open group (roll back an empty one) and tell its members;
- * called with g->lock held.  A commit empties the authentication cache
- * before anyone learns of it: roles, activity or tokens may have
- * changed. */
-static void
-group_close(struct group *g)
-{
-	int rc = 0;
-
-	if (g->members > 0) {
-		rc = store_commit(g->writer);
-		authcache_invalidate(g->authcache);
-	} else
-		store_rollback(g->writer);
-	g->open = 0;
-	g->result[g->seq % GROUP_RING] = rc;
-	g->done = g->seq;
-	pthread_cond_broadcast(&g->committed);
-}
-
-int
-api_write_begin(struct app *app, struct store **w)
-{
-	struct group	*g = app->group;
+	struct http_req	*rq = a->door_arg;
 	int		 r;
 
-	atomic_fetch_add(&g->waiting, 1);
-	pthread_mutex_lock(&g->lock);
-	atomic_fetch_sub(&g->waiting, 1);
-	if (!g->open) {
-		if ((r = store_begin(g->writer)) != 0)
-			goto fail;
-		g->open = 1;
-		g->seq++;
-		g->members = 0;
+	if ((r = api_caller_current(rq, w)) == 0) {
+		if (rq->caller != NULL)
+			a->person = ((struct caller *)rq->caller)->person;
+		return 0;
 	}
-	if ((r = store_savepoint(g->writer)) != 0)
-		goto fail;
-	*w = g->writer;
-	return 0;
- fail:
-	/* close the open group for those already in it: nobody else may
-	 * be coming to commit it */
-	if (g->open)
-		group_close(g);
-	pthread_mutex_unlock(&g->lock);
-	return KW_ERR_UNAVAILABLE;
-}
-
-int
-api_write_end(struct app *app, int r)
-{
-	struct group	*g = app->group;
-	uint64_t	 mine = g->seq;
-	int		 rc;
-
-	if (r == 0 && store_release(g->writer) != 0)
-		r = KW_ERR_UNAVAILABLE;
-	if (r != 0)
-		store_rollback_to(g->writer);
-	else
-		g->members++;
-	/* the last of a burst (or a full group) commits for everyone */
-	if (atomic_load(&g->waiting) == 0 || g->members >= GROUP_MAX)
-		group_close(g);
-	else
-		while (g->done < mine)
-			pthread_cond_wait(&g->committed, &g->lock);
-	rc = g->result[mine % GROUP_RING];
-	pthread_mutex_unlock(&g->lock);
-	if (r == 0 && rc != 0)
-		r = KW_ERR_UNAVAILABLE;
+	if (f != &rq->fail)
+		*f = rq->fail, rq->fail.details = NULL;
 	return r;
 }
 
-static void	audit_refusal(struct http_req *, const char *);
+/* After the transaction ended: a role lost meanwhile is a refusal. */
+static void
+actor_refused(struct actor *a, int err, const struct kw_fail *f)
+{
+	if (err == KW_ERR_FORBIDDEN)
+		audit_refusal(a->door_arg, f->message);
+}
+
+void
+api_actor(struct http_req *rq, struct actor *a)
+{
+	const struct caller *c = rq->caller;
+
+	memset(a, 0, sizeof(*a));
+	a->door = c == NULL ? DOOR_API : c->scim ? DOOR_SCIM :
+	    c->has_session ? DOOR_WEB : c->has_token ? DOOR_API : DOOR_SLACK;
+	if (c != NULL) {
+		a->person = c->person;
+		kw_strlcpy(a->name, c->person.email, sizeof(a->name));
+	} else
+		kw_strlcpy(a->name, "anonymous", sizeof(a->name));
+	a->current = actor_current;
+	a->refused = actor_refused;
+	a->door_arg = rq;
+}
 
 int
 api_tx_begin(struct http_req *rq, struct store **st)
 {
-	int r;
+	struct actor a;
 
-	if (api_write_begin(rq->app, st) != 0)
-		return http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
-		    "the store cannot be written; nothing was changed");
-	if ((r = api_caller_current(rq, *st)) == 0)
-		return 0;
-	api_write_end(rq->app, r);	/* nothing was done: undone */
-	*st = NULL;
-	if (r == KW_ERR_FORBIDDEN)
-		audit_refusal(rq, rq->err_message);
-	return r;
+	api_actor(rq, &a);
+	return core_tx_begin(rq->app, &a, st, &rq->fail);
 }
 
 int
 api_tx_end(struct http_req *rq, struct store **st, int r)
 {
-	int rc = api_write_end(rq->app, r);
-
+	r = core_tx_end(rq->app, r, &rq->fail);
 	*st = api_store(rq);
-	if (r == 0 && rc != 0)
-		r = http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
-		    "the change could not be committed; nothing was changed");
 	return r;
 }
 
@@ -491,42 +304,16 @@ int
 api_audit(struct http_req *rq, struct store *st, const char *action,
     const char *subject, json_t *details)
 {
-	const struct person *me = api_me(rq);
+	struct actor a;
 
-	if (audit_append(st, me ? me->email : "anonymous", action, subject,
-	    details) != 0)
-		return http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
-		    "the audit log cannot be written; nothing was changed");
-	return 0;
+	api_actor(rq, &a);
+	return core_audit(st, &a, action, subject, details, &rq->fail);
 }
 
 int
 api_store_fail(struct http_req *rq, int r, const char *what, const char *key)
 {
-	switch (r) {
-	case KW_ERR_NOT_FOUND:
-		return http_fail(rq, r, NULL, "no %s '%.200s'", what, key);
-	case KW_ERR_CONFLICT:
-		return http_fail(rq, r, NULL, "a %s '%.200s' already exists",
-		    what, key);
-	case KW_ERR_NOMEM:
-	case KW_ERR_UNAVAILABLE:
-		return http_fail(rq, KW_ERR_UNAVAILABLE, NULL,
-		    "the store cannot be used right now; nothing was changed");
-	default:
-		return r;
-	}
-}
-
-void
-api_nest_field(struct http_req *rq, const char *outer)
-{
-	char f[sizeof(rq->err_field) + 64];
-
-	if (rq->err_field[0] == '\0')
-		return;
-	snprintf(f, sizeof(f), "%s.%s", outer, rq->err_field);
-	kw_strlcpy(rq->err_field, f, sizeof(rq->err_field));
+	return core_store_fail(r, what, key, &rq->fail);
 }
 
 /* Record a refused authorisation (an authenticated person, a route they
@@ -537,11 +324,11 @@ audit_refusal(struct http_req *rq, const char *why)
 	struct store	*st;
 	json_t		*d;
 
-	if (api_write_begin(rq->app, &st) != 0)
+	if (core_write_begin(rq->app, &st) != 0)
 		return;
 	d = json_pack("{s:s, s:s, s:s}", "method", rq->method, "path",
 	    rq->path, "reason", why);
-	api_write_end(rq->app, api_audit(rq, st, "authz.denied", rq->path, d));
+	core_write_end(rq->app, api_audit(rq, st, "authz.denied", rq->path, d));
 }
 
 /* The bearer token of the Authorization header, or NULL. */
@@ -604,9 +391,9 @@ api_auth_failed(struct http_req *rq, const char *tok, int err)
 	if (!limited)
 		return err;
 	metrics_count(MC_AUTH_THROTTLED);
-	rq->retry_after = ra > ra2 ? ra : ra2;
+	rq->fail.retry_after = ra > ra2 ? ra : ra2;
 	return http_fail(rq, KW_ERR_RATE_LIMITED, NULL, "too many failed "
-	    "authentications; retry after %d seconds", rq->retry_after);
+	    "authentications; retry after %d seconds", rq->fail.retry_after);
 }
 
 /*
@@ -636,7 +423,7 @@ bound_lookup(struct http_req *rq, struct store *st, struct store *w,
 	kw_strlcpy(c->token_id, b.id, sizeof(c->token_id));
 	kw_strlcpy(c->bound_credential, b.credential_id,
 	    sizeof(c->bound_credential));
-	if (st != NULL)
+	if (st != NULL && !app->shared_store)
 		authcache_put(app->authcache, c->token_hash,
 		    kw_mono_us() / 1000, c, gen);
 	return 0;
@@ -658,6 +445,7 @@ token_lookup(struct http_req *rq, struct store *st, struct store *w,
 	uint64_t		 gen = 0;
 	int			 r;
 
+	/* on a shared store another node's change would not empty it */
 	if (st != NULL && !app->shared_store &&
 	    authcache_get(app->authcache, c->token_hash,
 	    kw_mono_us() / 1000, c, &gen))
@@ -801,7 +589,7 @@ api_authorise(struct http_req *rq, const struct http_route *route)
 	c->bound_route = c->bound_credential[0] != '\0' &&
 	    bound_allowed(rq, route);
 	if ((r = access_check(rq, route->access)) != 0)
-		audit_refusal(rq, rq->err_message);
+		audit_refusal(rq, rq->fail.message);
 	return r;
 }
 
@@ -841,7 +629,7 @@ api_reauthorise(struct http_req *rq, const struct http_route *route)
 	now->bound_route = now->bound_credential[0] != '\0' &&
 	    bound_allowed(rq, route);
 	if ((r = access_check(rq, route->access)) != 0)
-		audit_refusal(rq, rq->err_message);
+		audit_refusal(rq, rq->fail.message);
 	return r;
 }
 

@@ -14,34 +14,8 @@
 #include "config.h"
 #include "limits.h"
 #include "http/http.h"
+#include "core/app.h"
 #include "store/store.h"
-#include "util/addr.h"
-
-struct authcache;
-struct group;
-struct oidc;
-struct crypto_keys;
-struct throttle;
-
-#define APP_STORES_MAX	(KW_THREADS_MAX + 8)
-
-struct app {
-	struct config		 cfg;
-	char			 public_url[KW_URL_MAX + 1];
-	struct crypto_keys	*keys;
-	struct throttle		*throttle;
-	struct authcache	*authcache;	/* unused when shared_store */
-	int			 shared_store;	/* PostgreSQL: other nodes
-						   write too */
-	struct oidc		*oidc;		/* NULL: no [oidc] section */
-	pthread_mutex_t		 stores_lock;	/* guards stores[] */
-	struct group		*group;		/* API writes: group commit */
-	struct store		*stores[APP_STORES_MAX];
-	size_t			 nstores;
-	struct addr_list	 proxies;	/* trusted_proxies, parsed */
-	char			 metrics_token[KW_METRICS_TOKEN_MAX + 1];
-					/* "" = /metrics on loopback only */
-};
 
 /* The authenticated caller, attached to a request by api_authorise. */
 struct caller {
@@ -71,13 +45,12 @@ struct caller {
 	time_t		 seen_s;
 };
 
-/* Prepare app from a validated configuration: load the master key of
- * cfg->data_dir, open (and migrate) the store once.  0 or a KW_ERR_*
- * with a message in err. */
+/* Prepare app for the HTTP front end: the core (core_app_init) and the
+ * front doors' state (throttle, authentication cache, OpenID Connect,
+ * trusted proxies, metrics token).  0 or a KW_ERR_* with a message in
+ * err.  api_app_cleanup() after the HTTP server stopped. */
 int	 api_app_init(struct app *app, const struct config *cfg, char *err,
 	    size_t errsz);
-/* Close every store connection and free keys; call after the HTTP
- * server stopped. */
 void	 api_app_cleanup(struct app *app);
 
 /* The route table. */
@@ -99,10 +72,11 @@ int	 api_auth_failed(struct http_req *rq, const char *tok, int err);
  * roles and teams), else the error with its message (401, 403, 409). */
 int	 api_caller_current(struct http_req *rq, struct store *w);
 
-/* This thread's store connection (opened on first use), or NULL. */
+/* This thread's store connection (core_store), or NULL. */
 struct store *api_store(struct http_req *rq);
-/* The same for work that is not a request. */
-struct store *api_app_store(struct app *app);
+/* The actor (core/app.h) of rq's caller: their person, their door, and
+ * the check that they may still act inside a write transaction. */
+void	 api_actor(struct http_req *rq, struct actor *a);
 /* The authenticated person of the request. */
 const struct person *api_me(const struct http_req *rq);
 /* The credential the caller's bound token is bound to, or NULL for a
@@ -112,33 +86,19 @@ const char *api_bound_credential(const struct http_req *rq);
 int	 api_has_role(const struct http_req *rq, unsigned roles);
 
 /*
- * API writes, committed in groups.  api_tx_begin() hands out the shared
- * writer connection, inside a transaction that several requests' changes
- * join one after the other (each in its own savepoint); the last of a
- * burst commits them all with one fsync, and every member learns the
- * outcome before answering.  Each member's change still commits with its
- * own audit event or not at all; a member whose change fails is rolled
- * back alone.
- *
- * api_tx_begin: *st is the writer, exclusively the caller's until
+ * The caller's writes (core_tx_begin / core_tx_end with rq's actor and
+ * rq->fail): *st is the writer, exclusively the caller's until
  * api_tx_end().  Inside the transaction, before anything is changed, the
  * caller is checked again on the writer (no cache): their token still
  * live and they still active (else KW_ERR_UNAUTHENTICATED), the route's
  * access level still theirs (KW_ERR_FORBIDDEN), their roles and teams
  * those the handler decided on (else KW_ERR_CONFLICT: send it again).
  * 0, or one of those / KW_ERR_UNAVAILABLE with the transaction already
- * ended (do not call api_tx_end then).
+ * ended (do not call api_tx_end then).  api_tx_end keeps the change when
+ * r is 0 (else undoes it), waits until it is committed and returns r, or
+ * KW_ERR_UNAVAILABLE; *st is then this thread's own connection.
  */
 int	 api_tx_begin(struct http_req *rq, struct store **st);
-/* The same for work that is not a request (jobs, issuance outcomes,
- * reconciliation): *w is the writer until api_write_end(app, r), which
- * keeps (r == 0) or undoes the change, waits for the commit and returns
- * r or KW_ERR_UNAVAILABLE.  Never nest. */
-int	 api_write_begin(struct app *app, struct store **w);
-int	 api_write_end(struct app *app, int r);
-/* Keep the change when r is 0 (else undo it) and wait until it is
- * committed.  Returns r, or KW_ERR_UNAVAILABLE when the commit failed.
- * *st is then this thread's own connection, for reads after the fact. */
 int	 api_tx_end(struct http_req *rq, struct store **st, int r);
 /* Append an audit event by the caller (inside a transaction; details
  * consumed); maps a failure to KW_ERR_UNAVAILABLE with a message. */
@@ -182,9 +142,6 @@ int	 api_request_act(struct http_req *rq, const char *id, int action,
  * (or the chain is absurdly long); people.c. */
 int	 api_manager_loop(struct store *st, const char *p_id,
 	    const char *mgr_id);
-
-/* Prefix the recorded error field with "outer." (nested objects). */
-void	 api_nest_field(struct http_req *rq, const char *outer);
 
 /* An RFC 3339 time as seconds, 0 for "" or an unreadable one. */
 time_t	 api_time_or_zero(const char *s);

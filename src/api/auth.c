@@ -376,12 +376,12 @@ api_auth_callback(struct http_req *rq, struct http_resp *rs)
 		r = 0;			/* the page says why */
 		goto out;
 	}
-	if ((r = api_write_begin(app, &st)) != 0) {
+	if ((r = core_write_begin(app, &st)) != 0) {
 		r = page(rs, 503, "Sign-in is unavailable", "keywarden cannot "
 		    "record the session right now; try again shortly.");
 		goto out;
 	}
-	r = api_write_end(app, sessions_open(app, st, &p, "oidc", json_pack(
+	r = core_write_end(app, sessions_open(app, st, &p, "oidc", json_pack(
 	    "{s:s, s:s}", "issuer", app->cfg.oidc_issuer, "subject", id.sub),
 	    rs, NULL));
 	if (r != 0) {

@@ -95,14 +95,14 @@ check_broker(struct http_req *rq, const struct credential *c,
 static int
 grant_fail(struct http_req *rq, const struct provider_error *perr)
 {
-	rq->err_details = json_pack("{s:I, s:s}", "status",
+	rq->fail.details = json_pack("{s:I, s:s}", "status",
 	    (json_int_t)perr->status, "instance_error", perr->message);
 	if (perr->status == 429) {
-		rq->retry_after = perr->retry_after > 0 ?
+		rq->fail.retry_after = perr->retry_after > 0 ?
 		    (int)perr->retry_after : 1;
 		return http_fail(rq, KW_ERR_RATE_LIMITED, NULL, "the instance "
 		    "is rate limiting; retry after %d seconds",
-		    rq->retry_after);
+		    rq->fail.retry_after);
 	}
 	return http_fail(rq, KW_ERR_UPSTREAM, NULL, "the instance gave no "
 	    "access token: %s", perr->message);

@@ -464,9 +464,9 @@ audit_reveal_refused(struct http_req *rq, const struct credential *c)
 {
 	struct store *st;
 
-	if (api_write_begin(rq->app, &st) != 0)
+	if (core_write_begin(rq->app, &st) != 0)
 		return;
-	api_write_end(rq->app, api_audit(rq, st, "credential.reveal_refused",
+	core_write_end(rq->app, api_audit(rq, st, "credential.reveal_refused",
 	    c->id, json_pack("{s:s, s:s, s:s}", "error", "gone", "delivery",
 	    c->delivery == DS_DELIVERED ? "delivered" : "expired",
 	    "fingerprint", c->fingerprint)));
@@ -610,7 +610,7 @@ api_revoke_fail(struct http_req *rq, int r, const char *id,
 		return http_fail(rq, r, NULL, "credential '%.64s' is not active "
 		    "(already revoked or expired, or still being issued)", id);
 	case KW_ERR_UPSTREAM:
-		rq->err_details = json_pack("{s:I, s:s}", "status",
+		rq->fail.details = json_pack("{s:I, s:s}", "status",
 		    (json_int_t)perr->status, "instance_error", perr->message);
 		return http_fail(rq, r, NULL, "the instance did not revoke "
 		    "credential '%.64s': %s; it stays active there until a "

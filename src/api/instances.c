@@ -142,7 +142,7 @@ bot_apply(struct http_req *rq, json_t *b, struct instance *in,
 	    "secret_fingerprint" : "token_fingerprint", fp));
 	return 0;
  fix_field:
-	api_nest_field(rq, "bot");
+	kw_fail_nest(&rq->fail, "bot");
 	return r;
 }
 

@@ -384,7 +384,7 @@ record(struct app *app, struct store *st, const char *actor,
 	json_t		*d;
 	int		rc;
 
-	if ((rc = api_write_begin(app, &st)) != 0)
+	if ((rc = core_write_begin(app, &st)) != 0)
 		return rc;
 	/* re-read: only `issuing` may become issued or failed */
 	if ((rc = store_request_get(st, r->id, r)) != 0 ||
@@ -457,7 +457,7 @@ record(struct app *app, struct store *st, const char *actor,
 		goto out;
 	kw_fault("before_commit");
  out:
-	return api_write_end(app, rc);
+	return core_write_end(app, rc);
 }
 
 /*
@@ -678,7 +678,7 @@ intent_commit(struct app *app, struct store *st, const char *actor,
 
 	if ((c = malloc(sizeof(*c))) == NULL)
 		return KW_ERR_NOMEM;
-	if ((rc = api_write_begin(app, &st)) != 0)
+	if ((rc = core_write_begin(app, &st)) != 0)
 		goto done;
 	if ((rc = store_credential_get(st, id, c)) != 0)
 		goto out;
@@ -703,7 +703,7 @@ intent_commit(struct app *app, struct store *st, const char *actor,
 	    to == CS_EXPIRED ? "expired" : "revoked", "fingerprint",
 	    c->fingerprint, "instance", c->instance_name));
  out:
-	rc = api_write_end(app, rc);
+	rc = core_write_end(app, rc);
  done:
 	kw_wipe(c, sizeof(*c));
 	free(c);
@@ -796,7 +796,7 @@ issuance_end(struct app *app, struct store *st, const char *actor,
 		deleted = 1;
 		kw_fault("after_revoke_call");
 	}
-	if ((rc = api_write_begin(app, &st)) != 0)
+	if ((rc = core_write_begin(app, &st)) != 0)
 		goto unrecorded;
 	if ((rc = store_credential_get(st, id, c)) == 0) {
 		if (c->state != CS_ACTIVE)
@@ -806,7 +806,7 @@ issuance_end(struct app *app, struct store *st, const char *actor,
 			    to == CS_EXPIRED ? "credential.expire" :
 			    "credential.revoke");
 	}
-	rc = api_write_end(app, rc);
+	rc = core_write_end(app, rc);
 	if (rc == KW_ERR_CONFLICT && deleted &&
 	    (c->state == CS_REVOKED || c->state == CS_EXPIRED))
 		rc = 0;		/* finished meanwhile (reconciliation) */
@@ -890,11 +890,11 @@ reconcile_audit(struct app *app, const char *action, const char *subject,
 {
 	struct store *w;
 
-	if (api_write_begin(app, &w) != 0) {
+	if (core_write_begin(app, &w) != 0) {
 		json_decref(details);
 		return;
 	}
-	api_write_end(app, audit_append(w, "keywarden", action, subject,
+	core_write_end(app, audit_append(w, "keywarden", action, subject,
 	    details));
 }
 
@@ -909,12 +909,12 @@ record_end(struct app *app, struct credential *c, const char *id,
 	int		 rc;
 
 	kw_strlcpy(why, reason, sizeof(why));	/* may alias c's */
-	if ((rc = api_write_begin(app, &w)) != 0)
+	if ((rc = core_write_begin(app, &w)) != 0)
 		return rc;
 	if ((rc = store_credential_get(w, id, c)) == 0)
 		rc = c->state != CS_ACTIVE ? KW_ERR_CONFLICT :
 		    mark_revoked(app, w, "keywarden", c, to, why, action);
-	return api_write_end(app, rc);
+	return core_write_end(app, rc);
 }
 
 /* An active credential whose end was committed but not recorded (the
@@ -1141,7 +1141,7 @@ bot_expiry_check(struct app *app, struct instance *in,
 		    in->name, at);
 	if ((now = malloc(sizeof(*now))) == NULL)
 		return;
-	if (api_write_begin(app, &w) == 0) {
+	if (core_write_begin(app, &w) == 0) {
 		rc = store_instance_get(w, in->id, now);
 		/* only the bot token that was asked about */
 		if (rc == 0 && (strcmp(now->updated_at, in->updated_at) != 0 ||
@@ -1155,7 +1155,7 @@ bot_expiry_check(struct app *app, struct instance *in,
 				    "instance.bot_expiry", in->name, json_pack(
 				    "{s:s?}", "expires_at", at[0] ? at : NULL));
 		}
-		api_write_end(app, rc);
+		core_write_end(app, rc);
 	}
 	kw_wipe(now, sizeof(*now));
 	free(now);
@@ -1489,7 +1489,7 @@ issuance_rotate_broker(struct app *app, struct store *st, const char *actor,
 	if ((rc = cn->ops->new_secret(&cn->t, client_id, secret,
 	    sizeof(secret), perr)) != 0)
 		goto out;
-	if ((rc = api_write_begin(app, &st)) != 0)
+	if ((rc = core_write_begin(app, &st)) != 0)
 		goto lost;
 	if ((rc = store_credential_get(st, id, c)) == 0) {
 		kw_strlcpy(old_fp, c->fingerprint, sizeof(old_fp));
@@ -1503,7 +1503,7 @@ issuance_rotate_broker(struct app *app, struct store *st, const char *actor,
 			    "previous_fingerprint", old_fp, "fingerprint",
 			    c->fingerprint));
 	}
-	if ((rc = api_write_end(app, rc)) == 0)
+	if ((rc = core_write_end(app, rc)) == 0)
 		goto out;
  lost:
 	/* the old secret is dead on the instance and the new one could not

@@ -77,7 +77,7 @@ expire_request(struct app *app, struct store *st, const char *id,
 
 	if ((r = malloc(sizeof(*r))) == NULL)
 		return KW_ERR_NOMEM;
-	if ((rc = api_write_begin(app, &st)) != 0)
+	if ((rc = core_write_begin(app, &st)) != 0)
 		goto done;
 	if ((rc = store_request_get(st, id, r)) != 0)
 		goto out;
@@ -101,7 +101,7 @@ expire_request(struct app *app, struct store *st, const char *id,
 	    (rc = notify_request(app, st, NE_REQUEST_EXPIRED, r, NULL)) == 0)
 		rc = 0;
  out:
-	rc = api_write_end(app, rc);
+	rc = core_write_end(app, rc);
  done:
 	free(r);
 	return rc;
@@ -152,7 +152,7 @@ destroy_undelivered(struct app *app, const char *id, const char *now)
 
 	if ((c = malloc(sizeof(*c))) == NULL)
 		return KW_ERR_NOMEM;
-	if ((rc = api_write_begin(app, &st)) != 0)
+	if ((rc = core_write_begin(app, &st)) != 0)
 		goto done;
 	if ((rc = store_credential_get(st, id, c)) == 0 &&
 	    (c->delivery != DS_PENDING ||
@@ -167,7 +167,7 @@ destroy_undelivered(struct app *app, const char *id, const char *now)
 			    "credential.delivery_expired", c->id, json_pack(
 			    "{s:s}", "fingerprint", c->fingerprint));
 	}
-	rc = api_write_end(app, rc);
+	rc = core_write_end(app, rc);
  done:
 	kw_wipe(c, sizeof(*c));
 	free(c);
@@ -419,7 +419,7 @@ digest_owner(struct app *app, struct store *st, struct due_list *l,
 
 	if ((rc = store_person_get(st, owner, &p)) != 0)
 		goto done;
-	if ((rc = api_write_begin(app, &st)) != 0)
+	if ((rc = core_write_begin(app, &st)) != 0)
 		goto done;
 	for (i = 0; i < l->n && rc == 0; i++) {
 		struct due_item *d = &l->v[i];
@@ -446,7 +446,7 @@ digest_owner(struct app *app, struct store *st, struct due_list *l,
 		    json_pack("{s:I}", "items", (json_int_t)json_array_size(
 		    lines)));
 	kw_fault("digest_before_commit");
-	if ((rc = api_write_end(app, rc)) == 0 && json_array_size(lines) > 0) {
+	if ((rc = core_write_end(app, rc)) == 0 && json_array_size(lines) > 0) {
 		(*sent)++;
 		*items += (int)json_array_size(lines);
 	}
@@ -561,7 +561,7 @@ job_legacy(struct app *app, struct store *st, const struct policies *ps,
 	w.now = now;
 	w.nows = nows;
 	/* warnings and their messages commit together */
-	if ((rc = api_write_begin(app, &st)) != 0)
+	if ((rc = core_write_begin(app, &st)) != 0)
 		goto out;
 	w.st = st;
 	rc = store_credential_due(st, DUE_LEGACY, nows, 0, LEGACY_TOKENS_MAX,
@@ -576,7 +576,7 @@ job_legacy(struct app *app, struct store *st, const struct policies *ps,
 	if (rc == 0 && w.warned > 0)
 		rc = audit_append(st, "keywarden", "legacy.warn", "migration",
 		    json_pack("{s:i}", "tokens", w.warned));
-	rc = api_write_end(app, rc);
+	rc = core_write_end(app, rc);
  out:
 	json_object_set_new(sum, "legacy_warnings", json_integer(rc == 0 ?
 	    w.warned : 0));
@@ -613,7 +613,7 @@ warn_token(struct app *app, const struct token_rec *t, const char *now,
 	struct person	 p;
 	int		 rc, first;
 
-	if ((rc = api_write_begin(app, &st)) != 0)
+	if ((rc = core_write_begin(app, &st)) != 0)
 		return rc;
 	if ((first = store_token_warned(st, t->id, now)) < 0)
 		rc = first;
@@ -623,7 +623,7 @@ warn_token(struct app *app, const struct token_rec *t, const char *now,
 		rc = audit_append(st, "keywarden", "token.warn", p.email,
 		    json_pack("{s:s, s:s}", "token_id", t->id, "expires_at",
 		    t->expires_at));
-	if ((rc = api_write_end(app, rc)) == 0 && first == 1)
+	if ((rc = core_write_end(app, rc)) == 0 && first == 1)
 		(*warned)++;
 	return rc;
 }
@@ -651,8 +651,8 @@ job_tokens(struct app *app, struct store *st, time_t now, const char *nows,
 			    kw_strerror(rc));
 	/* sessions past their end hold nothing: forget them */
 	kw_time_fmt(now - app->cfg.session_idle_timeout, idle, sizeof(idle));
-	if ((rc = api_write_begin(app, &w)) == 0)
-		rc = api_write_end(app, store_session_purge(w, nows, idle,
+	if ((rc = core_write_begin(app, &w)) == 0)
+		rc = core_write_end(app, store_session_purge(w, nows, idle,
 		    &purged));
 	if (rc != 0)
 		job_error(sum, "sessions", "-", kw_strerror(rc));

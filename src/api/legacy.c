@@ -262,8 +262,8 @@ static int
 upstream_fail(struct http_req *rq, const struct instance *in,
     const char *what, const struct provider_error *perr)
 {
-	json_decref(rq->err_details);
-	rq->err_details = json_pack("{s:I, s:s}", "status",
+	json_decref(rq->fail.details);
+	rq->fail.details = json_pack("{s:I, s:s}", "status",
 	    (json_int_t)perr->status, "instance_error", perr->message);
 	return http_fail(rq, KW_ERR_UPSTREAM, NULL, "instance '%.64s' did not "
 	    "list its %s: %s; nothing was changed, try again", in->name, what,

@@ -163,7 +163,7 @@ people_offboard(struct app *app, const char *actor, const char *p_id,
 		r = KW_ERR_NOMEM;
 		goto done;
 	}
-	if ((r = api_write_begin(app, &st)) != 0)
+	if ((r = core_write_begin(app, &st)) != 0)
 		goto done;
 	if (check != NULL && (r = check(arg, st)) != 0) {
 		checked = r;
@@ -194,9 +194,9 @@ people_offboard(struct app *app, const char *actor, const char *p_id,
 	if (r != 0 && r != checked && r != KW_ERR_NOT_FOUND &&
 	    r != KW_ERR_CONFLICT && r != KW_ERR_NOMEM)
 		r = KW_ERR_UNAVAILABLE;
-	r = api_write_end(app, r);
+	r = core_write_end(app, r);
 	if (r == 0) {
-		if ((st = api_app_store(app)) == NULL)
+		if ((st = core_store(app)) == NULL)
 			r = KW_ERR_UNAVAILABLE;	/* committed: offboarding
 						   again revokes them */
 		else

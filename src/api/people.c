@@ -529,7 +529,7 @@ api_people_offboard(struct http_req *rq, struct http_resp *rs)
 		return http_fail(rq, KW_ERR_CONFLICT, NULL,
 		    "you cannot offboard yourself; ask another admin");
 	r = people_offboard(rq->app, me->email, p.id, caller_check, rq, &ob);
-	if (r != 0 && rq->err_message[0] == '\0')	/* else: the check's */
+	if (r != 0 && rq->fail.message[0] == '\0')	/* else: the check's */
 		r = ob.last_admin ? http_fail(rq, r, NULL, "%.200s is the last "
 		    "active admin; make someone else an admin first", p.email) :
 		    api_store_fail(rq, r, "person", p.email);

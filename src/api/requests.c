@@ -141,7 +141,7 @@ integration_parse(struct http_req *rq, json_t *b, struct integration_spec *in)
 	    &in->nredirects, valid_redirect, "https URL", NULL)) != 0 ||
 	    (r = jv_enum(rq, o, "client_kind", 0, client_kinds, &ck,
 	    NULL)) != 0) {
-		api_nest_field(rq, "integration");
+		kw_fail_nest(&rq->fail, "integration");
 		return r;
 	}
 	in->client_kind = ck ? CLIENT_PUBLIC : CLIENT_CONFIDENTIAL;
@@ -593,9 +593,9 @@ static void
 audit_refused(struct http_req *rq, struct store *st, const char *id,
     enum req_action a, int err, const char *why)
 {
-	if (api_write_begin(rq->app, &st) != 0)
+	if (core_write_begin(rq->app, &st) != 0)
 		return;
-	api_write_end(rq->app, api_audit(rq, st, "request.refused", id,
+	core_write_end(rq->app, api_audit(rq, st, "request.refused", id,
 	    json_pack("{s:s, s:s, s:s}", "action", policy_action_name(a),
 	    "error", kw_err_code(err), "reason", why)));
 }
@@ -721,7 +721,7 @@ issue_now(struct http_req *rq, struct store *st, const char *request_id)
 		    "(%s); keywarden will finish it", kw_strerror(res));
 	if (o.issued)
 		return 0;
-	rq->err_details = json_pack("{s:I, s:s, s:s, s:s}", "status",
+	rq->fail.details = json_pack("{s:I, s:s, s:s, s:s}", "status",
 	    (json_int_t)o.perr.status, "instance_error", o.perr.message,
 	    "request_id", request_id, "state", "failed");
 	return http_fail(rq, KW_ERR_UPSTREAM, NULL, "the instance did not "
@@ -1106,7 +1106,7 @@ rotation_undo(struct http_req *rq, struct store *st, const char *old_id)
 
 	if ((old = malloc(sizeof(*old))) == NULL)
 		return;
-	if (api_write_begin(rq->app, &st) == 0) {
+	if (core_write_begin(rq->app, &st) == 0) {
 		r = store_credential_get(st, old_id, old);
 		if (r == 0) {
 			old->rotated_to[0] = old->grace_until[0] = '\0';
@@ -1114,7 +1114,7 @@ rotation_undo(struct http_req *rq, struct store *st, const char *old_id)
 				r = api_audit(rq, st, "credential.rotate_failed",
 				    old_id, NULL);
 		}
-		api_write_end(rq->app, r);
+		core_write_end(rq->app, r);
 	}
 	kw_wipe(old, sizeof(*old));
 	free(old);
@@ -1155,7 +1155,7 @@ rotate_in_place(struct http_req *rq, struct store *st, const char *id)
 		return http_fail(rq, res, NULL, "only an active broker "
 		    "credential minted by keywarden can be rotated in place");
 	case KW_ERR_UPSTREAM:
-		rq->err_details = json_pack("{s:I, s:s}", "status",
+		rq->fail.details = json_pack("{s:I, s:s}", "status",
 		    (json_int_t)perr.status, "instance_error", perr.message);
 		return http_fail(rq, res, NULL, "the instance did not give the "
 		    "client a new secret: %s; nothing changed", perr.message);

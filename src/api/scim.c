@@ -111,9 +111,9 @@ note_use(struct app *app, const struct scim_token *t)
 	    now - last < KW_SCIM_USED_EVERY_S)
 		return;
 	kw_time_fmt(now, at, sizeof(at));
-	if (api_write_begin(app, &w) != 0)
+	if (core_write_begin(app, &w) != 0)
 		return;
-	api_write_end(app, store_scim_token_used(w, t->id, at));
+	core_write_end(app, store_scim_token_used(w, t->id, at));
 }
 
 int
@@ -455,7 +455,7 @@ user_offboard(struct http_req *rq, const struct person *p)
 	r = people_offboard(rq->app, actor(rq), p->id, caller_check, rq, &ob);
 	/* a message set is the check's; the last admin is RFC 7644's 400
 	 * mutability */
-	if (r != 0 && rq->err_message[0] == '\0')
+	if (r != 0 && rq->fail.message[0] == '\0')
 		r = ob.last_admin ? http_fail(rq, KW_ERR_VALIDATION,
 		    "mutability", "%.200s is keywarden's last active admin; "
 		    "make someone else an admin first", p->email) :

@@ -157,11 +157,11 @@ sessions_touch(struct app *app, struct caller *c, time_t now)
 	    c->bound_credential[0] != '\0')
 		return;
 	kw_time_fmt(now, at, sizeof(at));
-	if (api_write_begin(app, &w) != 0)
+	if (core_write_begin(app, &w) != 0)
 		return;
 	r = c->has_session ? store_session_touch(w, c->session_id, at) :
 	    store_token_touch(w, c->token_id, at);
-	if (api_write_end(app, r) == 0)
+	if (core_write_end(app, r) == 0)
 		c->seen_s = now;
 }
 
@@ -177,11 +177,11 @@ sessions_refused(struct app *app, const char *actor, const char *subject,
 	json_object_set_new(d, "reason", json_string(reason));
 	json_object_set_new(d, "remote", json_string(remote ? remote : ""));
 	log_msg("warn", "sign-in refused: %s", reason);
-	if (api_write_begin(app, &w) != 0) {
+	if (core_write_begin(app, &w) != 0) {
 		json_decref(d);
 		return;
 	}
-	api_write_end(app, audit_append(w, actor, "auth.refused", subject, d));
+	core_write_end(app, audit_append(w, actor, "auth.refused", subject, d));
 }
 
 /* The Set-Cookie value for secret (or, NULL, the one that clears it). */
@@ -312,10 +312,10 @@ api_sessions_create(struct http_req *rq, struct http_resp *rs)
 		/* only failures are counted, as for bearer tokens; beyond
 		 * the limit they are answered 429 and no longer audited */
 		if (throttle_fail(app->throttle, rq->remote, (int64_t)
-		    (kw_mono_us() / 1000000u), &rq->retry_after) != 0) {
+		    (kw_mono_us() / 1000000u), &rq->fail.retry_after) != 0) {
 			r = http_fail(rq, KW_ERR_RATE_LIMITED, NULL, "too many "
 			    "failed authentications; retry after %d seconds",
-			    rq->retry_after);
+			    rq->fail.retry_after);
 			goto done;
 		}
 		sessions_refused(app, "anonymous", "session", why, rq->remote,

@@ -279,8 +279,8 @@ update_message(struct http_req *rq, struct store *st,
 		    "ignored (request %s)", c->request_id);
 		return;
 	}
-	if ((r = api_write_begin(rq->app, &st)) == 0)
-		r = api_write_end(rq->app, notify_slack_response(rq->app, st,
+	if ((r = core_write_begin(rq->app, &st)) == 0)
+		r = core_write_end(rq->app, notify_slack_response(rq->app, st,
 		    c->response_url, text));
 	if (r != 0)
 		log_msg("error", "slack: cannot queue the message update for "
@@ -291,12 +291,12 @@ update_message(struct http_req *rq, struct store *st,
 static void
 error_take(struct http_req *rq, char *why, size_t whysz)
 {
-	kw_strlcpy(why, rq->err_message[0] ? rq->err_message :
+	kw_strlcpy(why, rq->fail.message[0] ? rq->fail.message :
 	    "keywarden could not record the decision", whysz);
-	rq->err_message[0] = '\0';
-	rq->err_field[0] = '\0';
-	json_decref(rq->err_details);
-	rq->err_details = NULL;
+	rq->fail.message[0] = '\0';
+	rq->fail.field[0] = '\0';
+	json_decref(rq->fail.details);
+	rq->fail.details = NULL;
 }
 
 /* The mrkdwn text of fmt (its string arguments escaped: see
@@ -334,7 +334,7 @@ click_act(struct http_req *rq, struct store *st, const struct person *p,
 	struct app	*app = rq->app;
 	struct caller	*who;
 	struct decision	*d;
-	char		 why[sizeof(rq->err_message)];
+	char		 why[sizeof(rq->fail.message)];
 	int		 approve = strcmp(c->action, "approve") == 0, r, field;
 
 	who = calloc(1, sizeof(*who));
@@ -362,7 +362,7 @@ click_act(struct http_req *rq, struct store *st, const struct person *p,
 		update_message(rq, st, c, api_base_url, text);
 		return;
 	}
-	field = strcmp(rq->err_field, "acknowledge_risk") == 0;
+	field = strcmp(rq->fail.field, "acknowledge_risk") == 0;
 	error_take(rq, why, sizeof(why));
 	if (r == KW_ERR_UNAVAILABLE || r == KW_ERR_NOMEM ||
 	    r == KW_ERR_INTERNAL) {

@@ -18,6 +18,8 @@
 
 #include <jansson.h>
 
+#include "kw.h"
+
 #include "limits.h"
 
 /* Who may call a route; interpreted by the application's hook. */
@@ -52,11 +54,9 @@ struct http_req {
 	void		*app;		/* http_server_start's app pointer */
 	void		*caller;	/* set by the authorise hook; free()d */
 	void		*conn;		/* library connection (query access) */
-	/* error detail a handler may set when it returns an error */
-	char		 err_message[320];
-	char		 err_field[64];
-	json_t		*err_details;	/* more details; owned, may be NULL */
-	int		 retry_after;	/* seconds, for 429 */
+	/* why a handler's error happened (message, field, details,
+	 * Retry-After): what the core reported, or http_fail's */
+	struct kw_fail	 fail;
 };
 
 /* An extra response header (a value the application chose). */
@@ -91,7 +91,7 @@ int	 http_resp_header(struct http_resp *rs, const char *name,
 
 struct http_route;
 /* A handler returns 0 and fills rs, or a negative KW_ERR_* (with
- * rq->err_message / err_field set) which becomes the JSON error. */
+ * rq->fail set) which becomes the JSON error. */
 typedef int (*http_handler)(struct http_req *rq, struct http_resp *rs);
 /* Called once the route is known and before the body is read: decides
  * whether the caller may use the route (0 or a KW_ERR_*). */

@@ -92,12 +92,8 @@ http_fail(struct http_req *rq, int err, const char *field, const char *fmt,
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(rq->err_message, sizeof(rq->err_message), fmt, ap);
+	kw_failv(&rq->fail, err, field, fmt, ap);
 	va_end(ap);
-	kw_strlcpy(rq->err_field, field ? field : "", sizeof(rq->err_field));
-	/* a cut (%.64s, the field's size) may have split a character */
-	kw_utf8_sanitize(rq->err_message);
-	kw_utf8_sanitize(rq->err_field);
 	return err;
 }
 
@@ -228,9 +224,9 @@ send_error(struct MHD_Connection *c, struct exchange *x, int err)
 	int				 status = kw_err_status(err);
 
 	return send_json(c, x, status, d != NULL ? d->error_body(err, status,
-	    x->rq.err_message, x->rq.err_field) : http_error_body(err,
-	    x->rq.err_message, x->rq.err_field, x->rq.err_details),
-	    err == KW_ERR_RATE_LIMITED ? x->rq.retry_after : 0);
+	    x->rq.fail.message, x->rq.fail.field) : http_error_body(err,
+	    x->rq.fail.message, x->rq.fail.field, x->rq.fail.details),
+	    err == KW_ERR_RATE_LIMITED ? x->rq.fail.retry_after : 0);
 }
 
 static void
@@ -364,7 +360,7 @@ begin(struct http_server *srv, struct MHD_Connection *c, struct exchange *x,
 	    (r = srv->cfg.authorise(&x->rq, x->route)) != 0)
 		return send_error(c, x, r);
 	MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, nul_finder, x);
-	if (x->rq.err_message[0] != '\0')
+	if (x->rq.fail.message[0] != '\0')
 		return send_error(c, x, KW_ERR_VALIDATION);
 	cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	te = header(c, MHD_HTTP_HEADER_TRANSFER_ENCODING);
@@ -569,7 +565,7 @@ completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
 	    SIZE_MAX, x->status, kw_mono_us() - x->start_us);
 	access_log(x, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
 	json_decref(x->rq.body);
-	json_decref(x->rq.err_details);
+	json_decref(x->rq.fail.details);
 	free(x->rq.caller);
 	buf_free(&x->body);
 	free(x);

@@ -22,7 +22,7 @@
 #include "limits.h"
 #include "api/api.h"
 #include "api/authcache.h"
-#include "api/startup.h"
+#include "core/startup.h"
 #include "audit/audit.h"
 #include "crypto/crypto.h"
 #include "store/store.h"
@@ -101,7 +101,7 @@ fixture_new(struct fixture *f, unsigned roles)
 	assert_int_equal(store_person_insert(st, &f->p), 0);
 	assert_int_equal(api_token_mint(st, keys, &f->p, "system", "test",
 	    KW_TOKEN_DAYS_DEFAULT, f->tok, sizeof(f->tok), NULL), 0);
-	assert_int_equal(api_key_check_create(st, keys, "system", "init"), 0);
+	assert_int_equal(core_key_check_create(st, keys, "system", "init"), 0);
 	assert_int_equal(store_commit(st), 0);
 	store_close(st);
 	crypto_keys_free(keys);
@@ -187,7 +187,7 @@ expect_tx(struct fixture *f, struct http_req *rq, int err)
 
 	(void)f;
 	if (r != err)
-		fail_msg("api_tx_begin: %d (%s), want %d", r, rq->err_message,
+		fail_msg("api_tx_begin: %d (%s), want %d", r, rq->fail.message,
 		    err);
 	if (r == 0)
 		assert_int_equal(api_tx_end(rq, &st, 0), 0);
@@ -208,10 +208,10 @@ tx_refuses_a_caller_offboarded_meanwhile(void **state)
 	expect_tx(&f, &rq, 0);
 	behind_the_back(&f, deactivate);
 	expect_tx(&f, &rq, KW_ERR_UNAUTHENTICATED);
-	assert_non_null(strstr(rq.err_message, "no longer active"));
+	assert_non_null(strstr(rq.fail.message, "no longer active"));
 	/* the refusal left the group commit usable */
-	assert_int_equal(api_write_begin(f.app, &st), 0);
-	assert_int_equal(api_write_end(f.app, 0), 0);
+	assert_int_equal(core_write_begin(f.app, &st), 0);
+	assert_int_equal(core_write_end(f.app, 0), 0);
 	free(rq.caller);
 	fixture_free(&f);
 }
@@ -257,11 +257,11 @@ key_check_opens_only_under_its_key(void **state)
 
 	(void)state;
 	fixture_new(&f, 0);
-	assert_int_equal(api_key_check_verify(f.app->stores[0], f.app->keys),
+	assert_int_equal(core_key_check_verify(f.app->stores[0], f.app->keys),
 	    0);
 	memset(raw, 0x5a, sizeof(raw));
 	assert_int_equal(crypto_keys_from_bytes(raw, &other), 0);
-	assert_int_equal(api_key_check_verify(f.app->stores[0], other),
+	assert_int_equal(core_key_check_verify(f.app->stores[0], other),
 	    KW_ERR_CRYPTO);
 	crypto_keys_free(other);
 	fixture_free(&f);

@@ -35,9 +35,9 @@ obj(const char *text)
 static void
 failed_on(const struct http_req *rq, const char *field, const char *what)
 {
-	assert_string_equal(rq->err_field, field);
-	if (strstr(rq->err_message, what) == NULL)
-		fail_msg("message '%s' lacks '%s'", rq->err_message, what);
+	assert_string_equal(rq->fail.field, field);
+	if (strstr(rq->fail.message, what) == NULL)
+		fail_msg("message '%s' lacks '%s'", rq->fail.message, what);
 }
 
 static int
@@ -61,7 +61,7 @@ known_accepts_listed_keys(void **state)
 	(void)state;
 	memset(&rq, 0, sizeof(rq));
 	assert_int_equal(jv_known(&rq, o, allowed), 0);
-	assert_string_equal(rq.err_field, "");
+	assert_string_equal(rq.fail.field, "");
 	json_decref(o);
 }
 
@@ -101,10 +101,10 @@ known_long_non_ascii_key_stays_text(void **state)
 		r = jv_known(&rq, o, allowed);
 		json_decref(o);
 		assert_int_equal(r, KW_ERR_VALIDATION);
-		if (!kw_valid_text(rq.err_message, sizeof(rq.err_message)))
+		if (!kw_valid_text(rq.fail.message, sizeof(rq.fail.message)))
 			fail_msg("message not UTF-8 for a key of %zu+2 bytes",
 			    nA);
-		if (!kw_valid_text(rq.err_field, sizeof(rq.err_field)))
+		if (!kw_valid_text(rq.fail.field, sizeof(rq.fail.field)))
 			fail_msg("field not UTF-8 for a key of %zu+2 bytes",
 			    nA);
 	}
@@ -327,7 +327,7 @@ str_nullable_null(void **state)
 	    sizeof(out), &present), 0);
 	assert_string_equal(out, "");
 	assert_int_equal(present, 1);
-	assert_string_equal(rq.err_field, "");
+	assert_string_equal(rq.fail.field, "");
 	json_decref(o);
 }
 
@@ -500,7 +500,7 @@ enum_unknown_value(void **state)
 		o = obj(bodies[i]);
 		assert_int_equal(jv_enum(&rq, o, "issuance", 0, issuance, &v,
 		    NULL), KW_ERR_VALIDATION);
-		assert_string_equal(rq.err_field, "issuance");
+		assert_string_equal(rq.fail.field, "issuance");
 		assert_int_equal(v, -1);
 		json_decref(o);
 	}
@@ -686,7 +686,7 @@ strs_empty_or_long_item(void **state)
 	memset(&rq, 0, sizeof(rq));
 	assert_int_equal(jv_strs(&rq, o, "d", 0, 4, rows[0], W, &n, NULL,
 	    "team", NULL), KW_ERR_VALIDATION);
-	assert_string_equal(rq.err_field, "d");
+	assert_string_equal(rq.fail.field, "d");
 	json_decref(o);
 }
 

@@ -12,8 +12,8 @@
  * bot token, the Slack settings); that first start is recorded in the
  * audit log (store.key_check).
  */
-#ifndef KW_API_STARTUP_H
-#define KW_API_STARTUP_H
+#ifndef KW_CORE_STARTUP_H
+#define KW_CORE_STARTUP_H
 
 #include <stddef.h>
 
@@ -26,16 +26,16 @@ struct store;
 
 /* Seal a new key check under keys and keep it, with its audit event by
  * actor, in the caller's transaction on st.  0 or a KW_ERR_*. */
-int	 api_key_check_create(struct store *st, const struct crypto_keys *keys,
+int	 core_key_check_create(struct store *st, const struct crypto_keys *keys,
 	    const char *actor, const char *why);
 /* Does keys open st's key check?  0; KW_ERR_CRYPTO when it does not (the
  * wrong key); KW_ERR_NOT_FOUND when st has no key check; a store error. */
-int	 api_key_check_verify(struct store *st, const struct crypto_keys *keys);
+int	 core_key_check_verify(struct store *st, const struct crypto_keys *keys);
 
 /* Every check on app's store (opened) and key (loaded), in this order:
  * integrity and schema, the audit chain's end, the key check (created
  * when missing, see above).  0, or a KW_ERR_* with a message in err that
  * names the file at fault and what to do. */
-int	 api_startup_check(struct app *app, char *err, size_t errsz);
+int	 core_startup_check(struct app *app, char *err, size_t errsz);
 
-#endif /* KW_API_STARTUP_H */
+#endif /* KW_CORE_STARTUP_H */

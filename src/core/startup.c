@@ -11,7 +11,7 @@
 #include "kw.h"
 #include "log.h"
 #include "api/api.h"
-#include "api/startup.h"
+#include "core/startup.h"
 #include "audit/audit.h"
 #include "crypto/crypto.h"
 #include "notify/slack.h"
@@ -23,7 +23,7 @@
 #define KEY_CHECK_VALUE_MAX	64
 
 int
-api_key_check_create(struct store *st, const struct crypto_keys *keys,
+core_key_check_create(struct store *st, const struct crypto_keys *keys,
     const char *actor, const char *why)
 {
 	unsigned char	sealed[KEY_CHECK_SEALED_MAX];
@@ -43,7 +43,7 @@ api_key_check_create(struct store *st, const struct crypto_keys *keys,
 }
 
 int
-api_key_check_verify(struct store *st, const struct crypto_keys *keys)
+core_key_check_verify(struct store *st, const struct crypto_keys *keys)
 {
 	unsigned char	sealed[KEY_CHECK_SEALED_MAX], pt[KEY_CHECK_SEALED_MAX];
 	char		value[KEY_CHECK_VALUE_MAX];
@@ -160,7 +160,7 @@ key_check(struct app *app, struct store *st, char *err, size_t errsz)
 	int	r;
 
 	snprintf(keypath, sizeof(keypath), "%s/master.key", app->cfg.data_dir);
-	if ((r = api_key_check_verify(st, app->keys)) == 0)
+	if ((r = core_key_check_verify(st, app->keys)) == 0)
 		return 0;
 	if (r == KW_ERR_CRYPTO) {
 		snprintf(err, errsz, "%s is not the master key of this store "
@@ -184,8 +184,8 @@ key_check(struct app *app, struct store *st, char *err, size_t errsz)
 	if ((r = store_begin(st)) != 0)
 		goto fail;
 	/* another process may have made it meanwhile: keep theirs */
-	if ((r = api_key_check_verify(st, app->keys)) == KW_ERR_NOT_FOUND)
-		r = api_key_check_create(st, app->keys, "system", why);
+	if ((r = core_key_check_verify(st, app->keys)) == KW_ERR_NOT_FOUND)
+		r = core_key_check_create(st, app->keys, "system", why);
 	if (r == 0)
 		r = store_commit(st);
 	if (r != 0) {
@@ -202,7 +202,7 @@ key_check(struct app *app, struct store *st, char *err, size_t errsz)
 }
 
 int
-api_startup_check(struct app *app, char *err, size_t errsz)
+core_startup_check(struct app *app, char *err, size_t errsz)
 {
 	struct audit_verdict	 v;
 	struct store		*st = app->stores[0];
