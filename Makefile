@@ -7,7 +7,7 @@
 #
 # Dependencies come from Debian through pkg-config (scripts/install-deps).
 
-PKGS	 = libmicrohttpd jansson sqlite3 libsodium libcurl inih libcrypto cjose
+PKGS	 = libmicrohttpd jansson sqlite3 libsodium libcurl inih libcrypto cjose libpq
 CC	?= cc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -lpthread

@@ -44,6 +44,9 @@
 #define KW_TLS_FILE_MAX		(256 * 1024)	/* a PEM certificate or key */
 #define KW_PROXIES_MAX		32		/* trusted_proxies entries */
 #define KW_PROXIES_TEXT_MAX	1024		/* trusted_proxies, bytes */
+#define KW_STORE_URL_MAX	1024		/* store: sqlite or a libpq URI */
+#define KW_JOBS_WAIT_S		60		/* jobs run waits for another
+						   node's run this long */
 #define KW_FORWARDED_HOPS_MAX	16		/* X-Forwarded-For hops read */
 
 /* Fields (characters/bytes of UTF-8) */

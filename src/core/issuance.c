@@ -44,14 +44,38 @@ audit(struct store *w, const struct actor *a, const char *action,
 }
 
 /*
- * Credentials being minted by this process right now: reconciliation
- * leaves them alone.
+ * Credentials being minted (or ended) right now: reconciliation leaves
+ * them alone.  A claim is this process's, and the store's on connection
+ * st (on PostgreSQL an advisory lock: another node's claim on the same
+ * credential fails, and a node that dies gives its claims up).
  */
 static pthread_mutex_t	inflight_lock = PTHREAD_MUTEX_INITIALIZER;
 static char		inflight[INFLIGHT_MAX][KW_ID_MAX + 1];
 
+static int	inflight_local(const char *id);
+static void	inflight_release_local(const char *id);
+
 static int
-inflight_claim(const char *id)
+inflight_claim(struct store *st, const char *id)
+{
+	if (!inflight_local(id))
+		return 0;
+	if (store_claim(st, id) != 1) {
+		inflight_release_local(id);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+inflight_release(struct store *st, const char *id)
+{
+	store_unclaim(st, id);
+	inflight_release_local(id);
+}
+
+static int
+inflight_local(const char *id)
 {
 	int i, free_slot = -1, r = 0;
 
@@ -72,7 +96,7 @@ inflight_claim(const char *id)
 }
 
 static void
-inflight_release(const char *id)
+inflight_release_local(const char *id)
 {
 	int i;
 
@@ -519,8 +543,17 @@ issuance_run(struct app *app, struct store *st, const struct actor *a,
 		rc = KW_ERR_CONFLICT;
 		goto out;
 	}
-	if (!(claimed = inflight_claim(c->id))) {
+	if (!(claimed = inflight_claim(st, c->id))) {
 		rc = KW_ERR_CONFLICT;		/* being minted already */
+		goto out;
+	}
+	/* whoever held the claim before may have finished meanwhile (on
+	 * this node or another): look again, now that it is ours */
+	if ((rc = store_request_get(st, request_id, r)) != 0 ||
+	    (rc = store_credential_get(st, r->credential_id, c)) != 0)
+		goto out;
+	if (r->state != RS_ISSUING || c->state != CS_PENDING) {
+		rc = KW_ERR_CONFLICT;
 		goto out;
 	}
 	rc = issuance_conn_open(app, in, cn);
@@ -582,7 +615,7 @@ issuance_run(struct app *app, struct store *st, const struct actor *a,
 		free(res);
 	}
 	if (claimed)
-		inflight_release(c->id);
+		inflight_release(st, out->credential_id);
 	if (c != NULL)
 		kw_wipe(c, sizeof(*c));
 	free(c);
@@ -920,7 +953,7 @@ record_end(struct app *app, struct credential *c, const char *id,
  * final commit failed, or keywarden died after the call): delete it on
  * the instance (already gone counts) and record it. */
 static void
-reconcile_intent(struct app *app, struct issuance_conn *cn,
+reconcile_intent(struct app *app, struct store *st, struct issuance_conn *cn,
     struct credential *c, struct reconcile_report *rep)
 {
 	struct provider_error	 e;
@@ -928,7 +961,7 @@ reconcile_intent(struct app *app, struct issuance_conn *cn,
 	char			 id[KW_ID_MAX + 1];
 	int			 to = intent_get(c);
 
-	if (!inflight_claim(c->id))
+	if (!inflight_claim(st, c->id))
 		return;
 	kw_strlcpy(id, c->id, sizeof(id));
 	external_ids(c, cid, tid);
@@ -943,7 +976,7 @@ reconcile_intent(struct app *app, struct issuance_conn *cn,
 		log_msg("info", "reconcile: credential %s: its revocation is "
 		    "now recorded", id);
 	}
-	inflight_release(id);
+	inflight_release(st, id);
 }
 
 #define STRAYS_MAX	1024	/* unrecorded tokens deleted per instance
@@ -1222,7 +1255,7 @@ reconcile_instance(struct app *app, struct store *st, struct instance *in,
 				    s->c[i].identifier));
 			}
 		} else if (c->state == CS_REVOKED || c->state == CS_EXPIRED) {
-			if (!inflight_claim(c->id))
+			if (!inflight_claim(st, c->id))
 				continue;
 			if (cn->ops->revoke(&cn->t, s->c[i].id, NULL, &e) == 0) {
 				rep->leftovers_deleted++;
@@ -1230,7 +1263,7 @@ reconcile_instance(struct app *app, struct store *st, struct instance *in,
 				    c->id, json_pack("{s:s, s:s}", "client_id",
 				    s->c[i].id, "instance", in->name));
 			}
-			inflight_release(c->id);
+			inflight_release(st, c->id);
 		} else if (c->state == CS_PENDING)
 			reconcile_pending(app, st, c, &s->c[i], rep);
 		else if (c->state == CS_ACTIVE)
@@ -1254,7 +1287,7 @@ reconcile_instance(struct app *app, struct store *st, struct instance *in,
 		if (store_credential_get(st, l->ids[i], c) != 0)
 			continue;
 		if (c->state == CS_ACTIVE && intent_get(c) >= 0) {
-			reconcile_intent(app, cn, c, rep);
+			reconcile_intent(app, st, cn, c, rep);
 			continue;
 		}
 		if (seen_find(s, c->id) != NULL)
@@ -1267,7 +1300,7 @@ reconcile_instance(struct app *app, struct store *st, struct instance *in,
 		external_ids(c, cid, tid);
 		/* manual, issued after the listing began, or busy */
 		if (cid[0] == '\0' || strcmp(c->created_at, listed_at) >= 0 ||
-		    !inflight_claim(c->id))
+		    !inflight_claim(st, c->id))
 			continue;
 		/* a listing is only a hint: the instance itself must say
 		 * that this client is gone (404) before keywarden believes
@@ -1292,7 +1325,7 @@ reconcile_instance(struct app *app, struct store *st, struct instance *in,
 			    "instance %s any more: marked revoked", cred_id,
 			    in->name);
 		}
-		inflight_release(cred_id);
+		inflight_release(st, cred_id);
 	}
  out:
 	if (cn != NULL)
@@ -1459,6 +1492,7 @@ issuance_rotate_broker(struct app *app, struct store *st,
 	char			 token_id[PROVIDER_ID_MAX];
 	char			 old_fp[sizeof(c->fingerprint)];
 	char			 secret[KW_BOT_TOKEN_MAX + 1] = "";
+	struct store		*claim_st = st;	/* st becomes the writer */
 	int			 rc, claimed = 0;
 
 	memset(perr, 0, sizeof(*perr));
@@ -1480,7 +1514,7 @@ issuance_rotate_broker(struct app *app, struct store *st,
 		rc = KW_ERR_CONFLICT;
 		goto out;
 	}
-	if (!(claimed = inflight_claim(c->id))) {
+	if (!(claimed = inflight_claim(claim_st, c->id))) {
 		rc = KW_ERR_CONFLICT;		/* being rotated already */
 		goto out;
 	}
@@ -1515,7 +1549,7 @@ issuance_rotate_broker(struct app *app, struct store *st,
  out:
 	kw_wipe(secret, sizeof(secret));
 	if (claimed)
-		inflight_release(id);
+		inflight_release(claim_st, id);
 	if (cn != NULL)
 		issuance_conn_close(cn);
 	free(cn);

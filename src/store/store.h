@@ -328,6 +328,10 @@ struct store;
 				   keywarden schema: a file without one (or
 				   not a database) is KW_ERR_CONFIG, never
 				   migrated into one */
+#define STORE_SCAN	0x10	/* a walk over everything (audit verify): a
+				   map as large as SQLite allows */
+#define STORE_NEW	0x20	/* init: a store that already holds a
+				   keywarden schema is KW_ERR_EXISTS */
 #define STORE_SCAN	0x10	/* a walk over everything (audit verify):
 				   the database file read ahead 256 KiB at a
 				   time, not mapped */
@@ -337,6 +341,27 @@ struct store;
  * upgraded with STORE_MIGRATE, refused (KW_ERR_CONFIG) otherwise; so is a
  * newer one.  *out is owned by the caller: store_close(). */
 int	 store_open(const char *dir, int flags, struct store **out);
+/* Open the store named by url: NULL, "" or "sqlite" is the SQLite file
+ * of data directory dir; "sqlite:DIR" that of DIR; "postgresql://..."
+ * (or "postgres://...") a PostgreSQL database, several nodes sharing it.
+ * KW_ERR_CONFIG for any other url.  Flags and *out as for store_open;
+ * a PostgreSQL server that cannot be reached is KW_ERR_UNAVAILABLE. */
+int	 store_open_url(const char *url, const char *dir, int flags,
+	    struct store **out);
+/* Copy every row of store from (SQLite) into the new, empty store to
+ * (PostgreSQL) in one transaction, keeping seqs, so the audit chain
+ * verifies with the same head.  *rows gets the rows copied.  A table
+ * the source holds that the copy does not know stops it
+ * (KW_ERR_CONFIG, its name in unknown[unknownsz]); so does a pair of
+ * backends it cannot go between.  KW_ERR_CONFLICT if to is not empty. */
+int	 store_copy(struct store *from, struct store *to, int64_t *rows,
+	    char *unknown, size_t unknownsz);
+/* Whether url names a store backend at all (config validation). */
+int	 store_url_valid(const char *url);
+/* url with any password replaced by "***", into out[outsz]. */
+void	 store_url_redact(const char *url, char *out, size_t outsz);
+/* Whether url names a PostgreSQL store (several nodes may share it). */
+int	 store_url_is_shared(const char *url);
 /* Open the database file at path itself (a restore's staged copy of a
  * backup) instead of a data directory's.  Flags as for store_open. */
 int	 store_open_file(const char *path, int flags, struct store **out);
@@ -364,7 +389,19 @@ int	 store_schema_version(struct store *st);
  * that every table and column this binary uses is there.  0, or
  * KW_ERR_UNAVAILABLE with what is wrong in why[whysz]. */
 int	 store_check(struct store *st, char *why, size_t whysz);
-/* Name of the backend ("sqlite"). */
+/* Take the jobs lock (jobs and reconciliation run on one node at a
+ * time): 1 if this connection holds it (kept until store_unlock_jobs, or
+ * until the connection ends: a node that dies gives it up), 0 if another
+ * connection holds it, or an error.  Never waits.  SQLite: always 1. */
+int	 store_lock_jobs(struct store *st);
+void	 store_unlock_jobs(struct store *st);
+/* Claim key (a credential being minted) across every node sharing the
+ * store: 1 if this connection now holds it, 0 if another connection
+ * does, or an error; held until store_unclaim on the same connection or
+ * until the connection ends.  SQLite (one node): always 1. */
+int	 store_claim(struct store *st, const char *key);
+void	 store_unclaim(struct store *st, const char *key);
+/* Name of the backend ("sqlite", "postgresql"). */
 const char *store_backend(const struct store *st);
 
 int	 store_begin(struct store *st);		/* write transaction */
