@@ -2,11 +2,12 @@
 #
 #   make            release build: build/release/keywarden
 #   make check      ASan+UBSan build, unit tests (cmocka), end-to-end tests
+#   make check-includes   the include graph keeps the dependency order
 #   make bench      release build, then bench/run (wrk on loopback)
 #
 # Dependencies come from Debian through pkg-config (scripts/install-deps).
 
-PKGS	 = libmicrohttpd jansson sqlite3 libsodium libcurl inih libcrypto cjose
+PKGS	 = libmicrohttpd jansson sqlite3 libsodium libcurl inih libcrypto cjose libpq
 CC	?= cc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -lpthread
@@ -42,7 +43,7 @@ TST_OBJS := $(patsubst src/%.c,build/test/obj/%.o,$(SRCS)) \
 TST_LIBOBJS := $(patsubst src/%.c,build/test/obj/%.o,$(LIBSRCS)) \
 	    build/test/obj/gen/web_assets.o
 
-.PHONY: all check unit e2e bench clean test-build
+.PHONY: all check check-includes unit e2e bench clean test-build
 all: build/release/keywarden $(if $(SIM_SRCS),build/release/zendesk-sim)
 
 build/release/keywarden: $(REL_OBJS)
@@ -117,6 +118,9 @@ e2e: test-build
 
 check: test-build
 	@scripts/run-tests
+
+check-includes:
+	@scripts/check-includes
 
 build/release/bench-ceiling: bench/ceiling.c
 	@mkdir -p $(dir $@)

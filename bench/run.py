@@ -48,7 +48,11 @@ Environment:
                        credentials in the store for the jobs run
                        (default 100000)
   BENCH_BROKER_THREADS keywarden --threads for the broker runs (16)
-  BENCH_SECTIONS       comma list of get,create,audit,issue,broker,jobs
+  pg                    keywarden on PostgreSQL (bench/pg.py): two nodes on
+                        one database creating requests, authenticated
+                        reads per node, beside the same on SQLite and
+                        pgbench's single-row inserts
+  BENCH_SECTIONS       comma list of get,create,audit,issue,broker,jobs,pg
                        (default all)
 """
 import json
@@ -66,6 +70,7 @@ import broker                                           # noqa: E402
 import issuance                                         # noqa: E402
 import jobs                                             # noqa: E402
 import kwb                                              # noqa: E402
+import pg                                               # noqa: E402
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 THREADS = os.environ.get("BENCH_THREADS", "2")
@@ -79,7 +84,7 @@ POOL_16 = int(os.environ.get("BENCH_ISSUE_POOL_16", "2500"))
 JOBS_CREDENTIALS = int(os.environ.get("BENCH_JOBS_CREDENTIALS", "100000"))
 BROKER_THREADS = int(os.environ.get("BENCH_BROKER_THREADS", "16"))
 SECTIONS = os.environ.get("BENCH_SECTIONS",
-                          "get,create,audit,issue,broker,jobs")
+                          "get,create,audit,issue,broker,jobs,pg")
 # diagnostics and secondary anchors run shorter than the main figures
 SHORT = max(2, SECONDS // 2)
 
@@ -476,6 +481,11 @@ def section_jobs(tmp, procs):
                              ("memory", rss_mb >= 64)) if bad)))
 
 
+def section_pg(tmp, procs):
+    pg.section(tmp, procs, out, row, fmt_n, SECONDS, CREATE_THREADS,
+               progress)
+
+
 def cpu_busy(seconds=1.0):
     """Fraction of all CPUs busy over `seconds` (from /proc/stat): is
     something else running on the machine?"""
@@ -510,7 +520,8 @@ def main():
     try:
         for name, fn in (("get", section_get), ("create", section_create),
                          ("audit", section_audit), ("issue", section_issue),
-                         ("broker", section_broker), ("jobs", section_jobs)):
+                         ("broker", section_broker), ("jobs", section_jobs),
+                         ("pg", section_pg)):
             if name in wanted:
                 try:
                     fn(tmp, procs)

@@ -86,13 +86,20 @@ backup_cmd(int argc, char **argv)
 	const char	*dir, *to;
 	struct store	*st = NULL;
 	json_t		*out;
-	char		 hash[65];
+	char		 hash[KW_HASH_HEX_LEN + 1];
 	int64_t		 seq;
 	int		 r, saved;
 
 	if (parse_args(argc, argv, "to", &dir, &to, NULL) != 0) {
 		fprintf(stderr, "usage: keywarden %s\n", BACKUP_USAGE);
 		return EXIT_USAGE;
+	}
+	/* a shared store is PostgreSQL's to back up */
+	if (store_url_is_shared(getenv("KEYWARDEN_STORE"))) {
+		fprintf(stderr, "keywarden: the store is a PostgreSQL database "
+		    "(KEYWARDEN_STORE): back it up with pg_dump or a base "
+		    "backup; keywarden backup copies a SQLite store\n");
+		return 1;
 	}
 	if ((r = store_open(dir, 0, &st)) != 0) {
 		fprintf(stderr, "keywarden: cannot open the store in %s: %s\n",

@@ -16,6 +16,7 @@
 
 #include "kw.h"
 #include "config.h"
+#include "store/store.h"
 #include "util/addr.h"
 #include "util/util.h"
 
@@ -32,6 +33,8 @@ static const struct key {
 } keys[] = {
 	{ "data_dir", "KEYWARDEN_DATA_DIR", K_STR,
 	    offsetof(struct config, data_dir), KW_PATH_MAX, 0, 0 },
+	{ "store", "KEYWARDEN_STORE", K_STR,
+	    offsetof(struct config, store), KW_STORE_URL_MAX, 0, 0 },
 	{ "listen", "KEYWARDEN_LISTEN", K_STR,
 	    offsetof(struct config, listen), 300, 0, 0 },
 	{ "public_url", "KEYWARDEN_PUBLIC_URL", K_STR,
@@ -95,6 +98,7 @@ config_defaults(struct config *c)
 {
 	memset(c, 0, sizeof(*c));
 	kw_strlcpy(c->data_dir, "data", sizeof(c->data_dir));
+	kw_strlcpy(c->store, "sqlite", sizeof(c->store));
 	kw_strlcpy(c->listen, "127.0.0.1:8200", sizeof(c->listen));
 	c->threads = 8;
 	c->max_connections = KW_CONN_LIMIT;
@@ -355,6 +359,11 @@ config_validate(const struct config *c, char *err, size_t errsz)
 	char			host[256];
 	int			port, r;
 
+	if (!store_url_valid(c->store)) {
+		snprintf(err, errsz, "store: must be sqlite, sqlite:DIR or a "
+		    "postgresql:// URI");
+		return KW_ERR_CONFIG;
+	}
 	if (c->data_dir[0] == '\0') {
 		snprintf(err, errsz, "data_dir: must not be empty");
 		return KW_ERR_CONFIG;
@@ -420,6 +429,9 @@ config_print(const struct config *c, FILE *fp)
 		else
 			json_object_set_new(o, keys[i].name, v);
 	}
+	/* the store URI may hold a password: never printed */
+	store_url_redact(c->store, url, sizeof(url));
+	json_object_set_new(o, "store", json_string(url));
 	json_object_set_new(o, "oidc", oidc);
 	config_public_url(c, url, sizeof(url));
 	json_object_set_new(o, "public_url", json_string(url));

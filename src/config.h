@@ -13,6 +13,7 @@
 
 struct config {
 	char	data_dir[KW_PATH_MAX];
+	char	store[KW_STORE_URL_MAX];	/* "sqlite" or postgresql://... */
 	char	listen[300];			/* host:port */
 	char	public_url[KW_URL_MAX + 1];	/* "" = http://<listen> */
 	int	threads;			/* HTTP worker threads */

@@ -44,6 +44,9 @@
 #define KW_TLS_FILE_MAX		(256 * 1024)	/* a PEM certificate or key */
 #define KW_PROXIES_MAX		32		/* trusted_proxies entries */
 #define KW_PROXIES_TEXT_MAX	1024		/* trusted_proxies, bytes */
+#define KW_STORE_URL_MAX	1024		/* store: sqlite or a libpq URI */
+#define KW_JOBS_WAIT_S		60		/* jobs run waits for another
+						   node's run this long */
 #define KW_FORWARDED_HOPS_MAX	16		/* X-Forwarded-For hops read */
 
 /* Fields (characters/bytes of UTF-8) */
@@ -115,6 +118,8 @@
 #define KW_TOKEN_PREFIX		"kw_"
 #define KW_TOKEN_STR_MAX	128		/* longest token accepted */
 #define KW_HASH_LEN		32
+#define KW_HASH_HEX_LEN		(2 * KW_HASH_LEN)	/* a SHA-256 in hex, without
+						 * the NUL (audit hashes) */
 #define KW_SEAL_OVERHEAD	(24 + 16)	/* nonce + tag */
 #define KW_SEALED_MAX		(KW_BOT_TOKEN_MAX + KW_SEAL_OVERHEAD)
 #define KW_SEALED_SECRET_MAX	(KW_SECRET_MAX + 256 + KW_SEAL_OVERHEAD)

@@ -30,14 +30,18 @@
 #include "net/http.h"
 #include "store/store.h"
 #include "ticker.h"
+#include "util/jalloc.h"
 #include "util/util.h"
 
 #define EXIT_USAGE	2
+#define JOBS_WAIT_US	100000		/* jobs run: how often it asks */
 
 static int	cmd_init(int, char **);
 static int	cmd_serve(int, char **);
 static int	cmd_issue_token(int, char **);
 static int	cmd_jobs(int, char **);
+static int	cmd_migrate(int, char **);
+static int	cmd_store(int, char **);
 static int	cmd_audit(int, char **);
 static int	cmd_version(int, char **);
 static int	cmd_help(int, char **);
@@ -47,11 +51,17 @@ static const struct command {
 	int		(*run)(int, char **);
 	const char	*usage;
 } commands[] = {
-	{ "init", cmd_init, "init --data-dir DIR --admin-email EMAIL "
-	    "[--admin-name NAME]" },
-	{ "issue-token", cmd_issue_token, "issue-token --data-dir DIR --email "
-	    "EMAIL   (offline; prints a new personal token)" },
-	{ "serve", cmd_serve, "serve [--data-dir DIR] [--listen HOST:PORT] "
+	{ "init", cmd_init, "init --data-dir DIR [--store URL] --admin-email "
+	    "EMAIL [--admin-name NAME]" },
+	{ "issue-token", cmd_issue_token, "issue-token --data-dir DIR "
+	    "[--store URL] --email EMAIL   (offline; prints a new personal "
+	    "token)" },
+	{ "migrate", cmd_migrate, "migrate [--data-dir DIR] [--store URL]   "
+	    "(apply schema migrations)" },
+	{ "store", cmd_store, "store copy --from sqlite:DIR --to "
+	    "postgresql://...   (move an installation; servers stopped)" },
+	{ "serve", cmd_serve, "serve [--data-dir DIR] [--store URL] "
+	    "[--listen HOST:PORT] "
 	    "[--public-url URL] [--config FILE]\n"
 	    "        [--threads N] [--max-connections N] "
 	    "[--connection-timeout SECONDS] [--auth-fail-limit N] "
@@ -65,8 +75,9 @@ static const struct command {
 	    "[--session-idle-timeout SECONDS]\n"
 	    "        [--check] [--print-config]" },
 	{ "jobs", cmd_jobs, "jobs run [--now RFC3339] [--data-dir DIR] "
+	    "[--store URL] "
 	    "[--config FILE] [serve's settings]" },
-	{ "audit", cmd_audit, "audit verify --data-dir DIR "
+	{ "audit", cmd_audit, "audit verify --data-dir DIR [--store URL] "
 	    "[--expect-head HASH]" },
 	{ "backup", backup_cmd, BACKUP_USAGE },
 	{ "restore", restore_cmd, RESTORE_USAGE },
@@ -207,10 +218,12 @@ cmd_issue_token(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "data-dir", required_argument, NULL, 'd' },
+		{ "store", required_argument, NULL, 's' },
 		{ "email", required_argument, NULL, 'e' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char		*dir = getenv("KEYWARDEN_DATA_DIR"), *email = NULL;
+	const char		*url = getenv("KEYWARDEN_STORE");
 	char			 keypath[KW_PATH_MAX + 16], tok[KW_TOKEN_STR_MAX];
 	struct token_rec	 t;
 	struct crypto_keys	*keys = NULL;
@@ -223,6 +236,8 @@ cmd_issue_token(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'd')
 			dir = optarg;
+		else if (c == 's')
+			url = optarg;
 		else if (c == 'e')
 			email = optarg;
 		else
@@ -237,7 +252,7 @@ cmd_issue_token(int argc, char **argv)
 		fprintf(stderr, "keywarden: issue-token: %s\n", why);
 		return 1;
 	}
-	if ((r = store_open(dir, 0, &st)) != 0)
+	if ((r = store_open_url(url, dir, 0, &st)) != 0)
 		goto out;
 	/* a token hashed under the wrong key would never authenticate */
 	if (core_key_check_verify(st, keys) == KW_ERR_CRYPTO) {
@@ -282,11 +297,13 @@ cmd_init(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "data-dir", required_argument, NULL, 'd' },
+		{ "store", required_argument, NULL, 's' },
 		{ "admin-email", required_argument, NULL, 'e' },
 		{ "admin-name", required_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char		*dir = NULL, *email = NULL, *name = NULL;
+	const char		*url = getenv("KEYWARDEN_STORE");
 	char			 keypath[KW_PATH_MAX + 16], dbpath[KW_PATH_MAX + 16];
 	char			 tok[KW_TOKEN_STR_MAX];
 	struct crypto_keys	*keys = NULL;
@@ -299,6 +316,7 @@ cmd_init(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': dir = optarg; break;
+		case 's': url = optarg; break;
 		case 'e': email = optarg; break;
 		case 'n': name = optarg; break;
 		default: return EXIT_USAGE;
@@ -314,6 +332,11 @@ cmd_init(int argc, char **argv)
 	}
 	if (name == NULL)
 		name = email;
+	if (!store_url_valid(url)) {
+		fprintf(stderr, "keywarden: --store must be sqlite, sqlite:DIR "
+		    "or a postgresql:// URI\n");
+		return EXIT_USAGE;
+	}
 	if (!kw_valid_text(name, KW_NAME_MAX) || strlen(dir) > KW_PATH_MAX) {
 		fprintf(stderr, "keywarden: name or data dir too long\n");
 		return EXIT_USAGE;
@@ -333,8 +356,19 @@ cmd_init(int argc, char **argv)
 	if ((r = crypto_master_key_create(keypath)) != 0)
 		goto fail;
 	made_key = 1;
-	if ((r = crypto_keys_load(keypath, &keys)) != 0 ||
-	    (r = store_open(dir, STORE_CREATE | STORE_MIGRATE, &st)) != 0 ||
+	/* STORE_NEW: a shared store initialised from another node's data
+	 * directory refuses too (a second master key would make its sealed
+	 * data unreadable) */
+	if ((r = crypto_keys_load(keypath, &keys)) != 0)
+		goto fail;
+	if ((r = store_open_url(url, dir, STORE_CREATE | STORE_MIGRATE |
+	    STORE_NEW, &st)) == KW_ERR_EXISTS) {
+		fprintf(stderr, "keywarden: the store is already initialised; "
+		    "copy its master key into %s instead; nothing was "
+		    "changed\n", dir);
+		goto undo;
+	}
+	if (r != 0 ||
 	    (r = init_admin(st, keys, email, name, tok, sizeof(tok), &p)) != 0)
 		goto fail;
 	out = json_pack("{s:s, s:s, s:s, s:s}", "admin_token", tok,
@@ -350,6 +384,7 @@ cmd_init(int argc, char **argv)
  fail:
 	fprintf(stderr, "keywarden: init of %s failed: %s\n", dir,
 	    kw_strerror(r));
+ undo:
 	store_close(st);
 	crypto_keys_free(keys);
 	if (made_key) {
@@ -368,6 +403,7 @@ cmd_init(int argc, char **argv)
 
 static const struct option serve_opts[] = {
 	{ "data-dir", required_argument, NULL, 'd' },
+	{ "store", required_argument, NULL, 'S' },
 	{ "listen", required_argument, NULL, 'l' },
 	{ "public-url", required_argument, NULL, 'u' },
 	{ "config", required_argument, NULL, 'c' },
@@ -384,7 +420,7 @@ static const struct option serve_opts[] = {
 	{ "reconcile-interval", required_argument, NULL, 'R' },
 	{ "jobs-interval", required_argument, NULL, 'J' },
 	{ "notify-interval", required_argument, NULL, 'I' },
-	{ "session-max-age", required_argument, NULL, 'S' },
+	{ "session-max-age", required_argument, NULL, 'G' },
 	{ "session-idle-timeout", required_argument, NULL, 'E' },
 	{ "check", no_argument, NULL, 'C' },
 	{ "print-config", no_argument, NULL, 'P' },
@@ -397,6 +433,7 @@ flag_key(int c)
 {
 	switch (c) {
 	case 'd': return "data_dir";
+	case 'S': return "store";
 	case 'l': return "listen";
 	case 'u': return "public_url";
 	case 't': return "threads";
@@ -412,7 +449,7 @@ flag_key(int c)
 	case 'R': return "reconcile_interval";
 	case 'J': return "jobs_interval";
 	case 'I': return "notify_interval";
-	case 'S': return "session_max_age";
+	case 'G': return "session_max_age";
 	case 'E': return "session_idle_timeout";
 	default: return NULL;
 	}
@@ -702,7 +739,24 @@ cmd_jobs(int argc, char **argv)
 	}
 	/* keywarden itself acts, whoever runs the command */
 	actor_system(&a, DOOR_CLI, "keywarden");
+	/* one node runs the jobs at a time (never the same due action
+	 * twice): wait for a run elsewhere to end, a bounded time */
+	for (i = 0; i < KW_JOBS_WAIT_S * (1000000 / JOBS_WAIT_US) &&
+	    (r = store_lock_jobs(app->stores[0])) == 0; i++)
+		usleep(JOBS_WAIT_US);
+	if (r != 1) {
+		if (r == 0)
+			printf("{\n  \"skipped\": \"another node is running "
+			    "the jobs\"\n}\n");
+		else
+			fprintf(stderr, "keywarden: jobs: %s\n",
+			    kw_strerror(r));
+		r = r != 0;
+		goto out;
+	}
+	kw_fault("jobs_locked");
 	r = jobs_run(app, &a, app->stores[0], now, &sum);
+	store_unlock_jobs(app->stores[0]);
 	if (sum != NULL) {
 		json_dumpf(sum, stdout, JSON_INDENT(2));
 		fputc('\n', stdout);
@@ -718,6 +772,114 @@ cmd_jobs(int argc, char **argv)
 	free(app);
 	net_global_cleanup();
 	return r;
+}
+
+/* ---- migrate ---- */
+
+/*
+ * migrate: bring the store's schema to this binary's version (serve
+ * does it too, under the same lock; this is for doing it ahead of a
+ * rolling upgrade).  Takes serve's settings (--store, --data-dir,
+ * --config).
+ */
+static int
+cmd_migrate(int argc, char **argv)
+{
+	struct config	 cfg;
+	struct store	*st = NULL;
+	char		 shown[KW_STORE_URL_MAX + 8];
+	int		 check, print, r;
+
+	if ((r = serve_config(argc, argv, &cfg, &check, &print)) != 0)
+		return r;
+	store_url_redact(cfg.store, shown, sizeof(shown));
+	if ((r = store_open_url(cfg.store, cfg.data_dir, STORE_MIGRATE,
+	    &st)) != 0) {
+		fprintf(stderr, "keywarden: migrate: cannot open the store %s "
+		    "(%s)%s\n", store_url_is_shared(cfg.store) ? shown :
+		    cfg.data_dir, kw_strerror(r), r == KW_ERR_NOT_FOUND ?
+		    ": run 'keywarden init' first" : "");
+		return 1;
+	}
+	printf("store %s at schema %d\n", store_url_is_shared(cfg.store) ?
+	    shown : cfg.data_dir, store_schema_version(st));
+	store_close(st);
+	return 0;
+}
+
+/* ---- store copy ---- */
+
+/*
+ * store copy: move an installation from SQLite to PostgreSQL.  The
+ * target must be a database without a keywarden schema; the copy is one
+ * transaction.  Afterwards the target's audit chain is verified and must
+ * end at the source's head; prints both.  The master key is not in any
+ * store: copy it to each node yourself.
+ */
+static int
+cmd_store(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct audit_verdict	 v;
+	struct store		*from = NULL, *to = NULL;
+	const char		*src = NULL, *dst = NULL;
+	char			 unknown[128], head[65], shown[KW_STORE_URL_MAX];
+	int64_t			 rows = 0, seq = 0;
+	int			 c, r = 1;
+
+	if (argc < 2 || strcmp(argv[1], "copy") != 0)
+		return usage_of("store");
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'f')
+			src = optarg;
+		else if (c == 't')
+			dst = optarg;
+		else
+			return EXIT_USAGE;
+	}
+	if (src == NULL || dst == NULL || strncmp(src, "sqlite:", 7) != 0 ||
+	    !store_url_is_shared(dst))
+		return usage_of("store");
+	store_url_redact(dst, shown, sizeof(shown));
+	if ((r = store_open_url(src, NULL, 0, &from)) != 0) {
+		fprintf(stderr, "keywarden: store copy: cannot open %s (%s)%s\n",
+		    src, kw_strerror(r), r == KW_ERR_CONFIG ? ": bring it to "
+		    "this version first with keywarden migrate" : "");
+		goto out;
+	}
+	if ((r = store_open_url(dst, NULL, STORE_CREATE | STORE_MIGRATE |
+	    STORE_NEW, &to)) != 0) {
+		fprintf(stderr, "keywarden: store copy: cannot use %s (%s)%s\n",
+		    shown, kw_strerror(r), r == KW_ERR_EXISTS ? ": it holds a "
+		    "keywarden store already; copy into an empty database" : "");
+		goto out;
+	}
+	if ((r = store_audit_head(from, &seq, head)) != 0 ||
+	    (r = store_copy(from, to, &rows, unknown, sizeof(unknown))) != 0) {
+		fprintf(stderr, "keywarden: store copy: %s%s%s; nothing was "
+		    "copied\n", kw_strerror(r), unknown[0] ? ": unknown table " :
+		    "", unknown);
+		goto out;
+	}
+	if ((r = audit_verify_head(to, head[0] ? head : NULL, &v)) != 0 ||
+	    !v.ok || v.events != seq) {
+		fprintf(stderr, "keywarden: store copy: the copy's audit log "
+		    "does not verify with the source's head %s\n", head);
+		r = KW_ERR_INTERNAL;
+		goto out;
+	}
+	printf("{\n  \"rows\": %lld,\n  \"audit_events\": %lld,\n"
+	    "  \"audit_head\": \"%s\"\n}\n", (long long)rows,
+	    (long long)v.events, v.head);
+ out:
+	store_close(from);
+	store_close(to);
+	return r == 0 ? 0 : 1;
 }
 
 /* ---- audit ---- */
@@ -740,18 +902,21 @@ cmd_audit(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "data-dir", required_argument, NULL, 'd' },
+		{ "store", required_argument, NULL, 's' },
 		{ "expect-head", required_argument, NULL, 'e' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct audit_verdict	 v;
 	struct store		*st;
 	const char		*dir = getenv("KEYWARDEN_DATA_DIR"), *head = NULL;
+	const char		*url = getenv("KEYWARDEN_STORE");
 	int			 c, r;
 
 	/* offline verification reads the data directory; everything else
 	 * (audit list, audit verify against a server) is the client's */
 	if (argc < 2 || strcmp(argv[1], "verify") != 0 ||
-	    (dir == NULL && !has_flag(argc, argv, "--data-dir"))) {
+	    (dir == NULL && !has_flag(argc, argv, "--data-dir") &&
+	    !has_flag(argc, argv, "--store"))) {
 		if (cli_handles("audit"))
 			return cli_run(argc, argv);
 		return usage_of("audit");
@@ -760,23 +925,25 @@ cmd_audit(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'd')
 			dir = optarg;
+		else if (c == 's')
+			url = optarg;
 		else if (c == 'e')
 			head = optarg;
 		else
 			return EXIT_USAGE;
 	}
-	if (dir == NULL)
+	if (dir == NULL && !store_url_is_shared(url))
 		return usage_of("audit");
-	if (head != NULL && (strlen(head) != 64 ||
-	    strspn(head, "0123456789abcdef") != 64)) {
+	if (head != NULL && (strlen(head) != KW_HASH_HEX_LEN ||
+	    strspn(head, "0123456789abcdef") != KW_HASH_HEX_LEN)) {
 		fprintf(stderr, "keywarden: --expect-head must be a whole "
 		    "head hash (64 lowercase hex digits), as the audit_head log "
 		    "line or audit verify printed it\n");
 		return EXIT_USAGE;
 	}
-	if ((r = store_open(dir, STORE_SCAN, &st)) != 0) {
-		fprintf(stderr, "keywarden: cannot open the store in %s: %s\n",
-		    dir, kw_strerror(r));
+	if ((r = store_open_url(url, dir, STORE_SCAN, &st)) != 0) {
+		fprintf(stderr, "keywarden: cannot open the store%s%s: %s\n",
+		    dir ? " in " : "", dir ? dir : "", kw_strerror(r));
 		return 1;
 	}
 	r = audit_verify_head(st, head, &v);
@@ -810,6 +977,9 @@ main(int argc, char **argv)
 
 	/* everything keywarden creates (store, WAL, keys) is its own only */
 	umask(077);
+	/* before any jansson call: what jansson frees (request bodies,
+	 * provider answers, settings holding a token) is wiped first */
+	kw_json_alloc_install();
 	if (crypto_init() != 0) {
 		fprintf(stderr, "keywarden: cannot initialise libsodium\n");
 		return 1;

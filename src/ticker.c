@@ -36,7 +36,7 @@ static int
 log_head(struct ticker *t)
 {
 	int64_t	 seq;
-	char	 hash[65];
+	char	 hash[KW_HASH_HEX_LEN + 1];
 	json_t	*o;
 
 	if (store_audit_head(t->st, &seq, hash) != 0) {
@@ -115,16 +115,42 @@ outbox(struct ticker *t)
 	return r;
 }
 
+/* exclusive: one node at a time runs it (the store's jobs lock, see
+ * run_task); the outbox is safe on every node (claims are leased, SKIP
+ * LOCKED). */
 static const struct task {
 	const char	*name;
 	int		(*run)(struct ticker *);	/* 0: ok */
 	size_t		 interval_off;	/* offset of its seconds in config */
+	int		 exclusive;
 } tasks[] = {
-	{ "reconcile", reconcile, offsetof(struct config, reconcile_interval) },
-	{ "jobs", jobs, offsetof(struct config, jobs_interval) },
-	{ "outbox", outbox, offsetof(struct config, notify_interval) },
-	{ "audit_head", log_head, offsetof(struct config, audit_head_interval) },
+	{ "reconcile", reconcile, offsetof(struct config, reconcile_interval),
+	    1 },
+	{ "jobs", jobs, offsetof(struct config, jobs_interval), 1 },
+	{ "outbox", outbox, offsetof(struct config, notify_interval), 0 },
+	{ "audit_head", log_head, offsetof(struct config, audit_head_interval),
+	    0 },
 };
+
+/*
+ * Run task k unless another node runs an exclusive task right now: the
+ * store's jobs lock is held for the run only (so `keywarden jobs run`
+ * can take its turn too), and goes with the session of a node that
+ * dies.  -1 when skipped, else the task's result.
+ */
+static int
+run_task(struct ticker *t, const struct task *k)
+{
+	int r;
+
+	if (!k->exclusive)
+		return k->run(t);
+	if (store_lock_jobs(t->st) != 1)
+		return -1;		/* another node has it: next time */
+	r = k->run(t);
+	store_unlock_jobs(t->st);
+	return r;
+}
 _Static_assert(KW_NELEM(tasks) <= KW_NELEM(((struct ticker *)0)->due),
     "ticker: more tasks than due slots");
 
@@ -147,9 +173,9 @@ run(void *arg)
 			if (t->due[i] <= now) {
 				pthread_mutex_unlock(&t->lock);
 				t0 = kw_mono_us();
-				r = tasks[i].run(t);
-				metrics_job(tasks[i].name, r == 0,
-				    kw_mono_us() - t0);
+				if ((r = run_task(t, &tasks[i])) != -1)
+					metrics_job(tasks[i].name, r == 0,
+					    kw_mono_us() - t0);
 				pthread_mutex_lock(&t->lock);
 				t->due[i] = time(NULL) + *(const int *)
 				    (const void *)((const char *)&t->app->cfg +
@@ -178,7 +204,8 @@ ticker_start(struct app *app, struct ticker **out)
 	*out = NULL;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return KW_ERR_NOMEM;
-	if ((r = store_open(app->cfg.data_dir, 0, &t->st)) != 0) {
+	if ((r = store_open_url(app->cfg.store, app->cfg.data_dir, 0,
+	    &t->st)) != 0) {
 		free(t);
 		return r;
 	}

@@ -424,7 +424,7 @@ bound_lookup(struct http_req *rq, struct store *st, struct store *w,
 	kw_strlcpy(c->token_id, b.id, sizeof(c->token_id));
 	kw_strlcpy(c->bound_credential, b.credential_id,
 	    sizeof(c->bound_credential));
-	if (st != NULL)
+	if (st != NULL && !app->shared_store)
 		authcache_put(app->authcache, c->token_hash,
 		    kw_mono_us() / 1000, c, gen);
 	return 0;
@@ -446,7 +446,9 @@ token_lookup(struct http_req *rq, struct store *st, struct store *w,
 	uint64_t		 gen = 0;
 	int			 r;
 
-	if (st != NULL && authcache_get(app->authcache, c->token_hash,
+	/* on a shared store another node's change would not empty it */
+	if (st != NULL && !app->shared_store &&
+	    authcache_get(app->authcache, c->token_hash,
 	    kw_mono_us() / 1000, c, &gen))
 		goto check;
 	r = store_token_find(st != NULL ? st : w, c->token_hash, &t,
@@ -467,7 +469,7 @@ token_lookup(struct http_req *rq, struct store *st, struct store *w,
 	c->expires_s = api_time_or_zero(t.expires_at);
 	c->seen_s = api_time_or_zero(t.last_used_at);
 	c->bound_credential[0] = '\0';
-	if (st != NULL)
+	if (st != NULL && !app->shared_store)
 		authcache_put(app->authcache, c->token_hash,
 		    kw_mono_us() / 1000, c, gen);
  check:

@@ -61,7 +61,9 @@ int	 api_authorise(struct http_req *rq, const struct http_route *route);
 /* The reauthorise hook, when the body is in and the handler is about to
  * run: the same checks against the store as it is now (the caller may
  * have been offboarded, their token revoked or their roles changed while
- * the body arrived); rq's caller is replaced by the fresh one. */
+ * the body arrived); rq's caller is replaced by the fresh one.  Not
+ * called for a request without a body (the check at the headers was
+ * just made). */
 int	 api_reauthorise(struct http_req *rq, const struct http_route *route);
 /* A failed authentication err of the presented token tok (NULL if none
  * could be read), counted per address and token prefix: err, or 429
@@ -111,25 +113,6 @@ int	 api_store_fail(struct http_req *rq, int r, const char *what,
 /* A personal token's JSON (never its secret or hash). */
 json_t	*api_token_json(const struct token_rec *t);
 
-/* The body of a decision on a request: a comment, acknowledge_risk, and
- * for fulfilment the secret (wipe it) and the id it has on the instance. */
-struct decision {
-	char	comment[KW_COMMENT_MAX + 1];
-	int	acknowledge_risk;
-	char	secret[KW_SECRET_MAX + 1];
-	char	external_id[KW_EXTERNAL_ID_MAX + 1];
-};
-
-/*
- * The caller (rq's) takes action a on request id, under the rules of
- * policy/workflow.c, recorded with its history, audit event and
- * notifications.  When a provisioner's approval leads to issuance, the
- * instance is called now, or, with defer_issuance, by the background
- * thread (Slack wants an answer within 3 s).  *answer (may be NULL) gets
- * the request's JSON.
- */
-int	 api_request_act(struct http_req *rq, const char *id, int action,
-	    struct decision *d, int defer_issuance, json_t **answer);
 
 /* An RFC 3339 time as seconds, 0 for "" or an unreadable one. */
 time_t	 api_time_or_zero(const char *s);
@@ -139,14 +122,8 @@ json_t	*api_person_json(const struct person *p);
 json_t	*api_instance_json(const struct instance *in);
 json_t	*api_request_json(const struct request *r);
 json_t	*api_credential_json(const struct credential *c);
-/* Append an entry to request id's history (inside a transaction). */
-int	 api_history_add(struct store *st, const char *request_id,
-	    const char *actor, const char *action, const char *comment);
 /* Add the request's "history" array to o. */
 int	 api_request_history(struct store *st, const char *id, json_t *o);
-/* Set r->link: the access-request URL if given, else the request's page
- * under the public URL. */
-void	 api_request_link(const struct app *app, struct request *r);
 
 /* {"items": items, "next_cursor": "<next>"|null}; items is consumed. */
 json_t	*api_page(json_t *items, int64_t next);

@@ -7,6 +7,7 @@
 
 #include "kw.h"
 #include "api/api.h"
+#include "api/list.h"
 #include "api/valid.h"
 #include "audit/audit.h"
 
@@ -14,9 +15,7 @@
  * sequence number examined and how many were examined. */
 struct audit_page {
 	const char	*actor, *action, *subject, *since, *until;
-	json_t		*items;
-	size_t		 limit;
-	int64_t		 last;
+	struct api_list	 l;		/* its cursor: the last examined */
 	size_t		 seen;		/* examined in all */
 	size_t		 got;		/* rows the last read returned */
 };
@@ -54,19 +53,19 @@ event_one(const struct audit_event *ev, void *arg)
 	json_t			*d;
 
 	p->got++;
-	if (json_array_size(p->items) >= p->limit)
+	if (json_array_size(p->l.items) >= p->l.limit)
 		return 0;	/* the page is full: left for the next one */
-	p->last = ev->seq;
+	p->l.last = ev->seq;
 	p->seen++;
 	if (!event_match(ev, p))
 		return 0;
 	if ((d = json_loads(ev->details, 0, NULL)) == NULL)
 		d = json_string(ev->details);	/* shown as stored */
-	json_array_append_new(p->items, json_pack("{s:I, s:s, s:s, s:s, s:s,"
+	return api_list_add(&p->l, json_pack("{s:I, s:s, s:s, s:s, s:s,"
 	    " s:o, s:s, s:s}", "seq", (json_int_t)ev->seq, "at", ev->at,
 	    "actor", ev->actor, "action", ev->action, "subject", ev->subject,
-	    "details", d, "prev_hash", ev->prev_hash, "hash", ev->hash));
-	return 0;
+	    "details", d, "prev_hash", ev->prev_hash, "hash", ev->hash),
+	    ev->seq);
 }
 
 /* The audit log could not be read (r, a store error): say which part
@@ -111,16 +110,15 @@ api_audit_list(struct http_req *rq, struct http_resp *rs)
 	struct store		*st;
 	const char		*v;
 	char			*end;
-	long long		 after;
-	size_t			 limit, chunk;
+	size_t			 chunk;
 	int			 r, filtered, more;
 
-	if ((r = jv_page(rq, &limit, &after)) != 0)
+	if ((r = api_list_begin(rq, &p.l)) != 0)
 		return r;
 	if ((v = http_query(rq, "after_seq")) != NULL && *v != '\0') {
 		errno = 0;
-		after = strtoll(v, &end, 10);
-		if (errno || end == v || *end || after < 0)
+		p.l.after = p.l.last = strtoll(v, &end, 10);
+		if (errno || end == v || *end || p.l.after < 0)
 			return http_fail(rq, KW_ERR_VALIDATION, "after_seq",
 			    "'after_seq' must be a non-negative integer");
 	}
@@ -133,26 +131,24 @@ api_audit_list(struct http_req *rq, struct http_resp *rs)
 	filtered = p.actor || p.action || p.subject || p.since || p.until;
 	if ((st = api_store(rq)) == NULL)
 		return api_store_fail(rq, KW_ERR_UNAVAILABLE, "", "");
-	p.items = json_array();
-	p.limit = limit;
-	p.last = after;
-	chunk = filtered ? KW_LIST_LIMIT_MAX : limit;
+	chunk = filtered ? KW_LIST_LIMIT_MAX : p.l.limit;
 	for (;;) {
 		p.got = 0;
-		if ((r = store_audit_each(st, p.last, chunk, event_one,
+		if ((r = store_audit_each(st, p.l.last, chunk, event_one,
 		    &p)) != 0) {
-			json_decref(p.items);
+			json_decref(p.l.items);
 			return audit_unreadable(rq, r);
 		}
 		/* the log may go on, or the page is full */
-		more = p.got == chunk || json_array_size(p.items) >= limit;
+		more = p.got == chunk || json_array_size(p.l.items) >= p.l.limit;
 		/* stop at the end of the log, a full page, or the scan cap */
-		if (!filtered || !more || json_array_size(p.items) >= limit ||
+		if (!filtered || !more ||
+		    json_array_size(p.l.items) >= p.l.limit ||
 		    p.seen >= KW_LIST_SCAN_MAX)
 			break;
 	}
-	rs->body = api_page(p.items, more ? p.last : 0);
-	return 0;
+	p.l.more = more;
+	return api_list_end(rq, rs, &p.l, 0);
 }
 
 int
@@ -166,8 +162,8 @@ api_audit_verify(struct http_req *rq, struct http_resp *rs)
 	if ((st = api_store(rq)) == NULL)
 		return api_store_fail(rq, KW_ERR_UNAVAILABLE, "", "");
 	head = http_query(rq, "expect_head");
-	if (head != NULL && (strlen(head) != 64 ||
-	    strspn(head, "0123456789abcdef") != 64))
+	if (head != NULL && (strlen(head) != KW_HASH_HEX_LEN ||
+	    strspn(head, "0123456789abcdef") != KW_HASH_HEX_LEN))
 		return http_fail(rq, KW_ERR_VALIDATION, "expect_head",
 		    "'expect_head' must be a 64-character hex SHA-256");
 	if ((r = audit_verify_head(st, head, &v)) != 0)

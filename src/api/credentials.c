@@ -10,6 +10,7 @@
 
 #include "kw.h"
 #include "api/api.h"
+#include "api/list.h"
 #include "api/valid.h"
 #include "core/credentials.h"
 #include "policy/visibility.h"
@@ -101,33 +102,23 @@ api_credentials_get(struct http_req *rq, struct http_resp *rs)
 	return r;
 }
 
-struct cred_list {
-	json_t	*items;
-	int64_t	 last;
-};
-
 static int
 list_one(const struct credential *c, void *arg)
 {
-	struct cred_list *l = arg;
-
-	json_array_append_new(l->items, api_credential_json(c));
-	l->last = c->seq;
-	return 0;
+	return api_list_add(arg, api_credential_json(c), c->seq);
 }
 
 int
 api_credentials_list(struct http_req *rq, struct http_resp *rs)
 {
 	struct credential_filter f;
-	struct cred_list	 l = { NULL, 0 };
+	struct api_list		 l;
 	struct instance		*in = NULL;
 	struct person		 p;
 	struct store		*st;
 	const char		*v;
 	char			 inst_id[KW_ID_MAX + 1], owner_id[KW_ID_MAX + 1];
-	long long		 after;
-	size_t			 limit, i;
+	size_t			 i;
 	time_t			 t;
 	int			 r;
 
@@ -137,7 +128,7 @@ api_credentials_list(struct http_req *rq, struct http_resp *rs)
 	policy_viewer(api_me(rq), &f.viewer);
 	f.state = -1;
 	f.kind = -1;
-	if ((r = jv_page(rq, &limit, &after)) != 0)
+	if ((r = api_list_begin(rq, &l)) != 0)
 		return r;
 	if ((v = http_query(rq, "state")) != NULL && *v != '\0') {
 		for (i = 0; i < CS__COUNT; i++)
@@ -183,15 +174,8 @@ api_credentials_list(struct http_req *rq, struct http_resp *rs)
 			    "RFC 3339 UTC time like 2026-11-28T09:00:00Z");
 		f.expiring_before = v;
 	}
-	l.items = json_array();
-	if ((r = store_credential_each(st, &f, after, limit, list_one,
-	    &l)) != 0) {
-		json_decref(l.items);
-		return api_store_fail(rq, r, "", "");
-	}
-	rs->body = api_page(l.items, json_array_size(l.items) == limit ?
-	    l.last : 0);
-	return 0;
+	r = store_credential_each(st, &f, l.after, l.limit, list_one, &l);
+	return api_list_end(rq, rs, &l, r);
 }
 
 /*

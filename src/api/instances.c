@@ -10,6 +10,7 @@
 
 #include "kw.h"
 #include "api/api.h"
+#include "api/list.h"
 #include "api/valid.h"
 #include "core/credentials.h"
 #include "core/instances.h"
@@ -394,40 +395,23 @@ api_instances_get(struct http_req *rq, struct http_resp *rs)
 	return 0;
 }
 
-struct list_ctx {
-	json_t	*items;
-	int64_t	 last;
-};
-
 static int
 list_instance(const struct instance *in, void *arg)
 {
-	struct list_ctx *l = arg;
-
-	json_array_append_new(l->items, api_instance_json(in));
-	l->last = in->seq;
-	return 0;
+	return api_list_add(arg, api_instance_json(in), in->seq);
 }
 
 int
 api_instances_list(struct http_req *rq, struct http_resp *rs)
 {
-	struct list_ctx	 l = { NULL, 0 };
+	struct api_list	 l;
 	struct store	*st;
-	long long	 after;
-	size_t		 limit;
 	int		 r;
 
-	if ((r = jv_page(rq, &limit, &after)) != 0)
+	if ((r = api_list_begin(rq, &l)) != 0)
 		return r;
 	if ((st = api_store(rq)) == NULL)
-		return api_store_fail(rq, KW_ERR_UNAVAILABLE, "", "");
-	l.items = json_array();
-	if ((r = store_instance_each(st, after, limit, list_instance, &l)) != 0) {
-		json_decref(l.items);
-		return api_store_fail(rq, r, "", "");
-	}
-	rs->body = api_page(l.items, json_array_size(l.items) == limit ?
-	    l.last : 0);
-	return 0;
+		return api_list_end(rq, rs, &l, KW_ERR_UNAVAILABLE);
+	r = store_instance_each(st, l.after, l.limit, list_instance, &l);
+	return api_list_end(rq, rs, &l, r);
 }

@@ -20,7 +20,7 @@
 static int
 token_ok(const struct app *app, const char *auth)
 {
-	char	a[65], b[65];
+	char	a[KW_HASH_HEX_LEN + 1], b[KW_HASH_HEX_LEN + 1];
 	int	ok;
 
 	if (app->metrics_token[0] == '\0' || auth == NULL ||
@@ -32,7 +32,7 @@ token_ok(const struct app *app, const char *auth)
 	/* equal-length digests: the comparison says nothing of the length */
 	crypto_sha256_hex(auth, strlen(auth), a);
 	crypto_sha256_hex(app->metrics_token, strlen(app->metrics_token), b);
-	ok = crypto_eq(a, b, 64);
+	ok = crypto_eq(a, b, KW_HASH_HEX_LEN);
 	kw_wipe(a, sizeof(a));
 	kw_wipe(b, sizeof(b));
 	return ok;

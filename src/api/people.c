@@ -11,6 +11,7 @@
 
 #include "kw.h"
 #include "api/api.h"
+#include "api/list.h"
 #include "core/people.h"
 #include "api/valid.h"
 #include "util/util.h"
@@ -136,42 +137,25 @@ api_people_create(struct http_req *rq, struct http_resp *rs)
 	return r;
 }
 
-struct list_ctx {
-	json_t	*items;
-	int64_t	 last;
-};
-
 static int
 list_person(const struct person *p, void *arg)
 {
-	struct list_ctx *l = arg;
-
-	json_array_append_new(l->items, api_person_json(p));
-	l->last = p->seq;
-	return 0;
+	return api_list_add(arg, api_person_json(p), p->seq);
 }
 
 int
 api_people_list(struct http_req *rq, struct http_resp *rs)
 {
-	struct list_ctx	 l = { NULL, 0 };
+	struct api_list	 l;
 	struct store	*st;
-	long long	 after;
-	size_t		 limit;
 	int		 r;
 
-	if ((r = jv_page(rq, &limit, &after)) != 0)
+	if ((r = api_list_begin(rq, &l)) != 0)
 		return r;
 	if ((st = api_store(rq)) == NULL)
-		return api_store_fail(rq, KW_ERR_UNAVAILABLE, "", "");
-	l.items = json_array();
-	if ((r = store_person_each(st, after, limit, list_person, &l)) != 0) {
-		json_decref(l.items);
-		return api_store_fail(rq, r, "", "");
-	}
-	rs->body = api_page(l.items, json_array_size(l.items) == limit ?
-	    l.last : 0);
-	return 0;
+		return api_list_end(rq, rs, &l, KW_ERR_UNAVAILABLE);
+	r = store_person_each(st, l.after, l.limit, list_person, &l);
+	return api_list_end(rq, rs, &l, r);
 }
 
 /* Read the person named by the path; only admins, auditors and the
@@ -287,17 +271,16 @@ may_manage_tokens(const struct http_req *rq, const char *key, int read)
 static int
 token_one(const struct token_rec *t, void *arg)
 {
-	json_array_append_new(arg, api_token_json(t));
-	return 0;
+	return api_list_add(arg, api_token_json(t), 0);
 }
 
 /* GET /v1/people/{x}/tokens: ids and times only (never a token). */
 int
 api_people_tokens(struct http_req *rq, struct http_resp *rs)
 {
+	struct api_list	 l;
 	struct person	 p;
 	struct store	*st;
-	json_t		*items;
 	int		 r;
 
 	if (!may_manage_tokens(rq, rq->params[0], 1))
@@ -307,13 +290,9 @@ api_people_tokens(struct http_req *rq, struct http_resp *rs)
 		return api_store_fail(rq, KW_ERR_UNAVAILABLE, "", "");
 	if ((r = store_person_get(st, rq->params[0], &p)) != 0)
 		return api_store_fail(rq, r, "person", rq->params[0]);
-	items = json_array();
-	if ((r = store_token_each(st, p.id, token_one, items)) != 0) {
-		json_decref(items);
-		return api_store_fail(rq, r, "", "");
-	}
-	rs->body = api_page(items, 0);
-	return 0;
+	api_list_all(&l);
+	r = store_token_each(st, p.id, token_one, &l);
+	return api_list_end(rq, rs, &l, r);
 }
 
 /* DELETE /v1/people/{x}/tokens/{id}: one token dies (a leaked one, a

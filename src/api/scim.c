@@ -18,6 +18,7 @@
 #include "kw.h"
 #include "log.h"
 #include "api/api.h"
+#include "api/list.h"
 #include "core/people.h"
 #include "api/valid.h"
 #include "audit/audit.h"
@@ -215,29 +216,23 @@ api_scim_tokens_create(struct http_req *rq, struct http_resp *rs)
 static int
 token_item(const struct scim_token *t, void *arg)
 {
-	json_array_append_new(arg, json_pack("{s:s, s:s?, s:s, s:s?}", "id",
+	return api_list_add(arg, json_pack("{s:s, s:s?, s:s, s:s?}", "id",
 	    t->id, "label", t->label[0] ? t->label : NULL, "created_at",
 	    t->created_at, "last_used_at", t->last_used_at[0] ?
-	    t->last_used_at : NULL));
-	return 0;
+	    t->last_used_at : NULL), 0);
 }
 
 int
 api_scim_tokens_list(struct http_req *rq, struct http_resp *rs)
 {
+	struct api_list	 l;
 	struct store	*st;
-	json_t		*items;
-	int		 r;
 
 	if ((st = api_store(rq)) == NULL)
 		return api_store_fail(rq, KW_ERR_UNAVAILABLE, "", "");
-	items = json_array();
-	if ((r = store_scim_token_each(st, token_item, items)) != 0) {
-		json_decref(items);
-		return api_store_fail(rq, r, "", "");
-	}
-	rs->body = api_page(items, 0);
-	return 0;
+	api_list_all(&l);
+	return api_list_end(rq, rs, &l,
+	    store_scim_token_each(st, token_item, &l));
 }
 
 int

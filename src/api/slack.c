@@ -1,9 +1,8 @@
 /*
- * slack.c — /v1/settings/slack (the bot token and signing secret, sealed
- * at rest, never returned) and /v1/slack/interactions: the Approve and
- * Deny buttons of keywarden's Slack messages.  A click is trusted only
- * after its signature checks out; it then acts as the person whose
- * slack_user_id clicked, under exactly the rules of the API.
+ * slack.c — /v1/slack/interactions: the Approve and Deny buttons of
+ * keywarden's Slack messages (its settings: settings.c).  A click is
+ * trusted only after its signature checks out; it then acts as the
+ * person whose slack_user_id clicked, under exactly the rules of the API.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,6 +13,7 @@
 #include "log.h"
 #include "api/api.h"
 #include "api/valid.h"
+#include "core/requests.h"
 #include "crypto/crypto.h"
 #include "notify/notify.h"
 #include "notify/slack.h"
@@ -25,146 +25,6 @@
 
 static const char unknown_user[] = "keywarden does not know your Slack "
     "account; ask an admin to set your slack_user_id";
-
-/* ---- settings ---------------------------------------------------------- */
-
-static json_t *
-settings_json(const struct slack_settings *s)
-{
-	/* the webhook URL is a secret (anyone holding it can post): only
-	 * whether it is set */
-	return json_pack("{s:s, s:b, s:b, s:b, s:s}", "api_base_url",
-	    s->api_base_url, "webhook_set", s->webhook_url[0] != '\0',
-	    "bot_token_set", s->bot_token[0] != '\0', "signing_secret_set",
-	    s->signing_secret[0] != '\0', "updated_at", s->updated_at);
-}
-
-/* Overwrite a secret's text in the parsed request body (the HTTP layer
- * frees it without wiping). */
-static void
-body_wipe(json_t *b, const char *key)
-{
-	json_t *v = json_object_get(b, key);
-
-	if (json_is_string(v))
-		kw_wipe((char *)(uintptr_t)json_string_value(v),
-		    json_string_length(v));
-}
-
-/* Read a PUT body into s (checked, api_base_url defaulted). */
-static int
-settings_parse(struct http_req *rq, json_t *b, struct slack_settings *s)
-{
-	static const char *const fields[] = { "bot_token", "signing_secret",
-	    "api_base_url", "webhook_url", NULL };
-	size_t	n;
-	int	r, here;
-
-	if ((r = jv_known(rq, b, fields)) != 0 ||
-	    (r = jv_str(rq, b, "bot_token", JV_REQUIRED, SLACK_TOKEN_MAX,
-	    s->bot_token, sizeof(s->bot_token), NULL)) != 0 ||
-	    (r = jv_str(rq, b, "signing_secret", JV_REQUIRED,
-	    SLACK_SECRET_MAX, s->signing_secret, sizeof(s->signing_secret),
-	    NULL)) != 0 ||
-	    (r = jv_str(rq, b, "api_base_url", JV_NULLABLE, KW_URL_MAX,
-	    s->api_base_url, sizeof(s->api_base_url), &here)) != 0 ||
-	    (r = jv_str(rq, b, "webhook_url", JV_NULLABLE, KW_URL_MAX,
-	    s->webhook_url, sizeof(s->webhook_url), NULL)) != 0)
-		return r;
-	if (strncmp(s->bot_token, SLACK_BOT_PREFIX,
-	    strlen(SLACK_BOT_PREFIX)) != 0 ||
-	    strcspn(s->bot_token, " \t") != strlen(s->bot_token))
-		return http_fail(rq, KW_ERR_VALIDATION, "bot_token",
-		    "'bot_token' must be a Slack bot token (xoxb-...)");
-	if (strcspn(s->signing_secret, " \t") != strlen(s->signing_secret))
-		return http_fail(rq, KW_ERR_VALIDATION, "signing_secret",
-		    "'signing_secret' must not contain spaces");
-	if (s->api_base_url[0] == '\0')
-		kw_strlcpy(s->api_base_url, SLACK_API_DEFAULT,
-		    sizeof(s->api_base_url));
-	n = strlen(s->api_base_url);
-	while (n > 0 && s->api_base_url[n - 1] == '/')
-		s->api_base_url[--n] = '\0';
-	if (!kw_valid_url(s->api_base_url, 1) ||
-	    strcspn(s->api_base_url, "?#") != n)
-		return http_fail(rq, KW_ERR_VALIDATION, "api_base_url",
-		    "'api_base_url' must be an https:// URL without query "
-		    "(http:// only to loopback)");
-	if (s->webhook_url[0] != '\0' && !kw_valid_url(s->webhook_url, 1))
-		return http_fail(rq, KW_ERR_VALIDATION, "webhook_url",
-		    "'webhook_url' must be an https:// URL (http:// only to "
-		    "loopback) or null");
-	return 0;
-}
-
-int
-api_settings_slack_put(struct http_req *rq, struct http_resp *rs)
-{
-	struct app		*app = rq->app;
-	struct slack_settings	*s;
-	struct store		*st = NULL;
-	char			 fp_bot[32], fp_sig[32];
-	int			 r;
-
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return KW_ERR_NOMEM;
-	r = settings_parse(rq, rq->body, s);
-	body_wipe(rq->body, "bot_token");
-	body_wipe(rq->body, "signing_secret");
-	body_wipe(rq->body, "webhook_url");
-	if (r != 0)
-		goto done;
-	kw_time_fmt(kw_now(), s->updated_at, sizeof(s->updated_at));
-	if ((r = crypto_fingerprint(app->keys, s->bot_token,
-	    strlen(s->bot_token), fp_bot, sizeof(fp_bot))) != 0 ||
-	    (r = crypto_fingerprint(app->keys, s->signing_secret,
-	    strlen(s->signing_secret), fp_sig, sizeof(fp_sig))) != 0)
-		goto done;
-	if ((r = api_tx_begin(rq, &st)) != 0)
-		goto done;
-	if ((r = slack_settings_save(app->keys, st, s)) != 0) {
-		r = api_store_fail(rq, r, "setting", SLACK_SETTING_KEY);
-		goto out;
-	}
-	r = api_audit(rq, st, "settings.slack", SLACK_SETTING_KEY, json_pack(
-	    "{s:s, s:b, s:s, s:s}", "api_base_url", s->api_base_url,
-	    "webhook_set", s->webhook_url[0] != '\0', "bot_token_fingerprint",
-	    fp_bot, "signing_secret_fingerprint", fp_sig));
- out:
-	if ((r = api_tx_end(rq, &st, r)) == 0)
-		rs->body = settings_json(s);
- done:
-	slack_settings_wipe(s);
-	free(s);
-	return r;
-}
-
-int
-api_settings_slack_get(struct http_req *rq, struct http_resp *rs)
-{
-	struct slack_settings	*s;
-	struct store		*st;
-	int			 r;
-
-	if ((st = api_store(rq)) == NULL)
-		return api_store_fail(rq, KW_ERR_UNAVAILABLE, "", "");
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return KW_ERR_NOMEM;
-	r = slack_settings_load(((struct app *)rq->app)->keys, st, s);
-	if (r == 0)
-		rs->body = settings_json(s);
-	else if (r == KW_ERR_NOT_FOUND)
-		r = http_fail(rq, r, NULL, "Slack is not configured; PUT "
-		    "/v1/settings/slack");
-	else if (r == KW_ERR_UNAVAILABLE)
-		r = api_store_fail(rq, r, "", "");
-	else
-		r = http_fail(rq, KW_ERR_INTERNAL, NULL, "the stored Slack "
-		    "settings cannot be opened; PUT them again");
-	slack_settings_wipe(s);
-	free(s);
-	return r;
-}
 
 /* ---- interactions ------------------------------------------------------ */
 
@@ -288,16 +148,52 @@ update_message(struct http_req *rq, struct store *st,
 		    "request %s (%s)", c->request_id, kw_strerror(r));
 }
 
-/* Forget the error api_request_act recorded: Slack gets a 200. */
-static void
-error_take(struct http_req *rq, char *why, size_t whysz)
+/*
+ * The Slack actor's check inside the write transaction (core/app.h):
+ * the person who clicked, re-read on the writer, must still be active
+ * and hold the roles and teams keywarden decided on; their record is
+ * refreshed.
+ */
+static int
+slack_current(struct actor *a, struct store *w, struct kw_fail *f)
 {
-	kw_strlcpy(why, rq->fail.message[0] ? rq->fail.message :
-	    "keywarden could not record the decision", whysz);
-	rq->fail.message[0] = '\0';
-	rq->fail.field[0] = '\0';
-	json_decref(rq->fail.details);
-	rq->fail.details = NULL;
+	struct person	*now;
+	size_t		 i;
+	int		 r, same;
+
+	if ((now = malloc(sizeof(*now))) == NULL)
+		return KW_ERR_NOMEM;
+	r = store_person_get(w, a->person.id, now);
+	if (r == KW_ERR_NOT_FOUND || (r == 0 && !now->active))
+		r = kw_fail(f, KW_ERR_UNAUTHENTICATED, NULL,
+		    "this person is no longer active");
+	else if (r != 0)
+		r = kw_fail(f, KW_ERR_UNAVAILABLE, NULL,
+		    "the store cannot be read");
+	if (r == 0) {
+		same = now->roles == a->person.roles &&
+		    now->nteams == a->person.nteams;
+		for (i = 0; same && i < now->nteams; i++)
+			same = strcmp(now->teams[i], a->person.teams[i]) == 0;
+		a->person = *now;
+		if (!same)
+			r = kw_fail(f, KW_ERR_CONFLICT, NULL, "your roles or "
+			    "teams changed while this request was being "
+			    "handled; nothing was changed: send it again");
+	}
+	free(now);
+	return r;
+}
+
+/* The actor of person p clicking in Slack. */
+static void
+slack_actor(struct actor *a, const struct person *p)
+{
+	memset(a, 0, sizeof(*a));
+	a->door = DOOR_SLACK;
+	a->person = *p;
+	kw_strlcpy(a->name, p->email, sizeof(a->name));
+	a->current = slack_current;
 }
 
 /* The mrkdwn text of fmt (its string arguments escaped: see
@@ -333,29 +229,23 @@ click_act(struct http_req *rq, struct store *st, const struct person *p,
     size_t textsz)
 {
 	struct app	*app = rq->app;
-	struct caller	*who;
+	struct actor	 a;
 	struct decision	*d;
-	char		 why[sizeof(rq->fail.message)];
+	struct kw_fail	 f;
 	int		 approve = strcmp(c->action, "approve") == 0, r, field;
 
-	who = calloc(1, sizeof(*who));
-	d = calloc(1, sizeof(*d));
-	if (who == NULL || d == NULL) {
-		free(who);
-		free(d);
+	if ((d = calloc(1, sizeof(*d))) == NULL) {
 		snprintf(text, textsz, "keywarden is short of memory; try "
 		    "again");
 		return;
 	}
-	who->person = *p;
-	kw_strlcpy(who->token_id, "slack", sizeof(who->token_id));
-	free(rq->caller);
-	rq->caller = who;		/* freed by the HTTP layer */
+	slack_actor(&a, p);
+	memset(&f, 0, sizeof(f));
 	kw_strlcpy(d->comment, approve ? "approved from Slack" :
 	    "denied from Slack", sizeof(d->comment));
 	/* acknowledge_risk stays 0: integrations are approved in keywarden */
-	r = api_request_act(rq, c->request_id, approve ? RA_APPROVE : RA_DENY,
-	    d, 1, NULL);
+	r = request_act(app, &a, c->request_id, approve ? RA_APPROVE : RA_DENY,
+	    d, 1, NULL, NULL, &f);
 	free(d);
 	if (r == 0) {
 		mrkdwn(text, textsz, "%s by %s", approve ? "Approved" :
@@ -363,20 +253,25 @@ click_act(struct http_req *rq, struct store *st, const struct person *p,
 		update_message(rq, st, c, api_base_url, text);
 		return;
 	}
-	field = strcmp(rq->fail.field, "acknowledge_risk") == 0;
-	error_take(rq, why, sizeof(why));
+	/* Slack gets a 200 whatever happened: the reason is its text */
+	field = strcmp(f.field, "acknowledge_risk") == 0;
+	if (f.message[0] == '\0')
+		kw_strlcpy(f.message, "keywarden could not record the "
+		    "decision", sizeof(f.message));
 	if (r == KW_ERR_UNAVAILABLE || r == KW_ERR_NOMEM ||
 	    r == KW_ERR_INTERNAL) {
 		/* transient: keep the buttons, say so */
 		mrkdwn(text, textsz, "keywarden could not record your "
-		    "decision right now (%s); try again", why);
-		return;
+		    "decision right now (%s); try again", f.message);
+	} else {
+		mrkdwn(text, textsz, "Not %s: %s.%s See %s/requests/%s",
+		    approve ? "approved" : "denied", f.message, field ?
+		    " An integration cannot be approved from Slack: approve "
+		    "it in keywarden with acknowledge_risk." : "",
+		    app->public_url, c->request_id);
+		update_message(rq, st, c, api_base_url, text);
 	}
-	mrkdwn(text, textsz, "Not %s: %s.%s See %s/requests/%s", approve ?
-	    "approved" : "denied", why, field ? " An integration cannot be "
-	    "approved from Slack: approve it in keywarden with "
-	    "acknowledge_risk." : "", app->public_url, c->request_id);
-	update_message(rq, st, c, api_base_url, text);
+	kw_fail_clear(&f);
 }
 
 int

@@ -1,7 +1,6 @@
 /*
  * valid.c — typed field extraction with clear, field-naming errors.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -189,36 +188,5 @@ jv_strs(struct http_req *rq, json_t *obj, const char *key, int flags,
 		kw_strlcpy(base + i * width, s, width);
 	}
 	*n = json_array_size(v);
-	return 0;
-}
-
-int
-jv_page(struct http_req *rq, size_t *limit, long long *after)
-{
-	const char	*ls = http_query(rq, "limit");
-	const char	*cs = http_query(rq, "cursor");
-	char		*end;
-	long long	 v;
-
-	*limit = KW_LIST_LIMIT_DEFAULT;
-	*after = 0;
-	if (ls != NULL) {
-		errno = 0;
-		v = strtoll(ls, &end, 10);
-		if (errno || end == ls || *end || v < 1 ||
-		    v > KW_LIST_LIMIT_MAX)
-			return http_fail(rq, KW_ERR_VALIDATION, "limit",
-			    "'limit' must be an integer from 1 to %d",
-			    KW_LIST_LIMIT_MAX);
-		*limit = (size_t)v;
-	}
-	if (cs != NULL && *cs != '\0') {
-		errno = 0;
-		v = strtoll(cs, &end, 10);
-		if (errno || end == cs || *end || v < 0)
-			return http_fail(rq, KW_ERR_VALIDATION, "cursor",
-			    "'cursor' is not a cursor this server issued");
-		*after = v;
-	}
 	return 0;
 }

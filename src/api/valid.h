@@ -40,7 +40,4 @@ int	 jv_strs(struct http_req *rq, json_t *obj, const char *key, int flags,
 	    size_t maxn, char *base, size_t width, size_t *n,
 	    int (*ok)(const char *), const char *what, int *present);
 
-/* Parse ?limit= and ?cursor= (an opaque sequence number). */
-int	 jv_page(struct http_req *rq, size_t *limit, long long *after);
-
 #endif /* KW_API_VALID_H */

@@ -154,7 +154,7 @@ audit_canonical(const struct audit_event *ev)
 }
 
 int
-audit_hash(const struct audit_event *ev, char out[65])
+audit_hash(const struct audit_event *ev, char out[KW_HASH_HEX_LEN + 1])
 {
 	struct audit_row	 row = row_of(ev);
 	struct sha256		*h;
@@ -241,11 +241,11 @@ struct walker {
 	int			 r;		/* store error, or 0 */
 	int64_t			 n;		/* events read */
 	int64_t			 first_seq;	/* the first event read */
-	char			 first_prev[65];
+	char			 first_prev[KW_HASH_HEX_LEN + 1];
 	int			 first_prev_ok;
 	int64_t			 events;	/* checked and sound */
 	int64_t			 last_seq;	/* the last sound one */
-	char			 prev[65];	/* its hash */
+	char			 prev[KW_HASH_HEX_LEN + 1];	/* its hash */
 	int			 found;		/* expect was seen */
 	int			 bad;		/* stopped at a fault: */
 	int64_t			 bad_seq;
@@ -285,7 +285,7 @@ walk_one(const struct audit_row *ev, void *arg)
 {
 	struct walker	*w = arg;
 	unsigned char	 d[32];
-	char		 h[65], why[160];
+	char		 h[KW_HASH_HEX_LEN + 1], why[160];
 	size_t		 n;
 
 	if (atomic_load_explicit(&w->split->first_bad,
@@ -345,7 +345,7 @@ walk_join(struct walker *ws, int n, struct audit_verdict *v, int *found)
 {
 	struct walker	*w;
 	int64_t		 last = 0;
-	char		 prev[65] = "";
+	char		 prev[KW_HASH_HEX_LEN + 1] = "";
 	int		 i;
 
 	for (i = 0; i < n; i++) {
@@ -395,7 +395,7 @@ audit_verify_head(struct store *st, const char *expect_head,
 {
 	long	 cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	int64_t	 head;
-	char	 hash[65];
+	char	 hash[KW_HASH_HEX_LEN + 1];
 	int	 n, r;
 
 	if ((r = store_audit_head(st, &head, hash)) != 0)
@@ -450,7 +450,7 @@ audit_verify_split(struct store *st, const char *expect_head, int n,
 	struct walker	 ws[KW_AUDIT_VERIFY_THREADS];
 	struct split	 sp;
 	int64_t		 head;
-	char		 hash[65];
+	char		 hash[KW_HASH_HEX_LEN + 1];
 	int		 i, r, found = 0;
 
 	memset(v, 0, sizeof(*v));
@@ -509,8 +509,8 @@ audit_verify_split(struct store *st, const char *expect_head, int n,
 struct tail {
 	int		 n;
 	int64_t		 seq[2];
-	char		 hash[2][65];		/* as stored */
-	char		 prev[2][65];		/* as stored */
+	char		 hash[2][KW_HASH_HEX_LEN + 1];		/* as stored */
+	char		 prev[2][KW_HASH_HEX_LEN + 1];		/* as stored */
 	int		 recomputes[2];
 };
 
@@ -518,7 +518,7 @@ static int
 tail_one(const struct audit_event *ev, void *arg)
 {
 	struct tail	*t = arg;
-	char		 h[65];
+	char		 h[KW_HASH_HEX_LEN + 1];
 
 	if (t->n >= 2)
 		return 1;
@@ -536,7 +536,7 @@ audit_verify_tail(struct store *st, struct audit_verdict *v)
 {
 	struct tail	 t;
 	int64_t		 head;
-	char		 hhash[65];
+	char		 hhash[KW_HASH_HEX_LEN + 1];
 	int		 r, last;
 
 	memset(v, 0, sizeof(*v));

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "limits.h"
 #include "store/store.h"
 
 /* Append an event.  actor is an email or "system"; details (may be NULL)
@@ -28,8 +29,8 @@ int	 audit_append(struct store *st, const char *actor, const char *action,
  * in canonical form).  Returns a malloc'd string or NULL. */
 char	*audit_canonical(const struct audit_event *ev);
 /* Compute an event's hash — SHA-256 over prev_hash, "\n" and the
- * canonical serialisation — into out[65].  0, or KW_ERR_TOO_LARGE. */
-int	 audit_hash(const struct audit_event *ev, char out[65]);
+ * canonical serialisation — into out[KW_HASH_HEX_LEN + 1].  0, or KW_ERR_TOO_LARGE. */
+int	 audit_hash(const struct audit_event *ev, char out[KW_HASH_HEX_LEN + 1]);
 
 struct audit_verdict {
 	int		ok;
@@ -39,7 +40,7 @@ struct audit_verdict {
 					   or the tail cut off after it) */
 	int64_t		events;
 	int64_t		first_bad_seq;
-	char		head[65];
+	char		head[KW_HASH_HEX_LEN + 1];
 	char		reason[160];
 };
 /* Walk the whole log checking sequence, links and hashes. 0 on a

@@ -4,7 +4,6 @@
  * one request through net/http and print the answer (or the server's
  * error) for a person or, with --json, for a program.
  */
-#include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include "cli/cli_int.h"
 #include "net/http.h"
 #include "util/buf.h"
+#include "util/jalloc.h"
 #include "util/util.h"
 
 static const struct cli_resource *const cli_resources[] = {
@@ -1115,17 +1115,6 @@ cli_verb_pick(const struct cli_resource *r, int argc, char **argv, int *vip,
 	return v;
 }
 
-/* jansson's free: wipe first, as parsed answers and the parser's own
- * buffers may hold a revealed secret or a token. */
-static void
-cli_json_free(void *p)
-{
-	if (p == NULL)
-		return;
-	kw_wipe(p, malloc_usable_size(p));
-	free(p);
-}
-
 int
 cli_run(int argc, char **argv)
 {
@@ -1172,8 +1161,10 @@ cli_run(int argc, char **argv)
 		rc = cli_help(r, v);
 		goto out;
 	}
-	/* Compatible with plain malloc/free: safe whenever it is set. */
-	json_set_alloc_funcs(malloc, cli_json_free);
+	/* jansson's free wipes (parsed answers and the parser's own buffers
+	 * may hold a revealed secret or a token); main() installed it too,
+	 * this covers callers that reach cli_run() another way (tests). */
+	kw_json_alloc_install();
 	if (net_global_init() != 0) {
 		fprintf(stderr, "keywarden: cannot initialise libcurl\n");
 		rc = CLI_EXIT_FAIL;

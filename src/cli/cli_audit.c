@@ -74,14 +74,7 @@ cli_verify_render(struct buf *out, json_t *verdict)
 static int
 audit_print_list(const struct cli_ctx *ctx, json_t *answer)
 {
-	struct buf	b;
-	int		rc;
-
-	buf_init(&b, CLI_OUT_MAX);
-	cli_list_render(&b, answer, audit_cols, KW_NELEM(audit_cols));
-	rc = cli_emit(ctx, &b);
-	buf_free(&b);
-	return rc;
+	return cli_print_list(ctx, answer, audit_cols, KW_NELEM(audit_cols));
 }
 
 /* The verdict decides the exit code, with or without --json. */

@@ -148,14 +148,7 @@ cred_print_reveal(const struct cli_ctx *ctx, json_t *answer)
 static int
 cred_print_list(const struct cli_ctx *ctx, json_t *answer)
 {
-	struct buf	b;
-	int		rc;
-
-	buf_init(&b, CLI_OUT_MAX);
-	cli_list_render(&b, answer, cred_cols, KW_NELEM(cred_cols));
-	rc = cli_emit(ctx, &b);
-	buf_free(&b);
-	return rc;
+	return cli_print_list(ctx, answer, cred_cols, KW_NELEM(cred_cols));
 }
 
 /* "credential ID: STATE" (after a revocation). */

@@ -104,14 +104,7 @@ inst_print_sync(const struct cli_ctx *ctx, json_t *answer)
 static int
 inst_print_list(const struct cli_ctx *ctx, json_t *answer)
 {
-	struct buf	b;
-	int		rc;
-
-	buf_init(&b, CLI_OUT_MAX);
-	cli_list_render(&b, answer, inst_cols, KW_NELEM(inst_cols));
-	rc = cli_emit(ctx, &b);
-	buf_free(&b);
-	return rc;
+	return cli_print_list(ctx, answer, inst_cols, KW_NELEM(inst_cols));
 }
 
 static const struct cli_verb inst_verbs[] = {

@@ -288,6 +288,14 @@ int	 cli_print_object(const struct cli_ctx *ctx, json_t *answer);
 /* Printer helper: render with fn into a buffer, write it to ctx->out. */
 int	 cli_print_with(const struct cli_ctx *ctx, json_t *answer,
 	    void (*fn)(struct buf *, json_t *));
+/* Printer helper: answer's page as a table under cols (cli_list_render). */
+int	 cli_print_list(const struct cli_ctx *ctx, json_t *answer,
+	    const struct cli_col *cols, size_t ncols);
+/* Printer helper: a token just made, the one time it is visible: its id,
+ * its expiry when expiry, the token alone on its line, then advice (where
+ * it goes; it is shown only once).  The token is wiped from answer. */
+int	 cli_print_token(const struct cli_ctx *ctx, json_t *answer,
+	    int expiry, const char *advice);
 
 /* cli_requests.c */
 /* Append a request object for people: key/value lines, the fulfilment

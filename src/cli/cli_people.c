@@ -52,14 +52,7 @@ static const struct cli_col people_cols[] = {
 static int
 people_print_list(const struct cli_ctx *ctx, json_t *answer)
 {
-	struct buf	b;
-	int		rc;
-
-	buf_init(&b, CLI_OUT_MAX);
-	cli_list_render(&b, answer, people_cols, KW_NELEM(people_cols));
-	rc = cli_emit(ctx, &b);
-	buf_free(&b);
-	return rc;
+	return cli_print_list(ctx, answer, people_cols, KW_NELEM(people_cols));
 }
 
 static const struct cli_col token_cols[] = {
@@ -80,14 +73,7 @@ static const struct cli_field people_token_f[] = {
 static int
 people_print_tokens(const struct cli_ctx *ctx, json_t *answer)
 {
-	struct buf	b;
-	int		rc;
-
-	buf_init(&b, CLI_OUT_MAX);
-	cli_list_render(&b, answer, token_cols, KW_NELEM(token_cols));
-	rc = cli_emit(ctx, &b);
-	buf_free(&b);
-	return rc;
+	return cli_print_list(ctx, answer, token_cols, KW_NELEM(token_cols));
 }
 
 static const struct cli_field people_revoke_token_f[] = {
@@ -126,28 +112,9 @@ people_revoke_token(const struct cli_ctx *ctx, const struct cli_verb *v,
 static int
 people_print_token(const struct cli_ctx *ctx, json_t *answer)
 {
-	json_t		*tok = json_object_get(answer, "token");
-	struct buf	 b;
-	int		 rc;
-
-	if (!json_is_string(tok)) {
-		fprintf(ctx->err, "keywarden: the answer holds no token\n");
-		return CLI_EXIT_FAIL;
-	}
-	buf_init(&b, CLI_OUT_MAX);
-	buf_addstr(&b, "token id: ");
-	cli_value_text(&b, json_object_get(answer, "id"), ",");
-	buf_addstr(&b, "\nexpires:  ");
-	cli_value_text(&b, json_object_get(answer, "expires_at"), ",");
-	buf_addstr(&b, "\ntoken:    ");
-	cli_add_safe(&b, json_string_value(tok));
-	buf_addstr(&b, "\n\nThis token is shown only once: store it now "
-	    "(e.g. in a password manager).\nIt cannot be retrieved "
-	    "again; if it is lost, issue a new one.\n");
-	rc = cli_emit(ctx, &b);
-	buf_free(&b);
-	cli_json_wipe(answer, "token");
-	return rc;
+	return cli_print_token(ctx, answer, 1, "store it now (e.g. in a "
+	    "password manager).\nIt cannot be retrieved again; if it is "
+	    "lost, issue a new one.\n");
 }
 
 /* A list of ids (strings, or objects with an "id") as "a, b" or

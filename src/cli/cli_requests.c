@@ -390,14 +390,7 @@ cli_request_state_render(struct buf *out, json_t *req)
 static int
 req_print_list(const struct cli_ctx *ctx, json_t *answer)
 {
-	struct buf	b;
-	int		rc;
-
-	buf_init(&b, CLI_OUT_MAX);
-	cli_list_render(&b, answer, req_cols, KW_NELEM(req_cols));
-	rc = cli_emit(ctx, &b);
-	buf_free(&b);
-	return rc;
+	return cli_print_list(ctx, answer, req_cols, KW_NELEM(req_cols));
 }
 
 static int

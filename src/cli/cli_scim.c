@@ -26,14 +26,7 @@ static const struct cli_col scim_cols[] = {
 static int
 scim_print_list(const struct cli_ctx *ctx, json_t *answer)
 {
-	struct buf	b;
-	int		rc;
-
-	buf_init(&b, CLI_OUT_MAX);
-	cli_list_render(&b, answer, scim_cols, KW_NELEM(scim_cols));
-	rc = cli_emit(ctx, &b);
-	buf_free(&b);
-	return rc;
+	return cli_print_list(ctx, answer, scim_cols, KW_NELEM(scim_cols));
 }
 
 /* The one time a SCIM token is visible: alone on its line, and where it
@@ -41,26 +34,9 @@ scim_print_list(const struct cli_ctx *ctx, json_t *answer)
 static int
 scim_print_token(const struct cli_ctx *ctx, json_t *answer)
 {
-	json_t		*tok = json_object_get(answer, "token");
-	struct buf	 b;
-	int		 rc;
-
-	if (!json_is_string(tok)) {
-		fprintf(ctx->err, "keywarden: the answer holds no token\n");
-		return CLI_EXIT_FAIL;
-	}
-	buf_init(&b, CLI_OUT_MAX);
-	buf_addstr(&b, "token id: ");
-	cli_value_text(&b, json_object_get(answer, "id"), ",");
-	buf_addstr(&b, "\ntoken:    ");
-	cli_add_safe(&b, json_string_value(tok));
-	buf_addstr(&b, "\n\nThis token is shown only once: paste it into the "
-	    "identity provider's SCIM\nsettings (bearer token) now.  It works "
-	    "on /scim/v2 only.\n");
-	rc = cli_emit(ctx, &b);
-	buf_free(&b);
-	cli_json_wipe(answer, "token");
-	return rc;
+	return cli_print_token(ctx, answer, 0, "paste it into the identity "
+	    "provider's SCIM\nsettings (bearer token) now.  It works on "
+	    "/scim/v2 only.\n");
 }
 
 static const struct cli_verb scim_verbs[] = {

@@ -364,3 +364,46 @@ cli_print_with(const struct cli_ctx *ctx, json_t *answer,
 	buf_free(&b);
 	return r;
 }
+
+int
+cli_print_list(const struct cli_ctx *ctx, json_t *answer,
+    const struct cli_col *cols, size_t ncols)
+{
+	struct buf	b;
+	int		r;
+
+	buf_init(&b, CLI_OUT_MAX);
+	cli_list_render(&b, answer, cols, ncols);
+	r = cli_emit(ctx, &b);
+	buf_free(&b);
+	return r;
+}
+
+int
+cli_print_token(const struct cli_ctx *ctx, json_t *answer, int expiry,
+    const char *advice)
+{
+	json_t		*tok = json_object_get(answer, "token");
+	struct buf	 b;
+	int		 r;
+
+	if (!json_is_string(tok)) {
+		fprintf(ctx->err, "keywarden: the answer holds no token\n");
+		return CLI_EXIT_FAIL;
+	}
+	buf_init(&b, CLI_OUT_MAX);
+	buf_addstr(&b, "token id: ");
+	cli_value_text(&b, json_object_get(answer, "id"), ",");
+	if (expiry) {
+		buf_addstr(&b, "\nexpires:  ");
+		cli_value_text(&b, json_object_get(answer, "expires_at"), ",");
+	}
+	buf_addstr(&b, "\ntoken:    ");
+	cli_add_safe(&b, json_string_value(tok));
+	buf_addstr(&b, "\n\nThis token is shown only once: ");
+	buf_addstr(&b, advice);
+	r = cli_emit(ctx, &b);
+	buf_free(&b);
+	cli_json_wipe(answer, "token");
+	return r;
+}

@@ -51,11 +51,17 @@ core_app_init(struct app *app, const struct config *cfg, char *err,
 	}
 	app->notify.keys = app->keys;
 	app->notify.public_url = app->public_url;
-	if ((r = store_open(cfg->data_dir, STORE_MIGRATE, &st)) != 0) {
+	/* every node migrates under the store's migration lock */
+	if ((r = store_open_url(cfg->store, cfg->data_dir, STORE_MIGRATE,
+	    &st)) != 0) {
+		store_url_redact(cfg->store, path, sizeof(path));
 		snprintf(err, errsz, "%s: cannot open the store (%s)",
-		    cfg->data_dir, kw_strerror(r));
+		    store_url_is_shared(cfg->store) ? path : cfg->data_dir,
+		    kw_strerror(r));
 		return r;
 	}
+	/* several nodes: a cached authorisation could be stale */
+	app->shared_store = store_url_is_shared(cfg->store);
 	app->stores[app->nstores++] = st;	/* the main thread's */
 	/* a damaged store or audit chain, or the wrong key: stop here */
 	if ((r = core_startup_check(app, err, errsz)) != 0)
@@ -137,7 +143,7 @@ core_store(struct app *app)
 		return NULL;
 	pthread_mutex_lock(&app->stores_lock);
 	if (app->nstores >= APP_STORES_MAX ||
-	    store_open(app->cfg.data_dir, 0, &st) != 0)
+	    store_open_url(app->cfg.store, app->cfg.data_dir, 0, &st) != 0)
 		st = NULL;
 	else
 		app->stores[app->nstores++] = st;
@@ -186,7 +192,8 @@ group_new(struct app *app)
 	g->on_commit = app->on_commit;
 	g->on_commit_arg = app->on_commit_arg;
 	app->group = g;
-	return store_open(app->cfg.data_dir, 0, &g->writer);
+	return store_open_url(app->cfg.store, app->cfg.data_dir, 0,
+	    &g->writer);
 }
 
 static void

@@ -51,10 +51,12 @@ struct app {
 	 * (the API empties its authentication cache); may be NULL */
 	void			(*on_commit)(void *);
 	void			*on_commit_arg;
+	int			 shared_store;	/* PostgreSQL: other nodes
+						   write too */
 
 	/* the front doors' state (api/) */
 	struct throttle		*throttle;
-	struct authcache	*authcache;
+	struct authcache	*authcache;	/* unused when shared_store */
 	struct oidc		*oidc;		/* NULL: no [oidc] section */
 	struct addr_list	 proxies;	/* trusted_proxies, parsed */
 	char			 metrics_token[KW_METRICS_TOKEN_MAX + 1];

@@ -15,6 +15,7 @@
 #include "audit/audit.h"
 #include "core/credentials.h"
 #include "core/instances.h"
+#include "core/requests.h"
 #include "crypto/crypto.h"
 #include "notify/notify.h"
 #include "policy/workflow.h"
@@ -44,14 +45,38 @@ audit(struct store *w, const struct actor *a, const char *action,
 }
 
 /*
- * Credentials being minted by this process right now: reconciliation
- * leaves them alone.
+ * Credentials being minted (or ended) right now: reconciliation leaves
+ * them alone.  A claim is this process's, and the store's on connection
+ * st (on PostgreSQL an advisory lock: another node's claim on the same
+ * credential fails, and a node that dies gives its claims up).
  */
 static pthread_mutex_t	inflight_lock = PTHREAD_MUTEX_INITIALIZER;
 static char		inflight[INFLIGHT_MAX][KW_ID_MAX + 1];
 
+static int	inflight_local(const char *id);
+static void	inflight_release_local(const char *id);
+
 static int
-inflight_claim(const char *id)
+inflight_claim(struct store *st, const char *id)
+{
+	if (!inflight_local(id))
+		return 0;
+	if (store_claim(st, id) != 1) {
+		inflight_release_local(id);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+inflight_release(struct store *st, const char *id)
+{
+	store_unclaim(st, id);
+	inflight_release_local(id);
+}
+
+static int
+inflight_local(const char *id)
 {
 	int i, free_slot = -1, r = 0;
 
@@ -72,7 +97,7 @@ inflight_claim(const char *id)
 }
 
 static void
-inflight_release(const char *id)
+inflight_release_local(const char *id)
 {
 	int i;
 
@@ -318,7 +343,7 @@ describe(struct store *st, const struct request *r, char *out, size_t outsz)
 static void
 url_tag(const char *url, char out[URL_TAG_LEN + 1])
 {
-	char	hex[65];
+	char	hex[KW_HASH_HEX_LEN + 1];
 	size_t	n = strlen(url);
 
 	while (n > 0 && url[n - 1] == '/')
@@ -428,7 +453,7 @@ record(struct app *app, struct store *st, const struct actor *a,
 		json_object_set_new(d, "fingerprint",
 		    json_string(c->fingerprint));
 		issued_note(c, res, comment, sizeof(comment));
-		if ((rc = api_history_add(st, r->id, "keywarden", "issued",
+		if ((rc = request_history_add(st, r->id, "keywarden", "issued",
 		    comment)) != 0) {
 			json_decref(d);
 			goto out;
@@ -451,7 +476,7 @@ record(struct app *app, struct store *st, const struct actor *a,
 		kw_strlcpy(c->revoked_at, r->updated_at, sizeof(c->revoked_at));
 		kw_strlcpy(c->revoke_reason, "issuance failed",
 		    sizeof(c->revoke_reason));
-		if ((rc = api_history_add(st, r->id, "keywarden", "failed",
+		if ((rc = request_history_add(st, r->id, "keywarden", "failed",
 		    comment)) != 0)
 			goto out;
 		rc = audit(st, a, "request.fail", r->id, json_pack(
@@ -525,8 +550,17 @@ issuance_run(struct app *app, struct store *st, const struct actor *a,
 		rc = KW_ERR_CONFLICT;
 		goto out;
 	}
-	if (!(claimed = inflight_claim(c->id))) {
+	if (!(claimed = inflight_claim(st, c->id))) {
 		rc = KW_ERR_CONFLICT;		/* being minted already */
+		goto out;
+	}
+	/* whoever held the claim before may have finished meanwhile (on
+	 * this node or another): look again, now that it is ours */
+	if ((rc = store_request_get(st, request_id, r)) != 0 ||
+	    (rc = store_credential_get(st, r->credential_id, c)) != 0)
+		goto out;
+	if (r->state != RS_ISSUING || c->state != CS_PENDING) {
+		rc = KW_ERR_CONFLICT;
 		goto out;
 	}
 	rc = issuance_conn_open(app, in, cn);
@@ -588,7 +622,7 @@ issuance_run(struct app *app, struct store *st, const struct actor *a,
 		free(res);
 	}
 	if (claimed)
-		inflight_release(c->id);
+		inflight_release(st, out->credential_id);
 	if (c != NULL)
 		kw_wipe(c, sizeof(*c));
 	free(c);
@@ -929,7 +963,7 @@ record_end(struct app *app, struct credential *c, const char *id,
  * final commit failed, or keywarden died after the call): delete it on
  * the instance (already gone counts) and record it. */
 static void
-reconcile_intent(struct app *app, struct issuance_conn *cn,
+reconcile_intent(struct app *app, struct store *st, struct issuance_conn *cn,
     struct credential *c, struct reconcile_report *rep)
 {
 	struct provider_error	 e;
@@ -937,7 +971,7 @@ reconcile_intent(struct app *app, struct issuance_conn *cn,
 	char			 id[KW_ID_MAX + 1];
 	int			 to = intent_get(c);
 
-	if (!inflight_claim(c->id))
+	if (!inflight_claim(st, c->id))
 		return;
 	kw_strlcpy(id, c->id, sizeof(id));
 	external_ids(c, cid, tid);
@@ -952,7 +986,7 @@ reconcile_intent(struct app *app, struct issuance_conn *cn,
 		log_msg("info", "reconcile: credential %s: its revocation is "
 		    "now recorded", id);
 	}
-	inflight_release(id);
+	inflight_release(st, id);
 }
 
 #define STRAYS_MAX	1024	/* unrecorded tokens deleted per instance
@@ -1231,7 +1265,7 @@ reconcile_instance(struct app *app, struct store *st, struct instance *in,
 				    s->c[i].identifier));
 			}
 		} else if (c->state == CS_REVOKED || c->state == CS_EXPIRED) {
-			if (!inflight_claim(c->id))
+			if (!inflight_claim(st, c->id))
 				continue;
 			if (cn->ops->revoke(&cn->t, s->c[i].id, NULL, &e) == 0) {
 				rep->leftovers_deleted++;
@@ -1239,7 +1273,7 @@ reconcile_instance(struct app *app, struct store *st, struct instance *in,
 				    c->id, json_pack("{s:s, s:s}", "client_id",
 				    s->c[i].id, "instance", in->name));
 			}
-			inflight_release(c->id);
+			inflight_release(st, c->id);
 		} else if (c->state == CS_PENDING)
 			reconcile_pending(app, st, c, &s->c[i], rep);
 		else if (c->state == CS_ACTIVE)
@@ -1263,7 +1297,7 @@ reconcile_instance(struct app *app, struct store *st, struct instance *in,
 		if (store_credential_get(st, l->ids[i], c) != 0)
 			continue;
 		if (c->state == CS_ACTIVE && intent_get(c) >= 0) {
-			reconcile_intent(app, cn, c, rep);
+			reconcile_intent(app, st, cn, c, rep);
 			continue;
 		}
 		if (seen_find(s, c->id) != NULL)
@@ -1276,7 +1310,7 @@ reconcile_instance(struct app *app, struct store *st, struct instance *in,
 		external_ids(c, cid, tid);
 		/* manual, issued after the listing began, or busy */
 		if (cid[0] == '\0' || strcmp(c->created_at, listed_at) >= 0 ||
-		    !inflight_claim(c->id))
+		    !inflight_claim(st, c->id))
 			continue;
 		/* a listing is only a hint: the instance itself must say
 		 * that this client is gone (404) before keywarden believes
@@ -1301,7 +1335,7 @@ reconcile_instance(struct app *app, struct store *st, struct instance *in,
 			    "instance %s any more: marked revoked", cred_id,
 			    in->name);
 		}
-		inflight_release(cred_id);
+		inflight_release(st, cred_id);
 	}
  out:
 	if (cn != NULL)
@@ -1468,6 +1502,7 @@ issuance_rotate_broker(struct app *app, struct store *st,
 	char			 token_id[PROVIDER_ID_MAX];
 	char			 old_fp[sizeof(c->fingerprint)];
 	char			 secret[KW_BOT_TOKEN_MAX + 1] = "";
+	struct store		*claim_st = st;	/* st becomes the writer */
 	int			 rc, claimed = 0;
 
 	memset(perr, 0, sizeof(*perr));
@@ -1489,7 +1524,7 @@ issuance_rotate_broker(struct app *app, struct store *st,
 		rc = KW_ERR_CONFLICT;
 		goto out;
 	}
-	if (!(claimed = inflight_claim(c->id))) {
+	if (!(claimed = inflight_claim(claim_st, c->id))) {
 		rc = KW_ERR_CONFLICT;		/* being rotated already */
 		goto out;
 	}
@@ -1524,7 +1559,7 @@ issuance_rotate_broker(struct app *app, struct store *st,
  out:
 	kw_wipe(secret, sizeof(secret));
 	if (claimed)
-		inflight_release(id);
+		inflight_release(claim_st, id);
 	if (cn != NULL)
 		issuance_conn_close(cn);
 	free(cn);

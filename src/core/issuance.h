@@ -114,10 +114,4 @@ struct reconcile_report {
 int	 issuance_reconcile(struct app *app, struct store *st,
 	    struct reconcile_report *rep);
 
-/* From the requests module, which still lives in api/requests.c while
- * the core split goes on; declared here so that the core needs no api/
- * header. */
-int	 api_history_add(struct store *st, const char *request_id,
-	    const char *actor, const char *action, const char *comment);
-
 #endif /* KW_CORE_ISSUANCE_H */

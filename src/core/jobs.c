@@ -14,6 +14,7 @@
 #include "core/issuance.h"
 #include "core/jobs.h"
 #include "core/legacy.h"
+#include "core/requests.h"
 #include "notify/notify.h"
 #include "policy/workflow.h"
 #include "util/util.h"
@@ -105,7 +106,7 @@ expire_request(struct app *app, const struct actor *a, struct store *st,
 	snprintf(note, sizeof(note), "no decision within %d days",
 	    app->cfg.request_ttl_days);
 	if ((rc = store_request_transition(st, r, from)) == 0 &&
-	    (rc = api_history_add(st, r->id, a->name, "expired",
+	    (rc = request_history_add(st, r->id, a->name, "expired",
 	    note)) == 0 &&
 	    (rc = job_audit(st, a, "request.expire", r->id,
 	    json_pack("{s:s}", "from", policy_state_name(from)))) == 0 &&

@@ -417,7 +417,7 @@ crypto_random_id(const char *prefix, char *out, size_t outsz)
 }
 
 void
-crypto_sha256_hex(const void *data, size_t len, char out[65])
+crypto_sha256_hex(const void *data, size_t len, char out[KW_HASH_HEX_LEN + 1])
 {
 	unsigned char h[crypto_hash_sha256_BYTES];
 

@@ -98,8 +98,8 @@ int	 crypto_open(const struct crypto_keys *k, const char *ad,
 
 /* A fresh random identifier: prefix + 24 lowercase hex chars. */
 void	 crypto_random_id(const char *prefix, char *out, size_t outsz);
-/* SHA-256 of data as 64 lowercase hex chars plus NUL into out[65]. */
-void	 crypto_sha256_hex(const void *data, size_t len, char out[65]);
+/* SHA-256 of data as 64 lowercase hex chars plus NUL into out[KW_HASH_HEX_LEN + 1]. */
+void	 crypto_sha256_hex(const void *data, size_t len, char out[KW_HASH_HEX_LEN + 1]);
 
 /* HMAC-SHA256 of msg under a key of any length (Slack request
  * signatures) into out[32].  0, or KW_ERR_CRYPTO. */

@@ -66,7 +66,7 @@ sha256_update(struct sha256 *h, const void *p, size_t n)
 }
 
 void
-sha256_hex_of(const unsigned char d[32], char out[65])
+sha256_hex_of(const unsigned char d[32], char out[KW_HASH_HEX_LEN + 1])
 {
 	static const char	hex[] = "0123456789abcdef";
 	unsigned int		i;
@@ -76,11 +76,11 @@ sha256_hex_of(const unsigned char d[32], char out[65])
 		out[2 * i] = hex[d[i] >> 4];
 		out[2 * i + 1] = hex[d[i] & 15];
 	}
-	out[64] = '\0';
+	out[KW_HASH_HEX_LEN] = '\0';
 }
 
 int
-sha256_final_hex(struct sha256 *h, char out[65])
+sha256_final_hex(struct sha256 *h, char out[KW_HASH_HEX_LEN + 1])
 {
 	unsigned char	d[EVP_MAX_MD_SIZE];
 	unsigned int	n = 0;
@@ -92,7 +92,7 @@ sha256_final_hex(struct sha256 *h, char out[65])
 }
 
 int
-sha256_hex(struct sha256 *h, const void *p, size_t n, char out[65])
+sha256_hex(struct sha256 *h, const void *p, size_t n, char out[KW_HASH_HEX_LEN + 1])
 {
 	int r;
 

@@ -13,6 +13,8 @@
 
 #include <stddef.h>
 
+#include "limits.h"
+
 struct sha256;
 
 /* A new hasher in *out (owned: sha256_free).  0 or KW_ERR_NOMEM /
@@ -24,14 +26,14 @@ void	 sha256_free(struct sha256 *h);
 int	 sha256_init(struct sha256 *h);
 /* Feed n bytes of p. */
 int	 sha256_update(struct sha256 *h, const void *p, size_t n);
-/* Finish: the digest as 64 lowercase hex chars plus NUL into out[65]. */
-int	 sha256_final_hex(struct sha256 *h, char out[65]);
+/* Finish: the digest as 64 lowercase hex chars plus NUL into out[KW_HASH_HEX_LEN + 1]. */
+int	 sha256_final_hex(struct sha256 *h, char out[KW_HASH_HEX_LEN + 1]);
 /* init + update + final in one call.  0 or KW_ERR_CRYPTO. */
-int	 sha256_hex(struct sha256 *h, const void *p, size_t n, char out[65]);
+int	 sha256_hex(struct sha256 *h, const void *p, size_t n, char out[KW_HASH_HEX_LEN + 1]);
 /* The same, the digest as 32 bytes into out. */
 int	 sha256_digest(struct sha256 *h, const void *p, size_t n,
 	    unsigned char out[32]);
 /* The 32 bytes of a digest as 64 lowercase hex chars plus NUL. */
-void	 sha256_hex_of(const unsigned char d[32], char out[65]);
+void	 sha256_hex_of(const unsigned char d[32], char out[KW_HASH_HEX_LEN + 1]);
 
 #endif /* KW_CRYPTO_SHA256_H */

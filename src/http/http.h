@@ -6,7 +6,8 @@
  * {} captures one segment), the handler, who may call it (checked by
  * the application's authorise hook before the body is read, and again
  * by its reauthorise hook once the body is in, right before the handler
- * runs), and whether it takes a body.  Bodies are limited to KW_BODY_MAX
+ * runs; a request without a body runs its handler right after the first
+ * check, without the second), and whether it takes a body.  Bodies are limited to KW_BODY_MAX
  * bytes, must arrive within KW_BODY_DEADLINE_S of the headers, and must
  * be JSON objects sent as application/json.
  */
@@ -155,7 +156,8 @@ struct http_server_config {
 	const struct http_route	*routes;
 	size_t			 nroutes;
 	http_authorise		 authorise;
-	http_authorise		 reauthorise;	/* before the handler; may be
+	http_authorise		 reauthorise;	/* before the handler, when
+						   a body was read; may be
 						   NULL */
 	/* the dialect of the requests to a path (routed or not), NULL for
 	 * the API's own; the hook may be NULL */

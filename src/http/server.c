@@ -60,6 +60,7 @@ struct exchange {
 	int			 status;
 	int			 too_large;
 	int			 is_form;	/* the body is a form */
+	int			 has_body;	/* one was announced */
 	int			 answered;
 };
 
@@ -367,6 +368,7 @@ begin(struct http_server *srv, struct MHD_Connection *c, struct exchange *x,
 	has_body = (cl != NULL && strcmp(cl, "0") != 0) || te != NULL;
 	if (!has_body)
 		return MHD_YES;
+	x->has_body = 1;
 	if (x->route->body == BODY_NONE)
 		return send_error(c, x, http_fail(&x->rq, KW_ERR_VALIDATION,
 		    NULL, "this endpoint takes no request body"));
@@ -402,8 +404,11 @@ finish(struct http_server *srv, struct MHD_Connection *c, struct exchange *x)
 
 	conn_timeout(srv, c, x, 0);
 	/* the caller may have been offboarded, or their token revoked,
-	 * while the body was arriving: decide on the store as it is now */
-	if (srv->cfg.reauthorise != NULL &&
+	 * while the body was arriving: decide on the store as it is now.
+	 * Without a body nothing was waited for since the check at the
+	 * headers (this callback follows it at once): no second one.  A
+	 * write still re-checks the caller inside its transaction. */
+	if (srv->cfg.reauthorise != NULL && x->has_body &&
 	    (r = srv->cfg.reauthorise(&x->rq, x->route)) != 0)
 		return send_error(c, x, r);
 	if (x->too_large)

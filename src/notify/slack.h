@@ -28,7 +28,7 @@ struct store;
 #define SLACK_SECRET_MAX	128	/* signing secret, bytes */
 #define SLACK_VALUE_MAX		(2 * KW_URL_MAX + 256)	/* settings text */
 #define SLACK_SEALED_MAX	(1024 + KW_SEAL_OVERHEAD)
-#define SLACK_SIG_LEN		(3 + 64)	/* "v0=" + 64 hex digits */
+#define SLACK_SIG_LEN		(3 + KW_HASH_HEX_LEN)	/* "v0=" + 64 hex digits */
 #define SLACK_TS_MAX		15	/* digits of a request timestamp */
 #define SLACK_SIG_WINDOW_S	300	/* request timestamp skew allowed */
 #define SLACK_REPLAY_KEEP_S	600	/* signatures remembered */

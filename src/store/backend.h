@@ -7,6 +7,37 @@
 
 #include "store/store.h"
 
+/* The schema version this binary uses: every backend's numbered list of
+ * migrations has this many entries (sqlite.c's migrations[] and
+ * postgres.c's pg_migrations[], entry i bringing the schema to i + 1;
+ * both files check it at compile time). */
+#define STORE_SCHEMA_VERSION	8
+
+/* A table as `store copy` moves it: every column, in the order both
+ * backends' schemas share; late: a column (index) written in a second
+ * pass, after every row is in (a reference to a row of the same table:
+ * people's manager), or -1. */
+#define STORE_COLS_MAX	32
+struct store_table {
+	const char	*name;
+	const char	*key;		/* the column late updates go by */
+	int		 late;
+	size_t		 ncols;
+	const char	*cols[STORE_COLS_MAX];
+};
+
+/* One value of a row in flight: SQL NULL, an integer, text or bytes. */
+enum store_vtype { SV_NULL, SV_INT, SV_TEXT, SV_BLOB };
+struct store_value {
+	enum store_vtype	 type;
+	int64_t			 i;
+	const char		*s;	/* SV_TEXT */
+	const unsigned char	*b;	/* SV_BLOB */
+	size_t			 len;
+};
+typedef int (*store_row_cb)(const struct store_table *,
+    const struct store_value *, void *);
+
 struct store_ops {
 	const char *name;
 	int	(*open)(const char *dir, int flags, void **ctx);
@@ -24,6 +55,24 @@ struct store_ops {
 	int	(*savepoint)(void *ctx);
 	int	(*release)(void *ctx);
 	void	(*rollback_to)(void *ctx);
+	int	(*lock_jobs)(void *ctx);
+	void	(*unlock_jobs)(void *ctx);
+	/* store copy: read every row of a table (the source; NULL: this
+	 * backend is never a source), write one (the target; NULL: never a
+	 * target), the late column of the row whose key is key, and the
+	 * tables this database holds (each name to cb; 0 or an error) */
+	int	(*rows_each)(void *ctx, const struct store_table *,
+		    store_row_cb cb, void *arg);
+	int	(*row_insert)(void *ctx, const struct store_table *,
+		    const struct store_value *);
+	int	(*row_late)(void *ctx, const struct store_table *,
+		    const struct store_value *key,
+		    const struct store_value *v);
+	int	(*copy_done)(void *ctx, const struct store_table *);
+	int	(*tables_each)(void *ctx, int (*cb)(const char *, void *),
+		    void *arg);
+	int	(*claim)(void *ctx, const char *key);
+	void	(*unclaim)(void *ctx, const char *key);
 
 	int	(*person_insert)(void *, const struct person *);
 	int	(*person_update)(void *, const struct person *);
@@ -125,5 +174,6 @@ struct store_ops {
 };
 
 extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_postgres_ops;
 
 #endif /* KW_STORE_BACKEND_H */

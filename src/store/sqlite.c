@@ -19,6 +19,7 @@
 #include "kw.h"
 #include "limits.h"
 #include "store/backend.h"
+#include "util/buf.h"
 #include "util/util.h"
 
 #define DB_FILE		"keywarden.db"
@@ -256,6 +257,9 @@ static const char *const migrations[] = {
 	"CREATE INDEX sessions_expiry ON sessions(expires_at);",
 };
 #define SCHEMA_VERSION ((int)KW_NELEM(migrations))
+_Static_assert(KW_NELEM(migrations) == STORE_SCHEMA_VERSION,
+    "sqlite.c: a new migration needs STORE_SCHEMA_VERSION (backend.h) and "
+    "its PostgreSQL text in postgres.c's pg_migrations[]");
 
 #define PERSON_COLS \
 	"p.seq, p.id, p.email, p.name, coalesce(p.manager_id, ''), " \
@@ -765,6 +769,8 @@ sq_migrate(struct sq *q, int flags)
 		    KW_ERR_UNAVAILABLE;
 	if (v == 0 && (flags & STORE_EXISTING))
 		return KW_ERR_CONFIG;	/* not a keywarden store */
+	if (v > 0 && (flags & STORE_NEW))
+		return KW_ERR_EXISTS;	/* initialised already */
 	if (v > SCHEMA_VERSION)
 		return KW_ERR_CONFIG;	/* written by a newer keywarden */
 	if (v < SCHEMA_VERSION && !(flags & STORE_MIGRATE))
@@ -1142,6 +1148,37 @@ sq_close(void *ctx)
 	free(q);
 }
 
+
+/* One process runs SQLite's jobs at a time already (BEGIN IMMEDIATE
+ * serialises their writes, and a node is one process): always "held". */
+static int
+sq_lock_jobs(void *ctx)
+{
+	KW_UNUSED(ctx);
+	return 1;
+}
+
+static void
+sq_unlock_jobs(void *ctx)
+{
+	KW_UNUSED(ctx);
+}
+
+/* Claims are the one process's own (issuance.c keeps them). */
+static int
+sq_claim(void *ctx, const char *key)
+{
+	KW_UNUSED(ctx);
+	KW_UNUSED(key);
+	return 1;
+}
+
+static void
+sq_unclaim(void *ctx, const char *key)
+{
+	KW_UNUSED(ctx);
+	KW_UNUSED(key);
+}
 
 static int
 sq_schema_version(void *ctx)
@@ -2668,7 +2705,7 @@ sq_stats(void *ctx, struct store_stats *o)
 {
 	sqlite3_stmt	*s;
 	int64_t		 a, k, d;
-	char		 h[65];
+	char		 h[KW_HASH_HEX_LEN + 1];
 	int		 rc;
 
 	memset(o, 0, sizeof(*o));
@@ -2747,7 +2784,7 @@ sq_audit_head(void *ctx, int64_t *seq, char *hash)
 		return KW_ERR_UNAVAILABLE;
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		*seq = sqlite3_column_int64(s, 0);
-		col_str(s, 1, hash, 65);
+		col_str(s, 1, hash, KW_HASH_HEX_LEN + 1);
 	}
 	sqlite3_reset(s);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : KW_ERR_UNAVAILABLE;
@@ -2801,6 +2838,87 @@ sq_audit_each(void *ctx, int64_t after, size_t limit, store_audit_cb cb,
 	if (r == 0 && rc != SQLITE_DONE)
 		r = KW_ERR_UNAVAILABLE;
 	sqlite3_reset(s);
+	return r;
+}
+
+/* ---- store copy (the source side) ---- */
+
+#define COPY_SQL_MAX	4096
+
+/*
+ * Every row of table t, in insertion order, to cb.  The statement is
+ * built from t's names (the table list in store.c, never input).
+ */
+static int
+sq_rows_each(void *ctx, const struct store_table *t, store_row_cb cb,
+    void *arg)
+{
+	struct sq		*q = ctx;
+	struct store_value	 v[STORE_COLS_MAX];
+	sqlite3_stmt		*s = NULL;
+	struct buf		 sql;
+	size_t			 i;
+	int			 rc, r = 0;
+
+	buf_init(&sql, COPY_SQL_MAX);
+	buf_addstr(&sql, "SELECT ");
+	for (i = 0; i < t->ncols; i++)
+		buf_printf(&sql, "%s%s", i ? ", " : "", t->cols[i]);
+	buf_printf(&sql, " FROM %s ORDER BY rowid", t->name);
+	if (buf_err(&sql) != 0 || sqlite3_prepare_v2(q->db, buf_str(&sql), -1,
+	    &s, NULL) != SQLITE_OK) {
+		buf_free(&sql);
+		return KW_ERR_UNAVAILABLE;
+	}
+	buf_free(&sql);
+	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		for (i = 0; i < t->ncols; i++) {
+			memset(&v[i], 0, sizeof(v[i]));
+			switch (sqlite3_column_type(s, (int)i)) {
+			case SQLITE_INTEGER:
+				v[i].type = SV_INT;
+				v[i].i = sqlite3_column_int64(s, (int)i);
+				break;
+			case SQLITE_TEXT:
+				v[i].type = SV_TEXT;
+				v[i].s = (const char *)sqlite3_column_text(s,
+				    (int)i);
+				break;
+			case SQLITE_BLOB:
+				v[i].type = SV_BLOB;
+				v[i].b = sqlite3_column_blob(s, (int)i);
+				v[i].len = (size_t)sqlite3_column_bytes(s,
+				    (int)i);
+				break;
+			default:
+				v[i].type = SV_NULL;
+			}
+		}
+		r = cb(t, v, arg);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = KW_ERR_UNAVAILABLE;
+	sqlite3_finalize(s);
+	return r;
+}
+
+/* The names of the database's own tables (not SQLite's). */
+static int
+sq_tables_each(void *ctx, int (*cb)(const char *, void *), void *arg)
+{
+	struct sq	*q = ctx;
+	sqlite3_stmt	*s;
+	int		 rc, r = 0;
+
+	if (sqlite3_prepare_v2(q->db, "SELECT name FROM sqlite_master WHERE"
+	    " type = 'table' AND name NOT LIKE 'sqlite_%'", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return KW_ERR_UNAVAILABLE;
+	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		r = cb((const char *)sqlite3_column_text(s, 0), arg);
+	if (r == 0 && rc != SQLITE_DONE)
+		r = KW_ERR_UNAVAILABLE;
+	sqlite3_finalize(s);
 	return r;
 }
 
@@ -3085,6 +3203,15 @@ const struct store_ops store_sqlite_ops = {
 	.savepoint = sq_savepoint,
 	.release = sq_release,
 	.rollback_to = sq_rollback_to,
+	.lock_jobs = sq_lock_jobs,
+	.unlock_jobs = sq_unlock_jobs,
+	.rows_each = sq_rows_each,
+	.row_insert = NULL,		/* copies go to PostgreSQL */
+	.row_late = NULL,
+	.copy_done = NULL,
+	.tables_each = sq_tables_each,
+	.claim = sq_claim,
+	.unclaim = sq_unclaim,
 	.person_insert = sq_person_insert,
 	.person_update = sq_person_update,
 	.person_get = sq_person_get,

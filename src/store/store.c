@@ -2,32 +2,120 @@
  * store.c — the backend-neutral face of the store: picks a backend and
  * forwards each call to it.
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "kw.h"
 #include "store/backend.h"
+#include "util/util.h"
 
 struct store {
 	const struct store_ops	*ops;
 	void			*ctx;
 };
 
-int
-store_open(const char *dir, int flags, struct store **out)
+/* The backends a store URL can name, by prefix; the first entry is
+ * the default.  where: what the backend's open() gets: the data
+ * directory, the text after the prefix, or the whole URL. */
+enum where { W_DIR, W_REST, W_URL };
+static const struct backend_url {
+	const char		*prefix;
+	int			 exact;	/* the whole url, not a prefix */
+	enum where		 where;
+	const struct store_ops	*ops;
+} backend_urls[] = {
+	{ "",			1, W_DIR,  &store_sqlite_ops },
+	{ "sqlite",		1, W_DIR,  &store_sqlite_ops },
+	{ "sqlite:",		0, W_REST, &store_sqlite_ops },
+	{ "postgresql://",	0, W_URL,  &store_postgres_ops },
+	{ "postgres://",	0, W_URL,  &store_postgres_ops },
+};
+
+static const struct backend_url *
+backend_for(const char *url)
 {
-	struct store	*st;
-	int		 r;
+	size_t i, n;
+
+	if (url == NULL)
+		url = "";
+	for (i = 0; i < KW_NELEM(backend_urls); i++) {
+		n = strlen(backend_urls[i].prefix);
+		if (backend_urls[i].exact ? strcmp(url, backend_urls[i].prefix)
+		    == 0 : strncmp(url, backend_urls[i].prefix, n) == 0)
+			return &backend_urls[i];
+	}
+	return NULL;
+}
+
+int
+store_url_valid(const char *url)
+{
+	return backend_for(url) != NULL;
+}
+
+void
+store_url_redact(const char *url, char *out, size_t outsz)
+{
+	const char	*auth, *at, *colon, *pw;
+	size_t		 n;
+
+	kw_strlcpy(out, url, outsz);
+	/* scheme://user:password@host...: the password's span */
+	if ((auth = strstr(url, "://")) != NULL) {
+		auth += 3;
+		n = strcspn(auth, "/?");
+		if ((at = memchr(auth, '@', n)) != NULL &&
+		    (colon = memchr(auth, ':', (size_t)(at - auth))) != NULL &&
+		    (size_t)(colon + 1 - url) < outsz)
+			snprintf(out + (colon + 1 - url), outsz - (size_t)(
+			    colon + 1 - url), "***%s", at);
+	}
+	/* ...?password=...: everything after it goes */
+	if ((pw = strstr(out, "password=")) != NULL)
+		kw_strlcpy((char *)pw + 9, "***", outsz - (size_t)(pw + 9 -
+		    out));
+}
+
+int
+store_url_is_shared(const char *url)
+{
+	const struct backend_url *b = backend_for(url);
+
+	return b != NULL && b->ops == &store_postgres_ops;
+}
+
+int
+store_open_url(const char *url, const char *dir, int flags,
+    struct store **out)
+{
+	const struct backend_url	*b;
+	struct store			*st;
+	const char			*where;
+	int				 r;
 
 	*out = NULL;
+	if ((b = backend_for(url)) == NULL)
+		return KW_ERR_CONFIG;
+	where = b->where == W_DIR ? dir : b->where == W_REST ?
+	    url + strlen(b->prefix) : url;
+	if (where == NULL || where[0] == '\0')
+		return KW_ERR_CONFIG;
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return KW_ERR_NOMEM;
-	st->ops = &store_sqlite_ops;
-	if ((r = st->ops->open(dir, flags, &st->ctx)) != 0) {
+	st->ops = b->ops;
+	if ((r = st->ops->open(where, flags, &st->ctx)) != 0) {
 		free(st);
 		return r;
 	}
 	*out = st;
 	return 0;
+}
+
+int
+store_open(const char *dir, int flags, struct store **out)
+{
+	return store_open_url(NULL, dir, flags, out);
 }
 
 int
@@ -50,7 +138,7 @@ store_open_file(const char *path, int flags, struct store **out)
 
 int
 store_backup(struct store *st, const char *path, int64_t *seq,
-    char hash[65])
+    char hash[KW_HASH_HEX_LEN + 1])
 {
 	return st->ops->backup(st->ctx, path, seq, hash);
 }
@@ -74,6 +162,10 @@ store_close(struct store *st)
 int store_schema_version(struct store *st) { return st->ops->schema_version(st->ctx); }
 int store_check(struct store *st, char *why, size_t whysz) { return st->ops->check(st->ctx, why, whysz); }
 const char *store_backend(const struct store *st) { return st->ops->name; }
+int store_lock_jobs(struct store *st) { return st->ops->lock_jobs(st->ctx); }
+void store_unlock_jobs(struct store *st) { st->ops->unlock_jobs(st->ctx); }
+int store_claim(struct store *st, const char *key) { return st->ops->claim(st->ctx, key); }
+void store_unclaim(struct store *st, const char *key) { st->ops->unclaim(st->ctx, key); }
 int store_begin(struct store *st) { return st->ops->begin(st->ctx); }
 int store_commit(struct store *st) { return st->ops->commit(st->ctx); }
 void store_rollback(struct store *st) { st->ops->rollback(st->ctx); }
@@ -390,7 +482,7 @@ store_replay_check(struct store *st, const char *signature, const char *at,
 }
 
 int
-store_audit_head(struct store *st, int64_t *seq, char hash[65])
+store_audit_head(struct store *st, int64_t *seq, char hash[KW_HASH_HEX_LEN + 1])
 {
 	return st->ops->audit_head(st->ctx, seq, hash);
 }
@@ -406,6 +498,142 @@ store_audit_each(struct store *st, int64_t after, size_t limit,
     store_audit_cb cb, void *arg)
 {
 	return st->ops->audit_each(st->ctx, after, limit, cb, arg);
+}
+
+/*
+ * The tables `store copy` moves, parents before the rows that refer to
+ * them.  A table the source holds that is not here stops the copy (a
+ * new table needs its entry: nothing is ever left behind silently).
+ */
+static const struct store_table copy_tables[] = {
+	{ "people", "id", 4, 14, { "seq", "id", "email", "name", "manager_id",
+	    "roles", "teams", "slack_user_id", "active", "created_at",
+	    "updated_at", "external_id", "managed_by", "scim_deleted_at" } },
+	{ "tokens", NULL, -1, 9, { "id", "person_id", "hash", "created_at",
+	    "revoked_at", "label", "expires_at", "last_used_at",
+	    "warned_at" } },
+	{ "scim_tokens", NULL, -1, 6, { "seq", "id", "label", "hash",
+	    "created_at", "last_used_at" } },
+	{ "sessions", NULL, -1, 7, { "id", "person_id", "hash", "method",
+	    "created_at", "expires_at", "last_seen_at" } },
+	{ "instances", NULL, -1, 22, { "seq", "id", "name", "display_name",
+	    "provider", "url", "allow_integrations", "issuance",
+	    "allowed_scopes", "max_lifetime_days", "rotation_days",
+	    "grace_days", "bot_email", "bot_sealed", "created_at",
+	    "updated_at", "warn_days", "default_delivery",
+	    "allowed_deliveries", "max_access_ttl", "bot_client_id",
+	    "bot_expires_at" } },
+	{ "instance_provisioners", NULL, -1, 3, { "instance_id", "pos",
+	    "person_id" } },
+	{ "requests", NULL, -1, 20, { "seq", "id", "instance_id", "kind",
+	    "state", "purpose", "requester_id", "manager_approver_id",
+	    "justification", "use_case", "scopes", "lifetime_days",
+	    "access_request_url", "link", "integration", "credential_id",
+	    "created_at", "updated_at", "expires_at", "delivery_mode" } },
+	{ "request_history", NULL, -1, 6, { "request_id", "pos", "at",
+	    "actor", "action", "comment" } },
+	{ "credentials", NULL, -1, 28, { "seq", "id", "instance_id", "kind",
+	    "owner_id", "request_id", "purpose", "name", "scopes", "state",
+	    "created_at", "expires_at", "last_used_at", "revoked_at",
+	    "revoke_reason", "external", "fingerprint", "delivery",
+	    "delivery_expires_at", "sealed", "rotated_from", "rotated_to",
+	    "lifetime_days", "grace_until", "replacement_id",
+	    "external_key", "delivery_mode", "broker_sealed" } },
+	{ "bound_tokens", NULL, -1, 7, { "id", "credential_id", "label",
+	    "hash", "created_at", "last_used_at", "revoked_at" } },
+	{ "credential_warnings", NULL, -1, 3, { "credential_id",
+	    "threshold_days", "warned_at" } },
+	{ "settings", NULL, -1, 4, { "key", "value", "sealed",
+	    "updated_at" } },
+	{ "outbox", NULL, -1, 13, { "seq", "id", "channel", "recipient",
+	    "kind", "payload", "attempts", "created_at", "next_attempt_at",
+	    "claimed_until", "sent_at", "last_error", "failed_at" } },
+	{ "slack_replays", NULL, -1, 2, { "signature", "seen_at" } },
+	{ "audit_events", NULL, -1, 8, { "seq", "at", "actor", "action",
+	    "subject", "details", "prev_hash", "hash" } },
+};
+
+struct copy {
+	struct store	*to;
+	int64_t		 rows;
+	char		*unknown;	/* a source table not in the list */
+	size_t		 unknownsz;
+};
+
+static int
+copy_known(const char *name, void *arg)
+{
+	struct copy	*c = arg;
+	size_t		 i;
+
+	for (i = 0; i < KW_NELEM(copy_tables); i++)
+		if (strcmp(copy_tables[i].name, name) == 0)
+			return 0;
+	kw_strlcpy(c->unknown, name, c->unknownsz);
+	return KW_ERR_CONFIG;
+}
+
+static int
+copy_row(const struct store_table *t, const struct store_value *v, void *arg)
+{
+	struct copy *c = arg;
+
+	c->rows++;
+	return c->to->ops->row_insert(c->to->ctx, t, v);
+}
+
+static int
+copy_late(const struct store_table *t, const struct store_value *v, void *arg)
+{
+	struct copy	*c = arg;
+	size_t		 k;
+
+	if (v[t->late].type == SV_NULL)
+		return 0;
+	for (k = 0; k < t->ncols && strcmp(t->cols[k], t->key) != 0; k++)
+		;
+	if (k == t->ncols)
+		return KW_ERR_INTERNAL;
+	return c->to->ops->row_late(c->to->ctx, t, &v[k], &v[t->late]);
+}
+
+int
+store_copy(struct store *from, struct store *to, int64_t *rows,
+    char *unknown, size_t unknownsz)
+{
+	struct copy	c = { to, 0, unknown, unknownsz };
+	size_t		i;
+	int		r;
+
+	*rows = 0;
+	unknown[0] = '\0';
+	if (from->ops->rows_each == NULL || to->ops->row_insert == NULL)
+		return KW_ERR_CONFIG;
+	if ((r = from->ops->tables_each(from->ctx, copy_known, &c)) != 0)
+		return r;
+	/* one instant of the source (its writers wait), one transaction
+	 * of the target: all or nothing */
+	if ((r = store_begin(from)) != 0)
+		return r;
+	if ((r = store_begin(to)) != 0)
+		goto out;
+	for (i = 0; r == 0 && i < KW_NELEM(copy_tables); i++)
+		r = from->ops->rows_each(from->ctx, &copy_tables[i], copy_row,
+		    &c);
+	for (i = 0; r == 0 && i < KW_NELEM(copy_tables); i++)
+		if (copy_tables[i].late >= 0)
+			r = from->ops->rows_each(from->ctx, &copy_tables[i],
+			    copy_late, &c);
+	for (i = 0; r == 0 && i < KW_NELEM(copy_tables); i++)
+		r = to->ops->copy_done(to->ctx, &copy_tables[i]);
+	if (r == 0)
+		r = store_commit(to);
+	else
+		store_rollback(to);
+ out:
+	store_rollback(from);
+	*rows = c.rows;
+	return r;
 }
 
 int

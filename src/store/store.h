@@ -129,8 +129,8 @@ struct audit_event {
 	char		action[64];
 	char		subject[KW_INSTANCE_NAME_MAX + KW_ID_MAX + 16];
 	const char	*details;		/* canonical JSON object text */
-	char		prev_hash[65];
-	char		hash[65];
+	char		prev_hash[KW_HASH_HEX_LEN + 1];
+	char		hash[KW_HASH_HEX_LEN + 1];
 };
 
 enum cred_kind { KIND_API_TOKEN = 0, KIND_INTEGRATION = 1, KIND_LEGACY = 2 };
@@ -347,6 +347,10 @@ struct store;
 				   keywarden schema: a file without one (or
 				   not a database) is KW_ERR_CONFIG, never
 				   migrated into one */
+#define STORE_SCAN	0x10	/* a walk over everything (audit verify): a
+				   map as large as SQLite allows */
+#define STORE_NEW	0x20	/* init: a store that already holds a
+				   keywarden schema is KW_ERR_EXISTS */
 #define STORE_SCAN	0x10	/* a walk over everything (audit verify):
 				   the database file read ahead 256 KiB at a
 				   time, not mapped */
@@ -356,6 +360,27 @@ struct store;
  * upgraded with STORE_MIGRATE, refused (KW_ERR_CONFIG) otherwise; so is a
  * newer one.  *out is owned by the caller: store_close(). */
 int	 store_open(const char *dir, int flags, struct store **out);
+/* Open the store named by url: NULL, "" or "sqlite" is the SQLite file
+ * of data directory dir; "sqlite:DIR" that of DIR; "postgresql://..."
+ * (or "postgres://...") a PostgreSQL database, several nodes sharing it.
+ * KW_ERR_CONFIG for any other url.  Flags and *out as for store_open;
+ * a PostgreSQL server that cannot be reached is KW_ERR_UNAVAILABLE. */
+int	 store_open_url(const char *url, const char *dir, int flags,
+	    struct store **out);
+/* Copy every row of store from (SQLite) into the new, empty store to
+ * (PostgreSQL) in one transaction, keeping seqs, so the audit chain
+ * verifies with the same head.  *rows gets the rows copied.  A table
+ * the source holds that the copy does not know stops it
+ * (KW_ERR_CONFIG, its name in unknown[unknownsz]); so does a pair of
+ * backends it cannot go between.  KW_ERR_CONFLICT if to is not empty. */
+int	 store_copy(struct store *from, struct store *to, int64_t *rows,
+	    char *unknown, size_t unknownsz);
+/* Whether url names a store backend at all (config validation). */
+int	 store_url_valid(const char *url);
+/* url with any password replaced by "***", into out[outsz]. */
+void	 store_url_redact(const char *url, char *out, size_t outsz);
+/* Whether url names a PostgreSQL store (several nodes may share it). */
+int	 store_url_is_shared(const char *url);
 /* Open the database file at path itself (a restore's staged copy of a
  * backup) instead of a data directory's.  Flags as for store_open. */
 int	 store_open_file(const char *path, int flags, struct store **out);
@@ -364,11 +389,11 @@ void	 store_close(struct store *st);
 /* Online backup: copy the whole store as of one instant (one read
  * transaction; other connections keep writing meanwhile) into a new,
  * self-contained file at path, created mode 0600 (KW_ERR_EXISTS if path
- * exists; removed again on failure).  *seq and hash[65] get the audit
+ * exists; removed again on failure).  *seq and hash[KW_HASH_HEX_LEN + 1] get the audit
  * head the copy holds.  The copy is the database only: the master key
  * is never in it.  KW_ERR_IO when path cannot be created. */
 int	 store_backup(struct store *st, const char *path, int64_t *seq,
-	    char hash[65]);
+	    char hash[KW_HASH_HEX_LEN + 1]);
 /* Make the database file staged (a closed copy, already checked) the
  * store of data directory dir, keeping the store it replaces, and its
  * journal files, aside under their names with suffix appended
@@ -383,7 +408,19 @@ int	 store_schema_version(struct store *st);
  * that every table and column this binary uses is there.  0, or
  * KW_ERR_UNAVAILABLE with what is wrong in why[whysz]. */
 int	 store_check(struct store *st, char *why, size_t whysz);
-/* Name of the backend ("sqlite"). */
+/* Take the jobs lock (jobs and reconciliation run on one node at a
+ * time): 1 if this connection holds it (kept until store_unlock_jobs, or
+ * until the connection ends: a node that dies gives it up), 0 if another
+ * connection holds it, or an error.  Never waits.  SQLite: always 1. */
+int	 store_lock_jobs(struct store *st);
+void	 store_unlock_jobs(struct store *st);
+/* Claim key (a credential being minted) across every node sharing the
+ * store: 1 if this connection now holds it, 0 if another connection
+ * does, or an error; held until store_unclaim on the same connection or
+ * until the connection ends.  SQLite (one node): always 1. */
+int	 store_claim(struct store *st, const char *key);
+void	 store_unclaim(struct store *st, const char *key);
+/* Name of the backend ("sqlite", "postgresql"). */
 const char *store_backend(const struct store *st);
 
 int	 store_begin(struct store *st);		/* write transaction */
@@ -567,7 +604,7 @@ struct store_stats {
 int	 store_stats(struct store *, struct store_stats *out);
 
 /* The last audit event's seq and hash (0 and "" on an empty log). */
-int	 store_audit_head(struct store *, int64_t *seq, char hash[65]);
+int	 store_audit_head(struct store *, int64_t *seq, char hash[KW_HASH_HEX_LEN + 1]);
 int	 store_audit_insert(struct store *, const struct audit_event *);
 int	 store_audit_each(struct store *, int64_t after, size_t limit,
 	    store_audit_cb cb, void *arg);

@@ -14,6 +14,7 @@ exit, as a safety net).
 """
 
 import atexit
+import hashlib
 import http.client
 import json
 import os
@@ -42,12 +43,43 @@ CLI_TIMEOUT = 30.0
 
 # Environment variables that would change the daemon's configuration; they
 # are removed from the inherited environment so only `env=` sets them.
-_CONFIG_ENV = ("KEYWARDEN_LISTEN", "KEYWARDEN_DATA_DIR",
+_CONFIG_ENV = ("KEYWARDEN_LISTEN", "KEYWARDEN_DATA_DIR", "KEYWARDEN_STORE",
                "KEYWARDEN_PUBLIC_URL", "KEYWARDEN_CONFIG",
                "KEYWARDEN_AUTH_FAIL_LIMIT", "KEYWARDEN_TOKEN",
                "KEYWARDEN_URL")
 
+# KEYWARDEN_TEST_STORE=postgresql://user@host:port/db runs every Server on
+# PostgreSQL: each data directory gets its own database on that server
+# (named after the directory, so a Server restarted on another's data
+# finds it), created on first start and dropped when its owner closes.
+PG_TEST_URL = os.environ.get("KEYWARDEN_TEST_STORE", "")
+
 _ADMIN = object()          # sentinel: "use the admin token"
+_sqlite_pinned = [0]       # classes under @sqlite_store running now
+
+
+def sqlite_store(cls):
+    """Class decorator: these tests reach into the SQLite file itself
+    (tamper with it, back it up), so their Servers use SQLite even when the
+    suite runs on PostgreSQL (KEYWARDEN_TEST_STORE)."""
+    up, down = cls.setUpClass, cls.tearDownClass
+
+    def set_up(c):
+        _sqlite_pinned[0] += 1
+        try:
+            up()
+        except BaseException:
+            _sqlite_pinned[0] -= 1
+            raise
+
+    def tear_down(c):
+        try:
+            down()
+        finally:
+            _sqlite_pinned[0] -= 1
+    cls.setUpClass = classmethod(set_up)
+    cls.tearDownClass = classmethod(tear_down)
+    return cls
 _live = set()              # servers with a running process
 
 
@@ -173,6 +205,79 @@ def http_request(url_or_port, method, path, body=None, token=None,
     return status, parsed, rh, payload
 
 
+def pg_psql(sql, db="postgres", base=None):
+    """Run one SQL command as the test cluster's superuser (psql)."""
+    u = urllib.parse.urlsplit(base or PG_TEST_URL)
+    url = urllib.parse.urlunsplit((u.scheme, u.netloc, "/" + db, "", ""))
+    r = subprocess.run(["psql", "-X", "-qAt", "-v", "ON_ERROR_STOP=1",
+                        "-d", url, "-c", sql], capture_output=True,
+                       text=True, timeout=CLI_TIMEOUT)
+    if r.returncode != 0:
+        raise HarnessError("psql %r failed: %s" % (sql, r.stderr))
+    return r.stdout
+
+
+def pg_store_url(name, base=None):
+    """The store URL of database name on the test cluster."""
+    u = urllib.parse.urlsplit(base or PG_TEST_URL)
+    return urllib.parse.urlunsplit((u.scheme, u.netloc, "/" + name, "", ""))
+
+
+def pg_create_database(name=None, base=None):
+    """Create a fresh database on the test cluster; its store URL."""
+    name = name or "kw_" + os.urandom(8).hex()
+    pg_psql('CREATE DATABASE "%s"' % name, base=base)
+    return pg_store_url(name, base=base)
+
+
+def pg_drop_database(url):
+    name = urllib.parse.urlsplit(url).path.lstrip("/")
+    pg_psql('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name, base=url)
+
+
+class PgCluster:
+    """A throwaway PostgreSQL cluster of its own (scripts/pg-cluster):
+    start() returns its admin URL; down()/up() stop and restart the
+    server on the same port; close() removes everything."""
+
+    SCRIPT = os.path.join(REPO, "scripts", "pg-cluster")
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="kw-pg-")
+        self.url = None
+
+    def _run(self, *args):
+        r = subprocess.run([self.SCRIPT] + list(args) + [self.dir],
+                           capture_output=True, text=True, timeout=120)
+        if r.returncode != 0:
+            raise HarnessError("pg-cluster %s failed: %s%s"
+                               % (args, r.stdout, r.stderr))
+        return r.stdout.strip()
+
+    def start(self):
+        self.url = self._run("start")
+        return self.url
+
+    def down(self):
+        self._run("down")
+
+    def up(self):
+        self._run("up")
+
+    def close(self):
+        subprocess.run([self.SCRIPT, "stop", self.dir], capture_output=True,
+                       timeout=120)
+
+
+def pg_database_for(data_dir):
+    """The database of data_dir on the test cluster (created if new)."""
+    name = "kw_" + hashlib.sha1(os.path.realpath(data_dir).encode()
+                                ).hexdigest()[:20]
+    if not pg_psql("SELECT 1 FROM pg_database WHERE datname = '%s'" % name):
+        pg_psql('CREATE DATABASE "%s"' % name)
+    return pg_store_url(name)
+
+
 class Server:
     """A keywarden daemon on 127.0.0.1:<free port> with its own data dir.
 
@@ -207,6 +312,12 @@ class Server:
         self.last_raw = None           # raw body of the last response
         self._logf = None
         self._outf = None
+        self._own_db = False           # drop KEYWARDEN_STORE's db on close
+
+    @property
+    def store_url(self):
+        """The store this server uses ("" = SQLite in its data dir)."""
+        return self.env.get("KEYWARDEN_STORE", "")
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -227,6 +338,10 @@ class Server:
         if self.data_dir is None:
             self.data_dir = os.path.join(self.tmp, "data")
             os.mkdir(self.data_dir, 0o700)
+        if PG_TEST_URL and "KEYWARDEN_STORE" not in self.env and \
+                not _sqlite_pinned[0]:
+            self.env["KEYWARDEN_STORE"] = pg_database_for(self.data_dir)
+            self._own_db = self._own_data
         if self.init and self.admin_token is None:
             self._run_init()
         self.port = self.fixed_port or free_port()
@@ -326,6 +441,12 @@ class Server:
         """Kill the daemon if running and remove the temporary directory
         (kept when KEYWARDEN_KEEP_TMP is set)."""
         self.kill()
+        if self._own_db and not os.environ.get("KEYWARDEN_KEEP_TMP"):
+            self._own_db = False
+            try:
+                pg_drop_database(self.store_url)
+            except (HarnessError, OSError, subprocess.SubprocessError):
+                pass
         if self.tmp and not os.environ.get("KEYWARDEN_KEEP_TMP"):
             shutil.rmtree(self.tmp, ignore_errors=True)
             self.tmp = None
@@ -395,6 +516,72 @@ class Server:
             e.update(env)
         return run_bin(*args, env=e, timeout=timeout, input=input,
                        bin=self.bin)
+
+
+def store_rows(srv, sql):
+    """Rows (tuples of text) of a read-only query on srv's store, SQLite
+    or PostgreSQL alike (the SQL must mean the same on both)."""
+    if srv.store_url:
+        r = subprocess.run(["psql", "-X", "-qAt", "-F", "\x1f", "-R",
+                            "\x1e", "-d", srv.store_url, "-c", sql],
+                           capture_output=True, text=True,
+                           timeout=CLI_TIMEOUT)
+        if r.returncode != 0:
+            raise HarnessError("psql %r failed: %s" % (sql, r.stderr))
+        out = r.stdout.rstrip("\n")
+        return [tuple(rec.split("\x1f")) for rec in out.split("\x1e")
+                if rec != ""]
+    import sqlite3
+    db = sqlite3.connect(os.path.join(srv.data_dir, "keywarden.db"))
+    try:
+        return [tuple(v if v is None or isinstance(v, (str, bytes))
+                      else str(v) for v in row)
+                for row in db.execute(sql).fetchall()]
+    finally:
+        db.close()
+
+
+def store_bytes(srv):
+    """Everything srv's store holds, as bytes: the SQLite file, or a
+    pg_dump of its database (to check a secret is nowhere in it)."""
+    if srv.store_url:
+        r = subprocess.run(["pg_dump", "-d", srv.store_url],
+                           capture_output=True, timeout=CLI_TIMEOUT)
+        if r.returncode != 0:
+            raise HarnessError("pg_dump failed: %s" % r.stderr)
+        return r.stdout
+    with open(os.path.join(srv.data_dir, "keywarden.db"), "rb") as f:
+        return f.read()
+
+
+def store_version(srv):
+    """The schema version of srv's store (the server stopped)."""
+    if srv.store_url:
+        return int(store_rows(srv, "SELECT max(version) FROM "
+                                   "keywarden_schema")[0][0])
+    return int(store_rows(srv, "PRAGMA user_version")[0][0])
+
+
+def store_downgrade(srv, script, version):
+    """Run script (SQL both backends understand, ';'-separated) on srv's
+    stopped store and record it as schema version: a store from before a
+    migration, for upgrade tests."""
+    if srv.store_url:
+        script += ";DELETE FROM keywarden_schema WHERE version > %d" % version
+        r = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                            "-1", "-d", srv.store_url, "-c", script],
+                           capture_output=True, text=True,
+                           timeout=CLI_TIMEOUT)
+        if r.returncode != 0:
+            raise HarnessError("psql downgrade failed: %s" % r.stderr)
+        return
+    import sqlite3
+    db = sqlite3.connect(os.path.join(srv.data_dir, "keywarden.db"))
+    try:
+        db.executescript(script + ";PRAGMA user_version = %d;" % version)
+        db.commit()
+    finally:
+        db.close()
 
 
 def _path_id(x):

@@ -15,6 +15,7 @@ import time
 import unittest
 
 from harness import BIN, Server, make_person, run_bin, token_for
+from harness import sqlite_store
 
 
 def head_of(path):
@@ -27,6 +28,7 @@ def head_of(path):
         db.close()
 
 
+@sqlite_store
 class Backup(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="kw-backup-")

@@ -282,7 +282,7 @@ class Outage(Base):
         self.assertEqual(r["state"], "pending_manager")
         self.wait_for(lambda: "not delivered" in self.srv.log(),
                       "a failed attempt")
-        rows = [x for x in outbox_rows(self.srv.data_dir)
+        rows = [x for x in outbox_rows(self.srv)
                 if x["channel"] == "email"]
         self.assertEqual(len(rows), 1, rows)
         self.assertIsNone(rows[0]["sent_at"])
@@ -305,7 +305,7 @@ class Refused(Base):
     def test_a_550_recipient_fails_for_good(self):
         r = self.file()
         def failed():
-            rows = [x for x in outbox_rows(self.srv.data_dir)
+            rows = [x for x in outbox_rows(self.srv)
                     if x["channel"] == "email" and x["failed_at"]]
             return rows
         [row] = self.wait_for(failed, "the message marked failed")

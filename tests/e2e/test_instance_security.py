@@ -20,6 +20,7 @@ import time
 import unittest
 
 from harness import Server
+from harness import sqlite_store
 from test_issuance import setup_world
 from zendesk_sim import ADMIN_EMAIL, ADMIN_TOKEN, ZendeskSim
 
@@ -245,6 +246,7 @@ class TokenAfterCrash(unittest.TestCase):
         self.assertNotIn(late["token"]["id"], left)
 
 
+@sqlite_store
 class RevokeUnderDiskFull(Base):
     def fail_final_revoke_audit(self):
         db = sqlite3.connect(os.path.join(self.srv.data_dir,

@@ -5,7 +5,7 @@ import json
 import subprocess
 import unittest
 
-from harness import Server
+from harness import Server, base_env
 from test_issuance import setup_world
 from zendesk_sim import ZendeskSim
 
@@ -141,7 +141,8 @@ class Lifecycle(unittest.TestCase):
         cmd = [self.srv.bin, "jobs", "run", "--data-dir", self.srv.data_dir,
                "--now", at(days=20)]
         procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True)
+                                  stderr=subprocess.PIPE, text=True,
+                                  env=base_env(self.srv.env))
                  for _ in range(2)]
         outs = [json.loads(p.communicate(timeout=60)[0]) for p in procs]
         self.assertEqual(sum(o["warnings"]["credentials"] for o in outs), 4)

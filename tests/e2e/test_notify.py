@@ -8,6 +8,7 @@ import time
 import unittest
 
 from harness import Server, make_person, token_for
+from harness import sqlite_store, store_rows
 from slack_fake import (BOT_TOKEN, MAX_BLOCKS, MAX_SECTION_TEXT,
                         SIGNING_SECRET, SlackFake, block_actions_body,
                         block_error, sign, signed_headers)
@@ -566,6 +567,7 @@ class Trouble(Base):
         self.assertLess(time.monotonic() - t0, 2.0)
 
 
+@sqlite_store
 class Settings(Base):
     configure = False
 
@@ -704,10 +706,17 @@ def files_containing(top, needle):
     return hits
 
 
-def outbox_rows(data_dir):
-    """The outbox, read straight from the database (read-only)."""
+def outbox_rows(where):
+    """The outbox, read straight from the database (read-only); where is
+    a Server (SQLite or PostgreSQL) or a SQLite data directory."""
+    if not isinstance(where, str):
+        if where.store_url:
+            [(text,)] = store_rows(where, "SELECT coalesce(json_agg(o "
+                                          "ORDER BY seq), '[]') FROM outbox o")
+            return json.loads(text)
+        where = where.data_dir
     db = sqlite3.connect("file:%s?mode=ro" % os.path.join(
-        data_dir, "keywarden.db"), uri=True, timeout=10)
+        where, "keywarden.db"), uri=True, timeout=10)
     try:
         db.row_factory = sqlite3.Row
         return [dict(r) for r in db.execute(
@@ -721,6 +730,7 @@ def section_texts(msg):
             if b.get("type") == "section"]
 
 
+@sqlite_store
 class WebhookSecret(Base):
     def issue(self):
         r = self.file()
@@ -862,6 +872,7 @@ class Sizes(Base):
         self.assertIn(("approve", r["id"]), buttons(m))
 
 
+@sqlite_store
 class PermanentErrors(Base):
     def test_user_not_found_fails_once_and_is_not_retried(self):
         make_person(self.srv, "ghost@example.com", name="Ghost",
@@ -902,6 +913,7 @@ class PermanentErrors(Base):
         self.wait_dm("maria@example.com")
 
 
+@sqlite_store
 class LegacyWarnings(Base):
     NOW = "2026-11-01T00:00:00Z"
 
@@ -945,6 +957,7 @@ class LegacyWarnings(Base):
         self.assertTrue(all(x["sent_at"] for x in rows), rows)
 
 
+@sqlite_store
 class WebhookMigration(Base):
     """A data directory from before schema 5 holds the webhook URL in its
     outbox rows: the upgrade rewrites them to the reference, and they are

@@ -293,6 +293,7 @@ class Tls(unittest.TestCase):
         cls.ctx = ssl.create_default_context(
             cafile=os.path.join(cls.d, "ca.pem"))
         cls.srv = Server(env=cls.env, tls=cls.ctx).start()
+        cls.env = cls.srv.env       # with the store it was given, if any
 
     @classmethod
     def tearDownClass(cls):

@@ -5,7 +5,8 @@ deletion, filters, pagination, errors in RFC 7644's shape, token scoping."""
 import json
 import unittest
 
-from harness import Server, make_person, token_for
+from harness import (Server, make_person, store_downgrade, store_version,
+                     token_for)
 from zendesk_sim import ADMIN_EMAIL, ADMIN_TOKEN, ZendeskSim
 
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -424,29 +425,20 @@ class Tokens(Base):
 
 class SchemaUpgrade(Base):
     def test_a_store_from_before_scim_is_upgraded(self):
-        import os
-        import sqlite3
         make_person(self.srv, "pat@example.com", name="Pat")
         self.srv.stop()
-        db = sqlite3.connect(os.path.join(self.srv.data_dir, "keywarden.db"))
-        try:
-            self.assertEqual(db.execute("PRAGMA user_version").fetchone(),
-                             (8,))
-            # undo 8 (sessions and token expiry), then 7 (SCIM)
-            db.executescript(
-                "DROP INDEX tokens_expiry; DROP TABLE sessions;"
-                "ALTER TABLE tokens DROP COLUMN label;"
-                "ALTER TABLE tokens DROP COLUMN expires_at;"
-                "ALTER TABLE tokens DROP COLUMN last_used_at;"
-                "ALTER TABLE tokens DROP COLUMN warned_at;"
-                "DROP TABLE scim_tokens;"
-                "ALTER TABLE people DROP COLUMN external_id;"
-                "ALTER TABLE people DROP COLUMN managed_by;"
-                "ALTER TABLE people DROP COLUMN scim_deleted_at;"
-                "PRAGMA user_version=6;")
-            db.commit()
-        finally:
-            db.close()
+        self.assertEqual(store_version(self.srv), 8)
+        # undo 8 (sessions and token expiry), then 7 (SCIM)
+        store_downgrade(self.srv,
+                        "DROP INDEX tokens_expiry; DROP TABLE sessions;"
+                        "ALTER TABLE tokens DROP COLUMN label;"
+                        "ALTER TABLE tokens DROP COLUMN expires_at;"
+                        "ALTER TABLE tokens DROP COLUMN last_used_at;"
+                        "ALTER TABLE tokens DROP COLUMN warned_at;"
+                        "DROP TABLE scim_tokens;"
+                        "ALTER TABLE people DROP COLUMN external_id;"
+                        "ALTER TABLE people DROP COLUMN managed_by;"
+                        "ALTER TABLE people DROP COLUMN scim_deleted_at", 6)
         self.srv.start()
         p = self.person("pat@example.com")
         self.assertEqual((p["name"], p["managed_by"]), ("Pat", None))

@@ -18,6 +18,7 @@ import time
 import unittest
 
 from harness import Server, free_port, make_person, run_bin, token_for
+from harness import sqlite_store
 
 # src/limits.h KW_BODY_DEADLINE_S
 BODY_DEADLINE_S = 10
@@ -301,6 +302,7 @@ def listening(port):
         return False
 
 
+@sqlite_store
 class StartupChecks(unittest.TestCase):
     """serve refuses a damaged audit log and a wrong master key, with a
     message that names the file, and accepts nothing."""

@@ -3,12 +3,11 @@ CSRF, sign-out, idle and absolute ends, offboarding) and personal tokens
 with a label, an expiry and a last use."""
 import datetime
 import json
-import os
-import sqlite3
 import time
 import unittest
 
-from harness import Server, make_person, token_for
+from harness import (Server, make_person, store_bytes, store_downgrade,
+                     store_rows, store_version, token_for)
 
 
 def cookie_of(headers):
@@ -67,9 +66,8 @@ class Sessions(unittest.TestCase):
         self.assertEqual(cur["csrf_token"], csrf)
         self.assertEqual(cur["expires_at"], body["expires_at"])
         # the store keeps no session secret, only its keyed hash
-        with open(os.path.join(self.srv.data_dir, "keywarden.db"),
-                  "rb") as f:
-            self.assertNotIn(ck.split("=", 1)[1].encode(), f.read())
+        self.assertNotIn(ck.split("=", 1)[1].encode(),
+                         store_bytes(self.srv))
         logins = [e for e in audit(self.srv, "auth.login")
                   if e["actor"] == "rick@example.com"]
         self.assertTrue(logins)
@@ -284,18 +282,13 @@ class TokenExpiry(unittest.TestCase):
         """A store from before sessions (schema 5): its live tokens keep
         working after the upgrade and expire 90 days later."""
         self.srv.stop()
-        db = sqlite3.connect(os.path.join(self.srv.data_dir, "keywarden.db"))
-        try:
-            (version,) = db.execute("PRAGMA user_version").fetchone()
-            db.executescript(
-                "DROP INDEX tokens_expiry; DROP TABLE sessions;"
-                "ALTER TABLE tokens DROP COLUMN label;"
-                "ALTER TABLE tokens DROP COLUMN expires_at;"
-                "ALTER TABLE tokens DROP COLUMN last_used_at;"
-                "ALTER TABLE tokens DROP COLUMN warned_at;"
-                "PRAGMA user_version = %d;" % (version - 1))
-        finally:
-            db.close()
+        store_downgrade(self.srv,
+                        "DROP INDEX tokens_expiry; DROP TABLE sessions;"
+                        "ALTER TABLE tokens DROP COLUMN label;"
+                        "ALTER TABLE tokens DROP COLUMN expires_at;"
+                        "ALTER TABLE tokens DROP COLUMN last_used_at;"
+                        "ALTER TABLE tokens DROP COLUMN warned_at",
+                        store_version(self.srv) - 1)
         upgraded = Server(data_dir=self.srv.data_dir,
                           admin_token=self.srv.admin_token).start()
         self.addCleanup(upgraded.close)
@@ -328,13 +321,8 @@ class TokenExpiry(unittest.TestCase):
         warned = [e for e in audit(self.srv, "token.warn")]
         self.assertEqual([e["details"]["token_id"] for e in warned],
                          [t["id"]])
-        db = sqlite3.connect(os.path.join(self.srv.data_dir,
-                                          "keywarden.db"))
-        try:
-            rows = db.execute("SELECT recipient, payload FROM outbox WHERE "
-                              "kind = 'token.expiring'").fetchall()
-        finally:
-            db.close()
+        rows = store_rows(self.srv, "SELECT recipient, payload FROM outbox "
+                                    "WHERE kind = 'token.expiring'")
         self.assertEqual(len(rows), 1)
         self.assertEqual(rows[0][0], "U0RICK")
         self.assertIn(t["id"], rows[0][1])

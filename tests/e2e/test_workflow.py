@@ -6,6 +6,7 @@ import threading
 import unittest
 
 from harness import Server, make_person, token_for
+from harness import sqlite_store
 
 SECRET = "zd-SECRET-0123456789abcdefXYZ"
 
@@ -516,6 +517,7 @@ class GroupCommit(unittest.TestCase):
             self.assertEqual(sorted(created), sorted(made))
 
 
+@sqlite_store
 class AuditTampering(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -611,6 +613,7 @@ class AuditTampering(unittest.TestCase):
         self.assertNotIn("BROKEN", r.stdout)
 
 
+@sqlite_store
 class AuditUnavailable(unittest.TestCase):
     def test_change_fails_with_503_when_audit_cannot_be_written(self):
         with Server() as s:

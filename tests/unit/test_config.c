@@ -699,6 +699,36 @@ print_is_json_with_effective_url(void **state)
 	free(text);
 }
 
+/* store: a backend the binary knows, and never its password in print */
+static void
+store_is_checked_and_its_password_never_printed(void **state)
+{
+	struct config	 c;
+	json_t		*o;
+	char		 err[256] = "", *text = NULL;
+	size_t		 len = 0;
+	FILE		*fp;
+
+	(void)state;
+	config_defaults(&c);
+	assert_string_equal(c.store, "sqlite");
+	assert_int_equal(config_set(&c, "store", "mysql://db/kw", err,
+	    sizeof(err)), 0);
+	assert_int_equal(config_validate(&c, err, sizeof(err)), KW_ERR_CONFIG);
+	assert_non_null(strstr(err, "store"));
+	assert_int_equal(config_set(&c, "store",
+	    "postgresql://kw:hunter2@db:5432/kw", err, sizeof(err)), 0);
+	assert_int_equal(config_validate(&c, err, sizeof(err)), 0);
+	assert_non_null(fp = open_memstream(&text, &len));
+	config_print(&c, fp);
+	fclose(fp);
+	assert_null(strstr(text, "hunter2"));
+	assert_non_null(o = json_loads(text, 0, NULL));
+	assert_string_equal(json_string_value(json_object_get(o, "store")),
+	    "postgresql://kw:***@db:5432/kw");
+	json_decref(o);
+	free(text);
+}
 
 /* ---- sessions and [oidc] ---------------------------------------------- */
 
@@ -795,6 +825,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(defaults),
+		cmocka_unit_test(store_is_checked_and_its_password_never_printed),
 		cmocka_unit_test(defaults_validate),
 		cmocka_unit_test(set_each_key),
 		cmocka_unit_test(set_int_range_bounds),

@@ -357,7 +357,7 @@ details_are_hashed_as_stored(void **state)
 				    "\"role\":\"admin\"}");
 	struct audit_event	 b = sample_event("{\"role\":\"admin\","
 				    "\"email\":\"a@b.co\"}");
-	char			 ha[65], hb[65];
+	char			 ha[KW_HASH_HEX_LEN + 1], hb[KW_HASH_HEX_LEN + 1];
 
 	(void)state;
 	assert_int_equal(audit_hash(&a, ha), 0);
@@ -369,7 +369,7 @@ static void
 hash_is_sha256_of_prev_and_canonical(void **state)
 {
 	struct audit_event	 ev = sample_event("{\"k\":\"v\"}");
-	char			*c, *input, want[65], got[65];
+	char			*c, *input, want[KW_HASH_HEX_LEN + 1], got[KW_HASH_HEX_LEN + 1];
 
 	(void)state;
 	assert_non_null(c = audit_canonical(&ev));
@@ -389,7 +389,7 @@ hash_matches_a_recorded_chain_event(void **state)
 {
 	struct audit_event	 ev = sample_event("{\"id\":\"per_1\","
 				    "\"roles\":[\"admin\"]}");
-	char			 got[65];
+	char			 got[KW_HASH_HEX_LEN + 1];
 
 	(void)state;
 	assert_int_equal(audit_hash(&ev, got), 0);
@@ -401,7 +401,7 @@ static void
 hash_changes_with_every_field(void **state)
 {
 	struct audit_event	base = sample_event("{\"k\":\"v\"}"), ev;
-	char			h0[65], h[65];
+	char			h0[KW_HASH_HEX_LEN + 1], h[KW_HASH_HEX_LEN + 1];
 
 	(void)state;
 	assert_int_equal(audit_hash(&base, h0), 0);
@@ -548,7 +548,7 @@ verify_intact_log(void **state)
 {
 	struct logdir		l;
 	struct audit_verdict	v;
-	char			last[65];
+	char			last[KW_HASH_HEX_LEN + 1];
 
 	(void)state;
 	log_create(&l, NEVENTS);
@@ -707,7 +707,7 @@ tamper_forged_row_inserted(void **state)
 	struct logdir		l;
 	struct audit_verdict	v;
 	struct audit_event	ev;
-	char			sql[1024], prev[65];
+	char			sql[1024], prev[KW_HASH_HEX_LEN + 1];
 
 	(void)state;
 	log_create(&l, NEVENTS);
@@ -770,7 +770,7 @@ tamper_rehashed_event(void **state)
 	struct logdir		l;
 	struct audit_verdict	v;
 	struct audit_event	ev;
-	char			sql[1024], prev[65], at[KW_TIME_LEN + 1],
+	char			sql[1024], prev[KW_HASH_HEX_LEN + 1], at[KW_TIME_LEN + 1],
 				subject[sizeof(ev.subject)];
 
 	(void)state;
@@ -918,7 +918,7 @@ split_walk_finds_the_expected_head(void **state)
 {
 	struct logdir		l;
 	struct audit_verdict	v;
-	char			h[65];
+	char			h[KW_HASH_HEX_LEN + 1];
 	int			n, seq;
 
 	(void)state;
@@ -956,7 +956,7 @@ scan_connection_sees_later_changes(void **state)
 	struct logdir		 l;
 	struct audit_verdict	 v;
 	struct store		*scan = NULL, *st = NULL;
-	char			 last[65];
+	char			 last[KW_HASH_HEX_LEN + 1];
 	int			 i;
 
 	(void)state;

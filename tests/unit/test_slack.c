@@ -51,7 +51,7 @@ hmac_known_vector(void **state)
 {
 	static const char msg[] = "The quick brown fox jumps over the lazy dog";
 	unsigned char	 mac[32];
-	char		 h[65];
+	char		 h[KW_HASH_HEX_LEN + 1];
 
 	(void)state;
 	assert_int_equal(crypto_hmac_sha256("key", 3, msg, strlen(msg), mac),
@@ -65,7 +65,7 @@ static void
 hmac_long_key(void **state)
 {
 	unsigned char	 key[100], mac[32];
-	char		 h[65];
+	char		 h[KW_HASH_HEX_LEN + 1];
 
 	(void)state;
 	memset(key, 'k', sizeof(key));	/* longer than a block: hashed */
@@ -82,7 +82,7 @@ static void
 signature_known_vector(void **state)
 {
 	unsigned char	 mac[32];
-	char		 sig[SLACK_SIG_LEN + 1], h[65];
+	char		 sig[SLACK_SIG_LEN + 1], h[KW_HASH_HEX_LEN + 1];
 	const char	*base = "v0:" TS ":" BODY;
 
 	(void)state;

@@ -1,6 +1,7 @@
 /*
  * test_util.c — the boundary syntax checks (email, URL, slug, text), RFC
- * 3339 times, bounded copies, and the length-tracked buffer.
+ * 3339 times, bounded copies, the length-tracked buffer, and jansson's
+ * wiping allocator.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,14 +9,17 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <malloc.h>
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "kw.h"
 #include "limits.h"
 #include "util/addr.h"
 #include "util/buf.h"
+#include "util/jalloc.h"
 #include "util/util.h"
 
 /* s with bytes outside printable ASCII shown as \xNN, for messages. */
@@ -781,6 +785,86 @@ addr_loopback(void **state)
 	assert_false(addr_is_loopback("unknown"));
 }
 
+/* ---- jansson's wiping allocator (util/jalloc.c) ---- */
+
+static void
+alloc_wipe_clears_whole_block(void **state)
+{
+	unsigned char	*p;
+	size_t		 n, i;
+
+	(void)state;
+	assert_int_equal(kw_alloc_wipe(NULL), 0);
+	p = malloc(37);
+	assert_non_null(p);
+	n = malloc_usable_size(p);
+	assert_true(n >= 37);
+	memset(p, 0xa5, n);
+	assert_int_equal(kw_alloc_wipe(p), n);
+	for (i = 0; i < n; i++)
+		assert_int_equal(p[i], 0);
+	free(p);
+}
+
+static size_t	freed_blocks, freed_dirty, freed_biggest;
+
+static void
+record_freed(const void *p, size_t n)
+{
+	const unsigned char	*c = p;
+	size_t			 i;
+
+	freed_blocks++;
+	for (i = 0; i < n; i++)
+		if (c[i] != 0) {
+			freed_dirty++;
+			break;
+		}
+	if (n > freed_biggest)
+		freed_biggest = n;
+}
+
+/* The case from the review: json_string_set(s, "") frees the old value
+ * without clearing it; with the allocator installed it is wiped. */
+static void
+json_free_wipes_secret(void **state)
+{
+	static const char	 secret[] = "kwt_0123456789abcdef0123456789abcdef";
+	json_malloc_t		 m;
+	json_free_t		 f;
+	json_t			*o, *s;
+	char			*dump;
+
+	(void)state;
+	kw_json_alloc_install();
+	json_get_alloc_funcs(&m, &f);
+	assert_ptr_equal(f, kw_json_free);
+	assert_ptr_equal(m, malloc);
+
+	freed_blocks = freed_dirty = freed_biggest = 0;
+	kw_json_freed_hook = record_freed;
+	s = json_string(secret);
+	assert_non_null(s);
+	assert_int_equal(json_string_set(s, ""), 0);
+	assert_true(freed_blocks >= 1);
+	assert_true(freed_biggest >= sizeof(secret));
+	assert_int_equal(freed_dirty, 0);
+
+	/* an object holding it, and the dump buffer's growth */
+	freed_blocks = freed_biggest = 0;
+	o = json_pack("{s:s, s:o}", "token", secret, "empty", s);
+	assert_non_null(o);
+	dump = json_dumps(o, 0);
+	assert_non_null(dump);
+	assert_non_null(strstr(dump, secret));
+	kw_json_free(dump);
+	json_decref(o);
+	assert_true(freed_blocks >= 3);
+	assert_true(freed_biggest >= sizeof(secret));
+	assert_int_equal(freed_dirty, 0);
+	kw_json_freed_hook = NULL;
+}
+
 int
 main(void)
 {
@@ -826,6 +910,8 @@ main(void)
 		cmocka_unit_test(buf_detach_empty),
 		cmocka_unit_test(buf_json_text_replaces_malformed_utf8),
 		cmocka_unit_test(local_path_only_same_origin),
+		cmocka_unit_test(alloc_wipe_clears_whole_block),
+		cmocka_unit_test(json_free_wipes_secret),
 	};
 
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);

@@ -1,7 +1,8 @@
 /*
  * test_valid.c — JSON field validation at the boundary: each jv_* either
  * fills its typed slot or fails with KW_ERR_VALIDATION naming the field.
- * (jv_page reads the query string of a live connection: e2e covers it.)
+ * (api_list_begin, the list pages, reads the query string of a live
+ * connection: e2e covers it.)
  */
 #include <setjmp.h>
 #include <stdarg.h>
