@@ -554,15 +554,16 @@ static int
 link_load(const struct actor *a, struct store *st, const char *id,
     struct credential *c, struct instance *in, struct kw_fail *f)
 {
-	int r, prov;
+	struct store_viewer	v;
+	int			r, prov;
 
 	if ((r = store_credential_get(st, id, c)) != 0)
 		return core_store_fail(r, "credential", id, f);
 	if ((r = store_instance_get(st, c->instance_id, in)) != 0)
 		return core_store_fail(r, "instance", c->instance_id, f);
-	prov = provisions(in, a->person.id);
-	if (strcmp(c->owner_id, a->person.id) != 0 && !prov &&
-	    !actor_has_role(a, ROLE_ADMIN | ROLE_AUDITOR))
+	prov = a->person.id[0] != '\0' && provisions(in, a->person.id);
+	policy_viewer(&a->person, &v);
+	if (!policy_may_see_credential(&v, c, in))
 		return kw_fail(f, KW_ERR_NOT_FOUND, NULL,
 		    "no credential '%.64s'", id);
 	if (!prov && !actor_has_role(a, ROLE_ADMIN))
