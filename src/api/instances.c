@@ -309,76 +309,68 @@ instance_parse(struct http_req *rq, json_t *b, int creating,
 	return 0;
 }
 
-/* Forget input (its bot secret wiped). */
+/* What a write works in: the parsed body and the instance it gives back
+ * (both may hold the bot's secret, so both are wiped when done). */
+struct instance_work {
+	struct instance_input	input;
+	struct instance		in;
+};
+
+/* Forget w (NULL is fine), its bot secret wiped. */
 static void
-input_clear(struct instance_input *input)
+work_free(struct instance_work *w)
 {
-	json_decref(input->fields);
-	kw_wipe(input, sizeof(*input));
+	if (w == NULL)
+		return;
+	json_decref(w->input.fields);
+	kw_wipe(w, sizeof(*w));
+	free(w);
 }
 
 int
 api_instances_create(struct http_req *rq, struct http_resp *rs)
 {
-	struct instance_input	*input;
-	struct instance		*in;
+	struct instance_work	*w;
 	struct actor		 a;
 	int			 r;
 
-	input = calloc(1, sizeof(*input));
-	in = malloc(sizeof(*in));
-	if (input == NULL || in == NULL) {
-		r = KW_ERR_NOMEM;
-		goto out;
-	}
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return KW_ERR_NOMEM;
 	if ((r = instance_parse(rq, rq->body, 1,
-	    provider_default()->name, input)) != 0)
+	    provider_default()->name, &w->input)) != 0)
 		goto out;
 	api_actor(rq, &a);
-	if ((r = instance_create(rq->app, &a, input, in, &rq->fail)) == 0) {
+	if ((r = instance_create(rq->app, &a, &w->input, &w->in,
+	    &rq->fail)) == 0) {
 		rs->status = 201;
-		rs->body = api_instance_json(in);
+		rs->body = api_instance_json(&w->in);
 	}
  out:
-	if (input != NULL)
-		input_clear(input);
-	free(input);
-	if (in != NULL)
-		kw_wipe(in, sizeof(*in));
-	free(in);
+	work_free(w);
 	return r;
 }
 
 int
 api_instances_patch(struct http_req *rq, struct http_resp *rs)
 {
-	struct instance_input	*input;
-	struct instance		*in;
+	struct instance_work	*w;
 	struct actor		 a;
 	int			 r;
 
-	input = calloc(1, sizeof(*input));
-	in = malloc(sizeof(*in));
-	if (input == NULL || in == NULL) {
-		r = KW_ERR_NOMEM;
-		goto out;
-	}
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return KW_ERR_NOMEM;
 	/* an unknown instance is 404 whatever the body says */
-	if ((r = instance_get(rq->app, rq->params[0], in, &rq->fail)) != 0 ||
-	    (r = instance_parse(rq, rq->body, 0, in->provider,
-	    input)) != 0)
+	if ((r = instance_get(rq->app, rq->params[0], &w->in,
+	    &rq->fail)) != 0 ||
+	    (r = instance_parse(rq, rq->body, 0, w->in.provider,
+	    &w->input)) != 0)
 		goto out;
 	api_actor(rq, &a);
-	if ((r = instance_update(rq->app, &a, rq->params[0], input, in,
-	    &rq->fail)) == 0)
-		rs->body = api_instance_json(in);
+	if ((r = instance_update(rq->app, &a, rq->params[0], &w->input,
+	    &w->in, &rq->fail)) == 0)
+		rs->body = api_instance_json(&w->in);
  out:
-	if (input != NULL)
-		input_clear(input);
-	free(input);
-	if (in != NULL)
-		kw_wipe(in, sizeof(*in));
-	free(in);
+	work_free(w);
 	return r;
 }
 

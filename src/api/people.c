@@ -115,8 +115,10 @@ person_parse(struct http_req *rq, json_t *b, int creating,
 	return 0;
 }
 
-int
-api_people_create(struct http_req *rq, struct http_resp *rs)
+/* Create a person from the body, or (not creating) change the person of
+ * the path as the body says; the answer is the person as they are now. */
+static int
+person_write(struct http_req *rq, struct http_resp *rs, int creating)
 {
 	struct person_change	*ch;
 	struct person		 p;
@@ -125,16 +127,27 @@ api_people_create(struct http_req *rq, struct http_resp *rs)
 
 	if ((ch = calloc(1, sizeof(*ch))) == NULL)
 		return KW_ERR_NOMEM;
-	if ((r = person_parse(rq, rq->body, 1, ch)) == 0) {
+	if ((r = person_parse(rq, rq->body, creating, ch)) == 0) {
 		api_actor(rq, &a);
-		r = people_create(rq->app, &a, ch, &p, &rq->fail);
+		if (creating)
+			r = people_create(rq->app, &a, ch, &p, &rq->fail);
+		else
+			r = people_update(rq->app, &a, rq->params[0], ch, &p,
+			    &rq->fail);
 	}
 	free(ch);
 	if (r == 0) {
-		rs->status = 201;
+		if (creating)
+			rs->status = 201;
 		rs->body = api_person_json(&p);
 	}
 	return r;
+}
+
+int
+api_people_create(struct http_req *rq, struct http_resp *rs)
+{
+	return person_write(rq, rs, 1);
 }
 
 static int
@@ -186,22 +199,7 @@ api_people_get(struct http_req *rq, struct http_resp *rs)
 int
 api_people_patch(struct http_req *rq, struct http_resp *rs)
 {
-	struct person_change	*ch;
-	struct person		 p;
-	struct actor		 a;
-	int			 r;
-
-	if ((ch = calloc(1, sizeof(*ch))) == NULL)
-		return KW_ERR_NOMEM;
-	if ((r = person_parse(rq, rq->body, 0, ch)) == 0) {
-		api_actor(rq, &a);
-		r = people_update(rq->app, &a, rq->params[0], ch, &p,
-		    &rq->fail);
-	}
-	free(ch);
-	if (r == 0)
-		rs->body = api_person_json(&p);
-	return r;
+	return person_write(rq, rs, 0);
 }
 
 json_t *

@@ -278,13 +278,17 @@ api_requests_create(struct http_req *rq, struct http_resp *rs)
 	return res;
 }
 
-int
-api_requests_get(struct http_req *rq, struct http_resp *rs)
+/* The request of the path as the caller may see it; with a decision d,
+ * after the caller takes action on it (decided by the workflow).  The
+ * answer is the request as it is now. */
+static int
+request_show(struct http_req *rq, enum req_action action,
+    struct decision *d, json_t **answer)
 {
-	struct actor		 a;
-	struct request		*r;
-	struct instance		*in;
-	int			 res;
+	struct actor	 a;
+	struct request	*r;
+	struct instance	*in;
+	int		 res;
 
 	r = malloc(sizeof(*r));
 	in = malloc(sizeof(*in));
@@ -292,13 +296,24 @@ api_requests_get(struct http_req *rq, struct http_resp *rs)
 		res = KW_ERR_NOMEM;
 	else {
 		api_actor(rq, &a);
-		if ((res = request_get(rq->app, &a, rq->params[0], r, in,
-		    &rq->fail)) == 0)
-			res = request_answer(rq, r, in, &rs->body);
+		if (d == NULL)
+			res = request_get(rq->app, &a, rq->params[0], r, in,
+			    &rq->fail);
+		else
+			res = request_act(rq->app, &a, rq->params[0], action,
+			    d, 0, r, in, &rq->fail);
+		if (res == 0)
+			res = request_answer(rq, r, in, answer);
 	}
 	free(r);
 	free(in);
 	return res;
+}
+
+int
+api_requests_get(struct http_req *rq, struct http_resp *rs)
+{
+	return request_show(rq, RA__COUNT /* none */, NULL, &rs->body);
 }
 
 /* Listing: the store applies visibility and filters; "actionable" is
@@ -448,31 +463,6 @@ decision_parse(struct http_req *rq, enum req_action a, struct decision *d)
 	return 0;
 }
 
-/* The caller takes action a on the request of the path, decided by the
- * workflow; the answer is the request as it is now. */
-static int
-request_decide(struct http_req *rq, enum req_action action,
-    struct decision *d, json_t **answer)
-{
-	struct actor	 a;
-	struct request	*r;
-	struct instance	*in;
-	int		 res;
-
-	r = malloc(sizeof(*r));
-	in = malloc(sizeof(*in));
-	if (r == NULL || in == NULL)
-		res = KW_ERR_NOMEM;
-	else {
-		api_actor(rq, &a);
-		if ((res = request_act(rq->app, &a, rq->params[0], action, d, 0,
-		    r, in, &rq->fail)) == 0)
-			res = request_answer(rq, r, in, answer);
-	}
-	free(r);
-	free(in);
-	return res;
-}
 
 static int
 decide(struct http_req *rq, struct http_resp *rs, enum req_action a)
@@ -483,7 +473,7 @@ decide(struct http_req *rq, struct http_resp *rs, enum req_action a)
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return KW_ERR_NOMEM;
 	if ((res = decision_parse(rq, a, d)) == 0)
-		res = request_decide(rq, a, d, &rs->body);
+		res = request_show(rq, a, d, &rs->body);
 	kw_wipe(d, sizeof(*d));
 	free(d);
 	return res;
