@@ -45,10 +45,11 @@ api_credentials_access_token(struct http_req *rq, struct http_resp *rs)
 		for (i = 0; i < out->nscopes; i++)
 			json_array_append_new(scopes,
 			    json_string(out->scopes[i]));
-		rs->body = json_pack("{s:s, s:s, s:s, s:o, s:s}",
+		rs->body = json_pack("{s:s, s:s, s:s, s:o, s:s, s:s}",
 		    "access_token", out->access_token, "token_type", "Bearer",
 		    "expires_at", out->expires_at, "scopes", scopes,
-		    "instance_url", out->instance_url);
+		    "instance_url", out->instance_url, "provider",
+		    out->provider);
 		rs->status = 201;
 	}
 	kw_wipe(out, sizeof(*out));

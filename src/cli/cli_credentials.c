@@ -4,6 +4,7 @@
  * may do.  See API.md, "Credentials" and "Lifecycle".  A revealed secret
  * goes to stdout alone and every buffer that held it is wiped.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -336,9 +337,38 @@ cred_token_run(const struct cli_ctx *ctx, const struct cli_verb *v,
 }
 
 /*
- * `credential exec ID -- CMD [ARGS...]`: CMD replaces keywarden with
- * ZENDESK_ACCESS_TOKEN and ZENDESK_URL in its environment.  Every copy
- * keywarden made is wiped before the exec; the environment's copy is
+ * The names of the variables `credential exec` sets, from the provider the
+ * answer names: "<PROVIDER>_ACCESS_TOKEN" and "<PROVIDER>_URL" (the names
+ * the SaaS's own tools read).  0, or -1 when the answer names no provider
+ * keywarden could spell as a variable (a server older than the CLI).
+ */
+static int
+exec_env_names(const json_t *answer, char *tok, size_t toksz, char *url,
+    size_t urlsz)
+{
+	const char	*p = json_string_value(json_object_get(answer,
+			    "provider"));
+	char		 up[KW_PROVIDER_MAX + 1];
+	size_t		 i;
+
+	if (p == NULL || p[0] == '\0' || strlen(p) > KW_PROVIDER_MAX)
+		return -1;
+	for (i = 0; p[i] != '\0'; i++) {
+		if (!isalnum((unsigned char)p[i]) && p[i] != '_')
+			return -1;
+		up[i] = (char)toupper((unsigned char)p[i]);
+	}
+	up[i] = '\0';
+	snprintf(tok, toksz, "%s_ACCESS_TOKEN", up);
+	snprintf(url, urlsz, "%s_URL", up);
+	return 0;
+}
+
+/*
+ * `credential exec ID -- CMD [ARGS...]`: CMD replaces keywarden with the
+ * access token and the instance's URL in its environment (for a Zendesk
+ * instance ZENDESK_ACCESS_TOKEN and ZENDESK_URL: exec_env_names).  Every
+ * copy keywarden made is wiped before the exec; the environment's copy is
  * CMD's.
  */
 static int
@@ -346,6 +376,7 @@ cred_exec_run(const struct cli_ctx *ctx, const struct cli_verb *v,
     const struct cli_args *a)
 {
 	json_t	*answer;
+	char	 tok_var[KW_PROVIDER_MAX + 16], url_var[KW_PROVIDER_MAX + 16];
 	int	 rc, set;
 
 	KW_UNUSED(v);
@@ -358,9 +389,16 @@ cred_exec_run(const struct cli_ctx *ctx, const struct cli_verb *v,
 		cred_answer_free(answer);
 		return rc;
 	}
-	set = setenv("ZENDESK_ACCESS_TOKEN", json_string_value(
+	if (exec_env_names(answer, tok_var, sizeof(tok_var), url_var,
+	    sizeof(url_var)) != 0) {
+		cred_answer_free(answer);
+		fprintf(ctx->err, "keywarden: the server did not say which "
+		    "provider the instance is; upgrade the server\n");
+		return CLI_EXIT_FAIL;
+	}
+	set = setenv(tok_var, json_string_value(
 	    json_object_get(answer, "access_token")), 1) == 0 &&
-	    setenv("ZENDESK_URL", json_is_string(json_object_get(answer,
+	    setenv(url_var, json_is_string(json_object_get(answer,
 	    "instance_url")) ? json_string_value(json_object_get(answer,
 	    "instance_url")) : "", 1) == 0;
 	cred_answer_free(answer);
@@ -372,7 +410,7 @@ cred_exec_run(const struct cli_ctx *ctx, const struct cli_verb *v,
 	execvp(a->rest[0], a->rest);
 	fprintf(ctx->err, "keywarden: cannot run %.200s: %s\n", a->rest[0],
 	    strerror(errno));
-	unsetenv("ZENDESK_ACCESS_TOKEN");
+	unsetenv(tok_var);
 	return CLI_EXIT_NOEXEC;
 }
 
@@ -403,8 +441,9 @@ static const struct cli_verb cred_verbs[] = {
 	    cred_token_run },
 	{ "exec", "ID", "POST", "/v1/credentials/{}/access-token",
 	    FIELDS(cred_token_f), CLI_V_REST, NULL, "Run '-- CMD [ARGS...]' "
-	    "with ZENDESK_ACCESS_TOKEN and ZENDESK_URL set from a fresh "
-	    "access token of a broker credential.", cred_exec_run },
+	    "with <PROVIDER>_ACCESS_TOKEN and <PROVIDER>_URL (for Zendesk: "
+	    "ZENDESK_ACCESS_TOKEN, ZENDESK_URL) set from a fresh access token "
+	    "of a broker credential.", cred_exec_run },
 	{ "link-replacement", "ID", "POST",
 	    "/v1/credentials/{}/link-replacement", FIELDS(cred_link_f), 0,
 	    cred_print_link, "Record which keywarden credential replaces a "

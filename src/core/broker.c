@@ -217,6 +217,7 @@ credential_access_token(struct app *app, struct actor *a, const char *id,
 	kw_strlcpy(out->access_token, g->access_token,
 	    sizeof(out->access_token));
 	kw_strlcpy(out->instance_url, in->url, sizeof(out->instance_url));
+	kw_strlcpy(out->provider, in->provider, sizeof(out->provider));
 	for (i = 0; i < c->nscopes && i < KW_SCOPES_MAX; i++)
 		kw_strlcpy(out->scopes[i], c->scopes[i],
 		    sizeof(out->scopes[i]));

@@ -97,6 +97,7 @@ struct credential_access {
 	char	access_token[KW_ACCESS_TOKEN_MAX + 1];
 	char	expires_at[KW_TIME_LEN + 1];
 	char	instance_url[KW_URL_MAX + 1];
+	char	provider[KW_PROVIDER_MAX + 1];	/* the instance's */
 	size_t	nscopes;
 	char	scopes[KW_SCOPES_MAX][KW_SCOPE_MAX + 1];
 };

@@ -105,6 +105,7 @@ class Broker(Base):
         self.assertEqual(a["token_type"], "Bearer")
         self.assertEqual(a["scopes"], ["tickets:read"])
         self.assertEqual(a["instance_url"], self.sim.url)
+        self.assertEqual(a["provider"], "zendesk")
         self.assertTrue(a["expires_at"].endswith("Z"))
         tok = a["access_token"]
         st, _, _ = self.sim.api("GET", "/api/v2/tickets", token=tok)
