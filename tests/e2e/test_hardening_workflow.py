@@ -12,10 +12,13 @@ from zendesk_sim import ADMIN_EMAIL, ADMIN_TOKEN, ZendeskSim
 
 
 class World(unittest.TestCase):
+    UPSTREAM_TIMEOUT = 2    # seconds
+
     def setUp(self):
         self.sim = ZendeskSim().start()
         self.addCleanup(self.sim.close)
-        self.srv = Server(extra_args=["--upstream-timeout", "2",
+        self.srv = Server(extra_args=["--upstream-timeout",
+                                      self.UPSTREAM_TIMEOUT,
                                       "--upstream-attempts", "2"]).start()
         self.addCleanup(self.srv.close)
         self.tok = setup_world(self.srv, self.sim)
@@ -110,15 +113,17 @@ class FulfilmentExternalId(World):
         self.assertTrue(events["ok"], events)
 
 
-class OffboardDuringIssuance(World):
+class OffboardWhileMinting(World):
     """Finding 4: a credential that goes live after its owner was
     offboarded (the offboarding saw it still `issuing`) is revoked at
     once, on the instance too, with its audit events."""
+    UPSTREAM_TIMEOUT = 10
 
     def test_credential_minted_after_offboarding_is_revoked(self):
         r = self.file()
-        # the token call hangs 1.5 s (under the 2 s upstream timeout)
-        self.sim.fault(status=0, hang_ms=1500, count=1,
+        # the token call hangs 4 s (under the upstream timeout): a window
+        # wide enough to see `issuing` on a loaded machine
+        self.sim.fault(status=0, hang_ms=4000, count=1,
                        path_prefix="/api/v2/oauth/tokens", method="POST")
         done = {}
 
@@ -128,7 +133,7 @@ class OffboardDuringIssuance(World):
                                       {})
         t = threading.Thread(target=approve)
         t.start()
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 10
         state = None
         while time.monotonic() < deadline:
             st, got, _ = self.srv.request("GET", "/v1/requests/" + r["id"])
@@ -164,6 +169,12 @@ class OffboardDuringIssuance(World):
         st, creds, _ = self.srv.request(
             "GET", "/v1/credentials?owner=rick@example.com&state=active")
         self.assertEqual(creds["items"], [])
+
+
+class OffboardDuringIssuance(World):
+    """Finding 4: a credential that goes live after its owner was
+    offboarded (the offboarding saw it still `issuing`) is revoked at
+    once, on the instance too, with its audit events."""
 
     def test_instance_unreachable_then_the_jobs_revoke_it(self):
         r = self.file()
