@@ -21,6 +21,7 @@
  * transaction it was in; the next call outside a transaction reconnects.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,9 @@
 #define PG_PARAMS_MAX	32
 #define PG_CONNECT_TIMEOUT "5"		/* seconds */
 #define PG_TEXT_OID	25		/* pg_type.h: text */
+#define PG_QUEUE_MAX	8		/* statements waiting to be sent */
+#define PG_BATCH_MAX	(PG_QUEUE_MAX + 2)
+#define AUTH_CHANNEL	"keywarden_auth"	/* see stmt_auth */
 
 /* Numbered migrations: entry i brings the schema to version i + 1; the
  * same numbers as sqlite.c's list, the same tables and meaning. */
@@ -346,6 +350,7 @@ enum stmt {
 	S_BOUND_REVOKE_CRED, S_BOUND_USED,
 	S_AUDIT_HEAD, S_AUDIT_INSERT, S_AUDIT_LIST,
 	S_STATS_REQ, S_STATS_CRED, S_STATS_MODE, S_STATS_OUTBOX,
+	S_NOTIFY, S_PROV_BY_KEY,
 	S__COUNT
 };
 
@@ -658,6 +663,30 @@ static const char *const stmt_sql[S__COUNT] = {
 	    " WHERE kind = 0 GROUP BY state, delivery_mode",
 	[S_STATS_OUTBOX] = "SELECT count(*), coalesce(min(created_at), '')"
 	    " FROM outbox WHERE sent_at IS NULL",
+	/* delivered when the transaction commits (see stmt_auth) */
+	[S_NOTIFY] = "SELECT pg_notify('" AUTH_CHANNEL "', '')",
+	/* S_PROV_LIST by S_INSTANCE_BY_NAME's key: both go in one round
+	 * trip (pg_instance_get) */
+	[S_PROV_BY_KEY] =
+	    "SELECT ip.person_id, p.email, ip.instance_id"
+	    " FROM instance_provisioners ip JOIN people p ON p.id = ip.person_id"
+	    " WHERE ip.instance_id IN (SELECT id FROM instances"
+	    " WHERE name = $1 OR id = $1) ORDER BY ip.pos",
+};
+
+/*
+ * The statements that change what authenticates a caller (a person's
+ * roles, teams or activity, a token, a session, a credential's state
+ * that keeps its bound tokens alive): a transaction that ran one
+ * notifies AUTH_CHANNEL as it commits, and every node's watcher
+ * (store_watch) then drops its authentication cache.
+ */
+static const unsigned char stmt_auth[S__COUNT] = {
+	[S_PERSON_UPDATE] = 1,
+	[S_TOKEN_REVOKE_PERSON] = 1, [S_TOKEN_REVOKE] = 1,
+	[S_SESS_DELETE] = 1, [S_SESS_DELETE_PERSON] = 1, [S_SESS_PURGE] = 1,
+	[S_BOUND_REVOKE] = 1, [S_BOUND_REVOKE_CRED] = 1,
+	[S_CRED_UPDATE] = 1,
 };
 
 struct pg {
@@ -674,6 +703,15 @@ struct pg {
 	int		 head_known;
 	int64_t		 head_seq;
 	char		 head_hash[65];
+	/* statements without parameters or rows that wait to go with the
+	 * next one, in the same round trip (libpq's pipeline mode): a
+	 * part's SAVEPOINT, the last part's RELEASE (pg_savepoint) */
+	enum stmt	 queued[PG_QUEUE_MAX];
+	int		 nqueued;
+	int		 broken;	/* a queued statement failed: the
+					   transaction can only roll back */
+	int		 auth_changed;	/* this tx ran a stmt_auth one */
+	int		 listening;	/* LISTEN AUTH_CHANNEL (pg_watch) */
 };
 
 /* Bound parameters of one statement, all as text (bytea in its hex
@@ -785,6 +823,8 @@ pg_drop(struct pg *q)
 	q->conn = NULL;
 	memset(q->prepared, 0, sizeof(q->prepared));
 	q->jobs_locked = 0;
+	q->listening = 0;
+	q->nqueued = 0;
 }
 
 /* A new connection to q->conninfo, with keywarden's session settings;
@@ -884,6 +924,177 @@ pg_prepare(struct pg *q, enum stmt id, char *why, size_t whysz)
 	return r;
 }
 
+/* A statement's results are lost with the connection: inside a
+ * transaction it is marked lost (the caller rolls back), outside it the
+ * connection is dropped (the next call reconnects). */
+static void
+pg_lost(struct pg *q)
+{
+	if (q->in_tx)
+		q->lost = 1;
+	else
+		pg_drop(q);
+}
+
+static int	pg_batch(struct pg *, int, const enum stmt *,
+		    struct params **, PGresult **);
+
+/* What statement i's failed result res means (KW_ERR_*); a lost
+ * connection or a queued statement (i < 0) that failed leaves the
+ * transaction good only for rolling back. */
+static int
+pg_failed(struct pg *q, int i, const PGresult *res)
+{
+	if (conn_lost(q, res)) {
+		pg_lost(q);
+		return KW_ERR_UNAVAILABLE;
+	}
+	if (i < 0) {
+		if (q->in_tx)
+			q->broken = 1;
+		return KW_ERR_UNAVAILABLE;
+	}
+	return res_err(res);
+}
+
+/*
+ * Send the queued statements, then ids[0..n) with parameters p[i] (each
+ * may be NULL; freed here), in one round trip (pipeline mode when there
+ * is more than one), and read their results: 0 with res[i] holding each
+ * one's (the caller PQclear()s them), or an error with every res[i]
+ * NULL.  The statements are independent; after one fails the server
+ * skips the rest.  A statement that changes what authenticates a caller
+ * (stmt_auth) is notified: at commit inside a transaction, at once
+ * outside one.
+ */
+static int
+pg_batch(struct pg *q, int n, const enum stmt *ids, struct params **p,
+    PGresult **res)
+{
+	enum stmt	 all[PG_BATCH_MAX];
+	PGresult	*got;
+	char		 name[16];
+	int		 i, j, nq, total, r = 0, notify = 0;
+
+	for (i = 0; i < n; i++)
+		res[i] = NULL;
+	nq = q->nqueued;
+	total = nq + n;
+	if (q->broken)
+		r = KW_ERR_UNAVAILABLE;
+	else if (total > PG_BATCH_MAX)
+		r = KW_ERR_INTERNAL;
+	else
+		r = pg_ready(q);
+	for (j = 0; r == 0 && j < total; j++) {
+		all[j] = j < nq ? q->queued[j] : ids[j - nq];
+		r = pg_prepare(q, all[j], NULL, 0);
+	}
+	q->nqueued = 0;
+	if (r != 0) {
+		if (nq > 0 && q->in_tx)
+			q->broken = 1;	/* what was queued was not done */
+		goto out;
+	}
+	if (total == 1) {	/* the plain way: no pipeline */
+		snprintf(name, sizeof(name), "kw%d", (int)all[0]);
+		got = PQexecPrepared(q->conn, name,
+		    stmt_nparams(stmt_sql[all[0]]), n == 1 && p != NULL &&
+		    p[0] != NULL ? p[0]->v : NULL, NULL, NULL, 0);
+		if (got != NULL && (PQresultStatus(got) == PGRES_COMMAND_OK ||
+		    PQresultStatus(got) == PGRES_TUPLES_OK)) {
+			if (n == 1)
+				res[0] = got;
+			else
+				PQclear(got);
+		} else {
+			r = pg_failed(q, -nq, got);
+			PQclear(got);
+		}
+		goto out;
+	}
+	if (PQenterPipelineMode(q->conn) != 1) {
+		r = pg_failed(q, -1, NULL);
+		goto out;
+	}
+	for (j = 0; j < total; j++) {
+		i = j - nq;
+		snprintf(name, sizeof(name), "kw%d", (int)all[j]);
+		if (PQsendQueryPrepared(q->conn, name,
+		    stmt_nparams(stmt_sql[all[j]]), i >= 0 && p != NULL &&
+		    p[i] != NULL ? p[i]->v : NULL, NULL, NULL, 0) != 1)
+			break;
+	}
+	if (j < total || PQpipelineSync(q->conn) != 1) {
+		pg_lost(q);	/* the connection is in an unknown state */
+		r = KW_ERR_UNAVAILABLE;
+		goto out;
+	}
+	for (j = 0; j < total; j++) {
+		i = j - nq;
+		if ((got = PQgetResult(q->conn)) == NULL) {
+			pg_lost(q);
+			r = KW_ERR_UNAVAILABLE;
+			goto out;
+		}
+		if (PQresultStatus(got) == PGRES_COMMAND_OK ||
+		    PQresultStatus(got) == PGRES_TUPLES_OK) {
+			if (i >= 0 && r == 0)
+				res[i] = got;
+			else
+				PQclear(got);
+		} else {
+			/* the first failure says why; the rest were skipped */
+			if (r == 0)
+				r = pg_failed(q, i, got);
+			PQclear(got);
+		}
+		if (q->conn == NULL)
+			goto out;	/* dropped: nothing more to read */
+		/* each statement's results end with a NULL */
+		if ((got = PQgetResult(q->conn)) != NULL) {
+			PQclear(got);
+			pg_lost(q);
+			r = KW_ERR_UNAVAILABLE;
+			goto out;
+		}
+	}
+	got = PQgetResult(q->conn);
+	if (got == NULL || PQresultStatus(got) != PGRES_PIPELINE_SYNC ||
+	    PQexitPipelineMode(q->conn) != 1) {
+		PQclear(got);
+		pg_lost(q);
+		r = KW_ERR_UNAVAILABLE;
+		goto out;
+	}
+	PQclear(got);
+ out:
+	if (r != 0)
+		for (i = 0; i < n; i++) {
+			PQclear(res[i]);
+			res[i] = NULL;
+		}
+	else
+		for (i = 0; i < n; i++)
+			if (stmt_auth[ids[i]])
+				notify = 1;
+	for (i = 0; p != NULL && i < n; i++)
+		if (p[i] != NULL)
+			pg_params_free(p[i]);
+	if (notify && q->in_tx)
+		q->auth_changed = 1;
+	else if (notify) {
+		enum stmt	 ns = S_NOTIFY;
+		PGresult	*nr;
+
+		/* best effort: the change is made; other nodes' caches
+		 * forget it within their time to live anyway */
+		if (pg_batch(q, 1, &ns, NULL, &nr) == 0)
+			PQclear(nr);
+	}
+	return r;
+}
+
 /*
  * Run statement id with p's parameters: the result (caller PQclear()s
  * it) or NULL with *err set.  A lost connection marks the transaction
@@ -892,35 +1103,10 @@ pg_prepare(struct pg *q, enum stmt id, char *why, size_t whysz)
 static PGresult *
 pg_run(struct pg *q, enum stmt id, struct params *p, int *err)
 {
-	PGresult	*res;
-	char		 name[16];
-	ExecStatusType	 rs;
+	PGresult *res;
 
-	if ((*err = pg_ready(q)) != 0 ||
-	    (*err = pg_prepare(q, id, NULL, 0)) != 0)
-		goto out;
-	snprintf(name, sizeof(name), "kw%d", (int)id);
-	res = PQexecPrepared(q->conn, name, stmt_nparams(stmt_sql[id]),
-	    p ? p->v : NULL, NULL, NULL, 0);
-	rs = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
-	if (rs == PGRES_COMMAND_OK || rs == PGRES_TUPLES_OK) {
-		if (p != NULL)
-			pg_params_free(p);
-		return res;
-	}
-	if (conn_lost(q, res)) {
-		if (q->in_tx)
-			q->lost = 1;
-		else
-			pg_drop(q);
-		*err = KW_ERR_UNAVAILABLE;
-	} else
-		*err = res ? res_err(res) : KW_ERR_UNAVAILABLE;
-	PQclear(res);
- out:
-	if (p != NULL)
-		pg_params_free(p);
-	return NULL;
+	*err = pg_batch(q, 1, &id, &p, &res);
+	return *err == 0 ? res : NULL;
 }
 
 /* Run a statement that returns no rows; *changed (may be NULL) gets
@@ -1283,39 +1469,84 @@ pg_check(void *ctx, char *why, size_t whysz)
 	return 0;
 }
 
-/* BEGIN, then the store's write lock (see the top of the file). */
+/* BEGIN, then the store's write lock (see the top of the file), in
+ * one round trip. */
 static void	pg_rollback(void *);
 
 static int
 pg_begin(void *ctx)
 {
+	static const enum stmt ids[] = { S_BEGIN, S_WRITE_LOCK };
 	struct pg	*q = ctx;
-	struct params	 p = { 0 };
+	struct params	 p = { 0 }, *ps[] = { NULL, &p };
+	PGresult	*res[2];
 	int		 r;
 
-	if ((r = pg_exec(q, S_BEGIN, NULL, NULL)) != 0)
-		return KW_ERR_UNAVAILABLE;
-	q->in_tx = 1;
 	p_int(&p, 1, LOCK_WRITE);
-	if ((r = pg_exec(q, S_WRITE_LOCK, &p, NULL)) != 0) {
+	if (q->in_tx)
+		return KW_ERR_INTERNAL;
+	/* reconnect first: from here a lost connection is the tx's */
+	if ((r = pg_ready(q)) != 0) {
+		pg_params_free(&p);
+		return KW_ERR_UNAVAILABLE;
+	}
+	q->nqueued = 0;
+	q->in_tx = 1;
+	if ((r = pg_batch(q, 2, ids, ps, res)) != 0) {
 		pg_rollback(q);
 		return KW_ERR_UNAVAILABLE;
 	}
+	PQclear(res[0]);
+	PQclear(res[1]);
 	return 0;
 }
 
-static int
-pg_commit(void *ctx)
+/* The transaction is over (committed or rolled back): forget its
+ * state; a connection lost in it is dropped. */
+static void
+pg_tx_done(struct pg *q)
 {
-	struct pg	*q = ctx;
-	int		 r;
-
-	r = pg_exec(q, S_COMMIT, NULL, NULL);
 	if (q->lost)
 		pg_drop(q);
 	q->in_tx = 0;
 	q->head_known = 0;
 	q->lost = 0;
+	q->broken = 0;
+	q->auth_changed = 0;
+	q->nqueued = 0;
+}
+
+/* COMMIT (after the queued RELEASE, and the notification of a change to
+ * what authenticates a caller), in one round trip.  A transaction that
+ * failed on the server answers COMMIT with ROLLBACK: that is a failure
+ * too, as is a queued statement that failed. */
+static int
+pg_commit(void *ctx)
+{
+	struct pg	*q = ctx;
+	enum stmt	 ids[2];
+	PGresult	*res[2];
+	int		 n = 0, r;
+
+	if (q->auth_changed)
+		ids[n++] = S_NOTIFY;
+	ids[n++] = S_COMMIT;
+	if ((r = pg_batch(q, n, ids, NULL, res)) == 0) {
+		if (strcmp(PQcmdStatus(res[n - 1]), "COMMIT") != 0)
+			r = KW_ERR_UNAVAILABLE;
+		PQclear(res[0]);
+		if (n == 2)
+			PQclear(res[1]);
+	}
+	/* still open on the server (a statement or a queued one failed,
+	 * or the commit was not reached): end it */
+	if (!q->lost && q->conn != NULL &&
+	    PQtransactionStatus(q->conn) != PQTRANS_IDLE) {
+		PQclear(PQexec(q->conn, "ROLLBACK"));
+		if (PQtransactionStatus(q->conn) != PQTRANS_IDLE)
+			q->lost = 1;
+	}
+	pg_tx_done(q);
 	return r ? KW_ERR_UNAVAILABLE : 0;
 }
 
@@ -1326,34 +1557,82 @@ pg_rollback(void *ctx)
 
 	if (!q->in_tx)
 		return;
+	q->nqueued = 0;		/* never sent: nothing to undo */
+	q->broken = 0;
 	if (!q->lost)
 		pg_exec(q, S_ROLLBACK, NULL, NULL);
-	if (q->lost)
-		pg_drop(q);
-	q->in_tx = 0;
-	q->head_known = 0;
-	q->lost = 0;
+	pg_tx_done(q);
 }
 
+/* Queue statement id to go with the next one (see struct pg); a full
+ * queue is sent first. */
+static int
+pg_queue(struct pg *q, enum stmt id)
+{
+	PGresult *res;
+
+	if (q->broken)
+		return KW_ERR_UNAVAILABLE;
+	if (q->nqueued == PG_QUEUE_MAX && pg_batch(q, 0, NULL, NULL, &res) != 0)
+		return KW_ERR_UNAVAILABLE;
+	q->queued[q->nqueued++] = id;
+	return 0;
+}
+
+/*
+ * A part of a write transaction costs no round trip of its own: its
+ * SAVEPOINT goes with its first statement, its RELEASE with the next
+ * part's first statement or the COMMIT.  A queued SAVEPOINT or RELEASE
+ * that fails (only a server in trouble does) breaks the transaction:
+ * everything after it fails and the COMMIT becomes a rollback, so no
+ * part that was told it was released is ever committed without the
+ * others.
+ */
 static int
 pg_savepoint(void *ctx)
 {
-	return pg_exec(ctx, S_SAVEPOINT, NULL, NULL) ? KW_ERR_UNAVAILABLE : 0;
+	struct pg *q = ctx;
+
+	if (!q->in_tx)
+		return KW_ERR_INTERNAL;
+	return pg_queue(q, S_SAVEPOINT);
 }
 
 static int
 pg_release(void *ctx)
 {
-	return pg_exec(ctx, S_RELEASE, NULL, NULL) ? KW_ERR_UNAVAILABLE : 0;
+	struct pg *q = ctx;
+
+	if (q->broken)
+		return KW_ERR_UNAVAILABLE;
+	/* a part that sent nothing: its SAVEPOINT need not go at all */
+	if (q->nqueued > 0 && q->queued[q->nqueued - 1] == S_SAVEPOINT) {
+		q->nqueued--;
+		return 0;
+	}
+	return pg_queue(q, S_RELEASE);
 }
 
 static void
 pg_rollback_to(void *ctx)
 {
-	((struct pg *)ctx)->head_known = 0;	/* an append may be undone */
+	static const enum stmt ids[] = { S_ROLLBACK_TO, S_RELEASE };
+	struct pg	*q = ctx;
+	PGresult	*res[2];
+
+	q->head_known = 0;	/* an append may be undone */
+	if (q->broken)
+		return;		/* the commit rolls everything back */
+	if (q->nqueued > 0 && q->queued[q->nqueued - 1] == S_SAVEPOINT) {
+		q->nqueued--;	/* never sent: nothing to undo */
+		return;
+	}
 	/* ROLLBACK TO keeps the savepoint open: release it too */
-	if (pg_exec(ctx, S_ROLLBACK_TO, NULL, NULL) == 0)
-		pg_release(ctx);
+	if (pg_batch(q, 2, ids, NULL, res) == 0) {
+		PQclear(res[0]);
+		PQclear(res[1]);
+	} else if (q->in_tx)
+		q->broken = 1;	/* the part may not be undone */
 }
 
 /* Try to become the node that runs the jobs: 1 if this connection
@@ -2068,14 +2347,36 @@ pg_instance_update(void *ctx, const struct instance *in)
 static int
 pg_instance_get(void *ctx, const char *key, struct instance *in)
 {
-	PGresult	*res;
-	int		 r;
+	static const enum stmt ids[] = { S_INSTANCE_BY_NAME, S_PROV_BY_KEY };
+	struct params	 p1 = { 0 }, p2 = { 0 }, *ps[] = { &p1, &p2 };
+	PGresult	*res[2];
+	int		 i, r;
 
-	if ((res = pg_one(ctx, S_INSTANCE_BY_NAME, key, NULL, &r)) == NULL)
+	/* the instance and its provisioners in one round trip */
+	p_str(&p1, 1, key);
+	p_str(&p2, 1, key);
+	if ((r = pg_batch(ctx, 2, ids, ps, res)) != 0)
 		return r;
-	instance_row(res, 0, in);
-	PQclear(res);
-	return pg_provisioners_read(ctx, in);
+	if (PQntuples(res[0]) < 1)
+		r = KW_ERR_NOT_FOUND;
+	else {
+		instance_row(res[0], 0, in);
+		in->nprovisioners = 0;
+		for (i = 0; i < PQntuples(res[1]) &&
+		    in->nprovisioners < KW_PROVISIONERS_MAX; i++) {
+			struct person_ref *pr;
+
+			/* the key could name another instance by its id */
+			if (strcmp(PQgetvalue(res[1], i, 2), in->id) != 0)
+				continue;
+			pr = &in->provisioners[in->nprovisioners++];
+			col_str(res[1], i, 0, pr->id, sizeof(pr->id));
+			col_str(res[1], i, 1, pr->email, sizeof(pr->email));
+		}
+	}
+	PQclear(res[0]);
+	PQclear(res[1]);
+	return r;
 }
 
 static int
@@ -3105,6 +3406,73 @@ pg_backup(void *ctx, const char *path, int64_t *seq, char *hash)
 	return KW_ERR_CONFIG;
 }
 
+/* Drain the notifications libpq has read: 1 if there was one. */
+static int
+pg_notified(struct pg *q)
+{
+	PGnotify	*n;
+	int		 got = 0;
+
+	while ((n = PQnotifies(q->conn)) != NULL) {
+		got = 1;
+		PQfreemem(n);
+	}
+	return got;
+}
+
+/*
+ * store_watch: this connection LISTENs on AUTH_CHANNEL (stmt_auth).  A
+ * wait that sees no notification ends with a round trip, so that 0
+ * always means the server was reached just now.
+ */
+static int
+pg_watch(void *ctx, int timeout_ms)
+{
+	struct pg	*q = ctx;
+	struct pollfd	 pfd;
+	PGresult	*res;
+	int		 ok, n;
+
+	if (q->in_tx)
+		return KW_ERR_INTERNAL;
+	if (q->conn == NULL || PQstatus(q->conn) != CONNECTION_OK ||
+	    !q->listening) {
+		if (pg_connect(q) != 0)
+			return KW_ERR_UNAVAILABLE;
+		res = PQexec(q->conn, "LISTEN " AUTH_CHANNEL);
+		ok = res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK;
+		PQclear(res);
+		if (!ok) {
+			pg_drop(q);
+			return KW_ERR_UNAVAILABLE;
+		}
+		q->listening = 1;
+		return 1;	/* what changed before is not known */
+	}
+	if (pg_notified(q))
+		return 1;
+	pfd.fd = PQsocket(q->conn);
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	n = poll(&pfd, 1, timeout_ms);
+	if ((n < 0 && errno != EINTR) ||
+	    (n > 0 && PQconsumeInput(q->conn) != 1)) {
+		pg_drop(q);
+		return KW_ERR_UNAVAILABLE;
+	}
+	if (pg_notified(q))
+		return 1;
+	/* nothing came: is the server still there? */
+	res = PQexec(q->conn, "");
+	ok = res != NULL && PQresultStatus(res) == PGRES_EMPTY_QUERY;
+	PQclear(res);
+	if (!ok) {
+		pg_drop(q);
+		return KW_ERR_UNAVAILABLE;
+	}
+	return pg_notified(q);
+}
+
 const struct store_ops store_postgres_ops = {
 	.name = "postgresql",
 	.open = pg_open,
@@ -3122,6 +3490,7 @@ const struct store_ops store_postgres_ops = {
 	.rollback_to = pg_rollback_to,
 	.lock_jobs = pg_lock_jobs,
 	.unlock_jobs = pg_unlock_jobs,
+	.watch = pg_watch,
 	.rows_each = NULL,		/* copies come from SQLite */
 	.row_insert = pg_row_insert,
 	.row_late = pg_row_late,

@@ -1418,7 +1418,8 @@ op_optional(const struct store_ops *ops, size_t off)
 	/* a SQLite store is a file (replace) and never a copy target; a
 	 * PostgreSQL store is never a copy source */
 	if (ops == &store_sqlite_ops)
-		return off == offsetof(struct store_ops, row_insert) ||
+		return off == offsetof(struct store_ops, watch) ||
+		    off == offsetof(struct store_ops, row_insert) ||
 		    off == offsetof(struct store_ops, row_late) ||
 		    off == offsetof(struct store_ops, copy_done);
 	return off == offsetof(struct store_ops, replace) ||
@@ -1445,6 +1446,58 @@ every_operation_is_set(void **state)
 				    off);
 		}
 	}
+}
+
+/* store_watch: a change to what authenticates a caller, committed on
+ * another connection, is told to the watcher; other writes are not. */
+static void
+watch_tells_auth_changes(void **state)
+{
+	struct store	*w;
+	struct person	 p;
+	int		 i, r;
+
+	KW_UNUSED(state);
+	if (url == NULL) {	/* one node: nothing to watch */
+		assert_int_equal(store_watch(st, 0), KW_ERR_UNAVAILABLE);
+		return;
+	}
+	w = second();
+	assert_int_equal(store_watch(w, 10), 1);	/* first: unknown */
+	memset(&p, 0, sizeof(p));
+	crypto_random_id("per_", p.id, sizeof(p.id));
+	snprintf(p.email, sizeof(p.email), "%s@example.com", p.id);
+	kw_strlcpy(p.name, "Wat", sizeof(p.name));
+	p.active = 1;
+	now(p.created_at);
+	now(p.updated_at);
+	assert_int_equal(store_person_insert(st, &p), 0);
+	/* a new person authenticates nobody yet: quiet (a few waits, in
+	 * case an earlier test's notification is still on its way) */
+	for (i = 0; i < 5 && (r = store_watch(w, 20)) == 1; i++)
+		;
+	assert_int_equal(r, 0);
+	/* rolled back: never told */
+	assert_int_equal(store_begin(st), 0);
+	p.active = 0;
+	assert_int_equal(store_person_update(st, &p), 0);
+	store_rollback(st);
+	assert_int_equal(store_watch(w, 50), 0);
+	/* committed in a group's part: told */
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_savepoint(st), 0);
+	assert_int_equal(store_person_update(st, &p), 0);
+	assert_int_equal(store_release(st), 0);
+	assert_int_equal(store_commit(st), 0);
+	for (i = 0; i < 50 && (r = store_watch(w, 100)) == 0; i++)
+		;
+	assert_int_equal(r, 1);
+	/* outside a transaction too */
+	assert_int_equal(store_person_update(st, &p), 0);
+	for (i = 0; i < 50 && (r = store_watch(w, 100)) == 0; i++)
+		;
+	assert_int_equal(r, 1);
+	store_close(w);
 }
 
 static void
@@ -1534,6 +1587,7 @@ main(void)
 		cmocka_unit_test(audit_head_insert_each),
 		cmocka_unit_test(savepoints_undo_only_their_part),
 		cmocka_unit_test(stats_count_rows),
+		cmocka_unit_test(watch_tells_auth_changes),
 		cmocka_unit_test(open_flags),
 		cmocka_unit_test(url_redaction),
 		cmocka_unit_test(every_operation_is_set),
