@@ -16,7 +16,14 @@
  *    the database;
  *  - store_lock_jobs() is a session advisory lock: one node runs the
  *    jobs and reconciliation; it is released when that node's connection
- *    ends (also when the node dies).
+ *    ends (also when the node dies);
+ *  - a transaction that changes what authenticates a caller notifies
+ *    AUTH_CHANNEL as it commits (stmt_auth); store_watch() listens, so
+ *    every node can empty its authentication cache.
+ * Round trips are what a write transaction waits for (each node's
+ * writes are serialised behind the write lock): BEGIN goes with the
+ * lock, a part's SAVEPOINT and RELEASE with the next statement (pipeline
+ * mode, pg_batch), and reads that belong together share one.
  * A lost connection fails the call (KW_ERR_UNAVAILABLE) and the
  * transaction it was in; the next call outside a transaction reconnects.
  */
@@ -1603,6 +1610,8 @@ pg_release(void *ctx)
 {
 	struct pg *q = ctx;
 
+	if (!q->in_tx)
+		return KW_ERR_INTERNAL;
 	if (q->broken)
 		return KW_ERR_UNAVAILABLE;
 	/* a part that sent nothing: its SAVEPOINT need not go at all */
@@ -1621,7 +1630,7 @@ pg_rollback_to(void *ctx)
 	PGresult	*res[2];
 
 	q->head_known = 0;	/* an append may be undone */
-	if (q->broken)
+	if (!q->in_tx || q->broken)
 		return;		/* the commit rolls everything back */
 	if (q->nqueued > 0 && q->queued[q->nqueued - 1] == S_SAVEPOINT) {
 		q->nqueued--;	/* never sent: nothing to undo */
