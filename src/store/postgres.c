@@ -696,6 +696,27 @@ static const unsigned char stmt_auth[S__COUNT] = {
 	[S_CRED_UPDATE] = 1,
 };
 
+/*
+ * Appends whose callers only ever fail on an error: inside a part
+ * (pg_savepoint) they are queued instead of waiting for their answer,
+ * and go with the part's next statement that needs one, or with its
+ * RELEASE.  An error then fails that later call of the same part
+ * (KW_ERR_UNAVAILABLE), at the latest its release: the part is rolled
+ * back as if the append itself had failed.
+ */
+static const unsigned char stmt_behind[S__COUNT] = {
+	[S_REQ_INSERT] = 1, [S_HIST_APPEND] = 1, [S_AUDIT_INSERT] = 1,
+	[S_OUT_INSERT] = 1,
+};
+
+/* Bound parameters of one statement, all as text (bytea in its hex
+ * form); strings built here are owned and freed by pg_params_free. */
+struct params {
+	int		 n;
+	const char	*v[PG_PARAMS_MAX];
+	char		*own[PG_PARAMS_MAX];
+};
+
 struct pg {
 	PGconn		*conn;
 	char		*conninfo;
@@ -710,24 +731,21 @@ struct pg {
 	int		 head_known;
 	int64_t		 head_seq;
 	char		 head_hash[65];
-	/* statements without parameters or rows that wait to go with the
-	 * next one, in the same round trip (libpq's pipeline mode): a
-	 * part's SAVEPOINT, the last part's RELEASE (pg_savepoint) */
-	enum stmt	 queued[PG_QUEUE_MAX];
+	/* statements that wait to go with the next one, in the same round
+	 * trip (libpq's pipeline mode): a part's SAVEPOINT, the last part's
+	 * RELEASE (pg_savepoint), a part's appends (stmt_behind) */
+	struct queued {
+		enum stmt	 id;
+		struct params	 p;	/* owned copies */
+	}		 queued[PG_QUEUE_MAX];
 	int		 nqueued;
+	int		 in_part;	/* a part is open (pg_savepoint) */
 	int		 broken;	/* a queued statement failed: the
 					   transaction can only roll back */
 	int		 auth_changed;	/* this tx ran a stmt_auth one */
 	int		 listening;	/* LISTEN AUTH_CHANNEL (pg_watch) */
 };
 
-/* Bound parameters of one statement, all as text (bytea in its hex
- * form); strings built here are owned and freed by pg_params_free. */
-struct params {
-	int		 n;
-	const char	*v[PG_PARAMS_MAX];
-	char		*own[PG_PARAMS_MAX];
-};
 
 static void
 p_str(struct params *p, int i, const char *v)
@@ -821,6 +839,14 @@ res_err(const PGresult *res)
 	return KW_ERR_UNAVAILABLE;
 }
 
+/* Forget the queued statements from the from-th on (never sent). */
+static void
+pg_unqueue(struct pg *q, int from)
+{
+	while (q->nqueued > from)
+		pg_params_free(&q->queued[--q->nqueued].p);
+}
+
 /* Forget the connection (the next call outside a transaction makes a
  * new one); the session's locks went with it. */
 static void
@@ -831,7 +857,7 @@ pg_drop(struct pg *q)
 	memset(q->prepared, 0, sizeof(q->prepared));
 	q->jobs_locked = 0;
 	q->listening = 0;
-	q->nqueued = 0;
+	pg_unqueue(q, 0);
 }
 
 /* A new connection to q->conninfo, with keywarden's session settings;
@@ -946,22 +972,59 @@ pg_lost(struct pg *q)
 static int	pg_batch(struct pg *, int, const enum stmt *,
 		    struct params **, PGresult **);
 
-/* What statement i's failed result res means (KW_ERR_*); a lost
- * connection or a queued statement (i < 0) that failed leaves the
- * transaction good only for rolling back. */
+/* Queue statement id with p's parameters (copied; p is freed) to go
+ * with the next one (see struct pg); a full queue is sent first. */
 static int
-pg_failed(struct pg *q, int i, const PGresult *res)
+pg_queue(struct pg *q, enum stmt id, struct params *p)
+{
+	struct queued	*e;
+	PGresult	*res;
+	int		 i, r = 0;
+
+	if (q->broken)
+		r = KW_ERR_UNAVAILABLE;
+	else if (q->nqueued == PG_QUEUE_MAX)
+		r = pg_batch(q, 0, NULL, NULL, &res);
+	if (r != 0) {
+		if (p != NULL)
+			pg_params_free(p);
+		return r;
+	}
+	e = &q->queued[q->nqueued];
+	memset(e, 0, sizeof(*e));
+	e->id = id;
+	for (i = 0; p != NULL && i < p->n; i++) {
+		if (p->v[i] == NULL)
+			continue;
+		if ((e->p.own[i] = strdup(p->v[i])) == NULL) {
+			pg_params_free(&e->p);
+			pg_params_free(p);
+			return KW_ERR_NOMEM;
+		}
+		e->p.v[i] = e->p.own[i];
+	}
+	e->p.n = p != NULL ? p->n : 0;
+	if (p != NULL)
+		pg_params_free(p);
+	q->nqueued++;
+	return 0;
+}
+
+/* What the failed result res of statement id means (KW_ERR_*); queued:
+ * it was queued (its caller has been told it went well).  A lost
+ * connection, or a queued SAVEPOINT or RELEASE that failed, leaves the
+ * transaction good only for rolling back; a queued append that failed
+ * fails the part it was in (whichever of its calls learns it). */
+static int
+pg_failed(struct pg *q, enum stmt id, int queued, const PGresult *res)
 {
 	if (conn_lost(q, res)) {
 		pg_lost(q);
 		return KW_ERR_UNAVAILABLE;
 	}
-	if (i < 0) {
-		if (q->in_tx)
-			q->broken = 1;
-		return KW_ERR_UNAVAILABLE;
-	}
-	return res_err(res);
+	if (queued && (id == S_SAVEPOINT || id == S_RELEASE) && q->in_tx)
+		q->broken = 1;
+	return queued ? KW_ERR_UNAVAILABLE : res_err(res);
 }
 
 /*
@@ -979,6 +1042,7 @@ pg_batch(struct pg *q, int n, const enum stmt *ids, struct params **p,
     PGresult **res)
 {
 	enum stmt	 all[PG_BATCH_MAX];
+	struct params	*ap[PG_BATCH_MAX];
 	PGresult	*got;
 	char		 name[16];
 	int		 i, j, nq, total, r = 0, notify = 0;
@@ -994,10 +1058,10 @@ pg_batch(struct pg *q, int n, const enum stmt *ids, struct params **p,
 	else
 		r = pg_ready(q);
 	for (j = 0; r == 0 && j < total; j++) {
-		all[j] = j < nq ? q->queued[j] : ids[j - nq];
+		all[j] = j < nq ? q->queued[j].id : ids[j - nq];
+		ap[j] = j < nq ? &q->queued[j].p : p != NULL ? p[j - nq] : NULL;
 		r = pg_prepare(q, all[j], NULL, 0);
 	}
-	q->nqueued = 0;
 	if (r != 0) {
 		if (nq > 0 && q->in_tx)
 			q->broken = 1;	/* what was queued was not done */
@@ -1006,8 +1070,8 @@ pg_batch(struct pg *q, int n, const enum stmt *ids, struct params **p,
 	if (total == 1) {	/* the plain way: no pipeline */
 		snprintf(name, sizeof(name), "kw%d", (int)all[0]);
 		got = PQexecPrepared(q->conn, name,
-		    stmt_nparams(stmt_sql[all[0]]), n == 1 && p != NULL &&
-		    p[0] != NULL ? p[0]->v : NULL, NULL, NULL, 0);
+		    stmt_nparams(stmt_sql[all[0]]), ap[0] != NULL ?
+		    ap[0]->v : NULL, NULL, NULL, 0);
 		if (got != NULL && (PQresultStatus(got) == PGRES_COMMAND_OK ||
 		    PQresultStatus(got) == PGRES_TUPLES_OK)) {
 			if (n == 1)
@@ -1015,21 +1079,21 @@ pg_batch(struct pg *q, int n, const enum stmt *ids, struct params **p,
 			else
 				PQclear(got);
 		} else {
-			r = pg_failed(q, -nq, got);
+			r = pg_failed(q, all[0], nq > 0, got);
 			PQclear(got);
 		}
 		goto out;
 	}
 	if (PQenterPipelineMode(q->conn) != 1) {
-		r = pg_failed(q, -1, NULL);
+		pg_lost(q);
+		r = KW_ERR_UNAVAILABLE;
 		goto out;
 	}
 	for (j = 0; j < total; j++) {
-		i = j - nq;
 		snprintf(name, sizeof(name), "kw%d", (int)all[j]);
 		if (PQsendQueryPrepared(q->conn, name,
-		    stmt_nparams(stmt_sql[all[j]]), i >= 0 && p != NULL &&
-		    p[i] != NULL ? p[i]->v : NULL, NULL, NULL, 0) != 1)
+		    stmt_nparams(stmt_sql[all[j]]), ap[j] != NULL ?
+		    ap[j]->v : NULL, NULL, NULL, 0) != 1)
 			break;
 	}
 	if (j < total || PQpipelineSync(q->conn) != 1) {
@@ -1053,7 +1117,7 @@ pg_batch(struct pg *q, int n, const enum stmt *ids, struct params **p,
 		} else {
 			/* the first failure says why; the rest were skipped */
 			if (r == 0)
-				r = pg_failed(q, i, got);
+				r = pg_failed(q, all[j], i < 0, got);
 			PQclear(got);
 		}
 		if (q->conn == NULL)
@@ -1076,6 +1140,7 @@ pg_batch(struct pg *q, int n, const enum stmt *ids, struct params **p,
 	}
 	PQclear(got);
  out:
+	pg_unqueue(q, 0);
 	if (r != 0)
 		for (i = 0; i < n; i++) {
 			PQclear(res[i]);
@@ -1124,6 +1189,8 @@ pg_exec(struct pg *q, enum stmt id, struct params *p, int64_t *changed)
 	PGresult	*res;
 	int		 r;
 
+	if (changed == NULL && stmt_behind[id] && q->in_part)
+		return pg_queue(q, id, p);
 	if ((res = pg_run(q, id, p, &r)) == NULL)
 		return r;
 	if (changed != NULL)
@@ -1497,7 +1564,8 @@ pg_begin(void *ctx)
 		pg_params_free(&p);
 		return KW_ERR_UNAVAILABLE;
 	}
-	q->nqueued = 0;
+	pg_unqueue(q, 0);
+	q->in_part = 0;
 	q->in_tx = 1;
 	if ((r = pg_batch(q, 2, ids, ps, res)) != 0) {
 		pg_rollback(q);
@@ -1520,7 +1588,8 @@ pg_tx_done(struct pg *q)
 	q->lost = 0;
 	q->broken = 0;
 	q->auth_changed = 0;
-	q->nqueued = 0;
+	q->in_part = 0;
+	pg_unqueue(q, 0);
 }
 
 /* COMMIT (after the queued RELEASE, and the notification of a change to
@@ -1564,26 +1633,11 @@ pg_rollback(void *ctx)
 
 	if (!q->in_tx)
 		return;
-	q->nqueued = 0;		/* never sent: nothing to undo */
+	pg_unqueue(q, 0);	/* never sent: nothing to undo */
 	q->broken = 0;
 	if (!q->lost)
 		pg_exec(q, S_ROLLBACK, NULL, NULL);
 	pg_tx_done(q);
-}
-
-/* Queue statement id to go with the next one (see struct pg); a full
- * queue is sent first. */
-static int
-pg_queue(struct pg *q, enum stmt id)
-{
-	PGresult *res;
-
-	if (q->broken)
-		return KW_ERR_UNAVAILABLE;
-	if (q->nqueued == PG_QUEUE_MAX && pg_batch(q, 0, NULL, NULL, &res) != 0)
-		return KW_ERR_UNAVAILABLE;
-	q->queued[q->nqueued++] = id;
-	return 0;
 }
 
 /*
@@ -1600,26 +1654,43 @@ pg_savepoint(void *ctx)
 {
 	struct pg *q = ctx;
 
+	int r;
+
 	if (!q->in_tx)
 		return KW_ERR_INTERNAL;
-	return pg_queue(q, S_SAVEPOINT);
+	if ((r = pg_queue(q, S_SAVEPOINT, NULL)) == 0)
+		q->in_part = 1;
+	return r;
 }
 
 static int
 pg_release(void *ctx)
 {
-	struct pg *q = ctx;
+	struct pg	*q = ctx;
+	PGresult	*res;
+	enum stmt	 id = S_RELEASE;
+	int		 r;
 
 	if (!q->in_tx)
 		return KW_ERR_INTERNAL;
+	q->in_part = 0;
 	if (q->broken)
 		return KW_ERR_UNAVAILABLE;
 	/* a part that sent nothing: its SAVEPOINT need not go at all */
-	if (q->nqueued > 0 && q->queued[q->nqueued - 1] == S_SAVEPOINT) {
-		q->nqueued--;
+	if (q->nqueued > 0 &&
+	    q->queued[q->nqueued - 1].id == S_SAVEPOINT) {
+		pg_unqueue(q, q->nqueued - 1);
 		return 0;
 	}
-	return pg_queue(q, S_RELEASE);
+	/* the part's queued appends: their outcome is the part's, told
+	 * now (the RELEASE goes with them) */
+	if (q->nqueued > 0 && stmt_behind[q->queued[q->nqueued - 1].id]) {
+		if ((r = pg_batch(q, 1, &id, NULL, &res)) != 0)
+			return r;
+		PQclear(res);
+		return 0;
+	}
+	return pg_queue(q, S_RELEASE, NULL);
 }
 
 static void
@@ -1628,14 +1699,19 @@ pg_rollback_to(void *ctx)
 	static const enum stmt ids[] = { S_ROLLBACK_TO, S_RELEASE };
 	struct pg	*q = ctx;
 	PGresult	*res[2];
+	int		 i;
 
 	q->head_known = 0;	/* an append may be undone */
+	q->in_part = 0;
 	if (!q->in_tx || q->broken)
 		return;		/* the commit rolls everything back */
-	if (q->nqueued > 0 && q->queued[q->nqueued - 1] == S_SAVEPOINT) {
-		q->nqueued--;	/* never sent: nothing to undo */
-		return;
-	}
+	/* what was queued since the part began was never sent */
+	for (i = q->nqueued - 1; i >= 0; i--)
+		if (q->queued[i].id == S_SAVEPOINT) {
+			pg_unqueue(q, i);
+			return;	/* nor was the SAVEPOINT: nothing to undo */
+		}
+	pg_unqueue(q, 0);	/* the part's appends, never sent */
 	/* ROLLBACK TO keeps the savepoint open: release it too */
 	if (pg_batch(q, 2, ids, NULL, res) == 0) {
 		PQclear(res[0]);

@@ -1356,6 +1356,62 @@ savepoints_undo_only_their_part(void **state)
 	store_rollback(st);		/* outside a transaction: no-op */
 }
 
+/* An append that fails inside a part fails the part (the append, or at
+ * the latest its release, says so: a backend may send appends with the
+ * part's next statement); the part is undone, the transaction goes on. */
+static void
+a_failed_append_fails_its_part(void **state)
+{
+	struct audit_event	 ev;
+	struct person		 p, got;
+	int64_t			 seq, seq2;
+	char			 hash[65], hash2[65];
+	int			 r;
+
+	KW_UNUSED(state);
+	assert_int_equal(store_audit_head(st, &seq, hash), 0);
+	memset(&ev, 0, sizeof(ev));
+	ev.seq = seq;		/* taken already (or 0: never a seq) */
+	now(ev.at);
+	kw_strlcpy(ev.actor, "system", sizeof(ev.actor));
+	kw_strlcpy(ev.action, "test.dup", sizeof(ev.action));
+	kw_strlcpy(ev.subject, "x", sizeof(ev.subject));
+	ev.details = "{}";
+	kw_strlcpy(ev.prev_hash, hash, sizeof(ev.prev_hash));
+	memset(ev.hash, 'b', 64);
+	memset(&p, 0, sizeof(p));
+	crypto_random_id("per_", p.id, sizeof(p.id));
+	snprintf(p.email, sizeof(p.email), "%s@example.com", p.id);
+	kw_strlcpy(p.name, "Pat", sizeof(p.name));
+	p.active = 1;
+	now(p.created_at);
+	now(p.updated_at);
+	if (seq == 0) {		/* an empty log: make the seq taken */
+		ev.seq = 1;
+		assert_int_equal(store_begin(st), 0);
+		assert_int_equal(store_audit_insert(st, &ev), 0);
+		assert_int_equal(store_commit(st), 0);
+		seq = 1;
+		kw_strlcpy(hash, ev.hash, sizeof(hash));
+	}
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_savepoint(st), 0);
+	r = store_audit_insert(st, &ev);
+	if (r == 0)
+		r = store_release(st);
+	assert_int_equal(r, KW_ERR_UNAVAILABLE);
+	store_rollback_to(st);
+	/* the next part works and commits */
+	assert_int_equal(store_savepoint(st), 0);
+	assert_int_equal(store_person_insert(st, &p), 0);
+	assert_int_equal(store_release(st), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_person_get(st, p.id, &got), 0);
+	assert_int_equal(store_audit_head(st, &seq2, hash2), 0);
+	assert_int_equal(seq2, seq);
+	assert_string_equal(hash2, hash);
+}
+
 static void
 stats_count_rows(void **state)
 {
@@ -1586,6 +1642,7 @@ main(void)
 		cmocka_unit_test(replay_check_remembers),
 		cmocka_unit_test(audit_head_insert_each),
 		cmocka_unit_test(savepoints_undo_only_their_part),
+		cmocka_unit_test(a_failed_append_fails_its_part),
 		cmocka_unit_test(stats_count_rows),
 		cmocka_unit_test(watch_tells_auth_changes),
 		cmocka_unit_test(open_flags),
