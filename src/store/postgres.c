@@ -357,7 +357,7 @@ enum stmt {
 	S_BOUND_REVOKE_CRED, S_BOUND_USED,
 	S_AUDIT_HEAD, S_AUDIT_INSERT, S_AUDIT_LIST,
 	S_STATS_REQ, S_STATS_CRED, S_STATS_MODE, S_STATS_OUTBOX,
-	S_NOTIFY, S_PROV_BY_KEY,
+	S_NOTIFY, S_PROV_BY_KEY, S_SET_ALL,
 	S__COUNT
 };
 
@@ -595,6 +595,7 @@ static const char *const stmt_sql[S__COUNT] = {
 	    "INSERT INTO credential_warnings (credential_id, threshold_days,"
 	    " warned_at) VALUES ($1, $2::integer, $3) ON CONFLICT DO NOTHING",
 	[S_SET_GET] = "SELECT value, sealed FROM settings WHERE key = $1",
+	[S_SET_ALL] = "SELECT value, sealed, key FROM settings",
 	[S_SET_PUT] =
 	    "INSERT INTO settings (key, value, sealed, updated_at)"
 	    " VALUES ($1, $2, $3::bytea, $4) ON CONFLICT (key) DO UPDATE SET"
@@ -740,6 +741,10 @@ struct pg {
 	}		 queued[PG_QUEUE_MAX];
 	int		 nqueued;
 	int		 in_part;	/* a part is open (pg_savepoint) */
+	/* every setting, as this write transaction read them: settings
+	 * change only in write transactions, and this one holds the write
+	 * lock (pg_setting_get) */
+	PGresult	*settings;
 	int		 broken;	/* a queued statement failed: the
 					   transaction can only roll back */
 	int		 auth_changed;	/* this tx ran a stmt_auth one */
@@ -1507,6 +1512,7 @@ pg_close(void *ctx)
 	if (q == NULL)
 		return;
 	pg_drop(q);
+	PQclear(q->settings);
 	kw_wipe(q->conninfo, strlen(q->conninfo));
 	free(q->conninfo);
 	free(q);
@@ -1590,6 +1596,8 @@ pg_tx_done(struct pg *q)
 	q->auth_changed = 0;
 	q->in_part = 0;
 	pg_unqueue(q, 0);
+	PQclear(q->settings);
+	q->settings = NULL;
 }
 
 /* COMMIT (after the queued RELEASE, and the notification of a change to
@@ -1703,6 +1711,8 @@ pg_rollback_to(void *ctx)
 
 	q->head_known = 0;	/* an append may be undone */
 	q->in_part = 0;
+	PQclear(q->settings);	/* so may a setting */
+	q->settings = NULL;
 	if (!q->in_tx || q->broken)
 		return;		/* the commit rolls everything back */
 	/* what was queued since the part began was never sent */
@@ -2955,10 +2965,28 @@ static int
 pg_setting_get(void *ctx, const char *key, char *value, size_t valuesz,
     unsigned char *sealed, size_t sealedsz, size_t *sealed_len)
 {
+	struct pg	*q = ctx;
 	PGresult	*res;
-	int		 r;
+	int		 i, r;
 
 	*sealed_len = 0;
+	/* a write transaction reads them all once: a group's every part
+	 * reads the same few (the notification channels) */
+	if (q->in_tx && q->settings == NULL && !q->lost) {
+		if ((res = pg_run(q, S_SET_ALL, NULL, &r)) == NULL)
+			return r;
+		q->settings = res;
+	}
+	if (q->in_tx && q->settings != NULL) {
+		for (i = 0; i < PQntuples(q->settings); i++)
+			if (strcmp(PQgetvalue(q->settings, i, 2), key) == 0)
+				break;
+		if (i == PQntuples(q->settings))
+			return KW_ERR_NOT_FOUND;
+		col_str(q->settings, i, 0, value, valuesz);
+		*sealed_len = col_blob(q->settings, i, 1, sealed, sealedsz);
+		return 0;
+	}
 	if ((res = pg_one(ctx, S_SET_GET, key, NULL, &r)) == NULL)
 		return r;
 	col_str(res, 0, 0, value, valuesz);
@@ -2971,8 +2999,11 @@ static int
 pg_setting_put(void *ctx, const char *key, const char *value,
     const unsigned char *sealed, size_t sealed_len, const char *at)
 {
-	struct params p = { 0 };
+	struct pg	*q = ctx;
+	struct params	 p = { 0 };
 
+	PQclear(q->settings);	/* read again, with this one */
+	q->settings = NULL;
 	p_str(&p, 1, key);
 	p_str(&p, 2, value);
 	p_blob(&p, 3, sealed, sealed_len);
