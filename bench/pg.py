@@ -10,8 +10,8 @@ all in the same run.
                 PostgreSQL two nodes on one database, 32 connections each
                 at once (their sum), the audit chain verified afterwards
   reads         GET /v1/me at 64 connections on one node: SQLite, then
-                each PostgreSQL node (authenticated against the database
-                on every request: no cache across nodes)
+                each PostgreSQL node (its authentication cache watched
+                for the other nodes' changes by LISTEN/NOTIFY)
 """
 import json
 import os

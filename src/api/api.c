@@ -181,8 +181,16 @@ api_app_init(struct app *app, const struct config *cfg, char *err,
 	/* a commit may change roles, activity or tokens */
 	app->on_commit = authcache_flush;
 	app->on_commit_arg = app->authcache;
-	if ((r = core_app_init(app, cfg, err, errsz)) != 0 ||
-	    (r = addr_list_parse(cfg->trusted_proxies, &app->proxies, err,
+	if ((r = core_app_init(app, cfg, err, errsz)) != 0)
+		return r;
+	/* several nodes: the cache is watched for their changes */
+	if (app->shared_store && (r = authcache_watch(app->authcache,
+	    cfg->store, cfg->data_dir)) != 0) {
+		snprintf(err, errsz, "cannot start the authentication cache's "
+		    "watcher (%s)", kw_strerror(r));
+		return r;
+	}
+	if ((r = addr_list_parse(cfg->trusted_proxies, &app->proxies, err,
 	    errsz)) != 0 || (r = load_metrics_token(app, cfg, err, errsz)) != 0)
 		return r;
 	if (cfg->oidc_issuer[0] != '\0' && (r = oidc_new(cfg, app->public_url,
@@ -424,7 +432,7 @@ bound_lookup(struct http_req *rq, struct store *st, struct store *w,
 	kw_strlcpy(c->token_id, b.id, sizeof(c->token_id));
 	kw_strlcpy(c->bound_credential, b.credential_id,
 	    sizeof(c->bound_credential));
-	if (st != NULL && !app->shared_store)
+	if (st != NULL)
 		authcache_put(app->authcache, c->token_hash,
 		    kw_mono_us() / 1000, c, gen);
 	return 0;
@@ -446,9 +454,8 @@ token_lookup(struct http_req *rq, struct store *st, struct store *w,
 	uint64_t		 gen = 0;
 	int			 r;
 
-	/* on a shared store another node's change would not empty it */
-	if (st != NULL && !app->shared_store &&
-	    authcache_get(app->authcache, c->token_hash,
+	/* on a shared store, only while it is watched (authcache.h) */
+	if (st != NULL && authcache_get(app->authcache, c->token_hash,
 	    kw_mono_us() / 1000, c, &gen))
 		goto check;
 	r = store_token_find(st != NULL ? st : w, c->token_hash, &t,
@@ -469,7 +476,7 @@ token_lookup(struct http_req *rq, struct store *st, struct store *w,
 	c->expires_s = api_time_or_zero(t.expires_at);
 	c->seen_s = api_time_or_zero(t.last_used_at);
 	c->bound_credential[0] = '\0';
-	if (st != NULL && !app->shared_store)
+	if (st != NULL)
 		authcache_put(app->authcache, c->token_hash,
 		    kw_mono_us() / 1000, c, gen);
  check:

@@ -12,6 +12,15 @@
  * racing a revocation never puts a stale answer back.  A change made by
  * another process is seen by reads within the TTL; writes check the
  * caller again inside their transaction, without the cache (api.c).
+ *
+ * On a store shared by several nodes (PostgreSQL) the cache is watched
+ * (authcache_watch): a thread listens for the store's notification of
+ * any committed change to people, tokens, sessions or credentials, from
+ * any node or the CLI, and empties the cache on each; the cache is used
+ * only while that thread hears from the server (at least every
+ * quarter-second), so a read sees another node's change once its
+ * notification arrives (normally within milliseconds; never later than
+ * the TTL).  See docs/SECURITY.md.
  */
 #ifndef KW_API_AUTHCACHE_H
 #define KW_API_AUTHCACHE_H
@@ -38,5 +47,10 @@ void	 authcache_put(struct authcache *ac, const unsigned char *hash,
 	    uint64_t now_ms, const struct caller *c, uint64_t generation);
 /* Forget everything (after any committed write). */
 void	 authcache_invalidate(struct authcache *ac);
+/* The store at store_url is shared with other nodes: from now on the
+ * cache is used only while a watcher thread (started here, stopped by
+ * authcache_free) listens for their changes.  0 or KW_ERR_NOMEM. */
+int	 authcache_watch(struct authcache *ac, const char *store_url,
+	    const char *data_dir);
 
 #endif /* KW_API_AUTHCACHE_H */

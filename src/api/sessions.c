@@ -49,7 +49,7 @@ sessions_lookup(struct http_req *rq, struct store *st, struct store *w,
 	uint64_t		 gen = 0;
 	int			 r;
 
-	if (st != NULL && !app->shared_store &&
+	if (st != NULL &&
 	    authcache_get(app->authcache, c->token_hash,
 	    kw_mono_us() / 1000, c, &gen))
 		goto check;
@@ -77,7 +77,7 @@ sessions_lookup(struct http_req *rq, struct store *st, struct store *w,
 	    (r = crypto_session_csrf(app->keys, cookie, c->csrf,
 	    sizeof(c->csrf))) != 0)
 		return r;
-	if (st != NULL && !app->shared_store)
+	if (st != NULL)
 		authcache_put(app->authcache, c->token_hash,
 		    kw_mono_us() / 1000, c, gen);
  check:

@@ -56,7 +56,7 @@ struct app {
 
 	/* the front doors' state (api/) */
 	struct throttle		*throttle;
-	struct authcache	*authcache;	/* unused when shared_store */
+	struct authcache	*authcache;	/* watched when shared_store */
 	struct oidc		*oidc;		/* NULL: no [oidc] section */
 	struct addr_list	 proxies;	/* trusted_proxies, parsed */
 	char			 metrics_token[KW_METRICS_TOKEN_MAX + 1];

@@ -73,6 +73,8 @@ struct store_ops {
 		    void *arg);
 	int	(*claim)(void *ctx, const char *key);
 	void	(*unclaim)(void *ctx, const char *key);
+	/* store_watch (NULL: one node, nothing to watch) */
+	int	(*watch)(void *ctx, int timeout_ms);
 
 	int	(*person_insert)(void *, const struct person *);
 	int	(*person_update)(void *, const struct person *);

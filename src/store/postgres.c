@@ -16,11 +16,19 @@
  *    the database;
  *  - store_lock_jobs() is a session advisory lock: one node runs the
  *    jobs and reconciliation; it is released when that node's connection
- *    ends (also when the node dies).
+ *    ends (also when the node dies);
+ *  - a transaction that changes what authenticates a caller notifies
+ *    AUTH_CHANNEL as it commits (stmt_auth); store_watch() listens, so
+ *    every node can empty its authentication cache.
+ * Round trips are what a write transaction waits for (each node's
+ * writes are serialised behind the write lock): BEGIN goes with the
+ * lock, a part's SAVEPOINT and RELEASE with the next statement (pipeline
+ * mode, pg_batch), and reads that belong together share one.
  * A lost connection fails the call (KW_ERR_UNAVAILABLE) and the
  * transaction it was in; the next call outside a transaction reconnects.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +51,9 @@
 #define PG_PARAMS_MAX	32
 #define PG_CONNECT_TIMEOUT "5"		/* seconds */
 #define PG_TEXT_OID	25		/* pg_type.h: text */
+#define PG_QUEUE_MAX	8		/* statements waiting to be sent */
+#define PG_BATCH_MAX	(PG_QUEUE_MAX + 2)
+#define AUTH_CHANNEL	"keywarden_auth"	/* see stmt_auth */
 
 /* Numbered migrations: entry i brings the schema to version i + 1; the
  * same numbers as sqlite.c's list, the same tables and meaning. */
@@ -346,6 +357,7 @@ enum stmt {
 	S_BOUND_REVOKE_CRED, S_BOUND_USED,
 	S_AUDIT_HEAD, S_AUDIT_INSERT, S_AUDIT_LIST,
 	S_STATS_REQ, S_STATS_CRED, S_STATS_MODE, S_STATS_OUTBOX,
+	S_NOTIFY, S_PROV_BY_KEY, S_SET_ALL,
 	S__COUNT
 };
 
@@ -596,6 +608,7 @@ static const char *const stmt_sql[S__COUNT] = {
 	    "INSERT INTO credential_warnings (credential_id, threshold_days,"
 	    " warned_at) VALUES ($1, $2::integer, $3) ON CONFLICT DO NOTHING",
 	[S_SET_GET] = "SELECT value, sealed FROM settings WHERE key = $1",
+	[S_SET_ALL] = "SELECT value, sealed, key FROM settings",
 	[S_SET_PUT] =
 	    "INSERT INTO settings (key, value, sealed, updated_at)"
 	    " VALUES ($1, $2, $3::bytea, $4) ON CONFLICT (key) DO UPDATE SET"
@@ -671,6 +684,51 @@ static const char *const stmt_sql[S__COUNT] = {
 	    " WHERE kind = 0 GROUP BY state, delivery_mode",
 	[S_STATS_OUTBOX] = "SELECT count(*), coalesce(min(created_at), '')"
 	    " FROM outbox WHERE sent_at IS NULL",
+	/* delivered when the transaction commits (see stmt_auth) */
+	[S_NOTIFY] = "SELECT pg_notify('" AUTH_CHANNEL "', '')",
+	/* S_PROV_LIST by S_INSTANCE_BY_NAME's key: both go in one round
+	 * trip (pg_instance_get) */
+	[S_PROV_BY_KEY] =
+	    "SELECT ip.person_id, p.email, ip.instance_id"
+	    " FROM instance_provisioners ip JOIN people p ON p.id = ip.person_id"
+	    " WHERE ip.instance_id IN (SELECT id FROM instances"
+	    " WHERE name = $1 OR id = $1) ORDER BY ip.pos",
+};
+
+/*
+ * The statements that change what authenticates a caller (a person's
+ * roles, teams or activity, a token, a session, a credential's state
+ * that keeps its bound tokens alive): a transaction that ran one
+ * notifies AUTH_CHANNEL as it commits, and every node's watcher
+ * (store_watch) then drops its authentication cache.
+ */
+static const unsigned char stmt_auth[S__COUNT] = {
+	[S_PERSON_UPDATE] = 1,
+	[S_TOKEN_REVOKE_PERSON] = 1, [S_TOKEN_REVOKE] = 1,
+	[S_SESS_DELETE] = 1, [S_SESS_DELETE_PERSON] = 1, [S_SESS_PURGE] = 1,
+	[S_BOUND_REVOKE] = 1, [S_BOUND_REVOKE_CRED] = 1,
+	[S_CRED_UPDATE] = 1,
+};
+
+/*
+ * Appends whose callers only ever fail on an error: inside a part
+ * (pg_savepoint) they are queued instead of waiting for their answer,
+ * and go with the part's next statement that needs one, or with its
+ * RELEASE.  An error then fails that later call of the same part
+ * (KW_ERR_UNAVAILABLE), at the latest its release: the part is rolled
+ * back as if the append itself had failed.
+ */
+static const unsigned char stmt_behind[S__COUNT] = {
+	[S_REQ_INSERT] = 1, [S_HIST_APPEND] = 1, [S_AUDIT_INSERT] = 1,
+	[S_OUT_INSERT] = 1,
+};
+
+/* Bound parameters of one statement, all as text (bytea in its hex
+ * form); strings built here are owned and freed by pg_params_free. */
+struct params {
+	int		 n;
+	const char	*v[PG_PARAMS_MAX];
+	char		*own[PG_PARAMS_MAX];
 };
 
 struct pg {
@@ -687,15 +745,25 @@ struct pg {
 	int		 head_known;
 	int64_t		 head_seq;
 	char		 head_hash[65];
+	/* statements that wait to go with the next one, in the same round
+	 * trip (libpq's pipeline mode): a part's SAVEPOINT, the last part's
+	 * RELEASE (pg_savepoint), a part's appends (stmt_behind) */
+	struct queued {
+		enum stmt	 id;
+		struct params	 p;	/* owned copies */
+	}		 queued[PG_QUEUE_MAX];
+	int		 nqueued;
+	int		 in_part;	/* a part is open (pg_savepoint) */
+	/* every setting, as this write transaction read them: settings
+	 * change only in write transactions, and this one holds the write
+	 * lock (pg_setting_get) */
+	PGresult	*settings;
+	int		 broken;	/* a queued statement failed: the
+					   transaction can only roll back */
+	int		 auth_changed;	/* this tx ran a stmt_auth one */
+	int		 listening;	/* LISTEN AUTH_CHANNEL (pg_watch) */
 };
 
-/* Bound parameters of one statement, all as text (bytea in its hex
- * form); strings built here are owned and freed by pg_params_free. */
-struct params {
-	int		 n;
-	const char	*v[PG_PARAMS_MAX];
-	char		*own[PG_PARAMS_MAX];
-};
 
 static void
 p_str(struct params *p, int i, const char *v)
@@ -805,6 +873,14 @@ res_err(const PGresult *res)
 	return KW_ERR_UNAVAILABLE;
 }
 
+/* Forget the queued statements from the from-th on (never sent). */
+static void
+pg_unqueue(struct pg *q, int from)
+{
+	while (q->nqueued > from)
+		pg_params_free(&q->queued[--q->nqueued].p);
+}
+
 /* Forget the connection (the next call outside a transaction makes a
  * new one); the session's locks went with it. */
 static void
@@ -814,6 +890,8 @@ pg_drop(struct pg *q)
 	q->conn = NULL;
 	memset(q->prepared, 0, sizeof(q->prepared));
 	q->jobs_locked = 0;
+	q->listening = 0;
+	pg_unqueue(q, 0);
 }
 
 /* A new connection to q->conninfo, with keywarden's session settings;
@@ -913,6 +991,216 @@ pg_prepare(struct pg *q, enum stmt id, char *why, size_t whysz)
 	return r;
 }
 
+/* A statement's results are lost with the connection: inside a
+ * transaction it is marked lost (the caller rolls back), outside it the
+ * connection is dropped (the next call reconnects). */
+static void
+pg_lost(struct pg *q)
+{
+	if (q->in_tx)
+		q->lost = 1;
+	else
+		pg_drop(q);
+}
+
+static int	pg_batch(struct pg *, int, const enum stmt *,
+		    struct params **, PGresult **);
+
+/* Queue statement id with p's parameters (copied; p is freed) to go
+ * with the next one (see struct pg); a full queue is sent first. */
+static int
+pg_queue(struct pg *q, enum stmt id, struct params *p)
+{
+	struct queued	*e;
+	PGresult	*res;
+	int		 i, r = 0;
+
+	if (q->broken)
+		r = KW_ERR_UNAVAILABLE;
+	else if (q->nqueued == PG_QUEUE_MAX)
+		r = pg_batch(q, 0, NULL, NULL, &res);
+	if (r != 0) {
+		if (p != NULL)
+			pg_params_free(p);
+		return r;
+	}
+	e = &q->queued[q->nqueued];
+	memset(e, 0, sizeof(*e));
+	e->id = id;
+	for (i = 0; p != NULL && i < p->n; i++) {
+		if (p->v[i] == NULL)
+			continue;
+		if ((e->p.own[i] = strdup(p->v[i])) == NULL) {
+			pg_params_free(&e->p);
+			pg_params_free(p);
+			return KW_ERR_NOMEM;
+		}
+		e->p.v[i] = e->p.own[i];
+	}
+	e->p.n = p != NULL ? p->n : 0;
+	if (p != NULL)
+		pg_params_free(p);
+	q->nqueued++;
+	return 0;
+}
+
+/* What the failed result res of statement id means (KW_ERR_*); queued:
+ * it was queued (its caller has been told it went well).  A lost
+ * connection, or a queued SAVEPOINT or RELEASE that failed, leaves the
+ * transaction good only for rolling back; a queued append that failed
+ * fails the part it was in (whichever of its calls learns it). */
+static int
+pg_failed(struct pg *q, enum stmt id, int queued, const PGresult *res)
+{
+	if (conn_lost(q, res)) {
+		pg_lost(q);
+		return KW_ERR_UNAVAILABLE;
+	}
+	if (queued && (id == S_SAVEPOINT || id == S_RELEASE) && q->in_tx)
+		q->broken = 1;
+	return queued ? KW_ERR_UNAVAILABLE : res_err(res);
+}
+
+/*
+ * Send the queued statements, then ids[0..n) with parameters p[i] (each
+ * may be NULL; freed here), in one round trip (pipeline mode when there
+ * is more than one), and read their results: 0 with res[i] holding each
+ * one's (the caller PQclear()s them), or an error with every res[i]
+ * NULL.  The statements are independent; after one fails the server
+ * skips the rest.  A statement that changes what authenticates a caller
+ * (stmt_auth) is notified: at commit inside a transaction, at once
+ * outside one.
+ */
+static int
+pg_batch(struct pg *q, int n, const enum stmt *ids, struct params **p,
+    PGresult **res)
+{
+	enum stmt	 all[PG_BATCH_MAX];
+	struct params	*ap[PG_BATCH_MAX];
+	PGresult	*got;
+	char		 name[16];
+	int		 i, j, nq, total, r = 0, notify = 0;
+
+	for (i = 0; i < n; i++)
+		res[i] = NULL;
+	nq = q->nqueued;
+	total = nq + n;
+	if (q->broken)
+		r = KW_ERR_UNAVAILABLE;
+	else if (total > PG_BATCH_MAX)
+		r = KW_ERR_INTERNAL;
+	else
+		r = pg_ready(q);
+	for (j = 0; r == 0 && j < total; j++) {
+		all[j] = j < nq ? q->queued[j].id : ids[j - nq];
+		ap[j] = j < nq ? &q->queued[j].p : p != NULL ? p[j - nq] : NULL;
+		r = pg_prepare(q, all[j], NULL, 0);
+	}
+	if (r != 0) {
+		if (nq > 0 && q->in_tx)
+			q->broken = 1;	/* what was queued was not done */
+		goto out;
+	}
+	if (total == 1) {	/* the plain way: no pipeline */
+		snprintf(name, sizeof(name), "kw%d", (int)all[0]);
+		got = PQexecPrepared(q->conn, name,
+		    stmt_nparams(stmt_sql[all[0]]), ap[0] != NULL ?
+		    ap[0]->v : NULL, NULL, NULL, 0);
+		if (got != NULL && (PQresultStatus(got) == PGRES_COMMAND_OK ||
+		    PQresultStatus(got) == PGRES_TUPLES_OK)) {
+			if (n == 1)
+				res[0] = got;
+			else
+				PQclear(got);
+		} else {
+			r = pg_failed(q, all[0], nq > 0, got);
+			PQclear(got);
+		}
+		goto out;
+	}
+	if (PQenterPipelineMode(q->conn) != 1) {
+		pg_lost(q);
+		r = KW_ERR_UNAVAILABLE;
+		goto out;
+	}
+	for (j = 0; j < total; j++) {
+		snprintf(name, sizeof(name), "kw%d", (int)all[j]);
+		if (PQsendQueryPrepared(q->conn, name,
+		    stmt_nparams(stmt_sql[all[j]]), ap[j] != NULL ?
+		    ap[j]->v : NULL, NULL, NULL, 0) != 1)
+			break;
+	}
+	if (j < total || PQpipelineSync(q->conn) != 1) {
+		pg_lost(q);	/* the connection is in an unknown state */
+		r = KW_ERR_UNAVAILABLE;
+		goto out;
+	}
+	for (j = 0; j < total; j++) {
+		i = j - nq;
+		if ((got = PQgetResult(q->conn)) == NULL) {
+			pg_lost(q);
+			r = KW_ERR_UNAVAILABLE;
+			goto out;
+		}
+		if (PQresultStatus(got) == PGRES_COMMAND_OK ||
+		    PQresultStatus(got) == PGRES_TUPLES_OK) {
+			if (i >= 0 && r == 0)
+				res[i] = got;
+			else
+				PQclear(got);
+		} else {
+			/* the first failure says why; the rest were skipped */
+			if (r == 0)
+				r = pg_failed(q, all[j], i < 0, got);
+			PQclear(got);
+		}
+		if (q->conn == NULL)
+			goto out;	/* dropped: nothing more to read */
+		/* each statement's results end with a NULL */
+		if ((got = PQgetResult(q->conn)) != NULL) {
+			PQclear(got);
+			pg_lost(q);
+			r = KW_ERR_UNAVAILABLE;
+			goto out;
+		}
+	}
+	got = PQgetResult(q->conn);
+	if (got == NULL || PQresultStatus(got) != PGRES_PIPELINE_SYNC ||
+	    PQexitPipelineMode(q->conn) != 1) {
+		PQclear(got);
+		pg_lost(q);
+		r = KW_ERR_UNAVAILABLE;
+		goto out;
+	}
+	PQclear(got);
+ out:
+	pg_unqueue(q, 0);
+	if (r != 0)
+		for (i = 0; i < n; i++) {
+			PQclear(res[i]);
+			res[i] = NULL;
+		}
+	else
+		for (i = 0; i < n; i++)
+			if (stmt_auth[ids[i]])
+				notify = 1;
+	for (i = 0; p != NULL && i < n; i++)
+		if (p[i] != NULL)
+			pg_params_free(p[i]);
+	if (notify && q->in_tx)
+		q->auth_changed = 1;
+	else if (notify) {
+		enum stmt	 ns = S_NOTIFY;
+		PGresult	*nr;
+
+		/* best effort: the change is made; other nodes' caches
+		 * forget it within their time to live anyway */
+		if (pg_batch(q, 1, &ns, NULL, &nr) == 0)
+			PQclear(nr);
+	}
+	return r;
+}
+
 /*
  * Run statement id with p's parameters: the result (caller PQclear()s
  * it) or NULL with *err set.  A lost connection marks the transaction
@@ -921,35 +1209,10 @@ pg_prepare(struct pg *q, enum stmt id, char *why, size_t whysz)
 static PGresult *
 pg_run(struct pg *q, enum stmt id, struct params *p, int *err)
 {
-	PGresult	*res;
-	char		 name[16];
-	ExecStatusType	 rs;
+	PGresult *res;
 
-	if ((*err = pg_ready(q)) != 0 ||
-	    (*err = pg_prepare(q, id, NULL, 0)) != 0)
-		goto out;
-	snprintf(name, sizeof(name), "kw%d", (int)id);
-	res = PQexecPrepared(q->conn, name, stmt_nparams(stmt_sql[id]),
-	    p ? p->v : NULL, NULL, NULL, 0);
-	rs = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
-	if (rs == PGRES_COMMAND_OK || rs == PGRES_TUPLES_OK) {
-		if (p != NULL)
-			pg_params_free(p);
-		return res;
-	}
-	if (conn_lost(q, res)) {
-		if (q->in_tx)
-			q->lost = 1;
-		else
-			pg_drop(q);
-		*err = KW_ERR_UNAVAILABLE;
-	} else
-		*err = res ? res_err(res) : KW_ERR_UNAVAILABLE;
-	PQclear(res);
- out:
-	if (p != NULL)
-		pg_params_free(p);
-	return NULL;
+	*err = pg_batch(q, 1, &id, &p, &res);
+	return *err == 0 ? res : NULL;
 }
 
 /* Run a statement that returns no rows; *changed (may be NULL) gets
@@ -960,6 +1223,8 @@ pg_exec(struct pg *q, enum stmt id, struct params *p, int64_t *changed)
 	PGresult	*res;
 	int		 r;
 
+	if (changed == NULL && stmt_behind[id] && q->in_part)
+		return pg_queue(q, id, p);
 	if ((res = pg_run(q, id, p, &r)) == NULL)
 		return r;
 	if (changed != NULL)
@@ -1276,6 +1541,7 @@ pg_close(void *ctx)
 	if (q == NULL)
 		return;
 	pg_drop(q);
+	PQclear(q->settings);
 	kw_wipe(q->conninfo, strlen(q->conninfo));
 	free(q->conninfo);
 	free(q);
@@ -1312,39 +1578,88 @@ pg_check(void *ctx, char *why, size_t whysz)
 	return 0;
 }
 
-/* BEGIN, then the store's write lock (see the top of the file). */
+/* BEGIN, then the store's write lock (see the top of the file), in
+ * one round trip. */
 static void	pg_rollback(void *);
 
 static int
 pg_begin(void *ctx)
 {
+	static const enum stmt ids[] = { S_BEGIN, S_WRITE_LOCK };
 	struct pg	*q = ctx;
-	struct params	 p = { 0 };
+	struct params	 p = { 0 }, *ps[] = { NULL, &p };
+	PGresult	*res[2];
 	int		 r;
 
-	if ((r = pg_exec(q, S_BEGIN, NULL, NULL)) != 0)
-		return KW_ERR_UNAVAILABLE;
-	q->in_tx = 1;
 	p_int(&p, 1, LOCK_WRITE);
-	if ((r = pg_exec(q, S_WRITE_LOCK, &p, NULL)) != 0) {
+	if (q->in_tx)
+		return KW_ERR_INTERNAL;
+	/* reconnect first: from here a lost connection is the tx's */
+	if ((r = pg_ready(q)) != 0) {
+		pg_params_free(&p);
+		return KW_ERR_UNAVAILABLE;
+	}
+	pg_unqueue(q, 0);
+	q->in_part = 0;
+	q->in_tx = 1;
+	if ((r = pg_batch(q, 2, ids, ps, res)) != 0) {
 		pg_rollback(q);
 		return KW_ERR_UNAVAILABLE;
 	}
+	PQclear(res[0]);
+	PQclear(res[1]);
 	return 0;
 }
 
-static int
-pg_commit(void *ctx)
+/* The transaction is over (committed or rolled back): forget its
+ * state; a connection lost in it is dropped. */
+static void
+pg_tx_done(struct pg *q)
 {
-	struct pg	*q = ctx;
-	int		 r;
-
-	r = pg_exec(q, S_COMMIT, NULL, NULL);
 	if (q->lost)
 		pg_drop(q);
 	q->in_tx = 0;
 	q->head_known = 0;
 	q->lost = 0;
+	q->broken = 0;
+	q->auth_changed = 0;
+	q->in_part = 0;
+	pg_unqueue(q, 0);
+	PQclear(q->settings);
+	q->settings = NULL;
+}
+
+/* COMMIT (after the queued RELEASE, and the notification of a change to
+ * what authenticates a caller), in one round trip.  A transaction that
+ * failed on the server answers COMMIT with ROLLBACK: that is a failure
+ * too, as is a queued statement that failed. */
+static int
+pg_commit(void *ctx)
+{
+	struct pg	*q = ctx;
+	enum stmt	 ids[2];
+	PGresult	*res[2];
+	int		 n = 0, r;
+
+	if (q->auth_changed)
+		ids[n++] = S_NOTIFY;
+	ids[n++] = S_COMMIT;
+	if ((r = pg_batch(q, n, ids, NULL, res)) == 0) {
+		if (strcmp(PQcmdStatus(res[n - 1]), "COMMIT") != 0)
+			r = KW_ERR_UNAVAILABLE;
+		PQclear(res[0]);
+		if (n == 2)
+			PQclear(res[1]);
+	}
+	/* still open on the server (a statement or a queued one failed,
+	 * or the commit was not reached): end it */
+	if (!q->lost && q->conn != NULL &&
+	    PQtransactionStatus(q->conn) != PQTRANS_IDLE) {
+		PQclear(PQexec(q->conn, "ROLLBACK"));
+		if (PQtransactionStatus(q->conn) != PQTRANS_IDLE)
+			q->lost = 1;
+	}
+	pg_tx_done(q);
 	return r ? KW_ERR_UNAVAILABLE : 0;
 }
 
@@ -1355,34 +1670,93 @@ pg_rollback(void *ctx)
 
 	if (!q->in_tx)
 		return;
+	pg_unqueue(q, 0);	/* never sent: nothing to undo */
+	q->broken = 0;
 	if (!q->lost)
 		pg_exec(q, S_ROLLBACK, NULL, NULL);
-	if (q->lost)
-		pg_drop(q);
-	q->in_tx = 0;
-	q->head_known = 0;
-	q->lost = 0;
+	pg_tx_done(q);
 }
 
+/*
+ * A part of a write transaction costs no round trip of its own: its
+ * SAVEPOINT goes with its first statement, its RELEASE with the next
+ * part's first statement or the COMMIT.  A queued SAVEPOINT or RELEASE
+ * that fails (only a server in trouble does) breaks the transaction:
+ * everything after it fails and the COMMIT becomes a rollback, so no
+ * part that was told it was released is ever committed without the
+ * others.
+ */
 static int
 pg_savepoint(void *ctx)
 {
-	return pg_exec(ctx, S_SAVEPOINT, NULL, NULL) ? KW_ERR_UNAVAILABLE : 0;
+	struct pg *q = ctx;
+
+	int r;
+
+	if (!q->in_tx)
+		return KW_ERR_INTERNAL;
+	if ((r = pg_queue(q, S_SAVEPOINT, NULL)) == 0)
+		q->in_part = 1;
+	return r;
 }
 
 static int
 pg_release(void *ctx)
 {
-	return pg_exec(ctx, S_RELEASE, NULL, NULL) ? KW_ERR_UNAVAILABLE : 0;
+	struct pg	*q = ctx;
+	PGresult	*res;
+	enum stmt	 id = S_RELEASE;
+	int		 r;
+
+	if (!q->in_tx)
+		return KW_ERR_INTERNAL;
+	q->in_part = 0;
+	if (q->broken)
+		return KW_ERR_UNAVAILABLE;
+	/* a part that sent nothing: its SAVEPOINT need not go at all */
+	if (q->nqueued > 0 &&
+	    q->queued[q->nqueued - 1].id == S_SAVEPOINT) {
+		pg_unqueue(q, q->nqueued - 1);
+		return 0;
+	}
+	/* the part's queued appends: their outcome is the part's, told
+	 * now (the RELEASE goes with them) */
+	if (q->nqueued > 0 && stmt_behind[q->queued[q->nqueued - 1].id]) {
+		if ((r = pg_batch(q, 1, &id, NULL, &res)) != 0)
+			return r;
+		PQclear(res);
+		return 0;
+	}
+	return pg_queue(q, S_RELEASE, NULL);
 }
 
 static void
 pg_rollback_to(void *ctx)
 {
-	((struct pg *)ctx)->head_known = 0;	/* an append may be undone */
+	static const enum stmt ids[] = { S_ROLLBACK_TO, S_RELEASE };
+	struct pg	*q = ctx;
+	PGresult	*res[2];
+	int		 i;
+
+	q->head_known = 0;	/* an append may be undone */
+	q->in_part = 0;
+	PQclear(q->settings);	/* so may a setting */
+	q->settings = NULL;
+	if (!q->in_tx || q->broken)
+		return;		/* the commit rolls everything back */
+	/* what was queued since the part began was never sent */
+	for (i = q->nqueued - 1; i >= 0; i--)
+		if (q->queued[i].id == S_SAVEPOINT) {
+			pg_unqueue(q, i);
+			return;	/* nor was the SAVEPOINT: nothing to undo */
+		}
+	pg_unqueue(q, 0);	/* the part's appends, never sent */
 	/* ROLLBACK TO keeps the savepoint open: release it too */
-	if (pg_exec(ctx, S_ROLLBACK_TO, NULL, NULL) == 0)
-		pg_release(ctx);
+	if (pg_batch(q, 2, ids, NULL, res) == 0) {
+		PQclear(res[0]);
+		PQclear(res[1]);
+	} else if (q->in_tx)
+		q->broken = 1;	/* the part may not be undone */
 }
 
 /* Try to become the node that runs the jobs: 1 if this connection
@@ -2097,14 +2471,36 @@ pg_instance_update(void *ctx, const struct instance *in)
 static int
 pg_instance_get(void *ctx, const char *key, struct instance *in)
 {
-	PGresult	*res;
-	int		 r;
+	static const enum stmt ids[] = { S_INSTANCE_BY_NAME, S_PROV_BY_KEY };
+	struct params	 p1 = { 0 }, p2 = { 0 }, *ps[] = { &p1, &p2 };
+	PGresult	*res[2];
+	int		 i, r;
 
-	if ((res = pg_one(ctx, S_INSTANCE_BY_NAME, key, NULL, &r)) == NULL)
+	/* the instance and its provisioners in one round trip */
+	p_str(&p1, 1, key);
+	p_str(&p2, 1, key);
+	if ((r = pg_batch(ctx, 2, ids, ps, res)) != 0)
 		return r;
-	instance_row(res, 0, in);
-	PQclear(res);
-	return pg_provisioners_read(ctx, in);
+	if (PQntuples(res[0]) < 1)
+		r = KW_ERR_NOT_FOUND;
+	else {
+		instance_row(res[0], 0, in);
+		in->nprovisioners = 0;
+		for (i = 0; i < PQntuples(res[1]) &&
+		    in->nprovisioners < KW_PROVISIONERS_MAX; i++) {
+			struct person_ref *pr;
+
+			/* the key could name another instance by its id */
+			if (strcmp(PQgetvalue(res[1], i, 2), in->id) != 0)
+				continue;
+			pr = &in->provisioners[in->nprovisioners++];
+			col_str(res[1], i, 0, pr->id, sizeof(pr->id));
+			col_str(res[1], i, 1, pr->email, sizeof(pr->email));
+		}
+	}
+	PQclear(res[0]);
+	PQclear(res[1]);
+	return r;
 }
 
 static int
@@ -2597,10 +2993,28 @@ static int
 pg_setting_get(void *ctx, const char *key, char *value, size_t valuesz,
     unsigned char *sealed, size_t sealedsz, size_t *sealed_len)
 {
+	struct pg	*q = ctx;
 	PGresult	*res;
-	int		 r;
+	int		 i, r;
 
 	*sealed_len = 0;
+	/* a write transaction reads them all once: a group's every part
+	 * reads the same few (the notification channels) */
+	if (q->in_tx && q->settings == NULL && !q->lost) {
+		if ((res = pg_run(q, S_SET_ALL, NULL, &r)) == NULL)
+			return r;
+		q->settings = res;
+	}
+	if (q->in_tx && q->settings != NULL) {
+		for (i = 0; i < PQntuples(q->settings); i++)
+			if (strcmp(PQgetvalue(q->settings, i, 2), key) == 0)
+				break;
+		if (i == PQntuples(q->settings))
+			return KW_ERR_NOT_FOUND;
+		col_str(q->settings, i, 0, value, valuesz);
+		*sealed_len = col_blob(q->settings, i, 1, sealed, sealedsz);
+		return 0;
+	}
 	if ((res = pg_one(ctx, S_SET_GET, key, NULL, &r)) == NULL)
 		return r;
 	col_str(res, 0, 0, value, valuesz);
@@ -2613,8 +3027,11 @@ static int
 pg_setting_put(void *ctx, const char *key, const char *value,
     const unsigned char *sealed, size_t sealed_len, const char *at)
 {
-	struct params p = { 0 };
+	struct pg	*q = ctx;
+	struct params	 p = { 0 };
 
+	PQclear(q->settings);	/* read again, with this one */
+	q->settings = NULL;
 	p_str(&p, 1, key);
 	p_str(&p, 2, value);
 	p_blob(&p, 3, sealed, sealed_len);
@@ -3133,6 +3550,73 @@ pg_backup(void *ctx, const char *path, int64_t *seq, char *hash)
 	return KW_ERR_CONFIG;
 }
 
+/* Drain the notifications libpq has read: 1 if there was one. */
+static int
+pg_notified(struct pg *q)
+{
+	PGnotify	*n;
+	int		 got = 0;
+
+	while ((n = PQnotifies(q->conn)) != NULL) {
+		got = 1;
+		PQfreemem(n);
+	}
+	return got;
+}
+
+/*
+ * store_watch: this connection LISTENs on AUTH_CHANNEL (stmt_auth).  A
+ * wait that sees no notification ends with a round trip, so that 0
+ * always means the server was reached just now.
+ */
+static int
+pg_watch(void *ctx, int timeout_ms)
+{
+	struct pg	*q = ctx;
+	struct pollfd	 pfd;
+	PGresult	*res;
+	int		 ok, n;
+
+	if (q->in_tx)
+		return KW_ERR_INTERNAL;
+	if (q->conn == NULL || PQstatus(q->conn) != CONNECTION_OK ||
+	    !q->listening) {
+		if (pg_connect(q) != 0)
+			return KW_ERR_UNAVAILABLE;
+		res = PQexec(q->conn, "LISTEN " AUTH_CHANNEL);
+		ok = res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK;
+		PQclear(res);
+		if (!ok) {
+			pg_drop(q);
+			return KW_ERR_UNAVAILABLE;
+		}
+		q->listening = 1;
+		return 1;	/* what changed before is not known */
+	}
+	if (pg_notified(q))
+		return 1;
+	pfd.fd = PQsocket(q->conn);
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	n = poll(&pfd, 1, timeout_ms);
+	if ((n < 0 && errno != EINTR) ||
+	    (n > 0 && PQconsumeInput(q->conn) != 1)) {
+		pg_drop(q);
+		return KW_ERR_UNAVAILABLE;
+	}
+	if (pg_notified(q))
+		return 1;
+	/* nothing came: is the server still there? */
+	res = PQexec(q->conn, "");
+	ok = res != NULL && PQresultStatus(res) == PGRES_EMPTY_QUERY;
+	PQclear(res);
+	if (!ok) {
+		pg_drop(q);
+		return KW_ERR_UNAVAILABLE;
+	}
+	return pg_notified(q);
+}
+
 const struct store_ops store_postgres_ops = {
 	.name = "postgresql",
 	.open = pg_open,
@@ -3150,6 +3634,7 @@ const struct store_ops store_postgres_ops = {
 	.rollback_to = pg_rollback_to,
 	.lock_jobs = pg_lock_jobs,
 	.unlock_jobs = pg_unlock_jobs,
+	.watch = pg_watch,
 	.rows_each = NULL,		/* copies come from SQLite */
 	.row_insert = pg_row_insert,
 	.row_late = pg_row_late,

@@ -166,6 +166,14 @@ int store_lock_jobs(struct store *st) { return st->ops->lock_jobs(st->ctx); }
 void store_unlock_jobs(struct store *st) { st->ops->unlock_jobs(st->ctx); }
 int store_claim(struct store *st, const char *key) { return st->ops->claim(st->ctx, key); }
 void store_unclaim(struct store *st, const char *key) { st->ops->unclaim(st->ctx, key); }
+
+int
+store_watch(struct store *st, int timeout_ms)
+{
+	if (st->ops->watch == NULL)
+		return KW_ERR_UNAVAILABLE;
+	return st->ops->watch(st->ctx, timeout_ms);
+}
 int store_begin(struct store *st) { return st->ops->begin(st->ctx); }
 int store_commit(struct store *st) { return st->ops->commit(st->ctx); }
 void store_rollback(struct store *st) { st->ops->rollback(st->ctx); }

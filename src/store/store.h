@@ -420,6 +420,16 @@ void	 store_unlock_jobs(struct store *st);
  * until the connection ends.  SQLite (one node): always 1. */
 int	 store_claim(struct store *st, const char *key);
 void	 store_unclaim(struct store *st, const char *key);
+/* Watch for changes other connections (other nodes, the CLI) commit to
+ * what authenticates a caller: people, personal and bound tokens,
+ * sessions, credentials' states.  st must be a connection of its own,
+ * used for nothing else.  Waits up to timeout_ms; 1 if such a change
+ * may have been committed since the last call (always on the first call
+ * and after a reconnection: changes may have been missed), 0 if none was
+ * and the connection was seen alive, KW_ERR_UNAVAILABLE if the server
+ * cannot be reached (the next call reconnects).  SQLite (one node):
+ * always KW_ERR_UNAVAILABLE. */
+int	 store_watch(struct store *st, int timeout_ms);
 /* Name of the backend ("sqlite", "postgresql"). */
 const char *store_backend(const struct store *st);
 

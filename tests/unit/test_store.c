@@ -1358,6 +1358,62 @@ savepoints_undo_only_their_part(void **state)
 	store_rollback(st);		/* outside a transaction: no-op */
 }
 
+/* An append that fails inside a part fails the part (the append, or at
+ * the latest its release, says so: a backend may send appends with the
+ * part's next statement); the part is undone, the transaction goes on. */
+static void
+a_failed_append_fails_its_part(void **state)
+{
+	struct audit_event	 ev;
+	struct person		 p, got;
+	int64_t			 seq, seq2;
+	char			 hash[65], hash2[65];
+	int			 r;
+
+	KW_UNUSED(state);
+	assert_int_equal(store_audit_head(st, &seq, hash), 0);
+	memset(&ev, 0, sizeof(ev));
+	ev.seq = seq;		/* taken already (or 0: never a seq) */
+	now(ev.at);
+	kw_strlcpy(ev.actor, "system", sizeof(ev.actor));
+	kw_strlcpy(ev.action, "test.dup", sizeof(ev.action));
+	kw_strlcpy(ev.subject, "x", sizeof(ev.subject));
+	ev.details = "{}";
+	kw_strlcpy(ev.prev_hash, hash, sizeof(ev.prev_hash));
+	memset(ev.hash, 'b', 64);
+	memset(&p, 0, sizeof(p));
+	crypto_random_id("per_", p.id, sizeof(p.id));
+	snprintf(p.email, sizeof(p.email), "%s@example.com", p.id);
+	kw_strlcpy(p.name, "Pat", sizeof(p.name));
+	p.active = 1;
+	now(p.created_at);
+	now(p.updated_at);
+	if (seq == 0) {		/* an empty log: make the seq taken */
+		ev.seq = 1;
+		assert_int_equal(store_begin(st), 0);
+		assert_int_equal(store_audit_insert(st, &ev), 0);
+		assert_int_equal(store_commit(st), 0);
+		seq = 1;
+		kw_strlcpy(hash, ev.hash, sizeof(hash));
+	}
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_savepoint(st), 0);
+	r = store_audit_insert(st, &ev);
+	if (r == 0)
+		r = store_release(st);
+	assert_int_equal(r, KW_ERR_UNAVAILABLE);
+	store_rollback_to(st);
+	/* the next part works and commits */
+	assert_int_equal(store_savepoint(st), 0);
+	assert_int_equal(store_person_insert(st, &p), 0);
+	assert_int_equal(store_release(st), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_person_get(st, p.id, &got), 0);
+	assert_int_equal(store_audit_head(st, &seq2, hash2), 0);
+	assert_int_equal(seq2, seq);
+	assert_string_equal(hash2, hash);
+}
+
 static void
 stats_count_rows(void **state)
 {
@@ -1420,7 +1476,8 @@ op_optional(const struct store_ops *ops, size_t off)
 	/* a SQLite store is a file (replace) and never a copy target; a
 	 * PostgreSQL store is never a copy source */
 	if (ops == &store_sqlite_ops)
-		return off == offsetof(struct store_ops, row_insert) ||
+		return off == offsetof(struct store_ops, watch) ||
+		    off == offsetof(struct store_ops, row_insert) ||
 		    off == offsetof(struct store_ops, row_late) ||
 		    off == offsetof(struct store_ops, copy_done);
 	return off == offsetof(struct store_ops, replace) ||
@@ -1447,6 +1504,58 @@ every_operation_is_set(void **state)
 				    off);
 		}
 	}
+}
+
+/* store_watch: a change to what authenticates a caller, committed on
+ * another connection, is told to the watcher; other writes are not. */
+static void
+watch_tells_auth_changes(void **state)
+{
+	struct store	*w;
+	struct person	 p;
+	int		 i, r;
+
+	KW_UNUSED(state);
+	if (url == NULL) {	/* one node: nothing to watch */
+		assert_int_equal(store_watch(st, 0), KW_ERR_UNAVAILABLE);
+		return;
+	}
+	w = second();
+	assert_int_equal(store_watch(w, 10), 1);	/* first: unknown */
+	memset(&p, 0, sizeof(p));
+	crypto_random_id("per_", p.id, sizeof(p.id));
+	snprintf(p.email, sizeof(p.email), "%s@example.com", p.id);
+	kw_strlcpy(p.name, "Wat", sizeof(p.name));
+	p.active = 1;
+	now(p.created_at);
+	now(p.updated_at);
+	assert_int_equal(store_person_insert(st, &p), 0);
+	/* a new person authenticates nobody yet: quiet (a few waits, in
+	 * case an earlier test's notification is still on its way) */
+	for (i = 0; i < 5 && (r = store_watch(w, 20)) == 1; i++)
+		;
+	assert_int_equal(r, 0);
+	/* rolled back: never told */
+	assert_int_equal(store_begin(st), 0);
+	p.active = 0;
+	assert_int_equal(store_person_update(st, &p), 0);
+	store_rollback(st);
+	assert_int_equal(store_watch(w, 50), 0);
+	/* committed in a group's part: told */
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_savepoint(st), 0);
+	assert_int_equal(store_person_update(st, &p), 0);
+	assert_int_equal(store_release(st), 0);
+	assert_int_equal(store_commit(st), 0);
+	for (i = 0; i < 50 && (r = store_watch(w, 100)) == 0; i++)
+		;
+	assert_int_equal(r, 1);
+	/* outside a transaction too */
+	assert_int_equal(store_person_update(st, &p), 0);
+	for (i = 0; i < 50 && (r = store_watch(w, 100)) == 0; i++)
+		;
+	assert_int_equal(r, 1);
+	store_close(w);
 }
 
 static void
@@ -1535,7 +1644,9 @@ main(void)
 		cmocka_unit_test(replay_check_remembers),
 		cmocka_unit_test(audit_head_insert_each),
 		cmocka_unit_test(savepoints_undo_only_their_part),
+		cmocka_unit_test(a_failed_append_fails_its_part),
 		cmocka_unit_test(stats_count_rows),
+		cmocka_unit_test(watch_tells_auth_changes),
 		cmocka_unit_test(open_flags),
 		cmocka_unit_test(url_redaction),
 		cmocka_unit_test(every_operation_is_set),
