@@ -37,17 +37,6 @@ email_settings_wipe(struct email_settings *s)
 }
 
 /* Copy string member key of o into out; -1 if missing or too long. */
-static int
-member(json_t *o, const char *key, char *out, size_t outsz)
-{
-	json_t *v = json_object_get(o, key);
-
-	if (!json_is_string(v) || json_string_length(v) >= outsz)
-		return -1;
-	memcpy(out, json_string_value(v), json_string_length(v) + 1);
-	return 0;
-}
-
 int
 email_settings_load(const struct crypto_keys *keys, struct store *st,
     struct email_settings *out)
@@ -64,11 +53,13 @@ email_settings_load(const struct crypto_keys *keys, struct store *st,
 		return r;
 	r = KW_ERR_CONFIG;
 	if ((o = json_loads(value, 0, NULL)) == NULL ||
-	    member(o, "smtp_url", out->smtp_url, sizeof(out->smtp_url)) != 0 ||
-	    member(o, "from", out->from, sizeof(out->from)) != 0 ||
-	    member(o, "username", out->username, sizeof(out->username)) != 0)
+	    notify_setting_str(o, "smtp_url", out->smtp_url,
+	    sizeof(out->smtp_url)) != 0 ||
+	    notify_setting_str(o, "from", out->from, sizeof(out->from)) != 0 ||
+	    notify_setting_str(o, "username", out->username,
+	    sizeof(out->username)) != 0)
 		goto out;
-	(void)member(o, "updated_at", out->updated_at,
+	(void)notify_setting_str(o, "updated_at", out->updated_at,
 	    sizeof(out->updated_at));
 	r = 0;
 	if (slen == 0)
@@ -79,7 +70,8 @@ email_settings_load(const struct crypto_keys *keys, struct store *st,
 	r = KW_ERR_CONFIG;
 	if ((sec = json_loadb((const char *)pt, plen, 0, NULL)) == NULL ||
 	    (pw = json_object_get(sec, "password")) == NULL ||
-	    member(sec, "password", out->password, sizeof(out->password)) != 0)
+	    notify_setting_str(sec, "password", out->password,
+	    sizeof(out->password)) != 0)
 		goto out;
 	kw_wipe((char *)(uintptr_t)json_string_value(pw),
 	    json_string_length(pw));

@@ -941,3 +941,14 @@ notify_flush(const struct notify_env *env, struct store *st, time_t now,
 	free(f);
 	return r;
 }
+
+int
+notify_setting_str(json_t *o, const char *key, char *out, size_t outsz)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_string(v) || json_string_length(v) >= outsz)
+		return -1;
+	memcpy(out, json_string_value(v), json_string_length(v) + 1);
+	return 0;
+}

@@ -137,6 +137,12 @@ struct notifier_ops {
 extern const struct notifier_ops notifier_slack;
 extern const struct notifier_ops notifier_email;
 
+/* For a channel's settings: copy o's string member key into out (outsz
+ * bytes, terminator included).  0, or -1 when it is missing, not a
+ * string or too long. */
+int	 notify_setting_str(json_t *o, const char *key, char *out,
+	    size_t outsz);
+
 struct notify_report {
 	int	sent;
 	int	retried;	/* failed this time, will be tried again */

@@ -53,17 +53,6 @@ json_wipe_str(json_t *o, const char *key)
 
 /* Copy the string member key of o into out; 0, or -1 if it is missing,
  * not a string or too long. */
-static int
-str_member(json_t *o, const char *key, char *out, size_t outsz)
-{
-	json_t *v = json_object_get(o, key);
-
-	if (!json_is_string(v) || json_string_length(v) >= outsz)
-		return -1;
-	memcpy(out, json_string_value(v), json_string_length(v) + 1);
-	return 0;
-}
-
 int
 slack_settings_load(const struct crypto_keys *keys, struct store *st,
     struct slack_settings *out)
@@ -80,10 +69,10 @@ slack_settings_load(const struct crypto_keys *keys, struct store *st,
 		return r;
 	r = KW_ERR_CONFIG;
 	if ((o = json_loads(value, 0, NULL)) == NULL ||
-	    str_member(o, "api_base_url", out->api_base_url,
+	    notify_setting_str(o, "api_base_url", out->api_base_url,
 	    sizeof(out->api_base_url)) != 0)
 		goto out;
-	(void)str_member(o, "updated_at", out->updated_at,
+	(void)notify_setting_str(o, "updated_at", out->updated_at,
 	    sizeof(out->updated_at));
 	if (slen == 0)
 		goto out;
@@ -92,15 +81,15 @@ slack_settings_load(const struct crypto_keys *keys, struct store *st,
 		goto out;
 	r = KW_ERR_CONFIG;
 	if ((sec = json_loadb((const char *)pt, plen, 0, NULL)) == NULL ||
-	    str_member(sec, "bot_token", out->bot_token,
+	    notify_setting_str(sec, "bot_token", out->bot_token,
 	    sizeof(out->bot_token)) != 0 ||
-	    str_member(sec, "signing_secret", out->signing_secret,
+	    notify_setting_str(sec, "signing_secret", out->signing_secret,
 	    sizeof(out->signing_secret)) != 0)
 		goto out;
 	/* Slack treats an incoming-webhook URL as a secret: sealed too */
 	w = json_object_get(sec, "webhook_url");
-	if (w != NULL && !json_is_null(w) && str_member(sec, "webhook_url",
-	    out->webhook_url, sizeof(out->webhook_url)) != 0)
+	if (w != NULL && !json_is_null(w) && notify_setting_str(sec,
+	    "webhook_url", out->webhook_url, sizeof(out->webhook_url)) != 0)
 		goto out;
 	r = 0;
  out:
