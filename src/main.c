@@ -644,6 +644,7 @@ cmd_serve(int argc, char **argv)
 	hc.host = host;
 	hc.port = port;
 	hc.threads = cfg.threads;
+	hc.callout_workers = KW_CALLOUT_WORKERS;
 	hc.max_connections = cfg.max_connections;
 	hc.connection_timeout = cfg.connection_timeout;
 	hc.routes = api_routes(&hc.nroutes);

@@ -38,6 +38,16 @@ enum http_access {
 enum http_body { BODY_NONE, BODY_OPTIONAL, BODY_REQUIRED, BODY_FORM,
 	BODY_JSON_OR_FORM };
 
+/*
+ * Where a route's handler runs.  INLINE: on the libmicrohttpd thread that
+ * read the request (quick work: the store, the CPU).  CALLS_OUT: the
+ * handler may wait on another service (an instance, an identity
+ * provider); it runs on one of the server's call-out workers while its
+ * connection is suspended, so a slow service holds up only the requests
+ * waiting on it, never the other connections that thread serves.
+ */
+enum http_work { INLINE, CALLS_OUT };
+
 struct http_req {
 	const char	*method;
 	const char	*path;
@@ -119,6 +129,7 @@ struct http_route {
 	http_handler		 handler;
 	enum http_access	 access;
 	enum http_body		 body;
+	enum http_work		 work;
 };
 
 /* Match method+path against routes.  On success *out is the route and
@@ -151,6 +162,8 @@ struct http_server_config {
 	const char		*host;
 	int			 port;
 	int			 threads;
+	int			 callout_workers;	/* 0: CALLS_OUT
+						   routes run inline */
 	int			 max_connections;
 	int			 connection_timeout;
 	const struct http_route	*routes;

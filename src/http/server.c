@@ -9,6 +9,15 @@
  * produce the answer (authorisation again, against the store as it is
  * then, and the handler).  The body must be in within KW_BODY_DEADLINE_S
  * of the headers, however slowly it trickles.
+ *
+ * A route that calls out (CALLS_OUT) has its handler run by a call-out
+ * worker: the connection is suspended, the exchange queued, and the
+ * worker resumes the connection when the answer is ready; libmicrohttpd
+ * then calls access_cb once more, which sends it.  A connection is only
+ * ever suspended while its exchange is queued or running, and the server
+ * stops (or drains a daemon on a TLS reload) only once none of its
+ * connections is: libmicrohttpd must not stop a daemon holding suspended
+ * connections.
  */
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -16,6 +25,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -38,11 +48,27 @@
 /* TLS 1.2 and 1.3 only, GnuTLS's normal ciphers otherwise. */
 #define TLS_PRIORITIES	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
+struct exchange;
+
+/* The call-out workers and their queue (see the top of the file). */
+struct callout {
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 work;		/* queue not empty, or stop */
+	pthread_cond_t		 idle;		/* an exchange was answered */
+	struct exchange		*head, *tail;	/* queued, oldest first */
+	struct exchange		*busy;		/* queued or running */
+	const struct MHD_Daemon	*draining;	/* runs its exchanges inline */
+	pthread_t		*threads;
+	int			 nthreads;
+	int			 stopping;	/* workers end; no new jobs */
+};
+
 struct http_server {
 	struct MHD_Daemon		*mhd;
 	struct http_server_config	 cfg;
 	char				*cert, *key;	/* PEM, owned */
 	unsigned int			 flags;		/* MHD_USE_* */
+	struct callout			 co;
 };
 
 /* Per-request state, from the first callback to the completion one. */
@@ -62,6 +88,14 @@ struct exchange {
 	int			 is_form;	/* the body is a form */
 	int			 has_body;	/* one was announced */
 	int			 answered;
+	/* a call-out: its connection and daemon while suspended, its
+	 * place in the queue and the busy list, and its outcome */
+	struct MHD_Connection	*conn;
+	const struct MHD_Daemon	*daemon;
+	struct exchange		*next, *next_busy;
+	struct http_resp	 rs;
+	int			 result;
+	int			 done;		/* the worker has answered */
 };
 
 static atomic_uint_fast64_t	 req_counter;
@@ -393,6 +427,153 @@ begin(struct http_server *srv, struct MHD_Connection *c, struct exchange *x,
 	return MHD_YES;
 }
 
+/* Run x's handler into rs: 0, or the KW_ERR_* to answer. */
+static int
+run_handler(struct exchange *x, struct http_resp *rs)
+{
+	int	r;
+
+	r = x->route->handler(&x->rq, rs);
+	if (r == 0 && rs->body == NULL && rs->text == NULL &&
+	    rs->data == NULL && rs->status < 300 && rs->status != 204)
+		r = http_fail(&x->rq, KW_ERR_INTERNAL, NULL,
+		    "the answer could not be built");
+	if (r != 0) {
+		json_decref(rs->body);
+		rs->body = NULL;
+		free(rs->text);
+		rs->text = NULL;
+	}
+	return r;
+}
+
+/* Send what the handler made of x: rs, or the error r. */
+static enum MHD_Result
+answer(struct MHD_Connection *c, struct exchange *x, int r,
+    struct http_resp *rs)
+{
+	return r != 0 ? send_error(c, x, r) : send_resp(c, x, rs);
+}
+
+/* Hand x to a call-out worker, its connection suspended: 1, or 0 when
+ * it must run here (no workers, stopping, or its daemon draining). */
+static int
+callout_queue(struct http_server *srv, struct MHD_Connection *c,
+    struct exchange *x)
+{
+	struct callout			*co = &srv->co;
+	const union MHD_ConnectionInfo	*ci;
+
+	if (co->nthreads == 0 || (ci = MHD_get_connection_info(c,
+	    MHD_CONNECTION_INFO_DAEMON)) == NULL)
+		return 0;
+	pthread_mutex_lock(&co->lock);
+	if (co->stopping || co->draining == ci->daemon) {
+		pthread_mutex_unlock(&co->lock);
+		return 0;
+	}
+	x->conn = c;
+	x->daemon = ci->daemon;
+	x->done = 0;
+	x->rs = (struct http_resp){ .status = 200 };
+	/* suspended before a worker can resume it: under the lock */
+	MHD_suspend_connection(c);
+	x->next = NULL;
+	if (co->tail != NULL)
+		co->tail->next = x;
+	else
+		co->head = x;
+	co->tail = x;
+	x->next_busy = co->busy;
+	co->busy = x;
+	pthread_cond_signal(&co->work);
+	pthread_mutex_unlock(&co->lock);
+	return 1;
+}
+
+/* A worker: run queued handlers until the server stops. */
+static void *
+callout_worker(void *arg)
+{
+	struct callout	*co = arg;
+	struct exchange	*x, **pp;
+
+	pthread_mutex_lock(&co->lock);
+	for (;;) {
+		while (co->head == NULL && !co->stopping)
+			pthread_cond_wait(&co->work, &co->lock);
+		if ((x = co->head) == NULL)
+			break;			/* stopping, queue empty */
+		if ((co->head = x->next) == NULL)
+			co->tail = NULL;
+		pthread_mutex_unlock(&co->lock);
+		x->result = run_handler(x, &x->rs);
+		pthread_mutex_lock(&co->lock);
+		x->done = 1;
+		for (pp = &co->busy; *pp != NULL; pp = &(*pp)->next_busy)
+			if (*pp == x) {
+				*pp = x->next_busy;
+				break;
+			}
+		/* access_cb runs again for x and sends its answer */
+		MHD_resume_connection(x->conn);
+		pthread_cond_broadcast(&co->idle);
+	}
+	pthread_mutex_unlock(&co->lock);
+	return NULL;
+}
+
+/* Wait until no connection of daemon d (NULL: of any) is suspended. */
+static void
+callout_wait(struct callout *co, const struct MHD_Daemon *d)
+{
+	struct exchange	*x;
+
+	pthread_mutex_lock(&co->lock);
+	for (;;) {
+		for (x = co->busy; x != NULL; x = x->next_busy)
+			if (d == NULL || x->daemon == d)
+				break;
+		if (x == NULL)
+			break;
+		pthread_cond_wait(&co->idle, &co->lock);
+	}
+	pthread_mutex_unlock(&co->lock);
+}
+
+/* Start n workers: 0 or KW_ERR_NOMEM. */
+static int
+callout_start(struct callout *co, int n)
+{
+	if (n <= 0)
+		return 0;
+	if ((co->threads = calloc((size_t)n, sizeof(*co->threads))) == NULL)
+		return KW_ERR_NOMEM;
+	for (; co->nthreads < n; co->nthreads++)
+		if (pthread_create(&co->threads[co->nthreads], NULL,
+		    callout_worker, co) != 0)
+			return KW_ERR_NOMEM;
+	return 0;
+}
+
+/* Let the workers finish what is queued and end; join them.  Each
+ * resumed its connection: none is left suspended. */
+static void
+callout_stop(struct callout *co)
+{
+	int	i;
+
+	pthread_mutex_lock(&co->lock);
+	co->stopping = 1;
+	pthread_cond_broadcast(&co->work);
+	pthread_mutex_unlock(&co->lock);
+	for (i = 0; i < co->nthreads; i++)
+		pthread_join(co->threads[i], NULL);
+	free(co->threads);
+	co->threads = NULL;
+	co->nthreads = 0;
+}
+
 /* The last callback: the body is complete; authorise again, parse,
  * dispatch, answer. */
 static enum MHD_Result
@@ -438,18 +619,10 @@ finish(struct http_server *srv, struct MHD_Connection *c, struct exchange *x)
 	} else if (x->route->body == BODY_REQUIRED)
 		return send_error(c, x, http_fail(&x->rq, KW_ERR_INVALID_JSON,
 		    NULL, "this endpoint needs a JSON object body"));
-	r = x->route->handler(&x->rq, &rs);
-	if (r == 0 && rs.body == NULL && rs.text == NULL && rs.data == NULL &&
-	    rs.status < 300 &&
-	    rs.status != 204)
-		r = http_fail(&x->rq, KW_ERR_INTERNAL, NULL,
-		    "the answer could not be built");
-	if (r != 0) {
-		json_decref(rs.body);
-		free(rs.text);
-		return send_error(c, x, r);
-	}
-	return send_resp(c, x, &rs);
+	if (x->route->work == CALLS_OUT && callout_queue(srv, c, x))
+		return MHD_YES;
+	x->result = run_handler(x, &rs);
+	return answer(c, x, x->result, &rs);
 }
 
 static enum MHD_Result
@@ -492,6 +665,10 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url,
 			    MHD_CONNECTION_OPTION_TIMEOUT,
 			    (unsigned int)srv->cfg.connection_timeout);
 		return begin(srv, c, x, url, method);
+	}
+	if (x->done) {			/* a call-out's worker answered */
+		x->done = 0;
+		return answer(c, x, x->result, &x->rs);
 	}
 	if (*upload_data_size > 0 && body_deadline(srv, c, x) != 0) {
 		deadline_cut(x);
@@ -635,9 +812,10 @@ http_server_start(const struct http_server_config *cfg,
 		boot_tag = (uint32_t)kw_mono_us();
 	memset(&sin, 0, sizeof(sin));
 	memset(&sin6, 0, sizeof(sin6));
-	/* ITC: a TLS reload hands the listening socket over (quiesce) */
+	/* ITC: a TLS reload hands the listening socket over (quiesce), and
+	 * the call-out workers resume connections */
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_USE_ERROR_LOG | MHD_USE_ITC;
+	    MHD_USE_ERROR_LOG | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
 	if (inet_pton(AF_INET, cfg->host, &sin.sin_addr) == 1) {
 		sin.sin_family = AF_INET;
 		sin.sin_port = htons((uint16_t)cfg->port);
@@ -658,8 +836,15 @@ http_server_start(const struct http_server_config *cfg,
 		return KW_ERR_NOMEM;
 	srv->cfg = *cfg;
 	srv->flags = flags;
+	pthread_mutex_init(&srv->co.lock, NULL);
+	pthread_cond_init(&srv->co.work, NULL);
+	pthread_cond_init(&srv->co.idle, NULL);
 	if (cfg->tls_cert != NULL && ((srv->cert = strdup(cfg->tls_cert)) ==
 	    NULL || (srv->key = strdup(cfg->tls_key)) == NULL)) {
+		http_server_stop(srv);
+		return KW_ERR_NOMEM;
+	}
+	if (callout_start(&srv->co, cfg->callout_workers) != 0) {
 		http_server_stop(srv);
 		return KW_ERR_NOMEM;
 	}
@@ -691,9 +876,11 @@ http_tls_check(const char *cert, const char *key)
 	return 0;
 }
 
-/* Wait (up to HTTP_TLS_DRAIN_S) for d's connections to end, then stop it. */
+/* Wait (up to HTTP_TLS_DRAIN_S) for d's connections to end, then stop it
+ * once none is suspended in a call-out (those always end: every call
+ * out has its timeout). */
 static void
-daemon_drain(struct MHD_Daemon *d)
+daemon_drain(struct http_server *srv, struct MHD_Daemon *d)
 {
 	const union MHD_DaemonInfo	*di;
 	uint64_t			 until = kw_mono_us() +
@@ -706,7 +893,14 @@ daemon_drain(struct MHD_Daemon *d)
 			break;
 		usleep(50 * 1000);
 	}
+	pthread_mutex_lock(&srv->co.lock);
+	srv->co.draining = d;		/* its next call-outs run inline */
+	pthread_mutex_unlock(&srv->co.lock);
+	callout_wait(&srv->co, d);
 	MHD_stop_daemon(d);
+	pthread_mutex_lock(&srv->co.lock);
+	srv->co.draining = NULL;
+	pthread_mutex_unlock(&srv->co.lock);
 }
 
 int
@@ -741,7 +935,7 @@ http_server_reload_tls(struct http_server *srv, const char *cert,
 		d = daemon_start(srv, srv->flags, NULL, fd);
 	}
 	srv->mhd = d;
-	daemon_drain(old);
+	daemon_drain(srv, old);
 	free(oc);
 	if (ok != NULL) {
 		kw_wipe(ok, strlen(ok));
@@ -755,6 +949,9 @@ http_server_stop(struct http_server *srv)
 {
 	if (srv == NULL)
 		return;
+	/* no new call-outs; those under way answer before the daemon
+	 * stops */
+	callout_stop(&srv->co);
 	if (srv->mhd != NULL)
 		MHD_stop_daemon(srv->mhd);
 	free(srv->cert);
@@ -762,5 +959,8 @@ http_server_stop(struct http_server *srv)
 		kw_wipe(srv->key, strlen(srv->key));
 		free(srv->key);
 	}
+	pthread_mutex_destroy(&srv->co.lock);
+	pthread_cond_destroy(&srv->co.work);
+	pthread_cond_destroy(&srv->co.idle);
 	free(srv);
 }

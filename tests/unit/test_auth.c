@@ -147,7 +147,7 @@ static void
 request_new(struct fixture *f, struct http_req *rq, enum http_access access)
 {
 	struct http_route route = { "POST", "/v1/x", NULL, access,
-	    BODY_OPTIONAL };
+	    BODY_OPTIONAL, INLINE };
 
 	memset(rq, 0, sizeof(*rq));
 	rq->method = "POST";

@@ -28,7 +28,7 @@ h_dummy(struct http_req *rq, struct http_resp *rs)
 }
 
 #define R(method, pattern, body) \
-	{ method, pattern, h_dummy, ACCESS_ADMIN, body }
+	{ method, pattern, h_dummy, ACCESS_ADMIN, body, INLINE }
 
 static const struct http_route routes[] = {
 	R("GET",	"/v1/health",			BODY_NONE),	/* 0 */

@@ -1,0 +1,142 @@
+"""End-to-end: a slow instance holds up only the requests that wait on
+it.  Handlers that call another service (CALLS_OUT routes: approve,
+revoke, the broker's access token, offboarding, ...) run on call-out
+workers while their connection is suspended, so the HTTP thread that
+read them keeps serving its other connections.  The server runs with ONE
+HTTP thread here: without the workers, every request below would wait
+for the hanging instance."""
+import http.client
+import json
+import threading
+import time
+import unittest
+
+from harness import Server
+from test_issuance import setup_world
+from zendesk_sim import ZendeskSim
+
+HANG_MS = 5000          # the instance's token call hangs this long
+
+
+class SlowInstance(unittest.TestCase):
+
+    def setUp(self):
+        self.sim = ZendeskSim().start()
+        self.addCleanup(self.sim.close)
+        self.srv = Server(extra_args=["--upstream-timeout", "15",
+                                      "--upstream-attempts", "1"],
+                          env={"KEYWARDEN_THREADS": "1"}).start()
+        self.addCleanup(self.srv.close)
+        self.tok = setup_world(self.srv, self.sim)
+
+    def as_(self, who, method, path, body=None):
+        return self.srv.request(method, path, body, token=self.tok[who])
+
+    def pending_approval(self):
+        """A request that waits for its provisioner's approval; its
+        issuance will hang on the instance's token call."""
+        body = {"instance": "global", "kind": "api_token",
+                "justification": "j", "use_case": "u", "scopes": ["read"],
+                "lifetime_days": 30}
+        st, r, _ = self.as_("rick@example.com", "POST", "/v1/requests", body)
+        self.assertEqual(st, 201, r)
+        st, r, _ = self.as_("maria@example.com", "POST",
+                            "/v1/requests/%s/approve" % r["id"], {})
+        self.assertEqual(st, 200, r)
+        self.sim.fault(status=0, hang_ms=HANG_MS, count=1,
+                       path_prefix="/api/v2/oauth/tokens", method="POST")
+        return r["id"]
+
+    def approve_in_background(self, rid):
+        done = {}
+
+        def approve():
+            done["answer"] = self.as_("pat@example.com", "POST",
+                                      "/v1/requests/%s/approve" % rid, {})
+            done["at"] = time.monotonic()
+        t = threading.Thread(target=approve)
+        t.start()
+        self.addCleanup(t.join, 30)
+        return t, done
+
+    def wait_issuing(self, rid):
+        deadline = time.monotonic() + HANG_MS / 1000
+        while time.monotonic() < deadline:
+            st, got, _ = self.srv.request("GET", "/v1/requests/" + rid)
+            self.assertEqual(st, 200, got)
+            if got["state"] == "issuing":
+                return
+            time.sleep(0.02)
+        self.fail("the request never showed `issuing`")
+
+    def test_other_requests_are_served_while_an_issuance_hangs(self):
+        rid = self.pending_approval()
+        # a keep-alive connection opened before the approval: it belongs
+        # to the one HTTP thread, as the approval's connection does
+        kept = http.client.HTTPConnection("127.0.0.1", self.srv.port,
+                                          timeout=30)
+        self.addCleanup(kept.close)
+        t, done = self.approve_in_background(rid)
+        self.wait_issuing(rid)          # a GET answered mid-issuance
+        answered = []
+        for i in range(5):
+            kept.request("GET", "/v1/me", headers={
+                "Authorization": "Bearer " + self.tok["sam@example.com"]})
+            resp = kept.getresponse()
+            body = json.loads(resp.read())
+            self.assertEqual((resp.status, body["email"]),
+                             (200, "sam@example.com"))
+            st, me, _ = self.as_("quinn@example.com", "GET", "/v1/me")
+            self.assertEqual(st, 200, me)
+            answered.append(time.monotonic())
+        # and a write that does not call out: filing another request
+        st, other, _ = self.as_("sam@example.com", "POST", "/v1/requests", {
+            "instance": "global", "kind": "api_token", "justification": "j",
+            "use_case": "u", "scopes": ["read"], "lifetime_days": 30})
+        self.assertEqual(st, 201, other)
+        answered.append(time.monotonic())
+        self.assertTrue(t.is_alive(),
+                        "the issuance ended before the other requests were "
+                        "answered: the test proves nothing")
+        t.join(30)
+        self.assertFalse(t.is_alive())
+        st, answer = done["answer"][0], done["answer"][1]
+        self.assertEqual((st, answer["state"]), (200, "issued"), answer)
+        self.assertLess(max(answered), done["at"])
+
+    def test_two_hanging_issuances_wait_side_by_side(self):
+        first = self.pending_approval()
+        second = self.pending_approval()    # a second hang fault
+        started = time.monotonic()
+        t1, d1 = self.approve_in_background(first)
+        t2, d2 = self.approve_in_background(second)
+        t1.join(30)
+        t2.join(30)
+        for d in (d1, d2):
+            self.assertEqual((d["answer"][0], d["answer"][1]["state"]),
+                             (200, "issued"), d["answer"])
+        # one after the other would take two hangs
+        self.assertLess(max(d1["at"], d2["at"]) - started,
+                        2 * HANG_MS / 1000)
+
+    def test_stopping_waits_for_a_call_out_and_answers_it(self):
+        rid = self.pending_approval()
+        t, done = self.approve_in_background(rid)
+        self.wait_issuing(rid)
+        code = self.srv.stop(timeout=30)
+        self.assertFalse(self.srv.stop_timed_out)
+        self.assertEqual(code, 0)
+        t.join(30)
+        st, answer = done["answer"][0], done["answer"][1]
+        self.assertEqual((st, answer["state"]), (200, "issued"), answer)
+        # nothing was left half-made: the restarted server agrees
+        self.srv.start()
+        st, got, _ = self.srv.request("GET", "/v1/requests/" + rid)
+        self.assertEqual((st, got["state"]), (200, "issued"), got)
+        st, c, _ = self.srv.request("GET", "/v1/credentials/" +
+                                    answer["credential_id"])
+        self.assertEqual((st, c["state"]), (200, "active"), c)
+
+
+if __name__ == "__main__":
+    unittest.main()
