@@ -88,6 +88,9 @@ struct exchange {
 	int			 is_form;	/* the body is a form */
 	int			 has_body;	/* one was announced */
 	int			 answered;
+	int			 metered;	/* metrics_http was told */
+	size_t			 route_ix;	/* in the table; SIZE_MAX:
+						   none matched */
 	/* a call-out: its connection and daemon while suspended, its
 	 * place in the queue and the busy list, and its outcome */
 	struct MHD_Connection	*conn;
@@ -166,6 +169,18 @@ http_resp_header(struct http_resp *rs, const char *name, const char *fmt,
 	"img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; " \
 	"form-action 'self'"
 
+/* Count x in the metrics, once: when its answer is queued (so a client
+ * that has the answer sees it counted), or at its end if it had none. */
+static void
+meter(struct exchange *x)
+{
+	if (x->metered)
+		return;
+	x->metered = 1;
+	/* the route pattern, never the raw path, labels the metrics */
+	metrics_http(x->route_ix, x->status, kw_mono_us() - x->start_us);
+}
+
 /* Queue rs on the connection: its JSON body (consumed), else its text
  * (consumed), else its static data, else an empty body; with Retry-After
  * when retry_after > 0, the UI's security headers for a page (rs->page),
@@ -236,6 +251,7 @@ send_resp(struct MHD_Connection *c, struct exchange *x, struct http_resp *rs)
 	MHD_destroy_response(resp);
 	x->status = status;
 	x->answered = 1;
+	meter(x);
 	return ret;
 }
 
@@ -386,6 +402,8 @@ begin(struct http_server *srv, struct MHD_Connection *c, struct exchange *x,
 	r = http_route_match(srv->cfg.routes, srv->cfg.nroutes, method, url,
 	    x->segbuf, sizeof(x->segbuf), x->rq.params, &x->rq.nparams,
 	    &x->route);
+	if (r == 0)
+		x->route_ix = (size_t)(x->route - srv->cfg.routes);
 	if (r != 0)
 		return send_error(c, x, http_fail(&x->rq, r, NULL,
 		    r == KW_ERR_METHOD ? "method %s is not allowed on %s" :
@@ -640,6 +658,7 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url,
 			return MHD_NO;
 		*con_cls = x;
 		x->start_us = kw_mono_us();
+		x->route_ix = SIZE_MAX;
 		buf_init(&x->body, KW_BODY_MAX);
 		snprintf(x->rq.request_id, sizeof(x->rq.request_id),
 		    "%08x%010llx", boot_tag, (unsigned long long)
@@ -734,17 +753,15 @@ static void
 completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
-	struct http_server	*srv = cls;
 	struct exchange		*x = *con_cls;
 
+	KW_UNUSED(cls);
 	KW_UNUSED(c);
 	if (x == NULL)
 		return;
 	if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED && x->timeout != 0)
 		deadline_cut(x);
-	/* the route pattern, never the raw path, labels the metrics */
-	metrics_http(x->route != NULL ? (size_t)(x->route - srv->cfg.routes) :
-	    SIZE_MAX, x->status, kw_mono_us() - x->start_us);
+	meter(x);
 	access_log(x, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
 	json_decref(x->rq.body);
 	json_decref(x->rq.fail.details);
