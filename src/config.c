@@ -41,6 +41,9 @@ static const struct key {
 	    offsetof(struct config, public_url), KW_URL_MAX + 1, 0, 0 },
 	{ "threads", "KEYWARDEN_THREADS", K_INT,
 	    offsetof(struct config, threads), 0, 1, KW_THREADS_MAX },
+	{ "callout_workers", "KEYWARDEN_CALLOUT_WORKERS", K_INT,
+	    offsetof(struct config, callout_workers), 0, 1,
+	    KW_CALLOUT_WORKERS_MAX },
 	{ "max_connections", "KEYWARDEN_MAX_CONNECTIONS", K_INT,
 	    offsetof(struct config, max_connections), 0, 1, 65536 },
 	{ "connection_timeout", "KEYWARDEN_CONNECTION_TIMEOUT", K_INT,
@@ -101,6 +104,7 @@ config_defaults(struct config *c)
 	kw_strlcpy(c->store, "sqlite", sizeof(c->store));
 	kw_strlcpy(c->listen, "127.0.0.1:8200", sizeof(c->listen));
 	c->threads = 8;
+	c->callout_workers = KW_CALLOUT_WORKERS;
 	c->max_connections = KW_CONN_LIMIT;
 	c->connection_timeout = KW_CONN_TIMEOUT_S;
 	c->auth_fail_limit = KW_AUTH_FAIL_LIMIT;

@@ -17,6 +17,8 @@ struct config {
 	char	listen[300];			/* host:port */
 	char	public_url[KW_URL_MAX + 1];	/* "" = http://<listen> */
 	int	threads;			/* HTTP worker threads */
+	int	callout_workers;		/* threads for handlers that
+						   call another service */
 	int	max_connections;
 	int	connection_timeout;		/* seconds */
 	int	auth_fail_limit;		/* failures per window */

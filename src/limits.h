@@ -157,8 +157,10 @@
 #define KW_PATH_MAX		1024
 #define KW_THREADS_MAX		64
 /* Threads that run the handlers which call another service (routes
- * marked CALLS_OUT): as many such requests wait on slow services at
- * once; more queue for a free worker (never holding up other routes). */
+ * marked CALLS_OUT; `callout_workers`): as many such requests wait on
+ * slow services at once; more queue for a free worker (never holding
+ * up other routes). */
 #define KW_CALLOUT_WORKERS	16
+#define KW_CALLOUT_WORKERS_MAX	64
 
 #endif /* KW_LIMITS_H */

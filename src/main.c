@@ -63,7 +63,7 @@ static const struct command {
 	{ "serve", cmd_serve, "serve [--data-dir DIR] [--store URL] "
 	    "[--listen HOST:PORT] "
 	    "[--public-url URL] [--config FILE]\n"
-	    "        [--threads N] [--max-connections N] "
+	    "        [--threads N] [--callout-workers N] [--max-connections N] "
 	    "[--connection-timeout SECONDS] [--auth-fail-limit N] "
 	    "[--auth-fail-window SECONDS]\n"
 	    "        [--request-ttl-days N] [--delivery-window SECONDS] "
@@ -408,6 +408,7 @@ static const struct option serve_opts[] = {
 	{ "public-url", required_argument, NULL, 'u' },
 	{ "config", required_argument, NULL, 'c' },
 	{ "threads", required_argument, NULL, 't' },
+	{ "callout-workers", required_argument, NULL, 'W' },
 	{ "max-connections", required_argument, NULL, 'm' },
 	{ "connection-timeout", required_argument, NULL, 'o' },
 	{ "auth-fail-limit", required_argument, NULL, 'a' },
@@ -437,6 +438,7 @@ flag_key(int c)
 	case 'l': return "listen";
 	case 'u': return "public_url";
 	case 't': return "threads";
+	case 'W': return "callout_workers";
 	case 'm': return "max_connections";
 	case 'o': return "connection_timeout";
 	case 'a': return "auth_fail_limit";
@@ -644,7 +646,7 @@ cmd_serve(int argc, char **argv)
 	hc.host = host;
 	hc.port = port;
 	hc.threads = cfg.threads;
-	hc.callout_workers = KW_CALLOUT_WORKERS;
+	hc.callout_workers = cfg.callout_workers;
 	hc.max_connections = cfg.max_connections;
 	hc.connection_timeout = cfg.connection_timeout;
 	hc.routes = api_routes(&hc.nroutes);

@@ -33,7 +33,7 @@ struct oidc;
 struct crypto_keys;
 struct throttle;
 
-#define APP_STORES_MAX	(KW_THREADS_MAX + KW_CALLOUT_WORKERS + 8)
+#define APP_STORES_MAX	(KW_THREADS_MAX + KW_CALLOUT_WORKERS_MAX + 8)
 
 /* The application context: configuration, keys, store connections and
  * the group commit; then what the front doors keep (the core never

@@ -154,6 +154,18 @@ set_int_range_bounds(void **state)
 	assert_int_equal(c.threads, 1);
 	assert_int_equal(config_set(&c, "threads", max, err, sizeof(err)), 0);
 	assert_int_equal(c.threads, KW_THREADS_MAX);
+	/* the call-out workers: 16 unless set, 1 to their maximum */
+	config_defaults(&c);
+	assert_int_equal(c.callout_workers, KW_CALLOUT_WORKERS);
+	assert_int_equal(config_set(&c, "callout_workers", "1", err,
+	    sizeof(err)), 0);
+	assert_int_equal(c.callout_workers, 1);
+	snprintf(max, sizeof(max), "%d", KW_CALLOUT_WORKERS_MAX + 1);
+	assert_int_equal(config_set(&c, "callout_workers", max, err,
+	    sizeof(err)), KW_ERR_CONFIG);
+	assert_int_equal(config_set(&c, "callout_workers", "0", err,
+	    sizeof(err)), KW_ERR_CONFIG);
+	assert_int_equal(c.callout_workers, 1);
 }
 
 static void
