@@ -101,7 +101,7 @@ static const struct http_route routes[] = {
 	{ "POST",  "/v1/sessions",		api_sessions_create, ACCESS_PUBLIC, BODY_REQUIRED, INLINE },
 	{ "GET",   "/v1/sessions/current",	api_sessions_current, ACCESS_PERSON, BODY_NONE, INLINE },
 	{ "DELETE", "/v1/sessions/current",	api_sessions_end, ACCESS_PERSON, BODY_NONE, INLINE },
-	{ "GET",   "/auth/login",		api_auth_login,	ACCESS_PUBLIC, BODY_NONE, INLINE },
+	{ "GET",   "/auth/login",		api_auth_login,	ACCESS_PUBLIC, BODY_NONE, CALLS_OUT },
 	{ "GET",   "/auth/callback",		api_auth_callback, ACCESS_PUBLIC, BODY_NONE, CALLS_OUT },
 };
 
