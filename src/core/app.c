@@ -209,8 +209,9 @@ group_free(struct group *g)
 
 /* Commit the open group (roll back an empty one) and tell its members;
  * called with g->lock held.  The on_commit hook runs before anyone learns
- * of it (the API's authentication cache: roles, activity or tokens may
- * have changed). */
+ * of it, when the group wrote what an authentication rests on (the
+ * API's authentication cache: roles, activity or tokens may have
+ * changed; store_auth_touched). */
 static void
 group_close(struct group *g)
 {
@@ -218,7 +219,7 @@ group_close(struct group *g)
 
 	if (g->members > 0) {
 		rc = store_commit(g->writer);
-		if (g->on_commit != NULL)
+		if (g->on_commit != NULL && store_auth_touched(g->writer))
 			g->on_commit(g->on_commit_arg);
 	} else
 		store_rollback(g->writer);

@@ -47,8 +47,9 @@ struct app {
 	struct group		*group;		/* writes: group commit */
 	struct store		*stores[APP_STORES_MAX];
 	size_t			 nstores;
-	/* called after each group commit, before anyone learns of it
-	 * (the API empties its authentication cache); may be NULL */
+	/* called after a group commit that wrote what an authentication
+	 * rests on (store_auth_touched), before anyone learns of it (the
+	 * API empties its authentication cache); may be NULL */
 	void			(*on_commit)(void *);
 	void			*on_commit_arg;
 	int			 shared_store;	/* PostgreSQL: other nodes

@@ -51,8 +51,9 @@
 #define PG_PARAMS_MAX	32
 #define PG_CONNECT_TIMEOUT "5"		/* seconds */
 #define PG_TEXT_OID	25		/* pg_type.h: text */
-#define PG_QUEUE_MAX	8		/* statements waiting to be sent */
-#define PG_BATCH_MAX	(PG_QUEUE_MAX + 2)
+#define PG_QUEUE_MAX	40		/* statements waiting to be sent: a
+				   group's parts, five each (a filing) */
+#define PG_BATCH_MAX	(PG_QUEUE_MAX + 4)
 #define AUTH_CHANNEL	"keywarden_auth"	/* see stmt_auth */
 #define PG_CACHE_MAX	4		/* lookups kept in a write tx */
 
@@ -725,15 +726,21 @@ static const unsigned char stmt_behind[S__COUNT] = {
 };
 
 /*
- * Writes that change none of the tables a write transaction's cached
- * lookups read (people, tokens, instances, their provisioners; see
- * pg_cached).  Any other statement but a SELECT empties the cache.
+ * Writes that change nothing an authentication or a cached lookup rests
+ * on (people, tokens, sessions, SCIM and bound tokens, credentials'
+ * states, instances and their provisioners, settings): a request's
+ * workflow appends and moves states with these.  Any other statement
+ * but a SELECT empties the write transaction's cache (pg_cached) and
+ * marks it (store_auth_touched: the API drops its authentication cache
+ * after the commit).
  */
 static const unsigned char stmt_keeps[S__COUNT] = {
 	[S_SAVEPOINT] = 1, [S_RELEASE] = 1,
 	[S_REQ_INSERT] = 1, [S_REQ_TRANSITION] = 1, [S_HIST_APPEND] = 1,
 	[S_AUDIT_INSERT] = 1, [S_OUT_INSERT] = 1, [S_CRED_INSERT] = 1,
-	[S_WARN_ADD] = 1,
+	[S_WARN_ADD] = 1, [S_OUT_CLAIM] = 1, [S_OUT_SENT] = 1,
+	[S_OUT_RETRY] = 1, [S_OUT_FAIL] = 1, [S_REPLAY_PURGE] = 1,
+	[S_REPLAY_ADD] = 1, [S_BOUND_USED] = 1,
 };
 
 /* Bound parameters of one statement, all as text (bytea in its hex
@@ -774,6 +781,8 @@ struct pg {
 	int		 broken;	/* a queued statement failed: the
 					   transaction can only roll back */
 	int		 auth_changed;	/* this tx ran a stmt_auth one */
+	int		 auth_touched;	/* the last tx begun ran a write
+					   outside stmt_keeps (pg_dirty) */
 	int		 listening;	/* LISTEN AUTH_CHANNEL (pg_watch) */
 	/* lookups this write transaction made (pg_cached), kept until a
 	 * statement that may change what they read runs (stmt_keeps) */
@@ -903,6 +912,20 @@ pg_unqueue(struct pg *q, int from)
 		pg_params_free(&q->queued[--q->nqueued].p);
 }
 
+/* The first n queued statements were sent (or never will be): forget
+ * them, keeping those behind. */
+static void
+pg_unqueue_sent(struct pg *q, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		pg_params_free(&q->queued[i].p);
+	memmove(q->queued, q->queued + n,
+	    (size_t)(q->nqueued - n) * sizeof(q->queued[0]));
+	q->nqueued -= n;
+}
+
 /* Forget the write transaction's cached lookups. */
 static void
 pg_uncache(struct pg *q)
@@ -923,9 +946,12 @@ pg_uncache(struct pg *q)
 static void
 pg_dirty(struct pg *q, enum stmt id)
 {
-	if (q->ncached > 0 && !stmt_keeps[id] &&
-	    strncmp(stmt_sql[id], "SELECT", 6) != 0)
-		pg_uncache(q);
+	if (stmt_keeps[id] || strncmp(stmt_sql[id], "SELECT", 6) == 0)
+		return;
+	pg_uncache(q);
+	if (id != S_BEGIN && id != S_COMMIT && id != S_ROLLBACK &&
+	    id != S_ROLLBACK_TO)
+		q->auth_touched = 1;
 }
 
 /*
@@ -1178,11 +1204,19 @@ pg_batch(struct pg *q, int n, const enum stmt *ids, struct params **p,
 	struct params	*ap[PG_BATCH_MAX];
 	PGresult	*got;
 	char		 name[16];
-	int		 i, j, nq, total, r = 0, notify = 0;
+	int		 i, j, nq, total, held, r = 0, notify = 0;
 
 	for (i = 0; i < n; i++)
 		res[i] = NULL;
 	nq = q->nqueued;
+	/* a part's SAVEPOINT waits for the part's first write: reads need
+	 * nothing undone (should one fail, the transaction is broken) */
+	for (held = nq > 0 && n > 0 && q->queued[nq - 1].id == S_SAVEPOINT,
+	    i = 0; held && i < n; i++)
+		if (strncmp(stmt_sql[ids[i]], "SELECT", 6) != 0)
+			held = 0;
+	if (held)
+		nq--;
 	total = nq + n;
 	if (q->broken)
 		r = KW_ERR_UNAVAILABLE;
@@ -1274,7 +1308,9 @@ pg_batch(struct pg *q, int n, const enum stmt *ids, struct params **p,
 	}
 	PQclear(got);
  out:
-	pg_unqueue(q, 0);
+	pg_unqueue_sent(q, nq);
+	if (r != 0 && held && q->in_tx)
+		q->broken = 1;	/* a read failed outside any savepoint */
 	if (r != 0)
 		for (i = 0; i < n; i++) {
 			PQclear(res[i]);
@@ -1706,6 +1742,7 @@ pg_begin(void *ctx)
 	pg_unqueue(q, 0);
 	q->in_part = 0;
 	q->in_tx = 1;
+	q->auth_touched = 0;
 	if ((r = pg_batch(q, 4, ids, ps, res)) != 0) {
 		pg_rollback(q);
 		return KW_ERR_UNAVAILABLE;
@@ -1722,6 +1759,12 @@ pg_begin(void *ctx)
 	PQclear(res[2]);
 	q->settings = res[3];
 	return 0;
+}
+
+static int
+pg_auth_touched(void *ctx)
+{
+	return ((struct pg *)ctx)->auth_touched;
 }
 
 /* The transaction is over (committed or rolled back): forget its
@@ -1819,21 +1862,29 @@ static int
 pg_release(void *ctx)
 {
 	struct pg	*q = ctx;
+	int		 i;
 
 	if (!q->in_tx)
 		return KW_ERR_INTERNAL;
 	q->in_part = 0;
 	if (q->broken)
 		return KW_ERR_UNAVAILABLE;
-	/* a part that sent nothing: its SAVEPOINT need not go at all */
-	if (q->nqueued > 0 &&
-	    q->queued[q->nqueued - 1].id == S_SAVEPOINT) {
-		pg_unqueue(q, q->nqueued - 1);
+	/* a part that only read and appended while its SAVEPOINT waited
+	 * (pg_batch): that SAVEPOINT need not go at all, nor a RELEASE;
+	 * its appends join the transaction itself */
+	for (i = q->nqueued - 1; i >= 0 && stmt_behind[q->queued[i].id]; i--)
+		;
+	if (i >= 0 && q->queued[i].id == S_SAVEPOINT) {
+		pg_params_free(&q->queued[i].p);
+		memmove(&q->queued[i], &q->queued[i + 1],
+		    (size_t)(q->nqueued - i - 1) * sizeof(q->queued[0]));
+		q->nqueued--;
 		return 0;
 	}
-	/* the part's queued appends go with it, and with the next part's
-	 * first statement or the COMMIT: should one fail, the transaction
-	 * is broken (pg_failed) and its commit fails for every part */
+	/* the part's queued appends go with its RELEASE, and with the next
+	 * part's first statement or the COMMIT: should one fail, the
+	 * transaction is broken (pg_failed) and its commit fails for every
+	 * part */
 	return pg_queue(q, S_RELEASE, NULL);
 }
 
@@ -3563,6 +3614,8 @@ pg_copy_exec(struct pg *q, struct buf *sql, struct params *p, int n)
 		pg_params_free(p);
 		return KW_ERR_NOMEM;
 	}
+	pg_uncache(q);		/* a row of any table */
+	q->auth_touched = 1;
 	res = PQexecParams(q->conn, buf_str(sql), n, NULL, p->v, NULL, NULL,
 	    0);
 	r = res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK ? 0 :
@@ -3764,6 +3817,7 @@ const struct store_ops store_postgres_ops = {
 	.savepoint = pg_savepoint,
 	.release = pg_release,
 	.rollback_to = pg_rollback_to,
+	.auth_touched = pg_auth_touched,
 	.lock_jobs = pg_lock_jobs,
 	.unlock_jobs = pg_unlock_jobs,
 	.watch = pg_watch,
