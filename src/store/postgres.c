@@ -22,8 +22,12 @@
  *    every node can empty its authentication cache.
  * Round trips are what a write transaction waits for (each node's
  * writes are serialised behind the write lock): BEGIN goes with the
- * lock, a part's SAVEPOINT and RELEASE with the next statement (pipeline
- * mode, pg_batch), and reads that belong together share one.
+ * lock and the audit head and settings reads (pg_begin); a write
+ * transaction's token and instance lookups are kept (pg_cached); a
+ * part's SAVEPOINT waits for its first write, and its appends and
+ * RELEASE go with the next statement that needs an answer, normally the
+ * COMMIT (pipeline mode, pg_batch); reads that belong together share
+ * one.
  * A lost connection fails the call (KW_ERR_UNAVAILABLE) and the
  * transaction it was in; the next call outside a transaction reconnects.
  */
