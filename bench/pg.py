@@ -8,7 +8,9 @@ all in the same run.
   creation      POST /v1/requests (request + history + audit event, one
                 transaction) with wrk: SQLite one node at 64 connections;
                 PostgreSQL two nodes on one database, 32 connections each
-                at once (their sum), the audit chain verified afterwards
+                at once (their sum), the audit chain verified afterwards;
+                and the filings per WAL fsync (pg_stat_wal.wal_sync: how
+                large the groups committed were, both nodes together)
   reads         GET /v1/me at 64 connections on one node: SQLite, then
                 each PostgreSQL node (its authentication cache watched
                 for the other nodes' changes by LISTEN/NOTIFY)
@@ -27,6 +29,12 @@ CLUSTER = os.path.join(REPO, "scripts", "pg-cluster")
 PGBENCH = "/usr/lib/postgresql/15/bin/pgbench"
 REQUEST = {"kind": "api_token", "justification": "bench",
            "use_case": "bench", "scopes": ["read"], "lifetime_days": 30}
+
+
+def psql_one(url, sql):
+    return subprocess.run(["psql", "-X", "-At", "-d", url, "-c", sql],
+                          check=True, capture_output=True, text=True,
+                          timeout=60).stdout.strip()
 
 
 def pgbench(url, clients, seconds, tmp):
@@ -127,9 +135,13 @@ def section(tmp, procs, out, row, fmt_n, seconds, threads, progress):
             ports.append(p)
         tok = world(ports[0], admin)
         progress("pg: two nodes POST /v1/requests, 2 x 32 connections")
+        count = "SELECT (SELECT count(*) FROM requests) || ' ' || " \
+            "(SELECT wal_sync FROM pg_stat_wal)"
+        n0, s0 = [int(x) for x in psql_one(store, count).split()]
         pg_create = wrk_many(["http://127.0.0.1:%d/v1/requests" % p
                               for p in ports], 32, seconds, None,
                              script=script, args=(tok, "bench"))
+        n1, s1 = [int(x) for x in psql_one(store, count).split()]
         api = kwb.Api(ports[1], admin)
         verify = api.must("GET", "/v1/audit/verify")
         api.close()
@@ -160,6 +172,8 @@ def section(tmp, procs, out, row, fmt_n, seconds, threads, progress):
     for i, x in enumerate(pg_create):
         row("  node %d" % (i + 1), fmt_n(x["rps"]),
             "p50 %.2f ms  p99 %.2f ms" % (x["p50_ms"], x["p99_ms"]))
+    row("  filings per WAL fsync", "%.1f" % ((n1 - n0) / max(1, s1 - s0)),
+        "%s fsyncs" % fmt_n(s1 - s0))
     row("  audit chain after the run", "ok" if verify.get("ok") else
         "BROKEN", "%s events" % fmt_n(verify.get("events", 0)))
     row("sqlite: GET /v1/me/s, 1 node, 64 conns", fmt_n(sq_read["rps"]),

@@ -4,12 +4,14 @@
  * requests do not each cost a store lookup.
  *
  * An entry is used for at most KW_AUTH_CACHE_TTL_MS, and every write
- * this server commits (a role removed, a person offboarded, a token
- * revoked) drops the whole cache at once (right after the commit), so a
- * change made through the API takes effect on the next request.  An
- * answer read from the store is remembered only if no write committed
- * since the lookup began (the generation it started in), so a lookup
- * racing a revocation never puts a stale answer back.  A change made by
+ * this server commits to what an authentication rests on (a role
+ * removed, a person offboarded, a token revoked or used: any write but
+ * a request's filing and decisions, the audit log and the outbox, see
+ * store_auth_touched) drops the whole cache at once (right after the
+ * commit), so a change made through the API takes effect on the next
+ * request.  An answer read from the store is remembered only if no such
+ * write committed since the lookup began (the generation it started
+ * in), so a lookup racing a revocation never puts a stale answer back.  A change made by
  * another process is seen by reads within the TTL; writes check the
  * caller again inside their transaction, without the cache (api.c).
  *

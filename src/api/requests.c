@@ -251,7 +251,9 @@ delivery_parse(struct http_req *rq, json_t *b, int *delivery)
 int
 api_requests_create(struct http_req *rq, struct http_resp *rs)
 {
+	struct history_entry	 h;
 	struct actor		 a;
+	json_t			*o, *hist;
 	struct request		*r;
 	struct instance		*in;
 	char			 instance[KW_INSTANCE_NAME_MAX + 1];
@@ -268,10 +270,22 @@ api_requests_create(struct http_req *rq, struct http_resp *rs)
 	    (res = delivery_parse(rq, rq->body, &delivery)) != 0)
 		goto done;
 	api_actor(rq, &a);
-	if ((res = request_create(rq->app, &a, instance, delivery, r, in,
-	    &rq->fail)) == 0 &&
-	    (res = request_answer(rq, r, in, &rs->body)) == 0)
-		rs->status = 201;
+	if ((res = request_create(rq->app, &a, instance, delivery, r, in, &h,
+	    &rq->fail)) != 0)
+		goto done;
+	/* the request as committed, its history the one entry written */
+	if ((o = api_request_json(r)) == NULL ||
+	    (hist = json_array()) == NULL) {
+		json_decref(o);
+		res = KW_ERR_NOMEM;
+		goto done;
+	}
+	history_one(&h, hist);
+	json_object_set_new(o, "history", hist);
+	if (r->state == RS_AWAITING_FULFILMENT)
+		json_object_set_new(o, "fulfilment", fulfilment_json(r, in));
+	rs->body = o;
+	rs->status = 201;
  done:
 	free(r);
 	free(in);

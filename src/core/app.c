@@ -168,15 +168,19 @@ core_store(struct app *app)
 
 struct group {
 	pthread_mutex_t	 lock;		/* held from begin to end */
-	pthread_cond_t	 committed;
 	atomic_int	 waiting;	/* threads queued to begin */
 	struct store	*writer;
 	void		(*on_commit)(void *);
 	void		*on_commit_arg;
 	int		 open;		/* a transaction is open */
 	uint64_t	 seq;		/* the open (or last) group */
-	uint64_t	 done;		/* the last group committed */
 	int		 members;	/* changes kept in the open group */
+	/* the outcomes, under their own lock: a member waits for its
+	 * group's without holding lock, which the next group's first
+	 * member may hold while it waits for the store's write lock */
+	pthread_mutex_t	 done_lock;
+	pthread_cond_t	 committed;
+	uint64_t	 done;		/* the last group committed */
 	int		 result[GROUP_RING];
 };
 
@@ -188,6 +192,7 @@ group_new(struct app *app)
 	if ((g = calloc(1, sizeof(*g))) == NULL)
 		return KW_ERR_NOMEM;
 	pthread_mutex_init(&g->lock, NULL);
+	pthread_mutex_init(&g->done_lock, NULL);
 	pthread_cond_init(&g->committed, NULL);
 	g->on_commit = app->on_commit;
 	g->on_commit_arg = app->on_commit_arg;
@@ -203,14 +208,16 @@ group_free(struct group *g)
 		return;
 	store_close(g->writer);
 	pthread_cond_destroy(&g->committed);
+	pthread_mutex_destroy(&g->done_lock);
 	pthread_mutex_destroy(&g->lock);
 	free(g);
 }
 
 /* Commit the open group (roll back an empty one) and tell its members;
  * called with g->lock held.  The on_commit hook runs before anyone learns
- * of it (the API's authentication cache: roles, activity or tokens may
- * have changed). */
+ * of it, when the group wrote what an authentication rests on (the
+ * API's authentication cache: roles, activity or tokens may have
+ * changed; store_auth_touched). */
 static void
 group_close(struct group *g)
 {
@@ -218,14 +225,16 @@ group_close(struct group *g)
 
 	if (g->members > 0) {
 		rc = store_commit(g->writer);
-		if (g->on_commit != NULL)
+		if (g->on_commit != NULL && store_auth_touched(g->writer))
 			g->on_commit(g->on_commit_arg);
 	} else
 		store_rollback(g->writer);
 	g->open = 0;
+	pthread_mutex_lock(&g->done_lock);
 	g->result[g->seq % GROUP_RING] = rc;
 	g->done = g->seq;
 	pthread_cond_broadcast(&g->committed);
+	pthread_mutex_unlock(&g->done_lock);
 }
 
 int
@@ -270,14 +279,16 @@ core_write_end(struct app *app, int r)
 		store_rollback_to(g->writer);
 	else
 		g->members++;
-	/* the last of a burst (or a full group) commits for everyone */
+	/* the last of a burst (or a full group) commits for everyone; the
+	 * others let the next member in and wait for that commit */
 	if (atomic_load(&g->waiting) == 0 || g->members >= GROUP_MAX)
 		group_close(g);
-	else
-		while (g->done < mine)
-			pthread_cond_wait(&g->committed, &g->lock);
-	rc = g->result[mine % GROUP_RING];
 	pthread_mutex_unlock(&g->lock);
+	pthread_mutex_lock(&g->done_lock);
+	while (g->done < mine)
+		pthread_cond_wait(&g->committed, &g->done_lock);
+	rc = g->result[mine % GROUP_RING];
+	pthread_mutex_unlock(&g->done_lock);
 	if (r == 0 && rc != 0)
 		r = KW_ERR_UNAVAILABLE;
 	return r;

@@ -47,8 +47,9 @@ struct app {
 	struct group		*group;		/* writes: group commit */
 	struct store		*stores[APP_STORES_MAX];
 	size_t			 nstores;
-	/* called after each group commit, before anyone learns of it
-	 * (the API empties its authentication cache); may be NULL */
+	/* called after a group commit that wrote what an authentication
+	 * rests on (store_auth_touched), before anyone learns of it (the
+	 * API empties its authentication cache); may be NULL */
 	void			(*on_commit)(void *);
 	void			*on_commit_arg;
 	int			 shared_store;	/* PostgreSQL: other nodes
@@ -123,7 +124,9 @@ struct store *core_store(struct app *app);
  * commits them all with one fsync, and every member learns the outcome
  * before going on.  Each member's change still commits with its own
  * audit event or not at all; a member whose change fails is rolled back
- * alone.  *w is the caller's until core_write_end(app, r), which keeps
+ * alone (on PostgreSQL, an append that fails once its member is done,
+ * which only a server in trouble does, fails the whole group: every
+ * member is told so).  *w is the caller's until core_write_end(app, r), which keeps
  * (r == 0) or undoes the change, waits for the commit and returns r or
  * KW_ERR_UNAVAILABLE.  Never nest.
  */

@@ -189,12 +189,13 @@ check_filing(struct store *st, const struct actor *a, const char *instance,
 int
 request_create(struct app *app, struct actor *a, const char *instance,
     int delivery, struct request *r, struct instance *in_out,
-    struct kw_fail *f)
+    struct history_entry *h_out, struct kw_fail *f)
 {
-	struct instance	 in;
-	struct store	*st = NULL;
-	time_t		 now = kw_now();
-	int		 res;
+	struct history_entry	 h;
+	struct instance		 in;
+	struct store		*st = NULL;
+	time_t			 now = kw_now();
+	int			 res;
 
 	if ((res = core_tx_begin(app, a, &st, f)) != 0)
 		return res;
@@ -211,9 +212,12 @@ request_create(struct app *app, struct actor *a, const char *instance,
 	kw_strlcpy(r->updated_at, r->created_at, sizeof(r->updated_at));
 	kw_time_fmt(now + (time_t)app->cfg.request_ttl_days * 86400,
 	    r->expires_at, sizeof(r->expires_at));
+	memset(&h, 0, sizeof(h));
+	kw_strlcpy(h.at, r->created_at, sizeof(h.at));
+	kw_strlcpy(h.actor, a->person.email, sizeof(h.actor));
+	kw_strlcpy(h.action, "created", sizeof(h.action));
 	if ((res = store_request_insert(st, r)) != 0 ||
-	    (res = request_history_add(st, r->id, a->person.email, "created",
-	    NULL)) != 0) {
+	    (res = store_history_append(st, r->id, &h)) != 0) {
 		res = core_store_fail(res, "request", r->id, f);
 		goto out;
 	}
@@ -223,19 +227,34 @@ request_create(struct app *app, struct actor *a, const char *instance,
 	    r->link, "delivery", r->kind == KIND_API_TOKEN ?
 	    credential_delivery_modes[r->delivery_mode] : "integration"), f)) != 0)
 		goto out;
-	/* the manager's message shows names: read it back */
-	if ((res = store_request_get(st, r->id, r)) == 0)
-		res = notify_request(&app->notify, st, NE_REQUEST_CREATED, r, NULL);
+	/*
+	 * The names the manager's message and the answer show, as a read
+	 * back would join them: the instance read above and the requester
+	 * the door re-read on this writer (actor->current), both in this
+	 * transaction, which holds the write lock.  Without that check the
+	 * person may be older: read the request back.  (seq is not known
+	 * without reading it; nothing that creates a request uses it.)
+	 */
+	if (a->current != NULL) {
+		kw_strlcpy(r->instance_name, in.name, sizeof(r->instance_name));
+		kw_strlcpy(r->requester_email, a->person.email,
+		    sizeof(r->requester_email));
+		kw_strlcpy(r->manager_id, a->person.manager_id,
+		    sizeof(r->manager_id));
+		kw_strlcpy(r->manager_email, a->person.manager_email,
+		    sizeof(r->manager_email));
+		r->seq = 0;
+	} else if ((res = store_request_get(st, r->id, r)) != 0)
+		goto out;
+	res = notify_request(&app->notify, st, NE_REQUEST_CREATED, r, NULL);
  out:
 	if ((res = core_tx_end(app, res, f)) != 0)
 		return res;
-	/* re-read: the answer shows names, manager and history */
-	if ((st = core_store(app)) == NULL ||
-	    (res = store_request_get(st, r->id, r)) != 0)
-		return core_store_fail(st == NULL ? KW_ERR_UNAVAILABLE : res,
-		    "request", r->id, f);
+	/* committed as written above: the answer needs no read back */
 	if (in_out != NULL)
 		*in_out = in;
+	if (h_out != NULL)
+		*h_out = h;
 	return 0;
 }
 

@@ -62,12 +62,13 @@ int	 request_get(struct app *app, const struct actor *a, const char *id,
  * REQUEST_DELIVERY_DEFAULT).  The instance's policy applies (a missing
  * instance is KW_ERR_VALIDATION on "instance", a rule KW_ERR_POLICY);
  * the request is recorded with its history, audit event and the
- * manager's notification.  On success r is the stored request (names
- * filled) and in (may be NULL) its instance.
+ * manager's notification.  On success r is the request as committed
+ * (names filled; its seq is not), in (may be NULL) its instance and h
+ * (may be NULL) its history's one entry.
  */
 int	 request_create(struct app *app, struct actor *a, const char *instance,
 	    int delivery, struct request *r, struct instance *in,
-	    struct kw_fail *f);
+	    struct history_entry *h, struct kw_fail *f);
 
 /*
  * Actor a takes action on request id, under the rules of

@@ -55,6 +55,9 @@ struct store_ops {
 	int	(*savepoint)(void *ctx);
 	int	(*release)(void *ctx);
 	void	(*rollback_to)(void *ctx);
+	/* 1 if the last transaction begun ran a write that may change an
+	 * authentication (store_auth_touched) */
+	int	(*auth_touched)(void *ctx);
 	int	(*lock_jobs)(void *ctx);
 	void	(*unlock_jobs)(void *ctx);
 	/* store copy: read every row of a table (the source; NULL: this

@@ -22,8 +22,12 @@
  *    every node can empty its authentication cache.
  * Round trips are what a write transaction waits for (each node's
  * writes are serialised behind the write lock): BEGIN goes with the
- * lock, a part's SAVEPOINT and RELEASE with the next statement (pipeline
- * mode, pg_batch), and reads that belong together share one.
+ * lock and the audit head and settings reads (pg_begin); a write
+ * transaction's token and instance lookups are kept (pg_cached); a
+ * part's SAVEPOINT waits for its first write, and its appends and
+ * RELEASE go with the next statement that needs an answer, normally the
+ * COMMIT (pipeline mode, pg_batch); reads that belong together share
+ * one.
  * A lost connection fails the call (KW_ERR_UNAVAILABLE) and the
  * transaction it was in; the next call outside a transaction reconnects.
  */
@@ -51,9 +55,11 @@
 #define PG_PARAMS_MAX	32
 #define PG_CONNECT_TIMEOUT "5"		/* seconds */
 #define PG_TEXT_OID	25		/* pg_type.h: text */
-#define PG_QUEUE_MAX	8		/* statements waiting to be sent */
-#define PG_BATCH_MAX	(PG_QUEUE_MAX + 2)
+#define PG_QUEUE_MAX	40		/* statements waiting to be sent: a
+				   group's parts, five each (a filing) */
+#define PG_BATCH_MAX	(PG_QUEUE_MAX + 4)
 #define AUTH_CHANNEL	"keywarden_auth"	/* see stmt_auth */
+#define PG_CACHE_MAX	4		/* lookups kept in a write tx */
 
 /* Numbered migrations: entry i brings the schema to version i + 1; the
  * same numbers as sqlite.c's list, the same tables and meaning. */
@@ -723,6 +729,24 @@ static const unsigned char stmt_behind[S__COUNT] = {
 	[S_OUT_INSERT] = 1,
 };
 
+/*
+ * Writes that change nothing an authentication or a cached lookup rests
+ * on (people, tokens, sessions, SCIM and bound tokens, credentials'
+ * states, instances and their provisioners, settings): a request's
+ * workflow appends and moves states with these.  Any other statement
+ * but a SELECT empties the write transaction's cache (pg_cached) and
+ * marks it (store_auth_touched: the API drops its authentication cache
+ * after the commit).
+ */
+static const unsigned char stmt_keeps[S__COUNT] = {
+	[S_SAVEPOINT] = 1, [S_RELEASE] = 1,
+	[S_REQ_INSERT] = 1, [S_REQ_TRANSITION] = 1, [S_HIST_APPEND] = 1,
+	[S_AUDIT_INSERT] = 1, [S_OUT_INSERT] = 1, [S_CRED_INSERT] = 1,
+	[S_WARN_ADD] = 1, [S_OUT_CLAIM] = 1, [S_OUT_SENT] = 1,
+	[S_OUT_RETRY] = 1, [S_OUT_FAIL] = 1, [S_REPLAY_PURGE] = 1,
+	[S_REPLAY_ADD] = 1, [S_BOUND_USED] = 1,
+};
+
 /* Bound parameters of one statement, all as text (bytea in its hex
  * form); strings built here are owned and freed by pg_params_free. */
 struct params {
@@ -761,7 +785,18 @@ struct pg {
 	int		 broken;	/* a queued statement failed: the
 					   transaction can only roll back */
 	int		 auth_changed;	/* this tx ran a stmt_auth one */
+	int		 auth_touched;	/* the last tx begun ran a write
+					   outside stmt_keeps (pg_dirty) */
 	int		 listening;	/* LISTEN AUTH_CHANNEL (pg_watch) */
+	/* lookups this write transaction made (pg_cached), kept until a
+	 * statement that may change what they read runs (stmt_keeps) */
+	struct cached {
+		enum stmt	 id;
+		unsigned char	*key;
+		size_t		 keylen;
+		PGresult	*res[2];
+	}		 cache[PG_CACHE_MAX];
+	int		 ncached;
 };
 
 
@@ -881,6 +916,97 @@ pg_unqueue(struct pg *q, int from)
 		pg_params_free(&q->queued[--q->nqueued].p);
 }
 
+/* The first n queued statements were sent (or never will be): forget
+ * them, keeping those behind. */
+static void
+pg_unqueue_sent(struct pg *q, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		pg_params_free(&q->queued[i].p);
+	memmove(q->queued, q->queued + n,
+	    (size_t)(q->nqueued - n) * sizeof(q->queued[0]));
+	q->nqueued -= n;
+}
+
+/* Forget the write transaction's cached lookups. */
+static void
+pg_uncache(struct pg *q)
+{
+	struct cached *c;
+
+	while (q->ncached > 0) {
+		c = &q->cache[--q->ncached];
+		PQclear(c->res[0]);
+		PQclear(c->res[1]);
+		free(c->key);
+		memset(c, 0, sizeof(*c));
+	}
+}
+
+/* Statement id is about to run: the cached lookups go unless it is a
+ * read or changes nothing they read (stmt_keeps). */
+static void
+pg_dirty(struct pg *q, enum stmt id)
+{
+	if (stmt_keeps[id] || strncmp(stmt_sql[id], "SELECT", 6) == 0)
+		return;
+	pg_uncache(q);
+	if (id != S_BEGIN && id != S_COMMIT && id != S_ROLLBACK &&
+	    id != S_ROLLBACK_TO)
+		q->auth_touched = 1;
+}
+
+/*
+ * A lookup (statement id, then its companion when there is one, by key)
+ * made earlier in this write transaction: its results, still owned by
+ * the cache, or NULL.  While the transaction holds the store's write
+ * lock nobody else changes people, tokens or instances (every write
+ * takes the lock), and this transaction's own changes to them empty the
+ * cache (pg_dirty), as does undoing a part (pg_rollback_to): the same
+ * lookup would read the same rows.  A group's parts often ask the same
+ * (the instance a request is filed on, a busy caller's token).
+ */
+static PGresult **
+pg_cached(struct pg *q, enum stmt id, const void *key, size_t keylen)
+{
+	int i;
+
+	if (!q->in_tx || q->lost || q->broken)
+		return NULL;
+	for (i = 0; i < q->ncached; i++)
+		if (q->cache[i].id == id && q->cache[i].keylen == keylen &&
+		    memcmp(q->cache[i].key, key, keylen) == 0)
+			return q->cache[i].res;
+	return NULL;
+}
+
+/* Keep res[0..n) as the lookup's, taken over by the cache: the cached
+ * copy, or NULL when it is not kept (res stays the caller's). */
+static PGresult **
+pg_cache(struct pg *q, enum stmt id, const void *key, size_t keylen,
+    PGresult **res, int n)
+{
+	struct cached	*c;
+	int		 i;
+
+	if (!q->in_tx || q->lost || q->broken)
+		return NULL;
+	if (q->ncached == PG_CACHE_MAX)
+		pg_uncache(q);
+	c = &q->cache[q->ncached];
+	if ((c->key = malloc(keylen + 1)) == NULL)
+		return NULL;
+	memcpy(c->key, key, keylen);
+	c->keylen = keylen;
+	c->id = id;
+	for (i = 0; i < n; i++)
+		c->res[i] = res[i];
+	q->ncached++;
+	return c->res;
+}
+
 /* Forget the connection (the next call outside a transaction makes a
  * new one); the session's locks went with it. */
 static void
@@ -892,6 +1018,7 @@ pg_drop(struct pg *q)
 	q->jobs_locked = 0;
 	q->listening = 0;
 	pg_unqueue(q, 0);
+	pg_uncache(q);
 }
 
 /* A new connection to q->conninfo, with keywarden's session settings;
@@ -1024,6 +1151,7 @@ pg_queue(struct pg *q, enum stmt id, struct params *p)
 			pg_params_free(p);
 		return r;
 	}
+	pg_dirty(q, id);
 	e = &q->queued[q->nqueued];
 	memset(e, 0, sizeof(*e));
 	e->id = id;
@@ -1044,19 +1172,20 @@ pg_queue(struct pg *q, enum stmt id, struct params *p)
 	return 0;
 }
 
-/* What the failed result res of statement id means (KW_ERR_*); queued:
- * it was queued (its caller has been told it went well).  A lost
- * connection, or a queued SAVEPOINT or RELEASE that failed, leaves the
- * transaction good only for rolling back; a queued append that failed
- * fails the part it was in (whichever of its calls learns it). */
+/* What the failed result res means (KW_ERR_*); queued: the statement
+ * was queued (its caller has been told it went well).  A lost
+ * connection, or a queued statement that failed (a part's SAVEPOINT,
+ * appends or RELEASE, perhaps sent with a later part's statement),
+ * leaves the transaction good only for rolling back: its commit fails,
+ * and every part of it learns so. */
 static int
-pg_failed(struct pg *q, enum stmt id, int queued, const PGresult *res)
+pg_failed(struct pg *q, int queued, const PGresult *res)
 {
 	if (conn_lost(q, res)) {
 		pg_lost(q);
 		return KW_ERR_UNAVAILABLE;
 	}
-	if (queued && (id == S_SAVEPOINT || id == S_RELEASE) && q->in_tx)
+	if (queued && q->in_tx)
 		q->broken = 1;
 	return queued ? KW_ERR_UNAVAILABLE : res_err(res);
 }
@@ -1079,11 +1208,19 @@ pg_batch(struct pg *q, int n, const enum stmt *ids, struct params **p,
 	struct params	*ap[PG_BATCH_MAX];
 	PGresult	*got;
 	char		 name[16];
-	int		 i, j, nq, total, r = 0, notify = 0;
+	int		 i, j, nq, total, held, r = 0, notify = 0;
 
 	for (i = 0; i < n; i++)
 		res[i] = NULL;
 	nq = q->nqueued;
+	/* a part's SAVEPOINT waits for the part's first write: reads need
+	 * nothing undone (should one fail, the transaction is broken) */
+	for (held = nq > 0 && n > 0 && q->queued[nq - 1].id == S_SAVEPOINT,
+	    i = 0; held && i < n; i++)
+		if (strncmp(stmt_sql[ids[i]], "SELECT", 6) != 0)
+			held = 0;
+	if (held)
+		nq--;
 	total = nq + n;
 	if (q->broken)
 		r = KW_ERR_UNAVAILABLE;
@@ -1094,6 +1231,7 @@ pg_batch(struct pg *q, int n, const enum stmt *ids, struct params **p,
 	for (j = 0; r == 0 && j < total; j++) {
 		all[j] = j < nq ? q->queued[j].id : ids[j - nq];
 		ap[j] = j < nq ? &q->queued[j].p : p != NULL ? p[j - nq] : NULL;
+		pg_dirty(q, all[j]);
 		r = pg_prepare(q, all[j], NULL, 0);
 	}
 	if (r != 0) {
@@ -1113,7 +1251,7 @@ pg_batch(struct pg *q, int n, const enum stmt *ids, struct params **p,
 			else
 				PQclear(got);
 		} else {
-			r = pg_failed(q, all[0], nq > 0, got);
+			r = pg_failed(q, nq > 0, got);
 			PQclear(got);
 		}
 		goto out;
@@ -1151,7 +1289,7 @@ pg_batch(struct pg *q, int n, const enum stmt *ids, struct params **p,
 		} else {
 			/* the first failure says why; the rest were skipped */
 			if (r == 0)
-				r = pg_failed(q, all[j], i < 0, got);
+				r = pg_failed(q, i < 0, got);
 			PQclear(got);
 		}
 		if (q->conn == NULL)
@@ -1174,7 +1312,9 @@ pg_batch(struct pg *q, int n, const enum stmt *ids, struct params **p,
 	}
 	PQclear(got);
  out:
-	pg_unqueue(q, 0);
+	pg_unqueue_sent(q, nq);
+	if (r != 0 && held && q->in_tx)
+		q->broken = 1;	/* a read failed outside any savepoint */
 	if (r != 0)
 		for (i = 0; i < n; i++) {
 			PQclear(res[i]);
@@ -1578,17 +1718,21 @@ pg_check(void *ctx, char *why, size_t whysz)
 	return 0;
 }
 
-/* BEGIN, then the store's write lock (see the top of the file), in
- * one round trip. */
+/* BEGIN, then the store's write lock (see the top of the file), then
+ * what most write transactions read first under it (the audit log's
+ * head, which every change appends to, and the settings, which its
+ * notifications read: pg_audit_head, pg_setting_get), in one round
+ * trip: the reads run once the lock is granted. */
 static void	pg_rollback(void *);
 
 static int
 pg_begin(void *ctx)
 {
-	static const enum stmt ids[] = { S_BEGIN, S_WRITE_LOCK };
+	static const enum stmt ids[] = { S_BEGIN, S_WRITE_LOCK, S_AUDIT_HEAD,
+	    S_SET_ALL };
 	struct pg	*q = ctx;
-	struct params	 p = { 0 }, *ps[] = { NULL, &p };
-	PGresult	*res[2];
+	struct params	 p = { 0 }, *ps[] = { NULL, &p, NULL, NULL };
+	PGresult	*res[4];
 	int		 r;
 
 	p_int(&p, 1, LOCK_WRITE);
@@ -1602,13 +1746,29 @@ pg_begin(void *ctx)
 	pg_unqueue(q, 0);
 	q->in_part = 0;
 	q->in_tx = 1;
-	if ((r = pg_batch(q, 2, ids, ps, res)) != 0) {
+	q->auth_touched = 0;
+	if ((r = pg_batch(q, 4, ids, ps, res)) != 0) {
 		pg_rollback(q);
 		return KW_ERR_UNAVAILABLE;
 	}
 	PQclear(res[0]);
 	PQclear(res[1]);
+	q->head_seq = 0;
+	q->head_hash[0] = '\0';
+	if (PQntuples(res[2]) == 1) {
+		q->head_seq = col_int(res[2], 0, 0);
+		col_str(res[2], 0, 1, q->head_hash, sizeof(q->head_hash));
+	}
+	q->head_known = 1;
+	PQclear(res[2]);
+	q->settings = res[3];
 	return 0;
+}
+
+static int
+pg_auth_touched(void *ctx)
+{
+	return ((struct pg *)ctx)->auth_touched;
 }
 
 /* The transaction is over (committed or rolled back): forget its
@@ -1627,6 +1787,7 @@ pg_tx_done(struct pg *q)
 	pg_unqueue(q, 0);
 	PQclear(q->settings);
 	q->settings = NULL;
+	pg_uncache(q);
 }
 
 /* COMMIT (after the queued RELEASE, and the notification of a change to
@@ -1679,12 +1840,13 @@ pg_rollback(void *ctx)
 
 /*
  * A part of a write transaction costs no round trip of its own: its
- * SAVEPOINT goes with its first statement, its RELEASE with the next
- * part's first statement or the COMMIT.  A queued SAVEPOINT or RELEASE
- * that fails (only a server in trouble does) breaks the transaction:
+ * SAVEPOINT goes with its first statement, its appends (stmt_behind)
+ * and RELEASE with the next part's first statement or the COMMIT.  A
+ * queued statement that fails (only a server in trouble does: the
+ * appends are of new rows under the write lock) breaks the transaction:
  * everything after it fails and the COMMIT becomes a rollback, so no
  * part that was told it was released is ever committed without the
- * others.
+ * others, and every part learns the failure from the commit.
  */
 static int
 pg_savepoint(void *ctx)
@@ -1704,29 +1866,29 @@ static int
 pg_release(void *ctx)
 {
 	struct pg	*q = ctx;
-	PGresult	*res;
-	enum stmt	 id = S_RELEASE;
-	int		 r;
+	int		 i;
 
 	if (!q->in_tx)
 		return KW_ERR_INTERNAL;
 	q->in_part = 0;
 	if (q->broken)
 		return KW_ERR_UNAVAILABLE;
-	/* a part that sent nothing: its SAVEPOINT need not go at all */
-	if (q->nqueued > 0 &&
-	    q->queued[q->nqueued - 1].id == S_SAVEPOINT) {
-		pg_unqueue(q, q->nqueued - 1);
+	/* a part that only read and appended while its SAVEPOINT waited
+	 * (pg_batch): that SAVEPOINT need not go at all, nor a RELEASE;
+	 * its appends join the transaction itself */
+	for (i = q->nqueued - 1; i >= 0 && stmt_behind[q->queued[i].id]; i--)
+		;
+	if (i >= 0 && q->queued[i].id == S_SAVEPOINT) {
+		pg_params_free(&q->queued[i].p);
+		memmove(&q->queued[i], &q->queued[i + 1],
+		    (size_t)(q->nqueued - i - 1) * sizeof(q->queued[0]));
+		q->nqueued--;
 		return 0;
 	}
-	/* the part's queued appends: their outcome is the part's, told
-	 * now (the RELEASE goes with them) */
-	if (q->nqueued > 0 && stmt_behind[q->queued[q->nqueued - 1].id]) {
-		if ((r = pg_batch(q, 1, &id, NULL, &res)) != 0)
-			return r;
-		PQclear(res);
-		return 0;
-	}
+	/* the part's queued appends go with its RELEASE, and with the next
+	 * part's first statement or the COMMIT: should one fail, the
+	 * transaction is broken (pg_failed) and its commit fails for every
+	 * part */
 	return pg_queue(q, S_RELEASE, NULL);
 }
 
@@ -1742,6 +1904,7 @@ pg_rollback_to(void *ctx)
 	q->in_part = 0;
 	PQclear(q->settings);	/* so may a setting */
 	q->settings = NULL;
+	pg_uncache(q);		/* and what the cache read */
 	if (!q->in_tx || q->broken)
 		return;		/* the commit rolls everything back */
 	/* what was queued since the part began was never sent */
@@ -1970,13 +2133,23 @@ static int
 pg_token_find(void *ctx, const unsigned char *hash, struct token_rec *t,
     struct person *owner)
 {
+	struct pg	*q = ctx;
 	struct params	 p = { 0 };
-	PGresult	*res;
+	PGresult	*res, **got;
 	int		 r;
 
-	p_blob(&p, 1, hash, KW_HASH_LEN);
-	if ((res = pg_run(ctx, S_TOKEN_FIND, &p, &r)) == NULL)
-		return r;
+	/* inside a write transaction, perhaps as an earlier part of it
+	 * read it (the same caller's requests, pg_cached) */
+	if ((got = pg_cached(q, S_TOKEN_FIND, hash, KW_HASH_LEN)) != NULL)
+		res = got[0];
+	else {
+		p_blob(&p, 1, hash, KW_HASH_LEN);
+		if ((res = pg_run(q, S_TOKEN_FIND, &p, &r)) == NULL)
+			return r;
+		if ((got = pg_cache(q, S_TOKEN_FIND, hash, KW_HASH_LEN, &res,
+		    1)) != NULL)
+			res = got[0];
+	}
 	r = KW_ERR_NOT_FOUND;
 	if (PQntuples(res) == 1) {
 		memset(t, 0, sizeof(*t));
@@ -1997,7 +2170,8 @@ pg_token_find(void *ctx, const unsigned char *hash, struct token_rec *t,
 			r = 0;
 		}
 	}
-	PQclear(res);
+	if (got == NULL)
+		PQclear(res);
 	return r;
 }
 
@@ -2472,34 +2646,47 @@ static int
 pg_instance_get(void *ctx, const char *key, struct instance *in)
 {
 	static const enum stmt ids[] = { S_INSTANCE_BY_NAME, S_PROV_BY_KEY };
+	struct pg	*q = ctx;
 	struct params	 p1 = { 0 }, p2 = { 0 }, *ps[] = { &p1, &p2 };
-	PGresult	*res[2];
+	PGresult	*res[2], **got;
 	int		 i, r;
 
-	/* the instance and its provisioners in one round trip */
-	p_str(&p1, 1, key);
-	p_str(&p2, 1, key);
-	if ((r = pg_batch(ctx, 2, ids, ps, res)) != 0)
-		return r;
-	if (PQntuples(res[0]) < 1)
+	/* the instance and its provisioners in one round trip, or as this
+	 * write transaction read them (pg_cached) */
+	if ((got = pg_cached(q, S_INSTANCE_BY_NAME, key, strlen(key))) ==
+	    NULL) {
+		p_str(&p1, 1, key);
+		p_str(&p2, 1, key);
+		if ((r = pg_batch(q, 2, ids, ps, res)) != 0)
+			return r;
+		if ((got = pg_cache(q, S_INSTANCE_BY_NAME, key, strlen(key),
+		    res, 2)) == NULL)
+			got = res;
+		else
+			res[0] = res[1] = NULL;	/* the cache's */
+	}
+	r = 0;
+	if (PQntuples(got[0]) < 1)
 		r = KW_ERR_NOT_FOUND;
 	else {
-		instance_row(res[0], 0, in);
+		instance_row(got[0], 0, in);
 		in->nprovisioners = 0;
-		for (i = 0; i < PQntuples(res[1]) &&
+		for (i = 0; i < PQntuples(got[1]) &&
 		    in->nprovisioners < KW_PROVISIONERS_MAX; i++) {
 			struct person_ref *pr;
 
 			/* the key could name another instance by its id */
-			if (strcmp(PQgetvalue(res[1], i, 2), in->id) != 0)
+			if (strcmp(PQgetvalue(got[1], i, 2), in->id) != 0)
 				continue;
 			pr = &in->provisioners[in->nprovisioners++];
-			col_str(res[1], i, 0, pr->id, sizeof(pr->id));
-			col_str(res[1], i, 1, pr->email, sizeof(pr->email));
+			col_str(got[1], i, 0, pr->id, sizeof(pr->id));
+			col_str(got[1], i, 1, pr->email, sizeof(pr->email));
 		}
 	}
-	PQclear(res[0]);
-	PQclear(res[1]);
+	if (got == res) {
+		PQclear(res[0]);
+		PQclear(res[1]);
+	}
 	return r;
 }
 
@@ -3431,6 +3618,8 @@ pg_copy_exec(struct pg *q, struct buf *sql, struct params *p, int n)
 		pg_params_free(p);
 		return KW_ERR_NOMEM;
 	}
+	pg_uncache(q);		/* a row of any table */
+	q->auth_touched = 1;
 	res = PQexecParams(q->conn, buf_str(sql), n, NULL, p->v, NULL, NULL,
 	    0);
 	r = res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK ? 0 :
@@ -3632,6 +3821,7 @@ const struct store_ops store_postgres_ops = {
 	.savepoint = pg_savepoint,
 	.release = pg_release,
 	.rollback_to = pg_rollback_to,
+	.auth_touched = pg_auth_touched,
 	.lock_jobs = pg_lock_jobs,
 	.unlock_jobs = pg_unlock_jobs,
 	.watch = pg_watch,

@@ -642,6 +642,25 @@ struct sq {
 	sqlite3_stmt	*stmt[S__COUNT];
 	int		 in_tx;
 	int		 flags;		/* as opened (for a sibling) */
+	int		 auth_touched;	/* see stmt_quiet */
+};
+
+/*
+ * Writes that change nothing an authentication rests on (people,
+ * tokens, sessions, SCIM and bound tokens, credentials' states,
+ * instances, settings): a request's workflow appends and moves states
+ * with these.  Any other write marks the transaction (sq_stmt) and
+ * store_auth_touched() tells the API to drop its authentication cache
+ * after the commit.
+ */
+static const unsigned char stmt_quiet[S__COUNT] = {
+	[S_BEGIN] = 1, [S_COMMIT] = 1, [S_ROLLBACK] = 1, [S_SAVEPOINT] = 1,
+	[S_RELEASE] = 1, [S_ROLLBACK_TO] = 1,
+	[S_REQ_INSERT] = 1, [S_REQ_TRANSITION] = 1, [S_HIST_APPEND] = 1,
+	[S_AUDIT_INSERT] = 1, [S_OUT_INSERT] = 1, [S_CRED_INSERT] = 1,
+	[S_WARN_ADD] = 1, [S_OUT_CLAIM] = 1, [S_OUT_SENT] = 1,
+	[S_OUT_RETRY] = 1, [S_OUT_FAIL] = 1, [S_REPLAY_PURGE] = 1,
+	[S_REPLAY_ADD] = 1, [S_BOUND_USED] = 1,
 };
 
 /* Map a SQLite result to a project error. */
@@ -679,6 +698,8 @@ sq_stmt(struct sq *q, enum stmt id)
 	}
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
+	if (!stmt_quiet[id] && !sqlite3_stmt_readonly(s))
+		q->auth_touched = 1;
 	return s;
 }
 
@@ -1241,7 +1262,14 @@ sq_begin(void *ctx)
 		return KW_ERR_UNAVAILABLE;
 	if ((r = sq_exec(s)) == 0)
 		q->in_tx = 1;
+	q->auth_touched = 0;
 	return r ? KW_ERR_UNAVAILABLE : 0;
+}
+
+static int
+sq_auth_touched(void *ctx)
+{
+	return ((struct sq *)ctx)->auth_touched;
 }
 
 static int
@@ -3203,6 +3231,7 @@ const struct store_ops store_sqlite_ops = {
 	.savepoint = sq_savepoint,
 	.release = sq_release,
 	.rollback_to = sq_rollback_to,
+	.auth_touched = sq_auth_touched,
 	.lock_jobs = sq_lock_jobs,
 	.unlock_jobs = sq_unlock_jobs,
 	.rows_each = sq_rows_each,

@@ -180,6 +180,7 @@ void store_rollback(struct store *st) { st->ops->rollback(st->ctx); }
 int store_savepoint(struct store *st) { return st->ops->savepoint(st->ctx); }
 int store_release(struct store *st) { return st->ops->release(st->ctx); }
 void store_rollback_to(struct store *st) { st->ops->rollback_to(st->ctx); }
+int store_auth_touched(struct store *st) { return st->ops->auth_touched(st->ctx); }
 
 int
 store_person_insert(struct store *st, const struct person *p)

@@ -441,6 +441,12 @@ void	 store_rollback(struct store *st);	/* no-op outside a tx */
 int	 store_savepoint(struct store *st);
 int	 store_release(struct store *st);
 void	 store_rollback_to(struct store *st);
+/* 1 if the last transaction begun on st ran a write that may change who
+ * a caller is or may do (people, tokens, sessions, SCIM and bound
+ * tokens, credentials' states, instances, settings: anything but the
+ * appends and state moves of a request's workflow, the audit log and
+ * the outbox), even if it was rolled back; 0 otherwise. */
+int	 store_auth_touched(struct store *st);
 
 int	 store_person_insert(struct store *, const struct person *);
 int	 store_person_update(struct store *, const struct person *);
