@@ -27,6 +27,10 @@ import kwb
 REPO = os.path.dirname(kwb.HERE)
 CLUSTER = os.path.join(REPO, "scripts", "pg-cluster")
 PGBENCH = "/usr/lib/postgresql/15/bin/pgbench"
+# the anchors the issue measured beside its 3,000/s target (pgbench
+# single-row inserts/s at 1 and 8 clients)
+ISSUE_ANCHOR1 = 3500
+ISSUE_ANCHOR8 = 12300
 REQUEST = {"kind": "api_token", "justification": "bench",
            "use_case": "bench", "scopes": ["read"], "lifetime_days": 30}
 
@@ -183,8 +187,18 @@ def section(tmp, procs, out, row, fmt_n, seconds, threads, progress):
             fmt_n(x["rps"]), "(%.0f%% of sqlite)  p99 %.2f ms" % (
                 100.0 * x["rps"] / sq_read["rps"] if sq_read["rps"] else 0,
                 x["p99_ms"]))
-    out("   targets: creation >= 3,000/s on two nodes  ->  %s; reads per "
-        "node >= 80%% of sqlite  ->  %s" % (
-            "met" if total >= 3000 else "MISSED",
+    # The issue's 3,000/s was set beside anchors measured on a machine of
+    # this kind (ISSUE_ANCHOR1/8).  PostgreSQL's own insert rate here and
+    # now (the fsync latency of this disk, other load) moves the reachable
+    # rate with it, so the target is also judged scaled by this run's
+    # anchors: by the larger of the two ratios (the stricter target),
+    # never above 3,000/s.
+    scale = min(1.0, max(anchor1 / ISSUE_ANCHOR1, anchor8 / ISSUE_ANCHOR8))
+    out("   targets: creation >= 3,000/s on two nodes  ->  %s; scaled to "
+        "this run's anchors (x%.2f: >= %s/s)  ->  %s; reads per node >= "
+        "80%% of sqlite  ->  %s" % (
+            "met" if total >= 3000 else "MISSED", scale,
+            fmt_n(3000 * scale),
+            "met" if total >= 3000 * scale else "MISSED",
             "met" if min(x["rps"] for x in pg_read) >= 0.8 * sq_read["rps"]
             else "MISSED"))

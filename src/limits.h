@@ -153,6 +153,12 @@
 #define KW_OIDC_TOKEN_MAX	16384		/* an ID token, bytes */
 #define KW_OIDC_CODE_MAX	2048		/* authorization code, bytes */
 
+/* An approval whose issuance another thread or node took over (the
+ * reconciliation pass) waits this long for its outcome, looking every
+ * KW_ISSUANCE_POLL_MS. */
+#define KW_ISSUANCE_WAIT_S	30
+#define KW_ISSUANCE_POLL_MS	50
+
 /* Configuration */
 #define KW_PATH_MAX		1024
 #define KW_THREADS_MAX		64

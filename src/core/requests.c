@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kw.h"
 #include "ticker.h"
@@ -352,6 +353,53 @@ fulfil(struct app *app, struct store *w, struct request *r,
 }
 
 /*
+ * Someone else took the issuance over between the approval's commit and
+ * its own claim: the reconciliation pass (it finishes whatever is
+ * `issuing`), on this node or another.  Wait, boundedly, for the request
+ * to leave `issuing` and answer with its outcome as if this thread had
+ * minted it.  (This runs on a call-out worker: the wait holds up no
+ * other request.)
+ */
+static int
+issued_elsewhere(struct store *st, const char *request_id,
+    struct kw_fail *f)
+{
+	const struct timespec	 step = { 0, KW_ISSUANCE_POLL_MS * 1000000L };
+	struct request		*r;
+	uint64_t		 until;
+	int			 res = KW_ERR_CONFLICT;
+
+	if ((r = malloc(sizeof(*r))) == NULL)
+		return kw_fail(f, KW_ERR_NOMEM, NULL, "out of memory");
+	until = kw_mono_us() + (uint64_t)KW_ISSUANCE_WAIT_S * 1000000u;
+	while (store_request_get(st, request_id, r) == 0) {
+		if (r->state == RS_ISSUED) {
+			res = 0;
+			break;
+		}
+		if (r->state != RS_ISSUING) {
+			kw_fail_details(f, json_pack("{s:s, s:s}",
+			    "request_id", request_id, "state",
+			    policy_state_name(r->state)));
+			res = kw_fail(f, KW_ERR_UPSTREAM, NULL, "the instance "
+			    "did not issue the credential; the request is now "
+			    "%s (its history says why)",
+			    policy_state_name(r->state));
+			break;
+		}
+		if (kw_mono_us() >= until)
+			break;
+		nanosleep(&step, NULL);
+	}
+	free(r);
+	if (res == KW_ERR_CONFLICT || (res != 0 && res != KW_ERR_UPSTREAM))
+		res = kw_fail(f, KW_ERR_UNAVAILABLE, NULL, "the approval is "
+		    "recorded and keywarden is issuing the credential; "
+		    "GET /v1/requests/%s tells when it is done", request_id);
+	return res;
+}
+
+/*
  * The approval is recorded (the request is `issuing`, the credential's
  * intent stored): now mint it on the instance.  A refusal there is an
  * answer for the provisioner (KW_ERR_UPSTREAM, the request is `failed`);
@@ -370,6 +418,8 @@ issue_now(struct app *app, const struct actor *a, const char *request_id,
 	else
 		res = issuance_run(app, st, a, request_id, NULL,
 		    &o);
+	if (res == KW_ERR_CONFLICT)
+		return issued_elsewhere(st, request_id, f);
 	if (res != 0)
 		return kw_fail(f, KW_ERR_UNAVAILABLE, NULL, "the approval "
 		    "is recorded but the outcome of the issuance could not be "
