@@ -901,6 +901,7 @@ notify_flush(const struct notify_env *env, struct store *st, time_t now,
 	struct reach	 rc;
 	struct flush	*f;
 	char		 at[KW_TIME_LEN + 1], lease[KW_TIME_LEN + 1];
+	char		 real[KW_TIME_LEN + 1];
 	uint64_t	 t0 = kw_mono_us();
 	time_t		 spent;
 	int64_t		 pending = 0;
@@ -923,10 +924,14 @@ notify_flush(const struct notify_env *env, struct store *st, time_t now,
 		spent = (time_t)((kw_mono_us() - t0) / 1000000u);
 		if (spent >= NOTIFY_FLUSH_BUDGET_S)
 			break;
+		/* what is due as of now (a `jobs run --now` may run
+		 * ahead), but leases on the real clock: a sender running
+		 * ahead must not take over what another is sending */
 		kw_time_fmt(now, at, sizeof(at));
-		kw_time_fmt(now + spent + NOTIFY_LEASE_S, lease, sizeof(lease));
+		kw_time_fmt(kw_now(), real, sizeof(real));
+		kw_time_fmt(kw_now() + NOTIFY_LEASE_S, lease, sizeof(lease));
 		f->claimed = 0;
-		if ((r = store_outbox_claim(st, at, lease, NOTIFY_BATCH,
+		if ((r = store_outbox_claim(st, at, real, lease, NOTIFY_BATCH,
 		    send_one, f)) != 0 || f->claimed < NOTIFY_BATCH)
 			break;
 	}

@@ -148,8 +148,8 @@ struct store_ops {
 	int	(*setting_put)(void *, const char *, const char *,
 		    const unsigned char *, size_t, const char *);
 	int	(*outbox_insert)(void *, const struct outbox_msg *);
-	int	(*outbox_claim)(void *, const char *, const char *, size_t,
-		    store_outbox_cb, void *);
+	int	(*outbox_claim)(void *, const char *, const char *,
+		    const char *, size_t, store_outbox_cb, void *);
 	int	(*outbox_sent)(void *, const char *, const char *);
 	int	(*outbox_retry)(void *, const char *, const char *,
 		    const char *);

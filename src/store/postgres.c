@@ -628,7 +628,7 @@ static const char *const stmt_sql[S__COUNT] = {
 	    "UPDATE outbox SET claimed_until = $2, attempts = attempts + 1"
 	    " WHERE seq IN (SELECT seq FROM outbox WHERE sent_at IS NULL"
 	    " AND failed_at IS NULL AND next_attempt_at <= $1 AND"
-	    " (claimed_until IS NULL OR claimed_until <= $1) ORDER BY seq"
+	    " (claimed_until IS NULL OR claimed_until <= $4) ORDER BY seq"
 	    " LIMIT $3::bigint FOR UPDATE SKIP LOCKED)"
 	    " RETURNING seq, id, channel, recipient, kind, payload, attempts,"
 	    " created_at, next_attempt_at, coalesce(last_error, '')",
@@ -3241,17 +3241,18 @@ pg_outbox_insert(void *ctx, const struct outbox_msg *m)
 }
 
 static int
-pg_outbox_claim(void *ctx, const char *now, const char *lease_until,
-    size_t limit, store_outbox_cb cb, void *arg)
+pg_outbox_claim(void *ctx, const char *due, const char *now,
+    const char *lease_until, size_t limit, store_outbox_cb cb, void *arg)
 {
 	struct params		 p = { 0 };
 	struct outbox_msg	 m;
 	PGresult		*res;
 	int			 i, r = 0;
 
-	p_str(&p, 1, now);
+	p_str(&p, 1, due);
 	p_str(&p, 2, lease_until);
 	p_int(&p, 3, (int64_t)limit);
+	p_str(&p, 4, now);
 	if ((res = pg_run(ctx, S_OUT_CLAIM, &p, &r)) == NULL)
 		return r;
 	for (i = 0; r == 0 && i < PQntuples(res); i++) {

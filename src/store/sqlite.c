@@ -573,7 +573,7 @@ static const char *const stmt_sql[S__COUNT] = {
 	    "UPDATE outbox SET claimed_until = ?2, attempts = attempts + 1"
 	    " WHERE seq IN (SELECT seq FROM outbox WHERE sent_at IS NULL"
 	    " AND failed_at IS NULL AND next_attempt_at <= ?1 AND (claimed_until IS NULL OR"
-	    " claimed_until <= ?1) ORDER BY seq LIMIT ?3)"
+	    " claimed_until <= ?4) ORDER BY seq LIMIT ?3)"
 	    " RETURNING seq, id, channel, recipient, kind, payload, attempts,"
 	    " created_at, next_attempt_at, coalesce(last_error, '')",
 	[S_OUT_SENT] =
@@ -2628,8 +2628,8 @@ sq_outbox_insert(void *ctx, const struct outbox_msg *m)
 }
 
 static int
-sq_outbox_claim(void *ctx, const char *now, const char *lease_until,
-    size_t limit, store_outbox_cb cb, void *arg)
+sq_outbox_claim(void *ctx, const char *due, const char *now,
+    const char *lease_until, size_t limit, store_outbox_cb cb, void *arg)
 {
 	struct outbox_msg	*m;
 	sqlite3_stmt		*s = sq_stmt(ctx, S_OUT_CLAIM);
@@ -2640,9 +2640,10 @@ sq_outbox_claim(void *ctx, const char *now, const char *lease_until,
 		return KW_ERR_UNAVAILABLE;
 	if ((m = calloc(limit ? limit : 1, sizeof(*m))) == NULL)
 		return KW_ERR_NOMEM;
-	bind_str(s, 1, now);
+	bind_str(s, 1, due);
 	bind_str(s, 2, lease_until);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)limit);
+	bind_str(s, 4, now);
 	/* step to the end first: the claim is one statement */
 	while (n < limit && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		m[n].seq = sqlite3_column_int64(s, 0);

@@ -445,10 +445,11 @@ store_outbox_insert(struct store *st, const struct outbox_msg *m)
 }
 
 int
-store_outbox_claim(struct store *st, const char *now, const char *lease_until,
-    size_t limit, store_outbox_cb cb, void *arg)
+store_outbox_claim(struct store *st, const char *due, const char *now,
+    const char *lease_until, size_t limit, store_outbox_cb cb, void *arg)
 {
-	return st->ops->outbox_claim(st->ctx, now, lease_until, limit, cb, arg);
+	return st->ops->outbox_claim(st->ctx, due, now, lease_until, limit, cb,
+	    arg);
 }
 
 int

@@ -581,10 +581,12 @@ int	 store_setting_put(struct store *, const char *key, const char *value,
 	    const unsigned char *sealed, size_t sealed_len, const char *at);
 
 int	 store_outbox_insert(struct store *, const struct outbox_msg *);
-/* Claim up to limit messages due at now (not sent, next_attempt_at <=
- * now, unclaimed or claim expired) until lease_until, and pass each to
- * cb.  Two senders never get the same message within a lease. */
-int	 store_outbox_claim(struct store *, const char *now,
+/* Claim up to limit messages due at due (not sent, next_attempt_at <=
+ * due) and unclaimed or whose claim ended by now, until lease_until, and
+ * pass each to cb.  Leases are real time: now and lease_until come from
+ * the real clock even when due is another time (`jobs run --now`).  Two
+ * senders never get the same message within a lease. */
+int	 store_outbox_claim(struct store *, const char *due, const char *now,
 	    const char *lease_until, size_t limit, store_outbox_cb cb,
 	    void *arg);
 /* The message was delivered. */

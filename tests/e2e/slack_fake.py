@@ -224,6 +224,11 @@ class SlackFake:
         with self.lock:
             self._hang = [n, float(seconds)]
 
+    def hangs_left(self):
+        """How many of the calls hang() asked for have not begun."""
+        with self.lock:
+            return self._hang[0]
+
     def clear(self):
         with self.lock:
             self._faults = []

@@ -731,6 +731,34 @@ def section_texts(msg):
 
 
 @sqlite_store
+class RunningAhead(Base):
+    """`keywarden jobs run --now LATER` beside a running server (an
+    operator's catch-up run; the tests' way past a backoff): what is due
+    is judged at LATER, but a message the server has claimed and is
+    sending stays the server's, because leases are on the real clock."""
+
+    def test_a_message_being_sent_is_not_sent_again(self):
+        self.slack.hang(4, n=1)     # under Slack's 5 s timeout
+        r = self.file()
+        # the server has claimed the manager's DM and is stuck sending it
+        self.wait_for(lambda: self.slack.hangs_left() == 0,
+                      "the server's attempt")
+        later = time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                              time.gmtime(time.time() + 7200))
+        out = self.srv.cli("jobs", "run", "--data-dir", self.srv.data_dir,
+                           "--now", later)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(json.loads(out.stdout)["notifications"]["sent"], 0,
+                         out.stdout)
+
+        def about_it():
+            return [m for m in self.dms("maria@example.com")
+                    if r["id"] in json.dumps(m)]
+        self.wait_for(about_it, "the DM")
+        time.sleep(2)
+        self.assertEqual(len(about_it()), 1)
+
+
 class WebhookSecret(Base):
     def issue(self):
         r = self.file()

@@ -1226,20 +1226,26 @@ outbox_claims_are_leased(void **state)
 	assert_int_equal(after, before + 1);
 	/* not due yet */
 	assert_int_equal(store_outbox_claim(st, "2999-12-31T00:00:00Z",
-	    "3000-01-01T00:01:00Z", 10, claim_cb, &a), 0);
+	    "2999-12-31T00:00:00Z", "3000-01-01T00:01:00Z", 10, claim_cb, &a), 0);
 	assert_int_equal(a.n, 0);
 	/* node 1 claims it; node 2, within the lease, gets nothing */
 	assert_int_equal(store_outbox_claim(st, "3000-01-01T00:00:00Z",
-	    "3000-01-01T00:01:00Z", 10, claim_cb, &a), 0);
+	    "3000-01-01T00:00:00Z", "3000-01-01T00:01:00Z", 10, claim_cb, &a), 0);
 	assert_int_equal(a.n, 1);
 	assert_string_equal(a.ids[0], m.id);
 	assert_int_equal(a.attempts, 1);
 	assert_int_equal(store_outbox_claim(node2, "3000-01-01T00:00:30Z",
-	    "3000-01-01T00:01:30Z", 10, claim_cb, &b), 0);
+	    "3000-01-01T00:00:30Z", "3000-01-01T00:01:30Z", 10, claim_cb, &b), 0);
+	assert_int_equal(b.n, 0);
+	/* a sender running ahead of the clock (jobs run --now) sees it
+	 * due, but the lease is real time: still node 1's */
+	assert_int_equal(store_outbox_claim(node2, "3000-01-01T02:00:00Z",
+	    "3000-01-01T00:00:30Z", "3000-01-01T00:01:30Z", 10, claim_cb, &b),
+	    0);
 	assert_int_equal(b.n, 0);
 	/* the lease ran out: node 2 takes it over */
 	assert_int_equal(store_outbox_claim(node2, "3000-01-01T00:01:00Z",
-	    "3000-01-01T00:02:00Z", 10, claim_cb, &b), 0);
+	    "3000-01-01T00:01:00Z", "3000-01-01T00:02:00Z", 10, claim_cb, &b), 0);
 	assert_int_equal(b.n, 1);
 	assert_int_equal(b.attempts, 2);
 	/* retry, then fail for good: never claimed again */
@@ -1247,12 +1253,12 @@ outbox_claims_are_leased(void **state)
 	    "timeout"), 0);
 	b.n = 0;
 	assert_int_equal(store_outbox_claim(node2, "3000-01-01T00:04:00Z",
-	    "3000-01-01T00:04:30Z", 10, claim_cb, &b), 0);
+	    "3000-01-01T00:04:00Z", "3000-01-01T00:04:30Z", 10, claim_cb, &b), 0);
 	assert_int_equal(b.n, 0);
 	assert_int_equal(store_outbox_fail(node2, m.id, "3000-01-01T00:05:00Z",
 	    "bad recipient"), 0);
 	assert_int_equal(store_outbox_claim(node2, "3000-02-01T00:00:00Z",
-	    "3000-02-01T00:01:00Z", 10, claim_cb, &b), 0);
+	    "3000-02-01T00:00:00Z", "3000-02-01T00:01:00Z", 10, claim_cb, &b), 0);
 	assert_int_equal(b.n, 0);
 	assert_int_equal(store_outbox_pending(st, &after), 0);
 	assert_int_equal(after, before);
