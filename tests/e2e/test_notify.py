@@ -730,7 +730,6 @@ def section_texts(msg):
             if b.get("type") == "section"]
 
 
-@sqlite_store
 class RunningAhead(Base):
     """`keywarden jobs run --now LATER` beside a running server (an
     operator's catch-up run; the tests' way past a backoff): what is due
@@ -759,6 +758,7 @@ class RunningAhead(Base):
         self.assertEqual(len(about_it()), 1)
 
 
+@sqlite_store
 class WebhookSecret(Base):
     def issue(self):
         r = self.file()
