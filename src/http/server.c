@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -56,7 +57,7 @@ struct callout {
 	pthread_cond_t		 work;		/* queue not empty, or stop */
 	pthread_cond_t		 idle;		/* an exchange was answered */
 	struct exchange		*head, *tail;	/* queued, oldest first */
-	struct exchange		*busy;		/* queued or running */
+	struct exchange		*busy;		/* from queued to completed */
 	const struct MHD_Daemon	*draining;	/* runs its exchanges inline */
 	pthread_t		*threads;
 	int			 nthreads;
@@ -99,6 +100,7 @@ struct exchange {
 	struct http_resp	 rs;
 	int			 result;
 	int			 done;		/* the worker has answered */
+	int			 suspended;	/* queued or running */
 };
 
 static atomic_uint_fast64_t	 req_counter;
@@ -493,6 +495,7 @@ callout_queue(struct http_server *srv, struct MHD_Connection *c,
 	x->conn = c;
 	x->daemon = ci->daemon;
 	x->done = 0;
+	x->suspended = 1;
 	x->rs = (struct http_resp){ .status = 200 };
 	/* suspended before a worker can resume it: under the lock */
 	MHD_suspend_connection(c);
@@ -514,7 +517,7 @@ static void *
 callout_worker(void *arg)
 {
 	struct callout	*co = arg;
-	struct exchange	*x, **pp;
+	struct exchange	*x;
 
 	pthread_mutex_lock(&co->lock);
 	for (;;) {
@@ -528,12 +531,9 @@ callout_worker(void *arg)
 		x->result = run_handler(x, &x->rs);
 		pthread_mutex_lock(&co->lock);
 		x->done = 1;
-		for (pp = &co->busy; *pp != NULL; pp = &(*pp)->next_busy)
-			if (*pp == x) {
-				*pp = x->next_busy;
-				break;
-			}
-		/* access_cb runs again for x and sends its answer */
+		x->suspended = 0;
+		/* access_cb runs again for x and sends its answer; x stays
+		 * busy until completed_cb */
 		MHD_resume_connection(x->conn);
 		pthread_cond_broadcast(&co->idle);
 	}
@@ -541,21 +541,60 @@ callout_worker(void *arg)
 	return NULL;
 }
 
-/* Wait until no connection of daemon d (NULL: of any) is suspended. */
+/* Wait until no call-out of daemon d (NULL: of any) is suspended, and
+ * (for up to HTTP_TLS_DRAIN_S more) until their answers are sent. */
 static void
 callout_wait(struct callout *co, const struct MHD_Daemon *d)
 {
 	struct exchange	*x;
+	struct timespec	 ts;
+	uint64_t	 until = 0;
+	int		 suspended;
 
 	pthread_mutex_lock(&co->lock);
 	for (;;) {
+		suspended = 0;
 		for (x = co->busy; x != NULL; x = x->next_busy)
-			if (d == NULL || x->daemon == d)
-				break;
+			if (d == NULL || x->daemon == d) {
+				if ((suspended = x->suspended))
+					break;
+				if (until == 0)
+					until = kw_mono_us() +
+					    HTTP_TLS_DRAIN_S * 1000000ull;
+				if (kw_mono_us() < until)
+					break;
+			}
 		if (x == NULL)
 			break;
-		pthread_cond_wait(&co->idle, &co->lock);
+		/* a resumed answer is sent by its libmicrohttpd thread:
+		 * look again soon even if no worker signals */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 50 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		if (suspended)
+			pthread_cond_wait(&co->idle, &co->lock);
+		else
+			pthread_cond_timedwait(&co->idle, &co->lock, &ts);
 	}
+	pthread_mutex_unlock(&co->lock);
+}
+
+/* x has ended (answered, or its connection closed): no longer busy. */
+static void
+callout_done(struct callout *co, struct exchange *x)
+{
+	struct exchange	**pp;
+
+	pthread_mutex_lock(&co->lock);
+	for (pp = &co->busy; *pp != NULL; pp = &(*pp)->next_busy)
+		if (*pp == x) {
+			*pp = x->next_busy;
+			break;
+		}
+	pthread_cond_broadcast(&co->idle);
 	pthread_mutex_unlock(&co->lock);
 }
 
@@ -753,12 +792,14 @@ static void
 completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
+	struct http_server	*srv = cls;
 	struct exchange		*x = *con_cls;
 
-	KW_UNUSED(cls);
 	KW_UNUSED(c);
 	if (x == NULL)
 		return;
+	if (x->daemon != NULL)		/* a call-out */
+		callout_done(&srv->co, x);
 	if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED && x->timeout != 0)
 		deadline_cut(x);
 	meter(x);
@@ -966,9 +1007,10 @@ http_server_stop(struct http_server *srv)
 {
 	if (srv == NULL)
 		return;
-	/* no new call-outs; those under way answer before the daemon
-	 * stops */
+	/* no new call-outs; those under way answer (and their answers go
+	 * out) before the daemon stops */
 	callout_stop(&srv->co);
+	callout_wait(&srv->co, NULL);
 	if (srv->mhd != NULL)
 		MHD_stop_daemon(srv->mhd);
 	free(srv->cert);
