@@ -21,13 +21,15 @@
  *    AUTH_CHANNEL as it commits (stmt_auth); store_watch() listens, so
  *    every node can empty its authentication cache.
  * Round trips are what a write transaction waits for (each node's
- * writes are serialised behind the write lock): BEGIN goes with the
- * lock and the audit head and settings reads (pg_begin); a write
- * transaction's token and instance lookups are kept (pg_cached); a
- * part's SAVEPOINT waits for its first write, and its appends and
- * RELEASE go with the next statement that needs an answer, normally the
- * COMMIT (pipeline mode, pg_batch); reads that belong together share
- * one.
+ * writes are serialised behind the write lock): BEGIN, the lock and the
+ * audit head and settings reads go with the transaction's first read
+ * (pg_begin); a write transaction's token and instance lookups are kept
+ * (pg_cached); a part's SAVEPOINT waits for its first write; a part's
+ * appends (and RELEASE) are sent as the part ends, without waiting, so
+ * the server runs them while the next part is made, and their results
+ * are read with the next statement that needs an answer, normally the
+ * COMMIT (pipeline mode: pg_send_ahead, pg_batch); reads that belong
+ * together share one.
  * A lost connection fails the call (KW_ERR_UNAVAILABLE) and the
  * transaction it was in; the next call outside a transaction reconnects.
  */
@@ -759,7 +761,8 @@ struct pg {
 	PGconn		*conn;
 	char		*conninfo;
 	unsigned char	 prepared[S__COUNT];
-	int		 in_tx;		/* BEGIN sent, no COMMIT/ROLLBACK yet */
+	int		 in_tx;		/* BEGIN queued or sent, no COMMIT or
+					   ROLLBACK yet */
 	int		 lost;		/* the connection broke in this tx */
 	int		 jobs_locked;	/* this session holds LOCK_JOBS */
 	/* the audit head as this transaction left it: while it holds the
@@ -770,13 +773,18 @@ struct pg {
 	int64_t		 head_seq;
 	char		 head_hash[65];
 	/* statements that wait to go with the next one, in the same round
-	 * trip (libpq's pipeline mode): a part's SAVEPOINT, the last part's
-	 * RELEASE (pg_savepoint), a part's appends (stmt_behind) */
+	 * trip (libpq's pipeline mode): a transaction's BEGIN, lock and
+	 * first reads (pg_begin), a part's SAVEPOINT (pg_savepoint), its
+	 * appends (stmt_behind) and RELEASE until the part ends */
 	struct queued {
 		enum stmt	 id;
 		struct params	 p;	/* owned copies */
 	}		 queued[PG_QUEUE_MAX];
 	int		 nqueued;
+	/* statements sent ahead (pg_send_ahead), their results not read
+	 * yet: the connection is in pipeline mode, and the next batch reads
+	 * them first (pg_collect) */
+	int		 ahead;
 	int		 in_part;	/* a part is open (pg_savepoint) */
 	/* every setting, as this write transaction read them: settings
 	 * change only in write transactions, and this one holds the write
@@ -1017,6 +1025,7 @@ pg_drop(struct pg *q)
 	memset(q->prepared, 0, sizeof(q->prepared));
 	q->jobs_locked = 0;
 	q->listening = 0;
+	q->ahead = 0;
 	pg_unqueue(q, 0);
 	pg_uncache(q);
 }
@@ -1190,13 +1199,129 @@ pg_failed(struct pg *q, int queued, const PGresult *res)
 	return queued ? KW_ERR_UNAVAILABLE : res_err(res);
 }
 
+static void	pg_begun(struct pg *, enum stmt, PGresult *);
+
+/*
+ * Read the results of a pipeline that ends with a Sync: first ahead
+ * statements' sent ahead, then nq queued ones (qids[]) (all were told
+ * they went well: a failure breaks the transaction, pg_failed; the
+ * reads pg_begin queued are kept, pg_begun), then n into res[i] (the
+ * caller PQclear()s them); leave pipeline mode.  0, or the first
+ * failure (the server skips what follows it).
+ */
+static int
+pg_collect(struct pg *q, int ahead, int nq, const enum stmt *qids, int n,
+    PGresult **res)
+{
+	PGresult	*got;
+	int		 i, j, r = 0;
+
+	for (j = 0; j < ahead + nq + n; j++) {
+		i = j - ahead - nq;
+		if ((got = PQgetResult(q->conn)) == NULL) {
+			pg_lost(q);
+			return KW_ERR_UNAVAILABLE;
+		}
+		if (PQresultStatus(got) == PGRES_COMMAND_OK ||
+		    PQresultStatus(got) == PGRES_TUPLES_OK) {
+			if (i >= 0 && r == 0)
+				res[i] = got;
+			else if (i < 0 && j >= ahead && r == 0 && q->in_tx &&
+			    (qids[j - ahead] == S_AUDIT_HEAD ||
+			    qids[j - ahead] == S_SET_ALL))
+				pg_begun(q, qids[j - ahead], got);
+			else
+				PQclear(got);
+		} else {
+			/* the first failure says why; the rest were skipped */
+			if (r == 0)
+				r = pg_failed(q, i < 0, got);
+			PQclear(got);
+		}
+		if (q->conn == NULL)
+			return r;	/* dropped: nothing more to read */
+		/* each statement's results end with a NULL */
+		if ((got = PQgetResult(q->conn)) != NULL) {
+			PQclear(got);
+			pg_lost(q);
+			return KW_ERR_UNAVAILABLE;
+		}
+	}
+	got = PQgetResult(q->conn);
+	if (got == NULL || PQresultStatus(got) != PGRES_PIPELINE_SYNC ||
+	    PQexitPipelineMode(q->conn) != 1) {
+		PQclear(got);
+		pg_lost(q);
+		return KW_ERR_UNAVAILABLE;
+	}
+	PQclear(got);
+	return r;
+}
+
+/* Read what was sent ahead (one round trip: a Sync), before a statement
+ * that cannot go in a pipeline (PQprepare) or when a batch fails before
+ * its own are sent: 0, or KW_ERR_UNAVAILABLE with the transaction
+ * broken. */
+static int
+pg_sync_ahead(struct pg *q)
+{
+	int n = q->ahead;
+
+	q->ahead = 0;
+	if (n == 0)
+		return 0;
+	if (q->lost || q->conn == NULL)
+		return KW_ERR_UNAVAILABLE;
+	if (PQpipelineSync(q->conn) != 1) {
+		pg_lost(q);
+		return KW_ERR_UNAVAILABLE;
+	}
+	return pg_collect(q, n, 0, NULL, 0, NULL);
+}
+
+/*
+ * Send the queued statements now, without waiting for them (pipeline
+ * mode, no Sync): the server runs a part's appends while the next part
+ * is made under the write lock, instead of all of them at the COMMIT.
+ * Their results are read by the next batch (pg_collect), so a failure
+ * still breaks the transaction and fails its commit for every part.
+ * Statements not yet prepared on this connection wait for that batch.
+ */
+static void
+pg_send_ahead(struct pg *q)
+{
+	char	name[16];
+	int	j;
+
+	if (q->nqueued == 0 || q->queued[0].id == S_BEGIN || q->broken ||
+	    q->lost || q->conn == NULL)
+		return;
+	for (j = 0; j < q->nqueued; j++)
+		if (!q->prepared[q->queued[j].id])
+			return;
+	if (q->ahead == 0 && PQenterPipelineMode(q->conn) != 1)
+		return;
+	for (j = 0; j < q->nqueued; j++) {
+		snprintf(name, sizeof(name), "kw%d", (int)q->queued[j].id);
+		if (PQsendQueryPrepared(q->conn, name,
+		    stmt_nparams(stmt_sql[q->queued[j].id]),
+		    q->queued[j].p.v, NULL, NULL, 0) != 1)
+			break;
+	}
+	q->ahead += j;
+	if (j < q->nqueued || PQflush(q->conn) != 0)
+		pg_lost(q);	/* the connection is in an unknown state */
+	pg_unqueue_sent(q, j);
+}
+
 /*
  * Send the queued statements, then ids[0..n) with parameters p[i] (each
  * may be NULL; freed here), in one round trip (pipeline mode when there
- * is more than one), and read their results: 0 with res[i] holding each
- * one's (the caller PQclear()s them), or an error with every res[i]
- * NULL.  The statements are independent; after one fails the server
- * skips the rest.  A statement that changes what authenticates a caller
+ * is more than one, or when some were sent ahead), and read their
+ * results, after those sent ahead: 0 with res[i] holding each one's
+ * (the caller PQclear()s them), or an error with every res[i] NULL.
+ * The statements are independent; after one fails the server skips the
+ * rest.  A statement that changes what authenticates a caller
  * (stmt_auth) is notified: at commit inside a transaction, at once
  * outside one.
  */
@@ -1208,7 +1333,7 @@ pg_batch(struct pg *q, int n, const enum stmt *ids, struct params **p,
 	struct params	*ap[PG_BATCH_MAX];
 	PGresult	*got;
 	char		 name[16];
-	int		 i, j, nq, total, held, r = 0, notify = 0;
+	int		 i, j, nq, ahead, total, held, r = 0, notify = 0;
 
 	for (i = 0; i < n; i++)
 		res[i] = NULL;
@@ -1232,14 +1357,19 @@ pg_batch(struct pg *q, int n, const enum stmt *ids, struct params **p,
 		all[j] = j < nq ? q->queued[j].id : ids[j - nq];
 		ap[j] = j < nq ? &q->queued[j].p : p != NULL ? p[j - nq] : NULL;
 		pg_dirty(q, all[j]);
-		r = pg_prepare(q, all[j], NULL, 0);
+		/* PQprepare cannot go in a pipeline */
+		if (!q->prepared[all[j]] && q->ahead > 0)
+			r = pg_sync_ahead(q);
+		if (r == 0)
+			r = pg_prepare(q, all[j], NULL, 0);
 	}
 	if (r != 0) {
 		if (nq > 0 && q->in_tx)
 			q->broken = 1;	/* what was queued was not done */
 		goto out;
 	}
-	if (total == 1) {	/* the plain way: no pipeline */
+	ahead = q->ahead;
+	if (total == 1 && ahead == 0) {	/* the plain way: no pipeline */
 		snprintf(name, sizeof(name), "kw%d", (int)all[0]);
 		got = PQexecPrepared(q->conn, name,
 		    stmt_nparams(stmt_sql[all[0]]), ap[0] != NULL ?
@@ -1256,7 +1386,7 @@ pg_batch(struct pg *q, int n, const enum stmt *ids, struct params **p,
 		}
 		goto out;
 	}
-	if (PQenterPipelineMode(q->conn) != 1) {
+	if (ahead == 0 && PQenterPipelineMode(q->conn) != 1) {
 		pg_lost(q);
 		r = KW_ERR_UNAVAILABLE;
 		goto out;
@@ -1268,50 +1398,16 @@ pg_batch(struct pg *q, int n, const enum stmt *ids, struct params **p,
 		    ap[j]->v : NULL, NULL, NULL, 0) != 1)
 			break;
 	}
+	q->ahead = 0;
 	if (j < total || PQpipelineSync(q->conn) != 1) {
 		pg_lost(q);	/* the connection is in an unknown state */
 		r = KW_ERR_UNAVAILABLE;
 		goto out;
 	}
-	for (j = 0; j < total; j++) {
-		i = j - nq;
-		if ((got = PQgetResult(q->conn)) == NULL) {
-			pg_lost(q);
-			r = KW_ERR_UNAVAILABLE;
-			goto out;
-		}
-		if (PQresultStatus(got) == PGRES_COMMAND_OK ||
-		    PQresultStatus(got) == PGRES_TUPLES_OK) {
-			if (i >= 0 && r == 0)
-				res[i] = got;
-			else
-				PQclear(got);
-		} else {
-			/* the first failure says why; the rest were skipped */
-			if (r == 0)
-				r = pg_failed(q, i < 0, got);
-			PQclear(got);
-		}
-		if (q->conn == NULL)
-			goto out;	/* dropped: nothing more to read */
-		/* each statement's results end with a NULL */
-		if ((got = PQgetResult(q->conn)) != NULL) {
-			PQclear(got);
-			pg_lost(q);
-			r = KW_ERR_UNAVAILABLE;
-			goto out;
-		}
-	}
-	got = PQgetResult(q->conn);
-	if (got == NULL || PQresultStatus(got) != PGRES_PIPELINE_SYNC ||
-	    PQexitPipelineMode(q->conn) != 1) {
-		PQclear(got);
-		pg_lost(q);
-		r = KW_ERR_UNAVAILABLE;
-		goto out;
-	}
-	PQclear(got);
+	r = pg_collect(q, ahead, nq, all, n, res);
  out:
+	if (q->ahead > 0 && pg_sync_ahead(q) != 0)
+		r = KW_ERR_UNAVAILABLE;	/* failed before its own were sent */
 	pg_unqueue_sent(q, nq);
 	if (r != 0 && held && q->in_tx)
 		q->broken = 1;	/* a read failed outside any savepoint */
@@ -1718,11 +1814,17 @@ pg_check(void *ctx, char *why, size_t whysz)
 	return 0;
 }
 
-/* BEGIN, then the store's write lock (see the top of the file), then
+/*
+ * BEGIN, then the store's write lock (see the top of the file), then
  * what most write transactions read first under it (the audit log's
  * head, which every change appends to, and the settings, which its
- * notifications read: pg_audit_head, pg_setting_get), in one round
- * trip: the reads run once the lock is granted. */
+ * notifications read: pg_audit_head, pg_setting_get), queued to go with
+ * the transaction's first statement that needs an answer, normally its
+ * first part's first read: the lock is waited for in that round trip,
+ * and what follows it in the pipeline reads under it.  A lock not
+ * granted (lock_timeout) fails that statement and breaks the
+ * transaction (pg_failed).
+ */
 static void	pg_rollback(void *);
 
 static int
@@ -1731,38 +1833,49 @@ pg_begin(void *ctx)
 	static const enum stmt ids[] = { S_BEGIN, S_WRITE_LOCK, S_AUDIT_HEAD,
 	    S_SET_ALL };
 	struct pg	*q = ctx;
-	struct params	 p = { 0 }, *ps[] = { NULL, &p, NULL, NULL };
-	PGresult	*res[4];
-	int		 r;
+	struct params	 p;
+	size_t		 i;
 
-	p_int(&p, 1, LOCK_WRITE);
 	if (q->in_tx)
 		return KW_ERR_INTERNAL;
 	/* reconnect first: from here a lost connection is the tx's */
-	if ((r = pg_ready(q)) != 0) {
-		pg_params_free(&p);
+	if (pg_ready(q) != 0)
 		return KW_ERR_UNAVAILABLE;
-	}
 	pg_unqueue(q, 0);
 	q->in_part = 0;
 	q->in_tx = 1;
 	q->auth_touched = 0;
-	if ((r = pg_batch(q, 4, ids, ps, res)) != 0) {
-		pg_rollback(q);
-		return KW_ERR_UNAVAILABLE;
+	q->head_known = 0;
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		memset(&p, 0, sizeof(p));
+		if (ids[i] == S_WRITE_LOCK)
+			p_int(&p, 1, LOCK_WRITE);
+		if (pg_queue(q, ids[i], &p) != 0) {
+			pg_rollback(q);
+			return KW_ERR_UNAVAILABLE;
+		}
 	}
-	PQclear(res[0]);
-	PQclear(res[1]);
+	return 0;
+}
+
+/* A result of the reads pg_begin queued: the audit head or the
+ * settings, kept for the transaction (taken over). */
+static void
+pg_begun(struct pg *q, enum stmt id, PGresult *res)
+{
+	if (id == S_SET_ALL) {
+		PQclear(q->settings);
+		q->settings = res;
+		return;
+	}
 	q->head_seq = 0;
 	q->head_hash[0] = '\0';
-	if (PQntuples(res[2]) == 1) {
-		q->head_seq = col_int(res[2], 0, 0);
-		col_str(res[2], 0, 1, q->head_hash, sizeof(q->head_hash));
+	if (PQntuples(res) == 1) {
+		q->head_seq = col_int(res, 0, 0);
+		col_str(res, 0, 1, q->head_hash, sizeof(q->head_hash));
 	}
 	q->head_known = 1;
-	PQclear(res[2]);
-	q->settings = res[3];
-	return 0;
+	PQclear(res);
 }
 
 static int
@@ -1784,10 +1897,26 @@ pg_tx_done(struct pg *q)
 	q->broken = 0;
 	q->auth_changed = 0;
 	q->in_part = 0;
+	q->ahead = 0;
 	pg_unqueue(q, 0);
 	PQclear(q->settings);
 	q->settings = NULL;
 	pg_uncache(q);
+}
+
+/* The transaction's COMMIT or ROLLBACK was sent: end it on the server
+ * if it is still open there (a statement or a queued one failed, and
+ * what followed it in its pipeline was skipped), and forget it. */
+static void
+pg_tx_close(struct pg *q)
+{
+	if (!q->lost && q->conn != NULL &&
+	    PQtransactionStatus(q->conn) != PQTRANS_IDLE) {
+		PQclear(PQexec(q->conn, "ROLLBACK"));
+		if (PQtransactionStatus(q->conn) != PQTRANS_IDLE)
+			q->lost = 1;
+	}
+	pg_tx_done(q);
 }
 
 /* COMMIT (after the queued RELEASE, and the notification of a change to
@@ -1812,30 +1941,25 @@ pg_commit(void *ctx)
 		if (n == 2)
 			PQclear(res[1]);
 	}
-	/* still open on the server (a statement or a queued one failed,
-	 * or the commit was not reached): end it */
-	if (!q->lost && q->conn != NULL &&
-	    PQtransactionStatus(q->conn) != PQTRANS_IDLE) {
-		PQclear(PQexec(q->conn, "ROLLBACK"));
-		if (PQtransactionStatus(q->conn) != PQTRANS_IDLE)
-			q->lost = 1;
-	}
-	pg_tx_done(q);
+	pg_tx_close(q);
 	return r ? KW_ERR_UNAVAILABLE : 0;
 }
 
 static void
 pg_rollback(void *ctx)
 {
-	struct pg *q = ctx;
+	struct pg	*q = ctx;
+	int		 sent;
 
 	if (!q->in_tx)
 		return;
+	/* the BEGIN still queued: nothing was sent, nothing to undo */
+	sent = q->nqueued == 0 || q->queued[0].id != S_BEGIN;
 	pg_unqueue(q, 0);	/* never sent: nothing to undo */
 	q->broken = 0;
-	if (!q->lost)
+	if (!q->lost && sent)
 		pg_exec(q, S_ROLLBACK, NULL, NULL);
-	pg_tx_done(q);
+	pg_tx_close(q);
 }
 
 /*
@@ -1883,13 +2007,14 @@ pg_release(void *ctx)
 		memmove(&q->queued[i], &q->queued[i + 1],
 		    (size_t)(q->nqueued - i - 1) * sizeof(q->queued[0]));
 		q->nqueued--;
-		return 0;
-	}
-	/* the part's queued appends go with its RELEASE, and with the next
-	 * part's first statement or the COMMIT: should one fail, the
-	 * transaction is broken (pg_failed) and its commit fails for every
-	 * part */
-	return pg_queue(q, S_RELEASE, NULL);
+	} else if (pg_queue(q, S_RELEASE, NULL) != 0)
+		return KW_ERR_UNAVAILABLE;
+	/* the part's appends (and RELEASE) go now, and are answered with
+	 * the next part's first statement or the COMMIT: should one fail,
+	 * the transaction is broken (pg_failed) and its commit fails for
+	 * every part */
+	pg_send_ahead(q);
+	return 0;
 }
 
 static void
