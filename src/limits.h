@@ -162,10 +162,11 @@
 /* Configuration */
 #define KW_PATH_MAX		1024
 #define KW_THREADS_MAX		64
-/* Threads that run the handlers which call another service (routes
- * marked CALLS_OUT; `callout_workers`): as many such requests wait on
- * slow services at once; more queue for a free worker (never holding
- * up other routes). */
+/* Threads that run the handlers which may wait (routes marked WAITS,
+ * `callout_workers`: those that call another service, and every write,
+ * which waits for its group's durable commit): as many such requests
+ * wait at once, and as many writes share one commit; more queue for a
+ * free worker (never holding up other routes). */
 #define KW_CALLOUT_WORKERS	16
 #define KW_CALLOUT_WORKERS_MAX	64
 

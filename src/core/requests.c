@@ -392,7 +392,7 @@ issued_elsewhere(struct store *st, const char *request_id,
 		nanosleep(&step, NULL);
 	}
 	free(r);
-	if (res == KW_ERR_CONFLICT || (res != 0 && res != KW_ERR_UPSTREAM))
+	if (res == KW_ERR_CONFLICT)	/* still issuing, or unreadable */
 		res = kw_fail(f, KW_ERR_UNAVAILABLE, NULL, "the approval is "
 		    "recorded and keywarden is issuing the credential; "
 		    "GET /v1/requests/%s tells when it is done", request_id);

@@ -40,13 +40,16 @@ enum http_body { BODY_NONE, BODY_OPTIONAL, BODY_REQUIRED, BODY_FORM,
 
 /*
  * Where a route's handler runs.  INLINE: on the libmicrohttpd thread that
- * read the request (quick work: the store, the CPU).  CALLS_OUT: the
- * handler may wait on another service (an instance, an identity
- * provider); it runs on one of the server's call-out workers while its
- * connection is suspended, so a slow service holds up only the requests
- * waiting on it, never the other connections that thread serves.
+ * read the request (quick work: reads from the store, the CPU).  WAITS:
+ * the handler may wait, on another service (an instance, an identity
+ * provider) or on the durable commit of its change (every write: the
+ * group commit, and on PostgreSQL the store's write lock); it runs on
+ * one of the server's call-out workers while its connection is
+ * suspended, so a wait holds up only the requests waiting on it, never
+ * the other connections that thread serves, and as many writes as there
+ * are workers share one commit.
  */
-enum http_work { INLINE, CALLS_OUT };
+enum http_work { INLINE, WAITS };
 
 struct http_req {
 	const char	*method;
@@ -162,7 +165,7 @@ struct http_server_config {
 	const char		*host;
 	int			 port;
 	int			 threads;
-	int			 callout_workers;	/* 0: CALLS_OUT
+	int			 callout_workers;	/* 0: WAITS
 						   routes run inline */
 	int			 max_connections;
 	int			 connection_timeout;

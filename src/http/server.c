@@ -10,7 +10,7 @@
  * then, and the handler).  The body must be in within KW_BODY_DEADLINE_S
  * of the headers, however slowly it trickles.
  *
- * A route that calls out (CALLS_OUT) has its handler run by a call-out
+ * A route whose handler may wait (WAITS) has it run by a call-out
  * worker: the connection is suspended, the exchange queued, and the
  * worker resumes the connection when the answer is ready; libmicrohttpd
  * then calls access_cb once more, which sends it.  A connection is only
@@ -676,7 +676,7 @@ finish(struct http_server *srv, struct MHD_Connection *c, struct exchange *x)
 	} else if (x->route->body == BODY_REQUIRED)
 		return send_error(c, x, http_fail(&x->rq, KW_ERR_INVALID_JSON,
 		    NULL, "this endpoint needs a JSON object body"));
-	if (x->route->work == CALLS_OUT && callout_queue(srv, c, x))
+	if (x->route->work == WAITS && callout_queue(srv, c, x))
 		return MHD_YES;
 	x->result = run_handler(x, &rs);
 	return answer(c, x, x->result, &rs);

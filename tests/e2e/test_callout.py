@@ -1,17 +1,21 @@
 """End-to-end: a slow instance holds up only the requests that wait on
-it.  Handlers that call another service (CALLS_OUT routes: approve,
-revoke, the broker's access token, offboarding, ...) run on call-out
-workers while their connection is suspended, so the HTTP thread that
-read them keeps serving its other connections.  The server runs with ONE
+it.  Handlers that may wait (WAITS routes: those that call another
+service, approve, revoke, the broker's access token, offboarding, ...,
+and every write) run on call-out workers while their connection is
+suspended, so the HTTP thread that read them keeps serving its other
+connections.  The server runs with ONE
 HTTP thread here: without the workers, every request below would wait
 for the hanging instance."""
 import http.client
 import json
+import os
+import sqlite3
+import subprocess
 import threading
 import time
 import unittest
 
-from harness import Server
+from harness import Server, make_person, token_for
 from test_issuance import setup_world
 from zendesk_sim import ZendeskSim
 
@@ -121,6 +125,97 @@ class SlowInstance(unittest.TestCase):
         st, c, _ = self.srv.request("GET", "/v1/credentials/" +
                                     answer["credential_id"])
         self.assertEqual((st, c["state"]), (200, "active"), c)
+
+
+HOLD_S = 3              # the store's write lock is held this long
+LOCK_WRITE = 0x6b77000000000001     # store/postgres.c: the write lock
+
+
+class SlowCommit(unittest.TestCase):
+    """A write waits for the store's write lock (held here from outside,
+    as a busy database or another node would); the HTTP thread that read
+    it keeps serving its other connections meanwhile, and the write goes
+    through once the lock is free."""
+
+    def setUp(self):
+        self.srv = Server(env={"KEYWARDEN_THREADS": "1"}).start()
+        self.addCleanup(self.srv.close)
+        make_person(self.srv, "maria@example.com", name="Maria")
+        make_person(self.srv, "rick@example.com", name="Rick",
+                    manager="maria@example.com")
+        make_person(self.srv, "pat@example.com", name="Pat")
+        self.rick = token_for(self.srv, "rick@example.com")
+        st, r, _ = self.srv.request("POST", "/v1/instances", {
+            "name": "manual", "url": "https://manual.zendesk.example.com",
+            "issuance": "manual", "provisioners": ["pat@example.com"]})
+        self.assertEqual(st, 201, r)
+
+    def hold_write_lock(self):
+        """Take the store's write lock; return what releases it."""
+        if self.srv.store_url:
+            p = subprocess.Popen(
+                ["psql", "-X", "-q", "-d", self.srv.store_url, "-c",
+                 "BEGIN", "-c", "SELECT pg_advisory_xact_lock(%d)" %
+                 LOCK_WRITE, "-c", "SELECT pg_sleep(%d)" % HOLD_S, "-c",
+                 "COMMIT"], stdout=subprocess.DEVNULL)
+            self.addCleanup(p.wait, 30)
+            time.sleep(0.5)             # psql connected and holds it
+            return lambda: p.wait(30)
+        db = sqlite3.connect(os.path.join(self.srv.data_dir,
+                                          "keywarden.db"),
+                             isolation_level=None, timeout=5,
+                             check_same_thread=False)
+        db.execute("BEGIN IMMEDIATE")
+        t = threading.Timer(HOLD_S, db.rollback)
+        t.start()
+        self.addCleanup(db.close)
+        self.addCleanup(t.join, 30)
+        return lambda: t.join(30)
+
+    def test_reads_are_served_while_a_write_waits_for_the_store(self):
+        # a keep-alive connection opened first: it belongs to the one
+        # HTTP thread, as the filing's connection does
+        kept = http.client.HTTPConnection("127.0.0.1", self.srv.port,
+                                          timeout=30)
+        self.addCleanup(kept.close)
+        kept.request("GET", "/v1/me",
+                     headers={"Authorization": "Bearer " + self.rick})
+        resp = kept.getresponse()
+        self.assertEqual(resp.status, 200)
+        resp.read()
+        released = self.hold_write_lock()
+        held_at = time.monotonic()
+        done = {}
+
+        def file():
+            done["answer"] = self.srv.request("POST", "/v1/requests", {
+                "instance": "manual", "kind": "api_token",
+                "justification": "j", "use_case": "u", "scopes": ["read"],
+                "lifetime_days": 30}, token=self.rick)
+            done["at"] = time.monotonic()
+        t = threading.Thread(target=file)
+        t.start()
+        self.addCleanup(t.join, 30)
+        time.sleep(0.3)                 # the filing waits on the lock
+        answered = []
+        for i in range(3):
+            kept.request("GET", "/v1/me",
+                         headers={"Authorization": "Bearer " + self.rick})
+            resp = kept.getresponse()
+            self.assertEqual((resp.status, json.loads(resp.read())["email"]),
+                             (200, "rick@example.com"))
+            st, got, _ = self.srv.request("GET", "/v1/instances/manual",
+                                          token=self.rick)
+            self.assertEqual(st, 200, got)
+            answered.append(time.monotonic())
+        self.assertTrue(t.is_alive(), "the filing ended before the reads "
+                        "were answered: the test proves nothing")
+        released()
+        t.join(30)
+        st, r = done["answer"][0], done["answer"][1]
+        self.assertEqual((st, r["state"]), (201, "pending_manager"), r)
+        self.assertLess(max(answered), done["at"])
+        self.assertLess(max(answered) - held_at, HOLD_S - 1)
 
 
 if __name__ == "__main__":
