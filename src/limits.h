@@ -169,5 +169,9 @@
  * free worker (never holding up other routes). */
 #define KW_CALLOUT_WORKERS	16
 #define KW_CALLOUT_WORKERS_MAX	64
+/* Requests waiting for a free worker, per worker, at most: beyond, a
+ * request that would wait is answered 503 with Retry-After at once
+ * (load shed before it holds a connection for long). */
+#define KW_CALLOUT_QUEUE_PER_WORKER 16
 
 #endif /* KW_LIMITS_H */

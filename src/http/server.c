@@ -57,6 +57,7 @@ struct callout {
 	pthread_cond_t		 work;		/* queue not empty, or stop */
 	pthread_cond_t		 idle;		/* an exchange was answered */
 	struct exchange		*head, *tail;	/* queued, oldest first */
+	int			 queued;	/* in it (not yet running) */
 	struct exchange		*busy;		/* from queued to completed */
 	const struct MHD_Daemon	*draining;	/* runs its exchanges inline */
 	pthread_t		*threads;
@@ -279,7 +280,7 @@ send_error(struct MHD_Connection *c, struct exchange *x, int err)
 	return send_json(c, x, status, d != NULL ? d->error_body(err, status,
 	    x->rq.fail.message, x->rq.fail.field) : http_error_body(err,
 	    x->rq.fail.message, x->rq.fail.field, x->rq.fail.details),
-	    err == KW_ERR_RATE_LIMITED ? x->rq.fail.retry_after : 0);
+	    x->rq.fail.retry_after);
 }
 
 static void
@@ -475,8 +476,10 @@ answer(struct MHD_Connection *c, struct exchange *x, int r,
 	return r != 0 ? send_error(c, x, r) : send_resp(c, x, rs);
 }
 
-/* Hand x to a call-out worker, its connection suspended: 1, or 0 when
- * it must run here (no workers, stopping, or its daemon draining). */
+/* Hand x to a call-out worker, its connection suspended: 1; 0 when it
+ * must run here (no workers, stopping, or its daemon draining); -1 when
+ * KW_CALLOUT_QUEUE_PER_WORKER requests per worker wait already (the
+ * caller answers 503 at once). */
 static int
 callout_queue(struct http_server *srv, struct MHD_Connection *c,
     struct exchange *x)
@@ -492,6 +495,10 @@ callout_queue(struct http_server *srv, struct MHD_Connection *c,
 		pthread_mutex_unlock(&co->lock);
 		return 0;
 	}
+	if (co->queued >= co->nthreads * KW_CALLOUT_QUEUE_PER_WORKER) {
+		pthread_mutex_unlock(&co->lock);
+		return -1;
+	}
 	x->conn = c;
 	x->daemon = ci->daemon;
 	x->done = 0;
@@ -505,6 +512,7 @@ callout_queue(struct http_server *srv, struct MHD_Connection *c,
 	else
 		co->head = x;
 	co->tail = x;
+	co->queued++;
 	x->next_busy = co->busy;
 	co->busy = x;
 	pthread_cond_signal(&co->work);
@@ -527,6 +535,7 @@ callout_worker(void *arg)
 			break;			/* stopping, queue empty */
 		if ((co->head = x->next) == NULL)
 			co->tail = NULL;
+		co->queued--;
 		pthread_mutex_unlock(&co->lock);
 		x->result = run_handler(x, &x->rs);
 		pthread_mutex_lock(&co->lock);
@@ -676,8 +685,18 @@ finish(struct http_server *srv, struct MHD_Connection *c, struct exchange *x)
 	} else if (x->route->body == BODY_REQUIRED)
 		return send_error(c, x, http_fail(&x->rq, KW_ERR_INVALID_JSON,
 		    NULL, "this endpoint needs a JSON object body"));
-	if (x->route->work == WAITS && callout_queue(srv, c, x))
-		return MHD_YES;
+	if (x->route->work == WAITS) {
+		switch (callout_queue(srv, c, x)) {
+		case 1:
+			return MHD_YES;
+		case -1:	/* shed: nothing was done, try again soon */
+			http_fail(&x->rq, KW_ERR_UNAVAILABLE, NULL, "keywarden "
+			    "is busy: too many requests wait for a worker; "
+			    "nothing was changed, try again");
+			x->rq.fail.retry_after = 1;
+			return send_error(c, x, KW_ERR_UNAVAILABLE);
+		}
+	}
 	x->result = run_handler(x, &rs);
 	return answer(c, x, x->result, &rs);
 }

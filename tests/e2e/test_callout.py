@@ -22,14 +22,17 @@ from zendesk_sim import ZendeskSim
 HANG_MS = 5000          # the instance's token call hangs this long
 
 
-class SlowInstance(unittest.TestCase):
+class Hanging(unittest.TestCase):
+    """A world on the simulator whose issuances can be made to hang; the
+    server runs with `env`."""
+    env = {}
 
     def setUp(self):
         self.sim = ZendeskSim().start()
         self.addCleanup(self.sim.close)
         self.srv = Server(extra_args=["--upstream-timeout", "15",
                                       "--upstream-attempts", "1"],
-                          env={"KEYWARDEN_THREADS": "1"}).start()
+                          env=dict(self.env)).start()
         self.addCleanup(self.srv.close)
         self.tok = setup_world(self.srv, self.sim)
 
@@ -72,6 +75,10 @@ class SlowInstance(unittest.TestCase):
                 return
             time.sleep(0.02)
         self.fail("the request never showed `issuing`")
+
+
+class SlowInstance(Hanging):
+    env = {"KEYWARDEN_THREADS": "1"}
 
     def test_other_requests_are_served_while_an_issuance_hangs(self):
         rid = self.pending_approval()
@@ -125,6 +132,55 @@ class SlowInstance(unittest.TestCase):
         st, c, _ = self.srv.request("GET", "/v1/credentials/" +
                                     answer["credential_id"])
         self.assertEqual((st, c["state"]), (200, "active"), c)
+
+
+QUEUE_PER_WORKER = 16   # limits.h: KW_CALLOUT_QUEUE_PER_WORKER
+
+
+class Overload(Hanging):
+    """One call-out worker, stuck on a hanging instance: the requests
+    that would wait for it queue up to KW_CALLOUT_QUEUE_PER_WORKER; the
+    rest are answered 503 with Retry-After at once, having changed
+    nothing, and the queued ones go through once the worker is free."""
+    env = {"KEYWARDEN_CALLOUT_WORKERS": "1"}
+
+    def test_requests_beyond_the_queue_are_shed_with_retry_after(self):
+        rid = self.pending_approval()
+        t, done = self.approve_in_background(rid)
+        self.wait_issuing(rid)          # the one worker hangs
+        n = QUEUE_PER_WORKER + 4
+        answers = [None] * n
+
+        def file(i):
+            answers[i] = self.as_("sam@example.com", "POST",
+                                  "/v1/requests", {
+                                      "instance": "global",
+                                      "kind": "api_token",
+                                      "justification": "j%d" % i,
+                                      "use_case": "u", "scopes": ["read"],
+                                      "lifetime_days": 30})
+            answers[i] = answers[i] + (time.monotonic(),)
+        fs = [threading.Thread(target=file, args=(i,)) for i in range(n)]
+        for f in fs:
+            f.start()
+        for f in fs:
+            f.join(30)
+        t.join(30)
+        self.assertEqual(done["answer"][0], 200, done["answer"])
+        shed = [a for a in answers if a[0] == 503]
+        filed = [a for a in answers if a[0] == 201]
+        self.assertEqual((len(shed), len(filed)), (4, QUEUE_PER_WORKER),
+                         [a[:2] for a in answers])
+        for st, body, headers, at in shed:
+            self.assertEqual(body["error"]["code"], "unavailable", body)
+            self.assertEqual(headers.get("Retry-After"), "1")
+            self.assertLess(at, done["at"])     # at once, not queued
+        # nothing half-done: exactly the queued ones were filed
+        st, got, _ = self.srv.request("GET", "/v1/requests?limit=500")
+        self.assertEqual(st, 200, got)
+        self.assertEqual(sorted(r["id"] for r in got["items"]
+                                if r["id"] != rid),
+                         sorted(a[1]["id"] for a in filed))
 
 
 HOLD_S = 3              # the store's write lock is held this long
