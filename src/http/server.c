@@ -690,6 +690,7 @@ finish(struct http_server *srv, struct MHD_Connection *c, struct exchange *x)
 		case 1:
 			return MHD_YES;
 		case -1:	/* shed: nothing was done, try again soon */
+			metrics_count(MC_HTTP_SHED);
 			http_fail(&x->rq, KW_ERR_UNAVAILABLE, NULL, "keywarden "
 			    "is busy: too many requests wait for a worker; "
 			    "nothing was changed, try again");

@@ -55,6 +55,7 @@ static const struct {
 	[MC_AUTH_FAILED] = { "keywarden_auth_failures_total", "result=\"refused\"" },
 	[MC_AUTH_THROTTLED] = { "keywarden_auth_failures_total",
 	    "result=\"throttled\"" },
+	[MC_HTTP_SHED] = { "keywarden_http_shed_total", "" },
 };
 
 static const struct {
@@ -64,6 +65,8 @@ static const struct {
 	{ "keywarden_revocations_total", "Revocations by outcome." },
 	{ "keywarden_auth_failures_total",
 	    "Refused authentications: bad tokens, and refusals by throttling." },
+	{ "keywarden_http_shed_total", "Requests answered 503 at once "
+	    "because too many waited for a call-out worker." },
 };
 
 static const char *const call_results[] = { "ok", "http_error", "no_answer" };
@@ -300,8 +303,11 @@ render_counters(struct buf *b)
 		family(b, families[f].name, "counter", families[f].help);
 		for (i = 0; i < MC__COUNT; i++)
 			if (strcmp(counters[i].name, families[f].name) == 0)
-				buf_printf(b, "%s{%s} %llu\n", counters[i].name,
+				buf_printf(b, "%s%s%s%s %llu\n",
+				    counters[i].name,
+				    counters[i].labels[0] ? "{" : "",
 				    counters[i].labels,
+				    counters[i].labels[0] ? "}" : "",
 				    (unsigned long long)ld(&m.counter[i]));
 	}
 }

@@ -29,6 +29,8 @@ enum metrics_counter {
 	MC_REVOCATION_ERROR,
 	MC_AUTH_FAILED,			/* a bad or unknown token */
 	MC_AUTH_THROTTLED,		/* refused with 429 */
+	MC_HTTP_SHED,			/* 503 at once: too many waited for
+					   a call-out worker */
 	MC__COUNT
 };
 

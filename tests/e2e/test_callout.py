@@ -175,6 +175,11 @@ class Overload(Hanging):
             self.assertEqual(body["error"]["code"], "unavailable", body)
             self.assertEqual(headers.get("Retry-After"), "1")
             self.assertLess(at, done["at"])     # at once, not queued
+        # counted for the operators
+        st, _, _ = self.srv.request("GET", "/metrics", token=None)
+        self.assertEqual(st, 200)
+        self.assertIn("\nkeywarden_http_shed_total 4\n",
+                      self.srv.last_raw.decode("utf-8"))
         # nothing half-done: exactly the queued ones were filed
         st, got, _ = self.srv.request("GET", "/v1/requests?limit=500")
         self.assertEqual(st, 200, got)
