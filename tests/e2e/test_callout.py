@@ -220,7 +220,16 @@ class SlowCommit(unittest.TestCase):
                  LOCK_WRITE, "-c", "SELECT pg_sleep(%d)" % HOLD_S, "-c",
                  "COMMIT"], stdout=subprocess.DEVNULL)
             self.addCleanup(p.wait, 30)
-            time.sleep(0.5)             # psql connected and holds it
+            # until psql holds it (a try from here fails)
+            deadline = time.monotonic() + 10
+            while subprocess.run(
+                    ["psql", "-X", "-At", "-d", self.srv.store_url, "-c",
+                     "SELECT pg_try_advisory_xact_lock(%d)" % LOCK_WRITE],
+                    capture_output=True, text=True,
+                    timeout=30).stdout.strip() != "f":
+                self.assertLess(time.monotonic(), deadline,
+                                "psql never took the write lock")
+                time.sleep(0.05)
             return lambda: p.wait(30)
         db = sqlite3.connect(os.path.join(self.srv.data_dir,
                                           "keywarden.db"),
