@@ -1846,7 +1846,7 @@ pg_begin(void *ctx)
 	q->in_tx = 1;
 	q->auth_touched = 0;
 	q->head_known = 0;
-	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+	for (i = 0; i < KW_NELEM(ids); i++) {
 		memset(&p, 0, sizeof(p));
 		if (ids[i] == S_WRITE_LOCK)
 			p_int(&p, 1, LOCK_WRITE);
